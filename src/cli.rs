@@ -1,0 +1,280 @@
+//! Command-line entry: subcommands and dispatch. No logic beyond wiring.
+
+use crate::config::{self, Config};
+use crate::export::{self, Format};
+use crate::poller::{FeedReport, Poller};
+use crate::store::{ExportFilter, Store};
+use crate::{app, demo, logging, paths, timefmt};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "overhear", version, about = "Hear every public mention of your brand, triage it, answer it.", long_about = None)]
+pub struct Cli {
+    /// Config file [default: ~/.config/overhear/config.toml]
+    #[arg(long, global = true, env = "OVERHEAR_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database file [default: ~/.local/share/overhear/overhear.db]
+    #[arg(long, global = true, env = "OVERHEAR_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Open the console on a throwaway database with a built-in feed server: no config, no network
+    Demo,
+    /// Poll the feeds: on their schedules until SIGINT/SIGTERM, or each once with --once
+    Poll {
+        /// Poll every feed once, print one line per feed, exit 1 if any failed
+        #[arg(long)]
+        once: bool,
+        /// With --once: poll feeds even while a server's Retry-After asks to wait
+        #[arg(long, requires = "once")]
+        force: bool,
+    },
+    /// Write the stored mentions to stdout, oldest first
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Only mentions from this day on (YYYY-MM-DD, UTC)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: Option<DateTime<Utc>>,
+    },
+    /// List the feeds with their health
+    Feeds,
+}
+
+fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|_| format!("{s:?} is not a date like 2026-11-24"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Ok(log) = paths::log_file() {
+        logging::init(&log);
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            tracing::error!("{e:#}");
+            eprintln!("overhear: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The config to use: the one named, or the default one, written from the example on first run.
+fn load_config(cli: &Cli) -> Result<Config> {
+    let path = match &cli.config {
+        Some(p) => {
+            if !p.exists() {
+                bail!("the config file {} does not exist", p.display());
+            }
+            p.clone()
+        }
+        None => {
+            let p = paths::default_config()?;
+            if !p.exists() {
+                if let Some(dir) = p.parent() {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                std::fs::write(&p, config::EXAMPLE)
+                    .with_context(|| format!("cannot write an example config to {}", p.display()))?;
+                eprintln!(
+                    "overhear: no config yet, so I wrote a commented example to {}; add your feeds there.",
+                    p.display()
+                );
+            }
+            p
+        }
+    };
+    Ok(Config::load(&path)?)
+}
+
+fn db_path(cli: &Cli) -> Result<PathBuf> {
+    match &cli.db {
+        Some(p) => Ok(p.clone()),
+        None => paths::default_db(),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Some(Command::Demo) => {
+            demo::run()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let config = load_config(&cli)?;
+            let db = db_path(&cli)?;
+            let store = Store::open(&db)?;
+            app::run_console(config, store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Poll { once, force }) => {
+            let config = load_config(&cli)?;
+            if config.feeds.is_empty() {
+                bail!(
+                    "no feeds are configured in {}; add a [[feed]] table",
+                    config.path.display()
+                );
+            }
+            let store = Store::open(&db_path(&cli)?)?;
+            let poller = Poller::new(&config.poller, store)?;
+            let width = config.feeds.iter().map(|f| f.name.chars().count()).max().unwrap_or(4);
+            let rt = runtime()?;
+            if *once {
+                let reports = rt.block_on(poller.poll_all_once(&config.feeds, *force));
+                let mut out = std::io::stdout().lock();
+                for r in &reports {
+                    writeln!(out, "{}", r.line(width))?;
+                }
+                Ok(if reports.iter().any(FeedReport::failed) {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                })
+            } else {
+                rt.block_on(poll_until_signal(poller, config, width))?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        Some(Command::Export { format, since }) => {
+            let store = Store::open(&db_path(&cli)?)?;
+            let filter = ExportFilter { since: *since };
+            let n = export::export(&store, &filter, *format, std::io::stdout().lock())?;
+            tracing::info!(rows = n, "exported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Feeds) => {
+            let config = load_config(&cli)?;
+            let store = Store::open(&db_path(&cli)?)?;
+            print_feeds(&config, &store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let feeds = config.feeds.clone();
+    let task = tokio::spawn(async move { poller.run(feeds, stop_rx, tx).await });
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    eprintln!(
+        "overhear: polling {} feeds; stop with Ctrl-C or SIGTERM",
+        config.feeds.len()
+    );
+    loop {
+        tokio::select! {
+            Some(report) = rx.recv() => {
+                println!("{}", report.line(width));
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    tracing::info!("stopping: finishing writes in flight");
+    let _ = stop_tx.send(true);
+    // Drain what the poller finishes while stopping.
+    let drain = async {
+        while let Some(report) = rx.recv().await {
+            println!("{}", report.line(width));
+        }
+    };
+    let _ = tokio::join!(task, drain);
+    eprintln!("overhear: stopped");
+    Ok(())
+}
+
+fn print_feeds(config: &Config, store: &Store) -> Result<()> {
+    let health = store.feed_health()?;
+    let now = Utc::now();
+    let mut out = std::io::stdout().lock();
+    if config.feeds.is_empty() {
+        writeln!(out, "No feeds are configured in {}.", config.path.display())?;
+    }
+    let width = config
+        .feeds
+        .iter()
+        .map(|f| f.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(
+        out,
+        "{:<width$}  {:<10}  {:<7}  {:>7}  {:<12}  {:<12}  LAST ERROR",
+        "FEED", "KIND", "HEALTH", "ITEMS", "LAST OK", "NEXT POLL"
+    )?;
+    for f in &config.feeds {
+        let h = health.iter().find(|h| h.name == f.name);
+        let (state, items, last_ok, next, err) = match h {
+            None => ("new", 0, "never".to_string(), "now".to_string(), String::new()),
+            Some(h) => (
+                if h.last_error.is_some() {
+                    "failing"
+                } else if h.last_success_at.is_some() {
+                    "ok"
+                } else {
+                    "new"
+                },
+                h.items,
+                h.last_success_at
+                    .map_or("never".into(), |t| timefmt::relative(now, t, true)),
+                h.next_poll_at.map_or("now".into(), |t| timefmt::relative(now, t, true)),
+                h.last_error
+                    .as_deref()
+                    .map(|e| {
+                        if h.consecutive_failures > 1 {
+                            format!("{e} ({} times in a row)", h.consecutive_failures)
+                        } else {
+                            e.to_string()
+                        }
+                    })
+                    .unwrap_or_default(),
+            ),
+        };
+        writeln!(
+            out,
+            "{:<width$}  {:<10}  {:<7}  {:>7}  {:<12}  {:<12}  {}",
+            f.name,
+            f.kind.as_str(),
+            state,
+            items,
+            last_ok,
+            next,
+            err
+        )?;
+    }
+    for h in health.iter().filter(|h| !config.feeds.iter().any(|f| f.name == h.name)) {
+        writeln!(
+            out,
+            "{:<width$}  {:<10}  {:<7}  {:>7}  (no longer in the config)",
+            h.name, h.kind, "-", h.items
+        )?;
+    }
+    Ok(())
+}

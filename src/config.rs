@@ -1,0 +1,516 @@
+//! The TOML config: feeds, poller limits, console settings. Errors name the file, the line and the key.
+
+use crate::filter::Rules;
+use crate::model::FeedKind;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+use url::Url;
+
+/// The commented example written on first run.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
+/// A config problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line, when the problem has a place in the file.
+    pub line: Option<usize>,
+    /// The key at fault, when known (e.g. `feed[2].every`).
+    pub key: Option<String>,
+    pub message: String,
+    /// The offending line of the file, for context.
+    pub snippet: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let (Some(line), Some(snippet)) = (self.line, &self.snippet) {
+            write!(f, "\n  {line:>4} | {snippet}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One configured feed, validated.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub name: String,
+    pub kind: FeedKind,
+    pub query: Option<String>,
+    /// For `rss` the feed's address; for other kinds an override of the service's endpoint.
+    pub url: Option<Url>,
+    pub every: Duration,
+    pub rules: Rules,
+    /// Name of the environment variable holding a token (never the token itself).
+    pub token_env: Option<String>,
+}
+
+/// Limits of the HTTP poller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollerConfig {
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body_bytes: u64,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        PollerConfig {
+            concurrency: 8,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Settings of the console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleConfig {
+    /// Who this operator is, recorded with every triage action.
+    pub operator: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        let operator = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "operator".to_string());
+        ConsoleConfig { operator }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub feeds: Vec<FeedConfig>,
+    pub poller: PollerConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    poller: Option<RawPoller>,
+    #[serde(default)]
+    console: Option<RawConsole>,
+    #[serde(default)]
+    feed: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPoller {
+    concurrency: Option<Spanned<i64>>,
+    connect_timeout: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    operator: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Terms {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Terms {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Terms::One(s) => vec![s],
+            Terms::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    query: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    every: Option<Spanned<String>>,
+    include: Option<Spanned<Terms>>,
+    exclude: Option<Spanned<Terms>>,
+    token_env: Option<Spanned<String>>,
+}
+
+struct Located<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Located<'_> {
+    fn err(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        let (line, snippet) = match span {
+            Some(span) => {
+                let start = span.start.min(self.text.len());
+                let line = self.text[..start].matches('\n').count() + 1;
+                let snippet = self.text.lines().nth(line - 1).map(|l| l.trim_end().to_string());
+                (Some(line), snippet)
+            }
+            None => (None, None),
+        };
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line,
+            key,
+            message: message.into(),
+            snippet,
+        }
+    }
+}
+
+/// Parse a duration such as "90s", "5m", "1h 30m".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?} ({e}); write e.g. \"90s\", \"5m\" or \"1h\""))
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}; write e.g. \"8MiB\" or \"512KiB\""))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        _ => return Err(format!("invalid size unit in {s:?}; use B, KiB, MiB or GiB")),
+    };
+    Ok(n * mult)
+}
+
+impl Config {
+    /// Read and validate the config at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("cannot read the config: {e}"),
+            snippet: None,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validate config text; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let loc = Located { path, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().to_string();
+            // serde names the unknown field in the message; the span points at it.
+            loc.err(e.span(), None, msg)
+        })?;
+
+        let mut poller = PollerConfig::default();
+        if let Some(p) = raw.poller {
+            if let Some(c) = p.concurrency {
+                let v = *c.get_ref();
+                if !(1..=64).contains(&v) {
+                    return Err(loc.err(
+                        Some(c.span()),
+                        Some("poller.concurrency".into()),
+                        format!("must be between 1 and 64, not {v}"),
+                    ));
+                }
+                poller.concurrency = v as usize;
+            }
+            for (field, target, key) in [
+                (p.connect_timeout, &mut poller.connect_timeout, "poller.connect_timeout"),
+                (p.timeout, &mut poller.timeout, "poller.timeout"),
+            ] {
+                if let Some(v) = field {
+                    *target = parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some(key.into()), m))?;
+                    if target.is_zero() {
+                        return Err(loc.err(Some(v.span()), Some(key.into()), "must be longer than zero"));
+                    }
+                }
+            }
+            if let Some(v) = p.max_body {
+                poller.max_body_bytes =
+                    parse_size(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some("poller.max_body".into()), m))?;
+            }
+        }
+
+        let mut console = ConsoleConfig::default();
+        if let Some(c) = raw.console
+            && let Some(op) = c.operator
+        {
+            let name = op.get_ref().trim();
+            if name.is_empty() || name.chars().any(char::is_control) {
+                return Err(loc.err(
+                    Some(op.span()),
+                    Some("console.operator".into()),
+                    "must be a non-empty name without control characters",
+                ));
+            }
+            console.operator = name.to_string();
+        }
+
+        let mut feeds = Vec::with_capacity(raw.feed.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, spanned) in raw.feed.into_iter().enumerate() {
+            let table_span = spanned.span();
+            let f = spanned.into_inner();
+            let name = f.name.get_ref().trim().to_string();
+            let key = |k: &str| Some(format!("feed[{}].{k} (feed {name:?})", i + 1));
+            if name.is_empty() {
+                return Err(loc.err(
+                    Some(f.name.span()),
+                    Some(format!("feed[{}].name", i + 1)),
+                    "must not be empty",
+                ));
+            }
+            if name.chars().any(char::is_control) {
+                return Err(loc.err(Some(f.name.span()), key("name"), "must not contain control characters"));
+            }
+            if let Some(first_line) = seen.get(&name) {
+                return Err(loc.err(
+                    Some(f.name.span()),
+                    key("name"),
+                    format!("another feed already has this name (line {first_line}); names must be unique"),
+                ));
+            }
+            let name_line = text[..f.name.span().start.min(text.len())].matches('\n').count() + 1;
+            seen.insert(name.clone(), name_line);
+
+            let kind: FeedKind = f
+                .kind
+                .get_ref()
+                .trim()
+                .parse()
+                .map_err(|m: String| loc.err(Some(f.kind.span()), key("kind"), m))?;
+
+            let query = f
+                .query
+                .as_ref()
+                .map(|q| q.get_ref().trim().to_string())
+                .filter(|q| !q.is_empty());
+            if kind.needs_query() && query.is_none() {
+                let span = f.query.as_ref().map(|q| q.span()).unwrap_or(table_span.clone());
+                return Err(loc.err(
+                    Some(span),
+                    key("query"),
+                    format!("a {kind} feed needs `query`, the search terms"),
+                ));
+            }
+
+            let url = match &f.url {
+                Some(u) => {
+                    let parsed = Url::parse(u.get_ref().trim())
+                        .map_err(|e| loc.err(Some(u.span()), key("url"), format!("not a valid URL: {e}")))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(loc.err(
+                            Some(u.span()),
+                            key("url"),
+                            format!("must be http or https, not {}", parsed.scheme()),
+                        ));
+                    }
+                    Some(parsed)
+                }
+                None => None,
+            };
+            if kind.url_is_feed() && url.is_none() {
+                return Err(loc.err(
+                    Some(table_span.clone()),
+                    key("url"),
+                    format!("a {kind} feed needs `url`, the feed's address"),
+                ));
+            }
+
+            let every = match &f.every {
+                Some(e) => {
+                    let d = parse_duration(e.get_ref()).map_err(|m| loc.err(Some(e.span()), key("every"), m))?;
+                    if d < Duration::from_secs(1) {
+                        return Err(loc.err(Some(e.span()), key("every"), "must be at least 1s"));
+                    }
+                    d
+                }
+                None => kind.default_every(),
+            };
+
+            let include = f.include.map(|t| (t.span(), t.into_inner().into_vec()));
+            let exclude = f.exclude.map(|t| (t.span(), t.into_inner().into_vec()));
+            let empty = (0..0, Vec::new());
+            let (inc_span, inc) = include.unwrap_or_else(|| empty.clone());
+            let (exc_span, exc) = exclude.unwrap_or(empty);
+            let rules = Rules::new(&inc, &[]).map_err(|e| loc.err(Some(inc_span), key("include"), e.to_string()))?;
+            Rules::new(&[], &exc).map_err(|e| loc.err(Some(exc_span), key("exclude"), e.to_string()))?;
+            let rules = if exc.is_empty() {
+                rules
+            } else {
+                Rules::new(&inc, &exc).expect("both halves validated")
+            };
+
+            let token_env = match &f.token_env {
+                Some(t) => {
+                    let v = t.get_ref().trim();
+                    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        return Err(loc.err(
+                            Some(t.span()),
+                            key("token_env"),
+                            "must be the NAME of an environment variable (letters, digits, _), never the token itself",
+                        ));
+                    }
+                    Some(v.to_string())
+                }
+                None => None,
+            };
+
+            feeds.push(FeedConfig {
+                name,
+                kind,
+                query,
+                url,
+                every,
+                rules,
+                token_env,
+            });
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            feeds,
+            poller,
+            console,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/tmp/c.toml"), text)
+    }
+
+    #[test]
+    fn the_bundled_example_is_valid() {
+        let c = parse(EXAMPLE).expect("example config parses");
+        assert_eq!(c.poller, PollerConfig::default());
+    }
+
+    #[test]
+    fn a_full_feed_parses() {
+        let c = parse(
+            r#"
+[poller]
+concurrency = 4
+timeout = "20s"
+max_body = "2MiB"
+
+[console]
+operator = "alice"
+
+[[feed]]
+name = "hn"
+kind = "hackernews"
+query = "acme"
+every = "90s"
+include = ["acme", "\"acme corp\""]
+exclude = "hiring"
+
+[[feed]]
+name = "blog"
+kind = "rss"
+url = "https://example.com/feed.xml"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.poller.concurrency, 4);
+        assert_eq!(c.poller.timeout, Duration::from_secs(20));
+        assert_eq!(c.poller.max_body_bytes, 2 * 1024 * 1024);
+        assert_eq!(c.console.operator, "alice");
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[0].every, Duration::from_secs(90));
+        assert!(c.feeds[0].rules.allows("Acme Corp rocks", "", ""));
+        assert!(!c.feeds[0].rules.allows("acme is hiring", "", ""));
+        assert_eq!(c.feeds[1].every, FeedKind::Rss.default_every());
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\nevry = \"5m\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("evry"), "{e}");
+        assert!(e.to_string().starts_with("/tmp/c.toml:5: "), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_line_and_key() {
+        let e =
+            parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\nevery = \"5 parsecs\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert_eq!(e.key.as_deref(), Some("feed[1].every (feed \"a\")"));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rsss\"\nurl = \"http://x/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("known kinds"), "{e}");
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"ftp://x/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"hackernews\"\n").unwrap_err();
+        assert!(e.message.contains("needs `query`"), "{e}");
+
+        let e =
+            parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\ninclude = \"\\\"open\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.key.unwrap().contains("include"));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\ntoken_env = \"sk-abc.123\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("never the token"), "{e}");
+
+        let e = parse("[poller]\nconcurrency = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn duplicate_names_point_at_the_second() {
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\n\n[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://y/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(7));
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let e = parse("[[feed]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+}

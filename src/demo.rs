@@ -1,0 +1,367 @@
+//! `overhear demo`: the console on a throwaway database, fed by a built-in feed server on
+//! 127.0.0.1 that serves bundled sample mentions (`assets/demo/`) as an RSS feed, a Google Alerts
+//! Atom feed, a JSON Feed and a Hacker News search API, releasing new mentions every few seconds.
+//! The whole pipeline runs for real: HTTP, parsing, SQLite, the screen.
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Request, Response, StatusCode};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const DATA: &str = include_str!("../assets/demo/mentions.json");
+
+#[derive(Deserialize)]
+struct DemoData {
+    items: Vec<DemoItem>,
+}
+
+#[derive(Deserialize, Clone)]
+struct DemoItem {
+    feed: String,
+    /// Minutes before the demo started.
+    #[serde(default)]
+    age: Option<i64>,
+    /// Seconds after the demo started.
+    #[serde(default)]
+    release: Option<u64>,
+    author: String,
+    title: String,
+    text: String,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default)]
+    points: Option<i64>,
+    #[serde(default)]
+    comments: Option<i64>,
+}
+
+/// The sample feeds, releasing items as time passes.
+pub struct DemoFeeds {
+    items: Vec<DemoItem>,
+    started: Instant,
+    started_at: DateTime<Utc>,
+}
+
+impl DemoFeeds {
+    pub fn new() -> DemoFeeds {
+        let data: DemoData = serde_json::from_str(DATA).expect("bundled demo data is valid");
+        DemoFeeds {
+            items: data.items,
+            started: Instant::now(),
+            started_at: Utc::now(),
+        }
+    }
+
+    /// Items of `feed` visible now, newest first, with their id and publication time.
+    fn visible(&self, feed: &str) -> Vec<(usize, DateTime<Utc>, &DemoItem)> {
+        let elapsed = self.started.elapsed().as_secs();
+        let mut v: Vec<_> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.feed == feed)
+            .filter_map(|(i, it)| {
+                let at = match (it.age, it.release) {
+                    (Some(min), _) => self.started_at - chrono::Duration::minutes(min),
+                    (None, Some(s)) if s <= elapsed => self.started_at + chrono::Duration::seconds(s as i64),
+                    _ => return None,
+                };
+                Some((i + 1, at, it))
+            })
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v
+    }
+
+    /// Answer one request of the demo server.
+    pub fn respond(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        if_none_match: Option<&str>,
+    ) -> (StatusCode, Vec<(&'static str, String)>, Vec<u8>) {
+        let (ctype, body) = match path {
+            "/blogs.rss" => ("application/rss+xml", self.rss()),
+            "/alerts.atom" => ("application/atom+xml", self.alerts()),
+            "/community.json" => ("application/feed+json", self.json_feed()),
+            "/api/v1/search_by_date" => ("application/json", self.hn(query.unwrap_or(""))),
+            _ => {
+                return (
+                    StatusCode::NOT_FOUND,
+                    vec![("content-type", "text/plain".into())],
+                    b"not found".to_vec(),
+                );
+            }
+        };
+        let etag = format!("\"{:x}\"", fnv(body.as_bytes()));
+        if if_none_match == Some(etag.as_str()) {
+            return (StatusCode::NOT_MODIFIED, vec![("etag", etag)], Vec::new());
+        }
+        (
+            StatusCode::OK,
+            vec![("content-type", ctype.into()), ("etag", etag)],
+            body.into_bytes(),
+        )
+    }
+
+    fn rss(&self) -> String {
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n<title>Blog search: Tidepool</title>\n<link>https://blogsearch.example.com/?q=tidepool</link>\n<description>Demo</description>\n",
+        );
+        for (id, at, it) in self.visible("blogs") {
+            s.push_str(&format!(
+                "<item><title>{}</title><link>{}</link><guid isPermaLink=\"false\">demo-blog-{id}</guid><dc:creator>{}</dc:creator><pubDate>{}</pubDate><description>{}</description></item>\n",
+                xml(&it.title),
+                xml(it.link.as_deref().unwrap_or("")),
+                xml(&it.author),
+                at.to_rfc2822(),
+                xml(&it.text)
+            ));
+        }
+        s.push_str("</channel>\n</rss>\n");
+        s
+    }
+
+    fn alerts(&self) -> String {
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><id>tag:google.com,2013:googlealerts/feed:demo</id><title>Google Alert - Tidepool</title><link href=\"https://www.google.com/alerts/feeds/demo\" rel=\"self\"/>\n",
+        );
+        for (id, at, it) in self.visible("alerts") {
+            let real = it.link.as_deref().unwrap_or("");
+            let wrapped = format!(
+                "https://www.google.com/url?rct=j&sa=t&url={}&ct=ga&cd=demo&usg=demo",
+                percent(real)
+            );
+            s.push_str(&format!(
+                "<entry><id>tag:google.com,2013:googlealerts/feed:demo{id}</id><title type=\"html\">{}</title><link href=\"{}\"/><published>{}</published><updated>{}</updated><content type=\"html\">{}</content><author><name></name></author></entry>\n",
+                xml(&it.title),
+                xml(&wrapped),
+                at.to_rfc3339(),
+                at.to_rfc3339(),
+                xml(&it.text)
+            ));
+        }
+        s.push_str("</feed>\n");
+        s
+    }
+
+    fn json_feed(&self) -> String {
+        let items: Vec<serde_json::Value> = self
+            .visible("community")
+            .into_iter()
+            .map(|(id, at, it)| {
+                serde_json::json!({
+                    "id": format!("demo-forum-{id}"),
+                    "url": it.link,
+                    "title": it.title,
+                    "content_text": it.text,
+                    "date_published": at.to_rfc3339(),
+                    "authors": [{"name": it.author}],
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "Forum: latest posts mentioning Tidepool",
+            "home_page_url": "https://forum.example.com/",
+            "items": items,
+        })
+        .to_string()
+    }
+
+    fn hn(&self, query: &str) -> String {
+        let newer_than = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "numericFilters")
+            .and_then(|(_, v)| v.strip_prefix("created_at_i>").and_then(|n| n.parse::<i64>().ok()));
+        let hits: Vec<serde_json::Value> = self
+            .visible("hn")
+            .into_iter()
+            .filter(|(_, at, _)| newer_than.is_none_or(|n| at.timestamp() > n))
+            .map(|(id, at, it)| {
+                let object_id = (48_000_000 + id).to_string();
+                if let Some(story) = it.title.strip_prefix("Re: ") {
+                    serde_json::json!({
+                        "objectID": object_id, "author": it.author, "comment_text": it.text,
+                        "story_title": story, "points": null, "created_at_i": at.timestamp(),
+                        "created_at": at.to_rfc3339(), "_tags": ["comment"],
+                    })
+                } else {
+                    serde_json::json!({
+                        "objectID": object_id, "author": it.author, "title": it.title,
+                        "story_text": if it.text.is_empty() { serde_json::Value::Null } else { it.text.clone().into() },
+                        "points": it.points, "num_comments": it.comments, "created_at_i": at.timestamp(),
+                        "created_at": at.to_rfc3339(), "_tags": ["story"],
+                    })
+                }
+            })
+            .collect();
+        let n = hits.len();
+        serde_json::json!({"hits": hits, "nbHits": n, "page": 0, "nbPages": 1, "hitsPerPage": 100}).to_string()
+    }
+}
+
+impl Default for DemoFeeds {
+    fn default() -> Self {
+        DemoFeeds::new()
+    }
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn percent(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Start the demo feed server on 127.0.0.1 (an ephemeral port) on its own thread.
+pub fn serve() -> Result<SocketAddr> {
+    let feeds = Arc::new(DemoFeeds::new());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot start the demo feed server")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("overhear-demo-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("demo runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("demo listener");
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let feeds = feeds.clone();
+                    tokio::spawn(async move {
+                        let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                            let feeds = feeds.clone();
+                            async move {
+                                let inm = req.headers().get("if-none-match").and_then(|v| v.to_str().ok());
+                                let (status, headers, body) = feeds.respond(req.uri().path(), req.uri().query(), inm);
+                                let mut resp = Response::builder().status(status);
+                                for (k, v) in headers {
+                                    resp = resp.header(k, v);
+                                }
+                                Ok::<_, Infallible>(resp.body(Full::new(Bytes::from(body))).expect("valid response"))
+                            }
+                        });
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, svc)
+                            .await;
+                    });
+                }
+            });
+        })?;
+    Ok(addr)
+}
+
+/// The demo's config, pointing every feed at the demo server.
+pub fn config(addr: SocketAddr, path: &Path) -> Result<Config> {
+    let base = format!("http://{addr}");
+    let text = format!(
+        r#"
+[[feed]]
+name = "blogs"
+kind = "rss"
+url = "{base}/blogs.rss"
+every = "5s"
+
+[[feed]]
+name = "alerts"
+kind = "rss"
+url = "{base}/alerts.atom"
+every = "6s"
+
+[[feed]]
+name = "community"
+kind = "rss"
+url = "{base}/community.json"
+every = "4s"
+
+[[feed]]
+name = "hn"
+kind = "hackernews"
+query = "tidepool"
+url = "{base}"
+every = "3s"
+"#
+    );
+    Ok(Config::parse(path, &text)?)
+}
+
+/// `overhear demo`.
+pub fn run() -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("overhear-demo-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let addr = serve()?;
+    let config = config(addr, &dir.path().join("demo-config.toml"))?;
+    let store = Store::open(&dir.path().join("demo.db"))?;
+    crate::app::run_console(config, store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources;
+
+    #[test]
+    fn every_demo_feed_parses_through_its_real_adapter() {
+        let feeds = DemoFeeds::new();
+        let dir = tempfile::tempdir().unwrap();
+        let config = config("127.0.0.1:9".parse().unwrap(), &dir.path().join("c.toml")).unwrap();
+        let mut total = 0;
+        for feed in &config.feeds {
+            let url = sources::first_request(feed, None).unwrap();
+            let (status, _, body) = feeds.respond(url.path(), url.query(), None);
+            assert_eq!(status, StatusCode::OK, "{}", feed.name);
+            let page = sources::parse(feed, &url, &body, None).unwrap_or_else(|e| panic!("{}: {e}", feed.name));
+            assert!(!page.mentions.is_empty(), "{} has mentions at start", feed.name);
+            for m in &page.mentions {
+                assert!(
+                    !m.text.contains('<') || feed.name == "community",
+                    "{}: {}",
+                    feed.name,
+                    m.text
+                );
+                if let Some(u) = &m.url {
+                    assert!(!u.contains("google.com/url"), "{u}");
+                }
+            }
+            total += page.mentions.len();
+        }
+        assert_eq!(total, 17, "the items with an age are visible at start");
+    }
+
+    #[test]
+    fn a_second_request_with_the_etag_is_not_modified() {
+        let feeds = DemoFeeds::new();
+        let (_, headers, _) = feeds.respond("/blogs.rss", None, None);
+        let etag = headers.iter().find(|(k, _)| *k == "etag").unwrap().1.clone();
+        let (status, _, body) = feeds.respond("/blogs.rss", None, Some(&etag));
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        assert!(body.is_empty());
+    }
+}

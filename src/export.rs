@@ -1,0 +1,133 @@
+//! `overhear export`: the stored mentions as JSON Lines or CSV, oldest first, streamed row by row.
+
+use crate::model::Mention;
+use crate::store::{ExportFilter, Store};
+use chrono::SecondsFormat;
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    id: i64,
+    feed: &'a str,
+    kind: &'a str,
+    external_id: &'a str,
+    url: Option<&'a str>,
+    author: Option<&'a str>,
+    author_reach: Option<i64>,
+    title: Option<&'a str>,
+    text: &'a str,
+    published_at: Option<String>,
+    first_seen_at: String,
+    engagement: &'a crate::model::Engagement,
+    status: &'a str,
+    assignee: Option<&'a str>,
+    responded_at: Option<String>,
+    responded_by: Option<&'a str>,
+}
+
+const CSV_HEADER: [&str; 20] = [
+    "id",
+    "feed",
+    "kind",
+    "external_id",
+    "url",
+    "author",
+    "author_reach",
+    "title",
+    "text",
+    "published_at",
+    "first_seen_at",
+    "engagement_score",
+    "engagement_likes",
+    "engagement_reposts",
+    "engagement_replies",
+    "engagement_views",
+    "status",
+    "assignee",
+    "responded_at",
+    "responded_by",
+];
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn opt_num(v: Option<i64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// Write every mention matching `filter` to `out`. Returns how many were written.
+pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Write) -> anyhow::Result<u64> {
+    let mut count = 0u64;
+    match format {
+        Format::Jsonl => {
+            let mut out = std::io::BufWriter::new(out);
+            store.for_each_mention(filter, |m: Mention| {
+                let row = Row {
+                    id: m.id,
+                    feed: &m.feed,
+                    kind: &m.kind,
+                    external_id: &m.external_id,
+                    url: m.url.as_deref(),
+                    author: m.author.as_deref(),
+                    author_reach: m.author_reach,
+                    title: m.title.as_deref(),
+                    text: &m.text,
+                    published_at: m.published_at.map(rfc3339),
+                    first_seen_at: rfc3339(m.first_seen_at),
+                    engagement: &m.engagement,
+                    status: m.status.as_str(),
+                    assignee: m.assignee.as_deref(),
+                    responded_at: m.responded_at.map(rfc3339),
+                    responded_by: m.responded_by.as_deref(),
+                };
+                serde_json::to_writer(&mut out, &row)?;
+                out.write_all(b"\n")?;
+                count += 1;
+                Ok(())
+            })??;
+            out.flush()?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(CSV_HEADER)?;
+            store.for_each_mention(filter, |m: Mention| {
+                let e = &m.engagement;
+                w.write_record([
+                    m.id.to_string(),
+                    m.feed,
+                    m.kind,
+                    m.external_id,
+                    m.url.unwrap_or_default(),
+                    m.author.unwrap_or_default(),
+                    opt_num(m.author_reach),
+                    m.title.unwrap_or_default(),
+                    m.text,
+                    m.published_at.map(rfc3339).unwrap_or_default(),
+                    rfc3339(m.first_seen_at),
+                    opt_num(e.score),
+                    opt_num(e.likes),
+                    opt_num(e.reposts),
+                    opt_num(e.replies),
+                    opt_num(e.views),
+                    m.status.as_str().to_string(),
+                    m.assignee.unwrap_or_default(),
+                    m.responded_at.map(rfc3339).unwrap_or_default(),
+                    m.responded_by.unwrap_or_default(),
+                ])
+                .map_err(std::io::Error::other)?;
+                count += 1;
+                Ok(())
+            })??;
+            w.flush()?;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,22 @@
+//! overhear: hear every public mention of your brand, triage it from the keyboard, answer it, and
+//! measure how fast the team answers.
+//!
+//! The engine (`config`, `model`, `sources`, `text`, `filter`, `poller`, `store`) never imports the
+//! UI; the console (`app`, `ui`, `tui`) reads the store and never waits on the network.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod filter;
+pub mod logging;
+pub mod model;
+pub mod paths;
+pub mod poller;
+pub mod sources;
+pub mod store;
+pub mod text;
+pub mod timefmt;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,270 @@
+//! Domain types shared by the engine and the console. No I/O here.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The kinds of feed overhear can poll. Each has one module under `sources/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.x (also Google Alerts, YouTube, Reddit Atom).
+    Rss,
+    /// Hacker News through Algolia's search API.
+    Hackernews,
+}
+
+impl FeedKind {
+    pub const ALL: &'static [FeedKind] = &[FeedKind::Rss, FeedKind::Hackernews];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Rss => "rss",
+            FeedKind::Hackernews => "hackernews",
+        }
+    }
+
+    /// How often a feed of this kind is polled when the config does not say.
+    pub fn default_every(self) -> Duration {
+        match self {
+            FeedKind::Rss => Duration::from_secs(15 * 60),
+            FeedKind::Hackernews => Duration::from_secs(5 * 60),
+        }
+    }
+
+    /// Whether `url` is the feed itself (true) or an override of the service's endpoint.
+    pub fn url_is_feed(self) -> bool {
+        matches!(self, FeedKind::Rss)
+    }
+
+    /// Whether `query` is required.
+    pub fn needs_query(self) -> bool {
+        matches!(self, FeedKind::Hackernews)
+    }
+}
+
+impl fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FeedKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FeedKind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = FeedKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown feed kind {s:?} (known kinds: {})", names.join(", "))
+        })
+    }
+}
+
+/// Engagement figures as the source gives them; absent ones stay `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Engagement {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub score: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub likes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reposts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replies: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub views: Option<i64>,
+}
+
+impl Engagement {
+    pub fn is_empty(&self) -> bool {
+        *self == Engagement::default()
+    }
+
+    /// The JSON stored in the database; `None` when nothing is known.
+    pub fn to_json(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).expect("engagement serialises"))
+    }
+
+    pub fn from_json(s: Option<&str>) -> Engagement {
+        s.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    }
+}
+
+/// A mention as a source parsed it, before it is stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewMention {
+    /// The source's own id for the item, when it has one.
+    pub external_id: Option<String>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    /// Followers, karma or reputation, when the source gives it.
+    pub author_reach: Option<i64>,
+    pub title: Option<String>,
+    /// Plain text (sources convert HTML before handing it over).
+    pub text: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub engagement: Engagement,
+}
+
+impl NewMention {
+    /// The identity used to store a mention once: the source's id, else its link,
+    /// else a hash of what it says. Prefixed by the kind by the store.
+    pub fn identity(&self) -> String {
+        if let Some(id) = self.external_id.as_deref().filter(|s| !s.trim().is_empty()) {
+            return id.trim().to_string();
+        }
+        if let Some(url) = self.url.as_deref().filter(|s| !s.trim().is_empty()) {
+            return url.trim().to_string();
+        }
+        let mut h = Fnv64::default();
+        h.write(self.title.as_deref().unwrap_or("").as_bytes());
+        h.write(&[0]);
+        h.write(self.text.as_bytes());
+        h.write(&[0]);
+        h.write(self.author.as_deref().unwrap_or("").as_bytes());
+        format!("hash:{:016x}", h.0)
+    }
+}
+
+/// FNV-1a: a stable hash (std's hasher is not stable across releases).
+struct Fnv64(u64);
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+impl Fnv64 {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Triage state of a mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Open,
+    Responded,
+    Ignored,
+    Escalated,
+}
+
+impl Status {
+    pub const ALL: &'static [Status] = &[
+        Status::New,
+        Status::Open,
+        Status::Responded,
+        Status::Ignored,
+        Status::Escalated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Responded => "responded",
+            Status::Ignored => "ignored",
+            Status::Escalated => "escalated",
+        }
+    }
+
+    /// One-character mark for the stream.
+    pub fn mark(self) -> char {
+        match self {
+            Status::New => '●',
+            Status::Open => '○',
+            Status::Responded => '✓',
+            Status::Ignored => '·',
+            Status::Escalated => '!',
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// A stored mention, as the console and export read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    pub id: i64,
+    pub feed: String,
+    pub kind: String,
+    pub external_id: String,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub author_reach: Option<i64>,
+    pub title: Option<String>,
+    pub text: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub first_seen_at: DateTime<Utc>,
+    /// The time the stream sorts by: publication, clamped to first seen.
+    pub sort_at: DateTime<Utc>,
+    pub engagement: Engagement,
+    pub status: Status,
+    pub assignee: Option<String>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub responded_by: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_prefers_id_then_url_then_hash() {
+        let mut m = NewMention {
+            external_id: Some(" abc ".into()),
+            url: Some("https://x/1".into()),
+            text: "hi".into(),
+            ..Default::default()
+        };
+        assert_eq!(m.identity(), "abc");
+        m.external_id = None;
+        assert_eq!(m.identity(), "https://x/1");
+        m.url = None;
+        let h = m.identity();
+        assert!(h.starts_with("hash:"));
+        assert_eq!(h, m.clone().identity(), "stable");
+        m.text = "other".into();
+        assert_ne!(h, m.identity());
+    }
+
+    #[test]
+    fn kinds_round_trip_and_unknown_kind_lists_known_ones() {
+        for k in FeedKind::ALL {
+            assert_eq!(k.as_str().parse::<FeedKind>().unwrap(), *k);
+        }
+        let err = "rsss".parse::<FeedKind>().unwrap_err();
+        assert!(err.contains("rss, hackernews"), "{err}");
+    }
+
+    #[test]
+    fn engagement_json_skips_unknowns() {
+        let e = Engagement {
+            score: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(e.to_json().unwrap(), r#"{"score":3}"#);
+        assert_eq!(Engagement::default().to_json(), None);
+        assert_eq!(Engagement::from_json(Some(r#"{"score":3}"#)), e);
+    }
+}

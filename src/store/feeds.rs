@@ -1,0 +1,322 @@
+//! Feed rows: validators, cursors, schedule and health. A poll's mentions and its feed update are
+//! written in one transaction.
+
+use super::{Doing, Result, Store, from_ts, to_ts};
+use crate::model::{FeedKind, NewMention};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+/// What the poller needs to know about a feed before polling it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedState {
+    pub id: i64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub cursor: Option<serde_json::Value>,
+    pub consecutive_failures: u32,
+    pub next_poll_at: Option<DateTime<Utc>>,
+    pub retry_after_until: Option<DateTime<Utc>>,
+}
+
+/// A successful poll, to be written at once.
+#[derive(Debug, Clone, Default)]
+pub struct PollWrite {
+    pub mentions: Vec<NewMention>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// `None` keeps the stored cursor.
+    pub cursor: Option<serde_json::Value>,
+    pub status: u16,
+    pub next_poll_at: DateTime<Utc>,
+    pub rate_limit: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    /// Mentions stored for the first time.
+    pub new: usize,
+    /// Mentions already stored whose engagement or reach changed.
+    pub updated: usize,
+}
+
+/// A feed's health, as `overhear feeds` and the status bar show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedHealth {
+    pub name: String,
+    pub kind: String,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_poll_at: Option<DateTime<Utc>>,
+    pub items: i64,
+}
+
+impl Store {
+    /// The feed's row id, creating the row on first sight.
+    pub fn ensure_feed(&mut self, name: &str, kind: FeedKind) -> Result<i64> {
+        if let Some(id) = self
+            .conn()
+            .query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .doing("looking up a feed")?
+        {
+            return Ok(id);
+        }
+        self.write("registering a feed", |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO feeds (name, kind) VALUES (?1, ?2)",
+                params![name, kind.as_str()],
+            )?;
+            tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))
+        })
+    }
+
+    pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>> {
+        self.conn()
+            .query_row(
+                "SELECT id, etag, last_modified, cursor, consecutive_failures, next_poll_at, retry_after_until
+                 FROM feeds WHERE name = ?1",
+                [name],
+                |r| {
+                    let cursor: Option<String> = r.get(3)?;
+                    Ok(FeedState {
+                        id: r.get(0)?,
+                        etag: r.get(1)?,
+                        last_modified: r.get(2)?,
+                        cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
+                        consecutive_failures: r.get::<_, i64>(4)?.max(0) as u32,
+                        next_poll_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                        retry_after_until: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                    })
+                },
+            )
+            .optional()
+            .doing("reading a feed's state")
+    }
+
+    /// Store a successful poll: new mentions, changed engagement, validators, cursor and health,
+    /// all in one transaction.
+    pub fn write_poll(
+        &mut self,
+        feed_id: i64,
+        kind: FeedKind,
+        poll: &PollWrite,
+        now: DateTime<Utc>,
+    ) -> Result<WriteCounts> {
+        let now_ts = to_ts(now);
+        let cursor = poll.cursor.as_ref().map(|c| c.to_string());
+        let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
+        self.write("storing a feed's mentions", |tx| {
+            let mut counts = WriteCounts::default();
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO mentions
+                       (feed_id, kind, external_id, url, author, author_reach, title, text,
+                        published_at, first_seen_at, sort_at, engagement, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
+                )?;
+                let mut refresh = tx.prepare_cached(
+                    "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
+                     WHERE kind = ?1 AND external_id = ?2
+                       AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)",
+                )?;
+                for m in &poll.mentions {
+                    let external_id = m.identity();
+                    let published = m.published_at.map(to_ts);
+                    let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
+                    let engagement = m.engagement.to_json();
+                    let inserted = insert.execute(params![
+                        feed_id,
+                        kind.as_str(),
+                        external_id,
+                        m.url,
+                        m.author,
+                        m.author_reach,
+                        m.title,
+                        m.text,
+                        published,
+                        now_ts,
+                        sort_at,
+                        engagement,
+                    ])?;
+                    if inserted == 1 {
+                        counts.new += 1;
+                    } else if engagement.is_some() || m.author_reach.is_some() {
+                        counts.updated +=
+                            refresh.execute(params![kind.as_str(), external_id, engagement, m.author_reach, now_ts])?;
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
+                    last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
+                    consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
+                    rate_limit = COALESCE(?8, rate_limit)
+                 WHERE id = ?1",
+                params![
+                    feed_id,
+                    poll.etag,
+                    poll.last_modified,
+                    cursor,
+                    now_ts,
+                    poll.status,
+                    to_ts(poll.next_poll_at),
+                    rate_limit
+                ],
+            )?;
+            Ok(counts)
+        })
+    }
+
+    /// A 304: nothing to parse, no mention written; only the feed's schedule moves.
+    pub fn record_not_modified(&mut self, feed_id: i64, now: DateTime<Utc>, next_poll_at: DateTime<Utc>) -> Result<()> {
+        self.write("recording a feed check", |tx| {
+            tx.execute(
+                "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = 304, last_error = NULL,
+                    consecutive_failures = 0, next_poll_at = ?3, retry_after_until = NULL
+                 WHERE id = ?1",
+                params![feed_id, to_ts(now), to_ts(next_poll_at)],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// A failed poll: the error in words, the backoff, and a server's Retry-After if it sent one.
+    pub fn record_failure(
+        &mut self,
+        feed_id: i64,
+        now: DateTime<Utc>,
+        status: Option<u16>,
+        error: &str,
+        next_poll_at: DateTime<Utc>,
+        retry_after_until: Option<DateTime<Utc>>,
+    ) -> Result<u32> {
+        self.write("recording a feed failure", |tx| {
+            tx.query_row(
+                "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
+                    consecutive_failures = consecutive_failures + 1, next_poll_at = ?5, retry_after_until = ?6
+                 WHERE id = ?1 RETURNING consecutive_failures",
+                params![
+                    feed_id,
+                    to_ts(now),
+                    status,
+                    error,
+                    to_ts(next_poll_at),
+                    retry_after_until.map(to_ts)
+                ],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| n.max(0) as u32)
+    }
+
+    /// How many mentions a feed has stored.
+    pub fn feed_item_count(&self, feed_id: i64) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT count(*) FROM mentions WHERE feed_id = ?1", [feed_id], |r| {
+                r.get(0)
+            })
+            .doing("counting a feed's mentions")
+    }
+
+    /// Health of every feed the database knows, by name.
+    pub fn feed_health(&self) -> Result<Vec<FeedHealth>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT f.name, f.kind, f.last_attempt_at, f.last_success_at, f.last_error,
+                        f.consecutive_failures, f.next_poll_at,
+                        (SELECT count(*) FROM mentions m WHERE m.feed_id = f.id)
+                 FROM feeds f ORDER BY f.name",
+            )
+            .doing("reading feed health")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FeedHealth {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    last_attempt_at: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                    last_success_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                    last_error: r.get(4)?,
+                    consecutive_failures: r.get::<_, i64>(5)?.max(0) as u32,
+                    next_poll_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                    items: r.get(7)?,
+                })
+            })
+            .doing("reading feed health")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading feed health")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Engagement;
+
+    fn mention(id: &str, score: Option<i64>) -> NewMention {
+        NewMention {
+            external_id: Some(id.into()),
+            text: format!("text {id}"),
+            engagement: Engagement {
+                score,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_poll_is_stored_once_and_engagement_refreshes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let feed = s.ensure_feed("hn", FeedKind::Hackernews).unwrap();
+        assert_eq!(s.ensure_feed("hn", FeedKind::Hackernews).unwrap(), feed);
+        let now = Utc::now();
+        let mut poll = PollWrite {
+            mentions: vec![mention("1", Some(1)), mention("2", None), mention("1", Some(1))],
+            etag: Some("\"v1\"".into()),
+            cursor: Some(serde_json::json!({"newest": 5})),
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
+        assert_eq!(c, WriteCounts { new: 2, updated: 0 });
+        poll.mentions = vec![mention("1", Some(7)), mention("2", None)];
+        poll.cursor = None;
+        let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
+        assert_eq!(c, WriteCounts { new: 0, updated: 1 });
+        assert_eq!(s.feed_item_count(feed).unwrap(), 2);
+        let st = s.feed_state("hn").unwrap().unwrap();
+        assert_eq!(st.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(
+            st.cursor,
+            Some(serde_json::json!({"newest": 5})),
+            "a None cursor keeps the stored one"
+        );
+    }
+
+    #[test]
+    fn failures_count_up_and_success_resets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let feed = s.ensure_feed("blog", FeedKind::Rss).unwrap();
+        let now = Utc::now();
+        assert_eq!(
+            s.record_failure(feed, now, Some(500), "HTTP 500", now, None).unwrap(),
+            1
+        );
+        assert_eq!(
+            s.record_failure(feed, now, None, "timed out", now, Some(now)).unwrap(),
+            2
+        );
+        let h = &s.feed_health().unwrap()[0];
+        assert_eq!(h.last_error.as_deref(), Some("timed out"));
+        assert_eq!(h.consecutive_failures, 2);
+        s.record_not_modified(feed, now, now).unwrap();
+        let h = &s.feed_health().unwrap()[0];
+        assert_eq!(h.last_error, None);
+        assert_eq!(h.consecutive_failures, 0);
+    }
+}

@@ -1,0 +1,281 @@
+//! The SQLite store: the one truth every process shares.
+//!
+//! WAL, a busy timeout, short `BEGIN IMMEDIATE` write transactions retried whole on `SQLITE_BUSY`,
+//! and no read transaction held while idle. Another process's commits are detected through
+//! `PRAGMA data_version`.
+
+mod feeds;
+mod mentions;
+mod schema;
+
+pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
+pub use mentions::{ExportFilter, StreamKey};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "the database {path} has schema version {found}, newer than this overhear understands ({known}); \
+         upgrade overhear. The database was not touched"
+    )]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("database migration {version} failed on {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        version: usize,
+        source: rusqlite::Error,
+    },
+    #[error("database error while {doing}: {source}")]
+    Sql {
+        doing: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) trait Doing<T> {
+    fn doing(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> Doing<T> for rusqlite::Result<T> {
+    fn doing(self, what: &'static str) -> Result<T> {
+        self.map_err(|source| StoreError::Sql { doing: what, source })
+    }
+}
+
+/// A connection to the store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// How long a writer waits on another process's lock before SQLite gives up (then the whole
+/// transaction is retried).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const WRITE_ATTEMPTS: usize = 5;
+
+impl Store {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        let open_err = |source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        };
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Check the schema version before anything could write to a database we do not understand.
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %self.path.display(), mode, "database is not in WAL mode");
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
+            .map_err(open_err)?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
+        let path = self.path.clone();
+        let current: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .doing("reading the schema version")?;
+        if current == known {
+            return Ok(());
+        }
+        // Another process may be migrating at the same moment: take the write lock, then look again.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .doing("starting the migration")?;
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .doing("reading the schema version")?;
+        if current > known {
+            return Err(StoreError::TooNew {
+                path,
+                found: current,
+                known,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql).map_err(|source| StoreError::Migrate {
+                path: path.clone(),
+                version: i + 1,
+                source,
+            })?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|source| StoreError::Migrate {
+                    path: path.clone(),
+                    version: i + 1,
+                    source,
+                })?;
+        }
+        tx.commit().doing("committing the migration")?;
+        tracing::info!(path = %path.display(), from = current, to = known, "database migrated");
+        Ok(())
+    }
+
+    /// Run `f` in a `BEGIN IMMEDIATE` transaction, retrying the whole transaction when another
+    /// process holds the lock past the busy timeout. Never surfaces "database is locked" on the first
+    /// contention.
+    pub(crate) fn write<T>(
+        &mut self,
+        what: &'static str,
+        mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = (|| {
+                let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match result {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && attempt < WRITE_ATTEMPTS =>
+                {
+                    tracing::debug!(what, attempt, "database busy; retrying the transaction");
+                    std::thread::sleep(Duration::from_millis(50 * attempt as u64 + fastrand::u64(0..50)));
+                }
+                other => return other.doing(what),
+            }
+        }
+    }
+
+    /// Changes whenever another connection commits. Cheap: no read of any table.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .doing("checking for changes")
+    }
+
+    /// `PRAGMA integrity_check` result, "ok" when sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .doing("checking integrity")
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .doing("reading the schema version")
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Seconds since the epoch, as stored.
+pub(crate) fn to_ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub(crate) fn from_ts(ts: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/overhear.db");
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+        let mode: String = s.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        drop(s);
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).err().expect("refused");
+        assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("not touched"));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(!dir.path().join("db-wal").exists());
+    }
+
+    #[test]
+    fn data_version_moves_when_another_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let a = Store::open(&path).unwrap();
+        let mut b = Store::open(&path).unwrap();
+        let v0 = a.data_version().unwrap();
+        assert_eq!(a.data_version().unwrap(), v0);
+        b.write("test", |tx| {
+            tx.execute("INSERT INTO feeds (name, kind) VALUES ('x', 'rss')", [])
+        })
+        .unwrap();
+        assert_ne!(a.data_version().unwrap(), v0);
+    }
+}

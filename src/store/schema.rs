@@ -1,0 +1,110 @@
+//! Migrations, applied in order at open. `PRAGMA user_version` records how many ran.
+//! Append only: a released migration is never edited.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: feeds, mentions with their triage fields, full-text index, history, notes, tags, drafts.
+    r#"
+CREATE TABLE feeds (
+    id                   INTEGER PRIMARY KEY,
+    name                 TEXT NOT NULL UNIQUE,
+    kind                 TEXT NOT NULL,
+    etag                 TEXT,
+    last_modified        TEXT,
+    cursor               TEXT,              -- source-specific JSON (e.g. newest item time)
+    last_attempt_at      INTEGER,
+    last_success_at      INTEGER,
+    last_status          INTEGER,           -- HTTP status of the last answer
+    last_error           TEXT,              -- in words; NULL when the last poll succeeded
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_poll_at         INTEGER,
+    retry_after_until    INTEGER,           -- a server's Retry-After, honoured until then
+    rate_limit           TEXT               -- JSON: limit, remaining, reset as the service reports
+);
+
+CREATE TABLE mentions (
+    id                INTEGER PRIMARY KEY,
+    feed_id           INTEGER NOT NULL REFERENCES feeds(id),
+    kind              TEXT NOT NULL,
+    external_id       TEXT NOT NULL,
+    url               TEXT,
+    author            TEXT,
+    author_reach      INTEGER,
+    title             TEXT,
+    text              TEXT NOT NULL,
+    published_at      INTEGER,
+    first_seen_at     INTEGER NOT NULL,
+    sort_at           INTEGER NOT NULL,     -- publication clamped to first seen: the stream's order
+    engagement        TEXT,                 -- JSON: score, likes, reposts, replies, views
+    status            TEXT NOT NULL DEFAULT 'new'
+                      CHECK (status IN ('new', 'open', 'responded', 'ignored', 'escalated')),
+    status_at         INTEGER,
+    assignee          TEXT,
+    first_response_at INTEGER,
+    responded_at      INTEGER,
+    responded_by      TEXT,
+    response_text     TEXT,
+    updated_at        INTEGER NOT NULL,
+    UNIQUE (kind, external_id)
+);
+CREATE INDEX mentions_stream ON mentions (sort_at DESC, id DESC);
+CREATE INDEX mentions_feed   ON mentions (feed_id, sort_at DESC, id DESC);
+CREATE INDEX mentions_status ON mentions (status, sort_at DESC, id DESC);
+CREATE INDEX mentions_seen   ON mentions (first_seen_at);
+CREATE INDEX mentions_responded ON mentions (responded_at) WHERE responded_at IS NOT NULL;
+
+CREATE VIRTUAL TABLE mentions_fts USING fts5 (
+    title, text, author,
+    content = 'mentions', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+    INSERT INTO mentions_fts (rowid, title, text, author) VALUES (new.id, new.title, new.text, new.author);
+END;
+CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+    INSERT INTO mentions_fts (mentions_fts, rowid, title, text, author)
+    VALUES ('delete', old.id, old.title, old.text, old.author);
+END;
+CREATE TRIGGER mentions_fts_update AFTER UPDATE OF title, text, author ON mentions BEGIN
+    INSERT INTO mentions_fts (mentions_fts, rowid, title, text, author)
+    VALUES ('delete', old.id, old.title, old.text, old.author);
+    INSERT INTO mentions_fts (rowid, title, text, author) VALUES (new.id, new.title, new.text, new.author);
+END;
+
+-- Who did what, when: status changes, assignment, notes, tags, replies. Response time is measured from here.
+CREATE TABLE actions (
+    id          INTEGER PRIMARY KEY,
+    mention_id  INTEGER NOT NULL REFERENCES mentions(id),
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    from_value  TEXT,
+    to_value    TEXT,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX actions_mention ON actions (mention_id, at);
+CREATE INDEX actions_at ON actions (at);
+
+CREATE TABLE notes (
+    id          INTEGER PRIMARY KEY,
+    mention_id  INTEGER NOT NULL REFERENCES mentions(id),
+    author      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX notes_mention ON notes (mention_id);
+
+CREATE TABLE mention_tags (
+    mention_id  INTEGER NOT NULL REFERENCES mentions(id),
+    tag         TEXT NOT NULL,
+    PRIMARY KEY (mention_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX mention_tags_tag ON mention_tags (tag);
+
+CREATE TABLE drafts (
+    mention_id  INTEGER PRIMARY KEY REFERENCES mentions(id),
+    author      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+"#,
+];
