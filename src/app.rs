@@ -465,3 +465,191 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedKind, NewMention};
+    use crate::store::PollWrite;
+    use std::path::Path;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        store: Store,
+        feed: i64,
+        state: AppState,
+    }
+
+    impl Fixture {
+        /// A store with `n` mentions "m0" (oldest) .. "m{n-1}" (newest) and a 10-row screen.
+        fn new(n: usize) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(&dir.path().join("db")).unwrap();
+            let feed = store.ensure_feed("f", FeedKind::Rss).unwrap();
+            let config = Config::parse(Path::new("c.toml"), "[console]\noperator = \"alice\"\n").unwrap();
+            let state = AppState::new(&config, (80, 13));
+            let mut f = Fixture {
+                _dir: dir,
+                store,
+                feed,
+                state,
+            };
+            f.add(0..n);
+            f
+        }
+
+        fn add(&mut self, range: std::ops::Range<usize>) {
+            let base = Utc::now() - chrono::Duration::days(1);
+            let mentions = range
+                .map(|i| NewMention {
+                    external_id: Some(format!("id{i}")),
+                    text: format!("m{i}"),
+                    published_at: Some(base + chrono::Duration::seconds(i as i64)),
+                    ..Default::default()
+                })
+                .collect();
+            let poll = PollWrite {
+                mentions,
+                status: 200,
+                next_poll_at: Utc::now(),
+                ..Default::default()
+            };
+            self.store
+                .write_poll(self.feed, FeedKind::Rss, &poll, Utc::now())
+                .unwrap();
+        }
+
+        /// Apply an action and run the loads it asks for, as the reader thread would.
+        fn act(&mut self, action: Action) {
+            let mut effects = self.state.update(action);
+            while let Some(effect) = effects.pop() {
+                if let Effect::Load(req) = effect {
+                    let w = load_window(&self.store, &["f".to_string()], req).unwrap();
+                    effects.extend(self.state.update(Action::Loaded(w)));
+                }
+            }
+        }
+
+        fn key(&mut self, c: KeyCode) {
+            self.act(Action::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+        }
+
+        fn start(&mut self) {
+            for e in self.state.start() {
+                if let Effect::Load(req) = e {
+                    let w = load_window(&self.store, &["f".to_string()], req).unwrap();
+                    self.state.update(Action::Loaded(w));
+                }
+            }
+        }
+
+        fn selected(&self) -> &str {
+            &self.state.selected().unwrap().text
+        }
+
+        fn visible(&self) -> Vec<&str> {
+            self.state.window.rows.iter().map(|m| m.text.as_str()).collect()
+        }
+    }
+
+    #[test]
+    fn the_window_is_one_screen_newest_first() {
+        let mut f = Fixture::new(50);
+        f.start();
+        assert_eq!(f.state.stream_height(), 10);
+        assert_eq!(f.visible().len(), 10);
+        assert_eq!(f.visible()[0], "m49");
+        assert_eq!(f.selected(), "m49");
+        assert_eq!(f.state.window.total, 50);
+    }
+
+    #[test]
+    fn moving_scrolls_only_at_the_edges() {
+        let mut f = Fixture::new(50);
+        f.start();
+        for _ in 0..9 {
+            f.key(KeyCode::Char('j'));
+        }
+        assert_eq!(f.selected(), "m40");
+        assert_eq!(f.visible()[0], "m49", "still on the first screen");
+        f.key(KeyCode::Down);
+        assert_eq!(f.selected(), "m39");
+        assert_eq!(f.visible()[0], "m48", "scrolled by one");
+        f.key(KeyCode::Char('k'));
+        assert_eq!(f.selected(), "m40");
+        assert_eq!(f.visible()[0], "m48", "moving up inside the screen does not scroll");
+        f.key(KeyCode::PageDown);
+        assert_eq!(f.selected(), "m30");
+        f.key(KeyCode::Char('G'));
+        assert_eq!(f.selected(), "m0");
+        assert_eq!(*f.visible().last().unwrap(), "m0");
+        f.key(KeyCode::Char('j'));
+        assert_eq!(f.selected(), "m0", "the bottom stops");
+        f.key(KeyCode::Char('g'));
+        assert_eq!(f.selected(), "m49");
+        f.key(KeyCode::Char('k'));
+        assert_eq!(f.selected(), "m49", "the top stops");
+    }
+
+    #[test]
+    fn new_arrivals_do_not_move_the_selection_once_the_user_has_moved() {
+        let mut f = Fixture::new(20);
+        f.start();
+        f.key(KeyCode::Char('j'));
+        f.key(KeyCode::Char('j'));
+        assert_eq!(f.selected(), "m17");
+        let before = f.visible().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        f.add(20..23);
+        f.act(Action::StoreChanged);
+        assert_eq!(f.selected(), "m17");
+        assert_eq!(f.state.window.selected, 2, "same screen row");
+        assert_eq!(f.visible(), before.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(f.state.window.above, 3, "the title counts what arrived above");
+        // Up past the top reveals them one at a time.
+        f.key(KeyCode::Char('k'));
+        f.key(KeyCode::Char('k'));
+        f.key(KeyCode::Char('k'));
+        assert_eq!(f.selected(), "m20");
+        assert_eq!(f.state.window.above, 2);
+    }
+
+    #[test]
+    fn until_the_user_moves_the_view_follows_the_newest() {
+        let mut f = Fixture::new(5);
+        f.start();
+        f.add(5..7);
+        f.act(Action::StoreChanged);
+        assert_eq!(f.visible()[0], "m6");
+        assert_eq!(f.state.window.above, 0);
+    }
+
+    #[test]
+    fn a_resize_keeps_the_selection_on_screen() {
+        let mut f = Fixture::new(50);
+        f.start();
+        for _ in 0..8 {
+            f.key(KeyCode::Char('j'));
+        }
+        f.act(Action::Resize(80, 8));
+        assert_eq!(f.state.stream_height(), 5);
+        assert_eq!(f.selected(), "m41");
+        assert_eq!(f.state.window.selected, 4);
+        assert_eq!(f.visible().len(), 5);
+    }
+
+    #[test]
+    fn stale_windows_are_ignored_and_q_quits() {
+        let mut f = Fixture::new(3);
+        f.start();
+        let stale = Window {
+            seq: 0,
+            ..Window::default()
+        };
+        f.state.update(Action::Loaded(stale));
+        assert_eq!(f.visible().len(), 3);
+        let effects = f
+            .state
+            .update(Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert_eq!(effects, vec![Effect::Quit]);
+    }
+}

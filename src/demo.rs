@@ -78,7 +78,7 @@ impl DemoFeeds {
                 Some((i + 1, at, it))
             })
             .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|b| std::cmp::Reverse(b.1));
         v
     }
 
