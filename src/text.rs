@@ -136,6 +136,8 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return tidy(&sanitize(html));
     }
+    // Escape sequences go as whole sequences before the HTML parser sees (and half-drops) them.
+    let html = sanitize(html);
     let rendered = html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
         .allow_width_overflow()
         .raw_mode(true)

@@ -1,0 +1,625 @@
+//! The real binary against a real HTTP server on 127.0.0.1 serving recorded payloads and broken
+//! ones: what is stored, what is printed, and the exit code.
+
+mod common;
+
+use common::server::{FixtureServer, Response};
+use common::shared_fixture;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_overhear");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn config(&self, text: &str) -> PathBuf {
+        let p = self.dir.path().join("config.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("overhear.db")
+    }
+    /// Run overhear with this environment's config and database, and no access to the user's files.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .arg("--db")
+            .arg(self.db())
+            .args(args);
+        self.isolate(&mut c);
+        c
+    }
+    fn isolate(&self, c: &mut Command) {
+        let home = self.dir.path().join("home");
+        c.env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
+            .env_remove("OVERHEAR_CONFIG")
+            .env_remove("OVERHEAR_DB");
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    fn sql<T: rusqlite::types::FromSql>(&self, q: &str) -> T {
+        Connection::open(self.db())
+            .unwrap()
+            .query_row(q, [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(shared_fixture(rel)).unwrap()
+}
+
+/// The line `poll --once` printed for a feed.
+fn line_for<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no line for {name} in:\n{out}"))
+}
+
+fn count_in(line: &str, word: &str) -> i64 {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let i = words
+        .iter()
+        .position(|w| *w == word)
+        .unwrap_or_else(|| panic!("no {word:?} in {line:?}"));
+    words[i - 1].parse().unwrap()
+}
+
+fn healthy_server() -> FixtureServer {
+    let s = FixtureServer::start();
+    s.route(
+        "/rss",
+        Response::with_etag(fixture("rss/rss_2.0_cloudflare.xml"), "\"cf-1\"").content_type("application/rss+xml"),
+    );
+    s.route(
+        "/atom",
+        Response::ok(fixture("atom/atom_example_2.xml")).content_type("application/atom+xml"),
+    );
+    s.route(
+        "/json",
+        Response::ok(fixture("jsonfeed/json_feed.json")).content_type("application/feed+json"),
+    );
+    s.route(
+        "/alerts",
+        Response::ok(fixture("google_alerts/google_alerts_atom.xml")).content_type("application/atom+xml"),
+    );
+    s.route(
+        "/yt",
+        Response::ok(fixture("youtube/atom_mediarss_youtube_1.xml")).content_type("application/atom+xml"),
+    );
+    s.route(
+        "/reddit",
+        Response::ok(fixture("reddit/rss_2.0_reddit.xml")).content_type("application/atom+xml"),
+    );
+    s.route(
+        "/latin1",
+        Response::ok(fixture("rss/rss_1.0_iso8859.xml")).content_type("application/rdf+xml; charset=ISO-8859-1"),
+    );
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")).content_type("application/json"),
+    );
+    s
+}
+
+fn healthy_config(s: &FixtureServer) -> String {
+    let mut c = String::new();
+    for (name, path) in [
+        ("rss", "/rss"),
+        ("atom", "/atom"),
+        ("json", "/json"),
+        ("alerts", "/alerts"),
+        ("yt", "/yt"),
+        ("reddit", "/reddit"),
+        ("latin1", "/latin1"),
+    ] {
+        c.push_str(&format!(
+            "[[feed]]\nname = \"{name}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+            s.url(path)
+        ));
+    }
+    c.push_str(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n",
+        s.url("/hn")
+    ));
+    c
+}
+
+#[test]
+fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
+    let env = Env::new();
+    let s = healthy_server();
+    env.config(&healthy_config(&s));
+
+    let out = env.run(&["poll", "--once"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "exit {:?}\n{text}\n{}", out.status, stderr(&out));
+    assert_eq!(text.lines().count(), 8, "{text}");
+    for (name, n) in [
+        ("rss", 1),
+        ("atom", 2),
+        ("json", 20),
+        ("alerts", 20),
+        ("yt", 1),
+        ("reddit", 1),
+        ("hn", 4),
+    ] {
+        let line = line_for(&text, name);
+        assert_eq!(line.split_whitespace().nth(1), Some("ok"), "{line}");
+        assert_eq!(count_in(line, "new"), n, "{line}");
+        assert_eq!(count_in(line, "stored"), n, "{line}");
+        assert!(line.trim_end().ends_with("ms"), "{line}");
+    }
+    let latin1 = count_in(line_for(&text, "latin1"), "new");
+    assert!(latin1 > 0);
+    let total: i64 = env.sql("SELECT count(*) FROM mentions");
+    assert_eq!(total, 49 + latin1);
+
+    // What was stored, field by field, for one item of each of two kinds.
+    let db = Connection::open(env.db()).unwrap();
+    let (author, url, title, score): (String, String, String, Option<i64>) = db
+        .query_row(
+            "SELECT author, url, title, json_extract(engagement, '$.score') FROM mentions WHERE external_id = '49520915'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(author, "kelvinrow");
+    assert_eq!(url, "https://news.ycombinator.com/item?id=49520915");
+    assert!(title.starts_with("Show HN: Litequeue"));
+    assert_eq!(score, Some(57));
+    let unwrapped: i64 = db
+        .query_row("SELECT count(*) FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE f.name = 'alerts' AND url LIKE '%google.com/url%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(unwrapped, 0, "Google redirect links are unwrapped");
+    let umlauts: i64 = db
+        .query_row(
+            "SELECT count(*) FROM mentions WHERE text GLOB '*[äöüÄÖÜß]*' OR title GLOB '*[äöüÄÖÜß]*'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(umlauts > 0, "ISO-8859-1 decoded");
+
+    // The requests themselves.
+    let hn = s.requests_to("/hn/api/v1/search_by_date");
+    assert_eq!(hn.len(), 1);
+    assert_eq!(hn[0].query_param("query").as_deref(), Some("sqlite"));
+    assert_eq!(hn[0].query_param("tags").as_deref(), Some("(story,comment)"));
+    assert_eq!(
+        hn[0].query_param("numericFilters"),
+        None,
+        "the first poll asks for the newest"
+    );
+    let ua = hn[0].header("user-agent").unwrap().to_string();
+    assert!(
+        ua.starts_with(&format!("overhear/{}", env!("CARGO_PKG_VERSION"))),
+        "{ua}"
+    );
+
+    // A second poll: conditional GET, and only what is new from Hacker News; nothing stored twice.
+    let out = env.run(&["poll", "--once"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let rss = line_for(&text, "rss");
+    assert!(rss.contains("not modified"), "{rss}");
+    let rss_reqs = s.requests_to("/rss");
+    assert_eq!(rss_reqs[1].header("if-none-match"), Some("\"cf-1\""));
+    let hn = s.requests_to("/hn/api/v1/search_by_date");
+    assert_eq!(
+        hn[1].query_param("numericFilters").as_deref(),
+        Some("created_at_i>1795185069")
+    );
+    for name in ["atom", "json", "alerts", "hn"] {
+        assert_eq!(count_in(line_for(&text, name), "new"), 0, "{text}");
+    }
+    let again: i64 = env.sql("SELECT count(*) FROM mentions");
+    assert_eq!(again, total);
+    let ok: String = env.sql("PRAGMA integrity_check");
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route("/good", Response::ok(fixture("atom/atom_example_2.xml")));
+    s.route("/truncated", Response::ok(fixture("rss/rss_2.0_invalid_1.xml")));
+    s.route(
+        "/login",
+        Response::ok("<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form>…</form></body></html>")
+            .content_type("text/html; charset=utf-8"),
+    );
+    s.route(
+        "/limited",
+        Response::ok("slow down").status(429).header("retry-after", "120"),
+    );
+    s.route("/gone", Response::ok("no").status(404));
+    s.route("/hang", Response::ok("").never_answer());
+    s.route("/bomb", Response::gzip_bomb(64 * 1024 * 1024));
+    for i in 0..7 {
+        s.route(
+            &format!("/loop{i}"),
+            Response::ok("")
+                .status(302)
+                .header("location", &s.url(&format!("/loop{}", i + 1))),
+        );
+    }
+    s.route(
+        "/hop0",
+        Response::ok("").status(301).header("location", &s.url("/hop1")),
+    );
+    s.route(
+        "/hop1",
+        Response::ok("").status(302).header("location", &s.url("/landed")),
+    );
+    s.route("/landed", Response::ok(fixture("atom/atom_spec_1.xml")));
+
+    let feeds = [
+        ("good", "/good"),
+        ("truncated", "/truncated"),
+        ("login", "/login"),
+        ("limited", "/limited"),
+        ("gone", "/gone"),
+        ("hang", "/hang"),
+        ("bomb", "/bomb"),
+        ("loops", "/loop0"),
+        ("hops", "/hop0"),
+    ];
+    let mut config = String::from("[poller]\ntimeout = \"2s\"\nconnect_timeout = \"2s\"\nmax_body = \"1MiB\"\n\n");
+    for (name, path) in feeds {
+        config.push_str(&format!(
+            "[[feed]]\nname = \"{name}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+            s.url(path)
+        ));
+    }
+    env.config(&config);
+
+    let started = std::time::Instant::now();
+    let out = env.run(&["poll", "--once"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "a dead feed does not hold the others"
+    );
+
+    let good = line_for(&text, "good");
+    assert!(good.contains(" ok ") && count_in(good, "new") == 2, "{good}");
+    let hops = line_for(&text, "hops");
+    assert!(
+        hops.contains(" ok ") && count_in(hops, "new") == 1,
+        "redirects are followed: {hops}"
+    );
+    let expect = [
+        ("truncated", "not a valid feed"),
+        ("login", "HTML page, not a feed"),
+        (
+            "limited",
+            "rate-limited by the server (HTTP 429); waiting 2m as it asked",
+        ),
+        ("gone", "HTTP 404 Not Found"),
+        ("hang", "timed out after 2s"),
+        ("bomb", "larger than 1 MiB (counted after decompression); refused"),
+        ("loops", "more than 5 redirects"),
+    ];
+    for (name, words) in expect {
+        let line = line_for(&text, name);
+        assert!(
+            line.contains(" error ") && line.contains(words),
+            "{name}: expected {words:?} in {line:?}"
+        );
+    }
+    let stored: i64 = env.sql("SELECT count(*) FROM mentions");
+    assert_eq!(stored, 3, "the healthy feeds' items are stored");
+
+    // Health is stored and shown.
+    let feeds_out = env.run(&["feeds"]);
+    let ftext = stdout(&feeds_out);
+    assert!(feeds_out.status.success(), "{}", stderr(&feeds_out));
+    let hang = line_for(&ftext, "hang");
+    assert!(
+        hang.contains("failing") && hang.contains("timed out after 2s"),
+        "{hang}"
+    );
+    let limited = line_for(&ftext, "limited");
+    assert!(
+        limited.contains("in 1m") || limited.contains("in 2m"),
+        "next poll honours Retry-After: {limited}"
+    );
+    let good = line_for(&ftext, "good");
+    assert!(good.contains(" ok ") && good.contains(" 2 "), "{good}");
+
+    // Polled again: the rate-limited feed is left alone until its Retry-After has passed.
+    let before = s.requests_to("/limited").len();
+    let out = env.run(&["poll", "--once"]);
+    let line = line_for(&stdout(&out), "limited").to_string();
+    assert!(line.contains("waiting"), "{line}");
+    assert_eq!(
+        s.requests_to("/limited").len(),
+        before,
+        "no request while Retry-After runs"
+    );
+    let failures: i64 = env.sql("SELECT consecutive_failures FROM feeds WHERE name = 'gone'");
+    assert_eq!(failures, 2, "failures are counted for backoff");
+}
+
+#[test]
+fn include_and_exclude_rules_decide_what_is_stored() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    env.config(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\ninclude = [\"litequeue\", \"\\\"query planner\\\"\"]\nexclude = \"Redis\"\n",
+        s.url("/hn")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    // Of 4 items: the Litequeue story mentions Redis (excluded); the comment on it is kept by its
+    // title; the backup comment matches nothing; the query planner story is kept.
+    let line = line_for(&text, "hn");
+    assert_eq!(count_in(line, "new"), 2, "{line}");
+    assert!(line.contains("2 dropped by include/exclude"), "{line}");
+    let ids: String =
+        env.sql("SELECT group_concat(external_id, ',') FROM (SELECT external_id FROM mentions ORDER BY external_id)");
+    assert_eq!(ids, "49518731,49521877");
+}
+
+#[test]
+fn hostile_text_is_stored_without_escape_sequences() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    let hostile = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title>\
+        <item><guid>evil-1</guid><title>Acme \u{1b}]0;pwned\u{7} rocks \u{1b}[31mred\u{1b}[0m</title>\
+        <description>&lt;p&gt;hi \u{1b}]52;c;ZXZpbA==\u{7}there \u{202e}gnp.exe\u{200b}&lt;/p&gt;</description>\
+        <author>\u{1b}P+q\u{1b}\\mallory</author></item></channel></rss>";
+    s.route("/feed", Response::ok(hostile.as_bytes().to_vec()));
+    env.config(&format!(
+        "[[feed]]\nname = \"evil\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let (title, text): (String, String) = Connection::open(env.db())
+        .unwrap()
+        .query_row("SELECT title, text FROM mentions", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(title, "Acme rocks red");
+    assert_eq!(text, "hi there gnp.exe");
+    let export = stdout(&env.run(&["export", "--format", "jsonl"]));
+    assert!(!export.contains('\u{1b}') && !export.contains("\\u001b"), "{export}");
+}
+
+#[test]
+fn export_writes_jsonl_and_csv_oldest_first() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    env.config(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n",
+        s.url("/hn")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+
+    let out = env.run(&["export", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    let ids: Vec<&str> = rows.iter().map(|r| r["external_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["49518731", "49520112", "49520915", "49521877"], "oldest first");
+    let story = &rows[2];
+    for key in [
+        "id",
+        "feed",
+        "kind",
+        "external_id",
+        "url",
+        "author",
+        "author_reach",
+        "title",
+        "text",
+        "published_at",
+        "first_seen_at",
+        "engagement",
+        "status",
+        "assignee",
+        "responded_at",
+    ] {
+        assert!(story.get(key).is_some(), "missing {key} in {story}");
+    }
+    assert_eq!(story["feed"], "hn");
+    assert_eq!(story["kind"], "hackernews");
+    assert_eq!(story["published_at"], "2026-11-20T13:02:44Z");
+    assert_eq!(story["engagement"], serde_json::json!({"score": 57, "replies": 23}));
+    assert_eq!(story["author_reach"], serde_json::Value::Null);
+    assert_eq!(story["status"], "new");
+    assert!(story["first_seen_at"].as_str().unwrap().ends_with('Z'));
+
+    let out = env.run(&["export", "--format", "csv", "--since", "2026-11-20"]);
+    let csv = stdout(&out);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "id");
+    assert!(headers.iter().any(|h| h == "engagement_score"));
+    assert_eq!(reader.records().count(), 4);
+
+    let out = env.run(&["export", "--format", "csv", "--since", "2026-11-21"]);
+    assert_eq!(stdout(&out).lines().count(), 1, "only the header");
+    let out = env.run(&["export", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a date like"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_bad_config_names_the_file_the_line_and_the_key_and_nothing_starts() {
+    let env = Env::new();
+    let path = env.config("[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"acme\"\nevery = \"5 parsecs\"\n");
+    for args in [&["poll", "--once"][..], &["feeds"][..]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{}:5:", path.display())), "{err}");
+        assert!(err.contains("every"), "{err}");
+        assert!(err.contains("5 parsecs"), "{err}");
+    }
+    assert!(!env.db().exists(), "nothing was started");
+
+    let path = env.config("[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"acme\"\nquerry = \"typo\"\n");
+    let err = stderr(&env.run(&["feeds"]));
+    assert!(
+        err.contains(&format!("{}:5:", path.display())) && err.contains("querry"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_first_run_writes_the_example_config_and_says_where() {
+    let env = Env::new();
+    let mut c = Command::new(BIN);
+    c.arg("--db").arg(env.db()).arg("feeds");
+    env.isolate(&mut c);
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = env.dir.path().join("home/.config/overhear/config.toml");
+    assert!(
+        stderr(&out).contains(&written.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config.example.toml")).unwrap();
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), example);
+    assert!(stdout(&out).contains("No feeds are configured"), "{}", stdout(&out));
+
+    // With the example in place, the next run says nothing about writing it.
+    let mut c = Command::new(BIN);
+    c.arg("--db").arg(env.db()).arg("feeds");
+    env.isolate(&mut c);
+    assert!(!stderr(&c.output().unwrap()).contains("wrote"));
+
+    // Polling with no feeds is an error that says what to do.
+    let mut c = Command::new(BIN);
+    c.arg("--db").arg(env.db()).args(["poll", "--once"]);
+    env.isolate(&mut c);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no feeds are configured"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_database_from_a_newer_overhear_is_refused_untouched() {
+    let env = Env::new();
+    env.config("");
+    Connection::open(env.db())
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let before = std::fs::read(env.db()).unwrap();
+    let out = env.run(&["export"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("schema version 999, newer than this overhear understands"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(env.db()).unwrap(), before);
+}
+
+#[test]
+fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    s.route("/rss", Response::with_etag(fixture("atom/atom_spec_1.xml"), "\"a\""));
+    env.config(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1s\"\n\n\
+         [[feed]]\nname = \"rss\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n",
+        s.url("/hn"),
+        s.url("/rss")
+    ));
+    let mut child = env
+        .cmd(&["poll"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each feed is polled again on its own schedule.
+    assert!(
+        s.wait_for_requests("/hn/api/v1/search_by_date", 3, common::timeout(20)),
+        "hn polled repeatedly"
+    );
+    assert!(
+        s.wait_for_requests("/rss", 3, common::timeout(20)),
+        "rss polled repeatedly"
+    );
+    let hn = s.requests_to("/hn/api/v1/search_by_date");
+    assert_eq!(
+        hn.last().unwrap().query_param("numericFilters").as_deref(),
+        Some("created_at_i>1795185069")
+    );
+
+    unsafe_kill(child.id(), "TERM");
+    let deadline = std::time::Instant::now() + common::timeout(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "overhear poll did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert!(status.success(), "{status:?} {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(line_for(&text, "hn").contains(" ok "), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped"));
+    let n: i64 = env.sql("SELECT count(*) FROM mentions");
+    assert_eq!(n, 5);
+    let ok: String = env.sql("PRAGMA integrity_check");
+    assert_eq!(ok, "ok");
+}
+
+/// Send a signal by name with the system's `kill`.
+fn unsafe_kill(pid: u32, signal: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
