@@ -433,6 +433,11 @@ async fn event_loop(
         if dirty {
             tui.terminal.draw(|f| ui::draw(f, &state))?;
             dirty = false;
+            // Debug builds only: lets the tests prove the terminal is restored after a panic.
+            #[cfg(debug_assertions)]
+            if state.loaded && std::env::var_os("OVERHEAR_TEST_PANIC").is_some() {
+                panic!("panic requested by OVERHEAR_TEST_PANIC");
+            }
         }
         let message_deadline = state
             .message

@@ -20,6 +20,10 @@ impl Tui {
 
 impl Drop for Tui {
     fn drop(&mut self) {
-        ratatui::restore();
+        // While unwinding, the panic hook has already restored the terminal and printed the
+        // message; restoring twice would move the cursor back over that message.
+        if !std::thread::panicking() {
+            ratatui::restore();
+        }
     }
 }

@@ -206,3 +206,57 @@ fn another_process_writing_the_database_shows_up_on_screen() {
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }
+
+#[test]
+fn a_panic_restores_the_terminal_before_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let mut cmd = overhear(dir.path(), &config, &[]);
+    cmd.env("OVERHEAR_TEST_PANIC", "1");
+    cmd.env("RUST_BACKTRACE", "0");
+    let term = Term::spawn(cmd, 100, 30);
+    term.wait_for("EXIT=101", timeout(20)).unwrap();
+    let screen = term.screen();
+    assert!(
+        screen.contains("panic requested by OVERHEAR_TEST_PANIC"),
+        "the message is readable:\n{screen}"
+    );
+    let stty = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("STTY"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        stty.contains(" icanon ") && stty.contains(" echo "),
+        "cooked mode restored: {stty}"
+    );
+    let raw = term.raw();
+    let left = raw
+        .windows(8)
+        .position(|w| w == b"\x1b[?1049l")
+        .expect("left the alternate screen");
+    let message = raw.windows(5).position(|w| w == b"panic").expect("the panic message");
+    assert!(left < message, "restored first, then printed");
+}
+
+#[test]
+fn the_demo_runs_the_whole_pipeline_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("unused.toml");
+    std::fs::write(&config, "").unwrap();
+    let term = Term::spawn(overhear(dir.path(), &config, &["demo"]), 120, 40);
+    // Bundled mentions arrive over HTTP from the built-in server, through the parsers and SQLite.
+    term.wait_for("Love the new graph view", timeout(20)).unwrap();
+    term.wait_for("Six months with Tidepool", timeout(20)).unwrap();
+    term.wait_for("feeds 4 ok", timeout(20)).unwrap();
+    // New mentions are released a few seconds in.
+    term.wait_for("Key rotation is described", timeout(20)).unwrap();
+    let screen = term.screen();
+    assert!(
+        !screen.contains("<b>") && !screen.contains("google.com/url"),
+        "{screen}"
+    );
+    term.send_key("q");
+    term.wait_for("EXIT=0", timeout(10)).unwrap();
+}

@@ -277,6 +277,12 @@ fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
         Response::ok("").status(302).header("location", &s.url("/landed")),
     );
     s.route("/landed", Response::ok(fixture("atom/atom_spec_1.xml")));
+    s.route(
+        "/ftp",
+        Response::ok("")
+            .status(302)
+            .header("location", "ftp://127.0.0.1/feed.xml"),
+    );
 
     let feeds = [
         ("good", "/good"),
@@ -288,6 +294,7 @@ fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
         ("bomb", "/bomb"),
         ("loops", "/loop0"),
         ("hops", "/hop0"),
+        ("ftp", "/ftp"),
     ];
     let mut config = String::from("[poller]\ntimeout = \"2s\"\nconnect_timeout = \"2s\"\nmax_body = \"1MiB\"\n\n");
     for (name, path) in feeds {
@@ -325,6 +332,7 @@ fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
         ("hang", "timed out after 2s"),
         ("bomb", "larger than 1 MiB (counted after decompression); refused"),
         ("loops", "more than 5 redirects"),
+        ("ftp", "only http and https are followed"),
     ];
     for (name, words) in expect {
         let line = line_for(&text, name);
@@ -564,11 +572,15 @@ fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
         Response::ok(fixture("hackernews/hn_search_by_date.json")),
     );
     s.route("/rss", Response::with_etag(fixture("atom/atom_spec_1.xml"), "\"a\""));
+    s.route("/hang", Response::ok("").never_answer());
     env.config(&format!(
-        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1s\"\n\n\
-         [[feed]]\nname = \"rss\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n",
+        "[poller]\ntimeout = \"60s\"\n\n\
+         [[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1s\"\n\n\
+         [[feed]]\nname = \"rss\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n\n\
+         [[feed]]\nname = \"dead\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n",
         s.url("/hn"),
-        s.url("/rss")
+        s.url("/rss"),
+        s.url("/hang")
     ));
     let mut child = env
         .cmd(&["poll"])
@@ -576,7 +588,7 @@ fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Each feed is polled again on its own schedule.
+    // Each feed is polled again on its own schedule, while the dead one hangs on its first request.
     assert!(
         s.wait_for_requests("/hn/api/v1/search_by_date", 3, common::timeout(20)),
         "hn polled repeatedly"
@@ -622,4 +634,26 @@ fn unsafe_kill(pid: u32, signal: &str) {
         .status()
         .unwrap();
     assert!(st.success());
+}
+
+#[test]
+fn requests_in_flight_never_exceed_the_configured_concurrency() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    let mut config = String::from("[poller]\nconcurrency = 3\n\n");
+    for i in 0..9 {
+        s.route(
+            &format!("/f{i}"),
+            Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(300)),
+        );
+        config.push_str(&format!(
+            "[[feed]]\nname = \"f{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+            s.url(&format!("/f{i}"))
+        ));
+    }
+    env.config(&config);
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(s.requests().len(), 9);
+    assert_eq!(s.max_in_flight(), 3, "three at once, never more");
 }

@@ -158,6 +158,8 @@ struct Inner {
     stop: AtomicBool,
     /// Connections held open by `never_answer`, closed when the server drops.
     held: Mutex<Vec<TcpStream>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Mutex<(usize, usize)>,
 }
 
 pub struct FixtureServer {
@@ -219,6 +221,11 @@ impl FixtureServer {
 
     pub fn requests_to(&self, path: &str) -> Vec<Request> {
         self.requests().into_iter().filter(|r| r.path == path).collect()
+    }
+
+    /// The most requests that were being answered at the same moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.in_flight.lock().unwrap().1
     }
 
     /// Wait until `path` has received at least `n` requests.
@@ -295,17 +302,29 @@ fn serve(stream: TcpStream, inner: &Inner) -> std::io::Result<()> {
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
     let req = Request {
-        method: method.clone(),
-        path: path.clone(),
+        method,
+        path,
         query,
         headers,
         body,
     };
     inner.requests.lock().unwrap().push(req.clone());
+    {
+        let mut f = inner.in_flight.lock().unwrap();
+        f.0 += 1;
+        f.1 = f.1.max(f.0);
+    }
+    let result = answer(stream, inner, &req);
+    inner.in_flight.lock().unwrap().0 -= 1;
+    result
+}
+
+fn answer(stream: TcpStream, inner: &Inner, req: &Request) -> std::io::Result<()> {
+    let (method, path) = (&req.method, &req.path);
 
     let resp = {
         let mut routes = inner.routes.lock().unwrap();
-        match routes.get_mut(&path) {
+        match routes.get_mut(path) {
             Some(Route::One(r)) => Some(r.clone()),
             Some(Route::Seq(q)) => Some(if q.len() > 1 {
                 q.pop_front().unwrap()
