@@ -43,6 +43,17 @@ pub struct LoadRequest {
     pub seq: u64,
     pub anchor: Anchor,
     pub height: usize,
+    /// Also recount the stream and read feed health (after a change, not on every key).
+    pub overview: bool,
+}
+
+/// Counts and feed health: re-read when the store changes, not when the selection moves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    pub total: i64,
+    pub new: i64,
+    pub open: i64,
+    pub feeds: FeedSummary,
 }
 
 /// Feed health at a glance.
@@ -62,10 +73,7 @@ pub struct Window {
     pub offset: usize,
     /// Mentions newer than the top row (arrived above the view).
     pub above: i64,
-    pub total: i64,
-    pub new: i64,
-    pub open: i64,
-    pub feeds: FeedSummary,
+    pub overview: Option<Overview>,
 }
 
 #[derive(Debug)]
@@ -92,6 +100,7 @@ pub struct AppState {
     pub config_path: PathBuf,
     pub feeds_configured: usize,
     pub window: Window,
+    pub overview: Overview,
     /// Has the first window arrived?
     pub loaded: bool,
     pub size: (u16, u16),
@@ -109,6 +118,7 @@ impl AppState {
             config_path: config.path.clone(),
             feeds_configured: config.feeds.len(),
             window: Window::default(),
+            overview: Overview::default(),
             loaded: false,
             size,
             message: None,
@@ -128,11 +138,16 @@ impl AppState {
     }
 
     fn load(&mut self, anchor: Anchor) -> Effect {
+        self.request(anchor, false)
+    }
+
+    fn request(&mut self, anchor: Anchor, overview: bool) -> Effect {
         self.seq += 1;
         Effect::Load(LoadRequest {
             seq: self.seq,
             anchor,
             height: self.stream_height().max(1),
+            overview,
         })
     }
 
@@ -164,7 +179,7 @@ impl AppState {
 
     /// The initial effects: load the head of the stream.
     pub fn start(&mut self) -> Vec<Effect> {
-        vec![self.load(Anchor::Head)]
+        vec![self.request(Anchor::Head, true)]
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -176,8 +191,11 @@ impl AppState {
                 self.window.offset = self.window.offset.min(height - 1);
                 vec![self.load(self.hold())]
             }
-            Action::StoreChanged => vec![self.load(self.hold())],
-            Action::Loaded(w) => {
+            Action::StoreChanged => vec![self.request(self.hold(), true)],
+            Action::Loaded(mut w) => {
+                if let Some(o) = w.overview.take() {
+                    self.overview = o;
+                }
                 if w.seq == self.seq {
                     self.window = w;
                     self.loaded = true;
@@ -245,7 +263,10 @@ fn reader(
             Ok(mut req) => {
                 // Only the newest request matters.
                 while let Ok(newer) = requests.try_recv() {
-                    req = newer;
+                    req = LoadRequest {
+                        overview: req.overview || newer.overview,
+                        ..newer
+                    };
                 }
                 let action = match load_window(&store, &feed_names, req) {
                     Ok(w) => Action::Loaded(w),
@@ -332,25 +353,31 @@ pub fn load_window(store: &Store, feed_names: &[String], req: LoadRequest) -> cr
         Some(m) => store.count_newer(m.stream_key())?,
         None => 0,
     };
-    let (total, new, open) = store.stream_counts()?;
-    let feeds = summarize(store, feed_names)?;
+    let overview = if req.overview {
+        let (total, new, open) = store.stream_counts()?;
+        Some(Overview {
+            total,
+            new,
+            open,
+            feeds: summarize(store, feed_names)?,
+        })
+    } else {
+        None
+    };
     Ok(Window {
         seq: req.seq,
         selected,
         offset: selected,
         rows,
         above,
-        total,
-        new,
-        open,
-        feeds,
+        overview,
     })
 }
 
 fn summarize(store: &Store, feed_names: &[String]) -> crate::store::Result<FeedSummary> {
     let mut s = FeedSummary::default();
     for h in store
-        .feed_health()?
+        .feed_health(false)?
         .into_iter()
         .filter(|h| feed_names.contains(&h.name))
     {
@@ -565,7 +592,7 @@ mod tests {
         assert_eq!(f.visible().len(), 10);
         assert_eq!(f.visible()[0], "m49");
         assert_eq!(f.selected(), "m49");
-        assert_eq!(f.state.window.total, 50);
+        assert_eq!(f.state.overview.total, 50);
     }
 
     #[test]

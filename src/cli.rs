@@ -211,7 +211,7 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
 }
 
 fn print_feeds(config: &Config, store: &Store) -> Result<()> {
-    let health = store.feed_health()?;
+    let health = store.feed_health(true)?;
     let now = Utc::now();
     let mut out = std::io::stdout().lock();
     if config.feeds.is_empty() {

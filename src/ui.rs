@@ -27,10 +27,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
 }
 
 fn stream_title(state: &AppState) -> String {
-    let w = &state.window;
-    let mut t = format!(" Stream · {} new · {} open ", w.new, w.open);
-    if w.above > 0 {
-        t.push_str(&format!("· ↑ {} more above ", w.above));
+    let o = &state.overview;
+    let mut t = format!(" Stream · {} new · {} open ", o.new, o.open);
+    if state.window.above > 0 {
+        t.push_str(&format!("· ↑ {} more above ", state.window.above));
     }
     t
 }
@@ -122,7 +122,7 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 }
 
 fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let f = &state.window.feeds;
+    let f = &state.overview.feeds;
     let mut parts = vec![format!("feeds {} ok", f.ok)];
     if f.failing > 0 {
         parts.push(format!("{} failing", f.failing));
@@ -140,7 +140,7 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     spans.push(Span::raw(format!(
         "│ {} │ {} mentions ",
         text::sanitize_line(&state.operator),
-        state.window.total
+        state.overview.total
     )));
     if let Some((msg, _)) = &state.message {
         spans.push(Span::raw(format!("│ {} ", text::sanitize_line(msg))));
