@@ -1,7 +1,9 @@
 //! The TOML config: feeds, poller limits, console settings. Errors name the file, the line and the key.
 
 use crate::filter::Rules;
+use crate::keymap::Keymap;
 use crate::model::FeedKind;
+use crate::theme::Theme;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -82,19 +84,44 @@ impl Default for PollerConfig {
 }
 
 /// Settings of the console.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ConsoleConfig {
     /// Who this operator is, recorded with every triage action.
     pub operator: String,
+    /// Scroll and click with the mouse (the keyboard is always enough).
+    pub mouse: bool,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub views: Vec<View>,
+}
+
+/// A saved view: a named filter, in the grammar of the `/` prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    pub name: String,
+    pub filter: String,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         let operator = std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "operator".to_string());
-        ConsoleConfig { operator }
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "operator".to_string());
+        ConsoleConfig {
+            operator,
+            mouse: true,
+            keymap: Keymap::default(),
+            theme: Theme::from_config(&HashMap::new(), no_color()).expect("the default theme is valid"),
+            views: Vec::new(),
+        }
     }
+}
+
+/// `NO_COLOR` set to anything non-empty turns colour off (no-color.org).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +141,19 @@ struct RawConfig {
     console: Option<RawConsole>,
     #[serde(default)]
     feed: Vec<Spanned<RawFeed>>,
+    #[serde(default)]
+    keys: Option<HashMap<Spanned<String>, Terms>>,
+    #[serde(default)]
+    theme: Option<Spanned<HashMap<String, String>>>,
+    #[serde(default)]
+    view: Vec<Spanned<RawView>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawView {
+    name: Spanned<String>,
+    filter: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +169,7 @@ struct RawPoller {
 #[serde(deny_unknown_fields)]
 struct RawConsole {
     operator: Option<Spanned<String>>,
+    mouse: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -267,18 +308,59 @@ impl Config {
         }
 
         let mut console = ConsoleConfig::default();
-        if let Some(c) = raw.console
-            && let Some(op) = c.operator
-        {
-            let name = op.get_ref().trim();
-            if name.is_empty() || name.chars().any(char::is_control) {
+        if let Some(c) = raw.console {
+            if let Some(op) = c.operator {
+                let name = op.get_ref().trim();
+                if name.is_empty() || name.chars().any(char::is_control) {
+                    return Err(loc.err(
+                        Some(op.span()),
+                        Some("console.operator".into()),
+                        "must be a non-empty name without control characters",
+                    ));
+                }
+                console.operator = name.to_string();
+            }
+            if let Some(m) = c.mouse {
+                console.mouse = m;
+            }
+        }
+        if let Some(keys) = raw.keys {
+            let mut overrides: Vec<(String, Vec<String>)> = Vec::new();
+            for (name, terms) in keys {
+                let entry = (name.get_ref().clone(), terms.into_vec());
+                Keymap::with_overrides(std::slice::from_ref(&entry))
+                    .map_err(|m| loc.err(Some(name.span()), Some(format!("keys.{}", entry.0)), m))?;
+                overrides.push(entry);
+            }
+            overrides.sort();
+            console.keymap = Keymap::with_overrides(&overrides).expect("each entry was checked");
+        }
+        if let Some(theme) = raw.theme {
+            let span = theme.span();
+            console.theme = Theme::from_config(theme.get_ref(), no_color())
+                .map_err(|m| loc.err(Some(span), Some("theme".into()), m))?;
+        }
+        for (i, v) in raw.view.into_iter().enumerate() {
+            let v = v.into_inner();
+            let name = v.name.get_ref().trim().to_string();
+            if name.is_empty() {
                 return Err(loc.err(
-                    Some(op.span()),
-                    Some("console.operator".into()),
-                    "must be a non-empty name without control characters",
+                    Some(v.name.span()),
+                    Some(format!("view[{}].name", i + 1)),
+                    "must not be empty",
                 ));
             }
-            console.operator = name.to_string();
+            crate::query::StreamFilter::parse(v.filter.get_ref(), chrono::Utc::now()).map_err(|m| {
+                loc.err(
+                    Some(v.filter.span()),
+                    Some(format!("view[{}].filter (view {name:?})", i + 1)),
+                    m,
+                )
+            })?;
+            console.views.push(View {
+                name,
+                filter: v.filter.into_inner(),
+            });
         }
 
         let mut feeds = Vec::with_capacity(raw.feed.len());
@@ -423,6 +505,7 @@ mod tests {
     fn the_bundled_example_is_valid() {
         let c = parse(EXAMPLE).expect("example config parses");
         assert_eq!(c.poller, PollerConfig::default());
+        assert!(c.console.mouse);
     }
 
     #[test]
@@ -512,5 +595,39 @@ url = "https://example.com/feed.xml"
     fn syntax_errors_have_a_line() {
         let e = parse("[[feed]\nname = \"a\"\n").unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod console_tests {
+    use super::*;
+
+    #[test]
+    fn keys_theme_and_views() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[console]\nmouse = false\n\n[keys]\nresponded = \"r\"\ndown = [\"j\", \"ctrl-n\"]\n\n[theme]\naccent = \"magenta\"\n\n[[view]]\nname = \"open complaints today\"\nfilter = \"status:open tag:complaint since:today\"\n",
+        )
+        .unwrap();
+        assert!(!c.console.mouse);
+        assert_eq!(c.console.keymap.keys_for(crate::keymap::Command::MarkResponded), "r");
+        assert_eq!(c.console.keymap.keys_for(crate::keymap::Command::Down), "j/ctrl-n");
+        assert_eq!(c.console.views[0].name, "open complaints today");
+    }
+
+    #[test]
+    fn bad_keys_themes_and_views_name_their_line() {
+        let e = Config::parse(Path::new("c.toml"), "[keys]\nfly = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("unknown command"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "[theme]\naccent = \"blurple\"\n").unwrap_err();
+        assert!(e.message.contains("unknown colour"), "{e}");
+        let e = Config::parse(
+            Path::new("c.toml"),
+            "[[view]]\nname = \"x\"\nfilter = \"status:done\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.key.unwrap().contains("view[1].filter"));
     }
 }

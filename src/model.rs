@@ -223,6 +223,8 @@ pub struct Mention {
     pub assignee: Option<String>,
     pub responded_at: Option<DateTime<Utc>>,
     pub responded_by: Option<String>,
+    /// Not yet read by the operator whose stream this is.
+    pub unread: bool,
 }
 
 #[cfg(test)]

@@ -1,20 +1,35 @@
-//! The terminal: raw mode and the alternate screen on entry, restored on drop, on error and on
-//! panic (the panic hook restores before printing).
+//! The terminal: raw mode, the alternate screen, bracketed paste and (optionally) mouse capture
+//! on entry; restored on drop, on error and on panic (the panic hook restores before printing).
 
 use anyhow::Result;
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::execute;
 use ratatui::DefaultTerminal;
 
 /// Holds the terminal; restores it when dropped, however the console ends.
 pub struct Tui {
     pub terminal: DefaultTerminal,
+    mouse: bool,
 }
 
 impl Tui {
-    pub fn enter() -> Result<Tui> {
+    pub fn enter(mouse: bool) -> Result<Tui> {
         // `try_init` enables raw mode, enters the alternate screen and installs a panic hook that
         // restores the terminal before the panic message is printed.
         let terminal = ratatui::try_init()?;
-        Ok(Tui { terminal })
+        let mut out = std::io::stdout();
+        execute!(out, EnableBracketedPaste)?;
+        if mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        // ratatui's hook restores raw mode and the screen; mouse reporting and bracketed paste
+        // must stop too, before the message is printed.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture, DisableBracketedPaste);
+            previous(info);
+        }));
+        Ok(Tui { terminal, mouse })
     }
 }
 
@@ -23,6 +38,11 @@ impl Drop for Tui {
         // While unwinding, the panic hook has already restored the terminal and printed the
         // message; restoring twice would move the cursor back over that message.
         if !std::thread::panicking() {
+            let mut out = std::io::stdout();
+            if self.mouse {
+                let _ = execute!(out, DisableMouseCapture);
+            }
+            let _ = execute!(out, DisableBracketedPaste);
             ratatui::restore();
         }
     }

@@ -1,44 +1,129 @@
 //! Drawing: state in, frame out. Reads `AppState` only; never touches the database or the network.
-//! Every string from a feed passes `text::sanitize_line` again here, whatever the store holds.
+//! Every string from a feed passes `text::sanitize_line` (or `sanitize`) again here, whatever the
+//! store holds.
 
-use crate::app::AppState;
-use crate::model::{Mention, Status};
+use crate::app::{AppState, Level, Menu, Mode, Pane};
+use crate::keymap::{COMMANDS, Command};
+use crate::model::Mention;
 use crate::text;
 use crate::timefmt;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-const FEED_W: usize = 12;
+const FEED_W: usize = 10;
 const AGE_W: usize = 6;
-const AUTHOR_W: usize = 16;
+const AUTHOR_W: usize = 14;
+/// From this width on, the detail pane sits beside the stream; below it otherwise.
+const SIDE_BY_SIDE: u16 = 120;
 
-/// Rows of the stream that fit in a terminal of `size` (borders and status bar taken off).
-pub fn stream_rows(size: (u16, u16)) -> usize {
-    size.1.saturating_sub(3) as usize
+/// Where everything goes, for drawing and for mouse clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub tabs: Rect,
+    pub stream: Rect,
+    pub detail: Rect,
+    /// The drafts or stats pane when one of them is shown.
+    pub other: Rect,
+    pub status: Rect,
+}
+
+pub fn layout(state: &AppState) -> Areas {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    let [tabs, main, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let (stream, detail) = if state.size.0 >= SIDE_BY_SIDE {
+        let [s, d] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
+        (s, d)
+    } else {
+        let detail_h = if main.height >= 16 { main.height * 2 / 5 } else { 0 };
+        let [s, d] = Layout::vertical([Constraint::Min(3), Constraint::Length(detail_h)]).areas(main);
+        (s, d)
+    };
+    Areas {
+        tabs,
+        stream,
+        detail,
+        other: main,
+        status,
+    }
 }
 
 pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
-    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
-    draw_stream(frame, main, state);
-    draw_status(frame, status, state);
+    let areas = layout(state);
+    draw_tabs(frame, areas.tabs, state);
+    match state.pane {
+        Pane::Stream | Pane::Detail => {
+            draw_stream(frame, areas.stream, state);
+            if areas.detail.height > 2 {
+                draw_detail(frame, areas.detail, state);
+            }
+        }
+        Pane::Drafts => draw_drafts(frame, areas.other, state),
+        Pane::Stats => draw_stats(frame, areas.other, state),
+    }
+    draw_status(frame, areas.status, state);
+    match &state.mode {
+        Mode::Help { scroll } => draw_help(frame, state, *scroll),
+        Mode::Menu(m) => draw_menu(frame, state, *m),
+        Mode::Prompt(p) if !p.candidates.is_empty() => {
+            draw_candidates(frame, areas.status, state, &p.candidates, p.chosen)
+        }
+        _ => {}
+    }
+}
+
+fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.theme;
+    let mut spans = vec![Span::styled(" overhear ", t.accent.add_modifier(Modifier::BOLD))];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let focused = *p == state.pane;
+        let style = if focused { t.selection } else { t.muted };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+    }
+    if let Some(v) = &state.view {
+        spans.push(Span::styled(format!("  view: {}", text::sanitize_line(v)), t.accent));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn block<'a>(title: String, focused: bool, state: &AppState) -> Block<'a> {
+    let t = &state.theme;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(Span::styled(
+            title,
+            if focused {
+                t.accent.add_modifier(Modifier::BOLD)
+            } else {
+                t.base
+            },
+        ))
 }
 
 fn stream_title(state: &AppState) -> String {
     let o = &state.overview;
     let mut t = format!(" Stream · {} new · {} open ", o.new, o.open);
+    if !state.filter.is_empty() {
+        t.push_str(&format!("· {} match ", o.matching));
+    }
     if state.window.above > 0 {
         t.push_str(&format!("· ↑ {} more above ", state.window.above));
+    }
+    if !state.marks.is_empty() {
+        t.push_str(&format!("· {} marked ", state.marks.len()));
     }
     t
 }
 
 fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let block = Block::default().borders(Borders::ALL).title(stream_title(state));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let b = block(stream_title(state), state.pane == Pane::Stream, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
     if state.window.rows.is_empty() {
         if state.loaded {
             draw_welcome(frame, inner, state);
@@ -57,11 +142,12 @@ fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// One mention, one line: status mark, feed, age, author, text.
+/// One mention, one line: mark, status, feed, age, author, text.
 fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) -> Line<'a> {
+    let t = &state.theme;
+    let marked = state.marks.contains(&m.id);
     let feed = text::pad_to_width(&text::sanitize_line(&m.feed), FEED_W);
-    let age = timefmt::age(state.now, m.sort_at);
-    let age = format!("{age:>AGE_W$}");
+    let age = format!("{:>AGE_W$}", timefmt::age(state.now, m.sort_at));
     let author = text::pad_to_width(&text::sanitize_line(m.author.as_deref().unwrap_or("—")), AUTHOR_W);
     let title = m.title.as_deref().map(text::sanitize_line).unwrap_or_default();
     let body = text::sanitize_line(&m.text);
@@ -70,33 +156,41 @@ fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) 
         (false, true) => title,
         _ => body,
     };
-    let fixed = 2 + FEED_W + 1 + AGE_W + 1 + AUTHOR_W + 1;
+    let fixed = 2 + 2 + FEED_W + 1 + AGE_W + 1 + AUTHOR_W + 1;
     let what = text::pad_to_width(&what, width.saturating_sub(fixed));
-    let mut style = Style::default();
-    if m.status == Status::New {
-        style = style.add_modifier(Modifier::BOLD);
-    }
+    let mut base = if m.unread { t.unread } else { t.base };
     if selected {
-        style = style.add_modifier(Modifier::REVERSED);
+        base = base.patch(t.selection);
     }
+    let status_style = if selected { base } else { t.status(m.status) };
+    let muted = if selected { base } else { t.muted };
     Line::from(vec![
-        Span::raw(format!("{} ", m.status.mark())),
-        Span::raw(feed),
-        Span::raw(" "),
-        Span::raw(age),
-        Span::raw(" "),
-        Span::raw(author),
-        Span::raw(" "),
-        Span::raw(what),
+        Span::styled(if marked { "▌ " } else { "  " }, if selected { base } else { t.marked }),
+        Span::styled(format!("{} ", m.status.mark()), status_style),
+        Span::styled(feed, muted),
+        Span::styled(" ", base),
+        Span::styled(age, muted),
+        Span::styled(" ", base),
+        Span::styled(author, base),
+        Span::styled(" ", base),
+        Span::styled(what, base),
     ])
-    .style(style)
+    .style(base)
 }
 
 fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let config = text::sanitize_line(&state.config_path.display().to_string());
-    let lines = if state.feeds_configured == 0 {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let lines = if !state.filter.is_empty() {
         vec![
-            Line::from("Welcome to overhear.").style(Style::default().add_modifier(Modifier::BOLD)),
+            Line::from("Nothing matches the filter.").style(bold),
+            Line::from(format!("  {}", text::sanitize_line(&state.filter.describe()))),
+            Line::from(""),
+            Line::from("esc clears it; / edits it."),
+        ]
+    } else if state.feed_names.is_empty() {
+        vec![
+            Line::from("Welcome to overhear.").style(bold),
             Line::from(""),
             Line::from("No feeds are configured yet. Add a [[feed]] table to"),
             Line::from(format!("  {config}")),
@@ -104,50 +198,380 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Line::from(""),
             Line::from("To see overhear at work on sample data first, run:  overhear demo"),
             Line::from(""),
-            Line::from("q quits."),
+            Line::from("? lists the keys · q quits."),
         ]
     } else {
+        let n = state.feed_names.len();
         vec![
             Line::from(format!(
-                "Listening to {} feed{}. Mentions appear here as they arrive.",
-                state.feeds_configured,
-                if state.feeds_configured == 1 { "" } else { "s" }
+                "Listening to {n} feed{}. Mentions appear here as they arrive.",
+                if n == 1 { "" } else { "s" }
             )),
             Line::from(""),
             Line::from("Feed health is in the status bar below; `overhear feeds` shows it in detail."),
-            Line::from("q quits."),
+            Line::from("? lists the keys · q quits."),
         ]
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
-fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let f = &state.overview.feeds;
-    let mut parts = vec![format!("feeds {} ok", f.ok)];
-    if f.failing > 0 {
-        parts.push(format!("{} failing", f.failing));
-    }
-    if let Some(next) = f.next_poll {
-        parts.push(format!(
-            "next poll {}",
-            timefmt::relative(state.now, next.max(state.now), true)
+fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.theme;
+    let b = block(" Detail ".to_string(), state.pane == Pane::Detail, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let Some(d) = &state.window.detail else { return };
+    let m = &d.mention;
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    if let Some(title) = &m.title {
+        lines.push(Line::styled(
+            text::sanitize_line(title),
+            Style::default().add_modifier(Modifier::BOLD),
         ));
     }
-    let mut spans = vec![Span::raw(format!(" {} ", parts.join(" · ")))];
-    if f.failing > 0 {
-        spans[0] = spans[0].clone().style(Style::default().add_modifier(Modifier::BOLD));
+    let mut who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
+    if let Some(r) = m.author_reach {
+        who.push_str(&format!(" ({r} followers)"));
     }
-    spans.push(Span::raw(format!(
-        "│ {} │ {} mentions ",
-        text::sanitize_line(&state.operator),
-        state.overview.total
-    )));
-    if let Some((msg, _)) = &state.message {
-        spans.push(Span::raw(format!("│ {} ", text::sanitize_line(msg))));
+    let when = m.published_at.unwrap_or(m.first_seen_at);
+    lines.push(Line::from(vec![
+        Span::styled(who, t.accent),
+        Span::styled(
+            format!(
+                " · {} · {} · {}",
+                text::sanitize_line(&m.feed),
+                timefmt::age(state.now, when),
+                when.format("%Y-%m-%d %H:%M UTC")
+            ),
+            t.muted,
+        ),
+    ]));
+    if let Some(u) = &m.url {
+        lines.push(Line::styled(
+            text::sanitize_line(u),
+            t.muted.add_modifier(Modifier::UNDERLINED),
+        ));
     }
-    spans.push(Span::raw("│ j/k move · g/G top/bottom · q quit"));
+    let e = &m.engagement;
+    let figures: Vec<String> = [
+        ("score", e.score),
+        ("likes", e.likes),
+        ("reposts", e.reposts),
+        ("replies", e.replies),
+        ("views", e.views),
+    ]
+    .iter()
+    .filter_map(|(n, v)| v.map(|v| format!("{v} {n}")))
+    .collect();
+    if !figures.is_empty() {
+        lines.push(Line::styled(figures.join(" · "), t.muted));
+    }
+    let mut status = vec![Span::styled(
+        m.status.as_str().to_uppercase(),
+        t.status(m.status).add_modifier(Modifier::BOLD),
+    )];
+    if let Some(a) = &m.assignee {
+        status.push(Span::raw(format!(" · assigned to {}", text::sanitize_line(a))));
+    }
+    if !d.tags.is_empty() {
+        status.push(Span::raw(format!(
+            " · #{}",
+            d.tags
+                .iter()
+                .map(|t| text::sanitize_line(t))
+                .collect::<Vec<_>>()
+                .join(" #")
+        )));
+    }
+    lines.push(Line::from(status));
+    lines.push(Line::from(""));
+    for l in text::sanitize(&m.text).lines() {
+        lines.push(Line::from(l.to_string()));
+    }
+    if !d.notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("Notes", Style::default().add_modifier(Modifier::BOLD)));
+        for n in &d.notes {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} · {}: ",
+                        text::sanitize_line(&n.author),
+                        timefmt::age(state.now, n.at)
+                    ),
+                    t.muted,
+                ),
+                Span::raw(text::sanitize_line(&n.body)),
+            ]));
+        }
+    }
+    if !d.history.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("History", Style::default().add_modifier(Modifier::BOLD)));
+        for h in &d.history {
+            let what = match (h.action.as_str(), h.from.as_deref(), h.to.as_deref()) {
+                ("status", Some(f), Some(to)) => format!("{f} → {to}"),
+                ("assign", _, Some(to)) => format!("assigned to {to}"),
+                ("assign", _, None) => "unassigned".to_string(),
+                ("tag", _, Some(tag)) => format!("tagged #{tag}"),
+                ("untag", Some(tag), _) => format!("removed #{tag}"),
+                ("note", ..) => "added a note".to_string(),
+                ("unnote", ..) => "removed a note".to_string(),
+                (other, ..) => other.to_string(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} {} ", h.at.format("%b %d %H:%M"), text::sanitize_line(&h.actor)),
+                    t.muted,
+                ),
+                Span::raw(text::sanitize_line(&what)),
+            ]));
+        }
+    }
     frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(Style::default().add_modifier(Modifier::REVERSED)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.detail_scroll, 0)),
+        inner,
+    );
+}
+
+fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let b = block(" Drafts ".to_string(), true, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let lines = vec![
+        Line::from(
+            "Reply drafts will be listed here: every half-written answer, across mentions, with who is writing it.",
+        ),
+        Line::from(""),
+        Line::styled("Writing replies is not built yet.", state.theme.muted),
+        Line::from(""),
+        Line::from("1 or esc goes back to the stream."),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let b = block(" Stats ".to_string(), true, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let o = &state.overview;
+    let lines = vec![
+        Line::from(format!("{} mentions stored · {} new · {} open", o.total, o.new, o.open)),
+        Line::from(""),
+        Line::from(
+            "Per-day response-time figures (volume, response rate, first-response median and p90, SLA breaches)",
+        ),
+        Line::from("will be drawn here."),
+        Line::styled("They are not built yet.", state.theme.muted),
+        Line::from(""),
+        Line::from("1 or esc goes back to the stream."),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// Where the status bar shows the link of `o`: (x, y, the text drawn there).
+pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
+    let (url, _) = state.link.as_ref()?;
+    if matches!(state.mode, Mode::Prompt(_)) {
+        return None;
+    }
+    let area = layout(state).status;
+    let label = " link: ";
+    let room = (area.width as usize).saturating_sub(label.len() + 1);
+    Some((area.x + label.len() as u16, area.y, text::truncate_to_width(url, room)))
+}
+
+fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.theme;
+    if let Mode::Prompt(p) = &state.mode {
+        let label = p.kind.label();
+        let input = p.input.text();
+        let line = Line::from(vec![
+            Span::styled(label.clone(), t.accent.add_modifier(Modifier::BOLD)),
+            Span::raw(input),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        let before: String = p.input.text().chars().take(p.input.cursor()).collect();
+        let x = area.x + (text::display_width(&label) + text::display_width(&before)) as u16;
+        frame.set_cursor_position((x.min(area.x + area.width.saturating_sub(1)), area.y));
+        return;
+    }
+    if let Some((_, _, shown)) = link_position(state) {
+        let line = Line::from(vec![Span::styled(" link: ", t.accent), Span::raw(shown)]);
+        frame.render_widget(Paragraph::new(line).style(t.bar), area);
+        return;
+    }
+    let f = &state.overview.feeds;
+    let mut spans = Vec::new();
+    let health = if f.failing > 0 {
+        format!(" {} ok · {} failing", f.ok, f.failing)
+    } else {
+        format!(" feeds {} ok", f.ok)
+    };
+    spans.push(Span::styled(
+        health,
+        if f.failing > 0 { t.bar.patch(t.error) } else { t.bar },
+    ));
+    if let Some(next) = f.next_poll {
+        spans.push(Span::raw(format!(
+            " · next {}",
+            timefmt::relative(state.now, next.max(state.now), false)
+        )));
+    }
+    spans.push(Span::raw(format!(" │ {} ", text::sanitize_line(&state.operator))));
+    if !state.filter.is_empty() {
+        spans.push(Span::raw("│ "));
+        spans.push(Span::styled(
+            format!("filter: {} ", text::sanitize_line(&state.filter.describe())),
+            t.bar.add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let Some((msg, level, _)) = &state.message {
+        spans.push(Span::raw("│ "));
+        let style = if *level == Level::Error {
+            t.bar.patch(t.error)
+        } else {
+            t.bar
+        };
+        spans.push(Span::styled(format!("{} ", text::sanitize_line(msg)), style));
+    }
+    let used: usize = spans.iter().map(|s| text::display_width(&s.content)).sum();
+    let hint = format!("{} help ", state.keymap.keys_for(Command::Help));
+    if used + hint.len() + 1 < area.width as usize {
+        spans.push(Span::raw(" ".repeat(area.width as usize - used - hint.len())));
+        spans.push(Span::raw(hint));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.bar), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16) {
+    let area = centered(frame.area(), 76, 40);
+    frame.render_widget(Clear, area);
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut group = "";
+    for c in COMMANDS {
+        if c.group != group {
+            if !group.is_empty() {
+                lines.push(Line::from(""));
+            }
+            group = c.group;
+            lines.push(Line::styled(group, state.theme.accent.add_modifier(Modifier::BOLD)));
+        }
+        let keys = state.keymap.keys_for(c.command);
+        let keys = if keys.is_empty() { "—".to_string() } else { keys };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{:<44}", c.desc)),
+            Span::styled(format!(":{}", c.name), state.theme.muted),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "Search and filters: words, \"phrases\", status:open,new feed:NAME tag:TAG",
+        state.theme.muted,
+    ));
+    lines.push(Line::styled(
+        "assignee:NAME|none since:7d until:2026-11-30 unread · keys rebind in [keys]",
+        state.theme.muted,
+    ));
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys · j/k scroll · any other key closes ");
+    frame.render_widget(Paragraph::new(lines).block(b).scroll((scroll, 0)), area);
+}
+
+fn draw_menu(frame: &mut Frame<'_>, state: &AppState, menu: Menu) {
+    let (title, entries): (&str, Vec<String>) = match menu {
+        Menu::Filter => (
+            " Filter by ",
+            vec![
+                "s  status".into(),
+                "f  feed".into(),
+                "t  tag".into(),
+                "a  assignee".into(),
+                "d  since (date)".into(),
+                format!("u  unread only ({})", if state.filter.unread { "on" } else { "off" }),
+                "c  clear the filter".into(),
+            ],
+        ),
+        Menu::Views => (
+            " Views ",
+            std::iter::once("0  everything".to_string())
+                .chain(
+                    state
+                        .views
+                        .iter()
+                        .take(9)
+                        .enumerate()
+                        .map(|(i, v)| format!("{}  {}", i + 1, text::sanitize_line(&v.name))),
+                )
+                .collect(),
+        ),
+    };
+    let width = entries
+        .iter()
+        .map(|e| text::display_width(e))
+        .max()
+        .unwrap_or(10)
+        .max(title.len()) as u16
+        + 4;
+    let area = centered(frame.area(), width, entries.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    let lines: Vec<Line<'_>> = entries.into_iter().map(Line::from).collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
+
+fn draw_candidates(
+    frame: &mut Frame<'_>,
+    status: Rect,
+    state: &AppState,
+    candidates: &[String],
+    chosen: Option<usize>,
+) {
+    let shown: Vec<&String> = candidates.iter().take(8).collect();
+    let height = shown.len() as u16 + 2;
+    let width = shown
+        .iter()
+        .map(|c| text::display_width(c))
+        .max()
+        .unwrap_or(4)
+        .clamp(12, 60) as u16
+        + 4;
+    if status.y < height {
+        return;
+    }
+    let area = Rect::new(status.x, status.y - height, width.min(status.width), height);
+    frame.render_widget(Clear, area);
+    let lines: Vec<Line<'_>> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let style = if Some(i) == chosen {
+                state.theme.selection
+            } else {
+                state.theme.base
+            };
+            Line::styled(text::sanitize_line(c), style)
+        })
+        .collect();
+    let title = if candidates.len() > shown.len() {
+        format!(" tab · {} more ", candidates.len() - shown.len())
+    } else {
+        " tab ".to_string()
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
         area,
     );
 }

@@ -3,11 +3,19 @@
 
 use super::{Doing, Result, Store, from_ts};
 use crate::model::{Engagement, Mention, Status};
+use crate::query::StreamFilter;
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Row, params_from_iter};
 
 const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.author, m.author_reach, m.title, m.text,
-     m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by";
+     m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by,
+     r.mention_id IS NULL";
+
+/// The tables every mention query reads: the mention, its feed, and this operator's read mark
+/// (`?1` is always the operator).
+const MENTION_FROM: &str = "mentions m JOIN feeds f ON f.id = m.feed_id
+     LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ?1";
 
 fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
     let status: String = r.get(13)?;
@@ -29,7 +37,104 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         assignee: r.get(14)?,
         responded_at: r.get::<_, Option<i64>>(15)?.map(from_ts),
         responded_by: r.get(16)?,
+        unread: r.get(17)?,
     })
+}
+
+/// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
+/// appended to `params`.
+fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
+    let mut sql = String::new();
+    let push = |params: &mut Vec<Value>, v: Value| -> String {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| push(params, Value::Text(s.as_str().to_string())))
+            .collect();
+        sql.push_str(&format!(" AND m.status IN ({})", list.join(", ")));
+    }
+    if !filter.feeds.is_empty() {
+        let list: Vec<String> = filter
+            .feeds
+            .iter()
+            .map(|f| push(params, Value::Text(f.clone())))
+            .collect();
+        sql.push_str(&format!(" AND f.name IN ({})", list.join(", ")));
+    }
+    for tag in &filter.tags {
+        let p = push(params, Value::Text(tag.clone()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM mention_tags t WHERE t.mention_id = m.id AND t.tag = {p})"
+        ));
+    }
+    match filter.assignee.as_deref() {
+        Some("") => sql.push_str(" AND m.assignee IS NULL"),
+        Some(a) => {
+            let p = push(params, Value::Text(a.to_string()));
+            sql.push_str(&format!(" AND m.assignee = {p}"));
+        }
+        None => {}
+    }
+    if let Some(t) = filter.since {
+        let p = push(params, Value::Integer(t.timestamp()));
+        sql.push_str(&format!(" AND m.sort_at >= {p}"));
+    }
+    if let Some(t) = filter.until {
+        let p = push(params, Value::Integer(t.timestamp()));
+        sql.push_str(&format!(" AND m.sort_at < {p}"));
+    }
+    if filter.unread {
+        sql.push_str(" AND r.mention_id IS NULL");
+    }
+    if let Some(q) = filter.fts_query() {
+        let p = push(params, Value::Text(q));
+        sql.push_str(&format!(
+            " AND m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})"
+        ));
+    }
+    sql
+}
+
+/// Whose stream, seen through which filter.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub operator: &'a str,
+    pub filter: &'a StreamFilter,
+}
+
+impl Scope<'_> {
+    fn params(&self) -> Vec<Value> {
+        vec![Value::Text(self.operator.to_string())]
+    }
+}
+
+/// A mention with everything the detail pane shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub mention: Mention,
+    pub tags: Vec<String>,
+    pub notes: Vec<Note>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub author: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub actor: String,
+    pub action: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 /// The position of a row in the stream's order (newest first).
@@ -58,43 +163,81 @@ pub struct ExportFilter {
 impl Store {
     /// Up to `limit` mentions strictly older than `after` in stream order (newest first);
     /// from the top when `after` is `None`.
-    pub fn stream_after(&self, after: Option<StreamKey>, limit: usize) -> Result<Vec<Mention>> {
+    pub fn stream_after(&self, scope: Scope<'_>, after: Option<StreamKey>, limit: usize) -> Result<Vec<Mention>> {
         let (sort_at, id) = after.map_or((i64::MAX, i64::MAX), |k| (k.sort_at, k.id));
+        let mut params = scope.params();
+        params.extend([
+            Value::Integer(sort_at),
+            Value::Integer(id),
+            Value::Integer(limit as i64),
+        ]);
+        let cond = filter_sql(scope.filter, &mut params);
         let sql = format!(
-            "SELECT {MENTION_COLUMNS} FROM mentions m JOIN feeds f ON f.id = m.feed_id
-             WHERE (m.sort_at, m.id) < (?1, ?2)
-             ORDER BY m.sort_at DESC, m.id DESC LIMIT ?3"
+            "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+             WHERE (m.sort_at, m.id) < (?2, ?3){cond}
+             ORDER BY m.sort_at DESC, m.id DESC LIMIT ?4"
         );
-        let mut stmt = self.conn().prepare_cached(&sql).doing("reading the stream")?;
-        let rows = stmt
-            .query_map(params![sort_at, id, limit as i64], mention_from_row)
-            .doing("reading the stream")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading the stream")
+        self.query_mentions(&sql, params, "reading the stream")
     }
 
     /// Up to `limit` mentions strictly newer than `before`, returned newest first.
-    pub fn stream_before(&self, before: StreamKey, limit: usize) -> Result<Vec<Mention>> {
+    pub fn stream_before(&self, scope: Scope<'_>, before: StreamKey, limit: usize) -> Result<Vec<Mention>> {
+        let mut params = scope.params();
+        params.extend([
+            Value::Integer(before.sort_at),
+            Value::Integer(before.id),
+            Value::Integer(limit as i64),
+        ]);
+        let cond = filter_sql(scope.filter, &mut params);
         let sql = format!(
-            "SELECT * FROM (SELECT {MENTION_COLUMNS} FROM mentions m JOIN feeds f ON f.id = m.feed_id
-             WHERE (m.sort_at, m.id) > (?1, ?2)
-             ORDER BY m.sort_at ASC, m.id ASC LIMIT ?3) ORDER BY 12 DESC, 1 DESC"
+            "SELECT * FROM (SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+             WHERE (m.sort_at, m.id) > (?2, ?3){cond}
+             ORDER BY m.sort_at ASC, m.id ASC LIMIT ?4) ORDER BY 12 DESC, 1 DESC"
         );
-        let mut stmt = self.conn().prepare_cached(&sql).doing("reading the stream")?;
-        let rows = stmt
-            .query_map(params![before.sort_at, before.id, limit as i64], mention_from_row)
-            .doing("reading the stream")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading the stream")
+        self.query_mentions(&sql, params, "reading the stream")
     }
 
-    /// How many mentions sort above `key` (newer than it).
-    pub fn count_newer(&self, key: StreamKey) -> Result<i64> {
+    fn query_mentions(&self, sql: &str, params: Vec<Value>, doing: &'static str) -> Result<Vec<Mention>> {
+        let mut stmt = self.conn().prepare_cached(sql).doing(doing)?;
+        let rows = stmt
+            .query_map(params_from_iter(params), mention_from_row)
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().doing(doing)
+    }
+
+    /// How many mentions in scope sort above `key` (newer than it).
+    pub fn count_newer(&self, scope: Scope<'_>, key: StreamKey) -> Result<i64> {
+        let mut params = scope.params();
+        params.extend([Value::Integer(key.sort_at), Value::Integer(key.id)]);
+        let cond = filter_sql(scope.filter, &mut params);
+        let sql = format!("SELECT count(*) FROM {MENTION_FROM} WHERE (m.sort_at, m.id) > (?2, ?3){cond}");
         self.conn()
-            .query_row(
-                "SELECT count(*) FROM mentions WHERE (sort_at, id) > (?1, ?2)",
-                params![key.sort_at, key.id],
-                |r| r.get(0),
-            )
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
             .doing("counting new mentions")
+    }
+
+    /// How many mentions match the scope's filter.
+    pub fn count_matching(&self, scope: Scope<'_>) -> Result<i64> {
+        let mut params = scope.params();
+        let cond = filter_sql(scope.filter, &mut params);
+        let sql = format!("SELECT count(*) FROM {MENTION_FROM} WHERE 1{cond}");
+        self.conn()
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
+            .doing("counting mentions")
+    }
+
+    /// The ids of every mention matching the scope's filter (for bulk actions).
+    pub fn matching_ids(&self, scope: Scope<'_>) -> Result<Vec<i64>> {
+        let mut params = scope.params();
+        let cond = filter_sql(scope.filter, &mut params);
+        let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE 1{cond} ORDER BY m.sort_at DESC, m.id DESC");
+        let mut stmt = self.conn().prepare_cached(&sql).doing("selecting mentions")?;
+        let rows = stmt
+            .query_map(params_from_iter(params), |r| r.get(0))
+            .doing("selecting mentions")?;
+        rows.collect::<rusqlite::Result<Vec<i64>>>().doing("selecting mentions")
     }
 
     /// Counts for the stream's title: (all, new, open).
@@ -111,13 +254,64 @@ impl Store {
             .doing("counting mentions")
     }
 
-    pub fn mention(&self, id: i64) -> Result<Option<Mention>> {
+    pub fn mention(&self, operator: &str, id: i64) -> Result<Option<Mention>> {
         use rusqlite::OptionalExtension;
-        let sql = format!("SELECT {MENTION_COLUMNS} FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id = ?1");
+        let sql = format!("SELECT {MENTION_COLUMNS} FROM {MENTION_FROM} WHERE m.id = ?2");
         self.conn()
-            .query_row(&sql, [id], mention_from_row)
+            .query_row(&sql, rusqlite::params![operator, id], mention_from_row)
             .optional()
             .doing("reading a mention")
+    }
+
+    /// A mention with its tags, notes and history, for the detail pane.
+    pub fn detail(&self, operator: &str, id: i64) -> Result<Option<Detail>> {
+        let Some(mention) = self.mention(operator, id)? else {
+            return Ok(None);
+        };
+        let conn = self.conn();
+        let tags = conn
+            .prepare_cached("SELECT tag FROM mention_tags WHERE mention_id = ?1 ORDER BY tag")
+            .and_then(|mut s| {
+                s.query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .doing("reading tags")?;
+        let notes = conn
+            .prepare_cached("SELECT author, body, created_at FROM notes WHERE mention_id = ?1 ORDER BY created_at, id")
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(Note {
+                        author: r.get(0)?,
+                        body: r.get(1)?,
+                        at: from_ts(r.get(2)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .doing("reading notes")?;
+        let history = conn
+            .prepare_cached(
+                "SELECT actor, action, from_value, to_value, at FROM actions WHERE mention_id = ?1 ORDER BY at, id",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(HistoryEntry {
+                        actor: r.get(0)?,
+                        action: r.get(1)?,
+                        from: r.get(2)?,
+                        to: r.get(3)?,
+                        at: from_ts(r.get(4)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .doing("reading history")?;
+        Ok(Some(Detail {
+            mention,
+            tags,
+            notes,
+            history,
+        }))
     }
 
     /// Visit every mention matching `filter`, oldest first, one row at a time.
@@ -128,11 +322,11 @@ impl Store {
     ) -> Result<std::io::Result<()>> {
         let since = filter.since.map_or(i64::MIN, |t| t.timestamp());
         let sql = format!(
-            "SELECT {MENTION_COLUMNS} FROM mentions m JOIN feeds f ON f.id = m.feed_id
-             WHERE m.sort_at >= ?1 ORDER BY m.sort_at ASC, m.id ASC"
+            "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+             WHERE m.sort_at >= ?2 ORDER BY m.sort_at ASC, m.id ASC"
         );
         let mut stmt = self.conn().prepare(&sql).doing("exporting mentions")?;
-        let mut rows = stmt.query([since]).doing("exporting mentions")?;
+        let mut rows = stmt.query(rusqlite::params!["", since]).doing("exporting mentions")?;
         while let Some(row) = rows.next().doing("exporting mentions")? {
             let m = mention_from_row(row).doing("exporting mentions")?;
             if let Err(e) = visit(m) {
@@ -148,6 +342,12 @@ mod tests {
     use super::*;
     use crate::model::{FeedKind, NewMention};
     use crate::store::PollWrite;
+
+    const ALL: Scope<'static> = Scope {
+        operator: "alice",
+        filter: &EMPTY,
+    };
+    static EMPTY: StreamFilter = StreamFilter::EMPTY;
 
     fn seeded(n: i64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -179,7 +379,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = s.stream_after(after, 7).unwrap();
+            let page = s.stream_after(ALL, after, 7).unwrap();
             if page.is_empty() {
                 break;
             }
@@ -189,10 +389,10 @@ mod tests {
         let expected: Vec<String> = (0..25).rev().map(|i| format!("m{i}")).collect();
         assert_eq!(seen, expected);
 
-        let top = s.stream_after(None, 3).unwrap();
-        let above = s.stream_before(top[2].stream_key(), 10).unwrap();
+        let top = s.stream_after(ALL, None, 3).unwrap();
+        let above = s.stream_before(ALL, top[2].stream_key(), 10).unwrap();
         assert_eq!(above.iter().map(|m| &m.text).collect::<Vec<_>>(), vec!["m24", "m23"]);
-        assert_eq!(s.count_newer(top[2].stream_key()).unwrap(), 2);
+        assert_eq!(s.count_newer(ALL, top[2].stream_key()).unwrap(), 2);
         assert_eq!(s.stream_counts().unwrap(), (25, 25, 0));
     }
 

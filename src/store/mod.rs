@@ -7,9 +7,11 @@
 mod feeds;
 mod mentions;
 mod schema;
+mod triage;
 
 pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
-pub use mentions::{ExportFilter, StreamKey};
+pub use mentions::{Detail, ExportFilter, HistoryEntry, Note, Scope, StreamKey};
+pub use triage::{Applied, Change};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};

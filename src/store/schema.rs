@@ -107,4 +107,18 @@ CREATE TABLE drafts (
     updated_at  INTEGER NOT NULL
 );
 "#,
+    // 2: per-operator read marks (the stream shows unread in bold), undo batches in the history,
+    // indexes for the console's quick filters.
+    r#"
+CREATE TABLE reads (
+    operator    TEXT NOT NULL,
+    mention_id  INTEGER NOT NULL REFERENCES mentions(id),
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (operator, mention_id)
+) WITHOUT ROWID;
+
+ALTER TABLE actions ADD COLUMN batch INTEGER;
+CREATE INDEX actions_batch ON actions (batch);
+CREATE INDEX mentions_assignee ON mentions (assignee, sort_at DESC, id DESC) WHERE assignee IS NOT NULL;
+"#,
 ];

@@ -1,0 +1,261 @@
+//! The console's two database threads, each with its own connection, so the UI never waits on
+//! the disk: the reader loads windows of the stream and watches for other processes' commits
+//! (`PRAGMA data_version`); the writer saves triage changes.
+
+use super::{Action, Anchor, FeedSummary, LoadRequest, Overview, Window, WriteOp, WriteRequest};
+use crate::model::Mention;
+use crate::store::{Scope, Store, StreamKey};
+use chrono::{DateTime, Utc};
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often the reader looks for other processes' commits.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What the reader is asked to do.
+#[derive(Debug)]
+pub enum ReadRequest {
+    Load(LoadRequest),
+    /// The ids of every mention the filter shows, for a bulk mark.
+    MatchingIds(crate::query::StreamFilter),
+}
+
+pub fn reader(
+    store: Store,
+    operator: String,
+    feed_names: Vec<String>,
+    requests: std_mpsc::Receiver<ReadRequest>,
+    actions: mpsc::UnboundedSender<Action>,
+) {
+    let mut version = store.data_version().ok();
+    loop {
+        let action = match requests.recv_timeout(WATCH_INTERVAL) {
+            Ok(ReadRequest::Load(mut req)) => {
+                // Only the newest window matters; other requests wait their turn.
+                let mut later = Vec::new();
+                while let Ok(next) = requests.try_recv() {
+                    match next {
+                        ReadRequest::Load(newer) => {
+                            req = LoadRequest {
+                                overview: req.overview || newer.overview,
+                                ..newer
+                            };
+                        }
+                        other => later.push(other),
+                    }
+                }
+                let first = match load_window(&store, &operator, &feed_names, &req) {
+                    Ok(w) => Action::Loaded(Box::new(w)),
+                    Err(e) => Action::Error(format!("cannot read the database: {e}")),
+                };
+                if actions.send(first).is_err() {
+                    return;
+                }
+                for r in later {
+                    if let ReadRequest::MatchingIds(filter) = r
+                        && actions.send(matching(&store, &operator, &filter)).is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
+            }
+            Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                let now = store.data_version().ok();
+                if now == version {
+                    continue;
+                }
+                version = now;
+                Action::StoreChanged
+            }
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if actions.send(action).is_err() {
+            return;
+        }
+    }
+}
+
+fn matching(store: &Store, operator: &str, filter: &crate::query::StreamFilter) -> Action {
+    match store.matching_ids(Scope { operator, filter }) {
+        Ok(ids) => Action::MarkedAll(ids),
+        Err(e) => Action::Error(format!("cannot read the database: {e}")),
+    }
+}
+
+/// Load the window a request asks for: at most `height` rows around the anchor, in scope.
+pub fn load_window(
+    store: &Store,
+    operator: &str,
+    feed_names: &[String],
+    req: &LoadRequest,
+) -> crate::store::Result<Window> {
+    let scope = Scope {
+        operator,
+        filter: &req.filter,
+    };
+    let height = req.height.max(1);
+    let (key, offset) = match req.anchor {
+        Anchor::Head => (None, 0),
+        Anchor::Tail => {
+            let oldest = store.stream_before(
+                scope,
+                StreamKey {
+                    sort_at: i64::MIN,
+                    id: i64::MIN,
+                },
+                1,
+            )?;
+            (oldest.first().map(Mention::stream_key), height - 1)
+        }
+        Anchor::At { key, offset } => (Some(key), offset),
+        Anchor::Move { key, offset, delta } => {
+            let moved = if delta > 0 {
+                store.stream_after(scope, Some(key), delta as usize)?
+            } else if delta < 0 {
+                store
+                    .stream_before(scope, key, delta.unsigned_abs() as usize)?
+                    .into_iter()
+                    .rev()
+                    .collect()
+            } else {
+                vec![]
+            };
+            let steps = moved.len() as i64 * delta.signum();
+            let new_key = moved.last().map_or(key, Mention::stream_key);
+            let new_offset = (offset as i64 + steps).clamp(0, height as i64 - 1) as usize;
+            (Some(new_key), new_offset)
+        }
+    };
+    let rows = match key {
+        None => store.stream_after(scope, None, height)?,
+        Some(key) => {
+            let offset = offset.min(height - 1);
+            let above = store.stream_before(scope, key, offset)?;
+            // Inclusive of the anchor itself: ids are integers, so (sort_at, id + 1) is just past it.
+            let inclusive = StreamKey {
+                sort_at: key.sort_at,
+                id: key.id.saturating_add(1),
+            };
+            let below = store.stream_after(scope, Some(inclusive), height - above.len())?;
+            // Never filled from above: what the user sees stays where it is, and newer arrivals
+            // are counted in `above` instead.
+            let mut rows = above;
+            rows.extend(below);
+            rows
+        }
+    };
+    let selected = match key {
+        None => 0,
+        Some(k) => rows
+            .iter()
+            .position(|m| m.stream_key() <= k)
+            .unwrap_or(rows.len().saturating_sub(1)),
+    };
+    let above = match rows.first() {
+        Some(m) => store.count_newer(scope, m.stream_key())?,
+        None => 0,
+    };
+    let detail = match rows.get(selected) {
+        Some(m) => store.detail(operator, m.id)?,
+        None => None,
+    };
+    let overview = if req.overview {
+        let (total, new, open) = store.stream_counts()?;
+        let matching = if req.filter.is_empty() {
+            total
+        } else {
+            store.count_matching(scope)?
+        };
+        Some(Overview {
+            total,
+            new,
+            open,
+            matching,
+            feeds: summarize(store, feed_names)?,
+            operators: store.known_operators()?,
+            tags: store.known_tags()?,
+        })
+    } else {
+        None
+    };
+    Ok(Window {
+        seq: req.seq,
+        selected,
+        offset: selected,
+        rows,
+        above,
+        detail,
+        overview,
+    })
+}
+
+fn summarize(store: &Store, feed_names: &[String]) -> crate::store::Result<FeedSummary> {
+    let mut s = FeedSummary::default();
+    for h in store
+        .feed_health(false)?
+        .into_iter()
+        .filter(|h| feed_names.contains(&h.name))
+    {
+        if h.last_error.is_some() {
+            s.failing += 1;
+        } else if h.last_success_at.is_some() {
+            s.ok += 1;
+        }
+        if let Some(n) = h.next_poll_at {
+            s.next_poll = Some(s.next_poll.map_or(n, |m: DateTime<Utc>| m.min(n)));
+        }
+    }
+    Ok(s)
+}
+
+/// The writer: applies triage changes as the operator, one transaction each.
+pub fn writer(
+    mut store: Store,
+    operator: String,
+    requests: std_mpsc::Receiver<WriteRequest>,
+    actions: mpsc::UnboundedSender<Action>,
+) {
+    while let Ok(req) = requests.recv() {
+        let now = Utc::now();
+        let action = match req.op {
+            WriteOp::Apply { ids, change } => match store.apply(&ids, &change, &operator, now) {
+                Ok(applied) => Action::Written {
+                    batch: applied.batch,
+                    message: written_message(&change, applied.changed, ids.len()),
+                },
+                Err(e) => Action::Error(format!("not saved: {e}")),
+            },
+            WriteOp::Undo { batch } => match store.undo(batch, &operator, now) {
+                Ok(0) => Action::Written {
+                    batch: None,
+                    message: "nothing to undo: it was changed since".into(),
+                },
+                Ok(n) => Action::Written {
+                    batch: None,
+                    message: format!("undone ({n} change{})", if n == 1 { "" } else { "s" }),
+                },
+                Err(e) => Action::Error(format!("not undone: {e}")),
+            },
+            WriteOp::MarkRead { id } => match store.mark_read(&operator, id, now) {
+                Ok(_) => continue,
+                Err(e) => Action::Error(format!("cannot mark read: {e}")),
+            },
+        };
+        if actions.send(action).is_err() {
+            return;
+        }
+    }
+}
+
+fn written_message(change: &crate::store::Change, changed: usize, asked: usize) -> String {
+    let what = change.describe();
+    match (asked, changed) {
+        (1, 1) => what,
+        (1, 0) => format!("already {what}"),
+        (n, c) if c == n => format!("{c} mentions {what}"),
+        (n, c) => format!("{c} of {n} mentions {what} (the rest already were)"),
+    }
+}
