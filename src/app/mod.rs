@@ -253,6 +253,8 @@ pub struct AppState {
     pub read_due: Option<(i64, Instant)>,
     undo: Vec<i64>,
     seq: u64,
+    /// The anchor of the newest load request, until its window arrives.
+    in_flight: Option<Anchor>,
     /// Has the user moved the selection yet?
     touched: bool,
 }
@@ -283,6 +285,7 @@ impl AppState {
             read_due: None,
             undo: Vec::new(),
             seq: 0,
+            in_flight: None,
             touched: false,
         }
     }
@@ -306,6 +309,7 @@ impl AppState {
 
     fn request(&mut self, anchor: Anchor, overview: bool) -> Effect {
         self.seq += 1;
+        self.in_flight = Some(anchor);
         Effect::Load(LoadRequest {
             seq: self.seq,
             anchor,
@@ -333,8 +337,36 @@ impl AppState {
 
     fn step(&mut self, delta: i64) -> Vec<Effect> {
         self.touched = true;
+        // Keys typed faster than windows load add up to one move from where the first began.
+        if self.window.seq != self.seq
+            && let Some(Anchor::Move {
+                key,
+                offset,
+                delta: before,
+            }) = self.in_flight
+        {
+            return vec![self.load(Anchor::Move {
+                key,
+                offset,
+                delta: before + delta,
+            })];
+        }
         let Some(m) = self.selected() else { return vec![] };
         let key = m.stream_key();
+        let (sel, offset) = (self.window.selected as i64 + delta, self.window.offset as i64 + delta);
+        if delta != 0
+            && (0..self.window.rows.len() as i64).contains(&sel)
+            && (0..self.stream_height() as i64).contains(&offset)
+        {
+            // Within the screen: move now, so the next key acts on the row the user sees.
+            self.window.selected = sel as usize;
+            self.window.offset = offset as usize;
+            let key = self.window.rows[sel as usize].stream_key();
+            return vec![self.load(Anchor::At {
+                key,
+                offset: offset as usize,
+            })];
+        }
         vec![self.load(Anchor::Move {
             key,
             offset: self.window.offset,
@@ -385,6 +417,7 @@ impl AppState {
                     self.overview = o;
                 }
                 if w.seq == self.seq {
+                    self.in_flight = None;
                     let before = self.selected().map(|m| m.id);
                     self.window = w;
                     self.loaded = true;
@@ -1197,6 +1230,43 @@ mod tests {
         f.key(KeyCode::Char('k'));
         assert_eq!(f.selected(), "m20");
         assert_eq!(f.state.window.above, 2);
+    }
+
+    #[test]
+    fn keys_typed_before_the_window_loads_all_count() {
+        let mut f = Fixture::new(50);
+        f.start();
+        // Twelve moves, a scroll among them, before any window comes back.
+        let mut pending = Vec::new();
+        for _ in 0..12 {
+            pending.extend(
+                f.state
+                    .update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))),
+            );
+        }
+        let Some(Effect::Load(req)) = pending.into_iter().last() else {
+            panic!("a load")
+        };
+        let w = worker::load_window(&f.store, "alice", &["f".to_string()], &req).unwrap();
+        f.state.update(Action::Loaded(Box::new(w)));
+        assert_eq!(f.selected(), "m37");
+        // A triage key right after moving acts on the row on screen, before its window loads.
+        f.state
+            .update(Action::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE)));
+        let effects = f
+            .state
+            .update(Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE)));
+        assert_eq!(f.selected(), "m38");
+        let id = f.state.selected().unwrap().id;
+        assert_eq!(
+            effects,
+            vec![Effect::Write(WriteRequest {
+                op: WriteOp::Apply {
+                    ids: vec![id],
+                    change: Change::Status(Status::Responded)
+                }
+            })]
+        );
     }
 
     #[test]
