@@ -36,6 +36,12 @@ fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// True for a character that must never be drawn: any control (newline included) or invisible
+/// format character.
+pub fn is_forbidden_on_screen(c: char) -> bool {
+    c == '\n' || is_forbidden(c)
+}
+
 /// True for every character `sanitize` never lets through (newline aside).
 pub fn is_forbidden(c: char) -> bool {
     (c.is_control() && c != '\n') || is_invisible_format(c) || c == '\u{2028}' || c == '\u{2029}'

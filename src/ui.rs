@@ -231,7 +231,7 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     }
     let mut who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
     if let Some(r) = m.author_reach {
-        who.push_str(&format!(" ({r} followers)"));
+        who.push_str(&format!(" (reach {r})"));
     }
     let when = m.published_at.unwrap_or(m.first_seen_at);
     lines.push(Line::from(vec![
@@ -469,7 +469,7 @@ fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16) {
         let keys = if keys.is_empty() { "—".to_string() } else { keys };
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("{:<44}", c.desc)),
+            Span::raw(format!("{:<50}", c.desc)),
             Span::styled(format!(":{}", c.name), state.theme.muted),
         ]));
     }
@@ -574,4 +574,268 @@ fn draw_candidates(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{FeedSummary, Overview, Pane, Window};
+    use crate::config::Config;
+    use crate::model::{Engagement, Status};
+    use crate::store::{Detail, HistoryEntry, Note};
+    use chrono::{DateTime, TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::path::Path;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    }
+
+    fn mention(
+        id: i64,
+        feed: &str,
+        author: &str,
+        title: Option<&str>,
+        text: &str,
+        mins: i64,
+        status: Status,
+        unread: bool,
+    ) -> Mention {
+        let t = now() - chrono::Duration::minutes(mins);
+        Mention {
+            id,
+            feed: feed.into(),
+            kind: "rss".into(),
+            external_id: format!("x{id}"),
+            url: Some(format!("https://example.com/{id}")),
+            author: Some(author.into()),
+            author_reach: (id == 2).then_some(1250),
+            title: title.map(String::from),
+            text: text.into(),
+            published_at: Some(t),
+            first_seen_at: t,
+            sort_at: t,
+            engagement: Engagement {
+                score: Some(57),
+                replies: Some(23),
+                ..Default::default()
+            },
+            status,
+            assignee: (id == 2).then(|| "bob".to_string()),
+            responded_at: None,
+            responded_by: None,
+            unread,
+        }
+    }
+
+    fn state(size: (u16, u16)) -> AppState {
+        let config = Config::parse(
+            Path::new("/home/alice/.config/overhear/config.toml"),
+            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"acme\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"https://example.com/a\"\n\n[[view]]\nname = \"open complaints today\"\nfilter = \"status:open tag:complaint since:today\"\n",
+        )
+        .unwrap();
+        let mut s = AppState::new(&config, size);
+        s.now = now();
+        s.loaded = true;
+        let rows = vec![
+            mention(
+                1,
+                "hn",
+                "quietgrep",
+                Some("Re: Show HN: Acme queue"),
+                "I've run something very similar in production for about two years.",
+                3,
+                Status::New,
+                true,
+            ),
+            mention(
+                2,
+                "alerts",
+                "Marta Ruiz",
+                Some("Six months with Acme: what stuck"),
+                "Search is fast & the offline mode is the best I've used.\n\nSync conflicts still happen.",
+                125,
+                Status::Open,
+                false,
+            ),
+            mention(
+                3,
+                "community",
+                "陳大文",
+                Some("同步冲突 — sync conflict 🙂"),
+                "Notes titled in Chinese create duplicates: 笔记.md and 笔记 (1).md",
+                300,
+                Status::Escalated,
+                true,
+            ),
+            mention(
+                4,
+                "blogs",
+                "José Ñandú",
+                None,
+                "Cafe\u{301} review: שלום עולם and مرحبا inside a review of Acme 👍🏽",
+                2000,
+                Status::Responded,
+                false,
+            ),
+            mention(
+                5,
+                "hn",
+                "tessellate",
+                Some("Acme's query planner, explained"),
+                "",
+                3000,
+                Status::Ignored,
+                false,
+            ),
+        ];
+        let detail = Detail {
+            mention: rows[1].clone(),
+            tags: vec!["complaint".into(), "sync".into()],
+            notes: vec![Note {
+                author: "alice".into(),
+                body: "asked for logs".into(),
+                at: now() - chrono::Duration::minutes(30),
+            }],
+            history: vec![
+                HistoryEntry {
+                    actor: "alice".into(),
+                    action: "status".into(),
+                    from: Some("new".into()),
+                    to: Some("open".into()),
+                    at: now() - chrono::Duration::minutes(40),
+                },
+                HistoryEntry {
+                    actor: "alice".into(),
+                    action: "assign".into(),
+                    from: None,
+                    to: Some("bob".into()),
+                    at: now() - chrono::Duration::minutes(35),
+                },
+            ],
+        };
+        s.window = Window {
+            seq: 0,
+            rows,
+            selected: 1,
+            offset: 1,
+            above: 2,
+            detail: Some(detail),
+            overview: None,
+        };
+        s.overview = Overview {
+            total: 1234,
+            new: 12,
+            open: 340,
+            matching: 1234,
+            feeds: FeedSummary {
+                ok: 1,
+                failing: 1,
+                next_poll: Some(now() + chrono::Duration::seconds(90)),
+            },
+            operators: vec!["alice".into(), "bob".into()],
+            tags: vec!["bug".into(), "complaint".into(), "sync".into()],
+        };
+        s.marks.insert(3);
+        s
+    }
+
+    fn render(state: &AppState) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
+        terminal.draw(|f| draw(f, state)).unwrap();
+        let buf = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            let mut skip = 0;
+            for x in 0..buf.area.width {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let sym = buf[(x, y)].symbol();
+                skip = text::display_width(sym).saturating_sub(1);
+                line.push_str(sym);
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn each_size(name: &str, setup: impl Fn(&mut AppState)) {
+        for size in [(80, 24), (160, 48)] {
+            let mut s = state(size);
+            setup(&mut s);
+            let screen = render(&s);
+            for line in screen.lines() {
+                assert!(
+                    text::display_width(line) <= size.0 as usize,
+                    "{name} {size:?}: line too wide: {line}"
+                );
+            }
+            insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen);
+        }
+    }
+
+    #[test]
+    fn stream_with_detail() {
+        each_size("stream", |_| {});
+    }
+
+    #[test]
+    fn detail_focused() {
+        each_size("detail", |s| s.pane = Pane::Detail);
+    }
+
+    #[test]
+    fn drafts_pane() {
+        each_size("drafts", |s| s.pane = Pane::Drafts);
+    }
+
+    #[test]
+    fn stats_pane() {
+        each_size("stats", |s| s.pane = Pane::Stats);
+    }
+
+    #[test]
+    fn help_overlay() {
+        each_size("help", |s| s.mode = Mode::Help { scroll: 0 });
+    }
+
+    #[test]
+    fn filter_menu_and_active_filter() {
+        each_size("filter", |s| {
+            s.filter = crate::query::StreamFilter::parse("status:open acme", now()).unwrap();
+            s.overview.matching = 2;
+            s.mode = Mode::Menu(Menu::Filter);
+        });
+    }
+
+    #[test]
+    fn welcome_without_feeds() {
+        each_size("welcome", |s| {
+            s.feed_names.clear();
+            s.window = Window::default();
+            s.overview = Overview::default();
+            s.marks.clear();
+        });
+    }
+
+    #[test]
+    fn hostile_text_draws_as_harmless_text() {
+        let mut s = state((100, 30));
+        s.window.rows[0].title = Some("evil \x1b]0;pwned\x07title \x1b[2J\u{202e}txt.exe".into());
+        s.window.rows[0].author = Some("\x1bP+q\x1b\\mallory\u{200b}".into());
+        let screen = render(&s);
+        assert!(screen.contains("evil title txt.exe"), "{screen}");
+        assert!(screen.contains("mallory"), "{screen}");
+        assert!(
+            screen
+                .lines()
+                .all(|l| !l.chars().any(crate::text::is_forbidden_on_screen)),
+            "{screen}"
+        );
+    }
 }
