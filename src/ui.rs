@@ -592,16 +592,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
     }
 
-    fn mention(
-        id: i64,
-        feed: &str,
-        author: &str,
-        title: Option<&str>,
-        text: &str,
-        mins: i64,
-        status: Status,
-        unread: bool,
-    ) -> Mention {
+    fn mention(id: i64, feed: &str, author: &str, title: Option<&str>, text: &str, mins: i64) -> Mention {
         let t = now() - chrono::Duration::minutes(mins);
         Mention {
             id,
@@ -621,12 +612,18 @@ mod tests {
                 replies: Some(23),
                 ..Default::default()
             },
-            status,
+            status: Status::New,
             assignee: (id == 2).then(|| "bob".to_string()),
             responded_at: None,
             responded_by: None,
-            unread,
+            unread: true,
         }
+    }
+
+    fn with(mut m: Mention, status: Status, unread: bool) -> Mention {
+        m.status = status;
+        m.unread = unread;
+        m
     }
 
     fn state(size: (u16, u16)) -> AppState {
@@ -639,53 +636,56 @@ mod tests {
         s.now = now();
         s.loaded = true;
         let rows = vec![
-            mention(
-                1,
-                "hn",
-                "quietgrep",
-                Some("Re: Show HN: Acme queue"),
-                "I've run something very similar in production for about two years.",
-                3,
+            with(
+                mention(
+                    1,
+                    "hn",
+                    "quietgrep",
+                    Some("Re: Show HN: Acme queue"),
+                    "I've run something very similar in production for about two years.",
+                    3,
+                ),
                 Status::New,
                 true,
             ),
-            mention(
-                2,
-                "alerts",
-                "Marta Ruiz",
-                Some("Six months with Acme: what stuck"),
-                "Search is fast & the offline mode is the best I've used.\n\nSync conflicts still happen.",
-                125,
+            with(
+                mention(
+                    2,
+                    "alerts",
+                    "Marta Ruiz",
+                    Some("Six months with Acme: what stuck"),
+                    "Search is fast & the offline mode is the best I've used.\n\nSync conflicts still happen.",
+                    125,
+                ),
                 Status::Open,
                 false,
             ),
-            mention(
-                3,
-                "community",
-                "陳大文",
-                Some("同步冲突 — sync conflict 🙂"),
-                "Notes titled in Chinese create duplicates: 笔记.md and 笔记 (1).md",
-                300,
+            with(
+                mention(
+                    3,
+                    "community",
+                    "陳大文",
+                    Some("同步冲突 — sync conflict 🙂"),
+                    "Notes titled in Chinese create duplicates: 笔记.md and 笔记 (1).md",
+                    300,
+                ),
                 Status::Escalated,
                 true,
             ),
-            mention(
-                4,
-                "blogs",
-                "José Ñandú",
-                None,
-                "Cafe\u{301} review: שלום עולם and مرحبا inside a review of Acme 👍🏽",
-                2000,
+            with(
+                mention(
+                    4,
+                    "blogs",
+                    "José Ñandú",
+                    None,
+                    "Cafe\u{301} review: שלום עולם and مرحبا inside a review of Acme 👍🏽",
+                    2000,
+                ),
                 Status::Responded,
                 false,
             ),
-            mention(
-                5,
-                "hn",
-                "tessellate",
-                Some("Acme's query planner, explained"),
-                "",
-                3000,
+            with(
+                mention(5, "hn", "tessellate", Some("Acme's query planner, explained"), "", 3000),
                 Status::Ignored,
                 false,
             ),
