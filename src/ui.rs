@@ -453,7 +453,9 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16) {
-    let area = centered(frame.area(), 76, 40);
+    let desc_w = COMMANDS.iter().map(|c| c.desc.chars().count()).max().unwrap_or(40);
+    let name_w = COMMANDS.iter().map(|c| c.name.len() + 1).max().unwrap_or(12);
+    let area = centered(frame.area(), (2 + 16 + desc_w + 2 + name_w + 2) as u16, 44);
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line<'_>> = Vec::new();
     let mut group = "";
@@ -469,7 +471,7 @@ fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16) {
         let keys = if keys.is_empty() { "—".to_string() } else { keys };
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("{:<50}", c.desc)),
+            Span::raw(format!("{:<desc_w$}  ", c.desc)),
             Span::styled(format!(":{}", c.name), state.theme.muted),
         ]));
     }

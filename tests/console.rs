@@ -17,7 +17,7 @@ fn overhear(dir: &Path, config: &Path, extra: &[&str]) -> CommandBuilder {
     let args = extra.iter().map(|a| format!(" '{a}'")).collect::<String>();
     cmd.arg("-c");
     cmd.arg(format!(
-        "'{BIN}' --config '{}' --db '{}'{args}; echo \"EXIT=$?\"; stty -a | tr -s ' ;\\n' '   ' | sed 's/^/STTY /'; sleep 30",
+        "'{BIN}' --config '{}' --db '{}'{args}; echo \"EXIT=$?\"; stty -a | tr -s ' ;\\n' '   ' | sed 's/^/STTY /'; echo STTY_END; sleep 30",
         config.display(),
         dir.join("overhear.db").display()
     ));
@@ -111,6 +111,7 @@ fn the_console_shows_the_stream_moves_quits_and_restores_the_terminal() {
 
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
+    term.wait_for("STTY_END", timeout(10)).unwrap();
     let screen = term.screen();
     let stty = screen
         .lines()
@@ -217,6 +218,7 @@ fn a_panic_restores_the_terminal_before_the_message() {
     cmd.env("RUST_BACKTRACE", "0");
     let term = Term::spawn(cmd, 100, 30);
     term.wait_for("EXIT=101", timeout(20)).unwrap();
+    term.wait_for("STTY_END", timeout(10)).unwrap();
     let screen = term.screen();
     assert!(
         screen.contains("panic requested by OVERHEAR_TEST_PANIC"),

@@ -1,0 +1,368 @@
+//! Triage in a real pseudo-terminal, as an operator works: select, change status, undo, search,
+//! filter, mark in bulk, assign; checked on screen and through `overhear export`.
+
+mod common;
+
+use common::pty::{CommandBuilder, Term};
+use common::server::{FixtureServer, Response};
+use common::{shared_fixture, timeout};
+use std::path::{Path, PathBuf};
+
+const BIN: &str = env!("CARGO_BIN_EXE_overhear");
+
+struct Console {
+    term: Term,
+    db: PathBuf,
+    _server: FixtureServer,
+    _dir: tempfile::TempDir,
+}
+
+fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n",
+            s.url("/hn")
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("overhear.db");
+    let mut cmd = CommandBuilder::new(BIN);
+    cmd.arg("--config");
+    cmd.arg(config.display().to_string());
+    cmd.arg("--db");
+    cmd.arg(db.display().to_string());
+    cmd.env("XDG_STATE_HOME", dir.path().join("state").display().to_string());
+    cmd.env("TERM", "xterm-256color");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let term = Term::spawn(cmd, cols, rows);
+    term.wait_for("tessellate", timeout(20)).unwrap();
+    Console {
+        term,
+        db,
+        _server: s,
+        _dir: dir,
+    }
+}
+
+/// Move the selection down until its row shows `needle`.
+fn select(term: &Term, needle: &str) {
+    for _ in 0..12 {
+        if term.reversed_row_text().is_some_and(|r| r.contains(needle)) {
+            return;
+        }
+        let before = term.reversed_row_text();
+        term.send_key("j");
+        term.wait_until(
+            |_| term.reversed_row_text() != before,
+            timeout(5),
+            "the selection to move",
+        )
+        .unwrap();
+    }
+    panic!("could not select {needle}:\n{}", term.screen());
+}
+
+fn row_with(term: &Term, needle: &str) -> String {
+    term.screen()
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What `overhear export` says of one mention, by its external id.
+fn exported(db: &Path, external_id: &str) -> serde_json::Value {
+    let out = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(["export", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["external_id"] == external_id)
+        .unwrap_or_else(|| panic!("{external_id} not exported"))
+}
+
+#[test]
+fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
+    let c = start(120, 32, &[]);
+    let t = &c.term;
+    select(t, "kelvinrow");
+    t.send_key("d");
+    t.wait_until(
+        |_| row_with(t, "kelvinrow").contains('✓'),
+        timeout(5),
+        "the responded mark",
+    )
+    .unwrap();
+    t.wait_for("RESPONDED", timeout(5)).unwrap();
+    t.wait_for("new → responded", timeout(5)).unwrap();
+    let e = exported(&c.db, "49520915");
+    assert_eq!(e["status"], "responded");
+    assert!(e["responded_at"].is_string(), "{e}");
+    assert_eq!(e["responded_by"], "alice");
+
+    t.send_key("u");
+    t.wait_until(|_| row_with(t, "kelvinrow").contains('●'), timeout(5), "back to new")
+        .unwrap();
+    t.wait_for("undone", timeout(5)).unwrap();
+    let e = exported(&c.db, "49520915");
+    assert_eq!(e["status"], "new");
+    assert_eq!(e["responded_at"], serde_json::Value::Null);
+
+    // Escalate, ignore and open: one key each.
+    t.send_key("e");
+    t.wait_until(|_| row_with(t, "kelvinrow").contains('!'), timeout(5), "escalated")
+        .unwrap();
+    t.send_key("O");
+    t.wait_until(|_| row_with(t, "kelvinrow").contains('○'), timeout(5), "open")
+        .unwrap();
+    assert_eq!(exported(&c.db, "49520915")["status"], "open");
+}
+
+#[test]
+fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
+    let c = start(120, 32, &[]);
+    let t = &c.term;
+    t.send_key("/");
+    t.wait_for("/", timeout(5)).unwrap();
+    t.send(b"planner\r");
+    t.wait_until(
+        |s| !s.contains("kelvinrow") && s.contains("tessellate"),
+        timeout(5),
+        "only the match",
+    )
+    .unwrap();
+    t.wait_for("filter: planner", timeout(5)).unwrap();
+    t.wait_for("1 match", timeout(5)).unwrap();
+    t.send_key("Esc");
+    t.wait_until(
+        |s| s.contains("kelvinrow") && s.contains("tessellate"),
+        timeout(5),
+        "everything back",
+    )
+    .unwrap();
+
+    // A search over words that appear in comments only, phrase and prefix.
+    t.send_key("/");
+    t.send(b"\"busy_timeout\" WAL*\r");
+    t.wait_until(
+        |s| s.contains("quietgrep") && !s.contains("tessellate"),
+        timeout(5),
+        "the comment",
+    )
+    .unwrap();
+    t.send_key("Esc");
+    t.wait_for("tessellate", timeout(5)).unwrap();
+
+    // Quick filter by status, combined with a search.
+    select(t, "ferrous_ana");
+    t.send_key("O");
+    t.wait_until(|_| row_with(t, "ferrous_ana").contains('○'), timeout(5), "open")
+        .unwrap();
+    t.send_key("f");
+    t.wait_for("Filter by", timeout(5)).unwrap();
+    t.send_key("s");
+    t.wait_for("status: ", timeout(5)).unwrap();
+    t.send(b"open\r");
+    t.wait_until(
+        |s| s.contains("ferrous_ana") && !s.contains("kelvinrow"),
+        timeout(5),
+        "open only",
+    )
+    .unwrap();
+    t.wait_for("filter: status:open", timeout(5)).unwrap();
+    t.send_key("/");
+    t.send(b"litequeue\r");
+    t.wait_until(
+        |s| !s.contains("ferrous_ana") && s.contains("Nothing matches"),
+        timeout(5),
+        "combined filter",
+    )
+    .unwrap();
+    t.send_key("Esc");
+    t.wait_for("kelvinrow", timeout(5)).unwrap();
+}
+
+#[test]
+fn bulk_marks_assign_tag_and_note() {
+    let c = start(120, 32, &[]);
+    let t = &c.term;
+    select(t, "quietgrep");
+    t.send_key("Space");
+    t.wait_until(
+        |_| t.reversed_row_text().is_some_and(|r| r.contains("kelvinrow")),
+        timeout(5),
+        "mark moves down",
+    )
+    .unwrap();
+    t.send_key("Space");
+    t.wait_for("2 marked", timeout(5)).unwrap();
+    t.send_key("i");
+    t.wait_until(
+        |_| row_with(t, "quietgrep").contains('·') && row_with(t, "kelvinrow").contains('·'),
+        timeout(5),
+        "both ignored",
+    )
+    .unwrap();
+    assert_eq!(exported(&c.db, "49521877")["status"], "ignored");
+    assert_eq!(exported(&c.db, "49520915")["status"], "ignored");
+    assert_eq!(
+        exported(&c.db, "49518731")["status"],
+        "new",
+        "unmarked rows are untouched"
+    );
+    // One undo reverts the whole bulk action.
+    t.send_key("u");
+    t.wait_until(
+        |_| row_with(t, "quietgrep").contains('●') && row_with(t, "kelvinrow").contains('●'),
+        timeout(5),
+        "both new",
+    )
+    .unwrap();
+
+    select(t, "tessellate");
+    t.send_key("a");
+    t.wait_for("assign to: ", timeout(5)).unwrap();
+    t.send(b"bob\r");
+    t.wait_for("assigned to bob", timeout(5)).unwrap();
+    t.send_key("t");
+    t.send(b"praise\r");
+    t.wait_for("#praise", timeout(5)).unwrap();
+    t.send_key("n");
+    t.send(b"thank them on Monday\r");
+    t.wait_for("thank them on Monday", timeout(5)).unwrap();
+    let e = exported(&c.db, "49518731");
+    assert_eq!(e["assignee"], "bob");
+
+    // Filters by assignee and tag find it; the `:` prompt completes and runs commands by name.
+    t.send_key(":");
+    t.send(b"filter tag:praise assignee:bob\r");
+    t.wait_until(
+        |s| s.contains("tessellate") && !s.contains("kelvinrow"),
+        timeout(5),
+        "tag and assignee filter",
+    )
+    .unwrap();
+    t.send_key(":");
+    t.send(b"esca\t");
+    t.wait_for(":escalate", timeout(5)).unwrap();
+    t.send(b"\r");
+    t.wait_until(
+        |_| row_with(t, "tessellate").contains('!'),
+        timeout(5),
+        "escalated by command",
+    )
+    .unwrap();
+    assert_eq!(exported(&c.db, "49518731")["status"], "escalated");
+}
+
+#[test]
+fn help_panes_resize_and_links() {
+    let c = start(120, 32, &[]);
+    let t = &c.term;
+    t.send_key("?");
+    t.wait_for("mark responded", timeout(5)).unwrap();
+    t.wait_for(":escalate", timeout(5)).unwrap();
+    t.send_key("Esc");
+    t.wait_until(|s| !s.contains("any other key closes"), timeout(5), "help closed")
+        .unwrap();
+
+    t.send_key("4");
+    t.wait_for("Per-day response-time figures", timeout(5)).unwrap();
+    t.send_key("Tab");
+    t.wait_for("Stream ·", timeout(5)).unwrap();
+    t.send_key("3");
+    t.wait_for("Reply drafts will be listed here", timeout(5)).unwrap();
+    t.send_key("1");
+
+    // Narrow: the detail goes below the stream; wide: beside it. Nothing is lost either way.
+    t.resize(80, 24);
+    t.wait_until(
+        |s| s.lines().next().is_some_and(|l| l.contains("1 Stream")) && s.contains("Detail"),
+        timeout(5),
+        "redrawn at 80x24",
+    )
+    .unwrap();
+    for line in t.screen().lines() {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
+    t.resize(160, 48);
+    t.wait_until(
+        |s| {
+            s.lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("Stream") && l.contains("Detail"))
+        },
+        timeout(5),
+        "side by side",
+    )
+    .unwrap();
+
+    // o copies the link (OSC 52) and shows it as a hyperlink (OSC 8).
+    select(t, "kelvinrow");
+    t.send_key("o");
+    t.wait_for("link: https://news.ycombinator.com/item?id=49520915", timeout(5))
+        .unwrap();
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    assert!(raw.contains("\x1b]52;c;"), "OSC 52 copy");
+    assert!(
+        raw.contains("\x1b]8;;https://news.ycombinator.com/item?id=49520915\x1b\\"),
+        "OSC 8 link"
+    );
+    t.send_key("q");
+}
+
+#[test]
+fn no_color_means_no_colour_and_an_idle_console_writes_nothing() {
+    let c = start(100, 30, &[("NO_COLOR", "1")]);
+    let t = &c.term;
+    // Let the first polls, reads and messages settle.
+    t.wait_for("feeds 1 ok", timeout(10)).unwrap();
+    let settled = || {
+        let before = t.raw().len();
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        t.raw().len() == before
+    };
+    assert!(
+        common::wait_until(timeout(30), settled),
+        "the console keeps writing while idle"
+    );
+    // Any SGR sequence that sets a colour (30–37, 40–47, 90–97, 100–107, 38;…, 48;…).
+    let raw = t.raw();
+    let mut colours = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = raw[i..].windows(2).position(|w| w == b"\x1b[") {
+        let start = i + pos + 2;
+        let end = raw[start..]
+            .iter()
+            .position(|b| (0x40..=0x7e).contains(b))
+            .map_or(raw.len(), |e| start + e);
+        if raw.get(end) == Some(&b'm') {
+            let params = String::from_utf8_lossy(&raw[start..end]).into_owned();
+            for p in params.split(';') {
+                if let Ok(n) = p.parse::<u32>()
+                    && matches!(n, 30..=38 | 40..=48 | 90..=97 | 100..=107)
+                {
+                    colours.push(params.clone());
+                }
+            }
+        }
+        i = end.min(raw.len() - 1).max(start);
+    }
+    assert!(colours.is_empty(), "colour codes with NO_COLOR: {colours:?}");
+}
