@@ -332,6 +332,33 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_command_and_its_default_keys() {
+        let readme = include_str!("../README.md");
+        for c in COMMANDS {
+            assert!(
+                readme.contains(&format!("`{}`", c.name)),
+                "README lacks the command {}",
+                c.name
+            );
+            for k in c.keys {
+                let shown = match *k {
+                    "down" => "↓",
+                    "up" => "↑",
+                    "backtab" => "shift-tab",
+                    "pagedown" => "pgdn",
+                    "pageup" => "pgup",
+                    other => other,
+                };
+                assert!(
+                    readme.contains(&format!("`{shown}`")),
+                    "README lacks the key {k} of {}",
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn overrides_rebind_and_steal() {
         let k = Keymap::with_overrides(&[
             ("responded".into(), vec!["r".into()]),

@@ -111,8 +111,10 @@ fn stream_title(state: &AppState) -> String {
     if !state.filter.is_empty() {
         t.push_str(&format!("· {} match ", o.matching));
     }
-    if state.window.above > 0 {
-        t.push_str(&format!("· ↑ {} more above ", state.window.above));
+    match state.window.above {
+        0 => {}
+        n if n >= crate::app::worker::ABOVE_CAP as i64 => t.push_str(&format!("· ↑ {n}+ more above ")),
+        n => t.push_str(&format!("· ↑ {n} more above ")),
     }
     if !state.marks.is_empty() {
         t.push_str(&format!("· {} marked ", state.marks.len()));

@@ -18,6 +18,10 @@ struct Console {
 }
 
 fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
+    start_with(cols, rows, extra_env, "")
+}
+
+fn start_with(cols: u16, rows: u16, extra_env: &[(&str, &str)], extra_config: &str) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let s = FixtureServer::start();
     s.route(
@@ -28,7 +32,7 @@ fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
     std::fs::write(
         &config,
         format!(
-            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n",
+            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n\n{extra_config}",
             s.url("/hn")
         ),
     )
@@ -365,4 +369,62 @@ fn no_color_means_no_colour_and_an_idle_console_writes_nothing() {
         i = end.min(raw.len() - 1).max(start);
     }
     assert!(colours.is_empty(), "colour codes with NO_COLOR: {colours:?}");
+}
+
+#[test]
+fn saved_views_rebound_keys_and_the_mouse() {
+    let c = start_with(
+        120,
+        32,
+        &[],
+        "[keys]\nresponded = \"r\"\n\n[[view]]\nname = \"stories about planners\"\nfilter = \"planner\"\n",
+    );
+    let t = &c.term;
+    t.send_key("v");
+    t.wait_for("1  stories about planners", timeout(5)).unwrap();
+    t.send_key("1");
+    t.wait_until(
+        |s| s.contains("tessellate") && !s.contains("kelvinrow"),
+        timeout(5),
+        "the view",
+    )
+    .unwrap();
+    t.wait_for("view: stories about planners", timeout(5)).unwrap();
+    // The rebound key marks responded; its old key no longer does.
+    t.send_key("r");
+    t.wait_until(
+        |_| row_with(t, "tessellate").contains('✓'),
+        timeout(5),
+        "responded by r",
+    )
+    .unwrap();
+    t.send_key("Esc");
+    t.wait_for("kelvinrow", timeout(5)).unwrap();
+    select(t, "kelvinrow");
+    t.send_key("d");
+    t.wait_for("d does nothing here", timeout(5)).unwrap();
+    assert!(row_with(t, "kelvinrow").contains('●'));
+
+    // A click on a row selects it (SGR mouse report: button 0 at column 10 of that row).
+    let screen = t.screen();
+    let row = screen
+        .lines()
+        .position(|l| l.contains("ferrous_ana"))
+        .expect("ferrous_ana on screen")
+        + 1;
+    t.send(format!("\x1b[<0;10;{row}M\x1b[<0;10;{row}m").as_bytes());
+    t.wait_until(
+        |_| t.reversed_row_text().is_some_and(|r| r.contains("ferrous_ana")),
+        timeout(5),
+        "clicked row selected",
+    )
+    .unwrap();
+    // The wheel moves the selection.
+    t.send(format!("\x1b[<65;10;{row}M").as_bytes());
+    t.wait_until(
+        |_| t.reversed_row_text().is_some_and(|r| r.contains("tessellate")),
+        timeout(5),
+        "scrolled down",
+    )
+    .unwrap();
 }

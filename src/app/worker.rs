@@ -10,6 +10,9 @@ use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Mentions above the view are counted up to this many ("↑ 1000+ more above").
+pub const ABOVE_CAP: usize = 1000;
+
 /// How often the reader looks for other processes' commits.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -155,7 +158,7 @@ pub fn load_window(
             .unwrap_or(rows.len().saturating_sub(1)),
     };
     let above = match rows.first() {
-        Some(m) => store.count_newer(scope, m.stream_key())?,
+        Some(m) => store.count_newer(scope, m.stream_key(), ABOVE_CAP)?,
         None => 0,
     };
     let detail = match rows.get(selected) {

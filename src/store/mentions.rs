@@ -43,7 +43,7 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
-fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
+fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, probe: bool) -> String {
     let mut sql = String::new();
     let push = |params: &mut Vec<Value>, v: Value| -> String {
         params.push(v);
@@ -92,12 +92,24 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
     }
     if let Some(q) = filter.fts_query() {
         let p = push(params, Value::Text(q));
-        sql.push_str(&format!(
-            " AND m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})"
-        ));
+        if probe {
+            // Many matches: walk the stream's index and look each row up in the full-text index.
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH {p} AND rowid = m.id)"
+            ));
+        } else {
+            // Few matches: let the full-text index say which rows to read.
+            sql.push_str(&format!(
+                " AND m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})"
+            ));
+        }
     }
     sql
 }
+
+/// From this many full-text matches on, windows walk the stream's index and probe the full-text
+/// index per row (a page needs few rows); below it, the matches are read first.
+const DENSE_MATCHES: i64 = 5_000;
 
 /// Whose stream, seen through which filter.
 #[derive(Debug, Clone, Copy)]
@@ -171,9 +183,9 @@ impl Store {
             Value::Integer(id),
             Value::Integer(limit as i64),
         ]);
-        let cond = filter_sql(scope.filter, &mut params);
+        let (from, cond) = self.plan(scope, &mut params)?;
         let sql = format!(
-            "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+            "SELECT {MENTION_COLUMNS} FROM {from}
              WHERE (m.sort_at, m.id) < (?2, ?3){cond}
              ORDER BY m.sort_at DESC, m.id DESC LIMIT ?4"
         );
@@ -188,13 +200,45 @@ impl Store {
             Value::Integer(before.id),
             Value::Integer(limit as i64),
         ]);
-        let cond = filter_sql(scope.filter, &mut params);
+        let (from, cond) = self.plan(scope, &mut params)?;
         let sql = format!(
-            "SELECT * FROM (SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+            "SELECT * FROM (SELECT {MENTION_COLUMNS} FROM {from}
              WHERE (m.sort_at, m.id) > (?2, ?3){cond}
              ORDER BY m.sort_at ASC, m.id ASC LIMIT ?4) ORDER BY 12 DESC, 1 DESC"
         );
         self.query_mentions(&sql, params, "reading the stream")
+    }
+
+    /// The tables and conditions for a window query in scope: a search with many matches walks
+    /// the stream's index (in order, stopping after a page); one with few reads its matches first.
+    fn plan(&self, scope: Scope<'_>, params: &mut Vec<Value>) -> Result<(String, String)> {
+        let dense = match scope.filter.fts_query() {
+            Some(q) => {
+                let mut cache = self.fts_density.borrow_mut();
+                match cache.as_ref() {
+                    Some((cached, dense)) if *cached == q => *dense,
+                    _ => {
+                        let n: i64 = self
+                            .conn()
+                            .query_row(
+                                "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ?1 LIMIT ?2)",
+                                rusqlite::params![q, DENSE_MATCHES],
+                                |r| r.get(0),
+                            )
+                            .doing("searching")?;
+                        *cache = Some((q, n >= DENSE_MATCHES));
+                        n >= DENSE_MATCHES
+                    }
+                }
+            }
+            None => false,
+        };
+        let from = if dense {
+            MENTION_FROM.replacen("mentions m", "mentions m INDEXED BY mentions_stream", 1)
+        } else {
+            MENTION_FROM.to_string()
+        };
+        Ok((from, filter_sql(scope.filter, params, dense)))
     }
 
     fn query_mentions(&self, sql: &str, params: Vec<Value>, doing: &'static str) -> Result<Vec<Mention>> {
@@ -205,12 +249,18 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().doing(doing)
     }
 
-    /// How many mentions in scope sort above `key` (newer than it).
-    pub fn count_newer(&self, scope: Scope<'_>, key: StreamKey) -> Result<i64> {
+    /// How many mentions in scope sort above `key` (newer than it), counting at most `cap`.
+    pub fn count_newer(&self, scope: Scope<'_>, key: StreamKey, cap: usize) -> Result<i64> {
         let mut params = scope.params();
-        params.extend([Value::Integer(key.sort_at), Value::Integer(key.id)]);
-        let cond = filter_sql(scope.filter, &mut params);
-        let sql = format!("SELECT count(*) FROM {MENTION_FROM} WHERE (m.sort_at, m.id) > (?2, ?3){cond}");
+        params.extend([
+            Value::Integer(key.sort_at),
+            Value::Integer(key.id),
+            Value::Integer(cap as i64),
+        ]);
+        let (from, cond) = self.plan(scope, &mut params)?;
+        // Counting stops at `cap`: the title says "1000+" rather than walk a million rows.
+        let sql =
+            format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE (m.sort_at, m.id) > (?2, ?3){cond} LIMIT ?4)");
         self.conn()
             .prepare_cached(&sql)
             .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
@@ -220,7 +270,7 @@ impl Store {
     /// How many mentions match the scope's filter.
     pub fn count_matching(&self, scope: Scope<'_>) -> Result<i64> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params);
+        let cond = filter_sql(scope.filter, &mut params, false);
         let sql = format!("SELECT count(*) FROM {MENTION_FROM} WHERE 1{cond}");
         self.conn()
             .prepare_cached(&sql)
@@ -231,7 +281,7 @@ impl Store {
     /// The ids of every mention matching the scope's filter (for bulk actions).
     pub fn matching_ids(&self, scope: Scope<'_>) -> Result<Vec<i64>> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params);
+        let cond = filter_sql(scope.filter, &mut params, false);
         let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE 1{cond} ORDER BY m.sort_at DESC, m.id DESC");
         let mut stmt = self.conn().prepare_cached(&sql).doing("selecting mentions")?;
         let rows = stmt
@@ -392,7 +442,7 @@ mod tests {
         let top = s.stream_after(ALL, None, 3).unwrap();
         let above = s.stream_before(ALL, top[2].stream_key(), 10).unwrap();
         assert_eq!(above.iter().map(|m| &m.text).collect::<Vec<_>>(), vec!["m24", "m23"]);
-        assert_eq!(s.count_newer(ALL, top[2].stream_key()).unwrap(), 2);
+        assert_eq!(s.count_newer(ALL, top[2].stream_key(), 100).unwrap(), 2);
         assert_eq!(s.stream_counts().unwrap(), (25, 25, 0));
     }
 

@@ -55,6 +55,8 @@ impl<T> Doing<T> for rusqlite::Result<T> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The last search and whether it matched many mentions (it decides the query plan).
+    fts_density: std::cell::RefCell<Option<(String, bool)>>,
 }
 
 /// How long a writer waits on another process's lock before SQLite gives up (then the whole
@@ -82,6 +84,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            fts_density: Default::default(),
         };
         store.configure()?;
         store.migrate()?;

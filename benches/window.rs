@@ -1,0 +1,129 @@
+//! How the console's queries scale: the first window, moves, a page, and the overview, on a
+//! database of N mentions (default 1,000,000; `OVERHEAR_BENCH_N` sets it). Prints figures; it
+//! asserts nothing. Run with `cargo bench --bench window`.
+
+use chrono::Utc;
+use overhear::app::worker::load_window;
+use overhear::app::{Anchor, LoadRequest};
+use overhear::model::{Engagement, FeedKind, NewMention};
+use overhear::query::StreamFilter;
+use overhear::store::{PollWrite, Store};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let n: usize = std::env::var("OVERHEAR_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    let mut store = Store::open(&path).unwrap();
+    let feed = store.ensure_feed("bench", FeedKind::Rss).unwrap();
+    let start = Instant::now();
+    let base = Utc::now() - chrono::Duration::days(365);
+    let words = [
+        "acme", "sync", "outage", "love", "billing", "refund", "slow", "support", "crash", "thanks",
+    ];
+    for chunk in 0..n.div_ceil(10_000) {
+        let mentions = (chunk * 10_000..((chunk + 1) * 10_000).min(n))
+            .map(|i| NewMention {
+                external_id: Some(format!("b{i}")),
+                url: Some(format!("https://example.com/{i}")),
+                author: Some(format!("user{}", i % 5000)),
+                title: Some(format!("Mention {i} about {}", words[i % words.len()])),
+                text: format!(
+                    "Body of mention {i}: {} {} and more text to index.",
+                    words[i % 7],
+                    words[i % 3]
+                ),
+                published_at: Some(base + chrono::Duration::seconds((i as i64) * 31)),
+                engagement: Engagement {
+                    score: Some((i % 100) as i64),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .collect();
+        store
+            .write_poll(
+                feed,
+                FeedKind::Rss,
+                &PollWrite {
+                    mentions,
+                    status: 200,
+                    next_poll_at: Utc::now(),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+    }
+    println!(
+        "stored {n} mentions in {:.1}s ({:.0} MB)",
+        start.elapsed().as_secs_f64(),
+        std::fs::metadata(&path).unwrap().len() as f64 / 1e6
+    );
+
+    let names = vec!["bench".to_string()];
+    let time = |label: &str, req: LoadRequest| {
+        let mut best = Duration::MAX;
+        let mut window = None;
+        for _ in 0..5 {
+            let t = Instant::now();
+            window = Some(load_window(&store, "alice", &names, &req).unwrap());
+            best = best.min(t.elapsed());
+        }
+        println!("{label:<40} {:>8.2} ms", best.as_secs_f64() * 1000.0);
+        window.unwrap()
+    };
+    let req = |anchor, filter: StreamFilter, overview| LoadRequest {
+        seq: 1,
+        anchor,
+        height: 40,
+        filter,
+        overview,
+    };
+    let head = time(
+        "first window (no overview)",
+        req(Anchor::Head, StreamFilter::default(), false),
+    );
+    time(
+        "first window with counts and health",
+        req(Anchor::Head, StreamFilter::default(), true),
+    );
+    let key = head.rows[10].stream_key();
+    time(
+        "move one row",
+        req(
+            Anchor::Move {
+                key,
+                offset: 10,
+                delta: 1,
+            },
+            StreamFilter::default(),
+            false,
+        ),
+    );
+    time(
+        "page down",
+        req(
+            Anchor::Move {
+                key,
+                offset: 10,
+                delta: 40,
+            },
+            StreamFilter::default(),
+            false,
+        ),
+    );
+    time("oldest (G)", req(Anchor::Tail, StreamFilter::default(), false));
+    let f = StreamFilter::parse("status:new", Utc::now()).unwrap();
+    time("filter status:new", req(Anchor::Head, f, false));
+    let f = StreamFilter::parse("outage", Utc::now()).unwrap();
+    time("search \"outage\" (FTS5), window", req(Anchor::Head, f.clone(), false));
+    time("search \"outage\" (FTS5), with counts", req(Anchor::Head, f, true));
+    let f = StreamFilter::parse("\"mention 123457\"", Utc::now()).unwrap();
+    time("search a rare phrase, window", req(Anchor::Head, f, false));
+    let f = StreamFilter::parse("outage status:new feed:bench", Utc::now()).unwrap();
+    time("search + status + feed", req(Anchor::Head, f, false));
+}
