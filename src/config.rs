@@ -60,6 +60,41 @@ pub struct FeedConfig {
     pub rules: Rules,
     /// Name of the environment variable holding a token (never the token itself).
     pub token_env: Option<String>,
+    /// Mastodon: follow this hashtag's timeline (without the #).
+    pub tag: Option<String>,
+    /// Bluesky: the account handle or DID that signs in.
+    pub identifier: Option<String>,
+    /// Stack Exchange: the site key (default "stackoverflow").
+    pub site: Option<String>,
+    /// Reddit: search inside this subreddit only.
+    pub subreddit: Option<String>,
+    /// json: where the fields are, by JSON pointer.
+    pub map: Option<JsonMap>,
+}
+
+/// Where a generic JSON API keeps each field, as JSON pointers ("/data/items", "/id").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonMap {
+    /// The array of items, from the document's root.
+    pub items: String,
+    /// The rest are read from each item.
+    pub id: Option<String>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub title: Option<String>,
+    pub text: String,
+    pub time: Option<String>,
+    /// "rfc3339" (default), "rfc2822", "unix", "unix_ms", or a chrono format like "%Y-%m-%d %H:%M:%S".
+    pub time_format: Option<String>,
+    pub reach: Option<String>,
+    pub score: Option<String>,
+    pub likes: Option<String>,
+    pub reposts: Option<String>,
+    pub replies: Option<String>,
+    /// Text fields are HTML (converted to plain text).
+    #[serde(default)]
+    pub html: bool,
 }
 
 /// Limits of the HTTP poller.
@@ -199,6 +234,11 @@ struct RawFeed {
     include: Option<Spanned<Terms>>,
     exclude: Option<Spanned<Terms>>,
     token_env: Option<Spanned<String>>,
+    tag: Option<Spanned<String>>,
+    identifier: Option<Spanned<String>>,
+    site: Option<Spanned<String>>,
+    subreddit: Option<Spanned<String>>,
+    map: Option<Spanned<JsonMap>>,
 }
 
 struct Located<'a> {
@@ -473,6 +513,65 @@ impl Config {
                 None => None,
             };
 
+            let word = |v: &Option<Spanned<String>>, k: &str| -> Result<Option<String>, ConfigError> {
+                match v {
+                    Some(v) => {
+                        let t = v
+                            .get_ref()
+                            .trim()
+                            .trim_start_matches(['#', '@'])
+                            .trim_start_matches("r/")
+                            .to_string();
+                        if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+                            return Err(loc.err(Some(v.span()), key(k), "must be one word"));
+                        }
+                        Ok(Some(t))
+                    }
+                    None => Ok(None),
+                }
+            };
+            let tag = word(&f.tag, "tag")?;
+            let identifier = word(&f.identifier, "identifier")?;
+            let site = word(&f.site, "site")?;
+            let subreddit = word(&f.subreddit, "subreddit")?;
+            let map = f.map.map(|m| m.into_inner());
+            let needs = |what: &str, present: bool| -> Result<(), ConfigError> {
+                if present {
+                    Ok(())
+                } else {
+                    Err(loc.err(
+                        Some(table_span.clone()),
+                        key(what),
+                        format!("a {kind} feed needs `{what}`"),
+                    ))
+                }
+            };
+            match kind {
+                FeedKind::Mastodon => {
+                    if tag.is_none() && query.is_none() {
+                        return Err(loc.err(
+                            Some(table_span.clone()),
+                            key("tag"),
+                            "a mastodon feed needs `tag` (a hashtag timeline) or `query` (status search, with `token_env`)",
+                        ));
+                    }
+                    if tag.is_none() && token_env.is_none() {
+                        return Err(loc.err(
+                            Some(table_span.clone()),
+                            key("token_env"),
+                            "Mastodon's status search needs a user token: set `token_env`, or follow a `tag` instead",
+                        ));
+                    }
+                }
+                FeedKind::Bluesky => {
+                    needs("identifier", identifier.is_some())?;
+                    needs("token_env", token_env.is_some())?;
+                }
+                FeedKind::X => needs("token_env", token_env.is_some())?,
+                FeedKind::Discourse => needs("url", url.is_some())?,
+                FeedKind::Json => needs("map", map.is_some())?,
+                _ => {}
+            }
             feeds.push(FeedConfig {
                 name,
                 kind,
@@ -481,6 +580,11 @@ impl Config {
                 every,
                 rules,
                 token_env,
+                tag,
+                identifier,
+                site,
+                subreddit,
+                map,
             });
         }
 

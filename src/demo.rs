@@ -334,10 +334,21 @@ mod tests {
         let config = config("127.0.0.1:9".parse().unwrap(), &dir.path().join("c.toml")).unwrap();
         let mut total = 0;
         for feed in &config.feeds {
-            let url = sources::first_request(feed, None).unwrap();
-            let (status, _, body) = feeds.respond(url.path(), url.query(), None);
+            let ctx = sources::Ctx {
+                feed,
+                cursor: None,
+                token: None,
+                now: chrono::Utc::now(),
+            };
+            let req = sources::first_request(&ctx).unwrap();
+            let (status, _, body) = feeds.respond(req.url.path(), req.url.query(), None);
             assert_eq!(status, StatusCode::OK, "{}", feed.name);
-            let page = sources::parse(feed, &url, &body, None).unwrap_or_else(|e| panic!("{}: {e}", feed.name));
+            let reply = sources::Reply {
+                status: 200,
+                headers: &[],
+                body: &body,
+            };
+            let page = sources::parse(&ctx, &req, &reply).unwrap_or_else(|e| panic!("{}: {e}", feed.name));
             assert!(!page.mentions.is_empty(), "{} has mentions at start", feed.name);
             for m in &page.mentions {
                 assert!(

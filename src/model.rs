@@ -14,34 +14,88 @@ pub enum FeedKind {
     Rss,
     /// Hacker News through Algolia's search API.
     Hackernews,
+    /// Reddit search: the Atom feed without credentials, the OAuth JSON listing with them.
+    Reddit,
+    /// A Mastodon instance's hashtag timeline, or status search with a token.
+    Mastodon,
+    /// Bluesky post search, signed in with an app password.
+    Bluesky,
+    /// X (Twitter) API v2 recent search with a bearer token.
+    X,
+    /// Stack Exchange advanced search on one site.
+    Stackexchange,
+    /// GitHub issue and pull request search.
+    Github,
+    /// A Discourse forum's search.
+    Discourse,
+    /// Any other JSON search API, mapped by JSON pointers in the config.
+    Json,
 }
 
 impl FeedKind {
-    pub const ALL: &'static [FeedKind] = &[FeedKind::Rss, FeedKind::Hackernews];
+    pub const ALL: &'static [FeedKind] = &[
+        FeedKind::Rss,
+        FeedKind::Hackernews,
+        FeedKind::Reddit,
+        FeedKind::Mastodon,
+        FeedKind::Bluesky,
+        FeedKind::X,
+        FeedKind::Stackexchange,
+        FeedKind::Github,
+        FeedKind::Discourse,
+        FeedKind::Json,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             FeedKind::Rss => "rss",
             FeedKind::Hackernews => "hackernews",
+            FeedKind::Reddit => "reddit",
+            FeedKind::Mastodon => "mastodon",
+            FeedKind::Bluesky => "bluesky",
+            FeedKind::X => "x",
+            FeedKind::Stackexchange => "stackexchange",
+            FeedKind::Github => "github",
+            FeedKind::Discourse => "discourse",
+            FeedKind::Json => "json",
         }
     }
 
     /// How often a feed of this kind is polled when the config does not say.
     pub fn default_every(self) -> Duration {
-        match self {
-            FeedKind::Rss => Duration::from_secs(15 * 60),
-            FeedKind::Hackernews => Duration::from_secs(5 * 60),
-        }
+        let minutes = match self {
+            FeedKind::Rss => 15,
+            FeedKind::Hackernews | FeedKind::Reddit | FeedKind::Github => 5,
+            FeedKind::Mastodon | FeedKind::Bluesky => 2,
+            // The free and basic X tiers allow few searches a month.
+            FeedKind::X => 15,
+            FeedKind::Stackexchange | FeedKind::Discourse | FeedKind::Json => 10,
+        };
+        Duration::from_secs(minutes * 60)
     }
 
     /// Whether `url` is the feed itself (true) or an override of the service's endpoint.
     pub fn url_is_feed(self) -> bool {
-        matches!(self, FeedKind::Rss)
+        matches!(self, FeedKind::Rss | FeedKind::Json)
     }
 
     /// Whether `query` is required.
     pub fn needs_query(self) -> bool {
-        matches!(self, FeedKind::Hackernews)
+        matches!(
+            self,
+            FeedKind::Hackernews
+                | FeedKind::Reddit
+                | FeedKind::Bluesky
+                | FeedKind::X
+                | FeedKind::Stackexchange
+                | FeedKind::Github
+                | FeedKind::Discourse
+        )
+    }
+
+    /// Whether the kind cannot work without `token_env`.
+    pub fn needs_token(self) -> bool {
+        matches!(self, FeedKind::X | FeedKind::Bluesky)
     }
 }
 
@@ -72,6 +126,8 @@ pub struct Engagement {
     pub reposts: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub replies: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub quotes: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub views: Option<i64>,
 }
@@ -256,7 +312,7 @@ mod tests {
             assert_eq!(k.as_str().parse::<FeedKind>().unwrap(), *k);
         }
         let err = "rsss".parse::<FeedKind>().unwrap_err();
-        assert!(err.contains("rss, hackernews"), "{err}");
+        assert!(err.contains("rss, hackernews, reddit"), "{err}");
     }
 
     #[test]

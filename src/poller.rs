@@ -6,7 +6,7 @@
 
 use crate::config::{FeedConfig, PollerConfig};
 use crate::model::NewMention;
-use crate::sources::{self, SourceError};
+use crate::sources::{self, Ctx, Reply, Session, SourceError};
 use crate::store::{PollWrite, Store, StoreError};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
-use url::Url;
 
 pub const USER_AGENT: &str = concat!("overhear/", env!("CARGO_PKG_VERSION"), " (social listening console)");
 const MAX_REDIRECTS: usize = 5;
@@ -90,8 +89,8 @@ impl FeedReport {
 
 #[derive(Debug, thiserror::Error)]
 enum PollError {
-    #[error("{0}")]
-    Http(String),
+    #[error("{message}")]
+    Http { status: Option<u16>, message: String },
     #[error("{0}")]
     Source(#[from] SourceError),
     #[error("{0}")]
@@ -113,6 +112,8 @@ pub struct Poller {
     config: PollerConfig,
     store: Arc<Mutex<Store>>,
     permits: Arc<Semaphore>,
+    /// Signed-in sessions by feed name: memory only.
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
 }
 
 impl Poller {
@@ -140,6 +141,7 @@ impl Poller {
             config: config.clone(),
             store: Arc::new(Mutex::new(store)),
             permits: Arc::new(Semaphore::new(config.concurrency)),
+            sessions: Arc::default(),
         })
     }
 
@@ -331,6 +333,8 @@ impl Poller {
                 etag,
                 last_modified,
                 status,
+                rate,
+                wait,
             }) => {
                 let before = mentions.len();
                 let kept: Vec<NewMention> = mentions
@@ -344,7 +348,11 @@ impl Poller {
                     })
                     .collect();
                 let filtered = before - kept.len();
-                let next = now + jittered(feed.every);
+                // The service's own wait (a backoff, a spent quota) beats the interval.
+                let mut next = now + jittered(feed.every);
+                if let Some(w) = wait.and_then(|w| chrono::Duration::from_std(w.min(MAX_RETRY_AFTER)).ok()) {
+                    next = next.max(now + w);
+                }
                 let write = PollWrite {
                     mentions: kept,
                     etag,
@@ -352,7 +360,7 @@ impl Poller {
                     cursor,
                     status,
                     next_poll_at: next,
-                    rate_limit: None,
+                    rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
                 };
                 match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
                     Ok(counts) => (
@@ -416,41 +424,74 @@ impl Poller {
     }
 
     async fn fetch_all(&self, feed: &FeedConfig, state: &crate::store::FeedState) -> Result<Fetched, PollError> {
-        let url = sources::first_request(feed, state.cursor.as_ref())?;
-        let mut headers = HeaderMap::new();
+        let secret = secret_for(feed)?;
+        let mut token = self.token(feed, secret.as_deref(), false).await?;
+        let now = Utc::now();
+        let mut req = sources::first_request(&Ctx {
+            feed,
+            cursor: state.cursor.as_ref(),
+            token: token.as_deref(),
+            now,
+        })?;
+        let mut conditional = HeaderMap::new();
         if let Some(etag) = state.etag.as_deref().and_then(|v| v.parse().ok()) {
-            headers.insert(header::IF_NONE_MATCH, etag);
+            conditional.insert(header::IF_NONE_MATCH, etag);
         }
         if let Some(lm) = state.last_modified.as_deref().and_then(|v| v.parse().ok()) {
-            headers.insert(header::IF_MODIFIED_SINCE, lm);
+            conditional.insert(header::IF_MODIFIED_SINCE, lm);
         }
-        let first = self.fetch(url.clone(), headers).await?;
+        let mut first = self.fetch(feed, &req, conditional.clone()).await;
+        // A session that expired: sign in again once, and ask again.
+        if sources::needs_session(feed)
+            && matches!(
+                &first,
+                Err(PollError::Http {
+                    status: Some(401 | 400),
+                    ..
+                })
+            )
+        {
+            token = self.token(feed, secret.as_deref(), true).await?;
+            req = sources::first_request(&Ctx {
+                feed,
+                cursor: state.cursor.as_ref(),
+                token: token.as_deref(),
+                now,
+            })?;
+            first = self.fetch(feed, &req, conditional).await;
+        }
+        let first = first?;
+        let etag = first.header("etag");
+        let last_modified = first.header("last-modified");
         let Some(body) = first.body else {
             return Ok(Fetched::NotModified);
         };
-        let etag = first
-            .headers
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let last_modified = first
-            .headers
-            .get(header::LAST_MODIFIED)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut page = parse_off_thread(feed, &url, body, state.cursor.clone()).await?;
+        let mut page = parse_off_thread(
+            feed,
+            state.cursor.clone(),
+            token.clone(),
+            req.clone(),
+            first.headers.clone(),
+            body,
+        )
+        .await?;
         let mut mentions = std::mem::take(&mut page.mentions);
         let cursor = page.cursor.take();
+        let mut rate = page.rate.take();
+        let mut wait = page.wait;
         let mut next = page.next.take();
         let mut pages = 1;
-        while let Some(url) = next.take()
+        while let Some(req) = next.take()
             && pages < MAX_PAGES
+            && wait.is_none()
         {
             pages += 1;
-            let resp = self.fetch(url.clone(), HeaderMap::new()).await?;
+            let resp = self.fetch(feed, &req, HeaderMap::new()).await?;
             let Some(body) = resp.body else { break };
-            let mut page = parse_off_thread(feed, &url, body, state.cursor.clone()).await?;
+            let mut page = parse_off_thread(feed, state.cursor.clone(), token.clone(), req, resp.headers, body).await?;
             mentions.append(&mut page.mentions);
+            rate = page.rate.or(rate);
+            wait = page.wait.or(wait);
             next = page.next;
         }
         Ok(Fetched::Items {
@@ -459,24 +500,104 @@ impl Poller {
             etag,
             last_modified,
             status: first.status.as_u16(),
+            rate,
+            wait,
         })
     }
 
+    /// The token a request carries: the secret itself, or a session signed in with it (kept in
+    /// memory, renewed when it expires or when `renew` says the service refused it).
+    async fn token(&self, feed: &FeedConfig, secret: Option<&str>, renew: bool) -> Result<Option<String>, PollError> {
+        if !sources::needs_session(feed) {
+            return Ok(secret.map(str::to_string));
+        }
+        let secret = secret.ok_or_else(|| PollError::Http {
+            status: None,
+            message: "no credentials to sign in with".into(),
+        })?;
+        let now = Utc::now();
+        if !renew {
+            let cached = self
+                .sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&feed.name)
+                .cloned();
+            if let Some(s) = cached.filter(|s| s.expires_at.is_none_or(|e| e > now)) {
+                return Ok(Some(s.token));
+            }
+        }
+        let req = sources::session_request(feed, secret)?;
+        let resp = self.fetch(feed, &req, HeaderMap::new()).await.map_err(|e| match e {
+            PollError::Http {
+                status: Some(s @ (400 | 401 | 403)),
+                ..
+            } => PollError::Http {
+                status: Some(s),
+                message: format!(
+                    "the sign-in was refused (HTTP {s}): check the credentials in ${}",
+                    feed.token_env.as_deref().unwrap_or("?")
+                ),
+            },
+            other => other,
+        })?;
+        let headers = resp.headers.clone();
+        let body = resp.body.unwrap_or_default();
+        let reply = Reply {
+            status: resp.status.as_u16(),
+            headers: &headers,
+            body: &body,
+        };
+        let session = sources::parse_session(feed, &reply, now)?;
+        let token = session.token.clone();
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(feed.name.clone(), session);
+        Ok(Some(token))
+    }
+
     /// One GET with the body read under the size cap. `body` is `None` for a 304.
-    async fn fetch(&self, url: Url, headers: HeaderMap) -> Result<Response, PollError> {
+    async fn fetch(&self, feed: &FeedConfig, req: &sources::Request, extra: HeaderMap) -> Result<Response, PollError> {
         let timeout = self.config.timeout;
-        let resp = self
-            .client
-            .get(url)
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| PollError::Http(describe_http(&e, timeout)))?;
+        let mut builder = match &req.body {
+            None => self.client.get(req.url.clone()),
+            Some(sources::Body::Form(pairs)) => self
+                .client
+                .post(req.url.clone())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(pairs)
+                        .finish(),
+                ),
+            Some(sources::Body::Json(v)) => self
+                .client
+                .post(req.url.clone())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(v.to_string()),
+        };
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let resp = builder.headers(extra).send().await.map_err(|e| PollError::Http {
+            status: None,
+            message: describe_http(&e, timeout),
+        })?;
         let status = resp.status();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+            })
+            .collect();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Response {
                 status,
-                headers: resp.headers().clone(),
+                headers,
                 body: None,
             });
         }
@@ -486,6 +607,18 @@ impl Poller {
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
+            // Services that say when their window resets instead (X, GitHub, Mastodon, Reddit).
+            let reply = Reply {
+                status: status.as_u16(),
+                headers: &headers,
+                body: &[],
+            };
+            let reset = ["x-rate-limit", "x-ratelimit"]
+                .iter()
+                .find_map(|p| sources::rate_from_headers(&reply, p, Utc::now()))
+                .and_then(|r| r.reset)
+                .and_then(|r| (r - Utc::now()).to_std().ok());
+            let retry_after = retry_after.or(reset);
             let what = if status == StatusCode::TOO_MANY_REQUESTS {
                 "rate-limited by the server"
             } else {
@@ -507,14 +640,23 @@ impl Poller {
         }
         if !status.is_success() {
             let text = status.canonical_reason().unwrap_or("").to_string();
-            let hint = match status.as_u16() {
-                401 | 403 => " (the service refused access: check the address, or the token for feeds that need one)",
-                404 | 410 => " (no feed at this address any more?)",
-                _ => "",
-            };
-            return Err(PollError::Http(format!("HTTP {} {text}{hint}", status.as_u16())));
+            let hint = sources::explain_refusal(feed, status.as_u16())
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_else(|| {
+                    match status.as_u16() {
+                        401 | 403 => {
+                            " (the service refused access: check the address, or the token for feeds that need one)"
+                        }
+                        404 | 410 => " (no feed at this address any more?)",
+                        _ => "",
+                    }
+                    .to_string()
+                });
+            return Err(PollError::Http {
+                status: Some(status.as_u16()),
+                message: format!("HTTP {} {text}{hint}", status.as_u16()),
+            });
         }
-        let headers = resp.headers().clone();
         let body = self.read_capped(resp).await?;
         Ok(Response {
             status,
@@ -525,11 +667,12 @@ impl Poller {
 
     async fn read_capped(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, PollError> {
         let cap = self.config.max_body_bytes;
-        let too_big = || {
-            PollError::Http(format!(
+        let too_big = || PollError::Http {
+            status: None,
+            message: format!(
                 "the answer is larger than {} (counted after decompression); refused",
                 human_bytes(cap)
-            ))
+            ),
         };
         // A declared length is only known to be the compressed size when no encoding is set.
         if resp.content_length().is_some_and(|n| n > cap) {
@@ -545,7 +688,12 @@ impl Poller {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => return Ok(body),
-                Err(e) => return Err(PollError::Http(describe_http(&e, self.config.timeout))),
+                Err(e) => {
+                    return Err(PollError::Http {
+                        status: None,
+                        message: describe_http(&e, self.config.timeout),
+                    });
+                }
             }
         }
     }
@@ -553,8 +701,14 @@ impl Poller {
 
 struct Response {
     status: StatusCode,
-    headers: HeaderMap,
+    headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
 }
 
 enum Fetched {
@@ -565,6 +719,8 @@ enum Fetched {
         etag: Option<String>,
         last_modified: Option<String>,
         status: u16,
+        rate: Option<sources::RateLimit>,
+        wait: Option<Duration>,
     },
 }
 
@@ -577,16 +733,48 @@ impl crate::store::FeedState {
 
 async fn parse_off_thread(
     feed: &FeedConfig,
-    url: &Url,
-    body: Vec<u8>,
     cursor: Option<serde_json::Value>,
+    token: Option<String>,
+    req: sources::Request,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
 ) -> Result<sources::Page, PollError> {
     let feed = feed.clone();
-    let url = url.clone();
-    tokio::task::spawn_blocking(move || sources::parse(&feed, &url, &body, cursor.as_ref()))
-        .await
-        .expect("parser panicked")
-        .map_err(PollError::from)
+    tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: cursor.as_ref(),
+            token: token.as_deref(),
+            now: Utc::now(),
+        };
+        let reply = Reply {
+            status: 200,
+            headers: &headers,
+            body: &body,
+        };
+        sources::parse(&ctx, &req, &reply)
+    })
+    .await
+    .expect("parser panicked")
+    .map_err(PollError::from)
+}
+
+/// The secret `token_env` names, read from the environment now (never stored, never logged).
+fn secret_for(feed: &FeedConfig) -> Result<Option<String>, PollError> {
+    let missing = |msg: String| PollError::Http {
+        status: None,
+        message: msg,
+    };
+    match &feed.token_env {
+        Some(var) => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+            _ => Err(missing(format!(
+                "the environment variable {var} (token_env) is not set; export it before starting overhear"
+            ))),
+        },
+        None if feed.kind.needs_token() => Err(missing(format!("a {} feed needs a token: set `token_env`", feed.kind))),
+        None => Ok(None),
+    }
 }
 
 async fn wait_true(rx: &mut watch::Receiver<bool>) {

@@ -121,7 +121,8 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
     Ok(Page {
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "newest_created_at_i": n })),
-        next,
+        next: next.map(super::Request::get),
+        ..Default::default()
     })
 }
 
@@ -239,7 +240,7 @@ mod tests {
         let cursor = serde_json::json!({"newest_created_at_i": 1});
         let page = parse(&f, FIXTURE, Some(&cursor)).unwrap();
         let next = page.next.expect("nbPages is 250");
-        assert!(next.as_str().ends_with("&page=1"), "{next}");
+        assert!(next.url.as_str().ends_with("&page=1"), "{}", next.url);
         let last = br#"{"hits":[],"page":4,"nbPages":250}"#;
         assert_eq!(parse(&f, last, Some(&cursor)).unwrap().next, None);
     }

@@ -1,17 +1,100 @@
-//! Feed kinds: for each, the request it sends and how its payload becomes mentions.
-//! Pure functions over bytes: no HTTP client, no SQL, no UI.
+//! Feed kinds: for each, the requests it sends and how its answers become mentions.
+//! Pure functions over bytes and headers: no HTTP client, no SQL, no UI.
 
+pub mod bluesky;
+pub mod discourse;
+pub mod github;
 pub mod hackernews;
+pub mod json;
+pub mod mastodon;
+pub mod reddit;
 pub mod rss;
+pub mod stackexchange;
+pub mod x;
 
 use crate::config::FeedConfig;
 use crate::model::{FeedKind, NewMention};
 use crate::text;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
 use url::Url;
 
 /// Longest text kept for one mention, in characters.
 const MAX_TEXT_CHARS: usize = 20_000;
 const MAX_FIELD_CHARS: usize = 2_000;
+
+/// One HTTP request a source wants sent: a GET, or a POST when it has a body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub url: Url,
+    /// Lower-case names. Secrets go here, never in the URL.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+}
+
+impl Request {
+    pub fn get(url: Url) -> Request {
+        Request {
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Request {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Request {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+}
+
+/// An answer as a source sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl Reply<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a source needs to build and read requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub feed: &'a FeedConfig,
+    pub cursor: Option<&'a serde_json::Value>,
+    /// The secret from `token_env`, or the session token a sign-in returned.
+    pub token: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// A service's rate-limit state, as its headers or body report it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RateLimit {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset: Option<DateTime<Utc>>,
+    /// Anything else worth showing (e.g. Stack Exchange's daily quota).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
 
 /// What one response yielded.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,7 +103,17 @@ pub struct Page {
     /// The cursor to store once the poll is written (`None` keeps the stored one).
     pub cursor: Option<serde_json::Value>,
     /// The next page of the same poll, when the source paginates and more is waiting.
-    pub next: Option<Url>,
+    pub next: Option<Request>,
+    pub rate: Option<RateLimit>,
+    /// The service asks not to be polled again before this long (a backoff, an exhausted quota).
+    pub wait: Option<Duration>,
+}
+
+/// A signed-in session (Bluesky, Reddit with OAuth): kept in memory only, never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,37 +129,173 @@ pub enum SourceError {
     Unexpected { service: &'static str, detail: String },
     #[error("cannot build the request: {0}")]
     Request(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Whether the kind signs in first (with the secret from `token_env`) to get a session token.
+pub fn needs_session(feed: &FeedConfig) -> bool {
+    match feed.kind {
+        FeedKind::Bluesky => true,
+        FeedKind::Reddit => feed.token_env.is_some(),
+        _ => false,
+    }
+}
+
+/// The sign-in request, for kinds that need a session.
+pub fn session_request(feed: &FeedConfig, secret: &str) -> Result<Request, SourceError> {
+    match feed.kind {
+        FeedKind::Bluesky => bluesky::session_request(feed, secret),
+        FeedKind::Reddit => reddit::session_request(feed, secret),
+        _ => Err(SourceError::Request(format!("a {} feed does not sign in", feed.kind))),
+    }
+}
+
+pub fn parse_session(feed: &FeedConfig, reply: &Reply<'_>, now: DateTime<Utc>) -> Result<Session, SourceError> {
+    match feed.kind {
+        FeedKind::Bluesky => bluesky::parse_session(reply, now),
+        FeedKind::Reddit => reddit::parse_session(reply, now),
+        _ => Err(SourceError::Request(format!("a {} feed does not sign in", feed.kind))),
+    }
 }
 
 /// The first request of a poll.
-pub fn first_request(feed: &FeedConfig, cursor: Option<&serde_json::Value>) -> Result<Url, SourceError> {
+pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
     match feed.kind {
         FeedKind::Rss => feed
             .url
             .clone()
+            .map(Request::get)
             .ok_or_else(|| SourceError::Request("a rss feed needs `url`".into())),
-        FeedKind::Hackernews => hackernews::request(feed, cursor, 0),
+        FeedKind::Hackernews => hackernews::request(feed, ctx.cursor, 0).map(Request::get),
+        FeedKind::Reddit => reddit::request(ctx),
+        FeedKind::Mastodon => mastodon::request(ctx),
+        FeedKind::Bluesky => bluesky::request(ctx, None),
+        FeedKind::X => x::request(ctx, None),
+        FeedKind::Stackexchange => stackexchange::request(ctx, 1),
+        FeedKind::Github => github::request(ctx),
+        FeedKind::Discourse => discourse::request(ctx, 0),
+        FeedKind::Json => json::request(ctx),
     }
 }
 
-/// Turn one response body into mentions, sanitised and trimmed, ready for the filters and the store.
-pub fn parse(
-    feed: &FeedConfig,
-    url: &Url,
-    body: &[u8],
-    cursor: Option<&serde_json::Value>,
-) -> Result<Page, SourceError> {
-    if looks_like_html(body) {
+/// Turn one answer into mentions, sanitised and trimmed, ready for the filters and the store.
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    if looks_like_html(reply.body) {
         return Err(SourceError::HtmlNotFeed);
     }
+    let feed = ctx.feed;
     let mut page = match feed.kind {
-        FeedKind::Rss => rss::parse(body, url)?,
-        FeedKind::Hackernews => hackernews::parse(feed, body, cursor)?,
+        FeedKind::Rss => rss::parse(reply.body, &req.url)?,
+        FeedKind::Hackernews => hackernews::parse(feed, reply.body, ctx.cursor)?,
+        FeedKind::Reddit => reddit::parse(ctx, req, reply)?,
+        FeedKind::Mastodon => mastodon::parse(ctx, req, reply)?,
+        FeedKind::Bluesky => bluesky::parse(ctx, reply)?,
+        FeedKind::X => x::parse(ctx, reply)?,
+        FeedKind::Stackexchange => stackexchange::parse(ctx, req, reply)?,
+        FeedKind::Github => github::parse(ctx, req, reply)?,
+        FeedKind::Discourse => discourse::parse(ctx, req, reply)?,
+        FeedKind::Json => json::parse(ctx, reply)?,
     };
     for m in &mut page.mentions {
         finish(m);
     }
     Ok(page)
+}
+
+/// What to tell the user when a service refuses a request, in words that say what to do.
+pub fn explain_refusal(feed: &FeedConfig, status: u16) -> Option<String> {
+    let env = feed
+        .token_env
+        .as_deref()
+        .map(|e| format!("${e}"))
+        .unwrap_or_else(|| "the token".into());
+    match (feed.kind, status) {
+        (FeedKind::Rss | FeedKind::Hackernews, _) => None,
+        (_, 401) if feed.token_env.is_none() => {
+            Some("the service wants a token: set `token_env` to the name of an environment variable holding one".into())
+        }
+        (_, 401) => Some(format!("the service refused {env} (expired, revoked or mistyped?)")),
+        (_, 403) => Some(format!(
+            "the service refused access with {env} (missing scope, or an app without search access?)"
+        )),
+        (_, 400 | 422) => {
+            Some("the service rejected the request: check `query` (its syntax differs per service)".into())
+        }
+        _ => None,
+    }
+}
+
+/// Newest of two ids compared as numbers of any length (snowflakes, Mastodon ids).
+pub(crate) fn newer_id(a: Option<String>, b: &str) -> Option<String> {
+    match a {
+        Some(a) if (a.len(), a.as_str()) >= (b.len(), b) => Some(a),
+        _ => Some(b.to_string()),
+    }
+}
+
+/// Parse a JSON body, or say which service sent what instead.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(service: &'static str, body: &[u8]) -> Result<T, SourceError> {
+    serde_json::from_slice(body).map_err(|e| SourceError::Unexpected {
+        service,
+        detail: format!("not the JSON it documents ({e})"),
+    })
+}
+
+/// Read `x-ratelimit-limit` / `-remaining` / `-reset` style headers. `reset` is read as Unix
+/// seconds, seconds from now, or an ISO time, whichever it looks like.
+pub(crate) fn rate_from_headers(reply: &Reply<'_>, prefix: &str, now: DateTime<Utc>) -> Option<RateLimit> {
+    let num = |name: &str| {
+        reply
+            .header(&format!("{prefix}-{name}"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    let limit = num("limit").map(|v| v as i64);
+    let remaining = num("remaining").map(|v| v as i64);
+    let reset = reply.header(&format!("{prefix}-reset")).and_then(|v| {
+        let v = v.trim();
+        if let Ok(n) = v.parse::<f64>() {
+            // Seconds since the epoch are large; small numbers count from now (Reddit).
+            if n > 1e12 {
+                DateTime::from_timestamp_millis(n as i64)
+            } else if n > 1e9 {
+                DateTime::from_timestamp(n as i64, 0)
+            } else {
+                Some(now + chrono::Duration::milliseconds((n * 1000.0) as i64))
+            }
+        } else {
+            DateTime::parse_from_rfc3339(v).ok().map(|d| d.to_utc())
+        }
+    });
+    (limit.is_some() || remaining.is_some()).then_some(RateLimit {
+        limit,
+        remaining,
+        reset,
+        note: None,
+    })
+}
+
+impl RateLimit {
+    /// How long to wait when the quota is spent.
+    pub fn wait(&self, now: DateTime<Utc>) -> Option<Duration> {
+        match (self.remaining, self.reset) {
+            (Some(0), Some(reset)) if reset > now => (reset - now).to_std().ok(),
+            (Some(0), None) => Some(Duration::from_secs(60)),
+            _ => None,
+        }
+    }
+}
+
+/// Add `pairs` to a URL's query.
+pub(crate) fn with_query(mut url: Url, pairs: &[(&str, String)]) -> Url {
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+    }
+    url
 }
 
 /// Sanitise every string a stranger wrote, once more, whatever the source did.

@@ -19,6 +19,7 @@ pub fn parse(body: &[u8], url: &Url) -> Result<Page, SourceError> {
         mentions,
         cursor: None,
         next: None,
+        ..Default::default()
     })
 }
 

@@ -1,0 +1,166 @@
+//! Bluesky: `app.bsky.feed.searchPosts`, signed in with an app password (`identifier` in the
+//! config, the password in the variable `token_env` names; the session lives in memory only).
+//! Asks only for posts since the newest seen (`since`), following `cursor` while pages are full.
+
+use super::{Body, Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
+use crate::config::FeedConfig;
+use crate::model::{Engagement, NewMention};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+const PDS: &str = "https://bsky.social";
+const APPVIEW: &str = "https://api.bsky.app";
+const LIMIT: usize = 100;
+
+pub fn session_request(feed: &FeedConfig, password: &str) -> Result<Request, SourceError> {
+    let identifier = feed
+        .identifier
+        .clone()
+        .ok_or_else(|| SourceError::Request("a bluesky feed needs `identifier`".into()))?;
+    Ok(Request {
+        url: endpoint(feed, PDS, "/xrpc/com.atproto.server.createSession")?,
+        headers: vec![],
+        body: Some(Body::Json(
+            serde_json::json!({ "identifier": identifier, "password": password }),
+        )),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionReply {
+    access_jwt: Option<String>,
+    error: Option<String>,
+    message: Option<String>,
+}
+
+pub fn parse_session(reply: &Reply<'_>, now: DateTime<Utc>) -> Result<Session, SourceError> {
+    let s: SessionReply = json_body("Bluesky sign-in", reply.body)?;
+    match s.access_jwt {
+        // Access tokens last about two hours; sign in again a little before.
+        Some(token) => Ok(Session {
+            token,
+            expires_at: Some(now + chrono::Duration::minutes(100)),
+        }),
+        None => Err(SourceError::Refused(format!(
+            "Bluesky refused the sign-in ({}): check `identifier` and the app password",
+            s.message.or(s.error).unwrap_or_else(|| "no reason given".into())
+        ))),
+    }
+}
+
+pub fn request(ctx: &Ctx<'_>, cursor: Option<&str>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let mut pairs = vec![
+        ("q", feed.query.clone().unwrap_or_default()),
+        ("sort", "latest".to_string()),
+        ("limit", LIMIT.to_string()),
+    ];
+    if let Some(since) = ctx.cursor.and_then(|c| c.get("since")).and_then(|v| v.as_str()) {
+        pairs.push(("since", since.to_string()));
+    }
+    if let Some(c) = cursor {
+        pairs.push(("cursor", c.to_string()));
+    }
+    let url = with_query(endpoint(feed, APPVIEW, "/xrpc/app.bsky.feed.searchPosts")?, &pairs);
+    let token = ctx
+        .token
+        .ok_or_else(|| SourceError::Request("not signed in to Bluesky".into()))?;
+    Ok(Request::get(url).bearer(token))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    posts: Vec<Post>,
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Post {
+    uri: String,
+    author: Author,
+    record: Option<Record>,
+    indexed_at: Option<String>,
+    like_count: Option<i64>,
+    repost_count: Option<i64>,
+    reply_count: Option<i64>,
+    quote_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Author {
+    handle: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    text: Option<String>,
+    created_at: Option<String>,
+}
+
+fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    s.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|d| d.to_utc())
+}
+
+pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("Bluesky search", reply.body)?;
+    let full = s.posts.len() >= LIMIT;
+    let mut newest: Option<DateTime<Utc>> = None;
+    let mentions = s
+        .posts
+        .into_iter()
+        .map(|p| {
+            let created = time(p.record.as_ref().and_then(|r| r.created_at.as_deref()));
+            let indexed = time(p.indexed_at.as_deref());
+            // createdAt is set by the client and can lie; the index time cannot be in the future.
+            let published = match (created, indexed) {
+                (Some(c), Some(i)) => Some(c.min(i)),
+                (c, i) => c.or(i),
+            };
+            if let Some(i) = indexed.or(published) {
+                newest = Some(newest.map_or(i, |n| n.max(i)));
+            }
+            let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
+            NewMention {
+                url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
+                external_id: Some(p.uri),
+                author: Some(p.author.handle),
+                author_reach: None,
+                title: None,
+                text: p.record.and_then(|r| r.text).unwrap_or_default(),
+                published_at: published,
+                engagement: Engagement {
+                    likes: p.like_count,
+                    reposts: p.repost_count,
+                    replies: p.reply_count,
+                    quotes: p.quote_count,
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    let next = match (&s.cursor, full) {
+        (Some(c), true) => Some(request(ctx, Some(c))?),
+        _ => None,
+    };
+    let cursor = match (
+        newest,
+        ctx.cursor
+            .and_then(|c| c.get("since"))
+            .and_then(|v| v.as_str())
+            .and_then(|v| time(Some(v))),
+    ) {
+        (Some(n), Some(old)) => Some(n.max(old)),
+        (n, old) => n.or(old),
+    };
+    Ok(Page {
+        mentions,
+        cursor: cursor.map(|c| serde_json::json!({ "since": c.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) })),
+        next,
+        rate: None,
+        wait: None,
+    })
+}

@@ -1,0 +1,147 @@
+//! Discourse: a forum's `search.json` with `order:latest after:DATE`, posts joined to their
+//! topics for the title and link. `url` is the forum's address.
+
+use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
+use crate::model::{Engagement, NewMention};
+use crate::text;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const MAX_PAGES: u32 = 5;
+
+pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let mut q = format!("{} order:latest", feed.query.clone().unwrap_or_default());
+    if let Some(after) = ctx.cursor.and_then(|c| c.get("after")).and_then(|v| v.as_str()) {
+        q.push_str(&format!(" after:{after}"));
+    }
+    let mut pairs = vec![("q", q)];
+    if page > 0 {
+        pairs.push(("page", page.to_string()));
+    }
+    let base = feed
+        .url
+        .as_ref()
+        .ok_or_else(|| SourceError::Request("a discourse feed needs `url`".into()))?;
+    let url = with_query(endpoint(feed, base.as_str(), "/search.json")?, &pairs);
+    Ok(Request::get(url).header("accept", "application/json"))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    posts: Vec<Post>,
+    #[serde(default)]
+    topics: Vec<Topic>,
+    grouped_search_result: Option<Grouped>,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    id: i64,
+    username: Option<String>,
+    name: Option<String>,
+    blurb: Option<String>,
+    created_at: Option<String>,
+    like_count: Option<i64>,
+    post_number: Option<i64>,
+    topic_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Topic {
+    id: i64,
+    title: Option<String>,
+    fancy_title: Option<String>,
+    slug: Option<String>,
+    reply_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Grouped {
+    more_full_page_results: Option<bool>,
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("Discourse search", reply.body)?;
+    let topics: HashMap<i64, &Topic> = s.topics.iter().map(|t| (t.id, t)).collect();
+    let host = req.url.host_str().unwrap_or("forum").to_string();
+    let base = ctx
+        .feed
+        .url
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    let mut newest: Option<DateTime<Utc>> = None;
+    let mentions = s
+        .posts
+        .iter()
+        .map(|p| {
+            let created = p
+                .created_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| d.to_utc());
+            if let Some(c) = created {
+                newest = Some(newest.map_or(c, |n| n.max(c)));
+            }
+            let topic = p.topic_id.and_then(|id| topics.get(&id));
+            let url = match (topic, p.topic_id) {
+                (Some(t), Some(id)) => Some(format!(
+                    "{base}/t/{}/{id}/{}",
+                    t.slug.as_deref().unwrap_or("-"),
+                    p.post_number.unwrap_or(1)
+                )),
+                _ => None,
+            };
+            NewMention {
+                external_id: Some(format!("{host}:{}", p.id)),
+                url,
+                author: p.username.clone().or_else(|| p.name.clone().filter(|n| !n.is_empty())),
+                author_reach: None,
+                title: topic
+                    .and_then(|t| t.fancy_title.as_deref().or(t.title.as_deref()))
+                    .map(text::strip_tags_inline),
+                text: p.blurb.as_deref().map(text::html_to_text).unwrap_or_default(),
+                published_at: created,
+                engagement: Engagement {
+                    likes: p.like_count,
+                    replies: topic.and_then(|t| t.reply_count),
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    let page = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0u32);
+    let more = s
+        .grouped_search_result
+        .and_then(|g| g.more_full_page_results)
+        .unwrap_or(false);
+    let next = if more && page + 1 < MAX_PAGES && ctx.cursor.is_some() {
+        Some(request(ctx, page.max(1) + 1)?)
+    } else {
+        None
+    };
+    // `after:` takes a day: ask from the day before the newest seen; repeats are stored once.
+    let after = newest
+        .map(|n| (n - chrono::Duration::days(1)).format("%Y-%m-%d").to_string())
+        .or_else(|| {
+            ctx.cursor
+                .and_then(|c| c.get("after"))
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        });
+    Ok(Page {
+        mentions,
+        cursor: after.map(|a| serde_json::json!({ "after": a })),
+        next,
+        rate: None,
+        wait: None,
+    })
+}

@@ -1,0 +1,125 @@
+//! GitHub issue and pull request search (`/search/issues`), newest first, from the newest
+//! creation time seen (`created:>`); the token is optional. Search has its own limit (30 a
+//! minute signed in, 10 without): the rate-limit headers set the next poll when it is spent.
+
+use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, rate_from_headers, with_query};
+use crate::model::{Engagement, NewMention};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+const PUBLIC: &str = "https://api.github.com";
+
+pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let mut q = feed.query.clone().unwrap_or_default();
+    if let Some(since) = ctx.cursor.and_then(|c| c.get("created")).and_then(|v| v.as_str()) {
+        q.push_str(&format!(" created:>{since}"));
+    }
+    let pairs = vec![
+        ("q", q),
+        ("sort", "created".to_string()),
+        ("order", "desc".to_string()),
+        ("per_page", "100".to_string()),
+    ];
+    let req = Request::get(with_query(endpoint(feed, PUBLIC, "/search/issues")?, &pairs))
+        .header("accept", "application/vnd.github+json")
+        .header("x-github-api-version", "2022-11-28");
+    Ok(match ctx.token {
+        Some(t) => req.bearer(t),
+        None => req,
+    })
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    items: Vec<Issue>,
+}
+
+#[derive(Deserialize)]
+struct Issue {
+    id: i64,
+    html_url: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    created_at: Option<String>,
+    comments: Option<i64>,
+    user: Option<User>,
+    reactions: Option<Reactions>,
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct Reactions {
+    total_count: Option<i64>,
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("GitHub search", reply.body)?;
+    let mut newest: Option<DateTime<Utc>> = ctx
+        .cursor
+        .and_then(|c| c.get("created"))
+        .and_then(|v| v.as_str())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|d| d.to_utc());
+    let mentions = s
+        .items
+        .into_iter()
+        .map(|i| {
+            let created = i
+                .created_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| d.to_utc());
+            if let Some(c) = created {
+                newest = Some(newest.map_or(c, |n| n.max(c)));
+            }
+            let kind = if i.pull_request.is_some() { "PR" } else { "Issue" };
+            NewMention {
+                external_id: Some(i.id.to_string()),
+                url: i.html_url,
+                author: i.user.map(|u| u.login),
+                author_reach: None,
+                title: i.title.map(|t| format!("{kind}: {t}")),
+                text: i.body.unwrap_or_default(),
+                published_at: created,
+                engagement: Engagement {
+                    replies: i.comments,
+                    likes: i.reactions.and_then(|r| r.total_count),
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    // More pages: the `link` header's rel="next", on the same host only (it carries the token).
+    let next = reply
+        .header("link")
+        .and_then(|l| l.split(',').find(|p| p.contains("rel=\"next\"")).map(str::to_string))
+        .and_then(|p| url::Url::parse(p[p.find('<')? + 1..p.find('>')?].trim()).ok())
+        .filter(|u| u.origin() == req.url.origin())
+        .map(|u| Request {
+            url: u,
+            headers: req.headers.clone(),
+            body: None,
+        });
+    let mut rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
+    if let Some(r) = rate.as_mut()
+        && let Some(reset) = r.reset
+        && reset > ctx.now + chrono::Duration::days(2)
+    {
+        // A reset in milliseconds was read as seconds far in the future: not trustworthy.
+        r.reset = None;
+    }
+    Ok(Page {
+        mentions,
+        cursor: newest.map(|n| serde_json::json!({ "created": n.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })),
+        next,
+        wait: rate.as_ref().and_then(|r| r.wait(ctx.now)),
+        rate,
+    })
+}

@@ -1,0 +1,142 @@
+//! Mastodon: an instance's public hashtag timeline (`tag`), or status search (`query`, with a
+//! user token). Asks only for statuses newer than the newest seen (`min_id`), and follows the
+//! `link` header's newer page while pages come back full.
+
+use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
+use crate::model::{Engagement, NewMention};
+use crate::text;
+use chrono::DateTime;
+use serde::Deserialize;
+
+const PUBLIC: &str = "https://mastodon.social";
+const LIMIT: usize = 40;
+
+pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let mut pairs = vec![("limit", LIMIT.to_string())];
+    if let Some(min) = ctx.cursor.and_then(|c| c.get("min_id")).and_then(|v| v.as_str()) {
+        pairs.push(("min_id", min.to_string()));
+    }
+    let req = match &feed.tag {
+        Some(tag) => {
+            let path = format!(
+                "/api/v1/timelines/tag/{}",
+                url::form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>()
+            );
+            Request::get(with_query(endpoint(feed, PUBLIC, &path)?, &pairs))
+        }
+        None => {
+            let mut p = vec![
+                ("q", feed.query.clone().unwrap_or_default()),
+                ("type", "statuses".to_string()),
+            ];
+            p.extend(pairs);
+            Request::get(with_query(endpoint(feed, PUBLIC, "/api/v2/search")?, &p))
+        }
+    };
+    Ok(match ctx.token {
+        Some(t) => req.bearer(t),
+        None => req,
+    })
+}
+
+#[derive(Deserialize)]
+struct Search {
+    statuses: Vec<Status>,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    id: String,
+    url: Option<String>,
+    uri: Option<String>,
+    created_at: Option<String>,
+    content: Option<String>,
+    spoiler_text: Option<String>,
+    replies_count: Option<i64>,
+    reblogs_count: Option<i64>,
+    favourites_count: Option<i64>,
+    account: Option<Account>,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    acct: Option<String>,
+    followers_count: Option<i64>,
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let statuses: Vec<Status> = if ctx.feed.tag.is_some() {
+        json_body("Mastodon", reply.body)?
+    } else {
+        json_body::<Search>("Mastodon search", reply.body)?.statuses
+    };
+    let full = statuses.len() >= LIMIT;
+    let mut newest = ctx
+        .cursor
+        .and_then(|c| c.get("min_id"))
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    let mentions = statuses
+        .into_iter()
+        .map(|s| {
+            newest = newer_id(newest.take(), &s.id);
+            let spoiler = s.spoiler_text.filter(|t| !t.trim().is_empty());
+            let body = text::html_to_text(s.content.as_deref().unwrap_or(""));
+            NewMention {
+                external_id: Some(s.id),
+                url: s.url.or(s.uri),
+                author: s.account.as_ref().and_then(|a| a.acct.clone()),
+                author_reach: s.account.as_ref().and_then(|a| a.followers_count),
+                title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),
+                text: body,
+                published_at: s
+                    .created_at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|d| d.to_utc()),
+                engagement: Engagement {
+                    replies: s.replies_count,
+                    reposts: s.reblogs_count,
+                    likes: s.favourites_count,
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    // A full page with min_id may leave newer statuses: the link header's `prev` fetches them.
+    // Only ever on the same instance: the token must not travel anywhere a header points.
+    let next = if full {
+        prev_link(reply)
+            .filter(|u| u.origin() == req.url.origin())
+            .map(Request::get)
+    } else {
+        None
+    };
+    let next = next.map(|mut r| {
+        if let Some(t) = ctx.token {
+            r = r.bearer(t);
+        }
+        r
+    });
+    let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
+    Ok(Page {
+        mentions,
+        cursor: newest.map(|n| serde_json::json!({ "min_id": n })),
+        next,
+        wait: rate.as_ref().and_then(|r| r.wait(ctx.now)),
+        rate,
+    })
+}
+
+/// The `rel="prev"` URL of a `link` header (newer statuses).
+fn prev_link(reply: &Reply<'_>) -> Option<url::Url> {
+    let link = reply.header("link")?;
+    link.split(',')
+        .find(|part| part.contains("rel=\"prev\""))
+        .and_then(|part| {
+            let start = part.find('<')? + 1;
+            let end = part.find('>')?;
+            url::Url::parse(&part[start..end]).ok()
+        })
+}

@@ -1,0 +1,158 @@
+//! Reddit search. Without credentials: the search Atom feed (`/search.rss?q=…&sort=new`), which
+//! still works where anonymous JSON is refused. With an OAuth app's client id and secret (in the
+//! variable `token_env` names, as `id:secret`): the JSON listing from `oauth.reddit.com`, with
+//! score and comment counts, asking only for what is newer than the newest seen (`before`).
+
+use super::{Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, rate_from_headers, with_query};
+use crate::config::FeedConfig;
+use crate::model::{Engagement, NewMention};
+use crate::text;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+const WWW: &str = "https://www.reddit.com";
+const OAUTH: &str = "https://oauth.reddit.com";
+
+fn search_path(feed: &FeedConfig, suffix: &str) -> String {
+    match &feed.subreddit {
+        Some(sub) => format!("/r/{sub}/search{suffix}"),
+        None => format!("/search{suffix}"),
+    }
+}
+
+pub fn session_request(feed: &FeedConfig, secret: &str) -> Result<Request, SourceError> {
+    let (id, key) = secret.split_once(':').ok_or_else(|| {
+        SourceError::Refused(
+            "Reddit OAuth credentials must be written as CLIENT_ID:CLIENT_SECRET in the token variable".into(),
+        )
+    })?;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{key}"));
+    let url = endpoint(feed, WWW, "/api/v1/access_token")?;
+    Ok(Request {
+        url,
+        headers: vec![("authorization".into(), format!("Basic {basic}"))],
+        body: Some(super::Body::Form(vec![(
+            "grant_type".into(),
+            "client_credentials".into(),
+        )])),
+    })
+}
+
+#[derive(Deserialize)]
+struct Token {
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+    error: Option<String>,
+}
+
+pub fn parse_session(reply: &Reply<'_>, now: DateTime<Utc>) -> Result<Session, SourceError> {
+    let t: Token = json_body("Reddit sign-in", reply.body)?;
+    match t.access_token {
+        Some(token) => Ok(Session {
+            token,
+            expires_at: t.expires_in.map(|s| now + chrono::Duration::seconds(s - 60)),
+        }),
+        None => Err(SourceError::Refused(format!(
+            "Reddit refused the app credentials ({})",
+            t.error.unwrap_or_else(|| "no token in the answer".into())
+        ))),
+    }
+}
+
+pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let q = feed.query.clone().unwrap_or_default();
+    let mut pairs = vec![("q", q), ("sort", "new".to_string()), ("limit", "100".to_string())];
+    if feed.subreddit.is_some() {
+        pairs.push(("restrict_sr", "1".into()));
+    }
+    match ctx.token {
+        // Signed in: the JSON listing, only what is newer than the newest seen.
+        Some(token) if feed.token_env.is_some() => {
+            pairs.push(("type", "link".into()));
+            pairs.push(("raw_json", "1".into()));
+            if let Some(before) = ctx.cursor.and_then(|c| c.get("before")).and_then(|v| v.as_str()) {
+                pairs.push(("before", before.to_string()));
+            }
+            let url = endpoint(feed, OAUTH, &search_path(feed, ""))?;
+            Ok(Request::get(with_query(url, &pairs)).bearer(token))
+        }
+        _ => {
+            let url = endpoint(feed, WWW, &search_path(feed, ".rss"))?;
+            Ok(Request::get(with_query(url, &pairs)))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    data: ListingData,
+}
+
+#[derive(Deserialize)]
+struct ListingData {
+    children: Vec<Child>,
+}
+
+#[derive(Deserialize)]
+struct Child {
+    data: Post,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    name: String,
+    author: Option<String>,
+    title: Option<String>,
+    selftext: Option<String>,
+    permalink: Option<String>,
+    created_utc: Option<f64>,
+    score: Option<i64>,
+    num_comments: Option<i64>,
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    if req.url.path().ends_with(".rss") {
+        let mut page = super::rss::parse(reply.body, &req.url)?;
+        page.rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
+        return Ok(page);
+    }
+    let listing: Listing = json_body("Reddit search", reply.body)?;
+    let mut newest: Option<(f64, String)> = None;
+    let mentions = listing
+        .data
+        .children
+        .into_iter()
+        .map(|c| {
+            let p = c.data;
+            if let Some(t) = p.created_utc
+                && newest.as_ref().is_none_or(|(n, _)| t > *n)
+            {
+                newest = Some((t, p.name.clone()));
+            }
+            NewMention {
+                url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
+                external_id: Some(p.name),
+                author: p.author,
+                author_reach: None,
+                title: p.title.map(|t| text::sanitize_line(&t)),
+                text: p.selftext.unwrap_or_default(),
+                published_at: p.created_utc.and_then(|t| DateTime::from_timestamp(t as i64, 0)),
+                engagement: Engagement {
+                    score: p.score,
+                    replies: p.num_comments,
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
+    Ok(Page {
+        mentions,
+        cursor: newest.map(|(_, name)| serde_json::json!({ "before": name })),
+        next: None,
+        wait: rate.as_ref().and_then(|r| r.wait(ctx.now)),
+        rate,
+    })
+}

@@ -1,0 +1,159 @@
+//! X (Twitter) API v2 recent search with an app bearer token. Asks for what is newer than the
+//! newest seen (`since_id`) with the fields and expansions that carry metrics and authors, follows
+//! `next_token` within a poll, and turns the rate-limit headers into the next poll time.
+
+use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
+use crate::model::{Engagement, NewMention};
+use chrono::DateTime;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const PUBLIC: &str = "https://api.x.com";
+
+pub fn request(ctx: &Ctx<'_>, next_token: Option<&str>) -> Result<Request, SourceError> {
+    let feed = ctx.feed;
+    let token = ctx
+        .token
+        .ok_or_else(|| SourceError::Request("an x feed needs a bearer token".into()))?;
+    let q = feed.query.clone().unwrap_or_default();
+    let query = if q.contains("is:retweet") {
+        q
+    } else {
+        format!("{q} -is:retweet")
+    };
+    let mut pairs = vec![
+        ("query", query),
+        ("max_results", "100".to_string()),
+        (
+            "tweet.fields",
+            "created_at,author_id,public_metrics,lang,conversation_id".to_string(),
+        ),
+        ("expansions", "author_id".to_string()),
+        ("user.fields", "username,name,public_metrics".to_string()),
+    ];
+    if let Some(since) = ctx.cursor.and_then(|c| c.get("since_id")).and_then(|v| v.as_str()) {
+        pairs.push(("since_id", since.to_string()));
+    }
+    if let Some(t) = next_token {
+        pairs.push(("pagination_token", t.to_string()));
+    }
+    Ok(Request::get(with_query(endpoint(feed, PUBLIC, "/2/tweets/search/recent")?, &pairs)).bearer(token))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    data: Vec<Tweet>,
+    includes: Option<Includes>,
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Tweet {
+    id: String,
+    text: String,
+    author_id: Option<String>,
+    created_at: Option<String>,
+    public_metrics: Option<TweetMetrics>,
+}
+
+#[derive(Deserialize)]
+struct TweetMetrics {
+    retweet_count: Option<i64>,
+    reply_count: Option<i64>,
+    like_count: Option<i64>,
+    quote_count: Option<i64>,
+    impression_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Includes {
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    username: String,
+    public_metrics: Option<UserMetrics>,
+}
+
+#[derive(Deserialize)]
+struct UserMetrics {
+    followers_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    newest_id: Option<String>,
+    next_token: Option<String>,
+}
+
+/// X escapes &, < and > in tweet text, once.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("X search", reply.body)?;
+    let users: HashMap<String, User> = s
+        .includes
+        .map(|i| i.users.into_iter().map(|u| (u.id.clone(), u)).collect())
+        .unwrap_or_default();
+    let mut newest = ctx
+        .cursor
+        .and_then(|c| c.get("since_id"))
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    if let Some(n) = s.meta.as_ref().and_then(|m| m.newest_id.as_deref()) {
+        newest = newer_id(newest, n);
+    }
+    let mentions = s
+        .data
+        .into_iter()
+        .map(|t| {
+            newest = newer_id(newest.take(), &t.id);
+            let user = t.author_id.as_ref().and_then(|a| users.get(a));
+            let m = t.public_metrics;
+            NewMention {
+                url: Some(match user {
+                    Some(u) => format!("https://x.com/{}/status/{}", u.username, t.id),
+                    None => format!("https://x.com/i/web/status/{}", t.id),
+                }),
+                author: user.map(|u| u.username.clone()),
+                author_reach: user
+                    .and_then(|u| u.public_metrics.as_ref())
+                    .and_then(|p| p.followers_count),
+                title: None,
+                text: unescape(&t.text),
+                published_at: t
+                    .created_at
+                    .as_deref()
+                    .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+                    .map(|d| d.to_utc()),
+                engagement: Engagement {
+                    likes: m.as_ref().and_then(|m| m.like_count),
+                    reposts: m.as_ref().and_then(|m| m.retweet_count),
+                    replies: m.as_ref().and_then(|m| m.reply_count),
+                    quotes: m.as_ref().and_then(|m| m.quote_count),
+                    views: m.as_ref().and_then(|m| m.impression_count),
+                    ..Default::default()
+                },
+                external_id: Some(t.id),
+            }
+        })
+        .collect();
+    let next = match s.meta.and_then(|m| m.next_token) {
+        Some(t) => Some(request(ctx, Some(&t))?),
+        None => None,
+    };
+    let rate = rate_from_headers(reply, "x-rate-limit", ctx.now);
+    Ok(Page {
+        mentions,
+        cursor: newest.map(|n| serde_json::json!({ "since_id": n })),
+        next,
+        wait: rate.as_ref().and_then(|r| r.wait(ctx.now)),
+        rate,
+    })
+}
