@@ -224,57 +224,93 @@ fn print_feeds(config: &Config, store: &Store) -> Result<()> {
         .max()
         .unwrap_or(4)
         .max(4);
-    writeln!(
-        out,
-        "{:<width$}  {:<10}  {:<7}  {:>7}  {:<12}  {:<12}  LAST ERROR",
-        "FEED", "KIND", "HEALTH", "ITEMS", "LAST OK", "NEXT POLL"
+    let row = |out: &mut std::io::StdoutLock<'_>, cols: [&str; 8]| {
+        writeln!(
+            out,
+            "{:<width$}  {:<13}  {:<7}  {:>7}  {:<12}  {:<12}  {:<24}  {}",
+            cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7]
+        )
+    };
+    row(
+        &mut out,
+        [
+            "FEED",
+            "KIND",
+            "HEALTH",
+            "ITEMS",
+            "LAST OK",
+            "NEXT POLL",
+            "RATE LIMIT",
+            "LAST ERROR",
+        ],
     )?;
     for f in &config.feeds {
         let h = health.iter().find(|h| h.name == f.name);
-        let (state, items, last_ok, next, err) = match h {
-            None => ("new", 0, "never".to_string(), "now".to_string(), String::new()),
-            Some(h) => (
-                if h.last_error.is_some() {
-                    "failing"
-                } else if h.last_success_at.is_some() {
-                    "ok"
-                } else {
-                    "new"
-                },
-                h.items,
-                h.last_success_at
-                    .map_or("never".into(), |t| timefmt::relative(now, t, true)),
-                h.next_poll_at.map_or("now".into(), |t| timefmt::relative(now, t, true)),
-                h.last_error
-                    .as_deref()
-                    .map(|e| {
-                        if h.consecutive_failures > 1 {
-                            format!("{e} ({} times in a row)", h.consecutive_failures)
-                        } else {
-                            e.to_string()
-                        }
-                    })
-                    .unwrap_or_default(),
-            ),
+        let state = match h {
+            Some(h) if h.last_error.is_some() => "failing",
+            Some(h) if h.last_success_at.is_some() => "ok",
+            _ => "new",
         };
-        writeln!(
-            out,
-            "{:<width$}  {:<10}  {:<7}  {:>7}  {:<12}  {:<12}  {}",
-            f.name,
-            f.kind.as_str(),
-            state,
-            items,
-            last_ok,
-            next,
-            err
+        let items = h.map_or(0, |h| h.items).to_string();
+        let last_ok = h
+            .and_then(|h| h.last_success_at)
+            .map_or("never".into(), |t| timefmt::relative(now, t, true));
+        let next = h
+            .and_then(|h| h.next_poll_at)
+            .map_or("now".into(), |t| timefmt::relative(now, t, true));
+        let rate = h
+            .and_then(|h| h.rate_limit.as_deref())
+            .map(|r| describe_rate(r, now))
+            .unwrap_or_default();
+        let err = h
+            .and_then(|h| {
+                h.last_error.as_deref().map(|e| {
+                    if h.consecutive_failures > 1 {
+                        format!("{e} ({} times in a row)", h.consecutive_failures)
+                    } else {
+                        e.to_string()
+                    }
+                })
+            })
+            .unwrap_or_default();
+        row(
+            &mut out,
+            [&f.name, f.kind.as_str(), state, &items, &last_ok, &next, &rate, &err],
         )?;
     }
     for h in health.iter().filter(|h| !config.feeds.iter().any(|f| f.name == h.name)) {
-        writeln!(
-            out,
-            "{:<width$}  {:<10}  {:<7}  {:>7}  (no longer in the config)",
-            h.name, h.kind, "-", h.items
+        row(
+            &mut out,
+            [
+                &h.name,
+                &h.kind,
+                "-",
+                &h.items.to_string(),
+                "",
+                "",
+                "",
+                "(no longer in the config)",
+            ],
         )?;
     }
     Ok(())
+}
+
+/// "299/300 left, resets 14:00" from the stored rate-limit state.
+fn describe_rate(json: &str, now: DateTime<Utc>) -> String {
+    let Ok(r) = serde_json::from_str::<crate::sources::RateLimit>(json) else {
+        return String::new();
+    };
+    if let Some(note) = r.note {
+        return note;
+    }
+    let mut s = match (r.remaining, r.limit) {
+        (Some(rem), Some(lim)) => format!("{rem}/{lim} left"),
+        (Some(rem), None) => format!("{rem} left"),
+        _ => String::new(),
+    };
+    if let Some(reset) = r.reset.filter(|t| *t > now) {
+        s.push_str(&format!(", resets {}", timefmt::relative(now, reset, true)));
+    }
+    s
 }

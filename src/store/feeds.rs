@@ -50,6 +50,8 @@ pub struct FeedHealth {
     pub consecutive_failures: u32,
     pub next_poll_at: Option<DateTime<Utc>>,
     pub items: i64,
+    /// The service's rate-limit state as last reported (JSON).
+    pub rate_limit: Option<String>,
 }
 
 impl Store {
@@ -228,7 +230,8 @@ impl Store {
             .prepare(
                 "SELECT f.name, f.kind, f.last_attempt_at, f.last_success_at, f.last_error,
                         f.consecutive_failures, f.next_poll_at,
-                        CASE WHEN ?1 THEN (SELECT count(*) FROM mentions m WHERE m.feed_id = f.id) ELSE 0 END
+                        CASE WHEN ?1 THEN (SELECT count(*) FROM mentions m WHERE m.feed_id = f.id) ELSE 0 END,
+                        f.rate_limit
                  FROM feeds f ORDER BY f.name",
             )
             .doing("reading feed health")?;
@@ -243,6 +246,7 @@ impl Store {
                     consecutive_failures: r.get::<_, i64>(5)?.max(0) as u32,
                     next_poll_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
                     items: r.get(7)?,
+                    rate_limit: r.get(8)?,
                 })
             })
             .doing("reading feed health")?;
