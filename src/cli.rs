@@ -48,6 +48,25 @@ pub enum Command {
     },
     /// List the feeds with their health
     Feeds,
+    /// Work on one feed
+    Feed {
+        #[command(subcommand)]
+        action: FeedAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedAction {
+    /// Fetch a feed once and print what would be stored, storing nothing: the quickest way to get
+    /// a query right
+    Test {
+        /// A feed of the config, by name
+        name: Option<String>,
+        /// Or a feed given here, as a TOML inline table:
+        /// '{ name = "t", kind = "hackernews", query = "acme" }'
+        #[arg(long, value_name = "TOML")]
+        feed: Option<String>,
+    },
 }
 
 fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
@@ -167,6 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tracing::info!(rows = n, "exported");
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Feed { action: FeedAction::Test { name, feed } }) => feed_test(&cli, name.as_deref(), feed.as_deref()),
         Some(Command::Feeds) => {
             let config = load_config(&cli)?;
             let store = Store::open(&db_path(&cli)?)?;
@@ -313,4 +333,69 @@ fn describe_rate(json: &str, now: DateTime<Utc>) -> String {
         s.push_str(&format!(", resets {}", timefmt::relative(now, reset, true)));
     }
     s
+}
+
+fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<ExitCode> {
+    let (feed, poller_config) = match (name, inline) {
+        (_, Some(toml)) => {
+            let text = format!("feed = [ {toml} ]\n");
+            let config = Config::parse(std::path::Path::new("--feed"), &text)?;
+            let feed = config.feeds.into_iter().next().context("--feed holds no feed")?;
+            (feed, crate::config::PollerConfig::default())
+        }
+        (Some(name), None) => {
+            let config = load_config(cli)?;
+            let names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
+            let feed = config.feeds.iter().find(|f| f.name == name).cloned().with_context(|| {
+                format!("no feed named {name:?} in {} (feeds: {})", config.path.display(), names.join(", "))
+            })?;
+            (feed, config.poller.clone())
+        }
+        (None, None) => bail!("name a feed of the config, or give one with --feed '{{ name = \"t\", kind = \"rss\", url = \"…\" }}'"),
+    };
+    let poller = Poller::new(&poller_config, Store::in_memory()?)?;
+    let rt = runtime()?;
+    let mut out = std::io::stdout().lock();
+    match rt.block_on(poller.dry_run(&feed)) {
+        Ok(run) => {
+            let total = run.kept.len() + run.dropped.len();
+            writeln!(
+                out,
+                "{} ({}): {total} item{} fetched; {} would be stored, {} dropped by include/exclude. Nothing was stored.",
+                feed.name,
+                feed.kind,
+                if total == 1 { "" } else { "s" },
+                run.kept.len(),
+                run.dropped.len()
+            )?;
+            let now = Utc::now();
+            let line = |m: &crate::model::NewMention, mark: &str| {
+                let when = m.published_at.map(|t| timefmt::age(now, t)).unwrap_or_else(|| "?".into());
+                let what = match (&m.title, m.text.is_empty()) {
+                    (Some(t), false) => format!("{t} — {}", m.text),
+                    (Some(t), true) => t.clone(),
+                    (None, _) => m.text.clone(),
+                };
+                format!(
+                    "{mark} {when:>6}  {:<16}  {}",
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(m.author.as_deref().unwrap_or("—")), 16),
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(&what), 90)
+                )
+            };
+            for m in &run.kept {
+                writeln!(out, "{}", line(m, "+"))?;
+            }
+            for m in &run.dropped {
+                writeln!(out, "{}", line(m, "-"))?;
+            }
+            if let Some(w) = run.wait {
+                writeln!(out, "The service asks to wait {} before the next request.", humantime::format_duration(w))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            writeln!(out, "{} ({}): error: {e}", feed.name, feed.kind)?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -423,6 +423,22 @@ impl Poller {
         report
     }
 
+    /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
+    /// and what the include/exclude rules would drop. For `overhear feed test`.
+    pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, String> {
+        let state = crate::store::FeedState::default();
+        match self.fetch_all(feed, &state).await {
+            Ok(Fetched::Items { mentions, rate, wait, .. }) => {
+                let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) = mentions.into_iter().partition(|m| {
+                    feed.rules.allows(m.title.as_deref().unwrap_or(""), &m.text, m.author.as_deref().unwrap_or(""))
+                });
+                Ok(DryRun { kept, dropped, rate, wait })
+            }
+            Ok(Fetched::NotModified) => Ok(DryRun::default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     async fn fetch_all(&self, feed: &FeedConfig, state: &crate::store::FeedState) -> Result<Fetched, PollError> {
         let secret = secret_for(feed)?;
         let mut token = self.token(feed, secret.as_deref(), false).await?;
@@ -697,6 +713,15 @@ impl Poller {
             }
         }
     }
+}
+
+/// What a dry run of one feed found.
+#[derive(Debug, Default)]
+pub struct DryRun {
+    pub kept: Vec<NewMention>,
+    pub dropped: Vec<NewMention>,
+    pub rate: Option<sources::RateLimit>,
+    pub wait: Option<Duration>,
 }
 
 struct Response {

@@ -518,3 +518,38 @@ fn config_mistakes_for_the_new_kinds_say_what_to_add() {
         assert!(err.contains(words) && err.contains("config.toml:1:"), "{stanza}: {err}");
     }
 }
+
+#[test]
+fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
+    let s = FixtureServer::start();
+    s.route("/hn/api/v1/search_by_date", Response::ok(fixture("hackernews/hn_search_by_date.json")));
+    s.route("/alerts", Response::ok("<!DOCTYPE html><html><title>Google Alerts</title><body>Manage your alerts</body></html>").content_type("text/html"));
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nexclude = \"redis\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/hn"),
+        s.url("/alerts")
+    ));
+    let out = env.run(&["feed", "test", "hn"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("hn (hackernews): 4 items fetched; 3 would be stored, 1 dropped by include/exclude. Nothing was stored."), "{text}");
+    assert!(text.lines().any(|l| l.starts_with('+') && l.contains("quietgrep")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with('-') && l.contains("kelvinrow")), "{text}");
+    assert!(!env.db().exists(), "no database touched");
+
+    // The Google Alerts management page instead of its feed: said in words, exit 1.
+    let out = env.run(&["feed", "test", "alerts"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HTML page, not a feed"), "{:?}", out);
+
+    // A feed given on the command line, no config needed.
+    let inline = format!("{{ name = \"try\", kind = \"hackernews\", query = \"wal\", url = \"{}\" }}", s.url("/hn"));
+    let out = env.run(&["feed", "test", "--feed", &inline], &[]);
+    assert!(out.status.success(), "{:?}", out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("try (hackernews): 4 items fetched"));
+    assert_eq!(s.requests_to("/hn/api/v1/search_by_date").last().unwrap().query_param("query").as_deref(), Some("wal"));
+
+    let out = env.run(&["feed", "test", "nope"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no feed named \"nope\""));
+}
