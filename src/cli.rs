@@ -186,7 +186,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tracing::info!(rows = n, "exported");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Feed { action: FeedAction::Test { name, feed } }) => feed_test(&cli, name.as_deref(), feed.as_deref()),
+        Some(Command::Feed {
+            action: FeedAction::Test { name, feed },
+        }) => feed_test(&cli, name.as_deref(), feed.as_deref()),
         Some(Command::Feeds) => {
             let config = load_config(&cli)?;
             let store = Store::open(&db_path(&cli)?)?;
@@ -347,11 +349,17 @@ fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<Exit
             let config = load_config(cli)?;
             let names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
             let feed = config.feeds.iter().find(|f| f.name == name).cloned().with_context(|| {
-                format!("no feed named {name:?} in {} (feeds: {})", config.path.display(), names.join(", "))
+                format!(
+                    "no feed named {name:?} in {} (feeds: {})",
+                    config.path.display(),
+                    names.join(", ")
+                )
             })?;
             (feed, config.poller.clone())
         }
-        (None, None) => bail!("name a feed of the config, or give one with --feed '{{ name = \"t\", kind = \"rss\", url = \"…\" }}'"),
+        (None, None) => bail!(
+            "name a feed of the config, or give one with --feed '{{ name = \"t\", kind = \"rss\", url = \"…\" }}'"
+        ),
     };
     let poller = Poller::new(&poller_config, Store::in_memory()?)?;
     let rt = runtime()?;
@@ -370,7 +378,10 @@ fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<Exit
             )?;
             let now = Utc::now();
             let line = |m: &crate::model::NewMention, mark: &str| {
-                let when = m.published_at.map(|t| timefmt::age(now, t)).unwrap_or_else(|| "?".into());
+                let when = m
+                    .published_at
+                    .map(|t| timefmt::age(now, t))
+                    .unwrap_or_else(|| "?".into());
                 let what = match (&m.title, m.text.is_empty()) {
                     (Some(t), false) => format!("{t} — {}", m.text),
                     (Some(t), true) => t.clone(),
@@ -389,7 +400,11 @@ fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<Exit
                 writeln!(out, "{}", line(m, "-"))?;
             }
             if let Some(w) = run.wait {
-                writeln!(out, "The service asks to wait {} before the next request.", humantime::format_duration(w))?;
+                writeln!(
+                    out,
+                    "The service asks to wait {} before the next request.",
+                    humantime::format_duration(w)
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -428,11 +428,22 @@ impl Poller {
     pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, String> {
         let state = crate::store::FeedState::default();
         match self.fetch_all(feed, &state).await {
-            Ok(Fetched::Items { mentions, rate, wait, .. }) => {
+            Ok(Fetched::Items {
+                mentions, rate, wait, ..
+            }) => {
                 let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) = mentions.into_iter().partition(|m| {
-                    feed.rules.allows(m.title.as_deref().unwrap_or(""), &m.text, m.author.as_deref().unwrap_or(""))
+                    feed.rules.allows(
+                        m.title.as_deref().unwrap_or(""),
+                        &m.text,
+                        m.author.as_deref().unwrap_or(""),
+                    )
                 });
-                Ok(DryRun { kept, dropped, rate, wait })
+                Ok(DryRun {
+                    kept,
+                    dropped,
+                    rate,
+                    wait,
+                })
             }
             Ok(Fetched::NotModified) => Ok(DryRun::default()),
             Err(e) => Err(e.to_string()),
@@ -509,6 +520,33 @@ impl Poller {
             rate = page.rate.or(rate);
             wait = page.wait.or(wait);
             next = page.next;
+        }
+        let ctx = Ctx {
+            feed,
+            cursor: state.cursor.as_ref(),
+            token: token.as_deref(),
+            now,
+        };
+        for req in sources::reach_requests(&ctx, &mentions)? {
+            let reached = match self.fetch(feed, &req, HeaderMap::new()).await {
+                Ok(Response {
+                    headers,
+                    body: Some(body),
+                    status,
+                }) => {
+                    let reply = Reply {
+                        status: status.as_u16(),
+                        headers: &headers,
+                        body: &body,
+                    };
+                    sources::apply_reach(feed, &mut mentions, &reply).map_err(|e| e.to_string())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = reached {
+                tracing::warn!(feed = %feed.name, "reach not fetched: {e}");
+            }
         }
         Ok(Fetched::Items {
             mentions,

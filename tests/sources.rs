@@ -209,6 +209,10 @@ fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
         "/xrpc/app.bsky.feed.searchPosts",
         Response::ok(fixture("bluesky/bluesky_search_posts.json")),
     );
+    s.route(
+        "/xrpc/app.bsky.actor.getProfiles",
+        Response::ok(r#"{"profiles":[{"did":"did:plc:x","handle":"test.marshal.dev","followersCount":4242}]}"#),
+    );
     let env = Env::new(&format!(
         "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"brand.example.com\"\ntoken_env = \"OH_BSKY\"\nurl = \"{}\"\n",
         s.url("")
@@ -225,8 +229,12 @@ fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
     let search = &s.requests_to("/xrpc/app.bsky.feed.searchPosts")[0];
     assert_eq!(search.header("authorization"), Some("Bearer jwt-1"));
     assert_eq!(search.query_param("sort").as_deref(), Some("latest"));
-    let rows = env.rows("SELECT external_id, author, url, text FROM mentions");
+    let rows = env.rows("SELECT external_id, author, url, text, author_reach FROM mentions");
     assert_eq!(rows[0][1], "test.marshal.dev");
+    assert_eq!(rows[0][4], "4242", "reach fetched in a batch of profiles");
+    let profiles = &s.requests_to("/xrpc/app.bsky.actor.getProfiles")[0];
+    assert_eq!(profiles.query_param("actors").as_deref(), Some("test.marshal.dev"));
+    assert_eq!(profiles.header("authorization"), Some("Bearer jwt-1"));
     assert_eq!(
         rows[0][2],
         "https://bsky.app/profile/test.marshal.dev/post/3kaheyt6vpc22"
@@ -522,8 +530,15 @@ fn config_mistakes_for_the_new_kinds_say_what_to_add() {
 #[test]
 fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
     let s = FixtureServer::start();
-    s.route("/hn/api/v1/search_by_date", Response::ok(fixture("hackernews/hn_search_by_date.json")));
-    s.route("/alerts", Response::ok("<!DOCTYPE html><html><title>Google Alerts</title><body>Manage your alerts</body></html>").content_type("text/html"));
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    s.route(
+        "/alerts",
+        Response::ok("<!DOCTYPE html><html><title>Google Alerts</title><body>Manage your alerts</body></html>")
+            .content_type("text/html"),
+    );
     let env = Env::new(&format!(
         "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nexclude = \"redis\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"{}\"\n",
         s.url("/hn"),
@@ -532,22 +547,47 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
     let out = env.run(&["feed", "test", "hn"], &[]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
-    assert!(text.starts_with("hn (hackernews): 4 items fetched; 3 would be stored, 1 dropped by include/exclude. Nothing was stored."), "{text}");
-    assert!(text.lines().any(|l| l.starts_with('+') && l.contains("quietgrep")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with('-') && l.contains("kelvinrow")), "{text}");
+    assert!(
+        text.starts_with(
+            "hn (hackernews): 4 items fetched; 3 would be stored, 1 dropped by include/exclude. Nothing was stored."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with('+') && l.contains("quietgrep")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with('-') && l.contains("kelvinrow")),
+        "{text}"
+    );
     assert!(!env.db().exists(), "no database touched");
 
     // The Google Alerts management page instead of its feed: said in words, exit 1.
     let out = env.run(&["feed", "test", "alerts"], &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("HTML page, not a feed"), "{:?}", out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("HTML page, not a feed"),
+        "{:?}",
+        out
+    );
 
     // A feed given on the command line, no config needed.
-    let inline = format!("{{ name = \"try\", kind = \"hackernews\", query = \"wal\", url = \"{}\" }}", s.url("/hn"));
+    let inline = format!(
+        "{{ name = \"try\", kind = \"hackernews\", query = \"wal\", url = \"{}\" }}",
+        s.url("/hn")
+    );
     let out = env.run(&["feed", "test", "--feed", &inline], &[]);
     assert!(out.status.success(), "{:?}", out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("try (hackernews): 4 items fetched"));
-    assert_eq!(s.requests_to("/hn/api/v1/search_by_date").last().unwrap().query_param("query").as_deref(), Some("wal"));
+    assert_eq!(
+        s.requests_to("/hn/api/v1/search_by_date")
+            .last()
+            .unwrap()
+            .query_param("query")
+            .as_deref(),
+        Some("wal")
+    );
 
     let out = env.run(&["feed", "test", "nope"], &[]);
     assert_eq!(out.status.code(), Some(2));

@@ -164,3 +164,49 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         wait: None,
     })
 }
+
+/// Reach is not in search results: profiles are fetched in batches of 25 after a poll.
+pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Request>, SourceError> {
+    let mut handles: Vec<&str> = mentions.iter().filter_map(|m| m.author.as_deref()).collect();
+    handles.sort_unstable();
+    handles.dedup();
+    let token = ctx
+        .token
+        .ok_or_else(|| SourceError::Request("not signed in to Bluesky".into()))?;
+    handles
+        .chunks(25)
+        .map(|batch| {
+            let pairs: Vec<(&str, String)> = batch.iter().map(|h| ("actors", h.to_string())).collect();
+            Ok(Request::get(with_query(
+                endpoint(ctx.feed, APPVIEW, "/xrpc/app.bsky.actor.getProfiles")?,
+                &pairs,
+            ))
+            .bearer(token))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Profiles {
+    profiles: Vec<Profile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    handle: String,
+    followers_count: Option<i64>,
+}
+
+pub fn apply_reach(mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
+    let p: Profiles = json_body("Bluesky profiles", reply.body)?;
+    for profile in p.profiles {
+        for m in mentions
+            .iter_mut()
+            .filter(|m| m.author.as_deref() == Some(profile.handle.as_str()))
+        {
+            m.author_reach = profile.followers_count;
+        }
+    }
+    Ok(())
+}

@@ -204,6 +204,22 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     Ok(page)
 }
 
+/// Requests that fill in what a source's search leaves out (Bluesky's follower counts), sent
+/// after the poll's pages; a failure there costs the reach, not the mentions.
+pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Request>, SourceError> {
+    match ctx.feed.kind {
+        FeedKind::Bluesky if !mentions.is_empty() => bluesky::reach_requests(ctx, mentions),
+        _ => Ok(Vec::new()),
+    }
+}
+
+pub fn apply_reach(feed: &FeedConfig, mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
+    match feed.kind {
+        FeedKind::Bluesky => bluesky::apply_reach(mentions, reply),
+        _ => Ok(()),
+    }
+}
+
 /// What to tell the user when a service refuses a request, in words that say what to do.
 pub fn explain_refusal(feed: &FeedConfig, status: u16) -> Option<String> {
     let env = feed

@@ -94,8 +94,15 @@ impl Store {
     /// A database in memory, for dry runs that must not write anywhere.
     pub fn in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let mut store = Store { conn, path, fts_density: Default::default() };
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path,
+            fts_density: Default::default(),
+        };
         store.migrate()?;
         Ok(store)
     }
