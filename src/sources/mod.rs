@@ -366,6 +366,198 @@ pub(crate) fn endpoint(feed: &FeedConfig, public: &str, path: &str) -> Result<Ur
 
 #[cfg(test)]
 mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn feed(stanza: &str) -> FeedConfig {
+        Config::parse(Path::new("t.toml"), &format!("[[feed]]\nname = \"f\"\n{stanza}"))
+            .unwrap()
+            .feeds
+            .remove(0)
+    }
+
+    fn hdrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn rate_limit_headers_in_every_dialect() {
+        let now = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap().to_utc();
+        let h = hdrs(&[
+            ("x-rate-limit-limit", "450"),
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", "1795525200"),
+        ]);
+        let r = rate_from_headers(
+            &Reply {
+                status: 200,
+                headers: &h,
+                body: b"",
+            },
+            "x-rate-limit",
+            now,
+        )
+        .unwrap();
+        assert_eq!((r.limit, r.remaining), (Some(450), Some(0)));
+        assert_eq!(r.reset.unwrap().timestamp(), 1795525200, "Unix seconds (X, GitHub)");
+        assert_eq!(r.wait(now), Some(Duration::from_secs(3600)));
+        assert!(r.wait(now).is_some(), "a spent quota waits for its reset");
+        let h = hdrs(&[("x-ratelimit-remaining", "0.0"), ("x-ratelimit-reset", "420")]);
+        let r = rate_from_headers(
+            &Reply {
+                status: 200,
+                headers: &h,
+                body: b"",
+            },
+            "x-ratelimit",
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.wait(now), Some(Duration::from_secs(420)), "seconds from now (Reddit)");
+        let h = hdrs(&[
+            ("x-ratelimit-remaining", "299"),
+            ("x-ratelimit-reset", "2026-11-24T12:05:00.070144Z"),
+        ]);
+        let r = rate_from_headers(
+            &Reply {
+                status: 200,
+                headers: &h,
+                body: b"",
+            },
+            "x-ratelimit",
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            r.reset.unwrap().timestamp(),
+            now.timestamp() + 300,
+            "ISO time (Mastodon)"
+        );
+        assert_eq!(r.wait(now), None, "quota left: no wait");
+        assert_eq!(
+            rate_from_headers(
+                &Reply {
+                    status: 200,
+                    headers: &[],
+                    body: b""
+                },
+                "x-ratelimit",
+                now
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_link_to_another_host_is_never_followed_with_the_token() {
+        let f = feed("kind = \"mastodon\"\ntag = \"acme\"\nurl = \"https://mastodon.example/\"");
+        let now = Utc::now();
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: Some("secret"),
+            now,
+        };
+        let req = first_request(&ctx).unwrap();
+        assert_eq!(
+            req.url.as_str(),
+            "https://mastodon.example/api/v1/timelines/tag/acme?limit=40"
+        );
+        assert_eq!(req.headers, hdrs(&[("authorization", "Bearer secret")]));
+        let full: Vec<serde_json::Value> = (0..40)
+            .map(|i| serde_json::json!({"id": format!("{}", 1000 + i), "content": "<p>hi</p>"}))
+            .collect();
+        let body = serde_json::to_vec(&full).unwrap();
+        let same = hdrs(&[(
+            "link",
+            "<https://mastodon.example/api/v1/timelines/tag/acme?min_id=1039>; rel=\"prev\"",
+        )]);
+        let page = parse(
+            &ctx,
+            &req,
+            &Reply {
+                status: 200,
+                headers: &same,
+                body: &body,
+            },
+        )
+        .unwrap();
+        let next = page.next.expect("a full page follows prev");
+        assert_eq!(next.url.query(), Some("min_id=1039"));
+        assert_eq!(page.cursor, Some(serde_json::json!({"min_id": "1039"})));
+        let evil = hdrs(&[("link", "<https://evil.example/steal?min_id=1>; rel=\"prev\"")]);
+        let page = parse(
+            &ctx,
+            &req,
+            &Reply {
+                status: 200,
+                headers: &evil,
+                body: &body,
+            },
+        )
+        .unwrap();
+        assert_eq!(page.next, None, "the token stays on its instance");
+    }
+
+    #[test]
+    fn github_follows_next_links_and_bluesky_follows_cursors() {
+        let f = feed("kind = \"github\"\nquery = \"acme\"");
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: None,
+            now: Utc::now(),
+        };
+        let req = first_request(&ctx).unwrap();
+        assert!(
+            req.url
+                .as_str()
+                .starts_with("https://api.github.com/search/issues?q=acme&sort=created&order=desc&per_page=100")
+        );
+        let h = hdrs(&[(
+            "link",
+            "<https://api.github.com/search/issues?q=acme&page=2>; rel=\"next\", <https://api.github.com/search/issues?q=acme&page=10>; rel=\"last\"",
+        )]);
+        let page = parse(
+            &ctx,
+            &req,
+            &Reply {
+                status: 200,
+                headers: &h,
+                body: br#"{"items":[{"id":1,"title":"t","body":null}]}"#,
+            },
+        )
+        .unwrap();
+        assert_eq!(page.next.unwrap().url.query(), Some("q=acme&page=2"));
+        assert_eq!(page.mentions[0].text, "", "a null body is an empty text");
+
+        let f = feed("kind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"me\"\ntoken_env = \"T\"");
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: Some("jwt"),
+            now: Utc::now(),
+        };
+        let req = first_request(&ctx).unwrap();
+        let posts: Vec<serde_json::Value> = (0..100)
+            .map(|i| serde_json::json!({"uri": format!("at://did:x/app.bsky.feed.post/{i}"), "author": {"handle": "a.b"}, "record": {"text": "x"}}))
+            .collect();
+        let body = serde_json::to_vec(&serde_json::json!({"posts": posts, "cursor": "100"})).unwrap();
+        let page = parse(
+            &ctx,
+            &req,
+            &Reply {
+                status: 200,
+                headers: &[],
+                body: &body,
+            },
+        )
+        .unwrap();
+        let next = page.next.expect("a full page with a cursor continues");
+        assert!(next.url.query().unwrap().ends_with("&cursor=100"), "{}", next.url);
+        assert_eq!(page.mentions.len(), 100);
+    }
+
     use super::*;
 
     #[test]
