@@ -30,9 +30,11 @@ struct Row<'a> {
     assignee: Option<&'a str>,
     responded_at: Option<String>,
     responded_by: Option<&'a str>,
+    response_text: Option<&'a str>,
+    response_url: Option<&'a str>,
 }
 
-const CSV_HEADER: [&str; 20] = [
+const CSV_HEADER: [&str; 22] = [
     "id",
     "feed",
     "kind",
@@ -53,6 +55,8 @@ const CSV_HEADER: [&str; 20] = [
     "assignee",
     "responded_at",
     "responded_by",
+    "response_text",
+    "response_url",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -87,6 +91,8 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     assignee: m.assignee.as_deref(),
                     responded_at: m.responded_at.map(rfc3339),
                     responded_by: m.responded_by.as_deref(),
+                    response_text: m.response_text.as_deref(),
+                    response_url: m.response_url.as_deref(),
                 };
                 serde_json::to_writer(&mut out, &row)?;
                 out.write_all(b"\n")?;
@@ -121,6 +127,8 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     m.assignee.unwrap_or_default(),
                     m.responded_at.map(rfc3339).unwrap_or_default(),
                     m.responded_by.unwrap_or_default(),
+                    m.response_text.unwrap_or_default(),
+                    m.response_url.unwrap_or_default(),
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;

@@ -281,6 +281,10 @@ pub struct Mention {
     pub responded_by: Option<String>,
     /// Not yet read by the operator whose stream this is.
     pub unread: bool,
+    /// The answer recorded when the mention was marked responded.
+    pub response_text: Option<String>,
+    /// Where a sent reply can be seen.
+    pub response_url: Option<String>,
 }
 
 #[cfg(test)]

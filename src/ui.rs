@@ -621,6 +621,8 @@ mod tests {
             responded_at: None,
             responded_by: None,
             unread: true,
+            response_text: None,
+            response_url: None,
         }
     }
 

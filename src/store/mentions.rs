@@ -10,7 +10,7 @@ use rusqlite::{Row, params_from_iter};
 
 const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.author, m.author_reach, m.title, m.text,
      m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by,
-     r.mention_id IS NULL";
+     r.mention_id IS NULL, m.response_text, m.response_url";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator).
@@ -38,6 +38,8 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         responded_at: r.get::<_, Option<i64>>(15)?.map(from_ts),
         responded_by: r.get(16)?,
         unread: r.get(17)?,
+        response_text: r.get(18)?,
+        response_url: r.get(19)?,
     })
 }
 

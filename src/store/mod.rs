@@ -4,11 +4,13 @@
 //! and no read transaction held while idle. Another process's commits are detected through
 //! `PRAGMA data_version`.
 
+mod drafts;
 mod feeds;
 mod mentions;
 mod schema;
 mod triage;
 
+pub use drafts::{DraftRow, Sent};
 pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
 pub use mentions::{Detail, ExportFilter, HistoryEntry, Note, Scope, StreamKey};
 pub use triage::{Applied, Change};

@@ -121,4 +121,11 @@ ALTER TABLE actions ADD COLUMN batch INTEGER;
 CREATE INDEX actions_batch ON actions (batch);
 CREATE INDEX mentions_assignee ON mentions (assignee, sort_at DESC, id DESC) WHERE assignee IS NOT NULL;
 "#,
+    // 3: replies: a draft's sending state (a send happens once per confirmation), and what a sent
+    // reply returned.
+    r#"
+ALTER TABLE drafts ADD COLUMN state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'sending'));
+ALTER TABLE mentions ADD COLUMN response_id TEXT;
+ALTER TABLE mentions ADD COLUMN response_url TEXT;
+"#,
 ];

@@ -1,0 +1,207 @@
+//! Reply drafts, saved as the operator types, and the record of a response: when, by whom, with
+//! what text, and what the service returned. A draft moves to `sending` in its own transaction
+//! before a send, so one confirmation can never send twice.
+
+use super::{Doing, Result, Store, from_ts, to_ts};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+/// A draft as the Drafts pane lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftRow {
+    pub mention_id: i64,
+    pub writer: String,
+    pub body: String,
+    pub updated_at: DateTime<Utc>,
+    pub sending: bool,
+    pub feed: String,
+    pub mention_author: Option<String>,
+    pub mention_title: Option<String>,
+}
+
+/// What a sent reply returned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sent {
+    pub id: Option<String>,
+    pub url: Option<String>,
+}
+
+impl Store {
+    /// Save a draft's text (creating it on first save). Empty text deletes the draft.
+    pub fn save_draft(&mut self, mention_id: i64, writer: &str, body: &str, now: DateTime<Utc>) -> Result<()> {
+        let at = to_ts(now);
+        self.write("saving a draft", |tx| {
+            if body.trim().is_empty() {
+                tx.execute("DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'", [mention_id])?;
+            } else {
+                tx.execute(
+                    "INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                     ON CONFLICT (mention_id) DO UPDATE SET body = ?3, author = ?2, updated_at = ?4
+                     WHERE drafts.state = 'open' AND drafts.body IS NOT ?3",
+                    params![mention_id, writer, body, at],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn draft(&self, mention_id: i64) -> Result<Option<DraftRow>> {
+        let sql = format!("{DRAFT_SELECT} WHERE d.mention_id = ?1");
+        self.conn().query_row(&sql, [mention_id], draft_from_row).optional().doing("reading a draft")
+    }
+
+    /// Every open draft, most recently touched first.
+    pub fn drafts(&self) -> Result<Vec<DraftRow>> {
+        let sql = format!("{DRAFT_SELECT} ORDER BY d.updated_at DESC, d.mention_id DESC");
+        let mut stmt = self.conn().prepare_cached(&sql).doing("reading drafts")?;
+        let rows = stmt.query_map([], draft_from_row).doing("reading drafts")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading drafts")
+    }
+
+    pub fn discard_draft(&mut self, mention_id: i64) -> Result<bool> {
+        self.write("discarding a draft", |tx| {
+            Ok(tx.execute("DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'", [mention_id])? == 1)
+        })
+    }
+
+    /// Claim the draft for one send. False when it is already being sent (or gone).
+    pub fn begin_send(&mut self, mention_id: i64, body: &str, writer: &str, now: DateTime<Utc>) -> Result<bool> {
+        let at = to_ts(now);
+        self.write("starting a send", |tx| {
+            tx.execute(
+                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (mention_id) DO UPDATE SET body = ?3, updated_at = ?4 WHERE drafts.state = 'open'",
+                params![mention_id, writer, body, at],
+            )?;
+            Ok(tx.execute("UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND state = 'open'", [mention_id])? == 1)
+        })
+    }
+
+    /// A send failed: the draft is open again, its text kept.
+    pub fn fail_send(&mut self, mention_id: i64) -> Result<()> {
+        self.write("keeping a draft after a failed send", |tx| {
+            tx.execute("UPDATE drafts SET state = 'open' WHERE mention_id = ?1", [mention_id])?;
+            Ok(())
+        })
+    }
+
+    /// Record the response to a mention: responded now by `actor` with `text` (and what the
+    /// service returned, when it was sent), the draft gone, the history written. One transaction.
+    pub fn record_response(&mut self, mention_id: i64, text: &str, sent: &Sent, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        let at = to_ts(now);
+        self.write("recording a response", |tx| {
+            let old: Option<String> = tx.query_row("SELECT status FROM mentions WHERE id = ?1", [mention_id], |r| r.get(0)).optional()?;
+            let Some(old) = old else { return Err(rusqlite::Error::QueryReturnedNoRows) };
+            tx.execute(
+                "UPDATE mentions SET status = 'responded', status_at = ?2, updated_at = ?2,
+                    responded_at = ?2, responded_by = ?3, response_text = ?4,
+                    first_response_at = coalesce(first_response_at, ?2),
+                    response_id = coalesce(?5, response_id), response_url = coalesce(?6, response_url)
+                 WHERE id = ?1",
+                params![mention_id, at, actor, text, sent.id, sent.url],
+            )?;
+            let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
+            let what = if sent.id.is_some() || sent.url.is_some() { "reply" } else { "response" };
+            tx.execute(
+                "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, 'status', ?3, 'responded', ?4, ?5)",
+                params![mention_id, actor, old, at, batch],
+            )?;
+            tx.execute(
+                "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
+                params![mention_id, actor, what, text, at, batch],
+            )?;
+            tx.execute("DELETE FROM drafts WHERE mention_id = ?1", [mention_id])?;
+            Ok(())
+        })
+    }
+
+    /// The recorded response text of a mention.
+    pub fn response_text(&self, mention_id: i64) -> Result<Option<String>> {
+        self.conn()
+            .query_row("SELECT response_text FROM mentions WHERE id = ?1", [mention_id], |r| r.get(0))
+            .optional()
+            .doing("reading a response")
+            .map(Option::flatten)
+    }
+}
+
+const DRAFT_SELECT: &str = "SELECT d.mention_id, d.author, d.body, d.updated_at, d.state, f.name, m.author, m.title
+     FROM drafts d JOIN mentions m ON m.id = d.mention_id JOIN feeds f ON f.id = m.feed_id";
+
+fn draft_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DraftRow> {
+    Ok(DraftRow {
+        mention_id: r.get(0)?,
+        writer: r.get(1)?,
+        body: r.get(2)?,
+        updated_at: from_ts(r.get(3)?),
+        sending: r.get::<_, String>(4)? == "sending",
+        feed: r.get(5)?,
+        mention_author: r.get(6)?,
+        mention_title: r.get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedKind, NewMention};
+    use crate::store::PollWrite;
+
+    fn store() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+        let m = NewMention { external_id: Some("1".into()), text: "help".into(), author: Some("bob".into()), ..Default::default() };
+        s.write_poll(feed, FeedKind::Rss, &PollWrite { mentions: vec![m], status: 200, next_poll_at: Utc::now(), ..Default::default() }, Utc::now())
+            .unwrap();
+        let id = s.conn().query_row("SELECT id FROM mentions", [], |r| r.get(0)).unwrap();
+        (dir, s, id)
+    }
+
+    #[test]
+    fn drafts_save_list_and_discard() {
+        let (_d, mut s, id) = store();
+        s.save_draft(id, "alice", "Hi Bob", Utc::now()).unwrap();
+        s.save_draft(id, "alice", "Hi Bob, sorry", Utc::now()).unwrap();
+        let d = s.drafts().unwrap();
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()), ("Hi Bob, sorry", "alice", Some("bob")));
+        s.save_draft(id, "alice", "  ", Utc::now()).unwrap();
+        assert!(s.drafts().unwrap().is_empty(), "an emptied draft is gone");
+        s.save_draft(id, "alice", "again", Utc::now()).unwrap();
+        assert!(s.discard_draft(id).unwrap());
+        assert_eq!(s.draft(id).unwrap(), None);
+    }
+
+    #[test]
+    fn one_confirmation_sends_once_and_a_failure_keeps_the_text() {
+        let (_d, mut s, id) = store();
+        assert!(s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap());
+        assert!(!s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap(), "already sending");
+        s.save_draft(id, "alice", "edited meanwhile", Utc::now()).unwrap();
+        assert_eq!(s.draft(id).unwrap().unwrap().body, "Thanks!", "a draft being sent is not changed");
+        s.fail_send(id).unwrap();
+        let d = s.draft(id).unwrap().unwrap();
+        assert!(!d.sending);
+        assert_eq!(d.body, "Thanks!");
+    }
+
+    #[test]
+    fn a_response_is_recorded_with_time_operator_and_text() {
+        let (_d, mut s, id) = store();
+        s.save_draft(id, "alice", "Thanks!", Utc::now()).unwrap();
+        let t = Utc::now();
+        s.record_response(id, "Thanks!", &Sent { id: Some("99".into()), url: Some("https://m.example/@acme/99".into()) }, "alice", t).unwrap();
+        let (status, at, by, text, rid): (String, i64, String, String, String) = s
+            .conn()
+            .query_row("SELECT status, responded_at, responded_by, response_text, response_id FROM mentions WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!((status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()), ("responded", t.timestamp(), "alice", "Thanks!", "99"));
+        assert_eq!(s.draft(id).unwrap(), None);
+        let h = s.detail("alice", id).unwrap().unwrap().history;
+        assert_eq!(h.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["status", "reply"]);
+        assert_eq!(h[1].to.as_deref(), Some("Thanks!"), "the final text stays readable in the history");
+    }
+}
