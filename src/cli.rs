@@ -48,6 +48,21 @@ pub enum Command {
     },
     /// List the feeds with their health
     Feeds,
+    /// Answer a mention: post the reply where the source takes replies and a token is set,
+    /// otherwise record it as answered elsewhere; either way it is marked responded
+    Reply {
+        /// The mention's id (the `id` field of `overhear export`)
+        id: i64,
+        /// The reply's text, from a file or `-` for standard input
+        #[arg(long, value_name = "FILE")]
+        text_file: PathBuf,
+    },
+    /// Set a mention's status as the configured operator
+    Mark {
+        id: i64,
+        #[arg(value_parser = ["new", "open", "responded", "ignored", "escalated"])]
+        status: String,
+    },
     /// Work on one feed
     Feed {
         #[command(subcommand)]
@@ -189,6 +204,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Feed {
             action: FeedAction::Test { name, feed },
         }) => feed_test(&cli, name.as_deref(), feed.as_deref()),
+        Some(Command::Reply { id, text_file }) => reply_cmd(&cli, *id, text_file),
+        Some(Command::Mark { id, status }) => {
+            let config = load_config(&cli)?;
+            let mut store = Store::open(&db_path(&cli)?)?;
+            store
+                .mention(&config.console.operator, *id)?
+                .with_context(|| format!("no mention with id {id}"))?;
+            let status: crate::model::Status = status.parse().map_err(anyhow::Error::msg)?;
+            let applied = store.apply(
+                &[*id],
+                &crate::store::Change::Status(status),
+                &config.console.operator,
+                Utc::now(),
+            )?;
+            if applied.changed == 0 {
+                println!("mention {id} was already {status}");
+            } else {
+                println!("mention {id} marked {status} by {}", config.console.operator);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Feeds) => {
             let config = load_config(&cli)?;
             let store = Store::open(&db_path(&cli)?)?;
@@ -411,6 +447,68 @@ fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<Exit
         Err(e) => {
             writeln!(out, "{} ({}): error: {e}", feed.name, feed.kind)?;
             Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn reply_cmd(cli: &Cli, id: i64, text_file: &std::path::Path) -> Result<ExitCode> {
+    use std::io::Read;
+    let config = load_config(cli)?;
+    let operator = config.console.operator.clone();
+    let mut text = String::new();
+    if text_file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the reply from standard input")?;
+    } else {
+        text = std::fs::read_to_string(text_file).with_context(|| format!("cannot read {}", text_file.display()))?;
+    }
+    let text = crate::text::sanitize(&text).trim().to_string();
+    if text.is_empty() {
+        bail!("the reply is empty");
+    }
+    let mut store = Store::open(&db_path(cli)?)?;
+    let mention = store
+        .mention(&operator, id)?
+        .with_context(|| format!("no mention with id {id}"))?;
+    let feed = config.feeds.iter().find(|f| f.name == mention.feed);
+    if let Some(limit) = crate::reply::limit(&mention.kind) {
+        let n = text.chars().count();
+        if n > limit {
+            bail!("the reply is {n} characters; {} takes at most {limit}", mention.kind);
+        }
+    }
+    let token = feed.and_then(crate::poller::token_of);
+    match crate::reply::plan(feed, &mention, &text, token.as_deref())? {
+        crate::reply::Delivery::Api(req) => {
+            let feed = feed.expect("an API delivery has a feed");
+            if !store.begin_send(id, &text, &operator, Utc::now())? {
+                bail!("a reply to mention {id} is being sent already; not sending it twice");
+            }
+            let poller = Poller::new(&config.poller, Store::in_memory()?)?;
+            match runtime()?.block_on(poller.post(feed, &req)) {
+                Ok(sent) => {
+                    store.record_response(id, &text, &sent, &operator, Utc::now())?;
+                    println!(
+                        "sent; mention {id} marked responded{}",
+                        sent.url.map(|u| format!(": {u}")).unwrap_or_default()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    store.fail_send(id)?;
+                    eprintln!("overhear: not sent: {e}. The draft is kept.");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        crate::reply::Delivery::HandOff(why) => {
+            store.record_response(id, &text, &crate::store::Sent::default(), &operator, Utc::now())?;
+            println!(
+                "recorded as answered by hand ({why}); mention {id} marked responded{}",
+                mention.url.map(|u| format!(". Its link: {u}")).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod model;
 pub mod paths;
 pub mod poller;
 pub mod query;
+pub mod reply;
 pub mod sources;
 pub mod store;
 pub mod text;

@@ -450,6 +450,21 @@ impl Poller {
         }
     }
 
+    /// Post a reply the `reply` module planned; what the service returned, or the error in words.
+    pub async fn post(&self, feed: &FeedConfig, req: &sources::Request) -> Result<crate::store::Sent, String> {
+        let resp = self
+            .fetch(feed, req, HeaderMap::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = resp.body.unwrap_or_default();
+        let reply = Reply {
+            status: resp.status.as_u16(),
+            headers: &resp.headers,
+            body: &body,
+        };
+        Ok(crate::reply::sent(feed, &reply))
+    }
+
     async fn fetch_all(&self, feed: &FeedConfig, state: &crate::store::FeedState) -> Result<Fetched, PollError> {
         let secret = secret_for(feed)?;
         let mut token = self.token(feed, secret.as_deref(), false).await?;
@@ -820,6 +835,11 @@ async fn parse_off_thread(
     .await
     .expect("parser panicked")
     .map_err(PollError::from)
+}
+
+/// The feed's token, if its `token_env` variable is set.
+pub fn token_of(feed: &FeedConfig) -> Option<String> {
+    secret_for(feed).ok().flatten()
 }
 
 /// The secret `token_env` names, read from the environment now (never stored, never logged).

@@ -32,7 +32,10 @@ impl Store {
         let at = to_ts(now);
         self.write("saving a draft", |tx| {
             if body.trim().is_empty() {
-                tx.execute("DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'", [mention_id])?;
+                tx.execute(
+                    "DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'",
+                    [mention_id],
+                )?;
             } else {
                 tx.execute(
                     "INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
@@ -47,7 +50,10 @@ impl Store {
 
     pub fn draft(&self, mention_id: i64) -> Result<Option<DraftRow>> {
         let sql = format!("{DRAFT_SELECT} WHERE d.mention_id = ?1");
-        self.conn().query_row(&sql, [mention_id], draft_from_row).optional().doing("reading a draft")
+        self.conn()
+            .query_row(&sql, [mention_id], draft_from_row)
+            .optional()
+            .doing("reading a draft")
     }
 
     /// Every open draft, most recently touched first.
@@ -60,7 +66,10 @@ impl Store {
 
     pub fn discard_draft(&mut self, mention_id: i64) -> Result<bool> {
         self.write("discarding a draft", |tx| {
-            Ok(tx.execute("DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'", [mention_id])? == 1)
+            Ok(tx.execute(
+                "DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'",
+                [mention_id],
+            )? == 1)
         })
     }
 
@@ -73,7 +82,10 @@ impl Store {
                  ON CONFLICT (mention_id) DO UPDATE SET body = ?3, updated_at = ?4 WHERE drafts.state = 'open'",
                 params![mention_id, writer, body, at],
             )?;
-            Ok(tx.execute("UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND state = 'open'", [mention_id])? == 1)
+            Ok(tx.execute(
+                "UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND state = 'open'",
+                [mention_id],
+            )? == 1)
         })
     }
 
@@ -87,7 +99,14 @@ impl Store {
 
     /// Record the response to a mention: responded now by `actor` with `text` (and what the
     /// service returned, when it was sent), the draft gone, the history written. One transaction.
-    pub fn record_response(&mut self, mention_id: i64, text: &str, sent: &Sent, actor: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn record_response(
+        &mut self,
+        mention_id: i64,
+        text: &str,
+        sent: &Sent,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let at = to_ts(now);
         self.write("recording a response", |tx| {
             let old: Option<String> = tx.query_row("SELECT status FROM mentions WHERE id = ?1", [mention_id], |r| r.get(0)).optional()?;
@@ -118,7 +137,9 @@ impl Store {
     /// The recorded response text of a mention.
     pub fn response_text(&self, mention_id: i64) -> Result<Option<String>> {
         self.conn()
-            .query_row("SELECT response_text FROM mentions WHERE id = ?1", [mention_id], |r| r.get(0))
+            .query_row("SELECT response_text FROM mentions WHERE id = ?1", [mention_id], |r| {
+                r.get(0)
+            })
             .optional()
             .doing("reading a response")
             .map(Option::flatten)
@@ -151,9 +172,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("db")).unwrap();
         let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
-        let m = NewMention { external_id: Some("1".into()), text: "help".into(), author: Some("bob".into()), ..Default::default() };
-        s.write_poll(feed, FeedKind::Rss, &PollWrite { mentions: vec![m], status: 200, next_poll_at: Utc::now(), ..Default::default() }, Utc::now())
-            .unwrap();
+        let m = NewMention {
+            external_id: Some("1".into()),
+            text: "help".into(),
+            author: Some("bob".into()),
+            ..Default::default()
+        };
+        s.write_poll(
+            feed,
+            FeedKind::Rss,
+            &PollWrite {
+                mentions: vec![m],
+                status: 200,
+                next_poll_at: Utc::now(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
         let id = s.conn().query_row("SELECT id FROM mentions", [], |r| r.get(0)).unwrap();
         (dir, s, id)
     }
@@ -165,7 +201,10 @@ mod tests {
         s.save_draft(id, "alice", "Hi Bob, sorry", Utc::now()).unwrap();
         let d = s.drafts().unwrap();
         assert_eq!(d.len(), 1);
-        assert_eq!((d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()), ("Hi Bob, sorry", "alice", Some("bob")));
+        assert_eq!(
+            (d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()),
+            ("Hi Bob, sorry", "alice", Some("bob"))
+        );
         s.save_draft(id, "alice", "  ", Utc::now()).unwrap();
         assert!(s.drafts().unwrap().is_empty(), "an emptied draft is gone");
         s.save_draft(id, "alice", "again", Utc::now()).unwrap();
@@ -177,9 +216,16 @@ mod tests {
     fn one_confirmation_sends_once_and_a_failure_keeps_the_text() {
         let (_d, mut s, id) = store();
         assert!(s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap());
-        assert!(!s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap(), "already sending");
+        assert!(
+            !s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap(),
+            "already sending"
+        );
         s.save_draft(id, "alice", "edited meanwhile", Utc::now()).unwrap();
-        assert_eq!(s.draft(id).unwrap().unwrap().body, "Thanks!", "a draft being sent is not changed");
+        assert_eq!(
+            s.draft(id).unwrap().unwrap().body,
+            "Thanks!",
+            "a draft being sent is not changed"
+        );
         s.fail_send(id).unwrap();
         let d = s.draft(id).unwrap().unwrap();
         assert!(!d.sending);
@@ -191,17 +237,39 @@ mod tests {
         let (_d, mut s, id) = store();
         s.save_draft(id, "alice", "Thanks!", Utc::now()).unwrap();
         let t = Utc::now();
-        s.record_response(id, "Thanks!", &Sent { id: Some("99".into()), url: Some("https://m.example/@acme/99".into()) }, "alice", t).unwrap();
+        s.record_response(
+            id,
+            "Thanks!",
+            &Sent {
+                id: Some("99".into()),
+                url: Some("https://m.example/@acme/99".into()),
+            },
+            "alice",
+            t,
+        )
+        .unwrap();
         let (status, at, by, text, rid): (String, i64, String, String, String) = s
             .conn()
-            .query_row("SELECT status, responded_at, responded_by, response_text, response_id FROM mentions WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
+            .query_row(
+                "SELECT status, responded_at, responded_by, response_text, response_id FROM mentions WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
             .unwrap();
-        assert_eq!((status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()), ("responded", t.timestamp(), "alice", "Thanks!", "99"));
+        assert_eq!(
+            (status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()),
+            ("responded", t.timestamp(), "alice", "Thanks!", "99")
+        );
         assert_eq!(s.draft(id).unwrap(), None);
         let h = s.detail("alice", id).unwrap().unwrap().history;
-        assert_eq!(h.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["status", "reply"]);
-        assert_eq!(h[1].to.as_deref(), Some("Thanks!"), "the final text stays readable in the history");
+        assert_eq!(
+            h.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            vec!["status", "reply"]
+        );
+        assert_eq!(
+            h[1].to.as_deref(),
+            Some("Thanks!"),
+            "the final text stays readable in the history"
+        );
     }
 }

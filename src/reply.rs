@@ -1,0 +1,183 @@
+//! Answering a mention: where the source takes replies through its API and a token is
+//! configured, the request that posts the reply; everywhere else, a hand-off (copy the text, open
+//! the link, mark responded by hand). Pure: the poller's client sends what this builds.
+
+use crate::config::FeedConfig;
+use crate::model::{FeedKind, Mention};
+use crate::sources::{Body, Reply, Request, SourceError, endpoint};
+use crate::store::Sent;
+use serde_json::json;
+
+/// The longest reply a service takes, in characters, where it has a limit.
+pub fn limit(kind: &str) -> Option<usize> {
+    match kind {
+        "mastodon" => Some(500),
+        "bluesky" => Some(300),
+        "x" => Some(280),
+        _ => None,
+    }
+}
+
+/// How a reply to `mention` goes out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// Posted through the service's API with this request.
+    Api(Request),
+    /// Copied for the operator to paste at the mention's link; the reason says why.
+    HandOff(String),
+}
+
+/// Plan the delivery of `text` as a reply to `mention`, with `token` from the feed's `token_env`.
+pub fn plan(
+    feed: Option<&FeedConfig>,
+    mention: &Mention,
+    text: &str,
+    token: Option<&str>,
+) -> Result<Delivery, SourceError> {
+    let Some(feed) = feed else {
+        return Ok(Delivery::HandOff("its feed is no longer in the config".into()));
+    };
+    let Some(token) = token else {
+        return Ok(Delivery::HandOff(match feed.kind {
+            FeedKind::Mastodon | FeedKind::Github | FeedKind::X | FeedKind::Discourse => {
+                format!(
+                    "no token to post with: set `token_env` on feed {:?} to send from overhear",
+                    feed.name
+                )
+            }
+            _ => format!("{} takes no replies from overhear", feed.kind),
+        }));
+    };
+    match feed.kind {
+        FeedKind::Mastodon => {
+            let acct = mention.author.as_deref().unwrap_or("");
+            let status = if acct.is_empty() || text.contains(&format!("@{acct}")) {
+                text.to_string()
+            } else {
+                format!("@{acct} {text}")
+            };
+            Ok(Delivery::Api(Request {
+                url: endpoint(feed, "https://mastodon.social", "/api/v1/statuses")?,
+                headers: vec![("authorization".into(), format!("Bearer {token}"))],
+                body: Some(Body::Json(
+                    json!({ "status": status, "in_reply_to_id": mention.external_id }),
+                )),
+            }))
+        }
+        FeedKind::Github => {
+            // https://github.com/OWNER/REPO/issues/N (or /pull/N)
+            let url = mention.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+            let parts: Vec<String> = url
+                .as_ref()
+                .and_then(|u| u.path_segments())
+                .map(|s| s.map(String::from).collect())
+                .unwrap_or_default();
+            let [owner, repo, kind, number, ..] = parts.as_slice() else {
+                return Ok(Delivery::HandOff(
+                    "the issue's address is not one overhear can reply to".into(),
+                ));
+            };
+            if !matches!(kind.as_str(), "issues" | "pull") || number.parse::<u64>().is_err() {
+                return Ok(Delivery::HandOff(
+                    "the issue's address is not one overhear can reply to".into(),
+                ));
+            }
+            Ok(Delivery::Api(Request {
+                url: endpoint(
+                    feed,
+                    "https://api.github.com",
+                    &format!("/repos/{owner}/{repo}/issues/{number}/comments"),
+                )?,
+                headers: vec![
+                    ("authorization".into(), format!("Bearer {token}")),
+                    ("accept".into(), "application/vnd.github+json".into()),
+                ],
+                body: Some(Body::Json(json!({ "body": text }))),
+            }))
+        }
+        FeedKind::X => Ok(Delivery::Api(Request {
+            url: endpoint(feed, "https://api.x.com", "/2/tweets")?,
+            headers: vec![("authorization".into(), format!("Bearer {token}"))],
+            body: Some(Body::Json(
+                json!({ "text": text, "reply": { "in_reply_to_tweet_id": mention.external_id } }),
+            )),
+        })),
+        FeedKind::Discourse => {
+            // FORUM/t/SLUG/TOPIC/POST; the token variable holds USERNAME:API_KEY.
+            let Some((user, key)) = token.split_once(':') else {
+                return Ok(Delivery::HandOff(
+                    "Discourse replies need the token variable as USERNAME:API_KEY".into(),
+                ));
+            };
+            let segs: Vec<String> = mention
+                .url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.path_segments().map(|s| s.map(String::from).collect()))
+                .unwrap_or_default();
+            let t = segs.iter().position(|s| s == "t");
+            let (Some(topic), post) = (
+                t.and_then(|i| segs.get(i + 2)).and_then(|s| s.parse::<i64>().ok()),
+                t.and_then(|i| segs.get(i + 3)).and_then(|s| s.parse::<i64>().ok()),
+            ) else {
+                return Ok(Delivery::HandOff(
+                    "the post's address is not one overhear can reply to".into(),
+                ));
+            };
+            let base = feed.url.as_ref().map(|u| u.as_str()).unwrap_or("");
+            Ok(Delivery::Api(Request {
+                url: endpoint(feed, base, "/posts.json")?,
+                headers: vec![
+                    ("api-key".into(), key.to_string()),
+                    ("api-username".into(), user.to_string()),
+                ],
+                body: Some(Body::Json(
+                    json!({ "topic_id": topic, "raw": text, "reply_to_post_number": post }),
+                )),
+            }))
+        }
+        other => Ok(Delivery::HandOff(format!("{other} takes no replies from overhear"))),
+    }
+}
+
+/// What the service returned for a posted reply: its id and link.
+pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
+    let v: serde_json::Value = serde_json::from_slice(reply.body).unwrap_or_default();
+    let s = |p: &str| {
+        v.pointer(p).and_then(|x| {
+            x.as_str()
+                .map(String::from)
+                .or_else(|| x.as_i64().map(|n| n.to_string()))
+        })
+    };
+    match feed.kind {
+        FeedKind::Mastodon => Sent {
+            id: s("/id"),
+            url: s("/url"),
+        },
+        FeedKind::Github => Sent {
+            id: s("/id"),
+            url: s("/html_url"),
+        },
+        FeedKind::X => {
+            let id = s("/data/id");
+            Sent {
+                url: id.as_ref().map(|i| format!("https://x.com/i/web/status/{i}")),
+                id,
+            }
+        }
+        FeedKind::Discourse => {
+            let base = feed
+                .url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .unwrap_or_default();
+            let url = match (s("/topic_slug"), s("/topic_id"), s("/post_number")) {
+                (Some(slug), Some(t), Some(n)) => Some(format!("{base}/t/{slug}/{t}/{n}")),
+                _ => None,
+            };
+            Sent { id: s("/id"), url }
+        }
+        _ => Sent::default(),
+    }
+}

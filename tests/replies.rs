@@ -1,0 +1,228 @@
+//! Answering from scripts: `overhear reply` posts to a real HTTP server on 127.0.0.1 playing
+//! Mastodon and GitHub (method, path, body and auth checked), records the response time, operator
+//! and text, keeps the draft when a send fails, and never sends twice; `overhear mark` sets a status.
+
+mod common;
+
+use common::server::{FixtureServer, Response};
+use common::shared_fixture;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_overhear");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(config: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            format!("[console]\noperator = \"alice\"\n\n{config}"),
+        )
+        .unwrap();
+        Env { dir }
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .arg("--db")
+            .arg(self.dir.path().join("db"))
+            .args(args);
+        c.env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env("OH_TOKEN", "write-token");
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    fn run_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+    fn export(&self) -> Vec<serde_json::Value> {
+        let out = self.run(&["export"]);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+    fn id_of(&self, external_id: &str) -> String {
+        self.export()
+            .into_iter()
+            .find(|m| m["external_id"] == external_id)
+            .unwrap()["id"]
+            .to_string()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(std::fs::read(shared_fixture("mastodon/timelines_tag_hoot.json")).unwrap()),
+    );
+    s.route(
+        "/api/v1/statuses",
+        Response::ok(r#"{"id":"117020600000000001","url":"http://masto.example/@acme/117020600000000001"}"#),
+    );
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("117020593741189701");
+    let before = chrono_now();
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Thanks for trying it!\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sent; mention"), "{}", text(&out));
+    let post = &s.requests_to("/api/v1/statuses")[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.header("authorization"), Some("Bearer write-token"));
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "@mastodonpy_test_2 Thanks for trying it!", "in_reply_to_id": "117020593741189701"})
+    );
+    let m = env
+        .export()
+        .into_iter()
+        .find(|m| m["external_id"] == "117020593741189701")
+        .unwrap();
+    assert_eq!(m["status"], "responded");
+    assert_eq!(m["responded_by"], "alice");
+    assert_eq!(m["response_text"], "Thanks for trying it!");
+    assert_eq!(m["response_url"], "http://masto.example/@acme/117020600000000001");
+    let at = chrono::DateTime::parse_from_rfc3339(m["responded_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(at >= before - 1 && at <= chrono_now() + 1, "the response time is now");
+    // Too long for Mastodon: refused before anything is sent.
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], &"x".repeat(501));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("takes at most 500"), "{}", text(&out));
+    assert_eq!(s.requests_to("/api/v1/statuses").len(), 1);
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
+    let s = FixtureServer::start();
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared_fixture("github/normalized-fixture.json")).unwrap()).unwrap();
+    s.route("/search/issues", Response::ok(rec[0]["response"].to_string()));
+    let comments = "/repos/octokit-fixture-org/search-issues/issues/2/comments";
+    s.route_seq(
+        comments,
+        vec![
+            Response::ok(r#"{"message":"Server Error"}"#).status(500),
+            Response::ok(r#"{"id":555,"html_url":"https://github.com/octokit-fixture-org/search-issues/issues/2#issuecomment-555"}"#).status(201),
+        ],
+    );
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"gh\"\nkind = \"github\"\nquery = \"sesame\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("1000");
+    let reply = env.dir.path().join("reply.md");
+    std::fs::write(&reply, "Fixed in **v2.1**, thanks for the report.").unwrap();
+    let out = env.run(&["reply", &id, "--text-file", reply.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not sent: HTTP 500") && text(&out).contains("The draft is kept"),
+        "{}",
+        text(&out)
+    );
+    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    assert_eq!(m["status"], "new", "a failed send changes nothing");
+    let drafts = rusqlite::Connection::open(env.dir.path().join("db"))
+        .unwrap()
+        .query_row("SELECT body || '|' || state FROM drafts", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    assert_eq!(drafts, "Fixed in **v2.1**, thanks for the report.|open");
+
+    let out = env.run(&["reply", &id, "--text-file", reply.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let posts = s.requests_to(comments);
+    assert_eq!(posts.len(), 2, "one request per confirmation");
+    assert_eq!(posts[1].method, "POST");
+    assert_eq!(posts[1].header("authorization"), Some("Bearer write-token"));
+    let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"body": "Fixed in **v2.1**, thanks for the report."})
+    );
+    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    assert_eq!(m["status"], "responded");
+    assert_eq!(
+        m["response_url"],
+        "https://github.com/octokit-fixture-org/search-issues/issues/2#issuecomment-555"
+    );
+}
+
+#[test]
+fn where_no_api_takes_replies_the_answer_is_recorded_as_given_by_hand_and_mark_sets_status() {
+    let s = FixtureServer::start();
+    s.route(
+        "/feed",
+        Response::ok(std::fs::read(shared_fixture("atom/atom_spec_1.xml")).unwrap()),
+    );
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let m = &env.export()[0];
+    let id = m["id"].to_string();
+    let out = env.run(&["mark", &id, "escalated"]);
+    assert!(
+        out.status.success() && text(&out).contains("marked escalated by alice"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(env.export()[0]["status"], "escalated");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Left a comment on the blog.");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("recorded as answered by hand")
+            && text(&out).contains("http://example.org/2003/12/13/atom03"),
+        "{}",
+        text(&out)
+    );
+    let m = &env.export()[0];
+    assert_eq!(
+        (m["status"].as_str(), m["response_text"].as_str()),
+        (Some("responded"), Some("Left a comment on the blog."))
+    );
+    let out = env.run(&["mark", "999999", "ignored"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no mention with id 999999"));
+}
