@@ -128,6 +128,10 @@ pub struct ConsoleConfig {
     pub keymap: Keymap,
     pub theme: Theme,
     pub views: Vec<View>,
+    /// Saved replies from the config (bundled ones come first).
+    pub templates: Vec<crate::app::draft::Template>,
+    /// Appended to a saved reply when it is inserted.
+    pub signature: Option<String>,
 }
 
 /// A saved view: a named filter, in the grammar of the `/` prompt.
@@ -150,6 +154,8 @@ impl Default for ConsoleConfig {
             keymap: Keymap::default(),
             theme: Theme::from_config(&HashMap::new(), no_color()).expect("the default theme is valid"),
             views: Vec::new(),
+            templates: Vec::new(),
+            signature: None,
         }
     }
 }
@@ -182,6 +188,15 @@ struct RawConfig {
     theme: Option<Spanned<HashMap<String, String>>>,
     #[serde(default)]
     view: Vec<Spanned<RawView>>,
+    #[serde(default)]
+    template: Vec<RawTemplate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    name: Spanned<String>,
+    body: String,
 }
 
 #[derive(Deserialize)]
@@ -205,6 +220,7 @@ struct RawPoller {
 struct RawConsole {
     operator: Option<Spanned<String>>,
     mouse: Option<bool>,
+    signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +379,7 @@ impl Config {
             if let Some(m) = c.mouse {
                 console.mouse = m;
             }
+            console.signature = c.signature.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         }
         if let Some(keys) = raw.keys {
             let mut overrides: Vec<(String, Vec<String>)> = Vec::new();
@@ -379,6 +396,20 @@ impl Config {
             let span = theme.span();
             console.theme = Theme::from_config(theme.get_ref(), no_color())
                 .map_err(|m| loc.err(Some(span), Some("theme".into()), m))?;
+        }
+        for (i, t) in raw.template.into_iter().enumerate() {
+            let name = t.name.get_ref().trim().to_string();
+            if name.is_empty() || t.body.trim().is_empty() {
+                return Err(loc.err(
+                    Some(t.name.span()),
+                    Some(format!("template[{}]", i + 1)),
+                    "needs a name and a body",
+                ));
+            }
+            console.templates.push(crate::app::draft::Template {
+                name,
+                body: t.body.trim_end().to_string(),
+            });
         }
         for (i, v) in raw.view.into_iter().enumerate() {
             let v = v.into_inner();

@@ -24,6 +24,7 @@ pub enum Command {
     PaneDetail,
     PaneDrafts,
     PaneStats,
+    Reply,
     MarkOpen,
     MarkResponded,
     MarkIgnored,
@@ -81,6 +82,7 @@ commands! {
     PaneDetail, "detail", "Panes", "the detail pane", ["2"];
     PaneDrafts, "drafts", "Panes", "the drafts pane", ["3"];
     PaneStats, "stats", "Panes", "the stats pane", ["4"];
+    Reply, "reply", "Triage", "write a reply (saved as you type)", ["r"];
     MarkOpen, "open", "Triage", "mark open (being handled)", ["O"];
     MarkResponded, "responded", "Triage", "mark responded", ["d"];
     MarkIgnored, "ignore", "Triage", "mark ignored", ["i"];

@@ -55,6 +55,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
     let areas = layout(state);
     draw_tabs(frame, areas.tabs, state);
     match state.pane {
+        _ if state.editor.is_some() => draw_editor(frame, areas.other, state),
         Pane::Stream | Pane::Detail => {
             draw_stream(frame, areas.stream, state);
             if areas.detail.height > 2 {
@@ -67,6 +68,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
     draw_status(frame, areas.status, state);
     match &state.mode {
         Mode::Help { scroll } => draw_help(frame, state, *scroll),
+        Mode::Templates { query, selected } => draw_templates(frame, state, query, *selected),
         Mode::Menu(m) => draw_menu(frame, state, *m),
         Mode::Prompt(p) if !p.candidates.is_empty() => {
             draw_candidates(frame, areas.status, state, &p.candidates, p.chosen)
@@ -339,19 +341,114 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 }
 
 fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let b = block(" Drafts ".to_string(), true, state);
+    let t = &state.theme;
+    let drafts = &state.overview.drafts;
+    let b = block(format!(" Drafts · {} open ", drafts.len()), true, state);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let lines = vec![
-        Line::from(
-            "Reply drafts will be listed here: every half-written answer, across mentions, with who is writing it.",
-        ),
-        Line::from(""),
-        Line::styled("Writing replies is not built yet.", state.theme.muted),
-        Line::from(""),
-        Line::from("1 or esc goes back to the stream."),
-    ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if drafts.is_empty() {
+        let lines = vec![
+            Line::from("No drafts. Press r on a mention to write a reply: it is saved as you type,"),
+            Line::from("and listed here until it is sent or marked responded."),
+            Line::from(""),
+            Line::styled("1 or esc goes back to the stream.", t.muted),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
+    let width = inner.width as usize;
+    let selected = state.drafts_selected.min(drafts.len() - 1);
+    let lines: Vec<Line<'_>> = drafts
+        .iter()
+        .enumerate()
+        .take(inner.height as usize)
+        .map(|(i, d)| {
+            let who = text::pad_to_width(&text::sanitize_line(d.mention_author.as_deref().unwrap_or("—")), 16);
+            let feed = text::pad_to_width(&text::sanitize_line(&d.feed), 10);
+            let age = format!("{:>6}", timefmt::age(state.now, d.updated_at));
+            let writer = text::pad_to_width(&format!("✎ {}", text::sanitize_line(&d.writer)), 12);
+            let state_mark = if d.sending { "sending… " } else { "" };
+            let first = text::sanitize_line(d.body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
+            let fixed = 16 + 1 + 10 + 1 + 6 + 1 + 12 + 1;
+            let rest = text::pad_to_width(&format!("{state_mark}{first}"), width.saturating_sub(fixed));
+            let style = if i == selected { t.selection } else { t.base };
+            Line::styled(format!("{who} {feed} {age} {writer} {rest}"), style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The reply editor: the mention quoted above, the draft below, the count against the limit.
+fn draw_editor(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let Some(e) = &state.editor else { return };
+    let t = &state.theme;
+    let m = &e.mention;
+    let quote_h = if area.height >= 16 { 6 } else { 3 };
+    let [quote_area, edit_area] = Layout::vertical([Constraint::Length(quote_h), Constraint::Min(3)]).areas(area);
+    let who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
+    let q = block(format!(" {who} on {} ", text::sanitize_line(&m.feed)), false, state);
+    let qi = q.inner(quote_area);
+    frame.render_widget(q, quote_area);
+    let mut quoted: Vec<Line<'_>> = Vec::new();
+    if let Some(title) = &m.title {
+        quoted.push(Line::styled(
+            format!("> {}", text::sanitize_line(title)),
+            t.muted.add_modifier(Modifier::BOLD),
+        ));
+    }
+    for l in text::sanitize(&m.text).lines().filter(|l| !l.trim().is_empty()) {
+        quoted.push(Line::styled(format!("> {l}"), t.muted));
+    }
+    frame.render_widget(Paragraph::new(quoted).wrap(Wrap { trim: false }), qi);
+
+    let count = match e.limit {
+        Some(l) => format!("{}/{l}", e.count()),
+        None => format!("{} chars", e.count()),
+    };
+    let saved = if e.dirty_since.is_some() { "editing" } else { "saved" };
+    let mut title = format!(" Reply · {count} · {saved} ");
+    if let Some(w) = &e.other_writer {
+        title.push_str(&format!("· last written by {} ", text::sanitize_line(w)));
+    }
+    let style = if e.over_limit() {
+        t.error
+    } else {
+        t.accent.add_modifier(Modifier::BOLD)
+    };
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, style));
+    let inner = b.inner(edit_area);
+    frame.render_widget(b, edit_area);
+    frame.render_widget(&e.area, inner);
+}
+
+fn draw_templates(frame: &mut Frame<'_>, state: &AppState, query: &str, selected: usize) {
+    let found = crate::app::draft::matching(&state.templates, query);
+    let area = centered(frame.area(), 72, (found.len().min(10) + 4) as u16);
+    frame.render_widget(Clear, area);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("saved reply: ", state.theme.accent.add_modifier(Modifier::BOLD)),
+        Span::raw(text::sanitize_line(query)),
+    ])];
+    if found.is_empty() {
+        lines.push(Line::styled("no saved reply matches", state.theme.muted));
+    }
+    for (i, tpl) in found.iter().take(10).enumerate() {
+        let first = text::sanitize_line(tpl.body.lines().next().unwrap_or(""));
+        let line = format!("{:<12} {}", text::truncate_to_width(&tpl.name, 12), first);
+        let style = if i == selected {
+            state.theme.selection
+        } else {
+            state.theme.base
+        };
+        lines.push(Line::styled(text::truncate_to_width(&line, 68), style));
+    }
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .title(" Saved replies · type to filter · enter inserts · esc ");
+    frame.render_widget(Paragraph::new(lines).block(b), area);
 }
 
 fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
@@ -387,6 +484,39 @@ pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
 
 fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let t = &state.theme;
+    if let Mode::Confirm(c) = &state.mode {
+        let q = match c {
+            crate::app::Confirm::Send { service, .. } => {
+                format!(" Send this reply on {service} now? y sends · n goes back ")
+            }
+            crate::app::Confirm::MarkResponded { .. } => {
+                " Copied. Paste it at the link, then: mark as responded? y/n ".to_string()
+            }
+            crate::app::Confirm::Discard => " Discard this draft? y/n ".to_string(),
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(q, t.bar.add_modifier(Modifier::BOLD))),
+            area,
+        );
+        return;
+    }
+    if state.mode == Mode::Draft {
+        let hint = " ctrl-s send · ctrl-t saved reply · ctrl-o $EDITOR · ctrl-g discard · esc close ";
+        let mut spans = vec![Span::raw(hint)];
+        if let Some((msg, level, _)) = &state.message {
+            let style = if *level == Level::Error {
+                t.bar.patch(t.error)
+            } else {
+                t.bar
+            };
+            spans = vec![
+                Span::styled(format!(" {} │", text::sanitize_line(msg)), style),
+                Span::raw(hint),
+            ];
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(t.bar), area);
+        return;
+    }
     if let Mode::Prompt(p) = &state.mode {
         let label = p.kind.label();
         let input = p.input.text();
@@ -742,6 +872,16 @@ mod tests {
             },
             operators: vec!["alice".into(), "bob".into()],
             tags: vec!["bug".into(), "complaint".into(), "sync".into()],
+            drafts: vec![crate::store::DraftRow {
+                mention_id: 2,
+                writer: "alice".into(),
+                body: "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.".into(),
+                updated_at: now() - chrono::Duration::minutes(4),
+                sending: false,
+                feed: "alerts".into(),
+                mention_author: Some("Marta Ruiz".into()),
+                mention_title: Some("Six months with Acme: what stuck".into()),
+            }],
         };
         s.marks.insert(3);
         s
@@ -798,6 +938,21 @@ mod tests {
     #[test]
     fn drafts_pane() {
         each_size("drafts", |s| s.pane = Pane::Drafts);
+    }
+
+    #[test]
+    fn reply_editor() {
+        each_size("editor", |s| {
+            let m = s.window.rows[1].clone();
+            let mut e = crate::app::draft::DraftEditor::new(
+                m,
+                "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.",
+                None,
+            );
+            e.limit = Some(500);
+            s.editor = Some(e);
+            s.mode = Mode::Draft;
+        });
     }
 
     #[test]

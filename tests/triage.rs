@@ -291,7 +291,7 @@ fn help_panes_resize_and_links() {
     t.send_key("Tab");
     t.wait_for("Stream ·", timeout(5)).unwrap();
     t.send_key("3");
-    t.wait_for("Reply drafts will be listed here", timeout(5)).unwrap();
+    t.wait_for("No drafts. Press r on a mention", timeout(5)).unwrap();
     t.send_key("1");
 
     // Narrow: the detail goes below the stream; wide: beside it. Nothing is lost either way.

@@ -4,27 +4,31 @@
 //! `Effect`s; effects run off the UI task (a reader and a writer thread with their own
 //! connections) and come back as actions. `ui::draw` only reads the state.
 
+pub mod draft;
 pub mod edit;
 mod run;
 pub mod worker;
 
 pub use run::run_console;
 
-use crate::config::{Config, View};
+use crate::config::{Config, FeedConfig, View};
 use crate::keymap::{COMMANDS, Command, Keymap};
 use crate::model::{Mention, Status};
 use crate::poller::{FeedReport, Outcome};
 use crate::query::StreamFilter;
-use crate::store::{Change, Detail, StreamKey};
+use crate::store::{Change, Detail, DraftRow, Sent, StreamKey};
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use draft::{DraftEditor, Template};
 use edit::LineEdit;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const MESSAGE_FOR: Duration = Duration::from_secs(6);
+/// A draft is saved this long after the last keystroke (and always within a second).
+pub const AUTOSAVE_AFTER: Duration = Duration::from_millis(400);
 /// How long the selection rests on a mention before it counts as read.
 pub const READ_AFTER: Duration = Duration::from_millis(1500);
 
@@ -70,6 +74,8 @@ pub struct Overview {
     pub feeds: FeedSummary,
     pub operators: Vec<String>,
     pub tags: Vec<String>,
+    /// Every open draft, across mentions.
+    pub drafts: Vec<DraftRow>,
 }
 
 /// A window of the stream, as the reader loaded it.
@@ -94,9 +100,28 @@ pub struct WriteRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOp {
-    Apply { ids: Vec<i64>, change: Change },
-    Undo { batch: i64 },
-    MarkRead { id: i64 },
+    Apply {
+        ids: Vec<i64>,
+        change: Change,
+    },
+    Undo {
+        batch: i64,
+    },
+    MarkRead {
+        id: i64,
+    },
+    SaveDraft {
+        id: i64,
+        body: String,
+    },
+    DiscardDraft {
+        id: i64,
+    },
+    /// Answered by hand elsewhere: record the response with its text.
+    Respond {
+        id: i64,
+        text: String,
+    },
 }
 
 #[derive(Debug)]
@@ -108,10 +133,29 @@ pub enum Action {
     StoreChanged,
     Loaded(Box<Window>),
     MarkedAll(Vec<i64>),
-    Written { batch: Option<i64>, message: String },
+    Written {
+        batch: Option<i64>,
+        message: String,
+    },
     Report(FeedReport),
     Tick,
     Error(String),
+    /// A mention and its saved draft, to edit.
+    DraftOpened {
+        mention: Box<Mention>,
+        body: String,
+        writer: Option<String>,
+    },
+    /// `$EDITOR` returned (or could not run).
+    EditorDone {
+        mention_id: i64,
+        result: Result<String, String>,
+    },
+    /// A send finished.
+    Sent {
+        mention_id: i64,
+        result: Result<Sent, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +165,19 @@ pub enum Effect {
     Write(WriteRequest),
     /// Put text on the clipboard (OSC 52, which works over SSH).
     Copy(String),
+    /// Load a mention's draft into the editor.
+    OpenDraft(i64),
+    /// Edit the draft in `$VISUAL`/`$EDITOR`, the console suspended meanwhile.
+    ExternalEditor {
+        mention_id: i64,
+        text: String,
+    },
+    /// Post a reply, once.
+    Send {
+        mention: Box<Mention>,
+        request: crate::sources::Request,
+        text: String,
+    },
     Quit,
 }
 
@@ -209,12 +266,36 @@ pub enum Menu {
     Views,
 }
 
+/// A yes/no question in the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    Send {
+        request: crate::sources::Request,
+        text: String,
+        service: String,
+    },
+    MarkResponded {
+        text: String,
+    },
+    Discard,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     Normal,
     Prompt(Prompt),
     Menu(Menu),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    /// Typing a reply.
+    Draft,
+    /// Picking a saved reply.
+    Templates {
+        query: String,
+        selected: usize,
+    },
+    Confirm(Confirm),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +332,13 @@ pub struct AppState {
     pub detail_scroll: u16,
     /// The mention to mark read once the selection has rested on it.
     pub read_due: Option<(i64, Instant)>,
+    /// The reply being written, if any.
+    pub editor: Option<DraftEditor>,
+    pub templates: Vec<Template>,
+    pub signature: Option<String>,
+    pub feeds: Vec<FeedConfig>,
+    /// The selected row of the Drafts pane.
+    pub drafts_selected: usize,
     undo: Vec<i64>,
     seq: u64,
     /// The anchor of the newest load request, until its window arrives.
@@ -283,6 +371,11 @@ impl AppState {
             marks: BTreeSet::new(),
             detail_scroll: 0,
             read_due: None,
+            editor: None,
+            templates: draft::templates(&config.console.templates),
+            signature: config.console.signature.clone(),
+            feeds: config.feeds.clone(),
+            drafts_selected: 0,
             undo: Vec::new(),
             seq: 0,
             in_flight: None,
@@ -386,6 +479,10 @@ impl AppState {
             self.message.as_ref().map(|m| m.2),
             self.link.as_ref().map(|l| l.1),
             self.read_due.map(|r| r.1),
+            self.editor
+                .as_ref()
+                .and_then(|e| e.dirty_since)
+                .map(|d| d + AUTOSAVE_AFTER),
         ]
         .into_iter()
         .flatten()
@@ -397,6 +494,12 @@ impl AppState {
             Action::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Action::Key(_) => vec![],
             Action::Paste(text) => {
+                if self.mode == Mode::Draft
+                    && let Some(e) = self.editor.as_mut()
+                {
+                    e.insert(&crate::text::sanitize(&text));
+                    return vec![];
+                }
                 if let Mode::Prompt(p) = &mut self.mode {
                     p.input.paste(&text);
                     p.candidates.clear();
@@ -463,11 +566,242 @@ impl AppState {
                 self.warn(e);
                 vec![]
             }
+            Action::DraftOpened { mention, body, writer } => {
+                let other = writer.filter(|w| *w != self.operator);
+                if let Some(w) = &other {
+                    self.say(format!("{w} was writing this draft"));
+                }
+                self.editor = Some(DraftEditor::new(*mention, &body, other));
+                self.mode = Mode::Draft;
+                vec![]
+            }
+            Action::EditorDone { mention_id, result } => {
+                match (result, self.editor.as_mut()) {
+                    (Ok(text), Some(e)) if e.mention.id == mention_id => {
+                        e.set_text(text.trim_end_matches('\n'));
+                        self.mode = Mode::Draft;
+                        return self.autosave(true);
+                    }
+                    (Err(err), _) => self.warn(err),
+                    _ => {}
+                }
+                self.mode = if self.editor.is_some() {
+                    Mode::Draft
+                } else {
+                    Mode::Normal
+                };
+                vec![]
+            }
+            Action::Sent { result, .. } => {
+                match result {
+                    Ok(sent) => self.say(format!(
+                        "reply sent and mention marked responded{}",
+                        sent.url.map(|u| format!(": {u}")).unwrap_or_default()
+                    )),
+                    Err(e) => self.warn(format!("not sent: {e}. The draft is kept: r reopens it")),
+                }
+                vec![]
+            }
         }
+    }
+
+    /// Save the draft if it changed and has rested (or `now`).
+    fn autosave(&mut self, now: bool) -> Vec<Effect> {
+        let Some(e) = self.editor.as_mut() else { return vec![] };
+        let due = e.dirty_since.is_some_and(|d| now || d.elapsed() >= AUTOSAVE_AFTER);
+        if !due {
+            return vec![];
+        }
+        let body = e.text();
+        e.saved = body.clone();
+        e.dirty_since = None;
+        vec![Effect::Write(WriteRequest {
+            op: WriteOp::SaveDraft { id: e.mention.id, body },
+        })]
+    }
+
+    /// Close the editor, saving what is unsaved.
+    fn close_editor(&mut self) -> Vec<Effect> {
+        let effects = self.autosave(true);
+        self.editor = None;
+        self.mode = Mode::Normal;
+        effects
+    }
+
+    fn on_draft_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(editor) = self.editor.as_mut() else {
+            self.mode = Mode::Normal;
+            return vec![];
+        };
+        match key.code {
+            KeyCode::Esc => {
+                let empty = editor.text().trim().is_empty();
+                let effects = self.close_editor();
+                self.say(if empty {
+                    "draft closed"
+                } else {
+                    "draft saved · r reopens it · 3 lists drafts"
+                });
+                effects
+            }
+            KeyCode::Char('s') if ctrl => self.plan_send(),
+            KeyCode::Char('o') if ctrl => {
+                let (mention_id, text) = (editor.mention.id, editor.text());
+                let mut effects = self.autosave(true);
+                effects.push(Effect::ExternalEditor { mention_id, text });
+                effects
+            }
+            KeyCode::Char('t') if ctrl => {
+                self.mode = Mode::Templates {
+                    query: String::new(),
+                    selected: 0,
+                };
+                vec![]
+            }
+            KeyCode::Char('g') if ctrl => {
+                self.mode = Mode::Confirm(Confirm::Discard);
+                vec![]
+            }
+            _ => {
+                editor.area.input(key);
+                editor.touch();
+                vec![]
+            }
+        }
+    }
+
+    fn plan_send(&mut self) -> Vec<Effect> {
+        let Some(editor) = self.editor.as_ref() else {
+            return vec![];
+        };
+        let text = editor.text().trim().to_string();
+        if text.is_empty() {
+            self.say("the reply is empty");
+            return vec![];
+        }
+        if editor.over_limit() {
+            let (n, l) = (editor.count(), editor.limit.unwrap_or(0));
+            self.warn(format!("{n} characters: {} takes at most {l}", editor.mention.kind));
+            return vec![];
+        }
+        let mention = editor.mention.clone();
+        let feed = self.feeds.iter().find(|f| f.name == mention.feed).cloned();
+        let token = feed.as_ref().and_then(crate::poller::token_of);
+        let mut effects = self.autosave(true);
+        match crate::reply::plan(feed.as_ref(), &mention, &text, token.as_deref()) {
+            Ok(crate::reply::Delivery::Api(request)) => {
+                self.mode = Mode::Confirm(Confirm::Send {
+                    request,
+                    text,
+                    service: mention.kind.clone(),
+                });
+            }
+            Ok(crate::reply::Delivery::HandOff(why)) => {
+                effects.push(Effect::Copy(text.clone()));
+                if let Some(url) = mention.url.as_deref().and_then(safe_link) {
+                    self.link = Some((url, Instant::now() + MESSAGE_FOR * 10));
+                }
+                self.say(format!("copied: paste it at the link ({why})"));
+                self.mode = Mode::Confirm(Confirm::MarkResponded { text });
+            }
+            Err(e) => self.warn(format!("cannot send: {e}")),
+        }
+        effects
+    }
+
+    fn on_confirm_key(&mut self, confirm: Confirm, key: KeyEvent) -> Vec<Effect> {
+        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
+        let no = matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc);
+        if !yes && !no {
+            return vec![];
+        }
+        let Some(editor) = self.editor.as_ref() else {
+            self.mode = Mode::Normal;
+            return vec![];
+        };
+        let id = editor.mention.id;
+        match (confirm, yes) {
+            (Confirm::Send { request, text, .. }, true) => {
+                let mention = Box::new(editor.mention.clone());
+                self.editor = None;
+                self.mode = Mode::Normal;
+                self.say("sending…");
+                vec![Effect::Send { mention, request, text }]
+            }
+            (Confirm::MarkResponded { text }, true) => {
+                self.editor = None;
+                self.mode = Mode::Normal;
+                self.link = None;
+                self.say("marked responded");
+                vec![Effect::Write(WriteRequest {
+                    op: WriteOp::Respond { id, text },
+                })]
+            }
+            (Confirm::MarkResponded { .. }, false) => {
+                self.mode = Mode::Draft;
+                self.say("not marked: the draft stays saved");
+                vec![]
+            }
+            (Confirm::Discard, true) => {
+                self.editor = None;
+                self.mode = Mode::Normal;
+                self.say("draft discarded");
+                vec![Effect::Write(WriteRequest {
+                    op: WriteOp::DiscardDraft { id },
+                })]
+            }
+            (_, false) => {
+                self.mode = Mode::Draft;
+                vec![]
+            }
+        }
+    }
+
+    fn on_templates_key(&mut self, mut query: String, mut selected: usize, key: KeyEvent) -> Vec<Effect> {
+        let found: Vec<Template> = draft::matching(&self.templates, &query).into_iter().cloned().collect();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Draft;
+                return vec![];
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Draft;
+                if let (Some(t), Some(editor)) = (found.get(selected), self.editor.as_mut()) {
+                    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+                    let mut text = draft::expand(&t.body, &editor.mention, &self.operator, &today);
+                    if let Some(sig) = &self.signature {
+                        text.push_str(&format!(
+                            "\n\n{}",
+                            draft::expand(sig, &editor.mention, &self.operator, &today)
+                        ));
+                    }
+                    editor.insert(&text);
+                }
+                return vec![];
+            }
+            KeyCode::Down => selected = (selected + 1).min(found.len().saturating_sub(1)),
+            KeyCode::Up => selected = selected.saturating_sub(1),
+            KeyCode::Char('n') if ctrl => selected = (selected + 1).min(found.len().saturating_sub(1)),
+            KeyCode::Char('p') if ctrl => selected = selected.saturating_sub(1),
+            KeyCode::Backspace => {
+                query.pop();
+                selected = 0;
+            }
+            KeyCode::Char(c) if !ctrl => {
+                query.push(c);
+                selected = 0;
+            }
+            _ => {}
+        }
+        self.mode = Mode::Templates { query, selected };
+        vec![]
     }
 
     fn tick(&mut self) -> Vec<Effect> {
         self.now = Utc::now();
+        let mut saves = self.autosave(false);
         let now = Instant::now();
         if self.message.as_ref().is_some_and(|m| m.2 <= now) {
             self.message = None;
@@ -480,12 +814,12 @@ impl AppState {
         {
             self.read_due = None;
             if self.selected().is_some_and(|m| m.id == id && m.unread) {
-                return vec![Effect::Write(WriteRequest {
+                saves.push(Effect::Write(WriteRequest {
                     op: WriteOp::MarkRead { id },
-                })];
+                }));
             }
         }
-        vec![]
+        saves
     }
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
@@ -519,6 +853,9 @@ impl AppState {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
+            Mode::Draft => self.on_draft_key(key),
+            Mode::Templates { query, selected } => self.on_templates_key(query, selected, key),
+            Mode::Confirm(c) => self.on_confirm_key(c, key),
             Mode::Prompt(p) => self.on_prompt_key(p, key),
             Mode::Menu(m) => self.on_menu_key(m, key),
             Mode::Help { scroll } => {
@@ -597,8 +934,35 @@ impl AppState {
     pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
         let page = self.stream_height() as i64;
         let detail_focused = self.pane == Pane::Detail;
+        if self.pane == Pane::Drafts {
+            let n = self.overview.drafts.len();
+            match cmd {
+                Command::Down => {
+                    self.drafts_selected = (self.drafts_selected + 1).min(n.saturating_sub(1));
+                    return vec![];
+                }
+                Command::Up => {
+                    self.drafts_selected = self.drafts_selected.saturating_sub(1);
+                    return vec![];
+                }
+                Command::FocusDetail | Command::Reply => {
+                    return match self.overview.drafts.get(self.drafts_selected.min(n.saturating_sub(1))) {
+                        Some(d) => vec![Effect::OpenDraft(d.mention_id)],
+                        None => vec![],
+                    };
+                }
+                _ => {}
+            }
+        }
         match cmd {
             Command::Quit => vec![Effect::Quit],
+            Command::Reply => match self.selected() {
+                Some(m) => vec![Effect::OpenDraft(m.id)],
+                None => {
+                    self.say("nothing selected");
+                    vec![]
+                }
+            },
             Command::Down if detail_focused => {
                 self.detail_scroll = self.detail_scroll.saturating_add(1);
                 vec![]

@@ -49,6 +49,7 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let poller = Poller::new(&config.poller, poll_store)?;
+        let replier = poller.clone();
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         let feeds = config.feeds.clone();
         let poll_task = tokio::spawn(async move { poller.run(feeds, stop_rx, report_tx).await });
@@ -61,7 +62,12 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
             }
         });
 
-        let result = event_loop(&config, actions_rx, read_tx, write_tx).await;
+        let services = Services {
+            poller: replier,
+            db: db_path,
+            actions: actions_tx.clone(),
+        };
+        let result = event_loop(&config, actions_rx, read_tx, write_tx, services).await;
         let _ = stop_tx.send(true);
         // Let a write in flight finish, but do not keep the user waiting on the network.
         let _ = tokio::time::timeout(Duration::from_secs(3), poll_task).await;
@@ -69,11 +75,20 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
     })
 }
 
+/// What the loop needs besides the threads: the poller's client for replies, the database's
+/// path for the send bookkeeping, and a way to report back.
+struct Services {
+    poller: Poller,
+    db: std::path::PathBuf,
+    actions: mpsc::UnboundedSender<Action>,
+}
+
 async fn event_loop(
     config: &Config,
     mut actions: mpsc::UnboundedReceiver<Action>,
     reads: std_mpsc::Sender<ReadRequest>,
     writes: std_mpsc::Sender<super::WriteRequest>,
+    services: Services,
 ) -> Result<()> {
     let mut tui = Tui::enter(config.console.mouse)?;
     let size = tui.terminal.size()?;
@@ -82,6 +97,7 @@ async fn event_loop(
     let mut clock = tokio::time::interval(CLOCK_TICK);
     clock.reset();
     let mut pending = state.start();
+    let mut pending_actions: Vec<Action> = Vec::new();
     let mut dirty = true;
     loop {
         for effect in pending.drain(..) {
@@ -94,8 +110,29 @@ async fn event_loop(
                     .context("the database reader stopped")?,
                 Effect::Write(w) => writes.send(w).context("the database writer stopped")?,
                 Effect::Copy(text) => copy(&text)?,
+                Effect::OpenDraft(id) => reads
+                    .send(ReadRequest::OpenDraft(id))
+                    .context("the database reader stopped")?,
+                Effect::ExternalEditor { mention_id, text } => {
+                    // The editor gets the terminal and the keyboard to itself.
+                    drop(events);
+                    drop(tui);
+                    let result = external_editor(&text);
+                    tui = Tui::enter(config.console.mouse)?;
+                    tui.terminal.clear()?;
+                    events = EventStream::new();
+                    pending_actions.push(Action::EditorDone { mention_id, result });
+                }
+                Effect::Send { mention, request, text } => send(&services, config, *mention, request, text),
                 Effect::Quit => return Ok(()),
             }
+        }
+        for a in pending_actions.drain(..) {
+            pending.extend(state.update(a));
+            dirty = true;
+        }
+        if !pending.is_empty() {
+            continue;
         }
         if dirty {
             tui.terminal.draw(|f| ui::draw(f, &state))?;
@@ -166,4 +203,85 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Run `$VISUAL` or `$EDITOR` (else `vi`) on the text; the edited text, or why it could not run.
+fn external_editor(text: &str) -> Result<String, String> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_string());
+    let file = tempfile::Builder::new()
+        .prefix("overhear-reply-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| e.to_string())?;
+    std::fs::write(file.path(), text).map_err(|e| format!("cannot write the draft for the editor: {e}"))?;
+    // Through the shell, so EDITOR may carry arguments ("code --wait").
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("overhear-editor")
+        .arg(file.path())
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{editor} exited with {status}; the draft is unchanged"));
+    }
+    std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited draft: {e}"))
+}
+
+/// Post a reply once: claim the draft, send, then record the response or reopen the draft.
+fn send(
+    services: &Services,
+    config: &Config,
+    mention: crate::model::Mention,
+    request: crate::sources::Request,
+    text: String,
+) {
+    let Some(feed) = config.feeds.iter().find(|f| f.name == mention.feed).cloned() else {
+        let _ = services.actions.send(Action::Sent {
+            mention_id: mention.id,
+            result: Err("its feed is no longer in the config".into()),
+        });
+        return;
+    };
+    let poller = services.poller.clone();
+    let db = services.db.clone();
+    let tx = services.actions.clone();
+    let operator = config.console.operator.clone();
+    tokio::spawn(async move {
+        let id = mention.id;
+        let result = async {
+            let (db2, text2, op2) = (db.clone(), text.clone(), operator.clone());
+            let begun = tokio::task::spawn_blocking(move || {
+                Store::open(&db2)?.begin_send(id, &text2, &op2, chrono::Utc::now())
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            if !begun {
+                return Err("a reply to this mention is being sent already".to_string());
+            }
+            match poller.post(&feed, &request).await {
+                Ok(sent) => {
+                    let s2 = sent.clone();
+                    tokio::task::spawn_blocking(move || {
+                        Store::open(&db)?.record_response(id, &text, &s2, &operator, chrono::Utc::now())
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("sent, but not recorded: {e}"))?;
+                    Ok(sent)
+                }
+                Err(e) => {
+                    let _ = tokio::task::spawn_blocking(move || Store::open(&db)?.fail_send(id)).await;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        let _ = tx.send(Action::Sent { mention_id: id, result });
+    });
 }

@@ -22,6 +22,8 @@ pub enum ReadRequest {
     Load(LoadRequest),
     /// The ids of every mention the filter shows, for a bulk mark.
     MatchingIds(crate::query::StreamFilter),
+    /// A mention and its draft, for the editor.
+    OpenDraft(i64),
 }
 
 pub fn reader(
@@ -56,15 +58,19 @@ pub fn reader(
                     return;
                 }
                 for r in later {
-                    if let ReadRequest::MatchingIds(filter) = r
-                        && actions.send(matching(&store, &operator, &filter)).is_err()
-                    {
+                    let action = match r {
+                        ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
+                        ReadRequest::OpenDraft(id) => open_draft(&store, &operator, id),
+                        ReadRequest::Load(_) => continue,
+                    };
+                    if actions.send(action).is_err() {
                         return;
                     }
                 }
                 continue;
             }
             Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
+            Ok(ReadRequest::OpenDraft(id)) => open_draft(&store, &operator, id),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 let now = store.data_version().ok();
                 if now == version {
@@ -78,6 +84,19 @@ pub fn reader(
         if actions.send(action).is_err() {
             return;
         }
+    }
+}
+
+fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
+    let loaded = store.mention(operator, id).and_then(|m| Ok((m, store.draft(id)?)));
+    match loaded {
+        Ok((Some(mention), draft)) => Action::DraftOpened {
+            mention: Box::new(mention),
+            body: draft.as_ref().map(|d| d.body.clone()).unwrap_or_default(),
+            writer: draft.map(|d| d.writer),
+        },
+        Ok((None, _)) => Action::Error(format!("mention {id} is gone")),
+        Err(e) => Action::Error(format!("cannot read the draft: {e}")),
     }
 }
 
@@ -180,6 +199,7 @@ pub fn load_window(
             feeds: summarize(store, feed_names)?,
             operators: store.known_operators()?,
             tags: store.known_tags()?,
+            drafts: store.drafts()?,
         })
     } else {
         None
@@ -242,6 +262,23 @@ pub fn writer(
                 },
                 Err(e) => Action::Error(format!("not undone: {e}")),
             },
+            WriteOp::SaveDraft { id, body } => match store.save_draft(id, &operator, &body, now) {
+                Ok(()) => continue,
+                Err(e) => Action::Error(format!("the draft could not be saved: {e}")),
+            },
+            WriteOp::DiscardDraft { id } => match store.discard_draft(id) {
+                Ok(_) => continue,
+                Err(e) => Action::Error(format!("the draft could not be discarded: {e}")),
+            },
+            WriteOp::Respond { id, text } => {
+                match store.record_response(id, &text, &crate::store::Sent::default(), &operator, now) {
+                    Ok(()) => Action::Written {
+                        batch: None,
+                        message: "marked responded; the answer is in its history".into(),
+                    },
+                    Err(e) => Action::Error(format!("not recorded: {e}")),
+                }
+            }
             WriteOp::MarkRead { id } => match store.mark_read(&operator, id, now) {
                 Ok(_) => continue,
                 Err(e) => Action::Error(format!("cannot mark read: {e}")),
