@@ -288,6 +288,21 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         )));
     }
     lines.push(Line::from(status));
+    if let Some(answer) = &m.response_text {
+        let who = text::sanitize_line(m.responded_by.as_deref().unwrap_or("someone"));
+        let when = m
+            .responded_at
+            .map(|t| format!(" {}", timefmt::age(state.now, t)))
+            .unwrap_or_default();
+        let first = text::sanitize_line(answer.lines().next().unwrap_or(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("↳ {who} answered{when}: "), t.ok),
+            Span::raw(first),
+        ]));
+        if let Some(u) = &m.response_url {
+            lines.push(Line::styled(format!("  {}", text::sanitize_line(u)), t.muted));
+        }
+    }
     lines.push(Line::from(""));
     for l in text::sanitize(&m.text).lines() {
         lines.push(Line::from(l.to_string()));
@@ -321,6 +336,8 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 ("untag", Some(tag), _) => format!("removed #{tag}"),
                 ("note", ..) => "added a note".to_string(),
                 ("unnote", ..) => "removed a note".to_string(),
+                ("reply", _, Some(text)) => format!("replied: {}", text.lines().next().unwrap_or("")),
+                ("response", _, Some(text)) => format!("answered elsewhere: {}", text.lines().next().unwrap_or("")),
                 (other, ..) => other.to_string(),
             };
             lines.push(Line::from(vec![
@@ -470,16 +487,23 @@ fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-/// Where the status bar shows the link of `o`: (x, y, the text drawn there).
+/// The question after a hand-off; the link follows it on the status bar.
+const MARK_QUESTION: &str = " Copied: paste it at the link. Mark as responded? y/n · link: ";
+
+/// Where the status bar shows the link (after `o`, or after a hand-off): (x, y, the text drawn
+/// there), so the loop can make it an OSC 8 hyperlink.
 pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
     let (url, _) = state.link.as_ref()?;
-    if matches!(state.mode, Mode::Prompt(_)) {
-        return None;
-    }
+    let prefix = match &state.mode {
+        Mode::Prompt(_) | Mode::Draft | Mode::Templates { .. } => return None,
+        Mode::Confirm(crate::app::Confirm::MarkResponded { .. }) => MARK_QUESTION.to_string(),
+        Mode::Confirm(_) => return None,
+        _ => " link: ".to_string(),
+    };
     let area = layout(state).status;
-    let label = " link: ";
-    let room = (area.width as usize).saturating_sub(label.len() + 1);
-    Some((area.x + label.len() as u16, area.y, text::truncate_to_width(url, room)))
+    let used = text::display_width(&prefix);
+    let room = (area.width as usize).saturating_sub(used + 1);
+    (room > 8).then(|| (area.x + used as u16, area.y, text::truncate_to_width(url, room)))
 }
 
 fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
@@ -489,9 +513,7 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             crate::app::Confirm::Send { service, .. } => {
                 format!(" Send this reply on {service} now? y sends · n goes back ")
             }
-            crate::app::Confirm::MarkResponded { .. } => {
-                " Copied. Paste it at the link, then: mark as responded? y/n ".to_string()
-            }
+            crate::app::Confirm::MarkResponded { .. } => MARK_QUESTION.to_string(),
             crate::app::Confirm::Discard => " Discard this draft? y/n ".to_string(),
         };
         frame.render_widget(

@@ -119,7 +119,12 @@ async fn event_loop(
                     drop(tui);
                     let result = external_editor(&text);
                     tui = Tui::enter(config.console.mouse)?;
-                    tui.terminal.clear()?;
+                    // A fresh terminal draws everything on its first frame; wipe what the editor left.
+                    // (`Terminal::clear` would ask the terminal for the cursor position: not needed here.)
+                    crossterm::execute!(
+                        std::io::stdout(),
+                        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+                    )?;
                     events = EventStream::new();
                     pending_actions.push(Action::EditorDone { mention_id, result });
                 }

@@ -1,0 +1,269 @@
+//! Writing replies in a real pseudo-terminal: drafts that survive kill -9, saved replies with
+//! variables, an `$EDITOR` round trip, handing off with OSC 52 and marking responded, and sending
+//! through a local server playing Mastodon (once, with the draft kept when it fails).
+
+mod common;
+
+use base64::Engine;
+use common::pty::{CommandBuilder, Term};
+use common::server::{FixtureServer, Response};
+use common::{shared_fixture, timeout};
+use std::path::{Path, PathBuf};
+
+const BIN: &str = env!("CARGO_BIN_EXE_overhear");
+
+fn console(dir: &Path, env: &[(&str, &str)]) -> Term {
+    let mut cmd = CommandBuilder::new(BIN);
+    cmd.arg("--config");
+    cmd.arg(dir.join("config.toml").display().to_string());
+    cmd.arg("--db");
+    cmd.arg(dir.join("overhear.db").display().to_string());
+    cmd.env("XDG_STATE_HOME", dir.join("state").display().to_string());
+    cmd.env("TERM", "xterm-256color");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Term::spawn(cmd, 110, 32)
+}
+
+fn hn_setup(extra: &str) -> (tempfile::TempDir, FixtureServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
+    );
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[console]\noperator = \"alice\"\nsignature = \"— {{operator}}, Acme support\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n{extra}",
+            s.url("/hn")
+        ),
+    )
+    .unwrap();
+    (dir, s)
+}
+
+fn select(t: &Term, needle: &str) {
+    for _ in 0..12 {
+        if t.reversed_row_text().is_some_and(|r| r.contains(needle)) {
+            return;
+        }
+        let before = t.reversed_row_text();
+        t.send_key("j");
+        t.wait_until(|_| t.reversed_row_text() != before, timeout(5), "the selection to move")
+            .unwrap();
+    }
+    panic!("could not select {needle}:\n{}", t.screen());
+}
+
+fn draft_in_db(db: &Path) -> Option<String> {
+    let c = rusqlite::Connection::open(db).ok()?;
+    c.query_row("SELECT body FROM drafts", [], |r| r.get(0)).ok()
+}
+
+fn db(dir: &Path) -> PathBuf {
+    dir.join("overhear.db")
+}
+
+#[test]
+fn a_draft_typed_then_killed_with_sigkill_is_there_after_a_restart() {
+    let (dir, _s) = hn_setup("");
+    let mut t = console(dir.path(), &[]);
+    t.wait_for("kelvinrow", timeout(20)).unwrap();
+    select(&t, "kelvinrow");
+    t.send_key("r");
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    t.wait_for("> Show HN: Litequeue", timeout(5)).unwrap();
+    let typed = "Thanks for the report, we are looking into thi";
+    for c in typed.chars() {
+        t.send(c.to_string().as_bytes());
+    }
+    t.wait_for(typed, timeout(5)).unwrap();
+    // Saved within a second of the last keystroke, while the editor is still open.
+    assert!(
+        common::wait_until(timeout(2), || draft_in_db(&db(dir.path())).as_deref() == Some(typed)),
+        "autosaved"
+    );
+    t.kill();
+
+    let t = console(dir.path(), &[]);
+    t.wait_for("kelvinrow", timeout(20)).unwrap();
+    t.send_key("3");
+    t.wait_for("Drafts · 1 open", timeout(5)).unwrap();
+    t.wait_for("✎ alice", timeout(5)).unwrap();
+    t.send_key("Enter");
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    t.wait_for(typed, timeout(5)).unwrap();
+    // Undo works in the editor, and esc keeps the draft.
+    t.send(b"s!");
+    t.wait_for("looking into this!", timeout(5)).unwrap();
+    t.send_key("C-u");
+    t.wait_until(|s| !s.contains("this!"), timeout(5), "undone").unwrap();
+    t.send_key("Esc");
+    t.wait_for("draft saved", timeout(5)).unwrap();
+}
+
+#[test]
+fn saved_replies_fill_their_variables_and_the_editor_round_trip_works() {
+    let (dir, _s) = hn_setup("\n[[template]]\nname = \"welcome\"\nbody = \"Welcome {author}, from {feed}!\"\n");
+    let script = dir.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s\\n' \"$(cat \"$1\") (checked in my editor)\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let editor = script.display().to_string();
+    let t = console(dir.path(), &[("EDITOR", editor.as_str()), ("VISUAL", "")]);
+    t.wait_for("kelvinrow", timeout(20)).unwrap();
+    select(&t, "kelvinrow");
+    t.send_key("r");
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    t.send_key("C-t");
+    t.wait_for("Saved replies", timeout(5)).unwrap();
+    t.wait_for("welcome", timeout(5)).unwrap();
+    t.send(b"sory");
+    t.send_key("Enter");
+    t.wait_for("Hi kelvinrow, sorry about the trouble.", timeout(5))
+        .unwrap();
+    t.wait_for("— alice, Acme support", timeout(5)).unwrap();
+    t.send_key("C-o");
+    t.wait_for("(checked in my editor)", timeout(10)).unwrap();
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    assert!(
+        common::wait_until(timeout(3), || draft_in_db(&db(dir.path())).is_some_and(|d| d
+            .contains("(checked in my editor)")
+            && d.starts_with("Hi kelvinrow, sorry"))),
+        "the edited text is saved: {:?}",
+        draft_in_db(&db(dir.path()))
+    );
+    t.send_key("C-g");
+    t.wait_for("Discard this draft?", timeout(5)).unwrap();
+    t.send(b"y");
+    t.wait_for("draft discarded", timeout(5)).unwrap();
+    assert!(common::wait_until(timeout(3), || draft_in_db(&db(dir.path())).is_none()));
+}
+
+#[test]
+fn without_an_api_the_reply_is_copied_the_link_shown_and_marked_responded() {
+    let (dir, _s) = hn_setup("");
+    let t = console(dir.path(), &[]);
+    t.wait_for("kelvinrow", timeout(20)).unwrap();
+    select(&t, "kelvinrow");
+    t.send_key("r");
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    t.send(b"Thanks, fixed in 1.2!");
+    t.wait_for("Thanks, fixed in 1.2!", timeout(5)).unwrap();
+    t.send_key("C-s");
+    t.wait_for("Mark as responded? y/n", timeout(5)).unwrap();
+    t.wait_for("link: https://news.ycombinator.com/item?id=49520915", timeout(5))
+        .unwrap();
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    let b64 = base64::engine::general_purpose::STANDARD.encode("Thanks, fixed in 1.2!");
+    assert!(raw.contains(&format!("\x1b]52;c;{b64}\x07")), "copied with OSC 52");
+    assert!(
+        raw.contains("\x1b]8;;https://news.ycombinator.com/item?id=49520915\x1b\\"),
+        "the link as OSC 8"
+    );
+    t.send(b"y");
+    t.wait_for("marked responded", timeout(5)).unwrap();
+    t.wait_until(
+        |s| s.lines().any(|l| l.contains("kelvinrow") && l.contains('✓')),
+        timeout(5),
+        "responded mark",
+    )
+    .unwrap();
+    let c = rusqlite::Connection::open(db(dir.path())).unwrap();
+    let (status, by, text, at): (String, String, String, i64) = c
+        .query_row(
+            "SELECT status, responded_by, response_text, responded_at FROM mentions WHERE external_id = '49520915'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), by.as_str(), text.as_str()),
+        ("responded", "alice", "Thanks, fixed in 1.2!")
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now - at).abs() < 60, "the response time is recorded");
+    // The final text stays readable in the mention's history.
+    t.wait_for("↳ alice answered", timeout(5)).unwrap();
+    t.wait_for("Thanks, fixed in 1.2!", timeout(5)).unwrap();
+}
+
+#[test]
+fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(std::fs::read(shared_fixture("mastodon/timelines_tag_hoot.json")).unwrap()),
+    );
+    s.route_seq(
+        "/api/v1/statuses",
+        vec![
+            Response::ok(r#"{"error":"Validation failed: Text character limit of 500 exceeded"}"#).status(422),
+            Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
+        ],
+    );
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
+            s.url("")
+        ),
+    )
+    .unwrap();
+    let t = console(dir.path(), &[("OH_MASTO", "write-token")]);
+    t.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
+    t.send_key("r");
+    t.wait_for("Reply · 0/500", timeout(5)).unwrap();
+    t.send(b"On it, thanks!");
+    t.wait_for("Reply · 14/500", timeout(5)).unwrap();
+    t.send_key("C-s");
+    t.wait_for("Send this reply on mastodon now?", timeout(5)).unwrap();
+    t.send(b"y");
+    t.wait_for("not sent: HTTP 422", timeout(10)).unwrap();
+    t.send_key("3");
+    t.wait_for("On it, thanks!", timeout(5)).unwrap();
+    assert_eq!(s.requests_to("/api/v1/statuses").len(), 1);
+
+    t.send_key("Enter");
+    t.wait_for("Reply · 14/500", timeout(5)).unwrap();
+    t.wait_for("On it, thanks!", timeout(5)).unwrap();
+    t.send_key("C-s");
+    t.wait_for("Send this reply on mastodon now?", timeout(5)).unwrap();
+    t.send(b"y");
+    t.wait_for("reply sent and mention marked responded", timeout(10))
+        .unwrap();
+    let posts = s.requests_to("/api/v1/statuses");
+    assert_eq!(posts.len(), 2, "one request per confirmation");
+    assert_eq!(posts[1].method, "POST");
+    assert_eq!(posts[1].header("authorization"), Some("Bearer write-token"));
+    let body: serde_json::Value = serde_json::from_slice(&posts[1].body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "@mastodonpy_test_2 On it, thanks!", "in_reply_to_id": "117020593741189701"})
+    );
+    let c = rusqlite::Connection::open(db(dir.path())).unwrap();
+    let (status, url, drafts): (String, String, i64) = c
+        .query_row(
+            "SELECT status, response_url, (SELECT count(*) FROM drafts) FROM mentions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), url.as_str(), drafts),
+        ("responded", "http://masto.example/@acme/117020600000000009", 0)
+    );
+}
