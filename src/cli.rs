@@ -480,13 +480,13 @@ fn reply_cmd(cli: &Cli, id: i64, text_file: &std::path::Path) -> Result<ExitCode
     }
     let token = feed.and_then(crate::poller::token_of);
     match crate::reply::plan(feed, &mention, &text, token.as_deref())? {
-        crate::reply::Delivery::Api(req) => {
+        delivery @ (crate::reply::Delivery::Api(_) | crate::reply::Delivery::Bluesky { .. }) => {
             let feed = feed.expect("an API delivery has a feed");
             if !store.begin_send(id, &text, &operator, Utc::now())? {
                 bail!("a reply to mention {id} is being sent already; not sending it twice");
             }
             let poller = Poller::new(&config.poller, Store::in_memory()?)?;
-            match runtime()?.block_on(poller.post(feed, &req)) {
+            match runtime()?.block_on(poller.deliver(feed, &delivery, &text)) {
                 Ok(sent) => {
                     store.record_response(id, &text, &sent, &operator, Utc::now())?;
                     println!(

@@ -450,7 +450,56 @@ impl Poller {
         }
     }
 
-    /// Post a reply the `reply` module planned; what the service returned, or the error in words.
+    /// Send a reply the `reply` module planned; what the service returned, or the error in words.
+    pub async fn deliver(
+        &self,
+        feed: &FeedConfig,
+        delivery: &crate::reply::Delivery,
+        text: &str,
+    ) -> Result<crate::store::Sent, String> {
+        match delivery {
+            crate::reply::Delivery::Api(req) => self.post(feed, req).await,
+            crate::reply::Delivery::Bluesky { uri } => {
+                self.post_bluesky(feed, uri, text).await.map_err(|e| e.to_string())
+            }
+            crate::reply::Delivery::HandOff(why) => Err(why.clone()),
+        }
+    }
+
+    async fn post_bluesky(&self, feed: &FeedConfig, uri: &str, text: &str) -> Result<crate::store::Sent, PollError> {
+        let secret = secret_for(feed)?;
+        let token = self.token(feed, secret.as_deref(), false).await?.unwrap_or_default();
+        let did = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&feed.name)
+            .and_then(|s| s.account.clone());
+        let did = did.ok_or_else(|| PollError::Http {
+            status: None,
+            message: "Bluesky did not say which account signed in".into(),
+        })?;
+        let lookup = sources::bluesky::post_lookup(feed, uri, &token)?;
+        let found = self.fetch(feed, &lookup, HeaderMap::new()).await?;
+        let body = found.body.unwrap_or_default();
+        let reply = Reply {
+            status: found.status.as_u16(),
+            headers: &found.headers,
+            body: &body,
+        };
+        let create = sources::bluesky::reply_record(feed, &reply, &did, text, &token, Utc::now())?;
+        let made = self.fetch(feed, &create, HeaderMap::new()).await?;
+        let v: serde_json::Value = serde_json::from_slice(&made.body.unwrap_or_default()).unwrap_or_default();
+        let new_uri = v["uri"].as_str().map(String::from);
+        let handle = feed.identifier.clone().unwrap_or_default();
+        let url = new_uri
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .map(|rkey| format!("https://bsky.app/profile/{handle}/post/{rkey}"));
+        Ok(crate::store::Sent { id: new_uri, url })
+    }
+
+    /// Post a reply request; what the service returned, or the error in words.
     pub async fn post(&self, feed: &FeedConfig, req: &sources::Request) -> Result<crate::store::Sent, String> {
         let resp = self
             .fetch(feed, req, HeaderMap::new())

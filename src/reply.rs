@@ -23,6 +23,8 @@ pub fn limit(kind: &str) -> Option<usize> {
 pub enum Delivery {
     /// Posted through the service's API with this request.
     Api(Request),
+    /// Posted on Bluesky: signed in, the parent looked up, then a reply record created.
+    Bluesky { uri: String },
     /// Copied for the operator to paste at the mention's link; the reason says why.
     HandOff(String),
 }
@@ -39,7 +41,7 @@ pub fn plan(
     };
     let Some(token) = token else {
         return Ok(Delivery::HandOff(match feed.kind {
-            FeedKind::Mastodon | FeedKind::Github | FeedKind::X | FeedKind::Discourse => {
+            FeedKind::Mastodon | FeedKind::Github | FeedKind::X | FeedKind::Discourse | FeedKind::Bluesky => {
                 format!(
                     "no token to post with: set `token_env` on feed {:?} to send from overhear",
                     feed.name
@@ -95,6 +97,9 @@ pub fn plan(
                 body: Some(Body::Json(json!({ "body": text }))),
             }))
         }
+        FeedKind::Bluesky => Ok(Delivery::Bluesky {
+            uri: mention.external_id.clone(),
+        }),
         FeedKind::X => Ok(Delivery::Api(Request {
             url: endpoint(feed, "https://api.x.com", "/2/tweets")?,
             headers: vec![("authorization".into(), format!("Bearer {token}"))],

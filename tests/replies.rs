@@ -226,3 +226,60 @@ fn where_no_api_takes_replies_the_answer_is_recorded_as_given_by_hand_and_mark_s
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no mention with id 999999"));
 }
+
+#[test]
+fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
+    let s = FixtureServer::start();
+    s.route(
+        "/xrpc/com.atproto.server.createSession",
+        Response::ok(r#"{"accessJwt":"jwt-9","refreshJwt":"r","handle":"acme.example.com","did":"did:plc:acme"}"#),
+    );
+    s.route(
+        "/xrpc/app.bsky.feed.searchPosts",
+        Response::ok(std::fs::read(shared_fixture("bluesky/bluesky_search_posts.json")).unwrap()),
+    );
+    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+    let uri = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kaheyt6vpc22";
+    s.route(
+        "/xrpc/app.bsky.feed.getPosts",
+        Response::ok(format!(
+            r#"{{"posts":[{{"uri":"{uri}","cid":"bafyparent","record":{{"text":"","reply":{{"root":{{"uri":"at://did:plc:x/app.bsky.feed.post/root1","cid":"bafyroot"}},"parent":{{"uri":"at://x","cid":"y"}}}}}}}}]}}"#
+        )),
+    );
+    s.route(
+        "/xrpc/com.atproto.repo.createRecord",
+        Response::ok(r#"{"uri":"at://did:plc:acme/app.bsky.feed.post/3newreply","cid":"bafynew"}"#),
+    );
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"acme.example.com\"\ntoken_env = \"OH_TOKEN\"\nurl = \"{}\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of(uri);
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Nice photo!");
+    assert!(out.status.success(), "{}", text(&out));
+    let lookup = &s.requests_to("/xrpc/app.bsky.feed.getPosts")[0];
+    assert_eq!(lookup.query_param("uris").as_deref(), Some(uri));
+    let create = &s.requests_to("/xrpc/com.atproto.repo.createRecord")[0];
+    assert_eq!(create.method, "POST");
+    assert_eq!(create.header("authorization"), Some("Bearer jwt-9"));
+    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body["repo"], "did:plc:acme");
+    assert_eq!(body["collection"], "app.bsky.feed.post");
+    assert_eq!(body["record"]["text"], "Nice photo!");
+    assert_eq!(
+        body["record"]["reply"]["parent"],
+        serde_json::json!({"uri": uri, "cid": "bafyparent"})
+    );
+    assert_eq!(
+        body["record"]["reply"]["root"],
+        serde_json::json!({"uri": "at://did:plc:x/app.bsky.feed.post/root1", "cid": "bafyroot"}),
+        "the thread's root"
+    );
+    let m = env.export().into_iter().find(|m| m["external_id"] == uri).unwrap();
+    assert_eq!(m["status"], "responded");
+    assert_eq!(
+        m["response_url"],
+        "https://bsky.app/profile/acme.example.com/post/3newreply"
+    );
+}

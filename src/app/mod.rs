@@ -175,7 +175,7 @@ pub enum Effect {
     /// Post a reply, once.
     Send {
         mention: Box<Mention>,
-        request: crate::sources::Request,
+        delivery: crate::reply::Delivery,
         text: String,
     },
     Quit,
@@ -270,7 +270,7 @@ pub enum Menu {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
     Send {
-        request: crate::sources::Request,
+        delivery: crate::reply::Delivery,
         text: String,
         service: String,
     },
@@ -690,9 +690,9 @@ impl AppState {
         let token = feed.as_ref().and_then(crate::poller::token_of);
         let mut effects = self.autosave(true);
         match crate::reply::plan(feed.as_ref(), &mention, &text, token.as_deref()) {
-            Ok(crate::reply::Delivery::Api(request)) => {
+            Ok(delivery @ (crate::reply::Delivery::Api(_) | crate::reply::Delivery::Bluesky { .. })) => {
                 self.mode = Mode::Confirm(Confirm::Send {
-                    request,
+                    delivery,
                     text,
                     service: mention.kind.clone(),
                 });
@@ -722,12 +722,16 @@ impl AppState {
         };
         let id = editor.mention.id;
         match (confirm, yes) {
-            (Confirm::Send { request, text, .. }, true) => {
+            (Confirm::Send { delivery, text, .. }, true) => {
                 let mention = Box::new(editor.mention.clone());
                 self.editor = None;
                 self.mode = Mode::Normal;
                 self.say("sending…");
-                vec![Effect::Send { mention, request, text }]
+                vec![Effect::Send {
+                    mention,
+                    delivery,
+                    text,
+                }]
             }
             (Confirm::MarkResponded { text }, true) => {
                 self.editor = None;

@@ -128,7 +128,11 @@ async fn event_loop(
                     events = EventStream::new();
                     pending_actions.push(Action::EditorDone { mention_id, result });
                 }
-                Effect::Send { mention, request, text } => send(&services, config, *mention, request, text),
+                Effect::Send {
+                    mention,
+                    delivery,
+                    text,
+                } => send(&services, config, *mention, delivery, text),
                 Effect::Quit => return Ok(()),
             }
         }
@@ -242,7 +246,7 @@ fn send(
     services: &Services,
     config: &Config,
     mention: crate::model::Mention,
-    request: crate::sources::Request,
+    delivery: crate::reply::Delivery,
     text: String,
 ) {
     let Some(feed) = config.feeds.iter().find(|f| f.name == mention.feed).cloned() else {
@@ -269,7 +273,7 @@ fn send(
             if !begun {
                 return Err("a reply to this mention is being sent already".to_string());
             }
-            match poller.post(&feed, &request).await {
+            match poller.deliver(&feed, &delivery, &text).await {
                 Ok(sent) => {
                     let s2 = sent.clone();
                     tokio::task::spawn_blocking(move || {

@@ -30,6 +30,7 @@ pub fn session_request(feed: &FeedConfig, password: &str) -> Result<Request, Sou
 #[serde(rename_all = "camelCase")]
 struct SessionReply {
     access_jwt: Option<String>,
+    did: Option<String>,
     error: Option<String>,
     message: Option<String>,
 }
@@ -41,6 +42,7 @@ pub fn parse_session(reply: &Reply<'_>, now: DateTime<Utc>) -> Result<Session, S
         Some(token) => Ok(Session {
             token,
             expires_at: Some(now + chrono::Duration::minutes(100)),
+            account: s.did,
         }),
         None => Err(SourceError::Refused(format!(
             "Bluesky refused the sign-in ({}): check `identifier` and the app password",
@@ -209,4 +211,56 @@ pub fn apply_reach(mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Replying needs the parent's content id and its thread's root: read them first.
+pub fn post_lookup(feed: &FeedConfig, uri: &str, token: &str) -> Result<Request, SourceError> {
+    let url = with_query(
+        endpoint(feed, APPVIEW, "/xrpc/app.bsky.feed.getPosts")?,
+        &[("uris", uri.to_string())],
+    );
+    Ok(Request::get(url).bearer(token))
+}
+
+#[derive(Deserialize)]
+struct PostsReply {
+    posts: Vec<serde_json::Value>,
+}
+
+/// The `createRecord` request for a reply to the post `lookup` described.
+pub fn reply_record(
+    feed: &FeedConfig,
+    lookup: &Reply<'_>,
+    did: &str,
+    text: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Request, SourceError> {
+    let posts: PostsReply = json_body("Bluesky", lookup.body)?;
+    let post = posts
+        .posts
+        .first()
+        .ok_or_else(|| SourceError::Refused("the post to answer is gone from Bluesky".into()))?;
+    let parent = serde_json::json!({ "uri": post["uri"], "cid": post["cid"] });
+    if parent["cid"].is_null() {
+        return Err(SourceError::Refused("Bluesky did not say the post's content id".into()));
+    }
+    let root = post
+        .pointer("/record/reply/root")
+        .cloned()
+        .unwrap_or_else(|| parent.clone());
+    Ok(Request {
+        url: endpoint(feed, PDS, "/xrpc/com.atproto.repo.createRecord")?,
+        headers: vec![("authorization".into(), format!("Bearer {token}"))],
+        body: Some(Body::Json(serde_json::json!({
+            "repo": did,
+            "collection": "app.bsky.feed.post",
+            "record": {
+                "$type": "app.bsky.feed.post",
+                "text": text,
+                "createdAt": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "reply": { "root": root, "parent": parent },
+            },
+        }))),
+    })
 }

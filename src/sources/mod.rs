@@ -114,6 +114,8 @@ pub struct Page {
 pub struct Session {
     pub token: String,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The signed-in account (Bluesky's DID), where the service says.
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -52,6 +52,7 @@ pub fn parse_session(reply: &Reply<'_>, now: DateTime<Utc>) -> Result<Session, S
         Some(token) => Ok(Session {
             token,
             expires_at: t.expires_in.map(|s| now + chrono::Duration::seconds(s - 60)),
+            account: None,
         }),
         None => Err(SourceError::Refused(format!(
             "Reddit refused the app credentials ({})",
