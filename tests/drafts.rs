@@ -267,3 +267,29 @@ fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
         ("responded", "http://masto.example/@acme/117020600000000009", 0)
     );
 }
+
+#[test]
+fn a_dropped_connection_saves_the_last_keystrokes() {
+    let (dir, _s) = hn_setup("");
+    let mut t = console(dir.path(), &[]);
+    t.wait_for("kelvinrow", timeout(20)).unwrap();
+    t.send_key("r");
+    t.wait_for("Reply ·", timeout(5)).unwrap();
+    t.send(b"typed just before the line dropped");
+    t.wait_for("typed just before the line dropped", timeout(5)).unwrap();
+    // SIGHUP at once, before the autosave's pause: the draft is saved on the way out.
+    let pid = t.pid().unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .arg("-HUP")
+            .arg(pid.to_string())
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(t.wait_exit(timeout(10)).is_some(), "overhear stopped on SIGHUP");
+    assert_eq!(
+        draft_in_db(&db(dir.path())).as_deref(),
+        Some("typed just before the line dropped")
+    );
+}

@@ -156,6 +156,8 @@ pub enum Action {
         mention_id: i64,
         result: Result<Sent, String>,
     },
+    /// The terminal hung up or the process was told to stop: save, then quit.
+    Hangup,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -565,6 +567,11 @@ impl AppState {
             Action::Error(e) => {
                 self.warn(e);
                 vec![]
+            }
+            Action::Hangup => {
+                let mut effects = self.autosave(true);
+                effects.push(Effect::Quit);
+                effects
             }
             Action::DraftOpened { mention, body, writer } => {
                 let other = writer.filter(|w| *w != self.operator);

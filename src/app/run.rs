@@ -42,7 +42,7 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
             .spawn(move || reader(store, op, names, read_rx, reader_actions))
             .context("cannot start the reader thread")?;
         let writer_actions = actions_tx.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("overhear-writer".into())
             .spawn(move || writer(write_store, operator, write_rx, writer_actions))
             .context("cannot start the writer thread")?;
@@ -68,6 +68,9 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
             actions: actions_tx.clone(),
         };
         let result = event_loop(&config, actions_rx, read_tx, write_tx, services).await;
+        // The loop dropped its sender: the writer finishes what is queued (a draft's last words)
+        // and stops. Wait for it before the process can end.
+        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
         let _ = stop_tx.send(true);
         // Let a write in flight finish, but do not keep the user waiting on the network.
         let _ = tokio::time::timeout(Duration::from_secs(3), poll_task).await;
@@ -94,6 +97,10 @@ async fn event_loop(
     let size = tui.terminal.size()?;
     let mut state = AppState::new(config, (size.width, size.height));
     let mut events = EventStream::new();
+    use tokio::signal::unix::{SignalKind, signal};
+    // A dropped SSH connection (SIGHUP) or a stop (SIGTERM) saves the draft, then quits.
+    let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut clock = tokio::time::interval(CLOCK_TICK);
     clock.reset();
     let mut pending = state.start();
@@ -163,12 +170,22 @@ async fn event_loop(
                 Some(Ok(Event::Paste(p))) => Action::Paste(p),
                 Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
                 Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(e).context("cannot read the terminal"),
+                Some(Err(e)) => {
+                    // The terminal is gone: keep the draft, then say why we stopped.
+                    for effect in state.update(Action::Hangup) {
+                        if let Effect::Write(w) = effect {
+                            let _ = writes.send(w);
+                        }
+                    }
+                    return Err(e).context("cannot read the terminal");
+                }
                 None => return Ok(()),
             },
             Some(a) = actions.recv() => a,
             _ = clock.tick() => Action::Tick,
             _ = sleep_until_opt(deadline) => Action::Tick,
+            _ = hangup.recv() => Action::Hangup,
+            _ = terminate.recv() => Action::Hangup,
         };
         pending = state.update(action);
         // Everything else already queued is handled before the next draw.
