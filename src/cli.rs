@@ -63,6 +63,26 @@ pub enum Command {
         #[arg(value_parser = ["new", "open", "responded", "ignored", "escalated"])]
         status: String,
     },
+    /// Response-time figures per day: volume, responses, first-response time, SLA breaches, backlog
+    Stats {
+        /// How many days, ending today
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// From this day on instead (YYYY-MM-DD), to today
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Split by feed, operator or tag
+        #[arg(long, value_enum)]
+        by: Option<crate::stats::GroupBy>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
+        /// The time zone days are counted in (e.g. Europe/Berlin) [default: the system's]
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// The first-response target for SLA breaches (e.g. 1h) [default: [stats] sla in the config]
+        #[arg(long, value_name = "DURATION")]
+        sla: Option<String>,
+    },
     /// Work on one feed
     Feed {
         #[command(subcommand)]
@@ -82,6 +102,17 @@ pub enum FeedAction {
         #[arg(long, value_name = "TOML")]
         feed: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date like 2026-11-24"))
 }
 
 fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
@@ -223,6 +254,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 println!("mention {id} marked {status} by {}", config.console.operator);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Stats {
+            days,
+            since,
+            by,
+            format,
+            tz,
+            sla,
+        }) => {
+            let config = load_config(&cli)?;
+            let zone: chrono_tz::Tz = match tz {
+                Some(z) => z
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("unknown time zone {z:?}: write an IANA name like Europe/Berlin"))?,
+                None => local_zone(),
+            };
+            let sla = match sla {
+                Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
+                None => config.sla,
+            };
+            let store = Store::open(&db_path(&cli)?)?;
+            let now = Utc::now();
+            let today = now.with_timezone(&zone).date_naive();
+            let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((*days).max(1)) - 1));
+            let q = crate::stats::StatsQuery {
+                from,
+                to: today,
+                tz: zone,
+                by: *by,
+                sla,
+                now,
+            };
+            let rows = store.stats(&q)?;
+            print_stats(&rows, *format, sla)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Feeds) => {
@@ -511,4 +577,94 @@ fn reply_cmd(cli: &Cli, id: i64, text_file: &std::path::Path) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The system's time zone, by name; UTC when it cannot be told.
+fn local_zone() -> chrono_tz::Tz {
+    iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
+}
+
+fn print_stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<std::time::Duration>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        StatsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for r in rows {
+                w.serialize(r)?;
+            }
+            w.flush()?;
+        }
+        StatsFormat::Table => {
+            let dur = |s: Option<f64>| {
+                s.map(|v| humantime::format_duration(std::time::Duration::from_secs(v.round() as u64)).to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
+            let grouped = rows.iter().any(|r| r.group.is_some());
+            let gw = rows
+                .iter()
+                .filter_map(|r| r.group.as_ref())
+                .map(|g| g.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            if grouped {
+                write!(out, "{:<gw$}  ", "GROUP")?;
+            }
+            writeln!(
+                out,
+                "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>6}  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+                "DATE",
+                "MENTIONS",
+                "RESPONDED",
+                "IGNORED",
+                "ESCALATED",
+                "RATE",
+                "MEDIAN (PUB)",
+                "P90 (PUB)",
+                "MEDIAN (SEEN)",
+                "MAX (SEEN)",
+                "SLA MISS",
+                "BACKLOG"
+            )?;
+            for r in rows {
+                if grouped {
+                    write!(out, "{:<gw$}  ", r.group.as_deref().unwrap_or(""))?;
+                }
+                writeln!(
+                    out,
+                    "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>5.0}%  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+                    r.date,
+                    r.mentions,
+                    r.responded,
+                    r.ignored,
+                    r.escalated,
+                    r.response_rate * 100.0,
+                    dur(r.median_first_response_secs),
+                    dur(r.p90_first_response_secs.map(|v| v as f64)),
+                    dur(r.median_first_response_from_seen_secs),
+                    dur(r.max_first_response_from_seen_secs.map(|v| v as f64)),
+                    if sla.is_some() {
+                        r.sla_breaches.to_string()
+                    } else {
+                        "-".into()
+                    },
+                    r.backlog
+                )?;
+            }
+            writeln!(
+                out,
+                "PUB: from publication; SEEN: from when overhear first saw it.{}",
+                sla.map(|s| format!(" SLA target {}.", humantime::format_duration(s)))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -167,6 +167,8 @@ pub fn no_color() -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The first-response target that counts SLA breaches (`[stats] sla`).
+    pub sla: Option<Duration>,
     pub path: PathBuf,
     pub feeds: Vec<FeedConfig>,
     pub poller: PollerConfig,
@@ -190,6 +192,14 @@ struct RawConfig {
     view: Vec<Spanned<RawView>>,
     #[serde(default)]
     template: Vec<RawTemplate>,
+    #[serde(default)]
+    stats: Option<RawStats>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStats {
+    sla: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -619,7 +629,14 @@ impl Config {
             });
         }
 
+        let sla = match raw.stats.and_then(|s| s.sla) {
+            Some(v) => {
+                Some(parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some("stats.sla".into()), m))?)
+            }
+            None => None,
+        };
         Ok(Config {
+            sla,
             path: path.to_path_buf(),
             feeds,
             poller,

@@ -18,6 +18,7 @@ pub mod poller;
 pub mod query;
 pub mod reply;
 pub mod sources;
+pub mod stats;
 pub mod store;
 pub mod text;
 pub mod theme;
