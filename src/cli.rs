@@ -269,7 +269,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(z) => z
                     .parse()
                     .map_err(|_| anyhow::anyhow!("unknown time zone {z:?}: write an IANA name like Europe/Berlin"))?,
-                None => local_zone(),
+                None => crate::stats::local_zone(),
             };
             let sla = match sla {
                 Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
@@ -577,14 +577,6 @@ fn reply_cmd(cli: &Cli, id: i64, text_file: &std::path::Path) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// The system's time zone, by name; UTC when it cannot be told.
-fn local_zone() -> chrono_tz::Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(chrono_tz::UTC)
 }
 
 fn print_stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<std::time::Duration>) -> Result<()> {

@@ -43,6 +43,7 @@ pub enum Command {
     ClearFilter,
     Views,
     CommandPrompt,
+    StatsRange,
     OpenLink,
     CopyText,
     Help,
@@ -102,6 +103,7 @@ commands! {
     Views, "views", "Find", "saved views from the config", ["v"];
     OpenLink, "open-link", "Share", "show the link as a hyperlink and copy it", ["o"];
     CopyText, "copy", "Share", "copy the mention's text", ["y"];
+    StatsRange, "stats-range", "Panes", "stats pane: show 7, 14, 30 or 90 days", ["s"];
     CommandPrompt, "command", "General", "type a command by name", [":"];
     Help, "help", "General", "this help", ["?"];
     Redraw, "redraw", "General", "redraw the screen", ["ctrl-l"];

@@ -469,22 +469,109 @@ fn draw_templates(frame: &mut Frame<'_>, state: &AppState, query: &str, selected
 }
 
 fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let b = block(" Stats ".to_string(), true, state);
+    let t = &state.theme;
+    let sla = state
+        .sla
+        .map(|d| format!(" · SLA {}", humantime::format_duration(d)))
+        .unwrap_or_default();
+    let b = block(
+        format!(" Stats · last {} days{sla} · s changes the range ", state.stats_days),
+        true,
+        state,
+    );
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let o = &state.overview;
-    let lines = vec![
-        Line::from(format!("{} mentions stored · {} new · {} open", o.total, o.new, o.open)),
-        Line::from(""),
-        Line::from(
-            "Per-day response-time figures (volume, response rate, first-response median and p90, SLA breaches)",
-        ),
-        Line::from("will be drawn here."),
-        Line::styled("They are not built yet.", state.theme.muted),
-        Line::from(""),
-        Line::from("1 or esc goes back to the stream."),
-    ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if state.stats.is_empty() {
+        frame.render_widget(Paragraph::new(Line::styled("computing…", t.muted)), inner);
+        return;
+    }
+    let dur = |v: Option<f64>| match v {
+        None => "-".to_string(),
+        Some(s) if s < 60.0 => format!("{s:.0}s"),
+        Some(s) if s < 3600.0 => format!("{:.0}m", s / 60.0),
+        Some(s) if s < 86_400.0 => format!("{:.1}h", s / 3600.0),
+        Some(s) => format!("{:.1}d", s / 86_400.0),
+    };
+    let wide = inner.width >= 110;
+    let mut lines = vec![Line::styled(
+        if wide {
+            format!(
+                "{:<10} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} {:>6} {:>7}  {}",
+                "date",
+                "in",
+                "answd",
+                "ignrd",
+                "escal",
+                "rate",
+                "median",
+                "p90",
+                "max",
+                "SLA!",
+                "backlog",
+                "volume ▇ in · ▇ answered"
+            )
+        } else {
+            format!(
+                "{:<10} {:>5} {:>5} {:>5} {:>7} {:>6} {:>5} {:>7}",
+                "date", "in", "answd", "rate", "median", "p90", "SLA!", "backlog"
+            )
+        },
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    let peak = state.stats.iter().map(|d| d.mentions).max().unwrap_or(0).max(1);
+    let bar_w = inner.width.saturating_sub(90) as i64;
+    // Newest first, as many days as fit.
+    for d in state.stats.iter().rev().take(inner.height.saturating_sub(2) as usize) {
+        let rate = format!("{:.0}%", d.response_rate * 100.0);
+        let sla_miss = if state.sla.is_some() {
+            d.sla_breaches.to_string()
+        } else {
+            "-".into()
+        };
+        let breach_style = if d.sla_breaches > 0 && state.sla.is_some() {
+            t.warn
+        } else {
+            t.base
+        };
+        if wide {
+            let inb = (d.mentions * bar_w / peak) as usize;
+            let answered = (d.responded * bar_w / peak) as usize;
+            lines.push(Line::from(vec![
+                Span::raw(format!(
+                    "{:<10} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} ",
+                    d.date,
+                    d.mentions,
+                    d.responded,
+                    d.ignored,
+                    d.escalated,
+                    rate,
+                    dur(d.median_first_response_secs),
+                    dur(d.p90_first_response_secs.map(|v| v as f64)),
+                    dur(d.max_first_response_secs.map(|v| v as f64)),
+                )),
+                Span::styled(format!("{sla_miss:>6}"), breach_style),
+                Span::raw(format!(" {:>7}  ", d.backlog)),
+                Span::styled("▇".repeat(answered), t.ok),
+                Span::styled("▇".repeat(inb.saturating_sub(answered)), t.accent),
+            ]));
+        } else {
+            lines.push(Line::from(vec![
+                Span::raw(format!(
+                    "{:<10} {:>5} {:>5} {:>5} {:>7} {:>6} ",
+                    d.date,
+                    d.mentions,
+                    d.responded,
+                    rate,
+                    dur(d.median_first_response_secs),
+                    dur(d.p90_first_response_secs.map(|v| v as f64)),
+                )),
+                Span::styled(format!("{sla_miss:>5}"), breach_style),
+                Span::raw(format!(" {:>7}", d.backlog)),
+            ]));
+        }
+    }
+    lines.push(Line::styled("first-response times from publication; `overhear stats` has more (from first seen, by feed/operator/tag, json/csv)", t.muted));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// The question after a hand-off; the link follows it on the status bar.
@@ -979,7 +1066,29 @@ mod tests {
 
     #[test]
     fn stats_pane() {
-        each_size("stats", |s| s.pane = Pane::Stats);
+        each_size("stats", |s| {
+            s.pane = Pane::Stats;
+            s.sla = Some(std::time::Duration::from_secs(3600));
+            s.stats = (0..7)
+                .map(|i| crate::stats::DayStats {
+                    date: format!("2026-11-{:02}", 18 + i),
+                    group: None,
+                    mentions: 10 + i * 3,
+                    responded: 8 + i,
+                    ignored: 1,
+                    escalated: i % 2,
+                    response_rate: (8 + i) as f64 / (10 + i * 3) as f64,
+                    median_first_response_secs: Some(1800.0 + i as f64 * 600.0),
+                    p90_first_response_secs: Some(5400 + i * 300),
+                    max_first_response_secs: Some(9000),
+                    median_first_response_from_seen_secs: Some(1500.0),
+                    p90_first_response_from_seen_secs: Some(5000),
+                    max_first_response_from_seen_secs: Some(8000),
+                    sla_breaches: i % 3,
+                    backlog: 4 + i,
+                })
+                .collect();
+        });
     }
 
     #[test]

@@ -287,7 +287,15 @@ fn help_panes_resize_and_links() {
         .unwrap();
 
     t.send_key("4");
-    t.wait_for("Per-day response-time figures", timeout(5)).unwrap();
+    t.wait_for("Stats · last 7 days", timeout(5)).unwrap();
+    t.wait_until(
+        |s| s.lines().filter(|l| l.contains("20")).count() >= 7,
+        timeout(5),
+        "seven days of figures",
+    )
+    .unwrap();
+    t.send_key("s");
+    t.wait_for("Stats · last 14 days", timeout(5)).unwrap();
     t.send_key("Tab");
     t.wait_for("Stream ·", timeout(5)).unwrap();
     t.send_key("3");

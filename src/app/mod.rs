@@ -158,6 +158,8 @@ pub enum Action {
     },
     /// The terminal hung up or the process was told to stop: save, then quit.
     Hangup,
+    /// Figures for the Stats pane.
+    StatsLoaded(Vec<crate::stats::DayStats>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +171,11 @@ pub enum Effect {
     Copy(String),
     /// Load a mention's draft into the editor.
     OpenDraft(i64),
+    /// Compute the Stats pane's figures for the last `days` days.
+    LoadStats {
+        days: u32,
+        sla: Option<Duration>,
+    },
     /// Edit the draft in `$VISUAL`/`$EDITOR`, the console suspended meanwhile.
     ExternalEditor {
         mention_id: i64,
@@ -341,6 +348,10 @@ pub struct AppState {
     pub feeds: Vec<FeedConfig>,
     /// The selected row of the Drafts pane.
     pub drafts_selected: usize,
+    /// The Stats pane: how many days, and the figures last computed.
+    pub stats_days: u32,
+    pub stats: Vec<crate::stats::DayStats>,
+    pub sla: Option<Duration>,
     undo: Vec<i64>,
     seq: u64,
     /// The anchor of the newest load request, until its window arrives.
@@ -378,6 +389,9 @@ impl AppState {
             signature: config.console.signature.clone(),
             feeds: config.feeds.clone(),
             drafts_selected: 0,
+            stats_days: 7,
+            stats: Vec::new(),
+            sla: config.sla,
             undo: Vec::new(),
             seq: 0,
             in_flight: None,
@@ -515,7 +529,16 @@ impl AppState {
                 self.window.offset = self.window.offset.min(height - 1);
                 vec![self.load(self.hold())]
             }
-            Action::StoreChanged => vec![self.request(self.hold(), true)],
+            Action::StoreChanged => {
+                let mut effects = vec![self.request(self.hold(), true)];
+                if self.pane == Pane::Stats {
+                    effects.push(Effect::LoadStats {
+                        days: self.stats_days,
+                        sla: self.sla,
+                    });
+                }
+                effects
+            }
             Action::Loaded(w) => {
                 let mut w = *w;
                 if let Some(o) = w.overview.take() {
@@ -566,6 +589,10 @@ impl AppState {
             Action::Tick => self.tick(),
             Action::Error(e) => {
                 self.warn(e);
+                vec![]
+            }
+            Action::StatsLoaded(rows) => {
+                self.stats = rows;
                 vec![]
             }
             Action::Hangup => {
@@ -1029,6 +1056,12 @@ impl AppState {
                 } else {
                     (i + n - 1) % n
                 }];
+                if self.pane == Pane::Stats {
+                    return vec![Effect::LoadStats {
+                        days: self.stats_days,
+                        sla: self.sla,
+                    }];
+                }
                 vec![]
             }
             Command::PaneStream => {
@@ -1041,7 +1074,23 @@ impl AppState {
             }
             Command::PaneStats => {
                 self.pane = Pane::Stats;
-                vec![]
+                vec![Effect::LoadStats {
+                    days: self.stats_days,
+                    sla: self.sla,
+                }]
+            }
+            Command::StatsRange => {
+                self.stats_days = match self.stats_days {
+                    7 => 14,
+                    14 => 30,
+                    30 => 90,
+                    _ => 7,
+                };
+                self.pane = Pane::Stats;
+                vec![Effect::LoadStats {
+                    days: self.stats_days,
+                    sla: self.sla,
+                }]
             }
             Command::MarkOpen => self.change(Change::Status(Status::Open)),
             Command::MarkResponded => self.change(Change::Status(Status::Responded)),

@@ -120,6 +120,9 @@ async fn event_loop(
                 Effect::OpenDraft(id) => reads
                     .send(ReadRequest::OpenDraft(id))
                     .context("the database reader stopped")?,
+                Effect::LoadStats { days, sla } => reads
+                    .send(ReadRequest::Stats { days, sla })
+                    .context("the database reader stopped")?,
                 Effect::ExternalEditor { mention_id, text } => {
                     // The editor gets the terminal and the keyboard to itself.
                     drop(events);

@@ -24,6 +24,11 @@ pub enum ReadRequest {
     MatchingIds(crate::query::StreamFilter),
     /// A mention and its draft, for the editor.
     OpenDraft(i64),
+    /// The Stats pane's figures.
+    Stats {
+        days: u32,
+        sla: Option<std::time::Duration>,
+    },
 }
 
 pub fn reader(
@@ -61,6 +66,7 @@ pub fn reader(
                     let action = match r {
                         ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
                         ReadRequest::OpenDraft(id) => open_draft(&store, &operator, id),
+                        ReadRequest::Stats { days, sla } => stats(&store, days, sla),
                         ReadRequest::Load(_) => continue,
                     };
                     if actions.send(action).is_err() {
@@ -71,6 +77,7 @@ pub fn reader(
             }
             Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
             Ok(ReadRequest::OpenDraft(id)) => open_draft(&store, &operator, id),
+            Ok(ReadRequest::Stats { days, sla }) => stats(&store, days, sla),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 let now = store.data_version().ok();
                 if now == version {
@@ -84,6 +91,24 @@ pub fn reader(
         if actions.send(action).is_err() {
             return;
         }
+    }
+}
+
+fn stats(store: &Store, days: u32, sla: Option<std::time::Duration>) -> Action {
+    let tz = crate::stats::local_zone();
+    let now = Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let q = crate::stats::StatsQuery {
+        from: today - chrono::Duration::days(i64::from(days) - 1),
+        to: today,
+        tz,
+        by: None,
+        sla,
+        now,
+    };
+    match store.stats(&q) {
+        Ok(rows) => Action::StatsLoaded(rows),
+        Err(e) => Action::Error(format!("cannot compute the stats: {e}")),
     }
 }
 
