@@ -126,4 +126,37 @@ fn main() {
     time("search a rare phrase, window", req(Anchor::Head, f, false));
     let f = StreamFilter::parse("outage status:new feed:bench", Utc::now()).unwrap();
     time("search + status + feed", req(Anchor::Head, f, false));
+
+    // Stats: 365 days over the whole history, in a zone with DST, with an SLA.
+    let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let q = overhear::stats::StatsQuery {
+        from: today - chrono::Duration::days(364),
+        to: today,
+        tz,
+        by: None,
+        sla: Some(Duration::from_secs(3600)),
+        business: None,
+        filter: StreamFilter::default(),
+        now: Utc::now(),
+    };
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let days = store.stats(&q).unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(days.len(), 365);
+    }
+    println!("{:<40} {:>8.2} ms", "stats: 365 days", best.as_secs_f64() * 1000.0);
+    let q = overhear::stats::StatsQuery {
+        by: Some(overhear::stats::GroupBy::Feed),
+        ..q
+    };
+    let t = Instant::now();
+    store.stats(&q).unwrap();
+    println!(
+        "{:<40} {:>8.2} ms",
+        "stats: 365 days by feed",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
 }

@@ -285,6 +285,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tz: zone,
                 by: *by,
                 sla,
+                business: config.business.clone(),
+                filter: Default::default(),
                 now,
             };
             let rows = store.stats(&q)?;

@@ -169,6 +169,8 @@ pub fn no_color() -> bool {
 pub struct Config {
     /// The first-response target that counts SLA breaches (`[stats] sla`).
     pub sla: Option<Duration>,
+    /// Only these hours count towards the SLA (`[stats] business_hours`).
+    pub business: Option<crate::stats::BusinessHours>,
     pub path: PathBuf,
     pub feeds: Vec<FeedConfig>,
     pub poller: PollerConfig,
@@ -200,6 +202,16 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawStats {
     sla: Option<Spanned<String>>,
+    business_hours: Option<Spanned<RawHours>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    days: String,
+    start: String,
+    end: String,
+    tz: String,
 }
 
 #[derive(Deserialize)]
@@ -629,7 +641,22 @@ impl Config {
             });
         }
 
-        let sla = match raw.stats.and_then(|s| s.sla) {
+        let (stats_sla, hours) = match raw.stats {
+            Some(s) => (s.sla, s.business_hours),
+            None => (None, None),
+        };
+        let business = match hours {
+            Some(h) => {
+                let span = h.span();
+                let h = h.into_inner();
+                Some(
+                    crate::stats::BusinessHours::parse(&h.days, &h.start, &h.end, &h.tz)
+                        .map_err(|m| loc.err(Some(span), Some("stats.business_hours".into()), m))?,
+                )
+            }
+            None => None,
+        };
+        let sla = match stats_sla {
             Some(v) => {
                 Some(parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some("stats.sla".into()), m))?)
             }
@@ -637,6 +664,7 @@ impl Config {
         };
         Ok(Config {
             sla,
+            business,
             path: path.to_path_buf(),
             feeds,
             poller,

@@ -29,6 +29,98 @@ pub fn local_zone() -> Tz {
         .unwrap_or(chrono_tz::UTC)
 }
 
+/// Working hours for the SLA: only time inside them counts towards the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusinessHours {
+    /// Monday first.
+    pub days: [bool; 7],
+    pub start: chrono::NaiveTime,
+    pub end: chrono::NaiveTime,
+    pub tz: Tz,
+}
+
+impl BusinessHours {
+    /// `days` like "mon-fri" or "mon,tue,thu", times like "09:00", a zone like "Europe/Berlin".
+    pub fn parse(days: &str, start: &str, end: &str, tz: &str) -> std::result::Result<BusinessHours, String> {
+        const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let idx = |d: &str| {
+            let d = d.trim().to_ascii_lowercase();
+            NAMES
+                .iter()
+                .position(|n| d.starts_with(n))
+                .ok_or_else(|| format!("unknown day {d:?}: use mon, tue, … sun"))
+        };
+        let mut set = [false; 7];
+        for part in days.split(',') {
+            match part.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (idx(a)?, idx(b)?);
+                    let mut i = a;
+                    loop {
+                        set[i] = true;
+                        if i == b {
+                            break;
+                        }
+                        i = (i + 1) % 7;
+                    }
+                }
+                None => set[idx(part)?] = true,
+            }
+        }
+        let time = |t: &str| {
+            chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| format!("{t:?} is not a time like 09:00"))
+        };
+        let (start, end) = (time(start)?, time(end)?);
+        if end <= start {
+            return Err("business hours must end after they start".into());
+        }
+        let tz = tz
+            .parse()
+            .map_err(|_| format!("unknown time zone {tz:?}: write an IANA name like Europe/Berlin"))?;
+        Ok(BusinessHours {
+            days: set,
+            start,
+            end,
+            tz,
+        })
+    }
+
+    /// Seconds of business time between two instants (0 when `to` is not after `from`).
+    pub fn seconds_between(&self, from: i64, to: i64) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let local = |t: i64| {
+            DateTime::from_timestamp(t, 0)
+                .unwrap_or_default()
+                .with_timezone(&self.tz)
+                .date_naive()
+        };
+        let (mut d, last) = (local(from), local(to));
+        let mut total = 0;
+        // Long gaps are bounded: ten years of days at most.
+        for _ in 0..3660 {
+            let weekday = chrono::Datelike::weekday(&d).num_days_from_monday() as usize;
+            if self.days[weekday] {
+                let at = |t: chrono::NaiveTime| {
+                    self.tz
+                        .from_local_datetime(&d.and_time(t))
+                        .earliest()
+                        .map(|x| x.timestamp())
+                };
+                if let (Some(open), Some(close)) = (at(self.start), at(self.end)) {
+                    total += (close.min(to) - open.max(from)).max(0);
+                }
+            }
+            if d >= last {
+                break;
+            }
+            d = d.succ_opt().expect("a next day");
+        }
+        total
+    }
+}
+
 /// How to split the figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GroupBy {
@@ -45,6 +137,10 @@ pub struct StatsQuery {
     pub tz: Tz,
     pub by: Option<GroupBy>,
     pub sla: Option<Duration>,
+    /// When set, only business time counts towards the SLA.
+    pub business: Option<BusinessHours>,
+    /// Only mentions the stream's filter shows.
+    pub filter: crate::query::StreamFilter,
     /// "Now", for open mentions' SLA.
     pub now: DateTime<Utc>,
 }
@@ -137,10 +233,31 @@ impl Store {
         params.push(Value::Integer(q.now.timestamp()));
         let p_now = params.len();
         let (grp, join) = group_expr(q.by);
+        // SLA time: wall-clock, or business time through a function SQLite calls per row.
+        let hours = q.business.clone();
+        self.conn()
+            .create_scalar_function(
+                "sla_secs",
+                2,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    let (from, to): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
+                    Ok(match &hours {
+                        Some(h) => h.seconds_between(from, to),
+                        None => (to - from).max(0),
+                    })
+                },
+            )
+            .doing("computing stats")?;
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let sql = format!(
             "WITH days(day, start_ts, end_ts) AS (VALUES {values}),
              m AS (
                SELECT d.day, {grp} AS grp, m.status, m.first_seen_at,
+                      CASE WHEN m.first_response_at IS NULL THEN sla_secs(m.first_seen_at, ?{p_now})
+                           ELSE sla_secs(m.first_seen_at, m.first_response_at) END AS sla_t,
+                      m.first_response_at IS NOT NULL AS answered,
                       CASE WHEN m.first_response_at IS NULL THEN NULL
                            ELSE max(0, m.first_response_at - coalesce(min(m.published_at, m.first_seen_at), m.first_seen_at)) END AS rt_pub,
                       CASE WHEN m.first_response_at IS NULL THEN NULL
@@ -148,15 +265,17 @@ impl Store {
                FROM days d
                JOIN mentions m ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts
                JOIN feeds f ON f.id = m.feed_id{join}
+               LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
+               WHERE 1{filter}
              ),
              counts AS (
                SELECT day, grp, count(*) AS n,
                       sum(status = 'responded') AS responded, sum(status = 'ignored') AS ignored,
                       sum(status = 'escalated') AS escalated,
                       sum(CASE WHEN ?{p_sla} < 0 THEN 0
-                               WHEN rt_seen IS NOT NULL THEN rt_seen > ?{p_sla}
+                               WHEN answered THEN sla_t > ?{p_sla}
                                WHEN status = 'ignored' THEN 0
-                               ELSE ?{p_now} - first_seen_at > ?{p_sla} END) AS breaches,
+                               ELSE sla_t > ?{p_sla} END) AS breaches,
                       max(rt_pub) AS max_pub, max(rt_seen) AS max_seen
                FROM m GROUP BY day, grp
              ),
@@ -271,17 +390,20 @@ impl Store {
         let mut ends: Vec<i64> = bounds.iter().map(|b| b.2).collect();
         ends.sort_unstable();
         // For each mention: the index of the first day whose end is after it arrived / closed.
+        let last_end = *ends.last().expect("at least one day");
+        let _ = first;
+        let mut params = vec![Value::Integer(last_end)];
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let sql = format!(
             "SELECT {grp}, m.sort_at,
                     CASE m.status WHEN 'responded' THEN coalesce(m.responded_at, m.status_at)
                                   WHEN 'ignored' THEN m.status_at END
              FROM mentions m JOIN feeds f ON f.id = m.feed_id{join}
-             WHERE m.sort_at < ?1"
+             LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
+             WHERE m.sort_at < ?1{filter}"
         );
-        let last_end = *ends.last().expect("at least one day");
-        let _ = first;
         let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
-        let mut rows = stmt.query([last_end]).doing("computing the backlog")?;
+        let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
         // Per group: deltas per day index.
         let mut deltas: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
         let n = ends.len();
@@ -426,6 +548,8 @@ mod tests {
             tz: chrono_tz::Europe::Berlin,
             by,
             sla: Some(Duration::from_secs(3600)),
+            business: None,
+            filter: Default::default(),
             now: DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap().to_utc(),
         }
     }
@@ -527,6 +651,26 @@ mod tests {
     }
 
     #[test]
+    fn business_hours_exclude_nights_and_weekends_and_the_filter_applies() {
+        let (_d, s) = week();
+        let mut q = query(None);
+        q.business = Some(BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap());
+        let days = s.stats(&q).unwrap();
+        // B was answered at night (no business time passed); C is still unanswered.
+        assert_eq!(days[0].sla_breaches, 1);
+        // D waited only on a Sunday night.
+        assert_eq!(days[3].sla_breaches, 0);
+        // The first-response figures themselves stay wall-clock.
+        assert_eq!(days[0].max_first_response_secs, Some(4500));
+
+        let mut q = query(None);
+        q.filter = crate::query::StreamFilter::parse("feed:hn", q.now).unwrap();
+        let days = s.stats(&q).unwrap();
+        assert_eq!((days[0].mentions, days[0].responded), (2, 2));
+        assert_eq!(days[0].backlog, 1, "only B: C is in another feed");
+    }
+
+    #[test]
     fn the_days_follow_the_zone() {
         let (_d, s) = week();
         let mut q = query(None);
@@ -535,5 +679,48 @@ mod tests {
         // In UTC, D (23:30Z on the 24th) belongs to the 24th.
         assert_eq!(days[2].mentions, 1);
         assert_eq!(days[3].mentions, 1);
+    }
+}
+
+#[cfg(test)]
+mod business_tests {
+    use super::*;
+
+    fn ts(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    #[test]
+    fn only_business_time_counts() {
+        let h = BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap();
+        // Friday 16:30 CET to Monday 09:45 CET: 30 minutes on Friday, 45 on Monday.
+        assert_eq!(
+            h.seconds_between(ts("2026-11-20T15:30:00Z"), ts("2026-11-23T08:45:00Z")),
+            75 * 60
+        );
+        // Saturday to Sunday: nothing.
+        assert_eq!(
+            h.seconds_between(ts("2026-11-21T10:00:00Z"), ts("2026-11-22T20:00:00Z")),
+            0
+        );
+        // Inside one working day.
+        assert_eq!(
+            h.seconds_between(ts("2026-11-24T09:00:00Z"), ts("2026-11-24T10:30:00Z")),
+            90 * 60
+        );
+        // Overnight: 17:00 to 09:00 the next day is free.
+        assert_eq!(
+            h.seconds_between(ts("2026-11-24T15:30:00Z"), ts("2026-11-25T08:30:00Z")),
+            30 * 60 + 30 * 60
+        );
+        assert_eq!(h.seconds_between(10, 5), 0);
+        let weekend = BusinessHours::parse("sat-sun", "10:00", "12:00", "UTC").unwrap();
+        assert_eq!(weekend.days, [false, false, false, false, false, true, true]);
+        assert!(BusinessHours::parse("mon-fri", "17:00", "09:00", "UTC").is_err());
+        assert!(
+            BusinessHours::parse("funday", "09:00", "17:00", "UTC")
+                .unwrap_err()
+                .contains("unknown day")
+        );
     }
 }

@@ -92,6 +92,15 @@ pub struct Window {
     pub overview: Option<Overview>,
 }
 
+/// What the Stats pane asks for: the last `days` days, through the stream's filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsRequest {
+    pub days: u32,
+    pub sla: Option<Duration>,
+    pub business: Option<crate::stats::BusinessHours>,
+    pub filter: StreamFilter,
+}
+
 /// A triage write for the writer thread.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteRequest {
@@ -171,11 +180,8 @@ pub enum Effect {
     Copy(String),
     /// Load a mention's draft into the editor.
     OpenDraft(i64),
-    /// Compute the Stats pane's figures for the last `days` days.
-    LoadStats {
-        days: u32,
-        sla: Option<Duration>,
-    },
+    /// Compute the Stats pane's figures.
+    LoadStats(StatsRequest),
     /// Edit the draft in `$VISUAL`/`$EDITOR`, the console suspended meanwhile.
     ExternalEditor {
         mention_id: i64,
@@ -352,6 +358,7 @@ pub struct AppState {
     pub stats_days: u32,
     pub stats: Vec<crate::stats::DayStats>,
     pub sla: Option<Duration>,
+    pub business: Option<crate::stats::BusinessHours>,
     undo: Vec<i64>,
     seq: u64,
     /// The anchor of the newest load request, until its window arrives.
@@ -392,6 +399,7 @@ impl AppState {
             stats_days: 7,
             stats: Vec::new(),
             sla: config.sla,
+            business: config.business.clone(),
             undo: Vec::new(),
             seq: 0,
             in_flight: None,
@@ -532,10 +540,7 @@ impl AppState {
             Action::StoreChanged => {
                 let mut effects = vec![self.request(self.hold(), true)];
                 if self.pane == Pane::Stats {
-                    effects.push(Effect::LoadStats {
-                        days: self.stats_days,
-                        sla: self.sla,
-                    });
+                    effects.push(self.stats_request());
                 }
                 effects
             }
@@ -637,6 +642,15 @@ impl AppState {
                 vec![]
             }
         }
+    }
+
+    fn stats_request(&self) -> Effect {
+        Effect::LoadStats(StatsRequest {
+            days: self.stats_days,
+            sla: self.sla,
+            business: self.business.clone(),
+            filter: self.filter.clone(),
+        })
     }
 
     /// Save the draft if it changed and has rested (or `now`).
@@ -965,7 +979,11 @@ impl AppState {
         self.view = view;
         self.marks.clear();
         self.touched = false;
-        vec![self.request(Anchor::Head, true)]
+        let mut effects = vec![self.request(Anchor::Head, true)];
+        if self.pane == Pane::Stats {
+            effects.push(self.stats_request());
+        }
+        effects
     }
 
     /// Run a command, from a key, the `:` prompt or the config.
@@ -1057,10 +1075,7 @@ impl AppState {
                     (i + n - 1) % n
                 }];
                 if self.pane == Pane::Stats {
-                    return vec![Effect::LoadStats {
-                        days: self.stats_days,
-                        sla: self.sla,
-                    }];
+                    return vec![self.stats_request()];
                 }
                 vec![]
             }
@@ -1074,10 +1089,7 @@ impl AppState {
             }
             Command::PaneStats => {
                 self.pane = Pane::Stats;
-                vec![Effect::LoadStats {
-                    days: self.stats_days,
-                    sla: self.sla,
-                }]
+                vec![self.stats_request()]
             }
             Command::StatsRange => {
                 self.stats_days = match self.stats_days {
@@ -1087,10 +1099,7 @@ impl AppState {
                     _ => 7,
                 };
                 self.pane = Pane::Stats;
-                vec![Effect::LoadStats {
-                    days: self.stats_days,
-                    sla: self.sla,
-                }]
+                vec![self.stats_request()]
             }
             Command::MarkOpen => self.change(Change::Status(Status::Open)),
             Command::MarkResponded => self.change(Change::Status(Status::Responded)),

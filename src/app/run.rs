@@ -120,8 +120,8 @@ async fn event_loop(
                 Effect::OpenDraft(id) => reads
                     .send(ReadRequest::OpenDraft(id))
                     .context("the database reader stopped")?,
-                Effect::LoadStats { days, sla } => reads
-                    .send(ReadRequest::Stats { days, sla })
+                Effect::LoadStats(req) => reads
+                    .send(ReadRequest::Stats(req))
                     .context("the database reader stopped")?,
                 Effect::ExternalEditor { mention_id, text } => {
                     // The editor gets the terminal and the keyboard to itself.

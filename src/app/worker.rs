@@ -25,10 +25,7 @@ pub enum ReadRequest {
     /// A mention and its draft, for the editor.
     OpenDraft(i64),
     /// The Stats pane's figures.
-    Stats {
-        days: u32,
-        sla: Option<std::time::Duration>,
-    },
+    Stats(super::StatsRequest),
 }
 
 pub fn reader(
@@ -66,7 +63,7 @@ pub fn reader(
                     let action = match r {
                         ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
                         ReadRequest::OpenDraft(id) => open_draft(&store, &operator, id),
-                        ReadRequest::Stats { days, sla } => stats(&store, days, sla),
+                        ReadRequest::Stats(req) => stats(&store, req),
                         ReadRequest::Load(_) => continue,
                     };
                     if actions.send(action).is_err() {
@@ -77,7 +74,7 @@ pub fn reader(
             }
             Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
             Ok(ReadRequest::OpenDraft(id)) => open_draft(&store, &operator, id),
-            Ok(ReadRequest::Stats { days, sla }) => stats(&store, days, sla),
+            Ok(ReadRequest::Stats(req)) => stats(&store, req),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 let now = store.data_version().ok();
                 if now == version {
@@ -94,16 +91,18 @@ pub fn reader(
     }
 }
 
-fn stats(store: &Store, days: u32, sla: Option<std::time::Duration>) -> Action {
+fn stats(store: &Store, req: super::StatsRequest) -> Action {
     let tz = crate::stats::local_zone();
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
     let q = crate::stats::StatsQuery {
-        from: today - chrono::Duration::days(i64::from(days) - 1),
+        from: today - chrono::Duration::days(i64::from(req.days) - 1),
         to: today,
         tz,
         by: None,
-        sla,
+        sla: req.sla,
+        business: req.business,
+        filter: req.filter,
         now,
     };
     match store.stats(&q) {

@@ -43,6 +43,11 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
     })
 }
 
+/// The filter's conditions for the stats query (tables `m`, `f`, `r`), with their parameters.
+pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
+    filter_sql(filter, params, false)
+}
+
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
 fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, probe: bool) -> String {

@@ -12,6 +12,7 @@ mod triage;
 
 pub use drafts::{DraftRow, Sent};
 pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
+pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, Note, Scope, StreamKey};
 pub use triage::{Applied, Change};
 
