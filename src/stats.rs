@@ -167,6 +167,15 @@ pub struct DayStats {
     pub backlog: i64,
 }
 
+/// When mentions come in and from where, over the same days.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    /// Mentions by weekday (Monday first) and local hour.
+    pub heat: [[i64; 24]; 7],
+    /// Mentions per feed, most first.
+    pub feeds: Vec<(String, i64)>,
+}
+
 /// The local midnight starting `day`, as a UTC timestamp. DST gaps at midnight take the first
 /// valid instant.
 fn day_start(tz: &Tz, day: NaiveDate) -> i64 {
@@ -253,9 +262,10 @@ impl Store {
         let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let sql = format!(
             "WITH days(day, start_ts, end_ts) AS (VALUES {values}),
-             m AS (
+             m AS MATERIALIZED (
                SELECT d.day, {grp} AS grp, m.status, m.first_seen_at,
-                      CASE WHEN m.first_response_at IS NULL THEN sla_secs(m.first_seen_at, ?{p_now})
+                      CASE WHEN ?{p_sla} < 0 OR m.status = 'ignored' THEN NULL
+                           WHEN m.first_response_at IS NULL THEN sla_secs(m.first_seen_at, ?{p_now})
                            ELSE sla_secs(m.first_seen_at, m.first_response_at) END AS sla_t,
                       m.first_response_at IS NOT NULL AS answered,
                       CASE WHEN m.first_response_at IS NULL THEN NULL
@@ -263,7 +273,7 @@ impl Store {
                       CASE WHEN m.first_response_at IS NULL THEN NULL
                            ELSE max(0, m.first_response_at - m.first_seen_at) END AS rt_seen
                FROM days d
-               JOIN mentions m ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts
+               JOIN mentions m INDEXED BY mentions_stats ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts
                JOIN feeds f ON f.id = m.feed_id{join}
                LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
                WHERE 1{filter}
@@ -378,6 +388,62 @@ impl Store {
         Ok(out)
     }
 
+    /// The hour-of-day × weekday heat map and each feed's share, for the days of `q`, through its
+    /// filter. Grouped in SQL; the zone's offsets come from a function SQLite calls per row.
+    pub fn profile(&self, q: &StatsQuery) -> Result<Profile> {
+        let start = day_start(&q.tz, q.from);
+        let end = day_start(&q.tz, q.to.succ_opt().expect("a next day"));
+        let tz = q.tz;
+        self.conn()
+            .create_scalar_function(
+                "local_slot",
+                1,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    let t: i64 = ctx.get(0)?;
+                    let local = DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz);
+                    let dow = chrono::Datelike::weekday(&local).num_days_from_monday() as i64;
+                    Ok(dow * 24 + chrono::Timelike::hour(&local) as i64)
+                },
+            )
+            .doing("profiling mentions")?;
+        let mut params = vec![Value::Integer(start), Value::Integer(end)];
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let from =
+            "mentions m JOIN feeds f ON f.id = m.feed_id LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''";
+        let mut profile = Profile::default();
+        {
+            let sql = format!(
+                "SELECT local_slot(m.sort_at) AS slot, count(*) FROM {from}
+                 WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY slot"
+            );
+            let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
+            let mut rows = stmt
+                .query(params_from_iter(params.clone()))
+                .doing("profiling mentions")?;
+            while let Some(r) = rows.next().doing("profiling mentions")? {
+                let slot: i64 = r.get(0).doing("profiling mentions")?;
+                let n: i64 = r.get(1).doing("profiling mentions")?;
+                if (0..168).contains(&slot) {
+                    profile.heat[(slot / 24) as usize][(slot % 24) as usize] = n;
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT f.name, count(*) AS n FROM {from}
+             WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY f.name ORDER BY n DESC, f.name"
+        );
+        let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
+        let rows = stmt
+            .query_map(params_from_iter(params), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .doing("profiling mentions")?;
+        profile.feeds = rows.collect::<rusqlite::Result<Vec<_>>>().doing("profiling mentions")?;
+        Ok(profile)
+    }
+
     /// Open at the end of each day: received by then minus closed (responded or ignored) by then,
     /// as running sums over two grouped counts, not one scan per day.
     fn backlog(
@@ -398,7 +464,7 @@ impl Store {
             "SELECT {grp}, m.sort_at,
                     CASE m.status WHEN 'responded' THEN coalesce(m.responded_at, m.status_at)
                                   WHEN 'ignored' THEN m.status_at END
-             FROM mentions m JOIN feeds f ON f.id = m.feed_id{join}
+             FROM mentions m INDEXED BY mentions_stats JOIN feeds f ON f.id = m.feed_id{join}
              LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
              WHERE m.sort_at < ?1{filter}"
         );
@@ -668,6 +734,18 @@ mod tests {
         let days = s.stats(&q).unwrap();
         assert_eq!((days[0].mentions, days[0].responded), (2, 2));
         assert_eq!(days[0].backlog, 1, "only B: C is in another feed");
+    }
+
+    #[test]
+    fn the_profile_counts_local_hours_and_feed_shares() {
+        let (_d, s) = week();
+        let p = s.profile(&query(None)).unwrap();
+        // A: Thursday 10:00 CEST; B: Thursday 23:30 CEST; C: Thursday 12:00 CEST.
+        assert_eq!((p.heat[3][10], p.heat[3][23], p.heat[3][12]), (1, 1, 1));
+        // D: Sunday 01:30 CEST (the night summer time ends); E: Sunday 23:30 CET; F: Monday 09:00 CET.
+        assert_eq!((p.heat[6][1], p.heat[6][23], p.heat[0][9]), (1, 1, 1));
+        assert_eq!(p.heat.iter().flatten().sum::<i64>(), 6);
+        assert_eq!(p.feeds, vec![("blog".to_string(), 3), ("hn".to_string(), 3)]);
     }
 
     #[test]

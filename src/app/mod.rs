@@ -168,7 +168,7 @@ pub enum Action {
     /// The terminal hung up or the process was told to stop: save, then quit.
     Hangup,
     /// Figures for the Stats pane.
-    StatsLoaded(Vec<crate::stats::DayStats>),
+    StatsLoaded(Vec<crate::stats::DayStats>, Box<crate::stats::Profile>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -357,6 +357,7 @@ pub struct AppState {
     /// The Stats pane: how many days, and the figures last computed.
     pub stats_days: u32,
     pub stats: Vec<crate::stats::DayStats>,
+    pub stats_profile: Option<crate::stats::Profile>,
     pub sla: Option<Duration>,
     pub business: Option<crate::stats::BusinessHours>,
     undo: Vec<i64>,
@@ -398,6 +399,7 @@ impl AppState {
             drafts_selected: 0,
             stats_days: 7,
             stats: Vec::new(),
+            stats_profile: None,
             sla: config.sla,
             business: config.business.clone(),
             undo: Vec::new(),
@@ -596,8 +598,9 @@ impl AppState {
                 self.warn(e);
                 vec![]
             }
-            Action::StatsLoaded(rows) => {
+            Action::StatsLoaded(rows, profile) => {
                 self.stats = rows;
+                self.stats_profile = Some(*profile);
                 vec![]
             }
             Action::Hangup => {

@@ -105,8 +105,8 @@ fn stats(store: &Store, req: super::StatsRequest) -> Action {
         filter: req.filter,
         now,
     };
-    match store.stats(&q) {
-        Ok(rows) => Action::StatsLoaded(rows),
+    match store.stats(&q).and_then(|rows| Ok((rows, store.profile(&q)?))) {
+        Ok((rows, profile)) => Action::StatsLoaded(rows, Box::new(profile)),
         Err(e) => Action::Error(format!("cannot compute the stats: {e}")),
     }
 }

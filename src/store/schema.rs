@@ -128,4 +128,9 @@ ALTER TABLE drafts ADD COLUMN state TEXT NOT NULL DEFAULT 'open' CHECK (state IN
 ALTER TABLE mentions ADD COLUMN response_id TEXT;
 ALTER TABLE mentions ADD COLUMN response_url TEXT;
 "#,
+    // 4: a covering index for per-day stats: a year of days reads this index only, not the rows.
+    r#"
+CREATE INDEX mentions_stats ON mentions
+    (sort_at, status, first_seen_at, published_at, first_response_at, responded_at, status_at, feed_id, responded_by, assignee);
+"#,
 ];
