@@ -360,7 +360,7 @@ impl Store {
         } else {
             vec![None]
         };
-        let backlog = self.backlog(&bounds, q)?;
+        let backlog = self.backlog(&bounds, q, &found)?;
         let mut out = Vec::with_capacity(bounds.len() * groups.len());
         for (day, _, _) in &bounds {
             for g in &groups {
@@ -444,55 +444,93 @@ impl Store {
         Ok(profile)
     }
 
-    /// Open at the end of each day: received by then minus closed (responded or ignored) by then,
-    /// as running sums over two grouped counts, not one scan per day.
+    /// Open at the end of each day: what was open when the range began, plus each day's arrivals,
+    /// minus each day's closings (answered or ignored), as running sums. Every part is an indexed
+    /// count in SQL.
     fn backlog(
         &self,
         bounds: &[(String, i64, i64)],
         q: &StatsQuery,
+        arrivals: &BTreeMap<(String, Option<String>), DayStats>,
     ) -> Result<BTreeMap<(String, Option<String>), i64>> {
         let (grp, join) = group_expr(q.by);
-        let first = bounds[0].1;
-        let mut ends: Vec<i64> = bounds.iter().map(|b| b.2).collect();
-        ends.sort_unstable();
-        // For each mention: the index of the first day whose end is after it arrived / closed.
-        let last_end = *ends.last().expect("at least one day");
-        let _ = first;
-        let mut params = vec![Value::Integer(last_end)];
+        let start = bounds[0].1;
+        let reads = "LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''";
+        // Open when the range began.
+        let mut params = vec![Value::Integer(start)];
         let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let sql = format!(
-            "SELECT {grp}, m.sort_at,
-                    CASE m.status WHEN 'responded' THEN coalesce(m.responded_at, m.status_at)
-                                  WHEN 'ignored' THEN m.status_at END
-             FROM mentions m INDEXED BY mentions_stats JOIN feeds f ON f.id = m.feed_id{join}
-             LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
-             WHERE m.sort_at < ?1{filter}"
+            "SELECT {grp}, count(*) - sum(CASE m.status
+                        WHEN 'responded' THEN coalesce(m.responded_at, m.status_at) < ?1
+                        WHEN 'ignored' THEN m.status_at < ?1
+                        ELSE 0 END)
+             FROM mentions m INDEXED BY mentions_stats JOIN feeds f ON f.id = m.feed_id{join} {reads}
+             WHERE m.sort_at < ?1{filter} GROUP BY 1"
         );
-        let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
-        let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
-        // Per group: deltas per day index.
-        let mut deltas: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
-        let n = ends.len();
-        while let Some(r) = rows.next().doing("computing the backlog")? {
-            let g: Option<String> = r.get(0).doing("computing the backlog")?;
-            let arrived: i64 = r.get(1).doing("computing the backlog")?;
-            let closed: Option<i64> = r.get(2).doing("computing the backlog")?;
-            let v = deltas
-                .entry(if q.by.is_some() { g } else { None })
-                .or_insert_with(|| vec![0; n + 1]);
-            // Counted open from the first day whose end is after its arrival...
-            v[ends.partition_point(|e| *e <= arrived)] += 1;
-            // ...until the first day whose end is after it was closed.
-            if let Some(c) = closed {
-                v[ends.partition_point(|e| *e <= c)] -= 1;
+        let mut open: BTreeMap<Option<String>, i64> = BTreeMap::new();
+        {
+            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
+            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
+            while let Some(r) = rows.next().doing("computing the backlog")? {
+                open.insert(
+                    r.get(0).doing("computing the backlog")?,
+                    r.get(1).doing("computing the backlog")?,
+                );
             }
         }
+        // Closed during each day.
+        let mut params: Vec<Value> = Vec::new();
+        let values: Vec<String> = bounds
+            .iter()
+            .map(|(day, s, e)| {
+                params.extend([Value::Text(day.clone()), Value::Integer(*s), Value::Integer(*e)]);
+                let n = params.len();
+                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+            })
+            .collect();
+        let values = values.join(", ");
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let sql = format!(
+            "WITH days(day, start_ts, end_ts) AS (VALUES {values})
+             SELECT day, grp, count(*) FROM (
+               SELECT d.day, {grp} AS grp FROM days d
+               JOIN mentions m INDEXED BY mentions_closed_responded
+                 ON m.status = 'responded' AND m.responded_at >= d.start_ts AND m.responded_at < d.end_ts
+               JOIN feeds f ON f.id = m.feed_id{join} {reads} WHERE 1{filter}
+               UNION ALL
+               SELECT d.day, {grp} AS grp FROM days d
+               JOIN mentions m INDEXED BY mentions_closed_ignored
+                 ON m.status = 'ignored' AND m.status_at >= d.start_ts AND m.status_at < d.end_ts
+               JOIN feeds f ON f.id = m.feed_id{join} {reads} WHERE 1{filter}
+             ) GROUP BY day, grp"
+        );
+        let mut closed: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
+        {
+            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
+            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
+            while let Some(r) = rows.next().doing("computing the backlog")? {
+                closed.insert(
+                    (
+                        r.get(0).doing("computing the backlog")?,
+                        r.get(1).doing("computing the backlog")?,
+                    ),
+                    r.get(2).doing("computing the backlog")?,
+                );
+            }
+        }
+        let mut groups: Vec<Option<String>> = open.keys().cloned().collect();
+        groups.extend(arrivals.keys().map(|(_, g)| g.clone()));
+        groups.extend(closed.keys().map(|(_, g)| g.clone()));
+        groups.sort();
+        groups.dedup();
         let mut out = BTreeMap::new();
-        for (g, v) in deltas {
-            let mut open = 0;
-            for (i, (day, _, _)) in bounds.iter().enumerate() {
-                open += v[i];
-                out.insert((day.clone(), g.clone()), open);
+        for g in groups {
+            let mut n = open.get(&g).copied().unwrap_or(0);
+            for (day, _, _) in bounds {
+                let key = (day.clone(), g.clone());
+                n += arrivals.get(&key).map_or(0, |d| d.mentions);
+                n -= closed.get(&key).copied().unwrap_or(0);
+                out.insert(key, n);
             }
         }
         Ok(out)

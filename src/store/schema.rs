@@ -132,5 +132,8 @@ ALTER TABLE mentions ADD COLUMN response_url TEXT;
     r#"
 CREATE INDEX mentions_stats ON mentions
     (sort_at, status, first_seen_at, published_at, first_response_at, responded_at, status_at, feed_id, responded_by, assignee);
+-- When mentions were closed, for the backlog: answered, or ignored.
+CREATE INDEX mentions_closed_responded ON mentions (responded_at, feed_id, responded_by, assignee) WHERE status = 'responded';
+CREATE INDEX mentions_closed_ignored ON mentions (status_at, feed_id, responded_by, assignee) WHERE status = 'ignored';
 "#,
 ];
