@@ -260,13 +260,25 @@ impl Store {
             )
             .doing("computing stats")?;
         let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        // Wall-clock SLA time is plain arithmetic; business time needs the function.
+        let (sla_open, sla_answered) = if q.business.is_some() {
+            (
+                format!("sla_secs(m.first_seen_at, ?{p_now})"),
+                "sla_secs(m.first_seen_at, m.first_response_at)".to_string(),
+            )
+        } else {
+            (
+                format!("max(0, ?{p_now} - m.first_seen_at)"),
+                "max(0, m.first_response_at - m.first_seen_at)".to_string(),
+            )
+        };
         let sql = format!(
             "WITH days(day, start_ts, end_ts) AS (VALUES {values}),
              m AS MATERIALIZED (
                SELECT d.day, {grp} AS grp, m.status, m.first_seen_at,
                       CASE WHEN ?{p_sla} < 0 OR m.status = 'ignored' THEN NULL
-                           WHEN m.first_response_at IS NULL THEN sla_secs(m.first_seen_at, ?{p_now})
-                           ELSE sla_secs(m.first_seen_at, m.first_response_at) END AS sla_t,
+                           WHEN m.first_response_at IS NULL THEN {sla_open}
+                           ELSE {sla_answered} END AS sla_t,
                       m.first_response_at IS NOT NULL AS answered,
                       CASE WHEN m.first_response_at IS NULL THEN NULL
                            ELSE max(0, m.first_response_at - coalesce(min(m.published_at, m.first_seen_at), m.first_seen_at)) END AS rt_pub,

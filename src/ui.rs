@@ -609,7 +609,7 @@ fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let dur = |v: Option<f64>| match v {
         None => "-".to_string(),
         Some(s) if s < 60.0 => format!("{s:.0}s"),
-        Some(s) if s < 3600.0 => format!("{:.0}m", s / 60.0),
+        Some(s) if s < 7200.0 => format!("{:.0}m", s / 60.0),
         Some(s) if s < 86_400.0 => format!("{:.1}h", s / 3600.0),
         Some(s) => format!("{:.1}d", s / 86_400.0),
     };
