@@ -44,19 +44,6 @@ fn hn_setup(extra: &str) -> (tempfile::TempDir, FixtureServer) {
     (dir, s)
 }
 
-fn select(t: &Term, needle: &str) {
-    for _ in 0..12 {
-        if t.reversed_row_text().is_some_and(|r| r.contains(needle)) {
-            return;
-        }
-        let before = t.reversed_row_text();
-        t.send_key("j");
-        t.wait_until(|_| t.reversed_row_text() != before, timeout(5), "the selection to move")
-            .unwrap();
-    }
-    panic!("could not select {needle}:\n{}", t.screen());
-}
-
 fn draft_in_db(db: &Path) -> Option<String> {
     let c = rusqlite::Connection::open(db).ok()?;
     c.query_row("SELECT body FROM drafts", [], |r| r.get(0)).ok()
@@ -71,7 +58,7 @@ fn a_draft_typed_then_killed_with_sigkill_is_there_after_a_restart() {
     let (dir, _s) = hn_setup("");
     let mut t = console(dir.path(), &[]);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
-    select(&t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("r");
     t.wait_for("Reply ·", timeout(5)).unwrap();
     t.wait_for("> Show HN: Litequeue", timeout(5)).unwrap();
@@ -121,7 +108,7 @@ fn saved_replies_fill_their_variables_and_the_editor_round_trip_works() {
     let editor = script.display().to_string();
     let t = console(dir.path(), &[("EDITOR", editor.as_str()), ("VISUAL", "")]);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
-    select(&t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("r");
     t.wait_for("Reply ·", timeout(5)).unwrap();
     t.send_key("C-t");
@@ -154,7 +141,7 @@ fn without_an_api_the_reply_is_copied_the_link_shown_and_marked_responded() {
     let (dir, _s) = hn_setup("");
     let t = console(dir.path(), &[]);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
-    select(&t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("r");
     t.wait_for("Reply ·", timeout(5)).unwrap();
     t.send(b"Thanks, fixed in 1.2!");

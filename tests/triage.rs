@@ -58,24 +58,6 @@ fn start_with(cols: u16, rows: u16, extra_env: &[(&str, &str)], extra_config: &s
     }
 }
 
-/// Move the selection down until its row shows `needle`.
-fn select(term: &Term, needle: &str) {
-    for _ in 0..12 {
-        if term.reversed_row_text().is_some_and(|r| r.contains(needle)) {
-            return;
-        }
-        let before = term.reversed_row_text();
-        term.send_key("j");
-        term.wait_until(
-            |_| term.reversed_row_text() != before,
-            timeout(5),
-            "the selection to move",
-        )
-        .unwrap();
-    }
-    panic!("could not select {needle}:\n{}", term.screen());
-}
-
 fn row_with(term: &Term, needle: &str) -> String {
     term.screen()
         .lines()
@@ -105,7 +87,7 @@ fn exported(db: &Path, external_id: &str) -> serde_json::Value {
 fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
     let c = start(120, 32, &[]);
     let t = &c.term;
-    select(t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("d");
     t.wait_until(
         |_| row_with(t, "kelvinrow").contains('✓'),
@@ -174,7 +156,7 @@ fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
     t.wait_for("tessellate", timeout(5)).unwrap();
 
     // Quick filter by status, combined with a search.
-    select(t, "ferrous_ana");
+    t.select_row("ferrous_ana");
     t.send_key("O");
     t.wait_until(|_| row_with(t, "ferrous_ana").contains('○'), timeout(5), "open")
         .unwrap();
@@ -206,7 +188,7 @@ fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
 fn bulk_marks_assign_tag_and_note() {
     let c = start(120, 32, &[]);
     let t = &c.term;
-    select(t, "quietgrep");
+    t.select_row("quietgrep");
     t.send_key("Space");
     t.wait_until(
         |_| t.reversed_row_text().is_some_and(|r| r.contains("kelvinrow")),
@@ -239,7 +221,7 @@ fn bulk_marks_assign_tag_and_note() {
     )
     .unwrap();
 
-    select(t, "tessellate");
+    t.select_row("tessellate");
     t.send_key("a");
     t.wait_for("assign to: ", timeout(5)).unwrap();
     t.send(b"bob\r");
@@ -326,7 +308,7 @@ fn help_panes_resize_and_links() {
     .unwrap();
 
     // o copies the link (OSC 52) and shows it as a hyperlink (OSC 8).
-    select(t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("o");
     t.wait_for("link: https://news.ycombinator.com/item?id=49520915", timeout(5))
         .unwrap();
@@ -408,7 +390,7 @@ fn saved_views_rebound_keys_and_the_mouse() {
     .unwrap();
     t.send_key("Esc");
     t.wait_for("kelvinrow", timeout(5)).unwrap();
-    select(t, "kelvinrow");
+    t.select_row("kelvinrow");
     t.send_key("d");
     t.wait_for("d does nothing here", timeout(5)).unwrap();
     assert!(row_with(t, "kelvinrow").contains('●'));

@@ -107,6 +107,24 @@ impl Term {
         })
     }
 
+    /// Move the selection down with `j` until its row shows `needle` (at most a dozen rows).
+    pub fn select_row(&self, needle: &str) {
+        for _ in 0..12 {
+            if self.reversed_row_text().is_some_and(|r| r.contains(needle)) {
+                return;
+            }
+            let before = self.reversed_row_text();
+            self.send_key("j");
+            self.wait_until(
+                |_| self.reversed_row_text() != before,
+                super::timeout(5),
+                "the selection to move",
+            )
+            .unwrap();
+        }
+        panic!("could not select {needle}:\n{}", self.screen());
+    }
+
     pub fn raw(&self) -> Vec<u8> {
         self.raw.lock().unwrap().clone()
     }
