@@ -28,6 +28,10 @@ impl Tui {
         std::panic::set_hook(Box::new(move |info| {
             let _ = execute!(std::io::stdout(), DisableMouseCapture, DisableBracketedPaste);
             previous(info);
+            // A panic on any thread (the reader, the writer, a poll task) leaves the console in a
+            // state it cannot be trusted in, on a terminal already restored: stop here, as a panic
+            // on the main thread would.
+            std::process::exit(101);
         }));
         Ok(Tui { terminal, mouse })
     }
