@@ -283,3 +283,99 @@ fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
         "https://bsky.app/profile/acme.example.com/post/3newreply"
     );
 }
+
+#[test]
+fn x_and_discourse_replies_post_where_the_mention_is() {
+    let s = FixtureServer::start();
+    s.route(
+        "/2/tweets/search/recent",
+        Response::ok(std::fs::read(shared_fixture("x/search_recent_expanded.json")).unwrap()),
+    );
+    s.route(
+        "/2/tweets",
+        Response::ok(r#"{"data":{"id":"2123999999999999999","text":"We're on it"}}"#).status(201),
+    );
+    s.route(
+        "/forum/search.json",
+        Response::ok(std::fs::read(shared_fixture("discourse/discourse_search.json")).unwrap()),
+    );
+    s.route(
+        "/forum/posts.json",
+        Response::ok(
+            r#"{"id":88500,"topic_id":7719,"post_number":5,"topic_slug":"is-the-sqlite-backend-ready-for-production"}"#,
+        ),
+    );
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"x\"\nkind = \"x\"\nquery = \"acme\"\nurl = \"{0}\"\ntoken_env = \"OH_TOKEN\"\n\n\
+         [[feed]]\nname = \"forum\"\nkind = \"discourse\"\nquery = \"sqlite\"\nurl = \"{0}/forum\"\ntoken_env = \"OH_FORUM\"\n",
+        s.url("")
+    ));
+    let mut poll = env.cmd(&["poll", "--once"]);
+    poll.env("OH_FORUM", "acme_support:forum-key");
+    assert!(poll.output().unwrap().status.success());
+
+    let id = env.id_of("2123810016713650181");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "We're on it");
+    assert!(out.status.success(), "{}", text(&out));
+    let post = &s.requests_to("/2/tweets")[0];
+    assert_eq!(
+        (post.method.as_str(), post.header("authorization")),
+        ("POST", Some("Bearer write-token"))
+    );
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"text": "We're on it", "reply": {"in_reply_to_tweet_id": "2123810016713650181"}})
+    );
+    let m = env
+        .export()
+        .into_iter()
+        .find(|m| m["external_id"] == "2123810016713650181")
+        .unwrap();
+    assert_eq!(m["response_url"], "https://x.com/i/web/status/2123999999999999999");
+
+    let forum_id = env
+        .export()
+        .into_iter()
+        .find(|m| m["external_id"].as_str().is_some_and(|e| e.ends_with(":88412")))
+        .unwrap()["id"]
+        .to_string();
+    let mut reply = env.cmd(&["reply", &forum_id, "--text-file", "-"]);
+    reply
+        .env("OH_FORUM", "acme_support:forum-key")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = reply.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"It is, with WAL mode on.")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let post = &s.requests_to("/forum/posts.json")[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(
+        (post.header("api-key"), post.header("api-username")),
+        (Some("forum-key"), Some("acme_support"))
+    );
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"topic_id": 7719, "raw": "It is, with WAL mode on.", "reply_to_post_number": 4})
+    );
+    let m = env
+        .export()
+        .into_iter()
+        .find(|m| m["id"].to_string() == forum_id)
+        .unwrap();
+    assert_eq!(
+        m["response_url"],
+        format!(
+            "{}/forum/t/is-the-sqlite-backend-ready-for-production/7719/5",
+            s.url("")
+        )
+    );
+}
