@@ -369,7 +369,7 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
     let m = env
         .export()
         .into_iter()
-        .find(|m| m["id"].to_string() == forum_id)
+        .find(|m| m["id"].as_i64() == forum_id.parse::<i64>().ok())
         .unwrap();
     assert_eq!(
         m["response_url"],
