@@ -94,7 +94,7 @@ impl DraftEditor {
         area.set_placeholder_text("Write the reply… (ctrl-t a saved reply, ctrl-o your $EDITOR)");
         area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
-        let limit = crate::reply::limit(&mention.kind);
+        let limit = crate::outbox::limit(&mention.kind);
         DraftEditor {
             mention,
             area,

@@ -11,9 +11,11 @@ pub mod worker;
 
 pub use run::run_console;
 
-use crate::config::{Config, FeedConfig, View};
+use crate::config::{Config, View};
 use crate::keymap::{COMMANDS, Command, Keymap};
+use crate::model::FeedConfig;
 use crate::model::{Mention, Status};
+use crate::outbox::{self, Delivery, SendError};
 use crate::poller::{FeedReport, Outcome};
 use crate::query::StreamFilter;
 use crate::store::{Change, Detail, DraftRow, Sent, StreamKey};
@@ -190,7 +192,7 @@ pub enum Effect {
     /// Post a reply, once.
     Send {
         mention: Box<Mention>,
-        delivery: crate::reply::Delivery,
+        delivery: Delivery,
         text: String,
     },
     Quit,
@@ -285,7 +287,7 @@ pub enum Menu {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
     Send {
-        delivery: crate::reply::Delivery,
+        delivery: Delivery,
         text: String,
         service: String,
     },
@@ -371,7 +373,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: &Config, size: (u16, u16)) -> AppState {
         AppState {
-            operator: config.console.operator.clone(),
+            operator: config.operator.clone(),
             config_path: config.path.clone(),
             feed_names: config.feeds.iter().map(|f| f.name.clone()).collect(),
             views: config.console.views.clone(),
@@ -727,28 +729,26 @@ impl AppState {
             return vec![];
         };
         let text = editor.text().trim().to_string();
-        if text.is_empty() {
-            self.say("the reply is empty");
-            return vec![];
-        }
-        if editor.over_limit() {
-            let (n, l) = (editor.count(), editor.limit.unwrap_or(0));
-            self.warn(format!("{n} characters: {} takes at most {l}", editor.mention.kind));
-            return vec![];
-        }
         let mention = editor.mention.clone();
         let feed = self.feeds.iter().find(|f| f.name == mention.feed).cloned();
-        let token = feed.as_ref().and_then(crate::poller::token_of);
-        let mut effects = self.autosave(true);
-        match crate::reply::plan(feed.as_ref(), &mention, &text, token.as_deref()) {
-            Ok(delivery @ (crate::reply::Delivery::Api(_) | crate::reply::Delivery::Bluesky { .. })) => {
-                self.mode = Mode::Confirm(Confirm::Send {
-                    delivery,
-                    text,
-                    service: mention.kind.clone(),
-                });
+        let delivery = match outbox::prepare(feed.as_ref(), &mention, &text) {
+            Ok(d) => d,
+            Err(SendError::Empty) => {
+                self.say("the reply is empty");
+                return vec![];
             }
-            Ok(crate::reply::Delivery::HandOff(why)) => {
+            Err(e @ SendError::TooLong { .. }) => {
+                self.warn(e.to_string());
+                return vec![];
+            }
+            Err(e) => {
+                self.warn(format!("cannot send: {e}"));
+                return vec![];
+            }
+        };
+        let mut effects = self.autosave(true);
+        match delivery {
+            Delivery::HandOff(why) => {
                 effects.push(Effect::Copy(text.clone()));
                 if let Some(url) = mention.url.as_deref().and_then(safe_link) {
                     self.link = Some((url, Instant::now() + MESSAGE_FOR * 10));
@@ -756,7 +756,13 @@ impl AppState {
                 self.say(format!("copied: paste it at the link ({why})"));
                 self.mode = Mode::Confirm(Confirm::MarkResponded { text });
             }
-            Err(e) => self.warn(format!("cannot send: {e}")),
+            delivery => {
+                self.mode = Mode::Confirm(Confirm::Send {
+                    delivery,
+                    text,
+                    service: mention.kind.clone(),
+                });
+            }
         }
         effects
     }

@@ -4,6 +4,8 @@
 use super::worker::{ReadRequest, reader, writer};
 use super::{Action, AppState, Effect};
 use crate::config::Config;
+use crate::model::Mention;
+use crate::outbox::{Delivery, Outbox};
 use crate::poller::Poller;
 use crate::store::Store;
 use crate::tui::Tui;
@@ -34,7 +36,7 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
         let (read_tx, read_rx) = std_mpsc::channel();
         let (write_tx, write_rx) = std_mpsc::channel();
         let names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
-        let operator = config.console.operator.clone();
+        let operator = config.operator.clone();
         let reader_actions = actions_tx.clone();
         let op = operator.clone();
         std::thread::Builder::new()
@@ -49,7 +51,7 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let poller = Poller::new(&config.poller, poll_store)?;
-        let replier = poller.clone();
+        let outbox = Outbox::new(poller.client().clone(), &db_path);
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         let feeds = config.feeds.clone();
         let poll_task = tokio::spawn(async move { poller.run(feeds, stop_rx, report_tx).await });
@@ -63,8 +65,7 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
         });
 
         let services = Services {
-            poller: replier,
-            db: db_path,
+            outbox,
             actions: actions_tx.clone(),
         };
         let result = event_loop(&config, actions_rx, read_tx, write_tx, services).await;
@@ -78,11 +79,9 @@ pub fn run_console(config: Config, store: Store) -> Result<()> {
     })
 }
 
-/// What the loop needs besides the threads: the poller's client for replies, the database's
-/// path for the send bookkeeping, and a way to report back.
+/// What the loop needs besides the threads: the outbox for replies, and a way to report back.
 struct Services {
-    poller: Poller,
-    db: std::path::PathBuf,
+    outbox: Outbox,
     actions: mpsc::UnboundedSender<Action>,
 }
 
@@ -261,56 +260,24 @@ fn external_editor(text: &str) -> Result<String, String> {
     std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited draft: {e}"))
 }
 
-/// Post a reply once: claim the draft, send, then record the response or reopen the draft.
-fn send(
-    services: &Services,
-    config: &Config,
-    mention: crate::model::Mention,
-    delivery: crate::reply::Delivery,
-    text: String,
-) {
-    let Some(feed) = config.feeds.iter().find(|f| f.name == mention.feed).cloned() else {
-        let _ = services.actions.send(Action::Sent {
-            mention_id: mention.id,
-            result: Err("its feed is no longer in the config".into()),
-        });
-        return;
-    };
-    let poller = services.poller.clone();
-    let db = services.db.clone();
+/// Post a reply once through the outbox (claim the draft, deliver, record or reopen); the
+/// result comes back as an action.
+fn send(services: &Services, config: &Config, mention: Mention, delivery: Delivery, text: String) {
+    let feed = config.feeds.iter().find(|f| f.name == mention.feed).cloned();
+    let outbox = services.outbox.clone();
     let tx = services.actions.clone();
-    let operator = config.console.operator.clone();
+    let operator = config.operator.clone();
     tokio::spawn(async move {
-        let id = mention.id;
-        let result = async {
-            let (db2, text2, op2) = (db.clone(), text.clone(), operator.clone());
-            let begun = tokio::task::spawn_blocking(move || {
-                Store::open(&db2)?.begin_send(id, &text2, &op2, chrono::Utc::now())
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-            if !begun {
-                return Err("a reply to this mention is being sent already".to_string());
-            }
-            match poller.deliver(&feed, &delivery, &text).await {
-                Ok(sent) => {
-                    let s2 = sent.clone();
-                    tokio::task::spawn_blocking(move || {
-                        Store::open(&db)?.record_response(id, &text, &s2, &operator, chrono::Utc::now())
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("sent, but not recorded: {e}"))?;
-                    Ok(sent)
-                }
-                Err(e) => {
-                    let _ = tokio::task::spawn_blocking(move || Store::open(&db)?.fail_send(id)).await;
-                    Err(e)
-                }
-            }
-        }
-        .await;
-        let _ = tx.send(Action::Sent { mention_id: id, result });
+        let result = match feed {
+            Some(feed) => outbox
+                .send(&feed, mention.id, &delivery, &text, &operator)
+                .await
+                .map_err(|e| e.to_string()),
+            None => Err("its feed is no longer in the config".to_string()),
+        };
+        let _ = tx.send(Action::Sent {
+            mention_id: mention.id,
+            result,
+        });
     });
 }

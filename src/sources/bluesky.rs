@@ -3,7 +3,7 @@
 //! Asks only for posts since the newest seen (`since`), following `cursor` while pages are full.
 
 use super::{Body, Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
-use crate::config::FeedConfig;
+use crate::model::FeedConfig;
 use crate::model::{Engagement, NewMention};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -4,7 +4,7 @@
 //! where N is the newest item time already seen, so a poll asks only for what is new.
 
 use super::{Page, SourceError, endpoint};
-use crate::config::FeedConfig;
+use crate::model::FeedConfig;
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use chrono::DateTime;

@@ -3,7 +3,7 @@
 //! stanza, not a release.
 
 use super::{Ctx, Page, Reply, Request, SourceError, json_body};
-use crate::config::JsonMap;
+use crate::model::JsonMap;
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -12,7 +12,7 @@ pub mod rss;
 pub mod stackexchange;
 pub mod x;
 
-use crate::config::FeedConfig;
+use crate::model::FeedConfig;
 use crate::model::{FeedKind, NewMention};
 use crate::text;
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 //! score and comment counts, asking only for what is newer than the newest seen (`before`).
 
 use super::{Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, rate_from_headers, with_query};
-use crate::config::FeedConfig;
+use crate::model::FeedConfig;
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use base64::Engine;

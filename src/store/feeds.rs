@@ -74,6 +74,15 @@ impl Store {
         })
     }
 
+    /// The feed's row, created when it is new, with its state as a poll needs it.
+    pub fn feed_for_poll(&mut self, name: &str, kind: FeedKind) -> Result<FeedState> {
+        let id = self.ensure_feed(name, kind)?;
+        Ok(FeedState {
+            id,
+            ..self.feed_state(name)?.unwrap_or_default()
+        })
+    }
+
     pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>> {
         self.conn()
             .query_row(

@@ -9,7 +9,7 @@
 
 /// A configured include/exclude string that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FilterError {
+pub enum RulesError {
     #[error("{list} {input:?}: unbalanced quote: a \"quoted phrase\" needs a closing '\"'")]
     UnbalancedQuote {
         /// `include` or `exclude`.
@@ -33,7 +33,7 @@ pub struct Rules {
 impl Rules {
     /// Read the configured `include` and `exclude` strings. An empty list (or one with only
     /// blank strings) means no rule on that side.
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Rules, FilterError> {
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Rules, RulesError> {
         Ok(Rules {
             include: parse_terms("include", include)?,
             exclude: parse_terms("exclude", exclude)?,
@@ -63,7 +63,7 @@ impl Rules {
 
 /// Split each string into terms: words separated by white space, and `"quoted phrases"`. A quote
 /// also ends a word it touches (`acme"big deal"` is `acme` and `big deal`).
-fn parse_terms(list: &'static str, inputs: &[String]) -> Result<Vec<Term>, FilterError> {
+fn parse_terms(list: &'static str, inputs: &[String]) -> Result<Vec<Term>, RulesError> {
     let mut terms = Vec::new();
     for input in inputs {
         let mut rest = input.as_str();
@@ -76,7 +76,7 @@ fn parse_terms(list: &'static str, inputs: &[String]) -> Result<Vec<Term>, Filte
                         (before, Some(phrase))
                     }
                     None => {
-                        return Err(FilterError::UnbalancedQuote {
+                        return Err(RulesError::UnbalancedQuote {
                             list,
                             input: input.clone(),
                         });
@@ -283,7 +283,7 @@ mod tests {
         let err = Rules::new(&["ok".into(), "acme \"road runner".into()], &[]).unwrap_err();
         assert_eq!(
             err,
-            FilterError::UnbalancedQuote {
+            RulesError::UnbalancedQuote {
                 list: "include",
                 input: "acme \"road runner".into()
             }

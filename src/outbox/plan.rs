@@ -1,8 +1,8 @@
 //! Answering a mention: where the source takes replies through its API and a token is
 //! configured, the request that posts the reply; everywhere else, a hand-off (copy the text, open
-//! the link, mark responded by hand). Pure: the poller's client sends what this builds.
+//! the link, mark responded by hand). Pure: the outbox sends what this builds.
 
-use crate::config::FeedConfig;
+use crate::model::FeedConfig;
 use crate::model::{FeedKind, Mention};
 use crate::sources::{Body, Reply, Request, SourceError, endpoint};
 use crate::store::Sent;

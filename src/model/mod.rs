@@ -1,5 +1,9 @@
 //! Domain types shared by the engine and the console. No I/O here.
 
+mod feed;
+
+pub use feed::{FeedConfig, JsonMap};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

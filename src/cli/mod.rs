@@ -1,0 +1,261 @@
+//! Command-line entry: the subcommands (clap), loading the config and the database, and
+//! dispatch. No logic beyond wiring; each group of commands has its file:
+//! `poll.rs` (poll, feed test), `answer.rs` (reply, mark), `print.rs` (tables for people).
+
+mod answer;
+mod poll;
+mod print;
+
+use crate::config::{self, Config};
+use crate::export::{self, Format};
+use crate::store::{ExportFilter, Store};
+use crate::{app, demo, logging, paths};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "overhear", version, about = "Hear every public mention of your brand, triage it, answer it.", long_about = None)]
+pub struct Cli {
+    /// Config file [default: ~/.config/overhear/config.toml]
+    #[arg(long, global = true, env = "OVERHEAR_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database file [default: ~/.local/share/overhear/overhear.db]
+    #[arg(long, global = true, env = "OVERHEAR_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Verb>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// Open the console on a throwaway database with a built-in feed server: no config, no network
+    Demo,
+    /// Poll the feeds: on their schedules until SIGINT/SIGTERM, or each once with --once
+    Poll {
+        /// Poll every feed once, print one line per feed, exit 1 if any failed
+        #[arg(long)]
+        once: bool,
+        /// With --once: poll feeds even while a server's Retry-After asks to wait
+        #[arg(long, requires = "once")]
+        force: bool,
+    },
+    /// Write the stored mentions to stdout, oldest first
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Only mentions from this day on (YYYY-MM-DD, UTC)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: Option<DateTime<Utc>>,
+    },
+    /// List the feeds with their health
+    Feeds,
+    /// Answer a mention: post the reply where the source takes replies and a token is set,
+    /// otherwise record it as answered elsewhere; either way it is marked responded
+    Reply {
+        /// The mention's id (the `id` field of `overhear export`)
+        id: i64,
+        /// The reply's text, from a file or `-` for standard input
+        #[arg(long, value_name = "FILE")]
+        text_file: PathBuf,
+    },
+    /// Set a mention's status as the configured operator
+    Mark {
+        id: i64,
+        #[arg(value_parser = ["new", "open", "responded", "ignored", "escalated"])]
+        status: String,
+    },
+    /// Response-time figures per day: volume, responses, first-response time, SLA breaches, backlog
+    Stats {
+        /// How many days, ending today
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// From this day on instead (YYYY-MM-DD), to today
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Split by feed, operator or tag
+        #[arg(long, value_enum)]
+        by: Option<crate::stats::GroupBy>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
+        /// The time zone days are counted in (e.g. Europe/Berlin) [default: the system's]
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// The first-response target for SLA breaches (e.g. 1h) [default: [stats] sla in the config]
+        #[arg(long, value_name = "DURATION")]
+        sla: Option<String>,
+    },
+    /// Work on one feed
+    Feed {
+        #[command(subcommand)]
+        action: FeedAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedAction {
+    /// Fetch a feed once and print what would be stored, storing nothing: the quickest way to get
+    /// a query right
+    Test {
+        /// A feed of the config, by name
+        name: Option<String>,
+        /// Or a feed given here, as a TOML inline table:
+        /// '{ name = "t", kind = "hackernews", query = "acme" }'
+        #[arg(long, value_name = "TOML")]
+        feed: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date like 2026-11-24"))
+}
+
+fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|_| format!("{s:?} is not a date like 2026-11-24"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Ok(log) = paths::log_file() {
+        logging::init(&log);
+    }
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            tracing::error!("{e:#}");
+            eprintln!("overhear: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The config to use: the one named, or the default one, written from the example on first run.
+fn load_config(cli: &Cli) -> Result<Config> {
+    let path = match &cli.config {
+        Some(p) => {
+            if !p.exists() {
+                bail!("the config file {} does not exist", p.display());
+            }
+            p.clone()
+        }
+        None => {
+            let p = paths::default_config()?;
+            if !p.exists() {
+                if let Some(dir) = p.parent() {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                std::fs::write(&p, config::EXAMPLE)
+                    .with_context(|| format!("cannot write an example config to {}", p.display()))?;
+                eprintln!(
+                    "overhear: no config yet, so I wrote a commented example to {}; add your feeds there.",
+                    p.display()
+                );
+            }
+            p
+        }
+    };
+    Ok(Config::load(&path)?)
+}
+
+fn db_path(cli: &Cli) -> Result<PathBuf> {
+    match &cli.db {
+        Some(p) => Ok(p.clone()),
+        None => paths::default_db(),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Some(Verb::Demo) => {
+            demo::run()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let config = load_config(&cli)?;
+            let db = db_path(&cli)?;
+            let store = Store::open(&db)?;
+            app::run_console(config, store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Poll { once, force }) => poll::poll(&cli, *once, *force),
+        Some(Verb::Export { format, since }) => {
+            let store = Store::open(&db_path(&cli)?)?;
+            let filter = ExportFilter { since: *since };
+            let n = export::export(&store, &filter, *format, std::io::stdout().lock())?;
+            tracing::info!(rows = n, "exported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Feed {
+            action: FeedAction::Test { name, feed },
+        }) => poll::feed_test(&cli, name.as_deref(), feed.as_deref()),
+        Some(Verb::Reply { id, text_file }) => answer::reply(&cli, *id, text_file),
+        Some(Verb::Mark { id, status }) => answer::mark(&cli, *id, status),
+        Some(Verb::Stats {
+            days,
+            since,
+            by,
+            format,
+            tz,
+            sla,
+        }) => {
+            let config = load_config(&cli)?;
+            let zone: chrono_tz::Tz = match tz {
+                Some(z) => z
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("unknown time zone {z:?}: write an IANA name like Europe/Berlin"))?,
+                None => crate::stats::local_zone(),
+            };
+            let sla = match sla {
+                Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
+                None => config.sla,
+            };
+            let store = Store::open(&db_path(&cli)?)?;
+            let now = Utc::now();
+            let today = now.with_timezone(&zone).date_naive();
+            let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((*days).max(1)) - 1));
+            let q = crate::stats::StatsQuery {
+                from,
+                to: today,
+                tz: zone,
+                by: *by,
+                sla,
+                business: config.business.clone(),
+                filter: Default::default(),
+                now,
+            };
+            let rows = store.stats(&q)?;
+            print::stats(&rows, *format, sla)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Feeds) => {
+            let config = load_config(&cli)?;
+            let store = Store::open(&db_path(&cli)?)?;
+            print::feeds(&config, &store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

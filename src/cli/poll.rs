@@ -1,0 +1,153 @@
+//! `overhear poll` (once, or on schedule until a signal) and `overhear feed test`.
+
+use super::{Cli, load_config, runtime};
+use crate::config::Config;
+use crate::poller::{FeedReport, Poller, PollerConfig};
+use crate::store::Store;
+use crate::timefmt;
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Poll every feed once (printing a line per feed), or on their schedules until a signal.
+pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
+    let config = load_config(cli)?;
+    if config.feeds.is_empty() {
+        bail!(
+            "no feeds are configured in {}; add a [[feed]] table",
+            config.path.display()
+        );
+    }
+    let store = Store::open(&super::db_path(cli)?)?;
+    let poller = Poller::new(&config.poller, store)?;
+    let width = config.feeds.iter().map(|f| f.name.chars().count()).max().unwrap_or(4);
+    let rt = runtime()?;
+    if once {
+        let reports = rt.block_on(poller.poll_all_once(&config.feeds, force));
+        let mut out = std::io::stdout().lock();
+        for r in &reports {
+            writeln!(out, "{}", r.line(width))?;
+        }
+        Ok(if reports.iter().any(FeedReport::failed) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    } else {
+        rt.block_on(poll_until_signal(poller, config, width))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let feeds = config.feeds.clone();
+    let task = tokio::spawn(async move { poller.run(feeds, stop_rx, tx).await });
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    eprintln!(
+        "overhear: polling {} feeds; stop with Ctrl-C or SIGTERM",
+        config.feeds.len()
+    );
+    loop {
+        tokio::select! {
+            Some(report) = rx.recv() => {
+                println!("{}", report.line(width));
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    tracing::info!("stopping: finishing writes in flight");
+    let _ = stop_tx.send(true);
+    // Drain what the poller finishes while stopping.
+    let drain = async {
+        while let Some(report) = rx.recv().await {
+            println!("{}", report.line(width));
+        }
+    };
+    let _ = tokio::join!(task, drain);
+    eprintln!("overhear: stopped");
+    Ok(())
+}
+
+pub fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<ExitCode> {
+    let (feed, poller_config) = match (name, inline) {
+        (_, Some(toml)) => {
+            let text = format!("feed = [ {toml} ]\n");
+            let config = Config::parse(std::path::Path::new("--feed"), &text)?;
+            let feed = config.feeds.into_iter().next().context("--feed holds no feed")?;
+            (feed, PollerConfig::default())
+        }
+        (Some(name), None) => {
+            let config = load_config(cli)?;
+            let names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
+            let feed = config.feeds.iter().find(|f| f.name == name).cloned().with_context(|| {
+                format!(
+                    "no feed named {name:?} in {} (feeds: {})",
+                    config.path.display(),
+                    names.join(", ")
+                )
+            })?;
+            (feed, config.poller.clone())
+        }
+        (None, None) => bail!(
+            "name a feed of the config, or give one with --feed '{{ name = \"t\", kind = \"rss\", url = \"…\" }}'"
+        ),
+    };
+    let poller = Poller::new(&poller_config, Store::in_memory()?)?;
+    let rt = runtime()?;
+    let mut out = std::io::stdout().lock();
+    match rt.block_on(poller.dry_run(&feed)) {
+        Ok(run) => {
+            let total = run.kept.len() + run.dropped.len();
+            writeln!(
+                out,
+                "{} ({}): {total} item{} fetched; {} would be stored, {} dropped by include/exclude. Nothing was stored.",
+                feed.name,
+                feed.kind,
+                if total == 1 { "" } else { "s" },
+                run.kept.len(),
+                run.dropped.len()
+            )?;
+            let now = Utc::now();
+            let line = |m: &crate::model::NewMention, mark: &str| {
+                let when = m
+                    .published_at
+                    .map(|t| timefmt::age(now, t))
+                    .unwrap_or_else(|| "?".into());
+                let what = match (&m.title, m.text.is_empty()) {
+                    (Some(t), false) => format!("{t} — {}", m.text),
+                    (Some(t), true) => t.clone(),
+                    (None, _) => m.text.clone(),
+                };
+                format!(
+                    "{mark} {when:>6}  {:<16}  {}",
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(m.author.as_deref().unwrap_or("—")), 16),
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(&what), 90)
+                )
+            };
+            for m in &run.kept {
+                writeln!(out, "{}", line(m, "+"))?;
+            }
+            for m in &run.dropped {
+                writeln!(out, "{}", line(m, "-"))?;
+            }
+            if let Some(w) = run.wait {
+                writeln!(
+                    out,
+                    "The service asks to wait {} before the next request.",
+                    humantime::format_duration(w)
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            writeln!(out, "{} ({}): error: {e}", feed.name, feed.kind)?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Printing for people: the feeds table, the stats table, rate-limit state. Every string that
+//! came from a feed or a server goes through `text` before it is printed.
+
+use super::StatsFormat;
+use crate::config::Config;
+use crate::store::Store;
+use crate::timefmt;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::io::Write;
+
+pub fn feeds(config: &Config, store: &Store) -> Result<()> {
+    let health = store.feed_health(true)?;
+    let now = Utc::now();
+    let mut out = std::io::stdout().lock();
+    if config.feeds.is_empty() {
+        writeln!(out, "No feeds are configured in {}.", config.path.display())?;
+    }
+    let width = config
+        .feeds
+        .iter()
+        .map(|f| f.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let row = |out: &mut std::io::StdoutLock<'_>, cols: [&str; 8]| {
+        writeln!(
+            out,
+            "{:<width$}  {:<13}  {:<7}  {:>7}  {:<12}  {:<12}  {:<24}  {}",
+            cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7]
+        )
+    };
+    row(
+        &mut out,
+        [
+            "FEED",
+            "KIND",
+            "HEALTH",
+            "ITEMS",
+            "LAST OK",
+            "NEXT POLL",
+            "RATE LIMIT",
+            "LAST ERROR",
+        ],
+    )?;
+    for f in &config.feeds {
+        let h = health.iter().find(|h| h.name == f.name);
+        let state = match h {
+            Some(h) if h.last_error.is_some() => "failing",
+            Some(h) if h.last_success_at.is_some() => "ok",
+            _ => "new",
+        };
+        let items = h.map_or(0, |h| h.items).to_string();
+        let last_ok = h
+            .and_then(|h| h.last_success_at)
+            .map_or("never".into(), |t| timefmt::relative(now, t, true));
+        let next = h
+            .and_then(|h| h.next_poll_at)
+            .map_or("now".into(), |t| timefmt::relative(now, t, true));
+        let rate = h
+            .and_then(|h| h.rate_limit.as_deref())
+            .map(|r| describe_rate(r, now))
+            .unwrap_or_default();
+        let err = h
+            .and_then(|h| {
+                h.last_error.as_deref().map(|e| {
+                    if h.consecutive_failures > 1 {
+                        format!("{e} ({} times in a row)", h.consecutive_failures)
+                    } else {
+                        e.to_string()
+                    }
+                })
+            })
+            .unwrap_or_default();
+        row(
+            &mut out,
+            [&f.name, f.kind.as_str(), state, &items, &last_ok, &next, &rate, &err],
+        )?;
+    }
+    for h in health.iter().filter(|h| !config.feeds.iter().any(|f| f.name == h.name)) {
+        row(
+            &mut out,
+            [
+                &h.name,
+                &h.kind,
+                "-",
+                &h.items.to_string(),
+                "",
+                "",
+                "",
+                "(no longer in the config)",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// "299/300 left, resets 14:00" from the stored rate-limit state.
+fn describe_rate(json: &str, now: DateTime<Utc>) -> String {
+    let Ok(r) = serde_json::from_str::<crate::sources::RateLimit>(json) else {
+        return String::new();
+    };
+    if let Some(note) = r.note {
+        return note;
+    }
+    let mut s = match (r.remaining, r.limit) {
+        (Some(rem), Some(lim)) => format!("{rem}/{lim} left"),
+        (Some(rem), None) => format!("{rem} left"),
+        _ => String::new(),
+    };
+    if let Some(reset) = r.reset.filter(|t| *t > now) {
+        s.push_str(&format!(", resets {}", timefmt::relative(now, reset, true)));
+    }
+    s
+}
+
+pub fn stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<std::time::Duration>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        StatsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for r in rows {
+                w.serialize(r)?;
+            }
+            w.flush()?;
+        }
+        StatsFormat::Table => {
+            let dur = |s: Option<f64>| {
+                s.map(|v| humantime::format_duration(std::time::Duration::from_secs(v.round() as u64)).to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
+            let grouped = rows.iter().any(|r| r.group.is_some());
+            let gw = rows
+                .iter()
+                .filter_map(|r| r.group.as_ref())
+                .map(|g| g.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            if grouped {
+                write!(out, "{:<gw$}  ", "GROUP")?;
+            }
+            writeln!(
+                out,
+                "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>6}  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+                "DATE",
+                "MENTIONS",
+                "RESPONDED",
+                "IGNORED",
+                "ESCALATED",
+                "RATE",
+                "MEDIAN (PUB)",
+                "P90 (PUB)",
+                "MEDIAN (SEEN)",
+                "MAX (SEEN)",
+                "SLA MISS",
+                "BACKLOG"
+            )?;
+            for r in rows {
+                if grouped {
+                    write!(out, "{:<gw$}  ", r.group.as_deref().unwrap_or(""))?;
+                }
+                writeln!(
+                    out,
+                    "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>5.0}%  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+                    r.date,
+                    r.mentions,
+                    r.responded,
+                    r.ignored,
+                    r.escalated,
+                    r.response_rate * 100.0,
+                    dur(r.median_first_response_secs),
+                    dur(r.p90_first_response_secs.map(|v| v as f64)),
+                    dur(r.median_first_response_from_seen_secs),
+                    dur(r.max_first_response_from_seen_secs.map(|v| v as f64)),
+                    if sla.is_some() {
+                        r.sla_breaches.to_string()
+                    } else {
+                        "-".into()
+                    },
+                    r.backlog
+                )?;
+            }
+            writeln!(
+                out,
+                "PUB: from publication; SEEN: from when overhear first saw it.{}",
+                sla.map(|s| format!(" SLA target {}.", humantime::format_duration(s)))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,402 @@
+//! The config file, read in one place and handed out in two halves: engine settings (feeds,
+//! poller limits, the operator, SLA and business hours) that the poller, the outbox and stats
+//! read, and console settings (keys, theme, views, saved replies) that only the console reads.
+//! Errors name the file, the line and the key, and quote the line.
+//!
+//! - `feeds.rs`: the `[[feed]]` tables into [`FeedConfig`].
+//! - `console.rs`: `[console]`, `[keys]`, `[theme]`, `[[view]]`, `[[template]]`.
+//! - this file: the whole file's shape, `[poller]` and `[stats]`.
+
+mod console;
+mod feeds;
+
+pub use console::{ConsoleSettings, View, no_color};
+
+use crate::model::FeedConfig;
+use crate::poller::PollerConfig;
+use crate::stats::BusinessHours;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// The commented example written on first run.
+pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
+
+/// A config problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line, when the problem has a place in the file.
+    pub line: Option<usize>,
+    /// The key at fault, when known (e.g. `feed[2].every`).
+    pub key: Option<String>,
+    pub message: String,
+    /// The offending line of the file, for context.
+    pub snippet: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let (Some(line), Some(snippet)) = (self.line, &self.snippet) {
+            write!(f, "\n  {line:>4} | {snippet}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole config, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    /// Who this process acts as, recorded with every action (`[console] operator`, else the
+    /// login name).
+    pub operator: String,
+    pub feeds: Vec<FeedConfig>,
+    pub poller: PollerConfig,
+    /// The first-response target that counts SLA breaches (`[stats] sla`).
+    pub sla: Option<Duration>,
+    /// Only these hours count towards the SLA (`[stats] business_hours`).
+    pub business: Option<BusinessHours>,
+    pub console: ConsoleSettings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    poller: Option<RawPoller>,
+    #[serde(default)]
+    console: Option<console::RawConsole>,
+    #[serde(default)]
+    feed: Vec<Spanned<feeds::RawFeed>>,
+    #[serde(default)]
+    keys: Option<HashMap<Spanned<String>, Terms>>,
+    #[serde(default)]
+    theme: Option<Spanned<HashMap<String, String>>>,
+    #[serde(default)]
+    view: Vec<Spanned<console::RawView>>,
+    #[serde(default)]
+    template: Vec<console::RawTemplate>,
+    #[serde(default)]
+    stats: Option<RawStats>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStats {
+    sla: Option<Spanned<String>>,
+    business_hours: Option<Spanned<RawHours>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    days: String,
+    start: String,
+    end: String,
+    tz: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPoller {
+    concurrency: Option<Spanned<i64>>,
+    connect_timeout: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<String>>,
+}
+
+/// One string or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Terms {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Terms {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Terms::One(s) => vec![s],
+            Terms::Many(v) => v,
+        }
+    }
+}
+
+pub(crate) struct Located<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl Located<'_> {
+    pub fn err(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        let (line, snippet) = match span {
+            Some(span) => {
+                let start = span.start.min(self.text.len());
+                let line = self.text[..start].matches('\n').count() + 1;
+                let snippet = self.text.lines().nth(line - 1).map(|l| l.trim_end().to_string());
+                (Some(line), snippet)
+            }
+            None => (None, None),
+        };
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line,
+            key,
+            message: message.into(),
+            snippet,
+        }
+    }
+}
+
+/// Parse a duration such as "90s", "5m", "1h 30m".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?} ({e}); write e.g. \"90s\", \"5m\" or \"1h\""))
+}
+
+/// Parse a size such as "8MiB", "512 KiB" or "2MB".
+fn parse_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|_| format!("invalid size {s:?}; write e.g. \"8MiB\" or \"512KiB\""))
+}
+
+/// The login name of the user running this process (`$USER`, then `$LOGNAME`), else "operator".
+pub fn login_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_string())
+}
+
+impl Config {
+    /// Read and validate the config at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("cannot read the config: {e}"),
+            snippet: None,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validate config text; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let loc = Located { path, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().to_string();
+            // serde names the unknown field in the message; the span points at it.
+            loc.err(e.span(), None, msg)
+        })?;
+        let poller = validate_poller(&loc, raw.poller)?;
+        let (operator, console) = console::validate(
+            &loc,
+            console::RawTables {
+                console: raw.console,
+                keys: raw.keys,
+                theme: raw.theme,
+                view: raw.view,
+                template: raw.template,
+            },
+        )?;
+        let feeds = feeds::validate(&loc, raw.feed)?;
+        let (sla, business) = validate_stats(&loc, raw.stats)?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            operator: operator.unwrap_or_else(login_name),
+            feeds,
+            poller,
+            sla,
+            business,
+            console,
+        })
+    }
+}
+
+fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerConfig, ConfigError> {
+    let mut poller = PollerConfig::default();
+    let Some(p) = raw else { return Ok(poller) };
+    if let Some(c) = p.concurrency {
+        let v = *c.get_ref();
+        if !(1..=64).contains(&v) {
+            return Err(loc.err(
+                Some(c.span()),
+                Some("poller.concurrency".into()),
+                format!("must be between 1 and 64, not {v}"),
+            ));
+        }
+        poller.concurrency = v as usize;
+    }
+    for (field, target, key) in [
+        (
+            p.connect_timeout,
+            &mut poller.net.connect_timeout,
+            "poller.connect_timeout",
+        ),
+        (p.timeout, &mut poller.net.timeout, "poller.timeout"),
+    ] {
+        if let Some(v) = field {
+            *target = parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some(key.into()), m))?;
+            if target.is_zero() {
+                return Err(loc.err(Some(v.span()), Some(key.into()), "must be longer than zero"));
+            }
+        }
+    }
+    if let Some(v) = p.max_body {
+        poller.net.max_body_bytes =
+            parse_size(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some("poller.max_body".into()), m))?;
+    }
+    Ok(poller)
+}
+
+type StatsSettings = (Option<Duration>, Option<BusinessHours>);
+
+fn validate_stats(loc: &Located<'_>, raw: Option<RawStats>) -> Result<StatsSettings, ConfigError> {
+    let Some(raw) = raw else { return Ok((None, None)) };
+    let business = match raw.business_hours {
+        Some(h) => {
+            let span = h.span();
+            let h = h.into_inner();
+            Some(
+                BusinessHours::parse(&h.days, &h.start, &h.end, &h.tz)
+                    .map_err(|m| loc.err(Some(span), Some("stats.business_hours".into()), m))?,
+            )
+        }
+        None => None,
+    };
+    let sla = match raw.sla {
+        Some(v) => Some(parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some("stats.sla".into()), m))?),
+        None => None,
+    };
+    Ok((sla, business))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeedKind;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/tmp/c.toml"), text)
+    }
+
+    #[test]
+    fn the_bundled_example_is_valid() {
+        let c = parse(EXAMPLE).expect("example config parses");
+        assert_eq!(c.poller, PollerConfig::default());
+        assert!(c.console.mouse);
+    }
+
+    #[test]
+    fn a_full_feed_parses() {
+        let c = parse(
+            r#"
+[poller]
+concurrency = 4
+timeout = "20s"
+max_body = "2MiB"
+
+[console]
+operator = "alice"
+
+[[feed]]
+name = "hn"
+kind = "hackernews"
+query = "acme"
+every = "90s"
+include = ["acme", "\"acme corp\""]
+exclude = "hiring"
+
+[[feed]]
+name = "blog"
+kind = "rss"
+url = "https://example.com/feed.xml"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.poller.concurrency, 4);
+        assert_eq!(c.poller.net.timeout, Duration::from_secs(20));
+        assert_eq!(c.poller.net.max_body_bytes, 2 * 1024 * 1024);
+        assert_eq!(c.operator, "alice");
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[0].every, Duration::from_secs(90));
+        assert!(c.feeds[0].rules.allows("Acme Corp rocks", "", ""));
+        assert!(!c.feeds[0].rules.allows("acme is hiring", "", ""));
+        assert_eq!(c.feeds[1].every, FeedKind::Rss.default_every());
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\nevry = \"5m\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("evry"), "{e}");
+        assert!(e.to_string().starts_with("/tmp/c.toml:5: "), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_line_and_key() {
+        let e =
+            parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\nevery = \"5 parsecs\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert_eq!(e.key.as_deref(), Some("feed[1].every (feed \"a\")"));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rsss\"\nurl = \"http://x/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("known kinds"), "{e}");
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"ftp://x/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"hackernews\"\n").unwrap_err();
+        assert!(e.message.contains("needs `query`"), "{e}");
+
+        let e =
+            parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\ninclude = \"\\\"open\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.key.unwrap().contains("include"));
+
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\ntoken_env = \"sk-abc.123\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("never the token"), "{e}");
+
+        let e = parse("[poller]\nconcurrency = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn duplicate_names_point_at_the_second() {
+        let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\n\n[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://y/\"\n").unwrap_err();
+        assert_eq!(e.line, Some(7));
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let e = parse("[[feed]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+}

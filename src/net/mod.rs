@@ -1,0 +1,426 @@
+//! The network client: one reqwest client (rustls, a redirect policy that follows only http and
+//! https, timeouts), the body cap counted after decompression, rate-limit answers turned into a
+//! wait, and sign-in sessions kept in memory. Used by the poller to fetch and by the outbox to
+//! answer. It knows HTTP, not schedules, the store or the screen.
+//!
+//! Secrets are read from the environment variable a feed's `token_env` names, at the moment they
+//! are needed (`secret`), and never stored or logged; errors name the variable, not its value,
+//! and never carry a URL (its query may hold a key).
+
+use crate::model::FeedConfig;
+use crate::sources::{self, Reply, Session, SourceError};
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const USER_AGENT: &str = concat!("overhear/", env!("CARGO_PKG_VERSION"), " (social listening console)");
+const MAX_REDIRECTS: usize = 5;
+
+/// Limits of every request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a request brought nothing usable, in words fit for a feed's health.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// No answer, or a refusal (`status` when the server answered).
+    #[error("{message}")]
+    Http { status: Option<u16>, message: String },
+    /// 429 or 503: the wait the server asked for, when it said.
+    #[error("{message}")]
+    RateLimited {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The answer came but the source could not read it.
+    #[error("{0}")]
+    Source(#[from] SourceError),
+}
+
+impl NetError {
+    fn plain(message: impl Into<String>) -> NetError {
+        NetError::Http {
+            status: None,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status the server answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            NetError::Http { status, .. } => *status,
+            NetError::RateLimited { status, .. } => Some(*status),
+            NetError::Source(_) => None,
+        }
+    }
+}
+
+/// An answer: status, headers (names lowercased), and the body (`None` for a 304).
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// The answer as the sans-IO sources read it.
+    pub fn reply(&self) -> Reply<'_> {
+        Reply {
+            status: self.status.as_u16(),
+            headers: &self.headers,
+            body: self.body.as_deref().unwrap_or(&[]),
+        }
+    }
+}
+
+/// The HTTP client with its limits and the sessions it signed in. Clone-cheap.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    limits: Limits,
+    /// Signed-in sessions by feed name: memory only.
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
+}
+
+impl Client {
+    pub fn new(limits: &Limits) -> Result<Client, reqwest::Error> {
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if !matches!(attempt.url().scheme(), "http" | "https") {
+                let scheme = attempt.url().scheme().to_string();
+                attempt.error(format!(
+                    "a redirect to a {scheme}: address, only http and https are followed"
+                ))
+            } else {
+                attempt.follow()
+            }
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.timeout)
+            .redirect(redirects)
+            .build()?;
+        Ok(Client {
+            http,
+            limits: limits.clone(),
+            sessions: Arc::default(),
+        })
+    }
+
+    /// The account a signed-in session belongs to (Bluesky's DID), if one is open.
+    pub fn session_account(&self, feed: &str) -> Option<String> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(feed)
+            .and_then(|s| s.account.clone())
+    }
+
+    /// The token a request carries: the secret itself, or a session signed in with it (kept in
+    /// memory, renewed when it expires or when `renew` says the service refused it).
+    pub async fn token(
+        &self,
+        feed: &FeedConfig,
+        secret: Option<&str>,
+        renew: bool,
+    ) -> Result<Option<String>, NetError> {
+        if !sources::needs_session(feed) {
+            return Ok(secret.map(str::to_string));
+        }
+        let secret = secret.ok_or_else(|| NetError::plain("no credentials to sign in with"))?;
+        let now = Utc::now();
+        if !renew {
+            let cached = self
+                .sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&feed.name)
+                .cloned();
+            if let Some(s) = cached.filter(|s| s.expires_at.is_none_or(|e| e > now)) {
+                return Ok(Some(s.token));
+            }
+        }
+        let req = sources::session_request(feed, secret)?;
+        let resp = self.send(feed, &req, HeaderMap::new()).await.map_err(|e| match e {
+            NetError::Http {
+                status: Some(s @ (400 | 401 | 403)),
+                ..
+            } => NetError::Http {
+                status: Some(s),
+                message: format!(
+                    "the sign-in was refused (HTTP {s}): check the credentials in ${}",
+                    feed.token_env.as_deref().unwrap_or("?")
+                ),
+            },
+            other => other,
+        })?;
+        let session = sources::parse_session(feed, &resp.reply(), now)?;
+        let token = session.token.clone();
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(feed.name.clone(), session);
+        Ok(Some(token))
+    }
+
+    /// Send one request with the body read under the size cap. `body` is `None` for a 304; 429
+    /// and 503 become [`NetError::RateLimited`] with the wait the server asked for.
+    pub async fn send(
+        &self,
+        feed: &FeedConfig,
+        req: &sources::Request,
+        extra: HeaderMap,
+    ) -> Result<Response, NetError> {
+        let mut builder = match &req.body {
+            None => self.http.get(req.url.clone()),
+            Some(sources::Body::Form(pairs)) => self
+                .http
+                .post(req.url.clone())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(pairs)
+                        .finish(),
+                ),
+            Some(sources::Body::Json(v)) => self
+                .http
+                .post(req.url.clone())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(v.to_string()),
+        };
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let resp = builder
+            .headers(extra)
+            .send()
+            .await
+            .map_err(|e| NetError::plain(describe_http(&e, self.limits.timeout)))?;
+        let status = resp.status();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+            })
+            .collect();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Response {
+                status,
+                headers,
+                body: None,
+            });
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            return Err(rate_limited(status, &headers, Utc::now()));
+        }
+        if !status.is_success() {
+            return Err(refused(feed, status));
+        }
+        let body = self.read_capped(resp).await?;
+        Ok(Response {
+            status,
+            headers,
+            body: Some(body),
+        })
+    }
+
+    async fn read_capped(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, NetError> {
+        let cap = self.limits.max_body_bytes;
+        let too_big = || {
+            NetError::plain(format!(
+                "the answer is larger than {} (counted after decompression); refused",
+                human_bytes(cap)
+            ))
+        };
+        // A declared length is only known to be the compressed size when no encoding is set.
+        if resp.content_length().is_some_and(|n| n > cap) {
+            return Err(too_big());
+        }
+        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(cap) as usize);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > cap {
+                        return Err(too_big());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => return Err(NetError::plain(describe_http(&e, self.limits.timeout))),
+            }
+        }
+    }
+}
+
+/// A 429 or 503 in words, with the wait the server asked for: `Retry-After`, or the reset of
+/// the rate-limit window some services send instead (X, GitHub, Mastodon, Reddit).
+fn rate_limited(status: StatusCode, headers: &[(String, String)], now: DateTime<Utc>) -> NetError {
+    let retry_after = headers
+        .iter()
+        .find(|(k, _)| k == "retry-after")
+        .and_then(|(_, v)| crate::poller::schedule::parse_retry_after(v, now));
+    let reply = Reply {
+        status: status.as_u16(),
+        headers,
+        body: &[],
+    };
+    let reset = ["x-rate-limit", "x-ratelimit"]
+        .iter()
+        .find_map(|p| sources::rate_from_headers(&reply, p, now))
+        .and_then(|r| r.reset)
+        .and_then(|r| (r - now).to_std().ok());
+    let retry_after = retry_after.or(reset);
+    let what = if status == StatusCode::TOO_MANY_REQUESTS {
+        "rate-limited by the server"
+    } else {
+        "the server is unavailable"
+    };
+    let message = match retry_after {
+        Some(d) => format!(
+            "{what} (HTTP {}); waiting {} as it asked",
+            status.as_u16(),
+            humantime::format_duration(d)
+        ),
+        None => format!("{what} (HTTP {}); backing off", status.as_u16()),
+    };
+    NetError::RateLimited {
+        status: status.as_u16(),
+        message,
+        retry_after,
+    }
+}
+
+/// A refusal in words, with the source's own hint where it has one.
+fn refused(feed: &FeedConfig, status: StatusCode) -> NetError {
+    let text = status.canonical_reason().unwrap_or("");
+    let hint = sources::explain_refusal(feed, status.as_u16())
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_else(|| {
+            match status.as_u16() {
+                401 | 403 => " (the service refused access: check the address, or the token for feeds that need one)",
+                404 | 410 => " (no feed at this address any more?)",
+                _ => "",
+            }
+            .to_string()
+        });
+    NetError::Http {
+        status: Some(status.as_u16()),
+        message: format!("HTTP {} {text}{hint}", status.as_u16()),
+    }
+}
+
+/// The feed's token, if its `token_env` variable is set.
+pub fn token_of(feed: &FeedConfig) -> Option<String> {
+    secret(feed).ok().flatten()
+}
+
+/// The secret `token_env` names, read from the environment now (never stored, never logged).
+pub fn secret(feed: &FeedConfig) -> Result<Option<String>, NetError> {
+    match &feed.token_env {
+        Some(var) => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+            _ => Err(NetError::plain(format!(
+                "the environment variable {var} (token_env) is not set; export it before starting overhear"
+            ))),
+        },
+        None if feed.kind.needs_token() => Err(NetError::plain(format!(
+            "a {} feed needs a token: set `token_env`",
+            feed.kind
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// A byte count as people write it ("8 MiB", "1.5 MiB").
+fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        bytesize::ByteSize(n).display().iec().to_string()
+    }
+}
+
+/// A reqwest error in words, without the URL (it may carry a key).
+fn describe_http(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timed out after {}", humantime::format_duration(timeout));
+    }
+    let mut root: &dyn std::error::Error = e;
+    let mut chain = Vec::new();
+    while let Some(src) = root.source() {
+        let s = src.to_string();
+        if !chain.contains(&s) {
+            chain.push(s);
+        }
+        root = src;
+    }
+    let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
+    if e.is_redirect() {
+        format!("redirect refused: {}", chain.first().cloned().unwrap_or(detail))
+    } else if e.is_connect() {
+        format!("cannot connect: {detail}")
+    } else if e.is_decode() || e.is_body() {
+        format!("the answer broke off or could not be decoded: {detail}")
+    } else {
+        format!("request failed: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_bytes(8 * 1024 * 1024), "8 MiB");
+        assert_eq!(human_bytes(512 * 1024), "512 KiB");
+        assert_eq!(human_bytes(1536 * 1024 + 1), "1.5 MiB");
+    }
+
+    #[test]
+    fn a_rate_limit_says_how_long_it_waits() {
+        let now = Utc::now();
+        let headers = vec![("retry-after".to_string(), "120".to_string())];
+        match rate_limited(StatusCode::TOO_MANY_REQUESTS, &headers, now) {
+            NetError::RateLimited {
+                status, retry_after, ..
+            } => {
+                assert_eq!(status, 429);
+                assert_eq!(retry_after, Some(Duration::from_secs(120)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

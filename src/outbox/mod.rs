@@ -1,0 +1,168 @@
+//! Answering a mention, the one way both the console and `overhear reply` do it:
+//!
+//! 1. [`prepare`]: the text checked (not empty, within the service's limit) and the delivery
+//!    planned ([`plan`]: an API request, Bluesky's look-up-then-create, or a hand-off).
+//! 2. [`Outbox::send`]: the draft claimed in its own transaction (`begin_send`, so one
+//!    confirmation sends once, whichever process confirms), the reply delivered through the
+//!    [`net`](crate::net) client, then the response recorded, or the draft put back on failure.
+//!
+//! A hand-off is recorded by the caller once the operator says they answered by hand.
+
+pub mod plan;
+
+pub use plan::{Delivery, limit};
+
+use crate::model::{FeedConfig, Mention};
+use crate::net::{self, NetError};
+use crate::sources::{self, SourceError};
+use crate::store::{Sent, Store, StoreError};
+use chrono::Utc;
+use reqwest::header::HeaderMap;
+use std::path::{Path, PathBuf};
+
+/// Why a reply was not sent (or not recorded).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the reply is empty")]
+    Empty,
+    #[error("the reply is {count} characters; {kind} takes at most {limit}")]
+    TooLong { count: usize, limit: usize, kind: String },
+    #[error("{0}")]
+    Plan(#[from] SourceError),
+    #[error("a reply to this mention is being sent already; not sending it twice")]
+    InFlight,
+    #[error("{0}")]
+    Net(#[from] NetError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("sent, but not recorded: {0}")]
+    NotRecorded(StoreError),
+    #[error("{0}")]
+    HandOff(String),
+}
+
+/// Check `text` as a reply to `mention` and plan how it goes out. The token is read from the
+/// feed's `token_env` now; without one, the reply is handed off.
+pub fn prepare(feed: Option<&FeedConfig>, mention: &Mention, text: &str) -> Result<Delivery, SendError> {
+    if text.trim().is_empty() {
+        return Err(SendError::Empty);
+    }
+    if let Some(limit) = limit(&mention.kind) {
+        let count = text.chars().count();
+        if count > limit {
+            return Err(SendError::TooLong {
+                count,
+                limit,
+                kind: mention.kind.clone(),
+            });
+        }
+    }
+    let token = feed.and_then(net::token_of);
+    Ok(plan::plan(feed, mention, text, token.as_deref())?)
+}
+
+/// Delivers replies. Clone-cheap.
+#[derive(Clone)]
+pub struct Outbox {
+    client: net::Client,
+    db: PathBuf,
+}
+
+impl Outbox {
+    /// An outbox sending with `client` and recording in the database at `db`.
+    pub fn new(client: net::Client, db: &Path) -> Outbox {
+        Outbox {
+            client,
+            db: db.to_path_buf(),
+        }
+    }
+
+    /// Send `text` to `mention_id` once: claim the draft, deliver, record the response (or
+    /// reopen the draft when the delivery failed). What the service returned.
+    pub async fn send(
+        &self,
+        feed: &FeedConfig,
+        mention_id: i64,
+        delivery: &Delivery,
+        text: &str,
+        operator: &str,
+    ) -> Result<Sent, SendError> {
+        if let Delivery::HandOff(why) = delivery {
+            return Err(SendError::HandOff(why.clone()));
+        }
+        let (t, op) = (text.to_string(), operator.to_string());
+        let begun = self
+            .with_store(move |s| s.begin_send(mention_id, &t, &op, Utc::now()))
+            .await?;
+        if !begun {
+            return Err(SendError::InFlight);
+        }
+        match self.deliver(feed, delivery, text).await {
+            Ok(sent) => {
+                let (t, op, s2) = (text.to_string(), operator.to_string(), sent.clone());
+                self.with_store(move |s| s.record_response(mention_id, &t, &s2, &op, Utc::now()))
+                    .await
+                    .map_err(SendError::NotRecorded)?;
+                Ok(sent)
+            }
+            Err(e) => {
+                if let Err(back) = self.with_store(move |s| s.fail_send(mention_id)).await {
+                    tracing::error!(mention_id, "a failed send left its draft claimed: {back}");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || f(&mut Store::open(&db)?)).await {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Post what [`plan`] planned; what the service returned.
+    async fn deliver(&self, feed: &FeedConfig, delivery: &Delivery, text: &str) -> Result<Sent, NetError> {
+        match delivery {
+            Delivery::Api(req) => {
+                let resp = self.client.send(feed, req, HeaderMap::new()).await?;
+                Ok(plan::sent(feed, &resp.reply()))
+            }
+            Delivery::Bluesky { uri } => self.post_bluesky(feed, uri, text).await,
+            Delivery::HandOff(why) => Err(NetError::Http {
+                status: None,
+                message: why.clone(),
+            }),
+        }
+    }
+
+    /// Bluesky: sign in, look up the parent (its cid and thread root), create the reply record.
+    async fn post_bluesky(&self, feed: &FeedConfig, uri: &str, text: &str) -> Result<Sent, NetError> {
+        let secret = net::secret(feed)?;
+        let token = self
+            .client
+            .token(feed, secret.as_deref(), false)
+            .await?
+            .unwrap_or_default();
+        let did = self.client.session_account(&feed.name).ok_or_else(|| NetError::Http {
+            status: None,
+            message: "Bluesky did not say which account signed in".into(),
+        })?;
+        let lookup = sources::bluesky::post_lookup(feed, uri, &token)?;
+        let found = self.client.send(feed, &lookup, HeaderMap::new()).await?;
+        let create = sources::bluesky::reply_record(feed, &found.reply(), &did, text, &token, Utc::now())?;
+        let made = self.client.send(feed, &create, HeaderMap::new()).await?;
+        let v: serde_json::Value = serde_json::from_slice(made.body.as_deref().unwrap_or_default()).unwrap_or_default();
+        let new_uri = v["uri"].as_str().map(String::from);
+        let handle = feed.identifier.clone().unwrap_or_default();
+        let url = new_uri
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .map(|rkey| format!("https://bsky.app/profile/{handle}/post/{rkey}"));
+        Ok(Sent { id: new_uri, url })
+    }
+}

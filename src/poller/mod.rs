@@ -1,0 +1,214 @@
+//! The background half of overhear: each feed polled on its schedule, at most `concurrency` at a
+//! time, what it brings written to the store. Never imports the UI: consoles learn of new rows
+//! by watching the store, whoever wrote them.
+//!
+//! - [`schedule`]: when a feed is polled next (pure: jitter, backoff, Retry-After).
+//! - [`poll`]: one feed's poll: fetch every page through the [`net`](crate::net) client, parse
+//!   off the async threads, apply the include/exclude rules, write in one transaction.
+//! - this file: the loop over all feeds, the concurrency bound and the graceful stop.
+
+mod poll;
+mod report;
+pub mod schedule;
+
+pub use poll::DryRun;
+pub use report::{FeedReport, Outcome};
+
+use crate::model::FeedConfig;
+use crate::net::{self, NetError};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+/// Limits of the poller: how many feeds at once, and the limits of each request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollerConfig {
+    pub concurrency: usize,
+    pub net: net::Limits,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        PollerConfig {
+            concurrency: 8,
+            net: net::Limits::default(),
+        }
+    }
+}
+
+/// Why one poll failed.
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error("{0}")]
+    Net(#[from] NetError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The poller was asked to stop while the fetch was in flight.
+    #[error("stopped")]
+    Cancelled,
+}
+
+impl From<crate::sources::SourceError> for PollError {
+    fn from(e: crate::sources::SourceError) -> Self {
+        PollError::Net(NetError::Source(e))
+    }
+}
+
+/// Fetches feeds and writes what they bring. Clone-cheap: share it between tasks.
+#[derive(Clone)]
+pub struct Poller {
+    client: net::Client,
+    store: Arc<Mutex<Store>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Poller {
+    pub fn new(config: &PollerConfig, store: Store) -> Result<Poller, reqwest::Error> {
+        Ok(Poller {
+            client: net::Client::new(&config.net)?,
+            store: Arc::new(Mutex::new(store)),
+            permits: Arc::new(Semaphore::new(config.concurrency)),
+        })
+    }
+
+    /// The network client this poller fetches with (and its signed-in sessions).
+    pub fn client(&self) -> &net::Client {
+        &self.client
+    }
+
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Poll every feed once, at most `concurrency` at a time; reports in config order.
+    /// With `force`, feeds a server asked to wait are polled anyway.
+    pub async fn poll_all_once(&self, feeds: &[FeedConfig], force: bool) -> Vec<FeedReport> {
+        let (_tx, rx) = watch::channel(false);
+        let mut set = JoinSet::new();
+        for (i, feed) in feeds.iter().cloned().enumerate() {
+            let poller = self.clone();
+            let rx = rx.clone();
+            set.spawn(async move { (i, poller.poll_feed(&feed, force, rx).await) });
+        }
+        let mut reports: Vec<Option<FeedReport>> = vec![None; feeds.len()];
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok((i, report)) => reports[i] = Some(report),
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
+        reports.into_iter().flatten().collect()
+    }
+
+    /// When each feed is first due: its stored schedule, continued (a server's "not before"
+    /// included), or soon, spread over a few seconds.
+    async fn first_due(&self, feeds: &[FeedConfig]) -> HashMap<String, DateTime<Utc>> {
+        let now = Utc::now();
+        let names: Vec<String> = feeds.iter().map(|f| f.name.clone()).collect();
+        let stored = self
+            .with_store(move |s| {
+                names
+                    .iter()
+                    .map(|n| Ok((n.clone(), s.feed_state(n)?)))
+                    .collect::<Result<HashMap<_, _>, _>>()
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!("cannot read feed schedules: {e}");
+                HashMap::new()
+            });
+        feeds
+            .iter()
+            .map(|feed| {
+                let stored_due = stored
+                    .get(&feed.name)
+                    .and_then(Option::as_ref)
+                    .and_then(|st| st.next_poll_at.max(st.retry_after_until));
+                let due = schedule::first_due(now, stored_due, feed.every, fastrand::f64());
+                (feed.name.clone(), due)
+            })
+            .collect()
+    }
+
+    /// Poll each feed on its schedule until `shutdown` turns true. Fetches in flight are
+    /// abandoned at shutdown; a write in flight is finished. Every poll is reported on `reports`.
+    pub async fn run(
+        &self,
+        feeds: Vec<FeedConfig>,
+        mut shutdown: watch::Receiver<bool>,
+        reports: mpsc::UnboundedSender<FeedReport>,
+    ) {
+        let mut due = self.first_due(&feeds).await;
+        let mut in_flight: JoinSet<FeedReport> = JoinSet::new();
+        let mut running: HashSet<String> = HashSet::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let now = Utc::now();
+            for feed in &feeds {
+                if !running.contains(&feed.name) && due.get(&feed.name).is_some_and(|d| *d <= now) {
+                    running.insert(feed.name.clone());
+                    let poller = self.clone();
+                    let feed = feed.clone();
+                    let rx = shutdown.clone();
+                    in_flight.spawn(async move { poller.poll_feed(&feed, false, rx).await });
+                }
+            }
+            let next_due = feeds
+                .iter()
+                .filter(|f| !running.contains(&f.name))
+                .filter_map(|f| due.get(&f.name))
+                .min()
+                .copied();
+            let sleep_for = next_due.map_or(Duration::from_secs(3600), |d| {
+                (d - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(sleep_for) => {}
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    match joined {
+                        Ok(report) => {
+                            running.remove(&report.name);
+                            due.insert(report.name.clone(), report.next_poll_at);
+                            let _ = reports.send(report);
+                        }
+                        Err(e) => tracing::error!("a poll task failed: {e}"),
+                    }
+                }
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Let writes in flight finish; fetches see the shutdown and stop.
+        while let Some(joined) = in_flight.join_next().await {
+            if let Ok(report) = joined
+                && !report.stopped()
+            {
+                let _ = reports.send(report);
+            }
+        }
+    }
+}
+
+/// Resolves when `rx` turns true; never when its sender is gone (nobody can ask us to stop).
+async fn wait_true(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,352 @@
+//! One feed's poll: fetch its pages through the network client, parse each off the async
+//! threads, apply the include/exclude rules, write the result and the feed's health in one
+//! transaction, and say what happened. Also the dry run of `overhear feed test`.
+
+use super::{
+    PollError, Poller,
+    report::{FeedReport, Outcome},
+    schedule, wait_true,
+};
+use crate::model::{FeedConfig, NewMention};
+use crate::net::{self, NetError, Response};
+use crate::sources::{self, Ctx, Reply};
+use crate::store::PollWrite;
+use chrono::Utc;
+use reqwest::header::{self, HeaderMap};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Pages one poll may follow.
+const MAX_PAGES: usize = 5;
+
+impl Poller {
+    /// Poll one feed now: fetch (following its pages), filter, write, and say what happened.
+    pub async fn poll_feed(&self, feed: &FeedConfig, force: bool, shutdown: watch::Receiver<bool>) -> FeedReport {
+        let started = std::time::Instant::now();
+        let name = feed.name.clone();
+        let kind = feed.kind;
+        let state = self.with_store(move |s| s.feed_for_poll(&name, kind)).await;
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                return FeedReport {
+                    name: feed.name.clone(),
+                    outcome: Outcome::Failed { error: e.to_string() },
+                    stored: 0,
+                    elapsed: started.elapsed(),
+                    next_poll_at: Utc::now() + chrono::Duration::from_std(feed.every).unwrap_or_default(),
+                };
+            }
+        };
+        let feed_id = state.id;
+        let now = Utc::now();
+        if !force && let Some(until) = state.retry_after_until.filter(|u| *u > now) {
+            let stored = self.with_store(move |s| s.feed_item_count(feed_id)).await.unwrap_or(0);
+            return FeedReport {
+                name: feed.name.clone(),
+                outcome: Outcome::Deferred { until },
+                stored,
+                elapsed: started.elapsed(),
+                next_poll_at: until,
+            };
+        }
+
+        let result = {
+            let _permit = self.permits.acquire().await.expect("semaphore is never closed");
+            let mut shutdown = shutdown;
+            tokio::select! {
+                r = self.fetch_all(feed, &state) => r,
+                _ = wait_true(&mut shutdown) => Err(PollError::Cancelled),
+            }
+        };
+
+        let now = Utc::now();
+        let outcome = match result {
+            Ok(Fetched::NotModified) => {
+                let next = schedule::after_success(now, feed.every, None, schedule::draw());
+                match self
+                    .with_store(move |s| s.record_not_modified(feed_id, now, next))
+                    .await
+                {
+                    Ok(()) => (
+                        Outcome::Ok {
+                            new: 0,
+                            filtered: 0,
+                            not_modified: true,
+                        },
+                        next,
+                    ),
+                    Err(e) => (Outcome::Failed { error: e.to_string() }, next),
+                }
+            }
+            Ok(Fetched::Items {
+                mentions,
+                cursor,
+                etag,
+                last_modified,
+                status,
+                rate,
+                wait,
+            }) => {
+                let before = mentions.len();
+                let kept: Vec<NewMention> = mentions
+                    .into_iter()
+                    .filter(|m| {
+                        feed.rules.allows(
+                            m.title.as_deref().unwrap_or(""),
+                            &m.text,
+                            m.author.as_deref().unwrap_or(""),
+                        )
+                    })
+                    .collect();
+                let filtered = before - kept.len();
+                // The service's own wait (a backoff, a spent quota) beats the interval.
+                let next = schedule::after_success(now, feed.every, wait, schedule::draw());
+                let write = PollWrite {
+                    mentions: kept,
+                    etag,
+                    last_modified,
+                    cursor,
+                    status,
+                    next_poll_at: next,
+                    rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
+                };
+                match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
+                    Ok(counts) => (
+                        Outcome::Ok {
+                            new: counts.new,
+                            filtered,
+                            not_modified: false,
+                        },
+                        next,
+                    ),
+                    Err(e) => (
+                        Outcome::Failed { error: e.to_string() },
+                        schedule::after_failure(now, feed.every, state.consecutive_failures + 1, None).0,
+                    ),
+                }
+            }
+            Err(PollError::Cancelled) => (Outcome::Stopped, now),
+            Err(err) => {
+                let (status, retry_after) = match &err {
+                    PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
+                    _ => (None, None),
+                };
+                let message = err.to_string();
+                let (next, retry_until) =
+                    schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
+                let msg = message.clone();
+                if let Err(e) = self
+                    .with_store(move |s| s.record_failure(feed_id, now, status, &msg, next, retry_until))
+                    .await
+                {
+                    tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
+                }
+                (Outcome::Failed { error: message }, next)
+            }
+        };
+        let stored = self.with_store(move |s| s.feed_item_count(feed_id)).await.unwrap_or(0);
+        let report = FeedReport {
+            name: feed.name.clone(),
+            outcome: outcome.0,
+            stored,
+            elapsed: started.elapsed(),
+            next_poll_at: outcome.1,
+        };
+        match &report.outcome {
+            Outcome::Failed { error } => {
+                tracing::warn!(feed = %report.name, elapsed_ms = report.elapsed.as_millis() as u64, "poll failed: {error}")
+            }
+            other => {
+                tracing::info!(feed = %report.name, elapsed_ms = report.elapsed.as_millis() as u64, stored, "poll: {other:?}")
+            }
+        }
+        report
+    }
+
+    /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
+    /// and what the include/exclude rules would drop. For `overhear feed test`.
+    pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, String> {
+        let state = crate::store::FeedState::default();
+        match self.fetch_all(feed, &state).await {
+            Ok(Fetched::Items {
+                mentions, rate, wait, ..
+            }) => {
+                let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) = mentions.into_iter().partition(|m| {
+                    feed.rules.allows(
+                        m.title.as_deref().unwrap_or(""),
+                        &m.text,
+                        m.author.as_deref().unwrap_or(""),
+                    )
+                });
+                Ok(DryRun {
+                    kept,
+                    dropped,
+                    rate,
+                    wait,
+                })
+            }
+            Ok(Fetched::NotModified) => Ok(DryRun::default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    async fn fetch_all(&self, feed: &FeedConfig, state: &crate::store::FeedState) -> Result<Fetched, PollError> {
+        let secret = net::secret(feed)?;
+        let mut token = self.client.token(feed, secret.as_deref(), false).await?;
+        let now = Utc::now();
+        let mut req = sources::first_request(&Ctx {
+            feed,
+            cursor: state.cursor.as_ref(),
+            token: token.as_deref(),
+            now,
+        })?;
+        let mut conditional = HeaderMap::new();
+        if let Some(etag) = state.etag.as_deref().and_then(|v| v.parse().ok()) {
+            conditional.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = state.last_modified.as_deref().and_then(|v| v.parse().ok()) {
+            conditional.insert(header::IF_MODIFIED_SINCE, lm);
+        }
+        let mut first = self.client.send(feed, &req, conditional.clone()).await;
+        // A session that expired: sign in again once, and ask again.
+        if sources::needs_session(feed)
+            && matches!(
+                &first,
+                Err(NetError::Http {
+                    status: Some(401 | 400),
+                    ..
+                })
+            )
+        {
+            token = self.client.token(feed, secret.as_deref(), true).await?;
+            req = sources::first_request(&Ctx {
+                feed,
+                cursor: state.cursor.as_ref(),
+                token: token.as_deref(),
+                now,
+            })?;
+            first = self.client.send(feed, &req, conditional).await;
+        }
+        let first = first?;
+        let etag = first.header("etag");
+        let last_modified = first.header("last-modified");
+        let Some(body) = first.body else {
+            return Ok(Fetched::NotModified);
+        };
+        let mut page = parse_off_thread(
+            feed,
+            state.cursor.clone(),
+            token.clone(),
+            req.clone(),
+            first.headers.clone(),
+            body,
+        )
+        .await?;
+        let mut mentions = std::mem::take(&mut page.mentions);
+        let cursor = page.cursor.take();
+        let mut rate = page.rate.take();
+        let mut wait = page.wait;
+        let mut next = page.next.take();
+        let mut pages = 1;
+        while let Some(req) = next.take()
+            && pages < MAX_PAGES
+            && wait.is_none()
+        {
+            pages += 1;
+            let resp = self.client.send(feed, &req, HeaderMap::new()).await?;
+            let Some(body) = resp.body else { break };
+            let mut page = parse_off_thread(feed, state.cursor.clone(), token.clone(), req, resp.headers, body).await?;
+            mentions.append(&mut page.mentions);
+            rate = page.rate.or(rate);
+            wait = page.wait.or(wait);
+            next = page.next;
+        }
+        let ctx = Ctx {
+            feed,
+            cursor: state.cursor.as_ref(),
+            token: token.as_deref(),
+            now,
+        };
+        for req in sources::reach_requests(&ctx, &mentions)? {
+            let reached = match self.client.send(feed, &req, HeaderMap::new()).await {
+                Ok(Response {
+                    headers,
+                    body: Some(body),
+                    status,
+                }) => {
+                    let reply = Reply {
+                        status: status.as_u16(),
+                        headers: &headers,
+                        body: &body,
+                    };
+                    sources::apply_reach(feed, &mut mentions, &reply).map_err(|e| e.to_string())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = reached {
+                tracing::warn!(feed = %feed.name, "reach not fetched: {e}");
+            }
+        }
+        Ok(Fetched::Items {
+            mentions,
+            cursor,
+            etag,
+            last_modified,
+            status: first.status.as_u16(),
+            rate,
+            wait,
+        })
+    }
+}
+
+/// What a dry run of one feed found.
+#[derive(Debug, Default)]
+pub struct DryRun {
+    pub kept: Vec<NewMention>,
+    pub dropped: Vec<NewMention>,
+    pub rate: Option<sources::RateLimit>,
+    pub wait: Option<Duration>,
+}
+
+enum Fetched {
+    NotModified,
+    Items {
+        mentions: Vec<NewMention>,
+        cursor: Option<serde_json::Value>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        status: u16,
+        rate: Option<sources::RateLimit>,
+        wait: Option<Duration>,
+    },
+}
+
+async fn parse_off_thread(
+    feed: &FeedConfig,
+    cursor: Option<serde_json::Value>,
+    token: Option<String>,
+    req: sources::Request,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<sources::Page, PollError> {
+    let feed = feed.clone();
+    tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: cursor.as_ref(),
+            token: token.as_deref(),
+            now: Utc::now(),
+        };
+        let reply = Reply {
+            status: 200,
+            headers: &headers,
+            body: &body,
+        };
+        sources::parse(&ctx, &req, &reply)
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    .map_err(PollError::from)
+}
