@@ -4,17 +4,13 @@
 
 use super::{Action, Anchor, FeedSummary, LoadRequest, Overview, Window, WriteOp, WriteRequest};
 use crate::model::Mention;
-use crate::store::{Scope, Store, StreamKey};
+use crate::store::{ChangeWatch, Scope, Store, StreamKey};
 use chrono::{DateTime, Utc};
 use std::sync::mpsc as std_mpsc;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Mentions above the view are counted up to this many ("↑ 1000+ more above").
 pub const ABOVE_CAP: usize = 1000;
-
-/// How often the reader looks for other processes' commits.
-pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What the reader is asked to do.
 #[derive(Debug)]
@@ -35,9 +31,9 @@ pub fn reader(
     requests: std_mpsc::Receiver<ReadRequest>,
     actions: mpsc::UnboundedSender<Action>,
 ) {
-    let mut version = store.data_version().ok();
+    let mut watch = ChangeWatch::new(&store);
     loop {
-        let action = match requests.recv_timeout(WATCH_INTERVAL) {
+        let action = match requests.recv_timeout(ChangeWatch::INTERVAL) {
             Ok(ReadRequest::Load(mut req)) => {
                 // Only the newest window matters; other requests wait their turn.
                 let mut later = Vec::new();
@@ -54,7 +50,7 @@ pub fn reader(
                 }
                 let first = match load_window(&store, &operator, &feed_names, &req) {
                     Ok(w) => Action::Loaded(Box::new(w)),
-                    Err(e) => Action::Error(format!("cannot read the database: {e}")),
+                    Err(e) => failure("cannot read the database", &e),
                 };
                 if actions.send(first).is_err() {
                     return;
@@ -76,11 +72,9 @@ pub fn reader(
             Ok(ReadRequest::OpenDraft(id)) => open_draft(&store, &operator, id),
             Ok(ReadRequest::Stats(req)) => stats(&store, req),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                let now = store.data_version().ok();
-                if now == version {
+                if !watch.changed(&store) {
                     continue;
                 }
-                version = now;
                 Action::StoreChanged
             }
             Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
@@ -107,7 +101,7 @@ fn stats(store: &Store, req: super::StatsRequest) -> Action {
     };
     match store.stats(&q).and_then(|rows| Ok((rows, store.profile(&q)?))) {
         Ok((rows, profile)) => Action::StatsLoaded(rows, Box::new(profile)),
-        Err(e) => Action::Error(format!("cannot compute the stats: {e}")),
+        Err(e) => failure("cannot compute the stats", &e),
     }
 }
 
@@ -120,14 +114,14 @@ fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
             writer: draft.map(|d| d.writer),
         },
         Ok((None, _)) => Action::Error(format!("mention {id} is gone")),
-        Err(e) => Action::Error(format!("cannot read the draft: {e}")),
+        Err(e) => failure("cannot read the draft", &e),
     }
 }
 
 fn matching(store: &Store, operator: &str, filter: &crate::query::StreamFilter) -> Action {
     match store.matching_ids(Scope { operator, filter }) {
         Ok(ids) => Action::MarkedAll(ids),
-        Err(e) => Action::Error(format!("cannot read the database: {e}")),
+        Err(e) => failure("cannot read the database", &e),
     }
 }
 
@@ -273,7 +267,7 @@ pub fn writer(
                     batch: applied.batch,
                     message: written_message(&change, applied.changed, ids.len()),
                 },
-                Err(e) => Action::Error(format!("not saved: {e}")),
+                Err(e) => failure("not saved", &e),
             },
             WriteOp::Undo { batch } => match store.undo(batch, &operator, now) {
                 Ok(0) => Action::Written {
@@ -284,15 +278,15 @@ pub fn writer(
                     batch: None,
                     message: format!("undone ({n} change{})", if n == 1 { "" } else { "s" }),
                 },
-                Err(e) => Action::Error(format!("not undone: {e}")),
+                Err(e) => failure("not undone", &e),
             },
             WriteOp::SaveDraft { id, body } => match store.save_draft(id, &operator, &body, now) {
                 Ok(()) => continue,
-                Err(e) => Action::Error(format!("the draft could not be saved: {e}")),
+                Err(e) => failure("the draft could not be saved", &e),
             },
             WriteOp::DiscardDraft { id } => match store.discard_draft(id) {
                 Ok(_) => continue,
-                Err(e) => Action::Error(format!("the draft could not be discarded: {e}")),
+                Err(e) => failure("the draft could not be discarded", &e),
             },
             WriteOp::Respond { id, text } => {
                 match store.record_response(id, &text, &crate::store::Sent::default(), &operator, now) {
@@ -300,12 +294,12 @@ pub fn writer(
                         batch: None,
                         message: "marked responded; the answer is in its history".into(),
                     },
-                    Err(e) => Action::Error(format!("not recorded: {e}")),
+                    Err(e) => failure("not recorded", &e),
                 }
             }
             WriteOp::MarkRead { id } => match store.mark_read(&operator, id, now) {
                 Ok(_) => continue,
-                Err(e) => Action::Error(format!("cannot mark read: {e}")),
+                Err(e) => failure("cannot mark read", &e),
             },
         };
         if actions.send(action).is_err() {
@@ -322,4 +316,10 @@ fn written_message(change: &crate::store::Change, changed: usize, asked: usize) 
         (n, c) if c == n => format!("{c} mentions {what}"),
         (n, c) => format!("{c} of {n} mentions {what} (the rest already were)"),
     }
+}
+
+/// A failed read or write: logged, and shown to the user.
+fn failure(what: &str, e: &dyn std::fmt::Display) -> Action {
+    tracing::error!("{what}: {e}");
+    Action::Error(format!("{what}: {e}"))
 }

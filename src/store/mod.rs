@@ -8,7 +8,11 @@ mod drafts;
 mod feeds;
 mod mentions;
 mod schema;
+mod stats;
 mod triage;
+mod watch;
+
+pub use watch::ChangeWatch;
 
 pub use drafts::{DraftRow, Sent};
 pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
@@ -219,13 +223,6 @@ impl Store {
                 other => return other.doing(what),
             }
         }
-    }
-
-    /// Changes whenever another connection commits. Cheap: no read of any table.
-    pub fn data_version(&self) -> Result<i64> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .doing("checking for changes")
     }
 
     /// `PRAGMA integrity_check` result, "ok" when sound.

@@ -1,0 +1,648 @@
+//! The stats SQL: per-day figures in one statement over the `mentions_stats` covering index
+//! (window functions for the median and p90), the backlog from indexed counts, the hour × weekday
+//! profile. The figures' definitions and types live in [`crate::stats`].
+
+use super::{Doing, Result, Store};
+use crate::stats::{DayStats, GroupBy, Profile, StatsQuery};
+use chrono::{DateTime, Days, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
+use std::collections::BTreeMap;
+
+/// The local midnight starting `day`, as a UTC timestamp. DST gaps at midnight take the first
+/// valid instant.
+fn day_start(tz: &Tz, day: NaiveDate) -> i64 {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match tz.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.timestamp(),
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.timestamp())
+            .unwrap_or_else(|| midnight.and_utc().timestamp()),
+    }
+}
+
+fn group_expr(by: Option<GroupBy>) -> (&'static str, &'static str) {
+    match by {
+        None => ("NULL", ""),
+        Some(GroupBy::Feed) => ("f.name", ""),
+        Some(GroupBy::Operator) => ("coalesce(m.responded_by, m.assignee, '(nobody)')", ""),
+        Some(GroupBy::Tag) => (
+            "coalesce(t.tag, '(untagged)')",
+            " LEFT JOIN mention_tags t ON t.mention_id = m.id",
+        ),
+    }
+}
+
+impl Store {
+    /// The figures for every day from `q.from` to `q.to`, days without mentions included.
+    pub fn stats(&self, q: &StatsQuery) -> Result<Vec<DayStats>> {
+        let mut days = Vec::new();
+        let mut d = q.from;
+        while d <= q.to {
+            days.push(d);
+            d = d.checked_add_days(Days::new(1)).expect("a date after this one");
+        }
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bounds: Vec<(String, i64, i64)> = days
+            .iter()
+            .map(|d| {
+                (
+                    d.format("%Y-%m-%d").to_string(),
+                    day_start(&q.tz, *d),
+                    day_start(&q.tz, d.succ_opt().expect("next day")),
+                )
+            })
+            .collect();
+        let mut params: Vec<Value> = Vec::new();
+        let values: Vec<String> = bounds
+            .iter()
+            .map(|(day, s, e)| {
+                params.push(Value::Text(day.clone()));
+                params.push(Value::Integer(*s));
+                params.push(Value::Integer(*e));
+                let n = params.len();
+                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+            })
+            .collect();
+        let values = values.join(", ");
+        let sla = q.sla.map_or(-1, |s| s.as_secs() as i64);
+        params.push(Value::Integer(sla));
+        let p_sla = params.len();
+        params.push(Value::Integer(q.now.timestamp()));
+        let p_now = params.len();
+        let (grp, join) = group_expr(q.by);
+        // SLA time: wall-clock, or business time through a function SQLite calls per row.
+        let hours = q.business.clone();
+        self.conn()
+            .create_scalar_function(
+                "sla_secs",
+                2,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    let (from, to): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
+                    Ok(match &hours {
+                        Some(h) => h.seconds_between(from, to),
+                        None => (to - from).max(0),
+                    })
+                },
+            )
+            .doing("computing stats")?;
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        // Wall-clock SLA time is plain arithmetic; business time needs the function.
+        let (sla_open, sla_answered) = if q.business.is_some() {
+            (
+                format!("sla_secs(m.first_seen_at, ?{p_now})"),
+                "sla_secs(m.first_seen_at, m.first_response_at)".to_string(),
+            )
+        } else {
+            (
+                format!("max(0, ?{p_now} - m.first_seen_at)"),
+                "max(0, m.first_response_at - m.first_seen_at)".to_string(),
+            )
+        };
+        let sql = format!(
+            "WITH days(day, start_ts, end_ts) AS (VALUES {values}),
+             m AS MATERIALIZED (
+               SELECT d.day, {grp} AS grp, m.status, m.first_seen_at,
+                      CASE WHEN ?{p_sla} < 0 OR m.status = 'ignored' THEN NULL
+                           WHEN m.first_response_at IS NULL THEN {sla_open}
+                           ELSE {sla_answered} END AS sla_t,
+                      m.first_response_at IS NOT NULL AS answered,
+                      CASE WHEN m.first_response_at IS NULL THEN NULL
+                           ELSE max(0, m.first_response_at - coalesce(min(m.published_at, m.first_seen_at), m.first_seen_at)) END AS rt_pub,
+                      CASE WHEN m.first_response_at IS NULL THEN NULL
+                           ELSE max(0, m.first_response_at - m.first_seen_at) END AS rt_seen
+               FROM days d
+               JOIN mentions m INDEXED BY mentions_stats ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts
+               JOIN feeds f ON f.id = m.feed_id{join}
+               LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''
+               WHERE 1{filter}
+             ),
+             counts AS (
+               SELECT day, grp, count(*) AS n,
+                      sum(status = 'responded') AS responded, sum(status = 'ignored') AS ignored,
+                      sum(status = 'escalated') AS escalated,
+                      sum(CASE WHEN ?{p_sla} < 0 THEN 0
+                               WHEN answered THEN sla_t > ?{p_sla}
+                               WHEN status = 'ignored' THEN 0
+                               ELSE sla_t > ?{p_sla} END) AS breaches,
+                      max(rt_pub) AS max_pub, max(rt_seen) AS max_seen
+               FROM m GROUP BY day, grp
+             ),
+             rp AS (
+               SELECT day, grp, rt_pub AS rt, row_number() OVER (PARTITION BY day, grp ORDER BY rt_pub) AS rn,
+                      count(*) OVER (PARTITION BY day, grp) AS k
+               FROM m WHERE rt_pub IS NOT NULL
+             ),
+             rs AS (
+               SELECT day, grp, rt_seen AS rt, row_number() OVER (PARTITION BY day, grp ORDER BY rt_seen) AS rn,
+                      count(*) OVER (PARTITION BY day, grp) AS k
+               FROM m WHERE rt_seen IS NOT NULL
+             ),
+             qp AS (
+               SELECT day, grp, avg(CASE WHEN rn IN ((k + 1) / 2, (k + 2) / 2) THEN rt END) AS median,
+                      min(CASE WHEN rn >= (9 * k + 9) / 10 THEN rt END) AS p90
+               FROM rp GROUP BY day, grp
+             ),
+             qs AS (
+               SELECT day, grp, avg(CASE WHEN rn IN ((k + 1) / 2, (k + 2) / 2) THEN rt END) AS median,
+                      min(CASE WHEN rn >= (9 * k + 9) / 10 THEN rt END) AS p90
+               FROM rs GROUP BY day, grp
+             )
+             SELECT c.day, c.grp, c.n, c.responded, c.ignored, c.escalated, c.breaches, c.max_pub, c.max_seen,
+                    qp.median, qp.p90, qs.median, qs.p90
+             FROM counts c
+             LEFT JOIN qp ON qp.day = c.day AND qp.grp IS c.grp
+             LEFT JOIN qs ON qs.day = c.day AND qs.grp IS c.grp"
+        );
+        let mut stmt = self.conn().prepare(&sql).doing("computing stats")?;
+        let mut rows = stmt.query(params_from_iter(params)).doing("computing stats")?;
+        let mut found: BTreeMap<(String, Option<String>), DayStats> = BTreeMap::new();
+        while let Some(r) = rows.next().doing("computing stats")? {
+            let day: String = r.get(0).doing("computing stats")?;
+            let group: Option<String> = r.get(1).doing("computing stats")?;
+            let get = |i: usize| -> Result<i64> {
+                r.get::<_, Option<i64>>(i)
+                    .map(|v| v.unwrap_or(0))
+                    .doing("computing stats")
+            };
+            let n = get(2)?;
+            let responded = get(3)?;
+            found.insert(
+                (day.clone(), group.clone()),
+                DayStats {
+                    date: day,
+                    group,
+                    mentions: n,
+                    responded,
+                    ignored: get(4)?,
+                    escalated: get(5)?,
+                    response_rate: if n > 0 { responded as f64 / n as f64 } else { 0.0 },
+                    sla_breaches: get(6)?,
+                    max_first_response_secs: r.get(7).doing("computing stats")?,
+                    max_first_response_from_seen_secs: r.get(8).doing("computing stats")?,
+                    median_first_response_secs: r.get(9).doing("computing stats")?,
+                    p90_first_response_secs: r.get(10).doing("computing stats")?,
+                    median_first_response_from_seen_secs: r.get(11).doing("computing stats")?,
+                    p90_first_response_from_seen_secs: r.get(12).doing("computing stats")?,
+                    backlog: 0,
+                },
+            );
+        }
+        drop(rows);
+        drop(stmt);
+
+        let groups: Vec<Option<String>> = if q.by.is_some() {
+            let mut g: Vec<Option<String>> = found.keys().map(|(_, g)| g.clone()).collect();
+            g.sort();
+            g.dedup();
+            g
+        } else {
+            vec![None]
+        };
+        let backlog = self.backlog(&bounds, q, &found)?;
+        let mut out = Vec::with_capacity(bounds.len() * groups.len());
+        for (day, _, _) in &bounds {
+            for g in &groups {
+                let mut s = found.remove(&(day.clone(), g.clone())).unwrap_or_else(|| DayStats {
+                    date: day.clone(),
+                    group: g.clone(),
+                    mentions: 0,
+                    responded: 0,
+                    ignored: 0,
+                    escalated: 0,
+                    response_rate: 0.0,
+                    median_first_response_secs: None,
+                    p90_first_response_secs: None,
+                    max_first_response_secs: None,
+                    median_first_response_from_seen_secs: None,
+                    p90_first_response_from_seen_secs: None,
+                    max_first_response_from_seen_secs: None,
+                    sla_breaches: 0,
+                    backlog: 0,
+                });
+                s.backlog = backlog.get(&(day.clone(), g.clone())).copied().unwrap_or(0);
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The hour-of-day × weekday heat map and each feed's share, for the days of `q`, through its
+    /// filter. Grouped in SQL; the zone's offsets come from a function SQLite calls per row.
+    pub fn profile(&self, q: &StatsQuery) -> Result<Profile> {
+        let start = day_start(&q.tz, q.from);
+        let end = day_start(&q.tz, q.to.succ_opt().expect("a next day"));
+        let tz = q.tz;
+        self.conn()
+            .create_scalar_function(
+                "local_slot",
+                1,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    let t: i64 = ctx.get(0)?;
+                    let local = DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz);
+                    let dow = chrono::Datelike::weekday(&local).num_days_from_monday() as i64;
+                    Ok(dow * 24 + chrono::Timelike::hour(&local) as i64)
+                },
+            )
+            .doing("profiling mentions")?;
+        let mut params = vec![Value::Integer(start), Value::Integer(end)];
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let from =
+            "mentions m JOIN feeds f ON f.id = m.feed_id LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''";
+        let mut profile = Profile::default();
+        {
+            let sql = format!(
+                "SELECT local_slot(m.sort_at) AS slot, count(*) FROM {from}
+                 WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY slot"
+            );
+            let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
+            let mut rows = stmt
+                .query(params_from_iter(params.clone()))
+                .doing("profiling mentions")?;
+            while let Some(r) = rows.next().doing("profiling mentions")? {
+                let slot: i64 = r.get(0).doing("profiling mentions")?;
+                let n: i64 = r.get(1).doing("profiling mentions")?;
+                if (0..168).contains(&slot) {
+                    profile.heat[(slot / 24) as usize][(slot % 24) as usize] = n;
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT f.name, count(*) AS n FROM {from}
+             WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY f.name ORDER BY n DESC, f.name"
+        );
+        let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
+        let rows = stmt
+            .query_map(params_from_iter(params), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .doing("profiling mentions")?;
+        profile.feeds = rows.collect::<rusqlite::Result<Vec<_>>>().doing("profiling mentions")?;
+        Ok(profile)
+    }
+
+    /// Open at the end of each day: what was open when the range began, plus each day's arrivals,
+    /// minus each day's closings (answered or ignored), as running sums. Every part is an indexed
+    /// count in SQL.
+    fn backlog(
+        &self,
+        bounds: &[(String, i64, i64)],
+        q: &StatsQuery,
+        arrivals: &BTreeMap<(String, Option<String>), DayStats>,
+    ) -> Result<BTreeMap<(String, Option<String>), i64>> {
+        let (grp, join) = group_expr(q.by);
+        let start = bounds[0].1;
+        let reads = "LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''";
+        // Open when the range began.
+        let mut params = vec![Value::Integer(start)];
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let sql = format!(
+            "SELECT {grp}, count(*) - sum(CASE m.status
+                        WHEN 'responded' THEN coalesce(m.responded_at, m.status_at) < ?1
+                        WHEN 'ignored' THEN m.status_at < ?1
+                        ELSE 0 END)
+             FROM mentions m INDEXED BY mentions_stats JOIN feeds f ON f.id = m.feed_id{join} {reads}
+             WHERE m.sort_at < ?1{filter} GROUP BY 1"
+        );
+        let mut open: BTreeMap<Option<String>, i64> = BTreeMap::new();
+        {
+            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
+            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
+            while let Some(r) = rows.next().doing("computing the backlog")? {
+                open.insert(
+                    r.get(0).doing("computing the backlog")?,
+                    r.get(1).doing("computing the backlog")?,
+                );
+            }
+        }
+        // Closed during each day.
+        let mut params: Vec<Value> = Vec::new();
+        let values: Vec<String> = bounds
+            .iter()
+            .map(|(day, s, e)| {
+                params.extend([Value::Text(day.clone()), Value::Integer(*s), Value::Integer(*e)]);
+                let n = params.len();
+                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+            })
+            .collect();
+        let values = values.join(", ");
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let sql = format!(
+            "WITH days(day, start_ts, end_ts) AS (VALUES {values})
+             SELECT day, grp, count(*) FROM (
+               SELECT d.day, {grp} AS grp FROM days d
+               JOIN mentions m INDEXED BY mentions_closed_responded
+                 ON m.status = 'responded' AND m.responded_at >= d.start_ts AND m.responded_at < d.end_ts
+               JOIN feeds f ON f.id = m.feed_id{join} {reads} WHERE 1{filter}
+               UNION ALL
+               SELECT d.day, {grp} AS grp FROM days d
+               JOIN mentions m INDEXED BY mentions_closed_ignored
+                 ON m.status = 'ignored' AND m.status_at >= d.start_ts AND m.status_at < d.end_ts
+               JOIN feeds f ON f.id = m.feed_id{join} {reads} WHERE 1{filter}
+             ) GROUP BY day, grp"
+        );
+        let mut closed: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
+        {
+            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
+            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
+            while let Some(r) = rows.next().doing("computing the backlog")? {
+                closed.insert(
+                    (
+                        r.get(0).doing("computing the backlog")?,
+                        r.get(1).doing("computing the backlog")?,
+                    ),
+                    r.get(2).doing("computing the backlog")?,
+                );
+            }
+        }
+        let mut groups: Vec<Option<String>> = open.keys().cloned().collect();
+        groups.extend(arrivals.keys().map(|(_, g)| g.clone()));
+        groups.extend(closed.keys().map(|(_, g)| g.clone()));
+        groups.sort();
+        groups.dedup();
+        let mut out = BTreeMap::new();
+        for g in groups {
+            let mut n = open.get(&g).copied().unwrap_or(0);
+            for (day, _, _) in bounds {
+                let key = (day.clone(), g.clone());
+                n += arrivals.get(&key).map_or(0, |d| d.mentions);
+                n -= closed.get(&key).copied().unwrap_or(0);
+                out.insert(key, n);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::BusinessHours;
+
+    use crate::model::FeedKind;
+    use std::time::Duration;
+
+    fn ts(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    /// (feed, id, published, first seen, status, status_at, first response, by)
+    type Fixture<'a> = (
+        i64,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+
+    /// A week in Berlin across the end of summer time (2026-10-25, 03:00 CEST → 02:00 CET).
+    fn week() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let hn = s.ensure_feed("hn", FeedKind::Hackernews).unwrap();
+        let blog = s.ensure_feed("blog", FeedKind::Rss).unwrap();
+        // (feed, id, published, first seen, status, status_at, first response / responded at, by)
+        let rows: &[Fixture<'_>] = &[
+            (
+                hn,
+                "A",
+                "2026-10-22T08:00:00Z",
+                "2026-10-22T08:00:00Z",
+                "responded",
+                None,
+                Some("2026-10-22T08:30:00Z"),
+                Some("alice"),
+            ),
+            // Answered across midnight (23:30 → 00:45 local).
+            (
+                hn,
+                "B",
+                "2026-10-22T21:30:00Z",
+                "2026-10-22T21:30:00Z",
+                "responded",
+                None,
+                Some("2026-10-22T22:45:00Z"),
+                Some("bob"),
+            ),
+            // Never answered.
+            (
+                blog,
+                "C",
+                "2026-10-22T10:00:00Z",
+                "2026-10-22T10:00:00Z",
+                "new",
+                None,
+                None,
+                None,
+            ),
+            // On the 25-hour day: published 01:30 CEST, seen half an hour later.
+            (
+                hn,
+                "D",
+                "2026-10-24T23:30:00Z",
+                "2026-10-25T00:00:00Z",
+                "responded",
+                None,
+                Some("2026-10-25T01:30:00Z"),
+                Some("alice"),
+            ),
+            (
+                blog,
+                "E",
+                "2026-10-25T22:30:00Z",
+                "2026-10-25T22:30:00Z",
+                "ignored",
+                Some("2026-10-25T22:50:00Z"),
+                None,
+                None,
+            ),
+            (
+                blog,
+                "F",
+                "2026-10-26T08:00:00Z",
+                "2026-10-26T08:00:00Z",
+                "escalated",
+                Some("2026-10-26T09:00:00Z"),
+                None,
+                None,
+            ),
+        ];
+        for (feed, id, published, seen, status, status_at, responded, by) in rows {
+            let p = ts(published);
+            let seen = ts(seen);
+            s.conn()
+                .execute(
+                    "INSERT INTO mentions (feed_id, kind, external_id, text, published_at, first_seen_at, sort_at, status, status_at,
+                        first_response_at, responded_at, responded_by, updated_at)
+                     VALUES (?1, 'x', ?2, 't', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?4)",
+                    rusqlite::params![feed, id, p, seen, p.min(seen), status, status_at.map(ts), responded.map(ts), by],
+                )
+                .unwrap();
+        }
+        (dir, s)
+    }
+
+    fn query(by: Option<GroupBy>) -> StatsQuery {
+        StatsQuery {
+            from: NaiveDate::from_ymd_opt(2026, 10, 22).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 10, 28).unwrap(),
+            tz: chrono_tz::Europe::Berlin,
+            by,
+            sla: Some(Duration::from_secs(3600)),
+            business: None,
+            filter: Default::default(),
+            now: DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap().to_utc(),
+        }
+    }
+
+    #[test]
+    fn a_hand_computed_week_field_by_field() {
+        let (_d, s) = week();
+        let days = s.stats(&query(None)).unwrap();
+        let dates: Vec<&str> = days.iter().map(|d| d.date.as_str()).collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-10-22",
+                "2026-10-23",
+                "2026-10-24",
+                "2026-10-25",
+                "2026-10-26",
+                "2026-10-27",
+                "2026-10-28"
+            ]
+        );
+        let d = &days[0];
+        assert_eq!((d.mentions, d.responded, d.ignored, d.escalated), (3, 2, 0, 0));
+        assert!((d.response_rate - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(d.median_first_response_secs, Some(3150.0), "mean of 1800 and 4500");
+        assert_eq!(d.p90_first_response_secs, Some(4500));
+        assert_eq!(d.max_first_response_secs, Some(4500));
+        assert_eq!(d.median_first_response_from_seen_secs, Some(3150.0));
+        assert_eq!(d.sla_breaches, 2, "B answered after 75 min, C never");
+        assert_eq!(
+            d.backlog, 2,
+            "B (answered after midnight) and C are open at the end of the day"
+        );
+        for (i, backlog) in [(1, 1), (2, 1)] {
+            let d = &days[i];
+            assert_eq!(
+                (d.mentions, d.response_rate, d.median_first_response_secs, d.backlog),
+                (0, 0.0, None, backlog),
+                "{}",
+                d.date
+            );
+        }
+        let d = &days[3];
+        assert_eq!(
+            (d.mentions, d.responded, d.ignored, d.escalated),
+            (2, 1, 1, 0),
+            "D at 01:30 CEST belongs to the 25th"
+        );
+        assert_eq!(d.response_rate, 0.5);
+        assert_eq!(
+            (
+                d.median_first_response_secs,
+                d.p90_first_response_secs,
+                d.max_first_response_secs
+            ),
+            (Some(7200.0), Some(7200), Some(7200))
+        );
+        assert_eq!(
+            (
+                d.median_first_response_from_seen_secs,
+                d.max_first_response_from_seen_secs
+            ),
+            (Some(5400.0), Some(5400))
+        );
+        assert_eq!(d.sla_breaches, 1, "D took 90 min from first seen; E was ignored");
+        assert_eq!(d.backlog, 1, "only C");
+        let d = &days[4];
+        assert_eq!(
+            (d.mentions, d.escalated, d.responded, d.sla_breaches, d.backlog),
+            (1, 1, 0, 1, 2)
+        );
+        assert_eq!((days[5].backlog, days[6].backlog), (2, 2));
+    }
+
+    #[test]
+    fn split_by_feed_and_by_operator() {
+        let (_d, s) = week();
+        let days = s.stats(&query(Some(GroupBy::Feed))).unwrap();
+        assert_eq!(days.len(), 14, "every day for each feed");
+        let hn = days
+            .iter()
+            .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("hn"))
+            .unwrap();
+        assert_eq!((hn.mentions, hn.responded, hn.backlog), (2, 2, 1));
+        let blog = days
+            .iter()
+            .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("blog"))
+            .unwrap();
+        assert_eq!(
+            (blog.mentions, blog.responded, blog.sla_breaches, blog.backlog),
+            (1, 0, 1, 1)
+        );
+        let days = s.stats(&query(Some(GroupBy::Operator))).unwrap();
+        let alice = days
+            .iter()
+            .find(|d| d.date == "2026-10-25" && d.group.as_deref() == Some("alice"))
+            .unwrap();
+        assert_eq!((alice.mentions, alice.responded), (1, 1));
+    }
+
+    #[test]
+    fn business_hours_exclude_nights_and_weekends_and_the_filter_applies() {
+        let (_d, s) = week();
+        let mut q = query(None);
+        q.business = Some(BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap());
+        let days = s.stats(&q).unwrap();
+        // B was answered at night (no business time passed); C is still unanswered.
+        assert_eq!(days[0].sla_breaches, 1);
+        // D waited only on a Sunday night.
+        assert_eq!(days[3].sla_breaches, 0);
+        // The first-response figures themselves stay wall-clock.
+        assert_eq!(days[0].max_first_response_secs, Some(4500));
+
+        let mut q = query(None);
+        q.filter = crate::query::StreamFilter::parse("feed:hn", q.now).unwrap();
+        let days = s.stats(&q).unwrap();
+        assert_eq!((days[0].mentions, days[0].responded), (2, 2));
+        assert_eq!(days[0].backlog, 1, "only B: C is in another feed");
+    }
+
+    #[test]
+    fn the_profile_counts_local_hours_and_feed_shares() {
+        let (_d, s) = week();
+        let p = s.profile(&query(None)).unwrap();
+        // A: Thursday 10:00 CEST; B: Thursday 23:30 CEST; C: Thursday 12:00 CEST.
+        assert_eq!((p.heat[3][10], p.heat[3][23], p.heat[3][12]), (1, 1, 1));
+        // D: Sunday 01:30 CEST (the night summer time ends); E: Sunday 23:30 CET; F: Monday 09:00 CET.
+        assert_eq!((p.heat[6][1], p.heat[6][23], p.heat[0][9]), (1, 1, 1));
+        assert_eq!(p.heat.iter().flatten().sum::<i64>(), 6);
+        assert_eq!(p.feeds, vec![("blog".to_string(), 3), ("hn".to_string(), 3)]);
+    }
+
+    #[test]
+    fn the_days_follow_the_zone() {
+        let (_d, s) = week();
+        let mut q = query(None);
+        q.tz = chrono_tz::UTC;
+        let days = s.stats(&q).unwrap();
+        // In UTC, D (23:30Z on the 24th) belongs to the 24th.
+        assert_eq!(days[2].mentions, 1);
+        assert_eq!(days[3].mentions, 1);
+    }
+}
