@@ -1,0 +1,361 @@
+//! Commands: what each keymap command does (from a key, the `:` prompt or the config), the
+//! quick-filter and views menus, and the `:` command line.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    Filter,
+    Views,
+}
+
+impl AppState {
+    /// Run a command, from a key, the `:` prompt or the config.
+    pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
+        let page = self.stream_height() as i64;
+        let detail_focused = self.pane == Pane::Detail;
+        if self.pane == Pane::Drafts {
+            let n = self.overview.drafts.len();
+            match cmd {
+                Command::Down => {
+                    self.drafts_selected = (self.drafts_selected + 1).min(n.saturating_sub(1));
+                    return vec![];
+                }
+                Command::Up => {
+                    self.drafts_selected = self.drafts_selected.saturating_sub(1);
+                    return vec![];
+                }
+                Command::FocusDetail | Command::Reply => {
+                    return match self.overview.drafts.get(self.drafts_selected.min(n.saturating_sub(1))) {
+                        Some(d) => vec![Effect::OpenDraft(d.mention_id)],
+                        None => vec![],
+                    };
+                }
+                _ => {}
+            }
+        }
+        match cmd {
+            Command::Quit => vec![Effect::Quit],
+            Command::Reply => match self.selected() {
+                Some(m) => vec![Effect::OpenDraft(m.id)],
+                None => {
+                    self.say("nothing selected");
+                    vec![]
+                }
+            },
+            Command::Down if detail_focused => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1);
+                vec![]
+            }
+            Command::Up if detail_focused => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(1);
+                vec![]
+            }
+            Command::Down => self.step(1),
+            Command::Up => self.step(-1),
+            Command::HalfDown => self.step((page / 2).max(1)),
+            Command::HalfUp => self.step(-(page / 2).max(1)),
+            Command::PageDown => self.step(page),
+            Command::PageUp => self.step(-page),
+            Command::Top => {
+                self.touched = true;
+                vec![self.load(Anchor::Head)]
+            }
+            Command::Bottom => {
+                self.touched = true;
+                vec![self.load(Anchor::Tail)]
+            }
+            Command::FocusDetail | Command::PaneDetail => {
+                self.pane = Pane::Detail;
+                match self.selected() {
+                    Some(m) if m.unread => {
+                        let id = m.id;
+                        self.read_due = None;
+                        vec![Effect::Write(WriteRequest {
+                            op: WriteOp::MarkRead { id },
+                        })]
+                    }
+                    _ => vec![],
+                }
+            }
+            Command::Back => {
+                if self.pane != Pane::Stream {
+                    self.pane = Pane::Stream;
+                } else if !self.marks.is_empty() {
+                    self.marks.clear();
+                    self.say("marks cleared");
+                } else if !self.filter.is_empty() {
+                    self.say("filter cleared");
+                    return self.set_filter(StreamFilter::default(), None);
+                }
+                vec![]
+            }
+            Command::NextPane | Command::PrevPane => {
+                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let n = Pane::ALL.len();
+                self.pane = Pane::ALL[if cmd == Command::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+                if self.pane == Pane::Stats {
+                    return vec![self.stats_request()];
+                }
+                vec![]
+            }
+            Command::PaneStream => {
+                self.pane = Pane::Stream;
+                vec![]
+            }
+            Command::PaneDrafts => {
+                self.pane = Pane::Drafts;
+                vec![]
+            }
+            Command::PaneStats => {
+                self.pane = Pane::Stats;
+                vec![self.stats_request()]
+            }
+            Command::StatsRange => {
+                self.stats_days = match self.stats_days {
+                    7 => 14,
+                    14 => 30,
+                    30 => 90,
+                    _ => 7,
+                };
+                self.pane = Pane::Stats;
+                vec![self.stats_request()]
+            }
+            Command::MarkOpen => self.change(Change::Status(Status::Open)),
+            Command::MarkResponded => self.change(Change::Status(Status::Responded)),
+            Command::MarkIgnored => self.change(Change::Status(Status::Ignored)),
+            Command::MarkEscalated => self.change(Change::Status(Status::Escalated)),
+            Command::MarkNew => self.change(Change::Status(Status::New)),
+            Command::Undo => match self.undo.pop() {
+                Some(batch) => vec![Effect::Write(WriteRequest {
+                    op: WriteOp::Undo { batch },
+                })],
+                None => {
+                    self.say("nothing to undo");
+                    vec![]
+                }
+            },
+            Command::ToggleMark => {
+                if let Some(id) = self.selected().map(|m| m.id) {
+                    if !self.marks.remove(&id) {
+                        self.marks.insert(id);
+                    }
+                }
+                self.step(1)
+            }
+            Command::MarkAll => vec![Effect::MatchingIds(self.filter.clone())],
+            Command::ClearMarks => {
+                self.marks.clear();
+                vec![]
+            }
+            Command::Assign => {
+                self.prompt(PromptKind::Assign, "");
+                vec![]
+            }
+            Command::Tag => {
+                self.prompt(PromptKind::Tag, "");
+                vec![]
+            }
+            Command::Untag => {
+                self.prompt(PromptKind::Untag, "");
+                vec![]
+            }
+            Command::Note => {
+                self.prompt(PromptKind::Note, "");
+                vec![]
+            }
+            Command::Search => {
+                let text = self.filter.describe();
+                self.prompt(
+                    PromptKind::Search,
+                    &if text.is_empty() { text } else { format!("{text} ") },
+                );
+                vec![]
+            }
+            Command::FilterMenu => {
+                self.mode = Mode::Menu(Menu::Filter);
+                vec![]
+            }
+            Command::Views => {
+                if self.views.is_empty() {
+                    self.say("no saved views: add a [[view]] with a name and a filter to the config");
+                } else {
+                    self.mode = Mode::Menu(Menu::Views);
+                }
+                vec![]
+            }
+            Command::ClearFilter => self.set_filter(StreamFilter::default(), None),
+            Command::CommandPrompt => {
+                self.prompt(PromptKind::Command, "");
+                vec![]
+            }
+            Command::OpenLink => match self.selected().and_then(|m| m.url.clone()) {
+                Some(url) => match safe_link(&url) {
+                    Some(url) => {
+                        self.link = Some((url.clone(), Instant::now() + MESSAGE_FOR * 3));
+                        self.say("link copied");
+                        vec![Effect::Copy(url)]
+                    }
+                    None => {
+                        self.warn("this mention's link is not an http(s) address; not opened");
+                        vec![]
+                    }
+                },
+                None => {
+                    self.say("this mention has no link");
+                    vec![]
+                }
+            },
+            Command::CopyText => match self.selected() {
+                Some(m) => {
+                    let text = match &m.title {
+                        Some(t) if !m.text.is_empty() => format!("{t}\n\n{}", m.text),
+                        Some(t) => t.clone(),
+                        None => m.text.clone(),
+                    };
+                    self.say("text copied");
+                    vec![Effect::Copy(crate::text::sanitize(&text))]
+                }
+                None => vec![],
+            },
+            Command::Help => {
+                self.mode = Mode::Help { scroll: 0 };
+                vec![]
+            }
+            Command::Redraw => vec![self.request(self.hold(), true)],
+        }
+    }
+
+    pub(super) fn on_menu_key(&mut self, menu: Menu, key: KeyEvent) -> Vec<Effect> {
+        self.mode = Mode::Normal;
+        let KeyCode::Char(c) = key.code else { return vec![] };
+        match menu {
+            Menu::Filter => {
+                let field = match c {
+                    's' => FilterField::Status,
+                    'f' => FilterField::Feed,
+                    't' => FilterField::Tag,
+                    'a' => FilterField::Assignee,
+                    'd' => FilterField::Since,
+                    'u' => {
+                        let mut f = self.filter.clone();
+                        f.unread = !f.unread;
+                        let view = self.view.clone();
+                        return self.set_filter(f, view);
+                    }
+                    'c' => return self.set_filter(StreamFilter::default(), None),
+                    _ => return vec![],
+                };
+                self.prompt(PromptKind::Filter(field), "");
+                self.refresh_candidates();
+                vec![]
+            }
+            Menu::Views => {
+                let Some(i) = c.to_digit(10).map(|d| d as usize) else {
+                    return vec![];
+                };
+                if i == 0 {
+                    return self.set_filter(StreamFilter::default(), None);
+                }
+                match self.views.get(i - 1).cloned() {
+                    Some(v) => self.apply_view(&v),
+                    None => vec![],
+                }
+            }
+        }
+    }
+
+    pub(super) fn apply_view(&mut self, v: &View) -> Vec<Effect> {
+        match StreamFilter::parse(&v.filter, Utc::now()) {
+            Ok(f) => self.set_filter(f, Some(v.name.clone())),
+            Err(e) => {
+                self.warn(format!("view {:?}: {e}", v.name));
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn set_filter(&mut self, filter: StreamFilter, view: Option<String>) -> Vec<Effect> {
+        self.filter = filter;
+        self.view = view;
+        self.marks.clear();
+        self.touched = false;
+        let mut effects = vec![self.request(Anchor::Head, true)];
+        if self.pane == Pane::Stats {
+            effects.push(self.stats_request());
+        }
+        effects
+    }
+
+    /// A `:` command line: a command name, with an argument where it takes one.
+    pub(super) fn command_line(&mut self, line: &str) -> Vec<Effect> {
+        let (name, arg) = match line.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, a.trim()),
+            None => (line, ""),
+        };
+        if name.is_empty() {
+            return vec![];
+        }
+        let with_arg = |s: &mut Self, kind: PromptKind| {
+            if arg.is_empty() {
+                s.run_prompt(kind)
+            } else {
+                s.submit(kind, arg)
+            }
+        };
+        match name {
+            "assign" => return with_arg(self, PromptKind::Assign),
+            "tag" => return with_arg(self, PromptKind::Tag),
+            "untag" => return with_arg(self, PromptKind::Untag),
+            "note" => return with_arg(self, PromptKind::Note),
+            "search" | "filter" => return self.submit(PromptKind::Search, arg),
+            "view" => {
+                return match self.views.iter().find(|v| v.name == arg).cloned() {
+                    Some(v) => self.apply_view(&v),
+                    None if arg.is_empty() => self.run(Command::Views),
+                    None => {
+                        self.warn(format!("no view named {arg:?}"));
+                        vec![]
+                    }
+                };
+            }
+            "status" => {
+                return match arg.parse::<Status>() {
+                    Ok(s) => self.change(Change::Status(s)),
+                    Err(e) => {
+                        self.warn(e);
+                        vec![]
+                    }
+                };
+            }
+            _ => {}
+        }
+        match Command::by_name(name) {
+            Some(cmd) => self.run(cmd),
+            None => {
+                self.warn(format!(
+                    "unknown command {name:?}; Tab completes command names, ? lists them"
+                ));
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn run_prompt(&mut self, kind: PromptKind) -> Vec<Effect> {
+        self.prompt(kind, "");
+        vec![]
+    }
+
+    pub(super) fn stats_request(&self) -> Effect {
+        Effect::LoadStats(StatsRequest {
+            days: self.stats_days,
+            sla: self.sla,
+            business: self.business.clone(),
+            filter: self.filter.clone(),
+        })
+    }
+}

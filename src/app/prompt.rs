@@ -1,0 +1,268 @@
+//! The one-line prompts (`/` search, `:` commands, quick filters, assign, tag, note) and their
+//! completion.
+
+use super::*;
+
+/// What a prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Command,
+    Assign,
+    Tag,
+    Untag,
+    Note,
+    Filter(FilterField),
+}
+
+impl PromptKind {
+    pub fn label(self) -> String {
+        match self {
+            PromptKind::Search => "/".into(),
+            PromptKind::Command => ":".into(),
+            PromptKind::Assign => "assign to: ".into(),
+            PromptKind::Tag => "tag: ".into(),
+            PromptKind::Untag => "remove tag: ".into(),
+            PromptKind::Note => "note: ".into(),
+            PromptKind::Filter(f) => format!("{}: ", f.key()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterField {
+    Status,
+    Feed,
+    Tag,
+    Assignee,
+    Since,
+}
+
+impl FilterField {
+    fn key(self) -> &'static str {
+        match self {
+            FilterField::Status => "status",
+            FilterField::Feed => "feed",
+            FilterField::Tag => "tag",
+            FilterField::Assignee => "assignee",
+            FilterField::Since => "since",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: LineEdit,
+    /// Candidates for the word at the cursor, shown above the prompt; Tab cycles them.
+    pub candidates: Vec<String>,
+    pub chosen: Option<usize>,
+    /// The word the candidates complete.
+    typed: String,
+}
+
+impl AppState {
+    pub(super) fn prompt(&mut self, kind: PromptKind, text: &str) {
+        self.mode = Mode::Prompt(Prompt {
+            kind,
+            input: LineEdit::new(text),
+            candidates: vec![],
+            chosen: None,
+            typed: String::new(),
+        });
+    }
+
+    /// Candidates for the word at the prompt's cursor.
+    pub(super) fn candidates_for(&self, kind: PromptKind, text: &str, word: &str) -> Vec<String> {
+        let statuses = || Status::ALL.iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>();
+        let mut operators = self.overview.operators.clone();
+        if !operators.contains(&self.operator) {
+            operators.push(self.operator.clone());
+        }
+        match kind {
+            PromptKind::Assign => operators,
+            PromptKind::Tag | PromptKind::Untag => self.overview.tags.clone(),
+            PromptKind::Note => vec![],
+            PromptKind::Filter(FilterField::Status) => statuses(),
+            PromptKind::Filter(FilterField::Feed) => self.feed_names.clone(),
+            PromptKind::Filter(FilterField::Tag) => self.overview.tags.clone(),
+            PromptKind::Filter(FilterField::Assignee) => {
+                let mut v = operators;
+                v.push("none".into());
+                v
+            }
+            PromptKind::Filter(FilterField::Since) => ["today", "yesterday", "24h", "7d", "30d", "90d"]
+                .map(String::from)
+                .to_vec(),
+            PromptKind::Search => {
+                if let Some((key, _)) = word.split_once(':') {
+                    let values = match key {
+                        "status" | "is" => statuses(),
+                        "feed" => self.feed_names.clone(),
+                        "tag" => self.overview.tags.clone(),
+                        "assignee" => operators,
+                        "since" | "until" => ["today", "yesterday", "7d", "30d"].map(String::from).to_vec(),
+                        _ => vec![],
+                    };
+                    values.into_iter().map(|v| format!("{key}:{v}")).collect()
+                } else {
+                    ["status:", "feed:", "tag:", "assignee:", "since:", "until:", "unread"]
+                        .map(String::from)
+                        .to_vec()
+                }
+            }
+            PromptKind::Command => {
+                let first_word = !text.trim_start().contains(' ');
+                if first_word {
+                    let mut names: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
+                    names.extend(["view", "filter"].map(String::from));
+                    names
+                } else {
+                    match text.split_whitespace().next().unwrap_or("") {
+                        "assign" => operators,
+                        "tag" | "untag" => self.overview.tags.clone(),
+                        "view" => self.views.iter().map(|v| v.name.clone()).collect(),
+                        "filter" | "search" => self.candidates_for(PromptKind::Search, text, word),
+                        _ => vec![],
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn refresh_candidates(&mut self) {
+        let Mode::Prompt(p) = &self.mode else { return };
+        let (_, word) = p.input.current_word();
+        let all = self.candidates_for(p.kind, &p.input.text(), &word);
+        let candidates = edit::complete(&word, &all);
+        if let Mode::Prompt(p) = &mut self.mode {
+            p.candidates = candidates;
+            p.chosen = None;
+            p.typed = word;
+        }
+    }
+
+    pub(super) fn on_prompt_key(&mut self, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                return vec![];
+            }
+            KeyCode::Char('c') if ctrl => {
+                self.mode = Mode::Normal;
+                return vec![];
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                return self.submit(p.kind, p.input.text().trim());
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                if p.candidates.is_empty() || p.chosen.is_none() && p.typed != p.input.current_word().1 {
+                    self.mode = Mode::Prompt(p);
+                    self.refresh_candidates();
+                    let Mode::Prompt(q) = &self.mode else { unreachable!() };
+                    p = q.clone();
+                }
+                if !p.candidates.is_empty() {
+                    let n = p.candidates.len();
+                    let next = match (p.chosen, key.code) {
+                        (None, KeyCode::BackTab) => n - 1,
+                        (None, _) => 0,
+                        (Some(i), KeyCode::BackTab) => (i + n - 1) % n,
+                        (Some(i), _) => (i + 1) % n,
+                    };
+                    p.chosen = Some(next);
+                    p.input.replace_word(&p.candidates[next].clone());
+                }
+                self.mode = Mode::Prompt(p);
+                return vec![];
+            }
+            KeyCode::Backspace if p.input.text().is_empty() => {
+                self.mode = Mode::Normal;
+                return vec![];
+            }
+            KeyCode::Backspace => p.input.backspace(),
+            KeyCode::Delete => p.input.delete(),
+            KeyCode::Left => p.input.left(),
+            KeyCode::Right => p.input.right(),
+            KeyCode::Home => p.input.home(),
+            KeyCode::End => p.input.end(),
+            KeyCode::Char('a') if ctrl => p.input.home(),
+            KeyCode::Char('e') if ctrl => p.input.end(),
+            KeyCode::Char('u') if ctrl => p.input.kill_to_start(),
+            KeyCode::Char('w') if ctrl => p.input.kill_word(),
+            KeyCode::Char(c) if !ctrl => p.input.insert(c),
+            _ => {}
+        }
+        p.candidates.clear();
+        p.chosen = None;
+        self.mode = Mode::Prompt(p);
+        if !matches!(key.code, KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End) {
+            self.refresh_candidates();
+        }
+        vec![]
+    }
+
+    pub(super) fn submit(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
+        match kind {
+            PromptKind::Search => match StreamFilter::parse(text, Utc::now()) {
+                Ok(f) => self.set_filter(f, None),
+                Err(e) => {
+                    self.warn(e);
+                    self.prompt(PromptKind::Search, text);
+                    vec![]
+                }
+            },
+            PromptKind::Filter(field) => {
+                if text.is_empty() {
+                    return vec![];
+                }
+                let value = if field == FilterField::Status {
+                    text.replace(' ', ",")
+                } else {
+                    text.replace(' ', "")
+                };
+                match StreamFilter::parse(&format!("{}:{value}", field.key()), Utc::now()) {
+                    Ok(add) => {
+                        let f = self.filter.and(&add);
+                        let view = self.view.clone();
+                        self.set_filter(f, view)
+                    }
+                    Err(e) => {
+                        self.warn(e);
+                        vec![]
+                    }
+                }
+            }
+            PromptKind::Assign => {
+                let who = text.trim();
+                let to = if who.is_empty() || who == "none" || who == "-" {
+                    None
+                } else {
+                    Some(crate::text::sanitize_line(who))
+                };
+                self.change(Change::Assign(to))
+            }
+            PromptKind::Tag | PromptKind::Untag => {
+                let tag = crate::text::sanitize_line(text).to_lowercase();
+                if tag.is_empty() {
+                    return vec![];
+                }
+                self.change(if kind == PromptKind::Tag {
+                    Change::Tag(tag)
+                } else {
+                    Change::Untag(tag)
+                })
+            }
+            PromptKind::Note => {
+                let body = crate::text::sanitize(text).trim().to_string();
+                if body.is_empty() {
+                    return vec![];
+                }
+                self.change(Change::Note(body))
+            }
+            PromptKind::Command => self.command_line(text),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The stream window: at most one screen of rows around an anchor, loaded by the reader thread.
+//! Moves inside the screen apply at once (the next key acts on the row the user sees) and are
+//! confirmed by a load; moves typed while a scroll loads add up into one. Until the user first
+//! moves, the view follows the newest mentions.
+
+use super::*;
+
+/// Where the window of the stream is anchored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The newest mentions, selection on the first.
+    Head,
+    /// The oldest mentions, selection on the last.
+    Tail,
+    /// Keep `key` selected, `offset` rows below the top of the view.
+    At { key: StreamKey, offset: usize },
+    /// Move the selection `delta` rows from `key` (negative: up), keeping it on screen.
+    Move { key: StreamKey, offset: usize, delta: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadRequest {
+    pub seq: u64,
+    pub anchor: Anchor,
+    pub height: usize,
+    pub filter: StreamFilter,
+    /// Also recount the stream and read feed health (after a change, not on every key).
+    pub overview: bool,
+}
+
+/// Feed health at a glance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedSummary {
+    pub ok: usize,
+    pub failing: usize,
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// Counts, feed health and names for completion: re-read when the store changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    pub total: i64,
+    pub new: i64,
+    pub open: i64,
+    /// Mentions the filter shows.
+    pub matching: i64,
+    pub feeds: FeedSummary,
+    pub operators: Vec<String>,
+    pub tags: Vec<String>,
+    /// Every open draft, across mentions.
+    pub drafts: Vec<DraftRow>,
+}
+
+/// A window of the stream, as the reader loaded it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    pub seq: u64,
+    pub rows: Vec<Mention>,
+    pub selected: usize,
+    pub offset: usize,
+    /// Mentions newer than the top row (arrived above the view).
+    pub above: i64,
+    /// The selected mention with its tags, notes and history.
+    pub detail: Option<Detail>,
+    pub overview: Option<Overview>,
+}
+
+/// A link safe to hand to the terminal: http(s) only, in the URL parser's normalised form (which
+/// percent-encodes anything that could end an escape sequence).
+pub fn safe_link(url: &str) -> Option<String> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    matches!(u.scheme(), "http" | "https")
+        .then(|| u.to_string())
+        .filter(|s| s.chars().all(|c| c.is_ascii_graphic()))
+}
+
+impl AppState {
+    pub(super) fn request(&mut self, anchor: Anchor, overview: bool) -> Effect {
+        self.seq += 1;
+        self.in_flight = Some(anchor);
+        Effect::Load(LoadRequest {
+            seq: self.seq,
+            anchor,
+            height: self.stream_height(),
+            filter: self.filter.clone(),
+            overview,
+        })
+    }
+
+    pub(super) fn load(&mut self, anchor: Anchor) -> Effect {
+        self.request(anchor, false)
+    }
+
+    /// The anchor that keeps what the user sees where it is. Until the user first moves, the
+    /// view follows the newest mentions as they arrive.
+    pub(super) fn hold(&self) -> Anchor {
+        match self.selected() {
+            Some(m) if self.touched => Anchor::At {
+                key: m.stream_key(),
+                offset: self.window.offset,
+            },
+            _ => Anchor::Head,
+        }
+    }
+
+    pub(super) fn step(&mut self, delta: i64) -> Vec<Effect> {
+        self.touched = true;
+        // Keys typed faster than windows load add up to one move from where the first began.
+        if self.window.seq != self.seq
+            && let Some(Anchor::Move {
+                key,
+                offset,
+                delta: before,
+            }) = self.in_flight
+        {
+            return vec![self.load(Anchor::Move {
+                key,
+                offset,
+                delta: before + delta,
+            })];
+        }
+        let Some(m) = self.selected() else { return vec![] };
+        let key = m.stream_key();
+        let (sel, offset) = (self.window.selected as i64 + delta, self.window.offset as i64 + delta);
+        if delta != 0
+            && (0..self.window.rows.len() as i64).contains(&sel)
+            && (0..self.stream_height() as i64).contains(&offset)
+        {
+            // Within the screen: move now, so the next key acts on the row the user sees.
+            self.window.selected = sel as usize;
+            self.window.offset = offset as usize;
+            let key = self.window.rows[sel as usize].stream_key();
+            return vec![self.load(Anchor::At {
+                key,
+                offset: offset as usize,
+            })];
+        }
+        vec![self.load(Anchor::Move {
+            key,
+            offset: self.window.offset,
+            delta,
+        })]
+    }
+
+    /// The initial effects: load the head of the stream.
+    pub fn start(&mut self) -> Vec<Effect> {
+        vec![self.request(Anchor::Head, true)]
+    }
+
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if !self.mouse || self.mode != Mode::Normal {
+            return vec![];
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown => self.step(3),
+            MouseEventKind::ScrollUp => self.step(-3),
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+                let areas = crate::ui::layout(self);
+                let inner_top = areas.stream.y + 1;
+                let inside = m.column > areas.stream.x
+                    && m.column < areas.stream.x + areas.stream.width.saturating_sub(1)
+                    && m.row >= inner_top
+                    && m.row < areas.stream.y + areas.stream.height.saturating_sub(1);
+                if self.pane_shows_stream() && inside {
+                    self.pane = Pane::Stream;
+                    let row = (m.row - inner_top) as i64;
+                    return self.step(row - self.window.selected as i64);
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    pub fn pane_shows_stream(&self) -> bool {
+        matches!(self.pane, Pane::Stream | Pane::Detail)
+    }
+}
