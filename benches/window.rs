@@ -3,8 +3,8 @@
 //! asserts nothing. Run with `cargo bench --bench window`.
 
 use chrono::Utc;
-use overhear::app::worker::load_window;
 use overhear::app::{Anchor, LoadRequest};
+use overhear::console::workers::load_window;
 use overhear::model::{Engagement, FeedKind, NewMention};
 use overhear::query::StreamFilter;
 use overhear::store::{PollWrite, Store};

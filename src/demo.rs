@@ -319,7 +319,7 @@ pub fn run() -> Result<()> {
     let addr = serve()?;
     let config = config(addr, &dir.path().join("demo-config.toml"))?;
     let store = Store::open(&dir.path().join("demo.db"))?;
-    crate::app::run_console(config, store)
+    crate::console::open(config, store)
 }
 
 #[cfg(test)]

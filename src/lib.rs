@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod export;
 pub mod keymap;
@@ -24,7 +25,6 @@ pub mod store;
 pub mod text;
 pub mod theme;
 pub mod timefmt;
-pub mod tui;
 pub mod ui;
 
 /// The engine's modules: they must run headless (as `overhear poll`, as a service), so none of

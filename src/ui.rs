@@ -2,7 +2,7 @@
 //! Every string from a feed passes `text::sanitize_line` (or `sanitize`) again here, whatever the
 //! store holds.
 
-use crate::app::{AppState, Level, Menu, Mode, Pane};
+use crate::app::{AppState, Areas, Level, Menu, Mode, Pane};
 use crate::keymap::{COMMANDS, Command};
 use crate::model::Mention;
 use crate::text;
@@ -19,22 +19,13 @@ const AUTHOR_W: usize = 14;
 /// From this width on, the detail pane sits beside the stream; below it otherwise.
 const SIDE_BY_SIDE: u16 = 120;
 
-/// Where everything goes, for drawing and for mouse clicks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub tabs: Rect,
-    pub stream: Rect,
-    pub detail: Rect,
-    /// The drafts or stats pane when one of them is shown.
-    pub other: Rect,
-    pub status: Rect,
-}
-
-pub fn layout(state: &AppState) -> Areas {
-    let area = Rect::new(0, 0, state.size.0, state.size.1);
+/// Where each part of the screen goes at this size. The console hands it to the state on every
+/// resize (the state never calls the UI).
+pub fn layout(size: (u16, u16)) -> Areas {
+    let area = Rect::new(0, 0, size.0, size.1);
     let [tabs, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let (stream, detail) = if state.size.0 >= SIDE_BY_SIDE {
+    let (stream, detail) = if size.0 >= SIDE_BY_SIDE {
         let [s, d] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
         (s, d)
     } else {
@@ -43,6 +34,7 @@ pub fn layout(state: &AppState) -> Areas {
         (s, d)
     };
     Areas {
+        size,
         tabs,
         stream,
         detail,
@@ -52,7 +44,7 @@ pub fn layout(state: &AppState) -> Areas {
 }
 
 pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
-    let areas = layout(state);
+    let areas = state.areas;
     draw_tabs(frame, areas.tabs, state);
     match state.pane {
         _ if state.editor.is_some() => draw_editor(frame, areas.other, state),
@@ -115,7 +107,7 @@ fn stream_title(state: &AppState) -> String {
     }
     match state.window.above {
         0 => {}
-        n if n >= crate::app::worker::ABOVE_CAP as i64 => t.push_str(&format!("· ↑ {n}+ more above ")),
+        n if n >= crate::app::ABOVE_CAP as i64 => t.push_str(&format!("· ↑ {n}+ more above ")),
         n => t.push_str(&format!("· ↑ {n} more above ")),
     }
     if !state.marks.is_empty() {
@@ -708,7 +700,7 @@ pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
         Mode::Confirm(_) => return None,
         _ => " link: ".to_string(),
     };
-    let area = layout(state).status;
+    let area = state.areas.status;
     let used = text::display_width(&prefix);
     let room = (area.width as usize).saturating_sub(used + 1);
     (room > 8).then(|| (area.x + used as u16, area.y, text::truncate_to_width(url, room)))
@@ -998,7 +990,7 @@ mod tests {
             "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"acme\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"https://example.com/a\"\n\n[[view]]\nname = \"open complaints today\"\nfilter = \"status:open tag:complaint since:today\"\n",
         )
         .unwrap();
-        let mut s = AppState::new(&config, size);
+        let mut s = AppState::new(&config, layout(size));
         s.now = now();
         s.loaded = true;
         let rows = vec![

@@ -9,18 +9,14 @@ pub mod draft;
 pub mod edit;
 mod prompt;
 mod reply;
-mod run;
 mod stream;
 mod triage;
-pub mod worker;
 
 pub use commands::Menu;
 pub use prompt::{FilterField, Prompt, PromptKind};
 pub use reply::Confirm;
-pub use stream::{Anchor, FeedSummary, LoadRequest, Overview, Window, safe_link};
+pub use stream::{ABOVE_CAP, Anchor, FeedSummary, LoadRequest, Overview, Window, safe_link};
 pub use triage::{WriteOp, WriteRequest};
-
-pub use run::run_console;
 
 use crate::config::{Config, View};
 use crate::keymap::{COMMANDS, Command, Keymap};
@@ -35,6 +31,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use draft::{DraftEditor, Template};
 use edit::LineEdit;
+use ratatui::layout::Rect;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -59,7 +56,8 @@ pub enum Action {
     Key(KeyEvent),
     Paste(String),
     Mouse(MouseEvent),
-    Resize(u16, u16),
+    /// The terminal changed size; the areas laid out for the new size.
+    Resize(Areas),
     StoreChanged,
     Loaded(Box<Window>),
     MarkedAll(Vec<i64>),
@@ -162,6 +160,19 @@ pub enum Level {
     Error,
 }
 
+/// Where everything goes, for drawing and for mouse clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// The terminal: columns, rows.
+    pub size: (u16, u16),
+    pub tabs: Rect,
+    pub stream: Rect,
+    pub detail: Rect,
+    /// The drafts or stats pane when one of them is shown.
+    pub other: Rect,
+    pub status: Rect,
+}
+
 /// Everything the screen shows. `ui::draw` only reads it.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -177,6 +188,8 @@ pub struct AppState {
     /// Has the first window arrived?
     pub loaded: bool,
     pub size: (u16, u16),
+    /// Where the parts of the screen are, as the UI laid them out for `size`.
+    pub areas: Areas,
     pub message: Option<(String, Level, Instant)>,
     /// A link to show as an OSC 8 hyperlink in the status bar, with when it expires.
     pub link: Option<(String, Instant)>,
@@ -212,7 +225,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: &Config, size: (u16, u16)) -> AppState {
+    pub fn new(config: &Config, areas: Areas) -> AppState {
         AppState {
             operator: config.operator.clone(),
             config_path: config.path.clone(),
@@ -224,7 +237,8 @@ impl AppState {
             window: Window::default(),
             overview: Overview::default(),
             loaded: false,
-            size,
+            size: areas.size,
+            areas,
             message: None,
             link: None,
             now: Utc::now(),
@@ -254,7 +268,7 @@ impl AppState {
 
     /// Rows of the stream that fit on screen.
     pub fn stream_height(&self) -> usize {
-        crate::ui::layout(self).stream.height.saturating_sub(2).max(1) as usize
+        self.areas.stream.height.saturating_sub(2).max(1) as usize
     }
 
     pub fn selected(&self) -> Option<&Mention> {
@@ -304,8 +318,9 @@ impl AppState {
                 vec![]
             }
             Action::Mouse(m) => self.on_mouse(m),
-            Action::Resize(w, h) => {
-                self.size = (w, h);
+            Action::Resize(areas) => {
+                self.size = areas.size;
+                self.areas = areas;
                 let height = self.stream_height();
                 self.window.offset = self.window.offset.min(height - 1);
                 vec![self.load(self.hold())]
@@ -503,7 +518,7 @@ mod tests {
             let mut store = Store::open(&dir.path().join("db")).unwrap();
             let feed = store.ensure_feed("f", FeedKind::Rss).unwrap();
             let config = Config::parse(Path::new("c.toml"), "[console]\noperator = \"alice\"\n").unwrap();
-            let state = AppState::new(&config, (80, 14));
+            let state = AppState::new(&config, crate::ui::layout((80, 14)));
             let mut f = Fixture {
                 _dir: dir,
                 store,
@@ -540,7 +555,8 @@ mod tests {
             let mut effects = self.state.update(action);
             while let Some(effect) = effects.pop() {
                 if let Effect::Load(req) = effect {
-                    let w = worker::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
+                    let w =
+                        crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
                     effects.extend(self.state.update(Action::Loaded(Box::new(w))));
                 }
             }
@@ -553,7 +569,8 @@ mod tests {
         fn start(&mut self) {
             for e in self.state.start() {
                 if let Effect::Load(req) = e {
-                    let w = worker::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
+                    let w =
+                        crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
                     self.state.update(Action::Loaded(Box::new(w)));
                 }
             }
@@ -644,7 +661,7 @@ mod tests {
         let Some(Effect::Load(req)) = pending.into_iter().last() else {
             panic!("a load")
         };
-        let w = worker::load_window(&f.store, "alice", &["f".to_string()], &req).unwrap();
+        let w = crate::console::workers::load_window(&f.store, "alice", &["f".to_string()], &req).unwrap();
         f.state.update(Action::Loaded(Box::new(w)));
         assert_eq!(f.selected(), "m37");
         // A triage key right after moving acts on the row on screen, before its window loads.
@@ -683,7 +700,7 @@ mod tests {
         for _ in 0..8 {
             f.key(KeyCode::Char('j'));
         }
-        f.act(Action::Resize(80, 9));
+        f.act(Action::Resize(crate::ui::layout((80, 9))));
         assert_eq!(f.state.stream_height(), 5);
         assert_eq!(f.selected(), "m41");
         assert_eq!(f.state.window.selected, 4);

@@ -5,6 +5,9 @@
 
 use super::*;
 
+/// Mentions above the view are counted up to this many ("↑ 1000+ more above").
+pub const ABOVE_CAP: usize = 1000;
+
 /// Where the window of the stream is anchored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -155,7 +158,7 @@ impl AppState {
             MouseEventKind::ScrollDown => self.step(3),
             MouseEventKind::ScrollUp => self.step(-3),
             MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
-                let areas = crate::ui::layout(self);
+                let areas = self.areas;
                 let inner_top = areas.stream.y + 1;
                 let inside = m.column > areas.stream.x
                     && m.column < areas.stream.x + areas.stream.width.saturating_sub(1)

@@ -9,7 +9,7 @@ mod print;
 use crate::config::{self, Config};
 use crate::export::{self, Format};
 use crate::store::{ExportFilter, Store};
-use crate::{app, demo, logging, paths};
+use crate::{console, demo, logging, paths};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
@@ -198,7 +198,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let config = load_config(&cli)?;
             let db = db_path(&cli)?;
             let store = Store::open(&db)?;
-            app::run_console(config, store)?;
+            console::open(config, store)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Verb::Poll { once, force }) => poll::poll(&cli, *once, *force),

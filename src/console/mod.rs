@@ -1,14 +1,18 @@
-//! The event loop: terminal events, store changes and poll reports in; effects out; one draw
-//! after each batch of events, none while idle.
+//! The console's shell: it wires the state machine (`app`), the screen (`ui`) and the engine
+//! together. The event loop takes terminal events, store changes and poll reports in, runs
+//! effects off the UI task (the reader and writer threads in `workers`, the outbox, the
+//! terminal's clipboard and hyperlinks), and draws once after each batch of events, never while
+//! idle. `terminal` owns raw mode and the alternate screen, restored on exit and on panic.
 
-use super::worker::{ReadRequest, reader, writer};
-use super::{Action, AppState, Effect};
+mod terminal;
+pub mod workers;
+
+use crate::app::{Action, AppState, Effect, WriteRequest};
 use crate::config::Config;
 use crate::model::Mention;
 use crate::outbox::{Delivery, Outbox};
 use crate::poller::Poller;
 use crate::store::Store;
-use crate::tui::Tui;
 use crate::ui;
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -17,13 +21,15 @@ use futures_util::StreamExt;
 use std::io::Write;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
+use terminal::Tui;
 use tokio::sync::{mpsc, watch};
+use workers::{ReadRequest, reader, writer};
 
 /// How often ages on screen are refreshed.
 const CLOCK_TICK: Duration = Duration::from_secs(30);
 
 /// Run the console until the user quits: a poller in the background, the screen in front.
-pub fn run_console(config: Config, store: Store) -> Result<()> {
+pub fn open(config: Config, store: Store) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,12 +95,12 @@ async fn event_loop(
     config: &Config,
     mut actions: mpsc::UnboundedReceiver<Action>,
     reads: std_mpsc::Sender<ReadRequest>,
-    writes: std_mpsc::Sender<super::WriteRequest>,
+    writes: std_mpsc::Sender<WriteRequest>,
     services: Services,
 ) -> Result<()> {
     let mut tui = Tui::enter(config.console.mouse)?;
     let size = tui.terminal.size()?;
-    let mut state = AppState::new(config, (size.width, size.height));
+    let mut state = AppState::new(config, ui::layout((size.width, size.height)));
     let mut events = EventStream::new();
     use tokio::signal::unix::{SignalKind, signal};
     // A dropped SSH connection (SIGHUP) or a stop (SIGTERM) saves the draft, then quits.
@@ -168,7 +174,7 @@ async fn event_loop(
         let action = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Action::Key(k),
-                Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
+                Some(Ok(Event::Resize(w, h))) => Action::Resize(ui::layout((w, h))),
                 Some(Ok(Event::Paste(p))) => Action::Paste(p),
                 Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
                 Some(Ok(_)) => continue,

@@ -2,15 +2,14 @@
 //! the disk: the reader loads windows of the stream and watches for other processes' commits
 //! (`PRAGMA data_version`); the writer saves triage changes.
 
-use super::{Action, Anchor, FeedSummary, LoadRequest, Overview, Window, WriteOp, WriteRequest};
+use crate::app::{
+    ABOVE_CAP, Action, Anchor, FeedSummary, LoadRequest, Overview, StatsRequest, Window, WriteOp, WriteRequest,
+};
 use crate::model::Mention;
 use crate::store::{ChangeWatch, Scope, Store, StreamKey};
 use chrono::{DateTime, Utc};
 use std::sync::mpsc as std_mpsc;
 use tokio::sync::mpsc;
-
-/// Mentions above the view are counted up to this many ("↑ 1000+ more above").
-pub const ABOVE_CAP: usize = 1000;
 
 /// What the reader is asked to do.
 #[derive(Debug)]
@@ -21,7 +20,7 @@ pub enum ReadRequest {
     /// A mention and its draft, for the editor.
     OpenDraft(i64),
     /// The Stats pane's figures.
-    Stats(super::StatsRequest),
+    Stats(StatsRequest),
 }
 
 pub fn reader(
@@ -85,7 +84,7 @@ pub fn reader(
     }
 }
 
-fn stats(store: &Store, req: super::StatsRequest) -> Action {
+fn stats(store: &Store, req: StatsRequest) -> Action {
     let tz = crate::stats::local_zone();
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
