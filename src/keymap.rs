@@ -1,12 +1,86 @@
-//! Keys to commands. Every command has a name (for the config's `[keys]` table and the `:`
-//! prompt), a description (for the `?` overlay) and default keys; any key can be rebound.
+//! Keys to commands, per context. Every key the console reacts to, in every context (the
+//! stream, help, the menus, a prompt, the reply editor, the saved-reply picker, a confirmation),
+//! is a command here with a name (for the config's `[keys]` table, and the `:` prompt for the
+//! stream's commands), a description (for the `?` overlay) and default keys; any key can be
+//! rebound. Text inputs (a prompt, the reply editor) look up their own context first, then the
+//! shared editing context; a key bound in neither types itself.
+//!
+//! Hints on screen are built from the current bindings (`Keymap::hint`), so they stay true after
+//! a rebinding.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
 use std::fmt;
 
+/// Where a key is pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// The panes: stream, detail, drafts, stats.
+    Stream,
+    /// The `?` overlay.
+    Help,
+    /// The quick-filter menu (`f`).
+    FilterMenu,
+    /// The saved-views menu (`v`).
+    ViewsMenu,
+    /// A one-line prompt (`/`, `:`, assign, tag, note, a quick filter's value).
+    Prompt,
+    /// The reply editor.
+    Draft,
+    /// Editing text, in a prompt and in the reply editor.
+    Edit,
+    /// The saved-reply picker.
+    Templates,
+    /// A yes/no question.
+    Confirm,
+}
+
+impl Context {
+    /// Every context, in the order `?` lists them.
+    pub const ALL: &'static [Context] = &[
+        Context::Stream,
+        Context::Draft,
+        Context::Edit,
+        Context::Prompt,
+        Context::Templates,
+        Context::Confirm,
+        Context::FilterMenu,
+        Context::ViewsMenu,
+        Context::Help,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Stream => "In the panes",
+            Context::Help => "In this help",
+            Context::FilterMenu => "In the filter menu (f)",
+            Context::ViewsMenu => "In the views menu (v)",
+            Context::Prompt => "At a prompt (/ : and the others)",
+            Context::Draft => "In the reply editor",
+            Context::Edit => "Editing text (prompts and the reply editor)",
+            Context::Templates => "In the saved-reply picker",
+            Context::Confirm => "At a yes/no question",
+        }
+    }
+
+    /// The context a key falls back to when this one does not bind it.
+    pub fn fallback(self) -> Option<Context> {
+        match self {
+            Context::Prompt | Context::Draft => Some(Context::Edit),
+            _ => None,
+        }
+    }
+
+    /// Whether a key can mean something in both contexts at once (then it may be bound in only
+    /// one of them).
+    fn overlaps(self, other: Context) -> bool {
+        self == other || self.fallback() == Some(other) || other.fallback() == Some(self)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
+    // The panes.
     Quit,
     Down,
     Up,
@@ -48,66 +122,212 @@ pub enum Command {
     CopyText,
     Help,
     Redraw,
+    // Help.
+    HelpDown,
+    HelpUp,
+    HelpPageDown,
+    HelpPageUp,
+    HelpClose,
+    // The filter menu.
+    FilterStatus,
+    FilterFeed,
+    FilterTag,
+    FilterAssignee,
+    FilterSince,
+    FilterUnread,
+    FilterClear,
+    FilterClose,
+    // The views menu.
+    ViewAll,
+    View1,
+    View2,
+    View3,
+    View4,
+    View5,
+    View6,
+    View7,
+    View8,
+    View9,
+    ViewsClose,
+    // A prompt.
+    PromptSubmit,
+    PromptCancel,
+    PromptComplete,
+    PromptCompleteBack,
+    PromptKillToStart,
+    // The reply editor.
+    DraftSend,
+    DraftEditor,
+    DraftTemplates,
+    DraftDiscard,
+    DraftClose,
+    DraftHelp,
+    DraftUndo,
+    DraftRedo,
+    DraftNewline,
+    DraftIndent,
+    DraftUp,
+    DraftDown,
+    DraftTop,
+    DraftBottom,
+    DraftPageDown,
+    DraftPageUp,
+    DraftPaste,
+    // Editing text.
+    EditLeft,
+    EditRight,
+    EditWordLeft,
+    EditWordRight,
+    EditHome,
+    EditEnd,
+    EditBackspace,
+    EditDelete,
+    EditDeleteWord,
+    EditDeleteNextWord,
+    EditKillToEnd,
+    // The saved-reply picker.
+    PickDown,
+    PickUp,
+    PickChoose,
+    PickBackspace,
+    PickCancel,
+    // A yes/no question.
+    ConfirmYes,
+    ConfirmNo,
 }
 
 pub struct CommandInfo {
     pub command: Command,
     pub name: &'static str,
+    pub context: Context,
     pub desc: &'static str,
+    /// A heading inside the context's list in `?`.
     pub group: &'static str,
     pub keys: &'static [&'static str],
 }
 
 macro_rules! commands {
-    ($( $cmd:ident, $name:literal, $group:literal, $desc:literal, [$($key:literal),*] ;)*) => {
+    ($( $cmd:ident, $name:literal, $ctx:ident, $group:literal, $desc:literal, [$($key:literal),*] ;)*) => {
         pub const COMMANDS: &[CommandInfo] = &[
-            $( CommandInfo { command: Command::$cmd, name: $name, group: $group, desc: $desc, keys: &[$($key),*] }, )*
+            $( CommandInfo { command: Command::$cmd, name: $name, context: Context::$ctx, group: $group, desc: $desc, keys: &[$($key),*] }, )*
         ];
     };
 }
 
 commands! {
-    Down, "down", "Move", "next mention", ["j", "down"];
-    Up, "up", "Move", "previous mention", ["k", "up"];
-    HalfDown, "half-page-down", "Move", "half a page down", ["ctrl-d"];
-    HalfUp, "half-page-up", "Move", "half a page up", ["ctrl-u"];
-    PageDown, "page-down", "Move", "a page down", ["pagedown", "ctrl-f"];
-    PageUp, "page-up", "Move", "a page up", ["pageup", "ctrl-b"];
-    Top, "top", "Move", "newest mention", ["g", "home"];
-    Bottom, "bottom", "Move", "oldest mention", ["G", "end"];
-    FocusDetail, "focus-detail", "Panes", "read the selected mention in full", ["enter"];
-    Back, "back", "Panes", "back to the stream; clear marks, then the filter", ["esc"];
-    NextPane, "next-pane", "Panes", "next pane", ["tab"];
-    PrevPane, "prev-pane", "Panes", "previous pane", ["backtab"];
-    PaneStream, "stream", "Panes", "the stream", ["1"];
-    PaneDetail, "detail", "Panes", "the detail pane", ["2"];
-    PaneDrafts, "drafts", "Panes", "the drafts pane", ["3"];
-    PaneStats, "stats", "Panes", "the stats pane", ["4"];
-    Reply, "reply", "Triage", "write a reply (saved as you type)", ["r"];
-    MarkOpen, "open", "Triage", "mark open (being handled)", ["O"];
-    MarkResponded, "responded", "Triage", "mark responded", ["d"];
-    MarkIgnored, "ignore", "Triage", "mark ignored", ["i"];
-    MarkEscalated, "escalate", "Triage", "mark escalated", ["e"];
-    MarkNew, "renew", "Triage", "mark new again", ["N"];
-    Undo, "undo", "Triage", "undo your last change", ["u"];
-    Assign, "assign", "Triage", "assign to an operator", ["a"];
-    Tag, "tag", "Triage", "add a tag", ["t"];
-    Untag, "untag", "Triage", "remove a tag", ["T"];
-    Note, "note", "Triage", "add a note", ["n"];
-    ToggleMark, "mark", "Bulk", "mark or unmark for a bulk action", ["space"];
-    MarkAll, "mark-all", "Bulk", "mark everything the filter shows", ["*"];
-    ClearMarks, "unmark-all", "Bulk", "clear all marks", ["-"];
-    Search, "search", "Find", "search all history (words, \"phrases\", filters)", ["/"];
-    FilterMenu, "filter", "Find", "quick filters: status, feed, tag, assignee, date, unread", ["f"];
-    ClearFilter, "clear-filter", "Find", "show everything again", ["F"];
-    Views, "views", "Find", "saved views from the config", ["v"];
-    OpenLink, "open-link", "Share", "show the link as a hyperlink and copy it", ["o"];
-    CopyText, "copy", "Share", "copy the mention's text", ["y"];
-    StatsRange, "stats-range", "Panes", "stats pane: show 7, 14, 30 or 90 days", ["s"];
-    CommandPrompt, "command", "General", "type a command by name", [":"];
-    Help, "help", "General", "this help", ["?"];
-    Redraw, "redraw", "General", "redraw the screen", ["ctrl-l"];
-    Quit, "quit", "General", "quit", ["q"];
+    Down, "down", Stream, "Move", "next mention", ["j", "down"];
+    Up, "up", Stream, "Move", "previous mention", ["k", "up"];
+    HalfDown, "half-page-down", Stream, "Move", "half a page down", ["ctrl-d"];
+    HalfUp, "half-page-up", Stream, "Move", "half a page up", ["ctrl-u"];
+    PageDown, "page-down", Stream, "Move", "a page down", ["pagedown", "ctrl-f"];
+    PageUp, "page-up", Stream, "Move", "a page up", ["pageup", "ctrl-b"];
+    Top, "top", Stream, "Move", "newest mention", ["g", "home"];
+    Bottom, "bottom", Stream, "Move", "oldest mention", ["G", "end"];
+    FocusDetail, "focus-detail", Stream, "Panes", "read the selected mention in full", ["enter"];
+    Back, "back", Stream, "Panes", "back to the stream; clear marks, then the filter", ["esc"];
+    NextPane, "next-pane", Stream, "Panes", "next pane", ["tab"];
+    PrevPane, "prev-pane", Stream, "Panes", "previous pane", ["backtab"];
+    PaneStream, "stream", Stream, "Panes", "the stream", ["1"];
+    PaneDetail, "detail", Stream, "Panes", "the detail pane", ["2"];
+    PaneDrafts, "drafts", Stream, "Panes", "the drafts pane", ["3"];
+    PaneStats, "stats", Stream, "Panes", "the stats pane", ["4"];
+    Reply, "reply", Stream, "Triage", "write a reply (saved as you type)", ["r"];
+    MarkOpen, "open", Stream, "Triage", "mark open (being handled)", ["O"];
+    MarkResponded, "responded", Stream, "Triage", "mark responded", ["d"];
+    MarkIgnored, "ignore", Stream, "Triage", "mark ignored", ["i"];
+    MarkEscalated, "escalate", Stream, "Triage", "mark escalated", ["e"];
+    MarkNew, "renew", Stream, "Triage", "mark new again", ["N"];
+    Undo, "undo", Stream, "Triage", "undo your last change", ["u"];
+    Assign, "assign", Stream, "Triage", "assign to an operator", ["a"];
+    Tag, "tag", Stream, "Triage", "add a tag", ["t"];
+    Untag, "untag", Stream, "Triage", "remove a tag", ["T"];
+    Note, "note", Stream, "Triage", "add a note", ["n"];
+    ToggleMark, "mark", Stream, "Bulk", "mark or unmark for a bulk action", ["space"];
+    MarkAll, "mark-all", Stream, "Bulk", "mark everything the filter shows", ["*"];
+    ClearMarks, "unmark-all", Stream, "Bulk", "clear all marks", ["-"];
+    Search, "search", Stream, "Find", "search all history (words, \"phrases\", filters)", ["/"];
+    FilterMenu, "filter", Stream, "Find", "quick filters: status, feed, tag, assignee, date, unread", ["f"];
+    ClearFilter, "clear-filter", Stream, "Find", "show everything again", ["F"];
+    Views, "views", Stream, "Find", "saved views from the config", ["v"];
+    OpenLink, "open-link", Stream, "Share", "show the link as a hyperlink and copy it", ["o"];
+    CopyText, "copy", Stream, "Share", "copy the mention's text", ["y"];
+    StatsRange, "stats-range", Stream, "Panes", "stats pane: show 7, 14, 30 or 90 days", ["s"];
+    CommandPrompt, "command", Stream, "General", "type a command by name", [":"];
+    Help, "help", Stream, "General", "this help", ["?"];
+    Redraw, "redraw", Stream, "General", "redraw the screen", ["ctrl-l"];
+    Quit, "quit", Stream, "General", "quit", ["q"];
+
+    DraftSend, "draft-send", Draft, "Reply", "send, or copy and open the link (asks first)", ["ctrl-s"];
+    DraftTemplates, "draft-templates", Draft, "Reply", "insert a saved reply", ["ctrl-t"];
+    DraftEditor, "draft-editor", Draft, "Reply", "edit in $VISUAL/$EDITOR", ["ctrl-o"];
+    DraftDiscard, "draft-discard", Draft, "Reply", "discard the draft (asks first)", ["ctrl-g"];
+    DraftClose, "draft-close", Draft, "Reply", "close; the draft stays saved", ["esc"];
+    DraftHelp, "draft-help", Draft, "Reply", "the key list", ["f1"];
+    DraftUndo, "draft-undo", Draft, "Reply", "undo typing", ["ctrl-u"];
+    DraftRedo, "draft-redo", Draft, "Reply", "redo typing", ["ctrl-r"];
+    DraftNewline, "draft-newline", Draft, "Reply", "a new line", ["enter", "ctrl-j"];
+    DraftIndent, "draft-indent", Draft, "Reply", "a tab", ["tab"];
+    DraftUp, "draft-up", Draft, "Reply", "line up", ["up", "ctrl-p"];
+    DraftDown, "draft-down", Draft, "Reply", "line down", ["down", "ctrl-n"];
+    DraftTop, "draft-top", Draft, "Reply", "to the first line", ["alt-<", "ctrl-home"];
+    DraftBottom, "draft-bottom", Draft, "Reply", "to the last line", ["alt->", "ctrl-end"];
+    DraftPageDown, "draft-page-down", Draft, "Reply", "scroll a page down", ["pagedown", "ctrl-v"];
+    DraftPageUp, "draft-page-up", Draft, "Reply", "scroll a page up", ["pageup", "alt-v"];
+    DraftPaste, "draft-paste", Draft, "Reply", "paste what was last cut", ["ctrl-y"];
+
+    EditLeft, "edit-left", Edit, "Edit", "a character left", ["left", "ctrl-b"];
+    EditRight, "edit-right", Edit, "Edit", "a character right", ["right", "ctrl-f"];
+    EditWordLeft, "edit-word-left", Edit, "Edit", "a word left", ["alt-b", "ctrl-left"];
+    EditWordRight, "edit-word-right", Edit, "Edit", "a word right", ["alt-f", "ctrl-right"];
+    EditHome, "edit-home", Edit, "Edit", "to the start of the line", ["home", "ctrl-a"];
+    EditEnd, "edit-end", Edit, "Edit", "to the end of the line", ["end", "ctrl-e"];
+    EditBackspace, "edit-backspace", Edit, "Edit", "delete the character before (an empty prompt closes)", ["backspace", "ctrl-h"];
+    EditDelete, "edit-delete", Edit, "Edit", "delete the character under the cursor", ["delete", "ctrl-d"];
+    EditDeleteWord, "edit-delete-word", Edit, "Edit", "delete the word before", ["ctrl-w", "alt-backspace"];
+    EditDeleteNextWord, "edit-delete-next-word", Edit, "Edit", "delete the word after", ["alt-d", "alt-delete"];
+    EditKillToEnd, "edit-kill-to-end", Edit, "Edit", "delete to the end of the line", ["ctrl-k"];
+
+    PromptSubmit, "prompt-submit", Prompt, "Prompt", "run it", ["enter"];
+    PromptCancel, "prompt-cancel", Prompt, "Prompt", "cancel", ["esc", "ctrl-c"];
+    PromptComplete, "prompt-complete", Prompt, "Prompt", "complete the word (again: the next match)", ["tab"];
+    PromptCompleteBack, "prompt-complete-back", Prompt, "Prompt", "the previous match", ["backtab"];
+    PromptKillToStart, "prompt-kill-to-start", Prompt, "Prompt", "delete to the start of the line", ["ctrl-u"];
+
+    PickDown, "pick-down", Templates, "Pick", "next saved reply", ["down", "ctrl-n"];
+    PickUp, "pick-up", Templates, "Pick", "previous saved reply", ["up", "ctrl-p"];
+    PickChoose, "pick-choose", Templates, "Pick", "insert it (typing filters the list)", ["enter"];
+    PickBackspace, "pick-backspace", Templates, "Pick", "delete a character of the filter", ["backspace"];
+    PickCancel, "pick-cancel", Templates, "Pick", "back to the draft", ["esc"];
+
+    ConfirmYes, "confirm-yes", Confirm, "Confirm", "yes", ["y", "Y"];
+    ConfirmNo, "confirm-no", Confirm, "Confirm", "no, go back", ["n", "N", "esc"];
+
+    FilterStatus, "filter-status", FilterMenu, "Filter", "by status", ["s"];
+    FilterFeed, "filter-feed", FilterMenu, "Filter", "by feed", ["f"];
+    FilterTag, "filter-tag", FilterMenu, "Filter", "by tag", ["t"];
+    FilterAssignee, "filter-assignee", FilterMenu, "Filter", "by assignee", ["a"];
+    FilterSince, "filter-since", FilterMenu, "Filter", "since a date", ["d"];
+    FilterUnread, "filter-unread", FilterMenu, "Filter", "unread only, on or off", ["u"];
+    FilterClear, "filter-clear", FilterMenu, "Filter", "clear the filter", ["c"];
+    FilterClose, "filter-close", FilterMenu, "Filter", "close the menu (so does any other key)", ["esc"];
+
+    ViewAll, "view-all", ViewsMenu, "Views", "everything (no view)", ["0"];
+    View1, "view-1", ViewsMenu, "Views", "the 1st saved view", ["1"];
+    View2, "view-2", ViewsMenu, "Views", "the 2nd saved view", ["2"];
+    View3, "view-3", ViewsMenu, "Views", "the 3rd saved view", ["3"];
+    View4, "view-4", ViewsMenu, "Views", "the 4th saved view", ["4"];
+    View5, "view-5", ViewsMenu, "Views", "the 5th saved view", ["5"];
+    View6, "view-6", ViewsMenu, "Views", "the 6th saved view", ["6"];
+    View7, "view-7", ViewsMenu, "Views", "the 7th saved view", ["7"];
+    View8, "view-8", ViewsMenu, "Views", "the 8th saved view", ["8"];
+    View9, "view-9", ViewsMenu, "Views", "the 9th saved view", ["9"];
+    ViewsClose, "views-close", ViewsMenu, "Views", "close the menu (so does any other key)", ["esc"];
+
+    HelpDown, "help-down", Help, "Help", "scroll down", ["j", "down"];
+    HelpUp, "help-up", Help, "Help", "scroll up", ["k", "up"];
+    HelpPageDown, "help-page-down", Help, "Help", "scroll a page down", ["pagedown", "ctrl-d", "ctrl-f", "space"];
+    HelpPageUp, "help-page-up", Help, "Help", "scroll a page up", ["pageup", "ctrl-u", "ctrl-b"];
+    HelpClose, "help-close", Help, "Help", "close (so does any other key)", ["esc", "q", "?"];
 }
 
 impl Command {
@@ -120,6 +340,37 @@ impl Command {
 
     pub fn by_name(name: &str) -> Option<Command> {
         COMMANDS.iter().find(|c| c.name == name).map(|c| c.command)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn context(self) -> Context {
+        self.info().context
+    }
+
+    const VIEWS: [Command; 10] = [
+        Command::ViewAll,
+        Command::View1,
+        Command::View2,
+        Command::View3,
+        Command::View4,
+        Command::View5,
+        Command::View6,
+        Command::View7,
+        Command::View8,
+        Command::View9,
+    ];
+
+    /// The view a views-menu command applies: 0 for everything, 1–9 for the saved views.
+    pub fn view_number(self) -> Option<usize> {
+        Command::VIEWS.iter().position(|c| *c == self)
+    }
+
+    /// The views-menu command for view `n` (0: everything).
+    pub fn view(n: usize) -> Option<Command> {
+        Command::VIEWS.get(n).copied()
     }
 }
 
@@ -238,7 +489,7 @@ impl fmt::Display for Key {
 
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    map: HashMap<Key, Command>,
+    map: HashMap<(Context, Key), Command>,
     keys: HashMap<Command, Vec<Key>>,
 }
 
@@ -250,7 +501,8 @@ impl Default for Keymap {
 
 impl Keymap {
     /// The defaults with `overrides` (command name, keys) applied: a command given keys loses its
-    /// default ones; a key taken by an override leaves the command it had.
+    /// default ones; a key taken by an override leaves the command it had in any context where
+    /// both could be pressed.
     pub fn with_overrides(overrides: &[(String, Vec<String>)]) -> Result<Keymap, String> {
         let mut keys: HashMap<Command, Vec<Key>> = HashMap::new();
         for info in COMMANDS {
@@ -262,30 +514,53 @@ impl Keymap {
                 format!("unknown command {name:?} (see the `?` help for command names, e.g. \"responded\", \"assign\")")
             })?;
             let parsed = ks.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>()?;
-            for other in keys.values_mut() {
-                other.retain(|k| !parsed.contains(k));
+            let ctx = cmd.context();
+            for (other, bound) in keys.iter_mut() {
+                if other.context().overlaps(ctx) {
+                    bound.retain(|k| !parsed.contains(k));
+                }
             }
             keys.insert(cmd, parsed);
         }
         let mut map = HashMap::new();
         for info in COMMANDS {
             for k in &keys[&info.command] {
-                map.insert(*k, info.command);
+                map.insert((info.context, *k), info.command);
             }
         }
         Ok(Keymap { map, keys })
     }
 
-    pub fn lookup(&self, e: &KeyEvent) -> Option<Command> {
-        self.map.get(&Key::from_event(e)).copied()
+    /// The command a key runs in `context` (or in the context it falls back to).
+    pub fn lookup_in(&self, context: Context, e: &KeyEvent) -> Option<Command> {
+        let key = Key::from_event(e);
+        self.map
+            .get(&(context, key))
+            .or_else(|| context.fallback().and_then(|f| self.map.get(&(f, key))))
+            .copied()
     }
 
-    /// The keys bound to a command, for help and hints ("j/↓").
+    /// The command a key runs in the panes.
+    pub fn lookup(&self, e: &KeyEvent) -> Option<Command> {
+        self.lookup_in(Context::Stream, e)
+    }
+
+    /// The keys bound to a command, for help ("j/↓").
     pub fn keys_for(&self, cmd: Command) -> String {
         self.keys
             .get(&cmd)
             .map(|ks| ks.iter().map(Key::to_string).collect::<Vec<_>>().join("/"))
             .unwrap_or_default()
+    }
+
+    /// The first key of a command, for a hint on screen ("u undoes"); for an unbound command of
+    /// the panes its `:name`, else "(unbound)".
+    pub fn hint(&self, cmd: Command) -> String {
+        match self.keys.get(&cmd).and_then(|ks| ks.first()) {
+            Some(k) => k.to_string(),
+            None if cmd.context() == Context::Stream => format!(":{}", cmd.name()),
+            None => "(unbound)".to_string(),
+        }
     }
 }
 
@@ -326,11 +601,14 @@ mod tests {
 
     #[test]
     fn every_default_key_is_bound_once() {
-        let mut seen = HashMap::new();
+        let mut seen: Vec<(Context, Key, &str)> = Vec::new();
         for info in COMMANDS {
             for k in info.keys {
                 let key = Key::parse(k).unwrap();
-                assert!(seen.insert(key, info.name).is_none(), "{k} is bound twice");
+                if let Some((_, _, other)) = seen.iter().find(|(c, sk, _)| *sk == key && c.overlaps(info.context)) {
+                    panic!("{k} is bound to both {other} and {}", info.name);
+                }
+                seen.push((info.context, key, info.name));
             }
         }
     }
@@ -345,21 +623,59 @@ mod tests {
                 c.name
             );
             for k in c.keys {
-                let shown = match *k {
-                    "down" => "↓",
-                    "up" => "↑",
-                    "backtab" => "shift-tab",
-                    "pagedown" => "pgdn",
-                    "pageup" => "pgup",
-                    other => other,
-                };
+                let shown = Key::parse(k).unwrap().to_string();
                 assert!(
-                    readme.contains(&format!("`{shown}`")),
+                    readme.contains(&format!("`{shown}`")) || readme.contains(&format!("`{k}`")),
                     "README lacks the key {k} of {}",
                     c.name
                 );
             }
         }
+    }
+
+    #[test]
+    fn each_context_has_its_keys_and_text_inputs_fall_back_to_editing() {
+        let k = Keymap::default();
+        let ctrl = |c| ev(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert_eq!(k.lookup_in(Context::Draft, &ctrl('s')), Some(Command::DraftSend));
+        assert_eq!(k.lookup_in(Context::Draft, &ctrl('u')), Some(Command::DraftUndo));
+        assert_eq!(
+            k.lookup_in(Context::Prompt, &ctrl('u')),
+            Some(Command::PromptKillToStart)
+        );
+        assert_eq!(k.lookup_in(Context::Prompt, &ctrl('w')), Some(Command::EditDeleteWord));
+        assert_eq!(k.lookup_in(Context::Draft, &ctrl('w')), Some(Command::EditDeleteWord));
+        assert_eq!(k.lookup_in(Context::Stream, &ctrl('u')), Some(Command::HalfUp));
+        assert_eq!(
+            k.lookup_in(Context::Confirm, &ev(KeyCode::Char('Y'), KeyModifiers::SHIFT)),
+            Some(Command::ConfirmYes)
+        );
+        assert_eq!(
+            k.lookup_in(Context::Draft, &ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
+    }
+
+    #[test]
+    fn rebinding_in_one_context_leaves_the_others_alone() {
+        let k = Keymap::with_overrides(&[("confirm-yes".into(), vec!["j".into()])]).unwrap();
+        let j = ev(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(k.lookup_in(Context::Confirm, &j), Some(Command::ConfirmYes));
+        assert_eq!(
+            k.lookup_in(Context::Stream, &j),
+            Some(Command::Down),
+            "j still moves in the panes"
+        );
+        let k = Keymap::with_overrides(&[("edit-kill-to-end".into(), vec!["ctrl-u".into()])]).unwrap();
+        let cu = ev(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        assert_eq!(k.lookup_in(Context::Prompt, &cu), Some(Command::EditKillToEnd));
+        assert_eq!(k.lookup_in(Context::Draft, &cu), Some(Command::EditKillToEnd));
+        assert_eq!(k.lookup_in(Context::Stream, &cu), Some(Command::HalfUp));
+        assert_eq!(k.hint(Command::PromptKillToStart), "(unbound)");
+        let k = Keymap::with_overrides(&[("undo".into(), vec![])]).unwrap();
+        assert_eq!(k.hint(Command::Undo), ":undo");
+        let k = Keymap::with_overrides(&[("undo".into(), vec!["z".into()])]).unwrap();
+        assert_eq!(k.hint(Command::Undo), "z");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! store holds.
 
 use crate::app::{AppState, Areas, Level, Menu, Mode, Pane};
-use crate::keymap::{COMMANDS, Command};
+use crate::keymap::{COMMANDS, Command, Context};
 use crate::model::Mention;
 use crate::text;
 use crate::timefmt;
@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
     }
     draw_status(frame, areas.status, state);
     match &state.mode {
-        Mode::Help { scroll } => draw_help(frame, state, *scroll),
+        Mode::Help { scroll, from } => draw_help(frame, state, *scroll, *from),
         Mode::Templates { query, selected } => draw_templates(frame, state, query, *selected),
         Mode::Menu(m) => draw_menu(frame, state, *m),
         Mode::Prompt(p) if !p.candidates.is_empty() => {
@@ -182,7 +182,11 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Line::from("Nothing matches the filter.").style(bold),
             Line::from(format!("  {}", text::sanitize_line(&state.filter.describe()))),
             Line::from(""),
-            Line::from("esc clears it; / edits it."),
+            Line::from(format!(
+                "{} clears it; {} edits it.",
+                state.keymap.hint(Command::Back),
+                state.keymap.hint(Command::Search)
+            )),
         ]
     } else if state.feed_names.is_empty() {
         vec![
@@ -194,7 +198,7 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Line::from(""),
             Line::from("To see overhear at work on sample data first, run:  overhear demo"),
             Line::from(""),
-            Line::from("? lists the keys · q quits."),
+            Line::from(keys_and_quit(state)),
         ]
     } else {
         let n = state.feed_names.len();
@@ -205,7 +209,7 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             )),
             Line::from(""),
             Line::from("Feed health is in the status bar below; `overhear feeds` shows it in detail."),
-            Line::from("? lists the keys · q quits."),
+            Line::from(keys_and_quit(state)),
         ]
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
@@ -357,10 +361,20 @@ fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     frame.render_widget(b, area);
     if drafts.is_empty() {
         let lines = vec![
-            Line::from("No drafts. Press r on a mention to write a reply: it is saved as you type,"),
+            Line::from(format!(
+                "No drafts. Press {} on a mention to write a reply: it is saved as you type,",
+                state.keymap.hint(Command::Reply)
+            )),
             Line::from("and listed here until it is sent or marked responded."),
             Line::from(""),
-            Line::styled("1 or esc goes back to the stream.", t.muted),
+            Line::styled(
+                format!(
+                    "{} or {} goes back to the stream.",
+                    state.keymap.hint(Command::PaneStream),
+                    state.keymap.hint(Command::Back)
+                ),
+                t.muted,
+            ),
         ];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
@@ -454,9 +468,11 @@ fn draw_templates(frame: &mut Frame<'_>, state: &AppState, query: &str, selected
         };
         lines.push(Line::styled(text::truncate_to_width(&line, 68), style));
     }
-    let b = Block::default()
-        .borders(Borders::ALL)
-        .title(" Saved replies · type to filter · enter inserts · esc ");
+    let b = Block::default().borders(Borders::ALL).title(format!(
+        " Saved replies · type to filter · {} inserts · {} ",
+        state.keymap.hint(Command::PickChoose),
+        state.keymap.hint(Command::PickCancel)
+    ));
     frame.render_widget(Paragraph::new(lines).block(b), area);
 }
 
@@ -588,7 +604,11 @@ fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         .map(|d| format!(" · SLA {}", humantime::format_duration(d)))
         .unwrap_or_default();
     let b = block(
-        format!(" Stats · last {} days{sla} · s changes the range ", state.stats_days),
+        format!(
+            " Stats · last {} days{sla} · {} changes the range ",
+            state.stats_days,
+            state.keymap.hint(Command::StatsRange)
+        ),
         true,
         state,
     );
@@ -687,8 +707,23 @@ fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// "? lists the keys · q quits.", with the keys bound now.
+fn keys_and_quit(state: &AppState) -> String {
+    format!(
+        "{} lists the keys · {} quits.",
+        state.keymap.hint(Command::Help),
+        state.keymap.hint(Command::Quit)
+    )
+}
+
 /// The question after a hand-off; the link follows it on the status bar.
-const MARK_QUESTION: &str = " Copied: paste it at the link. Mark as responded? y/n · link: ";
+fn mark_question(state: &AppState) -> String {
+    format!(
+        " Copied: paste it at the link. Mark as responded? {}/{} · link: ",
+        state.keymap.hint(Command::ConfirmYes),
+        state.keymap.hint(Command::ConfirmNo)
+    )
+}
 
 /// Where the status bar shows the link (after `o`, or after a hand-off): (x, y, the text drawn
 /// there), so the loop can make it an OSC 8 hyperlink.
@@ -696,7 +731,7 @@ pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
     let (url, _) = state.link.as_ref()?;
     let prefix = match &state.mode {
         Mode::Prompt(_) | Mode::Draft | Mode::Templates { .. } => return None,
-        Mode::Confirm(crate::app::Confirm::MarkResponded { .. }) => MARK_QUESTION.to_string(),
+        Mode::Confirm(crate::app::Confirm::MarkResponded { .. }) => mark_question(state),
         Mode::Confirm(_) => return None,
         _ => " link: ".to_string(),
     };
@@ -709,12 +744,16 @@ pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
 fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let t = &state.theme;
     if let Mode::Confirm(c) = &state.mode {
+        let (yes, no) = (
+            state.keymap.hint(Command::ConfirmYes),
+            state.keymap.hint(Command::ConfirmNo),
+        );
         let q = match c {
             crate::app::Confirm::Send { service, .. } => {
-                format!(" Send this reply on {service} now? y sends · n goes back ")
+                format!(" Send this reply on {service} now? {yes} sends · {no} goes back ")
             }
-            crate::app::Confirm::MarkResponded { .. } => MARK_QUESTION.to_string(),
-            crate::app::Confirm::Discard => " Discard this draft? y/n ".to_string(),
+            crate::app::Confirm::MarkResponded { .. } => mark_question(state),
+            crate::app::Confirm::Discard => format!(" Discard this draft? {yes}/{no} "),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(q, t.bar.add_modifier(Modifier::BOLD))),
@@ -723,8 +762,17 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         return;
     }
     if state.mode == Mode::Draft {
-        let hint = " ctrl-s send · ctrl-t saved reply · ctrl-o $EDITOR · ctrl-g discard · esc close ";
-        let mut spans = vec![Span::raw(hint)];
+        let k = |c| state.keymap.hint(c);
+        let hint = format!(
+            " {} send · {} saved reply · {} $EDITOR · {} discard · {} close · {} keys ",
+            k(Command::DraftSend),
+            k(Command::DraftTemplates),
+            k(Command::DraftEditor),
+            k(Command::DraftDiscard),
+            k(Command::DraftClose),
+            k(Command::DraftHelp)
+        );
+        let mut spans = vec![Span::raw(hint.clone())];
         if let Some((msg, level, _)) = &state.message {
             let style = if *level == Level::Error {
                 t.bar.patch(t.error)
@@ -806,69 +854,89 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
-fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16) {
+/// Every key of every context, the one help was opened from first.
+fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16, from: Context) {
     let desc_w = COMMANDS.iter().map(|c| c.desc.chars().count()).max().unwrap_or(40);
     let name_w = COMMANDS.iter().map(|c| c.name.len() + 1).max().unwrap_or(12);
     let area = centered(frame.area(), (2 + 16 + desc_w + 2 + name_w + 2) as u16, 44);
     frame.render_widget(Clear, area);
+    let heading = state.theme.accent.add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line<'_>> = Vec::new();
-    let mut group = "";
-    for c in COMMANDS {
-        if c.group != group {
-            if !group.is_empty() {
-                lines.push(Line::from(""));
-            }
-            group = c.group;
-            lines.push(Line::styled(group, state.theme.accent.add_modifier(Modifier::BOLD)));
+    let order = std::iter::once(from).chain(Context::ALL.iter().copied().filter(|c| *c != from));
+    for context in order {
+        if !lines.is_empty() {
+            lines.push(Line::from(""));
         }
-        let keys = state.keymap.keys_for(c.command);
-        let keys = if keys.is_empty() { "—".to_string() } else { keys };
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("{:<desc_w$}  ", c.desc)),
-            Span::styled(format!(":{}", c.name), state.theme.muted),
-        ]));
+        lines.push(Line::styled(context.title(), heading));
+        let mut group = "";
+        for c in COMMANDS.iter().filter(|c| c.context == context) {
+            if context == Context::Stream && c.group != group {
+                group = c.group;
+                lines.push(Line::styled(format!(" {group}"), state.theme.accent));
+            }
+            let keys = state.keymap.keys_for(c.command);
+            let keys = if keys.is_empty() { "—".to_string() } else { keys };
+            let name = if context == Context::Stream {
+                format!(":{}", c.name)
+            } else {
+                c.name.to_string()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
+                Span::raw(format!("{:<desc_w$}  ", c.desc)),
+                Span::styled(name, state.theme.muted),
+            ]));
+        }
+        if context == Context::Stream {
+            lines.push(Line::styled(
+                "  Search and filters: words, \"phrases\", status:open,new feed:NAME tag:TAG",
+                state.theme.muted,
+            ));
+            lines.push(Line::styled(
+                "  assignee:NAME|none since:7d until:2026-11-30 unread",
+                state.theme.muted,
+            ));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::styled(
-        "Search and filters: words, \"phrases\", status:open,new feed:NAME tag:TAG",
+        "Every key rebinds in the config's [keys] table, by the name on the right.",
         state.theme.muted,
     ));
-    lines.push(Line::styled(
-        "assignee:NAME|none since:7d until:2026-11-30 unread · keys rebind in [keys]",
-        state.theme.muted,
+    let k = |c| state.keymap.hint(c);
+    let b = Block::default().borders(Borders::ALL).title(format!(
+        " Keys · {}/{} scroll · any other key closes ",
+        k(Command::HelpDown),
+        k(Command::HelpUp)
     ));
-    let b = Block::default()
-        .borders(Borders::ALL)
-        .title(" Keys · j/k scroll · any other key closes ");
     frame.render_widget(Paragraph::new(lines).block(b).scroll((scroll, 0)), area);
 }
 
 fn draw_menu(frame: &mut Frame<'_>, state: &AppState, menu: Menu) {
     let (title, entries): (&str, Vec<String>) = match menu {
-        Menu::Filter => (
-            " Filter by ",
+        Menu::Filter => (" Filter by ", {
+            let k = |c| state.keymap.hint(c);
             vec![
-                "s  status".into(),
-                "f  feed".into(),
-                "t  tag".into(),
-                "a  assignee".into(),
-                "d  since (date)".into(),
-                format!("u  unread only ({})", if state.filter.unread { "on" } else { "off" }),
-                "c  clear the filter".into(),
-            ],
-        ),
+                format!("{}  status", k(Command::FilterStatus)),
+                format!("{}  feed", k(Command::FilterFeed)),
+                format!("{}  tag", k(Command::FilterTag)),
+                format!("{}  assignee", k(Command::FilterAssignee)),
+                format!("{}  since (date)", k(Command::FilterSince)),
+                format!(
+                    "{}  unread only ({})",
+                    k(Command::FilterUnread),
+                    if state.filter.unread { "on" } else { "off" }
+                ),
+                format!("{}  clear the filter", k(Command::FilterClear)),
+            ]
+        }),
         Menu::Views => (
             " Views ",
-            std::iter::once("0  everything".to_string())
-                .chain(
-                    state
-                        .views
-                        .iter()
-                        .take(9)
-                        .enumerate()
-                        .map(|(i, v)| format!("{}  {}", i + 1, text::sanitize_line(&v.name))),
-                )
+            std::iter::once(format!("{}  everything", state.keymap.hint(Command::ViewAll)))
+                .chain(state.views.iter().take(9).enumerate().map(|(i, v)| {
+                    let key = Command::view(i + 1).map(|c| state.keymap.hint(c)).unwrap_or_default();
+                    format!("{key}  {}", text::sanitize_line(&v.name))
+                }))
                 .collect(),
         ),
     };
@@ -922,9 +990,13 @@ fn draw_candidates(
         })
         .collect();
     let title = if candidates.len() > shown.len() {
-        format!(" tab · {} more ", candidates.len() - shown.len())
+        format!(
+            " {} · {} more ",
+            state.keymap.hint(Command::PromptComplete),
+            candidates.len() - shown.len()
+        )
     } else {
-        " tab ".to_string()
+        format!(" {} ", state.keymap.hint(Command::PromptComplete))
     };
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
@@ -1220,7 +1292,12 @@ mod tests {
 
     #[test]
     fn help_overlay() {
-        each_size("help", |s| s.mode = Mode::Help { scroll: 0 });
+        each_size("help", |s| {
+            s.mode = Mode::Help {
+                scroll: 0,
+                from: Context::Stream,
+            }
+        });
     }
 
     #[test]

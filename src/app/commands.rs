@@ -10,8 +10,49 @@ pub enum Menu {
 }
 
 impl AppState {
-    /// Run a command, from a key, the `:` prompt or the config.
-    pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
+    /// Run a command: from a key, or by name from the `:` prompt.
+    pub fn execute(&mut self, cmd: Command) -> Vec<Effect> {
+        match cmd.context() {
+            Context::Stream => self.pane_command(cmd),
+            Context::Help => self.help_command(cmd),
+            Context::FilterMenu | Context::ViewsMenu => self.menu_command(cmd),
+            Context::Prompt => self.prompt_command(cmd),
+            Context::Edit if matches!(self.mode, Mode::Prompt(_)) => self.prompt_command(cmd),
+            Context::Draft | Context::Edit => self.draft_command(cmd),
+            Context::Templates => self.pick_command(cmd),
+            Context::Confirm => self.confirm_command(cmd),
+        }
+    }
+
+    /// Scroll or close the help.
+    fn help_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Help { scroll, from } = self.mode else {
+            return vec![];
+        };
+        let scroll = match cmd {
+            Command::HelpDown => scroll.saturating_add(1),
+            Command::HelpUp => scroll.saturating_sub(1),
+            Command::HelpPageDown => scroll.saturating_add(10),
+            Command::HelpPageUp => scroll.saturating_sub(10),
+            _ => return self.close_help(),
+        };
+        self.mode = Mode::Help { scroll, from };
+        vec![]
+    }
+
+    /// Close the help, back where it was opened.
+    pub(super) fn close_help(&mut self) -> Vec<Effect> {
+        self.mode = match self.mode {
+            Mode::Help {
+                from: Context::Draft, ..
+            } if self.editor.is_some() => Mode::Draft,
+            _ => Mode::Normal,
+        };
+        vec![]
+    }
+
+    /// A command of the panes.
+    fn pane_command(&mut self, cmd: Command) -> Vec<Effect> {
         let page = self.stream_height() as i64;
         let detail_focused = self.pane == Pane::Detail;
         if self.pane == Pane::Drafts {
@@ -196,7 +237,7 @@ impl AppState {
             Command::OpenLink => match self.selected().and_then(|m| m.url.clone()) {
                 Some(url) => match safe_link(&url) {
                     Some(url) => {
-                        self.link = Some((url.clone(), Instant::now() + MESSAGE_FOR * 3));
+                        self.link = Some((url.clone(), self.clock.at + MESSAGE_FOR * 3));
                         self.say("link copied");
                         vec![Effect::Copy(url)]
                     }
@@ -223,54 +264,52 @@ impl AppState {
                 None => vec![],
             },
             Command::Help => {
-                self.mode = Mode::Help { scroll: 0 };
+                self.mode = Mode::Help {
+                    scroll: 0,
+                    from: Context::Stream,
+                };
                 vec![]
             }
             Command::Redraw => vec![self.request(self.hold(), true)],
+            // Commands of the other contexts never reach the panes.
+            _ => vec![],
         }
     }
 
-    pub(super) fn on_menu_key(&mut self, menu: Menu, key: KeyEvent) -> Vec<Effect> {
+    /// A choice in the filter or views menu.
+    fn menu_command(&mut self, cmd: Command) -> Vec<Effect> {
         self.mode = Mode::Normal;
-        let KeyCode::Char(c) = key.code else { return vec![] };
-        match menu {
-            Menu::Filter => {
-                let field = match c {
-                    's' => FilterField::Status,
-                    'f' => FilterField::Feed,
-                    't' => FilterField::Tag,
-                    'a' => FilterField::Assignee,
-                    'd' => FilterField::Since,
-                    'u' => {
-                        let mut f = self.filter.clone();
-                        f.unread = !f.unread;
-                        let view = self.view.clone();
-                        return self.set_filter(f, view);
-                    }
-                    'c' => return self.set_filter(StreamFilter::default(), None),
-                    _ => return vec![],
-                };
-                self.prompt(PromptKind::Filter(field), "");
-                self.refresh_candidates();
-                vec![]
+        if let Some(i) = cmd.view_number() {
+            if i == 0 {
+                return self.set_filter(StreamFilter::default(), None);
             }
-            Menu::Views => {
-                let Some(i) = c.to_digit(10).map(|d| d as usize) else {
-                    return vec![];
-                };
-                if i == 0 {
-                    return self.set_filter(StreamFilter::default(), None);
-                }
-                match self.views.get(i - 1).cloned() {
-                    Some(v) => self.apply_view(&v),
-                    None => vec![],
-                }
-            }
+            return match self.views.get(i - 1).cloned() {
+                Some(v) => self.apply_view(&v),
+                None => vec![],
+            };
         }
+        let field = match cmd {
+            Command::FilterStatus => FilterField::Status,
+            Command::FilterFeed => FilterField::Feed,
+            Command::FilterTag => FilterField::Tag,
+            Command::FilterAssignee => FilterField::Assignee,
+            Command::FilterSince => FilterField::Since,
+            Command::FilterUnread => {
+                let mut f = self.filter.clone();
+                f.unread = !f.unread;
+                let view = self.view.clone();
+                return self.set_filter(f, view);
+            }
+            Command::FilterClear => return self.set_filter(StreamFilter::default(), None),
+            _ => return vec![],
+        };
+        self.prompt(PromptKind::Filter(field), "");
+        self.refresh_candidates();
+        vec![]
     }
 
     pub(super) fn apply_view(&mut self, v: &View) -> Vec<Effect> {
-        match StreamFilter::parse(&v.filter, Utc::now()) {
+        match StreamFilter::parse(&v.filter, self.clock.wall) {
             Ok(f) => self.set_filter(f, Some(v.name.clone())),
             Err(e) => {
                 self.warn(format!("view {:?}: {e}", v.name));
@@ -316,7 +355,7 @@ impl AppState {
             "view" => {
                 return match self.views.iter().find(|v| v.name == arg).cloned() {
                     Some(v) => self.apply_view(&v),
-                    None if arg.is_empty() => self.run(Command::Views),
+                    None if arg.is_empty() => self.execute(Command::Views),
                     None => {
                         self.warn(format!("no view named {arg:?}"));
                         vec![]
@@ -334,11 +373,13 @@ impl AppState {
             }
             _ => {}
         }
-        match Command::by_name(name) {
-            Some(cmd) => self.run(cmd),
+        match Command::by_name(name).filter(|c| c.context() == Context::Stream) {
+            Some(cmd) => self.execute(cmd),
             None => {
                 self.warn(format!(
-                    "unknown command {name:?}; Tab completes command names, ? lists them"
+                    "unknown command {name:?}; {} completes command names, {} lists them",
+                    self.keymap.hint(Command::PromptComplete),
+                    self.keymap.hint(Command::Help)
                 ));
                 vec![]
             }

@@ -118,24 +118,26 @@ impl DraftEditor {
         self.limit.is_some_and(|l| self.count() > l)
     }
 
-    /// Replace everything (after `$EDITOR`).
-    pub fn set_text(&mut self, text: &str) {
+    /// Replace everything (after `$EDITOR`), at `now`.
+    pub fn set_text(&mut self, text: &str, now: Instant) {
         let keep = (self.mention.clone(), self.other_writer.clone());
         *self = DraftEditor {
             saved: self.saved.clone(),
             ..DraftEditor::new(keep.0, text, keep.1)
         };
-        self.touch();
+        self.touch(now);
     }
 
-    pub fn insert(&mut self, text: &str) {
+    /// Insert text at the cursor, at `now`.
+    pub fn insert(&mut self, text: &str, now: Instant) {
         self.area.insert_str(text);
-        self.touch();
+        self.touch(now);
     }
 
-    pub fn touch(&mut self) {
+    /// Note an edit made at `now`: the draft is dirty from then until it is saved.
+    pub fn touch(&mut self, now: Instant) {
         if self.text() != self.saved {
-            self.dirty_since.get_or_insert_with(Instant::now);
+            self.dirty_since.get_or_insert(now);
         } else {
             self.dirty_since = None;
         }
@@ -205,11 +207,11 @@ mod tests {
         let mut e = DraftEditor::new(mention(), "", None);
         assert_eq!(e.limit, Some(500));
         assert!(e.dirty_since.is_none());
-        e.insert(&"é".repeat(501));
+        e.insert(&"é".repeat(501), Instant::now());
         assert_eq!(e.count(), 501);
         assert!(e.over_limit());
         assert!(e.dirty_since.is_some());
-        e.set_text("line one\nline two");
+        e.set_text("line one\nline two", Instant::now());
         assert_eq!(e.text(), "line one\nline two");
     }
 }

@@ -1,107 +1,121 @@
-//! A one-line editor for prompts, with completion.
+//! Editing text, shared by the prompts and the reply editor: both are ratatui-textarea areas
+//! (a prompt is a one-line one), and the editing commands of the keymap's `Edit` context apply
+//! to either the same way.
 
-/// Text and a cursor (a char index).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LineEdit {
-    chars: Vec<char>,
-    cursor: usize,
+use crate::keymap::Command;
+use ratatui_textarea::{CursorMove, TextArea};
+
+/// Apply an editing command of the `Edit` context to `area`. False when `cmd` is not one.
+pub fn apply(area: &mut TextArea<'static>, cmd: Command) -> bool {
+    match cmd {
+        Command::EditLeft => area.move_cursor(CursorMove::Back),
+        Command::EditRight => area.move_cursor(CursorMove::Forward),
+        Command::EditWordLeft => area.move_cursor(CursorMove::WordBack),
+        Command::EditWordRight => area.move_cursor(CursorMove::WordForward),
+        Command::EditHome => area.move_cursor(CursorMove::Head),
+        Command::EditEnd => area.move_cursor(CursorMove::End),
+        Command::EditBackspace => {
+            area.delete_char();
+        }
+        Command::EditDelete => {
+            area.delete_next_char();
+        }
+        Command::EditDeleteWord => {
+            area.delete_word();
+        }
+        Command::EditDeleteNextWord => {
+            area.delete_next_word();
+        }
+        Command::EditKillToEnd => {
+            area.delete_line_by_end();
+        }
+        _ => return false,
+    }
+    true
 }
 
-impl LineEdit {
-    pub fn new(text: &str) -> LineEdit {
-        let chars: Vec<char> = text.chars().collect();
-        let cursor = chars.len();
-        LineEdit { chars, cursor }
+/// Whether a command moves the cursor without changing the text.
+pub fn moves_only(cmd: Command) -> bool {
+    matches!(
+        cmd,
+        Command::EditLeft
+            | Command::EditRight
+            | Command::EditWordLeft
+            | Command::EditWordRight
+            | Command::EditHome
+            | Command::EditEnd
+    )
+}
+
+/// A one-line input for prompts, with the word at the cursor for completion.
+#[derive(Debug, Clone)]
+pub struct LineInput {
+    area: TextArea<'static>,
+}
+
+impl PartialEq for LineInput {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text() && self.cursor() == other.cursor()
+    }
+}
+
+impl LineInput {
+    pub fn new(text: &str) -> LineInput {
+        let mut area = TextArea::default();
+        area.insert_str(text.chars().filter(|c| !c.is_control()).collect::<String>());
+        LineInput { area }
     }
 
     pub fn text(&self) -> String {
-        self.chars.iter().collect()
+        self.area.lines().first().cloned().unwrap_or_default()
     }
 
+    /// The cursor, as a count of characters before it.
     pub fn cursor(&self) -> usize {
-        self.cursor
+        self.area.cursor().1
     }
 
+    /// Type a character (control characters are dropped).
     pub fn insert(&mut self, c: char) {
-        if c.is_control() {
-            return;
+        if !c.is_control() {
+            self.area.insert_char(c);
         }
-        self.chars.insert(self.cursor, c);
-        self.cursor += 1;
     }
 
     /// Insert pasted text as one line (line breaks become spaces, controls are dropped).
     pub fn paste(&mut self, s: &str) {
-        for c in crate::text::sanitize_line(s).chars() {
-            self.insert(c);
-        }
+        self.area.insert_str(crate::text::sanitize_line(s));
     }
 
-    pub fn backspace(&mut self) {
-        if self.cursor > 0 {
-            self.cursor -= 1;
-            self.chars.remove(self.cursor);
-        }
+    /// Apply an editing command; false when it is not one.
+    pub fn edit(&mut self, cmd: Command) -> bool {
+        apply(&mut self.area, cmd)
     }
 
-    pub fn delete(&mut self) {
-        if self.cursor < self.chars.len() {
-            self.chars.remove(self.cursor);
-        }
-    }
-
-    pub fn left(&mut self) {
-        self.cursor = self.cursor.saturating_sub(1);
-    }
-
-    pub fn right(&mut self) {
-        self.cursor = (self.cursor + 1).min(self.chars.len());
-    }
-
-    pub fn home(&mut self) {
-        self.cursor = 0;
-    }
-
-    pub fn end(&mut self) {
-        self.cursor = self.chars.len();
-    }
-
-    /// Delete from the start of the line to the cursor (ctrl-u).
+    /// Delete from the start of the line to the cursor.
     pub fn kill_to_start(&mut self) {
-        self.chars.drain(..self.cursor);
-        self.cursor = 0;
+        self.area.delete_line_by_head();
     }
 
-    /// Delete the word before the cursor (ctrl-w).
-    pub fn kill_word(&mut self) {
-        let mut start = self.cursor;
-        while start > 0 && self.chars[start - 1].is_whitespace() {
-            start -= 1;
-        }
-        while start > 0 && !self.chars[start - 1].is_whitespace() {
-            start -= 1;
-        }
-        self.chars.drain(start..self.cursor);
-        self.cursor = start;
-    }
-
-    /// The word being typed at the cursor, and where it starts.
+    /// The word being typed at the cursor (up to the cursor), and where it starts.
     pub fn current_word(&self) -> (usize, String) {
-        let mut start = self.cursor;
-        while start > 0 && !self.chars[start - 1].is_whitespace() {
+        let chars: Vec<char> = self.text().chars().collect();
+        let end = self.cursor().min(chars.len());
+        let mut start = end;
+        while start > 0 && !chars[start - 1].is_whitespace() {
             start -= 1;
         }
-        (start, self.chars[start..self.cursor].iter().collect())
+        (start, chars[start..end].iter().collect())
     }
 
     /// Replace the word at the cursor with `word`.
     pub fn replace_word(&mut self, word: &str) {
-        let (start, _) = self.current_word();
-        self.chars.drain(start..self.cursor);
-        for (i, c) in word.chars().enumerate() {
-            self.chars.insert(start + i, c);
+        let (start, current) = self.current_word();
+        for _ in 0..current.chars().count() {
+            self.area.delete_char();
         }
-        self.cursor = start + word.chars().count();
+        debug_assert_eq!(self.cursor(), start);
+        self.area.insert_str(word);
     }
 }
 
@@ -121,35 +135,45 @@ mod tests {
 
     #[test]
     fn editing() {
-        let mut e = LineEdit::new("helo");
-        e.left();
+        let mut e = LineInput::new("helo");
+        e.edit(Command::EditLeft);
         e.insert('l');
         assert_eq!(e.text(), "hello");
-        e.end();
+        e.edit(Command::EditEnd);
         e.insert(' ');
         e.insert('w');
-        e.kill_word();
+        e.edit(Command::EditDeleteWord);
         assert_eq!(e.text(), "hello ");
-        e.backspace();
-        e.home();
-        e.delete();
+        e.edit(Command::EditBackspace);
+        e.edit(Command::EditHome);
+        e.edit(Command::EditDelete);
         assert_eq!(e.text(), "ello");
-        e.end();
+        e.edit(Command::EditEnd);
         e.kill_to_start();
         assert_eq!(e.text(), "");
         e.paste("a\nb\x1b[31m");
         assert_eq!(e.text(), "a b");
         e.insert('\x07');
         assert_eq!(e.text(), "a b");
+        assert!(!e.edit(Command::Quit), "not an editing command");
     }
 
     #[test]
     fn words_complete() {
-        let mut e = LineEdit::new("assign al");
+        assert_eq!(
+            LineInput::new("status:open ").text(),
+            "status:open ",
+            "a trailing space stays"
+        );
+        let mut e = LineInput::new("assign al");
         assert_eq!(e.current_word(), (7, "al".to_string()));
         let c = complete("al", &["alice".into(), "Alfred".into(), "bob".into()]);
         assert_eq!(c, vec!["alice", "Alfred"]);
         e.replace_word("alice");
         assert_eq!(e.text(), "assign alice");
+        assert_eq!(e.cursor(), 12);
+        let mut e = LineInput::new("tag:x más");
+        e.edit(Command::EditLeft);
+        assert_eq!(e.current_word(), (6, "má".to_string()));
     }
 }

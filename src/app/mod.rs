@@ -19,7 +19,7 @@ pub use stream::{ABOVE_CAP, Anchor, FeedSummary, LoadRequest, Overview, Window, 
 pub use triage::{WriteOp, WriteRequest};
 
 use crate::config::{Config, View};
-use crate::keymap::{COMMANDS, Command, Keymap};
+use crate::keymap::{COMMANDS, Command, Context, Keymap};
 use crate::model::FeedConfig;
 use crate::model::{Mention, Status};
 use crate::outbox::{self, Delivery, SendError};
@@ -30,7 +30,7 @@ use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use draft::{DraftEditor, Template};
-use edit::LineEdit;
+use edit::LineInput;
 use ratatui::layout::Rect;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -139,10 +139,12 @@ impl Pane {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     Normal,
-    Prompt(Prompt),
+    Prompt(Box<Prompt>),
     Menu(Menu),
     Help {
         scroll: u16,
+        /// Where help was opened: its keys are listed first, and closing returns there.
+        from: Context,
     },
     /// Typing a reply.
     Draft,
@@ -173,6 +175,23 @@ pub struct Areas {
     pub status: Rect,
 }
 
+/// The time an action happens at: a monotonic instant for timers, the wall clock for ages and
+/// dates. Passed into `update` by the console (or a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub at: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Clock {
+    pub fn now() -> Clock {
+        Clock {
+            at: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
+}
+
 /// Everything the screen shows. `ui::draw` only reads it.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -194,6 +213,8 @@ pub struct AppState {
     /// A link to show as an OSC 8 hyperlink in the status bar, with when it expires.
     pub link: Option<(String, Instant)>,
     pub now: DateTime<Utc>,
+    /// When the action being handled happens.
+    pub clock: Clock,
     pub pane: Pane,
     pub mode: Mode,
     pub filter: StreamFilter,
@@ -242,6 +263,7 @@ impl AppState {
             message: None,
             link: None,
             now: Utc::now(),
+            clock: Clock::now(),
             pane: Pane::Stream,
             mode: Mode::Normal,
             filter: StreamFilter::default(),
@@ -276,11 +298,11 @@ impl AppState {
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), Level::Info, Instant::now() + MESSAGE_FOR));
+        self.message = Some((text.into(), Level::Info, self.clock.at + MESSAGE_FOR));
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), Level::Error, Instant::now() + MESSAGE_FOR * 2));
+        self.message = Some((text.into(), Level::Error, self.clock.at + MESSAGE_FOR * 2));
     }
 
     /// The earliest moment something on screen changes by itself (a message expiring, a read
@@ -300,7 +322,9 @@ impl AppState {
         .min()
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    /// Apply an action at `clock` (the time is passed in, never read here, so tests can set it).
+    pub fn update(&mut self, action: Action, clock: Clock) -> Vec<Effect> {
+        self.clock = clock;
         match action {
             Action::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Action::Key(_) => vec![],
@@ -308,7 +332,7 @@ impl AppState {
                 if self.mode == Mode::Draft
                     && let Some(e) = self.editor.as_mut()
                 {
-                    e.insert(&crate::text::sanitize(&text));
+                    e.insert(&crate::text::sanitize(&text), self.clock.at);
                     return vec![];
                 }
                 if let Mode::Prompt(p) = &mut self.mode {
@@ -348,7 +372,7 @@ impl AppState {
                     }
                     self.read_due = match after {
                         Some((id, true)) if self.read_due.is_some_and(|r| r.0 == id) => self.read_due,
-                        Some((id, true)) => Some((id, Instant::now() + READ_AFTER)),
+                        Some((id, true)) => Some((id, self.clock.at + READ_AFTER)),
                         _ => None,
                     };
                 }
@@ -357,15 +381,17 @@ impl AppState {
             Action::MarkedAll(ids) => {
                 let n = ids.len();
                 self.marks = ids.into_iter().collect();
+                let hint = self.keymap.hint(Command::Back);
                 self.say(format!(
-                    "{n} marked: the next triage key acts on all of them (esc clears)"
+                    "{n} marked: the next triage key acts on all of them ({hint} clears)"
                 ));
                 vec![]
             }
             Action::Written { batch, message } => {
                 if let Some(b) = batch {
                     self.undo.push(b);
-                    self.say(format!("{message} · u undoes"));
+                    let hint = self.keymap.hint(Command::Undo);
+                    self.say(format!("{message} · {hint} undoes"));
                 } else {
                     self.say(message);
                 }
@@ -374,7 +400,7 @@ impl AppState {
             Action::Report(r) => {
                 match &r.outcome {
                     Outcome::Ok { new, .. } if *new > 0 => self.say(format!("{}: {new} new", r.name)),
-                    Outcome::Failed { error } if error != "stopped" => self.warn(format!("{}: {error}", r.name)),
+                    Outcome::Failed { error } => self.warn(format!("{}: {error}", r.name)),
                     _ => {}
                 }
                 vec![]
@@ -399,14 +425,20 @@ impl AppState {
                 if let Some(w) = &other {
                     self.say(format!("{w} was writing this draft"));
                 }
-                self.editor = Some(DraftEditor::new(*mention, &body, other));
+                let mut editor = DraftEditor::new(*mention, &body, other);
+                editor.area.set_placeholder_text(format!(
+                    "Write the reply… ({} a saved reply, {} your $EDITOR)",
+                    self.keymap.hint(Command::DraftTemplates),
+                    self.keymap.hint(Command::DraftEditor)
+                ));
+                self.editor = Some(editor);
                 self.mode = Mode::Draft;
                 vec![]
             }
             Action::EditorDone { mention_id, result } => {
                 match (result, self.editor.as_mut()) {
                     (Ok(text), Some(e)) if e.mention.id == mention_id => {
-                        e.set_text(text.trim_end_matches('\n'));
+                        e.set_text(text.trim_end_matches('\n'), self.clock.at);
                         self.mode = Mode::Draft;
                         return self.autosave(true);
                     }
@@ -426,7 +458,10 @@ impl AppState {
                         "reply sent and mention marked responded{}",
                         sent.url.map(|u| format!(": {u}")).unwrap_or_default()
                     )),
-                    Err(e) => self.warn(format!("not sent: {e}. The draft is kept: r reopens it")),
+                    Err(e) => {
+                        let hint = self.keymap.hint(Command::Reply);
+                        self.warn(format!("not sent: {e}. The draft is kept: {hint} reopens it"))
+                    }
                 }
                 vec![]
             }
@@ -434,9 +469,9 @@ impl AppState {
     }
 
     fn tick(&mut self) -> Vec<Effect> {
-        self.now = Utc::now();
+        self.now = self.clock.wall;
         let mut saves = self.autosave(false);
-        let now = Instant::now();
+        let now = self.clock.at;
         if self.message.as_ref().is_some_and(|m| m.2 <= now) {
             self.message = None;
         }
@@ -456,43 +491,48 @@ impl AppState {
         saves
     }
 
+    /// Where keys go now.
+    pub fn context(&self) -> Context {
+        match &self.mode {
+            Mode::Normal => Context::Stream,
+            Mode::Prompt(_) => Context::Prompt,
+            Mode::Menu(Menu::Filter) => Context::FilterMenu,
+            Mode::Menu(Menu::Views) => Context::ViewsMenu,
+            Mode::Help { .. } => Context::Help,
+            Mode::Draft => Context::Draft,
+            Mode::Templates { .. } => Context::Templates,
+            Mode::Confirm(_) => Context::Confirm,
+        }
+    }
+
+    /// A key: the command the keymap binds it to in the current context; else, in a text
+    /// input, the character typed; in the help and the menus, close them.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match self.mode.clone() {
-            Mode::Draft => self.on_draft_key(key),
-            Mode::Templates { query, selected } => self.on_templates_key(query, selected, key),
-            Mode::Confirm(c) => self.on_confirm_key(c, key),
-            Mode::Prompt(p) => self.on_prompt_key(p, key),
-            Mode::Menu(m) => self.on_menu_key(m, key),
-            Mode::Help { scroll } => {
-                let cmd = self.keymap.lookup(&key);
-                self.mode = match (key.code, cmd) {
-                    (_, Some(Command::Down)) => Mode::Help {
-                        scroll: scroll.saturating_add(1),
-                    },
-                    (_, Some(Command::Up)) => Mode::Help {
-                        scroll: scroll.saturating_sub(1),
-                    },
-                    (_, Some(Command::PageDown | Command::HalfDown)) => Mode::Help {
-                        scroll: scroll.saturating_add(10),
-                    },
-                    (_, Some(Command::PageUp | Command::HalfUp)) => Mode::Help {
-                        scroll: scroll.saturating_sub(10),
-                    },
-                    _ => Mode::Normal,
-                };
+        let context = self.context();
+        if let Some(cmd) = self.keymap.lookup_in(context, &key) {
+            return self.execute(cmd);
+        }
+        let typed = match key.code {
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
+            _ => None,
+        };
+        match (context, typed) {
+            (Context::Prompt, Some(c)) => self.prompt_type(c),
+            (Context::Draft, Some(c)) => self.draft_type(c),
+            (Context::Templates, Some(c)) => self.pick_type(c),
+            (Context::Help, _) => self.close_help(),
+            (Context::FilterMenu | Context::ViewsMenu, _) => {
+                self.mode = Mode::Normal;
                 vec![]
             }
-            Mode::Normal => match self.keymap.lookup(&key) {
-                Some(cmd) => self.run(cmd),
-                None => {
-                    if let KeyCode::Char(c) = key.code
-                        && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-                    {
-                        self.say(format!("{c} does nothing here · ? lists the keys"));
-                    }
-                    vec![]
-                }
-            },
+            (Context::Stream, Some(c)) => {
+                self.say(format!(
+                    "{c} does nothing here · {} lists the keys",
+                    self.keymap.hint(Command::Help)
+                ));
+                vec![]
+            }
+            _ => vec![],
         }
     }
 }
@@ -552,12 +592,12 @@ mod tests {
 
         /// Apply an action and run the loads it asks for, as the reader thread would.
         fn act(&mut self, action: Action) {
-            let mut effects = self.state.update(action);
+            let mut effects = self.state.update(action, Clock::now());
             while let Some(effect) = effects.pop() {
                 if let Effect::Load(req) = effect {
                     let w =
                         crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
-                    effects.extend(self.state.update(Action::Loaded(Box::new(w))));
+                    effects.extend(self.state.update(Action::Loaded(Box::new(w)), Clock::now()));
                 }
             }
         }
@@ -571,7 +611,7 @@ mod tests {
                 if let Effect::Load(req) = e {
                     let w =
                         crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
-                    self.state.update(Action::Loaded(Box::new(w)));
+                    self.state.update(Action::Loaded(Box::new(w)), Clock::now());
                 }
             }
         }
@@ -653,23 +693,26 @@ mod tests {
         // Twelve moves, a scroll among them, before any window comes back.
         let mut pending = Vec::new();
         for _ in 0..12 {
-            pending.extend(
-                f.state
-                    .update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))),
-            );
+            pending.extend(f.state.update(
+                Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
+                Clock::now(),
+            ));
         }
         let Some(Effect::Load(req)) = pending.into_iter().last() else {
             panic!("a load")
         };
         let w = crate::console::workers::load_window(&f.store, "alice", &["f".to_string()], &req).unwrap();
-        f.state.update(Action::Loaded(Box::new(w)));
+        f.state.update(Action::Loaded(Box::new(w)), Clock::now());
         assert_eq!(f.selected(), "m37");
         // A triage key right after moving acts on the row on screen, before its window loads.
-        f.state
-            .update(Action::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE)));
-        let effects = f
-            .state
-            .update(Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE)));
+        f.state.update(
+            Action::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE)),
+            Clock::now(),
+        );
+        let effects = f.state.update(
+            Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE)),
+            Clock::now(),
+        );
         assert_eq!(f.selected(), "m38");
         let id = f.state.selected().unwrap().id;
         assert_eq!(
@@ -715,11 +758,12 @@ mod tests {
             seq: 0,
             ..Window::default()
         };
-        f.state.update(Action::Loaded(Box::new(stale)));
+        f.state.update(Action::Loaded(Box::new(stale)), Clock::now());
         assert_eq!(f.visible().len(), 3);
-        let effects = f
-            .state
-            .update(Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+        let effects = f.state.update(
+            Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Clock::now(),
+        );
         assert_eq!(effects, vec![Effect::Quit]);
     }
 }

@@ -53,7 +53,7 @@ impl FilterField {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prompt {
     pub kind: PromptKind,
-    pub input: LineEdit,
+    pub input: LineInput,
     /// Candidates for the word at the cursor, shown above the prompt; Tab cycles them.
     pub candidates: Vec<String>,
     pub chosen: Option<usize>,
@@ -63,13 +63,13 @@ pub struct Prompt {
 
 impl AppState {
     pub(super) fn prompt(&mut self, kind: PromptKind, text: &str) {
-        self.mode = Mode::Prompt(Prompt {
+        self.mode = Mode::Prompt(Box::new(Prompt {
             kind,
-            input: LineEdit::new(text),
+            input: LineInput::new(text),
             candidates: vec![],
             chosen: None,
             typed: String::new(),
-        });
+        }));
     }
 
     /// Candidates for the word at the prompt's cursor.
@@ -114,7 +114,11 @@ impl AppState {
             PromptKind::Command => {
                 let first_word = !text.trim_start().contains(' ');
                 if first_word {
-                    let mut names: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
+                    let mut names: Vec<String> = COMMANDS
+                        .iter()
+                        .filter(|c| c.context == Context::Stream)
+                        .map(|c| c.name.to_string())
+                        .collect();
                     names.extend(["view", "filter"].map(String::from));
                     names
                 } else {
@@ -142,22 +146,21 @@ impl AppState {
         }
     }
 
-    pub(super) fn on_prompt_key(&mut self, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => {
+    /// A command at a prompt, or an editing command.
+    pub(super) fn prompt_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Prompt(mut p) = self.mode.clone() else {
+            return vec![];
+        };
+        match cmd {
+            Command::PromptCancel => {
                 self.mode = Mode::Normal;
                 return vec![];
             }
-            KeyCode::Char('c') if ctrl => {
-                self.mode = Mode::Normal;
-                return vec![];
-            }
-            KeyCode::Enter => {
+            Command::PromptSubmit => {
                 self.mode = Mode::Normal;
                 return self.submit(p.kind, p.input.text().trim());
             }
-            KeyCode::Tab | KeyCode::BackTab => {
+            Command::PromptComplete | Command::PromptCompleteBack => {
                 if p.candidates.is_empty() || p.chosen.is_none() && p.typed != p.input.current_word().1 {
                     self.mode = Mode::Prompt(p);
                     self.refresh_candidates();
@@ -166,11 +169,12 @@ impl AppState {
                 }
                 if !p.candidates.is_empty() {
                     let n = p.candidates.len();
-                    let next = match (p.chosen, key.code) {
-                        (None, KeyCode::BackTab) => n - 1,
-                        (None, _) => 0,
-                        (Some(i), KeyCode::BackTab) => (i + n - 1) % n,
-                        (Some(i), _) => (i + 1) % n,
+                    let back = cmd == Command::PromptCompleteBack;
+                    let next = match (p.chosen, back) {
+                        (None, true) => n - 1,
+                        (None, false) => 0,
+                        (Some(i), true) => (i + n - 1) % n,
+                        (Some(i), false) => (i + 1) % n,
                     };
                     p.chosen = Some(next);
                     p.input.replace_word(&p.candidates[next].clone());
@@ -178,35 +182,40 @@ impl AppState {
                 self.mode = Mode::Prompt(p);
                 return vec![];
             }
-            KeyCode::Backspace if p.input.text().is_empty() => {
+            Command::EditBackspace if p.input.text().is_empty() => {
                 self.mode = Mode::Normal;
                 return vec![];
             }
-            KeyCode::Backspace => p.input.backspace(),
-            KeyCode::Delete => p.input.delete(),
-            KeyCode::Left => p.input.left(),
-            KeyCode::Right => p.input.right(),
-            KeyCode::Home => p.input.home(),
-            KeyCode::End => p.input.end(),
-            KeyCode::Char('a') if ctrl => p.input.home(),
-            KeyCode::Char('e') if ctrl => p.input.end(),
-            KeyCode::Char('u') if ctrl => p.input.kill_to_start(),
-            KeyCode::Char('w') if ctrl => p.input.kill_word(),
-            KeyCode::Char(c) if !ctrl => p.input.insert(c),
-            _ => {}
+            Command::PromptKillToStart => p.input.kill_to_start(),
+            other => {
+                if !p.input.edit(other) {
+                    return vec![];
+                }
+            }
         }
         p.candidates.clear();
         p.chosen = None;
         self.mode = Mode::Prompt(p);
-        if !matches!(key.code, KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End) {
+        if !edit::moves_only(cmd) {
             self.refresh_candidates();
         }
         vec![]
     }
 
+    /// A character typed at the prompt.
+    pub(super) fn prompt_type(&mut self, c: char) -> Vec<Effect> {
+        if let Mode::Prompt(p) = &mut self.mode {
+            p.input.insert(c);
+            p.candidates.clear();
+            p.chosen = None;
+        }
+        self.refresh_candidates();
+        vec![]
+    }
+
     pub(super) fn submit(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
         match kind {
-            PromptKind::Search => match StreamFilter::parse(text, Utc::now()) {
+            PromptKind::Search => match StreamFilter::parse(text, self.clock.wall) {
                 Ok(f) => self.set_filter(f, None),
                 Err(e) => {
                     self.warn(e);
@@ -223,7 +232,7 @@ impl AppState {
                 } else {
                     text.replace(' ', "")
                 };
-                match StreamFilter::parse(&format!("{}:{value}", field.key()), Utc::now()) {
+                match StreamFilter::parse(&format!("{}:{value}", field.key()), self.clock.wall) {
                     Ok(add) => {
                         let f = self.filter.and(&add);
                         let view = self.view.clone();

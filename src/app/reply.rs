@@ -2,6 +2,7 @@
 //! confirmations, and the hand-off to the outbox.
 
 use super::*;
+use ratatui_textarea::{CursorMove, Scrolling};
 
 /// A yes/no question in the status bar.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +22,10 @@ impl AppState {
     /// Save the draft if it changed and has rested (or `now`).
     pub(super) fn autosave(&mut self, now: bool) -> Vec<Effect> {
         let Some(e) = self.editor.as_mut() else { return vec![] };
-        let due = e.dirty_since.is_some_and(|d| now || d.elapsed() >= AUTOSAVE_AFTER);
+        let at = self.clock.at;
+        let due = e
+            .dirty_since
+            .is_some_and(|d| now || at.saturating_duration_since(d) >= AUTOSAVE_AFTER);
         if !due {
             return vec![];
         }
@@ -41,47 +45,90 @@ impl AppState {
         effects
     }
 
-    pub(super) fn on_draft_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    /// A command of the reply editor, or an editing command while the editor is open.
+    pub(super) fn draft_command(&mut self, cmd: Command) -> Vec<Effect> {
         let Some(editor) = self.editor.as_mut() else {
             self.mode = Mode::Normal;
             return vec![];
         };
-        match key.code {
-            KeyCode::Esc => {
+        let area = &mut editor.area;
+        match cmd {
+            Command::DraftClose => {
                 let empty = editor.text().trim().is_empty();
                 let effects = self.close_editor();
-                self.say(if empty {
-                    "draft closed"
+                let hint = format!(
+                    "draft saved · {} reopens it · {} lists drafts",
+                    self.keymap.hint(Command::Reply),
+                    self.keymap.hint(Command::PaneDrafts)
+                );
+                if empty {
+                    self.say("draft closed");
                 } else {
-                    "draft saved · r reopens it · 3 lists drafts"
-                });
-                effects
+                    self.say(hint);
+                }
+                return effects;
             }
-            KeyCode::Char('s') if ctrl => self.plan_send(),
-            KeyCode::Char('o') if ctrl => {
+            Command::DraftSend => return self.plan_send(),
+            Command::DraftEditor => {
                 let (mention_id, text) = (editor.mention.id, editor.text());
                 let mut effects = self.autosave(true);
                 effects.push(Effect::ExternalEditor { mention_id, text });
-                effects
+                return effects;
             }
-            KeyCode::Char('t') if ctrl => {
+            Command::DraftTemplates => {
                 self.mode = Mode::Templates {
                     query: String::new(),
                     selected: 0,
                 };
-                vec![]
+                return vec![];
             }
-            KeyCode::Char('g') if ctrl => {
+            Command::DraftDiscard => {
                 self.mode = Mode::Confirm(Confirm::Discard);
-                vec![]
+                return vec![];
             }
-            _ => {
-                editor.area.input(key);
-                editor.touch();
-                vec![]
+            Command::DraftHelp => {
+                self.mode = Mode::Help {
+                    scroll: 0,
+                    from: Context::Draft,
+                };
+                return vec![];
+            }
+            Command::DraftUndo => {
+                area.undo();
+            }
+            Command::DraftRedo => {
+                area.redo();
+            }
+            Command::DraftNewline => area.insert_newline(),
+            Command::DraftIndent => {
+                area.insert_tab();
+            }
+            Command::DraftUp => area.move_cursor(CursorMove::Up),
+            Command::DraftDown => area.move_cursor(CursorMove::Down),
+            Command::DraftTop => area.move_cursor(CursorMove::Top),
+            Command::DraftBottom => area.move_cursor(CursorMove::Bottom),
+            Command::DraftPageDown => area.scroll(Scrolling::PageDown),
+            Command::DraftPageUp => area.scroll(Scrolling::PageUp),
+            Command::DraftPaste => {
+                area.paste();
+            }
+            other => {
+                if !edit::apply(area, other) {
+                    return vec![];
+                }
             }
         }
+        editor.touch(self.clock.at);
+        vec![]
+    }
+
+    /// A character typed into the reply.
+    pub(super) fn draft_type(&mut self, c: char) -> Vec<Effect> {
+        if let Some(editor) = self.editor.as_mut() {
+            editor.area.insert_char(c);
+            editor.touch(self.clock.at);
+        }
+        vec![]
     }
 
     pub(super) fn plan_send(&mut self) -> Vec<Effect> {
@@ -111,7 +158,7 @@ impl AppState {
             Delivery::HandOff(why) => {
                 effects.push(Effect::Copy(text.clone()));
                 if let Some(url) = mention.url.as_deref().and_then(safe_link) {
-                    self.link = Some((url, Instant::now() + MESSAGE_FOR * 10));
+                    self.link = Some((url, self.clock.at + MESSAGE_FOR * 10));
                 }
                 self.say(format!("copied: paste it at the link ({why})"));
                 self.mode = Mode::Confirm(Confirm::MarkResponded { text });
@@ -127,12 +174,16 @@ impl AppState {
         effects
     }
 
-    pub(super) fn on_confirm_key(&mut self, confirm: Confirm, key: KeyEvent) -> Vec<Effect> {
-        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
-        let no = matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc);
-        if !yes && !no {
+    /// An answer to the question in the status bar.
+    pub(super) fn confirm_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Confirm(confirm) = self.mode.clone() else {
             return vec![];
-        }
+        };
+        let yes = match cmd {
+            Command::ConfirmYes => true,
+            Command::ConfirmNo => false,
+            _ => return vec![],
+        };
         let Some(editor) = self.editor.as_ref() else {
             self.mode = Mode::Normal;
             return vec![];
@@ -179,18 +230,30 @@ impl AppState {
         }
     }
 
-    pub(super) fn on_templates_key(&mut self, mut query: String, mut selected: usize, key: KeyEvent) -> Vec<Effect> {
+    /// A command of the saved-reply picker.
+    pub(super) fn pick_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Templates {
+            mut query,
+            mut selected,
+        } = self.mode.clone()
+        else {
+            return vec![];
+        };
         let found: Vec<Template> = draft::matching(&self.templates, &query).into_iter().cloned().collect();
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => {
+        match cmd {
+            Command::PickCancel => {
                 self.mode = Mode::Draft;
                 return vec![];
             }
-            KeyCode::Enter => {
+            Command::PickChoose => {
                 self.mode = Mode::Draft;
+                let today = self
+                    .clock
+                    .wall
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d")
+                    .to_string();
                 if let (Some(t), Some(editor)) = (found.get(selected), self.editor.as_mut()) {
-                    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
                     let mut text = draft::expand(&t.body, &editor.mention, &self.operator, &today);
                     if let Some(sig) = &self.signature {
                         text.push_str(&format!(
@@ -198,25 +261,28 @@ impl AppState {
                             draft::expand(sig, &editor.mention, &self.operator, &today)
                         ));
                     }
-                    editor.insert(&text);
+                    editor.insert(&text, self.clock.at);
                 }
                 return vec![];
             }
-            KeyCode::Down => selected = (selected + 1).min(found.len().saturating_sub(1)),
-            KeyCode::Up => selected = selected.saturating_sub(1),
-            KeyCode::Char('n') if ctrl => selected = (selected + 1).min(found.len().saturating_sub(1)),
-            KeyCode::Char('p') if ctrl => selected = selected.saturating_sub(1),
-            KeyCode::Backspace => {
+            Command::PickDown => selected = (selected + 1).min(found.len().saturating_sub(1)),
+            Command::PickUp => selected = selected.saturating_sub(1),
+            Command::PickBackspace => {
                 query.pop();
-                selected = 0;
-            }
-            KeyCode::Char(c) if !ctrl => {
-                query.push(c);
                 selected = 0;
             }
             _ => {}
         }
         self.mode = Mode::Templates { query, selected };
+        vec![]
+    }
+
+    /// A character typed into the picker's filter.
+    pub(super) fn pick_type(&mut self, c: char) -> Vec<Effect> {
+        if let Mode::Templates { query, selected } = &mut self.mode {
+            query.push(c);
+            *selected = 0;
+        }
         vec![]
     }
 }

@@ -7,7 +7,7 @@
 mod terminal;
 pub mod workers;
 
-use crate::app::{Action, AppState, Effect, WriteRequest};
+use crate::app::{Action, AppState, Clock, Effect, WriteRequest};
 use crate::config::Config;
 use crate::model::Mention;
 use crate::outbox::{Delivery, Outbox};
@@ -152,7 +152,7 @@ async fn event_loop(
             }
         }
         for a in pending_actions.drain(..) {
-            pending.extend(state.update(a));
+            pending.extend(state.update(a, Clock::now()));
             dirty = true;
         }
         if !pending.is_empty() {
@@ -180,7 +180,7 @@ async fn event_loop(
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
                     // The terminal is gone: keep the draft, then say why we stopped.
-                    for effect in state.update(Action::Hangup) {
+                    for effect in state.update(Action::Hangup, Clock::now()) {
                         if let Effect::Write(w) = effect {
                             let _ = writes.send(w);
                         }
@@ -195,10 +195,10 @@ async fn event_loop(
             _ = hangup.recv() => Action::Hangup,
             _ = terminate.recv() => Action::Hangup,
         };
-        pending = state.update(action);
+        pending = state.update(action, Clock::now());
         // Everything else already queued is handled before the next draw.
         while let Ok(a) = actions.try_recv() {
-            pending.extend(state.update(a));
+            pending.extend(state.update(a, Clock::now()));
         }
         dirty = true;
     }
