@@ -12,6 +12,9 @@ mod reply;
 mod stream;
 mod triage;
 
+#[cfg(test)]
+mod flows;
+
 pub use commands::Menu;
 pub use prompt::{FilterField, Prompt, PromptKind};
 pub use reply::Confirm;

@@ -104,7 +104,7 @@ fn stats(store: &Store, req: StatsRequest) -> Action {
     }
 }
 
-fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
+pub fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
     let loaded = store.mention(operator, id).and_then(|m| Ok((m, store.draft(id)?)));
     match loaded {
         Ok((Some(mention), draft)) => Action::DraftOpened {
