@@ -311,7 +311,7 @@ every = "3s"
 }
 
 /// `overhear demo`.
-pub fn run() -> Result<()> {
+pub fn open() -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("overhear-demo-")
         .tempdir()

@@ -77,7 +77,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                 let row = Row {
                     id: m.id,
                     feed: &m.feed,
-                    kind: &m.kind,
+                    kind: m.kind.as_str(),
                     external_id: &m.external_id,
                     url: m.url.as_deref(),
                     author: m.author.as_deref(),
@@ -109,7 +109,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                 w.write_record([
                     m.id.to_string(),
                     m.feed,
-                    m.kind,
+                    m.kind.to_string(),
                     m.external_id,
                     m.url.unwrap_or_default(),
                     m.author.unwrap_or_default(),

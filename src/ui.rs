@@ -5,6 +5,7 @@
 use crate::app::{AppState, Areas, Level, Menu, Mode, Pane};
 use crate::keymap::{COMMANDS, Command, Context};
 use crate::model::Mention;
+use crate::store::HistoryEvent;
 use crate::text;
 use crate::timefmt;
 use ratatui::Frame;
@@ -324,17 +325,19 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         lines.push(Line::from(""));
         lines.push(Line::styled("History", Style::default().add_modifier(Modifier::BOLD)));
         for h in &d.history {
-            let what = match (h.action.as_str(), h.from.as_deref(), h.to.as_deref()) {
-                ("status", Some(f), Some(to)) => format!("{f} → {to}"),
-                ("assign", _, Some(to)) => format!("assigned to {to}"),
-                ("assign", _, None) => "unassigned".to_string(),
-                ("tag", _, Some(tag)) => format!("tagged #{tag}"),
-                ("untag", Some(tag), _) => format!("removed #{tag}"),
-                ("note", ..) => "added a note".to_string(),
-                ("unnote", ..) => "removed a note".to_string(),
-                ("reply", _, Some(text)) => format!("replied: {}", text.lines().next().unwrap_or("")),
-                ("response", _, Some(text)) => format!("answered elsewhere: {}", text.lines().next().unwrap_or("")),
-                (other, ..) => other.to_string(),
+            let what = match &h.event {
+                HistoryEvent::Status { from, to } => format!("{from} → {to}"),
+                HistoryEvent::Assigned(Some(to)) => format!("assigned to {to}"),
+                HistoryEvent::Assigned(None) => "unassigned".to_string(),
+                HistoryEvent::Tagged(tag) => format!("tagged #{tag}"),
+                HistoryEvent::Untagged(tag) => format!("removed #{tag}"),
+                HistoryEvent::Noted => "added a note".to_string(),
+                HistoryEvent::Unnoted => "removed a note".to_string(),
+                HistoryEvent::Replied(text) => format!("replied: {}", text.lines().next().unwrap_or("")),
+                HistoryEvent::AnsweredElsewhere(text) => {
+                    format!("answered elsewhere: {}", text.lines().next().unwrap_or(""))
+                }
+                HistoryEvent::Other(action) => action.clone(),
             };
             lines.push(Line::from(vec![
                 Span::styled(
@@ -1025,7 +1028,7 @@ mod tests {
         Mention {
             id,
             feed: feed.into(),
-            kind: "rss".into(),
+            kind: crate::model::FeedKind::Rss,
             external_id: format!("x{id}"),
             url: Some(format!("https://example.com/{id}")),
             author: Some(author.into()),
@@ -1131,16 +1134,15 @@ mod tests {
             history: vec![
                 HistoryEntry {
                     actor: "alice".into(),
-                    action: "status".into(),
-                    from: Some("new".into()),
-                    to: Some("open".into()),
+                    event: HistoryEvent::Status {
+                        from: "new".into(),
+                        to: "open".into(),
+                    },
                     at: now() - chrono::Duration::minutes(40),
                 },
                 HistoryEntry {
                     actor: "alice".into(),
-                    action: "assign".into(),
-                    from: None,
-                    to: Some("bob".into()),
+                    event: HistoryEvent::Assigned(Some("bob".into())),
                     at: now() - chrono::Duration::minutes(35),
                 },
             ],

@@ -46,25 +46,27 @@ pub fn expand(body: &str, mention: &Mention, operator: &str, today: &str) -> Str
         .replace("{date}", today)
 }
 
-/// Templates whose name holds the query's letters in order (fuzzy), best first.
+/// The saved replies whose names match `query` fuzzily (nucleo, as in helix), best first; all of
+/// them, in order, for an empty query.
 pub fn matching<'a>(all: &'a [Template], query: &str) -> Vec<&'a Template> {
-    let q: Vec<char> = query.to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
-    let mut scored: Vec<(usize, &Template)> = all
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    if query.trim().is_empty() {
+        return all.iter().collect();
+    }
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+    let names: Vec<(usize, &str)> = all.iter().map(|t| t.name.as_str()).enumerate().collect();
+    let mut scored: Vec<(usize, u32)> = names
         .iter()
-        .filter_map(|t| {
-            let name: Vec<char> = t.name.to_lowercase().chars().collect();
-            let mut pos = 0;
-            let mut gaps = 0;
-            for c in &q {
-                let found = name[pos..].iter().position(|n| n == c)?;
-                gaps += found;
-                pos += found + 1;
-            }
-            Some((gaps + name.len(), t))
+        .filter_map(|(i, name)| {
+            let mut buf = Vec::new();
+            pattern
+                .score(nucleo_matcher::Utf32Str::new(name, &mut buf), &mut matcher)
+                .map(|score| (*i, score))
         })
         .collect();
-    scored.sort_by_key(|(score, _)| *score);
-    scored.into_iter().map(|(_, t)| t).collect()
+    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.into_iter().map(|(i, _)| &all[i]).collect()
 }
 
 /// An open draft.
@@ -94,7 +96,7 @@ impl DraftEditor {
         area.set_placeholder_text("Write the reply… (ctrl-t a saved reply, ctrl-o your $EDITOR)");
         area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
-        let limit = crate::outbox::limit(&mention.kind);
+        let limit = crate::outbox::limit(mention.kind);
         DraftEditor {
             mention,
             area,
@@ -152,7 +154,7 @@ mod tests {
         Mention {
             id: 1,
             feed: "hoot".into(),
-            kind: "mastodon".into(),
+            kind: crate::model::FeedKind::Mastodon,
             external_id: "9".into(),
             url: Some("https://m.example/@bob/9".into()),
             author: Some("bob".into()),

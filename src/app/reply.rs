@@ -2,6 +2,7 @@
 //! confirmations, and the hand-off to the outbox.
 
 use super::*;
+use crate::model::FeedKind;
 use ratatui_textarea::{CursorMove, Scrolling};
 
 /// A yes/no question in the status bar.
@@ -10,7 +11,7 @@ pub enum Confirm {
     Send {
         delivery: Delivery,
         text: String,
-        service: String,
+        service: FeedKind,
     },
     MarkResponded {
         text: String,
@@ -167,7 +168,7 @@ impl AppState {
                 self.mode = Mode::Confirm(Confirm::Send {
                     delivery,
                     text,
-                    service: mention.kind.clone(),
+                    service: mention.kind,
                 });
             }
         }

@@ -191,7 +191,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Verb::Demo) => {
-            demo::run()?;
+            demo::open()?;
             Ok(ExitCode::SUCCESS)
         }
         None => {

@@ -45,7 +45,7 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let feeds = config.feeds.clone();
-    let task = tokio::spawn(async move { poller.run(feeds, stop_rx, tx).await });
+    let task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, tx).await });
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     eprintln!(

@@ -60,7 +60,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         let outbox = Outbox::new(poller.client().clone(), &db_path);
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         let feeds = config.feeds.clone();
-        let poll_task = tokio::spawn(async move { poller.run(feeds, stop_rx, report_tx).await });
+        let poll_task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, report_tx).await });
         let forward = actions_tx.clone();
         tokio::spawn(async move {
             while let Some(r) = report_rx.recv().await {

@@ -6,13 +6,25 @@ pub use feed::{FeedConfig, JsonMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 /// The kinds of feed overhear can poll. Each has one module under `sources/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum FeedKind {
     /// RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.x (also Google Alerts, YouTube, Reddit Atom).
     Rss,
@@ -37,32 +49,10 @@ pub enum FeedKind {
 }
 
 impl FeedKind {
-    pub const ALL: &'static [FeedKind] = &[
-        FeedKind::Rss,
-        FeedKind::Hackernews,
-        FeedKind::Reddit,
-        FeedKind::Mastodon,
-        FeedKind::Bluesky,
-        FeedKind::X,
-        FeedKind::Stackexchange,
-        FeedKind::Github,
-        FeedKind::Discourse,
-        FeedKind::Json,
-    ];
+    pub const ALL: &'static [FeedKind] = <FeedKind as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            FeedKind::Rss => "rss",
-            FeedKind::Hackernews => "hackernews",
-            FeedKind::Reddit => "reddit",
-            FeedKind::Mastodon => "mastodon",
-            FeedKind::Bluesky => "bluesky",
-            FeedKind::X => "x",
-            FeedKind::Stackexchange => "stackexchange",
-            FeedKind::Github => "github",
-            FeedKind::Discourse => "discourse",
-            FeedKind::Json => "json",
-        }
+        self.into()
     }
 
     /// How often a feed of this kind is polled when the config does not say.
@@ -100,12 +90,6 @@ impl FeedKind {
     /// Whether the kind cannot work without `token_env`.
     pub fn needs_token(self) -> bool {
         matches!(self, FeedKind::X | FeedKind::Bluesky)
-    }
-}
-
-impl fmt::Display for FeedKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -204,8 +188,21 @@ impl Fnv64 {
 }
 
 /// Triage state of a mention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     New,
     Open,
@@ -215,22 +212,10 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: &'static [Status] = &[
-        Status::New,
-        Status::Open,
-        Status::Responded,
-        Status::Ignored,
-        Status::Escalated,
-    ];
+    pub const ALL: &'static [Status] = <Status as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Open => "open",
-            Status::Responded => "responded",
-            Status::Ignored => "ignored",
-            Status::Escalated => "escalated",
-        }
+        self.into()
     }
 
     /// One-character mark for the stream.
@@ -242,12 +227,6 @@ impl Status {
             Status::Ignored => '·',
             Status::Escalated => '!',
         }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -267,7 +246,7 @@ impl FromStr for Status {
 pub struct Mention {
     pub id: i64,
     pub feed: String,
-    pub kind: String,
+    pub kind: FeedKind,
     pub external_id: String,
     pub url: Option<String>,
     pub author: Option<String>,

@@ -12,7 +12,7 @@ pub mod plan;
 
 pub use plan::{Delivery, limit};
 
-use crate::model::{FeedConfig, Mention};
+use crate::model::{FeedConfig, FeedKind, Mention};
 use crate::net::{self, NetError};
 use crate::sources::{self, SourceError};
 use crate::store::{Sent, Store, StoreError};
@@ -26,7 +26,7 @@ pub enum SendError {
     #[error("the reply is empty")]
     Empty,
     #[error("the reply is {count} characters; {kind} takes at most {limit}")]
-    TooLong { count: usize, limit: usize, kind: String },
+    TooLong { count: usize, limit: usize, kind: FeedKind },
     #[error("{0}")]
     Plan(#[from] SourceError),
     #[error("a reply to this mention is being sent already; not sending it twice")]
@@ -47,13 +47,13 @@ pub fn prepare(feed: Option<&FeedConfig>, mention: &Mention, text: &str) -> Resu
     if text.trim().is_empty() {
         return Err(SendError::Empty);
     }
-    if let Some(limit) = limit(&mention.kind) {
+    if let Some(limit) = limit(mention.kind) {
         let count = text.chars().count();
         if count > limit {
             return Err(SendError::TooLong {
                 count,
                 limit,
-                kind: mention.kind.clone(),
+                kind: mention.kind,
             });
         }
     }

@@ -9,11 +9,11 @@ use crate::store::Sent;
 use serde_json::json;
 
 /// The longest reply a service takes, in characters, where it has a limit.
-pub fn limit(kind: &str) -> Option<usize> {
+pub fn limit(kind: FeedKind) -> Option<usize> {
     match kind {
-        "mastodon" => Some(500),
-        "bluesky" => Some(300),
-        "x" => Some(280),
+        FeedKind::Mastodon => Some(500),
+        FeedKind::Bluesky => Some(300),
+        FeedKind::X => Some(280),
         _ => None,
     }
 }

@@ -148,7 +148,7 @@ impl Poller {
 
     /// Poll each feed on its schedule until `shutdown` turns true. Fetches in flight are
     /// abandoned at shutdown; a write in flight is finished. Every poll is reported on `reports`.
-    pub async fn run(
+    pub async fn poll_on_schedule(
         &self,
         feeds: Vec<FeedConfig>,
         mut shutdown: watch::Receiver<bool>,

@@ -263,12 +263,14 @@ mod tests {
         assert_eq!(s.draft(id).unwrap(), None);
         let h = s.detail("alice", id).unwrap().unwrap().history;
         assert_eq!(
-            h.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-            vec!["status", "reply"]
-        );
-        assert_eq!(
-            h[1].to.as_deref(),
-            Some("Thanks!"),
+            h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+            vec![
+                crate::store::HistoryEvent::Status {
+                    from: "new".into(),
+                    to: "responded".into()
+                },
+                crate::store::HistoryEvent::Replied("Thanks!".into())
+            ],
             "the final text stays readable in the history"
         );
     }

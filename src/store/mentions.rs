@@ -2,7 +2,7 @@
 //! Nothing here loads the whole history.
 
 use super::{Doing, Result, Store, from_ts};
-use crate::model::{Engagement, Mention, Status};
+use crate::model::{Engagement, Mention};
 use crate::query::StreamFilter;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -18,7 +18,6 @@ const MENTION_FROM: &str = "mentions m JOIN feeds f ON f.id = m.feed_id
      LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ?1";
 
 fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
-    let status: String = r.get(13)?;
     Ok(Mention {
         id: r.get(0)?,
         feed: r.get(1)?,
@@ -33,7 +32,7 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         first_seen_at: from_ts(r.get(10)?),
         sort_at: from_ts(r.get(11)?),
         engagement: Engagement::from_json(r.get::<_, Option<String>>(12)?.as_deref()),
-        status: status.parse().unwrap_or(Status::New),
+        status: r.get(13)?,
         assignee: r.get(14)?,
         responded_at: r.get::<_, Option<i64>>(15)?.map(from_ts),
         responded_by: r.get(16)?,
@@ -150,10 +149,45 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub actor: String,
-    pub action: String,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub event: HistoryEvent,
     pub at: DateTime<Utc>,
+}
+
+/// What one entry of a mention's history records, read from the `actions` table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryEvent {
+    Status {
+        from: String,
+        to: String,
+    },
+    Assigned(Option<String>),
+    Tagged(String),
+    Untagged(String),
+    Noted,
+    Unnoted,
+    /// A reply sent from overhear, with its text.
+    Replied(String),
+    /// Answered by hand elsewhere, with the text recorded.
+    AnsweredElsewhere(String),
+    /// An action this version does not know (written by a newer one).
+    Other(String),
+}
+
+impl HistoryEvent {
+    /// The event an `actions` row records.
+    pub fn from_row(action: &str, from: Option<String>, to: Option<String>) -> HistoryEvent {
+        match (action, from, to) {
+            ("status", Some(f), Some(t)) => HistoryEvent::Status { from: f, to: t },
+            ("assign", _, to) => HistoryEvent::Assigned(to),
+            ("tag", _, Some(tag)) => HistoryEvent::Tagged(tag),
+            ("untag", Some(tag), _) => HistoryEvent::Untagged(tag),
+            ("note", ..) => HistoryEvent::Noted,
+            ("unnote", ..) => HistoryEvent::Unnoted,
+            ("reply", _, Some(text)) => HistoryEvent::Replied(text),
+            ("response", _, Some(text)) => HistoryEvent::AnsweredElsewhere(text),
+            (other, ..) => HistoryEvent::Other(other.to_string()),
+        }
+    }
 }
 
 /// The position of a row in the stream's order (newest first).
@@ -352,11 +386,10 @@ impl Store {
             )
             .and_then(|mut s| {
                 s.query_map([id], |r| {
+                    let action: String = r.get(1)?;
                     Ok(HistoryEntry {
                         actor: r.get(0)?,
-                        action: r.get(1)?,
-                        from: r.get(2)?,
-                        to: r.get(3)?,
+                        event: HistoryEvent::from_row(&action, r.get(2)?, r.get(3)?),
                         at: from_ts(r.get(4)?),
                     })
                 })?

@@ -17,7 +17,7 @@ pub use watch::ChangeWatch;
 pub use drafts::{DraftRow, Sent};
 pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
-pub use mentions::{Detail, ExportFilter, HistoryEntry, Note, Scope, StreamKey};
+pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
 pub use triage::{Applied, Change};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};

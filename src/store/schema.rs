@@ -137,3 +137,25 @@ CREATE INDEX mentions_closed_responded ON mentions (responded_at, feed_id, respo
 CREATE INDEX mentions_closed_ignored ON mentions (status_at, feed_id, responded_by, assignee) WHERE status = 'ignored';
 "#,
 ];
+
+/// Kinds and statuses are stored as their lowercase names.
+macro_rules! stored_as_name {
+    ($t:ty) => {
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?
+                    .parse()
+                    .map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+            }
+        }
+    };
+}
+
+stored_as_name!(crate::model::FeedKind);
+stored_as_name!(crate::model::Status);

@@ -358,13 +358,13 @@ mod tests {
         );
         let d = s.detail("alice", ids[0]).unwrap().unwrap();
         assert_eq!(d.history.len(), 1);
+        assert_eq!(d.history[0].actor, "alice");
         assert_eq!(
-            (
-                d.history[0].actor.as_str(),
-                d.history[0].from.as_deref(),
-                d.history[0].to.as_deref()
-            ),
-            ("alice", Some("new"), Some("responded"))
+            d.history[0].event,
+            crate::store::HistoryEvent::Status {
+                from: "new".into(),
+                to: "responded".into()
+            }
         );
     }
 
