@@ -17,7 +17,7 @@ mod flows;
 
 pub use commands::Menu;
 pub use prompt::{FilterField, Prompt, PromptKind};
-pub use reply::Confirm;
+pub use reply::{Confirm, EditorError};
 pub use stream::{ABOVE_CAP, Anchor, FeedSummary, LoadRequest, Overview, Window, safe_link};
 pub use triage::{WriteOp, WriteRequest};
 
@@ -80,12 +80,12 @@ pub enum Action {
     /// `$EDITOR` returned (or could not run).
     EditorDone {
         mention_id: i64,
-        result: Result<String, String>,
+        result: Result<String, EditorError>,
     },
     /// A send finished.
     Sent {
         mention_id: i64,
-        result: Result<Sent, String>,
+        result: Result<Sent, SendError>,
     },
     /// The terminal hung up or the process was told to stop: save, then quit.
     Hangup,
@@ -445,7 +445,7 @@ impl AppState {
                         self.mode = Mode::Draft;
                         return self.autosave(true);
                     }
-                    (Err(err), _) => self.warn(err),
+                    (Err(err), _) => self.warn(err.to_string()),
                     _ => {}
                 }
                 self.mode = if self.editor.is_some() {

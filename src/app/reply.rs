@@ -5,6 +5,22 @@ use super::*;
 use crate::model::FeedKind;
 use ratatui_textarea::{CursorMove, Scrolling};
 
+/// Why `$EDITOR` could not edit the draft (the draft is unchanged).
+#[derive(Debug, thiserror::Error)]
+pub enum EditorError {
+    #[error("cannot write the draft for the editor: {0}")]
+    Write(std::io::Error),
+    #[error("cannot run {editor}: {source}")]
+    Run { editor: String, source: std::io::Error },
+    #[error("{editor} exited with {status}; the draft is unchanged")]
+    Failed {
+        editor: String,
+        status: std::process::ExitStatus,
+    },
+    #[error("cannot read the edited draft: {0}")]
+    Read(std::io::Error),
+}
+
 /// A yes/no question in the status bar.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {

@@ -7,10 +7,10 @@
 mod terminal;
 pub mod workers;
 
-use crate::app::{Action, AppState, Clock, Effect, WriteRequest};
+use crate::app::{Action, AppState, Clock, EditorError, Effect, WriteRequest};
 use crate::config::Config;
 use crate::model::Mention;
-use crate::outbox::{Delivery, Outbox};
+use crate::outbox::{Delivery, Outbox, SendError};
 use crate::poller::Poller;
 use crate::store::Store;
 use crate::ui;
@@ -240,7 +240,7 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Run `$VISUAL` or `$EDITOR` (else `vi`) on the text; the edited text, or why it could not run.
-fn external_editor(text: &str) -> Result<String, String> {
+fn external_editor(text: &str) -> Result<String, EditorError> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|e| !e.trim().is_empty())
@@ -250,8 +250,8 @@ fn external_editor(text: &str) -> Result<String, String> {
         .prefix("overhear-reply-")
         .suffix(".txt")
         .tempfile()
-        .map_err(|e| e.to_string())?;
-    std::fs::write(file.path(), text).map_err(|e| format!("cannot write the draft for the editor: {e}"))?;
+        .map_err(EditorError::Write)?;
+    std::fs::write(file.path(), text).map_err(EditorError::Write)?;
     // Through the shell, so EDITOR may carry arguments ("code --wait").
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -259,11 +259,14 @@ fn external_editor(text: &str) -> Result<String, String> {
         .arg("overhear-editor")
         .arg(file.path())
         .status()
-        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+        .map_err(|source| EditorError::Run {
+            editor: editor.clone(),
+            source,
+        })?;
     if !status.success() {
-        return Err(format!("{editor} exited with {status}; the draft is unchanged"));
+        return Err(EditorError::Failed { editor, status });
     }
-    std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited draft: {e}"))
+    std::fs::read_to_string(file.path()).map_err(EditorError::Read)
 }
 
 /// Post a reply once through the outbox (claim the draft, deliver, record or reopen); the
@@ -275,11 +278,8 @@ fn send(services: &Services, config: &Config, mention: Mention, delivery: Delive
     let operator = config.operator.clone();
     tokio::spawn(async move {
         let result = match feed {
-            Some(feed) => outbox
-                .send(&feed, mention.id, &delivery, &text, &operator)
-                .await
-                .map_err(|e| e.to_string()),
-            None => Err("its feed is no longer in the config".to_string()),
+            Some(feed) => outbox.send(&feed, mention.id, &delivery, &text, &operator).await,
+            None => Err(SendError::HandOff("its feed is no longer in the config".to_string())),
         };
         let _ = tx.send(Action::Sent {
             mention_id: mention.id,

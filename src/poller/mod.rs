@@ -42,7 +42,7 @@ impl Default for PollerConfig {
 
 /// Why one poll failed.
 #[derive(Debug, thiserror::Error)]
-enum PollError {
+pub enum PollError {
     #[error("{0}")]
     Net(#[from] NetError),
     #[error("{0}")]

@@ -166,7 +166,7 @@ impl Poller {
 
     /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
     /// and what the include/exclude rules would drop. For `overhear feed test`.
-    pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, String> {
+    pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, PollError> {
         let state = crate::store::FeedState::default();
         match self.fetch_all(feed, &state).await {
             Ok(Fetched::Items {
@@ -187,7 +187,7 @@ impl Poller {
                 })
             }
             Ok(Fetched::NotModified) => Ok(DryRun::default()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     }
 

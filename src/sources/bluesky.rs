@@ -104,7 +104,7 @@ struct Record {
 }
 
 fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|d| d.to_utc())
+    super::rfc3339(s)
 }
 
 pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {

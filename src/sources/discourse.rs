@@ -78,11 +78,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .posts
         .iter()
         .map(|p| {
-            let created = p
-                .created_at
-                .as_deref()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|d| d.to_utc());
+            let created = super::rfc3339(p.created_at.as_deref());
             if let Some(c) = created {
                 newest = Some(newest.map_or(c, |n| n.max(c)));
             }

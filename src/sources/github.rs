@@ -64,18 +64,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let mut newest: Option<DateTime<Utc>> = ctx
         .cursor
         .and_then(|c| c.get("created"))
-        .and_then(|v| v.as_str())
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|d| d.to_utc());
+        .and_then(|v| super::rfc3339(v.as_str()));
     let mentions = s
         .items
         .into_iter()
         .map(|i| {
-            let created = i
-                .created_at
-                .as_deref()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|d| d.to_utc());
+            let created = super::rfc3339(i.created_at.as_deref());
             if let Some(c) = created {
                 newest = Some(newest.map_or(c, |n| n.max(c)));
             }

@@ -76,12 +76,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
         let published = hit
             .created_at_i
             .and_then(|t| DateTime::from_timestamp(t, 0))
-            .or_else(|| {
-                hit.created_at
-                    .as_deref()
-                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                    .map(|d| d.to_utc())
-            });
+            .or_else(|| super::rfc3339(hit.created_at.as_deref()));
         if let Some(t) = published {
             newest = Some(newest.map_or(t.timestamp(), |n| n.max(t.timestamp())));
         }

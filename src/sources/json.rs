@@ -52,7 +52,7 @@ fn time(v: Option<&Value>, format: &str) -> Option<DateTime<Utc>> {
         "unix" => number(Some(v)).and_then(|t| DateTime::from_timestamp(t, 0)),
         "unix_ms" => number(Some(v)).and_then(DateTime::from_timestamp_millis),
         "rfc2822" => DateTime::parse_from_rfc2822(v.as_str()?).ok().map(|d| d.to_utc()),
-        "rfc3339" => DateTime::parse_from_rfc3339(v.as_str()?).ok().map(|d| d.to_utc()),
+        "rfc3339" => super::rfc3339(v.as_str()),
         custom => NaiveDateTime::parse_from_str(v.as_str()?, custom)
             .ok()
             .map(|n| n.and_utc()),

@@ -5,7 +5,6 @@
 use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
 use crate::model::{Engagement, NewMention};
 use crate::text;
-use chrono::DateTime;
 use serde::Deserialize;
 
 const PUBLIC: &str = "https://mastodon.social";
@@ -90,11 +89,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 author_reach: s.account.as_ref().and_then(|a| a.followers_count),
                 title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),
                 text: body,
-                published_at: s
-                    .created_at
-                    .as_deref()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .map(|d| d.to_utc()),
+                published_at: super::rfc3339(s.created_at.as_deref()),
                 engagement: Engagement {
                     replies: s.replies_count,
                     reposts: s.reblogs_count,

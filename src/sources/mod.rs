@@ -283,7 +283,7 @@ pub(crate) fn rate_from_headers(reply: &Reply<'_>, prefix: &str, now: DateTime<U
                 Some(now + chrono::Duration::milliseconds((n * 1000.0) as i64))
             }
         } else {
-            DateTime::parse_from_rfc3339(v).ok().map(|d| d.to_utc())
+            rfc3339(Some(v))
         }
     });
     (limit.is_some() || remaining.is_some()).then_some(RateLimit {
@@ -364,6 +364,12 @@ pub(crate) fn endpoint(feed: &FeedConfig, public: &str, path: &str) -> Result<Ur
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// A timestamp as the JSON APIs write it (RFC 3339), in UTC; `None` when absent or invalid (a
+/// bad date never fails the item it is in).
+pub(crate) fn rfc3339(s: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.to_utc())
 }
 
 #[cfg(test)]

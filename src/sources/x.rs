@@ -4,7 +4,6 @@
 
 use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
 use crate::model::{Engagement, NewMention};
-use chrono::DateTime;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -127,11 +126,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                     .and_then(|p| p.followers_count),
                 title: None,
                 text: unescape(&t.text),
-                published_at: t
-                    .created_at
-                    .as_deref()
-                    .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-                    .map(|d| d.to_utc()),
+                published_at: super::rfc3339(t.created_at.as_deref()),
                 engagement: Engagement {
                     likes: m.as_ref().and_then(|m| m.like_count),
                     reposts: m.as_ref().and_then(|m| m.retweet_count),
