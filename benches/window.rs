@@ -10,6 +10,7 @@ use overhear::query::StreamFilter;
 use overhear::store::{PollWrite, Store};
 use std::time::{Duration, Instant};
 
+#[expect(clippy::too_many_lines, reason = "the benchmark, step by step, printing as it goes")]
 fn main() {
     let n: usize = std::env::var("OVERHEAR_BENCH_N")
         .ok()

@@ -23,7 +23,7 @@ pub mod sources;
 pub mod stats;
 pub mod store;
 pub mod text;
-pub mod theme;
+
 pub mod timefmt;
 pub mod ui;
 
@@ -59,7 +59,6 @@ mod boundary {
         "crate::ui",
         "crate::tui",
         "crate::keymap",
-        "crate::theme",
         "crate::config",
         "crate::cli",
         "crate::demo",

@@ -52,9 +52,11 @@ impl AppState {
     }
 
     /// A command of the panes.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one short arm per command of the panes: a dispatch table"
+    )]
     fn pane_command(&mut self, cmd: Command) -> Vec<Effect> {
-        let page = self.stream_height() as i64;
-        let detail_focused = self.pane == Pane::Detail;
         if self.pane == Pane::Drafts {
             let n = self.overview.drafts.len();
             match cmd {
@@ -76,6 +78,36 @@ impl AppState {
             }
         }
         match cmd {
+            Command::Down
+            | Command::Up
+            | Command::HalfDown
+            | Command::HalfUp
+            | Command::PageDown
+            | Command::PageUp
+            | Command::Top
+            | Command::Bottom => self.move_command(cmd),
+            Command::MarkOpen
+            | Command::MarkResponded
+            | Command::MarkIgnored
+            | Command::MarkEscalated
+            | Command::MarkNew
+            | Command::Undo
+            | Command::ToggleMark
+            | Command::MarkAll
+            | Command::ClearMarks
+            | Command::Assign
+            | Command::Tag
+            | Command::Untag
+            | Command::Note => self.triage_command(cmd),
+            Command::FocusDetail
+            | Command::PaneDetail
+            | Command::Back
+            | Command::NextPane
+            | Command::PrevPane
+            | Command::PaneStream
+            | Command::PaneDrafts
+            | Command::PaneStats
+            | Command::StatsRange => self.switch_command(cmd),
             Command::Quit => vec![Effect::Quit],
             Command::Reply => match self.selected() {
                 Some(m) => vec![Effect::OpenDraft(m.id)],
@@ -84,131 +116,6 @@ impl AppState {
                     vec![]
                 }
             },
-            Command::Down if detail_focused => {
-                self.detail_scroll = self.detail_scroll.saturating_add(1);
-                vec![]
-            }
-            Command::Up if detail_focused => {
-                self.detail_scroll = self.detail_scroll.saturating_sub(1);
-                vec![]
-            }
-            Command::Down => self.step(1),
-            Command::Up => self.step(-1),
-            Command::HalfDown => self.step((page / 2).max(1)),
-            Command::HalfUp => self.step(-(page / 2).max(1)),
-            Command::PageDown => self.step(page),
-            Command::PageUp => self.step(-page),
-            Command::Top => {
-                self.touched = true;
-                vec![self.load(Anchor::Head)]
-            }
-            Command::Bottom => {
-                self.touched = true;
-                vec![self.load(Anchor::Tail)]
-            }
-            Command::FocusDetail | Command::PaneDetail => {
-                self.pane = Pane::Detail;
-                match self.selected() {
-                    Some(m) if m.unread => {
-                        let id = m.id;
-                        self.read_due = None;
-                        vec![Effect::Write(WriteRequest {
-                            op: WriteOp::MarkRead { id },
-                        })]
-                    }
-                    _ => vec![],
-                }
-            }
-            Command::Back => {
-                if self.pane != Pane::Stream {
-                    self.pane = Pane::Stream;
-                } else if !self.marks.is_empty() {
-                    self.marks.clear();
-                    self.say("marks cleared");
-                } else if !self.filter.is_empty() {
-                    self.say("filter cleared");
-                    return self.set_filter(StreamFilter::default(), None);
-                }
-                vec![]
-            }
-            Command::NextPane | Command::PrevPane => {
-                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
-                let n = Pane::ALL.len();
-                self.pane = Pane::ALL[if cmd == Command::NextPane {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                }];
-                if self.pane == Pane::Stats {
-                    return vec![self.stats_request()];
-                }
-                vec![]
-            }
-            Command::PaneStream => {
-                self.pane = Pane::Stream;
-                vec![]
-            }
-            Command::PaneDrafts => {
-                self.pane = Pane::Drafts;
-                vec![]
-            }
-            Command::PaneStats => {
-                self.pane = Pane::Stats;
-                vec![self.stats_request()]
-            }
-            Command::StatsRange => {
-                self.stats_days = match self.stats_days {
-                    7 => 14,
-                    14 => 30,
-                    30 => 90,
-                    _ => 7,
-                };
-                self.pane = Pane::Stats;
-                vec![self.stats_request()]
-            }
-            Command::MarkOpen => self.change(Change::Status(Status::Open)),
-            Command::MarkResponded => self.change(Change::Status(Status::Responded)),
-            Command::MarkIgnored => self.change(Change::Status(Status::Ignored)),
-            Command::MarkEscalated => self.change(Change::Status(Status::Escalated)),
-            Command::MarkNew => self.change(Change::Status(Status::New)),
-            Command::Undo => match self.undo.pop() {
-                Some(batch) => vec![Effect::Write(WriteRequest {
-                    op: WriteOp::Undo { batch },
-                })],
-                None => {
-                    self.say("nothing to undo");
-                    vec![]
-                }
-            },
-            Command::ToggleMark => {
-                if let Some(id) = self.selected().map(|m| m.id) {
-                    if !self.marks.remove(&id) {
-                        self.marks.insert(id);
-                    }
-                }
-                self.step(1)
-            }
-            Command::MarkAll => vec![Effect::MatchingIds(self.filter.clone())],
-            Command::ClearMarks => {
-                self.marks.clear();
-                vec![]
-            }
-            Command::Assign => {
-                self.prompt(PromptKind::Assign, "");
-                vec![]
-            }
-            Command::Tag => {
-                self.prompt(PromptKind::Tag, "");
-                vec![]
-            }
-            Command::Untag => {
-                self.prompt(PromptKind::Untag, "");
-                vec![]
-            }
-            Command::Note => {
-                self.prompt(PromptKind::Note, "");
-                vec![]
-            }
             Command::Search => {
                 let text = self.filter.describe();
                 self.prompt(
@@ -272,6 +179,73 @@ impl AppState {
             }
             Command::Redraw => vec![self.request(self.hold(), true)],
             // Commands of the other contexts never reach the panes.
+            _ => vec![],
+        }
+    }
+
+    /// Switch panes, or go back.
+    pub(super) fn switch_command(&mut self, cmd: Command) -> Vec<Effect> {
+        match cmd {
+            Command::FocusDetail | Command::PaneDetail => {
+                self.pane = Pane::Detail;
+                match self.selected() {
+                    Some(m) if m.unread => {
+                        let id = m.id;
+                        self.read_due = None;
+                        vec![Effect::Write(WriteRequest {
+                            op: WriteOp::MarkRead { id },
+                        })]
+                    }
+                    _ => vec![],
+                }
+            }
+            Command::Back => {
+                if self.pane != Pane::Stream {
+                    self.pane = Pane::Stream;
+                } else if !self.marks.is_empty() {
+                    self.marks.clear();
+                    self.say("marks cleared");
+                } else if !self.filter.is_empty() {
+                    self.say("filter cleared");
+                    return self.set_filter(StreamFilter::default(), None);
+                }
+                vec![]
+            }
+            Command::NextPane | Command::PrevPane => {
+                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let n = Pane::ALL.len();
+                self.pane = Pane::ALL[if cmd == Command::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+                if self.pane == Pane::Stats {
+                    return vec![self.stats_request()];
+                }
+                vec![]
+            }
+            Command::PaneStream => {
+                self.pane = Pane::Stream;
+                vec![]
+            }
+            Command::PaneDrafts => {
+                self.pane = Pane::Drafts;
+                vec![]
+            }
+            Command::PaneStats => {
+                self.pane = Pane::Stats;
+                vec![self.stats_request()]
+            }
+            Command::StatsRange => {
+                self.stats_days = match self.stats_days {
+                    7 => 14,
+                    14 => 30,
+                    30 => 90,
+                    _ => 7,
+                };
+                self.pane = Pane::Stats;
+                vec![self.stats_request()]
+            }
             _ => vec![],
         }
     }

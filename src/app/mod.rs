@@ -29,7 +29,7 @@ use crate::outbox::{self, Delivery, SendError};
 use crate::poller::{FeedReport, Outcome};
 use crate::query::StreamFilter;
 use crate::store::{Change, Detail, DraftRow, Sent, StreamKey};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use draft::{DraftEditor, Template};
@@ -331,27 +331,9 @@ impl AppState {
         match action {
             Action::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Action::Key(_) => vec![],
-            Action::Paste(text) => {
-                if self.mode == Mode::Draft
-                    && let Some(e) = self.editor.as_mut()
-                {
-                    e.insert(&crate::text::sanitize(&text), self.clock.at);
-                    return vec![];
-                }
-                if let Mode::Prompt(p) = &mut self.mode {
-                    p.input.paste(&text);
-                    p.candidates.clear();
-                }
-                vec![]
-            }
+            Action::Paste(text) => self.on_paste(&text),
             Action::Mouse(m) => self.on_mouse(m),
-            Action::Resize(areas) => {
-                self.size = areas.size;
-                self.areas = areas;
-                let height = self.stream_height();
-                self.window.offset = self.window.offset.min(height - 1);
-                vec![self.load(self.hold())]
-            }
+            Action::Resize(areas) => self.on_resize(areas),
             Action::StoreChanged => {
                 let mut effects = vec![self.request(self.hold(), true)];
                 if self.pane == Pane::Stats {
@@ -359,47 +341,9 @@ impl AppState {
                 }
                 effects
             }
-            Action::Loaded(w) => {
-                let mut w = *w;
-                if let Some(o) = w.overview.take() {
-                    self.overview = o;
-                }
-                if w.seq == self.seq {
-                    self.in_flight = None;
-                    let before = self.selected().map(|m| m.id);
-                    self.window = w;
-                    self.loaded = true;
-                    let after = self.selected().map(|m| (m.id, m.unread));
-                    if after.map(|a| a.0) != before {
-                        self.detail_scroll = 0;
-                    }
-                    self.read_due = match after {
-                        Some((id, true)) if self.read_due.is_some_and(|r| r.0 == id) => self.read_due,
-                        Some((id, true)) => Some((id, self.clock.at + READ_AFTER)),
-                        _ => None,
-                    };
-                }
-                vec![]
-            }
-            Action::MarkedAll(ids) => {
-                let n = ids.len();
-                self.marks = ids.into_iter().collect();
-                let hint = self.keymap.hint(Command::Back);
-                self.say(format!(
-                    "{n} marked: the next triage key acts on all of them ({hint} clears)"
-                ));
-                vec![]
-            }
-            Action::Written { batch, message } => {
-                if let Some(b) = batch {
-                    self.undo.push(b);
-                    let hint = self.keymap.hint(Command::Undo);
-                    self.say(format!("{message} · {hint} undoes"));
-                } else {
-                    self.say(message);
-                }
-                vec![]
-            }
+            Action::Loaded(w) => self.on_loaded(*w),
+            Action::MarkedAll(ids) => self.on_marked_all(ids),
+            Action::Written { batch, message } => self.on_written(batch, message),
             Action::Report(r) => {
                 match &r.outcome {
                     Outcome::Ok { new, .. } if *new > 0 => self.say(format!("{}: {new} new", r.name)),
@@ -423,52 +367,25 @@ impl AppState {
                 effects.push(Effect::Quit);
                 effects
             }
-            Action::DraftOpened { mention, body, writer } => {
-                let other = writer.filter(|w| *w != self.operator);
-                if let Some(w) = &other {
-                    self.say(format!("{w} was writing this draft"));
-                }
-                let mut editor = DraftEditor::new(*mention, &body, other);
-                editor.area.set_placeholder_text(format!(
-                    "Write the reply… ({} a saved reply, {} your $EDITOR)",
-                    self.keymap.hint(Command::DraftTemplates),
-                    self.keymap.hint(Command::DraftEditor)
-                ));
-                self.editor = Some(editor);
-                self.mode = Mode::Draft;
-                vec![]
-            }
-            Action::EditorDone { mention_id, result } => {
-                match (result, self.editor.as_mut()) {
-                    (Ok(text), Some(e)) if e.mention.id == mention_id => {
-                        e.set_text(text.trim_end_matches('\n'), self.clock.at);
-                        self.mode = Mode::Draft;
-                        return self.autosave(true);
-                    }
-                    (Err(err), _) => self.warn(err.to_string()),
-                    _ => {}
-                }
-                self.mode = if self.editor.is_some() {
-                    Mode::Draft
-                } else {
-                    Mode::Normal
-                };
-                vec![]
-            }
-            Action::Sent { result, .. } => {
-                match result {
-                    Ok(sent) => self.say(format!(
-                        "reply sent and mention marked responded{}",
-                        sent.url.map(|u| format!(": {u}")).unwrap_or_default()
-                    )),
-                    Err(e) => {
-                        let hint = self.keymap.hint(Command::Reply);
-                        self.warn(format!("not sent: {e}. The draft is kept: {hint} reopens it"))
-                    }
-                }
-                vec![]
-            }
+            Action::DraftOpened { mention, body, writer } => self.on_draft_opened(*mention, &body, writer),
+            Action::EditorDone { mention_id, result } => self.on_editor_done(mention_id, result),
+            Action::Sent { result, .. } => self.on_sent(result),
         }
+    }
+
+    /// Pasted text goes to the draft or the prompt being typed, sanitised.
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if self.mode == Mode::Draft
+            && let Some(e) = self.editor.as_mut()
+        {
+            e.insert(&crate::text::sanitize(text), self.clock.at);
+            return vec![];
+        }
+        if let Mode::Prompt(p) = &mut self.mode {
+            p.input.paste(text);
+            p.candidates.clear();
+        }
+        vec![]
     }
 
     fn tick(&mut self) -> Vec<Effect> {

@@ -302,4 +302,55 @@ impl AppState {
         }
         vec![]
     }
+
+    /// The mention and its draft arrived: open the editor.
+    pub(super) fn on_draft_opened(&mut self, mention: Mention, body: &str, writer: Option<String>) -> Vec<Effect> {
+        let other = writer.filter(|w| *w != self.operator);
+        if let Some(w) = &other {
+            self.say(format!("{w} was writing this draft"));
+        }
+        let mut editor = DraftEditor::new(mention, body, other);
+        editor.area.set_placeholder_text(format!(
+            "Write the reply… ({} a saved reply, {} your $EDITOR)",
+            self.keymap.hint(Command::DraftTemplates),
+            self.keymap.hint(Command::DraftEditor)
+        ));
+        self.editor = Some(editor);
+        self.mode = Mode::Draft;
+        vec![]
+    }
+
+    /// `$EDITOR` exited: take its text (and save it), or say why not.
+    pub(super) fn on_editor_done(&mut self, mention_id: i64, result: Result<String, EditorError>) -> Vec<Effect> {
+        match (result, self.editor.as_mut()) {
+            (Ok(text), Some(e)) if e.mention.id == mention_id => {
+                e.set_text(text.trim_end_matches('\n'), self.clock.at);
+                self.mode = Mode::Draft;
+                return self.autosave(true);
+            }
+            (Err(err), _) => self.warn(err.to_string()),
+            _ => {}
+        }
+        self.mode = if self.editor.is_some() {
+            Mode::Draft
+        } else {
+            Mode::Normal
+        };
+        vec![]
+    }
+
+    /// The outbox answered.
+    pub(super) fn on_sent(&mut self, result: Result<Sent, SendError>) -> Vec<Effect> {
+        match result {
+            Ok(sent) => self.say(format!(
+                "reply sent and mention marked responded{}",
+                sent.url.map(|u| format!(": {u}")).unwrap_or_default()
+            )),
+            Err(e) => {
+                let hint = self.keymap.hint(Command::Reply);
+                self.warn(format!("not sent: {e}. The draft is kept: {hint} reopens it"))
+            }
+        }
+        vec![]
+    }
 }

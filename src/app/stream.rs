@@ -178,4 +178,68 @@ impl AppState {
     pub fn pane_shows_stream(&self) -> bool {
         matches!(self.pane, Pane::Stream | Pane::Detail)
     }
+
+    /// The terminal's new size: keep the selection on screen and reload the window for it.
+    pub(super) fn on_resize(&mut self, areas: Areas) -> Vec<Effect> {
+        self.size = areas.size;
+        self.areas = areas;
+        let height = self.stream_height();
+        self.window.offset = self.window.offset.min(height - 1);
+        vec![self.load(self.hold())]
+    }
+
+    /// A window from the reader: taken when it answers the newest request (older ones are
+    /// stale); the counts it carries are taken either way.
+    pub(super) fn on_loaded(&mut self, mut w: Window) -> Vec<Effect> {
+        if let Some(o) = w.overview.take() {
+            self.overview = o;
+        }
+        if w.seq == self.seq {
+            self.in_flight = None;
+            let before = self.selected().map(|m| m.id);
+            self.window = w;
+            self.loaded = true;
+            let after = self.selected().map(|m| (m.id, m.unread));
+            if after.map(|a| a.0) != before {
+                self.detail_scroll = 0;
+            }
+            self.read_due = match after {
+                Some((id, true)) if self.read_due.is_some_and(|r| r.0 == id) => self.read_due,
+                Some((id, true)) => Some((id, self.clock.at + READ_AFTER)),
+                _ => None,
+            };
+        }
+        vec![]
+    }
+
+    /// Move the selection (or scroll the detail pane when it has the focus).
+    pub(super) fn move_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let page = self.stream_height() as i64;
+        let detail_focused = self.pane == Pane::Detail;
+        match cmd {
+            Command::Down if detail_focused => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1);
+                vec![]
+            }
+            Command::Up if detail_focused => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(1);
+                vec![]
+            }
+            Command::Down => self.step(1),
+            Command::Up => self.step(-1),
+            Command::HalfDown => self.step((page / 2).max(1)),
+            Command::HalfUp => self.step(-(page / 2).max(1)),
+            Command::PageDown => self.step(page),
+            Command::PageUp => self.step(-page),
+            Command::Top => {
+                self.touched = true;
+                vec![self.load(Anchor::Head)]
+            }
+            Command::Bottom => {
+                self.touched = true;
+                vec![self.load(Anchor::Tail)]
+            }
+            _ => vec![],
+        }
+    }
 }

@@ -56,4 +56,77 @@ impl AppState {
             op: WriteOp::Apply { ids, change },
         })]
     }
+
+    /// Everything the filter shows is marked.
+    pub(super) fn on_marked_all(&mut self, ids: Vec<i64>) -> Vec<Effect> {
+        let n = ids.len();
+        self.marks = ids.into_iter().collect();
+        let hint = self.keymap.hint(Command::Back);
+        self.say(format!(
+            "{n} marked: the next triage key acts on all of them ({hint} clears)"
+        ));
+        vec![]
+    }
+
+    /// A triage write landed; a batch can be undone.
+    pub(super) fn on_written(&mut self, batch: Option<i64>, message: String) -> Vec<Effect> {
+        if let Some(b) = batch {
+            self.undo.push(b);
+            let hint = self.keymap.hint(Command::Undo);
+            self.say(format!("{message} · {hint} undoes"));
+        } else {
+            self.say(message);
+        }
+        vec![]
+    }
+
+    /// Triage the marked mentions, or the selected one.
+    pub(super) fn triage_command(&mut self, cmd: Command) -> Vec<Effect> {
+        match cmd {
+            Command::MarkOpen => self.change(Change::Status(Status::Open)),
+            Command::MarkResponded => self.change(Change::Status(Status::Responded)),
+            Command::MarkIgnored => self.change(Change::Status(Status::Ignored)),
+            Command::MarkEscalated => self.change(Change::Status(Status::Escalated)),
+            Command::MarkNew => self.change(Change::Status(Status::New)),
+            Command::Undo => match self.undo.pop() {
+                Some(batch) => vec![Effect::Write(WriteRequest {
+                    op: WriteOp::Undo { batch },
+                })],
+                None => {
+                    self.say("nothing to undo");
+                    vec![]
+                }
+            },
+            Command::ToggleMark => {
+                if let Some(id) = self.selected().map(|m| m.id) {
+                    if !self.marks.remove(&id) {
+                        self.marks.insert(id);
+                    }
+                }
+                self.step(1)
+            }
+            Command::MarkAll => vec![Effect::MatchingIds(self.filter.clone())],
+            Command::ClearMarks => {
+                self.marks.clear();
+                vec![]
+            }
+            Command::Assign => {
+                self.prompt(PromptKind::Assign, "");
+                vec![]
+            }
+            Command::Tag => {
+                self.prompt(PromptKind::Tag, "");
+                vec![]
+            }
+            Command::Untag => {
+                self.prompt(PromptKind::Untag, "");
+                vec![]
+            }
+            Command::Note => {
+                self.prompt(PromptKind::Note, "");
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
 }

@@ -5,7 +5,7 @@ use super::{Located, Terms};
 use crate::app::draft::Template;
 use crate::config::ConfigError;
 use crate::keymap::Keymap;
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 use serde::Deserialize;
 use std::collections::HashMap;
 use toml::Spanned;

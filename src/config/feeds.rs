@@ -30,192 +30,195 @@ pub(super) struct RawFeed {
     map: Option<Spanned<JsonMap>>,
 }
 
-/// Validate every `[[feed]]` table, in order.
+/// Validate every `[[feed]]` table, in order; names must be unique.
 pub(super) fn validate(loc: &Located<'_>, raw: Vec<Spanned<RawFeed>>) -> Result<Vec<FeedConfig>, ConfigError> {
-    let text = loc.text;
     let mut feeds = Vec::with_capacity(raw.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, spanned) in raw.into_iter().enumerate() {
-        let table_span = spanned.span();
+        let at = Table {
+            loc,
+            index: i + 1,
+            span: spanned.span(),
+            name: spanned.get_ref().name.get_ref().trim().to_string(),
+        };
         let f = spanned.into_inner();
-        let name = f.name.get_ref().trim().to_string();
-        let key = |k: &str| Some(format!("feed[{}].{k} (feed {name:?})", i + 1));
-        if name.is_empty() {
+        if at.name.is_empty() {
             return Err(loc.err(
                 Some(f.name.span()),
-                Some(format!("feed[{}].name", i + 1)),
+                Some(format!("feed[{}].name", at.index)),
                 "must not be empty",
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err(loc.err(Some(f.name.span()), key("name"), "must not contain control characters"));
+        if at.name.chars().any(char::is_control) {
+            return Err(at.err(f.name.span(), "name", "must not contain control characters"));
         }
-        if let Some(first_line) = seen.get(&name) {
-            return Err(loc.err(
-                Some(f.name.span()),
-                key("name"),
+        if let Some(first_line) = seen.get(&at.name) {
+            return Err(at.err(
+                f.name.span(),
+                "name",
                 format!("another feed already has this name (line {first_line}); names must be unique"),
             ));
         }
-        let name_line = text[..f.name.span().start.min(text.len())].matches('\n').count() + 1;
-        seen.insert(name.clone(), name_line);
-
-        let kind: FeedKind = f
-            .kind
-            .get_ref()
-            .trim()
-            .parse()
-            .map_err(|m: String| loc.err(Some(f.kind.span()), key("kind"), m))?;
-
-        let query = f
-            .query
-            .as_ref()
-            .map(|q| q.get_ref().trim().to_string())
-            .filter(|q| !q.is_empty());
-        if kind.needs_query() && query.is_none() {
-            let span = f.query.as_ref().map(|q| q.span()).unwrap_or(table_span.clone());
-            return Err(loc.err(
-                Some(span),
-                key("query"),
-                format!("a {kind} feed needs `query`, the search terms"),
-            ));
-        }
-
-        let url = match &f.url {
-            Some(u) => {
-                let parsed = Url::parse(u.get_ref().trim())
-                    .map_err(|e| loc.err(Some(u.span()), key("url"), format!("not a valid URL: {e}")))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(loc.err(
-                        Some(u.span()),
-                        key("url"),
-                        format!("must be http or https, not {}", parsed.scheme()),
-                    ));
-                }
-                Some(parsed)
-            }
-            None => None,
-        };
-        if kind.url_is_feed() && url.is_none() {
-            return Err(loc.err(
-                Some(table_span.clone()),
-                key("url"),
-                format!("a {kind} feed needs `url`, the feed's address"),
-            ));
-        }
-
-        let every = match &f.every {
-            Some(e) => {
-                let d = parse_duration(e.get_ref()).map_err(|m| loc.err(Some(e.span()), key("every"), m))?;
-                if d < Duration::from_secs(1) {
-                    return Err(loc.err(Some(e.span()), key("every"), "must be at least 1s"));
-                }
-                d
-            }
-            None => kind.default_every(),
-        };
-
-        let include = f.include.map(|t| (t.span(), t.into_inner().into_vec()));
-        let exclude = f.exclude.map(|t| (t.span(), t.into_inner().into_vec()));
-        let empty = (0..0, Vec::new());
-        let (inc_span, inc) = include.unwrap_or_else(|| empty.clone());
-        let (exc_span, exc) = exclude.unwrap_or(empty);
-        let rules = Rules::new(&inc, &[]).map_err(|e| loc.err(Some(inc_span), key("include"), e.to_string()))?;
-        Rules::new(&[], &exc).map_err(|e| loc.err(Some(exc_span), key("exclude"), e.to_string()))?;
-        let rules = if exc.is_empty() {
-            rules
-        } else {
-            Rules::new(&inc, &exc).expect("both halves validated")
-        };
-
-        let token_env = match &f.token_env {
-            Some(t) => {
-                let v = t.get_ref().trim();
-                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(loc.err(
-                        Some(t.span()),
-                        key("token_env"),
-                        "must be the NAME of an environment variable (letters, digits, _), never the token itself",
-                    ));
-                }
-                Some(v.to_string())
-            }
-            None => None,
-        };
-
-        let word = |v: &Option<Spanned<String>>, k: &str| -> Result<Option<String>, ConfigError> {
-            match v {
-                Some(v) => {
-                    let t = v
-                        .get_ref()
-                        .trim()
-                        .trim_start_matches(['#', '@'])
-                        .trim_start_matches("r/")
-                        .to_string();
-                    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-                        return Err(loc.err(Some(v.span()), key(k), "must be one word"));
-                    }
-                    Ok(Some(t))
-                }
-                None => Ok(None),
-            }
-        };
-        let tag = word(&f.tag, "tag")?;
-        let identifier = word(&f.identifier, "identifier")?;
-        let site = word(&f.site, "site")?;
-        let subreddit = word(&f.subreddit, "subreddit")?;
-        let map = f.map.map(|m| m.into_inner());
-        let needs = |what: &str, present: bool| -> Result<(), ConfigError> {
-            if present {
-                Ok(())
-            } else {
-                Err(loc.err(
-                    Some(table_span.clone()),
-                    key(what),
-                    format!("a {kind} feed needs `{what}`"),
-                ))
-            }
-        };
-        match kind {
-            FeedKind::Mastodon => {
-                if tag.is_none() && query.is_none() {
-                    return Err(loc.err(
-                        Some(table_span.clone()),
-                        key("tag"),
-                        "a mastodon feed needs `tag` (a hashtag timeline) or `query` (status search, with `token_env`)",
-                    ));
-                }
-                if tag.is_none() && token_env.is_none() {
-                    return Err(loc.err(
-                        Some(table_span.clone()),
-                        key("token_env"),
-                        "Mastodon's status search needs a user token: set `token_env`, or follow a `tag` instead",
-                    ));
-                }
-            }
-            FeedKind::Bluesky => {
-                needs("identifier", identifier.is_some())?;
-                needs("token_env", token_env.is_some())?;
-            }
-            FeedKind::X => needs("token_env", token_env.is_some())?,
-            FeedKind::Discourse => needs("url", url.is_some())?,
-            FeedKind::Json => needs("map", map.is_some())?,
-            _ => {}
-        }
-        feeds.push(FeedConfig {
-            name,
-            kind,
-            query,
-            url,
-            every,
-            rules,
-            token_env,
-            tag,
-            identifier,
-            site,
-            subreddit,
-            map,
-        });
+        seen.insert(at.name.clone(), loc.line_of(f.name.span().start));
+        feeds.push(one(&at, f)?);
     }
     Ok(feeds)
+}
+
+/// Where one feed table is, for its errors.
+struct Table<'a> {
+    loc: &'a Located<'a>,
+    /// 1-based, as people count tables.
+    index: usize,
+    span: std::ops::Range<usize>,
+    name: String,
+}
+
+impl Table<'_> {
+    fn err(&self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
+        self.loc.err(
+            Some(span),
+            Some(format!("feed[{}].{key} (feed {:?})", self.index, self.name)),
+            message,
+        )
+    }
+
+    /// A key the feed's kind needs but the table lacks.
+    fn missing(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        self.err(self.span.clone(), key, message)
+    }
+}
+
+/// One feed table, field by field.
+fn one(at: &Table<'_>, f: RawFeed) -> Result<FeedConfig, ConfigError> {
+    let kind: FeedKind = f
+        .kind
+        .get_ref()
+        .trim()
+        .parse()
+        .map_err(|m: String| at.err(f.kind.span(), "kind", m))?;
+    let query = f
+        .query
+        .as_ref()
+        .map(|q| q.get_ref().trim().to_string())
+        .filter(|q| !q.is_empty());
+    if kind.needs_query() && query.is_none() {
+        let span = f.query.as_ref().map_or(at.span.clone(), |q| q.span());
+        return Err(at.err(span, "query", format!("a {kind} feed needs `query`, the search terms")));
+    }
+    let url = f.url.as_ref().map(|u| url(at, u)).transpose()?;
+    if kind.url_is_feed() && url.is_none() {
+        return Err(at.missing("url", format!("a {kind} feed needs `url`, the feed's address")));
+    }
+    let every = match &f.every {
+        Some(e) => every(at, e)?,
+        None => kind.default_every(),
+    };
+    let feed = FeedConfig {
+        name: at.name.clone(),
+        kind,
+        query,
+        url,
+        every,
+        rules: rules(at, f.include, f.exclude)?,
+        token_env: f.token_env.as_ref().map(|t| token_env(at, t)).transpose()?,
+        tag: word(at, f.tag.as_ref(), "tag")?,
+        identifier: word(at, f.identifier.as_ref(), "identifier")?,
+        site: word(at, f.site.as_ref(), "site")?,
+        subreddit: word(at, f.subreddit.as_ref(), "subreddit")?,
+        map: f.map.map(Spanned::into_inner),
+    };
+    needs(at, &feed)?;
+    Ok(feed)
+}
+
+/// What each kind needs beyond its query and url.
+fn needs(at: &Table<'_>, f: &FeedConfig) -> Result<(), ConfigError> {
+    let require = |what: &str, present: bool| {
+        if present {
+            Ok(())
+        } else {
+            Err(at.missing(what, format!("a {} feed needs `{what}`", f.kind)))
+        }
+    };
+    match f.kind {
+        FeedKind::Mastodon if f.tag.is_none() && f.query.is_none() => Err(at.missing(
+            "tag",
+            "a mastodon feed needs `tag` (a hashtag timeline) or `query` (status search, with `token_env`)",
+        )),
+        FeedKind::Mastodon if f.tag.is_none() && f.token_env.is_none() => Err(at.missing(
+            "token_env",
+            "Mastodon's status search needs a user token: set `token_env`, or follow a `tag` instead",
+        )),
+        FeedKind::Bluesky => {
+            require("identifier", f.identifier.is_some())?;
+            require("token_env", f.token_env.is_some())
+        }
+        FeedKind::X => require("token_env", f.token_env.is_some()),
+        FeedKind::Discourse => require("url", f.url.is_some()),
+        FeedKind::Json => require("map", f.map.is_some()),
+        _ => Ok(()),
+    }
+}
+
+fn url(at: &Table<'_>, u: &Spanned<String>) -> Result<Url, ConfigError> {
+    let parsed =
+        Url::parse(u.get_ref().trim()).map_err(|e| at.err(u.span(), "url", format!("not a valid URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(at.err(
+            u.span(),
+            "url",
+            format!("must be http or https, not {}", parsed.scheme()),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn every(at: &Table<'_>, e: &Spanned<String>) -> Result<Duration, ConfigError> {
+    let d = parse_duration(e.get_ref()).map_err(|m| at.err(e.span(), "every", m))?;
+    if d < Duration::from_secs(1) {
+        return Err(at.err(e.span(), "every", "must be at least 1s"));
+    }
+    Ok(d)
+}
+
+/// The include and exclude lists, each checked on its own so an error points at its line.
+fn rules(
+    at: &Table<'_>,
+    include: Option<Spanned<Terms>>,
+    exclude: Option<Spanned<Terms>>,
+) -> Result<Rules, ConfigError> {
+    let list = |t: Option<Spanned<Terms>>| t.map_or((0..0, Vec::new()), |t| (t.span(), t.into_inner().into_vec()));
+    let (inc_span, inc) = list(include);
+    let (exc_span, exc) = list(exclude);
+    Rules::new(&inc, &[]).map_err(|e| at.err(inc_span, "include", e.to_string()))?;
+    Rules::new(&[], &exc).map_err(|e| at.err(exc_span, "exclude", e.to_string()))?;
+    Ok(Rules::new(&inc, &exc).expect("both halves validated"))
+}
+
+fn token_env(at: &Table<'_>, t: &Spanned<String>) -> Result<String, ConfigError> {
+    let v = t.get_ref().trim();
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(at.err(
+            t.span(),
+            "token_env",
+            "must be the NAME of an environment variable (letters, digits, _), never the token itself",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// A handle, tag, site or subreddit: one word, without its `#`, `@` or `r/`.
+fn word(at: &Table<'_>, v: Option<&Spanned<String>>, key: &str) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    let t = v
+        .get_ref()
+        .trim()
+        .trim_start_matches(['#', '@'])
+        .trim_start_matches("r/")
+        .to_string();
+    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(at.err(v.span(), key, "must be one word"));
+    }
+    Ok(Some(t))
 }

@@ -143,6 +143,11 @@ pub(crate) struct Located<'a> {
 }
 
 impl Located<'_> {
+    /// The 1-based line a byte offset is on.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+    }
+
     pub fn err(
         &self,
         span: Option<std::ops::Range<usize>>,
@@ -151,8 +156,7 @@ impl Located<'_> {
     ) -> ConfigError {
         let (line, snippet) = match span {
             Some(span) => {
-                let start = span.start.min(self.text.len());
-                let line = self.text[..start].matches('\n').count() + 1;
+                let line = self.line_of(span.start);
                 let snippet = self.text.lines().nth(line - 1).map(|l| l.trim_end().to_string());
                 (Some(line), snippet)
             }

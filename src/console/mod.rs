@@ -91,6 +91,19 @@ struct Services {
     actions: mpsc::UnboundedSender<Action>,
 }
 
+/// The loop's own state: the terminal, its event stream, the screen's state and where effects go.
+struct Loop<'a> {
+    config: &'a Config,
+    tui: Option<Tui>,
+    events: Option<EventStream>,
+    state: AppState,
+    reads: std_mpsc::Sender<ReadRequest>,
+    writes: std_mpsc::Sender<WriteRequest>,
+    services: Services,
+    /// Actions produced by effects run on this task (the external editor), handled next.
+    pending_actions: Vec<Action>,
+}
+
 async fn event_loop(
     config: &Config,
     mut actions: mpsc::UnboundedReceiver<Action>,
@@ -98,79 +111,44 @@ async fn event_loop(
     writes: std_mpsc::Sender<WriteRequest>,
     services: Services,
 ) -> Result<()> {
-    let mut tui = Tui::enter(config.console.mouse)?;
+    let tui = Tui::enter(config.console.mouse)?;
     let size = tui.terminal.size()?;
-    let mut state = AppState::new(config, ui::layout((size.width, size.height)));
-    let mut events = EventStream::new();
+    let state = AppState::new(config, ui::layout((size.width, size.height)));
     use tokio::signal::unix::{SignalKind, signal};
     // A dropped SSH connection (SIGHUP) or a stop (SIGTERM) saves the draft, then quits.
     let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut clock = tokio::time::interval(CLOCK_TICK);
     clock.reset();
-    let mut pending = state.start();
-    let mut pending_actions: Vec<Action> = Vec::new();
+    let mut lp = Loop {
+        config,
+        tui: Some(tui),
+        events: Some(EventStream::new()),
+        state,
+        reads,
+        writes,
+        services,
+        pending_actions: Vec::new(),
+    };
+    let mut pending = lp.state.start();
     let mut dirty = true;
     loop {
-        for effect in pending.drain(..) {
-            match effect {
-                Effect::Load(req) => reads
-                    .send(ReadRequest::Load(req))
-                    .context("the database reader stopped")?,
-                Effect::MatchingIds(f) => reads
-                    .send(ReadRequest::MatchingIds(f))
-                    .context("the database reader stopped")?,
-                Effect::Write(w) => writes.send(w).context("the database writer stopped")?,
-                Effect::Copy(text) => copy(&text)?,
-                Effect::OpenDraft(id) => reads
-                    .send(ReadRequest::OpenDraft(id))
-                    .context("the database reader stopped")?,
-                Effect::LoadStats(req) => reads
-                    .send(ReadRequest::Stats(req))
-                    .context("the database reader stopped")?,
-                Effect::ExternalEditor { mention_id, text } => {
-                    // The editor gets the terminal and the keyboard to itself.
-                    drop(events);
-                    drop(tui);
-                    let result = external_editor(&text);
-                    tui = Tui::enter(config.console.mouse)?;
-                    // A fresh terminal draws everything on its first frame; wipe what the editor left.
-                    // (`Terminal::clear` would ask the terminal for the cursor position: not needed here.)
-                    crossterm::execute!(
-                        std::io::stdout(),
-                        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
-                    )?;
-                    events = EventStream::new();
-                    pending_actions.push(Action::EditorDone { mention_id, result });
-                }
-                Effect::Send {
-                    mention,
-                    delivery,
-                    text,
-                } => send(&services, config, *mention, delivery, text),
-                Effect::Quit => return Ok(()),
-            }
+        if lp.run_effects(&mut pending)? {
+            return Ok(());
         }
-        for a in pending_actions.drain(..) {
-            pending.extend(state.update(a, Clock::now()));
+        for a in std::mem::take(&mut lp.pending_actions) {
+            pending.extend(lp.state.update(a, Clock::now()));
             dirty = true;
         }
         if !pending.is_empty() {
             continue;
         }
         if dirty {
-            tui.terminal.draw(|f| ui::draw(f, &state))?;
-            if let Some((url, _)) = &state.link {
-                hyperlink(&state, url)?;
-            }
+            lp.draw()?;
             dirty = false;
-            // Debug builds only: lets the tests prove the terminal is restored after a panic.
-            #[cfg(debug_assertions)]
-            if state.loaded && std::env::var_os("OVERHEAR_TEST_PANIC").is_some() {
-                panic!("panic requested by OVERHEAR_TEST_PANIC");
-            }
         }
-        let deadline = state.next_deadline().map(tokio::time::Instant::from_std);
+        let deadline = lp.state.next_deadline().map(tokio::time::Instant::from_std);
+        let events = lp.events.as_mut().expect("events are back after the editor");
         let action = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Action::Key(k),
@@ -180,9 +158,9 @@ async fn event_loop(
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
                     // The terminal is gone: keep the draft, then say why we stopped.
-                    for effect in state.update(Action::Hangup, Clock::now()) {
+                    for effect in lp.state.update(Action::Hangup, Clock::now()) {
                         if let Effect::Write(w) = effect {
-                            let _ = writes.send(w);
+                            let _ = lp.writes.send(w);
                         }
                     }
                     return Err(e).context("cannot read the terminal");
@@ -195,12 +173,74 @@ async fn event_loop(
             _ = hangup.recv() => Action::Hangup,
             _ = terminate.recv() => Action::Hangup,
         };
-        pending = state.update(action, Clock::now());
+        pending = lp.state.update(action, Clock::now());
         // Everything else already queued is handled before the next draw.
         while let Ok(a) = actions.try_recv() {
-            pending.extend(state.update(a, Clock::now()));
+            pending.extend(lp.state.update(a, Clock::now()));
         }
         dirty = true;
+    }
+}
+
+impl Loop<'_> {
+    /// Run the effects; true when one of them quits.
+    fn run_effects(&mut self, effects: &mut Vec<Effect>) -> Result<bool> {
+        let reader_gone = "the database reader stopped";
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Load(req) => self.reads.send(ReadRequest::Load(req)).context(reader_gone)?,
+                Effect::MatchingIds(f) => self.reads.send(ReadRequest::MatchingIds(f)).context(reader_gone)?,
+                Effect::Write(w) => self.writes.send(w).context("the database writer stopped")?,
+                Effect::Copy(text) => copy(&text)?,
+                Effect::OpenDraft(id) => self.reads.send(ReadRequest::OpenDraft(id)).context(reader_gone)?,
+                Effect::LoadStats(req) => self.reads.send(ReadRequest::Stats(req)).context(reader_gone)?,
+                Effect::ExternalEditor { mention_id, text } => {
+                    let result = self.suspended(|| external_editor(&text))?;
+                    self.pending_actions.push(Action::EditorDone { mention_id, result });
+                }
+                Effect::Send {
+                    mention,
+                    delivery,
+                    text,
+                } => send(&self.services, self.config, *mention, delivery, text),
+                Effect::Quit => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Give the terminal and the keyboard to `f` (the external editor), then take them back.
+    fn suspended<T>(&mut self, f: impl FnOnce() -> T) -> Result<T> {
+        self.events = None;
+        self.tui = None;
+        let out = f();
+        self.tui = Some(Tui::enter(self.config.console.mouse)?);
+        // A fresh terminal draws everything on its first frame; wipe what the editor left.
+        // (`Terminal::clear` would ask the terminal for the cursor position: not needed here.)
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        self.events = Some(EventStream::new());
+        Ok(out)
+    }
+
+    /// Draw one frame, as one synchronized update (no tearing over a slow link), then the
+    /// status bar's link as an OSC 8 hyperlink.
+    fn draw(&mut self) -> Result<()> {
+        let tui = self.tui.as_mut().expect("the terminal is back after the editor");
+        crossterm::queue!(std::io::stdout(), crossterm::terminal::BeginSynchronizedUpdate)?;
+        tui.terminal.draw(|f| ui::draw(f, &self.state))?;
+        if let Some((url, _)) = &self.state.link {
+            hyperlink(&self.state, url)?;
+        }
+        crossterm::execute!(std::io::stdout(), crossterm::terminal::EndSynchronizedUpdate)?;
+        // Debug builds only: lets the tests prove the terminal is restored after a panic.
+        #[cfg(debug_assertions)]
+        if self.state.loaded && std::env::var_os("OVERHEAR_TEST_PANIC").is_some() {
+            panic!("panic requested by OVERHEAR_TEST_PANIC");
+        }
+        Ok(())
     }
 }
 

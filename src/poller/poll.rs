@@ -10,8 +10,8 @@ use super::{
 use crate::model::{FeedConfig, NewMention};
 use crate::net::{self, NetError, Response};
 use crate::sources::{self, Ctx, Reply};
-use crate::store::PollWrite;
-use chrono::Utc;
+use crate::store::{FeedState, PollWrite};
+use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -60,91 +60,7 @@ impl Poller {
             }
         };
 
-        let now = Utc::now();
-        let outcome = match result {
-            Ok(Fetched::NotModified) => {
-                let next = schedule::after_success(now, feed.every, None, schedule::draw());
-                match self
-                    .with_store(move |s| s.record_not_modified(feed_id, now, next))
-                    .await
-                {
-                    Ok(()) => (
-                        Outcome::Ok {
-                            new: 0,
-                            filtered: 0,
-                            not_modified: true,
-                        },
-                        next,
-                    ),
-                    Err(e) => (Outcome::Failed { error: e.to_string() }, next),
-                }
-            }
-            Ok(Fetched::Items {
-                mentions,
-                cursor,
-                etag,
-                last_modified,
-                status,
-                rate,
-                wait,
-            }) => {
-                let before = mentions.len();
-                let kept: Vec<NewMention> = mentions
-                    .into_iter()
-                    .filter(|m| {
-                        feed.rules.allows(
-                            m.title.as_deref().unwrap_or(""),
-                            &m.text,
-                            m.author.as_deref().unwrap_or(""),
-                        )
-                    })
-                    .collect();
-                let filtered = before - kept.len();
-                // The service's own wait (a backoff, a spent quota) beats the interval.
-                let next = schedule::after_success(now, feed.every, wait, schedule::draw());
-                let write = PollWrite {
-                    mentions: kept,
-                    etag,
-                    last_modified,
-                    cursor,
-                    status,
-                    next_poll_at: next,
-                    rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
-                };
-                match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
-                    Ok(counts) => (
-                        Outcome::Ok {
-                            new: counts.new,
-                            filtered,
-                            not_modified: false,
-                        },
-                        next,
-                    ),
-                    Err(e) => (
-                        Outcome::Failed { error: e.to_string() },
-                        schedule::after_failure(now, feed.every, state.consecutive_failures + 1, None).0,
-                    ),
-                }
-            }
-            Err(PollError::Cancelled) => (Outcome::Stopped, now),
-            Err(err) => {
-                let (status, retry_after) = match &err {
-                    PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
-                    _ => (None, None),
-                };
-                let message = err.to_string();
-                let (next, retry_until) =
-                    schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
-                let msg = message.clone();
-                if let Err(e) = self
-                    .with_store(move |s| s.record_failure(feed_id, now, status, &msg, next, retry_until))
-                    .await
-                {
-                    tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
-                }
-                (Outcome::Failed { error: message }, next)
-            }
-        };
+        let outcome = self.record(feed, &state, result, Utc::now()).await;
         let stored = self.with_store(move |s| s.feed_item_count(feed_id)).await.unwrap_or(0);
         let report = FeedReport {
             name: feed.name.clone(),
@@ -164,6 +80,115 @@ impl Poller {
         report
     }
 
+    /// Write what a fetch brought (or why it failed) and the feed's health; the outcome and the
+    /// next poll.
+    async fn record(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+        result: Result<Fetched, PollError>,
+        now: DateTime<Utc>,
+    ) -> (Outcome, DateTime<Utc>) {
+        let feed_id = state.id;
+        match result {
+            Ok(Fetched::NotModified) => {
+                let next = schedule::after_success(now, feed.every, None, schedule::draw());
+                match self
+                    .with_store(move |s| s.record_not_modified(feed_id, now, next))
+                    .await
+                {
+                    Ok(()) => (
+                        Outcome::Ok {
+                            new: 0,
+                            filtered: 0,
+                            not_modified: true,
+                        },
+                        next,
+                    ),
+                    Err(e) => (Outcome::Failed { error: e.to_string() }, next),
+                }
+            }
+            Ok(items @ Fetched::Items { .. }) => self.record_items(feed, state, items, now).await,
+            Err(PollError::Cancelled) => (Outcome::Stopped, now),
+            Err(err) => self.record_failure(feed, state, &err, now).await,
+        }
+    }
+
+    /// Keep what the include/exclude rules allow and write it with the feed's new state.
+    async fn record_items(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+        items: Fetched,
+        now: DateTime<Utc>,
+    ) -> (Outcome, DateTime<Utc>) {
+        let Fetched::Items {
+            mentions,
+            cursor,
+            etag,
+            last_modified,
+            status,
+            rate,
+            wait,
+        } = items
+        else {
+            unreachable!("record_items is given items");
+        };
+        let before = mentions.len();
+        let kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
+        let filtered = before - kept.len();
+        // The service's own wait (a backoff, a spent quota) beats the interval.
+        let next = schedule::after_success(now, feed.every, wait, schedule::draw());
+        let write = PollWrite {
+            mentions: kept,
+            etag,
+            last_modified,
+            cursor,
+            status,
+            next_poll_at: next,
+            rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
+        };
+        let (feed_id, kind) = (state.id, feed.kind);
+        match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
+            Ok(counts) => (
+                Outcome::Ok {
+                    new: counts.new,
+                    filtered,
+                    not_modified: false,
+                },
+                next,
+            ),
+            Err(e) => (
+                Outcome::Failed { error: e.to_string() },
+                schedule::after_failure(now, feed.every, state.consecutive_failures + 1, None).0,
+            ),
+        }
+    }
+
+    /// Record a failed poll in the feed's health: the error in words, and when to try again.
+    async fn record_failure(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+        err: &PollError,
+        now: DateTime<Utc>,
+    ) -> (Outcome, DateTime<Utc>) {
+        let (status, retry_after) = match err {
+            PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
+            _ => (None, None),
+        };
+        let message = err.to_string();
+        let (next, retry_until) = schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
+        let (feed_id, msg) = (state.id, message.clone());
+        if let Err(e) = self
+            .with_store(move |s| s.record_failure(feed_id, now, status, &msg, next, retry_until))
+            .await
+        {
+            tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
+        }
+        (Outcome::Failed { error: message }, next)
+    }
+
     /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
     /// and what the include/exclude rules would drop. For `overhear feed test`.
     pub async fn dry_run(&self, feed: &FeedConfig) -> Result<DryRun, PollError> {
@@ -172,13 +197,8 @@ impl Poller {
             Ok(Fetched::Items {
                 mentions, rate, wait, ..
             }) => {
-                let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) = mentions.into_iter().partition(|m| {
-                    feed.rules.allows(
-                        m.title.as_deref().unwrap_or(""),
-                        &m.text,
-                        m.author.as_deref().unwrap_or(""),
-                    )
-                });
+                let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) =
+                    mentions.into_iter().partition(|m| allowed(feed, m));
                 Ok(DryRun {
                     kept,
                     dropped,
@@ -191,6 +211,10 @@ impl Poller {
         }
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one fetch: sign in, the conditional first page, the pages after it, then reach; splitting it would pass the session around"
+    )]
     async fn fetch_all(&self, feed: &FeedConfig, state: &crate::store::FeedState) -> Result<Fetched, PollError> {
         let secret = net::secret(feed)?;
         let mut token = self.client.token(feed, secret.as_deref(), false).await?;
@@ -349,4 +373,13 @@ async fn parse_off_thread(
     .await
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     .map_err(PollError::from)
+}
+
+/// Whether the feed's include/exclude rules keep a mention.
+fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
+    feed.rules.allows(
+        m.title.as_deref().unwrap_or(""),
+        &m.text,
+        m.author.as_deref().unwrap_or(""),
+    )
 }

@@ -1,0 +1,460 @@
+//! Drawing: state in, frame out. Reads `AppState` only; never touches the database or the network.
+//! Every string from a feed passes `text::sanitize_line` (or `sanitize`) again here, whatever the
+//! store holds.
+
+mod overlays {
+    pub mod candidates;
+    pub mod help;
+    pub mod menu;
+    pub mod templates;
+}
+mod panes {
+    pub mod detail;
+    pub mod drafts;
+    pub mod editor;
+    pub mod stats;
+    pub mod stream;
+}
+mod status;
+pub mod theme;
+
+pub use status::link_position;
+
+use crate::app::{AppState, Areas, Level, Menu, Mode, Pane};
+use crate::keymap::{COMMANDS, Command, Context};
+use crate::model::Mention;
+use crate::store::HistoryEvent;
+use crate::text;
+use crate::timefmt;
+use overlays::{candidates::*, help::*, menu::*, templates::*};
+use panes::{detail::*, drafts::*, editor::*, stats::*, stream::*};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use status::*;
+
+/// From this width on, the detail pane sits beside the stream; below it otherwise.
+const SIDE_BY_SIDE: u16 = 120;
+
+/// Where each part of the screen goes at this size. The console hands it to the state on every
+/// resize (the state never calls the UI).
+pub fn layout(size: (u16, u16)) -> Areas {
+    let area = Rect::new(0, 0, size.0, size.1);
+    let [tabs, main, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let (stream, detail) = if size.0 >= SIDE_BY_SIDE {
+        let [s, d] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
+        (s, d)
+    } else {
+        let detail_h = if main.height >= 16 { main.height * 2 / 5 } else { 0 };
+        let [s, d] = Layout::vertical([Constraint::Min(3), Constraint::Length(detail_h)]).areas(main);
+        (s, d)
+    };
+    Areas {
+        size,
+        tabs,
+        stream,
+        detail,
+        other: main,
+        status,
+    }
+}
+
+pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
+    let areas = state.areas;
+    draw_tabs(frame, areas.tabs, state);
+    match state.pane {
+        _ if state.editor.is_some() => draw_editor(frame, areas.other, state),
+        Pane::Stream | Pane::Detail => {
+            draw_stream(frame, areas.stream, state);
+            if areas.detail.height > 2 {
+                draw_detail(frame, areas.detail, state);
+            }
+        }
+        Pane::Drafts => draw_drafts(frame, areas.other, state),
+        Pane::Stats => draw_stats(frame, areas.other, state),
+    }
+    draw_status(frame, areas.status, state);
+    match &state.mode {
+        Mode::Help { scroll, from } => draw_help(frame, state, *scroll, *from),
+        Mode::Templates { query, selected } => draw_templates(frame, state, query, *selected),
+        Mode::Menu(m) => draw_menu(frame, state, *m),
+        Mode::Prompt(p) if !p.candidates.is_empty() => {
+            draw_candidates(frame, areas.status, state, &p.candidates, p.chosen)
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.theme;
+    let mut spans = vec![Span::styled(" overhear ", t.accent.add_modifier(Modifier::BOLD))];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let focused = *p == state.pane;
+        let style = if focused { t.selection } else { t.muted };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+    }
+    if let Some(v) = &state.view {
+        spans.push(Span::styled(format!("  view: {}", text::sanitize_line(v)), t.accent));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub(super) fn block<'a>(title: String, focused: bool, state: &AppState) -> Block<'a> {
+    let t = &state.theme;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(Span::styled(
+            title,
+            if focused {
+                t.accent.add_modifier(Modifier::BOLD)
+            } else {
+                t.base
+            },
+        ))
+}
+
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{FeedSummary, Overview, Pane, Window};
+    use crate::config::Config;
+    use crate::model::{Engagement, Status};
+    use crate::store::{Detail, HistoryEntry, Note};
+    use chrono::{DateTime, TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::path::Path;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    }
+
+    fn mention(id: i64, feed: &str, author: &str, title: Option<&str>, text: &str, mins: i64) -> Mention {
+        let t = now() - chrono::Duration::minutes(mins);
+        Mention {
+            id,
+            feed: feed.into(),
+            kind: crate::model::FeedKind::Rss,
+            external_id: format!("x{id}"),
+            url: Some(format!("https://example.com/{id}")),
+            author: Some(author.into()),
+            author_reach: (id == 2).then_some(1250),
+            title: title.map(String::from),
+            text: text.into(),
+            published_at: Some(t),
+            first_seen_at: t,
+            sort_at: t,
+            engagement: Engagement {
+                score: Some(57),
+                replies: Some(23),
+                ..Default::default()
+            },
+            status: Status::New,
+            assignee: (id == 2).then(|| "bob".to_string()),
+            responded_at: None,
+            responded_by: None,
+            unread: true,
+            response_text: None,
+            response_url: None,
+        }
+    }
+
+    fn with(mut m: Mention, status: Status, unread: bool) -> Mention {
+        m.status = status;
+        m.unread = unread;
+        m
+    }
+
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the fixture: a stream, a detail, drafts and stats, written out as data"
+    )]
+    fn state(size: (u16, u16)) -> AppState {
+        let config = Config::parse(
+            Path::new("/home/alice/.config/overhear/config.toml"),
+            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"acme\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"https://example.com/a\"\n\n[[view]]\nname = \"open complaints today\"\nfilter = \"status:open tag:complaint since:today\"\n",
+        )
+        .unwrap();
+        let mut s = AppState::new(&config, layout(size));
+        s.now = now();
+        s.loaded = true;
+        let rows = vec![
+            with(
+                mention(
+                    1,
+                    "hn",
+                    "quietgrep",
+                    Some("Re: Show HN: Acme queue"),
+                    "I've run something very similar in production for about two years.",
+                    3,
+                ),
+                Status::New,
+                true,
+            ),
+            with(
+                mention(
+                    2,
+                    "alerts",
+                    "Marta Ruiz",
+                    Some("Six months with Acme: what stuck"),
+                    "Search is fast & the offline mode is the best I've used.\n\nSync conflicts still happen.",
+                    125,
+                ),
+                Status::Open,
+                false,
+            ),
+            with(
+                mention(
+                    3,
+                    "community",
+                    "陳大文",
+                    Some("同步冲突 — sync conflict 🙂"),
+                    "Notes titled in Chinese create duplicates: 笔记.md and 笔记 (1).md",
+                    300,
+                ),
+                Status::Escalated,
+                true,
+            ),
+            with(
+                mention(
+                    4,
+                    "blogs",
+                    "José Ñandú",
+                    None,
+                    "Cafe\u{301} review: שלום עולם and مرحبا inside a review of Acme 👍🏽",
+                    2000,
+                ),
+                Status::Responded,
+                false,
+            ),
+            with(
+                mention(5, "hn", "tessellate", Some("Acme's query planner, explained"), "", 3000),
+                Status::Ignored,
+                false,
+            ),
+        ];
+        let detail = Detail {
+            mention: rows[1].clone(),
+            tags: vec!["complaint".into(), "sync".into()],
+            notes: vec![Note {
+                author: "alice".into(),
+                body: "asked for logs".into(),
+                at: now() - chrono::Duration::minutes(30),
+            }],
+            history: vec![
+                HistoryEntry {
+                    actor: "alice".into(),
+                    event: HistoryEvent::Status {
+                        from: "new".into(),
+                        to: "open".into(),
+                    },
+                    at: now() - chrono::Duration::minutes(40),
+                },
+                HistoryEntry {
+                    actor: "alice".into(),
+                    event: HistoryEvent::Assigned(Some("bob".into())),
+                    at: now() - chrono::Duration::minutes(35),
+                },
+            ],
+        };
+        s.window = Window {
+            seq: 0,
+            rows,
+            selected: 1,
+            offset: 1,
+            above: 2,
+            detail: Some(detail),
+            overview: None,
+        };
+        s.overview = Overview {
+            total: 1234,
+            new: 12,
+            open: 340,
+            matching: 1234,
+            feeds: FeedSummary {
+                ok: 1,
+                failing: 1,
+                next_poll: Some(now() + chrono::Duration::seconds(90)),
+            },
+            operators: vec!["alice".into(), "bob".into()],
+            tags: vec!["bug".into(), "complaint".into(), "sync".into()],
+            drafts: vec![crate::store::DraftRow {
+                mention_id: 2,
+                writer: "alice".into(),
+                body: "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.".into(),
+                updated_at: now() - chrono::Duration::minutes(4),
+                sending: false,
+                feed: "alerts".into(),
+                mention_author: Some("Marta Ruiz".into()),
+                mention_title: Some("Six months with Acme: what stuck".into()),
+            }],
+        };
+        s.marks.insert(3);
+        s
+    }
+
+    fn render(state: &AppState) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
+        terminal.draw(|f| draw(f, state)).unwrap();
+        let buf = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            let mut skip = 0;
+            for x in 0..buf.area.width {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let sym = buf[(x, y)].symbol();
+                skip = text::display_width(sym).saturating_sub(1);
+                line.push_str(sym);
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn each_size(name: &str, setup: impl Fn(&mut AppState)) {
+        for size in [(80, 24), (160, 48)] {
+            let mut s = state(size);
+            setup(&mut s);
+            let screen = render(&s);
+            for line in screen.lines() {
+                assert!(
+                    text::display_width(line) <= size.0 as usize,
+                    "{name} {size:?}: line too wide: {line}"
+                );
+            }
+            insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen);
+        }
+    }
+
+    #[test]
+    fn stream_with_detail() {
+        each_size("stream", |_| {});
+    }
+
+    #[test]
+    fn detail_focused() {
+        each_size("detail", |s| s.pane = Pane::Detail);
+    }
+
+    #[test]
+    fn drafts_pane() {
+        each_size("drafts", |s| s.pane = Pane::Drafts);
+    }
+
+    #[test]
+    fn reply_editor() {
+        each_size("editor", |s| {
+            let m = s.window.rows[1].clone();
+            let mut e = crate::app::draft::DraftEditor::new(
+                m,
+                "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.",
+                None,
+            );
+            e.limit = Some(500);
+            s.editor = Some(e);
+            s.mode = Mode::Draft;
+        });
+    }
+
+    #[test]
+    fn stats_pane() {
+        each_size("stats", |s| {
+            s.pane = Pane::Stats;
+            s.sla = Some(std::time::Duration::from_secs(3600));
+            s.stats = (0..7)
+                .map(|i| crate::stats::DayStats {
+                    date: format!("2026-11-{:02}", 18 + i),
+                    group: None,
+                    mentions: 10 + i * 3,
+                    responded: 8 + i,
+                    ignored: 1,
+                    escalated: i % 2,
+                    response_rate: (8 + i) as f64 / (10 + i * 3) as f64,
+                    median_first_response_secs: Some(1800.0 + i as f64 * 600.0),
+                    p90_first_response_secs: Some(5400 + i * 300),
+                    max_first_response_secs: Some(9000),
+                    median_first_response_from_seen_secs: Some(1500.0),
+                    p90_first_response_from_seen_secs: Some(5000),
+                    max_first_response_from_seen_secs: Some(8000),
+                    sla_breaches: i % 3,
+                    backlog: 4 + i,
+                })
+                .collect();
+            let mut heat = [[0i64; 24]; 7];
+            for (d, row) in heat.iter_mut().enumerate() {
+                for (h, cell) in row.iter_mut().enumerate() {
+                    *cell = if (9..18).contains(&h) {
+                        (d as i64 + h as i64) % 5
+                    } else {
+                        0
+                    };
+                }
+            }
+            s.stats_profile = Some(crate::stats::Profile {
+                heat,
+                feeds: vec![("hn".into(), 60), ("alerts".into(), 30), ("community".into(), 10)],
+            });
+        });
+    }
+
+    #[test]
+    fn help_overlay() {
+        each_size("help", |s| {
+            s.mode = Mode::Help {
+                scroll: 0,
+                from: Context::Stream,
+            }
+        });
+    }
+
+    #[test]
+    fn filter_menu_and_active_filter() {
+        each_size("filter", |s| {
+            s.filter = crate::query::StreamFilter::parse("status:open acme", now()).unwrap();
+            s.overview.matching = 2;
+            s.mode = Mode::Menu(Menu::Filter);
+        });
+    }
+
+    #[test]
+    fn welcome_without_feeds() {
+        each_size("welcome", |s| {
+            s.feed_names.clear();
+            s.window = Window::default();
+            s.overview = Overview::default();
+            s.marks.clear();
+        });
+    }
+
+    #[test]
+    fn hostile_text_draws_as_harmless_text() {
+        let mut s = state((100, 30));
+        s.window.rows[0].title = Some("evil \x1b]0;pwned\x07title \x1b[2J\u{202e}txt.exe".into());
+        s.window.rows[0].author = Some("\x1bP+q\x1b\\mallory\u{200b}".into());
+        let screen = render(&s);
+        assert!(screen.contains("evil title txt.exe"), "{screen}");
+        assert!(screen.contains("mallory"), "{screen}");
+        assert!(
+            screen
+                .lines()
+                .all(|l| !l.chars().any(crate::text::is_forbidden_on_screen)),
+            "{screen}"
+        );
+    }
+}

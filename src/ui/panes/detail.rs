@@ -1,0 +1,160 @@
+//! The detail pane: the whole mention, its engagement, tags, notes and history.
+
+use crate::store::Detail;
+use crate::ui::*;
+
+pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let b = block(" Detail ".to_string(), state.pane == Pane::Detail, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let Some(d) = &state.window.detail else { return };
+    let m = &d.mention;
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    if let Some(title) = &m.title {
+        lines.push(Line::styled(
+            text::sanitize_line(title),
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.extend(about(state, d));
+    lines.push(Line::from(""));
+    for l in text::sanitize(&m.text).lines() {
+        lines.push(Line::from(l.to_string()));
+    }
+    lines.extend(notes_and_history(state, d));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.detail_scroll, 0)),
+        inner,
+    );
+}
+
+/// Who wrote it, where and when, the link, engagement, status and our answer.
+fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
+    let t = &state.theme;
+    let m = &d.mention;
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    let mut who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
+    if let Some(r) = m.author_reach {
+        who.push_str(&format!(" (reach {r})"));
+    }
+    let when = m.published_at.unwrap_or(m.first_seen_at);
+    lines.push(Line::from(vec![
+        Span::styled(who, t.accent),
+        Span::styled(
+            format!(
+                " · {} · {} · {}",
+                text::sanitize_line(&m.feed),
+                timefmt::age(state.now, when),
+                when.format("%Y-%m-%d %H:%M UTC")
+            ),
+            t.muted,
+        ),
+    ]));
+    if let Some(u) = &m.url {
+        lines.push(Line::styled(
+            text::sanitize_line(u),
+            t.muted.add_modifier(Modifier::UNDERLINED),
+        ));
+    }
+    let e = &m.engagement;
+    let figures: Vec<String> = [
+        ("score", e.score),
+        ("likes", e.likes),
+        ("reposts", e.reposts),
+        ("replies", e.replies),
+        ("views", e.views),
+    ]
+    .iter()
+    .filter_map(|(n, v)| v.map(|v| format!("{v} {n}")))
+    .collect();
+    if !figures.is_empty() {
+        lines.push(Line::styled(figures.join(" · "), t.muted));
+    }
+    let mut status = vec![Span::styled(
+        m.status.as_str().to_uppercase(),
+        t.status(m.status).add_modifier(Modifier::BOLD),
+    )];
+    if let Some(a) = &m.assignee {
+        status.push(Span::raw(format!(" · assigned to {}", text::sanitize_line(a))));
+    }
+    if !d.tags.is_empty() {
+        status.push(Span::raw(format!(
+            " · #{}",
+            d.tags
+                .iter()
+                .map(|t| text::sanitize_line(t))
+                .collect::<Vec<_>>()
+                .join(" #")
+        )));
+    }
+    lines.push(Line::from(status));
+    if let Some(answer) = &m.response_text {
+        let who = text::sanitize_line(m.responded_by.as_deref().unwrap_or("someone"));
+        let when = m
+            .responded_at
+            .map(|t| format!(" {}", timefmt::age(state.now, t)))
+            .unwrap_or_default();
+        let first = text::sanitize_line(answer.lines().next().unwrap_or(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("↳ {who} answered{when}: "), t.ok),
+            Span::raw(first),
+        ]));
+        if let Some(u) = &m.response_url {
+            lines.push(Line::styled(format!("  {}", text::sanitize_line(u)), t.muted));
+        }
+    }
+    lines
+}
+
+/// The notes, then the history: who did what, when.
+fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
+    let t = &state.theme;
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    if !d.notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("Notes", Style::default().add_modifier(Modifier::BOLD)));
+        for n in &d.notes {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} · {}: ",
+                        text::sanitize_line(&n.author),
+                        timefmt::age(state.now, n.at)
+                    ),
+                    t.muted,
+                ),
+                Span::raw(text::sanitize_line(&n.body)),
+            ]));
+        }
+    }
+    if !d.history.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("History", Style::default().add_modifier(Modifier::BOLD)));
+        for h in &d.history {
+            let what = match &h.event {
+                HistoryEvent::Status { from, to } => format!("{from} → {to}"),
+                HistoryEvent::Assigned(Some(to)) => format!("assigned to {to}"),
+                HistoryEvent::Assigned(None) => "unassigned".to_string(),
+                HistoryEvent::Tagged(tag) => format!("tagged #{tag}"),
+                HistoryEvent::Untagged(tag) => format!("removed #{tag}"),
+                HistoryEvent::Noted => "added a note".to_string(),
+                HistoryEvent::Unnoted => "removed a note".to_string(),
+                HistoryEvent::Replied(text) => format!("replied: {}", text.lines().next().unwrap_or("")),
+                HistoryEvent::AnsweredElsewhere(text) => {
+                    format!("answered elsewhere: {}", text.lines().next().unwrap_or(""))
+                }
+                HistoryEvent::Other(action) => action.clone(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} {} ", h.at.format("%b %d %H:%M"), text::sanitize_line(&h.actor)),
+                    t.muted,
+                ),
+                Span::raw(text::sanitize_line(&what)),
+            ]));
+        }
+    }
+    lines
+}

@@ -1,0 +1,125 @@
+//! The stream pane: one line per mention, the welcome text when there is none.
+
+use crate::ui::*;
+
+pub(in crate::ui) const FEED_W: usize = 10;
+
+pub(in crate::ui) const AGE_W: usize = 6;
+
+pub(in crate::ui) const AUTHOR_W: usize = 14;
+
+pub(in crate::ui) fn stream_title(state: &AppState) -> String {
+    let o = &state.overview;
+    let mut t = format!(" Stream · {} new · {} open ", o.new, o.open);
+    if !state.filter.is_empty() {
+        t.push_str(&format!("· {} match ", o.matching));
+    }
+    match state.window.above {
+        0 => {}
+        n if n >= crate::app::ABOVE_CAP as i64 => t.push_str(&format!("· ↑ {n}+ more above ")),
+        n => t.push_str(&format!("· ↑ {n} more above ")),
+    }
+    if !state.marks.is_empty() {
+        t.push_str(&format!("· {} marked ", state.marks.len()));
+    }
+    t
+}
+
+pub(in crate::ui) fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let b = block(stream_title(state), state.pane == Pane::Stream, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if state.window.rows.is_empty() {
+        if state.loaded {
+            draw_welcome(frame, inner, state);
+        }
+        return;
+    }
+    let width = inner.width as usize;
+    let lines: Vec<Line<'_>> = state
+        .window
+        .rows
+        .iter()
+        .take(inner.height as usize)
+        .enumerate()
+        .map(|(i, m)| stream_line(m, state, width, i == state.window.selected))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// One mention, one line: mark, status, feed, age, author, text.
+pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) -> Line<'a> {
+    let t = &state.theme;
+    let marked = state.marks.contains(&m.id);
+    let feed = text::pad_to_width(&text::sanitize_line(&m.feed), FEED_W);
+    let age = format!("{:>AGE_W$}", timefmt::age(state.now, m.sort_at));
+    let author = text::pad_to_width(&text::sanitize_line(m.author.as_deref().unwrap_or("—")), AUTHOR_W);
+    let title = m.title.as_deref().map(text::sanitize_line).unwrap_or_default();
+    let body = text::sanitize_line(&m.text);
+    let what = match (title.is_empty(), body.is_empty()) {
+        (false, false) => format!("{title} — {body}"),
+        (false, true) => title,
+        _ => body,
+    };
+    let fixed = 2 + 2 + FEED_W + 1 + AGE_W + 1 + AUTHOR_W + 1;
+    let what = text::pad_to_width(&what, width.saturating_sub(fixed));
+    let mut base = if m.unread { t.unread } else { t.base };
+    if selected {
+        base = base.patch(t.selection);
+    }
+    let status_style = if selected { base } else { t.status(m.status) };
+    let muted = if selected { base } else { t.muted };
+    Line::from(vec![
+        Span::styled(if marked { "▌ " } else { "  " }, if selected { base } else { t.marked }),
+        Span::styled(format!("{} ", m.status.mark()), status_style),
+        Span::styled(feed, muted),
+        Span::styled(" ", base),
+        Span::styled(age, muted),
+        Span::styled(" ", base),
+        Span::styled(author, base),
+        Span::styled(" ", base),
+        Span::styled(what, base),
+    ])
+    .style(base)
+}
+
+pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let config = text::sanitize_line(&state.config_path.display().to_string());
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let lines = if !state.filter.is_empty() {
+        vec![
+            Line::from("Nothing matches the filter.").style(bold),
+            Line::from(format!("  {}", text::sanitize_line(&state.filter.describe()))),
+            Line::from(""),
+            Line::from(format!(
+                "{} clears it; {} edits it.",
+                state.keymap.hint(Command::Back),
+                state.keymap.hint(Command::Search)
+            )),
+        ]
+    } else if state.feed_names.is_empty() {
+        vec![
+            Line::from("Welcome to overhear.").style(bold),
+            Line::from(""),
+            Line::from("No feeds are configured yet. Add a [[feed]] table to"),
+            Line::from(format!("  {config}")),
+            Line::from("(the file has commented examples), then start overhear again."),
+            Line::from(""),
+            Line::from("To see overhear at work on sample data first, run:  overhear demo"),
+            Line::from(""),
+            Line::from(keys_and_quit(state)),
+        ]
+    } else {
+        let n = state.feed_names.len();
+        vec![
+            Line::from(format!(
+                "Listening to {n} feed{}. Mentions appear here as they arrive.",
+                if n == 1 { "" } else { "s" }
+            )),
+            Line::from(""),
+            Line::from("Feed health is in the status bar below; `overhear feeds` shows it in detail."),
+            Line::from(keys_and_quit(state)),
+        ]
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
