@@ -1,8 +1,10 @@
 //! overhear: hear every public mention of your brand, triage it from the keyboard, answer it, and
 //! measure how fast the team answers.
 //!
-//! The engine (`config`, `model`, `sources`, `text`, `filter`, `poller`, `store`) never imports the
-//! UI; the console (`app`, `ui`, `tui`) reads the store and never waits on the network.
+//! The engine (`model`, `text`, `rules`, `query`, `sources`, `net`, `poller`, `store`, `outbox`,
+//! `stats`, `export`) never names the terminal or a console module (a test below holds it); the
+//! console (`app`, `ui`, `console`, `keymap`) reads the store and never waits on the network. `config`
+//! and `cli` are the edges that wire both. ARCHITECTURE.md draws the whole.
 
 pub mod app;
 pub mod cli;
@@ -32,7 +34,7 @@ pub mod ui;
 #[cfg(test)]
 const ENGINE: &[&str] = &[
     "model",
-    "text.rs",
+    "text",
     "rules.rs",
     "query.rs",
     "timefmt.rs",
@@ -57,7 +59,7 @@ mod boundary {
         "ratatui_textarea",
         "crate::app",
         "crate::ui",
-        "crate::tui",
+        "crate::console",
         "crate::keymap",
         "crate::config",
         "crate::cli",
