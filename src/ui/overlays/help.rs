@@ -6,7 +6,14 @@ use crate::ui::*;
 pub(in crate::ui) fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: u16, from: Context) {
     let desc_w = COMMANDS.iter().map(|c| c.desc.chars().count()).max().unwrap_or(40);
     let name_w = COMMANDS.iter().map(|c| c.name.len() + 1).max().unwrap_or(12);
-    let area = centered(frame.area(), (2 + 16 + desc_w + 2 + name_w + 2) as u16, 44);
+    let key_w = COMMANDS
+        .iter()
+        .map(|c| text::display_width(&state.keymap.keys_for(c.command)))
+        .max()
+        .unwrap_or(14)
+        .clamp(14, 24)
+        + 2;
+    let area = centered(frame.area(), (2 + key_w + desc_w + 2 + name_w + 2) as u16, 44);
     frame.render_widget(Clear, area);
     let heading = state.theme.accent.add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line<'_>> = Vec::new();
@@ -30,7 +37,10 @@ pub(in crate::ui) fn draw_help(frame: &mut Frame<'_>, state: &AppState, scroll: 
                 c.name.to_string()
             };
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<16}"), Style::default().add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!("  {}", text::pad_to_width(&keys, key_w)),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(format!("{:<desc_w$}  ", c.desc)),
                 Span::styled(name, state.theme.muted),
             ]));
