@@ -129,7 +129,7 @@ impl AppState {
                 vec![]
             }
             Command::Views => {
-                if self.views.is_empty() {
+                if self.settings.views.is_empty() {
                     self.say("no saved views: add a [[view]] with a name and a filter to the config");
                 } else {
                     self.mode = Mode::Menu(Menu::Views);
@@ -257,7 +257,7 @@ impl AppState {
             if i == 0 {
                 return self.set_filter(StreamFilter::default(), None);
             }
-            return match self.views.get(i - 1).cloned() {
+            return match self.settings.views.get(i - 1).cloned() {
                 Some(v) => self.apply_view(&v),
                 None => vec![],
             };
@@ -327,7 +327,7 @@ impl AppState {
             "note" => return with_arg(self, PromptKind::Note),
             "search" | "filter" => return self.submit(PromptKind::Search, arg),
             "view" => {
-                return match self.views.iter().find(|v| v.name == arg).cloned() {
+                return match self.settings.views.iter().find(|v| v.name == arg).cloned() {
                     Some(v) => self.apply_view(&v),
                     None if arg.is_empty() => self.execute(Command::Views),
                     None => {
@@ -352,8 +352,8 @@ impl AppState {
             None => {
                 self.warn(format!(
                     "unknown command {name:?}; {} completes command names, {} lists them",
-                    self.keymap.hint(Command::PromptComplete),
-                    self.keymap.hint(Command::Help)
+                    self.settings.keymap.hint(Command::PromptComplete),
+                    self.settings.keymap.hint(Command::Help)
                 ));
                 vec![]
             }
@@ -368,8 +368,8 @@ impl AppState {
     pub(super) fn stats_request(&self) -> Effect {
         Effect::LoadStats(StatsRequest {
             days: self.stats_days,
-            sla: self.sla,
-            business: self.business.clone(),
+            sla: self.settings.sla,
+            business: self.settings.business.clone(),
             filter: self.filter.clone(),
         })
     }

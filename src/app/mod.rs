@@ -37,6 +37,7 @@ use edit::LineInput;
 use ratatui::layout::Rect;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MESSAGE_FOR: Duration = Duration::from_secs(6);
@@ -178,6 +179,44 @@ pub struct Areas {
     pub status: Rect,
 }
 
+/// The session's settings, from the config: who the operator is, the feeds, the keys, the theme,
+/// views and saved replies, the SLA. Read-only: nothing the user does changes them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub operator: String,
+    pub config_path: PathBuf,
+    pub feeds: Vec<FeedConfig>,
+    pub feed_names: Vec<String>,
+    pub views: Vec<View>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub mouse: bool,
+    /// Saved replies: the bundled ones, then the config's.
+    pub templates: Vec<Template>,
+    pub signature: Option<String>,
+    pub sla: Option<Duration>,
+    pub business: Option<crate::stats::BusinessHours>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            operator: config.operator.clone(),
+            config_path: config.path.clone(),
+            feeds: config.feeds.clone(),
+            feed_names: config.feeds.iter().map(|f| f.name.clone()).collect(),
+            views: config.console.views.clone(),
+            keymap: config.console.keymap.clone(),
+            theme: config.console.theme.clone(),
+            mouse: config.console.mouse,
+            templates: draft::templates(&config.console.templates),
+            signature: config.console.signature.clone(),
+            sla: config.sla,
+            business: config.business.clone(),
+        }
+    }
+}
+
 /// The time an action happens at: a monotonic instant for timers, the wall clock for ages and
 /// dates. Passed into `update` by the console (or a test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,13 +237,8 @@ impl Clock {
 /// Everything the screen shows. `ui::draw` only reads it.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub operator: String,
-    pub config_path: PathBuf,
-    pub feed_names: Vec<String>,
-    pub views: Vec<View>,
-    pub keymap: Keymap,
-    pub theme: Theme,
-    pub mouse: bool,
+    /// What the config says; read-only for the whole session, shared with the workers.
+    pub settings: Arc<Settings>,
     pub window: Window,
     pub overview: Overview,
     /// Has the first window arrived?
@@ -229,17 +263,12 @@ pub struct AppState {
     pub read_due: Option<(i64, Instant)>,
     /// The reply being written, if any.
     pub editor: Option<DraftEditor>,
-    pub templates: Vec<Template>,
-    pub signature: Option<String>,
-    pub feeds: Vec<FeedConfig>,
     /// The selected row of the Drafts pane.
     pub drafts_selected: usize,
     /// The Stats pane: how many days, and the figures last computed.
     pub stats_days: u32,
     pub stats: Vec<crate::stats::DayStats>,
     pub stats_profile: Option<crate::stats::Profile>,
-    pub sla: Option<Duration>,
-    pub business: Option<crate::stats::BusinessHours>,
     undo: Vec<i64>,
     seq: u64,
     /// The anchor of the newest load request, until its window arrives.
@@ -251,13 +280,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: &Config, areas: Areas) -> AppState {
         AppState {
-            operator: config.operator.clone(),
-            config_path: config.path.clone(),
-            feed_names: config.feeds.iter().map(|f| f.name.clone()).collect(),
-            views: config.console.views.clone(),
-            keymap: config.console.keymap.clone(),
-            theme: config.console.theme.clone(),
-            mouse: config.console.mouse,
+            settings: Arc::new(Settings::from_config(config)),
             window: Window::default(),
             overview: Overview::default(),
             loaded: false,
@@ -275,15 +298,10 @@ impl AppState {
             detail_scroll: 0,
             read_due: None,
             editor: None,
-            templates: draft::templates(&config.console.templates),
-            signature: config.console.signature.clone(),
-            feeds: config.feeds.clone(),
             drafts_selected: 0,
             stats_days: 7,
             stats: Vec::new(),
             stats_profile: None,
-            sla: config.sla,
-            business: config.business.clone(),
             undo: Vec::new(),
             seq: 0,
             in_flight: None,
@@ -429,7 +447,7 @@ impl AppState {
     /// input, the character typed; in the help and the menus, close them.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let context = self.context();
-        if let Some(cmd) = self.keymap.lookup_in(context, &key) {
+        if let Some(cmd) = self.settings.keymap.lookup_in(context, &key) {
             return self.execute(cmd);
         }
         let typed = match key.code {
@@ -448,7 +466,7 @@ impl AppState {
             (Context::Stream, Some(c)) => {
                 self.say(format!(
                     "{c} does nothing here · {} lists the keys",
-                    self.keymap.hint(Command::Help)
+                    self.settings.keymap.hint(Command::Help)
                 ));
                 vec![]
             }

@@ -76,15 +76,15 @@ impl AppState {
     pub(super) fn candidates_for(&self, kind: PromptKind, text: &str, word: &str) -> Vec<String> {
         let statuses = || Status::ALL.iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>();
         let mut operators = self.overview.operators.clone();
-        if !operators.contains(&self.operator) {
-            operators.push(self.operator.clone());
+        if !operators.contains(&self.settings.operator) {
+            operators.push(self.settings.operator.clone());
         }
         match kind {
             PromptKind::Assign => operators,
             PromptKind::Tag | PromptKind::Untag => self.overview.tags.clone(),
             PromptKind::Note => vec![],
             PromptKind::Filter(FilterField::Status) => statuses(),
-            PromptKind::Filter(FilterField::Feed) => self.feed_names.clone(),
+            PromptKind::Filter(FilterField::Feed) => self.settings.feed_names.clone(),
             PromptKind::Filter(FilterField::Tag) => self.overview.tags.clone(),
             PromptKind::Filter(FilterField::Assignee) => {
                 let mut v = operators;
@@ -98,7 +98,7 @@ impl AppState {
                 if let Some((key, _)) = word.split_once(':') {
                     let values = match key {
                         "status" | "is" => statuses(),
-                        "feed" => self.feed_names.clone(),
+                        "feed" => self.settings.feed_names.clone(),
                         "tag" => self.overview.tags.clone(),
                         "assignee" => operators,
                         "since" | "until" => ["today", "yesterday", "7d", "30d"].map(String::from).to_vec(),
@@ -125,7 +125,7 @@ impl AppState {
                     match text.split_whitespace().next().unwrap_or("") {
                         "assign" => operators,
                         "tag" | "untag" => self.overview.tags.clone(),
-                        "view" => self.views.iter().map(|v| v.name.clone()).collect(),
+                        "view" => self.settings.views.iter().map(|v| v.name.clone()).collect(),
                         "filter" | "search" => self.candidates_for(PromptKind::Search, text, word),
                         _ => vec![],
                     }

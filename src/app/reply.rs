@@ -75,8 +75,8 @@ impl AppState {
                 let effects = self.close_editor();
                 let hint = format!(
                     "draft saved · {} reopens it · {} lists drafts",
-                    self.keymap.hint(Command::Reply),
-                    self.keymap.hint(Command::PaneDrafts)
+                    self.settings.keymap.hint(Command::Reply),
+                    self.settings.keymap.hint(Command::PaneDrafts)
                 );
                 if empty {
                     self.say("draft closed");
@@ -154,7 +154,7 @@ impl AppState {
         };
         let text = editor.text().trim().to_string();
         let mention = editor.mention.clone();
-        let feed = self.feeds.iter().find(|f| f.name == mention.feed).cloned();
+        let feed = self.settings.feeds.iter().find(|f| f.name == mention.feed).cloned();
         let delivery = match outbox::prepare(feed.as_ref(), &mention, &text) {
             Ok(d) => d,
             Err(SendError::Empty) => {
@@ -256,7 +256,10 @@ impl AppState {
         else {
             return vec![];
         };
-        let found: Vec<Template> = draft::matching(&self.templates, &query).into_iter().cloned().collect();
+        let found: Vec<Template> = draft::matching(&self.settings.templates, &query)
+            .into_iter()
+            .cloned()
+            .collect();
         match cmd {
             Command::PickCancel => {
                 self.mode = Mode::Draft;
@@ -271,11 +274,11 @@ impl AppState {
                     .format("%Y-%m-%d")
                     .to_string();
                 if let (Some(t), Some(editor)) = (found.get(selected), self.editor.as_mut()) {
-                    let mut text = draft::expand(&t.body, &editor.mention, &self.operator, &today);
-                    if let Some(sig) = &self.signature {
+                    let mut text = draft::expand(&t.body, &editor.mention, &self.settings.operator, &today);
+                    if let Some(sig) = &self.settings.signature {
                         text.push_str(&format!(
                             "\n\n{}",
-                            draft::expand(sig, &editor.mention, &self.operator, &today)
+                            draft::expand(sig, &editor.mention, &self.settings.operator, &today)
                         ));
                     }
                     editor.insert(&text, self.clock.at);
@@ -305,15 +308,15 @@ impl AppState {
 
     /// The mention and its draft arrived: open the editor.
     pub(super) fn on_draft_opened(&mut self, mention: Mention, body: &str, writer: Option<String>) -> Vec<Effect> {
-        let other = writer.filter(|w| *w != self.operator);
+        let other = writer.filter(|w| *w != self.settings.operator);
         if let Some(w) = &other {
             self.say(format!("{w} was writing this draft"));
         }
         let mut editor = DraftEditor::new(mention, body, other);
         editor.area.set_placeholder_text(format!(
             "Write the reply… ({} a saved reply, {} your $EDITOR)",
-            self.keymap.hint(Command::DraftTemplates),
-            self.keymap.hint(Command::DraftEditor)
+            self.settings.keymap.hint(Command::DraftTemplates),
+            self.settings.keymap.hint(Command::DraftEditor)
         ));
         self.editor = Some(editor);
         self.mode = Mode::Draft;
@@ -347,7 +350,7 @@ impl AppState {
                 sent.url.map(|u| format!(": {u}")).unwrap_or_default()
             )),
             Err(e) => {
-                let hint = self.keymap.hint(Command::Reply);
+                let hint = self.settings.keymap.hint(Command::Reply);
                 self.warn(format!("not sent: {e}. The draft is kept: {hint} reopens it"))
             }
         }

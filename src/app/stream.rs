@@ -151,7 +151,7 @@ impl AppState {
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        if !self.mouse || self.mode != Mode::Normal {
+        if !self.settings.mouse || self.mode != Mode::Normal {
             return vec![];
         }
         match m.kind {

@@ -61,7 +61,7 @@ impl AppState {
     pub(super) fn on_marked_all(&mut self, ids: Vec<i64>) -> Vec<Effect> {
         let n = ids.len();
         self.marks = ids.into_iter().collect();
-        let hint = self.keymap.hint(Command::Back);
+        let hint = self.settings.keymap.hint(Command::Back);
         self.say(format!(
             "{n} marked: the next triage key acts on all of them ({hint} clears)"
         ));
@@ -72,7 +72,7 @@ impl AppState {
     pub(super) fn on_written(&mut self, batch: Option<i64>, message: String) -> Vec<Effect> {
         if let Some(b) = batch {
             self.undo.push(b);
-            let hint = self.keymap.hint(Command::Undo);
+            let hint = self.settings.keymap.hint(Command::Undo);
             self.say(format!("{message} · {hint} undoes"));
         } else {
             self.say(message);

@@ -89,7 +89,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
 }
 
 pub(super) fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let mut spans = vec![Span::styled(" overhear ", t.accent.add_modifier(Modifier::BOLD))];
     for (i, p) in Pane::ALL.iter().enumerate() {
         let focused = *p == state.pane;
@@ -104,7 +104,7 @@ pub(super) fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 }
 
 pub(super) fn block<'a>(title: String, focused: bool, state: &AppState) -> Block<'a> {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     Block::default()
         .borders(Borders::ALL)
         .border_style(if focused { t.border_focus } else { t.border })
@@ -376,7 +376,7 @@ mod tests {
     fn stats_pane() {
         each_size("stats", |s| {
             s.pane = Pane::Stats;
-            s.sla = Some(std::time::Duration::from_secs(3600));
+            std::sync::Arc::make_mut(&mut s.settings).sla = Some(std::time::Duration::from_secs(3600));
             s.stats = (0..7)
                 .map(|i| crate::stats::DayStats {
                     date: format!("2026-11-{:02}", 18 + i),
@@ -435,7 +435,7 @@ mod tests {
     #[test]
     fn welcome_without_feeds() {
         each_size("welcome", |s| {
-            s.feed_names.clear();
+            std::sync::Arc::make_mut(&mut s.settings).feed_names.clear();
             s.window = Window::default();
             s.overview = Overview::default();
             s.marks.clear();

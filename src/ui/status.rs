@@ -6,8 +6,8 @@ use super::*;
 pub(super) fn keys_and_quit(state: &AppState) -> String {
     format!(
         "{} lists the keys · {} quits.",
-        state.keymap.hint(Command::Help),
-        state.keymap.hint(Command::Quit)
+        state.settings.keymap.hint(Command::Help),
+        state.settings.keymap.hint(Command::Quit)
     )
 }
 
@@ -15,8 +15,8 @@ pub(super) fn keys_and_quit(state: &AppState) -> String {
 pub(super) fn mark_question(state: &AppState) -> String {
     format!(
         " Copied: paste it at the link. Mark as responded? {}/{} · link: ",
-        state.keymap.hint(Command::ConfirmYes),
-        state.keymap.hint(Command::ConfirmNo)
+        state.settings.keymap.hint(Command::ConfirmYes),
+        state.settings.keymap.hint(Command::ConfirmNo)
     )
 }
 
@@ -38,11 +38,11 @@ pub fn link_position(state: &AppState) -> Option<(u16, u16, String)> {
 
 #[expect(clippy::too_many_lines, reason = "the status bar left to right: each part short")]
 pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     if let Mode::Confirm(c) = &state.mode {
         let (yes, no) = (
-            state.keymap.hint(Command::ConfirmYes),
-            state.keymap.hint(Command::ConfirmNo),
+            state.settings.keymap.hint(Command::ConfirmYes),
+            state.settings.keymap.hint(Command::ConfirmNo),
         );
         let q = match c {
             crate::app::Confirm::Send { service, .. } => {
@@ -58,7 +58,7 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         return;
     }
     if state.mode == Mode::Draft {
-        let k = |c| state.keymap.hint(c);
+        let k = |c| state.settings.keymap.hint(c);
         let hint = format!(
             " {} send · {} saved reply · {} $EDITOR · {} discard · {} close · {} keys ",
             k(Command::DraftSend),
@@ -118,7 +118,10 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             timefmt::relative(state.now, next.max(state.now), false)
         )));
     }
-    spans.push(Span::raw(format!(" │ {} ", text::sanitize_line(&state.operator))));
+    spans.push(Span::raw(format!(
+        " │ {} ",
+        text::sanitize_line(&state.settings.operator)
+    )));
     if !state.filter.is_empty() {
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(
@@ -136,7 +139,7 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         spans.push(Span::styled(format!("{} ", text::sanitize_line(msg)), style));
     }
     let used: usize = spans.iter().map(|s| text::display_width(&s.content)).sum();
-    let hint = format!("{} help ", state.keymap.keys_for(Command::Help));
+    let hint = format!("{} help ", state.settings.keymap.keys_for(Command::Help));
     if used + hint.len() + 1 < area.width as usize {
         spans.push(Span::raw(" ".repeat(area.width as usize - used - hint.len())));
         spans.push(Span::raw(hint));

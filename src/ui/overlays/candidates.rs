@@ -28,9 +28,9 @@ pub(in crate::ui) fn draw_candidates(
         .enumerate()
         .map(|(i, c)| {
             let style = if Some(i) == chosen {
-                state.theme.selection
+                state.settings.theme.selection
             } else {
-                state.theme.base
+                state.settings.theme.base
             };
             Line::styled(text::sanitize_line(c), style)
         })
@@ -38,11 +38,11 @@ pub(in crate::ui) fn draw_candidates(
     let title = if candidates.len() > shown.len() {
         format!(
             " {} · {} more ",
-            state.keymap.hint(Command::PromptComplete),
+            state.settings.keymap.hint(Command::PromptComplete),
             candidates.len() - shown.len()
         )
     } else {
-        format!(" {} ", state.keymap.hint(Command::PromptComplete))
+        format!(" {} ", state.settings.keymap.hint(Command::PromptComplete))
     };
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),

@@ -5,7 +5,7 @@ use crate::ui::*;
 pub(in crate::ui) fn draw_menu(frame: &mut Frame<'_>, state: &AppState, menu: Menu) {
     let (title, entries): (&str, Vec<String>) = match menu {
         Menu::Filter => (" Filter by ", {
-            let k = |c| state.keymap.hint(c);
+            let k = |c| state.settings.keymap.hint(c);
             vec![
                 format!("{}  status", k(Command::FilterStatus)),
                 format!("{}  feed", k(Command::FilterFeed)),
@@ -22,9 +22,11 @@ pub(in crate::ui) fn draw_menu(frame: &mut Frame<'_>, state: &AppState, menu: Me
         }),
         Menu::Views => (
             " Views ",
-            std::iter::once(format!("{}  everything", state.keymap.hint(Command::ViewAll)))
-                .chain(state.views.iter().take(9).enumerate().map(|(i, v)| {
-                    let key = Command::view(i + 1).map(|c| state.keymap.hint(c)).unwrap_or_default();
+            std::iter::once(format!("{}  everything", state.settings.keymap.hint(Command::ViewAll)))
+                .chain(state.settings.views.iter().take(9).enumerate().map(|(i, v)| {
+                    let key = Command::view(i + 1)
+                        .map(|c| state.settings.keymap.hint(c))
+                        .unwrap_or_default();
                     format!("{key}  {}", text::sanitize_line(&v.name))
                 }))
                 .collect(),

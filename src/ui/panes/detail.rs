@@ -32,7 +32,7 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
 
 /// Who wrote it, where and when, the link, engagement, status and our answer.
 fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let m = &d.mention;
     let mut lines: Vec<Line<'a>> = Vec::new();
     let mut who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
@@ -110,7 +110,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
 
 /// The notes, then the history: who did what, when.
 fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let mut lines: Vec<Line<'a>> = Vec::new();
     if !d.notes.is_empty() {
         lines.push(Line::from(""));

@@ -3,7 +3,7 @@
 use crate::ui::*;
 
 pub(in crate::ui) fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let drafts = &state.overview.drafts;
     let b = block(format!(" Drafts · {} open ", drafts.len()), true, state);
     let inner = b.inner(area);
@@ -12,15 +12,15 @@ pub(in crate::ui) fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppS
         let lines = vec![
             Line::from(format!(
                 "No drafts. Press {} on a mention to write a reply: it is saved as you type,",
-                state.keymap.hint(Command::Reply)
+                state.settings.keymap.hint(Command::Reply)
             )),
             Line::from("and listed here until it is sent or marked responded."),
             Line::from(""),
             Line::styled(
                 format!(
                     "{} or {} goes back to the stream.",
-                    state.keymap.hint(Command::PaneStream),
-                    state.keymap.hint(Command::Back)
+                    state.settings.keymap.hint(Command::PaneStream),
+                    state.settings.keymap.hint(Command::Back)
                 ),
                 t.muted,
             ),

@@ -5,7 +5,7 @@ use crate::ui::*;
 /// The reply editor: the mention quoted above, the draft below, the count against the limit.
 pub(in crate::ui) fn draw_editor(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let Some(e) = &state.editor else { return };
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let m = &e.mention;
     let quote_h = if area.height >= 16 { 6 } else { 3 };
     let [quote_area, edit_area] = Layout::vertical([Constraint::Length(quote_h), Constraint::Min(3)]).areas(area);

@@ -21,14 +21,14 @@ pub(in crate::ui) fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppSt
 pub(in crate::ui) fn draw_median_chart(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let points: Vec<(f64, f64)> = state
         .stats
         .iter()
         .enumerate()
         .filter_map(|(i, d)| d.median_first_response_secs.map(|m| (i as f64, m / 60.0)))
         .collect();
-    let sla = state.sla.map(|s| s.as_secs_f64() / 60.0);
+    let sla = state.settings.sla.map(|s| s.as_secs_f64() / 60.0);
     let top = points.iter().map(|p| p.1).fold(sla.unwrap_or(0.0), f64::max).max(1.0) * 1.1;
     let last = (state.stats.len().max(2) - 1) as f64;
     let sla_line: Vec<(f64, f64)> = sla.map(|s| vec![(0.0, s), (last, s)]).unwrap_or_default();
@@ -70,7 +70,7 @@ pub(in crate::ui) fn draw_median_chart(frame: &mut Frame<'_>, area: Rect, state:
 }
 
 pub(in crate::ui) fn draw_heat_map(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let b = block(" When mentions come in (local time) ".into(), false, state);
     let inner = b.inner(area);
     frame.render_widget(b, area);
@@ -98,7 +98,7 @@ pub(in crate::ui) fn draw_heat_map(frame: &mut Frame<'_>, area: Rect, state: &Ap
 }
 
 pub(in crate::ui) fn draw_feed_share(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let b = block(" Share by feed ".into(), false, state);
     let inner = b.inner(area);
     frame.render_widget(b, area);
@@ -125,8 +125,9 @@ pub(in crate::ui) fn draw_feed_share(frame: &mut Frame<'_>, area: Rect, state: &
 
 #[expect(clippy::too_many_lines, reason = "one table, column by column")]
 pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let sla = state
+        .settings
         .sla
         .map(|d| format!(" · SLA {}", humantime::format_duration(d)))
         .unwrap_or_default();
@@ -134,7 +135,7 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
         format!(
             " Stats · last {} days{sla} · {} changes the range ",
             state.stats_days,
-            state.keymap.hint(Command::StatsRange)
+            state.settings.keymap.hint(Command::StatsRange)
         ),
         true,
         state,
@@ -183,12 +184,12 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
     // Newest first, as many days as fit.
     for d in state.stats.iter().rev().take(inner.height.saturating_sub(2) as usize) {
         let rate = format!("{:.0}%", d.response_rate * 100.0);
-        let sla_miss = if state.sla.is_some() {
+        let sla_miss = if state.settings.sla.is_some() {
             d.sla_breaches.to_string()
         } else {
             "-".into()
         };
-        let breach_style = if d.sla_breaches > 0 && state.sla.is_some() {
+        let breach_style = if d.sla_breaches > 0 && state.settings.sla.is_some() {
             t.warn
         } else {
             t.base

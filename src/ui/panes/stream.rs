@@ -49,7 +49,7 @@ pub(in crate::ui) fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppS
 
 /// One mention, one line: mark, status, feed, age, author, text.
 pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) -> Line<'a> {
-    let t = &state.theme;
+    let t = &state.settings.theme;
     let marked = state.marks.contains(&m.id);
     let feed = text::pad_to_width(&text::sanitize_line(&m.feed), FEED_W);
     let age = format!("{:>AGE_W$}", timefmt::age(state.now, m.sort_at));
@@ -84,7 +84,7 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
 }
 
 pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let config = text::sanitize_line(&state.config_path.display().to_string());
+    let config = text::sanitize_line(&state.settings.config_path.display().to_string());
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let lines = if !state.filter.is_empty() {
         vec![
@@ -93,11 +93,11 @@ pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &App
             Line::from(""),
             Line::from(format!(
                 "{} clears it; {} edits it.",
-                state.keymap.hint(Command::Back),
-                state.keymap.hint(Command::Search)
+                state.settings.keymap.hint(Command::Back),
+                state.settings.keymap.hint(Command::Search)
             )),
         ]
-    } else if state.feed_names.is_empty() {
+    } else if state.settings.feed_names.is_empty() {
         vec![
             Line::from("Welcome to overhear.").style(bold),
             Line::from(""),
@@ -110,7 +110,7 @@ pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &App
             Line::from(keys_and_quit(state)),
         ]
     } else {
-        let n = state.feed_names.len();
+        let n = state.settings.feed_names.len();
         vec![
             Line::from(format!(
                 "Listening to {n} feed{}. Mentions appear here as they arrive.",
