@@ -1,12 +1,13 @@
-//! Test support shared by the integration tests: a real HTTP server on 127.0.0.1 and a real
-//! pseudo-terminal. Each test binary uses a part of it.
+//! Test support shared by the integration tests: a real HTTP/1.1 server on 127.0.0.1
+//! ([`server::FixtureServer`]) and a real pseudo-terminal with a vt100 screen ([`pty::Term`]).
+//! Each test binary uses a part of it, hence `dead_code` is allowed.
 #![allow(dead_code)]
 
 pub mod pty;
 pub mod server;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A recorded payload under `tests/fixtures/` (copied from the shared collection; see its README).
 pub fn shared_fixture(rel: &str) -> PathBuf {
@@ -15,27 +16,34 @@ pub fn shared_fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// Whether the tests run under CI (`CI` set to anything but empty, `0` or `false`).
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
 /// A deadline for waiting on a condition: stretched three times under CI, where two cores are
 /// shared with the rest of the build.
 pub fn timeout(secs: u64) -> Duration {
-    let factor = if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
-        3
-    } else {
-        1
-    };
-    Duration::from_secs(secs * factor)
+    scaled(Duration::from_secs(secs))
 }
 
-/// Poll `cond` until it holds or `limit` passes.
+/// `d`, stretched three times under CI.
+pub fn scaled(d: Duration) -> Duration {
+    if under_ci() { d * 3 } else { d }
+}
+
+/// Poll `cond` until it holds or `limit` passes; true when it held. Checks once more at the
+/// deadline, so a `limit` of zero still checks once.
 pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + limit;
+    let deadline = Instant::now() + limit;
     loop {
         if cond() {
             return true;
         }
-        if std::time::Instant::now() >= deadline {
+        let now = Instant::now();
+        if now >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep((deadline - now).min(Duration::from_millis(10)));
     }
 }
