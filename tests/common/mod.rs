@@ -1,8 +1,10 @@
-//! Test support shared by the integration tests: a real HTTP/1.1 server on 127.0.0.1
-//! ([`server::FixtureServer`]) and a real pseudo-terminal with a vt100 screen ([`pty::Term`]).
-//! Each test binary uses a part of it, hence `dead_code` is allowed.
+//! Test support shared by the integration tests: one isolated environment to run the binary in
+//! ([`env::Env`]: temp dir, HOME and XDG dirs, config, database, commands and consoles), a real
+//! HTTP/1.1 server on 127.0.0.1 ([`server::FixtureServer`]) and a real pseudo-terminal with a
+//! vt100 screen ([`pty::Term`]). Each test binary uses a part of it, hence `dead_code` is allowed.
 #![allow(dead_code)]
 
+pub mod env;
 pub mod pty;
 pub mod server;
 
@@ -14,6 +16,44 @@ pub fn shared_fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
+}
+
+/// A recorded payload under `tests/fixtures/`, read.
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let path = shared_fixture(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(since.as_secs()).expect("seconds fit in i64")
+}
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+
+mod sys {
+    unsafe extern "C" {
+        /// kill(2) from the C library std already links.
+        pub fn kill(pid: i32, sig: i32) -> i32;
+    }
+}
+
+/// Send `sig` to a process (`pid > 0`) or a process group (`pid < 0`); false if it failed.
+pub fn send_signal(pid: i32, sig: i32) -> bool {
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    unsafe { sys::kill(pid, sig) == 0 }
+}
+
+/// Send `sig` to the process `pid`, which must exist.
+pub fn signal(pid: u32, sig: i32) {
+    let pid = i32::try_from(pid).expect("a pid fits in i32");
+    assert!(send_signal(pid, sig), "signal {sig} to {pid}");
 }
 
 /// Whether the tests run under CI (`CI` set to anything but empty, `0` or `false`).

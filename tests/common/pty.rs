@@ -9,30 +9,13 @@
 //! SIGKILLed with its process group when the `Term` drops.
 
 pub use super::timeout;
+use super::{SIGKILL, send_signal};
 use portable_pty::{Child, MasterPty, PtySize, native_pty_system};
 pub use portable_pty::{CommandBuilder, ExitStatus};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-pub const SIGHUP: i32 = 1;
-pub const SIGINT: i32 = 2;
-pub const SIGKILL: i32 = 9;
-pub const SIGTERM: i32 = 15;
-
-mod sys {
-    unsafe extern "C" {
-        /// kill(2) from the C library std already links.
-        pub fn kill(pid: i32, sig: i32) -> i32;
-    }
-}
-
-/// Send `sig` to a process (`pid > 0`) or a process group (`pid < 0`); false if it failed.
-fn send_signal(pid: i32, sig: i32) -> bool {
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    unsafe { sys::kill(pid, sig) == 0 }
-}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -448,10 +431,9 @@ impl Term {
         self.pid
     }
 
-    /// Send a signal to the program (not its children), e.g. [`SIGHUP`] or [`SIGTERM`].
+    /// Send a signal to the program (not its children), e.g. [`super::SIGHUP`] or [`super::SIGTERM`].
     pub fn signal(&self, sig: i32) {
-        let pid = self.pid.expect("a child pid") as i32;
-        assert!(send_signal(pid, sig), "signal {sig} to {pid}");
+        super::signal(self.pid.expect("a child pid"), sig);
     }
 
     fn try_status(&self) -> Option<ExitStatus> {
