@@ -41,11 +41,7 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
         body,
         serde_json::json!({"status": "@mastodonpy_test_2 Thanks for trying it!", "in_reply_to_id": "117020593741189701"})
     );
-    let m = env
-        .export()
-        .into_iter()
-        .find(|m| m["external_id"] == "117020593741189701")
-        .unwrap();
+    let m = env.exported("117020593741189701");
     assert_eq!(m["status"], "responded");
     assert_eq!(m["responded_by"], "alice");
     assert_eq!(m["response_text"], "Thanks for trying it!");
@@ -88,7 +84,7 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
         "{}",
         text(&out)
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    let m = env.exported("1000");
     assert_eq!(m["status"], "new", "a failed send changes nothing");
     let drafts: String = env.sql("SELECT body || '|' || state FROM drafts");
     assert_eq!(drafts, "Fixed in **v2.1**, thanks for the report.|open");
@@ -104,7 +100,7 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
         body,
         serde_json::json!({"body": "Fixed in **v2.1**, thanks for the report."})
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    let m = env.exported("1000");
     assert_eq!(m["status"], "responded");
     assert_eq!(
         m["response_url"],
@@ -197,7 +193,7 @@ fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
         serde_json::json!({"uri": "at://did:plc:x/app.bsky.feed.post/root1", "cid": "bafyroot"}),
         "the thread's root"
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == uri).unwrap();
+    let m = env.exported(uri);
     assert_eq!(m["status"], "responded");
     assert_eq!(
         m["response_url"],
