@@ -1,32 +1,23 @@
-//! The console in a real pseudo-terminal, as a person uses it: keystrokes in, screen and raw bytes
-//! out, against a real feed server on 127.0.0.1.
+//! The console's basics: the stream on screen, moving, quitting with the terminal restored, the
+//! welcome, config errors, another process's writes, a panic, and the offline demo.
 
-mod common;
+use crate::common::env::{BIN, Env};
+use crate::common::pty::{CommandBuilder, Term};
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{fixture, timeout};
 
-use common::pty::{CommandBuilder, Term};
-use common::server::{FixtureServer, Response};
-use common::{shared_fixture, timeout};
-use std::path::Path;
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
-
-fn overhear(dir: &Path, config: &Path, extra: &[&str]) -> CommandBuilder {
-    // A shell runs overhear, then reports its exit code and the terminal's modes, so the test can
-    // check the terminal was restored the way a person would find it afterwards.
-    let mut cmd = CommandBuilder::new("sh");
-    let args = extra.iter().map(|a| format!(" '{a}'")).collect::<String>();
+/// The console (overhear with `args`) run by a shell that then reports its exit code and the
+/// terminal's modes, so a test can check the terminal was restored the way a person would find it
+/// afterwards.
+fn in_shell(env: &Env, args: &[&str]) -> CommandBuilder {
+    let mut cmd = env.pty_command("sh");
+    let args = args.iter().map(|a| format!(" '{a}'")).collect::<String>();
     cmd.arg("-c");
     cmd.arg(format!(
         "'{BIN}' --config '{}' --db '{}'{args}; echo \"EXIT=$?\"; stty -a | tr -s ' ;\\n' '   ' | sed 's/^/STTY /'; echo STTY_END; sleep 30",
-        config.display(),
-        dir.join("overhear.db").display()
+        env.config_path().display(),
+        env.db().display()
     ));
-    let home = dir.join("home");
-    cmd.env("HOME", home.display().to_string());
-    cmd.env("XDG_STATE_HOME", home.join("state").display().to_string());
-    cmd.env("USER", "alice");
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(dir);
     cmd
 }
 
@@ -38,25 +29,19 @@ const HOSTILE: &str = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><tit
 
 #[test]
 fn the_console_shows_the_stream_moves_quits_and_restores_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
     let s = FixtureServer::start();
     s.route(
         "/hn/api/v1/search_by_date",
-        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
     );
     s.route("/evil", Response::ok(HOSTILE.as_bytes().to_vec()));
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n\n[[feed]]\nname = \"evil\"\nkind = \"rss\"\nurl = \"{}\"\n",
-            s.url("/hn"),
-            s.url("/evil")
-        ),
-    )
-    .unwrap();
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n\n[[feed]]\nname = \"evil\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/hn"),
+        s.url("/evil")
+    ));
 
-    let term = Term::spawn(overhear(dir.path(), &config, &[]), 100, 30);
+    let term = Term::spawn(in_shell(&env, &[]), 100, 30);
     term.wait_for("Litequeue", timeout(20)).unwrap();
     term.wait_for("Hostile title red", timeout(20)).unwrap();
     let screen = term.screen();
@@ -129,10 +114,8 @@ fn the_console_shows_the_stream_moves_quits_and_restores_the_terminal() {
 
 #[test]
 fn the_console_welcomes_a_user_with_no_feeds() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "# nothing yet\n").unwrap();
-    let term = Term::spawn(overhear(dir.path(), &config, &[]), 80, 24);
+    let env = Env::with_config("# nothing yet\n");
+    let term = Term::spawn(in_shell(&env, &[]), 80, 24);
     term.wait_for("Welcome to overhear", timeout(20)).unwrap();
     let screen = term.screen();
     assert!(screen.contains("No feeds are configured"), "{screen}");
@@ -143,10 +126,8 @@ fn the_console_welcomes_a_user_with_no_feeds() {
 
 #[test]
 fn a_bad_config_stops_the_console_before_the_screen_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[[feed]]\nname = \"x\"\nkind = \"carrier-pigeon\"\n").unwrap();
-    let term = Term::spawn(overhear(dir.path(), &config, &[]), 100, 24);
+    let env = Env::with_config("[[feed]]\nname = \"x\"\nkind = \"carrier-pigeon\"\n");
+    let term = Term::spawn(in_shell(&env, &[]), 100, 24);
     term.wait_for("EXIT=2", timeout(10)).unwrap();
     let screen = term.screen();
     assert!(screen.contains("config.toml:3:"), "{screen}");
@@ -159,46 +140,31 @@ fn a_bad_config_stops_the_console_before_the_screen_changes() {
 
 #[test]
 fn another_process_writing_the_database_shows_up_on_screen() {
-    let dir = tempfile::tempdir().unwrap();
     let s = FixtureServer::start();
-    s.route(
-        "/a",
-        Response::ok(std::fs::read(shared_fixture("atom/atom_spec_1.xml")).unwrap()),
-    );
+    s.route("/a", Response::ok(fixture("atom/atom_spec_1.xml")));
     s.route(
         "/hn/api/v1/search_by_date",
-        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
     );
-    let console_config = dir.path().join("console.toml");
-    std::fs::write(
-        &console_config,
-        format!(
-            "[[feed]]\nname = \"atom\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1h\"\n",
-            s.url("/a")
-        ),
-    )
-    .unwrap();
-    let term = Term::spawn(overhear(dir.path(), &console_config, &[]), 100, 30);
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"atom\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1h\"\n",
+        s.url("/a")
+    ));
+    let term = Term::spawn(in_shell(&env, &[]), 100, 30);
     term.wait_for("Atom-Powered Robots Run Amok", timeout(20)).unwrap();
     assert!(!term.screen().contains("Litequeue"));
 
     // A teammate's poller, another process, writes to the same database.
-    let service_config = dir.path().join("service.toml");
-    std::fs::write(
-        &service_config,
-        format!(
+    let service_config = env.file(
+        "service.toml",
+        &format!(
             "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n",
             s.url("/hn")
         ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(BIN)
-        .arg("--config")
-        .arg(&service_config)
-        .arg("--db")
-        .arg(dir.path().join("overhear.db"))
-        .args(["poll", "--once"])
-        .env("XDG_STATE_HOME", dir.path().join("state"))
+    );
+    let (service_config, db) = (service_config.display().to_string(), env.db().display().to_string());
+    let out = env
+        .bare_command(&["--config", &service_config, "--db", &db, "poll", "--once"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
@@ -210,10 +176,8 @@ fn another_process_writing_the_database_shows_up_on_screen() {
 
 #[test]
 fn a_panic_restores_the_terminal_before_the_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "").unwrap();
-    let mut cmd = overhear(dir.path(), &config, &[]);
+    let env = Env::with_config("");
+    let mut cmd = in_shell(&env, &[]);
     cmd.env("OVERHEAR_TEST_PANIC", "1");
     cmd.env("RUST_BACKTRACE", "0");
     let term = Term::spawn(cmd, 100, 30);
@@ -244,10 +208,8 @@ fn a_panic_restores_the_terminal_before_the_message() {
 
 #[test]
 fn the_demo_runs_the_whole_pipeline_offline() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("unused.toml");
-    std::fs::write(&config, "").unwrap();
-    let term = Term::spawn(overhear(dir.path(), &config, &["demo"]), 120, 40);
+    let env = Env::with_config("");
+    let term = Term::spawn(in_shell(&env, &["demo"]), 120, 40);
     // Bundled mentions arrive over HTTP from the built-in server, through the parsers and SQLite.
     term.wait_for("Love the new graph view", timeout(20)).unwrap();
     term.wait_for("Six months with Tidepool", timeout(20)).unwrap();

@@ -2,61 +2,25 @@
 //! variables, an `$EDITOR` round trip, handing off with OSC 52 and marking responded, and sending
 //! through a local server playing Mastodon (once, with the draft kept when it fails).
 
-mod common;
-
+use crate::common::env::Env;
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{SIGHUP, fixture, timeout, wait_until};
+use crate::hn_env;
 use base64::Engine;
-use common::pty::{CommandBuilder, Term};
-use common::server::{FixtureServer, Response};
-use common::{shared_fixture, timeout};
-use std::path::{Path, PathBuf};
 
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
+/// The config's `[console]` lines for these tests: a signature with a variable.
+const SIGNATURE: &str = "signature = \"— {operator}, Acme support\"\n";
 
-fn console(dir: &Path, env: &[(&str, &str)]) -> Term {
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.arg("--config");
-    cmd.arg(dir.join("config.toml").display().to_string());
-    cmd.arg("--db");
-    cmd.arg(dir.join("overhear.db").display().to_string());
-    cmd.env("XDG_STATE_HOME", dir.join("state").display().to_string());
-    cmd.env("TERM", "xterm-256color");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Term::spawn(cmd, 110, 32)
-}
-
-fn hn_setup(extra: &str) -> (tempfile::TempDir, FixtureServer) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = FixtureServer::start();
-    s.route(
-        "/hn/api/v1/search_by_date",
-        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
-    );
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[console]\noperator = \"alice\"\nsignature = \"— {{operator}}, Acme support\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n{extra}",
-            s.url("/hn")
-        ),
-    )
-    .unwrap();
-    (dir, s)
-}
-
-fn draft_in_db(db: &Path) -> Option<String> {
-    let c = rusqlite::Connection::open(db).ok()?;
-    c.query_row("SELECT body FROM drafts", [], |r| r.get(0)).ok()
-}
-
-fn db(dir: &Path) -> PathBuf {
-    dir.join("overhear.db")
+fn draft_in_db(env: &Env) -> Option<String> {
+    env.open_db()
+        .query_row("SELECT body FROM drafts", [], |r| r.get(0))
+        .ok()
 }
 
 #[test]
 fn a_draft_typed_then_killed_with_sigkill_is_there_after_a_restart() {
-    let (dir, _s) = hn_setup("");
-    let mut t = console(dir.path(), &[]);
+    let (env, _s) = hn_env(SIGNATURE, "");
+    let mut t = env.console(110, 32);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
     t.select_row("kelvinrow");
     t.send_key("r");
@@ -69,12 +33,12 @@ fn a_draft_typed_then_killed_with_sigkill_is_there_after_a_restart() {
     t.wait_for(typed, timeout(5)).unwrap();
     // Saved within a second of the last keystroke, while the editor is still open.
     assert!(
-        common::wait_until(timeout(2), || draft_in_db(&db(dir.path())).as_deref() == Some(typed)),
+        wait_until(timeout(2), || draft_in_db(&env).as_deref() == Some(typed)),
         "autosaved"
     );
     t.kill();
 
-    let t = console(dir.path(), &[]);
+    let t = env.console(110, 32);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
     t.send_key("3");
     t.wait_for("Drafts · 1 open", timeout(5)).unwrap();
@@ -93,20 +57,18 @@ fn a_draft_typed_then_killed_with_sigkill_is_there_after_a_restart() {
 
 #[test]
 fn saved_replies_fill_their_variables_and_the_editor_round_trip_works() {
-    let (dir, _s) = hn_setup("\n[[template]]\nname = \"welcome\"\nbody = \"Welcome {author}, from {feed}!\"\n");
-    let script = dir.path().join("editor.sh");
-    std::fs::write(
-        &script,
+    let (mut env, _s) = hn_env(
+        SIGNATURE,
+        "\n[[template]]\nname = \"welcome\"\nbody = \"Welcome {author}, from {feed}!\"\n",
+    );
+    let script = env.file(
+        "editor.sh",
         "#!/bin/sh\nprintf '%s\\n' \"$(cat \"$1\") (checked in my editor)\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n",
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&script)
-        .status()
-        .unwrap();
-    let editor = script.display().to_string();
-    let t = console(dir.path(), &[("EDITOR", editor.as_str()), ("VISUAL", "")]);
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.set_var("EDITOR", &script.display().to_string());
+    env.set_var("VISUAL", "");
+    let t = env.console(110, 32);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
     t.select_row("kelvinrow");
     t.send_key("r");
@@ -123,23 +85,23 @@ fn saved_replies_fill_their_variables_and_the_editor_round_trip_works() {
     t.wait_for("(checked in my editor)", timeout(10)).unwrap();
     t.wait_for("Reply ·", timeout(5)).unwrap();
     assert!(
-        common::wait_until(timeout(3), || draft_in_db(&db(dir.path())).is_some_and(|d| d
+        wait_until(timeout(3), || draft_in_db(&env).is_some_and(|d| d
             .contains("(checked in my editor)")
             && d.starts_with("Hi kelvinrow, sorry"))),
         "the edited text is saved: {:?}",
-        draft_in_db(&db(dir.path()))
+        draft_in_db(&env)
     );
     t.send_key("C-g");
     t.wait_for("Discard this draft?", timeout(5)).unwrap();
     t.send(b"y");
     t.wait_for("draft discarded", timeout(5)).unwrap();
-    assert!(common::wait_until(timeout(3), || draft_in_db(&db(dir.path())).is_none()));
+    assert!(wait_until(timeout(3), || draft_in_db(&env).is_none()));
 }
 
 #[test]
 fn without_an_api_the_reply_is_copied_the_link_shown_and_marked_responded() {
-    let (dir, _s) = hn_setup("");
-    let t = console(dir.path(), &[]);
+    let (env, _s) = hn_env(SIGNATURE, "");
+    let t = env.console(110, 32);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
     t.select_row("kelvinrow");
     t.send_key("r");
@@ -165,7 +127,7 @@ fn without_an_api_the_reply_is_copied_the_link_shown_and_marked_responded() {
         "responded mark",
     )
     .unwrap();
-    let c = rusqlite::Connection::open(db(dir.path())).unwrap();
+    let c = env.open_db();
     let (status, by, text, at): (String, String, String, i64) = c
         .query_row(
             "SELECT status, responded_by, response_text, responded_at FROM mentions WHERE external_id = '49520915'",
@@ -189,11 +151,10 @@ fn without_an_api_the_reply_is_copied_the_link_shown_and_marked_responded() {
 
 #[test]
 fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
-    let dir = tempfile::tempdir().unwrap();
     let s = FixtureServer::start();
     s.route(
         "/api/v1/timelines/tag/hoot",
-        Response::ok(std::fs::read(shared_fixture("mastodon/timelines_tag_hoot.json")).unwrap()),
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
     );
     s.route_seq(
         "/api/v1/statuses",
@@ -202,15 +163,12 @@ fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
             Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
         ],
     );
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
-            s.url("")
-        ),
-    )
-    .unwrap();
-    let t = console(dir.path(), &[("OH_MASTO", "write-token")]);
+    let env = Env::with_config(&format!(
+        "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
+        s.url("")
+    ))
+    .var("OH_MASTO", "write-token");
+    let t = env.console(110, 32);
     t.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
     t.send_key("r");
     t.wait_for("Reply · 0/500", timeout(5)).unwrap();
@@ -241,7 +199,7 @@ fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
         body,
         serde_json::json!({"status": "@mastodonpy_test_2 On it, thanks!", "in_reply_to_id": "117020593741189701"})
     );
-    let c = rusqlite::Connection::open(db(dir.path())).unwrap();
+    let c = env.open_db();
     let (status, url, drafts): (String, String, i64) = c
         .query_row(
             "SELECT status, response_url, (SELECT count(*) FROM drafts) FROM mentions",
@@ -257,26 +215,15 @@ fn a_mastodon_reply_is_sent_once_and_a_failed_send_keeps_the_draft() {
 
 #[test]
 fn a_dropped_connection_saves_the_last_keystrokes() {
-    let (dir, _s) = hn_setup("");
-    let mut t = console(dir.path(), &[]);
+    let (env, _s) = hn_env(SIGNATURE, "");
+    let mut t = env.console(110, 32);
     t.wait_for("kelvinrow", timeout(20)).unwrap();
     t.send_key("r");
     t.wait_for("Reply ·", timeout(5)).unwrap();
     t.send(b"typed just before the line dropped");
     t.wait_for("typed just before the line dropped", timeout(5)).unwrap();
     // SIGHUP at once, before the autosave's pause: the draft is saved on the way out.
-    let pid = t.pid().unwrap();
-    assert!(
-        std::process::Command::new("kill")
-            .arg("-HUP")
-            .arg(pid.to_string())
-            .status()
-            .unwrap()
-            .success()
-    );
+    t.signal(SIGHUP);
     assert!(t.wait_exit(timeout(10)).is_some(), "overhear stopped on SIGHUP");
-    assert_eq!(
-        draft_in_db(&db(dir.path())).as_deref(),
-        Some("typed just before the line dropped")
-    );
+    assert_eq!(draft_in_db(&env).as_deref(), Some("typed just before the line dropped"));
 }

@@ -3,69 +3,13 @@
 //! auth) and what it stores, on a first and an incremental poll, with pagination, rate limits,
 //! auth failures and missing fields.
 
-mod common;
+use crate::common::env::{Env, text};
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{fixture, shared_fixture, unix_now};
 
-use common::server::{FixtureServer, Response};
-use common::shared_fixture;
-use rusqlite::Connection;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(config: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config.toml"), config).unwrap();
-        Env { dir }
-    }
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("overhear.db")
-    }
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(BIN);
-        c.arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .arg("--db")
-            .arg(self.db())
-            .args(args);
-        c.env("XDG_STATE_HOME", self.dir.path().join("state"));
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    }
-    fn poll(&self, env: &[(&str, &str)]) -> String {
-        let out = self.run(&["poll", "--once"], env);
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-    }
-    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        let c = Connection::open(self.db()).unwrap();
-        let mut stmt = c.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        stmt.query_map([], |r| {
-            Ok((0..n)
-                .map(|i| match r.get_ref(i).unwrap() {
-                    rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    rusqlite::types::ValueRef::Blob(_) => "<blob>".to_string(),
-                })
-                .collect())
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
-    }
-}
-
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(shared_fixture(rel)).unwrap()
+/// `poll --once` with these variables: what it printed, stdout then stderr.
+fn poll(env: &Env, vars: &[(&str, &str)]) -> String {
+    text(&env.run_with(&["poll", "--once"], vars))
 }
 
 fn ok_line(out: &str, name: &str) -> bool {
@@ -80,11 +24,11 @@ fn reddit_atom_without_credentials_and_json_with_oauth() {
         "/r/selfhosted/search.rss",
         Response::ok(fixture("reddit/rss_2.0_reddit.xml")).header("x-ratelimit-remaining", "99"),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"reddit\"\nkind = \"reddit\"\nquery = \"site:kevincox.ca\"\nsubreddit = \"selfhosted\"\nurl = \"{}\"\n",
         s.url("")
     ));
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(ok_line(&out, "reddit"), "{out}");
     let req = &s.requests_to("/r/selfhosted/search.rss")[0];
     assert_eq!(req.query_param("q").as_deref(), Some("site:kevincox.ca"));
@@ -115,11 +59,11 @@ fn reddit_atom_without_credentials_and_json_with_oauth() {
             Response::ok(r#"{"kind":"Listing","data":{"children":[],"after":null,"before":null}}"#),
         ],
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"reddit\"\nkind = \"reddit\"\nquery = \"netsec\"\nurl = \"{}\"\ntoken_env = \"OH_REDDIT\"\n",
         s.url("")
     ));
-    let out = env.poll(&[("OH_REDDIT", "my-id:my-secret")]);
+    let out = poll(&env, &[("OH_REDDIT", "my-id:my-secret")]);
     assert!(ok_line(&out, "reddit"), "{out}");
     let auth = &s.requests_to("/api/v1/access_token")[0];
     assert_eq!(auth.method, "POST");
@@ -135,7 +79,7 @@ fn reddit_atom_without_credentials_and_json_with_oauth() {
     assert_ne!(scored[0][0], "NULL", "score kept");
     assert!(scored[0][2].starts_with("https://www.reddit.com/r/"), "{scored:?}");
     // Incremental: only what is newer than the newest seen; the token is reused, not fetched again.
-    env.poll(&[("OH_REDDIT", "my-id:my-secret")]);
+    poll(&env, &[("OH_REDDIT", "my-id:my-secret")]);
     let second = &s.requests_to("/search")[1];
     assert!(
         second.query_param("before").is_some_and(|b| b.starts_with("t3_")),
@@ -143,7 +87,7 @@ fn reddit_atom_without_credentials_and_json_with_oauth() {
         second.query
     );
     // A wrong credential format is a clear error.
-    let out = env.poll(&[("OH_REDDIT", "no-colon")]);
+    let out = poll(&env, &[("OH_REDDIT", "no-colon")]);
     assert!(out.contains("CLIENT_ID:CLIENT_SECRET"), "{out}");
 }
 
@@ -163,11 +107,11 @@ fn mastodon_hashtag_timeline_with_recorded_headers_and_search_with_a_token() {
             Some(&shared_fixture("mastodon/search_v2_statuses_empty.headers.txt")),
         ),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"#hoot\"\nurl = \"{0}\"\n\n[[feed]]\nname = \"search\"\nkind = \"mastodon\"\nquery = \"acme\"\nurl = \"{0}\"\ntoken_env = \"OH_MASTO\"\n",
         s.url("")
     ));
-    let out = env.poll(&[("OH_MASTO", "user-token")]);
+    let out = poll(&env, &[("OH_MASTO", "user-token")]);
     assert!(ok_line(&out, "hoot") && ok_line(&out, "search"), "{out}");
     let tag = &s.requests_to("/api/v1/timelines/tag/hoot")[0];
     assert_eq!(tag.query_param("limit").as_deref(), Some("40"));
@@ -184,16 +128,16 @@ fn mastodon_hashtag_timeline_with_recorded_headers_and_search_with_a_token() {
     );
     assert_eq!(rows, vec![vec!["117020593741189701", "mastodonpy_test_2", "0", "1"]]);
     // Next poll asks only for newer statuses; the rate-limit state is kept for `overhear feeds`.
-    env.poll(&[("OH_MASTO", "user-token")]);
+    poll(&env, &[("OH_MASTO", "user-token")]);
     let tag = &s.requests_to("/api/v1/timelines/tag/hoot")[1];
     assert_eq!(tag.query_param("min_id").as_deref(), Some("117020593741189701"));
-    let feeds = String::from_utf8_lossy(&env.run(&["feeds"], &[]).stdout).into_owned();
+    let feeds = String::from_utf8_lossy(&env.run(&["feeds"]).stdout).into_owned();
     assert!(
         feeds.lines().any(|l| l.starts_with("hoot") && l.contains("299/300")),
         "{feeds}"
     );
     // Without the token variable, the search feed says what to do and the other one works.
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(out.contains("OH_MASTO (token_env) is not set"), "{out}");
     assert!(ok_line(&out, "hoot"), "{out}");
 }
@@ -213,11 +157,11 @@ fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
         "/xrpc/app.bsky.actor.getProfiles",
         Response::ok(r#"{"profiles":[{"did":"did:plc:x","handle":"test.marshal.dev","followersCount":4242}]}"#),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"brand.example.com\"\ntoken_env = \"OH_BSKY\"\nurl = \"{}\"\n",
         s.url("")
     ));
-    let out = env.poll(&[("OH_BSKY", "app-pass-word")]);
+    let out = poll(&env, &[("OH_BSKY", "app-pass-word")]);
     assert!(ok_line(&out, "sky"), "{out}");
     let login = &s.requests_to("/xrpc/com.atproto.server.createSession")[0];
     assert_eq!(login.method, "POST");
@@ -240,7 +184,7 @@ fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
         "https://bsky.app/profile/test.marshal.dev/post/3kaheyt6vpc22"
     );
     assert_eq!(rows[0][3], "", "an image post has no text");
-    env.poll(&[("OH_BSKY", "app-pass-word")]);
+    poll(&env, &[("OH_BSKY", "app-pass-word")]);
     let second = &s.requests_to("/xrpc/app.bsky.feed.searchPosts")[1];
     assert_eq!(second.query_param("since").as_deref(), Some("2023-09-28T12:49:36.735Z"));
     // A refused password is said in words, and nothing secret is stored.
@@ -248,7 +192,7 @@ fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
         "/xrpc/com.atproto.server.createSession",
         Response::ok(r#"{"error":"AuthenticationRequired","message":"Invalid identifier or password"}"#).status(401),
     );
-    let out = env.poll(&[("OH_BSKY", "wrong")]);
+    let out = poll(&env, &[("OH_BSKY", "wrong")]);
     assert!(out.contains("sign-in was refused"), "{out}");
     let dump =
         env.rows("SELECT group_concat(coalesce(cursor, '') || coalesce(last_error, ''), ' ') FROM feeds")[0][0].clone();
@@ -271,11 +215,11 @@ fn x_recent_search_with_expansions_pages_and_rate_limits() {
             ),
         ],
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"x\"\nkind = \"x\"\nquery = \"acme\"\ntoken_env = \"OH_X\"\nurl = \"{}\"\n",
         s.url("")
     ));
-    let out = env.poll(&[("OH_X", "bearer-abc")]);
+    let out = poll(&env, &[("OH_X", "bearer-abc")]);
     assert!(ok_line(&out, "x"), "{out}");
     let reqs = s.requests_to("/2/tweets/search/recent");
     assert_eq!(reqs[0].header("authorization"), Some("Bearer bearer-abc"));
@@ -298,7 +242,7 @@ fn x_recent_search_with_expansions_pages_and_rate_limits() {
         "X's escaping undone once: {rows:?}"
     );
     // The next poll asks only for newer tweets; a payload with default fields only still stores.
-    let out = env.poll(&[("OH_X", "bearer-abc")]);
+    let out = poll(&env, &[("OH_X", "bearer-abc")]);
     assert!(ok_line(&out, "x"), "{out}");
     let third = &s.requests_to("/2/tweets/search/recent")[2];
     assert_eq!(third.query_param("since_id").as_deref(), Some("2123810016713650181"));
@@ -314,20 +258,20 @@ fn x_recent_search_with_expansions_pages_and_rate_limits() {
         Response::ok("{}")
             .status(429)
             .header("x-rate-limit-remaining", "0")
-            .header("x-rate-limit-reset", &(chrono_now() + 600).to_string()),
+            .header("x-rate-limit-reset", &(unix_now() + 600).to_string()),
     );
-    let out = env.poll(&[("OH_X", "bearer-abc")]);
+    let out = poll(&env, &[("OH_X", "bearer-abc")]);
     assert!(out.contains("rate-limited by the server (HTTP 429); waiting"), "{out}");
-    let out = env.poll(&[("OH_X", "bearer-abc")]);
+    let out = poll(&env, &[("OH_X", "bearer-abc")]);
     assert!(out.contains("waiting"), "{out}");
     // A missing token says which variable to set.
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(
         out.contains("OH_X (token_env) is not set") || out.contains("waiting"),
         "{out}"
     );
     // An expired token is a 401 in words.
-    let env2 = Env::new(&format!(
+    let env2 = Env::with_config(&format!(
         "[[feed]]\nname = \"x\"\nkind = \"x\"\nquery = \"acme\"\ntoken_env = \"OH_X\"\nurl = \"{}\"\n",
         s.url("/other")
     ));
@@ -335,15 +279,8 @@ fn x_recent_search_with_expansions_pages_and_rate_limits() {
         "/other/2/tweets/search/recent",
         Response::ok(r#"{"title":"Unauthorized"}"#).status(401),
     );
-    let out = env2.poll(&[("OH_X", "old")]);
+    let out = poll(&env2, &[("OH_X", "old")]);
     assert!(out.contains("refused $OH_X"), "{out}");
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[test]
@@ -355,11 +292,11 @@ fn stack_exchange_gzip_backoff_and_quota() {
             .content_type("application/json")
             .gzip(),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"so\"\nkind = \"stackexchange\"\nquery = \"sqlite wal\"\nsite = \"dba\"\nurl = \"{}\"\n",
         s.url("")
     ));
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(ok_line(&out, "so"), "{out}");
     let reqs = s.requests_to("/2.3/search/advanced");
     assert_eq!(reqs.len(), 1, "backoff stops paging even though has_more");
@@ -375,10 +312,10 @@ fn stack_exchange_gzip_backoff_and_quota() {
     );
     assert!(rows.iter().any(|r| r[2] == "NULL"), "a deleted user has no reputation");
     assert!(rows.iter().all(|r| !r[3].contains("&quot;") && !r[3].contains("&#39;")));
-    let feeds = String::from_utf8_lossy(&env.run(&["feeds"], &[]).stdout).into_owned();
+    let feeds = String::from_utf8_lossy(&env.run(&["feeds"]).stdout).into_owned();
     assert!(feeds.contains("287 requests left today"), "{feeds}");
     // The backoff holds the next poll; forced, the next request asks from the newest date seen.
-    let out = env.run(&["poll", "--once", "--force"], &[]);
+    let out = env.run(&["poll", "--once", "--force"]);
     assert!(out.status.success());
     let second = &s.requests_to("/2.3/search/advanced")[1];
     assert_eq!(second.query_param("fromdate").as_deref(), Some("1795186931"));
@@ -395,11 +332,11 @@ fn github_issue_search_with_the_recorded_answer() {
         }
     }
     s.route("/search/issues", resp);
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"gh\"\nkind = \"github\"\nquery = \"sesame repo:octokit-fixture-org/search-issues\"\nurl = \"{}\"\ntoken_env = \"OH_GH\"\n",
         s.url("")
     ));
-    let out = env.poll(&[("OH_GH", "ghp_x")]);
+    let out = poll(&env, &[("OH_GH", "ghp_x")]);
     assert!(ok_line(&out, "gh"), "{out}");
     let req = &s.requests_to("/search/issues")[0];
     assert_eq!(
@@ -413,7 +350,7 @@ fn github_issue_search_with_the_recorded_answer() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0][1], "octokit-fixture-user-b");
     assert!(rows[0][2].starts_with("Issue: "), "{rows:?}");
-    env.poll(&[("OH_GH", "ghp_x")]);
+    poll(&env, &[("OH_GH", "ghp_x")]);
     let second = &s.requests_to("/search/issues")[1];
     assert_eq!(
         second.query_param("q").as_deref(),
@@ -428,11 +365,11 @@ fn discourse_posts_joined_to_topics_and_paged_after_the_first_poll() {
         "/forum/search.json",
         Response::ok(fixture("discourse/discourse_search.json")),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"forum\"\nkind = \"discourse\"\nquery = \"sqlite\"\nurl = \"{}\"\n",
         s.url("/forum")
     ));
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(ok_line(&out, "forum"), "{out}");
     let req = &s.requests_to("/forum/search.json")[0];
     assert_eq!(req.query_param("q").as_deref(), Some("sqlite order:latest"));
@@ -447,7 +384,7 @@ fn discourse_posts_joined_to_topics_and_paged_after_the_first_poll() {
         "topic titles joined: {rows:?}"
     );
     assert!(rows.iter().all(|r| r[3].starts_with(&s.url("/forum/t/"))), "{rows:?}");
-    env.poll(&[]);
+    poll(&env, &[]);
     let reqs = s.requests_to("/forum/search.json");
     assert_eq!(
         reqs[1].query_param("q").as_deref(),
@@ -467,7 +404,7 @@ fn a_generic_json_api_is_a_config_stanza() {
         "/api/search",
         Response::ok(fixture("hackernews/hn_search_by_date.json")),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         r#"[[feed]]
 name = "custom"
 kind = "json"
@@ -487,7 +424,7 @@ html = true
 "#,
         s.url("/api/search")
     ));
-    let out = env.poll(&[]);
+    let out = poll(&env, &[]);
     assert!(ok_line(&out, "custom"), "{out}");
     let req = &s.requests_to("/api/search")[0];
     assert_eq!(req.query_param("q").as_deref(), Some("sqlite wal"));
@@ -497,12 +434,8 @@ html = true
     let n = env.rows("SELECT count(*) FROM mentions")[0][0].clone();
     assert_eq!(n, "4");
     // A wrong pointer is an error that says where to look.
-    std::fs::write(
-        env.dir.path().join("config.toml"),
-        format!("[[feed]]\nname = \"custom\"\nkind = \"json\"\nurl = \"{}\"\n\n[feed.map]\nitems = \"/results\"\ntext = \"/t\"\n", s.url("/api/search")),
-    )
-    .unwrap();
-    let out = env.poll(&[]);
+    env.config(&format!("[[feed]]\nname = \"custom\"\nkind = \"json\"\nurl = \"{}\"\n\n[feed.map]\nitems = \"/results\"\ntext = \"/t\"\n", s.url("/api/search")));
+    let out = poll(&env, &[]);
     assert!(out.contains("no array at `items`"), "{out}");
 }
 
@@ -519,8 +452,8 @@ fn config_mistakes_for_the_new_kinds_say_what_to_add() {
         ("kind = \"discourse\"\nquery = \"x\"\n", "needs `url`"),
         ("kind = \"json\"\nurl = \"http://x/\"\n", "needs `map`"),
     ] {
-        let env = Env::new(&format!("[[feed]]\nname = \"f\"\n{stanza}"));
-        let out = env.run(&["feeds"], &[]);
+        let env = Env::with_config(&format!("[[feed]]\nname = \"f\"\n{stanza}"));
+        let out = env.run(&["feeds"]);
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(words) && err.contains("config.toml:1:"), "{stanza}: {err}");
@@ -539,12 +472,12 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
         Response::ok("<!DOCTYPE html><html><title>Google Alerts</title><body>Manage your alerts</body></html>")
             .content_type("text/html"),
     );
-    let env = Env::new(&format!(
+    let env = Env::with_config(&format!(
         "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nexclude = \"redis\"\n\n[[feed]]\nname = \"alerts\"\nkind = \"rss\"\nurl = \"{}\"\n",
         s.url("/hn"),
         s.url("/alerts")
     ));
-    let out = env.run(&["feed", "test", "hn"], &[]);
+    let out = env.run(&["feed", "test", "hn"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
     assert!(
@@ -564,7 +497,7 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
     assert!(!env.db().exists(), "no database touched");
 
     // The Google Alerts management page instead of its feed: said in words, exit 1.
-    let out = env.run(&["feed", "test", "alerts"], &[]);
+    let out = env.run(&["feed", "test", "alerts"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("HTML page, not a feed"),
@@ -577,7 +510,7 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
         "{{ name = \"try\", kind = \"hackernews\", query = \"wal\", url = \"{}\" }}",
         s.url("/hn")
     );
-    let out = env.run(&["feed", "test", "--feed", &inline], &[]);
+    let out = env.run(&["feed", "test", "--feed", &inline]);
     assert!(out.status.success(), "{:?}", out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("try (hackernews): 4 items fetched"));
     assert_eq!(
@@ -589,7 +522,7 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
         Some("wal")
     );
 
-    let out = env.run(&["feed", "test", "nope"], &[]);
+    let out = env.run(&["feed", "test", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no feed named \"nope\""));
 }

@@ -1,76 +1,11 @@
 //! The real binary against a real HTTP server on 127.0.0.1 serving recorded payloads and broken
 //! ones: what is stored, what is printed, and the exit code.
 
-mod common;
-
-use common::server::{FixtureServer, Response};
-use common::shared_fixture;
-use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use crate::common::env::{Env, stderr, stdout};
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{SIGTERM, fixture, signal, timeout, wait_until};
+use std::path::Path;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn config(&self, text: &str) -> PathBuf {
-        let p = self.dir.path().join("config.toml");
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("overhear.db")
-    }
-    /// Run overhear with this environment's config and database, and no access to the user's files.
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .arg("--db")
-            .arg(self.db())
-            .args(args);
-        self.isolate(&mut c);
-        c
-    }
-    fn isolate(&self, c: &mut Command) {
-        let home = self.dir.path().join("home");
-        c.env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_STATE_HOME", home.join(".local/state"))
-            .env_remove("OVERHEAR_CONFIG")
-            .env_remove("OVERHEAR_DB");
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-    fn sql<T: rusqlite::types::FromSql>(&self, q: &str) -> T {
-        Connection::open(self.db())
-            .unwrap()
-            .query_row(q, [], |r| r.get(0))
-            .unwrap()
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(shared_fixture(rel)).unwrap()
-}
 
 /// The line `poll --once` printed for a feed.
 fn line_for<'a>(out: &'a str, name: &str) -> &'a str {
@@ -179,7 +114,7 @@ fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
     assert_eq!(total, 49 + latin1);
 
     // What was stored, field by field, for one item of each of two kinds.
-    let db = Connection::open(env.db()).unwrap();
+    let db = env.open_db();
     let (author, url, title, score): (String, String, String, Option<i64>) = db
         .query_row(
             "SELECT author, url, title, json_extract(engagement, '$.score') FROM mentions WHERE external_id = '49520915'",
@@ -415,8 +350,8 @@ fn hostile_text_is_stored_without_escape_sequences() {
     ));
     let out = env.run(&["poll", "--once"]);
     assert!(out.status.success(), "{}", stdout(&out));
-    let (title, text): (String, String) = Connection::open(env.db())
-        .unwrap()
+    let (title, text): (String, String) = env
+        .open_db()
         .query_row("SELECT title, text FROM mentions", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     assert_eq!(title, "Acme rocks red");
@@ -513,12 +448,11 @@ fn a_bad_config_names_the_file_the_line_and_the_key_and_nothing_starts() {
 #[test]
 fn a_first_run_writes_the_example_config_and_says_where() {
     let env = Env::new();
-    let mut c = Command::new(BIN);
-    c.arg("--db").arg(env.db()).arg("feeds");
-    env.isolate(&mut c);
-    let out = c.output().unwrap();
+    let db = env.db().display().to_string();
+    // No --config: the default place, under the isolated XDG config home.
+    let out = env.bare_command(&["--db", &db, "feeds"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let written = env.dir.path().join("home/.config/overhear/config.toml");
+    let written = env.home().join(".config/overhear/config.toml");
     assert!(
         stderr(&out).contains(&written.display().to_string()),
         "{}",
@@ -530,16 +464,11 @@ fn a_first_run_writes_the_example_config_and_says_where() {
     assert!(stdout(&out).contains("No feeds are configured"), "{}", stdout(&out));
 
     // With the example in place, the next run says nothing about writing it.
-    let mut c = Command::new(BIN);
-    c.arg("--db").arg(env.db()).arg("feeds");
-    env.isolate(&mut c);
-    assert!(!stderr(&c.output().unwrap()).contains("wrote"));
+    let out = env.bare_command(&["--db", &db, "feeds"]).output().unwrap();
+    assert!(!stderr(&out).contains("wrote"));
 
     // Polling with no feeds is an error that says what to do.
-    let mut c = Command::new(BIN);
-    c.arg("--db").arg(env.db()).args(["poll", "--once"]);
-    env.isolate(&mut c);
-    let out = c.output().unwrap();
+    let out = env.bare_command(&["--db", &db, "poll", "--once"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no feeds are configured"), "{}", stderr(&out));
 }
@@ -548,10 +477,7 @@ fn a_first_run_writes_the_example_config_and_says_where() {
 fn a_database_from_a_newer_overhear_is_refused_untouched() {
     let env = Env::new();
     env.config("");
-    Connection::open(env.db())
-        .unwrap()
-        .pragma_update(None, "user_version", 999)
-        .unwrap();
+    env.open_db().pragma_update(None, "user_version", 999).unwrap();
     let before = std::fs::read(env.db()).unwrap();
     let out = env.run(&["export"]);
     assert_eq!(out.status.code(), Some(2));
@@ -583,39 +509,30 @@ fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
         s.url("/hang")
     ));
     let mut child = env
-        .cmd(&["poll"])
+        .command(&["poll"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Each feed is polled again on its own schedule, while the dead one hangs on its first request.
     assert!(
-        s.wait_for_requests("/hn/api/v1/search_by_date", 3, common::timeout(20)),
+        s.wait_for_requests("/hn/api/v1/search_by_date", 3, timeout(20)),
         "hn polled repeatedly"
     );
-    assert!(
-        s.wait_for_requests("/rss", 3, common::timeout(20)),
-        "rss polled repeatedly"
-    );
+    assert!(s.wait_for_requests("/rss", 3, timeout(20)), "rss polled repeatedly");
     let hn = s.requests_to("/hn/api/v1/search_by_date");
     assert_eq!(
         hn.last().unwrap().query_param("numericFilters").as_deref(),
         Some("created_at_i>1795185069")
     );
 
-    unsafe_kill(child.id(), "TERM");
-    let deadline = std::time::Instant::now() + common::timeout(10);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "overhear poll did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    signal(child.id(), SIGTERM);
+    assert!(
+        wait_until(timeout(10), || child.try_wait().unwrap().is_some()),
+        "overhear poll did not stop on SIGTERM"
+    );
     let out = child.wait_with_output().unwrap();
+    let status = out.status;
     assert!(status.success(), "{status:?} {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(line_for(&text, "hn").contains(" ok "), "{text}");
@@ -624,16 +541,6 @@ fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
     assert_eq!(n, 5);
     let ok: String = env.sql("PRAGMA integrity_check");
     assert_eq!(ok, "ok");
-}
-
-/// Send a signal by name with the system's `kill`.
-fn unsafe_kill(pid: u32, signal: &str) {
-    let st = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(st.success());
 }
 
 #[test]

@@ -1,14 +1,11 @@
 //! kill -9 at any moment leaves a consistent database with nothing half-written: one feed's
 //! results are one transaction.
 
-mod common;
-
-use common::server::{FixtureServer, Response};
-use rusqlite::Connection;
-use std::process::{Command, Stdio};
+use crate::common::env::Env;
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{timeout, wait_until};
+use std::process::Stdio;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
 
 /// An RSS feed of `n` items whose ids start at `start`.
 fn big_feed(start: usize, n: usize) -> Vec<u8> {
@@ -24,32 +21,20 @@ fn big_feed(start: usize, n: usize) -> Vec<u8> {
 
 #[test]
 fn kill_9_during_polls_never_leaves_half_a_poll() {
-    let dir = tempfile::tempdir().unwrap();
     let s = FixtureServer::start();
     const BATCH: usize = 2000;
     // Every request brings a whole new batch, so every poll writes BATCH new mentions.
     let batches: Vec<Response> = (0..40).map(|b| Response::ok(big_feed(b * BATCH, BATCH))).collect();
     s.route_seq("/big", batches);
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[feed]]\nname = \"big\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n",
-            s.url("/big")
-        ),
-    )
-    .unwrap();
-    let db = dir.path().join("overhear.db");
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"big\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n",
+        s.url("/big")
+    ));
 
     let mut kills = 0;
     for round in 0..8u64 {
-        let mut child = Command::new(BIN)
-            .arg("--config")
-            .arg(&config)
-            .arg("--db")
-            .arg(&db)
-            .arg("poll")
-            .env("XDG_STATE_HOME", dir.path().join("state"))
+        let mut child = env
+            .command(&["poll"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -57,52 +42,30 @@ fn kill_9_during_polls_never_leaves_half_a_poll() {
         // Kill it at a different moment each round: before, during and after writes.
         let before = s.requests_to("/big").len();
         assert!(
-            common::wait_until(common::timeout(20), || s.requests_to("/big").len() > before),
+            wait_until(timeout(20), || s.requests_to("/big").len() > before),
             "round {round}: no poll"
         );
         std::thread::sleep(Duration::from_millis(5 + round * 173 % 1500));
-        child.kill().unwrap();
+        child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;
 
-        let conn = Connection::open(&db).unwrap();
-        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let ok: String = env.sql("PRAGMA integrity_check");
         assert_eq!(ok, "ok", "round {round}");
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
-            .unwrap();
+        let n: i64 = env.sql("SELECT count(*) FROM mentions");
         assert_eq!(
             n % BATCH as i64,
             0,
             "round {round}: {n} mentions is not a whole number of polls"
         );
-        let fts: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'acme'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let fts: i64 = env.sql("SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'acme'");
         assert_eq!(fts, n, "round {round}: the full-text index agrees with the table");
     }
     assert_eq!(kills, 8);
     // The database the kills left behind takes the next poll whole.
-    let count = |db: &std::path::Path| -> i64 {
-        Connection::open(db)
-            .unwrap()
-            .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
-            .unwrap()
-    };
-    let before = count(&db);
-    let out = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .args(["poll", "--once"])
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .output()
-        .unwrap();
+    let count = || -> i64 { env.sql("SELECT count(*) FROM mentions") };
+    let before = count();
+    let out = env.run(&["poll", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(count(&db), before + BATCH as i64);
+    assert_eq!(count(), before + BATCH as i64);
 }

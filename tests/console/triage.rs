@@ -1,60 +1,35 @@
 //! Triage in a real pseudo-terminal, as an operator works: select, change status, undo, search,
 //! filter, mark in bulk, assign; checked on screen and through `overhear export`.
 
-mod common;
+use crate::common::env::Env;
+use crate::common::pty::Term;
+use crate::common::server::FixtureServer;
+use crate::common::{timeout, wait_until};
+use crate::hn_env;
 
-use common::pty::{CommandBuilder, Term};
-use common::server::{FixtureServer, Response};
-use common::{shared_fixture, timeout};
-use std::path::{Path, PathBuf};
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
-
+/// The console on the Hacker News feed, its stream loaded. Fields drop in order: the console
+/// first, then the server, then the temp dir.
 struct Console {
     term: Term,
-    db: PathBuf,
+    env: Env,
     _server: FixtureServer,
-    _dir: tempfile::TempDir,
 }
 
-fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
-    start_with(cols, rows, extra_env, "")
+fn start(cols: u16, rows: u16) -> Console {
+    start_with(cols, rows, &[], "")
 }
 
-fn start_with(cols: u16, rows: u16, extra_env: &[(&str, &str)], extra_config: &str) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let s = FixtureServer::start();
-    s.route(
-        "/hn/api/v1/search_by_date",
-        Response::ok(std::fs::read(shared_fixture("hackernews/hn_search_by_date.json")).unwrap()),
-    );
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n\n{extra_config}",
-            s.url("/hn")
-        ),
-    )
-    .unwrap();
-    let db = dir.path().join("overhear.db");
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.arg("--config");
-    cmd.arg(config.display().to_string());
-    cmd.arg("--db");
-    cmd.arg(db.display().to_string());
-    cmd.env("XDG_STATE_HOME", dir.path().join("state").display().to_string());
-    cmd.env("TERM", "xterm-256color");
-    for (k, v) in extra_env {
-        cmd.env(k, v);
+fn start_with(cols: u16, rows: u16, vars: &[(&str, &str)], extra_config: &str) -> Console {
+    let (mut env, server) = hn_env("", &format!("\n{extra_config}"));
+    for (k, v) in vars {
+        env.set_var(k, v);
     }
-    let term = Term::spawn(cmd, cols, rows);
+    let term = env.console(cols, rows);
     term.wait_for("tessellate", timeout(20)).unwrap();
     Console {
         term,
-        db,
-        _server: s,
-        _dir: dir,
+        env,
+        _server: server,
     }
 }
 
@@ -66,26 +41,9 @@ fn row_with(term: &Term, needle: &str) -> String {
         .to_string()
 }
 
-/// What `overhear export` says of one mention, by its external id.
-fn exported(db: &Path, external_id: &str) -> serde_json::Value {
-    let out = std::process::Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(["export", "--format", "jsonl"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|v| v["external_id"] == external_id)
-        .unwrap_or_else(|| panic!("{external_id} not exported"))
-}
-
 #[test]
 fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
-    let c = start(120, 32, &[]);
+    let c = start(120, 32);
     let t = &c.term;
     t.select_row("kelvinrow");
     t.send_key("d");
@@ -97,7 +55,7 @@ fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
     .unwrap();
     t.wait_for("RESPONDED", timeout(5)).unwrap();
     t.wait_for("new → responded", timeout(5)).unwrap();
-    let e = exported(&c.db, "49520915");
+    let e = c.env.exported("49520915");
     assert_eq!(e["status"], "responded");
     assert!(e["responded_at"].is_string(), "{e}");
     assert_eq!(e["responded_by"], "alice");
@@ -106,7 +64,7 @@ fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
     t.wait_until(|_| row_with(t, "kelvinrow").contains('●'), timeout(5), "back to new")
         .unwrap();
     t.wait_for("undone", timeout(5)).unwrap();
-    let e = exported(&c.db, "49520915");
+    let e = c.env.exported("49520915");
     assert_eq!(e["status"], "new");
     assert_eq!(e["responded_at"], serde_json::Value::Null);
 
@@ -117,12 +75,12 @@ fn status_changes_show_on_screen_and_in_export_and_undo_reverts_them() {
     t.send_key("O");
     t.wait_until(|_| row_with(t, "kelvinrow").contains('○'), timeout(5), "open")
         .unwrap();
-    assert_eq!(exported(&c.db, "49520915")["status"], "open");
+    assert_eq!(c.env.exported("49520915")["status"], "open");
 }
 
 #[test]
 fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
-    let c = start(120, 32, &[]);
+    let c = start(120, 32);
     let t = &c.term;
     t.send_key("/");
     t.wait_for("/", timeout(5)).unwrap();
@@ -186,7 +144,7 @@ fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
 
 #[test]
 fn bulk_marks_assign_tag_and_note() {
-    let c = start(120, 32, &[]);
+    let c = start(120, 32);
     let t = &c.term;
     t.select_row("quietgrep");
     t.send_key("Space");
@@ -205,10 +163,10 @@ fn bulk_marks_assign_tag_and_note() {
         "both ignored",
     )
     .unwrap();
-    assert_eq!(exported(&c.db, "49521877")["status"], "ignored");
-    assert_eq!(exported(&c.db, "49520915")["status"], "ignored");
+    assert_eq!(c.env.exported("49521877")["status"], "ignored");
+    assert_eq!(c.env.exported("49520915")["status"], "ignored");
     assert_eq!(
-        exported(&c.db, "49518731")["status"],
+        c.env.exported("49518731")["status"],
         "new",
         "unmarked rows are untouched"
     );
@@ -232,7 +190,7 @@ fn bulk_marks_assign_tag_and_note() {
     t.send_key("n");
     t.send(b"thank them on Monday\r");
     t.wait_for("thank them on Monday", timeout(5)).unwrap();
-    let e = exported(&c.db, "49518731");
+    let e = c.env.exported("49518731");
     assert_eq!(e["assignee"], "bob");
 
     // Filters by assignee and tag find it; the `:` prompt completes and runs commands by name.
@@ -254,12 +212,12 @@ fn bulk_marks_assign_tag_and_note() {
         "escalated by command",
     )
     .unwrap();
-    assert_eq!(exported(&c.db, "49518731")["status"], "escalated");
+    assert_eq!(c.env.exported("49518731")["status"], "escalated");
 }
 
 #[test]
 fn help_panes_resize_and_links() {
-    let c = start(120, 32, &[]);
+    let c = start(120, 32);
     let t = &c.term;
     t.send_key("?");
     t.wait_for("mark responded", timeout(5)).unwrap();
@@ -323,7 +281,7 @@ fn help_panes_resize_and_links() {
 
 #[test]
 fn no_color_means_no_colour_and_an_idle_console_writes_nothing() {
-    let c = start(100, 30, &[("NO_COLOR", "1")]);
+    let c = start_with(100, 30, &[("NO_COLOR", "1")], "");
     let t = &c.term;
     // Let the first polls, reads and messages settle.
     t.wait_for("feeds 1 ok", timeout(10)).unwrap();
@@ -332,10 +290,7 @@ fn no_color_means_no_colour_and_an_idle_console_writes_nothing() {
         std::thread::sleep(std::time::Duration::from_millis(2500));
         t.raw().len() == before
     };
-    assert!(
-        common::wait_until(timeout(30), settled),
-        "the console keeps writing while idle"
-    );
+    assert!(wait_until(timeout(30), settled), "the console keeps writing while idle");
     // Any SGR sequence that sets a colour (30–37, 40–47, 90–97, 100–107, 38;…, 48;…).
     let raw = t.raw();
     let mut colours = Vec::new();

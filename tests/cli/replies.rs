@@ -2,77 +2,13 @@
 //! Mastodon and GitHub (method, path, body and auth checked), records the response time, operator
 //! and text, keeps the draft when a send fails, and never sends twice; `overhear mark` sets a status.
 
-mod common;
+use crate::common::env::{Env, text};
+use crate::common::server::{FixtureServer, Response};
+use crate::common::{fixture, unix_now};
 
-use common::server::{FixtureServer, Response};
-use common::shared_fixture;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_overhear");
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(config: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.toml"),
-            format!("[console]\noperator = \"alice\"\n\n{config}"),
-        )
-        .unwrap();
-        Env { dir }
-    }
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .arg("--db")
-            .arg(self.dir.path().join("db"))
-            .args(args);
-        c.env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env("OH_TOKEN", "write-token");
-        c
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-    fn run_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-    fn export(&self) -> Vec<serde_json::Value> {
-        let out = self.run(&["export"]);
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-    fn id_of(&self, external_id: &str) -> String {
-        self.export()
-            .into_iter()
-            .find(|m| m["external_id"] == external_id)
-            .unwrap()["id"]
-            .to_string()
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// An environment whose operator is alice, with `config` and a write token in `OH_TOKEN`.
+fn env_with(config: &str) -> Env {
+    Env::with_config(&format!("[console]\noperator = \"alice\"\n\n{config}")).var("OH_TOKEN", "write-token")
 }
 
 #[test]
@@ -80,19 +16,19 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
     let s = FixtureServer::start();
     s.route(
         "/api/v1/timelines/tag/hoot",
-        Response::ok(std::fs::read(shared_fixture("mastodon/timelines_tag_hoot.json")).unwrap()),
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
     );
     s.route(
         "/api/v1/statuses",
         Response::ok(r#"{"id":"117020600000000001","url":"http://masto.example/@acme/117020600000000001"}"#),
     );
-    let env = Env::new(&format!(
+    let env = env_with(&format!(
         "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
         s.url("")
     ));
     assert!(env.run(&["poll", "--once"]).status.success());
     let id = env.id_of("117020593741189701");
-    let before = chrono_now();
+    let before = unix_now();
     let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Thanks for trying it!\n");
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("sent; mention"), "{}", text(&out));
@@ -105,11 +41,7 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
         body,
         serde_json::json!({"status": "@mastodonpy_test_2 Thanks for trying it!", "in_reply_to_id": "117020593741189701"})
     );
-    let m = env
-        .export()
-        .into_iter()
-        .find(|m| m["external_id"] == "117020593741189701")
-        .unwrap();
+    let m = env.exported("117020593741189701");
     assert_eq!(m["status"], "responded");
     assert_eq!(m["responded_by"], "alice");
     assert_eq!(m["response_text"], "Thanks for trying it!");
@@ -117,7 +49,7 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
     let at = chrono::DateTime::parse_from_rfc3339(m["responded_at"].as_str().unwrap())
         .unwrap()
         .timestamp();
-    assert!(at >= before - 1 && at <= chrono_now() + 1, "the response time is now");
+    assert!(at >= before - 1 && at <= unix_now() + 1, "the response time is now");
     // Too long for Mastodon: refused before anything is sent.
     let out = env.run_stdin(&["reply", &id, "--text-file", "-"], &"x".repeat(501));
     assert_eq!(out.status.code(), Some(2));
@@ -125,18 +57,10 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
     assert_eq!(s.requests_to("/api/v1/statuses").len(), 1);
 }
 
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 #[test]
 fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
     let s = FixtureServer::start();
-    let rec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(shared_fixture("github/normalized-fixture.json")).unwrap()).unwrap();
+    let rec: serde_json::Value = serde_json::from_slice(&fixture("github/normalized-fixture.json")).unwrap();
     s.route("/search/issues", Response::ok(rec[0]["response"].to_string()));
     let comments = "/repos/octokit-fixture-org/search-issues/issues/2/comments";
     s.route_seq(
@@ -146,14 +70,13 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
             Response::ok(r#"{"id":555,"html_url":"https://github.com/octokit-fixture-org/search-issues/issues/2#issuecomment-555"}"#).status(201),
         ],
     );
-    let env = Env::new(&format!(
+    let env = env_with(&format!(
         "[[feed]]\nname = \"gh\"\nkind = \"github\"\nquery = \"sesame\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
         s.url("")
     ));
     assert!(env.run(&["poll", "--once"]).status.success());
     let id = env.id_of("1000");
-    let reply = env.dir.path().join("reply.md");
-    std::fs::write(&reply, "Fixed in **v2.1**, thanks for the report.").unwrap();
+    let reply = env.file("reply.md", "Fixed in **v2.1**, thanks for the report.");
     let out = env.run(&["reply", &id, "--text-file", reply.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -161,12 +84,9 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
         "{}",
         text(&out)
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    let m = env.exported("1000");
     assert_eq!(m["status"], "new", "a failed send changes nothing");
-    let drafts = rusqlite::Connection::open(env.dir.path().join("db"))
-        .unwrap()
-        .query_row("SELECT body || '|' || state FROM drafts", [], |r| r.get::<_, String>(0))
-        .unwrap();
+    let drafts: String = env.sql("SELECT body || '|' || state FROM drafts");
     assert_eq!(drafts, "Fixed in **v2.1**, thanks for the report.|open");
 
     let out = env.run(&["reply", &id, "--text-file", reply.to_str().unwrap()]);
@@ -180,7 +100,7 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
         body,
         serde_json::json!({"body": "Fixed in **v2.1**, thanks for the report."})
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == "1000").unwrap();
+    let m = env.exported("1000");
     assert_eq!(m["status"], "responded");
     assert_eq!(
         m["response_url"],
@@ -191,11 +111,8 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
 #[test]
 fn where_no_api_takes_replies_the_answer_is_recorded_as_given_by_hand_and_mark_sets_status() {
     let s = FixtureServer::start();
-    s.route(
-        "/feed",
-        Response::ok(std::fs::read(shared_fixture("atom/atom_spec_1.xml")).unwrap()),
-    );
-    let env = Env::new(&format!(
+    s.route("/feed", Response::ok(fixture("atom/atom_spec_1.xml")));
+    let env = env_with(&format!(
         "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
         s.url("/feed")
     ));
@@ -236,7 +153,7 @@ fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
     );
     s.route(
         "/xrpc/app.bsky.feed.searchPosts",
-        Response::ok(std::fs::read(shared_fixture("bluesky/bluesky_search_posts.json")).unwrap()),
+        Response::ok(fixture("bluesky/bluesky_search_posts.json")),
     );
     s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
     let uri = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kaheyt6vpc22";
@@ -250,7 +167,7 @@ fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
         "/xrpc/com.atproto.repo.createRecord",
         Response::ok(r#"{"uri":"at://did:plc:acme/app.bsky.feed.post/3newreply","cid":"bafynew"}"#),
     );
-    let env = Env::new(&format!(
+    let env = env_with(&format!(
         "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"acme.example.com\"\ntoken_env = \"OH_TOKEN\"\nurl = \"{}\"\n",
         s.url("")
     ));
@@ -276,7 +193,7 @@ fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
         serde_json::json!({"uri": "at://did:plc:x/app.bsky.feed.post/root1", "cid": "bafyroot"}),
         "the thread's root"
     );
-    let m = env.export().into_iter().find(|m| m["external_id"] == uri).unwrap();
+    let m = env.exported(uri);
     assert_eq!(m["status"], "responded");
     assert_eq!(
         m["response_url"],
@@ -289,7 +206,7 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
     let s = FixtureServer::start();
     s.route(
         "/2/tweets/search/recent",
-        Response::ok(std::fs::read(shared_fixture("x/search_recent_expanded.json")).unwrap()),
+        Response::ok(fixture("x/search_recent_expanded.json")),
     );
     s.route(
         "/2/tweets",
@@ -297,7 +214,7 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
     );
     s.route(
         "/forum/search.json",
-        Response::ok(std::fs::read(shared_fixture("discourse/discourse_search.json")).unwrap()),
+        Response::ok(fixture("discourse/discourse_search.json")),
     );
     s.route(
         "/forum/posts.json",
@@ -305,14 +222,13 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
             r#"{"id":88500,"topic_id":7719,"post_number":5,"topic_slug":"is-the-sqlite-backend-ready-for-production"}"#,
         ),
     );
-    let env = Env::new(&format!(
+    let env = env_with(&format!(
         "[[feed]]\nname = \"x\"\nkind = \"x\"\nquery = \"acme\"\nurl = \"{0}\"\ntoken_env = \"OH_TOKEN\"\n\n\
          [[feed]]\nname = \"forum\"\nkind = \"discourse\"\nquery = \"sqlite\"\nurl = \"{0}/forum\"\ntoken_env = \"OH_FORUM\"\n",
         s.url("")
-    ));
-    let mut poll = env.cmd(&["poll", "--once"]);
-    poll.env("OH_FORUM", "acme_support:forum-key");
-    assert!(poll.output().unwrap().status.success());
+    ))
+    .var("OH_FORUM", "acme_support:forum-key");
+    assert!(env.run(&["poll", "--once"]).status.success());
 
     let id = env.id_of("2123810016713650181");
     let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "We're on it");
@@ -327,11 +243,7 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
         body,
         serde_json::json!({"text": "We're on it", "reply": {"in_reply_to_tweet_id": "2123810016713650181"}})
     );
-    let m = env
-        .export()
-        .into_iter()
-        .find(|m| m["external_id"] == "2123810016713650181")
-        .unwrap();
+    let m = env.exported("2123810016713650181");
     assert_eq!(m["response_url"], "https://x.com/i/web/status/2123999999999999999");
 
     let forum_id = env
@@ -340,20 +252,7 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
         .find(|m| m["external_id"].as_str().is_some_and(|e| e.ends_with(":88412")))
         .unwrap()["id"]
         .to_string();
-    let mut reply = env.cmd(&["reply", &forum_id, "--text-file", "-"]);
-    reply
-        .env("OH_FORUM", "acme_support:forum-key")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = reply.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"It is, with WAL mode on.")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = env.run_stdin(&["reply", &forum_id, "--text-file", "-"], "It is, with WAL mode on.");
     assert!(out.status.success(), "{}", text(&out));
     let post = &s.requests_to("/forum/posts.json")[0];
     assert_eq!(post.method, "POST");

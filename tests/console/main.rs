@@ -1,0 +1,31 @@
+//! The console in a real pseudo-terminal, as a person uses it: keystrokes in, screen and raw bytes
+//! out, against a real feed server on 127.0.0.1. One test binary, one module per subject; the
+//! command line's tests are in `tests/cli/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod console;
+mod drafts;
+mod harness_pty;
+mod stats;
+mod triage;
+
+use common::env::Env;
+use common::fixture;
+use common::server::{FixtureServer, Response};
+
+/// An environment whose config has a `[console]` section (operator alice, plus `console`) and one
+/// Hacker News feed polled hourly, served the recorded search by a local server; then `extra`.
+pub fn hn_env(console: &str, extra: &str) -> (Env, FixtureServer) {
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    let env = Env::with_config(&format!(
+        "[console]\noperator = \"alice\"\n{console}\n[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\nevery = \"1h\"\n{extra}",
+        s.url("/hn")
+    ));
+    (env, s)
+}
