@@ -84,6 +84,10 @@ fn healthy_config(s: &FixtureServer) -> String {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one poll over a server playing every kind, checked kind by kind"
+)]
 fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
     let env = Env::new();
     let s = healthy_server();
@@ -178,6 +182,10 @@ fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table of broken servers, each with the words its failure must use"
+)]
 fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
     let env = Env::new();
     let s = FixtureServer::start();
