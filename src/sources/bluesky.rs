@@ -159,6 +159,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         (n, old) => n.or(old),
     };
     Ok(Page {
+        notes: Vec::new(),
         mentions,
         cursor: cursor.map(|c| serde_json::json!({ "since": c.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) })),
         next,

@@ -134,6 +134,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .map(String::from)
         });
     Ok(Page {
+        notes: Vec::new(),
         mentions,
         cursor: after.map(|a| serde_json::json!({ "after": a })),
         next,

@@ -110,6 +110,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         r.reset = None;
     }
     Ok(Page {
+        notes: Vec::new(),
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "created": n.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })),
         next,

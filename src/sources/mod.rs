@@ -107,6 +107,9 @@ pub struct Page {
     pub rate: Option<RateLimit>,
     /// The service asks not to be polled again before this long (a backoff, an exhausted quota).
     pub wait: Option<Duration>,
+    /// What the parser repaired or noticed, in words, for the feed's health ("3 invalid bytes
+    /// replaced", "2 entries yielded nothing").
+    pub notes: Vec<String>,
 }
 
 /// A signed-in session (Bluesky, Reddit with OAuth): kept in memory only, never stored.
@@ -317,7 +320,7 @@ pub(crate) fn with_query(mut url: Url, pairs: &[(&str, String)]) -> Url {
 }
 
 /// Sanitise every string a stranger wrote, once more, whatever the source did.
-fn finish(m: &mut NewMention) {
+pub(crate) fn finish(m: &mut NewMention) {
     let line = |s: &mut Option<String>| {
         if let Some(v) = s.take() {
             let v = clip(text::sanitize_line(&v), MAX_FIELD_CHARS);

@@ -150,6 +150,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .collect();
     let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
     Ok(Page {
+        notes: Vec::new(),
         mentions,
         cursor: newest.map(|(_, name)| serde_json::json!({ "before": name })),
         next: None,

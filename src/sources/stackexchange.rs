@@ -124,6 +124,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         note: s.quota_remaining.map(|r| format!("{r} requests left today")),
     };
     Ok(Page {
+        notes: Vec::new(),
         mentions,
         // From the newest second seen, inclusive: a question posted in that same second but
         // indexed later is not missed, and the repeats are stored once.

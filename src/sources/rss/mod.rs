@@ -104,6 +104,9 @@ fn mention(feed: &Feed, e: &Entry) -> NewMention {
 }
 
 #[cfg(test)]
+mod corpus;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
