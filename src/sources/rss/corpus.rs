@@ -5,7 +5,7 @@
 
 use crate::model::{FeedConfig, FeedKind, NewMention};
 use crate::sources::{self, Ctx, Reply, Request};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use url::Url;
