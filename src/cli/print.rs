@@ -72,6 +72,10 @@ pub fn feeds(config: &Config, store: &Store) -> Result<()> {
                     }
                 })
             })
+            .or_else(|| {
+                h.and_then(|h| h.notes.as_deref())
+                    .map(|n| format!("repaired or noticed: {}", crate::text::sanitize_line(n)))
+            })
             .unwrap_or_default();
         row(
             &mut out,

@@ -154,12 +154,22 @@ pub struct NewMention {
 impl NewMention {
     /// The identity used to store a mention once: the source's id, else its link,
     /// else a hash of what it says. Prefixed by the kind by the store.
+    ///
+    /// A link is a stable key only without a query: `?v=8f3a2c` may be a token the server
+    /// changes on every fetch, so an item without an id whose link has a query is known by the
+    /// link's path and a hash of its title and text.
     pub fn identity(&self) -> String {
         if let Some(id) = self.external_id.as_deref().filter(|s| !s.trim().is_empty()) {
             return id.trim().to_string();
         }
-        if let Some(url) = self.url.as_deref().filter(|s| !s.trim().is_empty()) {
-            return url.trim().to_string();
+        if let Some(url) = self.url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            match url.split_once('?') {
+                None => return url.split('#').next().unwrap_or(url).to_string(),
+                Some((path, _)) => {
+                    let said = format!("{}\0{}", self.title.as_deref().unwrap_or(""), self.text);
+                    return format!("{path}#{}", &hashed_id(&said)["sha256:".len()..][..16]);
+                }
+            }
         }
         let mut h = Fnv64::default();
         h.write(self.title.as_deref().unwrap_or("").as_bytes());
@@ -169,6 +179,18 @@ impl NewMention {
         h.write(self.author.as_deref().unwrap_or("").as_bytes());
         format!("hash:{:016x}", h.0)
     }
+}
+
+/// An id too long to store as it is: `sha256:` and the hex digest.
+pub fn hashed_id(id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 /// FNV-1a: a stable hash (std's hasher is not stable across releases).

@@ -102,6 +102,7 @@ impl Poller {
                             new: 0,
                             filtered: 0,
                             not_modified: true,
+                            notes: Vec::new(),
                         },
                         next,
                     ),
@@ -124,6 +125,7 @@ impl Poller {
     ) -> (Outcome, DateTime<Utc>) {
         let Fetched::Items {
             mentions,
+            notes,
             cursor,
             etag,
             last_modified,
@@ -147,6 +149,7 @@ impl Poller {
             status,
             next_poll_at: next,
             rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
+            notes: notes.clone(),
         };
         let (feed_id, kind) = (state.id, feed.kind);
         match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
@@ -155,6 +158,7 @@ impl Poller {
                     new: counts.new,
                     filtered,
                     not_modified: false,
+                    notes,
                 },
                 next,
             ),
@@ -268,6 +272,7 @@ impl Poller {
         )
         .await?;
         let mut mentions = std::mem::take(&mut page.mentions);
+        let mut notes = std::mem::take(&mut page.notes);
         let cursor = page.cursor.take();
         let mut rate = page.rate.take();
         let mut wait = page.wait;
@@ -282,6 +287,7 @@ impl Poller {
             let Some(body) = resp.body else { break };
             let mut page = parse_off_thread(feed, state.cursor.clone(), token.clone(), req, resp.headers, body).await?;
             mentions.append(&mut page.mentions);
+            notes.append(&mut page.notes);
             rate = page.rate.or(rate);
             wait = page.wait.or(wait);
             next = page.next;
@@ -315,6 +321,7 @@ impl Poller {
         }
         Ok(Fetched::Items {
             mentions,
+            notes,
             cursor,
             etag,
             last_modified,
@@ -334,10 +341,13 @@ pub struct DryRun {
     pub wait: Option<Duration>,
 }
 
+#[allow(clippy::large_enum_variant, reason = "one per poll, moved once: boxing would only add an allocation")]
 enum Fetched {
     NotModified,
     Items {
         mentions: Vec<NewMention>,
+        /// What the parser repaired or noticed.
+        notes: Vec<String>,
         cursor: Option<serde_json::Value>,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -371,7 +381,24 @@ async fn parse_off_thread(
         sources::parse(&ctx, &req, &reply)
     })
     .await
-    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    .unwrap_or_else(|panic| {
+        // A parser bug must not end the poll or stop this feed's schedule: it becomes the feed's
+        // error, and the log keeps what panicked.
+        let what = panic
+            .try_into_panic()
+            .ok()
+            .and_then(|p| {
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+            })
+            .unwrap_or_default();
+        tracing::error!("the parser panicked: {}", crate::text::sanitize_line(&what));
+        Err(sources::SourceError::Malformed(
+            "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
+                .into(),
+        ))
+    })
     .map_err(PollError::from)
 }
 

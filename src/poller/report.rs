@@ -21,6 +21,8 @@ pub enum Outcome {
         /// Items the include/exclude rules dropped.
         filtered: usize,
         not_modified: bool,
+        /// What the parser repaired or noticed, in words.
+        notes: Vec<String>,
     },
     Failed {
         error: String,
@@ -52,10 +54,23 @@ impl FeedReport {
                 not_modified: true,
                 ..
             } => ("ok", *new, " (not modified)".to_string()),
-            Outcome::Ok { new, filtered, .. } if *filtered > 0 => {
-                ("ok", *new, format!(" ({filtered} dropped by include/exclude)"))
+            Outcome::Ok {
+                new, filtered, notes, ..
+            } => {
+                let mut parts = Vec::new();
+                if *filtered > 0 {
+                    parts.push(format!("{filtered} dropped by include/exclude"));
+                }
+                if !notes.is_empty() {
+                    parts.push(format!("repaired or noticed: {}", notes.join("; ")));
+                }
+                let detail = if parts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", parts.join("; "))
+                };
+                ("ok", *new, detail)
             }
-            Outcome::Ok { new, .. } => ("ok", *new, String::new()),
             Outcome::Failed { error } => ("error", 0, format!(": {error}")),
             Outcome::Stopped => ("stopped", 0, String::new()),
             Outcome::Deferred { until } => (

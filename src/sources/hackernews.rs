@@ -19,7 +19,8 @@ const MAX_PAGES: u32 = 5;
 
 #[derive(Deserialize)]
 struct Response {
-    hits: Vec<Hit>,
+    /// Read one by one: one broken hit costs that hit, not the page.
+    hits: Vec<serde_json::Value>,
     #[serde(default)]
     page: u32,
     #[serde(default, rename = "nbPages")]
@@ -29,7 +30,7 @@ struct Response {
 #[derive(Deserialize)]
 struct Hit {
     #[serde(rename = "objectID")]
-    object_id: String,
+    object_id: Option<serde_json::Value>,
     author: Option<String>,
     title: Option<String>,
     story_text: Option<String>,
@@ -72,7 +73,20 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
     })?;
     let mut newest = newest_seen(cursor);
     let mut mentions = Vec::with_capacity(resp.hits.len());
+    let mut skipped = 0;
     for hit in resp.hits {
+        let Ok(hit) = serde_json::from_value::<Hit>(hit) else {
+            skipped += 1;
+            continue;
+        };
+        let id = match &hit.object_id {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => {
+                skipped += 1;
+                continue;
+            }
+        };
         let published = hit
             .created_at_i
             .and_then(|t| DateTime::from_timestamp(t, 0))
@@ -92,8 +106,8 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             (hit.title.as_deref().map(text::strip_tags_inline), hit.story_text)
         };
         mentions.push(NewMention {
-            url: Some(format!("https://news.ycombinator.com/item?id={}", hit.object_id)),
-            external_id: Some(hit.object_id),
+            url: Some(format!("https://news.ycombinator.com/item?id={id}")),
+            external_id: Some(id),
             author: hit.author,
             author_reach: None,
             title,
@@ -117,6 +131,10 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "newest_created_at_i": n })),
         next: next.map(super::Request::get),
+        notes: (skipped > 0)
+            .then(|| format!("{skipped} hit(s) without an objectID or unreadable were skipped"))
+            .into_iter()
+            .collect(),
         ..Default::default()
     })
 }

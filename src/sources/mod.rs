@@ -2,6 +2,7 @@
 //! Pure functions over bytes and headers: no HTTP client, no SQL, no UI.
 
 pub mod bluesky;
+pub mod dates;
 pub mod discourse;
 pub mod github;
 pub mod hackernews;
@@ -22,6 +23,8 @@ use url::Url;
 /// Longest text kept for one mention, in characters.
 const MAX_TEXT_CHARS: usize = 20_000;
 const MAX_FIELD_CHARS: usize = 2_000;
+/// Ids longer than this are stored as their hash.
+const MAX_ID_CHARS: usize = 512;
 
 /// One HTTP request a source wants sent: a GET, or a POST when it has a body.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,7 +195,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     }
     let feed = ctx.feed;
     let mut page = match feed.kind {
-        FeedKind::Rss => rss::parse(reply.body, &req.url)?,
+        FeedKind::Rss => rss::parse_fetched(&rss::Fetched {
+            body: reply.body,
+            url: &req.url,
+            content_type: reply.header("content-type"),
+            content_location: reply.header("content-location"),
+        })?,
         FeedKind::Hackernews => hackernews::parse(feed, reply.body, ctx.cursor)?,
         FeedKind::Reddit => reddit::parse(ctx, req, reply)?,
         FeedKind::Mastodon => mastodon::parse(ctx, req, reply)?,
@@ -327,7 +335,16 @@ pub(crate) fn finish(m: &mut NewMention) {
             *s = (!v.is_empty()).then_some(v);
         }
     };
-    line(&mut m.external_id);
+    // Ids are kept whole up to a size; a longer one is stored as its SHA-256, so two ids that
+    // differ only at the end stay two (clipping would make them one).
+    if let Some(id) = m.external_id.take() {
+        let id = text::sanitize_line(&id);
+        m.external_id = match id.chars().count() {
+            0 => None,
+            n if n > MAX_ID_CHARS => Some(crate::model::hashed_id(&id)),
+            _ => Some(id),
+        };
+    }
     line(&mut m.url);
     line(&mut m.author);
     line(&mut m.title);

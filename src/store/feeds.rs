@@ -29,6 +29,8 @@ pub struct PollWrite {
     pub status: u16,
     pub next_poll_at: DateTime<Utc>,
     pub rate_limit: Option<serde_json::Value>,
+    /// What the parser repaired or noticed, in words (kept with the feed's health).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,6 +54,8 @@ pub struct FeedHealth {
     pub items: i64,
     /// The service's rate-limit state as last reported (JSON).
     pub rate_limit: Option<String>,
+    /// What the last poll's parser repaired or noticed, in words.
+    pub notes: Option<String>,
 }
 
 impl Store {
@@ -133,7 +137,7 @@ impl Store {
                        AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)",
                 )?;
                 for m in &poll.mentions {
-                    let external_id = m.identity();
+                    let external_id = stored_id(kind, feed_id, &m.identity());
                     let published = m.published_at.map(to_ts);
                     let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
                     let engagement = m.engagement.to_json();
@@ -163,7 +167,7 @@ impl Store {
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
                     last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
                     consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
-                    rate_limit = COALESCE(?8, rate_limit)
+                    rate_limit = COALESCE(?8, rate_limit), last_notes = ?9
                  WHERE id = ?1",
                 params![
                     feed_id,
@@ -173,7 +177,8 @@ impl Store {
                     now_ts,
                     poll.status,
                     to_ts(poll.next_poll_at),
-                    rate_limit
+                    rate_limit,
+                    (!poll.notes.is_empty()).then(|| poll.notes.join("; "))
                 ],
             )?;
             Ok(counts)
@@ -240,7 +245,7 @@ impl Store {
                 "SELECT f.name, f.kind, f.last_attempt_at, f.last_success_at, f.last_error,
                         f.consecutive_failures, f.next_poll_at,
                         CASE WHEN ?1 THEN (SELECT count(*) FROM mentions m WHERE m.feed_id = f.id) ELSE 0 END,
-                        f.rate_limit
+                        f.rate_limit, f.last_notes
                  FROM feeds f ORDER BY f.name",
             )
             .doing("reading feed health")?;
@@ -256,11 +261,38 @@ impl Store {
                     next_poll_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
                     items: r.get(7)?,
                     rate_limit: r.get(8)?,
+                    notes: r.get(9)?,
                 })
             })
             .doing("reading feed health")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading feed health")
     }
+}
+
+/// The id a mention is stored under: publishers choose the ids of RSS, Atom, JSON Feed and JSON
+/// API items, so those are scoped to their feed; a service's ids (Hacker News, Reddit, …) are
+/// unique across feeds, so the same post found by two searches is stored once.
+pub(crate) fn stored_id(kind: FeedKind, feed_id: i64, identity: &str) -> String {
+    if publisher_chosen(kind) {
+        format!("feed:{feed_id}:{identity}")
+    } else {
+        identity.to_string()
+    }
+}
+
+/// The id as the source gave it, from the stored one.
+pub(crate) fn source_id(kind: FeedKind, stored: String) -> String {
+    if publisher_chosen(kind)
+        && let Some(rest) = stored.strip_prefix("feed:")
+        && let Some((_, id)) = rest.split_once(':')
+    {
+        return id.to_string();
+    }
+    stored
+}
+
+fn publisher_chosen(kind: FeedKind) -> bool {
+    matches!(kind, FeedKind::Rss | FeedKind::Json)
 }
 
 #[cfg(test)]

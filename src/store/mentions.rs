@@ -18,11 +18,12 @@ const MENTION_FROM: &str = "mentions m JOIN feeds f ON f.id = m.feed_id
      LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ?1";
 
 fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
+    let kind = r.get(2)?;
     Ok(Mention {
         id: r.get(0)?,
         feed: r.get(1)?,
-        kind: r.get(2)?,
-        external_id: r.get(3)?,
+        kind,
+        external_id: super::feeds::source_id(kind, r.get(3)?),
         url: r.get(4)?,
         author: r.get(5)?,
         author_reach: r.get(6)?,

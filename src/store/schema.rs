@@ -136,6 +136,13 @@ CREATE INDEX mentions_stats ON mentions
 CREATE INDEX mentions_closed_responded ON mentions (responded_at, feed_id, responded_by, assignee) WHERE status = 'responded';
 CREATE INDEX mentions_closed_ignored ON mentions (status_at, feed_id, responded_by, assignee) WHERE status = 'ignored';
 "#,
+    // 5: what the last poll's parser repaired or noticed, shown with the feed's health; ids that
+    // publishers choose (RSS, Atom, JSON Feed, a JSON API) are unique per feed, not across feeds
+    // (two blogs both number their items 1, 2, 3).
+    r#"
+ALTER TABLE feeds ADD COLUMN last_notes TEXT;
+UPDATE mentions SET external_id = 'feed:' || feed_id || ':' || external_id WHERE kind IN ('rss', 'json');
+"#,
 ];
 
 /// Kinds and statuses are stored as their lowercase names.

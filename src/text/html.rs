@@ -350,7 +350,10 @@ impl<'a> Iterator for Tokenizer<'a> {
                     return Some(Token::Text(&self.src[start..i]));
                 }
                 self.pos = end;
-                if let Token::Start(name) = token {
+                // A self-closed `<iframe/>` has no content to skip (feeds write XHTML).
+                if let Token::Start(name) = token
+                    && !self.src[..end].ends_with("/>")
+                {
                     self.raw_text_of = is_one_of(name, RAW_TEXT).then_some(name);
                 }
                 return Some(token);

@@ -429,8 +429,15 @@ html = true
     let req = &s.requests_to("/api/search")[0];
     assert_eq!(req.query_param("q").as_deref(), Some("sqlite wal"));
     assert_eq!(req.query_param("n").as_deref(), Some("50"));
-    let rows = env.rows("SELECT external_id, author, published_at, json_extract(engagement, '$.score') FROM mentions WHERE external_id = '49520915'");
-    assert_eq!(rows, vec![vec!["49520915", "kelvinrow", "1795179764", "57"]]);
+    // A JSON API's ids are the publisher's, so they are unique per feed (stored scoped to it).
+    let rows = env.rows("SELECT external_id, author, published_at, json_extract(engagement, '$.score') FROM mentions WHERE external_id = 'feed:' || feed_id || ':49520915'");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][1..], ["kelvinrow", "1795179764", "57"]);
+    assert_eq!(
+        env.exported("49520915")["author"],
+        "kelvinrow",
+        "export shows the id as the source gave it"
+    );
     let n = env.rows("SELECT count(*) FROM mentions")[0][0].clone();
     assert_eq!(n, "4");
     // A wrong pointer is an error that says where to look.

@@ -1,106 +1,209 @@
-//! RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.x through feed-rs: blog and news searches, forums,
-//! YouTube channels, Reddit's Atom search, Google Alerts and Talkwalker Alerts.
+//! Feeds a person's feed reader can show: RSS 0.90 to 2.x (in any of their namespaces), RSS 1.0,
+//! Atom 0.3 and 1.0, and JSON Feed 1.x: blog and news searches, forums, YouTube channels,
+//! Reddit's Atom search, Google Alerts and Talkwalker Alerts.
+//!
+//! The leniency lives in three steps, each on a kept crate: `decode` (encoding_rs, oem_cp, the
+//! BOM, the HTTP charset and the declaration), `repair` (a linear pass that makes broken markup
+//! well-formed and says what it changed), and `extract` (the formats' fields on a roxmltree
+//! document). feed-rs is not used: it refuses RSS versions other than 0.91, 0.92 and 2.0, reads
+//! neither Atom 0.3 nor RSS 0.90's namespace, and fails a whole document for one bad byte.
+//! What was repaired goes to the feed's health as the page's notes; a document that holds
+//! item elements but yields no items says so.
+
+mod decode;
+mod ebcdic;
+mod extract;
+mod repair;
 
 use super::{Page, SourceError};
 use crate::model::{Engagement, NewMention};
 use crate::text;
-use feed_rs::model::{Entry, Feed, Text};
 use url::Url;
 
-pub fn parse(body: &[u8], url: &Url) -> Result<Page, SourceError> {
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(url.as_str()))
-        // No invented ids: an entry without one is identified by its link or its content.
-        .id_generator(|_, _, _| String::new())
-        .build();
-    let feed = parser.parse(body).map_err(|e| SourceError::Malformed(describe(&e)))?;
-    let mentions = feed.entries.iter().map(|e| mention(&feed, e)).collect();
+/// A fetched feed: its bytes and the HTTP headers that tell how to read them.
+pub struct Fetched<'a> {
+    pub body: &'a [u8],
+    /// Where it was fetched from: the base for relative links.
+    pub url: &'a Url,
+    pub content_type: Option<&'a str>,
+    pub content_location: Option<&'a str>,
+}
+
+/// Parse a fetched feed of any format.
+pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
+    let base = f
+        .content_location
+        .and_then(|cl| f.url.join(cl.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or_else(|| f.url.clone());
+    let decoded = decode::decode(f.body, f.content_type);
+    let mut notes = decoded.notes;
+    let body = decoded.text.trim_start_matches('\u{feff}');
+    if body.trim_start().starts_with('{') {
+        let mut page = json_feed(body, &base)?;
+        page.notes.splice(0..0, notes);
+        return Ok(page);
+    }
+    if body.trim().is_empty() {
+        return Err(SourceError::Malformed("the answer is empty".into()));
+    }
+    let body = skip_preamble(body, &mut notes);
+    let repaired = repair::repair(body);
+    notes.extend(repaired.notes);
+    let doc = roxmltree::Document::parse_with_options(
+        &repaired.xml,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 5_000_000,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| SourceError::Malformed(format!("the document cannot be read as XML even after repair ({e})")))?;
+    if extract::format(&doc).is_none() {
+        let root = doc.root_element().tag_name().name().to_ascii_lowercase();
+        return Err(if root == "html" {
+            SourceError::HtmlNotFeed
+        } else {
+            SourceError::Malformed(format!(
+                "no RSS, Atom or JSON Feed here: the document is a <{}>",
+                text::sanitize_line(&root)
+            ))
+        });
+    }
+    let (mentions, empty, cut) = extract::items(&doc, &repaired.xml, &base, repaired.truncated_at);
+    let element = match extract::format(&doc) {
+        Some(extract::Format::Atom) => "<entry>",
+        _ => "<item>",
+    };
+    if empty > 0 {
+        notes.push(format!(
+            "{empty} {element} element{} had no title, link or text and {} skipped",
+            if empty == 1 { "" } else { "s" },
+            if empty == 1 { "was" } else { "were" }
+        ));
+    }
+    if cut > 0 {
+        notes.push(format!(
+            "the last {element} was cut off by the end of the document and not stored"
+        ));
+    }
     Ok(Page {
         mentions,
-        cursor: None,
-        next: None,
+        notes,
         ..Default::default()
     })
 }
 
-fn describe(e: &feed_rs::parser::ParseFeedError) -> String {
-    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
-    match e {
-        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
-            "no RSS, Atom or JSON Feed found in the answer".to_string()
-        }
-        other => other.to_string(),
-    }
-}
-
-fn is_html(t: &Text) -> bool {
-    t.content_type.to_string().contains("html")
-}
-
-fn plain(t: &Text) -> String {
-    if is_html(t) {
-        text::html_to_text(&t.content)
-    } else {
-        t.content.clone()
-    }
-}
-
-fn mention(feed: &Feed, e: &Entry) -> NewMention {
-    let title = e.title.as_ref().map(|t| {
-        if is_html(t) {
-            text::strip_tags_inline(&t.content)
-        } else {
-            t.content.clone()
-        }
-    });
-
-    let text = e
-        .summary
-        .as_ref()
-        .map(plain)
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| {
-            e.content
-                .as_ref()
-                .and_then(|c| c.body.as_deref())
-                .map(text::html_to_text)
-        })
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| e.media.iter().find_map(|m| m.description.as_ref()).map(plain))
-        .unwrap_or_default();
-
-    let link = e
-        .links
+/// The document without what a server printed before it (a PHP warning, blank lines): from the
+/// XML declaration when something precedes it, else from the feed's root element when markup
+/// precedes that.
+fn skip_preamble<'a>(body: &'a str, notes: &mut Vec<String>) -> &'a str {
+    let start = body.len() - body.trim_start().len();
+    let lower: String = body.chars().take(4096).collect::<String>().to_ascii_lowercase();
+    let decl = lower.find("<?xml");
+    let root = ["<rss", "<feed", "<rdf:rdf", "<rdf", "<channel"]
         .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .or_else(|| e.links.first())
-        .map(|l| text::unwrap_redirect(&l.href));
-
-    let author = e
-        .authors
-        .iter()
-        .chain(feed.authors.iter())
-        .filter_map(|p| p.name.as_deref())
-        .map(|n| n.trim().trim_start_matches("/u/").to_string())
-        .find(|n| !n.is_empty());
-
-    let community = e.media.iter().find_map(|m| m.community.as_ref());
-    let engagement = Engagement {
-        views: community.and_then(|c| c.stats_views).map(|v| v as i64),
-        likes: community.and_then(|c| c.stars_count).map(|v| v as i64),
-        ..Default::default()
+        .filter_map(|r| lower.find(r))
+        .min();
+    let cut = match decl {
+        Some(d) if d > 0 => Some(d),
+        None => root.filter(|&r| {
+            let before = &lower[start..r];
+            // Markup other than a comment or a DOCTYPE before the root is junk.
+            before.contains('<') && !before.trim_start().starts_with("<!")
+        }),
+        _ => None,
     };
-
-    NewMention {
-        external_id: Some(e.id.clone()).filter(|s| !s.trim().is_empty()),
-        url: link,
-        author,
-        author_reach: None,
-        title,
-        text,
-        published_at: e.published.or(e.updated),
-        engagement,
+    match cut {
+        Some(c) if c < body.len() && body.is_char_boundary(c) => {
+            if !body[..c].trim().is_empty() {
+                notes.push("text before the document ignored".into());
+            } else {
+                notes.push("blank space before the XML declaration ignored".into());
+            }
+            &body[c..]
+        }
+        _ => body,
     }
+}
+
+/// Parse a feed fetched from `url` with no headers that matter (Reddit's Atom, tests).
+pub fn parse(body: &[u8], url: &Url) -> Result<Page, SourceError> {
+    parse_fetched(&Fetched {
+        body,
+        url,
+        content_type: None,
+        content_location: None,
+    })
+}
+
+/// JSON Feed 1.0 and 1.1.
+fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
+    let v: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| SourceError::Malformed(format!("the answer is JSON, but not valid ({e})")))?;
+    let is_feed = v["version"].as_str().is_some_and(|s| s.contains("jsonfeed.org")) || v["items"].is_array();
+    if !is_feed {
+        return Err(SourceError::Malformed(
+            "the answer is JSON but not a JSON Feed (no `version` from jsonfeed.org and no `items`)".into(),
+        ));
+    }
+    let str_of = |x: &serde_json::Value| x.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let feed_author = v["authors"][0]["name"]
+        .as_str()
+        .or(v["author"]["name"].as_str())
+        .map(str::to_string);
+    let mut notes = Vec::new();
+    let mut empty = 0;
+    let mut numeric_ids = 0;
+    let mut mentions = Vec::new();
+    for item in v["items"].as_array().into_iter().flatten() {
+        let url = str_of(&item["url"])
+            .or_else(|| str_of(&item["external_url"]))
+            .and_then(|u| base.join(&u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| text::unwrap_redirect(u.as_str()));
+        let title = str_of(&item["title"]).map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+        let text = str_of(&item["content_text"])
+            .or_else(|| str_of(&item["content_html"]).map(|h| text::html_to_text(&h)))
+            .or_else(|| str_of(&item["summary"]))
+            .unwrap_or_default();
+        if title.is_none() && url.is_none() && text.is_empty() {
+            empty += 1;
+            continue;
+        }
+        let date = |k: &str| str_of(&item[k]).and_then(|d| super::dates::parse(&d));
+        if item["id"].is_number() {
+            numeric_ids += 1;
+        }
+        mentions.push(NewMention {
+            external_id: item["id"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| item["id"].as_number().map(|n| n.to_string())),
+            url,
+            author: item["authors"][0]["name"]
+                .as_str()
+                .or(item["author"]["name"].as_str())
+                .map(str::to_string)
+                .or_else(|| feed_author.clone()),
+            author_reach: None,
+            title,
+            text,
+            published_at: date("date_published").or_else(|| date("date_modified")),
+            engagement: Engagement::default(),
+        });
+    }
+    if empty > 0 {
+        notes.push(format!("{empty} item(s) had no title, link or text and were skipped"));
+    }
+    if numeric_ids > 0 {
+        notes.push(format!("{numeric_ids} item id(s) given as numbers read as text"));
+    }
+    Ok(Page {
+        mentions,
+        notes,
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]
@@ -148,11 +251,20 @@ mod tests {
     }
 
     #[test]
-    fn a_truncated_feed_is_an_error_in_words() {
+    fn a_truncated_feed_is_read_and_the_health_says_it_ends_early() {
         let url = Url::parse("https://example.com/feed").unwrap();
-        let e = parse(&fixture("rss/rss_2.0_invalid_1.xml"), &url).unwrap_err();
-        assert!(matches!(e, SourceError::Malformed(_)), "{e}");
-        assert!(e.to_string().starts_with("not a valid feed"), "{e}");
+        let page = parse(&fixture("rss/rss_2.0_invalid_1.xml"), &url).unwrap();
+        assert!(page.mentions.is_empty(), "the channel holds no items");
+        assert!(page.notes.iter().any(|n| n.contains("ends early")), "{:?}", page.notes);
+    }
+
+    #[test]
+    fn a_document_that_is_no_feed_is_an_error_in_words() {
+        let url = Url::parse("https://example.com/feed").unwrap();
+        let e = parse(b"<?xml version=\"1.0\"?><opml><body/></opml>", &url).unwrap_err();
+        assert!(e.to_string().contains("no RSS, Atom or JSON Feed here"), "{e}");
+        let e = parse(b"   ", &url).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
     }
 
     #[test]
