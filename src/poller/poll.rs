@@ -341,7 +341,10 @@ pub struct DryRun {
     pub wait: Option<Duration>,
 }
 
-#[allow(clippy::large_enum_variant, reason = "one per poll, moved once: boxing would only add an allocation")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per poll, moved once: boxing would only add an allocation"
+)]
 enum Fetched {
     NotModified,
     Items {

@@ -365,4 +365,64 @@ mod tests {
         assert_eq!(h.last_error, None);
         assert_eq!(h.consecutive_failures, 0);
     }
+
+    #[test]
+    fn publisher_ids_are_per_feed_and_service_ids_across_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let now = Utc::now();
+        let poll = |ids: &[&str]| PollWrite {
+            mentions: ids.iter().map(|i| mention(i, None)).collect(),
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        let a = s.ensure_feed("blog-a", FeedKind::Rss).unwrap();
+        let b = s.ensure_feed("blog-b", FeedKind::Rss).unwrap();
+        assert_eq!(s.write_poll(a, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new, 2);
+        assert_eq!(
+            s.write_poll(b, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new,
+            2,
+            "blog B's items 1 and 2 are its own"
+        );
+        let h1 = s.ensure_feed("hn-1", FeedKind::Hackernews).unwrap();
+        let h2 = s.ensure_feed("hn-2", FeedKind::Hackernews).unwrap();
+        assert_eq!(
+            s.write_poll(h1, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
+            1
+        );
+        assert_eq!(
+            s.write_poll(h2, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
+            0,
+            "one HN story found by two searches is one mention"
+        );
+        let n: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(source_id(FeedKind::Rss, stored_id(FeedKind::Rss, b, "1")), "1");
+    }
+
+    #[test]
+    fn an_item_without_an_id_and_a_tokened_link_is_one_item_across_polls() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let now = Utc::now();
+        let f = s.ensure_feed("f", FeedKind::Rss).unwrap();
+        let item = |token: &str| NewMention {
+            url: Some(format!("http://example.com/posts/1?v={token}")),
+            title: Some("Tokened link".into()),
+            text: "Same post".into(),
+            ..Default::default()
+        };
+        let poll = |token: &str| PollWrite {
+            mentions: vec![item(token)],
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("8f3a2c"), now).unwrap().new, 1);
+        assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("19b07d"), now).unwrap().new, 0);
+    }
 }

@@ -241,6 +241,7 @@ fn help_panes_resize_and_links() {
     t.send_key("3");
     t.wait_for("No drafts. Press r on a mention", timeout(5)).unwrap();
     t.send_key("1");
+    t.wait_gone("No drafts. Press r on a mention", timeout(5)).unwrap();
 
     // Narrow: the detail goes below the stream; wide: beside it. Nothing is lost either way.
     t.resize(80, 24);

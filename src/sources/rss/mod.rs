@@ -349,3 +349,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn url() -> Url {
+        Url::parse("http://example.com/feed.xml").unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Any bytes at all: an error or a page, never a panic.
+        #[test]
+        fn any_bytes(body in proptest::collection::vec(any::<u8>(), 0..2048), ct in proptest::option::of("[ -~]{0,40}")) {
+            let _ = parse_fetched(&Fetched { body: &body, url: &url(), content_type: ct.as_deref(), content_location: None });
+        }
+
+        /// Feed-shaped text with markup, entities and controls sprinkled in.
+        #[test]
+        fn feed_shaped(parts in proptest::collection::vec(prop_oneof![
+            Just("<rss version=\"2.0\"><channel>".to_string()),
+            Just("<item><title>".to_string()),
+            Just("</title><link>http://x/".to_string()),
+            Just("</link></item>".to_string()),
+            Just("<![CDATA[".to_string()),
+            Just("]]>".to_string()),
+            Just("&".to_string()),
+            Just("&#x".to_string()),
+            Just("&amp".to_string()),
+            Just("<!DOCTYPE r [<!ENTITY a \"b\">]>".to_string()),
+            Just("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>".to_string()),
+            Just("<content type=\"xhtml\"><div>".to_string()),
+            Just("\u{1b}]52;c;x\u{7}".to_string()),
+            Just("\u{92}\u{0}".to_string()),
+            "[ -~]{0,12}",
+        ], 0..40)) {
+            let body = parts.concat();
+            let _ = parse_fetched(&Fetched { body: body.as_bytes(), url: &url(), content_type: None, content_location: None });
+        }
+    }
+}
