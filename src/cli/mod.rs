@@ -130,6 +130,7 @@ pub fn main() -> ExitCode {
     if let Ok(log) = paths::log_file() {
         logging::init(&log);
     }
+    crate::poller::isolate::install_hook();
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -136,6 +136,9 @@ pub fn feed_test(cli: &Cli, name: Option<&str>, inline: Option<&str>) -> Result<
             for m in &run.dropped {
                 writeln!(out, "{}", line(m, "-"))?;
             }
+            for note in &run.notes {
+                writeln!(out, "Repaired or noticed: {}", crate::text::sanitize_line(note))?;
+            }
             if let Some(w) = run.wait {
                 writeln!(
                     out,

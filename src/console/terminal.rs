@@ -26,6 +26,14 @@ impl Tui {
         // must stop too, before the message is printed.
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // A parser's panic on a stranger's document is caught and logged, not the console's end.
+            if crate::poller::isolate::active() {
+                tracing::error!(
+                    "a parser panicked (caught): {}",
+                    crate::text::sanitize_line(&info.to_string())
+                );
+                return;
+            }
             let _ = execute!(std::io::stdout(), DisableMouseCapture, DisableBracketedPaste);
             previous(info);
             // A panic on any thread (the reader, the writer, a poll task) leaves the console in a

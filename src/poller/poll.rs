@@ -126,6 +126,7 @@ impl Poller {
         let Fetched::Items {
             mentions,
             notes,
+            skipped,
             cursor,
             etag,
             last_modified,
@@ -137,6 +138,11 @@ impl Poller {
             unreachable!("record_items is given items");
         };
         let before = mentions.len();
+        if before == 0 && skipped > 0 {
+            // Items were there, none could be read: a failure of the feed, never "ok, 0 new".
+            let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(notes.join("; "))));
+            return self.record_failure(feed, state, &err, now).await;
+        }
         let kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
         let filtered = before - kept.len();
         // The service's own wait (a backoff, a spent quota) beats the interval.
@@ -199,7 +205,11 @@ impl Poller {
         let state = crate::store::FeedState::default();
         match self.fetch_all(feed, &state).await {
             Ok(Fetched::Items {
-                mentions, rate, wait, ..
+                mentions,
+                rate,
+                wait,
+                notes,
+                ..
             }) => {
                 let (kept, dropped): (Vec<NewMention>, Vec<NewMention>) =
                     mentions.into_iter().partition(|m| allowed(feed, m));
@@ -208,6 +218,7 @@ impl Poller {
                     dropped,
                     rate,
                     wait,
+                    notes,
                 })
             }
             Ok(Fetched::NotModified) => Ok(DryRun::default()),
@@ -273,6 +284,7 @@ impl Poller {
         .await?;
         let mut mentions = std::mem::take(&mut page.mentions);
         let mut notes = std::mem::take(&mut page.notes);
+        let mut skipped = page.skipped;
         let cursor = page.cursor.take();
         let mut rate = page.rate.take();
         let mut wait = page.wait;
@@ -288,6 +300,7 @@ impl Poller {
             let mut page = parse_off_thread(feed, state.cursor.clone(), token.clone(), req, resp.headers, body).await?;
             mentions.append(&mut page.mentions);
             notes.append(&mut page.notes);
+            skipped += page.skipped;
             rate = page.rate.or(rate);
             wait = page.wait.or(wait);
             next = page.next;
@@ -322,6 +335,7 @@ impl Poller {
         Ok(Fetched::Items {
             mentions,
             notes,
+            skipped,
             cursor,
             etag,
             last_modified,
@@ -339,6 +353,8 @@ pub struct DryRun {
     pub dropped: Vec<NewMention>,
     pub rate: Option<sources::RateLimit>,
     pub wait: Option<Duration>,
+    /// What the parser repaired or noticed, in words.
+    pub notes: Vec<String>,
 }
 
 #[allow(
@@ -351,6 +367,8 @@ enum Fetched {
         mentions: Vec<NewMention>,
         /// What the parser repaired or noticed.
         notes: Vec<String>,
+        /// Item elements that gave nothing to store.
+        skipped: usize,
         cursor: Option<serde_json::Value>,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -369,7 +387,7 @@ async fn parse_off_thread(
     body: Vec<u8>,
 ) -> Result<sources::Page, PollError> {
     let feed = feed.clone();
-    tokio::task::spawn_blocking(move || {
+    let parsed = tokio::task::spawn_blocking(move || {
         let ctx = Ctx {
             feed: &feed,
             cursor: cursor.as_ref(),
@@ -381,28 +399,22 @@ async fn parse_off_thread(
             headers: &headers,
             body: &body,
         };
-        sources::parse(&ctx, &req, &reply)
+        super::isolate::isolated(|| sources::parse(&ctx, &req, &reply))
     })
-    .await
-    .unwrap_or_else(|panic| {
+    .await;
+    match parsed {
+        Ok(Ok(result)) => result.map_err(PollError::from),
         // A parser bug must not end the poll or stop this feed's schedule: it becomes the feed's
         // error, and the log keeps what panicked.
-        let what = panic
-            .try_into_panic()
-            .ok()
-            .and_then(|p| {
-                p.downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-            })
-            .unwrap_or_default();
-        tracing::error!("the parser panicked: {}", crate::text::sanitize_line(&what));
-        Err(sources::SourceError::Malformed(
-            "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
-                .into(),
-        ))
-    })
-    .map_err(PollError::from)
+        Ok(Err(what)) => {
+            tracing::error!("the parser panicked: {what}");
+            Err(PollError::from(sources::SourceError::Malformed(
+                "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
+                    .into(),
+            )))
+        }
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 /// Whether the feed's include/exclude rules keep a mention.

@@ -160,6 +160,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
     };
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         cursor: cursor.map(|c| serde_json::json!({ "since": c.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) })),
         next,

@@ -135,6 +135,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         });
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         cursor: after.map(|a| serde_json::json!({ "after": a })),
         next,

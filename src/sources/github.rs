@@ -111,6 +111,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     }
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "created": n.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })),
         next,

@@ -131,6 +131,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "newest_created_at_i": n })),
         next: next.map(super::Request::get),
+        skipped,
         notes: (skipped > 0)
             .then(|| format!("{skipped} hit(s) without an objectID or unreadable were skipped"))
             .into_iter()

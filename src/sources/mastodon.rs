@@ -117,6 +117,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "min_id": n })),
         next,

@@ -113,6 +113,9 @@ pub struct Page {
     /// What the parser repaired or noticed, in words, for the feed's health ("3 invalid bytes
     /// replaced", "2 entries yielded nothing").
     pub notes: Vec<String>,
+    /// Item elements that were there but gave nothing to store: a page of only these is a
+    /// failure of the feed, not "ok, 0 new".
+    pub skipped: usize,
 }
 
 /// A signed-in session (Bluesky, Reddit with OAuth): kept in memory only, never stored.

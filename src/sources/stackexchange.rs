@@ -125,6 +125,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     };
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         // From the newest second seen, inclusive: a question posted in that same second but
         // indexed later is not missed, and the repeats are stored once.

@@ -146,6 +146,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let rate = rate_from_headers(reply, "x-rate-limit", ctx.now);
     Ok(Page {
         notes: Vec::new(),
+        skipped: 0,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "since_id": n })),
         next,

@@ -576,3 +576,60 @@ fn requests_in_flight_never_exceed_the_configured_concurrency() {
     assert_eq!(s.requests().len(), 9);
     assert_eq!(s.max_in_flight(), 3, "three at once, never more");
 }
+
+#[test]
+fn a_feed_the_parser_fails_on_keeps_its_schedule_and_says_so_in_feeds() {
+    let env = Env::new().var("OVERHEAR_TEST_PARSER_PANIC", "1");
+    let s = FixtureServer::start();
+    s.route(
+        "/bad",
+        Response::ok(
+            "<rss version=\"2.0\"><channel><item><title>overhear-test-panic-here</title></item></channel></rss>",
+        ),
+    );
+    s.route(
+        "/empty-items",
+        Response::ok("<rss version=\"2.0\"><channel><item></item><item> </item></channel></rss>"),
+    );
+    s.route("/good", Response::ok(fixture("atom/atom_example_2.xml")));
+    env.config(&format!(
+        "[[feed]]\nname = \"bad\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"1s\"\n\n\
+         [[feed]]\nname = \"hollow\"\nkind = \"rss\"\nurl = \"{}\"\n\n\
+         [[feed]]\nname = \"good\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/bad"),
+        s.url("/empty-items"),
+        s.url("/good")
+    ));
+    // Once: the panic is the feed's error; the other feeds are written; the exit code is 1, not 101.
+    let out = env.run(&["poll", "--once"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    assert!(
+        line_for(&text, "bad").contains("could not read this document"),
+        "{text}"
+    );
+    assert!(
+        !stderr(&out).contains("panicked"),
+        "the caught panic goes to the log, not over the terminal: {}",
+        stderr(&out)
+    );
+    assert!(
+        line_for(&text, "hollow").contains(" error ") && line_for(&text, "hollow").contains("no title, link or text"),
+        "item elements that yield nothing are an error, never ok: {text}"
+    );
+    assert!(line_for(&text, "good").contains(" ok "), "{text}");
+    // On schedule: the feed is polled again and again; its error stays in its health.
+    let mut child = env.command(&["poll"]).spawn().unwrap();
+    assert!(
+        s.wait_for_requests("/bad", 3, timeout(20)),
+        "the failing feed keeps its schedule"
+    );
+    signal(child.id(), SIGTERM);
+    assert!(wait_until(timeout(10), || child.try_wait().unwrap().is_some()));
+    let feeds = stdout(&env.run(&["feeds"]));
+    let bad = line_for(&feeds, "bad");
+    assert!(
+        bad.contains("failing") && bad.contains("could not read this document"),
+        "{feeds}"
+    );
+}

@@ -39,8 +39,35 @@ impl Scheme {
 /// Decode a feed's bytes; `content_type` is the HTTP header, when there was one.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     let mut notes = Vec::new();
-    let (scheme, skip) = detect(body, content_type, &mut notes);
+    let (mut scheme, skip) = detect(body, content_type, &mut notes);
     let bytes = &body[skip..];
+    // Nothing said how the bytes are written and they are not UTF-8 throughout: ask a detector
+    // (chardetng, Firefox's), unless the bytes are UTF-8 with a stray bad byte or two.
+    if scheme == Scheme::Whatwg(encoding_rs::UTF_8)
+        && skip == 0
+        && !said_anything(body, content_type)
+        && std::str::from_utf8(bytes).is_err()
+    {
+        let (_, had_errors) = encoding_rs::UTF_8.decode_without_bom_handling(bytes);
+        let invalid = if had_errors {
+            String::from_utf8_lossy(bytes).matches('\u{fffd}').count()
+        } else {
+            0
+        };
+        let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+        if invalid > 2 && invalid * 3 > non_ascii {
+            let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            detector.feed(bytes, true);
+            let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+            if guess != encoding_rs::UTF_8 {
+                notes.push(format!(
+                    "no encoding declared and the bytes are not UTF-8: read as {} (guessed)",
+                    guess.name()
+                ));
+                scheme = Scheme::Whatwg(guess);
+            }
+        }
+    }
     let (text, bad) = match scheme {
         Scheme::Whatwg(enc) => {
             let (text, had_errors) = enc.decode_without_bom_handling(bytes);
@@ -134,6 +161,12 @@ fn detect(body: &[u8], content_type: Option<&str>, notes: &mut Vec<String>) -> (
         }
     }
     (Scheme::Whatwg(encoding_rs::UTF_8), 0)
+}
+
+/// Whether the server or the document named an encoding.
+fn said_anything(body: &[u8], content_type: Option<&str>) -> bool {
+    content_type.and_then(charset_of).is_some()
+        || declared_label(&String::from_utf8_lossy(&body[..body.len().min(512)])).is_some()
 }
 
 /// Whether a scheme needs more than one byte per ASCII character (then the ASCII sniffing that
@@ -263,6 +296,22 @@ mod tests {
         let d = decode(b"<a>caf\xe9 ok</a>", None);
         assert_eq!(d.text, "<a>caf\u{fffd} ok</a>");
         assert_eq!(d.notes.len(), 1, "{:?}", d.notes);
+    }
+
+    #[test]
+    fn undeclared_latin1_is_guessed_but_utf8_with_one_bad_byte_is_not() {
+        let latin1 = b"<a>Caf\xe9 cr\xe8me br\xfbl\xe9e, na\xefve fa\xe7ade, d\xe9j\xe0 vu</a>";
+        let d = decode(latin1, None);
+        assert!(d.text.contains("Café crème brûlée"), "{}", d.text);
+        assert!(d.notes.iter().any(|n| n.contains("guessed")), "{:?}", d.notes);
+        let utf8 = "<a>Naïve café ✓ </a>"
+            .as_bytes()
+            .iter()
+            .copied()
+            .chain([0xe9])
+            .collect::<Vec<_>>();
+        let d = decode(&utf8, None);
+        assert!(d.text.contains("Naïve café ✓"), "{}", d.text);
     }
 
     #[test]

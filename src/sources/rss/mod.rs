@@ -31,6 +31,14 @@ pub struct Fetched<'a> {
 
 /// Parse a fetched feed of any format.
 pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
+    // Debug builds only: lets the tests prove that a parser bug costs one feed one poll, not the
+    // poller (the marker is never in a real feed).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("OVERHEAR_TEST_PARSER_PANIC").is_some()
+        && f.body.windows(24).any(|w| w == b"overhear-test-panic-here")
+    {
+        panic!("panic requested by OVERHEAR_TEST_PARSER_PANIC");
+    }
     let base = f
         .content_location
         .and_then(|cl| f.url.join(cl.trim()).ok())
@@ -90,6 +98,7 @@ pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
     Ok(Page {
         mentions,
         notes,
+        skipped: empty + cut,
         ..Default::default()
     })
 }
@@ -202,6 +211,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
     Ok(Page {
         mentions,
         notes,
+        skipped: empty,
         ..Default::default()
     })
 }
