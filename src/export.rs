@@ -34,7 +34,7 @@ struct Row<'a> {
     response_url: Option<&'a str>,
 }
 
-const CSV_HEADER: [&str; 22] = [
+const CSV_HEADER: [&str; 23] = [
     "id",
     "feed",
     "kind",
@@ -50,6 +50,7 @@ const CSV_HEADER: [&str; 22] = [
     "engagement_likes",
     "engagement_reposts",
     "engagement_replies",
+    "engagement_quotes",
     "engagement_views",
     "status",
     "assignee",
@@ -122,6 +123,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     opt_num(e.likes),
                     opt_num(e.reposts),
                     opt_num(e.replies),
+                    opt_num(e.quotes),
                     opt_num(e.views),
                     m.status.as_str().to_string(),
                     m.assignee.unwrap_or_default(),
@@ -138,4 +140,53 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
         }
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CSV carries every field JSON Lines does (engagement flattened into columns).
+    #[test]
+    fn csv_has_a_column_for_every_json_field() {
+        let e = crate::model::Engagement {
+            score: Some(1),
+            likes: Some(2),
+            reposts: Some(3),
+            replies: Some(4),
+            quotes: Some(5),
+            views: Some(6),
+        };
+        let row = Row {
+            id: 1,
+            feed: "f",
+            kind: "rss",
+            external_id: "x",
+            url: Some("u"),
+            author: Some("a"),
+            author_reach: Some(1),
+            title: Some("t"),
+            text: "t",
+            published_at: Some("p".into()),
+            first_seen_at: "f".into(),
+            engagement: &e,
+            status: "new",
+            assignee: Some("a"),
+            responded_at: Some("r".into()),
+            responded_by: Some("b"),
+            response_text: Some("t"),
+            response_url: Some("u"),
+        };
+        let v = serde_json::to_value(&row).unwrap();
+        for (k, val) in v.as_object().unwrap() {
+            if k == "engagement" {
+                for ek in val.as_object().unwrap().keys() {
+                    let col = format!("engagement_{ek}");
+                    assert!(CSV_HEADER.contains(&col.as_str()), "CSV lacks {col}");
+                }
+            } else {
+                assert!(CSV_HEADER.contains(&k.as_str()), "CSV lacks {k}");
+            }
+        }
+    }
 }

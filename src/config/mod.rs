@@ -316,6 +316,28 @@ mod tests {
     }
 
     #[test]
+    fn the_example_shows_every_kind_and_each_parses_when_uncommented() {
+        let mut text = String::new();
+        let mut in_feed = false;
+        for line in EXAMPLE.lines() {
+            if line.starts_with("# [[feed]]") {
+                in_feed = true;
+            } else if line.trim().is_empty() || !line.starts_with("# ") {
+                in_feed = false;
+            }
+            text.push_str(if in_feed { &line[2..] } else { line });
+            text.push('\n');
+        }
+        let c = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        for kind in FeedKind::ALL {
+            assert!(
+                c.feeds.iter().any(|f| f.kind == *kind),
+                "the example lacks a {kind} feed"
+            );
+        }
+    }
+
+    #[test]
     fn a_full_feed_parses() {
         let c = parse(
             r#"

@@ -55,6 +55,8 @@ struct Status {
     replies_count: Option<i64>,
     reblogs_count: Option<i64>,
     favourites_count: Option<i64>,
+    /// Mastodon 4.5 and later.
+    quotes_count: Option<i64>,
     account: Option<Account>,
 }
 
@@ -94,6 +96,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                     replies: s.replies_count,
                     reposts: s.reblogs_count,
                     likes: s.favourites_count,
+                    quotes: s.quotes_count,
                     ..Default::default()
                 },
             }
