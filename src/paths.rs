@@ -25,3 +25,29 @@ pub fn log_file() -> Result<PathBuf> {
     let dir = d.state_dir().unwrap_or_else(|| d.data_local_dir());
     Ok(dir.join("overhear.log"))
 }
+
+/// Files overhear creates are its user's alone: the database, its WAL and SHM, the log, the
+/// config it writes on a first run, and the directories they live in (0600 and 0700). Set once,
+/// first thing: SQLite creates the WAL and SHM itself, under the process's umask.
+pub fn private_files() {
+    // SAFETY: umask only sets the calling process's file-mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// A directory (and its parents) readable by its owner only.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// A file opened for appending, created readable by its owner only.
+pub fn open_private_append(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}

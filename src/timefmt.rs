@@ -43,6 +43,21 @@ fn span(secs: u64) -> String {
     }
 }
 
+/// A wait as people read it: whole seconds, the two largest units ("2m", "1h 30m", "3d 4h").
+pub fn wait(d: std::time::Duration) -> String {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() >= 500_000_000);
+    let (days, hours, mins, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) if s == 0 => format!("{m}m"),
+        (0, 0, m) => format!("{m}m {s}s"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,11 +149,14 @@ impl AppState {
                         vec![Effect::Copy(url)]
                     }
                     None => {
+                        // The previous mention's link must not stay on screen as if it were this one's.
+                        self.link = None;
                         self.warn("this mention's link is not an http(s) address; not opened");
                         vec![]
                     }
                 },
                 None => {
+                    self.link = None;
                     self.say("this mention has no link");
                     vec![]
                 }

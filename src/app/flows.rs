@@ -310,3 +310,15 @@ fn messages_expire_by_the_clock_passed_in() {
     f.later(Duration::from_millis(2));
     assert!(f.message().is_empty());
 }
+
+#[test]
+fn a_refused_link_clears_the_one_on_screen() {
+    let mut f = Flow::new("");
+    f.press("o");
+    assert_eq!(f.state.link.as_ref().unwrap().0, "https://example.com/2");
+    let selected = f.state.window.selected;
+    f.state.window.rows[selected].url = Some("javascript:alert(1)".into());
+    f.press("o");
+    assert!(f.state.link.is_none(), "the previous mention's link is gone");
+    assert!(f.message().contains("not an http(s) address"), "{}", f.message());
+}

@@ -26,7 +26,7 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
     }
     let text = crate::text::sanitize(&text).trim().to_string();
     let db = db_path(cli)?;
-    let mut store = Store::open(&db)?;
+    let mut store = Store::open_checked(&db, super::CHECK_BUDGET)?;
     let mention = store
         .mention(&operator, id)?
         .with_context(|| format!("no mention with id {id}"))?;
@@ -68,7 +68,7 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
 /// Set mention `id`'s status as the configured operator.
 pub fn mark(cli: &Cli, id: i64, status: &str) -> Result<ExitCode> {
     let config = load_config(cli)?;
-    let mut store = Store::open(&db_path(cli)?)?;
+    let mut store = super::open_store(cli)?;
     store
         .mention(&config.operator, id)?
         .with_context(|| format!("no mention with id {id}"))?;

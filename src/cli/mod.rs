@@ -127,6 +127,7 @@ fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    paths::private_files();
     if let Ok(log) = paths::log_file() {
         logging::init(&log);
     }
@@ -140,8 +141,10 @@ pub fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            tracing::error!("{e:#}");
-            eprintln!("overhear: {e:#}");
+            // An error may quote a server or a file: sanitised before it reaches the terminal.
+            let shown = crate::text::sanitize(&format!("{e:#}"));
+            tracing::error!("{shown}");
+            eprintln!("overhear: {shown}");
             ExitCode::from(2)
         }
     }
@@ -172,7 +175,20 @@ fn load_config(cli: &Cli) -> Result<Config> {
             p
         }
     };
-    Ok(Config::load(&path)?)
+    let config = Config::load(&path)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+        eprintln!("overhear: warning: {}", crate::text::sanitize_line(w));
+    }
+    Ok(config)
+}
+
+/// How long the check of the database at open may take; a longer one is left to `doctor`.
+pub(crate) const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The database, opened and checked: damage is an error that says what to do.
+pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
+    Ok(Store::open_checked(&db_path(cli)?, CHECK_BUDGET)?)
 }
 
 fn db_path(cli: &Cli) -> Result<PathBuf> {
@@ -198,13 +214,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         None => {
             let config = load_config(&cli)?;
             let db = db_path(&cli)?;
-            let store = Store::open(&db)?;
+            let store = Store::open_checked(&db, CHECK_BUDGET)?;
             console::open(config, store)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Verb::Poll { once, force }) => poll::poll(&cli, *once, *force),
         Some(Verb::Export { format, since }) => {
-            let store = Store::open(&db_path(&cli)?)?;
+            let store = open_store(&cli)?;
             let filter = ExportFilter { since: *since };
             let n = export::export(&store, &filter, *format, std::io::stdout().lock())?;
             tracing::info!(rows = n, "exported");
@@ -234,7 +250,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
                 None => config.sla,
             };
-            let store = Store::open(&db_path(&cli)?)?;
+            let store = open_store(&cli)?;
             let now = Utc::now();
             let today = now.with_timezone(&zone).date_naive();
             let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((*days).max(1)) - 1));
@@ -254,7 +270,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Some(Verb::Feeds) => {
             let config = load_config(&cli)?;
-            let store = Store::open(&db_path(&cli)?)?;
+            let store = open_store(&cli)?;
             print::feeds(&config, &store)?;
             Ok(ExitCode::SUCCESS)
         }

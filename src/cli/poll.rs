@@ -19,7 +19,7 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
             config.path.display()
         );
     }
-    let store = Store::open(&super::db_path(cli)?)?;
+    let store = super::open_store(cli)?;
     let poller = Poller::new(&config.poller, store)?;
     let width = config.feeds.iter().map(|f| f.name.chars().count()).max().unwrap_or(4);
     let rt = runtime()?;
@@ -48,6 +48,8 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
     let task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, tx).await });
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    // A closed SSH session (SIGHUP) stops the poller the same clean way.
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     eprintln!(
         "overhear: polling {} feeds; stop with Ctrl-C or SIGTERM",
         config.feeds.len()
@@ -59,6 +61,7 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
+            _ = hup.recv() => break,
         }
     }
     tracing::info!("stopping: finishing writes in flight");

@@ -60,15 +60,15 @@ pub fn feeds(config: &Config, store: &Store) -> Result<()> {
             .map_or("now".into(), |t| timefmt::relative(now, t, true));
         let rate = h
             .and_then(|h| h.rate_limit.as_deref())
-            .map(|r| describe_rate(r, now))
+            .map(|r| crate::text::sanitize_line(&describe_rate(r, now)))
             .unwrap_or_default();
         let err = h
             .and_then(|h| {
-                h.last_error.as_deref().map(|e| {
+                h.last_error.as_deref().map(crate::text::sanitize_line).map(|e| {
                     if h.consecutive_failures > 1 {
                         format!("{e} ({} times in a row)", h.consecutive_failures)
                     } else {
-                        e.to_string()
+                        e
                     }
                 })
             })

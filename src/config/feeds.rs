@@ -198,6 +198,14 @@ fn rules(
 
 fn token_env(at: &Table<'_>, t: &Spanned<String>) -> Result<String, ConfigError> {
     let v = t.get_ref().trim();
+    if super::looks_secret(v) {
+        return Err(at.err(
+            t.span(),
+            "token_env",
+            "must be the NAME of an environment variable, never the token itself, and this looks like a token: \
+             put it in a variable and name that (e.g. token_env = \"GITHUB_TOKEN\"); the value is not shown, stored or logged",
+        ));
+    }
     if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(at.err(
             t.span(),

@@ -72,6 +72,8 @@ pub struct Config {
     /// Only these hours count towards the SLA (`[stats] business_hours`).
     pub business: Option<BusinessHours>,
     pub console: ConsoleSettings,
+    /// What in the config works but deserves a word (a secret-looking URL), for stderr and the log.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,7 +159,11 @@ impl Located<'_> {
         let (line, snippet) = match span {
             Some(span) => {
                 let line = self.line_of(span.start);
-                let snippet = self.text.lines().nth(line - 1).map(|l| l.trim_end().to_string());
+                let snippet = self
+                    .text
+                    .lines()
+                    .nth(line - 1)
+                    .map(|l| redact_line(&crate::text::sanitize_line(l.trim_end())));
                 (Some(line), snippet)
             }
             None => (None, None),
@@ -170,6 +176,84 @@ impl Located<'_> {
             snippet,
         }
     }
+}
+
+/// Whether a value looks like a credential itself: a known token prefix (GitHub, Slack, OpenAI,
+/// AWS, Google, GitLab, a JWT), or a long run of mixed letters and digits.
+pub fn looks_secret(v: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "sk-",
+        "sk_live_",
+        "sk_test_",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "AKIA",
+        "ASIA",
+        "ya29.",
+        "glpat-",
+        "AIza",
+        "eyJ",
+    ];
+    let v = v.trim();
+    if PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return true;
+    }
+    v.len() >= 24
+        && !v.contains(char::is_whitespace)
+        && v.chars().any(|c| c.is_ascii_lowercase())
+        && v.chars().any(|c| c.is_ascii_uppercase())
+        && v.chars().any(|c| c.is_ascii_digit())
+}
+
+/// A config line as shown in an error, with a secret's value hidden: the value of a key named
+/// like a credential, or any value that looks like one.
+pub fn redact_line(line: &str) -> String {
+    let Some((key, value)) = line.split_once('=') else {
+        return line.to_string();
+    };
+    let k = key.to_ascii_lowercase();
+    let named = ["token", "secret", "password", "passwd", "api_key", "apikey", "bearer"]
+        .iter()
+        .any(|w| k.contains(w))
+        && !k.contains("token_env");
+    let unquoted = value.trim().trim_matches(['"', '\'']);
+    if named || looks_secret(unquoted) {
+        format!("{}= \"…\" (hidden: it looks like a secret)", key)
+    } else {
+        line.to_string()
+    }
+}
+
+/// Query parameters of a URL that look like they carry a credential.
+pub fn secret_params(url: &url::Url) -> Vec<String> {
+    url.query_pairs()
+        .filter(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            [
+                "token",
+                "key",
+                "secret",
+                "password",
+                "auth",
+                "sig",
+                "signature",
+                "api_key",
+                "apikey",
+                "access_token",
+            ]
+            .iter()
+            .any(|w| k == *w || k.ends_with(&format!("_{w}")))
+                || looks_secret(v)
+        })
+        .map(|(k, _)| k.into_owned())
+        .collect()
 }
 
 /// Parse a duration such as "90s", "5m", "1h 30m".
@@ -229,7 +313,22 @@ impl Config {
         )?;
         let feeds = feeds::validate(&loc, raw.feed)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
+        let warnings = feeds
+            .iter()
+            .filter_map(|f| {
+                let params = secret_params(f.url.as_ref()?);
+                (!params.is_empty()).then(|| {
+                    format!(
+                        "feed {:?}: its url carries what looks like a secret ({}); it is sent to that server only, \
+                         and overhear resolves no link against it, but a token belongs in `token_env`",
+                        f.name,
+                        params.join(", ")
+                    )
+                })
+            })
+            .collect();
         Ok(Config {
+            warnings,
             path: path.to_path_buf(),
             operator: operator.unwrap_or_else(login_name),
             feeds,

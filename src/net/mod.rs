@@ -242,6 +242,11 @@ impl Client {
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             return Err(rate_limited(status, &headers, Utc::now()));
         }
+        if status.is_redirection() {
+            // The policy above followed every http(s) redirect; one left here points elsewhere.
+            let target = headers.iter().find(|(k, _)| k == "location").map(|(_, v)| v.as_str());
+            return Err(NetError::plain(unfollowed_redirect(status, target)));
+        }
         if !status.is_success() {
             return Err(refused(feed, status));
         }
@@ -304,11 +309,18 @@ fn rate_limited(status: StatusCode, headers: &[(String, String)], now: DateTime<
     } else {
         "the server is unavailable"
     };
+    let cap = crate::poller::schedule::MAX_RETRY_AFTER;
     let message = match retry_after {
+        Some(d) if d > cap => format!(
+            "{what} (HTTP {}); it asked to wait {}, overhear waits {} at most",
+            status.as_u16(),
+            crate::timefmt::wait(d),
+            crate::timefmt::wait(cap)
+        ),
         Some(d) => format!(
             "{what} (HTTP {}); waiting {} as it asked",
             status.as_u16(),
-            humantime::format_duration(d)
+            crate::timefmt::wait(d)
         ),
         None => format!("{what} (HTTP {}); backing off", status.as_u16()),
     };
@@ -316,6 +328,19 @@ fn rate_limited(status: StatusCode, headers: &[(String, String)], now: DateTime<
         status: status.as_u16(),
         message,
         retry_after,
+    }
+}
+
+/// A redirect the client did not follow, in words.
+fn unfollowed_redirect(status: StatusCode, location: Option<&str>) -> String {
+    let scheme = location
+        .and_then(|l| url::Url::parse(l).ok())
+        .map(|u| u.scheme().to_string());
+    match scheme {
+        Some(s) if s != "http" && s != "https" => {
+            format!("redirect refused: a redirect to a {s}: address, only http and https are followed")
+        }
+        _ => format!("HTTP {} without a usable Location to follow", status.as_u16()),
     }
 }
 
@@ -407,6 +432,21 @@ mod tests {
         assert_eq!(human_bytes(8 * 1024 * 1024), "8 MiB");
         assert_eq!(human_bytes(512 * 1024), "512 KiB");
         assert_eq!(human_bytes(1536 * 1024 + 1), "1.5 MiB");
+    }
+
+    #[test]
+    fn an_absurd_wait_is_said_in_words_and_capped() {
+        let now = Utc::now();
+        let headers = vec![("retry-after".to_string(), "999999999".to_string())];
+        let e = rate_limited(StatusCode::TOO_MANY_REQUESTS, &headers, now);
+        assert_eq!(
+            e.to_string(),
+            "rate-limited by the server (HTTP 429); it asked to wait 11574d 1h, overhear waits 1d at most"
+        );
+        let date = (now + chrono::Duration::milliseconds(90_400)).to_rfc2822();
+        let headers = vec![("retry-after".to_string(), date)];
+        let e = rate_limited(StatusCode::SERVICE_UNAVAILABLE, &headers, now);
+        assert!(e.to_string().ends_with("waiting 1m 30s as it asked"), "{e}");
     }
 
     #[test]

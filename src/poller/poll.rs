@@ -187,7 +187,8 @@ impl Poller {
             PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
             _ => (None, None),
         };
-        let message = err.to_string();
+        // A server's words are a stranger's: sanitised before they are stored, shown or logged.
+        let message = crate::text::sanitize_line(&err.to_string());
         let (next, retry_until) = schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
         let (feed_id, msg) = (state.id, message.clone());
         if let Err(e) = self

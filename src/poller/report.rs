@@ -62,7 +62,10 @@ impl FeedReport {
                     parts.push(format!("{filtered} dropped by include/exclude"));
                 }
                 if !notes.is_empty() {
-                    parts.push(format!("repaired or noticed: {}", notes.join("; ")));
+                    parts.push(format!(
+                        "repaired or noticed: {}",
+                        crate::text::sanitize_line(&notes.join("; "))
+                    ));
                 }
                 let detail = if parts.is_empty() {
                     String::new()
@@ -71,7 +74,7 @@ impl FeedReport {
                 };
                 ("ok", *new, detail)
             }
-            Outcome::Failed { error } => ("error", 0, format!(": {error}")),
+            Outcome::Failed { error } => ("error", 0, format!(": {}", crate::text::sanitize_line(error))),
             Outcome::Stopped => ("stopped", 0, String::new()),
             Outcome::Deferred { until } => (
                 "waiting",
@@ -81,7 +84,7 @@ impl FeedReport {
         };
         format!(
             "{:<name_width$}  {word:<7}  {new:>5} new  {stored:>7} stored  {ms:>6} ms{detail}",
-            self.name,
+            crate::text::sanitize_line(&self.name),
             stored = self.stored
         )
     }

@@ -23,6 +23,9 @@ use url::Url;
 /// Longest text kept for one mention, in characters.
 const MAX_TEXT_CHARS: usize = 20_000;
 const MAX_FIELD_CHARS: usize = 2_000;
+/// Before this, a feed's date is a placeholder (the epoch, 1900, year 0), not a date.
+static EARLIEST: std::sync::LazyLock<DateTime<Utc>> =
+    std::sync::LazyLock::new(|| DateTime::from_timestamp(631_152_000, 0).expect("1990-01-01 exists"));
 /// Ids longer than this are stored as their hash.
 const MAX_ID_CHARS: usize = 512;
 
@@ -144,6 +147,23 @@ pub enum SourceError {
     Refused(String),
 }
 
+impl SourceError {
+    /// The same error with every string a server wrote made safe for a terminal.
+    pub fn sanitized(self) -> SourceError {
+        let clean = |s: String| text::sanitize_line(&s);
+        match self {
+            SourceError::Malformed(s) => SourceError::Malformed(clean(s)),
+            SourceError::Unexpected { service, detail } => SourceError::Unexpected {
+                service,
+                detail: clean(detail),
+            },
+            SourceError::Request(s) => SourceError::Request(clean(s)),
+            SourceError::Refused(s) => SourceError::Refused(clean(s)),
+            e @ SourceError::HtmlNotFeed => e,
+        }
+    }
+}
+
 /// Whether the kind signs in first (with the secret from `token_env`) to get a session token.
 pub fn needs_session(feed: &FeedConfig) -> bool {
     match feed.kind {
@@ -168,6 +188,7 @@ pub fn parse_session(feed: &FeedConfig, reply: &Reply<'_>, now: DateTime<Utc>) -
         FeedKind::Reddit => reddit::parse_session(reply, now),
         _ => Err(SourceError::Request(format!("a {} feed does not sign in", feed.kind))),
     }
+    .map_err(SourceError::sanitized)
 }
 
 /// The first request of a poll.
@@ -193,8 +214,17 @@ pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
 
 /// Turn one answer into mentions, sanitised and trimmed, ready for the filters and the store.
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    parse_unsanitized(ctx, req, reply).map_err(SourceError::sanitized)
+}
+
+fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     if looks_like_html(reply.body) {
         return Err(SourceError::HtmlNotFeed);
+    }
+    if let Some(what) = binary_kind(reply.body) {
+        return Err(SourceError::Malformed(format!(
+            "the server sent {what}, not a feed or the JSON its API documents"
+        )));
     }
     let feed = ctx.feed;
     let mut page = match feed.kind {
@@ -352,6 +382,11 @@ pub(crate) fn finish(m: &mut NewMention) {
     line(&mut m.author);
     line(&mut m.title);
     m.text = clip(text::sanitize(&m.text).trim().to_string(), MAX_TEXT_CHARS);
+    // 1970, 1900, year 0: a placeholder, not when anyone wrote it. The mention is dated when first
+    // seen instead of sinking to the bottom of the stream.
+    if m.published_at.is_some_and(|p| p < *EARLIEST) {
+        m.published_at = None;
+    }
 }
 
 fn clip(s: String, max_chars: usize) -> String {
@@ -364,6 +399,24 @@ fn clip(s: String, max_chars: usize) -> String {
         }
         None => s,
     }
+}
+
+/// What a body is when it is a known binary format (by its first bytes), for the error.
+fn binary_kind(body: &[u8]) -> Option<&'static str> {
+    let kinds: [(&[u8], &str); 8] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"RIFF", "a RIFF file (WebP, WAV)"),
+        (b"%PDF", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"\x1F\x8B", "gzip data it did not label as such"),
+        (b"\x7FELF", "a program"),
+    ];
+    kinds
+        .iter()
+        .find(|(magic, _)| body.starts_with(magic))
+        .map(|(_, what)| *what)
 }
 
 /// An HTML document where a feed was expected.

@@ -44,6 +44,37 @@ pub enum StoreError {
         doing: &'static str,
         source: rusqlite::Error,
     },
+    #[error(
+        "the database {path} is damaged ({detail}). Restore it from a backup; or save what can still be \
+         read with `overhear export > saved.jsonl`, move the file aside, and let overhear start a new one \
+         (the feeds fill it again)"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "the database is damaged ({detail}, while {doing}). Restore it from a backup; or save what can \
+         still be read with `overhear export > saved.jsonl`, move the file aside, and let overhear start a \
+         new one (the feeds fill it again)"
+    )]
+    DamagedWhile { doing: &'static str, detail: String },
+    #[error(
+        "another overhear process kept the database busy for too long while {doing}; nothing was \
+         changed, try again"
+    )]
+    Busy { doing: &'static str },
+    #[error(
+        "the database {path} is read-only here and older than this overhear (schema {found} of {known}); \
+         someone who can write it must run overhear once to upgrade it"
+    )]
+    ReadOnlyOld { path: PathBuf, found: i64, known: i64 },
+}
+
+/// Whether an SQLite error says the file is damaged or is no database.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -54,7 +85,22 @@ pub(crate) trait Doing<T> {
 
 impl<T> Doing<T> for rusqlite::Result<T> {
     fn doing(self, what: &'static str) -> Result<T> {
-        self.map_err(|source| StoreError::Sql { doing: what, source })
+        self.map_err(|source| {
+            if is_damage(&source) {
+                StoreError::DamagedWhile {
+                    doing: what,
+                    detail: source.to_string(),
+                }
+            } else if matches!(
+                &source,
+                rusqlite::Error::SqliteFailure(f, _)
+                    if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ) {
+                StoreError::Busy { doing: what }
+            } else {
+                StoreError::Sql { doing: what, source }
+            }
+        })
     }
 }
 
@@ -93,9 +139,64 @@ impl Store {
             path: path.to_path_buf(),
             fts_density: Default::default(),
         };
-        store.configure()?;
-        store.migrate()?;
+        let damaged = |e: StoreError| match e {
+            StoreError::Open { path, source } | StoreError::Migrate { path, source, .. } if is_damage(&source) => {
+                StoreError::Damaged {
+                    path,
+                    detail: source.to_string(),
+                }
+            }
+            StoreError::Sql { source, .. } if is_damage(&source) => StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: source.to_string(),
+            },
+            other => other,
+        };
+        store.configure().map_err(damaged)?;
+        store.migrate().map_err(damaged)?;
         Ok(store)
+    }
+
+    /// Whether this connection can only read (a teammate with read access to the file).
+    pub fn read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+    }
+
+    /// `PRAGMA quick_check`, given at most `budget`: `Ok(None)` when sound or when the check did
+    /// not finish in time (`overhear doctor` runs it whole), `Ok(Some(what))` when damaged.
+    pub fn quick_check(&mut self, budget: Duration) -> Result<Option<String>> {
+        let deadline = std::time::Instant::now() + budget;
+        self.conn
+            .progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))
+            .doing("checking the database")?;
+        let rows: rusqlite::Result<Vec<String>> = self
+            .conn
+            .prepare("PRAGMA quick_check(5)")
+            .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect());
+        self.conn
+            .progress_handler(0, None::<fn() -> bool>)
+            .doing("checking the database")?;
+        match rows {
+            Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(None),
+            Ok(rows) => Ok(Some(rows.join("; "))),
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::OperationInterrupted => {
+                Ok(None)
+            }
+            Err(e) if is_damage(&e) => Ok(Some(e.to_string())),
+            Err(e) => Err(e).doing("checking the database"),
+        }
+    }
+
+    /// Open `path` and check it within `budget`: a damaged database is an error that says what to do.
+    pub fn open_checked(path: &Path, budget: Duration) -> Result<Store> {
+        let mut store = Store::open(path)?;
+        match store.quick_check(budget)? {
+            None => Ok(store),
+            Some(detail) => Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail,
+            }),
+        }
     }
 
     /// A database in memory, for dry runs that must not write anywhere.
@@ -137,9 +238,18 @@ impl Store {
                 known,
             });
         }
+        let read_only = self.read_only();
         let mode: String = self
             .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .query_row(
+                if read_only {
+                    "PRAGMA journal_mode"
+                } else {
+                    "PRAGMA journal_mode = WAL"
+                },
+                [],
+                |r| r.get(0),
+            )
             .map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %self.path.display(), mode, "database is not in WAL mode");
@@ -159,6 +269,13 @@ impl Store {
             .doing("reading the schema version")?;
         if current == known {
             return Ok(());
+        }
+        if self.read_only() {
+            return Err(StoreError::ReadOnlyOld {
+                path,
+                found: current,
+                known,
+            });
         }
         // Another process may be migrating at the same moment: take the write lock, then look again.
         let tx = self

@@ -30,9 +30,26 @@ mod tests {
     use proptest::prelude::*;
 
     fn assert_clean(s: &str) {
-        if let Some(c) = s.chars().find(|&c| is_forbidden(c)) {
-            panic!("forbidden {:?} in {s:?}", c);
+        let chars: Vec<char> = s.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            // A joiner may stay between two pictures (one emoji), nowhere else.
+            let joins = c == '\u{200D}'
+                && i > 0
+                && chars[i - 1] != '\u{200D}'
+                && !chars[i - 1].is_ascii()
+                && chars.get(i + 1).is_some_and(|n| !n.is_ascii() && !is_forbidden(*n));
+            if is_forbidden(c) && !joins {
+                panic!("forbidden {c:?} in {s:?}");
+            }
         }
+    }
+
+    #[test]
+    fn a_joiner_between_pictures_stays_and_nel_breaks_the_line() {
+        assert_eq!(sanitize("\u{1F469}\u{200D}\u{1F52C}"), "\u{1F469}\u{200D}\u{1F52C}");
+        assert_eq!(sanitize("a\u{200D}b"), "ab");
+        assert_eq!(sanitize("line3\u{85}line4"), "line3\nline4");
+        assert_eq!(sanitize_line("line3\u{85}line4"), "line3 line4");
     }
 
     // --- sanitize: escape sequences -----------------------------------------------------------
@@ -121,7 +138,8 @@ mod tests {
 
     #[test]
     fn other_c1_characters_go_alone() {
-        assert_eq!(sanitize("a\u{85}b\u{80}c\u{9c}d\u{9a}e"), "abcde");
+        // NEL (U+0085) is a line break (`line3` and `line4` must not run together); the others go.
+        assert_eq!(sanitize("a\u{85}b\u{80}c\u{9c}d\u{9a}e"), "a\nbcde");
     }
 
     // --- sanitize: other characters -----------------------------------------------------------

@@ -101,7 +101,14 @@ pub fn sanitize(s: &str) -> String {
                         }
                         out.push('\n');
                     }
-                    '\u{2028}' | '\u{2029}' => out.push('\n'),
+                    '\u{2028}' | '\u{2029}' | '\u{85}' => out.push('\n'),
+                    // A zero-width joiner between two pictures is part of one emoji (👩‍🔬).
+                    '\u{200D}'
+                        if out.chars().next_back().is_some_and(|p| !p.is_ascii() && !is_format(p))
+                            && chars.peek().is_some_and(|n| !n.is_ascii() && !is_forbidden(*n)) =>
+                    {
+                        out.push('\u{200D}');
+                    }
                     '\t' => out.push(' '),
                     ESC => state = Seq::Esc,
                     '\u{9b}' => state = Seq::Csi,

@@ -1,6 +1,6 @@
 //! Drawing: state in, frame out. Reads `AppState` only; never touches the database or the network.
-//! Every string from a feed passes `text::sanitize_line` (or `sanitize`) again here, whatever the
-//! store holds.
+//! Every string from a feed passes `text::screen_line` (or `screen`) again here, whatever the
+//! store holds: the sanitiser, then emoji sequences drawn the way every terminal measures them.
 
 mod overlays {
     pub mod candidates;
@@ -98,7 +98,7 @@ pub(super) fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
     }
     if let Some(v) = &state.view {
-        spans.push(Span::styled(format!("  view: {}", text::sanitize_line(v)), t.accent));
+        spans.push(Span::styled(format!("  view: {}", text::screen_line(v)), t.accent));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -76,7 +76,7 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 t.bar
             };
             spans = vec![
-                Span::styled(format!(" {} │", text::sanitize_line(msg)), style),
+                Span::styled(format!(" {} │", text::screen_line(msg)), style),
                 Span::raw(hint),
             ];
         }
@@ -120,12 +120,12 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     }
     spans.push(Span::raw(format!(
         " │ {} ",
-        text::sanitize_line(&state.settings.operator)
+        text::screen_line(&state.settings.operator)
     )));
     if !state.filter.is_empty() {
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(
-            format!("filter: {} ", text::sanitize_line(&state.filter.describe())),
+            format!("filter: {} ", text::screen_line(&state.filter.describe())),
             t.bar.add_modifier(Modifier::BOLD),
         ));
     }
@@ -136,7 +136,7 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         } else {
             t.bar
         };
-        spans.push(Span::styled(format!("{} ", text::sanitize_line(msg)), style));
+        spans.push(Span::styled(format!("{} ", text::screen_line(msg)), style));
     }
     let used: usize = spans.iter().map(|s| text::display_width(&s.content)).sum();
     let hint = format!("{} help ", state.settings.keymap.keys_for(Command::Help));

@@ -7,6 +7,7 @@ mod common;
 
 mod crash;
 mod harness_server;
+mod hostile;
 mod poll;
 mod replies;
 mod sources;

@@ -224,3 +224,49 @@ fn the_demo_runs_the_whole_pipeline_offline() {
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }
+
+#[test]
+fn emoji_that_terminals_measure_differently_keep_the_borders_in_place() {
+    let s = FixtureServer::start();
+    let items: String = [
+        "I \u{2764}\u{FE0F} this",
+        "thumbs \u{1F44D}\u{1F3FD}\u{1F44B}\u{1F3FF} up",
+        "science \u{1F469}\u{200D}\u{1F52C} lab",
+        "warning \u{26A0}\u{FE0F} and peace \u{270C}\u{FE0F}",
+        "flag \u{1F3F3}\u{FE0F}\u{200D}\u{1F308} pride",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| format!("<item><guid>e{i}</guid><title>{t}</title><description>{t}</description></item>"))
+    .collect();
+    s.route(
+        "/feed",
+        Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>")),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"emoji\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let term = env.console(120, 20);
+    term.wait_for("pride", timeout(20)).unwrap();
+    term.wait_settled(timeout(5)).unwrap();
+    // The stream's box: its right border is where the top border's corner is, on every row.
+    let misplaced = term.with_screen(|screen| {
+        let cols = screen.size().1.get();
+        let corner = (0..cols)
+            .find(|&c| screen.cell(1, c).is_some_and(|cell| cell.contents() == "┐"))
+            .expect("the stream's top-right corner");
+        (2..12)
+            .filter(|&r| screen.cell(r, 0).is_some_and(|cell| cell.contents() == "│"))
+            .filter(|&r| screen.cell(r, corner).is_none_or(|cell| cell.contents() != "│"))
+            .collect::<Vec<u16>>()
+    });
+    assert!(
+        misplaced.is_empty(),
+        "rows {misplaced:?} push the border:\n{}",
+        term.screen()
+    );
+    // What is stored keeps the whole sequences.
+    let title: String = env.sql("SELECT title FROM mentions WHERE title LIKE 'science%'");
+    assert_eq!(title, "science \u{1F469}\u{200D}\u{1F52C} lab");
+}

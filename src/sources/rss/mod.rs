@@ -44,6 +44,11 @@ pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
         .and_then(|cl| f.url.join(cl.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .unwrap_or_else(|| f.url.clone());
+    // Relative links resolve against the address without its query: a `#comments` link must not
+    // carry a key that was in the feed's URL into the store.
+    let mut base = base;
+    base.set_query(None);
+    base.set_fragment(None);
     let decoded = decode::decode(f.body, f.content_type);
     let mut notes = decoded.notes;
     let body = decoded.text.trim_start_matches('\u{feff}');

@@ -32,7 +32,7 @@ pub(in crate::ui) fn draw_candidates(
             } else {
                 state.settings.theme.base
             };
-            Line::styled(text::sanitize_line(c), style)
+            Line::styled(text::screen_line(c), style)
         })
         .collect();
     let title = if candidates.len() > shown.len() {

@@ -27,7 +27,7 @@ pub(in crate::ui) fn draw_menu(frame: &mut Frame<'_>, state: &AppState, menu: Me
                     let key = Command::view(i + 1)
                         .map(|c| state.settings.keymap.hint(c))
                         .unwrap_or_default();
-                    format!("{key}  {}", text::sanitize_line(&v.name))
+                    format!("{key}  {}", text::screen_line(&v.name))
                 }))
                 .collect(),
         ),

@@ -11,13 +11,13 @@ pub(in crate::ui) fn draw_templates(frame: &mut Frame<'_>, state: &AppState, que
             "saved reply: ",
             state.settings.theme.accent.add_modifier(Modifier::BOLD),
         ),
-        Span::raw(text::sanitize_line(query)),
+        Span::raw(text::screen_line(query)),
     ])];
     if found.is_empty() {
         lines.push(Line::styled("no saved reply matches", state.settings.theme.muted));
     }
     for (i, tpl) in found.iter().take(10).enumerate() {
-        let first = text::sanitize_line(tpl.body.lines().next().unwrap_or(""));
+        let first = text::screen_line(tpl.body.lines().next().unwrap_or(""));
         let line = format!("{:<12} {}", text::truncate_to_width(&tpl.name, 12), first);
         let style = if i == selected {
             state.settings.theme.selection

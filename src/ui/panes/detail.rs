@@ -12,13 +12,13 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
     let mut lines: Vec<Line<'_>> = Vec::new();
     if let Some(title) = &m.title {
         lines.push(Line::styled(
-            text::sanitize_line(title),
+            text::screen_line(title),
             Style::default().add_modifier(Modifier::BOLD),
         ));
     }
     lines.extend(about(state, d));
     lines.push(Line::from(""));
-    for l in text::sanitize(&m.text).lines() {
+    for l in text::screen(&m.text).lines() {
         lines.push(Line::from(l.to_string()));
     }
     lines.extend(notes_and_history(state, d));
@@ -35,7 +35,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
     let m = &d.mention;
     let mut lines: Vec<Line<'a>> = Vec::new();
-    let mut who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
+    let mut who = text::screen_line(m.author.as_deref().unwrap_or("unknown author"));
     if let Some(r) = m.author_reach {
         who.push_str(&format!(" (reach {r})"));
     }
@@ -45,7 +45,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         Span::styled(
             format!(
                 " · {} · {} · {}",
-                text::sanitize_line(&m.feed),
+                text::screen_line(&m.feed),
                 timefmt::age(state.now, when),
                 when.format("%Y-%m-%d %H:%M UTC")
             ),
@@ -54,7 +54,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     ]));
     if let Some(u) = &m.url {
         lines.push(Line::styled(
-            text::sanitize_line(u),
+            text::screen_line(u),
             t.muted.add_modifier(Modifier::UNDERLINED),
         ));
     }
@@ -77,32 +77,32 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         t.status(m.status).add_modifier(Modifier::BOLD),
     )];
     if let Some(a) = &m.assignee {
-        status.push(Span::raw(format!(" · assigned to {}", text::sanitize_line(a))));
+        status.push(Span::raw(format!(" · assigned to {}", text::screen_line(a))));
     }
     if !d.tags.is_empty() {
         status.push(Span::raw(format!(
             " · #{}",
             d.tags
                 .iter()
-                .map(|t| text::sanitize_line(t))
+                .map(|t| text::screen_line(t))
                 .collect::<Vec<_>>()
                 .join(" #")
         )));
     }
     lines.push(Line::from(status));
     if let Some(answer) = &m.response_text {
-        let who = text::sanitize_line(m.responded_by.as_deref().unwrap_or("someone"));
+        let who = text::screen_line(m.responded_by.as_deref().unwrap_or("someone"));
         let when = m
             .responded_at
             .map(|t| format!(" {}", timefmt::age(state.now, t)))
             .unwrap_or_default();
-        let first = text::sanitize_line(answer.lines().next().unwrap_or(""));
+        let first = text::screen_line(answer.lines().next().unwrap_or(""));
         lines.push(Line::from(vec![
             Span::styled(format!("↳ {who} answered{when}: "), t.ok),
             Span::raw(first),
         ]));
         if let Some(u) = &m.response_url {
-            lines.push(Line::styled(format!("  {}", text::sanitize_line(u)), t.muted));
+            lines.push(Line::styled(format!("  {}", text::screen_line(u)), t.muted));
         }
     }
     lines
@@ -118,14 +118,10 @@ fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         for n in &d.notes {
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!(
-                        "{} · {}: ",
-                        text::sanitize_line(&n.author),
-                        timefmt::age(state.now, n.at)
-                    ),
+                    format!("{} · {}: ", text::screen_line(&n.author), timefmt::age(state.now, n.at)),
                     t.muted,
                 ),
-                Span::raw(text::sanitize_line(&n.body)),
+                Span::raw(text::screen_line(&n.body)),
             ]));
         }
     }
@@ -149,10 +145,10 @@ fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
             };
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!("{} {} ", h.at.format("%b %d %H:%M"), text::sanitize_line(&h.actor)),
+                    format!("{} {} ", h.at.format("%b %d %H:%M"), text::screen_line(&h.actor)),
                     t.muted,
                 ),
-                Span::raw(text::sanitize_line(&what)),
+                Span::raw(text::screen_line(&what)),
             ]));
         }
     }

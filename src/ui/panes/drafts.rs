@@ -35,12 +35,12 @@ pub(in crate::ui) fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppS
         .enumerate()
         .take(inner.height as usize)
         .map(|(i, d)| {
-            let who = text::pad_to_width(&text::sanitize_line(d.mention_author.as_deref().unwrap_or("—")), 16);
-            let feed = text::pad_to_width(&text::sanitize_line(&d.feed), 10);
+            let who = text::pad_to_width(&text::screen_line(d.mention_author.as_deref().unwrap_or("—")), 16);
+            let feed = text::pad_to_width(&text::screen_line(&d.feed), 10);
             let age = format!("{:>6}", timefmt::age(state.now, d.updated_at));
-            let writer = text::pad_to_width(&format!("✎ {}", text::sanitize_line(&d.writer)), 12);
+            let writer = text::pad_to_width(&format!("✎ {}", text::screen_line(&d.writer)), 12);
             let state_mark = if d.sending { "sending… " } else { "" };
-            let first = text::sanitize_line(d.body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
+            let first = text::screen_line(d.body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
             let fixed = 16 + 1 + 10 + 1 + 6 + 1 + 12 + 1;
             let rest = text::pad_to_width(&format!("{state_mark}{first}"), width.saturating_sub(fixed));
             let style = if i == selected { t.selection } else { t.base };

@@ -9,18 +9,18 @@ pub(in crate::ui) fn draw_editor(frame: &mut Frame<'_>, area: Rect, state: &AppS
     let m = &e.mention;
     let quote_h = if area.height >= 16 { 6 } else { 3 };
     let [quote_area, edit_area] = Layout::vertical([Constraint::Length(quote_h), Constraint::Min(3)]).areas(area);
-    let who = text::sanitize_line(m.author.as_deref().unwrap_or("unknown author"));
-    let q = block(format!(" {who} on {} ", text::sanitize_line(&m.feed)), false, state);
+    let who = text::screen_line(m.author.as_deref().unwrap_or("unknown author"));
+    let q = block(format!(" {who} on {} ", text::screen_line(&m.feed)), false, state);
     let qi = q.inner(quote_area);
     frame.render_widget(q, quote_area);
     let mut quoted: Vec<Line<'_>> = Vec::new();
     if let Some(title) = &m.title {
         quoted.push(Line::styled(
-            format!("> {}", text::sanitize_line(title)),
+            format!("> {}", text::screen_line(title)),
             t.muted.add_modifier(Modifier::BOLD),
         ));
     }
-    for l in text::sanitize(&m.text).lines().filter(|l| !l.trim().is_empty()) {
+    for l in text::screen(&m.text).lines().filter(|l| !l.trim().is_empty()) {
         quoted.push(Line::styled(format!("> {l}"), t.muted));
     }
     frame.render_widget(Paragraph::new(quoted).wrap(Wrap { trim: false }), qi);
@@ -32,7 +32,7 @@ pub(in crate::ui) fn draw_editor(frame: &mut Frame<'_>, area: Rect, state: &AppS
     let saved = if e.dirty_since.is_some() { "editing" } else { "saved" };
     let mut title = format!(" Reply · {count} · {saved} ");
     if let Some(w) = &e.other_writer {
-        title.push_str(&format!("· last written by {} ", text::sanitize_line(w)));
+        title.push_str(&format!("· last written by {} ", text::screen_line(w)));
     }
     let style = if e.over_limit() {
         t.error

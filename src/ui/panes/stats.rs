@@ -113,7 +113,7 @@ pub(in crate::ui) fn draw_feed_share(frame: &mut Frame<'_>, area: Rect, state: &
             Line::from(vec![
                 Span::raw(format!(
                     "{:<12} {:>4.0}% ",
-                    text::truncate_to_width(&text::sanitize_line(name), 12),
+                    text::truncate_to_width(&text::screen_line(name), 12),
                     *n as f64 * 100.0 / total as f64
                 )),
                 Span::styled("▇".repeat((n * bar / total) as usize), t.accent),

@@ -51,11 +51,11 @@ pub(in crate::ui) fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppS
 pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) -> Line<'a> {
     let t = &state.settings.theme;
     let marked = state.marks.contains(&m.id);
-    let feed = text::pad_to_width(&text::sanitize_line(&m.feed), FEED_W);
+    let feed = text::pad_to_width(&text::screen_line(&m.feed), FEED_W);
     let age = format!("{:>AGE_W$}", timefmt::age(state.now, m.sort_at));
-    let author = text::pad_to_width(&text::sanitize_line(m.author.as_deref().unwrap_or("—")), AUTHOR_W);
-    let title = m.title.as_deref().map(text::sanitize_line).unwrap_or_default();
-    let body = text::sanitize_line(&m.text);
+    let author = text::pad_to_width(&text::screen_line(m.author.as_deref().unwrap_or("—")), AUTHOR_W);
+    let title = m.title.as_deref().map(text::screen_line).unwrap_or_default();
+    let body = text::screen_line(&m.text);
     let what = match (title.is_empty(), body.is_empty()) {
         (false, false) => format!("{title} — {body}"),
         (false, true) => title,
@@ -84,12 +84,12 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
 }
 
 pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let config = text::sanitize_line(&state.settings.config_path.display().to_string());
+    let config = text::screen_line(&state.settings.config_path.display().to_string());
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let lines = if !state.filter.is_empty() {
         vec![
             Line::from("Nothing matches the filter.").style(bold),
-            Line::from(format!("  {}", text::sanitize_line(&state.filter.describe()))),
+            Line::from(format!("  {}", text::screen_line(&state.filter.describe()))),
             Line::from(""),
             Line::from(format!(
                 "{} clears it; {} edits it.",
