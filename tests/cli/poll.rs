@@ -3,7 +3,7 @@
 
 use crate::common::env::{Env, stderr, stdout};
 use crate::common::server::{FixtureServer, Response};
-use crate::common::{SIGTERM, fixture, signal, timeout, wait_until};
+use crate::common::{SIGHUP, SIGTERM, fixture, signal, timeout, wait_until};
 use std::path::Path;
 use std::time::Duration;
 
@@ -632,4 +632,30 @@ fn a_feed_the_parser_fails_on_keeps_its_schedule_and_says_so_in_feeds() {
         bad.contains("failing") && bad.contains("could not read this document"),
         "{feeds}"
     );
+}
+
+#[test]
+fn a_closed_ssh_session_stops_the_poll_service_cleanly() {
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route("/feed", Response::ok(fixture("atom/atom_example_2.xml")));
+    env.config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let mut child = env
+        .command(&["poll"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(s.wait_for_requests("/feed", 1, timeout(20)), "polled");
+    signal(child.id(), SIGHUP);
+    assert!(
+        wait_until(timeout(10), || child.try_wait().unwrap().is_some()),
+        "overhear poll did not stop on SIGHUP"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("overhear: stopped"));
 }
