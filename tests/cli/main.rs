@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod harness_server;
 mod hostile;
+mod hostile_corpus;
 mod poll;
 mod replies;
 mod sources;
