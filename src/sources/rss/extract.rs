@@ -127,14 +127,29 @@ pub fn items(
             })
             .collect()
     };
+    // The feed's own author, looked up once (per item it would scan every item: quadratic).
+    let feed_author = match format {
+        Some(Format::Atom) => child(root, Ns::Core, "author").and_then(atom_person),
+        _ => {
+            let channel = child(root, Ns::Core, "channel").unwrap_or(root);
+            child(channel, Ns::Itunes, "author")
+                .and_then(text_of)
+                .and_then(|a| person(&a))
+                .or_else(|| {
+                    child(channel, Ns::Dc, "creator")
+                        .and_then(text_of)
+                        .and_then(|a| person(&a))
+                })
+        }
+    };
     for n in candidates {
         if truncated_at.is_some_and(|t| n.range().end > t) {
             cut += 1;
             continue;
         }
         let m = match format {
-            Some(Format::Atom) => atom_entry(n, root, xml, base),
-            _ => rss_item(n, root, xml, base),
+            Some(Format::Atom) => atom_entry(n, feed_author.as_deref(), xml, base),
+            _ => rss_item(n, feed_author.as_deref(), xml, base),
         };
         if m.title.is_none() && m.url.is_none() && m.text.trim().is_empty() {
             empty += 1;
@@ -222,9 +237,8 @@ fn plain_line(s: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-fn rss_item(n: Node<'_, '_>, root: Node<'_, '_>, xml: &str, outer: &Url) -> NewMention {
+fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) -> NewMention {
     let base = base_at(n, outer);
-    let channel = child(root, Ns::Core, "channel").unwrap_or(root);
     let title = child(n, Ns::Core, "title")
         .and_then(text_of)
         .and_then(|t| html_line(&t))
@@ -261,16 +275,7 @@ fn rss_item(n: Node<'_, '_>, root: Node<'_, '_>, xml: &str, outer: &Url) -> NewM
                 .and_then(text_of)
                 .and_then(|a| person(&a))
         })
-        .or_else(|| {
-            child(channel, Ns::Itunes, "author")
-                .and_then(text_of)
-                .and_then(|a| person(&a))
-        })
-        .or_else(|| {
-            child(channel, Ns::Dc, "creator")
-                .and_then(text_of)
-                .and_then(|a| person(&a))
-        });
+        .or_else(|| feed_author.map(str::to_string));
     let published = first_date(
         n,
         &[
@@ -383,7 +388,7 @@ fn atom_person(n: Node<'_, '_>) -> Option<String> {
         .and_then(|s| plain_line(s.trim_start_matches("/u/")))
 }
 
-fn atom_entry(n: Node<'_, '_>, root: Node<'_, '_>, xml: &str, outer: &Url) -> NewMention {
+fn atom_entry(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) -> NewMention {
     let base = base_at(n, outer);
     let title = child(n, Ns::Core, "title")
         .and_then(|t| text_construct_line(t, xml))
@@ -416,7 +421,7 @@ fn atom_entry(n: Node<'_, '_>, root: Node<'_, '_>, xml: &str, outer: &Url) -> Ne
                 .and_then(|s| child(s, Ns::Core, "author"))
                 .and_then(atom_person)
         })
-        .or_else(|| child(root, Ns::Core, "author").and_then(atom_person));
+        .or_else(|| feed_author.map(str::to_string));
     let published = first_date(
         n,
         &[

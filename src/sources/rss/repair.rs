@@ -26,8 +26,14 @@ pub struct Repaired {
     pub truncated_at: Option<usize>,
 }
 
-/// Total characters internal DTD entities may expand to.
+/// Total characters internal DTD entities may be defined with.
 const MAX_ENTITY_EXPANSION: usize = 64 * 1024;
+/// Total characters their references may expand to in one document (a 50 kB entity referenced
+/// 5,000 times would be 250 MB).
+const MAX_ENTITY_OUTPUT: usize = 1024 * 1024;
+/// Attributes kept on one element; feeds use a handful (an XML reader checks each new one
+/// against the others, so thousands cost seconds).
+const MAX_ATTRIBUTES: usize = 64;
 
 /// The usual namespace of a prefix a feed uses without declaring it.
 fn known_namespace(prefix: &str) -> Option<&'static str> {
@@ -63,6 +69,8 @@ struct Counts {
     html_entities: usize,
     lenient_refs: usize,
     unquoted_attrs: usize,
+    attributes_dropped: usize,
+    entities_not_expanded: usize,
 }
 
 struct Writer<'a> {
@@ -78,6 +86,8 @@ struct Writer<'a> {
     root_done: bool,
     /// Prefixes used without a declaration, for the notes.
     undeclared: String,
+    /// Characters internal entities have expanded to so far.
+    expanded: usize,
 }
 
 /// Repair `src` (already decoded) into well-formed XML.
@@ -93,6 +103,7 @@ pub fn repair(src: &str) -> Repaired {
         root_tag_end: None,
         root_done: false,
         undeclared: String::new(),
+        expanded: 0,
     };
     w.run();
     w.finish()
@@ -252,6 +263,11 @@ impl Writer<'_> {
             return (format!("&{name};"), len);
         }
         if has_semi && let Some(v) = self.entities.get(name) {
+            if self.expanded + v.len() > MAX_ENTITY_OUTPUT {
+                self.counts.entities_not_expanded += 1;
+                return (format!("&amp;{name};"), len);
+            }
+            self.expanded += v.len();
             let v = v.clone();
             let fixed = self.fix_text(&v);
             return (fixed, len);
@@ -423,23 +439,7 @@ impl Writer<'_> {
         let mut tag = String::with_capacity(inner.len() + name.len() + 8);
         tag.push('<');
         tag.push_str(name);
-        let mut seen = BTreeSet::new();
-        for (k, v) in attrs {
-            if !seen.insert(k.clone()) || !k.starts_with(is_name_start) {
-                continue;
-            }
-            if let Some(p) = k.strip_prefix("xmlns:") {
-                self.declared_prefixes.insert(p.to_string());
-            } else if k != "xmlns" {
-                self.note_prefix(&k);
-            }
-            tag.push(' ');
-            tag.push_str(&k);
-            tag.push_str("=\"");
-            let v = self.fix_attr(&v).replace('"', "&quot;");
-            tag.push_str(&v);
-            tag.push('"');
-        }
+        self.write_attributes(&mut tag, attrs);
         if self_closing {
             tag.push_str("/>");
         } else {
@@ -456,6 +456,31 @@ impl Writer<'_> {
             self.stack.push(name.to_string());
         }
         if rest[end..].starts_with('>') { end + 1 } else { end }
+    }
+
+    /// The attributes of a start tag, quoted and escaped, the first `MAX_ATTRIBUTES` of them,
+    /// each name once; namespace prefixes noted.
+    fn write_attributes(&mut self, tag: &mut String, attrs: Vec<(String, String)>) {
+        let mut seen = BTreeSet::new();
+        if attrs.len() > MAX_ATTRIBUTES {
+            self.counts.attributes_dropped += attrs.len() - MAX_ATTRIBUTES;
+        }
+        for (k, v) in attrs.into_iter().take(MAX_ATTRIBUTES) {
+            if !seen.insert(k.clone()) || !k.starts_with(is_name_start) {
+                continue;
+            }
+            if let Some(p) = k.strip_prefix("xmlns:") {
+                self.declared_prefixes.insert(p.to_string());
+            } else if k != "xmlns" {
+                self.note_prefix(&k);
+            }
+            tag.push(' ');
+            tag.push_str(&k);
+            tag.push_str("=\"");
+            let v = self.fix_attr(&v).replace('"', "&quot;");
+            tag.push_str(&v);
+            tag.push('"');
+        }
     }
 
     fn note_prefix(&mut self, name: &str) {
@@ -516,6 +541,11 @@ impl Writer<'_> {
             "numeric reference(s) read leniently (C1 as Windows-1252, &#X, no ;)",
         );
         say(c.unquoted_attrs, "attribute value(s) without quotes");
+        say(c.attributes_dropped, "attribute(s) past 64 on one element dropped");
+        say(
+            c.entities_not_expanded,
+            "entity reference(s) past the expansion limit kept as text",
+        );
         if !self.undeclared.is_empty() {
             notes.push(format!(
                 "namespace prefix(es) used without a declaration: {}",
