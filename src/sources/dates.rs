@@ -215,6 +215,9 @@ fn zone_offset(z: &str) -> Option<i32> {
         b'-' => (-1, &rest[1..]),
         _ => return None,
     };
+    if !num.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let (h, m): (i32, i32) = match num.split_once(':') {
         Some((h, m)) => (h.parse().ok()?, m.parse().ok()?),
         None if num.len() == 4 => (num[..2].parse().ok()?, num[2..].parse().ok()?),
@@ -269,6 +272,8 @@ mod tests {
             "Sun, 16 zzz 2012 11:47:32 GMT",
             "yesterday afternoon",
             "",
+            // Found by fuzzing: a zone of four bytes that are not four characters.
+            "+\u{1}\u{fffd}",
         ] {
             assert_eq!(at(s), None, "{s}");
         }

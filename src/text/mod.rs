@@ -37,7 +37,10 @@ mod tests {
                 && i > 0
                 && chars[i - 1] != '\u{200D}'
                 && !chars[i - 1].is_ascii()
-                && chars.get(i + 1).is_some_and(|n| !n.is_ascii() && !is_forbidden(*n));
+                && !chars[i - 1].is_whitespace()
+                && chars
+                    .get(i + 1)
+                    .is_some_and(|n| !n.is_ascii() && !n.is_whitespace() && !is_forbidden(*n));
             if is_forbidden(c) && !joins {
                 panic!("forbidden {c:?} in {s:?}");
             }

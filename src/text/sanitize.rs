@@ -104,8 +104,13 @@ pub fn sanitize(s: &str) -> String {
                     '\u{2028}' | '\u{2029}' | '\u{85}' => out.push('\n'),
                     // A zero-width joiner between two pictures is part of one emoji (👩‍🔬).
                     '\u{200D}'
-                        if out.chars().next_back().is_some_and(|p| !p.is_ascii() && !is_format(p))
-                            && chars.peek().is_some_and(|n| !n.is_ascii() && !is_forbidden(*n)) =>
+                        if out
+                            .chars()
+                            .next_back()
+                            .is_some_and(|p| !p.is_ascii() && !p.is_whitespace() && !is_format(p))
+                            && chars
+                                .peek()
+                                .is_some_and(|n| !n.is_ascii() && !n.is_whitespace() && !is_forbidden(*n)) =>
                     {
                         out.push('\u{200D}');
                     }
