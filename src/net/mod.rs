@@ -248,7 +248,9 @@ impl Client {
             return Err(NetError::plain(unfollowed_redirect(status, target)));
         }
         if !status.is_success() {
-            return Err(refused(feed, status));
+            // What the service said about it, when it says it in a few kilobytes of JSON.
+            let said = self.read_small(resp, 4096).await.and_then(|b| service_says(&b));
+            return Err(refused(feed, status, said.as_deref()));
         }
         let body = self.read_capped(resp).await?;
         Ok(Response {
@@ -256,6 +258,24 @@ impl Client {
             headers,
             body: Some(body),
         })
+    }
+
+    /// At most `cap` bytes of a body, or nothing (too big, broken, slow: the status says enough).
+    async fn read_small(&self, mut resp: reqwest::Response, cap: usize) -> Option<Vec<u8>> {
+        let mut body = Vec::new();
+        let read = async {
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                if body.len() + chunk.len() > cap {
+                    return false;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            true
+        };
+        match tokio::time::timeout(Duration::from_secs(2), read).await {
+            Ok(true) => Some(body),
+            _ => None,
+        }
     }
 
     async fn read_capped(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, NetError> {
@@ -345,7 +365,26 @@ fn unfollowed_redirect(status: StatusCode, location: Option<&str>) -> String {
 }
 
 /// A refusal in words, with the source's own hint where it has one.
-fn refused(feed: &FeedConfig, status: StatusCode) -> NetError {
+/// The message an API's error body carries (`error_message`, `message`, `error`, `detail`, the
+/// first of `errors`), sanitised and cut to a line.
+fn service_says(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let s = [
+        "/error_message",
+        "/message",
+        "/error_description",
+        "/error",
+        "/detail",
+        "/errors/0/message",
+        "/errors/0",
+    ]
+    .iter()
+    .find_map(|p| v.pointer(p).and_then(|x| x.as_str()))?;
+    let s = crate::text::sanitize_line(s);
+    (!s.is_empty()).then(|| crate::text::truncate_to_width(&s, 200))
+}
+
+fn refused(feed: &FeedConfig, status: StatusCode, said: Option<&str>) -> NetError {
     let text = status.canonical_reason().unwrap_or("");
     let hint = sources::explain_refusal(feed, status.as_u16())
         .map(|h| format!(" ({h})"))
@@ -357,9 +396,10 @@ fn refused(feed: &FeedConfig, status: StatusCode) -> NetError {
             }
             .to_string()
         });
+    let said = said.map(|s| format!("; the service said: {s}")).unwrap_or_default();
     NetError::Http {
         status: Some(status.as_u16()),
-        message: format!("HTTP {} {text}{hint}", status.as_u16()),
+        message: format!("HTTP {} {text}{hint}{said}", status.as_u16()),
     }
 }
 
@@ -426,6 +466,18 @@ fn describe_http(e: &reqwest::Error, timeout: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_apis_error_body_is_said_in_its_words_safely() {
+        let body =
+            br#"{"error_id":400,"error_name":"bad_parameter","error_message":"site is required \u001b]0;x\u0007"}"#;
+        assert_eq!(service_says(body).as_deref(), Some("site is required"));
+        assert_eq!(
+            service_says(br#"{"errors":[{"message":"Bad query"}]}"#).as_deref(),
+            Some("Bad query")
+        );
+        assert_eq!(service_says(b"<html>nope</html>"), None);
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {
