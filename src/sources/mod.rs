@@ -381,7 +381,7 @@ pub(crate) fn finish(m: &mut NewMention) {
     line(&mut m.url);
     // A link is followed by a person: http(s) only, and never with credentials in it (they would
     // be stored, exported and shown; `https://paypal.com:login@evil.example/` is a look-alike).
-    m.url = m.url.take().and_then(|u| safe_link(&u));
+    m.url = m.url.take().and_then(|u| storable_link(&u));
     line(&mut m.author);
     line(&mut m.title);
     m.text = clip(text::sanitize(&m.text).trim().to_string(), MAX_TEXT_CHARS);
@@ -405,7 +405,7 @@ fn clip(s: String, max_chars: usize) -> String {
 }
 
 /// A link as it may be stored: http or https, without user or password.
-fn safe_link(u: &str) -> Option<String> {
+fn storable_link(u: &str) -> Option<String> {
     let mut url = Url::parse(u).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;

@@ -188,7 +188,8 @@ pub fn sanitize_line(s: &str) -> String {
     collapse_whitespace(&sanitize(s))
 }
 
-pub(super) fn collapse_whitespace(s: &str) -> String {
+/// Runs of white space (line breaks included) as one space, trimmed.
+pub fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {

@@ -136,7 +136,7 @@ fn parse(doc: &Path, case: &Case) -> Outcome {
 }
 
 fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::collapse_whitespace(s)
 }
 
 /// The differences between an item and its expectation, in words.

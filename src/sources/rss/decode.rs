@@ -39,21 +39,12 @@ impl Scheme {
 /// Decode a feed's bytes; `content_type` is the HTTP header, when there was one.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     let mut notes = Vec::new();
-    let (mut scheme, skip) = detect(body, content_type, &mut notes);
+    let (mut scheme, skip, unsaid) = detect(body, content_type, &mut notes);
     let bytes = &body[skip..];
     // Nothing said how the bytes are written and they are not UTF-8 throughout: ask a detector
     // (chardetng, Firefox's), unless the bytes are UTF-8 with a stray bad byte or two.
-    if scheme == Scheme::Whatwg(encoding_rs::UTF_8)
-        && skip == 0
-        && !said_anything(body, content_type)
-        && std::str::from_utf8(bytes).is_err()
-    {
-        let (_, had_errors) = encoding_rs::UTF_8.decode_without_bom_handling(bytes);
-        let invalid = if had_errors {
-            String::from_utf8_lossy(bytes).matches('\u{fffd}').count()
-        } else {
-            0
-        };
+    if unsaid && std::str::from_utf8(bytes).is_err() {
+        let invalid = String::from_utf8_lossy(bytes).matches('\u{fffd}').count();
         let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
         if invalid > 2 && invalid * 3 > non_ascii {
             let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -104,18 +95,19 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     Decoded { text, notes }
 }
 
-/// The scheme, and how many bytes of byte-order mark to skip.
-fn detect(body: &[u8], content_type: Option<&str>, notes: &mut Vec<String>) -> (Scheme, usize) {
+/// The scheme, how many bytes of byte-order mark to skip, and whether nothing (no mark, no
+/// pattern, no charset, no declaration) said how the bytes are written.
+fn detect(body: &[u8], content_type: Option<&str>, notes: &mut Vec<String>) -> (Scheme, usize, bool) {
     match body {
-        [0x00, 0x00, 0xFE, 0xFF, ..] => return (Scheme::Utf32Be, 4),
-        [0xFF, 0xFE, 0x00, 0x00, ..] => return (Scheme::Utf32Le, 4),
-        [0xEF, 0xBB, 0xBF, ..] => return (Scheme::Whatwg(encoding_rs::UTF_8), 3),
-        [0xFE, 0xFF, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16BE), 2),
-        [0xFF, 0xFE, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16LE), 2),
-        [0x00, 0x00, 0x00, 0x3C, ..] => return (Scheme::Utf32Be, 0),
-        [0x3C, 0x00, 0x00, 0x00, ..] => return (Scheme::Utf32Le, 0),
-        [0x00, 0x3C, 0x00, 0x3F, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16BE), 0),
-        [0x3C, 0x00, 0x3F, 0x00, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16LE), 0),
+        [0x00, 0x00, 0xFE, 0xFF, ..] => return (Scheme::Utf32Be, 4, false),
+        [0xFF, 0xFE, 0x00, 0x00, ..] => return (Scheme::Utf32Le, 4, false),
+        [0xEF, 0xBB, 0xBF, ..] => return (Scheme::Whatwg(encoding_rs::UTF_8), 3, false),
+        [0xFE, 0xFF, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16BE), 2, false),
+        [0xFF, 0xFE, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16LE), 2, false),
+        [0x00, 0x00, 0x00, 0x3C, ..] => return (Scheme::Utf32Be, 0, false),
+        [0x3C, 0x00, 0x00, 0x00, ..] => return (Scheme::Utf32Le, 0, false),
+        [0x00, 0x3C, 0x00, 0x3F, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16BE), 0, false),
+        [0x3C, 0x00, 0x3F, 0x00, ..] => return (Scheme::Whatwg(encoding_rs::UTF_16LE), 0, false),
         [0x4C, 0x6F, 0xA7, 0x94, ..] => {
             // `<?xm` in EBCDIC: the declaration, read in EBCDIC, names the code page.
             let head: String = body
@@ -127,14 +119,14 @@ fn detect(body: &[u8], content_type: Option<&str>, notes: &mut Vec<String>) -> (
                 .and_then(|l| scheme_for(&l))
                 .filter(|s| matches!(s, Scheme::Ebcdic(_)))
                 .unwrap_or(Scheme::Ebcdic(&super::ebcdic::CP037));
-            return (scheme, 0);
+            return (scheme, 0, false);
         }
         _ => {}
     }
     let http = content_type.and_then(charset_of);
     if let Some(label) = &http {
         match scheme_for(label) {
-            Some(s) if !is_wide(s) => return (s, 0),
+            Some(s) if !is_wide(s) => return (s, 0, false),
             Some(_) => {}
             None => notes.push(format!(
                 "the server's charset {:?} is unknown; read as the document declares",
@@ -143,30 +135,29 @@ fn detect(body: &[u8], content_type: Option<&str>, notes: &mut Vec<String>) -> (
         }
     }
     let head = String::from_utf8_lossy(&body[..body.len().min(512)]);
-    if let Some(label) = declared_label(&head) {
-        match scheme_for(&label) {
-            Some(s) if !is_wide(s) => return (s, 0),
+    let declared = declared_label(&head);
+    if let Some(label) = &declared {
+        match scheme_for(label) {
+            Some(s) if !is_wide(s) => return (s, 0, false),
             // Declared UTF-16/32 without their bytes: written as UTF-8 by mistake.
             Some(_) => {
                 notes.push(format!(
                     "declared {} but the bytes are not: read as UTF-8",
-                    crate::text::sanitize_line(&label)
+                    crate::text::sanitize_line(label)
                 ));
-                return (Scheme::Whatwg(encoding_rs::UTF_8), 0);
+                return (Scheme::Whatwg(encoding_rs::UTF_8), 0, false);
             }
             None => notes.push(format!(
                 "the declared encoding {:?} is unknown; read as UTF-8",
-                crate::text::sanitize_line(&label)
+                crate::text::sanitize_line(label)
             )),
         }
     }
-    (Scheme::Whatwg(encoding_rs::UTF_8), 0)
-}
-
-/// Whether the server or the document named an encoding.
-fn said_anything(body: &[u8], content_type: Option<&str>) -> bool {
-    content_type.and_then(charset_of).is_some()
-        || declared_label(&String::from_utf8_lossy(&body[..body.len().min(512)])).is_some()
+    (
+        Scheme::Whatwg(encoding_rs::UTF_8),
+        0,
+        http.is_none() && declared.is_none(),
+    )
 }
 
 /// Whether a scheme needs more than one byte per ASCII character (then the ASCII sniffing that

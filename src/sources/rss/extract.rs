@@ -50,8 +50,7 @@ fn ns_of(n: Node<'_, '_>) -> Ns {
 
 /// The first child element `ns:name` of `n`.
 fn child<'a, 'i>(n: Node<'a, 'i>, ns: Ns, name: &str) -> Option<Node<'a, 'i>> {
-    n.children()
-        .find(|c| c.is_element() && c.tag_name().name().eq_ignore_ascii_case(name) && ns_of(*c) == ns)
+    children(n, ns, name).next()
 }
 
 fn children<'a, 'i>(n: Node<'a, 'i>, ns: Ns, name: &str) -> impl Iterator<Item = Node<'a, 'i>> {
@@ -221,19 +220,14 @@ fn first_date(n: Node<'_, '_>, names: &[(Ns, &str)]) -> Option<chrono::DateTime<
         .find_map(|c| text_of(c).and_then(|t| dates::parse(&t)))
 }
 
-/// Text that RSS means as HTML (a title, a description): entities decoded, tags dropped.
-fn html_text(s: &str) -> String {
-    text::html_to_text(s)
-}
-
 fn html_line(s: &str) -> Option<String> {
     let t = text::strip_tags_inline(s);
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = text::collapse_whitespace(&t);
     (!t.is_empty()).then_some(t)
 }
 
 fn plain_line(s: &str) -> Option<String> {
-    let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = text::collapse_whitespace(s);
     (!t.is_empty()).then_some(t)
 }
 
@@ -303,14 +297,14 @@ fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) 
 fn rss_body(n: Node<'_, '_>, xml: &str) -> String {
     let from_html = |c: Option<Node<'_, '_>>| {
         c.and_then(text_of)
-            .map(|t| html_text(&t))
+            .map(|t| text::html_to_text(&t))
             .filter(|t| !t.trim().is_empty())
     };
     from_html(child(n, Ns::Core, "description"))
         .or_else(|| from_html(child(n, Ns::Content, "encoded")))
         .or_else(|| {
             child(n, Ns::Xhtml, "body")
-                .map(|b| html_text(&inner_markup(b, xml)))
+                .map(|b| text::html_to_text(&inner_markup(b, xml)))
                 .filter(|t| !t.trim().is_empty())
         })
         .or_else(|| from_html(child(n, Ns::Dc, "description")))
@@ -361,14 +355,20 @@ fn text_construct(n: Node<'_, '_>, xml: &str) -> String {
             .decode(clean)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .map(|t| if kind.contains("html") { html_text(&t) } else { t })
+            .map(|t| {
+                if kind.contains("html") {
+                    text::html_to_text(&t)
+                } else {
+                    t
+                }
+            })
             .unwrap_or_default();
     }
     match kind.as_str() {
-        "xhtml" | "application/xhtml+xml" => html_text(&inner_markup(n, xml)),
-        "html" | "text/html" => html_text(&text_of(n).unwrap_or_default()),
-        _ if mode == "escaped" => html_text(&text_of(n).unwrap_or_default()),
-        _ if mode == "xml" || kind.ends_with("xml") => html_text(&inner_markup(n, xml)),
+        "xhtml" | "application/xhtml+xml" => text::html_to_text(&inner_markup(n, xml)),
+        "html" | "text/html" => text::html_to_text(&text_of(n).unwrap_or_default()),
+        _ if mode == "escaped" => text::html_to_text(&text_of(n).unwrap_or_default()),
+        _ if mode == "xml" || kind.ends_with("xml") => text::html_to_text(&inner_markup(n, xml)),
         "text" | "" | "text/plain" => text_of(n).unwrap_or_default(),
         k if k.starts_with("text/") => text_of(n).unwrap_or_default(),
         // Another media type (an image, a PDF): nothing to show as text.

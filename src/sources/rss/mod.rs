@@ -176,7 +176,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
             .and_then(|u| base.join(&u).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .map(|u| text::unwrap_redirect(u.as_str()));
-        let title = str_of(&item["title"]).map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+        let title = str_of(&item["title"]).map(|t| text::collapse_whitespace(&t));
         let text = str_of(&item["content_text"])
             .or_else(|| str_of(&item["content_html"]).map(|h| text::html_to_text(&h)))
             .or_else(|| str_of(&item["summary"]))
