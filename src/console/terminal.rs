@@ -28,10 +28,7 @@ impl Tui {
         std::panic::set_hook(Box::new(move |info| {
             // A parser's panic on a stranger's document is caught and logged, not the console's end.
             if crate::poller::isolate::active() {
-                tracing::error!(
-                    "a parser panicked (caught): {}",
-                    crate::text::sanitize_line(&info.to_string())
-                );
+                crate::poller::isolate::log_caught(info);
                 return;
             }
             let _ = execute!(std::io::stdout(), DisableMouseCapture, DisableBracketedPaste);

@@ -35,19 +35,25 @@ pub fn install_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if active() {
-            let at = info
-                .location()
-                .map(|l| format!("{}:{}", l.file(), l.line()))
-                .unwrap_or_default();
-            tracing::error!(
-                at,
-                "a parser panicked (caught): {}",
-                crate::text::sanitize_line(&info.to_string())
-            );
+            log_caught(info);
         } else {
             previous(info);
         }
     }));
+}
+
+/// Log a panic that [`isolated`] catches, with where it happened (for every panic hook that
+/// must let such a panic pass: the CLI's, the console's).
+pub fn log_caught(info: &std::panic::PanicHookInfo<'_>) {
+    let at = info
+        .location()
+        .map(|l| format!("{}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    tracing::error!(
+        at,
+        "a parser panicked (caught): {}",
+        crate::text::sanitize_line(&info.to_string())
+    );
 }
 
 #[cfg(test)]

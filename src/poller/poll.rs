@@ -406,14 +406,11 @@ async fn parse_off_thread(
     match parsed {
         Ok(Ok(result)) => result.map_err(PollError::from),
         // A parser bug must not end the poll or stop this feed's schedule: it becomes the feed's
-        // error, and the log keeps what panicked.
-        Ok(Err(what)) => {
-            tracing::error!("the parser panicked: {what}");
-            Err(PollError::from(sources::SourceError::Malformed(
-                "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
-                    .into(),
-            )))
-        }
+        // error; the panic hook (`isolate::install_hook`) has logged what panicked and where.
+        Ok(Err(_)) => Err(PollError::from(sources::SourceError::Malformed(
+            "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
+                .into(),
+        ))),
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
