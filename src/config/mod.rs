@@ -178,39 +178,7 @@ impl Located<'_> {
     }
 }
 
-/// Whether a value looks like a credential itself: a known token prefix (GitHub, Slack, OpenAI,
-/// AWS, Google, GitLab, a JWT), or a long run of mixed letters and digits.
-pub fn looks_secret(v: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "ghp_",
-        "gho_",
-        "ghu_",
-        "ghs_",
-        "ghr_",
-        "github_pat_",
-        "sk-",
-        "sk_live_",
-        "sk_test_",
-        "xoxb-",
-        "xoxp-",
-        "xoxa-",
-        "AKIA",
-        "ASIA",
-        "ya29.",
-        "glpat-",
-        "AIza",
-        "eyJ",
-    ];
-    let v = v.trim();
-    if PREFIXES.iter().any(|p| v.starts_with(p)) {
-        return true;
-    }
-    v.len() >= 24
-        && !v.contains(char::is_whitespace)
-        && v.chars().any(|c| c.is_ascii_lowercase())
-        && v.chars().any(|c| c.is_ascii_uppercase())
-        && v.chars().any(|c| c.is_ascii_digit())
-}
+pub use crate::text::looks_secret;
 
 /// A config line as shown in an error, with a secret's value hidden: the value of a key named
 /// like a credential, or any value that looks like one.

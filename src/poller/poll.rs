@@ -188,7 +188,7 @@ impl Poller {
             _ => (None, None),
         };
         // A server's words are a stranger's: sanitised before they are stored, shown or logged.
-        let message = crate::text::sanitize_line(&err.to_string());
+        let message = crate::text::clean_message(&err.to_string());
         let (next, retry_until) = schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
         let (feed_id, msg) = (state.id, message.clone());
         if let Err(e) = self

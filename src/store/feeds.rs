@@ -178,7 +178,7 @@ impl Store {
                     poll.status,
                     to_ts(poll.next_poll_at),
                     rate_limit,
-                    (!poll.notes.is_empty()).then(|| poll.notes.join("; "))
+                    (!poll.notes.is_empty()).then(|| super::schema::clean_health(&poll.notes.join("; ")))
                 ],
             )?;
             Ok(counts)
@@ -208,6 +208,8 @@ impl Store {
         next_poll_at: DateTime<Utc>,
         retry_after_until: Option<DateTime<Utc>>,
     ) -> Result<u32> {
+        // Whatever the caller did, what is stored is one line with no escape and no secret.
+        let error = super::schema::clean_health(error);
         self.write("recording a feed failure", |tx| {
             tx.query_row(
                 "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
@@ -217,7 +219,7 @@ impl Store {
                     feed_id,
                     to_ts(now),
                     status,
-                    error,
+                    error.as_str(),
                     to_ts(next_poll_at),
                     retry_after_until.map(to_ts)
                 ],

@@ -62,10 +62,27 @@ pub enum StoreError {
     )]
     Busy { doing: &'static str },
     #[error(
+        "the disk holding the database is full (while {doing}); nothing was changed and nothing stored \
+         before is lost: free some space and try again"
+    )]
+    Full { doing: &'static str },
+    #[error(
         "the database {path} is read-only here and older than this overhear (schema {found} of {known}); \
          someone who can write it must run overhear once to upgrade it"
     )]
     ReadOnlyOld { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "the database {path} can only be read here, and no one who can write it has opened it since it \
+         was created by an older overhear: ask its owner to run any overhear command on it once (it then \
+         keeps the files a reader needs beside it), or to make its directory writable for you"
+    )]
+    ReaderCannotStart { path: PathBuf },
+    #[error(
+        "the database is read-only for you, so {doing} was refused and nothing changed; reading \
+         commands (feeds, export, stats, the console) still work. To change it, ask its owner for \
+         write access (for a team, the group's write permission)"
+    )]
+    ReadOnly { doing: &'static str },
 }
 
 /// Whether an SQLite error says the file is damaged or is no database.
@@ -97,6 +114,12 @@ impl<T> Doing<T> for rusqlite::Result<T> {
                     if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ) {
                 StoreError::Busy { doing: what }
+            } else if matches!(&source, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly)
+            {
+                StoreError::ReadOnly { doing: what }
+            } else if matches!(&source, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+            {
+                StoreError::Full { doing: what }
             } else {
                 StoreError::Sql { doing: what, source }
             }
@@ -116,6 +139,16 @@ pub struct Store {
 /// transaction is retried).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_ATTEMPTS: usize = 5;
+
+/// [`BUSY_TIMEOUT`]; debug builds let a test shorten it (`OVERHEAR_TEST_BUSY_MS`) so that a lock
+/// held past every retry is tried in seconds, not half a minute.
+fn busy_timeout() -> Duration {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("OVERHEAR_TEST_BUSY_MS").ok().and_then(|v| v.parse().ok()) {
+        return Duration::from_millis(ms);
+    }
+    BUSY_TIMEOUT
+}
 
 impl Store {
     /// Open (creating if needed) and migrate the database at `path`.
@@ -139,22 +172,70 @@ impl Store {
             path: path.to_path_buf(),
             fts_density: Default::default(),
         };
-        let damaged = |e: StoreError| match e {
-            StoreError::Open { path, source } | StoreError::Migrate { path, source, .. } if is_damage(&source) => {
-                StoreError::Damaged {
-                    path,
-                    detail: source.to_string(),
-                }
-            }
-            StoreError::Sql { source, .. } if is_damage(&source) => StoreError::Damaged {
-                path: path.to_path_buf(),
-                detail: source.to_string(),
-            },
-            other => other,
-        };
-        store.configure().map_err(damaged)?;
-        store.migrate().map_err(damaged)?;
+        if let Err(e) = store.configure().and_then(|()| store.migrate()) {
+            return Err(store.explain(e));
+        }
         Ok(store)
+    }
+
+    /// An error said in the words its cause deserves: a damaged file, a full disk, a directory a
+    /// reader cannot use.
+    fn explain(&self, e: StoreError) -> StoreError {
+        let code = |source: &rusqlite::Error| match source {
+            rusqlite::Error::SqliteFailure(f, _) => Some((f.code, f.extended_code)),
+            _ => None,
+        };
+        let source = match &e {
+            StoreError::Open { source, .. } | StoreError::Migrate { source, .. } | StoreError::Sql { source, .. } => {
+                source
+            }
+            _ => return e,
+        };
+        if is_damage(source) {
+            return StoreError::Damaged {
+                path: self.path.clone(),
+                detail: source.to_string(),
+            };
+        }
+        match code(source) {
+            Some((rusqlite::ErrorCode::DiskFull, _)) => StoreError::Full { doing: "opening it" },
+            Some((rusqlite::ErrorCode::SystemIoFailure, _)) if self.system_errno() == libc::ENOSPC => {
+                StoreError::Full { doing: "opening it" }
+            }
+            // SQLITE_READONLY_DIRECTORY and SQLITE_READONLY_CANTINIT: a reader who may not create
+            // the `-shm` file beside a database nobody has open.
+            Some((rusqlite::ErrorCode::ReadOnly, 1544 | 1288)) => StoreError::ReaderCannotStart {
+                path: self.path.clone(),
+            },
+            _ => e,
+        }
+    }
+
+    /// Keep the `-wal` and `-shm` files when this connection closes: a teammate who may read the
+    /// database but not create files beside it can then still open it (SQLite needs them to read a
+    /// WAL database).
+    fn keep_wal_files(&self) {
+        let mut on: std::os::raw::c_int = 1;
+        // SAFETY: SQLITE_FCNTL_PERSIST_WAL takes a pointer to an int that lives across the call; the
+        // handle is this open connection's and "main" a NUL-terminated name.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_file_control(
+                self.conn.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+                (&raw mut on).cast(),
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::warn!(path = %self.path.display(), rc, "cannot keep the WAL files for readers");
+        }
+    }
+
+    /// The operating system's error behind SQLite's last I/O error (`ENOSPC` on a full disk).
+    fn system_errno(&self) -> i32 {
+        // SAFETY: the handle is this open connection's, used on its own thread; the call only reads
+        // the connection's last error number.
+        unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) }
     }
 
     /// Whether this connection can only read (a teammate with read access to the file).
@@ -224,7 +305,7 @@ impl Store {
             path: self.path.clone(),
             source,
         };
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        self.conn.busy_timeout(busy_timeout()).map_err(open_err)?;
         // Check the schema version before anything could write to a database we do not understand.
         let version: i64 = self
             .conn
@@ -254,8 +335,14 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %self.path.display(), mode, "database is not in WAL mode");
         }
+        if !read_only {
+            self.keep_wal_files();
+        }
         self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
+            .execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+                 PRAGMA journal_size_limit = 67108864;",
+            )
             .map_err(open_err)?;
         Ok(())
     }
@@ -293,11 +380,13 @@ impl Store {
             });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
-            tx.execute_batch(sql).map_err(|source| StoreError::Migrate {
-                path: path.clone(),
-                version: i + 1,
-                source,
-            })?;
+            tx.execute_batch(sql)
+                .and_then(|()| schema::after(i + 1, &tx))
+                .map_err(|source| StoreError::Migrate {
+                    path: path.clone(),
+                    version: i + 1,
+                    source,
+                })?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(|source| StoreError::Migrate {
                     path: path.clone(),
@@ -336,6 +425,11 @@ impl Store {
                 {
                     tracing::debug!(what, attempt, "database busy; retrying the transaction");
                     std::thread::sleep(Duration::from_millis(50 * attempt as u64 + fastrand::u64(0..50)));
+                }
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::SystemIoFailure && self.system_errno() == libc::ENOSPC =>
+                {
+                    return Err(StoreError::Full { doing: what });
                 }
                 other => return other.doing(what),
             }
@@ -415,5 +509,36 @@ mod tests {
         })
         .unwrap();
         assert_ne!(a.data_version().unwrap(), v0);
+    }
+
+    #[test]
+    fn health_stored_by_an_older_version_is_cleaned_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..5] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 5).unwrap();
+            c.execute(
+                "INSERT INTO feeds (name, kind, last_error, last_notes) VALUES ('x', 'rss', ?1, ?2)",
+                [
+                    "bad \u{1b}]52;c;ZXZpbA==\u{7}tag\u{1b}[2J; variable ghp_16C7e42F292c6912E7710c838347Ae178B4a not set",
+                    "repaired\u{9b}31m line\nbreak",
+                ],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let (error, notes): (String, String) = s
+            .conn()
+            .query_row("SELECT last_error, last_notes FROM feeds", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(error, "bad tag; variable …(hidden) not set");
+        assert!(!notes.contains(['\u{9b}', '\n']), "{notes:?}");
+        assert!(notes.starts_with("repaired"), "{notes:?}");
     }
 }

@@ -143,7 +143,39 @@ CREATE INDEX mentions_closed_ignored ON mentions (status_at, feed_id, responded_
 ALTER TABLE feeds ADD COLUMN last_notes TEXT;
 UPDATE mentions SET external_id = 'feed:' || feed_id || ':' || external_id WHERE kind IN ('rss', 'json');
 "#,
+    // 6: feed health stored by older versions may quote a server raw or hold a misplaced token:
+    // cleaned by `after` below (the text rules live in Rust, not SQL).
+    "-- feeds.last_error and feeds.last_notes cleaned in Rust",
 ];
+
+/// The part of a migration SQL cannot do, run in the same transaction right after migration
+/// `version` (1-based).
+pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    if version == 6 {
+        let rows: Vec<(i64, Option<String>, Option<String>)> = tx
+            .prepare(
+                "SELECT id, last_error, last_notes FROM feeds WHERE last_error IS NOT NULL OR last_notes IS NOT NULL",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, error, notes) in rows {
+            tx.execute(
+                "UPDATE feeds SET last_error = ?2, last_notes = ?3 WHERE id = ?1",
+                rusqlite::params![
+                    id,
+                    error.as_deref().map(clean_health),
+                    notes.as_deref().map(clean_health)
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A feed's health as it may be stored: one line, no escape, no secret.
+pub fn clean_health(text: &str) -> String {
+    crate::text::clean_message(text)
+}
 
 /// Kinds and statuses are stored as their lowercase names.
 macro_rules! stored_as_name {

@@ -17,11 +17,13 @@ use url::Url;
 mod html;
 mod links;
 mod sanitize;
+mod secrets;
 mod width;
 
 pub use html::*;
 pub use links::*;
 pub use sanitize::*;
+pub use secrets::*;
 pub use width::*;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod common;
 
 mod crash;
+mod faults;
 mod harness_server;
 mod hostile;
 mod hostile_corpus;

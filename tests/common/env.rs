@@ -23,6 +23,8 @@ const REMOVED: &[&str] = &[
     "OVERHEAR_DB",
     "OVERHEAR_LOG",
     "OVERHEAR_TEST_PANIC",
+    "OVERHEAR_TEST_PARSER_PANIC",
+    "OVERHEAR_TEST_BUSY_MS",
     "EDITOR",
     "VISUAL",
     "NO_COLOR",
@@ -32,6 +34,8 @@ pub struct Env {
     dir: tempfile::TempDir,
     /// Set for every process, after the isolation (so a test may override it).
     vars: Vec<(String, String)>,
+    /// The database, when not `overhear.db` in the temp dir.
+    db: Option<PathBuf>,
 }
 
 impl Default for Env {
@@ -48,7 +52,11 @@ impl Env {
             .tempdir()
             .expect("create a temp dir");
         std::fs::create_dir(dir.path().join("home")).expect("create the home dir");
-        Env { dir, vars: Vec::new() }
+        Env {
+            dir,
+            vars: Vec::new(),
+            db: None,
+        }
     }
 
     /// A fresh environment whose `config.toml` holds `text`.
@@ -92,7 +100,12 @@ impl Env {
 
     /// The database passed with `--db`.
     pub fn db(&self) -> PathBuf {
-        self.path().join("overhear.db")
+        self.db.clone().unwrap_or_else(|| self.path().join("overhear.db"))
+    }
+
+    /// Pass `path` with `--db` from now on.
+    pub fn set_db(&mut self, path: PathBuf) {
+        self.db = Some(path);
     }
 
     /// Write a file in the temp dir; its path.
