@@ -35,6 +35,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let db_path = store.path().to_path_buf();
+    let read_only = store.read_only();
     let poll_store = Store::open(&db_path)?;
     let write_store = Store::open(&db_path)?;
     rt.block_on(async move {
@@ -59,7 +60,17 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         let poller = Poller::new(&config.poller, poll_store)?;
         let outbox = Outbox::new(poller.client().clone(), &db_path);
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
-        let feeds = config.feeds.clone();
+        // A teammate who may only read the database reads it; polling is for those who can write.
+        let feeds = if read_only {
+            tracing::info!("the database is read-only here: not polling");
+            let _ = actions_tx.send(Action::Written {
+                batch: None,
+                message: "the database is read-only for you: reading only, not polling".into(),
+            });
+            Vec::new()
+        } else {
+            config.feeds.clone()
+        };
         let poll_task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, report_tx).await });
         let forward = actions_tx.clone();
         tokio::spawn(async move {

@@ -300,6 +300,8 @@ pub fn writer(
                     Err(e) => failure("not recorded", &e),
                 }
             }
+            // Read marks are a nicety: where the database may only be read, they are not kept.
+            WriteOp::MarkRead { .. } if store.read_only() => continue,
             WriteOp::MarkRead { id } => match store.mark_read(&operator, id, now) {
                 Ok(_) => continue,
                 Err(e) => failure("cannot mark read", &e),

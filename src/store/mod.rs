@@ -72,9 +72,10 @@ pub enum StoreError {
     )]
     ReadOnlyOld { path: PathBuf, found: i64, known: i64 },
     #[error(
-        "the database {path} can only be read here, and no one who can write it has opened it since it \
-         was created by an older overhear: ask its owner to run any overhear command on it once (it then \
-         keeps the files a reader needs beside it), or to make its directory writable for you"
+        "the database {path} can only be read here, and the `-wal` and `-shm` files a reader needs \
+         beside it are missing (an older overhear or another SQLite program removed them when it \
+         closed): ask its owner to run any overhear command on it once, or to make its directory \
+         writable for you"
     )]
     ReaderCannotStart { path: PathBuf },
     #[error(

@@ -374,3 +374,57 @@ fn saved_views_rebound_keys_and_the_mouse() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_teammate_who_may_only_read_the_database_browses_it_in_the_console() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not run: acting as a second user needs root");
+        return;
+    }
+    let (env, _server) = hn_env("", "");
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success());
+    let before: i64 = env.sql("SELECT count(*) FROM reads");
+    // That connection was the last to close and took the WAL files with it; overhear keeps them.
+    assert!(env.run(&["feeds"]).status.success());
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m))
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    mode(env.path(), 0o755);
+    mode(&env.home(), 0o755);
+    for end in ["", "-wal", "-shm"] {
+        mode(std::path::Path::new(&format!("{}{end}", env.db().display())), 0o644);
+    }
+    mode(&env.config_path(), 0o644);
+    let theirs = tempfile::tempdir().unwrap();
+    mode(theirs.path(), 0o777);
+    // `nobody` (uid and gid 65534 on Debian) runs the console on the owner's files.
+    let mut cmd = env.pty_command("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+    cmd.arg(crate::common::env::BIN);
+    cmd.arg("--config");
+    cmd.arg(env.config_path());
+    cmd.arg("--db");
+    cmd.arg(env.db());
+    cmd.env("HOME", theirs.path());
+    cmd.env("XDG_STATE_HOME", theirs.path().join("state"));
+    cmd.cwd(theirs.path());
+    let term = Term::spawn(cmd, 120, 30);
+    term.wait_for("tessellate", timeout(20)).unwrap();
+    term.wait_for("read-only for you", timeout(10)).unwrap();
+    term.send_keys(&["j", "j"]);
+    term.send_key("i");
+    term.wait_for("saving a triage change was refused", timeout(10))
+        .unwrap();
+    assert!(!term.screen().contains("readonly database"), "{}", term.screen());
+    term.send_key("q");
+    assert_eq!(
+        env.sql::<i64>("SELECT count(*) FROM reads"),
+        before,
+        "no read mark tried"
+    );
+    assert_eq!(env.sql::<i64>("SELECT count(*) FROM mentions WHERE status != 'new'"), 0);
+}
