@@ -11,6 +11,7 @@ pub mod isolate;
 mod poll;
 mod report;
 pub mod schedule;
+mod writer;
 
 pub use poll::DryRun;
 pub use report::{FeedReport, Outcome};
@@ -20,7 +21,7 @@ use crate::net::{self, NetError};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -39,6 +40,15 @@ impl Default for PollerConfig {
             net: net::Limits::default(),
         }
     }
+}
+
+/// Why the poller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PollerError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(reqwest::Error),
+    #[error("cannot start the poller's writer thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Why one poll failed.
@@ -63,15 +73,16 @@ impl From<crate::sources::SourceError> for PollError {
 #[derive(Clone)]
 pub struct Poller {
     client: net::Client,
-    store: Arc<Mutex<Store>>,
+    writer: writer::Writer,
     permits: Arc<Semaphore>,
 }
 
 impl Poller {
-    pub fn new(config: &PollerConfig, store: Store) -> Result<Poller, reqwest::Error> {
+    /// A poller writing to `store` through its own writer thread.
+    pub fn new(config: &PollerConfig, store: Store) -> Result<Poller, PollerError> {
         Ok(Poller {
-            client: net::Client::new(&config.net)?,
-            store: Arc::new(Mutex::new(store)),
+            client: net::Client::new(&config.net).map_err(PollerError::Client)?,
+            writer: writer::Writer::start(store).map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
         })
     }
@@ -85,15 +96,14 @@ impl Poller {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        self.writer.call(f).await
+    }
+
+    /// Register every feed in one transaction before the first poll (not one write each).
+    async fn register(&self, feeds: &[FeedConfig]) {
+        let list: Vec<(String, crate::model::FeedKind)> = feeds.iter().map(|f| (f.name.clone(), f.kind)).collect();
+        if let Err(e) = self.with_store(move |s| s.ensure_feeds(&list)).await {
+            tracing::error!("cannot register the feeds: {e}");
         }
     }
 
@@ -101,6 +111,7 @@ impl Poller {
     /// With `force`, feeds a server asked to wait are polled anyway.
     pub async fn poll_all_once(&self, feeds: &[FeedConfig], force: bool) -> Vec<FeedReport> {
         let (_tx, rx) = watch::channel(false);
+        self.register(feeds).await;
         let mut set = JoinSet::new();
         for (i, feed) in feeds.iter().cloned().enumerate() {
             let poller = self.clone();
@@ -120,6 +131,7 @@ impl Poller {
     /// When each feed is first due: its stored schedule, continued (a server's "not before"
     /// included), or soon, spread over a few seconds.
     async fn first_due(&self, feeds: &[FeedConfig]) -> HashMap<String, DateTime<Utc>> {
+        self.register(feeds).await;
         let now = Utc::now();
         let names: Vec<String> = feeds.iter().map(|f| f.name.clone()).collect();
         let stored = self

@@ -10,7 +10,7 @@ use super::{
 use crate::model::{FeedConfig, NewMention};
 use crate::net::{self, NetError, Response};
 use crate::sources::{self, Ctx, Reply};
-use crate::store::{FeedState, PollWrite};
+use crate::store::{FeedState, PollRecord, PollWrite, Recorded};
 use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap};
 use std::time::Duration;
@@ -51,23 +51,32 @@ impl Poller {
             };
         }
 
+        // The permit is held from the fetch until the result is queued for the writer: at most
+        // `concurrency` polls are fetched, parsed or waiting to be written at once.
+        let permit = self.permits.acquire().await.expect("semaphore is never closed");
         let result = {
-            let _permit = self.permits.acquire().await.expect("semaphore is never closed");
             let mut shutdown = shutdown;
             tokio::select! {
                 r = self.fetch_all(feed, &state) => r,
                 _ = wait_true(&mut shutdown) => Err(PollError::Cancelled),
             }
         };
-
-        let outcome = self.record(feed, &state, result, Utc::now()).await;
-        let stored = self.with_store(move |s| s.feed_item_count(feed_id)).await.unwrap_or(0);
+        let now = Utc::now();
+        let (pending, next) = self.prepare(feed, &state, result, now);
+        let (outcome, stored, next) = match pending {
+            Pending::Done(outcome) => (outcome, 0, next),
+            Pending::Write(record, outcome) => {
+                let queued = self.writer.queue(record).await;
+                drop(permit);
+                finish(feed, &state, outcome, queued.written().await, now, next)
+            }
+        };
         let report = FeedReport {
             name: feed.name.clone(),
-            outcome: outcome.0,
+            outcome,
             stored,
             elapsed: started.elapsed(),
-            next_poll_at: outcome.1,
+            next_poll_at: next,
         };
         match &report.outcome {
             Outcome::Failed { error } => {
@@ -80,124 +89,40 @@ impl Poller {
         report
     }
 
-    /// Write what a fetch brought (or why it failed) and the feed's health; the outcome and the
-    /// next poll.
-    async fn record(
+    /// What a fetch brought (or why it failed), made into what the store writes, the outcome to
+    /// report once it is written, and the next poll.
+    fn prepare(
         &self,
         feed: &FeedConfig,
         state: &FeedState,
         result: Result<Fetched, PollError>,
         now: DateTime<Utc>,
-    ) -> (Outcome, DateTime<Utc>) {
+    ) -> (Pending, DateTime<Utc>) {
         let feed_id = state.id;
         match result {
             Ok(Fetched::NotModified) => {
                 let next = schedule::after_success(now, feed.every, None, schedule::draw());
-                match self
-                    .with_store(move |s| s.record_not_modified(feed_id, now, next))
-                    .await
-                {
-                    Ok(()) => (
-                        Outcome::Ok {
-                            new: 0,
-                            filtered: 0,
-                            not_modified: true,
-                            notes: Vec::new(),
+                let outcome = Outcome::Ok {
+                    new: 0,
+                    filtered: 0,
+                    not_modified: true,
+                    notes: Vec::new(),
+                };
+                (
+                    Pending::Write(
+                        PollRecord::NotModified {
+                            feed_id,
+                            next_poll_at: next,
                         },
-                        next,
+                        outcome,
                     ),
-                    Err(e) => (Outcome::Failed { error: e.to_string() }, next),
-                }
+                    next,
+                )
             }
-            Ok(items @ Fetched::Items { .. }) => self.record_items(feed, state, items, now).await,
-            Err(PollError::Cancelled) => (Outcome::Stopped, now),
-            Err(err) => self.record_failure(feed, state, &err, now).await,
+            Ok(items @ Fetched::Items { .. }) => prepare_items(feed, state, items, now),
+            Err(PollError::Cancelled) => (Pending::Done(Outcome::Stopped), now),
+            Err(err) => prepare_failure(feed, state, &err, now),
         }
-    }
-
-    /// Keep what the include/exclude rules allow and write it with the feed's new state.
-    async fn record_items(
-        &self,
-        feed: &FeedConfig,
-        state: &FeedState,
-        items: Fetched,
-        now: DateTime<Utc>,
-    ) -> (Outcome, DateTime<Utc>) {
-        let Fetched::Items {
-            mentions,
-            notes,
-            skipped,
-            cursor,
-            etag,
-            last_modified,
-            status,
-            rate,
-            wait,
-        } = items
-        else {
-            unreachable!("record_items is given items");
-        };
-        let before = mentions.len();
-        if before == 0 && skipped > 0 {
-            // Items were there, none could be read: a failure of the feed, never "ok, 0 new".
-            let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(notes.join("; "))));
-            return self.record_failure(feed, state, &err, now).await;
-        }
-        let kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
-        let filtered = before - kept.len();
-        // The service's own wait (a backoff, a spent quota) beats the interval.
-        let next = schedule::after_success(now, feed.every, wait, schedule::draw());
-        let write = PollWrite {
-            mentions: kept,
-            etag,
-            last_modified,
-            cursor,
-            status,
-            next_poll_at: next,
-            rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
-            notes: notes.clone(),
-        };
-        let (feed_id, kind) = (state.id, feed.kind);
-        match self.with_store(move |s| s.write_poll(feed_id, kind, &write, now)).await {
-            Ok(counts) => (
-                Outcome::Ok {
-                    new: counts.new,
-                    filtered,
-                    not_modified: false,
-                    notes,
-                },
-                next,
-            ),
-            Err(e) => (
-                Outcome::Failed { error: e.to_string() },
-                schedule::after_failure(now, feed.every, state.consecutive_failures + 1, None).0,
-            ),
-        }
-    }
-
-    /// Record a failed poll in the feed's health: the error in words, and when to try again.
-    async fn record_failure(
-        &self,
-        feed: &FeedConfig,
-        state: &FeedState,
-        err: &PollError,
-        now: DateTime<Utc>,
-    ) -> (Outcome, DateTime<Utc>) {
-        let (status, retry_after) = match err {
-            PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
-            _ => (None, None),
-        };
-        // A server's words are a stranger's: sanitised before they are stored, shown or logged.
-        let message = crate::text::clean_message(&err.to_string());
-        let (next, retry_until) = schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
-        let (feed_id, msg) = (state.id, message.clone());
-        if let Err(e) = self
-            .with_store(move |s| s.record_failure(feed_id, now, status, &msg, next, retry_until))
-            .await
-        {
-            tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
-        }
-        (Outcome::Failed { error: message }, next)
     }
 
     /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
@@ -377,6 +302,140 @@ enum Fetched {
         rate: Option<sources::RateLimit>,
         wait: Option<Duration>,
     },
+}
+
+/// A poll on its way to the store.
+enum Pending {
+    /// Nothing to write (stopped).
+    Done(Outcome),
+    /// This record, then this outcome (its `new` filled in from the write).
+    Write(PollRecord, Outcome),
+}
+
+/// Keep what the include/exclude rules allow, with the feed's new state.
+fn prepare_items(feed: &FeedConfig, state: &FeedState, items: Fetched, now: DateTime<Utc>) -> (Pending, DateTime<Utc>) {
+    let Fetched::Items {
+        mentions,
+        notes,
+        skipped,
+        cursor,
+        etag,
+        last_modified,
+        status,
+        rate,
+        wait,
+    } = items
+    else {
+        unreachable!("prepare_items is given items");
+    };
+    let before = mentions.len();
+    if before == 0 && skipped > 0 {
+        // Items were there, none could be read: a failure of the feed, never "ok, 0 new".
+        let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(notes.join("; "))));
+        return prepare_failure(feed, state, &err, now);
+    }
+    let kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
+    let filtered = before - kept.len();
+    // The service's own wait (a backoff, a spent quota) beats the interval.
+    let next = schedule::after_success(now, feed.every, wait, schedule::draw());
+    let write = PollWrite {
+        mentions: kept,
+        etag,
+        last_modified,
+        cursor,
+        status,
+        next_poll_at: next,
+        rate_limit: rate.and_then(|r| serde_json::to_value(r).ok()),
+        notes: notes.clone(),
+    };
+    let outcome = Outcome::Ok {
+        new: 0,
+        filtered,
+        not_modified: false,
+        notes,
+    };
+    (
+        Pending::Write(
+            PollRecord::Items {
+                feed_id: state.id,
+                kind: feed.kind,
+                write,
+            },
+            outcome,
+        ),
+        next,
+    )
+}
+
+/// A failed poll for the feed's health: the error in words, and when to try again.
+fn prepare_failure(
+    feed: &FeedConfig,
+    state: &FeedState,
+    err: &PollError,
+    now: DateTime<Utc>,
+) -> (Pending, DateTime<Utc>) {
+    let (status, retry_after) = match err {
+        PollError::Net(e @ NetError::RateLimited { retry_after, .. }) => (e.status(), *retry_after),
+        _ => (None, None),
+    };
+    // A server's words are a stranger's: sanitised before they are stored, shown or logged.
+    let message = crate::text::clean_message(&err.to_string());
+    let (next, retry_until) = schedule::after_failure(now, feed.every, state.consecutive_failures + 1, retry_after);
+    (
+        Pending::Write(
+            PollRecord::Failure {
+                feed_id: state.id,
+                status,
+                error: message.clone(),
+                next_poll_at: next,
+                retry_after_until: retry_until,
+            },
+            Outcome::Failed { error: message },
+        ),
+        next,
+    )
+}
+
+/// The outcome of a poll once its write is done: the write's own failure becomes the feed's.
+fn finish(
+    feed: &FeedConfig,
+    state: &FeedState,
+    outcome: Outcome,
+    written: Result<Recorded, crate::store::StoreError>,
+    now: DateTime<Utc>,
+    next: DateTime<Utc>,
+) -> (Outcome, i64, DateTime<Utc>) {
+    match (outcome, written) {
+        (
+            Outcome::Ok {
+                filtered,
+                not_modified,
+                notes,
+                ..
+            },
+            Ok(Recorded::Items(counts)),
+        ) => (
+            Outcome::Ok {
+                new: counts.new,
+                filtered,
+                not_modified,
+                notes,
+            },
+            counts.stored,
+            next,
+        ),
+        (outcome, Ok(Recorded::NotModified { stored } | Recorded::Failure { stored, .. })) => (outcome, stored, next),
+        (Outcome::Failed { error }, Err(e)) => {
+            tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
+            (Outcome::Failed { error }, 0, next)
+        }
+        (_, Err(e)) => (
+            Outcome::Failed { error: e.to_string() },
+            0,
+            schedule::after_failure(now, feed.every, state.consecutive_failures + 1, None).0,
+        ),
+        (outcome, Ok(Recorded::Items(counts))) => (outcome, counts.stored, next),
+    }
 }
 
 async fn parse_off_thread(

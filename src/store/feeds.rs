@@ -39,6 +39,8 @@ pub struct WriteCounts {
     pub new: usize,
     /// Mentions already stored whose engagement or reach changed.
     pub updated: usize,
+    /// Mentions the feed has stored, these included.
+    pub stored: i64,
 }
 
 /// A feed's health, as `overhear feeds` and the status bar show it.
@@ -75,6 +77,21 @@ impl Store {
                 params![name, kind.as_str()],
             )?;
             tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))
+        })
+    }
+
+    /// Every feed's row, created where new, in one transaction: their ids by name.
+    pub fn ensure_feeds(&mut self, feeds: &[(String, FeedKind)]) -> Result<Vec<i64>> {
+        self.write("registering feeds", |tx| {
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO feeds (name, kind) VALUES (?1, ?2)")?;
+            let mut id = tx.prepare_cached("SELECT id FROM feeds WHERE name = ?1")?;
+            feeds
+                .iter()
+                .map(|(name, kind)| {
+                    insert.execute(params![name, kind.as_str()])?;
+                    id.query_row([name], |r| r.get(0))
+                })
+                .collect()
         })
     }
 
@@ -119,86 +136,29 @@ impl Store {
         poll: &PollWrite,
         now: DateTime<Utc>,
     ) -> Result<WriteCounts> {
-        let now_ts = to_ts(now);
-        let cursor = poll.cursor.as_ref().map(|c| c.to_string());
-        let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
-        self.write("storing a feed's mentions", |tx| {
-            let mut counts = WriteCounts::default();
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO mentions
-                       (feed_id, kind, external_id, url, author, author_reach, title, text,
-                        published_at, first_seen_at, sort_at, engagement, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
-                )?;
-                let mut refresh = tx.prepare_cached(
-                    "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
-                     WHERE kind = ?1 AND external_id = ?2
-                       AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)",
-                )?;
-                for m in &poll.mentions {
-                    let external_id = stored_id(kind, feed_id, &m.identity());
-                    let published = m.published_at.map(to_ts);
-                    let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
-                    let engagement = m.engagement.to_json();
-                    let inserted = insert.execute(params![
-                        feed_id,
-                        kind.as_str(),
-                        external_id,
-                        m.url,
-                        m.author,
-                        m.author_reach,
-                        m.title,
-                        m.text,
-                        published,
-                        now_ts,
-                        sort_at,
-                        engagement,
-                    ])?;
-                    if inserted == 1 {
-                        counts.new += 1;
-                    } else if engagement.is_some() || m.author_reach.is_some() {
-                        counts.updated +=
-                            refresh.execute(params![kind.as_str(), external_id, engagement, m.author_reach, now_ts])?;
-                    }
-                }
-            }
-            tx.execute(
-                "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
-                    last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
-                    consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
-                    rate_limit = COALESCE(?8, rate_limit), last_notes = ?9
-                 WHERE id = ?1",
-                params![
-                    feed_id,
-                    poll.etag,
-                    poll.last_modified,
-                    cursor,
-                    now_ts,
-                    poll.status,
-                    to_ts(poll.next_poll_at),
-                    rate_limit,
-                    (!poll.notes.is_empty()).then(|| super::schema::clean_health(&poll.notes.join("; ")))
-                ],
-            )?;
-            Ok(counts)
-        })
+        let record = PollRecord::Items {
+            feed_id,
+            kind,
+            write: poll.clone(),
+        };
+        match self.record_polls(std::slice::from_ref(&record), now)?.pop() {
+            Some(Ok(Recorded::Items(counts))) => Ok(counts),
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("one record, one result of its kind"),
+        }
     }
 
     /// A 304: nothing to parse, no mention written; only the feed's schedule moves.
     pub fn record_not_modified(&mut self, feed_id: i64, now: DateTime<Utc>, next_poll_at: DateTime<Utc>) -> Result<()> {
-        self.write("recording a feed check", |tx| {
-            tx.execute(
-                "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = 304, last_error = NULL,
-                    consecutive_failures = 0, next_poll_at = ?3, retry_after_until = NULL
-                 WHERE id = ?1",
-                params![feed_id, to_ts(now), to_ts(next_poll_at)],
-            )
-        })?;
-        Ok(())
+        let record = PollRecord::NotModified { feed_id, next_poll_at };
+        self.record_polls(std::slice::from_ref(&record), now)?
+            .pop()
+            .expect("one record, one result")
+            .map(|_| ())
     }
 
     /// A failed poll: the error in words, the backoff, and a server's Retry-After if it sent one.
+    /// The number of failures in a row.
     pub fn record_failure(
         &mut self,
         feed_id: i64,
@@ -208,45 +168,72 @@ impl Store {
         next_poll_at: DateTime<Utc>,
         retry_after_until: Option<DateTime<Utc>>,
     ) -> Result<u32> {
-        // Whatever the caller did, what is stored is one line with no escape and no secret.
-        let error = super::schema::clean_health(error);
-        self.write("recording a feed failure", |tx| {
-            tx.query_row(
-                "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
-                    consecutive_failures = consecutive_failures + 1, next_poll_at = ?5, retry_after_until = ?6
-                 WHERE id = ?1 RETURNING consecutive_failures",
-                params![
-                    feed_id,
-                    to_ts(now),
-                    status,
-                    error.as_str(),
-                    to_ts(next_poll_at),
-                    retry_after_until.map(to_ts)
-                ],
-                |r| r.get::<_, i64>(0),
-            )
-        })
-        .map(|n| n.max(0) as u32)
+        let record = PollRecord::Failure {
+            feed_id,
+            status,
+            error: error.to_string(),
+            next_poll_at,
+            retry_after_until,
+        };
+        match self.record_polls(std::slice::from_ref(&record), now)?.pop() {
+            Some(Ok(Recorded::Failure { in_a_row, .. })) => Ok(in_a_row),
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("one record, one result of its kind"),
+        }
+    }
+
+    /// Write several feeds' polls in one transaction (a group commit: every page written once),
+    /// each feed's all or nothing inside it (a savepoint each): one feed whose write fails costs
+    /// that feed only. New mentions enter the full-text index in one statement at the end, in the
+    /// same transaction, so the index and the table agree whatever stops the process.
+    ///
+    /// The outer error is the transaction's (nothing was written); the inner ones are per record.
+    pub fn record_polls(&mut self, records: &[PollRecord], now: DateTime<Utc>) -> Result<Vec<Result<Recorded>>> {
+        let results = self.write("storing polls", |tx| {
+            let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
+            let mut results = Vec::with_capacity(records.len());
+            for record in records {
+                tx.execute_batch("SAVEPOINT poll")?;
+                match apply(tx, record, now) {
+                    Ok(done) => {
+                        tx.execute_batch("RELEASE poll")?;
+                        results.push(Ok(done));
+                    }
+                    Err(e) if is_transient(&e) => return Err(e),
+                    Err(e) => {
+                        tx.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
+                        results.push(Err(e));
+                    }
+                }
+            }
+            if results.iter().any(|r| matches!(r, Ok(Recorded::Items(c)) if c.new > 0)) {
+                tx.prepare_cached(
+                    "INSERT INTO mentions_fts (rowid, title, text, author)
+                     SELECT id, title, text, author FROM mentions WHERE id > ?1",
+                )?
+                .execute([newest_before])?;
+            }
+            Ok(results)
+        })?;
+        Ok(results.into_iter().map(|r| r.doing("storing a feed's poll")).collect())
     }
 
     /// How many mentions a feed has stored.
     pub fn feed_item_count(&self, feed_id: i64) -> Result<i64> {
         self.conn()
-            .query_row("SELECT count(*) FROM mentions WHERE feed_id = ?1", [feed_id], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT items FROM feeds WHERE id = ?1", [feed_id], |r| r.get(0))
             .doing("counting a feed's mentions")
     }
 
-    /// Health of every feed the database knows, by name. Counting items reads an index per feed:
-    /// leave `with_counts` off where the count is not shown (`items` is then 0).
+    /// Health of every feed the database knows, by name. `items` is a counter kept by each write
+    /// (it costs nothing, whatever the history); with `with_counts` off it is 0.
     pub fn feed_health(&self, with_counts: bool) -> Result<Vec<FeedHealth>> {
         let mut stmt = self
             .conn()
             .prepare(
                 "SELECT f.name, f.kind, f.last_attempt_at, f.last_success_at, f.last_error,
                         f.consecutive_failures, f.next_poll_at,
-                        CASE WHEN ?1 THEN (SELECT count(*) FROM mentions m WHERE m.feed_id = f.id) ELSE 0 END,
+                        CASE WHEN ?1 THEN f.items ELSE 0 END,
                         f.rate_limit, f.last_notes
                  FROM feeds f ORDER BY f.name",
             )
@@ -269,6 +256,177 @@ impl Store {
             .doing("reading feed health")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading feed health")
     }
+}
+
+/// One feed's poll as the poller hands it to the store.
+#[derive(Debug, Clone)]
+pub enum PollRecord {
+    Items {
+        feed_id: i64,
+        kind: FeedKind,
+        write: PollWrite,
+    },
+    /// A 304: only the schedule moves.
+    NotModified { feed_id: i64, next_poll_at: DateTime<Utc> },
+    Failure {
+        feed_id: i64,
+        status: Option<u16>,
+        /// In words; cleaned (one line, no escape, no secret) before it is stored.
+        error: String,
+        next_poll_at: DateTime<Utc>,
+        retry_after_until: Option<DateTime<Utc>>,
+    },
+}
+
+/// What writing one [`PollRecord`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Items(WriteCounts),
+    /// With the mentions the feed has stored.
+    NotModified {
+        stored: i64,
+    },
+    Failure {
+        in_a_row: u32,
+        stored: i64,
+    },
+}
+
+/// Errors that end the whole transaction (it is retried), not one record.
+fn is_transient(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DatabaseCorrupt
+                    | rusqlite::ErrorCode::ReadOnly
+            )
+    )
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, record: &PollRecord, now: DateTime<Utc>) -> rusqlite::Result<Recorded> {
+    let now_ts = to_ts(now);
+    match record {
+        PollRecord::Items { feed_id, kind, write } => {
+            write_items(tx, *feed_id, *kind, write, now_ts).map(Recorded::Items)
+        }
+        PollRecord::NotModified { feed_id, next_poll_at } => tx
+            .prepare_cached(
+                "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = 304, last_error = NULL,
+                    consecutive_failures = 0, next_poll_at = ?3, retry_after_until = NULL
+                 WHERE id = ?1 RETURNING items",
+            )?
+            .query_row(params![feed_id, now_ts, to_ts(*next_poll_at)], |r| r.get(0))
+            .map(|stored| Recorded::NotModified { stored }),
+        PollRecord::Failure {
+            feed_id,
+            status,
+            error,
+            next_poll_at,
+            retry_after_until,
+        } => {
+            // Whatever the caller did, what is stored is one line with no escape and no secret.
+            let error = super::schema::clean_health(error);
+            let n = tx
+                .prepare_cached(
+                    "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
+                    consecutive_failures = consecutive_failures + 1, next_poll_at = ?5, retry_after_until = ?6
+                 WHERE id = ?1 RETURNING consecutive_failures, items",
+                )?
+                .query_row(
+                    params![
+                        feed_id,
+                        now_ts,
+                        status,
+                        error,
+                        to_ts(*next_poll_at),
+                        retry_after_until.map(to_ts)
+                    ],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)),
+                )?;
+            Ok(Recorded::Failure {
+                in_a_row: n.0.max(0) as u32,
+                stored: n.1,
+            })
+        }
+    }
+}
+
+fn write_items(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    kind: FeedKind,
+    poll: &PollWrite,
+    now_ts: i64,
+) -> rusqlite::Result<WriteCounts> {
+    let cursor = poll.cursor.as_ref().map(|c| c.to_string());
+    let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
+    let mut counts = WriteCounts::default();
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO mentions
+           (feed_id, kind, external_id, url, author, author_reach, title, text,
+            published_at, first_seen_at, sort_at, engagement, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
+    )?;
+    let mut refresh = tx.prepare_cached(
+        "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
+         WHERE kind = ?1 AND external_id = ?2
+           AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)",
+    )?;
+    for m in &poll.mentions {
+        let external_id = stored_id(kind, feed_id, &m.identity());
+        let published = m.published_at.map(to_ts);
+        let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
+        let engagement = m.engagement.to_json();
+        let inserted = insert.execute(params![
+            feed_id,
+            kind.as_str(),
+            external_id,
+            m.url,
+            m.author,
+            m.author_reach,
+            m.title,
+            m.text,
+            published,
+            now_ts,
+            sort_at,
+            engagement,
+        ])?;
+        if inserted == 1 {
+            counts.new += 1;
+        } else if engagement.is_some() || m.author_reach.is_some() {
+            counts.updated +=
+                refresh.execute(params![kind.as_str(), external_id, engagement, m.author_reach, now_ts])?;
+        }
+    }
+    tx.prepare_cached(
+        "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
+            last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
+            consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
+            rate_limit = COALESCE(?8, rate_limit), last_notes = ?9, items = items + ?10
+         WHERE id = ?1 RETURNING items",
+    )?
+    .query_row(
+        params![
+            feed_id,
+            poll.etag,
+            poll.last_modified,
+            cursor,
+            now_ts,
+            poll.status,
+            to_ts(poll.next_poll_at),
+            rate_limit,
+            (!poll.notes.is_empty()).then(|| super::schema::clean_health(&poll.notes.join("; "))),
+            counts.new as i64,
+        ],
+        |r| r.get(0),
+    )
+    .map(|stored| WriteCounts { stored, ..counts })
 }
 
 /// The id a mention is stored under: publishers choose the ids of RSS, Atom, JSON Feed and JSON
@@ -330,11 +488,25 @@ mod tests {
             ..Default::default()
         };
         let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
-        assert_eq!(c, WriteCounts { new: 2, updated: 0 });
+        assert_eq!(
+            c,
+            WriteCounts {
+                new: 2,
+                updated: 0,
+                stored: 2
+            }
+        );
         poll.mentions = vec![mention("1", Some(7)), mention("2", None)];
         poll.cursor = None;
         let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
-        assert_eq!(c, WriteCounts { new: 0, updated: 1 });
+        assert_eq!(
+            c,
+            WriteCounts {
+                new: 0,
+                updated: 1,
+                stored: 2
+            }
+        );
         assert_eq!(s.feed_item_count(feed).unwrap(), 2);
         let st = s.feed_state("hn").unwrap().unwrap();
         assert_eq!(st.etag.as_deref(), Some("\"v1\""));

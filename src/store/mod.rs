@@ -15,7 +15,7 @@ mod watch;
 pub use watch::ChangeWatch;
 
 pub use drafts::{DraftRow, Sent};
-pub use feeds::{FeedHealth, FeedState, PollWrite, WriteCounts};
+pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
 pub use triage::{Applied, Change};
@@ -84,6 +84,9 @@ pub enum StoreError {
          write access (for a team, the group's write permission)"
     )]
     ReadOnly { doing: &'static str },
+    /// A group of writes failed together; the words of its error (shared by every member).
+    #[error("{0}")]
+    Group(String),
 }
 
 /// Whether an SQLite error says the file is damaged or is no database.

@@ -146,6 +146,15 @@ UPDATE mentions SET external_id = 'feed:' || feed_id || ':' || external_id WHERE
     // 6: feed health stored by older versions may quote a server raw or hold a misplaced token:
     // cleaned by `after` below (the text rules live in Rust, not SQL).
     "-- feeds.last_error and feeds.last_notes cleaned in Rust",
+    // 7: ingest at speed: new mentions enter the full-text index once per write (one statement
+    // over the new rows, in the same transaction), not row by row from a trigger (each row its own
+    // FTS5 segment, merged again and again); each feed counts its mentions as they are written, so
+    // no poll or health check counts a growing history.
+    r#"
+DROP TRIGGER mentions_fts_insert;
+ALTER TABLE feeds ADD COLUMN items INTEGER NOT NULL DEFAULT 0;
+UPDATE feeds SET items = (SELECT count(*) FROM mentions m WHERE m.feed_id = feeds.id);
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

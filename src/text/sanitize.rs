@@ -53,6 +53,31 @@ pub fn is_forbidden_on_screen(c: char) -> bool {
     c == '\n' || is_forbidden(c)
 }
 
+/// Whether [`sanitize`] would give `s` back unchanged: printable ASCII and line feeds, and
+/// non-ASCII characters that are neither forbidden nor a joiner (kept only between pictures) nor
+/// NEL. Bytes are checked in bulk; only non-ASCII characters are decoded. Most text passes.
+fn is_clean(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if !matches!(b, b' '..=b'~' | b'\n') {
+                return false;
+            }
+            i += 1;
+            continue;
+        }
+        // A non-ASCII character starts here (`s` is valid UTF-8, so `i` is a boundary).
+        let c = s[i..].chars().next().unwrap_or('\0');
+        if c == '\u{200D}' || c == '\u{85}' || is_forbidden(c) {
+            return false;
+        }
+        i += c.len_utf8();
+    }
+    true
+}
+
 /// Where `sanitize` is inside an escape sequence.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Seq {
@@ -81,7 +106,7 @@ pub(super) enum Seq {
 /// Single pass, no allocation beyond the result; idempotent.
 #[expect(clippy::too_many_lines, reason = "one pass of one state machine over the text")]
 pub fn sanitize(s: &str) -> String {
-    if s.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n')) {
+    if is_clean(s) {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len());

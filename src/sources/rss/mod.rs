@@ -20,6 +20,51 @@ use crate::model::{Engagement, NewMention};
 use crate::text;
 use url::Url;
 
+/// Say how many items were skipped: `empty` ones, and the last one when `cut` off.
+fn note_skipped(notes: &mut Vec<String>, element: &str, empty: usize, cut: usize) {
+    if empty > 0 {
+        notes.push(format!(
+            "{empty} {element} element{} had no title, link or text and {} skipped",
+            if empty == 1 { "" } else { "s" },
+            if empty == 1 { "was" } else { "were" }
+        ));
+    }
+    if cut > 0 {
+        notes.push(format!(
+            "the last {element} was cut off by the end of the document and not stored"
+        ));
+    }
+}
+
+/// Whether `s` may be given to the XML reader as it is, before any repair: it holds no C1 control
+/// character (U+0080–U+009F: legal XML, but they stand for Windows-1252 characters, which the
+/// repair restores) and no tag with more attributes than the repair keeps (the reader checks each
+/// new attribute against the others: thousands cost seconds).
+fn readable_as_is(s: &str) -> bool {
+    let mut in_tag = false;
+    let mut equals = 0usize;
+    let mut prev = 0u8;
+    for &b in s.as_bytes() {
+        match b {
+            0x80..=0x9F if prev == 0xC2 => return false,
+            b'<' => {
+                in_tag = true;
+                equals = 0;
+            }
+            b'>' => in_tag = false,
+            b'=' if in_tag => {
+                equals += 1;
+                if equals > repair::MAX_ATTRIBUTES {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        prev = b;
+    }
+    true
+}
+
 /// A fetched feed: its bytes and the HTTP headers that tell how to read them.
 pub struct Fetched<'a> {
     pub body: &'a [u8],
@@ -61,17 +106,31 @@ pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
         return Err(SourceError::Malformed("the answer is empty".into()));
     }
     let body = skip_preamble(body, &mut notes);
-    let repaired = repair::repair(body);
-    notes.extend(repaired.notes);
-    let doc = roxmltree::Document::parse_with_options(
-        &repaired.xml,
-        roxmltree::ParsingOptions {
-            allow_dtd: false,
-            nodes_limit: 5_000_000,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| SourceError::Malformed(format!("the document cannot be read as XML even after repair ({e})")))?;
+    let options = || roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: 5_000_000,
+        ..Default::default()
+    };
+    // Most feeds are well-formed: read as they are, they need no repair pass (a copy of the whole
+    // document). Raw C1 characters are legal XML but stand for Windows-1252 ones: those go
+    // through the repair, as does anything a strict reader refuses.
+    let direct = if readable_as_is(body) {
+        roxmltree::Document::parse_with_options(body, options()).ok()
+    } else {
+        None
+    };
+    let repaired;
+    let (doc, xml, truncated_at) = match direct {
+        Some(doc) => (doc, body, None),
+        None => {
+            repaired = repair::repair(body);
+            notes.extend(repaired.notes.iter().cloned());
+            let doc = roxmltree::Document::parse_with_options(&repaired.xml, options()).map_err(|e| {
+                SourceError::Malformed(format!("the document cannot be read as XML even after repair ({e})"))
+            })?;
+            (doc, repaired.xml.as_str(), repaired.truncated_at)
+        }
+    };
     if extract::format(&doc).is_none() {
         let root = doc.root_element().tag_name().name().to_ascii_lowercase();
         return Err(if root == "html" {
@@ -83,23 +142,12 @@ pub fn parse_fetched(f: &Fetched<'_>) -> Result<Page, SourceError> {
             ))
         });
     }
-    let (mentions, empty, cut) = extract::items(&doc, &repaired.xml, &base, repaired.truncated_at);
+    let (mentions, empty, cut) = extract::items(&doc, xml, &base, truncated_at);
     let element = match extract::format(&doc) {
         Some(extract::Format::Atom) => "<entry>",
         _ => "<item>",
     };
-    if empty > 0 {
-        notes.push(format!(
-            "{empty} {element} element{} had no title, link or text and {} skipped",
-            if empty == 1 { "" } else { "s" },
-            if empty == 1 { "was" } else { "were" }
-        ));
-    }
-    if cut > 0 {
-        notes.push(format!(
-            "the last {element} was cut off by the end of the document and not stored"
-        ));
-    }
+    note_skipped(&mut notes, element, empty, cut);
     Ok(Page {
         mentions,
         notes,

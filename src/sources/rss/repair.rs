@@ -33,7 +33,7 @@ const MAX_ENTITY_EXPANSION: usize = 64 * 1024;
 const MAX_ENTITY_OUTPUT: usize = 1024 * 1024;
 /// Attributes kept on one element; feeds use a handful (an XML reader checks each new one
 /// against the others, so thousands cost seconds).
-const MAX_ATTRIBUTES: usize = 64;
+pub(super) const MAX_ATTRIBUTES: usize = 64;
 
 /// The usual namespace of a prefix a feed uses without declaring it.
 fn known_namespace(prefix: &str) -> Option<&'static str> {

@@ -1,0 +1,305 @@
+//! overhear against newsboat, side by side, and against the floor (what the same crates do with
+//! nothing in the way): cold ingest of 200 feeds, 20,000 new items into a growing history, a
+//! re-poll where every feed answers 304, and `overhear stats --days 365`, each at several history
+//! sizes. Runs alternate (newsboat, overhear, floor, newsboat, …); medians are printed with the
+//! ratio computed in the same run. It asserts nothing: it prints figures.
+//!
+//! `cargo bench --bench ingest` (or `benches/vs-newsboat.sh`, which installs newsboat first).
+//! `OVERHEAR_BENCH_RUNS` (default 5), `OVERHEAR_BENCH_HISTORY` (default `10000,100000,1000000`),
+//! `OVERHEAR_BENCH_FEEDS` (default 200).
+
+#[path = "support/measure.rs"]
+#[allow(dead_code, reason = "shared by the benches; each uses part of it")]
+mod measure;
+#[path = "support/server.rs"]
+mod server;
+#[path = "support/workload.rs"]
+mod workload;
+
+use measure::{Cost, median, run};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const OVERHEAR: &str = env!("CARGO_BIN_EXE_overhear");
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Setup {
+    addr: std::net::SocketAddr,
+    bodies: server::Bodies,
+    feeds: usize,
+}
+
+impl Setup {
+    /// Serve `per_feed` items in every feed, ids from `first` (each feed its own range).
+    fn serve(&self, first: usize, per_feed: usize, tag: &str) {
+        for f in 0..self.feeds {
+            let start = first + f * per_feed;
+            self.bodies.set(
+                &format!("/f/{f}"),
+                &format!("{tag}-{f}"),
+                workload::rss(f, start..start + per_feed),
+            );
+        }
+    }
+
+    fn urls(&self) -> Vec<String> {
+        (0..self.feeds).map(|f| format!("http://{}/f/{f}", self.addr)).collect()
+    }
+
+    fn overhear_config(&self, dir: &Path) -> PathBuf {
+        let mut s = String::from("[poller]\nconcurrency = 8\n");
+        for (f, url) in self.urls().iter().enumerate() {
+            s.push_str(&format!(
+                "\n[[feed]]\nname = \"f{f}\"\nkind = \"rss\"\nurl = \"{url}\"\n"
+            ));
+        }
+        let p = dir.join("overhear.toml");
+        std::fs::write(&p, s).unwrap();
+        p
+    }
+}
+
+fn overhear(dir: &Path, db: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(OVERHEAR);
+    c.arg("--config")
+        .arg(dir.join("overhear.toml"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("HOME", dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env_remove("OVERHEAR_LOG");
+    c
+}
+
+/// newsboat with 8 reload threads (overhear's concurrency), its own cache, reloading every feed
+/// once and exiting.
+fn newsboat(setup: &Setup, dir: &Path, cache: &Path) -> Command {
+    std::fs::write(dir.join("urls"), setup.urls().join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("newsboat.conf"), "reload-threads 8\n").unwrap();
+    let mut c = Command::new("newsboat");
+    c.arg("-u")
+        .arg(dir.join("urls"))
+        .arg("-c")
+        .arg(cache)
+        .arg("-C")
+        .arg(dir.join("newsboat.conf"))
+        .args(["-x", "reload"])
+        .env("HOME", dir);
+    c
+}
+
+fn has_newsboat() -> bool {
+    Command::new("newsboat")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The floor: fetch every feed (8 at a time), then on one thread parse each with roxmltree and
+/// insert its items with one prepared statement, fill the full-text index once, commit once.
+fn floor(setup: &Setup, db: &Path) -> Cost {
+    let start = Instant::now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let bodies: Vec<Vec<u8>> = rt.block_on(async {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(setup.urls())
+            .map(|u| {
+                let client = client.clone();
+                async move { client.get(u).send().await.unwrap().bytes().await.unwrap().to_vec() }
+            })
+            .buffered(8)
+            .collect()
+            .await
+    });
+    let http = start.elapsed();
+    drop(overhear::store::Store::open(db).unwrap());
+    let mut c = rusqlite::Connection::open(db).unwrap();
+    c.execute_batch("DROP TRIGGER mentions_fts_insert").ok();
+    let tx = c.transaction().unwrap();
+    let first: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))
+        .unwrap();
+    {
+        let mut ins = tx
+            .prepare(
+                "INSERT OR IGNORE INTO mentions (feed_id, kind, external_id, url, author, title, text, published_at,
+                    first_seen_at, sort_at, updated_at) VALUES (1, 'rss', ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?6)",
+            )
+            .unwrap();
+        tx.execute("INSERT INTO feeds (id, name, kind) VALUES (1, 'floor', 'rss')", [])
+            .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        for body in &bodies {
+            let text = std::str::from_utf8(body).unwrap();
+            let doc = roxmltree::Document::parse(text).unwrap();
+            for item in doc.descendants().filter(|n| n.has_tag_name("item")) {
+                let child = |name: &str| {
+                    item.children()
+                        .find(|c| c.tag_name().name() == name)
+                        .and_then(|c| c.text())
+                };
+                ins.execute(rusqlite::params![
+                    child("guid"),
+                    child("link"),
+                    child("creator"),
+                    child("title"),
+                    child("description").unwrap_or(""),
+                    now
+                ])
+                .unwrap();
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO mentions_fts (rowid, title, text, author) SELECT id, title, text, author FROM mentions WHERE id > ?1",
+        [first],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    if std::env::var_os("OVERHEAR_BENCH_FLOOR_DETAIL").is_some() {
+        eprintln!("floor: http {:?}, total {:?}", http, start.elapsed());
+    }
+    Cost {
+        wall: start.elapsed(),
+        peak_rss: 0,
+    }
+}
+
+fn secs(v: &[Cost]) -> f64 {
+    median(v.iter().map(|c| c.wall.as_secs_f64()).collect())
+}
+
+fn mb(v: &[Cost]) -> f64 {
+    median(v.iter().map(|c| c.peak_rss as f64 / 1e6).collect())
+}
+
+fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool) {
+    setup.serve(0, per_feed, &format!("cold{per_feed}"));
+    let (mut nb, mut oh, mut fl) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let dir = tempfile::tempdir().unwrap();
+        setup.overhear_config(dir.path());
+        if with_newsboat {
+            nb.push(run(&mut newsboat(setup, dir.path(), &dir.path().join("cache.db"))));
+        }
+        oh.push(run(&mut overhear(
+            dir.path(),
+            &dir.path().join("o.db"),
+            &["poll", "--once"],
+        )));
+        fl.push(floor(setup, &dir.path().join("floor.db")));
+    }
+    let label = format!("cold ingest, {} feeds × {per_feed}", setup.feeds);
+    let o = secs(&oh);
+    if with_newsboat {
+        let n = secs(&nb);
+        println!(
+            "{label:<44} newsboat {n:>7.2} s {:>6.0} MB | overhear {o:>6.2} s {:>6.0} MB | floor {:>6.2} s | overhear is {:.1}× newsboat, {:.2}× the floor",
+            mb(&nb),
+            mb(&oh),
+            secs(&fl),
+            n / o,
+            o / secs(&fl)
+        );
+    } else {
+        println!(
+            "{label:<44} overhear {o:>6.2} s {:>6.0} MB | floor {:>6.2} s | {:.2}× the floor (newsboat not installed)",
+            mb(&oh),
+            secs(&fl),
+            o / secs(&fl)
+        );
+    }
+}
+
+/// 20,000 new items into a history of `n`, then a re-poll of all 304s, then stats.
+fn growing(setup: &Setup, n: usize, runs: usize, cache: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    setup.overhear_config(dir.path());
+    let db = dir.path().join("o.db");
+    if n > 0 {
+        let cached = cache.join(format!("history-{n}.db"));
+        if !cached.exists() {
+            let t = Instant::now();
+            let tmp = cache.join(format!("history-{n}.db.tmp"));
+            let _ = std::fs::remove_file(&tmp);
+            workload::history(&tmp, n, setup.feeds);
+            std::fs::rename(&tmp, &cached).unwrap();
+            eprintln!(
+                "(built a history of {n} in {:.0} s, kept in {})",
+                t.elapsed().as_secs_f64(),
+                cached.display()
+            );
+        }
+        std::fs::copy(&cached, &db).unwrap();
+    }
+    let per_feed = 20_000 / setup.feeds;
+    let (mut new, mut repoll, mut stats) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..runs {
+        // Fresh ids each run: every run stores 20,000 new mentions.
+        setup.serve(10_000_000 + r * 100_000, per_feed, &format!("grow{n}-{r}"));
+        new.push(run(&mut overhear(dir.path(), &db, &["poll", "--once"])));
+        repoll.push(run(&mut overhear(dir.path(), &db, &["poll", "--once"])));
+        stats.push(run(&mut overhear(
+            dir.path(),
+            &db,
+            &["stats", "--days", "365", "--format", "json"],
+        )));
+    }
+    println!(
+        "history {n:>9}: 20k new {:>7.0} ms | re-poll, all 304 {:>6.0} ms | stats --days 365 {:>6.0} ms {:>5.0} MB",
+        secs(&new) * 1000.0,
+        secs(&repoll) * 1000.0,
+        secs(&stats) * 1000.0,
+        mb(&stats)
+    );
+}
+
+fn main() {
+    let runs = env_or("OVERHEAR_BENCH_RUNS", 5usize);
+    let feeds = env_or("OVERHEAR_BENCH_FEEDS", 200usize);
+    let sizes: Vec<usize> = std::env::var("OVERHEAR_BENCH_HISTORY")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let only: Option<String> = std::env::var("OVERHEAR_BENCH_ONLY").ok();
+    let want = |what: &str| only.as_deref().is_none_or(|o| o.split(',').any(|w| w == what));
+    let bodies = server::Bodies::default();
+    let addr = server::start(bodies.clone());
+    let setup = Setup { addr, bodies, feeds };
+    if let Ok(per_feed) = std::env::var("OVERHEAR_BENCH_SERVE") {
+        // For profiling by hand: serve the cold workload and write a config, then wait.
+        setup.serve(0, per_feed.parse().unwrap_or(100), "serve");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench-serve");
+        std::fs::create_dir_all(&dir).unwrap();
+        println!("serving on {addr}; config {}", setup.overhear_config(&dir).display());
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+    let with_newsboat = has_newsboat();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "overhear {} · {cores} cores · {runs} runs each, medians",
+        env!("CARGO_PKG_VERSION")
+    );
+    if want("cold") {
+        cold(&setup, 100, runs, with_newsboat);
+        cold(&setup, 1000, runs.min(3), with_newsboat);
+    }
+    if want("history") {
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench");
+        std::fs::create_dir_all(&cache).unwrap();
+        growing(&setup, 0, runs, &cache);
+        for n in sizes {
+            growing(&setup, n, runs, &cache);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The poller's one writer. Polls are parsed on the async side and handed here through a bounded
+//! queue (a fetch holds its concurrency permit until its result is queued, so parsed polls never
+//! pile up in memory); this thread writes whatever is queued in one transaction — a group commit,
+//! each feed all or nothing inside it — so each index page is written once per group, not once per
+//! feed, and parsing goes on on the other core meanwhile.
+//!
+//! Everything else the poller asks of the store (feed state, registering feeds) runs here too, in
+//! order, so the poller holds one connection.
+
+use crate::store::{PollRecord, Recorded, Store, StoreError};
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Polls waiting to be written, at most: enough to keep the writer busy while the next ones parse.
+const QUEUE: usize = 8;
+/// Polls written in one transaction, at most.
+const GROUP: usize = 64;
+
+type Call = Box<dyn FnOnce(&mut Store) + Send>;
+
+enum Job {
+    Record(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>),
+    Call(Call),
+}
+
+/// A handle on the writer thread; clone-cheap. The thread ends when the last handle is dropped,
+/// after writing what was queued.
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// A poll queued for writing: its result once written.
+pub(super) struct Queued(oneshot::Receiver<Result<Recorded, StoreError>>);
+
+impl Queued {
+    pub(super) async fn written(self) -> Result<Recorded, StoreError> {
+        self.0.await.unwrap_or_else(|_| {
+            Err(StoreError::Busy {
+                doing: "writing a poll (the writer stopped)",
+            })
+        })
+    }
+}
+
+impl Writer {
+    pub(super) fn start(store: Store) -> std::io::Result<Writer> {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("overhear-poll-writer".into())
+            .spawn(move || run(store, rx))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Queue a poll, waiting while the queue is full; await the result with [`Queued::written`].
+    pub(super) async fn queue(&self, record: PollRecord) -> Queued {
+        let (tx, rx) = oneshot::channel();
+        // A send fails only when the thread is gone; the receiver then says so.
+        let _ = self.jobs.send(Job::Record(record, tx)).await;
+        Queued(rx)
+    }
+
+    /// Run `f` on the writer's connection, in order with the writes.
+    pub(super) async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job::Call(Box::new(move |s: &mut Store| {
+            let _ = tx.send(f(s));
+        }));
+        if self.jobs.send(job).await.is_err() {
+            return Err(StoreError::Busy {
+                doing: "reaching the store (the writer stopped)",
+            });
+        }
+        rx.await.unwrap_or(Err(StoreError::Busy {
+            doing: "reaching the store (the writer stopped)",
+        }))
+    }
+}
+
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut group: Vec<(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>)> = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Record(record, reply) => group.push((record, reply)),
+                Job::Call(call) => {
+                    write_group(&mut store, std::mem::take(&mut group));
+                    // A panic in a call must not take the writer down with it.
+                    if let Err(e) = crate::poller::isolate::isolated(|| call(&mut store)) {
+                        tracing::error!("a store call panicked: {e}");
+                    }
+                }
+            }
+        }
+        write_group(&mut store, group);
+    }
+}
+
+fn write_group(store: &mut Store, group: Vec<(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>)>) {
+    if group.is_empty() {
+        return;
+    }
+    let (records, replies): (Vec<PollRecord>, Vec<_>) = group.into_iter().unzip();
+    let started = std::time::Instant::now();
+    match store.record_polls(&records, Utc::now()) {
+        Ok(results) => {
+            tracing::debug!(
+                polls = records.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "polls written in one transaction"
+            );
+            for (result, reply) in results.into_iter().zip(replies) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            // The whole transaction failed (nothing written): each poll hears why.
+            let message = e.to_string();
+            tracing::warn!(polls = records.len(), "polls not written: {message}");
+            for reply in replies {
+                let _ = reply.send(Err(same_error(&e)));
+            }
+        }
+    }
+}
+
+/// `StoreError` is not `Clone` (it carries SQLite's error): the same words for every poll of a group.
+fn same_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Busy { doing } => StoreError::Busy { doing },
+        StoreError::Full { doing } => StoreError::Full { doing },
+        StoreError::ReadOnly { doing } => StoreError::ReadOnly { doing },
+        StoreError::DamagedWhile { doing, detail } => StoreError::DamagedWhile {
+            doing,
+            detail: detail.clone(),
+        },
+        other => StoreError::Group(other.to_string()),
+    }
+}
