@@ -64,9 +64,13 @@ impl Flow {
             let effect = queue.remove(0);
             let next = match effect {
                 Effect::Load(req) => {
-                    let w = crate::console::workers::load_window(&self.store, "alice", &["blogs".to_string()], &req)
-                        .unwrap();
-                    self.state.update(Action::Loaded(Box::new(w)), self.clock)
+                    let mut next = Vec::new();
+                    for a in crate::console::workers::answer_load(&self.store, "alice", &["blogs".to_string()], &req)
+                        .unwrap()
+                    {
+                        next.extend(self.state.update(a, self.clock));
+                    }
+                    next
                 }
                 Effect::OpenDraft(id) => {
                     let opened = crate::console::workers::open_draft(&self.store, "alice", id);

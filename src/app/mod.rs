@@ -64,6 +64,11 @@ pub enum Action {
     Resize(Areas),
     StoreChanged,
     Loaded(Box<Window>),
+    /// Counts and names, read after a window for the filter it was read with.
+    Counted {
+        filter: StreamFilter,
+        overview: Box<Overview>,
+    },
     MarkedAll(Vec<i64>),
     Written {
         batch: Option<i64>,
@@ -360,6 +365,10 @@ impl AppState {
                 effects
             }
             Action::Loaded(w) => self.on_loaded(*w),
+            Action::Counted { filter, overview } => {
+                self.on_counted(&filter, *overview);
+                vec![]
+            }
             Action::MarkedAll(ids) => self.on_marked_all(ids),
             Action::Written { batch, message } => self.on_written(batch, message),
             Action::Report(r) => {
@@ -533,9 +542,11 @@ mod tests {
             let mut effects = self.state.update(action, Clock::now());
             while let Some(effect) = effects.pop() {
                 if let Effect::Load(req) = effect {
-                    let w =
-                        crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
-                    effects.extend(self.state.update(Action::Loaded(Box::new(w)), Clock::now()));
+                    for a in
+                        crate::console::workers::answer_load(&self.store, "alice", &["f".to_string()], &req).unwrap()
+                    {
+                        effects.extend(self.state.update(a, Clock::now()));
+                    }
                 }
             }
         }
@@ -547,9 +558,11 @@ mod tests {
         fn start(&mut self) {
             for e in self.state.start() {
                 if let Effect::Load(req) = e {
-                    let w =
-                        crate::console::workers::load_window(&self.store, "alice", &["f".to_string()], &req).unwrap();
-                    self.state.update(Action::Loaded(Box::new(w)), Clock::now());
+                    for a in
+                        crate::console::workers::answer_load(&self.store, "alice", &["f".to_string()], &req).unwrap()
+                    {
+                        self.state.update(a, Clock::now());
+                    }
                 }
             }
         }
@@ -639,7 +652,7 @@ mod tests {
         let Some(Effect::Load(req)) = pending.into_iter().last() else {
             panic!("a load")
         };
-        let w = crate::console::workers::load_window(&f.store, "alice", &["f".to_string()], &req).unwrap();
+        let w = crate::console::workers::load_window(&f.store, "alice", &req).unwrap();
         f.state.update(Action::Loaded(Box::new(w)), Clock::now());
         assert_eq!(f.selected(), "m37");
         // A triage key right after moving acts on the row on screen, before its window loads.

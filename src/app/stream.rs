@@ -45,8 +45,10 @@ pub struct Overview {
     pub total: i64,
     pub new: i64,
     pub open: i64,
-    /// Mentions the filter shows.
+    /// Mentions the filter shows, counted up to a cap.
     pub matching: i64,
+    /// Whether `matching` stopped at the cap (shown as "10000+").
+    pub matching_capped: bool,
     pub feeds: FeedSummary,
     pub operators: Vec<String>,
     pub tags: Vec<String>,
@@ -65,7 +67,6 @@ pub struct Window {
     pub above: i64,
     /// The selected mention with its tags, notes and history.
     pub detail: Option<Detail>,
-    pub overview: Option<Overview>,
 }
 
 /// A link safe to hand to the terminal: http(s) only, in the URL parser's normalised form (which
@@ -190,10 +191,7 @@ impl AppState {
 
     /// A window from the reader: taken when it answers the newest request (older ones are
     /// stale); the counts it carries are taken either way.
-    pub(super) fn on_loaded(&mut self, mut w: Window) -> Vec<Effect> {
-        if let Some(o) = w.overview.take() {
-            self.overview = o;
-        }
+    pub(super) fn on_loaded(&mut self, w: Window) -> Vec<Effect> {
         if w.seq == self.seq {
             self.in_flight = None;
             let before = self.selected().map(|m| m.id);
@@ -210,6 +208,21 @@ impl AppState {
             };
         }
         vec![]
+    }
+
+    /// Counts from the reader, sent after a window. The number matching a filter is kept only
+    /// while that filter is still the one shown; the rest is the store's, whatever the filter.
+    pub(super) fn on_counted(&mut self, filter: &StreamFilter, overview: Overview) {
+        let matching = if *filter == self.filter {
+            (overview.matching, overview.matching_capped)
+        } else {
+            (self.overview.matching, self.overview.matching_capped)
+        };
+        self.overview = Overview {
+            matching: matching.0,
+            matching_capped: matching.1,
+            ..overview
+        };
     }
 
     /// Move the selection (or scroll the detail pane when it has the focus).

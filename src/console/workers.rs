@@ -31,8 +31,14 @@ pub fn reader(
     actions: mpsc::UnboundedSender<Action>,
 ) {
     let mut watch = ChangeWatch::new(&store);
+    // Requests taken from the channel and put back to be served first.
+    let mut backlog = std::collections::VecDeque::new();
     loop {
-        let action = match requests.recv_timeout(ChangeWatch::INTERVAL) {
+        let next = match backlog.pop_front() {
+            Some(r) => Ok(r),
+            None => requests.recv_timeout(ChangeWatch::INTERVAL),
+        };
+        let action = match next {
             Ok(ReadRequest::Load(mut req)) => {
                 // Only the newest window matters; other requests wait their turn.
                 let mut later = Vec::new();
@@ -47,12 +53,29 @@ pub fn reader(
                         other => later.push(other),
                     }
                 }
-                let first = match load_window(&store, &operator, &feed_names, &req) {
+                let first = match load_window(&store, &operator, &req) {
                     Ok(w) => Action::Loaded(Box::new(w)),
                     Err(e) => failure("cannot read the database", &e),
                 };
                 if actions.send(first).is_err() {
                     return;
+                }
+                // The counts come after the window, and only when no newer window is asked for
+                // meanwhile (that one carries the request for counts on).
+                if req.overview {
+                    match requests.try_recv() {
+                        Ok(ReadRequest::Load(newer)) => {
+                            backlog.push_front(ReadRequest::Load(LoadRequest {
+                                overview: true,
+                                ..newer
+                            }));
+                        }
+                        Ok(other) => {
+                            later.push(other);
+                            send_overview(&store, &operator, &feed_names, &req.filter, &actions);
+                        }
+                        Err(_) => send_overview(&store, &operator, &feed_names, &req.filter, &actions),
+                    }
                 }
                 for r in later {
                     let action = match r {
@@ -82,6 +105,23 @@ pub fn reader(
             return;
         }
     }
+}
+
+fn send_overview(
+    store: &Store,
+    operator: &str,
+    feed_names: &[String],
+    filter: &crate::query::StreamFilter,
+    actions: &mpsc::UnboundedSender<Action>,
+) {
+    let action = match load_overview(store, operator, feed_names, filter) {
+        Ok(o) => Action::Counted {
+            filter: filter.clone(),
+            overview: Box::new(o),
+        },
+        Err(e) => failure("cannot count the mentions", &e),
+    };
+    let _ = actions.send(action);
 }
 
 fn stats(store: &Store, req: StatsRequest) -> Action {
@@ -129,12 +169,7 @@ fn matching(store: &Store, operator: &str, filter: &crate::query::StreamFilter) 
     clippy::too_many_lines,
     reason = "one read of a window: the anchor, the rows around it, the counts, in one read transaction"
 )]
-pub fn load_window(
-    store: &Store,
-    operator: &str,
-    feed_names: &[String],
-    req: &LoadRequest,
-) -> crate::store::Result<Window> {
+pub fn load_window(store: &Store, operator: &str, req: &LoadRequest) -> crate::store::Result<Window> {
     let scope = Scope {
         operator,
         filter: &req.filter,
@@ -205,26 +240,6 @@ pub fn load_window(
         Some(m) => store.detail(operator, m.id)?,
         None => None,
     };
-    let overview = if req.overview {
-        let (total, new, open) = store.stream_counts()?;
-        let matching = if req.filter.is_empty() {
-            total
-        } else {
-            store.count_matching(scope)?
-        };
-        Some(Overview {
-            total,
-            new,
-            open,
-            matching,
-            feeds: summarize(store, feed_names)?,
-            operators: store.known_operators()?,
-            tags: store.known_tags()?,
-            drafts: store.drafts()?,
-        })
-    } else {
-        None
-    };
     Ok(Window {
         seq: req.seq,
         selected,
@@ -232,7 +247,52 @@ pub fn load_window(
         rows,
         above,
         detail,
-        overview,
+    })
+}
+
+/// What the reader answers a load with, in order: the window, then (when asked) the counts. For
+/// tests and benchmarks that play the reader's part.
+pub fn answer_load(
+    store: &Store,
+    operator: &str,
+    feed_names: &[String],
+    req: &LoadRequest,
+) -> crate::store::Result<Vec<Action>> {
+    let mut out = vec![Action::Loaded(Box::new(load_window(store, operator, req)?))];
+    if req.overview {
+        out.push(Action::Counted {
+            filter: req.filter.clone(),
+            overview: Box::new(load_overview(store, operator, feed_names, &req.filter)?),
+        });
+    }
+    Ok(out)
+}
+
+/// The counts, feed health and names the title, status bar and completion show: read after the
+/// window, so a key press never waits on them. Every count is bounded: the stream's from counters
+/// kept by the store, a filter's stopped at [`crate::store::MATCH_CAP`].
+pub fn load_overview(
+    store: &Store,
+    operator: &str,
+    feed_names: &[String],
+    filter: &crate::query::StreamFilter,
+) -> crate::store::Result<Overview> {
+    let (total, new, open) = store.stream_counts()?;
+    let (matching, matching_capped) = if filter.is_empty() {
+        (total, false)
+    } else {
+        store.count_matching(Scope { operator, filter })?
+    };
+    Ok(Overview {
+        total,
+        new,
+        open,
+        matching,
+        matching_capped,
+        feeds: summarize(store, feed_names)?,
+        operators: store.known_operators()?,
+        tags: store.known_tags()?,
+        drafts: store.drafts()?,
     })
 }
 

@@ -488,7 +488,8 @@ mod tests {
 
     #[test]
     fn an_absurd_wait_is_said_in_words_and_capped() {
-        let now = Utc::now();
+        // A whole second: an HTTP date has no fraction, and the wait must not depend on `now`'s.
+        let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
         let headers = vec![("retry-after".to_string(), "999999999".to_string())];
         let e = rate_limited(StatusCode::TOO_MANY_REQUESTS, &headers, now);
         assert_eq!(

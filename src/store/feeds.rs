@@ -599,4 +599,69 @@ mod tests {
         assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("8f3a2c"), now).unwrap().new, 1);
         assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("19b07d"), now).unwrap().new, 0);
     }
+
+    #[test]
+    fn a_group_of_polls_is_one_transaction_and_one_bad_poll_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let ids = s
+            .ensure_feeds(&[("a".into(), FeedKind::Rss), ("b".into(), FeedKind::Hackernews)])
+            .unwrap();
+        let now = Utc::now();
+        let items = |feed_id, kind, names: &[&str]| PollRecord::Items {
+            feed_id,
+            kind,
+            write: PollWrite {
+                mentions: names.iter().map(|n| mention(n, None)).collect(),
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            },
+        };
+        let results = s
+            .record_polls(
+                &[
+                    items(ids[0], FeedKind::Rss, &["x1", "x2"]),
+                    // No such feed: its mentions break a foreign key, and only it is rolled back.
+                    items(9_999, FeedKind::Rss, &["lost"]),
+                    PollRecord::NotModified {
+                        feed_id: ids[1],
+                        next_poll_at: now,
+                    },
+                    items(ids[1], FeedKind::Hackernews, &["y1"]),
+                ],
+                now,
+            )
+            .unwrap();
+        assert!(matches!(
+            results[0],
+            Ok(Recorded::Items(WriteCounts { new: 2, stored: 2, .. }))
+        ));
+        assert!(results[1].is_err(), "{:?}", results[1]);
+        assert!(matches!(results[2], Ok(Recorded::NotModified { stored: 0 })));
+        assert!(matches!(
+            results[3],
+            Ok(Recorded::Items(WriteCounts { new: 1, stored: 1, .. }))
+        ));
+        let count = |s: &Store, sql: &str| -> i64 { s.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count(&s, "SELECT count(*) FROM mentions"), 3);
+        // The full-text index, filled once at the end, has exactly the rows written.
+        assert_eq!(
+            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'text'"),
+            3
+        );
+        assert_eq!(
+            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'lost'"),
+            0
+        );
+        assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
+        // Seen again: nothing new, the counter does not move, the index does not double.
+        s.record_polls(&[items(ids[0], FeedKind::Rss, &["x1", "x2"])], now)
+            .unwrap();
+        assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
+        assert_eq!(
+            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'text'"),
+            3
+        );
+    }
 }

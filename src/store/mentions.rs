@@ -45,12 +45,12 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
 
 /// The filter's conditions for the stats query (tables `m`, `f`, `r`), with their parameters.
 pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
-    filter_sql(filter, params, false)
+    filter_sql(filter, params, Search::Match)
 }
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
-fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, probe: bool) -> String {
+fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search) -> String {
     let mut sql = String::new();
     let push = |params: &mut Vec<Value>, v: Value| -> String {
         params.push(v);
@@ -98,25 +98,45 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, probe: bool) -> St
         sql.push_str(" AND r.mention_id IS NULL");
     }
     if let Some(q) = filter.fts_query() {
-        let p = push(params, Value::Text(q));
-        if probe {
-            // Many matches: walk the stream's index and look each row up in the full-text index.
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH {p} AND rowid = m.id)"
-            ));
-        } else {
-            // Few matches: let the full-text index say which rows to read.
-            sql.push_str(&format!(
-                " AND m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})"
-            ));
+        match search {
+            Search::Probe => {
+                // Many matches: walk the stream's index and look each row up in the full-text index.
+                let p = push(params, Value::Text(q));
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH {p} AND rowid = m.id)"
+                ));
+            }
+            Search::Kept => sql.push_str(" AND m.id IN (SELECT id FROM temp.search_hits)"),
+            Search::Match => {
+                // Let the full-text index say which rows to read.
+                let p = push(params, Value::Text(q));
+                sql.push_str(&format!(
+                    " AND m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})"
+                ));
+            }
         }
     }
     sql
 }
 
+/// How a filter's words are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    /// Evaluate the full-text query in the statement.
+    Match,
+    /// Probe the full-text index row by row (a search with many matches, read in stream order).
+    Probe,
+    /// The matches were read once into `temp.search_hits` (a search with few).
+    Kept,
+}
+
 /// From this many full-text matches on, windows walk the stream's index and probe the full-text
-/// index per row (a page needs few rows); below it, the matches are read first.
+/// index per row (a page needs few rows); below it, the matches are read once per search (and per
+/// change of the database) and kept, and every window and count reads the kept ones.
 const DENSE_MATCHES: i64 = 5_000;
+
+/// Counts of matching mentions stop here (the title says "10000+"): a count never walks the history.
+pub const MATCH_CAP: i64 = 10_000;
 
 /// Whose stream, seen through which filter.
 #[derive(Debug, Clone, Copy)]
@@ -252,35 +272,48 @@ impl Store {
     }
 
     /// The tables and conditions for a window query in scope: a search with many matches walks
-    /// the stream's index (in order, stopping after a page); one with few reads its matches first.
+    /// the stream's index (in order, stopping after a page); one with few reads the matches kept.
     fn plan(&self, scope: Scope<'_>, params: &mut Vec<Value>) -> Result<(String, String)> {
-        let dense = match scope.filter.fts_query() {
-            Some(q) => {
-                let mut cache = self.fts_density.borrow_mut();
-                match cache.as_ref() {
-                    Some((cached, dense)) if *cached == q => *dense,
-                    _ => {
-                        let n: i64 = self
-                            .conn()
-                            .query_row(
-                                "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ?1 LIMIT ?2)",
-                                rusqlite::params![q, DENSE_MATCHES],
-                                |r| r.get(0),
-                            )
-                            .doing("searching")?;
-                        *cache = Some((q, n >= DENSE_MATCHES));
-                        n >= DENSE_MATCHES
-                    }
-                }
-            }
-            None => false,
+        let search = match scope.filter.fts_query() {
+            Some(q) => match self.search_hits(&q)? {
+                Some(_) => Search::Kept,
+                None => Search::Probe,
+            },
+            None => Search::Match,
         };
-        let from = if dense {
+        let from = if search == Search::Probe {
             MENTION_FROM.replacen("mentions m", "mentions m INDEXED BY mentions_stream", 1)
         } else {
             MENTION_FROM.to_string()
         };
-        Ok((from, filter_sql(scope.filter, params, dense)))
+        Ok((from, filter_sql(scope.filter, params, search)))
+    }
+
+    /// The full-text query evaluated once: `Some(n)` when it has few matches, kept in
+    /// `temp.search_hits`; `None` when it has many. Kept until the query or the database changes.
+    fn search_hits(&self, q: &str) -> Result<Option<usize>> {
+        let version = self.data_version()?;
+        let mut cache = self.search_cache.borrow_mut();
+        if let Some((cached, v, hits)) = cache.as_ref()
+            && cached == q
+            && *v == version
+        {
+            return Ok(*hits);
+        }
+        let conn = self.conn();
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY); DELETE FROM temp.search_hits;",
+        )
+        .doing("searching")?;
+        let n = conn
+            .prepare_cached(
+                "INSERT INTO temp.search_hits (id) SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?1 LIMIT ?2",
+            )
+            .and_then(|mut st| st.execute(rusqlite::params![q, DENSE_MATCHES]))
+            .doing("searching")?;
+        let hits = (n < DENSE_MATCHES as usize).then_some(n);
+        *cache = Some((q.to_string(), version, hits));
+        Ok(hits)
     }
 
     fn query_mentions(&self, sql: &str, params: Vec<Value>, doing: &'static str) -> Result<Vec<Mention>> {
@@ -309,21 +342,26 @@ impl Store {
             .doing("counting new mentions")
     }
 
-    /// How many mentions match the scope's filter.
-    pub fn count_matching(&self, scope: Scope<'_>) -> Result<i64> {
+    /// How many mentions match the scope's filter, counting at most [`MATCH_CAP`]: the count and
+    /// whether it stopped there.
+    pub fn count_matching(&self, scope: Scope<'_>) -> Result<(i64, bool)> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params, false);
-        let sql = format!("SELECT count(*) FROM {MENTION_FROM} WHERE 1{cond}");
-        self.conn()
+        let (from, cond) = self.plan(scope, &mut params)?;
+        params.push(Value::Integer(MATCH_CAP + 1));
+        let cap = params.len();
+        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1{cond} LIMIT ?{cap})");
+        let n: i64 = self
+            .conn()
             .prepare_cached(&sql)
             .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
-            .doing("counting mentions")
+            .doing("counting mentions")?;
+        Ok((n.min(MATCH_CAP), n > MATCH_CAP))
     }
 
     /// The ids of every mention matching the scope's filter (for bulk actions).
     pub fn matching_ids(&self, scope: Scope<'_>) -> Result<Vec<i64>> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params, false);
+        let cond = filter_sql(scope.filter, &mut params, Search::Match);
         let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE 1{cond} ORDER BY m.sort_at DESC, m.id DESC");
         let mut stmt = self.conn().prepare_cached(&sql).doing("selecting mentions")?;
         let rows = stmt
@@ -332,17 +370,13 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<i64>>>().doing("selecting mentions")
     }
 
-    /// Counts for the stream's title: (all, new, open).
+    /// Counts for the stream's title: (all, new, open), from the counters kept as mentions are
+    /// written and triaged (no count of the history).
     pub fn stream_counts(&self) -> Result<(i64, i64, i64)> {
         self.conn()
-            .query_row(
-                "SELECT count(*),
-                        (SELECT count(*) FROM mentions WHERE status = 'new'),
-                        (SELECT count(*) FROM mentions WHERE status = 'open')
-                 FROM mentions",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row("SELECT total, new, open FROM stream_counts WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .doing("counting mentions")
     }
 
@@ -509,5 +543,65 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn counts_are_kept_not_counted_and_a_search_is_read_once_per_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut s = Store::open(&path).unwrap();
+        let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+        let now = Utc::now();
+        let poll = |from: i64, to: i64, word: &str| PollWrite {
+            mentions: (from..to)
+                .map(|i| NewMention {
+                    external_id: Some(format!("id{i}")),
+                    text: format!("{word} {i}"),
+                    ..Default::default()
+                })
+                .collect(),
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        s.write_poll(feed, FeedKind::Rss, &poll(0, MATCH_CAP + 5, "common"), now)
+            .unwrap();
+        s.write_poll(feed, FeedKind::Rss, &poll(MATCH_CAP + 5, MATCH_CAP + 8, "rare"), now)
+            .unwrap();
+        let total = MATCH_CAP + 8;
+        assert_eq!(s.stream_counts().unwrap(), (total, total, 0));
+        s.conn()
+            .execute("UPDATE mentions SET status = 'open' WHERE id <= 3", [])
+            .unwrap();
+        assert_eq!(
+            s.stream_counts().unwrap(),
+            (total, total - 3, 3),
+            "kept by the status trigger"
+        );
+
+        let reader = Store::open(&path).unwrap();
+        let filter = |q: &str| StreamFilter::parse(q, now).unwrap();
+        let common = filter("common");
+        let scope = Scope {
+            operator: "alice",
+            filter: &common,
+        };
+        assert_eq!(
+            reader.count_matching(scope).unwrap(),
+            (MATCH_CAP, true),
+            "a count stops at the cap"
+        );
+        let rare = filter("rare");
+        let scope = Scope {
+            operator: "alice",
+            filter: &rare,
+        };
+        assert_eq!(reader.count_matching(scope).unwrap(), (3, false));
+        assert_eq!(reader.stream_after(scope, None, 10).unwrap().len(), 3);
+        // A new match written elsewhere is seen: the kept matches follow the database's version.
+        s.write_poll(feed, FeedKind::Rss, &poll(total, total + 1, "rare"), now)
+            .unwrap();
+        assert_eq!(reader.count_matching(scope).unwrap(), (4, false));
+        assert_eq!(reader.stream_after(scope, None, 10).unwrap().len(), 4);
     }
 }

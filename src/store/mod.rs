@@ -136,7 +136,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     /// The last search and whether it matched many mentions (it decides the query plan).
-    fts_density: std::cell::RefCell<Option<(String, bool)>>,
+    /// The last search, the database version it was read at, and its matches when few (kept in
+    /// `temp.search_hits`).
+    search_cache: std::cell::RefCell<Option<(String, i64, Option<usize>)>>,
 }
 
 /// How long a writer waits on another process's lock before SQLite gives up (then the whole
@@ -174,7 +176,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
-            fts_density: Default::default(),
+            search_cache: Default::default(),
         };
         if let Err(e) = store.configure().and_then(|()| store.migrate()) {
             return Err(store.explain(e));
@@ -294,7 +296,7 @@ impl Store {
         let mut store = Store {
             conn,
             path,
-            fts_density: Default::default(),
+            search_cache: Default::default(),
         };
         store.migrate()?;
         Ok(store)

@@ -155,6 +155,31 @@ DROP TRIGGER mentions_fts_insert;
 ALTER TABLE feeds ADD COLUMN items INTEGER NOT NULL DEFAULT 0;
 UPDATE feeds SET items = (SELECT count(*) FROM mentions m WHERE m.feed_id = feeds.id);
 "#,
+    // 8: the stream's counts (all, new, open) kept as mentions are written and triaged, so the
+    // console's title never counts the history.
+    r#"
+CREATE TABLE stream_counts (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    total INTEGER NOT NULL,
+    new   INTEGER NOT NULL,
+    open  INTEGER NOT NULL
+);
+INSERT INTO stream_counts (id, total, new, open)
+SELECT 1, count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'open') FROM mentions;
+CREATE TRIGGER stream_counts_insert AFTER INSERT ON mentions BEGIN
+    UPDATE stream_counts SET total = total + 1, new = new + (new.status = 'new'), open = open + (new.status = 'open')
+    WHERE id = 1;
+END;
+CREATE TRIGGER stream_counts_status AFTER UPDATE OF status ON mentions WHEN old.status IS NOT new.status BEGIN
+    UPDATE stream_counts SET new = new + (new.status = 'new') - (old.status = 'new'),
+                             open = open + (new.status = 'open') - (old.status = 'open')
+    WHERE id = 1;
+END;
+CREATE TRIGGER stream_counts_delete AFTER DELETE ON mentions BEGIN
+    UPDATE stream_counts SET total = total - 1, new = new - (old.status = 'new'), open = open - (old.status = 'open')
+    WHERE id = 1;
+END;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

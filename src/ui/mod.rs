@@ -275,13 +275,13 @@ mod tests {
             offset: 1,
             above: 2,
             detail: Some(detail),
-            overview: None,
         };
         s.overview = Overview {
             total: 1234,
             new: 12,
             open: 340,
             matching: 1234,
+            matching_capped: false,
             feeds: FeedSummary {
                 ok: 1,
                 failing: 1,

@@ -12,7 +12,8 @@ pub(in crate::ui) fn stream_title(state: &AppState) -> String {
     let o = &state.overview;
     let mut t = format!(" Stream · {} new · {} open ", o.new, o.open);
     if !state.filter.is_empty() {
-        t.push_str(&format!("· {} match ", o.matching));
+        let plus = if o.matching_capped { "+" } else { "" };
+        t.push_str(&format!("· {}{plus} match ", o.matching));
     }
     match state.window.above {
         0 => {}
