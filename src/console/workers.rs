@@ -165,10 +165,6 @@ fn matching(store: &Store, operator: &str, filter: &crate::query::StreamFilter) 
 }
 
 /// Load the window a request asks for: at most `height` rows around the anchor, in scope.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one read of a window: the anchor, the rows around it, the counts, in one read transaction"
-)]
 pub fn load_window(store: &Store, operator: &str, req: &LoadRequest) -> crate::store::Result<Window> {
     let scope = Scope {
         operator,
