@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The system's time zone, by name; UTC when it cannot be told.
@@ -142,10 +142,10 @@ pub struct StatsQuery {
 }
 
 /// One day's figures (for one group when split).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DayStats {
     pub date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub group: Option<String>,
     pub mentions: i64,
     pub responded: i64,

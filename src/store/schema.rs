@@ -180,6 +180,46 @@ CREATE TRIGGER stream_counts_delete AFTER DELETE ON mentions BEGIN
     WHERE id = 1;
 END;
 "#,
+    // 9: per-day stats kept once computed. A day's figures are read again only when something in
+    // it changed: every write that can change a day's figures marks the hours it touched (the
+    // mention's place in the stream, when it was answered or closed) with the time of the change.
+    r#"
+CREATE TABLE stats_dirty (
+    hour INTEGER PRIMARY KEY,   -- unix time / 3600
+    at   INTEGER NOT NULL       -- when something in it last changed
+) WITHOUT ROWID;
+CREATE TABLE stats_cache (
+    key         TEXT NOT NULL,  -- the query: zone, grouping, SLA, business hours, filter
+    day         TEXT NOT NULL,
+    computed_at INTEGER NOT NULL,
+    payload     TEXT NOT NULL,  -- JSON: the day's figures and closings
+    PRIMARY KEY (key, day)
+) WITHOUT ROWID;
+CREATE TRIGGER stats_dirty_insert AFTER INSERT ON mentions BEGIN
+    INSERT INTO stats_dirty (hour, at) VALUES (new.sort_at / 3600, unixepoch())
+    ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
+END;
+CREATE TRIGGER stats_dirty_update
+AFTER UPDATE OF status, status_at, first_response_at, responded_at, responded_by, assignee, published_at,
+                first_seen_at, sort_at, feed_id ON mentions
+BEGIN
+    INSERT INTO stats_dirty (hour, at) VALUES
+        (old.sort_at / 3600, unixepoch()), (new.sort_at / 3600, unixepoch()),
+        (coalesce(old.responded_at, old.sort_at) / 3600, unixepoch()),
+        (coalesce(new.responded_at, new.sort_at) / 3600, unixepoch()),
+        (coalesce(old.status_at, old.sort_at) / 3600, unixepoch()),
+        (coalesce(new.status_at, new.sort_at) / 3600, unixepoch())
+    ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
+END;
+CREATE TRIGGER stats_dirty_tag_insert AFTER INSERT ON mention_tags BEGIN
+    INSERT INTO stats_dirty (hour, at) SELECT sort_at / 3600, unixepoch() FROM mentions WHERE id = new.mention_id
+    ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
+END;
+CREATE TRIGGER stats_dirty_tag_delete AFTER DELETE ON mention_tags BEGIN
+    INSERT INTO stats_dirty (hour, at) SELECT sort_at / 3600, unixepoch() FROM mentions WHERE id = old.mention_id
+    ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
+END;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
