@@ -88,10 +88,6 @@ fn joins_for(q: &StatsQuery, group_join: &str) -> String {
 
 impl Store {
     /// The figures for every day from `q.from` to `q.to`, days without mentions included.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one SQL statement, kept whole so it can be read and explained as one"
-    )]
     pub fn stats(&self, q: &StatsQuery) -> Result<Vec<DayStats>> {
         let mut days = Vec::new();
         let mut d = q.from;
