@@ -25,6 +25,7 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
     let rt = runtime()?;
     if once {
         let reports = rt.block_on(poller.poll_all_once(&config.feeds, force));
+        poller.close();
         let mut out = std::io::stdout().lock();
         for r in &reports {
             writeln!(out, "{}", r.line(width))?;
@@ -45,7 +46,10 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let feeds = config.feeds.clone();
-    let task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, tx).await });
+    let task = tokio::spawn(async move {
+        poller.poll_on_schedule(feeds, stop_rx, tx).await;
+        poller
+    });
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     // A closed SSH session (SIGHUP) stops the poller the same clean way.
@@ -72,7 +76,10 @@ async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Resu
             println!("{}", report.line(width));
         }
     };
-    let _ = tokio::join!(task, drain);
+    let (poller, ()) = tokio::join!(task, drain);
+    if let Ok(poller) = poller {
+        let _ = tokio::task::spawn_blocking(move || poller.close()).await;
+    }
     eprintln!("overhear: stopped");
     Ok(())
 }

@@ -88,7 +88,10 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         } else {
             config.feeds.clone()
         };
-        let poll_task = tokio::spawn(async move { poller.poll_on_schedule(feeds, stop_rx, report_tx).await });
+        let poll_task = tokio::spawn(async move {
+            poller.poll_on_schedule(feeds, stop_rx, report_tx).await;
+            poller
+        });
         let forward = actions_tx.clone();
         tokio::spawn(async move {
             while let Some(r) = report_rx.recv().await {
@@ -108,7 +111,14 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
         let _ = stop_tx.send(true);
         // Let a write in flight finish, but do not keep the user waiting on the network.
-        let _ = tokio::time::timeout(Duration::from_secs(3), poll_task).await;
+        if let Ok(Ok(poller)) = tokio::time::timeout(Duration::from_secs(3), poll_task).await {
+            // Writes done, the poller's connection closed: the next start has nothing to recover.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(3),
+                tokio::task::spawn_blocking(move || poller.close()),
+            )
+            .await;
+        }
         result
     })
 }

@@ -87,6 +87,12 @@ impl Poller {
         })
     }
 
+    /// Stop this poller: wait for its writes to finish and its connection to close. Call it on
+    /// the last handle, when no poll runs (other clones keep the writer alive until dropped).
+    pub fn close(self) {
+        self.writer.close();
+    }
+
     /// The network client this poller fetches with (and its signed-in sessions).
     pub fn client(&self) -> &net::Client {
         &self.client

@@ -28,6 +28,7 @@ enum Job {
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    thread: std::sync::Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 /// A poll queued for writing: its result once written.
@@ -46,10 +47,24 @@ impl Queued {
 impl Writer {
     pub(super) fn start(store: Store) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
             .spawn(move || run(store, rx))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs,
+            thread: std::sync::Arc::new(std::sync::Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Let go of this handle and, once no other is left, wait for the thread to write what is
+    /// queued and close its connection (which checkpoints the WAL): the next process finds a
+    /// database with nothing to recover.
+    pub(super) fn close(self) {
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(self.jobs);
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
     }
 
     /// Queue a poll, waiting while the queue is full; await the result with [`Queued::written`].

@@ -123,7 +123,13 @@ impl Store {
         };
         self.keep_days(&key, q, &missing, &found, &closed, started);
         for (day, c) in cached {
-            for row in c.rows {
+            for mut row in c.rows {
+                // Derived, and not kept exactly by JSON: computed again.
+                row.response_rate = if row.mentions > 0 {
+                    row.responded as f64 / row.mentions as f64
+                } else {
+                    0.0
+                };
                 found.insert((day.clone(), row.group.clone()), row);
             }
             for (g, n) in c.closed {
