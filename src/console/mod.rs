@@ -56,23 +56,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             .spawn(move || writer(write_store, operator, write_rx, writer_actions))
             .context("cannot start the writer thread")?;
 
-        // The check at open is bounded; the whole file is checked here, beside the screen, and
-        // damage is said in the status line with what to do.
-        let check_actions = actions_tx.clone();
-        let check_path = db_path.clone();
-        let _ = std::thread::Builder::new()
-            .name("overhear-check".into())
-            .spawn(move || {
-                let damage = Store::open(&check_path).and_then(|mut s| s.quick_check(Duration::from_secs(3600)));
-                if let Ok(Some(detail)) = damage {
-                    let e = crate::store::StoreError::Damaged {
-                        path: check_path,
-                        detail,
-                    };
-                    tracing::error!("{e}");
-                    let _ = check_actions.send(Action::Error(e.to_string()));
-                }
-            });
+        check_in_background(db_path.clone(), actions_tx.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
         let poller = Poller::new(&config.poller, poll_store)?;
         let outbox = Outbox::new(poller.client().clone(), &db_path);
@@ -121,6 +105,21 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         }
         result
     })
+}
+
+/// The check at open is bounded; the whole file is checked here, beside the screen, and damage
+/// is said in the status line with what to do.
+fn check_in_background(path: std::path::PathBuf, actions: mpsc::UnboundedSender<Action>) {
+    let _ = std::thread::Builder::new()
+        .name("overhear-check".into())
+        .spawn(move || {
+            let damage = Store::open(&path).and_then(|mut s| s.quick_check(Duration::from_secs(3600)));
+            if let Ok(Some(detail)) = damage {
+                let e = crate::store::StoreError::Damaged { path, detail };
+                tracing::error!("{e}");
+                let _ = actions.send(Action::Error(e.to_string()));
+            }
+        });
 }
 
 /// What the loop needs besides the threads: the outbox for replies, and a way to report back.
