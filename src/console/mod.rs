@@ -113,6 +113,13 @@ fn check_in_background(path: std::path::PathBuf, actions: mpsc::UnboundedSender<
     let _ = std::thread::Builder::new()
         .name("overhear-check".into())
         .spawn(move || {
+            // After the first frames, at the lowest priority: the screen and the keys come first.
+            std::thread::sleep(Duration::from_secs(5));
+            // SAFETY: setpriority on the calling thread (who = 0 is this thread on Linux); it only
+            // lowers this thread's own priority.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+            }
             let damage = Store::open(&path).and_then(|mut s| s.quick_check(Duration::from_secs(3600)));
             if let Ok(Some(detail)) = damage {
                 let e = crate::store::StoreError::Damaged { path, detail };

@@ -53,7 +53,10 @@ pub fn reader(
                         other => later.push(other),
                     }
                 }
-                let first = match load_window(&store, &operator, &req) {
+                let started = std::time::Instant::now();
+                let loaded = load_window(&store, &operator, &req);
+                tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, anchor = ?req.anchor, "window read");
+                let first = match loaded {
                     Ok(w) => Action::Loaded(Box::new(w)),
                     Err(e) => failure("cannot read the database", &e),
                 };
@@ -114,7 +117,10 @@ fn send_overview(
     filter: &crate::query::StreamFilter,
     actions: &mpsc::UnboundedSender<Action>,
 ) {
-    let action = match load_overview(store, operator, feed_names, filter) {
+    let started = std::time::Instant::now();
+    let loaded = load_overview(store, operator, feed_names, filter);
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "counts read");
+    let action = match loaded {
         Ok(o) => Action::Counted {
             filter: filter.clone(),
             overview: Box::new(o),
@@ -125,6 +131,13 @@ fn send_overview(
 }
 
 fn stats(store: &Store, req: StatsRequest) -> Action {
+    let started = std::time::Instant::now();
+    let action = stats_now(store, req);
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "stats read");
+    action
+}
+
+fn stats_now(store: &Store, req: StatsRequest) -> Action {
     let tz = crate::stats::local_zone();
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
