@@ -254,7 +254,9 @@ impl Store {
     pub fn quick_check(&mut self, budget: Duration) -> Result<Option<String>> {
         let deadline = std::time::Instant::now() + budget;
         self.conn
-            .progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))
+            // Often: inside the check a step may wait on the disk (a cold page), and the deadline
+            // must hold then too.
+            .progress_handler(64, Some(move || std::time::Instant::now() > deadline))
             .doing("checking the database")?;
         let rows: rusqlite::Result<Vec<String>> = self
             .conn
