@@ -123,7 +123,17 @@ fn floor(setup: &Setup, db: &Path) -> Cost {
     let http = start.elapsed();
     drop(overhear::store::Store::open(db).unwrap());
     let mut c = rusqlite::Connection::open(db).unwrap();
-    c.execute_batch("DROP TRIGGER mentions_fts_insert").ok();
+    // Nothing in the way: no trigger of overhear's schema runs.
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+    }
     let tx = c.transaction().unwrap();
     let first: i64 = tx
         .query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))

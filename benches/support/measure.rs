@@ -32,12 +32,35 @@ pub fn run(cmd: &mut Command) -> Cost {
         std::io::Read::read_to_end(&mut err, &mut v).ok();
         v
     });
+    // Peak memory from the program's own high-water mark (VmHWM), read while it runs: wait4's
+    // ru_maxrss also counts what the child inherited from this (large) process before exec.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    && let Some(kb) = status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                {
+                    peak = peak.max(kb * 1024);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `pid` is our child, not yet waited for; both pointers are valid for the call.
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = start.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = watch.join().unwrap_or(0);
     assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
     let out = out_t.join().unwrap();
     let err = err_t.join().unwrap();
@@ -49,10 +72,8 @@ pub fn run(cmd: &mut Command) -> Cost {
         String::from_utf8_lossy(&err)
     );
     std::mem::forget(child); // already reaped by wait4
-    Cost {
-        wall,
-        peak_rss: usage.ru_maxrss as u64 * 1024,
-    }
+    let _ = usage;
+    Cost { wall, peak_rss: peak }
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {

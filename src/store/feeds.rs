@@ -206,10 +206,27 @@ impl Store {
                     }
                 }
             }
-            if results.iter().any(|r| matches!(r, Ok(Recorded::Items(c)) if c.new > 0)) {
+            let new: usize = results
+                .iter()
+                .map(|r| match r {
+                    Ok(Recorded::Items(c)) => c.new,
+                    _ => 0,
+                })
+                .sum();
+            if new > 0 {
+                // Once per transaction, over the new rows: the full-text index, the stream's
+                // counts (every new mention is new) and the hours whose kept stats are now stale.
                 tx.prepare_cached(
                     "INSERT INTO mentions_fts (rowid, title, text, author)
                      SELECT id, title, text, author FROM mentions WHERE id > ?1",
+                )?
+                .execute([newest_before])?;
+                tx.prepare_cached("UPDATE stream_counts SET total = total + ?1, new = new + ?1 WHERE id = 1")?
+                    .execute([new as i64])?;
+                tx.prepare_cached(
+                    "INSERT INTO stats_dirty (hour, at)
+                     SELECT DISTINCT sort_at / 3600, unixepoch() FROM mentions WHERE id > ?1
+                     ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
                 )?
                 .execute([newest_before])?;
             }
