@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench ingest` (or `benches/vs-newsboat.sh`, which installs newsboat first).
 //! `OVERHEAR_BENCH_RUNS` (default 5), `OVERHEAR_BENCH_HISTORY` (default `10000,100000,1000000`),
-//! `OVERHEAR_BENCH_FEEDS` (default 200).
+//! `OVERHEAR_BENCH_FEEDS` (default 200), `OVERHEAR_BENCH_ONLY` (`cold100`, `cold1000`, `history`,
+//! comma-separated; `cold` is both cold ones).
 
 #[path = "support/measure.rs"]
 #[allow(dead_code, reason = "shared by the benches; each uses part of it")]
@@ -302,8 +303,10 @@ fn main() {
         "overhear {} · {cores} cores · {runs} runs each, medians",
         env!("CARGO_PKG_VERSION")
     );
-    if want("cold") {
+    if want("cold") || want("cold100") {
         cold(&setup, 100, runs, with_newsboat);
+    }
+    if want("cold") || want("cold1000") {
         cold(&setup, 1000, runs.min(3), with_newsboat);
     }
     if want("history") {

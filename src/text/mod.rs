@@ -746,4 +746,26 @@ mod tests {
             prop_assert_eq!(display_width(&padded), max);
         }
     }
+
+    proptest! {
+        #[test]
+        fn the_plain_renderer_says_what_html2text_says(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "bc", "é", "😀", " ", "  ", "\n", "\t", "\r\n", "<br>", "<br/>", "<p>", "</p>",
+                    "<div>", "</div>", "<b>", "</b>", "<li>", "<span>", "x y", "<!-- c -->", "<a href=\"u\">",
+                    "</a>", "<h1>", "</h1>", "<tr><td>", "<img src=x>", ".", "-", "\u{3000}", "\u{2003}",
+                ]),
+                0..24,
+            )
+        ) {
+            let html: String = parts.concat();
+            let clean = sanitize(&html);
+            let flat = flatten(&clean, FlattenTo::Html);
+            if let Some(fast) = render_plain(&flat) {
+                let slow = render_html(&flat).unwrap();
+                prop_assert_eq!(tidy_lines(&sanitize(&fast)), tidy_lines(&sanitize(&slow)), "for {:?} (flat {:?})", html, flat);
+            }
+        }
+    }
 }
