@@ -75,6 +75,8 @@ pub struct Poller {
     client: net::Client,
     writer: writer::Writer,
     permits: Arc<Semaphore>,
+    /// Parses at once: one per core. More would only hold more documents in memory at a time.
+    parsers: Arc<Semaphore>,
 }
 
 impl Poller {
@@ -84,6 +86,9 @@ impl Poller {
             client: net::Client::new(&config.net).map_err(PollerError::Client)?,
             writer: writer::Writer::start(store).map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
+            parsers: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         })
     }
 

@@ -200,6 +200,7 @@ impl Poller {
             return Ok(Fetched::NotModified);
         };
         let mut page = parse_off_thread(
+            &self.parsers,
             feed,
             state.cursor.clone(),
             token.clone(),
@@ -223,7 +224,16 @@ impl Poller {
             pages += 1;
             let resp = self.client.send(feed, &req, HeaderMap::new()).await?;
             let Some(body) = resp.body else { break };
-            let mut page = parse_off_thread(feed, state.cursor.clone(), token.clone(), req, resp.headers, body).await?;
+            let mut page = parse_off_thread(
+                &self.parsers,
+                feed,
+                state.cursor.clone(),
+                token.clone(),
+                req,
+                resp.headers,
+                body,
+            )
+            .await?;
             mentions.append(&mut page.mentions);
             notes.append(&mut page.notes);
             skipped += page.skipped;
@@ -439,6 +449,7 @@ fn finish(
 }
 
 async fn parse_off_thread(
+    parsers: &tokio::sync::Semaphore,
     feed: &FeedConfig,
     cursor: Option<serde_json::Value>,
     token: Option<String>,
@@ -447,6 +458,7 @@ async fn parse_off_thread(
     body: Vec<u8>,
 ) -> Result<sources::Page, PollError> {
     let feed = feed.clone();
+    let _parsing = parsers.acquire().await.expect("semaphore is never closed");
     let parsed = tokio::task::spawn_blocking(move || {
         let ctx = Ctx {
             feed: &feed,

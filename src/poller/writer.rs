@@ -12,14 +12,22 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Polls waiting to be written, at most: enough to keep the writer busy while the next ones parse.
-const QUEUE: usize = 8;
+const QUEUE: usize = 64;
+/// And their size, at most (KiB): what a queued poll holds is memory until it is written. Large
+/// polls wait for room, small ones queue by the dozen and are written in one transaction.
+const QUEUE_KIB: u32 = 4 * 1024;
 /// Polls written in one transaction, at most.
 const GROUP: usize = 64;
 
 type Call = Box<dyn FnOnce(&mut Store) + Send>;
 
 enum Job {
-    Record(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>),
+    /// A poll, its reply, and its share of the queue's room (freed once it is written).
+    Record(
+        PollRecord,
+        oneshot::Sender<Result<Recorded, StoreError>>,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
     Call(Call),
 }
 
@@ -28,6 +36,7 @@ enum Job {
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    room: std::sync::Arc<tokio::sync::Semaphore>,
     thread: std::sync::Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
@@ -52,6 +61,7 @@ impl Writer {
             .spawn(move || run(store, rx))?;
         Ok(Writer {
             jobs,
+            room: std::sync::Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB as usize)),
             thread: std::sync::Arc::new(std::sync::Mutex::new(Some(thread))),
         })
     }
@@ -70,8 +80,15 @@ impl Writer {
     /// Queue a poll, waiting while the queue is full; await the result with [`Queued::written`].
     pub(super) async fn queue(&self, record: PollRecord) -> Queued {
         let (tx, rx) = oneshot::channel();
+        let kib = (size_of_record(&record) / 1024).clamp(1, QUEUE_KIB as usize) as u32;
+        let room = self
+            .room
+            .clone()
+            .acquire_many_owned(kib)
+            .await
+            .expect("the room semaphore is never closed");
         // A send fails only when the thread is gone; the receiver then says so.
-        let _ = self.jobs.send(Job::Record(record, tx)).await;
+        let _ = self.jobs.send(Job::Record(record, tx, room)).await;
         Queued(rx)
     }
 
@@ -105,11 +122,17 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let mut group: Vec<(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>)> = Vec::new();
+        // The room the group's polls hold, freed once they are written.
+        let mut rooms = Vec::new();
         for job in jobs {
             match job {
-                Job::Record(record, reply) => group.push((record, reply)),
+                Job::Record(record, reply, room) => {
+                    group.push((record, reply));
+                    rooms.push(room);
+                }
                 Job::Call(call) => {
                     write_group(&mut store, std::mem::take(&mut group));
+                    rooms.clear();
                     // A panic in a call must not take the writer down with it.
                     if let Err(e) = crate::poller::isolate::isolated(|| call(&mut store)) {
                         tracing::error!("a store call panicked: {e}");
@@ -118,6 +141,24 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
             }
         }
         write_group(&mut store, group);
+        drop(rooms);
+    }
+}
+
+/// About how much memory a queued poll holds.
+fn size_of_record(record: &PollRecord) -> usize {
+    match record {
+        PollRecord::Items { write, .. } => write
+            .mentions
+            .iter()
+            .map(|m| {
+                256 + m.text.len()
+                    + m.title.as_ref().map_or(0, String::len)
+                    + m.url.as_ref().map_or(0, String::len)
+                    + m.author.as_ref().map_or(0, String::len)
+            })
+            .sum(),
+        PollRecord::NotModified { .. } | PollRecord::Failure { .. } => 256,
     }
 }
 
