@@ -15,16 +15,12 @@ mod pty;
 #[allow(dead_code, reason = "shared by the benches; each uses part of it")]
 mod workload;
 
-use measure::{evict, median};
+use measure::{env_or, evict, history_sizes, median};
 use portable_pty::CommandBuilder;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const OVERHEAR: &str = env!("CARGO_BIN_EXE_overhear");
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn console(dir: &Path, db: &Path) -> pty::Term {
     let mut c = CommandBuilder::new(OVERHEAR);
@@ -134,27 +130,15 @@ fn writer(db: PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> s
 fn main() {
     let runs = env_or("OVERHEAR_BENCH_RUNS", 5usize);
     let nkeys = env_or("OVERHEAR_BENCH_KEYS", 200usize);
-    let sizes: Vec<usize> = std::env::var("OVERHEAR_BENCH_HISTORY")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes = history_sizes();
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench");
     std::fs::create_dir_all(&cache).unwrap();
     println!("console in a 120×40 pseudo-terminal · {runs} runs · {nkeys} keys · medians and p99");
     for n in sizes {
-        let cached = cache.join(format!("history-{n}.db"));
-        if !cached.exists() {
-            let tmp = cache.join(format!("history-{n}.db.tmp"));
-            let _ = std::fs::remove_file(&tmp);
-            workload::history(&tmp, n, 200);
-            std::fs::rename(&tmp, &cached).unwrap();
-        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("c.toml"), "# no feeds: the console only reads\n").unwrap();
         let db = dir.path().join("o.db");
-        std::fs::copy(&cached, &db).unwrap();
-        std::fs::File::open(&db).unwrap().sync_all().unwrap();
+        workload::history_copy(&cache, n, 200, &db);
         // Once to migrate and warm up.
         first_frame(dir.path(), &db, false);
         let (mut cold, mut warm) = (Vec::new(), Vec::new());

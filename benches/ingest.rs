@@ -17,16 +17,12 @@ mod server;
 #[path = "support/workload.rs"]
 mod workload;
 
-use measure::{Cost, median, run};
+use measure::{Cost, env_or, history_sizes, median, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const OVERHEAR: &str = env!("CARGO_BIN_EXE_overhear");
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Setup {
     addr: std::net::SocketAddr,
@@ -237,22 +233,7 @@ fn growing(setup: &Setup, n: usize, runs: usize, cache: &Path) {
     setup.overhear_config(dir.path());
     let db = dir.path().join("o.db");
     if n > 0 {
-        let cached = cache.join(format!("history-{n}.db"));
-        if !cached.exists() {
-            let t = Instant::now();
-            let tmp = cache.join(format!("history-{n}.db.tmp"));
-            let _ = std::fs::remove_file(&tmp);
-            workload::history(&tmp, n, setup.feeds);
-            std::fs::rename(&tmp, &cached).unwrap();
-            eprintln!(
-                "(built a history of {n} in {:.0} s, kept in {})",
-                t.elapsed().as_secs_f64(),
-                cached.display()
-            );
-        }
-        std::fs::copy(&cached, &db).unwrap();
-        // A fresh copy is a gigabyte of dirty pages: written out now, not by the first fsync timed.
-        std::fs::File::open(&db).unwrap().sync_all().unwrap();
+        workload::history_copy(cache, n, setup.feeds, &db);
     }
     let per_feed = 20_000 / setup.feeds;
     let (mut new, mut repoll, mut stats) = (Vec::new(), Vec::new(), Vec::new());
@@ -279,11 +260,7 @@ fn growing(setup: &Setup, n: usize, runs: usize, cache: &Path) {
 fn main() {
     let runs = env_or("OVERHEAR_BENCH_RUNS", 5usize);
     let feeds = env_or("OVERHEAR_BENCH_FEEDS", 200usize);
-    let sizes: Vec<usize> = std::env::var("OVERHEAR_BENCH_HISTORY")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes = history_sizes();
     let only: Option<String> = std::env::var("OVERHEAR_BENCH_ONLY").ok();
     let want = |what: &str| only.as_deref().is_none_or(|o| o.split(',').any(|w| w == what));
     let bodies = server::Bodies::default();

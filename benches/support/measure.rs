@@ -1,7 +1,21 @@
-//! Running a program and reading what it cost: wall time and peak resident memory (from `wait4`).
+//! Running a program and reading what it cost: wall time and peak resident memory (its VmHWM).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// A setting from the environment, or its default.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The history sizes to measure: `OVERHEAR_BENCH_HISTORY`, default 10,000, 100,000 and 1,000,000.
+pub fn history_sizes() -> Vec<usize> {
+    std::env::var("OVERHEAR_BENCH_HISTORY")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Cost {
@@ -17,7 +31,7 @@ pub fn run(cmd: &mut Command) -> Cost {
         .stderr(std::process::Stdio::piped());
     let start = Instant::now();
     let child = cmd.spawn().unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     // Read the output on threads so a chatty program never blocks on a full pipe.
     let mut child = child;
     let mut out = child.stdout.take().unwrap();
@@ -53,26 +67,18 @@ pub fn run(cmd: &mut Command) -> Cost {
             peak
         })
     };
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; both pointers are valid for the call.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let status = child.wait().unwrap_or_else(|e| panic!("wait for {cmd:?}: {e}"));
     let wall = start.elapsed();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = watch.join().unwrap_or(0);
-    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
     let out = out_t.join().unwrap();
     let err = err_t.join().unwrap();
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     assert!(
-        ok,
+        status.success(),
         "{cmd:?} failed ({status}):\n{}\n{}",
         String::from_utf8_lossy(&out),
         String::from_utf8_lossy(&err)
     );
-    std::mem::forget(child); // already reaped by wait4
-    let _ = usage;
     Cost { wall, peak_rss: peak }
 }
 

@@ -173,3 +173,31 @@ pub fn history(path: &std::path::Path, n: usize, feeds: usize) {
     // No ANALYZE: overhear never runs it, so its users' databases have no statistics either.
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
 }
+
+/// A copy at `to` of a history of `n` mentions over `feeds` feeds, built once and kept in `cache`
+/// (named by the schema version, so an older one is never reused), synced so the copy's dirty
+/// pages are not written out by the first fsync a benchmark times.
+pub fn history_copy(cache: &std::path::Path, n: usize, feeds: usize, to: &std::path::Path) {
+    let version = {
+        let dir = tempfile::tempdir().unwrap();
+        overhear::store::Store::open(&dir.path().join("v.db"))
+            .unwrap()
+            .schema_version()
+            .unwrap()
+    };
+    let kept = cache.join(format!("history-{n}-{feeds}-v{version}.db"));
+    if !kept.exists() {
+        let t = std::time::Instant::now();
+        let tmp = cache.join(format!("history-{n}-{feeds}-v{version}.db.tmp"));
+        let _ = std::fs::remove_file(&tmp);
+        history(&tmp, n, feeds);
+        std::fs::rename(&tmp, &kept).unwrap();
+        eprintln!(
+            "(built a history of {n} in {:.0} s, kept in {})",
+            t.elapsed().as_secs_f64(),
+            kept.display()
+        );
+    }
+    std::fs::copy(&kept, to).unwrap();
+    std::fs::File::open(to).unwrap().sync_all().unwrap();
+}

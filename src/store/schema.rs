@@ -156,7 +156,9 @@ ALTER TABLE feeds ADD COLUMN items INTEGER NOT NULL DEFAULT 0;
 UPDATE feeds SET items = (SELECT count(*) FROM mentions m WHERE m.feed_id = feeds.id);
 "#,
     // 8: the stream's counts (all, new, open) kept as mentions are written and triaged, so the
-    // console's title never counts the history.
+    // console's title never counts the history. New mentions are inserted only by
+    // `Store::record_polls`, which adds them once per transaction (a trigger per inserted row cost
+    // as much as the insert); status changes and deletes, rare, keep triggers.
     r#"
 CREATE TABLE stream_counts (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
@@ -166,10 +168,6 @@ CREATE TABLE stream_counts (
 );
 INSERT INTO stream_counts (id, total, new, open)
 SELECT 1, count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'open') FROM mentions;
-CREATE TRIGGER stream_counts_insert AFTER INSERT ON mentions BEGIN
-    UPDATE stream_counts SET total = total + 1, new = new + (new.status = 'new'), open = open + (new.status = 'open')
-    WHERE id = 1;
-END;
 CREATE TRIGGER stream_counts_status AFTER UPDATE OF status ON mentions WHEN old.status IS NOT new.status BEGIN
     UPDATE stream_counts SET new = new + (new.status = 'new') - (old.status = 'new'),
                              open = open + (new.status = 'open') - (old.status = 'open')
@@ -182,7 +180,8 @@ END;
 "#,
     // 9: per-day stats kept once computed. A day's figures are read again only when something in
     // it changed: every write that can change a day's figures marks the hours it touched (the
-    // mention's place in the stream, when it was answered or closed) with the time of the change.
+    // mention's place in the stream, when it was answered or closed) with the time of the change:
+    // `Store::record_polls` for new mentions, once per transaction; triggers for triage and tags.
     r#"
 CREATE TABLE stats_dirty (
     hour INTEGER PRIMARY KEY,   -- unix time / 3600
@@ -195,10 +194,6 @@ CREATE TABLE stats_cache (
     payload     TEXT NOT NULL,  -- JSON: the day's figures and closings
     PRIMARY KEY (key, day)
 ) WITHOUT ROWID;
-CREATE TRIGGER stats_dirty_insert AFTER INSERT ON mentions BEGIN
-    INSERT INTO stats_dirty (hour, at) VALUES (new.sort_at / 3600, unixepoch())
-    ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
-END;
 CREATE TRIGGER stats_dirty_update
 AFTER UPDATE OF status, status_at, first_response_at, responded_at, responded_by, assignee, published_at,
                 first_seen_at, sort_at, feed_id ON mentions
@@ -219,14 +214,6 @@ CREATE TRIGGER stats_dirty_tag_delete AFTER DELETE ON mention_tags BEGIN
     INSERT INTO stats_dirty (hour, at) SELECT sort_at / 3600, unixepoch() FROM mentions WHERE id = old.mention_id
     ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
 END;
-"#,
-    // 10: a trigger per inserted row cost as much as the insert itself (measured: the floor of a
-    // 20,000-item ingest doubled). New mentions are inserted only by `Store::record_polls`, which
-    // adds them to the counts and marks their hours once per transaction; updates and deletes
-    // (triage, rare) keep their triggers.
-    r#"
-DROP TRIGGER stream_counts_insert;
-DROP TRIGGER stats_dirty_insert;
 "#,
 ];
 
