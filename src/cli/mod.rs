@@ -193,7 +193,7 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Ok(Store::open_checked(&db_path(cli)?, CHECK_BUDGET)?)
 }
 
-fn db_path(cli: &Cli) -> Result<PathBuf> {
+pub(crate) fn db_path(cli: &Cli) -> Result<PathBuf> {
     match &cli.db {
         Some(p) => Ok(p.clone()),
         None => paths::default_db(),

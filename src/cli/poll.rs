@@ -12,20 +12,67 @@ use std::process::ExitCode;
 
 /// Poll every feed once (printing a line per feed), or on their schedules until a signal.
 pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let config = load_config(cli)?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "config loaded");
     if config.feeds.is_empty() {
         bail!(
             "no feeds are configured in {}; add a [[feed]] table",
             config.path.display()
         );
     }
-    let store = super::open_store(cli)?;
-    let poller = Poller::new(&config.poller, store)?;
+    // The system's TLS roots load while the database opens, and the database is checked while the
+    // feeds are fetched (nothing is written before the check ends): startup costs side by side on
+    // two cores, not one after the other.
+    let (store, client) = std::thread::scope(|s| {
+        let store = s.spawn(|| -> Result<_> {
+            let path = super::db_path(cli)?;
+            let store = Store::open(&path)?;
+            let check = Store::check_in_background(&path, super::CHECK_BUDGET)
+                .context("cannot start the check of the database")?;
+            Ok((store, check))
+        });
+        let client = crate::net::Client::new(&config.poller.net);
+        (store.join(), client)
+    });
+    let (store, check) = store.map_err(|_| anyhow::anyhow!("opening the database panicked"))??;
+    let client = client.context("cannot start the HTTP client")?;
+    let check = if once {
+        Some(check)
+    } else {
+        // A service runs for days: it checks first and refuses to start on a damaged database.
+        let found = check
+            .join()
+            .map_err(|_| anyhow::anyhow!("the check of the database panicked"))?;
+        if let Some(detail) = found? {
+            return Err(crate::store::StoreError::Damaged {
+                path: super::db_path(cli)?,
+                detail,
+            }
+            .into());
+        }
+        None
+    };
+    let poller = Poller::with_client(&config.poller, client, store, check)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "database and HTTP client ready"
+    );
     let width = config.feeds.iter().map(|f| f.name.chars().count()).max().unwrap_or(4);
     let rt = runtime()?;
     if once {
         let reports = rt.block_on(poller.poll_all_once(&config.feeds, force));
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "feeds polled");
+        let damage = poller.damage();
         poller.close();
+        if let Some(detail) = damage {
+            return Err(crate::store::StoreError::Damaged {
+                path: super::db_path(cli)?,
+                detail,
+            }
+            .into());
+        }
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "database closed");
         let mut out = std::io::stdout().lock();
         for r in &reports {
             writeln!(out, "{}", r.line(width))?;

@@ -12,6 +12,7 @@ mod poll;
 mod report;
 pub mod schedule;
 mod writer;
+pub use writer::Check;
 
 pub use poll::DryRun;
 pub use report::{FeedReport, Outcome};
@@ -82,14 +83,32 @@ pub struct Poller {
 impl Poller {
     /// A poller writing to `store` through its own writer thread.
     pub fn new(config: &PollerConfig, store: Store) -> Result<Poller, PollerError> {
+        let client = net::Client::new(&config.net).map_err(PollerError::Client)?;
+        Poller::with_client(config, client, store, None)
+    }
+
+    /// A poller with a client built beforehand (`overhear poll` builds it, loading the system's TLS
+    /// roots, while the database opens) and, optionally, a check of the database still running:
+    /// nothing is written before it ends, and nothing at all if it finds damage ([`Poller::damage`]).
+    pub fn with_client(
+        config: &PollerConfig,
+        client: net::Client,
+        store: Store,
+        check: Option<Check>,
+    ) -> Result<Poller, PollerError> {
         Ok(Poller {
-            client: net::Client::new(&config.net).map_err(PollerError::Client)?,
-            writer: writer::Writer::start(store).map_err(PollerError::Thread)?,
+            client,
+            writer: writer::Writer::start(store, check).map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
             parsers: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
         })
+    }
+
+    /// What the check of the database found damaged, if it did: then no poll was written.
+    pub fn damage(&self) -> Option<String> {
+        self.writer.damage()
     }
 
     /// Stop this poller: wait for its writes to finish and its connection to close. Call it on

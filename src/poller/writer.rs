@@ -38,6 +38,32 @@ pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
     thread: std::sync::Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+    damage: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+/// The writer's wait for the check, and what it found.
+struct Gate {
+    check: Option<Check>,
+    damage: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+impl Gate {
+    /// Wait for the check (once); `Some(detail)` when the database is damaged.
+    fn damage(&mut self) -> Option<String> {
+        if let Some(check) = self.check.take() {
+            match check.join() {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(detail))) => {
+                    tracing::error!("the database is damaged, nothing is written: {detail}");
+                    let _ = self.damage.set(detail);
+                }
+                // The check could not run (busy, no memory): the write says what is wrong, if anything.
+                Ok(Err(e)) => tracing::warn!("cannot check the database: {e}"),
+                Err(_) => tracing::error!("the check of the database panicked"),
+            }
+        }
+        self.damage.get().cloned()
+    }
 }
 
 /// A poll queued for writing: its result once written.
@@ -53,17 +79,32 @@ impl Queued {
     }
 }
 
+/// A check of the database running beside the writer: no poll is written before it ends, and none
+/// at all when it found damage.
+pub type Check = std::thread::JoinHandle<Result<Option<String>, StoreError>>;
+
 impl Writer {
-    pub(super) fn start(store: Store) -> std::io::Result<Writer> {
+    pub(super) fn start(store: Store, check: Option<Check>) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let damage = std::sync::Arc::new(std::sync::OnceLock::new());
+        let gate = Gate {
+            check,
+            damage: damage.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
-            .spawn(move || run(store, rx))?;
+            .spawn(move || run(store, rx, gate))?;
         Ok(Writer {
             jobs,
             room: std::sync::Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB as usize)),
             thread: std::sync::Arc::new(std::sync::Mutex::new(Some(thread))),
+            damage,
         })
+    }
+
+    /// What the check beside the writer found damaged, if it did (then nothing was written).
+    pub(super) fn damage(&self) -> Option<String> {
+        self.damage.get().cloned()
     }
 
     /// Let go of this handle and, once no other is left, wait for the thread to write what is
@@ -112,7 +153,7 @@ impl Writer {
     }
 }
 
-fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, mut gate: Gate) {
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < GROUP {
@@ -131,7 +172,7 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
                     rooms.push(room);
                 }
                 Job::Call(call) => {
-                    write_group(&mut store, std::mem::take(&mut group));
+                    write_group(&mut store, std::mem::take(&mut group), &mut gate);
                     rooms.clear();
                     // A panic in a call must not take the writer down with it.
                     if let Err(e) = crate::poller::isolate::isolated(|| call(&mut store)) {
@@ -140,7 +181,7 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
-        write_group(&mut store, group);
+        write_group(&mut store, group, &mut gate);
         drop(rooms);
     }
 }
@@ -162,11 +203,24 @@ fn size_of_record(record: &PollRecord) -> usize {
     }
 }
 
-fn write_group(store: &mut Store, group: Vec<(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>)>) {
+fn write_group(
+    store: &mut Store,
+    group: Vec<(PollRecord, oneshot::Sender<Result<Recorded, StoreError>>)>,
+    gate: &mut Gate,
+) {
     if group.is_empty() {
         return;
     }
     let (records, replies): (Vec<PollRecord>, Vec<_>) = group.into_iter().unzip();
+    if let Some(detail) = gate.damage() {
+        for reply in replies {
+            let _ = reply.send(Err(StoreError::DamagedWhile {
+                doing: "writing a poll",
+                detail: detail.clone(),
+            }));
+        }
+        return;
+    }
     let started = std::time::Instant::now();
     match store.record_polls(&records, Utc::now()) {
         Ok(results) => {

@@ -276,6 +276,18 @@ impl Store {
         }
     }
 
+    /// Check the database at `path` within `budget` on a connection of its own, on a thread of its
+    /// own: `overhear poll` checks while it fetches and writes nothing until the check is done.
+    pub fn check_in_background(
+        path: &Path,
+        budget: Duration,
+    ) -> std::io::Result<std::thread::JoinHandle<Result<Option<String>>>> {
+        let path = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("overhear-check".into())
+            .spawn(move || Store::open(&path)?.quick_check(budget))
+    }
+
     /// Open `path` and check it within `budget`: a damaged database is an error that says what to do.
     pub fn open_checked(path: &Path, budget: Duration) -> Result<Store> {
         let mut store = Store::open(path)?;

@@ -181,10 +181,15 @@ fn a_damaged_database_is_said_with_what_to_do() {
         *b = 0x5a;
     }
     std::fs::write(env.db(), &bytes).unwrap();
-    for args in [&["feeds"][..], &["export"], &["stats"]] {
+    for args in [&["feeds"][..], &["export"], &["stats"], &["poll", "--once"]] {
         let out = env.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
         let err = stderr(&out);
         assert!(err.contains("is damaged") && err.contains("backup"), "{args:?}: {err}");
     }
+    // The poll checks while it fetches and wrote nothing into the damaged file.
+    assert!(
+        std::fs::read(env.db()).unwrap() == bytes,
+        "the damaged file was written to"
+    );
 }
