@@ -1,8 +1,8 @@
 //! overhear: hear every public mention of your brand, triage it from the keyboard, answer it, and
 //! measure how fast the team answers.
 //!
-//! The engine (`model`, `text`, `rules`, `query`, `sources`, `net`, `poller`, `store`, `outbox`,
-//! `stats`, `export`) never names the terminal or a console module (a test below holds it); the
+//! The engine (`model`, `text`, `rules`, `query`, `sources`, `net`, `poller`, `store`, `team`,
+//! `outbox`, `stats`, `export`) never names the terminal or a console module (a test below holds it); the
 //! console (`app`, `ui`, `console`, `keymap`) reads the store and never waits on the network. `config`
 //! and `cli` are the edges that wire both. ARCHITECTURE.md draws the whole.
 
@@ -24,6 +24,7 @@ pub mod rules;
 pub mod sources;
 pub mod stats;
 pub mod store;
+pub mod team;
 pub mod text;
 
 pub mod timefmt;
@@ -43,6 +44,7 @@ const ENGINE: &[&str] = &[
     "poller",
     "outbox",
     "store",
+    "team",
     "stats.rs",
     "export.rs",
 ];

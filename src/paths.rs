@@ -36,6 +36,24 @@ pub fn private_files() {
     }
 }
 
+/// A team's database lives in a directory with the setgid bit (its files take the directory's
+/// group): then the database and its `-wal` and `-shm` files are created readable and writable by
+/// that group, and still by nobody else. Elsewhere files stay private to their owner.
+pub fn team_files(db: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match db.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let setgid = std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o2000 != 0);
+    if setgid {
+        // SAFETY: umask only sets the calling process's file-mode creation mask; it cannot fail.
+        unsafe {
+            libc::umask(0o007);
+        }
+    }
+}
+
 /// A directory (and its parents) readable by its owner only.
 pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;

@@ -80,12 +80,15 @@ pub struct DraftEditor {
     pub saved: String,
     /// When the text last changed without being saved.
     pub dirty_since: Option<Instant>,
-    /// Someone else wrote this draft last.
-    pub other_writer: Option<String>,
+    /// Teammates drafting an answer to the same mention now (their claims).
+    pub claimed_by: Vec<String>,
+    /// The newest action on the mention when this draft was opened: a teammate's answer after it
+    /// stops the send (the send guard).
+    pub seen_action: Option<i64>,
 }
 
 impl DraftEditor {
-    pub fn new(mention: Mention, body: &str, other_writer: Option<String>) -> DraftEditor {
+    pub fn new(mention: Mention, body: &str, claimed_by: Vec<String>, seen_action: Option<i64>) -> DraftEditor {
         let lines: Vec<String> = if body.is_empty() {
             vec![String::new()]
         } else {
@@ -103,7 +106,8 @@ impl DraftEditor {
             limit,
             saved: body.to_string(),
             dirty_since: None,
-            other_writer,
+            claimed_by,
+            seen_action,
         }
     }
 
@@ -122,10 +126,10 @@ impl DraftEditor {
 
     /// Replace everything (after `$EDITOR`), at `now`.
     pub fn set_text(&mut self, text: &str, now: Instant) {
-        let keep = (self.mention.clone(), self.other_writer.clone());
+        let keep = (self.mention.clone(), self.claimed_by.clone(), self.seen_action);
         *self = DraftEditor {
             saved: self.saved.clone(),
-            ..DraftEditor::new(keep.0, text, keep.1)
+            ..DraftEditor::new(keep.0, text, keep.1, keep.2)
         };
         self.touch(now);
     }
@@ -206,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_count_runs_against_the_limit_and_edits_mark_it_dirty() {
-        let mut e = DraftEditor::new(mention(), "", None);
+        let mut e = DraftEditor::new(mention(), "", Vec::new(), None);
         assert_eq!(e.limit, Some(500));
         assert!(e.dirty_since.is_none());
         e.insert(&"é".repeat(501), Instant::now());

@@ -80,8 +80,12 @@ pub enum Action {
     /// A mention and its saved draft, to edit.
     DraftOpened {
         mention: Box<Mention>,
+        /// This operator's saved draft, if any.
         body: String,
-        writer: Option<String>,
+        /// The newest action on the mention now: the send guard's baseline.
+        seen_action: Option<i64>,
+        /// Teammates drafting an answer to it now.
+        claimed_by: Vec<String>,
     },
     /// `$EDITOR` returned (or could not run).
     EditorDone {
@@ -97,6 +101,25 @@ pub enum Action {
     Hangup,
     /// Figures for the Stats pane.
     StatsLoaded(Vec<crate::stats::DayStats>, Box<crate::stats::Profile>),
+    /// The team changed: who else is here, what they read and draft, who polls.
+    Team(TeamView),
+}
+
+/// The team on this database, as this console sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeamView {
+    /// Other consoles and pollers seen within the presence window.
+    pub others: Vec<crate::store::Present>,
+    /// Who polls: `None` while nobody does (or this console cannot tell).
+    pub poller: Option<Poller>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Poller {
+    /// This console holds the lease.
+    Me,
+    /// Another process does: "bob's console (pid 42 on box)".
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +143,8 @@ pub enum Effect {
         mention: Box<Mention>,
         delivery: Delivery,
         text: String,
+        /// The send guard's baseline (see `DraftEditor::seen_action`).
+        seen_action: Option<i64>,
     },
     Quit,
 }
@@ -274,12 +299,16 @@ pub struct AppState {
     pub stats_days: u32,
     pub stats: Vec<crate::stats::DayStats>,
     pub stats_profile: Option<crate::stats::Profile>,
+    /// The team on this database, as last heard: who else is here, and who polls.
+    pub team: TeamView,
     undo: Vec<i64>,
     seq: u64,
     /// The anchor of the newest load request, until its window arrives.
     in_flight: Option<Anchor>,
     /// Has the user moved the selection yet?
     touched: bool,
+    /// The last action changed nothing on screen (a teammate's heartbeat re-read the same window).
+    quiet: bool,
 }
 
 impl AppState {
@@ -307,11 +336,41 @@ impl AppState {
             stats_days: 7,
             stats: Vec::new(),
             stats_profile: None,
+            team: TeamView::default(),
             undo: Vec::new(),
             seq: 0,
             in_flight: None,
             touched: false,
+            quiet: false,
         }
+    }
+
+    /// What this console tells the team: the mention it shows in the detail, and the one it
+    /// drafts an answer to (its claim).
+    pub fn presence(&self) -> (Option<i64>, Option<i64>) {
+        (
+            self.selected().map(|m| m.id),
+            self.editor.as_ref().map(|e| e.mention.id),
+        )
+    }
+
+    /// Teammates reading or drafting `mention`: (reading, drafting), names.
+    pub fn others_on(&self, mention: i64) -> (Vec<&str>, Vec<&str>) {
+        let mut reading = Vec::new();
+        let mut drafting = Vec::new();
+        for p in &self.team.others {
+            if p.drafting == Some(mention) {
+                drafting.push(p.operator.as_str());
+            } else if p.viewing == Some(mention) {
+                reading.push(p.operator.as_str());
+            }
+        }
+        (reading, drafting)
+    }
+
+    /// Whether the last update may have changed what the screen shows (a draw is due).
+    pub fn screen_changed(&self) -> bool {
+        !self.quiet
     }
 
     /// Rows of the stream that fit on screen.
@@ -351,6 +410,7 @@ impl AppState {
     /// Apply an action at `clock` (the time is passed in, never read here, so tests can set it).
     pub fn update(&mut self, action: Action, clock: Clock) -> Vec<Effect> {
         self.clock = clock;
+        self.quiet = false;
         match action {
             Action::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Action::Key(_) => vec![],
@@ -358,6 +418,8 @@ impl AppState {
             Action::Mouse(m) => self.on_mouse(m),
             Action::Resize(areas) => self.on_resize(areas),
             Action::StoreChanged => {
+                // Nothing to show until the window comes back.
+                self.quiet = true;
                 let mut effects = vec![self.request(self.hold(), true)];
                 if self.pane == Pane::Stats {
                     effects.push(self.stats_request());
@@ -366,7 +428,9 @@ impl AppState {
             }
             Action::Loaded(w) => self.on_loaded(*w),
             Action::Counted { filter, overview } => {
+                let before = self.overview.clone();
                 self.on_counted(&filter, *overview);
+                self.quiet = self.overview == before;
                 vec![]
             }
             Action::MarkedAll(ids) => self.on_marked_all(ids),
@@ -394,9 +458,19 @@ impl AppState {
                 effects.push(Effect::Quit);
                 effects
             }
-            Action::DraftOpened { mention, body, writer } => self.on_draft_opened(*mention, &body, writer),
+            Action::DraftOpened {
+                mention,
+                body,
+                seen_action,
+                claimed_by,
+            } => self.on_draft_opened(*mention, &body, seen_action, claimed_by),
             Action::EditorDone { mention_id, result } => self.on_editor_done(mention_id, result),
             Action::Sent { result, .. } => self.on_sent(result),
+            Action::Team(team) => {
+                self.quiet = self.team == team;
+                self.team = team;
+                vec![]
+            }
         }
     }
 

@@ -33,6 +33,10 @@ pub enum Confirm {
         text: String,
     },
     Discard,
+    /// Teammates are drafting an answer to this mention: write a second one?
+    SecondAnswer {
+        claimed_by: Vec<String>,
+    },
 }
 
 impl AppState {
@@ -50,7 +54,11 @@ impl AppState {
         e.saved = body.clone();
         e.dirty_since = None;
         vec![Effect::Write(WriteRequest {
-            op: WriteOp::SaveDraft { id: e.mention.id, body },
+            op: WriteOp::SaveDraft {
+                id: e.mention.id,
+                body,
+                seen_action: e.seen_action,
+            },
         })]
     }
 
@@ -207,8 +215,19 @@ impl AppState {
         };
         let id = editor.mention.id;
         match (confirm, yes) {
+            (Confirm::SecondAnswer { .. }, true) => {
+                self.mode = Mode::Draft;
+                vec![]
+            }
+            (Confirm::SecondAnswer { claimed_by }, false) => {
+                self.editor = None;
+                self.mode = Mode::Normal;
+                self.say(format!("left to {}", claimed_by.join(", ")));
+                vec![]
+            }
             (Confirm::Send { delivery, text, .. }, true) => {
                 let mention = Box::new(editor.mention.clone());
+                let seen_action = editor.seen_action;
                 self.editor = None;
                 self.mode = Mode::Normal;
                 self.say("sending…");
@@ -216,6 +235,7 @@ impl AppState {
                     mention,
                     delivery,
                     text,
+                    seen_action,
                 }]
             }
             (Confirm::MarkResponded { text }, true) => {
@@ -307,19 +327,28 @@ impl AppState {
     }
 
     /// The mention and its draft arrived: open the editor.
-    pub(super) fn on_draft_opened(&mut self, mention: Mention, body: &str, writer: Option<String>) -> Vec<Effect> {
-        let other = writer.filter(|w| *w != self.settings.operator);
-        if let Some(w) = &other {
-            self.say(format!("{w} was writing this draft"));
-        }
-        let mut editor = DraftEditor::new(mention, body, other);
+    pub(super) fn on_draft_opened(
+        &mut self,
+        mention: Mention,
+        body: &str,
+        seen_action: Option<i64>,
+        claimed_by: Vec<String>,
+    ) -> Vec<Effect> {
+        // Teammates answering it now: ask before a second answer is started (not when resuming
+        // one's own draft).
+        let ask = !claimed_by.is_empty() && body.is_empty();
+        let mut editor = DraftEditor::new(mention, body, claimed_by.clone(), seen_action);
         editor.area.set_placeholder_text(format!(
             "Write the reply… ({} a saved reply, {} your $EDITOR)",
             self.settings.keymap.hint(Command::DraftTemplates),
             self.settings.keymap.hint(Command::DraftEditor)
         ));
         self.editor = Some(editor);
-        self.mode = Mode::Draft;
+        self.mode = if ask {
+            Mode::Confirm(Confirm::SecondAnswer { claimed_by })
+        } else {
+            Mode::Draft
+        };
         vec![]
     }
 
@@ -349,6 +378,10 @@ impl AppState {
                 "reply sent and mention marked responded{}",
                 sent.url.map(|u| format!(": {u}")).unwrap_or_default()
             )),
+            Err(e @ SendError::Overtaken(_)) => {
+                let hint = self.settings.keymap.hint(Command::Reply);
+                self.warn(format!("{e} ({hint} reopens it)"))
+            }
             Err(e) => {
                 let hint = self.settings.keymap.hint(Command::Reply);
                 self.warn(format!("not sent: {e}. The draft is kept: {hint} reopens it"))

@@ -193,6 +193,14 @@ impl AppState {
     /// stale); the counts it carries are taken either way.
     pub(super) fn on_loaded(&mut self, w: Window) -> Vec<Effect> {
         if w.seq == self.seq {
+            // The same rows again (another process committed something that is not on screen):
+            // nothing to draw.
+            self.quiet = self.loaded
+                && self.window
+                    == Window {
+                        seq: self.window.seq,
+                        ..w.clone()
+                    };
             self.in_flight = None;
             let before = self.selected().map(|m| m.id);
             self.window = w;
@@ -206,6 +214,8 @@ impl AppState {
                 Some((id, true)) => Some((id, self.clock.at + READ_AFTER)),
                 _ => None,
             };
+        } else {
+            self.quiet = true;
         }
         vec![]
     }

@@ -24,6 +24,7 @@ pub enum WriteOp {
     SaveDraft {
         id: i64,
         body: String,
+        seen_action: Option<i64>,
     },
     DiscardDraft {
         id: i64,

@@ -13,7 +13,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Answer mention `id` with the text in `text_file` (`-` for standard input).
-pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
+/// Exit code of a reply refused because a teammate answered, ignored or is answering the mention.
+const REFUSED: u8 = 3;
+
+pub fn reply(cli: &Cli, id: i64, text_file: &Path, force: bool) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let operator = config.operator.clone();
     let mut text = String::new();
@@ -30,6 +33,12 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
     let mention = store
         .mention(&operator, id)?
         .with_context(|| format!("no mention with id {id}"))?;
+    if !force && let Some(why) = refusal(&store, &mention, &operator)? {
+        eprintln!("overhear: not sent: {why}. Nothing was changed; --force answers anyway.");
+        return Ok(ExitCode::from(REFUSED));
+    }
+    // The send guard's baseline: a teammate's answer landing from now on stops the send.
+    let seen_action = store.latest_action(id)?;
     let feed = config.feeds.iter().find(|f| f.name == mention.feed);
     match outbox::prepare(feed, &mention, &text)? {
         Delivery::HandOff(why) => {
@@ -45,13 +54,17 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
             drop(store);
             let client = net::Client::new(&config.poller.net)?;
             let outbox = Outbox::new(client, &db);
-            match runtime()?.block_on(outbox.send(feed, id, &delivery, &text, &operator)) {
+            match runtime()?.block_on(outbox.send(feed, id, &delivery, &text, &operator, seen_action)) {
                 Ok(sent) => {
                     println!(
                         "sent; mention {id} marked responded{}",
                         sent.url.map(|u| format!(": {u}")).unwrap_or_default()
                     );
                     Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ SendError::Overtaken(_)) => {
+                    eprintln!("overhear: {e}");
+                    Ok(ExitCode::from(REFUSED))
                 }
                 Err(e @ (SendError::InFlight | SendError::NotRecorded(_) | SendError::Store(_))) => {
                     Err(anyhow::Error::new(e).context(format!("mention {id}")))
@@ -63,6 +76,46 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// Why a reply to `mention` by `operator` should not go without `--force`: it is answered or
+/// ignored already, or a teammate is drafting an answer to it now.
+fn refusal(store: &Store, mention: &crate::model::Mention, operator: &str) -> Result<Option<String>> {
+    let clean = crate::text::sanitize_line;
+    let when = |t: Option<chrono::DateTime<Utc>>| {
+        t.map(|t| format!(" at {}", t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")))
+            .unwrap_or_default()
+    };
+    let id = mention.id;
+    match mention.status {
+        Status::Responded => {
+            let by = mention
+                .responded_by
+                .as_deref()
+                .map(clean)
+                .unwrap_or_else(|| "someone".into());
+            let text = mention
+                .response_text
+                .as_deref()
+                .map(|t| format!(": “{}”", clean(t)))
+                .unwrap_or_default();
+            return Ok(Some(format!(
+                "mention {id} was already answered by {by}{}{text}",
+                when(mention.responded_at)
+            )));
+        }
+        Status::Ignored => return Ok(Some(format!("mention {id} was ignored"))),
+        _ => {}
+    }
+    let claims = store.claims_on(id, operator, Utc::now())?;
+    if !claims.is_empty() {
+        return Ok(Some(format!(
+            "{} {} drafting an answer to mention {id} in the console now",
+            clean(&claims.join(", ")),
+            if claims.len() == 1 { "is" } else { "are" }
+        )));
+    }
+    Ok(None)
 }
 
 /// Set mention `id`'s status as the configured operator.

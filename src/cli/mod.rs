@@ -22,9 +22,13 @@ pub struct Cli {
     /// Config file [default: ~/.config/overhear/config.toml]
     #[arg(long, global = true, env = "OVERHEAR_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Database file [default: ~/.local/share/overhear/overhear.db]
+    /// Database file [default: `database` in the config, else ~/.local/share/overhear/overhear.db]
     #[arg(long, global = true, env = "OVERHEAR_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// The name your actions are recorded under [default: `operator` in the config, else your
+    /// Unix user]
+    #[arg(long, global = true, env = "OVERHEAR_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
     #[command(subcommand)]
     pub command: Option<Verb>,
 }
@@ -54,12 +58,18 @@ pub enum Verb {
     Feeds,
     /// Answer a mention: post the reply where the source takes replies and a token is set,
     /// otherwise record it as answered elsewhere; either way it is marked responded
+    ///
+    /// Refused (exit 3) when the mention is already answered or ignored, or a teammate is drafting
+    /// an answer to it in the console now.
     Reply {
         /// The mention's id (the `id` field of `overhear export`)
         id: i64,
         /// The reply's text, from a file or `-` for standard input
         #[arg(long, value_name = "FILE")]
         text_file: PathBuf,
+        /// Answer even when the mention is answered, ignored or claimed by a teammate's draft
+        #[arg(long)]
+        force: bool,
     },
     /// Set a mention's status as the configured operator
     Mark {
@@ -175,7 +185,14 @@ fn load_config(cli: &Cli) -> Result<Config> {
             p
         }
     };
-    let config = Config::load(&path)?;
+    let mut config = Config::load(&path)?;
+    if let Some(op) = &cli.operator {
+        let op = op.trim();
+        if op.is_empty() || op.chars().any(char::is_control) {
+            bail!("--operator must be a name, not {op:?}");
+        }
+        config.operator = op.to_string();
+    }
     for w in &config.warnings {
         tracing::warn!("{w}");
         eprintln!("overhear: warning: {}", crate::text::sanitize_line(w));
@@ -193,11 +210,31 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Ok(Store::open_checked(&db_path(cli)?, CHECK_BUDGET)?)
 }
 
+/// The database: `--db` (or `OVERHEAR_DB`), else `database` in the config, else the default. A
+/// database in a setgid directory is a team's: its files are created group-writable.
 pub(crate) fn db_path(cli: &Cli) -> Result<PathBuf> {
-    match &cli.db {
-        Some(p) => Ok(p.clone()),
-        None => paths::default_db(),
-    }
+    let path = match &cli.db {
+        Some(p) => p.clone(),
+        None => match configured_database(cli)? {
+            Some(p) => p,
+            None => paths::default_db()?,
+        },
+    };
+    paths::team_files(&path);
+    Ok(path)
+}
+
+/// `database = "…"` in the config file, if it is set (read on its own, so a command that needs
+/// nothing else from the config works while another part of it is being fixed).
+fn configured_database(cli: &Cli) -> Result<Option<PathBuf>> {
+    let path = match &cli.config {
+        Some(p) => p.clone(),
+        None => paths::default_config()?,
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    Ok(config::database_of(&path, &text)?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -231,7 +268,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::Feed {
             action: FeedAction::Test { name, feed },
         }) => poll::feed_test(&cli, name.as_deref(), feed.as_deref()),
-        Some(Verb::Reply { id, text_file }) => answer::reply(&cli, *id, text_file),
+        Some(Verb::Reply { id, text_file, force }) => answer::reply(&cli, *id, text_file, *force),
         Some(Verb::Mark { id, status }) => answer::mark(&cli, *id, status),
         Some(Verb::Stats {
             days,

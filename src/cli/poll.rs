@@ -2,8 +2,11 @@
 
 use super::{Cli, load_config, runtime};
 use crate::config::Config;
-use crate::poller::{FeedReport, Poller, PollerConfig};
+use crate::net::Client;
+use crate::poller::{Check, FeedReport, Leased, Poller, PollerConfig};
+use crate::store::SessionKind;
 use crate::store::Store;
+use crate::team::Team;
 use crate::timefmt;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
@@ -21,39 +24,10 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
             config.path.display()
         );
     }
-    // The system's TLS roots load while the database opens, and the database is checked while the
-    // feeds are fetched (nothing is written before the check ends): startup costs side by side on
-    // two cores, not one after the other.
-    let (store, client) = std::thread::scope(|s| {
-        let store = s.spawn(|| -> Result<_> {
-            let path = super::db_path(cli)?;
-            let store = Store::open(&path)?;
-            let check = Store::check_in_background(&path, super::CHECK_BUDGET)
-                .context("cannot start the check of the database")?;
-            Ok((store, check))
-        });
-        let client = crate::net::Client::new(&config.poller.net);
-        (store.join(), client)
-    });
-    let (store, check) = store.map_err(|_| anyhow::anyhow!("opening the database panicked"))??;
-    let client = client.context("cannot start the HTTP client")?;
-    let check = if once {
-        Some(check)
-    } else {
-        // A service runs for days: it checks first and refuses to start on a damaged database.
-        let found = check
-            .join()
-            .map_err(|_| anyhow::anyhow!("the check of the database panicked"))?;
-        if let Some(detail) = found? {
-            return Err(crate::store::StoreError::Damaged {
-                path: super::db_path(cli)?,
-                detail,
-            }
-            .into());
-        }
-        None
+    let Some((store, check, team, client)) = start(cli, &config, once)? else {
+        return Ok(ExitCode::SUCCESS);
     };
-    let poller = Poller::with_client(&config.poller, client, store, check)?;
+    let poller = Poller::with_client(&config.poller, client, store, check, Some(Leased::of(&team)))?;
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "database and HTTP client ready"
@@ -65,6 +39,7 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "feeds polled");
         let damage = poller.damage();
         poller.close();
+        team.leave();
         if let Some(detail) = damage {
             return Err(crate::store::StoreError::Damaged {
                 path: super::db_path(cli)?,
@@ -83,9 +58,68 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
             ExitCode::SUCCESS
         })
     } else {
-        rt.block_on(poll_until_signal(poller, config, width))?;
+        let result = rt.block_on(poll_until_signal(poller, config, width));
+        // The lease goes at once: another process takes over without waiting for it to expire.
+        team.leave();
+        result?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What a poll starts with: the poller's connection, the check running beside it, this process in
+/// the team, the HTTP client.
+type Started = (Store, Option<Check>, Team, Client);
+
+/// Open the database, join the team and build the HTTP client, side by side: the system's TLS
+/// roots load while the database opens, and (with `once`) the database is checked while the feeds
+/// are fetched (nothing is written before the check ends). `None` when `once` finds another
+/// process holding the poller lease (said on stderr: not an error, the feeds are being polled).
+fn start(cli: &Cli, config: &Config, once: bool) -> Result<Option<Started>> {
+    let (store, client) = std::thread::scope(|s| {
+        let store = s.spawn(|| -> Result<_> {
+            let path = super::db_path(cli)?;
+            let store = Store::open(&path)?;
+            let check = Store::check_in_background(&path, super::CHECK_BUDGET)
+                .context("cannot start the check of the database")?;
+            // Every process that polls competes for the team's poller lease: one poller per
+            // database.
+            let me = crate::team::identity(&config.operator, SessionKind::Poll);
+            let team = Team::join(&path, me, true)?;
+            Ok((store, check, team))
+        });
+        let client = Client::new(&config.poller.net);
+        (store.join(), client)
+    });
+    let (store, check, team) = store.map_err(|_| anyhow::anyhow!("opening the database panicked"))??;
+    let holder = team.lease().borrow().holder.clone();
+    if let Some(h) = &holder {
+        let since = h.acquired_at.with_timezone(&chrono::Local).format("%H:%M:%S");
+        let who = crate::text::sanitize_line(&h.describe());
+        if once {
+            eprintln!("overhear: not polling: {who} polls this database (since {since}), on the feeds' schedules");
+            team.leave();
+            return Ok(None);
+        }
+        eprintln!("overhear: {who} polls this database (since {since}); this process takes over when it stops");
+    }
+    let client = client.context("cannot start the HTTP client")?;
+    let check = if once {
+        Some(check)
+    } else {
+        // A service runs for days: it checks first and refuses to start on a damaged database.
+        let found = check
+            .join()
+            .map_err(|_| anyhow::anyhow!("the check of the database panicked"))?;
+        if let Some(detail) = found? {
+            return Err(crate::store::StoreError::Damaged {
+                path: super::db_path(cli)?,
+                detail,
+            }
+            .into());
+        }
+        None
+    };
+    Ok(Some((store, check, team, client)))
 }
 
 async fn poll_until_signal(poller: Poller, config: Config, width: usize) -> Result<()> {

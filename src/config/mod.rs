@@ -74,6 +74,9 @@ pub struct Config {
     pub console: ConsoleSettings,
     /// What in the config works but deserves a word (a secret-looking URL), for stderr and the log.
     pub warnings: Vec<String>,
+    /// `database = …`: the database to use when `--db` does not say.
+    pub database: Option<PathBuf>,
+    pub team: TeamSettings,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +98,33 @@ struct RawConfig {
     template: Vec<console::RawTemplate>,
     #[serde(default)]
     stats: Option<RawStats>,
+    /// The database (a team's, shared): `database = "/srv/overhear/team.db"`.
+    #[serde(default)]
+    database: Option<Spanned<String>>,
+    #[serde(default)]
+    team: Option<RawTeam>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    approval: Option<bool>,
+    approvers: Option<Vec<String>>,
+}
+
+/// How a team works together (`[team]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeamSettings {
+    /// Replies by operators outside `approvers` wait for an approver.
+    pub approval: bool,
+    pub approvers: Vec<String>,
+}
+
+impl TeamSettings {
+    /// Whether `operator`'s replies wait for an approver.
+    pub fn needs_approval(&self, operator: &str) -> bool {
+        self.approval && !self.approvers.iter().any(|a| a == operator)
+    }
 }
 
 #[derive(Deserialize)]
@@ -239,12 +269,50 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// The login name of the user running this process (`$USER`, then `$LOGNAME`), else "operator".
+/// The operator's name when the config does not give one: the Unix user, from the process's uid
+/// (not `$USER`, which anyone can set).
 pub fn login_name() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "operator".to_string())
+    crate::team::unix_user()
+}
+
+/// `database = "…"` of config text, resolved: `~/` is the home directory, a relative path is
+/// relative to the config file. Read on its own so commands find the database without the rest.
+pub fn database_of(path: &Path, text: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let loc = Located { path, text };
+    #[derive(Deserialize)]
+    struct Only {
+        database: Option<Spanned<toml::Value>>,
+    }
+    let only: Only = toml::from_str(text).map_err(|e| loc.err(e.span(), None, e.message().trim().to_string()))?;
+    let Some(v) = only.database else { return Ok(None) };
+    let span = v.span();
+    match v.into_inner() {
+        toml::Value::String(s) => Ok(Some(
+            resolve_database(path, &s).map_err(|m| loc.err(Some(span), Some("database".into()), m))?,
+        )),
+        _ => Err(loc.err(
+            Some(span),
+            Some("database".into()),
+            "must be a path in quotes, like \"/srv/overhear/team.db\"",
+        )),
+    }
+}
+
+fn resolve_database(config: &Path, s: &str) -> Result<PathBuf, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("is empty; write the database's path, like \"/srv/overhear/team.db\"".into());
+    }
+    if let Some(rest) = s.strip_prefix("~/") {
+        let home = directories::BaseDirs::new().ok_or("~ cannot be resolved: no home directory")?;
+        return Ok(home.home_dir().join(rest));
+    }
+    let p = PathBuf::from(s);
+    Ok(if p.is_absolute() {
+        p
+    } else {
+        config.parent().unwrap_or(Path::new(".")).join(p)
+    })
 }
 
 impl Config {
@@ -281,6 +349,17 @@ impl Config {
         )?;
         let feeds = feeds::validate(&loc, raw.feed)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
+        let database = match raw.database {
+            Some(d) => {
+                let span = d.span();
+                Some(resolve_database(path, d.get_ref()).map_err(|m| loc.err(Some(span), Some("database".into()), m))?)
+            }
+            None => None,
+        };
+        let team = raw.team.map_or_else(TeamSettings::default, |t| TeamSettings {
+            approval: t.approval.unwrap_or(false),
+            approvers: t.approvers.unwrap_or_default(),
+        });
         let warnings = feeds
             .iter()
             .filter_map(|f| {
@@ -304,6 +383,8 @@ impl Config {
             sla,
             business,
             console,
+            database,
+            team,
         })
     }
 }

@@ -7,12 +7,14 @@
 mod terminal;
 pub mod workers;
 
-use crate::app::{Action, AppState, Clock, EditorError, Effect, WriteRequest};
+use crate::app::{Action, AppState, Clock, EditorError, Effect, TeamView, WriteRequest};
 use crate::config::Config;
 use crate::model::Mention;
 use crate::outbox::{Delivery, Outbox, SendError};
-use crate::poller::Poller;
+use crate::poller::{Leased, Poller};
+use crate::store::SessionKind;
 use crate::store::Store;
+use crate::team::{Team, TeamHandle};
 use crate::ui;
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -58,11 +60,13 @@ pub fn open(config: Config, store: Store) -> Result<()> {
 
         check_in_background(db_path.clone(), actions_tx.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let poller = Poller::new(&config.poller, poll_store)?;
+        let team = join_team(&config, &db_path, read_only, &actions_tx);
+        let client = crate::net::Client::new(&config.poller.net).context("cannot start the HTTP client")?;
+        let poller = Poller::with_client(&config.poller, client, poll_store, None, team.as_ref().map(Leased::of))?;
         let outbox = Outbox::new(poller.client().clone(), &db_path);
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         // A teammate who may only read the database reads it; polling is for those who can write.
-        let feeds = if read_only {
+        let feeds = if read_only || team.is_none() {
             tracing::info!("the database is read-only here: not polling");
             let _ = actions_tx.send(Action::Written {
                 batch: None,
@@ -88,6 +92,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         let services = Services {
             outbox,
             actions: actions_tx.clone(),
+            team: team.as_ref().and_then(Team::handle),
         };
         let result = event_loop(&config, actions_rx, read_tx, write_tx, services).await;
         // The loop dropped its sender: the writer finishes what is queued (a draft's last words)
@@ -103,8 +108,37 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             )
             .await;
         }
+        // Gone from the team at once: the lease is free for another console, the claims lapse.
+        if let Some(t) = team {
+            let _ = tokio::task::spawn_blocking(move || t.leave()).await;
+        }
         result
     })
+}
+
+/// This console in the team: its presence, and a claim on the poller lease. A teammate who may only
+/// read is not seen by the others (and polls nothing).
+fn join_team(
+    config: &Config,
+    db: &std::path::Path,
+    read_only: bool,
+    actions: &mpsc::UnboundedSender<Action>,
+) -> Option<Team> {
+    if read_only {
+        return None;
+    }
+    let me = crate::team::identity(&config.operator, SessionKind::Console);
+    match Team::join(db, me, true) {
+        Ok(t) => {
+            forward_team(&t, actions.clone());
+            Some(t)
+        }
+        Err(e) => {
+            tracing::warn!("cannot join the team on this database: {e}");
+            let _ = actions.send(Action::Error(format!("not polling: cannot join the team: {e}")));
+            None
+        }
+    }
 }
 
 /// The check at open is bounded; the whole file is checked here, beside the screen, and damage
@@ -129,10 +163,51 @@ fn check_in_background(path: std::path::PathBuf, actions: mpsc::UnboundedSender<
         });
 }
 
-/// What the loop needs besides the threads: the outbox for replies, and a way to report back.
+/// What the loop needs besides the threads: the outbox for replies, a way to report back, and
+/// the team to tell what this console reads and drafts.
 struct Services {
     outbox: Outbox,
     actions: mpsc::UnboundedSender<Action>,
+    team: Option<TeamHandle>,
+}
+
+/// Tell the screen when the team changes: who else is here, what they read and draft, who polls.
+fn forward_team(team: &Team, actions: mpsc::UnboundedSender<Action>) {
+    let mut presence = team.presence();
+    let mut lease = team.lease();
+    let me = team.identity().session.clone();
+    tokio::spawn(async move {
+        loop {
+            let view = {
+                let others = presence
+                    .borrow_and_update()
+                    .iter()
+                    .filter(|p| p.session != me)
+                    .cloned()
+                    .collect();
+                let l = lease.borrow_and_update();
+                let poller = if l.held_until.is_some() {
+                    Some(crate::app::Poller::Me)
+                } else {
+                    l.holder.as_ref().map(|h| {
+                        let what = match h.kind {
+                            SessionKind::Console => "console",
+                            _ => "`overhear poll`",
+                        };
+                        crate::app::Poller::Other(format!("{}'s {what}", h.operator))
+                    })
+                };
+                TeamView { others, poller }
+            };
+            if actions.send(Action::Team(view)).is_err() {
+                return;
+            }
+            tokio::select! {
+                r = presence.changed() => if r.is_err() { return },
+                r = lease.changed() => if r.is_err() { return },
+            }
+        }
+    });
 }
 
 /// The loop's own state: the terminal, its event stream, the screen's state and where effects go.
@@ -146,6 +221,8 @@ struct Loop<'a> {
     services: Services,
     /// Actions produced by effects run on this task (the external editor), handled next.
     pending_actions: Vec<Action>,
+    /// What the team was last told this console reads and drafts.
+    told: (Option<i64>, Option<i64>),
 }
 
 async fn event_loop(
@@ -173,6 +250,7 @@ async fn event_loop(
         writes,
         services,
         pending_actions: Vec::new(),
+        told: (None, None),
     };
     let mut pending = lp.state.start();
     let mut dirty = true;
@@ -182,7 +260,7 @@ async fn event_loop(
         }
         for a in std::mem::take(&mut lp.pending_actions) {
             pending.extend(lp.state.update(a, Clock::now()));
-            dirty = true;
+            dirty |= lp.state.screen_changed();
         }
         if !pending.is_empty() {
             continue;
@@ -190,6 +268,7 @@ async fn event_loop(
         if dirty {
             lp.draw()?;
             dirty = false;
+            lp.tell_team();
         }
         let deadline = lp.state.next_deadline().map(tokio::time::Instant::from_std);
         let events = lp.events.as_mut().expect("events are back after the editor");
@@ -218,11 +297,12 @@ async fn event_loop(
             _ = terminate.recv() => Action::Hangup,
         };
         pending = lp.state.update(action, Clock::now());
+        dirty |= lp.state.screen_changed();
         // Everything else already queued is handled before the next draw.
         while let Ok(a) = actions.try_recv() {
             pending.extend(lp.state.update(a, Clock::now()));
+            dirty |= lp.state.screen_changed();
         }
-        dirty = true;
     }
 }
 
@@ -246,11 +326,23 @@ impl Loop<'_> {
                     mention,
                     delivery,
                     text,
-                } => send(&self.services, self.config, *mention, delivery, text),
+                    seen_action,
+                } => send(&self.services, self.config, *mention, delivery, text, seen_action),
                 Effect::Quit => return Ok(true),
             }
         }
         Ok(false)
+    }
+
+    /// Tell the team what this console shows in its detail and drafts an answer to, when it changed.
+    fn tell_team(&mut self) {
+        let now = self.state.presence();
+        if now != self.told {
+            self.told = now;
+            if let Some(t) = &self.services.team {
+                t.presence(now.0, now.1);
+            }
+        }
     }
 
     /// Give the terminal and the keyboard to `f` (the external editor), then take them back.
@@ -355,14 +447,25 @@ fn external_editor(text: &str) -> Result<String, EditorError> {
 
 /// Post a reply once through the outbox (claim the draft, deliver, record or reopen); the
 /// result comes back as an action.
-fn send(services: &Services, config: &Config, mention: Mention, delivery: Delivery, text: String) {
+fn send(
+    services: &Services,
+    config: &Config,
+    mention: Mention,
+    delivery: Delivery,
+    text: String,
+    seen_action: Option<i64>,
+) {
     let feed = config.feeds.iter().find(|f| f.name == mention.feed).cloned();
     let outbox = services.outbox.clone();
     let tx = services.actions.clone();
     let operator = config.operator.clone();
     tokio::spawn(async move {
         let result = match feed {
-            Some(feed) => outbox.send(&feed, mention.id, &delivery, &text, &operator).await,
+            Some(feed) => {
+                outbox
+                    .send(&feed, mention.id, &delivery, &text, &operator, seen_action)
+                    .await
+            }
             None => Err(SendError::HandOff("its feed is no longer in the config".to_string())),
         };
         let _ = tx.send(Action::Sent {

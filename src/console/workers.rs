@@ -158,14 +158,22 @@ fn stats_now(store: &Store, req: StatsRequest) -> Action {
 }
 
 pub fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
-    let loaded = store.mention(operator, id).and_then(|m| Ok((m, store.draft(id)?)));
+    let loaded = store.mention(operator, id).and_then(|m| {
+        Ok((
+            m,
+            store.draft(id, operator)?,
+            store.latest_action(id)?,
+            store.claims_on(id, operator, Utc::now())?,
+        ))
+    });
     match loaded {
-        Ok((Some(mention), draft)) => Action::DraftOpened {
+        Ok((Some(mention), draft, seen_action, claimed_by)) => Action::DraftOpened {
             mention: Box::new(mention),
-            body: draft.as_ref().map(|d| d.body.clone()).unwrap_or_default(),
-            writer: draft.map(|d| d.writer),
+            body: draft.map(|d| d.body).unwrap_or_default(),
+            seen_action,
+            claimed_by,
         },
-        Ok((None, _)) => Action::Error(format!("mention {id} is gone")),
+        Ok((None, ..)) => Action::Error(format!("mention {id} is gone")),
         Err(e) => failure("cannot read the draft", &e),
     }
 }
@@ -352,11 +360,13 @@ pub fn writer(
                 },
                 Err(e) => failure("not undone", &e),
             },
-            WriteOp::SaveDraft { id, body } => match store.save_draft(id, &operator, &body, now) {
-                Ok(()) => continue,
-                Err(e) => failure("the draft could not be saved", &e),
-            },
-            WriteOp::DiscardDraft { id } => match store.discard_draft(id) {
+            WriteOp::SaveDraft { id, body, seen_action } => {
+                match store.save_draft(id, &operator, &body, seen_action, now) {
+                    Ok(()) => continue,
+                    Err(e) => failure("the draft could not be saved", &e),
+                }
+            }
+            WriteOp::DiscardDraft { id } => match store.discard_draft(id, &operator) {
                 Ok(_) => continue,
                 Err(e) => failure("the draft could not be discarded", &e),
             },

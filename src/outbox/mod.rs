@@ -15,7 +15,7 @@ pub use plan::{Delivery, limit};
 use crate::model::{FeedConfig, FeedKind, Mention};
 use crate::net::{self, NetError};
 use crate::sources::{self, SourceError};
-use crate::store::{Sent, Store, StoreError};
+use crate::store::{Begin, OtherAnswer, Sent, Store, StoreError};
 use chrono::Utc;
 use reqwest::header::HeaderMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,8 @@ pub enum SendError {
     Plan(#[from] SourceError),
     #[error("a reply to this mention is being sent already; not sending it twice")]
     InFlight,
+    #[error("{}", overtaken(.0))]
+    Overtaken(OtherAnswer),
     #[error("{0}")]
     Net(#[from] NetError),
     #[error("{0}")]
@@ -39,6 +41,21 @@ pub enum SendError {
     NotRecorded(StoreError),
     #[error("{0}")]
     HandOff(String),
+}
+
+/// "not sent: bob replied at 10:42 meanwhile: “…”".
+fn overtaken(other: &OtherAnswer) -> String {
+    let at = other.at.with_timezone(&chrono::Local).format("%H:%M");
+    let text = other
+        .text
+        .as_deref()
+        .map(|t| format!(": “{}”", crate::text::sanitize_line(t)))
+        .unwrap_or_default();
+    format!(
+        "not sent: {} {} at {at} while this draft was open{text}. The draft is kept; send again to answer anyway",
+        crate::text::sanitize_line(&other.by),
+        other.what
+    )
 }
 
 /// Check `text` as a reply to `mention` and plan how it goes out. The token is read from the
@@ -86,16 +103,19 @@ impl Outbox {
         delivery: &Delivery,
         text: &str,
         operator: &str,
+        seen_action: Option<i64>,
     ) -> Result<Sent, SendError> {
         if let Delivery::HandOff(why) = delivery {
             return Err(SendError::HandOff(why.clone()));
         }
         let (t, op) = (text.to_string(), operator.to_string());
         let begun = self
-            .with_store(move |s| s.begin_send(mention_id, &t, &op, Utc::now()))
+            .with_store(move |s| s.begin_send(mention_id, &t, &op, seen_action, Utc::now()))
             .await?;
-        if !begun {
-            return Err(SendError::InFlight);
+        match begun {
+            Begin::Started => {}
+            Begin::InFlight => return Err(SendError::InFlight),
+            Begin::Overtaken(other) => return Err(SendError::Overtaken(other)),
         }
         match self.deliver(feed, delivery, text).await {
             Ok(sent) => {
@@ -106,7 +126,8 @@ impl Outbox {
                 Ok(sent)
             }
             Err(e) => {
-                if let Err(back) = self.with_store(move |s| s.fail_send(mention_id)).await {
+                let op = operator.to_string();
+                if let Err(back) = self.with_store(move |s| s.fail_send(mention_id, &op)).await {
                     tracing::error!(mention_id, "a failed send left its draft claimed: {back}");
                 }
                 Err(e.into())

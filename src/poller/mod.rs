@@ -70,6 +70,23 @@ impl From<crate::sources::SourceError> for PollError {
     }
 }
 
+/// A poller that polls only while its session holds the team's poller lease.
+pub struct Leased {
+    pub state: watch::Receiver<crate::team::LeaseState>,
+    /// The session holding it: every write of polls checks it in the store.
+    pub session: String,
+}
+
+impl Leased {
+    /// The lease `team`'s session competes for.
+    pub fn of(team: &crate::team::Team) -> Leased {
+        Leased {
+            state: team.lease(),
+            session: team.identity().session.clone(),
+        }
+    }
+}
+
 /// Fetches feeds and writes what they bring. Clone-cheap: share it between tasks.
 #[derive(Clone)]
 pub struct Poller {
@@ -78,13 +95,16 @@ pub struct Poller {
     permits: Arc<Semaphore>,
     /// Parses at once: one per core. More would only hold more documents in memory at a time.
     parsers: Arc<Semaphore>,
+    /// The poller lease, when this process shares the database with a team: polls start only
+    /// while it is held (and the writer writes only while the store says so).
+    lease: Option<watch::Receiver<crate::team::LeaseState>>,
 }
 
 impl Poller {
     /// A poller writing to `store` through its own writer thread.
     pub fn new(config: &PollerConfig, store: Store) -> Result<Poller, PollerError> {
         let client = net::Client::new(&config.net).map_err(PollerError::Client)?;
-        Poller::with_client(config, client, store, None)
+        Poller::with_client(config, client, store, None, None)
     }
 
     /// A poller with a client built beforehand (`overhear poll` builds it, loading the system's TLS
@@ -95,15 +115,27 @@ impl Poller {
         client: net::Client,
         store: Store,
         check: Option<Check>,
+        lease: Option<Leased>,
     ) -> Result<Poller, PollerError> {
+        let (lease, fence) = match lease {
+            Some(l) => (Some(l.state), Some(l.session)),
+            None => (None, None),
+        };
         Ok(Poller {
+            lease,
             client,
-            writer: writer::Writer::start(store, check).map_err(PollerError::Thread)?,
+            writer: writer::Writer::start(store, check, fence).map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
             parsers: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
         })
+    }
+
+    /// Whether this poller may start a poll now: always, unless it shares the database with a team
+    /// and does not hold the lease.
+    pub fn may_poll(&self) -> bool {
+        self.lease.as_ref().is_none_or(|l| l.borrow().held())
     }
 
     /// What the check of the database found damaged, if it did: then no poll was written.
@@ -191,12 +223,58 @@ impl Poller {
 
     /// Poll each feed on its schedule until `shutdown` turns true. Fetches in flight are
     /// abandoned at shutdown; a write in flight is finished. Every poll is reported on `reports`.
+    ///
+    /// With a lease, feeds are polled only while it is held: until then this waits; when it is lost
+    /// (another process took over), polls in flight are abandoned (their writes would be refused)
+    /// and this waits to take it again. Each holder continues the schedules kept in the store.
     pub async fn poll_on_schedule(
         &self,
         feeds: Vec<FeedConfig>,
         mut shutdown: watch::Receiver<bool>,
         reports: mpsc::UnboundedSender<FeedReport>,
     ) {
+        let Some(mut lease) = self.lease.clone() else {
+            return self.run_schedule(&feeds, shutdown, &reports).await;
+        };
+        loop {
+            // Wait for the lease (or the stop).
+            while !lease.borrow_and_update().held() {
+                if *shutdown.borrow() {
+                    return;
+                }
+                tokio::select! {
+                    changed = lease.changed() => if changed.is_err() { return },
+                    _ = shutdown.changed() => {}
+                }
+            }
+            tracing::info!("holding the poller lease: polling");
+            // Poll until the stop or the lease is lost, whichever comes first.
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let run = self.run_schedule(&feeds, stop_rx, &reports);
+            tokio::pin!(run);
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let stopping = loop {
+                tokio::select! {
+                    () = &mut run => break *shutdown.borrow(),
+                    _ = shutdown.changed() => { let _ = stop_tx.send(true); }
+                    _ = lease.changed() => if !lease.borrow().held() { let _ = stop_tx.send(true); },
+                    _ = tick.tick() => if !lease.borrow().held() { let _ = stop_tx.send(true); },
+                }
+            };
+            if stopping || *shutdown.borrow() {
+                return;
+            }
+            tracing::info!("no longer holding the poller lease: not polling");
+        }
+    }
+
+    async fn run_schedule(
+        &self,
+        feeds: &[FeedConfig],
+        mut shutdown: watch::Receiver<bool>,
+        reports: &mpsc::UnboundedSender<FeedReport>,
+    ) {
+        let feeds = feeds.to_vec();
         let mut due = self.first_due(&feeds).await;
         let mut in_flight: JoinSet<FeedReport> = JoinSet::new();
         let mut running: HashSet<String> = HashSet::new();

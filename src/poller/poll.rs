@@ -54,6 +54,16 @@ impl Poller {
         // The permit is held from the fetch until the result is queued for the writer: at most
         // `concurrency` polls are fetched, parsed or waiting to be written at once.
         let permit = self.permits.acquire().await.expect("semaphore is never closed");
+        // A poller that lost the team's lease while this poll waited does not fetch.
+        if !self.may_poll() {
+            return FeedReport {
+                name: feed.name.clone(),
+                outcome: Outcome::Stopped,
+                stored: 0,
+                elapsed: started.elapsed(),
+                next_poll_at: now,
+            };
+        }
         let result = {
             let mut shutdown = shutdown;
             tokio::select! {
@@ -435,6 +445,8 @@ fn finish(
             next,
         ),
         (outcome, Ok(Recorded::NotModified { stored } | Recorded::Failure { stored, .. })) => (outcome, stored, next),
+        // Another process polls now: nothing was written, nothing to say about this feed.
+        (_, Err(crate::store::StoreError::LeaseLost)) => (Outcome::Stopped, 0, next),
         (Outcome::Failed { error }, Err(e)) => {
             tracing::error!(feed = %feed.name, "cannot record a failure: {e}");
             (Outcome::Failed { error }, 0, next)

@@ -45,6 +45,7 @@ pub(super) struct Writer {
 struct Gate {
     check: Option<Check>,
     damage: std::sync::Arc<std::sync::OnceLock<String>>,
+    fence: Option<String>,
 }
 
 impl Gate {
@@ -84,12 +85,15 @@ impl Queued {
 pub type Check = std::thread::JoinHandle<Result<Option<String>, StoreError>>;
 
 impl Writer {
-    pub(super) fn start(store: Store, check: Option<Check>) -> std::io::Result<Writer> {
+    /// The writer for `store`; with `fence` (a session id), polls are written only while that
+    /// session holds the poller lease.
+    pub(super) fn start(store: Store, check: Option<Check>, fence: Option<String>) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let damage = std::sync::Arc::new(std::sync::OnceLock::new());
         let gate = Gate {
             check,
             damage: damage.clone(),
+            fence,
         };
         let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
@@ -222,7 +226,7 @@ fn write_group(
         return;
     }
     let started = std::time::Instant::now();
-    match store.record_polls(&records, Utc::now()) {
+    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref()) {
         Ok(results) => {
             tracing::debug!(
                 polls = records.len(),
@@ -248,6 +252,7 @@ fn write_group(
 fn same_error(e: &StoreError) -> StoreError {
     match e {
         StoreError::Busy { doing } => StoreError::Busy { doing },
+        StoreError::LeaseLost => StoreError::LeaseLost,
         StoreError::Full { doing } => StoreError::Full { doing },
         StoreError::ReadOnly { doing } => StoreError::ReadOnly { doing },
         StoreError::DamagedWhile { doing, detail } => StoreError::DamagedWhile {

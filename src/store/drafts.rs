@@ -19,6 +19,61 @@ pub struct DraftRow {
     pub mention_title: Option<String>,
 }
 
+/// Whether a send may go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// Claimed for this send.
+    Started,
+    /// Being sent already (another confirmation, or another process): not twice.
+    InFlight,
+    /// A teammate answered since the draft was opened.
+    Overtaken(OtherAnswer),
+}
+
+/// A teammate's answer that landed while a draft was open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherAnswer {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// "replied", "recorded a response", "marked it responded", "ignored it".
+    pub what: String,
+    /// The other answer's text, when there is one.
+    pub text: Option<String>,
+}
+
+/// The newest answer by someone other than `writer` after action `seen`.
+fn overtaken(
+    tx: &rusqlite::Transaction<'_>,
+    mention_id: i64,
+    writer: &str,
+    seen: i64,
+) -> rusqlite::Result<Option<OtherAnswer>> {
+    let row: Option<(String, String, Option<String>, i64)> = tx
+        .query_row(
+            "SELECT actor, action, to_value, at FROM actions
+             WHERE mention_id = ?1 AND id > ?2 AND actor <> ?3
+               AND (action IN ('reply', 'response') OR (action = 'status' AND to_value IN ('responded', 'ignored')))
+             ORDER BY (action IN ('reply', 'response')) DESC, id DESC LIMIT 1",
+            params![mention_id, seen, writer],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(by, action, to, at)| {
+        let (what, text) = match (action.as_str(), to.as_deref()) {
+            ("reply", _) => ("replied", to),
+            ("response", _) => ("recorded a response", to),
+            (_, Some("ignored")) => ("ignored it", None),
+            _ => ("marked it responded", None),
+        };
+        OtherAnswer {
+            by,
+            at: from_ts(at),
+            what: what.into(),
+            text,
+        }
+    }))
+}
+
 /// What a sent reply returned.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sent {
@@ -27,72 +82,126 @@ pub struct Sent {
 }
 
 impl Store {
-    /// Save a draft's text (creating it on first save). Empty text deletes the draft.
-    pub fn save_draft(&mut self, mention_id: i64, writer: &str, body: &str, now: DateTime<Utc>) -> Result<()> {
+    /// Save `writer`'s draft of an answer to `mention_id` (creating it on first save, with
+    /// `seen_action`: the newest action on the mention its writer had seen when they opened it).
+    /// Empty text deletes the draft.
+    pub fn save_draft(
+        &mut self,
+        mention_id: i64,
+        writer: &str,
+        body: &str,
+        seen_action: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let at = to_ts(now);
         self.write("saving a draft", |tx| {
             if body.trim().is_empty() {
                 tx.execute(
-                    "DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'",
-                    [mention_id],
+                    "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2 AND state IN ('open', 'returned')",
+                    params![mention_id, writer],
                 )?;
             } else {
                 tx.execute(
-                    "INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-                     ON CONFLICT (mention_id) DO UPDATE SET body = ?3, author = ?2, updated_at = ?4
-                     WHERE drafts.state = 'open' AND drafts.body IS NOT ?3",
-                    params![mention_id, writer, body, at],
+                    "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+                     ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4, state = 'open',
+                        seen_action = coalesce(drafts.seen_action, ?5)
+                     WHERE drafts.state IN ('open', 'returned') AND drafts.body IS NOT ?3",
+                    params![mention_id, writer, body, at, seen_action],
                 )?;
             }
             Ok(())
         })
     }
 
-    pub fn draft(&self, mention_id: i64) -> Result<Option<DraftRow>> {
-        let sql = format!("{DRAFT_SELECT} WHERE d.mention_id = ?1");
+    /// `writer`'s draft of an answer to `mention_id`.
+    pub fn draft(&self, mention_id: i64, writer: &str) -> Result<Option<DraftRow>> {
+        let sql = format!("{DRAFT_SELECT} WHERE d.mention_id = ?1 AND d.author = ?2");
         self.conn()
-            .query_row(&sql, [mention_id], draft_from_row)
+            .query_row(&sql, params![mention_id, writer], draft_from_row)
             .optional()
             .doing("reading a draft")
     }
 
-    /// Every open draft, most recently touched first.
+    /// Every draft of the team, most recently touched first.
     pub fn drafts(&self) -> Result<Vec<DraftRow>> {
-        let sql = format!("{DRAFT_SELECT} ORDER BY d.updated_at DESC, d.mention_id DESC");
+        let sql = format!("{DRAFT_SELECT} ORDER BY d.updated_at DESC, d.mention_id DESC, d.author");
         let mut stmt = self.conn().prepare_cached(&sql).doing("reading drafts")?;
         let rows = stmt.query_map([], draft_from_row).doing("reading drafts")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading drafts")
     }
 
-    pub fn discard_draft(&mut self, mention_id: i64) -> Result<bool> {
+    pub fn discard_draft(&mut self, mention_id: i64, writer: &str) -> Result<bool> {
         self.write("discarding a draft", |tx| {
             Ok(tx.execute(
-                "DELETE FROM drafts WHERE mention_id = ?1 AND state = 'open'",
-                [mention_id],
+                "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2 AND state IN ('open', 'returned')",
+                params![mention_id, writer],
             )? == 1)
         })
     }
 
-    /// Claim the draft for one send. False when it is already being sent (or gone).
-    pub fn begin_send(&mut self, mention_id: i64, body: &str, writer: &str, now: DateTime<Utc>) -> Result<bool> {
+    /// The newest action on a mention (the baseline of the send guard), if any.
+    pub fn latest_action(&self, mention_id: i64) -> Result<Option<i64>> {
+        self.conn()
+            .query_row("SELECT max(id) FROM actions WHERE mention_id = ?1", [mention_id], |r| {
+                r.get(0)
+            })
+            .doing("reading a mention's history")
+    }
+
+    /// Claim `writer`'s draft for one send, unless it is being sent already, or a teammate answered
+    /// the mention (a reply, a recorded response, or its status set to responded or ignored) since
+    /// the draft was opened: then nothing is sent, the draft is kept, and the other answer is said.
+    /// After a refusal the draft counts that answer as seen, so confirming again sends.
+    pub fn begin_send(
+        &mut self,
+        mention_id: i64,
+        body: &str,
+        writer: &str,
+        seen_action: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Begin> {
         let at = to_ts(now);
         self.write("starting a send", |tx| {
             tx.execute(
-                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT (mention_id) DO UPDATE SET body = ?3, updated_at = ?4 WHERE drafts.state = 'open'",
-                params![mention_id, writer, body, at],
+                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+                 ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
+                    seen_action = coalesce(drafts.seen_action, ?5)
+                 WHERE drafts.state IN ('open', 'returned', 'awaiting')",
+                params![mention_id, writer, body, at, seen_action],
             )?;
-            Ok(tx.execute(
-                "UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND state = 'open'",
-                [mention_id],
-            )? == 1)
+            let (state, seen): (String, Option<i64>) = tx.query_row(
+                "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, writer],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if state == "sending" {
+                return Ok(Begin::InFlight);
+            }
+            if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
+                tx.execute(
+                    "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
+                     WHERE mention_id = ?1 AND author = ?2",
+                    params![mention_id, writer],
+                )?;
+                return Ok(Begin::Overtaken(other));
+            }
+            tx.execute(
+                "UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, writer],
+            )?;
+            Ok(Begin::Started)
         })
     }
 
     /// A send failed: the draft is open again, its text kept.
-    pub fn fail_send(&mut self, mention_id: i64) -> Result<()> {
+    pub fn fail_send(&mut self, mention_id: i64, writer: &str) -> Result<()> {
         self.write("keeping a draft after a failed send", |tx| {
-            tx.execute("UPDATE drafts SET state = 'open' WHERE mention_id = ?1", [mention_id])?;
+            tx.execute(
+                "UPDATE drafts SET state = 'open' WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, writer],
+            )?;
             Ok(())
         })
     }
@@ -129,7 +238,10 @@ impl Store {
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
                 params![mention_id, actor, what, text, at, batch],
             )?;
-            tx.execute("DELETE FROM drafts WHERE mention_id = ?1", [mention_id])?;
+            tx.execute(
+                "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, actor],
+            )?;
             Ok(())
         })
     }
@@ -197,37 +309,41 @@ mod tests {
     #[test]
     fn drafts_save_list_and_discard() {
         let (_d, mut s, id) = store();
-        s.save_draft(id, "alice", "Hi Bob", Utc::now()).unwrap();
-        s.save_draft(id, "alice", "Hi Bob, sorry", Utc::now()).unwrap();
+        s.save_draft(id, "alice", "Hi Bob", None, Utc::now()).unwrap();
+        s.save_draft(id, "alice", "Hi Bob, sorry", None, Utc::now()).unwrap();
         let d = s.drafts().unwrap();
         assert_eq!(d.len(), 1);
         assert_eq!(
             (d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()),
             ("Hi Bob, sorry", "alice", Some("bob"))
         );
-        s.save_draft(id, "alice", "  ", Utc::now()).unwrap();
+        s.save_draft(id, "alice", "  ", None, Utc::now()).unwrap();
         assert!(s.drafts().unwrap().is_empty(), "an emptied draft is gone");
-        s.save_draft(id, "alice", "again", Utc::now()).unwrap();
-        assert!(s.discard_draft(id).unwrap());
-        assert_eq!(s.draft(id).unwrap(), None);
+        s.save_draft(id, "alice", "again", None, Utc::now()).unwrap();
+        assert!(s.discard_draft(id, "alice").unwrap());
+        assert_eq!(s.draft(id, "alice").unwrap(), None);
     }
 
     #[test]
     fn one_confirmation_sends_once_and_a_failure_keeps_the_text() {
         let (_d, mut s, id) = store();
-        assert!(s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap());
-        assert!(
-            !s.begin_send(id, "Thanks!", "alice", Utc::now()).unwrap(),
+        assert_eq!(
+            s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
+            Begin::Started
+        );
+        assert_eq!(
+            s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
+            Begin::InFlight,
             "already sending"
         );
-        s.save_draft(id, "alice", "edited meanwhile", Utc::now()).unwrap();
+        s.save_draft(id, "alice", "edited meanwhile", None, Utc::now()).unwrap();
         assert_eq!(
-            s.draft(id).unwrap().unwrap().body,
+            s.draft(id, "alice").unwrap().unwrap().body,
             "Thanks!",
             "a draft being sent is not changed"
         );
-        s.fail_send(id).unwrap();
-        let d = s.draft(id).unwrap().unwrap();
+        s.fail_send(id, "alice").unwrap();
+        let d = s.draft(id, "alice").unwrap().unwrap();
         assert!(!d.sending);
         assert_eq!(d.body, "Thanks!");
     }
@@ -235,7 +351,7 @@ mod tests {
     #[test]
     fn a_response_is_recorded_with_time_operator_and_text() {
         let (_d, mut s, id) = store();
-        s.save_draft(id, "alice", "Thanks!", Utc::now()).unwrap();
+        s.save_draft(id, "alice", "Thanks!", None, Utc::now()).unwrap();
         let t = Utc::now();
         s.record_response(
             id,
@@ -260,7 +376,7 @@ mod tests {
             (status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()),
             ("responded", t.timestamp(), "alice", "Thanks!", "99")
         );
-        assert_eq!(s.draft(id).unwrap(), None);
+        assert_eq!(s.draft(id, "alice").unwrap(), None);
         let h = s.detail("alice", id).unwrap().unwrap().history;
         assert_eq!(
             h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
@@ -272,6 +388,67 @@ mod tests {
                 crate::store::HistoryEvent::Replied("Thanks!".into())
             ],
             "the final text stays readable in the history"
+        );
+    }
+
+    #[test]
+    fn two_writers_keep_their_own_drafts_and_the_second_send_is_refused_with_the_first_answer() {
+        let (_d, mut s, id) = store();
+        let seen = s.latest_action(id).unwrap();
+        s.save_draft(id, "alice", "Sorry, refunded!", seen, Utc::now()).unwrap();
+        s.save_draft(id, "bob", "Hi, DM us", seen, Utc::now()).unwrap();
+        assert_eq!(s.drafts().unwrap().len(), 2, "neither overwrote the other");
+        assert_eq!(
+            s.begin_send(id, "Sorry, refunded!", "alice", seen, Utc::now()).unwrap(),
+            Begin::Started
+        );
+        s.record_response(id, "Sorry, refunded!", &Sent::default(), "alice", Utc::now())
+            .unwrap();
+        assert_eq!(s.draft(id, "alice").unwrap(), None);
+        match s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap() {
+            Begin::Overtaken(other) => {
+                assert_eq!(
+                    (other.by.as_str(), other.what.as_str(), other.text.as_deref()),
+                    ("alice", "recorded a response", Some("Sorry, refunded!"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let kept = s.draft(id, "bob").unwrap().unwrap();
+        assert_eq!(
+            (kept.body.as_str(), kept.sending),
+            ("Hi, DM us", false),
+            "the draft is kept"
+        );
+        // Having seen alice's answer, bob may still send his: the second confirmation goes.
+        assert_eq!(
+            s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap(),
+            Begin::Started
+        );
+    }
+
+    #[test]
+    fn ones_own_status_change_does_not_stop_ones_own_send() {
+        let (_d, mut s, id) = store();
+        let seen = s.latest_action(id).unwrap();
+        s.save_draft(id, "alice", "Thanks!", seen, Utc::now()).unwrap();
+        s.apply(
+            &[id],
+            &crate::store::Change::Status(crate::model::Status::Open),
+            "alice",
+            Utc::now(),
+        )
+        .unwrap();
+        s.apply(
+            &[id],
+            &crate::store::Change::Status(crate::model::Status::Ignored),
+            "alice",
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.begin_send(id, "Thanks!", "alice", seen, Utc::now()).unwrap(),
+            Begin::Started
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Feed rows: validators, cursors, schedule and health. A poll's mentions and its feed update are
 //! written in one transaction.
 
-use super::{Doing, Result, Store, from_ts, to_ts};
+use super::{Doing, Result, Store, StoreError, from_ts, to_ts};
 use crate::model::{FeedKind, NewMention};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -189,7 +189,24 @@ impl Store {
     ///
     /// The outer error is the transaction's (nothing was written); the inner ones are per record.
     pub fn record_polls(&mut self, records: &[PollRecord], now: DateTime<Utc>) -> Result<Vec<Result<Recorded>>> {
+        self.record_polls_fenced(records, now, None)
+    }
+
+    /// [`Store::record_polls`], written only while `holder` (a session id) holds the poller lease,
+    /// asked inside the same transaction: a poller that lost its lease (paused past its expiry
+    /// while another took over) writes nothing and hears [`StoreError::LeaseLost`].
+    pub fn record_polls_fenced(
+        &mut self,
+        records: &[PollRecord],
+        now: DateTime<Utc>,
+        holder: Option<&str>,
+    ) -> Result<Vec<Result<Recorded>>> {
         let results = self.write("storing polls", |tx| {
+            if let Some(h) = holder
+                && !super::team::holds(tx, super::team::POLLER, h)?
+            {
+                return Ok(None);
+            }
             let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
             let mut results = Vec::with_capacity(records.len());
             for record in records {
@@ -230,8 +247,9 @@ impl Store {
                 )?
                 .execute([newest_before])?;
             }
-            Ok(results)
+            Ok(Some(results))
         })?;
+        let results = results.ok_or(StoreError::LeaseLost)?;
         Ok(results.into_iter().map(|r| r.doing("storing a feed's poll")).collect())
     }
 

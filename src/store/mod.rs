@@ -9,15 +9,17 @@ mod feeds;
 mod mentions;
 mod schema;
 mod stats;
+mod team;
 mod triage;
 mod watch;
 
 pub use watch::ChangeWatch;
 
-pub use drafts::{DraftRow, Sent};
+pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
+pub use team::{Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
 pub use triage::{Applied, Change};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -61,6 +63,14 @@ pub enum StoreError {
          changed, try again"
     )]
     Busy { doing: &'static str },
+    #[error(
+        "the database {path} is on a network filesystem ({fs}), where SQLite's locks cannot be trusted: \
+         two processes could write at once and damage it. Keep the database on a local disk of the \
+         machine the team logs in to (e.g. /srv/overhear/team.db), and let everyone use that machine"
+    )]
+    NetworkFs { path: PathBuf, fs: &'static str },
+    #[error("this process no longer holds the poller lease (another process polls now); nothing was written")]
+    LeaseLost,
     #[error(
         "the disk holding the database is full (while {doing}); nothing was changed and nothing stored \
          before is lost: free some space and try again"
@@ -146,6 +156,56 @@ pub struct Store {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_ATTEMPTS: usize = 5;
 
+/// The kind of network filesystem holding `path` (its directory, when the file is not there yet),
+/// if it is one where SQLite's locking cannot be trusted.
+fn network_filesystem(path: &Path) -> Option<&'static str> {
+    use std::os::unix::ffi::OsStrExt;
+    let probe = if path.exists() {
+        path.to_path_buf()
+    } else {
+        match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    let c = std::ffi::CString::new(probe.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statfs fills the struct we own from a NUL-terminated path; it is read only on success.
+    let kind = unsafe {
+        let mut st: libc::statfs = std::mem::zeroed();
+        if libc::statfs(c.as_ptr(), &raw mut st) != 0 {
+            return None;
+        }
+        st.f_type as u64
+    };
+    match kind {
+        0x6969 => Some("NFS"),
+        0x517b => Some("SMB"),
+        0xff53_4d42 => Some("CIFS"),
+        0xfe53_4d42 => Some("SMB2"),
+        0x5346_414f => Some("AFS"),
+        0x0102_1997 => Some("9p"),
+        0x6573_5546 if fuse_is_remote(&probe) => Some("a FUSE network mount"),
+        _ => None,
+    }
+}
+
+/// Whether a FUSE mount holding `path` is a network one (sshfs and the like), from /proc/mounts.
+fn fuse_is_remote(path: &Path) -> bool {
+    let Ok(mounts) = std::fs::read_to_string("/proc/mounts") else {
+        return false;
+    };
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.next()?, f.next()?, f.next()?))
+        })
+        .filter(|(_, at, _)| path.starts_with(at))
+        .max_by_key(|(_, at, _)| at.len())
+        .is_some_and(|(_, _, fstype)| fstype.contains("sshfs") || fstype.contains("s3fs") || fstype.contains("rclone"))
+}
+
 /// [`BUSY_TIMEOUT`]; debug builds let a test shorten it (`OVERHEAR_TEST_BUSY_MS`) so that a lock
 /// held past every retry is tried in seconds, not half a minute.
 fn busy_timeout() -> Duration {
@@ -164,6 +224,12 @@ impl Store {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
+        }
+        if let Some(fs) = network_filesystem(path) {
+            return Err(StoreError::NetworkFs {
+                path: path.to_path_buf(),
+                fs,
+            });
         }
         let conn = Connection::open_with_flags(
             path,

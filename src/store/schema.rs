@@ -215,6 +215,61 @@ CREATE TRIGGER stats_dirty_tag_delete AFTER DELETE ON mention_tags BEGIN
     ON CONFLICT (hour) DO UPDATE SET at = excluded.at;
 END;
 "#,
+    // 10: a team on one database. `sessions` is presence: each console and poller process keeps
+    // its row fresh (`seen_at`, ms) and says what it reads and which mention it drafts an answer to
+    // (a claim lasts as long as its session is fresh). `leases` elects the one poller: a row held
+    // by a session until `expires_at` (ms), renewed by its holder, taken over once expired, and
+    // checked inside every write of polls (a holder that lost it writes nothing). `drafts` are kept
+    // per writer (two teammates answering one mention no longer overwrite each other), with when
+    // each was opened and the newest action on the mention its writer had seen then (the send
+    // guard), and the states of approvals. `mentions_seen` was never read by a query.
+    r#"
+DROP INDEX IF EXISTS mentions_seen;
+CREATE TABLE sessions (
+    id             TEXT PRIMARY KEY,
+    operator       TEXT NOT NULL,
+    unix_user      TEXT NOT NULL,
+    host           TEXT NOT NULL,
+    pid            INTEGER NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('console', 'poll', 'command')),
+    started_at     INTEGER NOT NULL,   -- ms
+    seen_at        INTEGER NOT NULL,   -- ms: the last heartbeat
+    viewing        INTEGER,            -- the mention open in the detail
+    drafting       INTEGER,            -- the mention this session drafts an answer to: its claim
+    drafting_since INTEGER
+);
+CREATE INDEX sessions_drafting ON sessions (drafting) WHERE drafting IS NOT NULL;
+CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,      -- 'poller'
+    holder      TEXT NOT NULL,         -- a session id
+    operator    TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,      -- ms
+    renewed_at  INTEGER NOT NULL,      -- ms
+    expires_at  INTEGER NOT NULL       -- ms
+) WITHOUT ROWID;
+CREATE TABLE drafts_by_writer (
+    mention_id  INTEGER NOT NULL REFERENCES mentions(id),
+    author      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    -- open: being written; sending: claimed by one send; awaiting: waits for an approver's
+    -- decision (approvals); returned: sent back to its writer with a note.
+    state       TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'sending', 'awaiting', 'returned')),
+    opened_at   INTEGER,               -- when its writer opened it
+    seen_action INTEGER,               -- the newest action on the mention its writer had seen then
+    review_note TEXT,                  -- an approver's note when sent back
+    reviewed_by TEXT,
+    PRIMARY KEY (mention_id, author)
+) WITHOUT ROWID;
+INSERT INTO drafts_by_writer (mention_id, author, body, created_at, updated_at, state)
+    SELECT mention_id, author, body, created_at, updated_at, state FROM drafts;
+DROP TABLE drafts;
+ALTER TABLE drafts_by_writer RENAME TO drafts;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

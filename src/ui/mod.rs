@@ -364,6 +364,7 @@ mod tests {
             let mut e = crate::app::draft::DraftEditor::new(
                 m,
                 "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.",
+                Vec::new(),
                 None,
             );
             e.limit = Some(500);

@@ -50,6 +50,11 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             }
             crate::app::Confirm::MarkResponded { .. } => mark_question(state),
             crate::app::Confirm::Discard => format!(" Discard this draft? {yes}/{no} "),
+            crate::app::Confirm::SecondAnswer { claimed_by } => format!(
+                " {} {} answering this now. Write a second answer? {yes} writes · {no} leaves it ",
+                text::screen_line(&claimed_by.join(", ")),
+                if claimed_by.len() == 1 { "is" } else { "are" }
+            ),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(q, t.bar.add_modifier(Modifier::BOLD))),
@@ -122,6 +127,24 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         " │ {} ",
         text::screen_line(&state.settings.operator)
     )));
+    let mut others: Vec<&str> = state
+        .team
+        .others
+        .iter()
+        .filter(|p| p.kind == crate::store::SessionKind::Console)
+        .map(|p| p.operator.as_str())
+        .collect();
+    others.dedup();
+    if !others.is_empty() {
+        spans.push(Span::raw(format!("with {} ", text::screen_line(&others.join(", ")))));
+    }
+    match &state.team.poller {
+        Some(crate::app::Poller::Me) => spans.push(Span::raw("· polling ")),
+        Some(crate::app::Poller::Other(who)) => {
+            spans.push(Span::raw(format!("· polled by {} ", text::screen_line(who))));
+        }
+        None => {}
+    }
     if !state.filter.is_empty() {
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(

@@ -50,8 +50,17 @@ fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
         .unwrap()
         .timestamp();
     assert!(at >= before - 1 && at <= unix_now() + 1, "the response time is now");
-    // Too long for Mastodon: refused before anything is sent.
-    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], &"x".repeat(501));
+    // Answered already: a second reply is refused, the first answer said, nothing sent.
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Hello again");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("already answered by alice") && text(&out).contains("Thanks for trying it!"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(s.requests_to("/api/v1/statuses").len(), 1);
+    // Too long for Mastodon: refused before anything is sent, even with --force.
+    let out = env.run_stdin(&["reply", &id, "--force", "--text-file", "-"], &"x".repeat(501));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("takes at most 500"), "{}", text(&out));
     assert_eq!(s.requests_to("/api/v1/statuses").len(), 1);

@@ -128,6 +128,8 @@ impl Env {
             ("XDG_CACHE_HOME".to_string(), under_home(".cache")),
             ("USER".to_string(), Some("alice".to_string())),
             ("LOGNAME".to_string(), Some("alice".to_string())),
+            // The operator is the Unix user (from the uid); the tests act as alice.
+            ("OVERHEAR_OPERATOR".to_string(), Some("alice".to_string())),
             ("TZ".to_string(), Some("UTC".to_string())),
             ("TERM".to_string(), Some("xterm-256color".to_string())),
         ]);

@@ -154,7 +154,8 @@ fn another_process_writing_the_database_shows_up_on_screen() {
     term.wait_for("Atom-Powered Robots Run Amok", timeout(20)).unwrap();
     assert!(!term.screen().contains("Litequeue"));
 
-    // A teammate's poller, another process, writes to the same database.
+    // A teammate's poller, another process, would not poll while this console holds the lease:
+    // it says who polls and leaves the database alone.
     let service_config = env.file(
         "service.toml",
         &format!(
@@ -168,8 +169,31 @@ fn another_process_writing_the_database_shows_up_on_screen() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    // The console watches the database every 250 ms: well within two seconds (six under CI).
-    term.wait_for("Litequeue", timeout(2)).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not polling: alice's console"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.requests_to("/hn/api/v1/search_by_date").is_empty());
+    // A teammate's triage, another process, shows up: the console watches the database every
+    // 250 ms, well within two seconds.
+    let id = env.sql::<i64>("SELECT id FROM mentions").to_string();
+    let out = env
+        .bare_command(&[
+            "--config",
+            &service_config,
+            "--db",
+            &db,
+            "--operator",
+            "bob",
+            "mark",
+            &id,
+            "open",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    term.wait_for("0 new · 1 open", timeout(2)).unwrap();
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }

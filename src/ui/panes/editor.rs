@@ -31,8 +31,8 @@ pub(in crate::ui) fn draw_editor(frame: &mut Frame<'_>, area: Rect, state: &AppS
     };
     let saved = if e.dirty_since.is_some() { "editing" } else { "saved" };
     let mut title = format!(" Reply · {count} · {saved} ");
-    if let Some(w) = &e.other_writer {
-        title.push_str(&format!("· last written by {} ", text::screen_line(w)));
+    if !e.claimed_by.is_empty() {
+        title.push_str(&format!("· {} ✎ too ", text::screen_line(&e.claimed_by.join(", "))));
     }
     let style = if e.over_limit() {
         t.error

@@ -62,8 +62,17 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         (false, true) => title,
         _ => body,
     };
+    // Teammates on this mention: "alice ✎" drafts an answer, "bob ◉" reads it.
+    let (reading, drafting) = state.others_on(m.id);
+    let team: String = drafting
+        .iter()
+        .map(|n| format!(" {} ✎", text::screen_line(n)))
+        .chain(reading.iter().map(|n| format!(" {} ◉", text::screen_line(n))))
+        .collect();
     let fixed = 2 + 2 + FEED_W + 1 + AGE_W + 1 + AUTHOR_W + 1;
-    let what = text::pad_to_width(&what, width.saturating_sub(fixed));
+    let room = width.saturating_sub(fixed);
+    let team = text::truncate_to_width(&team, room / 2);
+    let what = text::pad_to_width(&what, room.saturating_sub(text::display_width(&team)));
     let mut base = if m.unread { t.unread } else { t.base };
     if selected {
         base = base.patch(t.selection);
@@ -80,6 +89,7 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         Span::styled(author, base),
         Span::styled(" ", base),
         Span::styled(what, base),
+        Span::styled(team, if selected { base } else { t.accent }),
     ])
     .style(base)
 }

@@ -1,0 +1,384 @@
+//! A team on one database: who is here (sessions: presence, what each reads and drafts, and so the
+//! claims), and who polls (the poller's lease). No server of its own: the rows are the coordination,
+//! kept fresh by each process's heartbeat and judged by their age.
+//!
+//! Times here are milliseconds since the epoch: every process on the box reads the same clock, and a
+//! lease measured in seconds must not round away a renewal.
+
+use super::{Doing, Result, Store};
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{OptionalExtension, params};
+use std::time::Duration;
+
+/// A session not seen for this long is gone (its console died or its SSH session dropped): it no
+/// longer counts as present, and its claims lapse.
+pub const PRESENCE_TTL: Duration = Duration::from_secs(15);
+/// How long a lease lasts after its last renewal. The holder renews well within it; another process
+/// takes over once it has passed.
+pub const LEASE_TTL: Duration = Duration::from_secs(6);
+/// The poller's lease.
+pub const POLLER: &str = "poller";
+/// Sessions gone for longer than this are deleted (their rows serve nobody).
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// What kind of process a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum SessionKind {
+    Console,
+    Poll,
+    Command,
+}
+
+/// Who a process is, as the team sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// A random id for this process's session.
+    pub session: String,
+    /// The name actions are recorded under.
+    pub operator: String,
+    /// The Unix account the process runs as (from its uid).
+    pub unix_user: String,
+    pub host: String,
+    pub pid: u32,
+    pub kind: SessionKind,
+}
+
+/// A session seen recently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Present {
+    pub session: String,
+    pub operator: String,
+    pub unix_user: String,
+    pub host: String,
+    pub pid: u32,
+    pub kind: SessionKind,
+    pub started_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+    pub viewing: Option<i64>,
+    pub drafting: Option<i64>,
+}
+
+/// Who holds a lease, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseHolder {
+    pub session: String,
+    pub operator: String,
+    pub host: String,
+    pub pid: u32,
+    pub kind: SessionKind,
+    pub acquired_at: DateTime<Utc>,
+    pub renewed_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl LeaseHolder {
+    /// "alice's console (pid 4242 on box)".
+    pub fn describe(&self) -> String {
+        let what = match self.kind {
+            SessionKind::Console => "console",
+            SessionKind::Poll => "`overhear poll`",
+            SessionKind::Command => "command",
+        };
+        format!("{}'s {what} (pid {} on {})", self.operator, self.pid, self.host)
+    }
+}
+
+/// What an attempt to take or keep a lease found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// Ours until then.
+    Held { expires_at: DateTime<Utc> },
+    /// Someone else's, alive.
+    Taken(LeaseHolder),
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn kind_of(s: String) -> SessionKind {
+    s.parse().unwrap_or(SessionKind::Command)
+}
+
+impl Store {
+    /// Say this process is here (or again, after its row was cleaned away).
+    pub fn join_team(&mut self, me: &Identity, now: DateTime<Utc>) -> Result<()> {
+        let at = ms(now);
+        let forget = at - FORGET_AFTER.as_millis() as i64;
+        self.write("joining the team's sessions", |tx| {
+            tx.execute("DELETE FROM sessions WHERE seen_at < ?1", [forget])?;
+            tx.execute(
+                "INSERT INTO sessions (id, operator, unix_user, host, pid, kind, started_at, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (id) DO UPDATE SET seen_at = ?7",
+                params![
+                    me.session,
+                    me.operator,
+                    me.unix_user,
+                    me.host,
+                    me.pid,
+                    <&str>::from(me.kind),
+                    at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Keep this session fresh, saying what it reads and which mention it drafts an answer to (its
+    /// claim). False when the row was gone (cleaned away while this process slept): join again.
+    pub fn heartbeat(
+        &mut self,
+        session: &str,
+        viewing: Option<i64>,
+        drafting: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let at = ms(now);
+        self.write("keeping this session fresh", |tx| {
+            Ok(tx.execute(
+                "UPDATE sessions SET seen_at = ?2, viewing = ?3,
+                    drafting_since = CASE WHEN drafting IS ?4 THEN drafting_since ELSE ?2 END, drafting = ?4
+                 WHERE id = ?1",
+                params![session, at, viewing, drafting],
+            )? == 1)
+        })
+    }
+
+    /// This process is leaving: its session and every lease it holds go at once, so another takes
+    /// over without waiting for them to expire.
+    pub fn leave_team(&mut self, session: &str) -> Result<()> {
+        self.write("leaving the team's sessions", |tx| {
+            tx.execute("DELETE FROM leases WHERE holder = ?1", [session])?;
+            tx.execute("DELETE FROM sessions WHERE id = ?1", [session])?;
+            Ok(())
+        })
+    }
+
+    /// The sessions seen within [`PRESENCE_TTL`], oldest first.
+    pub fn present(&self, now: DateTime<Utc>) -> Result<Vec<Present>> {
+        let fresh = ms(now) - PRESENCE_TTL.as_millis() as i64;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, operator, unix_user, host, pid, kind, started_at, seen_at, viewing, drafting
+                 FROM sessions WHERE seen_at >= ?1 ORDER BY started_at, id",
+            )
+            .doing("reading who is here")?;
+        let rows = stmt
+            .query_map([fresh], |r| {
+                Ok(Present {
+                    session: r.get(0)?,
+                    operator: r.get(1)?,
+                    unix_user: r.get(2)?,
+                    host: r.get(3)?,
+                    pid: r.get(4)?,
+                    kind: kind_of(r.get(5)?),
+                    started_at: from_ms(r.get(6)?),
+                    seen_at: from_ms(r.get(7)?),
+                    viewing: r.get(8)?,
+                    drafting: r.get(9)?,
+                })
+            })
+            .doing("reading who is here")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading who is here")
+    }
+
+    /// The operators other than `operator` who draft an answer to `mention` now (live claims).
+    pub fn claims_on(&self, mention: i64, operator: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let fresh = ms(now) - PRESENCE_TTL.as_millis() as i64;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT DISTINCT operator FROM sessions
+                 WHERE drafting = ?1 AND seen_at >= ?2 AND operator <> ?3 ORDER BY operator",
+            )
+            .doing("reading claims")?;
+        let rows = stmt
+            .query_map(params![mention, fresh, operator], |r| r.get(0))
+            .doing("reading claims")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading claims")
+    }
+
+    /// Take the lease `name` if it is free, expired or already ours (then renewed until `now` +
+    /// `ttl`); otherwise say who holds it.
+    pub fn take_lease(&mut self, name: &str, me: &Identity, ttl: Duration, now: DateTime<Utc>) -> Result<Lease> {
+        let at = ms(now);
+        let until = at + ttl.as_millis() as i64;
+        self.write("taking the poller lease", |tx| {
+            let changed = tx.execute(
+                "INSERT INTO leases (name, holder, operator, host, pid, kind, acquired_at, renewed_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
+                 ON CONFLICT (name) DO UPDATE SET
+                    acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE ?7 END,
+                    holder = ?2, operator = ?3, host = ?4, pid = ?5, kind = ?6, renewed_at = ?7, expires_at = ?8
+                 WHERE leases.holder = excluded.holder OR leases.expires_at < ?7",
+                params![
+                    name,
+                    me.session,
+                    me.operator,
+                    me.host,
+                    me.pid,
+                    <&str>::from(me.kind),
+                    at,
+                    until
+                ],
+            )?;
+            if changed == 1 {
+                return Ok(Lease::Held {
+                    expires_at: from_ms(until),
+                });
+            }
+            let holder = lease_row(tx, name)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            Ok(Lease::Taken(holder))
+        })
+    }
+
+    /// Keep the lease `name` for another `ttl`, if it is still ours. False when it is not (it
+    /// expired and another process took it): stop what it guards before writing again.
+    pub fn renew_lease(&mut self, name: &str, session: &str, ttl: Duration, now: DateTime<Utc>) -> Result<bool> {
+        let at = ms(now);
+        let until = at + ttl.as_millis() as i64;
+        self.write("renewing the poller lease", |tx| {
+            Ok(tx.execute(
+                "UPDATE leases SET renewed_at = ?3, expires_at = ?4 WHERE name = ?1 AND holder = ?2",
+                params![name, session, at, until],
+            )? == 1)
+        })
+    }
+
+    /// Let go of the lease `name` if it is ours.
+    pub fn release_lease(&mut self, name: &str, session: &str) -> Result<()> {
+        self.write("releasing the poller lease", |tx| {
+            tx.execute(
+                "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                params![name, session],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Who holds the lease `name`, if anyone (expired or not: compare `expires_at`).
+    pub fn lease(&self, name: &str) -> Result<Option<LeaseHolder>> {
+        lease_row(self.conn(), name).doing("reading the poller lease")
+    }
+}
+
+fn lease_row(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<Option<LeaseHolder>> {
+    conn.query_row(
+        "SELECT holder, operator, host, pid, kind, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?1",
+        [name],
+        |r| {
+            Ok(LeaseHolder {
+                session: r.get(0)?,
+                operator: r.get(1)?,
+                host: r.get(2)?,
+                pid: r.get(3)?,
+                kind: kind_of(r.get(4)?),
+                acquired_at: from_ms(r.get(5)?),
+                renewed_at: from_ms(r.get(6)?),
+                expires_at: from_ms(r.get(7)?),
+            })
+        },
+    )
+    .optional()
+}
+
+/// Whether `session` holds the lease `name`: asked inside a write transaction, so a process that
+/// lost its lease (paused past its expiry, then resumed) writes nothing.
+pub(crate) fn holds(tx: &rusqlite::Transaction<'_>, name: &str, session: &str) -> rusqlite::Result<bool> {
+    Ok(tx
+        .query_row("SELECT holder FROM leases WHERE name = ?1", [name], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .is_some_and(|h| h == session))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me(session: &str, operator: &str) -> Identity {
+        Identity {
+            session: session.into(),
+            operator: operator.into(),
+            unix_user: operator.into(),
+            host: "box".into(),
+            pid: 1,
+            kind: SessionKind::Console,
+        }
+    }
+
+    #[test]
+    fn one_holder_at_a_time_and_a_takeover_only_after_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut a = Store::open(&path).unwrap();
+        let mut b = Store::open(&path).unwrap();
+        let (alice, bob) = (me("a", "alice"), me("b", "bob"));
+        let t0 = Utc::now();
+        assert!(matches!(
+            a.take_lease(POLLER, &alice, LEASE_TTL, t0).unwrap(),
+            Lease::Held { .. }
+        ));
+        match b.take_lease(POLLER, &bob, LEASE_TTL, t0).unwrap() {
+            Lease::Taken(h) => assert_eq!((h.operator.as_str(), h.session.as_str()), ("alice", "a")),
+            other => panic!("{other:?}"),
+        }
+        // Renewed by its holder, it stays; past its expiry, the other takes it, and the old holder's
+        // renewal says it is lost.
+        let t1 = t0 + chrono::Duration::seconds(4);
+        assert!(a.renew_lease(POLLER, "a", LEASE_TTL, t1).unwrap());
+        assert!(matches!(
+            b.take_lease(POLLER, &bob, LEASE_TTL, t1).unwrap(),
+            Lease::Taken(_)
+        ));
+        let t2 = t1 + chrono::Duration::seconds(7);
+        assert!(matches!(
+            b.take_lease(POLLER, &bob, LEASE_TTL, t2).unwrap(),
+            Lease::Held { .. }
+        ));
+        assert!(!a.renew_lease(POLLER, "a", LEASE_TTL, t2).unwrap());
+        assert_eq!(a.lease(POLLER).unwrap().unwrap().operator, "bob");
+        // Leaving releases at once.
+        b.leave_team("b").unwrap();
+        assert_eq!(a.lease(POLLER).unwrap(), None);
+        assert!(matches!(
+            a.take_lease(POLLER, &alice, LEASE_TTL, t2).unwrap(),
+            Lease::Held { .. }
+        ));
+    }
+
+    #[test]
+    fn presence_and_claims_last_as_long_as_the_heartbeat() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let t0 = Utc::now();
+        s.join_team(&me("a", "alice"), t0).unwrap();
+        s.join_team(&me("b", "bob"), t0).unwrap();
+        assert!(s.heartbeat("a", Some(7), Some(7), t0).unwrap());
+        let here = s.present(t0).unwrap();
+        assert_eq!(
+            here.iter().map(|p| p.operator.as_str()).collect::<Vec<_>>(),
+            ["alice", "bob"]
+        );
+        assert_eq!(s.claims_on(7, "bob", t0).unwrap(), ["alice"]);
+        assert!(
+            s.claims_on(7, "alice", t0).unwrap().is_empty(),
+            "one's own claim is no warning"
+        );
+        // Bob keeps beating; alice's console died: 16 s later she is gone, and so is her claim.
+        let t1 = t0 + chrono::Duration::seconds(16);
+        assert!(s.heartbeat("b", None, None, t1).unwrap());
+        assert_eq!(s.present(t1).unwrap().len(), 1);
+        assert!(s.claims_on(7, "bob", t1).unwrap().is_empty());
+        s.leave_team("b").unwrap();
+        assert!(!s.heartbeat("b", None, None, t1).unwrap(), "a row gone is said");
+    }
+}
