@@ -160,6 +160,16 @@ impl Store {
         })
     }
 
+    /// Forget sessions whose processes are known to have ended (killed, crashed).
+    pub fn forget_sessions(&mut self, sessions: &[String]) -> Result<()> {
+        self.write("forgetting ended sessions", |tx| {
+            for s in sessions {
+                tx.execute("DELETE FROM sessions WHERE id = ?1", [s])?;
+            }
+            Ok(())
+        })
+    }
+
     /// The sessions seen within [`PRESENCE_TTL`], oldest first.
     pub fn present(&self, now: DateTime<Utc>) -> Result<Vec<Present>> {
         let fresh = ms(now) - PRESENCE_TTL.as_millis() as i64;

@@ -306,7 +306,17 @@ impl Worker {
         match self.store.present(Utc::now()) {
             Ok(mut now) => {
                 // A session whose process has ended on this machine is gone now, not in 15 s.
-                now.retain(|p| !gone(&p.host, p.pid));
+                let ended: Vec<String> = now
+                    .iter()
+                    .filter(|p| gone(&p.host, p.pid))
+                    .map(|p| p.session.clone())
+                    .collect();
+                if !ended.is_empty() {
+                    now.retain(|p| !ended.contains(&p.session));
+                    if let Err(e) = self.store.forget_sessions(&ended) {
+                        tracing::debug!("cannot forget ended sessions: {e}");
+                    }
+                }
                 self.presence.send_if_modified(|p| {
                     let changed = !same_presence(p, &now);
                     *p = now;

@@ -14,3 +14,4 @@ mod poll;
 mod replies;
 mod sources;
 mod stats;
+mod team;
