@@ -3,6 +3,7 @@
 //! `poll.rs` (poll, feed test), `answer.rs` (reply, mark), `print.rs` (tables for people).
 
 mod answer;
+mod doctor;
 mod poll;
 mod print;
 
@@ -97,6 +98,16 @@ pub enum Verb {
         #[arg(long, value_name = "DURATION")]
         sla: Option<String>,
     },
+    /// Check the set-up and say what to do about any problem: the files and who may use them, the
+    /// database's version and integrity, who polls, who is here, the feeds. Exit 1 on a problem
+    Doctor,
+    /// Print a shell's completions for overhear (bash, zsh, fish, elvish, powershell) to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print overhear's man page (roff) to stdout: `overhear man > /usr/local/share/man/man1/overhear.1`
+    Man,
     /// Work on one feed
     Feed {
         #[command(subcommand)]
@@ -305,6 +316,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             let rows = store.stats(&q)?;
             print::stats(&rows, *format, sla)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Doctor) => doctor::doctor(&cli),
+        Some(Verb::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "overhear", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Verb::Feeds) => {

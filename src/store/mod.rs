@@ -69,6 +69,16 @@ pub enum StoreError {
          machine the team logs in to (e.g. /srv/overhear/team.db), and let everyone use that machine"
     )]
     NetworkFs { path: PathBuf, fs: &'static str },
+    #[error(
+        "you ({you}) may not read the database {path}: it belongs to {owner} and group {group}. Ask an \
+         admin to add you to group {group} (then log in again), or use a database of your own with --db"
+    )]
+    NoAccess {
+        path: PathBuf,
+        you: String,
+        owner: String,
+        group: String,
+    },
     #[error("this process no longer holds the poller lease (another process polls now); nothing was written")]
     LeaseLost,
     #[error(
@@ -156,6 +166,68 @@ pub struct Store {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_ATTEMPTS: usize = 5;
 
+/// A database new in a setgid directory is a team's: create its file readable and writable by the
+/// group as the umask allows (SQLite would make it 0644 at most, and gives the `-wal` and `-shm`
+/// files the database file's mode).
+fn create_for_team(path: &Path) {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.exists() {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o2000 != 0) {
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(path);
+    }
+}
+
+/// Why this user cannot open the database at `path`: its file, or its directory, exists and may not
+/// be read by them.
+fn no_access(path: &Path) -> Option<StoreError> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let said = |meta: std::fs::Metadata| StoreError::NoAccess {
+        path: path.to_path_buf(),
+        you: crate::team::unix_user(),
+        owner: crate::team::user_name(meta.uid()),
+        group: crate::team::group_name(meta.gid()),
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+            // SAFETY: access reads a NUL-terminated path we own; it changes nothing.
+            let readable = unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 };
+            (!readable).then(|| said(meta))
+        }
+        // The directory keeps them out: say whose it is.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+            let mut probe = dir;
+            loop {
+                match std::fs::metadata(probe) {
+                    Ok(m) if m.is_dir() => {
+                        let c = std::ffi::CString::new(probe.as_os_str().as_bytes()).ok()?;
+                        // SAFETY: as above.
+                        let enter = unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 };
+                        if !enter {
+                            return Some(said(m));
+                        }
+                        return None;
+                    }
+                    _ => probe = probe.parent()?,
+                }
+            }
+        }
+        Err(_) => None,
+    }
+}
+
 /// The kind of network filesystem holding `path` (its directory, when the file is not there yet),
 /// if it is one where SQLite's locking cannot be trusted.
 fn network_filesystem(path: &Path) -> Option<&'static str> {
@@ -225,12 +297,16 @@ impl Store {
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         }
+        if let Some(e) = no_access(path) {
+            return Err(e);
+        }
         if let Some(fs) = network_filesystem(path) {
             return Err(StoreError::NetworkFs {
                 path: path.to_path_buf(),
                 fs,
             });
         }
+        create_for_team(path);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -337,6 +413,25 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::OperationInterrupted => {
                 Ok(None)
             }
+            Err(e) if is_damage(&e) => Ok(Some(e.to_string())),
+            Err(e) => Err(e).doing("checking the database"),
+        }
+    }
+
+    /// `PRAGMA integrity_check` (or, not `full`, `quick_check`) to the end: `Ok(None)` when sound.
+    pub fn integrity_check(&self, full: bool) -> Result<Option<String>> {
+        let sql = if full {
+            "PRAGMA integrity_check(5)"
+        } else {
+            "PRAGMA quick_check(5)"
+        };
+        let rows: rusqlite::Result<Vec<String>> = self
+            .conn
+            .prepare(sql)
+            .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect());
+        match rows {
+            Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(None),
+            Ok(rows) => Ok(Some(rows.join("; "))),
             Err(e) if is_damage(&e) => Ok(Some(e.to_string())),
             Err(e) => Err(e).doing("checking the database"),
         }
@@ -522,13 +617,6 @@ impl Store {
         }
     }
 
-    /// `PRAGMA integrity_check` result, "ok" when sound.
-    pub fn integrity_check(&self) -> Result<String> {
-        self.conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .doing("checking integrity")
-    }
-
     pub fn schema_version(&self) -> Result<i64> {
         self.conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -559,7 +647,7 @@ mod tests {
         let path = dir.path().join("sub/overhear.db");
         let s = Store::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
-        assert_eq!(s.integrity_check().unwrap(), "ok");
+        assert_eq!(s.integrity_check(true).unwrap(), None);
         let mode: String = s.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         drop(s);

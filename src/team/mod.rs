@@ -44,22 +44,44 @@ impl LeaseState {
 
 /// The Unix account this process runs as, from its uid (not `$USER`, which anyone can set).
 pub fn unix_user() -> String {
-    // SAFETY: getuid cannot fail. getpwuid_r writes into the buffers we pass, sized as asked, and
-    // the result pointer is only read when the call succeeded and set it.
+    // SAFETY: getuid has no preconditions and cannot fail.
+    user_name(unsafe { libc::getuid() })
+}
+
+/// The name of group `gid` (its number when it has none).
+pub fn group_name(gid: u32) -> String {
+    // SAFETY: getgrgid_r writes into buffers we own, sized as passed; the result is read only when
+    // the call succeeded and set it.
     unsafe {
-        let uid = libc::getuid();
+        let mut grp: libc::group = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        if libc::getgrgid_r(gid, &raw mut grp, buf.as_mut_ptr(), buf.len(), &raw mut result) == 0
+            && !result.is_null()
+            && !grp.gr_name.is_null()
+        {
+            return std::ffi::CStr::from_ptr(grp.gr_name).to_string_lossy().into_owned();
+        }
+    }
+    gid.to_string()
+}
+
+/// The name of user `uid` (its number when it has none).
+pub fn user_name(uid: u32) -> String {
+    // SAFETY: getpwuid_r writes into buffers we own, sized as passed; the result is read only when
+    // the call succeeded and set it.
+    unsafe {
         let mut pwd: libc::passwd = std::mem::zeroed();
         let mut buf = vec![0 as libc::c_char; 4096];
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut result);
-        if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
-            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned();
-            if !name.is_empty() {
-                return name;
-            }
+        if libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut result) == 0
+            && !result.is_null()
+            && !pwd.pw_name.is_null()
+        {
+            return std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned();
         }
-        format!("uid{uid}")
     }
+    format!("uid{uid}")
 }
 
 /// This machine's name.

@@ -149,3 +149,227 @@ fn poll_once_defers_to_the_holder_and_an_exit_releases_the_lease_at_once() {
     assert!(stdout(&out).contains("f  ok"), "{}", stdout(&out));
     assert_eq!(s.requests_to("/feed").len(), 2);
 }
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A Unix group and users made for one test, removed when it ends.
+struct Accounts {
+    group: String,
+    users: Vec<String>,
+}
+
+impl Accounts {
+    fn make(tag: &str) -> Accounts {
+        let group = format!("ovh{tag}");
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(args[0]).args(&args[1..]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["groupadd", &group]);
+        let mut a = Accounts {
+            group: group.clone(),
+            users: Vec::new(),
+        };
+        for (name, in_group) in [(format!("ovb{tag}"), true), (format!("ovc{tag}"), false)] {
+            let mut args = vec!["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin"];
+            if in_group {
+                args.extend(["--groups", group.as_str()]);
+            }
+            args.push(&name);
+            run(&args);
+            a.users.push(name);
+        }
+        a
+    }
+
+    fn id(&self, flag: &str, name: &str) -> u32 {
+        let out = std::process::Command::new("id").args([flag, name]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    fn gid(&self) -> u32 {
+        let out = std::process::Command::new("getent")
+            .args(["group", &self.group])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Accounts {
+    fn drop(&mut self) {
+        for u in &self.users {
+            let _ = std::process::Command::new("userdel").arg(u).output();
+        }
+        let _ = std::process::Command::new("groupdel").arg(&self.group).output();
+    }
+}
+
+/// As root: a team directory (setgid, the team's group), the database created in it by one
+/// teammate is the group's to read and write and nobody else's; a second user in the group reads
+/// and writes it; a third, outside the group, is refused in words that say what to ask for; and
+/// `overhear doctor` says all is well, then names what a wrong `chmod` broke.
+#[test]
+fn a_team_database_is_the_groups_and_nobody_elses() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !is_root() {
+        eprintln!("a_team_database_is_the_groups_and_nobody_elses: not run, making Unix users needs root");
+        return;
+    }
+    let tag = format!("{:x}", std::process::id() % 0xfffff);
+    let accounts = Accounts::make(&tag);
+    let (bob, carol) = (accounts.users[0].clone(), accounts.users[1].clone());
+    let s = FixtureServer::start();
+    s.route("/feed", Response::ok(FEED));
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\n",
+        s.url("/feed")
+    ));
+    // The shared place: reachable by all, the team directory the group's (setgid).
+    let srv = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(srv.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let team = srv.path().join("team");
+    std::fs::create_dir(&team).unwrap();
+    std::os::unix::fs::chown(&team, None, Some(accounts.gid())).unwrap();
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let config = srv.path().join("team.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"team/team.db\"\n\n[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\n",
+            s.url("/feed")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = config.display().to_string();
+    let db = team.join("team.db");
+
+    // Root, as the first teammate, creates the database through the config's `database`.
+    let out = env
+        .bare_command(&["--config", &config, "poll", "--once"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for end in ["", "-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{end}", db.display()));
+        let m = std::fs::metadata(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(m.permissions().mode() & 0o777, 0o660, "{}", p.display());
+        assert_eq!(m.gid(), accounts.gid(), "{}", p.display());
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let as_user = |user: &str, in_group: bool, args: &[&str]| {
+        let mut c = std::process::Command::new("setpriv");
+        let uid = accounts.id("-u", user);
+        let gid = accounts.id("-g", user);
+        let groups = if in_group {
+            accounts.gid().to_string()
+        } else {
+            gid.to_string()
+        };
+        c.args([
+            format!("--reuid={uid}"),
+            format!("--regid={gid}"),
+            format!("--groups={groups}"),
+            "--".to_string(),
+        ]);
+        let inner = env.bare_command(&[]);
+        c.arg(inner.get_program()).args(["--config", &config]).args(args);
+        for (k, v) in inner.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let h = home.path().join(user);
+        let h = h.display().to_string();
+        c.env("HOME", &h)
+            .env("XDG_STATE_HOME", format!("{h}/state"))
+            .env("XDG_DATA_HOME", format!("{h}/data"))
+            .env("XDG_CONFIG_HOME", format!("{h}/config"))
+            .env_remove("OVERHEAR_OPERATOR")
+            .current_dir(home.path());
+        c.output().unwrap()
+    };
+    // Bob, in the group: reads, triages (recorded as his Unix user), and finds all well.
+    let out = as_user(&bob, true, &["mark", "1", "open"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("marked open by {bob}")),
+        "{}",
+        stdout(&out)
+    );
+    let out = as_user(&bob, true, &["doctor"]);
+    assert!(
+        stdout(&out).contains(&format!("files: group {} may read and write them", accounts.group)),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("FAIL  files"), "{}", stdout(&out));
+    // Carol, outside it: refused, told what to ask for, nothing changed.
+    let out = as_user(&carol, false, &["feeds"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("ask an admin to add you to group {}", accounts.group))
+            || stderr(&out).contains(&format!("Ask an admin to add you to group {}", accounts.group)),
+        "{}",
+        stderr(&out)
+    );
+    // A wrong chmod: doctor names it and the command that fixes it, and exits 1.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let out = as_user(&bob, true, &["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("may be read by anyone"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("chmod o-rwx"), "{}", stdout(&out));
+}
+
+/// `overhear doctor` on a healthy set-up while a service polls says who polls and who is here,
+/// and exits 0; with a failing feed and nobody polling, it says both and exits 1.
+#[test]
+fn doctor_says_what_is_well_and_what_to_do() {
+    let s = FixtureServer::start();
+    s.route("/feed", Response::ok(FEED));
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\nevery = \"1h\"\n",
+        s.url("/feed")
+    ));
+    let mut service = env
+        .command(&["poll"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(timeout(10), || !s.requests_to("/feed").is_empty()));
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ok    poller: alice's `overhear poll` (pid"), "{text}");
+    assert!(text.contains("here now: alice (poll, pid"), "{text}");
+    assert!(text.contains("integrity_check ok"), "{text}");
+    assert!(text.contains("All is well."), "{text}");
+    signal(&service, libc::SIGTERM);
+    service.wait().unwrap();
+    s.route("/feed", Response::ok("not a feed").status(500));
+    let out = env.run(&["poll", "--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL  poller: nobody polls"), "{text}");
+    assert!(text.contains("FAIL  feed f: failed 1 time in a row"), "{text}");
+    assert!(text.contains("2 problems above."), "{text}");
+}
