@@ -103,6 +103,8 @@ pub enum Action {
     StatsLoaded(Vec<crate::stats::DayStats>, Box<crate::stats::Profile>),
     /// The team changed: who else is here, what they read and draft, who polls.
     Team(TeamView),
+    /// Teammates assigned these mentions to this operator just now.
+    AssignedToMe(Vec<crate::store::Assigned>),
 }
 
 /// The team on this database, as this console sees it.
@@ -228,6 +230,22 @@ pub struct Settings {
     pub business: Option<crate::stats::BusinessHours>,
 }
 
+/// The views every console has, after the config's own: what is assigned to me and still to do.
+/// A configured view of the same name replaces it.
+fn with_bundled_views(configured: &[View]) -> Vec<View> {
+    let mut views = configured.to_vec();
+    let bundled = [("assigned to me", "@me status:new,open,escalated")];
+    for (name, filter) in bundled {
+        if !views.iter().any(|v| v.name == name) {
+            views.push(View {
+                name: name.to_string(),
+                filter: filter.to_string(),
+            });
+        }
+    }
+    views
+}
+
 impl Settings {
     pub fn from_config(config: &Config) -> Settings {
         Settings {
@@ -235,7 +253,7 @@ impl Settings {
             config_path: config.path.clone(),
             feeds: config.feeds.clone(),
             feed_names: config.feeds.iter().map(|f| f.name.clone()).collect(),
-            views: config.console.views.clone(),
+            views: with_bundled_views(&config.console.views),
             keymap: config.console.keymap.clone(),
             theme: config.console.theme.clone(),
             mouse: config.console.mouse,
@@ -466,6 +484,19 @@ impl AppState {
             } => self.on_draft_opened(*mention, &body, seen_action, claimed_by),
             Action::EditorDone { mention_id, result } => self.on_editor_done(mention_id, result),
             Action::Sent { result, .. } => self.on_sent(result),
+            Action::AssignedToMe(new) => {
+                let view = self.settings.keymap.hint(Command::Views);
+                let first = &new[0];
+                let what = crate::text::truncate_to_width(&crate::text::screen_line(&first.title), 50);
+                self.say(match new.len() {
+                    1 => format!("{} assigned you “{what}” ({view}: assigned to me)", first.by),
+                    n => format!(
+                        "{} and others assigned you {n} mentions ({view}: assigned to me)",
+                        first.by
+                    ),
+                });
+                vec![]
+            }
             Action::Team(team) => {
                 self.quiet = self.team == team;
                 self.team = team;

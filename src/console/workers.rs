@@ -31,6 +31,8 @@ pub fn reader(
     actions: mpsc::UnboundedSender<Action>,
 ) {
     let mut watch = ChangeWatch::new(&store);
+    // Assignments to this operator by teammates are said when they happen, not found later.
+    let mut seen_action = store.newest_action().unwrap_or(0);
     // Requests taken from the channel and put back to be served first.
     let mut backlog = std::collections::VecDeque::new();
     loop {
@@ -99,6 +101,16 @@ pub fn reader(
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 if !watch.changed(&store) {
                     continue;
+                }
+                match store.assigned_since(&operator, seen_action) {
+                    Ok(new) if !new.is_empty() => {
+                        seen_action = new.iter().map(|a| a.action).max().unwrap_or(seen_action);
+                        if actions.send(Action::AssignedToMe(new)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!("cannot read new assignments: {e}"),
                 }
                 Action::StoreChanged
             }

@@ -47,12 +47,13 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
 
 /// The filter's conditions for the stats query (tables `m`, `f`, `r`), with their parameters.
 pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
-    filter_sql(filter, params, Search::Match)
+    filter_sql(filter, params, Search::Match, None)
 }
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
-fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search) -> String {
+/// The SQL of `filter`'s conditions; `me` is whom `assignee:me` (`@me`) means.
+fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me: Option<&str>) -> String {
     let mut sql = String::new();
     let push = |params: &mut Vec<Value>, v: Value| -> String {
         params.push(v);
@@ -83,7 +84,11 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search) ->
     match filter.assignee.as_deref() {
         Some("") => sql.push_str(" AND m.assignee IS NULL"),
         Some(a) => {
-            let p = push(params, Value::Text(a.to_string()));
+            let who = match (a, me) {
+                ("me", Some(me)) => me,
+                _ => a,
+            };
+            let p = push(params, Value::Text(who.to_string()));
             sql.push_str(&format!(" AND m.assignee = {p}"));
         }
         None => {}
@@ -297,7 +302,7 @@ impl Store {
         } else {
             MENTION_FROM.to_string()
         };
-        Ok((from, filter_sql(scope.filter, params, search)))
+        Ok((from, filter_sql(scope.filter, params, search, Some(scope.operator))))
     }
 
     /// The full-text query evaluated once: `Some(n)` when it has few matches, kept in
@@ -372,7 +377,7 @@ impl Store {
     /// The ids of every mention matching the scope's filter (for bulk actions).
     pub fn matching_ids(&self, scope: Scope<'_>) -> Result<Vec<i64>> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params, Search::Match);
+        let cond = filter_sql(scope.filter, &mut params, Search::Match, Some(scope.operator));
         let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE 1{cond} ORDER BY m.sort_at DESC, m.id DESC");
         let mut stmt = self.conn().prepare_cached(&sql).doing("selecting mentions")?;
         let rows = stmt

@@ -19,7 +19,7 @@ pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
-pub use team::{Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
+pub use team::{Assigned, Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
 pub use triage::{Applied, Change};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};

@@ -239,6 +239,13 @@ CREATE TABLE sessions (
     drafting_since INTEGER
 );
 CREATE INDEX sessions_drafting ON sessions (drafting) WHERE drafting IS NOT NULL;
+-- Everyone who ever worked on this database (completion when assigning).
+CREATE TABLE operators (
+    name       TEXT PRIMARY KEY,
+    unix_user  TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,     -- ms
+    last_seen  INTEGER NOT NULL      -- ms
+) WITHOUT ROWID;
 CREATE TABLE leases (
     name        TEXT PRIMARY KEY,      -- 'poller'
     holder      TEXT NOT NULL,         -- a session id

@@ -113,6 +113,11 @@ impl Store {
         self.write("joining the team's sessions", |tx| {
             tx.execute("DELETE FROM sessions WHERE seen_at < ?1", [forget])?;
             tx.execute(
+                "INSERT INTO operators (name, unix_user, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (name) DO UPDATE SET last_seen = ?3, unix_user = ?2",
+                params![me.operator, me.unix_user, at],
+            )?;
+            tx.execute(
                 "INSERT INTO sessions (id, operator, unix_user, host, pid, kind, started_at, seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                  ON CONFLICT (id) DO UPDATE SET seen_at = ?7",
@@ -297,6 +302,48 @@ fn lease_row(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<Option
         },
     )
     .optional()
+}
+
+/// A mention a teammate assigned to this operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assigned {
+    pub action: i64,
+    pub mention: i64,
+    pub by: String,
+    pub title: String,
+}
+
+impl Store {
+    /// The newest action's id: where to start looking for new assignments.
+    pub fn newest_action(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM actions", [], |r| r.get(0))
+            .doing("reading the history")
+    }
+
+    /// Mentions assigned to `me` by someone else after action `after`, oldest first (at most 20).
+    pub fn assigned_since(&self, me: &str, after: i64) -> Result<Vec<Assigned>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT a.id, a.mention_id, a.actor, coalesce(m.title, m.text)
+                 FROM actions a JOIN mentions m ON m.id = a.mention_id
+                 WHERE a.id > ?2 AND a.action = 'assign' AND a.to_value = ?1 AND a.actor <> ?1
+                 ORDER BY a.id LIMIT 20",
+            )
+            .doing("reading new assignments")?;
+        let rows = stmt
+            .query_map(params![me, after], |r| {
+                Ok(Assigned {
+                    action: r.get(0)?,
+                    mention: r.get(1)?,
+                    by: r.get(2)?,
+                    title: r.get(3)?,
+                })
+            })
+            .doing("reading new assignments")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading new assignments")
+    }
 }
 
 /// Whether `session` holds the lease `name`: asked inside a write transaction, so a process that

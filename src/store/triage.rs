@@ -260,7 +260,9 @@ impl Store {
 
     /// Names seen as assignees, for completion (read from a partial index: cheap at any size).
     pub fn known_operators(&self) -> Result<Vec<String>> {
-        self.strings("SELECT assignee FROM mentions WHERE assignee IS NOT NULL GROUP BY assignee ORDER BY 1")
+        self.strings(
+            "SELECT name FROM operators UNION SELECT assignee FROM mentions WHERE assignee IS NOT NULL ORDER BY 1",
+        )
     }
 
     /// Tags in use, for completion.

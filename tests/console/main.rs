@@ -9,6 +9,7 @@ mod console;
 mod drafts;
 mod harness_pty;
 mod stats;
+mod team;
 mod triage;
 
 use common::env::Env;
