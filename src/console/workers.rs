@@ -102,15 +102,10 @@ pub fn reader(
                 if !watch.changed(&store) {
                     continue;
                 }
-                match store.assigned_since(&operator, seen_action) {
-                    Ok(new) if !new.is_empty() => {
-                        seen_action = new.iter().map(|a| a.action).max().unwrap_or(seen_action);
-                        if actions.send(Action::AssignedToMe(new)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::debug!("cannot read new assignments: {e}"),
+                if let Some(new) = new_assignments(&store, &operator, &mut seen_action)
+                    && actions.send(new).is_err()
+                {
+                    return;
                 }
                 Action::StoreChanged
             }
@@ -118,6 +113,21 @@ pub fn reader(
         };
         if actions.send(action).is_err() {
             return;
+        }
+    }
+}
+
+/// Mentions teammates assigned to `operator` since action `seen`, as an action (and `seen` moved on).
+fn new_assignments(store: &Store, operator: &str, seen: &mut i64) -> Option<Action> {
+    match store.assigned_since(operator, *seen) {
+        Ok(new) if !new.is_empty() => {
+            *seen = new.iter().map(|a| a.action).max().unwrap_or(*seen);
+            Some(Action::AssignedToMe(new))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!("cannot read new assignments: {e}");
+            None
         }
     }
 }
