@@ -99,6 +99,7 @@ pub enum Command {
     PaneDrafts,
     PaneStats,
     Reply,
+    ReturnDraft,
     MarkOpen,
     MarkResponded,
     MarkIgnored,
@@ -232,6 +233,7 @@ commands! {
     PaneDrafts, "drafts", Stream, "Panes", "the drafts pane", ["3"];
     PaneStats, "stats", Stream, "Panes", "the stats pane", ["4"];
     Reply, "reply", Stream, "Triage", "write a reply (saved as you type)", ["r"];
+    ReturnDraft, "send-back", Stream, "Triage", "drafts pane: send a reply awaiting approval back with a note", ["b"];
     MarkOpen, "open", Stream, "Triage", "mark open (being handled)", ["O"];
     MarkResponded, "responded", Stream, "Triage", "mark responded", ["d"];
     MarkIgnored, "ignore", Stream, "Triage", "mark ignored", ["i"];

@@ -70,9 +70,29 @@ impl AppState {
                 }
                 Command::FocusDetail | Command::Reply => {
                     return match self.overview.drafts.get(self.drafts_selected.min(n.saturating_sub(1))) {
-                        Some(d) => vec![Effect::OpenDraft(d.mention_id)],
+                        // An approver opens a teammate's waiting reply itself; anyone else, their
+                        // own draft of an answer to that mention.
+                        Some(d) => vec![Effect::OpenDraft {
+                            id: d.mention_id,
+                            writer: (d.awaiting && self.is_approver() && d.writer != self.settings.operator)
+                                .then(|| d.writer.clone()),
+                        }],
                         None => vec![],
                     };
+                }
+                Command::ReturnDraft => {
+                    let Some(d) = self.overview.drafts.get(self.drafts_selected.min(n.saturating_sub(1))) else {
+                        return vec![];
+                    };
+                    if !d.awaiting {
+                        self.say("only a reply awaiting approval can be sent back");
+                    } else if !self.is_approver() {
+                        self.say("only an approver ([team] approvers) sends replies back");
+                    } else {
+                        self.returning = Some((d.mention_id, d.writer.clone()));
+                        self.prompt(PromptKind::ReturnNote, "");
+                    }
+                    return vec![];
                 }
                 _ => {}
             }
@@ -110,7 +130,7 @@ impl AppState {
             | Command::StatsRange => self.switch_command(cmd),
             Command::Quit => vec![Effect::Quit],
             Command::Reply => match self.selected() {
-                Some(m) => vec![Effect::OpenDraft(m.id)],
+                Some(m) => vec![Effect::OpenDraft { id: m.id, writer: None }],
                 None => {
                     self.say("nothing selected");
                     vec![]

@@ -85,6 +85,8 @@ pub struct DraftEditor {
     /// The newest action on the mention when this draft was opened: a teammate's answer after it
     /// stops the send (the send guard).
     pub seen_action: Option<i64>,
+    /// Whose reply this is, when an approver reviews a teammate's (`None`: this operator's own).
+    pub writer: Option<String>,
 }
 
 impl DraftEditor {
@@ -108,6 +110,7 @@ impl DraftEditor {
             dirty_since: None,
             claimed_by,
             seen_action,
+            writer: None,
         }
     }
 
@@ -127,8 +130,10 @@ impl DraftEditor {
     /// Replace everything (after `$EDITOR`), at `now`.
     pub fn set_text(&mut self, text: &str, now: Instant) {
         let keep = (self.mention.clone(), self.claimed_by.clone(), self.seen_action);
+        let writer = self.writer.take();
         *self = DraftEditor {
             saved: self.saved.clone(),
+            writer,
             ..DraftEditor::new(keep.0, text, keep.1, keep.2)
         };
         self.touch(now);

@@ -72,8 +72,8 @@ impl Flow {
                     }
                     next
                 }
-                Effect::OpenDraft(id) => {
-                    let opened = crate::console::workers::open_draft(&self.store, "alice", id);
+                Effect::OpenDraft { id, writer } => {
+                    let opened = crate::console::workers::open_draft(&self.store, "alice", id, writer);
                     self.state.update(opened, self.clock)
                 }
                 other => {

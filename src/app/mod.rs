@@ -17,7 +17,7 @@ mod flows;
 
 pub use commands::Menu;
 pub use prompt::{FilterField, Prompt, PromptKind};
-pub use reply::{Confirm, EditorError};
+pub use reply::{Confirm, EditorError, How};
 pub use stream::{ABOVE_CAP, Anchor, FeedSummary, LoadRequest, Overview, Window, safe_link};
 pub use triage::{WriteOp, WriteRequest};
 
@@ -86,6 +86,8 @@ pub enum Action {
         seen_action: Option<i64>,
         /// Teammates drafting an answer to it now.
         claimed_by: Vec<String>,
+        /// The teammate whose waiting reply an approver opened (`None`: this operator's own).
+        writer: Option<String>,
     },
     /// `$EDITOR` returned (or could not run).
     EditorDone {
@@ -132,7 +134,12 @@ pub enum Effect {
     /// Put text on the clipboard (OSC 52, which works over SSH).
     Copy(String),
     /// Load a mention's draft into the editor.
-    OpenDraft(i64),
+    /// Open the reply editor on a mention: this operator's draft, or (`writer`, for an approver)
+    /// the teammate's reply that waits for approval.
+    OpenDraft {
+        id: i64,
+        writer: Option<String>,
+    },
     /// Compute the Stats pane's figures.
     LoadStats(StatsRequest),
     /// Edit the draft in `$VISUAL`/`$EDITOR`, the console suspended meanwhile.
@@ -147,6 +154,8 @@ pub enum Effect {
         text: String,
         /// The send guard's baseline (see `DraftEditor::seen_action`).
         seen_action: Option<i64>,
+        /// Whose reply it is, when an approver sends a teammate's.
+        writer: Option<String>,
     },
     Quit,
 }
@@ -228,6 +237,8 @@ pub struct Settings {
     pub signature: Option<String>,
     pub sla: Option<Duration>,
     pub business: Option<crate::stats::BusinessHours>,
+    /// `[team]`: whose replies wait for an approver.
+    pub team: crate::config::TeamSettings,
 }
 
 /// The views every console has, after the config's own: what is assigned to me and still to do.
@@ -261,6 +272,7 @@ impl Settings {
             signature: config.console.signature.clone(),
             sla: config.sla,
             business: config.business.clone(),
+            team: config.team.clone(),
         }
     }
 }
@@ -327,6 +339,8 @@ pub struct AppState {
     touched: bool,
     /// The last action changed nothing on screen (a teammate's heartbeat re-read the same window).
     quiet: bool,
+    /// The waiting reply an approver is sending back (mention, writer), while the note is typed.
+    pub returning: Option<(i64, String)>,
 }
 
 impl AppState {
@@ -360,6 +374,7 @@ impl AppState {
             in_flight: None,
             touched: false,
             quiet: false,
+            returning: None,
         }
     }
 
@@ -384,6 +399,32 @@ impl AppState {
             }
         }
         (reading, drafting)
+    }
+
+    /// Whether this operator approves teammates' replies (`[team] approvers`).
+    pub fn is_approver(&self) -> bool {
+        let t = &self.settings.team;
+        t.approval && t.approvers.iter().any(|a| *a == self.settings.operator)
+    }
+
+    /// Teammates' news for this operator: assignments, replies sent back by an approver.
+    fn on_news(&mut self, news: &[crate::store::Assigned]) {
+        let Some(first) = news.first() else { return };
+        let what = crate::text::truncate_to_width(&crate::text::screen_line(&first.title), 50);
+        let by = crate::text::screen_line(&first.by);
+        if let Some(note) = &first.note {
+            let drafts = self.settings.keymap.hint(Command::PaneDrafts);
+            self.warn(format!(
+                "{by} sent your reply to “{what}” back: {} ({drafts}: drafts)",
+                crate::text::screen_line(note)
+            ));
+            return;
+        }
+        let view = self.settings.keymap.hint(Command::Views);
+        self.say(match news.len() {
+            1 => format!("{by} assigned you “{what}” ({view}: assigned to me)"),
+            n => format!("{by} and others assigned you {n} mentions ({view}: assigned to me)"),
+        });
     }
 
     /// Whether the last update may have changed what the screen shows (a draw is due).
@@ -481,20 +522,12 @@ impl AppState {
                 body,
                 seen_action,
                 claimed_by,
-            } => self.on_draft_opened(*mention, &body, seen_action, claimed_by),
+                writer,
+            } => self.on_draft_opened(*mention, &body, seen_action, claimed_by, writer),
             Action::EditorDone { mention_id, result } => self.on_editor_done(mention_id, result),
             Action::Sent { result, .. } => self.on_sent(result),
             Action::AssignedToMe(new) => {
-                let view = self.settings.keymap.hint(Command::Views);
-                let first = &new[0];
-                let what = crate::text::truncate_to_width(&crate::text::screen_line(&first.title), 50);
-                self.say(match new.len() {
-                    1 => format!("{} assigned you “{what}” ({view}: assigned to me)", first.by),
-                    n => format!(
-                        "{} and others assigned you {n} mentions ({view}: assigned to me)",
-                        first.by
-                    ),
-                });
+                self.on_news(&new);
                 vec![]
             }
             Action::Team(team) => {

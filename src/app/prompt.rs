@@ -12,6 +12,8 @@ pub enum PromptKind {
     Tag,
     Untag,
     Note,
+    /// An approver's note sending a waiting reply back (`AppState::returning` says which).
+    ReturnNote,
     Filter(FilterField),
 }
 
@@ -24,6 +26,7 @@ impl PromptKind {
             PromptKind::Tag => "tag: ".into(),
             PromptKind::Untag => "remove tag: ".into(),
             PromptKind::Note => "note: ".into(),
+            PromptKind::ReturnNote => "send back, with a note: ".into(),
             PromptKind::Filter(f) => format!("{}: ", f.key()),
         }
     }
@@ -82,7 +85,7 @@ impl AppState {
         match kind {
             PromptKind::Assign => operators,
             PromptKind::Tag | PromptKind::Untag => self.overview.tags.clone(),
-            PromptKind::Note => vec![],
+            PromptKind::Note | PromptKind::ReturnNote => vec![],
             PromptKind::Filter(FilterField::Status) => statuses(),
             PromptKind::Filter(FilterField::Feed) => self.settings.feed_names.clone(),
             PromptKind::Filter(FilterField::Tag) => self.overview.tags.clone(),
@@ -270,6 +273,21 @@ impl AppState {
                     return vec![];
                 }
                 self.change(Change::Note(body))
+            }
+            PromptKind::ReturnNote => {
+                let note = crate::text::sanitize(text).trim().to_string();
+                match self.returning.take() {
+                    Some((id, writer)) if !note.is_empty() => {
+                        self.say(format!("sent back to {writer}"));
+                        vec![Effect::Write(WriteRequest {
+                            op: WriteOp::ReturnDraft { id, writer, note },
+                        })]
+                    }
+                    _ => {
+                        self.say("not sent back: a note says what to change");
+                        vec![]
+                    }
+                }
             }
             PromptKind::Command => self.command_line(text),
         }

@@ -28,6 +28,8 @@ pub enum Confirm {
         delivery: Delivery,
         text: String,
         service: FeedKind,
+        /// Send it, submit it for approval, or (an approver) approve a teammate's and send it.
+        how: How,
     },
     MarkResponded {
         text: String,
@@ -37,6 +39,17 @@ pub enum Confirm {
     SecondAnswer {
         claimed_by: Vec<String>,
     },
+}
+
+/// How a confirmed reply goes out (`[team] approval`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum How {
+    /// Sent now, as this operator's.
+    Send,
+    /// Waits for an approver.
+    Submit,
+    /// An approver approves `writer`'s reply, which is sent now.
+    Approve { writer: String },
 }
 
 impl AppState {
@@ -58,6 +71,7 @@ impl AppState {
                 id: e.mention.id,
                 body,
                 seen_action: e.seen_action,
+                writer: e.writer.clone(),
             },
         })]
     }
@@ -162,6 +176,7 @@ impl AppState {
         };
         let text = editor.text().trim().to_string();
         let mention = editor.mention.clone();
+        let writer = editor.writer.clone();
         let feed = self.settings.feeds.iter().find(|f| f.name == mention.feed).cloned();
         let delivery = match outbox::prepare(feed.as_ref(), &mention, &text) {
             Ok(d) => d,
@@ -189,10 +204,16 @@ impl AppState {
                 self.mode = Mode::Confirm(Confirm::MarkResponded { text });
             }
             delivery => {
+                let how = match writer {
+                    Some(w) => How::Approve { writer: w },
+                    None if self.settings.team.needs_approval(&self.settings.operator) => How::Submit,
+                    None => How::Send,
+                };
                 self.mode = Mode::Confirm(Confirm::Send {
                     delivery,
                     text,
                     service: mention.kind,
+                    how,
                 });
             }
         }
@@ -200,6 +221,35 @@ impl AppState {
     }
 
     /// An answer to the question in the status bar.
+    /// The reply is confirmed: sent, submitted for approval, or approved and sent.
+    fn confirmed_send(&mut self, delivery: Delivery, text: String, how: How) -> Vec<Effect> {
+        let Some(editor) = self.editor.take() else {
+            return vec![];
+        };
+        self.mode = Mode::Normal;
+        let (id, seen_action) = (editor.mention.id, editor.seen_action);
+        if how == How::Submit {
+            self.say(format!(
+                "submitted for approval by {}",
+                self.settings.team.approvers.join(", ")
+            ));
+            return vec![Effect::Write(WriteRequest {
+                op: WriteOp::Submit { id, text, seen_action },
+            })];
+        }
+        self.say("sending…");
+        vec![Effect::Send {
+            mention: Box::new(editor.mention),
+            delivery,
+            text,
+            seen_action,
+            writer: match how {
+                How::Approve { writer } => Some(writer),
+                _ => None,
+            },
+        }]
+    }
+
     pub(super) fn confirm_command(&mut self, cmd: Command) -> Vec<Effect> {
         let Mode::Confirm(confirm) = self.mode.clone() else {
             return vec![];
@@ -225,19 +275,12 @@ impl AppState {
                 self.say(format!("left to {}", claimed_by.join(", ")));
                 vec![]
             }
-            (Confirm::Send { delivery, text, .. }, true) => {
-                let mention = Box::new(editor.mention.clone());
-                let seen_action = editor.seen_action;
-                self.editor = None;
-                self.mode = Mode::Normal;
-                self.say("sending…");
-                vec![Effect::Send {
-                    mention,
-                    delivery,
-                    text,
-                    seen_action,
-                }]
-            }
+            (
+                Confirm::Send {
+                    delivery, text, how, ..
+                },
+                true,
+            ) => self.confirmed_send(delivery, text, how),
             (Confirm::MarkResponded { text }, true) => {
                 self.editor = None;
                 self.mode = Mode::Normal;
@@ -250,6 +293,11 @@ impl AppState {
             (Confirm::MarkResponded { .. }, false) => {
                 self.mode = Mode::Draft;
                 self.say("not marked: the draft stays saved");
+                vec![]
+            }
+            (Confirm::Discard, true) if editor.writer.is_some() => {
+                self.mode = Mode::Draft;
+                self.say("a teammate's reply is theirs to discard: esc leaves it waiting");
                 vec![]
             }
             (Confirm::Discard, true) => {
@@ -333,11 +381,18 @@ impl AppState {
         body: &str,
         seen_action: Option<i64>,
         claimed_by: Vec<String>,
+        writer: Option<String>,
     ) -> Vec<Effect> {
         // Teammates answering it now: ask before a second answer is started (not when resuming
-        // one's own draft).
-        let ask = !claimed_by.is_empty() && body.is_empty();
+        // one's own draft, nor when an approver reviews a teammate's).
+        let ask = !claimed_by.is_empty() && body.is_empty() && writer.is_none();
+        if let Some(w) = &writer {
+            self.say(format!(
+                "reviewing {w}'s reply: send approves it, esc leaves it waiting"
+            ));
+        }
         let mut editor = DraftEditor::new(mention, body, claimed_by.clone(), seen_action);
+        editor.writer = writer;
         editor.area.set_placeholder_text(format!(
             "Write the reply… ({} a saved reply, {} your $EDITOR)",
             self.settings.keymap.hint(Command::DraftTemplates),

@@ -25,6 +25,20 @@ pub enum WriteOp {
         id: i64,
         body: String,
         seen_action: Option<i64>,
+        /// Whose draft (an approver editing a teammate's waiting reply); `None`: one's own.
+        writer: Option<String>,
+    },
+    /// Submit this operator's reply for approval (`[team] approval`).
+    Submit {
+        id: i64,
+        text: String,
+        seen_action: Option<i64>,
+    },
+    /// An approver sends `writer`'s waiting reply back with a note.
+    ReturnDraft {
+        id: i64,
+        writer: String,
+        note: String,
     },
     DiscardDraft {
         id: i64,

@@ -49,6 +49,25 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path, force: bool) -> Result<ExitCo
             );
             Ok(ExitCode::SUCCESS)
         }
+        _ if config.team.needs_approval(&operator) => {
+            match store.submit_for_approval(id, &text, &operator, seen_action, Utc::now())? {
+                crate::store::Begin::Started => {
+                    println!(
+                        "submitted for approval by {}: an approver sends it from the console's Drafts pane",
+                        config.team.approvers.join(", ")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                crate::store::Begin::InFlight => {
+                    eprintln!("overhear: mention {id}: a reply to it is being sent already");
+                    Ok(ExitCode::from(REFUSED))
+                }
+                crate::store::Begin::Overtaken(other) => {
+                    eprintln!("overhear: {}", SendError::Overtaken(other));
+                    Ok(ExitCode::from(REFUSED))
+                }
+            }
+        }
         delivery => {
             let feed = feed.context("an API delivery has a feed")?;
             drop(store);

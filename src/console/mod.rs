@@ -316,7 +316,11 @@ impl Loop<'_> {
                 Effect::MatchingIds(f) => self.reads.send(ReadRequest::MatchingIds(f)).context(reader_gone)?,
                 Effect::Write(w) => self.writes.send(w).context("the database writer stopped")?,
                 Effect::Copy(text) => copy(&text)?,
-                Effect::OpenDraft(id) => self.reads.send(ReadRequest::OpenDraft(id)).context(reader_gone)?,
+                Effect::OpenDraft { id, writer } => {
+                    self.reads
+                        .send(ReadRequest::OpenDraft { id, writer })
+                        .context(reader_gone)?;
+                }
                 Effect::LoadStats(req) => self.reads.send(ReadRequest::Stats(req)).context(reader_gone)?,
                 Effect::ExternalEditor { mention_id, text } => {
                     let result = self.suspended(|| external_editor(&text))?;
@@ -327,7 +331,18 @@ impl Loop<'_> {
                     delivery,
                     text,
                     seen_action,
-                } => send(&self.services, self.config, *mention, delivery, text, seen_action),
+                    writer,
+                } => send(
+                    &self.services,
+                    self.config,
+                    *mention,
+                    delivery,
+                    Answer {
+                        text,
+                        seen_action,
+                        writer,
+                    },
+                ),
                 Effect::Quit => return Ok(true),
             }
         }
@@ -447,14 +462,15 @@ fn external_editor(text: &str) -> Result<String, EditorError> {
 
 /// Post a reply once through the outbox (claim the draft, deliver, record or reopen); the
 /// result comes back as an action.
-fn send(
-    services: &Services,
-    config: &Config,
-    mention: Mention,
-    delivery: Delivery,
+/// A reply on its way out: its text, the send guard's baseline, and whose it is when an approver
+/// sends a teammate's.
+struct Answer {
     text: String,
     seen_action: Option<i64>,
-) {
+    writer: Option<String>,
+}
+
+fn send(services: &Services, config: &Config, mention: Mention, delivery: Delivery, answer: Answer) {
     let feed = config.feeds.iter().find(|f| f.name == mention.feed).cloned();
     let outbox = services.outbox.clone();
     let tx = services.actions.clone();
@@ -462,8 +478,17 @@ fn send(
     tokio::spawn(async move {
         let result = match feed {
             Some(feed) => {
+                let writer = answer.writer.as_deref().unwrap_or(&operator);
                 outbox
-                    .send(&feed, mention.id, &delivery, &text, &operator, seen_action)
+                    .send_as(
+                        &feed,
+                        mention.id,
+                        &delivery,
+                        &answer.text,
+                        writer,
+                        Some(&operator),
+                        answer.seen_action,
+                    )
                     .await
             }
             None => Err(SendError::HandOff("its feed is no longer in the config".to_string())),

@@ -17,8 +17,11 @@ pub enum ReadRequest {
     Load(LoadRequest),
     /// The ids of every mention the filter shows, for a bulk mark.
     MatchingIds(crate::query::StreamFilter),
-    /// A mention and its draft, for the editor.
-    OpenDraft(i64),
+    /// A mention and a draft (this operator's, or `writer`'s for an approver), for the editor.
+    OpenDraft {
+        id: i64,
+        writer: Option<String>,
+    },
     /// The Stats pane's figures.
     Stats(StatsRequest),
 }
@@ -85,7 +88,7 @@ pub fn reader(
                 for r in later {
                     let action = match r {
                         ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
-                        ReadRequest::OpenDraft(id) => open_draft(&store, &operator, id),
+                        ReadRequest::OpenDraft { id, writer } => open_draft(&store, &operator, id, writer),
                         ReadRequest::Stats(req) => stats(&store, req),
                         ReadRequest::Load(_) => continue,
                     };
@@ -96,7 +99,7 @@ pub fn reader(
                 continue;
             }
             Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
-            Ok(ReadRequest::OpenDraft(id)) => open_draft(&store, &operator, id),
+            Ok(ReadRequest::OpenDraft { id, writer }) => open_draft(&store, &operator, id, writer),
             Ok(ReadRequest::Stats(req)) => stats(&store, req),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 if !watch.changed(&store) {
@@ -179,11 +182,12 @@ fn stats_now(store: &Store, req: StatsRequest) -> Action {
     }
 }
 
-pub fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
+pub fn open_draft(store: &Store, operator: &str, id: i64, writer: Option<String>) -> Action {
+    let owner = writer.as_deref().unwrap_or(operator);
     let loaded = store.mention(operator, id).and_then(|m| {
         Ok((
             m,
-            store.draft(id, operator)?,
+            store.draft(id, owner)?,
             store.latest_action(id)?,
             store.claims_on(id, operator, Utc::now())?,
         ))
@@ -194,6 +198,7 @@ pub fn open_draft(store: &Store, operator: &str, id: i64) -> Action {
             body: draft.map(|d| d.body).unwrap_or_default(),
             seen_action,
             claimed_by,
+            writer,
         },
         Ok((None, ..)) => Action::Error(format!("mention {id} is gone")),
         Err(e) => failure("cannot read the draft", &e),
@@ -382,12 +387,30 @@ pub fn writer(
                 },
                 Err(e) => failure("not undone", &e),
             },
-            WriteOp::SaveDraft { id, body, seen_action } => {
-                match store.save_draft(id, &operator, &body, seen_action, now) {
-                    Ok(()) => continue,
-                    Err(e) => failure("the draft could not be saved", &e),
+            WriteOp::SaveDraft {
+                id,
+                body,
+                seen_action,
+                writer,
+            } => match store.save_draft(id, writer.as_deref().unwrap_or(&operator), &body, seen_action, now) {
+                Ok(()) => continue,
+                Err(e) => failure("the draft could not be saved", &e),
+            },
+            WriteOp::Submit { id, text, seen_action } => {
+                match store.submit_for_approval(id, &text, &operator, seen_action, now) {
+                    Ok(crate::store::Begin::Started) => continue,
+                    Ok(crate::store::Begin::InFlight) => Action::Error("this reply is being sent already".into()),
+                    Ok(crate::store::Begin::Overtaken(other)) => {
+                        Action::Error(crate::outbox::SendError::Overtaken(other).to_string())
+                    }
+                    Err(e) => failure("not submitted", &e),
                 }
             }
+            WriteOp::ReturnDraft { id, writer, note } => match store.return_draft(id, &writer, &note, &operator, now) {
+                Ok(true) => continue,
+                Ok(false) => Action::Error(format!("{writer}'s reply no longer waits for approval")),
+                Err(e) => failure("not sent back", &e),
+            },
             WriteOp::DiscardDraft { id } => match store.discard_draft(id, &operator) {
                 Ok(_) => continue,
                 Err(e) => failure("the draft could not be discarded", &e),

@@ -105,6 +105,24 @@ impl Outbox {
         operator: &str,
         seen_action: Option<i64>,
     ) -> Result<Sent, SendError> {
+        self.send_as(feed, mention_id, delivery, text, operator, None, seen_action)
+            .await
+    }
+
+    /// [`Outbox::send`] of `writer`'s reply, sent by `approver` when that is someone else
+    /// (`[team] approval`): the response is recorded as the writer's, the approval in the history.
+    #[expect(clippy::too_many_arguments, reason = "the mention, the delivery, the words and who")]
+    pub async fn send_as(
+        &self,
+        feed: &FeedConfig,
+        mention_id: i64,
+        delivery: &Delivery,
+        text: &str,
+        writer: &str,
+        approver: Option<&str>,
+        seen_action: Option<i64>,
+    ) -> Result<Sent, SendError> {
+        let operator = writer;
         if let Delivery::HandOff(why) = delivery {
             return Err(SendError::HandOff(why.clone()));
         }
@@ -120,9 +138,12 @@ impl Outbox {
         match self.deliver(feed, delivery, text).await {
             Ok(sent) => {
                 let (t, op, s2) = (text.to_string(), operator.to_string(), sent.clone());
-                self.with_store(move |s| s.record_response(mention_id, &t, &s2, &op, Utc::now()))
-                    .await
-                    .map_err(SendError::NotRecorded)?;
+                let approver = approver.map(str::to_string);
+                self.with_store(move |s| {
+                    s.record_response_approved(mention_id, &t, &s2, &op, approver.as_deref(), Utc::now())
+                })
+                .await
+                .map_err(SendError::NotRecorded)?;
                 Ok(sent)
             }
             Err(e) => {

@@ -14,6 +14,10 @@ pub struct DraftRow {
     pub body: String,
     pub updated_at: DateTime<Utc>,
     pub sending: bool,
+    /// Waiting for an approver (`[team] approval`).
+    pub awaiting: bool,
+    /// Sent back by an approver: who, and their note.
+    pub returned: Option<(String, String)>,
     pub feed: String,
     pub mention_author: Option<String>,
     pub mention_title: Option<String>,
@@ -104,9 +108,10 @@ impl Store {
                 tx.execute(
                     "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
                      VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
-                     ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4, state = 'open',
+                     ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
+                        state = CASE WHEN drafts.state = 'awaiting' THEN 'awaiting' ELSE 'open' END,
                         seen_action = coalesce(drafts.seen_action, ?5)
-                     WHERE drafts.state IN ('open', 'returned') AND drafts.body IS NOT ?3",
+                     WHERE drafts.state IN ('open', 'returned', 'awaiting') AND drafts.body IS NOT ?3",
                     params![mention_id, writer, body, at, seen_action],
                 )?;
             }
@@ -195,6 +200,86 @@ impl Store {
         })
     }
 
+    /// A reply that waits for an approver (`[team] approval`): the same guard as a send, then the
+    /// draft waits, and its history says so.
+    pub fn submit_for_approval(
+        &mut self,
+        mention_id: i64,
+        body: &str,
+        writer: &str,
+        seen_action: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Begin> {
+        let at = to_ts(now);
+        self.write("submitting a reply for approval", |tx| {
+            tx.execute(
+                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+                 ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
+                    seen_action = coalesce(drafts.seen_action, ?5)
+                 WHERE drafts.state IN ('open', 'returned', 'awaiting')",
+                params![mention_id, writer, body, at, seen_action],
+            )?;
+            let (state, seen): (String, Option<i64>) = tx.query_row(
+                "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, writer],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if state == "sending" {
+                return Ok(Begin::InFlight);
+            }
+            if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
+                tx.execute(
+                    "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
+                     WHERE mention_id = ?1 AND author = ?2",
+                    params![mention_id, writer],
+                )?;
+                return Ok(Begin::Overtaken(other));
+            }
+            tx.execute(
+                "UPDATE drafts SET state = 'awaiting', review_note = NULL, reviewed_by = NULL
+                 WHERE mention_id = ?1 AND author = ?2",
+                params![mention_id, writer],
+            )?;
+            let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
+            tx.execute(
+                "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
+                 VALUES (?1, ?2, 'submitted', NULL, ?3, ?4, ?5)",
+                params![mention_id, writer, body, at, batch],
+            )?;
+            Ok(Begin::Started)
+        })
+    }
+
+    /// An approver sends `writer`'s waiting reply back with a note: the draft is theirs to edit
+    /// again, and the history says who sent it back and why. False when it was not waiting.
+    pub fn return_draft(
+        &mut self,
+        mention_id: i64,
+        writer: &str,
+        note: &str,
+        reviewer: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let at = to_ts(now);
+        self.write("sending a reply back", |tx| {
+            let changed = tx.execute(
+                "UPDATE drafts SET state = 'returned', review_note = ?3, reviewed_by = ?4, updated_at = ?5
+                 WHERE mention_id = ?1 AND author = ?2 AND state = 'awaiting'",
+                params![mention_id, writer, note, reviewer, at],
+            )?;
+            if changed == 1 {
+                let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
+                tx.execute(
+                    "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
+                     VALUES (?1, ?2, 'returned', ?3, ?4, ?5, ?6)",
+                    params![mention_id, reviewer, writer, note, at, batch],
+                )?;
+            }
+            Ok(changed == 1)
+        })
+    }
+
     /// A send failed: the draft is open again, its text kept.
     pub fn fail_send(&mut self, mention_id: i64, writer: &str) -> Result<()> {
         self.write("keeping a draft after a failed send", |tx| {
@@ -214,6 +299,20 @@ impl Store {
         text: &str,
         sent: &Sent,
         actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.record_response_approved(mention_id, text, sent, actor, None, now)
+    }
+
+    /// [`Store::record_response`] of `writer`'s reply, sent by `approver` when it is someone else
+    /// (`[team] approval`): the response is the writer's, the approval is in the history too.
+    pub fn record_response_approved(
+        &mut self,
+        mention_id: i64,
+        text: &str,
+        sent: &Sent,
+        actor: &str,
+        approver: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let at = to_ts(now);
@@ -238,6 +337,13 @@ impl Store {
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
                 params![mention_id, actor, what, text, at, batch],
             )?;
+            if let Some(a) = approver.filter(|a| *a != actor) {
+                tx.execute(
+                    "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
+                     VALUES (?1, ?2, 'approved', ?3, NULL, ?4, ?5)",
+                    params![mention_id, a, actor, at, batch],
+                )?;
+            }
             tx.execute(
                 "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, actor],
@@ -258,7 +364,8 @@ impl Store {
     }
 }
 
-const DRAFT_SELECT: &str = "SELECT d.mention_id, d.author, d.body, d.updated_at, d.state, f.name, m.author, m.title
+const DRAFT_SELECT: &str = "SELECT d.mention_id, d.author, d.body, d.updated_at, d.state, f.name, m.author, m.title,
+            d.reviewed_by, d.review_note
      FROM drafts d JOIN mentions m ON m.id = d.mention_id JOIN feeds f ON f.id = m.feed_id";
 
 fn draft_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DraftRow> {
@@ -268,6 +375,11 @@ fn draft_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DraftRow> {
         body: r.get(2)?,
         updated_at: from_ts(r.get(3)?),
         sending: r.get::<_, String>(4)? == "sending",
+        awaiting: r.get::<_, String>(4)? == "awaiting",
+        returned: match (r.get::<_, String>(4)?.as_str(), r.get::<_, Option<String>>(8)?) {
+            ("returned", Some(by)) => Some((by, r.get::<_, Option<String>>(9)?.unwrap_or_default())),
+            _ => None,
+        },
         feed: r.get(5)?,
         mention_author: r.get(6)?,
         mention_title: r.get(7)?,

@@ -197,6 +197,17 @@ pub enum HistoryEvent {
     Replied(String),
     /// Answered by hand elsewhere, with the text recorded.
     AnsweredElsewhere(String),
+    /// A reply submitted for approval, with its text.
+    Submitted(String),
+    /// An approver sent `writer`'s reply back, with a note.
+    Returned {
+        writer: String,
+        note: String,
+    },
+    /// An approver approved `writer`'s reply (and sent it).
+    Approved {
+        writer: String,
+    },
     /// An action this version does not know (written by a newer one).
     Other(String),
 }
@@ -213,6 +224,12 @@ impl HistoryEvent {
             ("unnote", ..) => HistoryEvent::Unnoted,
             ("reply", _, Some(text)) => HistoryEvent::Replied(text),
             ("response", _, Some(text)) => HistoryEvent::AnsweredElsewhere(text),
+            ("submitted", _, Some(text)) => HistoryEvent::Submitted(text),
+            ("returned", Some(writer), note) => HistoryEvent::Returned {
+                writer,
+                note: note.unwrap_or_default(),
+            },
+            ("approved", Some(writer), _) => HistoryEvent::Approved { writer },
             (other, ..) => HistoryEvent::Other(other.to_string()),
         }
     }

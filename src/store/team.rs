@@ -311,6 +311,8 @@ pub struct Assigned {
     pub mention: i64,
     pub by: String,
     pub title: String,
+    /// An approver's note when this is a reply sent back, not an assignment.
+    pub note: Option<String>,
 }
 
 impl Store {
@@ -321,14 +323,17 @@ impl Store {
             .doing("reading the history")
     }
 
-    /// Mentions assigned to `me` by someone else after action `after`, oldest first (at most 20).
+    /// What teammates did for `me` after action `after`, oldest first (at most 20): mentions they
+    /// assigned to me, and my replies an approver sent back.
     pub fn assigned_since(&self, me: &str, after: i64) -> Result<Vec<Assigned>> {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT a.id, a.mention_id, a.actor, coalesce(m.title, m.text)
+                "SELECT a.id, a.mention_id, a.actor, coalesce(m.title, m.text),
+                        CASE WHEN a.action = 'returned' THEN coalesce(a.to_value, '') END
                  FROM actions a JOIN mentions m ON m.id = a.mention_id
-                 WHERE a.id > ?2 AND a.action = 'assign' AND a.to_value = ?1 AND a.actor <> ?1
+                 WHERE a.id > ?2 AND a.actor <> ?1
+                   AND ((a.action = 'assign' AND a.to_value = ?1) OR (a.action = 'returned' AND a.from_value = ?1))
                  ORDER BY a.id LIMIT 20",
             )
             .doing("reading new assignments")?;
@@ -339,6 +344,7 @@ impl Store {
                     mention: r.get(1)?,
                     by: r.get(2)?,
                     title: r.get(3)?,
+                    note: r.get(4)?,
                 })
             })
             .doing("reading new assignments")?;

@@ -295,6 +295,8 @@ mod tests {
                 body: "Hi Marta, thanks for the write-up!\nWe're fixing the sync conflicts in 4.4.".into(),
                 updated_at: now() - chrono::Duration::minutes(4),
                 sending: false,
+                awaiting: false,
+                returned: None,
                 feed: "alerts".into(),
                 mention_author: Some("Marta Ruiz".into()),
                 mention_title: Some("Six months with Acme: what stuck".into()),

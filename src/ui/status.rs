@@ -45,9 +45,16 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             state.settings.keymap.hint(Command::ConfirmNo),
         );
         let q = match c {
-            crate::app::Confirm::Send { service, .. } => {
-                format!(" Send this reply on {service} now? {yes} sends · {no} goes back ")
-            }
+            crate::app::Confirm::Send { service, how, .. } => match how {
+                crate::app::How::Send => format!(" Send this reply on {service} now? {yes} sends · {no} goes back "),
+                crate::app::How::Submit => {
+                    format!(" Submit this reply for approval? {yes} submits · {no} goes back ")
+                }
+                crate::app::How::Approve { writer } => format!(
+                    " Approve {}'s reply and send it on {service} now? {yes} sends · {no} goes back ",
+                    text::screen_line(writer)
+                ),
+            },
             crate::app::Confirm::MarkResponded { .. } => mark_question(state),
             crate::app::Confirm::Discard => format!(" Discard this draft? {yes}/{no} "),
             crate::app::Confirm::SecondAnswer { claimed_by } => format!(

@@ -287,3 +287,29 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
         )
     );
 }
+
+/// With `[team] approval`, a reply from an operator who is not an approver waits for one: nothing
+/// is sent, the draft waits, its history says so.
+#[test]
+fn a_reply_from_outside_the_approvers_waits_for_approval() {
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
+    );
+    let env = env_with(&format!(
+        "[team]\napproval = true\napprovers = [\"bob\"]\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("117020593741189701");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Thanks!\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("submitted for approval by bob"), "{}", text(&out));
+    assert!(s.requests_to("/api/v1/statuses").is_empty());
+    assert_eq!(
+        env.rows("SELECT author, state, body FROM drafts"),
+        vec![vec!["alice".to_string(), "awaiting".to_string(), "Thanks!".to_string()]]
+    );
+    assert_eq!(env.exported("117020593741189701")["status"], "new");
+}

@@ -63,3 +63,101 @@ fn two_consoles_see_each_other_one_polls_claims_are_asked_about_and_assignments_
     assert_eq!(env.sql::<i64>("SELECT count(*) FROM sessions"), 0);
     assert_eq!(env.sql::<i64>("SELECT count(*) FROM leases"), 0);
 }
+
+/// `[team] approval`: carol's reply waits; alice, the approver, sees it in the Drafts pane and
+/// sends it back with a note, which carol's console says; carol changes it and submits again;
+/// alice approves it, which sends it once, recorded as carol's with the approval in the history.
+#[test]
+#[expect(clippy::too_many_lines, reason = "one reply's way through an approval, step by step")]
+fn a_reply_waits_for_an_approver_who_sends_it_back_then_approves_it() {
+    use crate::common::env::Env;
+    use crate::common::fixture;
+    use crate::common::server::{FixtureServer, Response};
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
+    );
+    s.route(
+        "/api/v1/statuses",
+        Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
+    );
+    let env = Env::with_config(&format!(
+        "[team]\napproval = true\napprovers = [\"alice\"]\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
+        s.url("")
+    ))
+    .var("OH_MASTO", "write-token");
+    let mut alice = env.console(120, 32);
+    alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
+    let mut carol = Term::spawn(env.console_command(&["--operator", "carol"]), 120, 32);
+    carol.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
+
+    carol.send_key("r");
+    carol.wait_for("Reply · 0/500", timeout(5)).unwrap();
+    carol.send(b"We are on it");
+    carol.wait_for("Reply · 12/500", timeout(5)).unwrap();
+    carol.send_key("C-s");
+    carol.wait_for("Submit this reply for approval?", timeout(5)).unwrap();
+    carol.send(b"y");
+    carol.wait_for("submitted for approval by alice", timeout(5)).unwrap();
+    assert!(s.requests_to("/api/v1/statuses").is_empty(), "nothing sent yet");
+
+    // Alice sends it back with a note; carol hears it.
+    alice.send_key("3");
+    alice.wait_for("awaiting approval · We are on it", timeout(5)).unwrap();
+    alice.send_key("b");
+    alice.wait_for("send back, with a note:", timeout(5)).unwrap();
+    alice.send(b"say sorry first");
+    alice.send_key("Enter");
+    alice.wait_for("sent back to carol", timeout(5)).unwrap();
+    carol.wait_for("alice sent your reply", timeout(5)).unwrap();
+    carol.wait_for("say sorry first", timeout(5)).unwrap();
+
+    // Carol changes it and submits again.
+    carol.send_key("3");
+    carol
+        .wait_for("sent back by alice: say sorry first", timeout(5))
+        .unwrap();
+    carol.send_key("Enter");
+    carol.wait_for("Reply · 12/500", timeout(5)).unwrap();
+    carol.send_key("C-a");
+    carol.send(b"Sorry! ");
+    carol.wait_for("Reply · 19/500", timeout(5)).unwrap();
+    carol.send_key("C-s");
+    carol.wait_for("Submit this reply for approval?", timeout(5)).unwrap();
+    carol.send(b"y");
+    carol.wait_for("submitted for approval by alice", timeout(5)).unwrap();
+
+    // Alice opens it, approves: sent once, recorded as carol's.
+    alice
+        .wait_for("awaiting approval · Sorry! We are on it", timeout(5))
+        .unwrap();
+    alice.send_key("Enter");
+    alice.wait_for("reviewing carol's reply", timeout(5)).unwrap();
+    alice.send_key("C-s");
+    alice
+        .wait_for("Approve carol's reply and send it on mastodon now?", timeout(5))
+        .unwrap();
+    alice.send(b"y");
+    alice
+        .wait_for("reply sent and mention marked responded", timeout(10))
+        .unwrap();
+    let posts = s.requests_to("/api/v1/statuses");
+    assert_eq!(posts.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(body["status"], "@mastodonpy_test_2 Sorry! We are on it");
+    let rows = env.rows(
+        "SELECT m.responded_by, (SELECT group_concat(actor || ':' || action, ' ') FROM actions) FROM mentions m WHERE m.status = 'responded'",
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], "carol");
+    assert_eq!(
+        rows[0][1],
+        "carol:submitted alice:returned carol:submitted carol:status carol:reply alice:approved"
+    );
+    assert_eq!(env.sql::<i64>("SELECT count(*) FROM drafts"), 0);
+    for t in [&mut alice, &mut carol] {
+        t.send_key("q");
+        assert_eq!(t.wait_exit(timeout(10)), Some(0));
+    }
+}

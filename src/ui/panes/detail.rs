@@ -141,6 +141,11 @@ fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
                 HistoryEvent::AnsweredElsewhere(text) => {
                     format!("answered elsewhere: {}", text.lines().next().unwrap_or(""))
                 }
+                HistoryEvent::Submitted(text) => {
+                    format!("submitted for approval: {}", text.lines().next().unwrap_or(""))
+                }
+                HistoryEvent::Returned { writer, note } => format!("sent {writer}'s reply back: {note}"),
+                HistoryEvent::Approved { writer } => format!("approved {writer}'s reply"),
                 HistoryEvent::Other(action) => action.clone(),
             };
             lines.push(Line::from(vec![

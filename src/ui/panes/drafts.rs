@@ -39,7 +39,15 @@ pub(in crate::ui) fn draw_drafts(frame: &mut Frame<'_>, area: Rect, state: &AppS
             let feed = text::pad_to_width(&text::screen_line(&d.feed), 10);
             let age = format!("{:>6}", timefmt::age(state.now, d.updated_at));
             let writer = text::pad_to_width(&format!("✎ {}", text::screen_line(&d.writer)), 12);
-            let state_mark = if d.sending { "sending… " } else { "" };
+            let state_mark = if d.sending {
+                "sending… ".to_string()
+            } else if d.awaiting {
+                "awaiting approval · ".to_string()
+            } else if let Some((by, note)) = &d.returned {
+                format!("sent back by {}: {} · ", text::screen_line(by), text::screen_line(note))
+            } else {
+                String::new()
+            };
             let first = text::screen_line(d.body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
             let fixed = 16 + 1 + 10 + 1 + 6 + 1 + 12 + 1;
             let rest = text::pad_to_width(&format!("{state_mark}{first}"), width.saturating_sub(fixed));
