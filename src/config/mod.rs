@@ -486,6 +486,30 @@ mod tests {
     }
 
     #[test]
+    fn the_team_settings_and_the_database_parse_and_resolve() {
+        let c = parse("database = \"team.db\"\n\n[team]\napproval = true\napprovers = [\"alice\"]\n").unwrap();
+        assert_eq!(
+            c.database.as_deref(),
+            Some(Path::new("/tmp/team.db")),
+            "relative to the config"
+        );
+        assert!(c.team.needs_approval("bob") && !c.team.needs_approval("alice"));
+        assert_eq!(
+            database_of(
+                Path::new("/etc/o/c.toml"),
+                "database = \"/srv/overhear/team.db\"\n[[feed]]\nbroken = 1\n"
+            )
+            .unwrap(),
+            Some(PathBuf::from("/srv/overhear/team.db")),
+            "read on its own: the rest of the file may be wrong"
+        );
+        let e = database_of(Path::new("/etc/o/c.toml"), "database = 3\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("database")), "{e}");
+        let e = parse("[team]\napprovrs = [\"x\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
     fn a_full_feed_parses() {
         let c = parse(
             r#"
