@@ -202,6 +202,14 @@ fn load_config(cli: &Cli) -> Result<Config> {
         if op.is_empty() || op.chars().any(char::is_control) {
             bail!("--operator must be a name, not {op:?}");
         }
+        if config.team.unix_names_only && op != config.operator {
+            bail!(
+                "this team records actions under each person's Unix user ([team] operator_names = \"unix\" in {}): \
+                 --operator {op} is not allowed; you are {}",
+                config.path.display(),
+                config.operator
+            );
+        }
         config.operator = op.to_string();
     }
     for w in &config.warnings {

@@ -110,6 +110,7 @@ struct RawConfig {
 struct RawTeam {
     approval: Option<bool>,
     approvers: Option<Vec<String>>,
+    operator_names: Option<Spanned<String>>,
 }
 
 /// How a team works together (`[team]`).
@@ -118,6 +119,9 @@ pub struct TeamSettings {
     /// Replies by operators outside `approvers` wait for an approver.
     pub approval: bool,
     pub approvers: Vec<String>,
+    /// `operator_names = "unix"`: actions are recorded under each person's Unix user, and
+    /// `--operator` or `[console] operator` may not name anyone else.
+    pub unix_names_only: bool,
 }
 
 impl TeamSettings {
@@ -356,10 +360,32 @@ impl Config {
             }
             None => None,
         };
-        let team = raw.team.map_or_else(TeamSettings::default, |t| TeamSettings {
-            approval: t.approval.unwrap_or(false),
-            approvers: t.approvers.unwrap_or_default(),
-        });
+        let team = match raw.team {
+            None => TeamSettings::default(),
+            Some(t) => TeamSettings {
+                approval: t.approval.unwrap_or(false),
+                approvers: t.approvers.unwrap_or_default(),
+                unix_names_only: match t.operator_names {
+                    None => false,
+                    Some(v) => match v.get_ref().as_str() {
+                        "unix" => true,
+                        "any" => false,
+                        other => {
+                            return Err(loc.err(
+                                Some(v.span()),
+                                Some("team.operator_names".into()),
+                                format!("must be \"unix\" (each person's Unix user) or \"any\", not {other:?}"),
+                            ));
+                        }
+                    },
+                },
+            },
+        };
+        let operator = if team.unix_names_only {
+            login_name()
+        } else {
+            operator.unwrap_or_else(login_name)
+        };
         let warnings = feeds
             .iter()
             .filter_map(|f| {
@@ -377,7 +403,7 @@ impl Config {
         Ok(Config {
             warnings,
             path: path.to_path_buf(),
-            operator: operator.unwrap_or_else(login_name),
+            operator,
             feeds,
             poller,
             sla,
@@ -507,6 +533,11 @@ mod tests {
         assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("database")), "{e}");
         let e = parse("[team]\napprovrs = [\"x\"]\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
+        // A team that records Unix users only: the configured name is not used.
+        let c = parse("[console]\noperator = \"mallory\"\n\n[team]\noperator_names = \"unix\"\n").unwrap();
+        assert_eq!(c.operator, login_name());
+        let e = parse("[team]\noperator_names = \"anyone\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("team.operator_names"), "{e}");
     }
 
     #[test]
