@@ -37,7 +37,7 @@ const ENGINE: &[&str] = &[
     "model",
     "text",
     "rules.rs",
-    "query.rs",
+    "query",
     "timefmt.rs",
     "sources",
     "net",

@@ -1,8 +1,17 @@
-//! What the stream shows: a filter over the stored mentions, written and read as text.
+//! What the stream shows: a filter over the stored mentions, written and read as text, in the one
+//! query language ([`expr`]): words, `"phrases"`, `prefix*`, `OR`, `NOT`/`-`, parentheses,
+//! `NEAR/n`, and fields (`status:open,new feed:hn tag:complaint @alice since:7d unread
+//! reach>1000 site:example.com is:question`…).
 //!
-//! One grammar serves the `/` search prompt, quick filters, saved views in the config and the
-//! status bar: `status:open,new feed:hn tag:complaint assignee:alice since:7d until:2026-11-30
-//! unread` plus free words and "quoted phrases", which search title, text and author (FTS5).
+//! A filter keeps the conditions the quick filters set as fields of their own (status, feed, tag,
+//! assignee, dates, unread), the words as full-text conjuncts (one FTS5 query for all of them), and
+//! whatever else the query says as expressions the store translates to SQL.
+
+#[cfg(test)]
+mod agree;
+pub mod expr;
+
+pub use expr::{Candidate, Expr, Field, QueryError};
 
 use crate::model::Status;
 use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
@@ -12,7 +21,7 @@ pub struct StreamFilter {
     pub statuses: Vec<Status>,
     pub feeds: Vec<String>,
     pub tags: Vec<String>,
-    /// `Some("")` means unassigned.
+    /// `Some("")` means unassigned; `Some("me")` the operator asking.
     pub assignee: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -20,8 +29,11 @@ pub struct StreamFilter {
     since_text: Option<String>,
     until_text: Option<String>,
     pub unread: bool,
-    /// Search words and phrases, as typed.
-    pub words: Vec<String>,
+    /// Full-text conditions, all required: one FTS5 query.
+    pub text: Vec<Expr>,
+    /// Every other condition, all required (fields the quick filters do not set, `OR` and `NOT`
+    /// across fields and words).
+    pub rest: Vec<Expr>,
 }
 
 impl StreamFilter {
@@ -36,66 +48,57 @@ impl StreamFilter {
         since_text: None,
         until_text: None,
         unread: false,
-        words: Vec::new(),
+        text: Vec::new(),
+        rest: Vec::new(),
     };
 
     pub fn is_empty(&self) -> bool {
         *self == StreamFilter::default()
     }
 
-    /// Parse filter text; `now` anchors relative dates ("today", "7d").
+    /// Parse filter text; `now` anchors relative dates ("today", "7d"). Errors name the column.
     pub fn parse(text: &str, now: DateTime<Utc>) -> Result<StreamFilter, String> {
+        let e = Expr::parse(text, now).map_err(|e| e.to_string())?;
         let mut f = StreamFilter::default();
-        for token in tokens(text)? {
-            let Token::Bare(t) = &token else {
-                if let Token::Phrase(p) = token {
-                    f.words.push(format!("\"{p}\""));
-                }
-                continue;
-            };
-            match t.split_once(':') {
-                Some((key, value)) if is_key(key) => {
-                    let values: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
-                    if values.is_empty() && key != "assignee" {
-                        return Err(format!("`{key}:` needs a value"));
-                    }
-                    match key {
-                        "status" | "is" => {
-                            for v in values {
-                                let s: Status = v.parse().map_err(|_| {
-                                    format!("unknown status {v:?}: use new, open, responded, ignored or escalated")
-                                })?;
-                                if !f.statuses.contains(&s) {
-                                    f.statuses.push(s);
-                                }
-                            }
-                        }
-                        "feed" => f.feeds.extend(values.iter().map(|v| v.to_string())),
-                        "tag" => f.tags.extend(values.iter().map(|v| v.to_lowercase())),
-                        "assignee" => {
-                            f.assignee = Some(match values.first() {
-                                None | Some(&"none") => String::new(),
-                                Some(v) => v.to_string(),
-                            })
-                        }
-                        "since" => {
-                            f.since = Some(parse_when(value, now, false)?);
-                            f.since_text = Some(value.to_string());
-                        }
-                        "until" => {
-                            f.until = Some(parse_when(value, now, true)?);
-                            f.until_text = Some(value.to_string());
-                        }
-                        _ => unreachable!("is_key lists the keys"),
-                    }
-                }
-                _ if t == "unread" => f.unread = true,
-                _ if t.starts_with('@') && t.len() > 1 => f.assignee = Some(t[1..].to_string()),
-                _ if t.starts_with('#') && t.len() > 1 => f.tags.push(t[1..].to_lowercase()),
-                _ => f.words.push(t.to_string()),
-            }
+        let conjuncts = match e {
+            Expr::And(v) => v,
+            other => vec![other],
+        };
+        for c in conjuncts {
+            f.add(c);
         }
         Ok(f)
+    }
+
+    fn add(&mut self, c: Expr) {
+        match c {
+            Expr::Field(Field::Status(v)) => {
+                for s in v {
+                    if !self.statuses.contains(&s) {
+                        self.statuses.push(s);
+                    }
+                }
+            }
+            Expr::Field(Field::Feed(v)) if self.feeds.is_empty() => self.feeds = v,
+            Expr::Field(Field::Tag(t)) => self.tags.push(t),
+            Expr::Field(Field::Assignee(a)) => self.assignee = Some(a),
+            Expr::Field(Field::Since(t, text)) => {
+                self.since = Some(t);
+                self.since_text = Some(text);
+            }
+            Expr::Field(Field::Until(t, text)) => {
+                self.until = Some(t);
+                self.until_text = Some(text);
+            }
+            Expr::Field(Field::Unread) => self.unread = true,
+            Expr::And(v) => {
+                for c in v {
+                    self.add(c);
+                }
+            }
+            e if e.is_text() && e.fts().is_some() => self.text.push(e),
+            e => self.rest.push(e),
+        }
     }
 
     /// The filter as text, in the grammar `parse` reads.
@@ -127,33 +130,23 @@ impl StreamFilter {
         if self.unread {
             parts.push("unread".into());
         }
-        parts.extend(self.words.iter().cloned());
+        for e in self.rest.iter().chain(&self.text) {
+            parts.push(match e {
+                Expr::Or(_) => format!("({e})"),
+                _ => e.to_string(),
+            });
+        }
         parts.join(" ")
     }
 
-    /// The FTS5 query for the search words: every word and phrase must appear; a trailing `*`
-    /// makes a prefix. Everything is quoted, so no FTS syntax can be injected.
+    /// The FTS5 query of the full-text conditions (every word quoted: no FTS syntax can be
+    /// injected), if there are any.
     pub fn fts_query(&self) -> Option<String> {
-        let terms: Vec<String> = self
-            .words
-            .iter()
-            .filter_map(|w| {
-                let (body, prefix) = match w.strip_suffix('*') {
-                    Some(b) => (b, true),
-                    None => (w.as_str(), false),
-                };
-                let body = body.trim_matches('"');
-                if body.trim().is_empty() {
-                    return None;
-                }
-                Some(format!(
-                    "\"{}\"{}",
-                    body.replace('"', "\"\""),
-                    if prefix { "*" } else { "" }
-                ))
-            })
-            .collect();
-        (!terms.is_empty()).then(|| terms.join(" "))
+        match self.text.as_slice() {
+            [] => None,
+            [one] => one.fts(),
+            many => Expr::And(many.to_vec()).fts(),
+        }
     }
 
     /// A copy with `other`'s conditions added (a saved view plus a search, say).
@@ -178,45 +171,50 @@ impl StreamFilter {
             f.until_text = other.until_text.clone();
         }
         f.unread |= other.unread;
-        f.words.extend(other.words.iter().cloned());
+        f.text.extend(other.text.iter().cloned());
+        f.rest.extend(other.rest.iter().cloned());
         f
     }
-}
 
-fn is_key(k: &str) -> bool {
-    matches!(k, "status" | "is" | "feed" | "tag" | "assignee" | "since" | "until")
-}
-
-enum Token {
-    Bare(String),
-    Phrase(String),
-}
-
-fn tokens(text: &str) -> Result<Vec<Token>, String> {
-    let mut out = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('"') {
-            let end = after
-                .find('"')
-                .ok_or("a quoted phrase is not closed (a \" is missing)")?;
-            let phrase = after[..end].trim();
-            if !phrase.is_empty() {
-                out.push(Token::Phrase(phrase.to_string()));
-            }
-            rest = after[end + 1..].trim_start();
-        } else {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            out.push(Token::Bare(rest[..end].to_string()));
-            rest = rest[end..].trim_start();
+    /// The whole filter as one expression (for the in-memory evaluator).
+    pub fn expr(&self) -> Expr {
+        let mut all = Vec::new();
+        if !self.statuses.is_empty() {
+            all.push(Expr::Field(Field::Status(self.statuses.clone())));
         }
+        if !self.feeds.is_empty() {
+            all.push(Expr::Field(Field::Feed(self.feeds.clone())));
+        }
+        for t in &self.tags {
+            all.push(Expr::Field(Field::Tag(t.clone())));
+        }
+        if let Some(a) = &self.assignee {
+            all.push(Expr::Field(Field::Assignee(a.clone())));
+        }
+        if let Some(t) = self.since {
+            all.push(Expr::Field(Field::Since(
+                t,
+                self.since_text.clone().unwrap_or_default(),
+            )));
+        }
+        if let Some(t) = self.until {
+            all.push(Expr::Field(Field::Until(
+                t,
+                self.until_text.clone().unwrap_or_default(),
+            )));
+        }
+        if self.unread {
+            all.push(Expr::Field(Field::Unread));
+        }
+        all.extend(self.text.iter().cloned());
+        all.extend(self.rest.iter().cloned());
+        Expr::And(all)
     }
-    Ok(out)
 }
 
 /// "today", "yesterday", "7d", "24h", "30m", or a date YYYY-MM-DD, in the local time zone.
 /// `end` makes a date mean the end of that day (for `until`).
-fn parse_when(v: &str, now: DateTime<Utc>, end: bool) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_when(v: &str, now: DateTime<Utc>, end: bool) -> Result<DateTime<Utc>, String> {
     let local_midnight = |d: NaiveDate| -> DateTime<Utc> {
         let naive = d.and_hms_opt(0, 0, 0).expect("midnight");
         Local
@@ -282,7 +280,10 @@ mod tests {
         assert_eq!(f.assignee.as_deref(), Some("alice"));
         assert_eq!(f.since, Some(now() - Duration::days(7)));
         assert!(f.unread);
-        assert_eq!(f.words, vec!["acme", "\"sync error\""]);
+        assert_eq!(
+            f.text.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec!["acme", "\"sync error\""]
+        );
         let text = f.describe();
         assert_eq!(
             text,
@@ -293,10 +294,13 @@ mod tests {
 
     #[test]
     fn search_words_become_a_quoted_fts_query() {
-        let f = StreamFilter::parse("acme \"sync error\" clou* NEAR(x)", now()).unwrap();
+        let f = StreamFilter::parse("acme \"sync error\" clou* NEAR x", now()).unwrap_err();
+        assert!(f.contains("column 25"), "{f}");
+        let f = StreamFilter::parse("acme \"sync error\" clou* \"NEAR(x)\"", now()).unwrap();
         assert_eq!(
             f.fts_query().as_deref(),
-            Some("\"acme\" \"sync error\" \"clou\"* \"NEAR(x)\"")
+            Some("(\"acme\" AND \"sync error\" AND \"clou\"* AND \"NEAR(x)\")"),
+            "every word quoted: nothing typed is FTS syntax"
         );
         assert_eq!(StreamFilter::parse("status:new", now()).unwrap().fts_query(), None);
     }
@@ -320,8 +324,8 @@ mod tests {
             Some("")
         );
         assert_eq!(
-            StreamFilter::parse("http://x.example/a:b", now()).unwrap().words,
-            vec!["http://x.example/a:b"]
+            StreamFilter::parse("http://x.example/a:b", now()).unwrap().describe(),
+            "\"http://x.example/a:b\""
         );
     }
 

@@ -3,7 +3,7 @@
 
 use super::{Doing, Result, Store, from_ts};
 use crate::model::{Engagement, Mention};
-use crate::query::StreamFilter;
+use crate::query::{Expr, Field, StreamFilter};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Row, params_from_iter};
@@ -104,6 +104,9 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me
     if filter.unread {
         sql.push_str(" AND r.mention_id IS NULL");
     }
+    for e in &filter.rest {
+        sql.push_str(&format!(" AND ({})", expr_sql(e, params, me)));
+    }
     if let Some(q) = filter.fts_query() {
         match search {
             Search::Probe => {
@@ -124,6 +127,87 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me
         }
     }
     sql
+}
+
+/// The SQL of one expression of the query language: full-text subtrees through FTS5 (one MATCH
+/// per subtree FTS5 can say whole), fields through their columns.
+fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>) -> String {
+    let mut push = |v: Value| -> String {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    if e.is_text()
+        && let Some(q) = e.fts()
+    {
+        let p = push(Value::Text(q));
+        return format!("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})");
+    }
+    match e {
+        Expr::And(v) if v.is_empty() => "1".into(),
+        Expr::Or(v) if v.is_empty() => "0".into(),
+        Expr::And(v) | Expr::Or(v) => {
+            let op = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
+            v.iter()
+                .map(|x| format!("({})", expr_sql(x, params, me)))
+                .collect::<Vec<_>>()
+                .join(op)
+        }
+        Expr::Not(x) => format!("NOT ({})", expr_sql(x, params, me)),
+        // A text leaf always has an FTS5 form (above).
+        Expr::Text(..) => "0".into(),
+        Expr::Field(f) => field_sql(f, params, me),
+    }
+}
+
+fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
+    let mut push = |v: Value| -> String {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    match f {
+        Field::Author(a) => format!("m.author = {} COLLATE NOCASE", push(Value::Text(a.clone()))),
+        Field::Feed(v) => {
+            let list: Vec<String> = v.iter().map(|x| push(Value::Text(x.clone()))).collect();
+            format!("f.name IN ({})", list.join(", "))
+        }
+        Field::Kind(k) => format!("m.kind = {}", push(Value::Text(k.as_str().to_string()))),
+        Field::Site(s) => format!("overhear_site(m.url, {})", push(Value::Text(s.clone()))),
+        Field::Reach(c, n) => format!("m.author_reach {} {}", c.sql(), push(Value::Integer(*n))),
+        Field::Score(c, n) => format!(
+            "json_extract(m.engagement, '$.score') {} {}",
+            c.sql(),
+            push(Value::Integer(*n))
+        ),
+        Field::Status(v) => {
+            let list: Vec<String> = v.iter().map(|s| push(Value::Text(s.as_str().to_string()))).collect();
+            format!("m.status IN ({})", list.join(", "))
+        }
+        Field::Tag(t) => format!(
+            "EXISTS (SELECT 1 FROM mention_tags t WHERE t.mention_id = m.id AND t.tag = {})",
+            push(Value::Text(t.clone()))
+        ),
+        Field::Assignee(a) if a.is_empty() => "m.assignee IS NULL".into(),
+        Field::Assignee(a) => {
+            let who = match (a.as_str(), me) {
+                ("me", Some(me)) => me,
+                _ => a,
+            };
+            format!("m.assignee = {}", push(Value::Text(who.to_string())))
+        }
+        Field::Since(t, _) => format!("m.sort_at >= {}", push(Value::Integer(t.timestamp()))),
+        Field::Until(t, _) => format!("m.sort_at < {}", push(Value::Integer(t.timestamp()))),
+        Field::Unread => "r.mention_id IS NULL".into(),
+        Field::HasLink => crate::query::expr::LINK_MARKS
+            .iter()
+            .map(|l| format!("instr(m.text, '{l}') > 0"))
+            .collect::<Vec<_>>()
+            .join(" OR "),
+        Field::IsQuestion => crate::query::expr::QUESTION_MARKS
+            .iter()
+            .map(|q| format!("instr(coalesce(m.title, '') || ' ' || m.text, '{q}') > 0"))
+            .collect::<Vec<_>>()
+            .join(" OR "),
+    }
 }
 
 /// How a filter's words are matched.

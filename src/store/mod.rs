@@ -519,6 +519,23 @@ impl Store {
         if !read_only {
             self.keep_wal_files();
         }
+        // `site:` in queries: whether a link's host is the site or one of its subdomains.
+        self.conn
+            .create_scalar_function(
+                "overhear_site",
+                2,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                |ctx| {
+                    let url: Option<String> = ctx.get(0)?;
+                    let site: String = ctx.get(1)?;
+                    Ok(url
+                        .as_deref()
+                        .and_then(crate::query::expr::host)
+                        .is_some_and(|h| crate::query::expr::site_matches(&h, &site)))
+                },
+            )
+            .map_err(open_err)?;
         self.conn
             .execute_batch(
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \

@@ -1,0 +1,891 @@
+//! The query language's grammar: words, `"phrases"`, `prefix*`, `AND` (implicit), `OR`,
+//! `NOT`/`-term`, parentheses, `NEAR/n`, and fields (`title:`, `text:`, `author:`, `feed:`,
+//! `kind:`, `site:`, `reach>N`, `score>N`, `status:`, `tag:`/`#tag`, `assignee:`/`@name`,
+//! `since:`/`until:`, `unread`, `has:link`, `is:question`).
+//!
+//! One parser, two evaluators: [`Expr::matches`] in memory (a mention arriving, a feed's rules)
+//! and the SQL the store builds from the same tree ([`Expr::fts`] for the words, through FTS5).
+//! Both tokenise text the same way (FTS5's `unicode61 remove_diacritics 2`: letters and digits,
+//! lower-cased, accents removed), and a test holds them to the same answers.
+
+use crate::model::{FeedKind, Status};
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+/// A parse error, with the column (1-based, in characters) it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+/// Which full-text column a text term is limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Title,
+    Text,
+}
+
+impl Col {
+    pub fn name(self) -> &'static str {
+        match self {
+            Col::Title => "title",
+            Col::Text => "text",
+        }
+    }
+}
+
+/// A text condition, matched against the words of the title, text and author (or one column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    /// One word; with `prefix`, any word starting with it.
+    Word { word: String, prefix: bool },
+    /// Words next to each other, in order.
+    Phrase(String),
+    /// Two words or phrases at most `n` words apart, either order.
+    Near { a: String, b: String, n: u32 },
+}
+
+/// How a number is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+}
+
+impl Cmp {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Eq => "=",
+        }
+    }
+
+    fn holds(self, a: i64, b: i64) -> bool {
+        match self {
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Eq => a == b,
+        }
+    }
+}
+
+/// A condition on a mention's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// The author, exactly (letter case aside).
+    Author(String),
+    Feed(Vec<String>),
+    Kind(FeedKind),
+    /// The link's host, subdomains included.
+    Site(String),
+    Reach(Cmp, i64),
+    Score(Cmp, i64),
+    Status(Vec<Status>),
+    Tag(String),
+    /// `""`: unassigned; `"me"`: the operator asking.
+    Assignee(String),
+    Since(DateTime<Utc>, String),
+    Until(DateTime<Utc>, String),
+    Unread,
+    HasLink,
+    IsQuestion,
+}
+
+/// A query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Text(Option<Col>, Text),
+    Field(Field),
+}
+
+/// What the in-memory evaluator reads of a mention.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub title: Option<&'a str>,
+    pub text: &'a str,
+    pub author: Option<&'a str>,
+    pub feed: &'a str,
+    pub kind: FeedKind,
+    pub url: Option<&'a str>,
+    pub reach: Option<i64>,
+    pub score: Option<i64>,
+    pub status: Status,
+    pub tags: &'a [String],
+    pub assignee: Option<&'a str>,
+    pub sort_at: DateTime<Utc>,
+    pub unread: bool,
+    /// Who `assignee:me` means.
+    pub me: &'a str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words, as FTS5's unicode61 tokenizer with remove_diacritics 2 sees them.
+
+/// The words of `s`: runs of letters and digits, lower-cased, accents removed.
+pub fn words(s: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                for d in l.nfd().filter(|d| !is_combining_mark(*d)) {
+                    cur.push(d);
+                }
+            }
+        } else if !is_combining_mark(c) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Open,
+    Close,
+    And,
+    Or,
+    Not,
+    /// `-` before a term, no space between.
+    Minus,
+    Near(u32),
+    /// A quoted phrase, with the column prefix written before it (`title:"…"`).
+    Phrase(Option<String>, String),
+    Bare(String),
+}
+
+fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let col = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        match c {
+            '(' => {
+                out.push((col, Tok::Open));
+                i += 1;
+            }
+            ')' => {
+                out.push((col, Tok::Close));
+                i += 1;
+            }
+            '-' if chars.get(i + 1).is_some_and(|n| !n.is_whitespace() && *n != ')') => {
+                out.push((col, Tok::Minus));
+                i += 1;
+            }
+            '"' => {
+                let (phrase, next) = quoted(&chars, i)?;
+                out.push((col, Tok::Phrase(None, phrase)));
+                i = next;
+            }
+            _ => {
+                let start = i;
+                while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '(' && chars[i] != ')' {
+                    if chars[i] == '"' {
+                        break;
+                    }
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                // `title:"a phrase"`: a prefix glued to a quote.
+                if i < chars.len() && chars[i] == '"' && word.ends_with(':') {
+                    let (phrase, next) = quoted(&chars, i)?;
+                    out.push((col, Tok::Phrase(Some(word.trim_end_matches(':').to_string()), phrase)));
+                    i = next;
+                    continue;
+                }
+                if i < chars.len() && chars[i] == '"' {
+                    return Err(QueryError {
+                        column: i + 1,
+                        message: "a quote inside a word: put a space before the phrase".into(),
+                    });
+                }
+                let tok = match word.as_str() {
+                    "AND" => Tok::And,
+                    "OR" => Tok::Or,
+                    "NOT" => Tok::Not,
+                    "NEAR" => Tok::Near(10),
+                    w if w.starts_with("NEAR/") => match w[5..].parse::<u32>() {
+                        Ok(n) if n <= 100 => Tok::Near(n),
+                        _ => {
+                            return Err(QueryError {
+                                column: col,
+                                message: format!("{w}: NEAR/ takes a number of words up to 100, like NEAR/5"),
+                            });
+                        }
+                    },
+                    _ => Tok::Bare(word),
+                };
+                out.push((col, tok));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The phrase opened by the quote at `i`, and where parsing goes on.
+fn quoted(chars: &[char], i: usize) -> Result<(String, usize), QueryError> {
+    let end = chars[i + 1..].iter().position(|c| *c == '"').ok_or(QueryError {
+        column: i + 1,
+        message: "this quoted phrase is not closed (a \" is missing)".into(),
+    })?;
+    let phrase: String = chars[i + 1..i + 1 + end].iter().collect();
+    Ok((phrase.trim().to_string(), i + end + 2))
+}
+
+struct Parser<'a> {
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+    now: DateTime<Utc>,
+    len: usize,
+    _text: &'a str,
+}
+
+impl Expr {
+    /// Parse a query; `now` anchors relative dates (`since:7d`). An empty query is `And([])`:
+    /// everything.
+    pub fn parse(text: &str, now: DateTime<Utc>) -> Result<Expr, QueryError> {
+        let toks = lex(text)?;
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            now,
+            len: text.chars().count(),
+            _text: text,
+        };
+        let e = p.or()?;
+        if let Some((col, t)) = p.toks.get(p.pos) {
+            return Err(QueryError {
+                column: *col,
+                message: match t {
+                    Tok::Close => "a ) without its (".into(),
+                    _ => "unexpected here".into(),
+                },
+            });
+        }
+        Ok(e)
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(_, t)| t)
+    }
+
+    fn col(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.len + 1, |(c, _)| *c)
+    }
+
+    fn or(&mut self) -> Result<Expr, QueryError> {
+        let mut parts = vec![self.and()?];
+        while self.peek() == Some(&Tok::Or) {
+            let col = self.col();
+            self.pos += 1;
+            let next = self.and()?;
+            if next == Expr::And(vec![]) {
+                return Err(QueryError {
+                    column: col,
+                    message: "OR needs something on both sides".into(),
+                });
+            }
+            parts.push(next);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            Expr::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, QueryError> {
+        let mut parts = Vec::new();
+        loop {
+            match self.peek() {
+                None | Some(Tok::Or | Tok::Close) => break,
+                Some(Tok::And) => {
+                    let col = self.col();
+                    self.pos += 1;
+                    if parts.is_empty() || matches!(self.peek(), None | Some(Tok::Or | Tok::Close | Tok::And)) {
+                        return Err(QueryError {
+                            column: col,
+                            message: "AND needs something on both sides".into(),
+                        });
+                    }
+                }
+                Some(_) => parts.push(self.unary()?),
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            Expr::And(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Expr, QueryError> {
+        match self.peek() {
+            Some(Tok::Not | Tok::Minus) => {
+                let col = self.col();
+                self.pos += 1;
+                if matches!(self.peek(), None | Some(Tok::Or | Tok::Close | Tok::And)) {
+                    return Err(QueryError {
+                        column: col,
+                        message: "NOT needs something after it".into(),
+                    });
+                }
+                Ok(Expr::Not(Box::new(self.unary()?)))
+            }
+            _ => self.primary(),
+        }
+    }
+
+    fn primary(&mut self) -> Result<Expr, QueryError> {
+        let col = self.col();
+        let Some((_, tok)) = self.toks.get(self.pos).cloned() else {
+            return Err(QueryError {
+                column: col,
+                message: "the query ends too soon".into(),
+            });
+        };
+        self.pos += 1;
+        let e = match tok {
+            Tok::Open => {
+                let inner = self.or()?;
+                if self.peek() != Some(&Tok::Close) {
+                    return Err(QueryError {
+                        column: col,
+                        message: "this ( is not closed".into(),
+                    });
+                }
+                self.pos += 1;
+                return Ok(inner);
+            }
+            Tok::Phrase(prefix, p) => {
+                let c = match prefix.as_deref() {
+                    None => None,
+                    Some(k) => Some(text_col(k).ok_or_else(|| QueryError {
+                        column: col,
+                        message: format!("{k}: takes a word, not a phrase (only title: and text: take phrases)"),
+                    })?),
+                };
+                if words(&p).is_empty() {
+                    return Err(QueryError {
+                        column: col,
+                        message: "this phrase has no words".into(),
+                    });
+                }
+                Expr::Text(c, Text::Phrase(p))
+            }
+            Tok::Bare(w) => self.bare(&w, col)?,
+            Tok::Near(_) => {
+                return Err(QueryError {
+                    column: col,
+                    message: "NEAR goes between two words or phrases".into(),
+                });
+            }
+            Tok::Close | Tok::And | Tok::Or | Tok::Not | Tok::Minus => {
+                return Err(QueryError {
+                    column: col,
+                    message: "unexpected here".into(),
+                });
+            }
+        };
+        // `a NEAR/n b`
+        if let Some(Tok::Near(n)) = self.peek().cloned() {
+            let near_col = self.col();
+            self.pos += 1;
+            let rhs = self.primary()?;
+            return match (e, rhs) {
+                (Expr::Text(c1, a), Expr::Text(c2, b)) if c1 == c2 => match (near_side(&a), near_side(&b)) {
+                    (Some(a), Some(b)) => Ok(Expr::Text(c1, Text::Near { a, b, n })),
+                    _ => Err(QueryError {
+                        column: near_col,
+                        message: "NEAR takes plain words or phrases on both sides".into(),
+                    }),
+                },
+                _ => Err(QueryError {
+                    column: near_col,
+                    message: "NEAR takes words or phrases of the same column on both sides".into(),
+                }),
+            };
+        }
+        Ok(e)
+    }
+
+    fn bare(&self, w: &str, col: usize) -> Result<Expr, QueryError> {
+        let err = |m: String| QueryError {
+            column: col,
+            message: m,
+        };
+        if w == "unread" {
+            return Ok(Expr::Field(Field::Unread));
+        }
+        if let Some(tag) = w.strip_prefix('#').filter(|t| !t.is_empty()) {
+            return Ok(Expr::Field(Field::Tag(tag.to_lowercase())));
+        }
+        if let Some(who) = w.strip_prefix('@').filter(|t| !t.is_empty()) {
+            return Ok(Expr::Field(Field::Assignee(who.to_string())));
+        }
+        for (key, cmp_field) in [("reach", true), ("score", false)] {
+            if let Some(rest) = w.strip_prefix(key)
+                && let Some((cmp, num)) = comparison(rest)
+            {
+                let n: i64 = num
+                    .parse()
+                    .map_err(|_| err(format!("{w}: {key} compares with a whole number, like {key}>1000")))?;
+                return Ok(Expr::Field(if cmp_field {
+                    Field::Reach(cmp, n)
+                } else {
+                    Field::Score(cmp, n)
+                }));
+            }
+        }
+        let Some((key, value)) = w.split_once(':') else {
+            return word(w)
+                .map(|t| Expr::Text(None, t))
+                .ok_or_else(|| err(format!("{w:?} has no letters or digits to search for")));
+        };
+        self.field(w, key, value, col)
+    }
+
+    /// `key:value`.
+    #[expect(clippy::too_many_lines, reason = "one short arm per field of the grammar: a table")]
+    fn field(&self, w: &str, key: &str, value: &str, col: usize) -> Result<Expr, QueryError> {
+        let err = |m: String| QueryError {
+            column: col,
+            message: m,
+        };
+        let values: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+        let need = |what: &str| err(format!("`{key}:` needs {what}"));
+        let f = match key {
+            "title" | "text" => {
+                let c = text_col(key).expect("a text column");
+                return word(value)
+                    .map(|t| Expr::Text(Some(c), t))
+                    .ok_or_else(|| need("a word or a \"phrase\""));
+            }
+            "author" => Field::Author(value.to_string()).nonempty(&need("a name"))?,
+            "feed" if !values.is_empty() => Field::Feed(values.iter().map(|v| v.to_string()).collect()),
+            "kind" => {
+                let k: FeedKind = value.parse().map_err(|_| {
+                    err(format!(
+                        "unknown kind {value:?}: {}",
+                        FeedKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                })?;
+                Field::Kind(k)
+            }
+            "site" => Field::Site(value.trim_start_matches("www.").to_lowercase())
+                .nonempty(&need("a host, like example.com"))?,
+            "status" if !values.is_empty() => Field::Status(
+                values
+                    .iter()
+                    .map(|v| {
+                        v.parse::<Status>().map_err(|_| {
+                            err(format!(
+                                "unknown status {v:?}: use new, open, responded, ignored, escalated"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            "is" => match value {
+                "question" => Field::IsQuestion,
+                "unread" => Field::Unread,
+                v => {
+                    Field::Status(vec![v.parse::<Status>().map_err(|_| {
+                        err(format!("is:{v}? is:question, is:unread, or a status (is:open)"))
+                    })?])
+                }
+            },
+            "has" => match value {
+                "link" => Field::HasLink,
+                v => return Err(err(format!("has:{v}? only has:link is known"))),
+            },
+            "tag" if !values.is_empty() => {
+                if values.len() == 1 {
+                    Field::Tag(values[0].to_lowercase())
+                } else {
+                    // tag:a,b wants every tag.
+                    return Ok(Expr::And(
+                        values
+                            .iter()
+                            .map(|v| Expr::Field(Field::Tag(v.to_lowercase())))
+                            .collect(),
+                    ));
+                }
+            }
+            "assignee" => Field::Assignee(match values.first() {
+                None | Some(&"none") => String::new(),
+                Some(v) => v.to_string(),
+            }),
+            "since" if !values.is_empty() => Field::Since(
+                super::parse_when(value, self.now, false).map_err(err)?,
+                value.to_string(),
+            ),
+            "until" if !values.is_empty() => Field::Until(
+                super::parse_when(value, self.now, true).map_err(err)?,
+                value.to_string(),
+            ),
+            "feed" | "status" | "tag" | "since" | "until" => return Err(need("a value")),
+            "lang" => {
+                return Err(err(
+                    "lang: is not known yet: mentions do not store their language".into()
+                ));
+            }
+            _ => {
+                // Not a field: a word with a colon in it (a time, a URL) is searched as its words.
+                if words(w).is_empty() {
+                    return Err(err(format!("unknown field {key}:")));
+                }
+                return Ok(Expr::Text(None, Text::Phrase(w.to_string())));
+            }
+        };
+        Ok(Expr::Field(f))
+    }
+}
+
+impl Field {
+    fn nonempty(self, e: &QueryError) -> Result<Field, QueryError> {
+        match &self {
+            Field::Author(s) | Field::Site(s) if s.trim().is_empty() => Err(e.clone()),
+            _ => Ok(self),
+        }
+    }
+}
+
+fn text_col(k: &str) -> Option<Col> {
+    match k {
+        "title" => Some(Col::Title),
+        "text" => Some(Col::Text),
+        _ => None,
+    }
+}
+
+fn comparison(rest: &str) -> Option<(Cmp, &str)> {
+    for (op, cmp) in [
+        (">=", Cmp::Ge),
+        ("<=", Cmp::Le),
+        (">", Cmp::Gt),
+        ("<", Cmp::Lt),
+        (":", Cmp::Eq),
+        ("=", Cmp::Eq),
+    ] {
+        if let Some(n) = rest.strip_prefix(op) {
+            return Some((cmp, n));
+        }
+    }
+    None
+}
+
+/// A bare word: `acme`, `acme*`; a word with inner punctuation (`e-mail`) is its words in a row.
+fn word(w: &str) -> Option<Text> {
+    let (body, prefix) = match w.strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (w, false),
+    };
+    let ws = words(body);
+    match ws.len() {
+        0 => None,
+        1 => Some(Text::Word {
+            word: ws.into_iter().next().expect("one"),
+            prefix,
+        }),
+        _ => Some(Text::Phrase(body.to_string())),
+    }
+}
+
+fn near_side(t: &Text) -> Option<String> {
+    match t {
+        Text::Word { word, prefix: false } => Some(word.clone()),
+        Text::Phrase(p) => Some(p.clone()),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing a query back.
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::And(parts) => {
+                let s: Vec<String> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Expr::Or(_) => format!("({p})"),
+                        _ => p.to_string(),
+                    })
+                    .collect();
+                write!(f, "{}", s.join(" "))
+            }
+            Expr::Or(parts) => {
+                let s: Vec<String> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Expr::And(v) if v.len() > 1 => format!("({p})"),
+                        _ => p.to_string(),
+                    })
+                    .collect();
+                write!(f, "{}", s.join(" OR "))
+            }
+            Expr::Not(e) => match &**e {
+                Expr::And(_) | Expr::Or(_) => write!(f, "-({e})"),
+                _ => write!(f, "-{e}"),
+            },
+            Expr::Text(col, t) => {
+                if let Some(c) = col {
+                    write!(f, "{}:", c.name())?;
+                }
+                match t {
+                    Text::Word { word, prefix } => write!(f, "{word}{}", if *prefix { "*" } else { "" }),
+                    Text::Phrase(p) => write!(f, "\"{p}\""),
+                    Text::Near { a, b, n } => write!(f, "{} NEAR/{n} {}", quote_side(a), quote_side(b)),
+                }
+            }
+            Expr::Field(field) => write!(f, "{field}"),
+        }
+    }
+}
+
+fn quote_side(s: &str) -> String {
+    if words(s).len() == 1 && !s.contains(char::is_whitespace) {
+        s.to_string()
+    } else {
+        format!("\"{s}\"")
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Author(a) => write!(f, "author:{a}"),
+            Field::Feed(v) => write!(f, "feed:{}", v.join(",")),
+            Field::Kind(k) => write!(f, "kind:{}", k.as_str()),
+            Field::Site(s) => write!(f, "site:{s}"),
+            Field::Reach(c, n) => write!(f, "reach{}{n}", c.sql()),
+            Field::Score(c, n) => write!(f, "score{}{n}", c.sql()),
+            Field::Status(v) => write!(
+                f,
+                "status:{}",
+                v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+            ),
+            Field::Tag(t) => write!(f, "tag:{t}"),
+            Field::Assignee(a) if a.is_empty() => write!(f, "assignee:none"),
+            Field::Assignee(a) => write!(f, "assignee:{a}"),
+            Field::Since(_, t) => write!(f, "since:{t}"),
+            Field::Until(_, t) => write!(f, "until:{t}"),
+            Field::Unread => write!(f, "unread"),
+            Field::HasLink => write!(f, "has:link"),
+            Field::IsQuestion => write!(f, "is:question"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The FTS5 query of a text subtree (every word quoted: nothing the user types is FTS syntax).
+
+fn fts_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl Expr {
+    /// This subtree as one FTS5 query, when it is only text and FTS5 can say it (a `NOT` needs
+    /// something to subtract from).
+    pub fn fts(&self) -> Option<String> {
+        match self {
+            Expr::Text(col, t) => {
+                let inner = match t {
+                    Text::Word { word, prefix } => format!("{}{}", fts_string(word), if *prefix { "*" } else { "" }),
+                    Text::Phrase(p) => fts_string(p),
+                    Text::Near { a, b, n } => format!("NEAR({} {}, {n})", fts_string(a), fts_string(b)),
+                };
+                Some(match col {
+                    Some(c) => format!("{} : {inner}", c.name()),
+                    None => inner,
+                })
+            }
+            Expr::And(parts) if !parts.is_empty() => {
+                let mut pos = Vec::new();
+                let mut neg = Vec::new();
+                for p in parts {
+                    match p {
+                        Expr::Not(inner) => neg.push(inner.fts()?),
+                        other => pos.push(other.fts()?),
+                    }
+                }
+                if pos.is_empty() {
+                    return None;
+                }
+                let mut q = format!("({})", pos.join(" AND "));
+                for n in neg {
+                    q = format!("({q} NOT {n})");
+                }
+                Some(q)
+            }
+            Expr::Or(parts) => {
+                let s: Option<Vec<String>> = parts
+                    .iter()
+                    .map(|p| if matches!(p, Expr::Not(_)) { None } else { p.fts() })
+                    .collect();
+                Some(format!("({})", s?.join(" OR ")))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this subtree is only text (words, phrases, NEAR, and boolean operators over them).
+    pub fn is_text(&self) -> bool {
+        match self {
+            Expr::Text(..) => true,
+            Expr::Field(_) => false,
+            Expr::Not(e) => e.is_text(),
+            Expr::And(v) | Expr::Or(v) => !v.is_empty() && v.iter().all(Expr::is_text),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// In memory.
+
+struct Columns {
+    title: Vec<String>,
+    text: Vec<String>,
+    author: Vec<String>,
+}
+
+impl Expr {
+    /// Whether the mention matches, evaluated in memory (arrivals, feed rules).
+    pub fn matches(&self, m: &Candidate<'_>) -> bool {
+        let cols = Columns {
+            title: words(m.title.unwrap_or("")),
+            text: words(m.text),
+            author: words(m.author.unwrap_or("")),
+        };
+        self.eval(m, &cols)
+    }
+
+    fn eval(&self, m: &Candidate<'_>, cols: &Columns) -> bool {
+        match self {
+            Expr::And(v) => v.iter().all(|e| e.eval(m, cols)),
+            Expr::Or(v) => v.iter().any(|e| e.eval(m, cols)),
+            Expr::Not(e) => !e.eval(m, cols),
+            Expr::Text(col, t) => {
+                let in_col = |ws: &[String]| text_in(t, ws);
+                match col {
+                    Some(Col::Title) => in_col(&cols.title),
+                    Some(Col::Text) => in_col(&cols.text),
+                    None => in_col(&cols.title) || in_col(&cols.text) || in_col(&cols.author),
+                }
+            }
+            Expr::Field(f) => field_holds(f, m),
+        }
+    }
+}
+
+fn text_in(t: &Text, ws: &[String]) -> bool {
+    match t {
+        Text::Word { word, prefix: false } => ws.iter().any(|w| w == word),
+        Text::Word { word, prefix: true } => ws.iter().any(|w| w.starts_with(word.as_str())),
+        Text::Phrase(p) => !positions(&words(p), ws).is_empty(),
+        Text::Near { a, b, n } => {
+            let (pa, pb) = (words(a), words(b));
+            let (sa, sb) = (positions(&pa, ws), positions(&pb, ws));
+            // FTS5: at most `n` words between the end of one phrase and the start of the other,
+            // in either order.
+            let n = *n as usize;
+            sa.iter().any(|&i| {
+                sb.iter().any(|&j| {
+                    if i <= j {
+                        j >= i + pa.len() && j - (i + pa.len()) <= n
+                    } else {
+                        i >= j + pb.len() && i - (j + pb.len()) <= n
+                    }
+                })
+            })
+        }
+    }
+}
+
+/// Where the phrase `p` (as words) starts in `ws`.
+fn positions(p: &[String], ws: &[String]) -> Vec<usize> {
+    if p.is_empty() || p.len() > ws.len() {
+        return Vec::new();
+    }
+    (0..=ws.len() - p.len()).filter(|&i| ws[i..i + p.len()] == *p).collect()
+}
+
+/// The host of a link, lower-cased, without `www.`.
+pub fn host(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(u.host_str()?.trim_start_matches("www.").to_lowercase())
+}
+
+/// Whether `host` is `site` or one of its subdomains.
+pub fn site_matches(host: &str, site: &str) -> bool {
+    host == site || host.ends_with(&format!(".{site}"))
+}
+
+/// The characters that make a mention a question.
+pub const QUESTION_MARKS: [char; 3] = ['?', '？', '¿'];
+
+/// What counts as a link in a mention's words.
+pub const LINK_MARKS: [&str; 3] = ["http://", "https://", "www."];
+
+fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
+    match f {
+        // As SQLite's NOCASE: ASCII letters only.
+        Field::Author(a) => m.author.is_some_and(|x| x.eq_ignore_ascii_case(a)),
+        Field::Feed(v) => v.iter().any(|x| x == m.feed),
+        Field::Kind(k) => m.kind == *k,
+        Field::Site(s) => m.url.and_then(host).is_some_and(|h| site_matches(&h, s)),
+        Field::Reach(c, n) => m.reach.is_some_and(|r| c.holds(r, *n)),
+        Field::Score(c, n) => m.score.is_some_and(|r| c.holds(r, *n)),
+        Field::Status(v) => v.contains(&m.status),
+        Field::Tag(t) => m.tags.iter().any(|x| x == t),
+        Field::Assignee(a) if a.is_empty() => m.assignee.is_none(),
+        Field::Assignee(a) => {
+            let who = if a == "me" { m.me } else { a.as_str() };
+            m.assignee == Some(who)
+        }
+        Field::Since(t, _) => m.sort_at >= *t,
+        Field::Until(t, _) => m.sort_at < *t,
+        Field::Unread => m.unread,
+        Field::HasLink => {
+            let t = m.text;
+            LINK_MARKS.iter().any(|l| t.contains(l))
+        }
+        Field::IsQuestion => m.title.is_some_and(|t| t.contains(QUESTION_MARKS)) || m.text.contains(QUESTION_MARKS),
+    }
+}
