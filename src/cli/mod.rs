@@ -54,6 +54,10 @@ pub enum Verb {
         /// Only mentions from this day on (YYYY-MM-DD, UTC)
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
         since: Option<DateTime<Utc>>,
+        /// Only the mentions a query matches, in the console's query language
+        /// (e.g. 'acme -is:question reach>1000')
+        #[arg(long, value_name = "QUERY")]
+        filter: Option<String>,
     },
     /// List the feeds with their health
     Feeds,
@@ -263,6 +267,27 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// `overhear export`: every mention, or those since a day or matching a query, oldest first.
+fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Option<&str>) -> Result<ExitCode> {
+    let query = match filter {
+        Some(q) => {
+            crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--filter {q:?}: {e}"))?
+        }
+        None => Default::default(),
+    };
+    // Whose `@me` and `unread`: the configured operator, when a query needs one.
+    let operator = match (&cli.operator, query.is_empty()) {
+        (Some(o), _) => o.clone(),
+        (None, true) => String::new(),
+        (None, false) => load_config(cli).map_or_else(|_| crate::team::unix_user(), |c| c.operator),
+    };
+    let store = open_store(cli)?;
+    let filter = ExportFilter { since, query, operator };
+    let n = export::export(&store, &filter, format, std::io::stdout().lock())?;
+    tracing::info!(rows = n, "exported");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Verb::Demo) => {
@@ -277,13 +302,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Verb::Poll { once, force }) => poll::poll(&cli, *once, *force),
-        Some(Verb::Export { format, since }) => {
-            let store = open_store(&cli)?;
-            let filter = ExportFilter { since: *since };
-            let n = export::export(&store, &filter, *format, std::io::stdout().lock())?;
-            tracing::info!(rows = n, "exported");
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Verb::Export { format, since, filter }) => export(&cli, *format, *since, filter.as_deref()),
         Some(Verb::Feed {
             action: FeedAction::Test { name, feed },
         }) => poll::feed_test(&cli, name.as_deref(), feed.as_deref()),

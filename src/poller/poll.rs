@@ -500,9 +500,19 @@ async fn parse_off_thread(
 
 /// Whether the feed's include/exclude rules keep a mention.
 fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
-    feed.rules.allows(
-        m.title.as_deref().unwrap_or(""),
-        &m.text,
-        m.author.as_deref().unwrap_or(""),
-    )
+    if feed.rules.is_empty() {
+        return true;
+    }
+    feed.rules.keeps(&crate::query::Candidate {
+        title: m.title.as_deref(),
+        text: &m.text,
+        author: m.author.as_deref(),
+        feed: &feed.name,
+        kind: feed.kind,
+        url: m.url.as_deref(),
+        reach: m.author_reach,
+        score: m.engagement.score,
+        sort_at: m.published_at.unwrap_or_else(Utc::now),
+        ..crate::query::Candidate::blank()
+    })
 }

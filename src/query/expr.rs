@@ -136,6 +136,29 @@ pub struct Candidate<'a> {
     pub me: &'a str,
 }
 
+impl Candidate<'_> {
+    /// A mention with nothing known but what a caller fills in (`..Candidate::blank()`): new,
+    /// untagged, unassigned, unread, now.
+    pub fn blank() -> Candidate<'static> {
+        Candidate {
+            title: None,
+            text: "",
+            author: None,
+            feed: "",
+            kind: FeedKind::Rss,
+            url: None,
+            reach: None,
+            score: None,
+            status: Status::New,
+            tags: &[],
+            assignee: None,
+            sort_at: Utc::now(),
+            unread: true,
+            me: "",
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Words, as FTS5's unicode61 tokenizer with remove_diacritics 2 sees them.
 
@@ -149,7 +172,8 @@ pub fn words(s: &str) -> Vec<String> {
         if c.is_alphanumeric() {
             for l in c.to_lowercase() {
                 for d in l.nfd().filter(|d| !is_combining_mark(*d)) {
-                    cur.push(d);
+                    // Final sigma folds into sigma, as FTS5 folds it.
+                    cur.push(if d == 'ς' { 'σ' } else { d });
                 }
             }
         } else if !is_combining_mark(c) && !cur.is_empty() {

@@ -340,6 +340,10 @@ impl Mention {
 pub struct ExportFilter {
     /// Only mentions published (or first seen) at or after this instant.
     pub since: Option<DateTime<Utc>>,
+    /// Only the mentions this query matches (`overhear export --filter`).
+    pub query: StreamFilter,
+    /// Whose `@me` and `unread` the query means.
+    pub operator: String,
 }
 
 impl Store {
@@ -563,12 +567,14 @@ impl Store {
         mut visit: impl FnMut(Mention) -> std::io::Result<()>,
     ) -> Result<std::io::Result<()>> {
         let since = filter.since.map_or(i64::MIN, |t| t.timestamp());
+        let mut params = vec![Value::Text(filter.operator.clone()), Value::Integer(since)];
+        let cond = filter_sql(&filter.query, &mut params, Search::Match, Some(&filter.operator));
         let sql = format!(
             "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
-             WHERE m.sort_at >= ?2 ORDER BY m.sort_at ASC, m.id ASC"
+             WHERE m.sort_at >= ?2 {cond} ORDER BY m.sort_at ASC, m.id ASC"
         );
         let mut stmt = self.conn().prepare(&sql).doing("exporting mentions")?;
-        let mut rows = stmt.query(rusqlite::params!["", since]).doing("exporting mentions")?;
+        let mut rows = stmt.query(params_from_iter(params)).doing("exporting mentions")?;
         while let Some(row) = rows.next().doing("exporting mentions")? {
             let m = mention_from_row(row).doing("exporting mentions")?;
             if let Err(e) = visit(m) {
@@ -652,6 +658,7 @@ mod tests {
         let mut n = 0;
         let filter = ExportFilter {
             since: Some(Utc::now() + chrono::Duration::days(1)),
+            ..Default::default()
         };
         s.for_each_mention(&filter, |_| {
             n += 1;

@@ -11,6 +11,7 @@ mod harness_server;
 mod hostile;
 mod hostile_corpus;
 mod poll;
+mod query;
 mod replies;
 mod sources;
 mod stats;
