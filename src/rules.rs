@@ -77,6 +77,42 @@ fn parse(list: &'static str, inputs: &[String]) -> Result<Vec<Expr>, RulesError>
         .collect()
 }
 
+/// A rule that acts on each new mention as it is stored (`[[rule]]`): when its query matches,
+/// its actions run in the same transaction, recorded in the history as `rule:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub name: String,
+    pub when: Expr,
+    pub actions: Vec<Action>,
+}
+
+/// What a rule does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Tag(String),
+    Status(crate::model::Status),
+    Assign(Assign),
+    /// Raise the named alert (`[[alert]]`).
+    Alert(String),
+}
+
+/// Whom a rule assigns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assign {
+    To(String),
+    /// In turn among these operators.
+    Among(Vec<String>),
+    /// In turn among the operators with a console open now (nobody present: left unassigned).
+    Present,
+}
+
+impl Rule {
+    /// The actor its actions are recorded under.
+    pub fn actor(&self) -> String {
+        format!("rule:{}", self.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

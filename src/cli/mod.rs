@@ -112,6 +112,11 @@ pub enum Verb {
     },
     /// Print overhear's man page (roff) to stdout: `overhear man > /usr/local/share/man/man1/overhear.1`
     Man,
+    /// Work on the rules that act on arriving mentions ([[rule]] in the config)
+    Rule {
+        #[command(subcommand)]
+        action: RuleAction,
+    },
     /// Work on one feed
     Feed {
         #[command(subcommand)]
@@ -130,6 +135,24 @@ pub enum FeedAction {
         /// '{ name = "t", kind = "hackernews", query = "acme" }'
         #[arg(long, value_name = "TOML")]
         feed: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RuleAction {
+    /// Run a rule's query over all stored history and say how many mentions it would have
+    /// matched, by feed and by week, with the newest ten: try a rule before turning it on
+    Test {
+        /// A rule of the config, by name
+        name: Option<String>,
+        /// Or a query given here, in the search language
+        #[arg(long, value_name = "QUERY", conflicts_with = "name")]
+        when: Option<String>,
+        /// Only mentions from this day on (YYYY-MM-DD)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: Option<DateTime<Utc>>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
     },
 }
 
@@ -288,6 +311,46 @@ fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Optio
     Ok(ExitCode::SUCCESS)
 }
 
+/// `overhear stats`.
+fn stats(
+    cli: &Cli,
+    days: u32,
+    since: Option<NaiveDate>,
+    by: Option<crate::stats::GroupBy>,
+    format: StatsFormat,
+    tz: Option<&str>,
+    sla: Option<&str>,
+) -> Result<ExitCode> {
+    let config = load_config(cli)?;
+    let zone: chrono_tz::Tz = match tz {
+        Some(z) => z
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {z:?}: write an IANA name like Europe/Berlin"))?,
+        None => crate::stats::local_zone(),
+    };
+    let sla = match sla {
+        Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
+        None => config.sla,
+    };
+    let store = open_store(cli)?;
+    let now = Utc::now();
+    let today = now.with_timezone(&zone).date_naive();
+    let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((days).max(1)) - 1));
+    let q = crate::stats::StatsQuery {
+        from,
+        to: today,
+        tz: zone,
+        by,
+        sla,
+        business: config.business.clone(),
+        filter: Default::default(),
+        now,
+    };
+    let rows = store.stats(&q)?;
+    print::stats(&rows, format, sla)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Verb::Demo) => {
@@ -315,37 +378,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             format,
             tz,
             sla,
-        }) => {
-            let config = load_config(&cli)?;
-            let zone: chrono_tz::Tz = match tz {
-                Some(z) => z
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("unknown time zone {z:?}: write an IANA name like Europe/Berlin"))?,
-                None => crate::stats::local_zone(),
-            };
-            let sla = match sla {
-                Some(s) => Some(config::parse_duration(s).map_err(anyhow::Error::msg)?),
-                None => config.sla,
-            };
-            let store = open_store(&cli)?;
-            let now = Utc::now();
-            let today = now.with_timezone(&zone).date_naive();
-            let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((*days).max(1)) - 1));
-            let q = crate::stats::StatsQuery {
-                from,
-                to: today,
-                tz: zone,
-                by: *by,
-                sla,
-                business: config.business.clone(),
-                filter: Default::default(),
-                now,
-            };
-            let rows = store.stats(&q)?;
-            print::stats(&rows, *format, sla)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => stats(&cli, *days, *since, *by, *format, tz.as_deref(), sla.as_deref()),
         Some(Verb::Doctor) => doctor::doctor(&cli),
+        Some(Verb::Rule {
+            action:
+                RuleAction::Test {
+                    name,
+                    when,
+                    since,
+                    format,
+                },
+        }) => print::rule_test(&cli, name.as_deref(), when.as_deref(), *since, *format),
         Some(Verb::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "overhear", &mut std::io::stdout());

@@ -200,3 +200,68 @@ pub fn stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<s
     }
     Ok(())
 }
+
+/// `overhear rule test`: what a rule's query matches over the stored history.
+pub fn rule_test(
+    cli: &super::Cli,
+    name: Option<&str>,
+    when: Option<&str>,
+    since: Option<chrono::DateTime<Utc>>,
+    format: super::StatsFormat,
+) -> Result<std::process::ExitCode> {
+    let config = super::load_config(cli)?;
+    let (label, filter) = match (name, when) {
+        (Some(n), _) => {
+            let rule = config.poller.rules.iter().find(|r| r.name == n).ok_or_else(|| {
+                let names: Vec<&str> = config.poller.rules.iter().map(|r| r.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "no rule named {n:?} in {} (rules: {})",
+                    config.path.display(),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )
+            })?;
+            (
+                format!("rule {n}: {}", rule.when),
+                crate::query::StreamFilter::from_expr(rule.when.clone()),
+            )
+        }
+        (None, Some(q)) => (
+            format!("query: {q}"),
+            crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--when {q:?}: {e}"))?,
+        ),
+        (None, None) => anyhow::bail!("name a rule of the config, or give a query with --when"),
+    };
+    let store = super::open_store(cli)?;
+    let started = std::time::Instant::now();
+    let t = store.rule_test(&filter, since, &config.operator)?;
+    let ms = started.elapsed().as_millis();
+    let mut out = std::io::stdout().lock();
+    match format {
+        super::StatsFormat::Json => writeln!(out, "{}", serde_json::to_string(&t)?)?,
+        super::StatsFormat::Csv => {
+            writeln!(out, "feed,matched")?;
+            for (f, n) in &t.by_feed {
+                writeln!(out, "{},{n}", crate::text::sanitize_line(f).replace(',', " "))?;
+            }
+        }
+        super::StatsFormat::Table => {
+            writeln!(out, "{}", crate::text::sanitize_line(&label))?;
+            writeln!(out, "matched {} mentions ({ms} ms)", t.matched)?;
+            let list = |m: &std::collections::BTreeMap<String, i64>| {
+                m.iter()
+                    .map(|(k, n)| format!("{} {n}", crate::text::sanitize_line(k)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            };
+            writeln!(out, "by feed:  {}", list(&t.by_feed))?;
+            writeln!(out, "by week:  {}", list(&t.by_week))?;
+            let ids: Vec<String> = t.examples.iter().map(i64::to_string).collect();
+            writeln!(out, "newest:   {}", ids.join(", "))?;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -103,6 +103,19 @@ struct RawConfig {
     database: Option<Spanned<String>>,
     #[serde(default)]
     team: Option<RawTeam>,
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: Spanned<String>,
+    when: Spanned<String>,
+    tag: Option<Spanned<Terms>>,
+    status: Option<Spanned<String>>,
+    assign: Option<Spanned<Terms>>,
+    alert: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +365,8 @@ impl Config {
             },
         )?;
         let feeds = feeds::validate(&loc, raw.feed)?;
+        let mut poller = poller;
+        poller.rules = validate_rules(&loc, raw.rule)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         let database = match raw.database {
             Some(d) => {
@@ -413,6 +428,86 @@ impl Config {
             team,
         })
     }
+}
+
+/// `[[rule]]` tables: a name, a query, and what to do.
+fn validate_rules(loc: &Located<'_>, raw: Vec<Spanned<RawRule>>) -> Result<Vec<crate::rules::Rule>, ConfigError> {
+    use crate::rules::{Action, Assign, Rule};
+    let mut rules: Vec<Rule> = Vec::new();
+    for (i, r) in raw.into_iter().enumerate() {
+        let span = r.span();
+        let r = r.into_inner();
+        let key = |k: &str| Some(format!("rule[{}].{k}", i + 1));
+        let name = r.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(loc.err(Some(r.name.span()), key("name"), "must be one word, like \"refunds\""));
+        }
+        if rules.iter().any(|x| x.name == name) {
+            return Err(loc.err(
+                Some(r.name.span()),
+                key("name"),
+                format!("another rule is named {name:?}"),
+            ));
+        }
+        let when = crate::query::Expr::parse(r.when.get_ref(), chrono::Utc::now()).map_err(|e| {
+            loc.err(
+                Some(r.when.span()),
+                key("when"),
+                format!("{e} (in {:?})", r.when.get_ref()),
+            )
+        })?;
+        let mut actions = Vec::new();
+        for t in r.tag.map(|t| t.into_inner().into_vec()).unwrap_or_default() {
+            let t = t.trim().trim_start_matches('#').to_lowercase();
+            if !t.is_empty() {
+                actions.push(Action::Tag(t));
+            }
+        }
+        if let Some(s) = r.status {
+            let status = match s.get_ref().as_str() {
+                "open" => crate::model::Status::Open,
+                "ignored" => crate::model::Status::Ignored,
+                "escalated" => crate::model::Status::Escalated,
+                other => {
+                    return Err(loc.err(
+                        Some(s.span()),
+                        key("status"),
+                        format!("{other:?}: a rule sets open, ignored or escalated"),
+                    ));
+                }
+            };
+            actions.push(Action::Status(status));
+        }
+        if let Some(a) = r.assign {
+            let names: Vec<String> = a
+                .into_inner()
+                .into_vec()
+                .into_iter()
+                .map(|n| n.trim().to_string())
+                .collect();
+            actions.push(Action::Assign(match names.as_slice() {
+                [one] if one == "round-robin" => Assign::Present,
+                [one] => Assign::To(one.clone()),
+                many => Assign::Among(many.to_vec()),
+            }));
+        }
+        if let Some(a) = r.alert {
+            return Err(loc.err(
+                Some(a.span()),
+                key("alert"),
+                "alerts from rules are not available yet in this version",
+            ));
+        }
+        if actions.is_empty() {
+            return Err(loc.err(
+                Some(span),
+                Some(format!("rule[{}]", i + 1)),
+                "does nothing: give it a tag, a status or an assign",
+            ));
+        }
+        rules.push(Rule { name, when, actions });
+    }
+    Ok(rules)
 }
 
 fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerConfig, ConfigError> {
@@ -538,6 +633,37 @@ mod tests {
         assert_eq!(c.operator, login_name());
         let e = parse("[team]\noperator_names = \"anyone\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("team.operator_names"), "{e}");
+    }
+
+    #[test]
+    fn rules_parse_and_a_bad_query_names_its_line_and_column() {
+        use crate::rules::{Action, Assign};
+        let c = parse(
+            "[[rule]]\nname = \"refunds\"\nwhen = \"refund OR \\\"charged twice\\\"\"\ntag = [\"billing\", \"#urgent\"]\nstatus = \"escalated\"\nassign = \"round-robin\"\n\n[[rule]]\nname = \"vip\"\nwhen = \"reach>10000\"\nassign = [\"alice\", \"bob\"]\n",
+        )
+        .unwrap();
+        let r = &c.poller.rules;
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r[0].actions,
+            vec![
+                Action::Tag("billing".into()),
+                Action::Tag("urgent".into()),
+                Action::Status(crate::model::Status::Escalated),
+                Action::Assign(Assign::Present),
+            ]
+        );
+        assert_eq!(
+            r[1].actions,
+            vec![Action::Assign(Assign::Among(vec!["alice".into(), "bob".into()]))]
+        );
+        let e = parse("[[rule]]\nname = \"x\"\nwhen = \"acme OR\"\ntag = \"t\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("rule[1].when")), "{e}");
+        assert!(e.message.contains("column 6"), "{e}");
+        let e = parse("[[rule]]\nname = \"x\"\nwhen = \"acme\"\n").unwrap_err();
+        assert!(e.message.contains("does nothing"), "{e}");
+        let e = parse("[[rule]]\nname = \"x\"\nwhen = \"acme\"\nstatus = \"responded\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("rule[1].status"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ use tokio::task::JoinSet;
 pub struct PollerConfig {
     pub concurrency: usize,
     pub net: net::Limits,
+    /// `[[rule]]`s: what happens to each new mention as it is stored.
+    pub rules: Vec<crate::rules::Rule>,
 }
 
 impl Default for PollerConfig {
@@ -39,6 +41,7 @@ impl Default for PollerConfig {
         PollerConfig {
             concurrency: 8,
             net: net::Limits::default(),
+            rules: Vec::new(),
         }
     }
 }
@@ -124,7 +127,7 @@ impl Poller {
         Ok(Poller {
             lease,
             client,
-            writer: writer::Writer::start(store, check, fence).map_err(PollerError::Thread)?,
+            writer: writer::Writer::start(store, check, fence, config.rules.clone()).map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
             parsers: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),

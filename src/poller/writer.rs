@@ -46,6 +46,8 @@ struct Gate {
     check: Option<Check>,
     damage: std::sync::Arc<std::sync::OnceLock<String>>,
     fence: Option<String>,
+    /// The rules that act on each new mention as it is stored.
+    rules: Vec<crate::rules::Rule>,
 }
 
 impl Gate {
@@ -87,13 +89,19 @@ pub type Check = std::thread::JoinHandle<Result<Option<String>, StoreError>>;
 impl Writer {
     /// The writer for `store`; with `fence` (a session id), polls are written only while that
     /// session holds the poller lease.
-    pub(super) fn start(store: Store, check: Option<Check>, fence: Option<String>) -> std::io::Result<Writer> {
+    pub(super) fn start(
+        store: Store,
+        check: Option<Check>,
+        fence: Option<String>,
+        rules: Vec<crate::rules::Rule>,
+    ) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let damage = std::sync::Arc::new(std::sync::OnceLock::new());
         let gate = Gate {
             check,
             damage: damage.clone(),
             fence,
+            rules,
         };
         let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
@@ -226,7 +234,7 @@ fn write_group(
         return;
     }
     let started = std::time::Instant::now();
-    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref()) {
+    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref(), &gate.rules) {
         Ok(results) => {
             tracing::debug!(
                 polls = records.len(),

@@ -59,6 +59,11 @@ impl StreamFilter {
     /// Parse filter text; `now` anchors relative dates ("today", "7d"). Errors name the column.
     pub fn parse(text: &str, now: DateTime<Utc>) -> Result<StreamFilter, String> {
         let e = Expr::parse(text, now).map_err(|e| e.to_string())?;
+        Ok(StreamFilter::from_expr(e))
+    }
+
+    /// The filter of a parsed query.
+    pub fn from_expr(e: Expr) -> StreamFilter {
         let mut f = StreamFilter::default();
         let conjuncts = match e {
             Expr::And(v) => v,
@@ -67,7 +72,7 @@ impl StreamFilter {
         for c in conjuncts {
             f.add(c);
         }
-        Ok(f)
+        f
     }
 
     fn add(&mut self, c: Expr) {

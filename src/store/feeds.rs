@@ -189,7 +189,7 @@ impl Store {
     ///
     /// The outer error is the transaction's (nothing was written); the inner ones are per record.
     pub fn record_polls(&mut self, records: &[PollRecord], now: DateTime<Utc>) -> Result<Vec<Result<Recorded>>> {
-        self.record_polls_fenced(records, now, None)
+        self.record_polls_fenced(records, now, None, &[])
     }
 
     /// [`Store::record_polls`], written only while `holder` (a session id) holds the poller lease,
@@ -200,6 +200,7 @@ impl Store {
         records: &[PollRecord],
         now: DateTime<Utc>,
         holder: Option<&str>,
+        rules: &[crate::rules::Rule],
     ) -> Result<Vec<Result<Recorded>>> {
         let results = self.write("storing polls", |tx| {
             if let Some(h) = holder
@@ -246,6 +247,11 @@ impl Store {
                      ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
                 )?
                 .execute([newest_before])?;
+                // The rules act on each new mention in the same transaction: a mention is never
+                // stored without what its rules do to it.
+                if !rules.is_empty() {
+                    super::arrival::apply_rules(tx, rules, newest_before, now)?;
+                }
             }
             Ok(Some(results))
         })?;

@@ -16,7 +16,7 @@ const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.aut
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
 /// order by an index: left free, SQLite's planner may read every feed's mentions and sort a
 /// million rows to give forty (it did, with 200 feeds and statistics).
-const MENTION_FROM: &str = "mentions m CROSS JOIN feeds f ON f.id = m.feed_id
+pub(super) const MENTION_FROM: &str = "mentions m CROSS JOIN feeds f ON f.id = m.feed_id
      LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ?1";
 
 fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
@@ -52,6 +52,11 @@ pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
+/// `filter`'s conditions for a query over [`MENTION_FROM`] whose `?1` is `operator`.
+pub(super) fn conditions(filter: &StreamFilter, params: &mut Vec<Value>, operator: &str) -> String {
+    filter_sql(filter, params, Search::Match, Some(operator))
+}
+
 /// The SQL of `filter`'s conditions; `me` is whom `assignee:me` (`@me`) means.
 fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me: Option<&str>) -> String {
     let mut sql = String::new();

@@ -4,6 +4,7 @@
 //! and no read transaction held while idle. Another process's commits are detected through
 //! `PRAGMA data_version`.
 
+mod arrival;
 mod drafts;
 mod feeds;
 mod mentions;
@@ -15,6 +16,7 @@ mod watch;
 
 pub use watch::ChangeWatch;
 
+pub use arrival::RuleTest;
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;

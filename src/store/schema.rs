@@ -277,6 +277,13 @@ INSERT INTO drafts_by_writer (mention_id, author, body, created_at, updated_at, 
 DROP TABLE drafts;
 ALTER TABLE drafts_by_writer RENAME TO drafts;
 "#,
+    // 11: rules on arrival: whose turn it is in each rule's round-robin assignment.
+    r#"
+CREATE TABLE rule_turns (
+    rule TEXT PRIMARY KEY,
+    turn INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -49,16 +49,16 @@ struct Logged {
     when: i64,
 }
 
-fn next_batch(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+pub(super) fn next_batch(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))
 }
 
 /// Who made a change, when, in which batch.
 #[derive(Clone, Copy)]
-struct Stamp<'a> {
-    actor: &'a str,
-    at: i64,
-    batch: i64,
+pub(super) struct Stamp<'a> {
+    pub(super) actor: &'a str,
+    pub(super) at: i64,
+    pub(super) batch: i64,
 }
 
 fn log(
@@ -89,7 +89,7 @@ fn set_status(tx: &Transaction<'_>, id: i64, status: &str, actor: &str, at: i64)
     Ok(())
 }
 
-fn apply_one(tx: &Transaction<'_>, id: i64, change: &Change, stamp: Stamp<'_>) -> rusqlite::Result<bool> {
+pub(super) fn apply_one(tx: &Transaction<'_>, id: i64, change: &Change, stamp: Stamp<'_>) -> rusqlite::Result<bool> {
     let (actor, at) = (stamp.actor, stamp.at);
     match change {
         Change::Status(s) => {

@@ -57,3 +57,67 @@ fn export_filter_exports_only_the_matches_and_a_bad_query_names_its_column() {
         stderr(&out)
     );
 }
+
+/// `[[rule]]`s act on each new mention as it is stored, once, recorded as `rule:NAME`; `rule test`
+/// says what a rule's query matches over the history, as a table or JSON.
+#[test]
+fn rules_act_on_arrival_and_rule_test_counts_the_history() {
+    let s = FixtureServer::start();
+    let items = [
+        "I want a refund",
+        "charged twice, again",
+        "free crypto giveaway",
+        "hello acme",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| format!("<item><guid>g{i}</guid><title>{t}</title></item>"))
+    .collect::<String>();
+    s.route(
+        "/feed",
+        Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>")),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n\n[[rule]]\nname = \"refunds\"\nwhen = 'refund OR \"charged twice\"'\ntag = \"billing\"\nstatus = \"escalated\"\nassign = [\"alice\", \"bob\"]\n\n[[rule]]\nname = \"spam\"\nwhen = \"crypto -acme\"\nstatus = \"ignored\"\n",
+        s.url("/feed")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let rows = env.rows(
+        "SELECT m.title, m.status, coalesce(m.assignee, '-'), (SELECT group_concat(actor || ' ' || action, ', ') FROM actions a WHERE a.mention_id = m.id) FROM mentions m ORDER BY m.title",
+    );
+    let want = [
+        [
+            "I want a refund",
+            "escalated",
+            "alice",
+            "rule:refunds tag, rule:refunds status, rule:refunds assign",
+        ],
+        [
+            "charged twice, again",
+            "escalated",
+            "bob",
+            "rule:refunds tag, rule:refunds status, rule:refunds assign",
+        ],
+        ["free crypto giveaway", "ignored", "-", "rule:spam status"],
+    ];
+    for w in want {
+        assert!(rows.iter().any(|r| r[..] == w), "{w:?} in {rows:?}");
+    }
+    // Polled again: nothing new, nothing done twice.
+    assert!(env.run(&["poll", "--once"]).status.success());
+    assert_eq!(env.sql::<i64>("SELECT count(*) FROM actions"), 7);
+
+    let out = env.run(&["rule", "test", "refunds", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["matched"], 2);
+    assert_eq!(v["by_feed"]["blog"], 2);
+    assert_eq!(v["examples"].as_array().unwrap().len(), 2);
+    let out = env.run(&["rule", "test", "--when", "acme OR crypto"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("matched 2 mentions"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("by feed:  blog 2"), "{}", stdout(&out));
+    let out = env.run(&["rule", "test", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule named \"nope\""), "{}", stderr(&out));
+}
