@@ -277,8 +277,10 @@ INSERT INTO drafts_by_writer (mention_id, author, body, created_at, updated_at, 
 DROP TABLE drafts;
 ALTER TABLE drafts_by_writer RENAME TO drafts;
 "#,
-    // 11: rules on arrival: whose turn it is in each rule's round-robin assignment.
+    // 11: rules on arrival: whose turn it is in each rule's round-robin assignment; the author's
+    // reach indexed for `reach>N` in queries and rule tests.
     r#"
+CREATE INDEX mentions_reach ON mentions (author_reach) WHERE author_reach IS NOT NULL;
 CREATE TABLE rule_turns (
     rule TEXT PRIMARY KEY,
     turn INTEGER NOT NULL
