@@ -304,3 +304,68 @@ fn queries_are_written_back_as_they_parse() {
         assert_eq!(again, f, "{q} → {}", f.describe());
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The fixture database, made once for every case (the directory lives as long as the tests).
+    fn fixture() -> &'static std::path::Path {
+        static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+        PATH.get_or_init(|| {
+            let (dir, _store, _ids) = store();
+            let path = dir.path().join("q.db");
+            std::mem::forget(dir);
+            path
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Whatever is typed: parsing never panics, and what parses runs in SQL without an error
+        /// (nothing typed becomes FTS5 syntax) and agrees with the in-memory evaluator.
+        #[test]
+        fn any_query_parses_or_says_why_and_what_parses_runs_and_agrees(
+            q in r#"[a-zé"()\-*#@:<>=!/ 0-9]{0,24}|(acme|OR|AND|NOT|NEAR/2|"a b"|-x|\(|\)|title:|site:|reach>|is:question| ){0,8}"#,
+        ) {
+            let now = Utc::now();
+            if let Ok(filter) = StreamFilter::parse(&q, now) {
+                let store = Store::open(fixture()).unwrap();
+                let r = store.matching_ids(Scope { operator: "alice", filter: &filter });
+                prop_assert!(r.is_ok(), "{q:?}: {r:?}");
+                let mut by_sql = r.unwrap();
+                by_sql.sort_unstable();
+                let expr = filter.expr();
+                let mut by_memory = Vec::new();
+                let ids: Vec<i64> = {
+                    let mut st = store.conn().prepare("SELECT id FROM mentions ORDER BY id").unwrap();
+                    st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+                };
+                for id in ids {
+                    let d = store.detail("alice", id).unwrap().unwrap();
+                    let m = &d.mention;
+                    if expr.matches(&Candidate {
+                        title: m.title.as_deref(),
+                        text: &m.text,
+                        author: m.author.as_deref(),
+                        feed: &m.feed,
+                        kind: m.kind,
+                        url: m.url.as_deref(),
+                        reach: m.author_reach,
+                        score: m.engagement.score,
+                        status: m.status,
+                        tags: &d.tags,
+                        assignee: m.assignee.as_deref(),
+                        sort_at: m.sort_at,
+                        unread: m.unread,
+                        me: "alice",
+                    }) {
+                        by_memory.push(id);
+                    }
+                }
+                prop_assert_eq!(by_sql, by_memory, "{:?}", q);
+            }
+        }
+    }
+}
