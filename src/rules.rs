@@ -106,6 +106,27 @@ pub enum Assign {
     Present,
 }
 
+/// An `[[alert]]`: what raises it, and who hears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub name: String,
+    /// Each new mention this query matches raises it (`None`: only rules that name it do).
+    pub when: Option<Expr>,
+    /// The operators who hear it in their console (`None`: everyone).
+    pub operators: Option<Vec<String>>,
+    /// Ring the terminal's bell.
+    pub bell: bool,
+    /// A desktop notification through the terminal (OSC 9 and OSC 777).
+    pub notify: bool,
+}
+
+impl Alert {
+    /// Whether `operator` hears this alert.
+    pub fn heard_by(&self, operator: &str) -> bool {
+        self.operators.as_ref().is_none_or(|o| o.iter().any(|x| x == operator))
+    }
+}
+
 impl Rule {
     /// The actor its actions are recorded under.
     pub fn actor(&self) -> String {

@@ -107,6 +107,8 @@ pub enum Action {
     Team(TeamView),
     /// Teammates assigned these mentions to this operator just now.
     AssignedToMe(Vec<crate::store::Assigned>),
+    /// Alerts raised just now.
+    Alerts(Vec<crate::store::AlertRow>),
 }
 
 /// The team on this database, as this console sees it.
@@ -148,6 +150,10 @@ pub enum Effect {
         text: String,
     },
     /// Post a reply, once.
+    /// Ring the terminal's bell.
+    Bell,
+    /// A desktop notification through the terminal (OSC 9 and OSC 777).
+    Notify(String),
     Send {
         mention: Box<Mention>,
         delivery: Delivery,
@@ -239,6 +245,8 @@ pub struct Settings {
     pub business: Option<crate::stats::BusinessHours>,
     /// `[team]`: whose replies wait for an approver.
     pub team: crate::config::TeamSettings,
+    /// `[[alert]]`s: who hears which, with a bell or a notification.
+    pub alerts: Vec<crate::rules::Alert>,
 }
 
 /// The views every console has, after the config's own: what is assigned to me and still to do.
@@ -273,6 +281,7 @@ impl Settings {
             sla: config.sla,
             business: config.business.clone(),
             team: config.team.clone(),
+            alerts: config.poller.alerts.clone(),
         }
     }
 }
@@ -399,6 +408,44 @@ impl AppState {
             }
         }
         (reading, drafting)
+    }
+
+    /// Alerts raised: those this operator hears become a banner, and a bell or a notification
+    /// where the alert asks for them.
+    fn on_alerts(&mut self, raised: &[crate::store::AlertRow]) -> Vec<Effect> {
+        let me = self.settings.operator.clone();
+        let settings = std::sync::Arc::clone(&self.settings);
+        let heard: Vec<(&crate::store::AlertRow, &crate::rules::Alert)> = raised
+            .iter()
+            .filter_map(|r| {
+                let a = settings.alerts.iter().find(|a| a.name == r.alert)?;
+                a.heard_by(&me).then_some((r, a))
+            })
+            .collect();
+        let Some((first, _)) = heard.first() else {
+            self.quiet = true;
+            return vec![];
+        };
+        let about = first
+            .about
+            .as_deref()
+            .map(|t| crate::text::truncate_to_width(&crate::text::screen_line(t), 60))
+            .unwrap_or_default();
+        let more = if heard.len() > 1 {
+            format!(" (and {} more)", heard.len() - 1)
+        } else {
+            String::new()
+        };
+        let text = format!("ALERT {}: “{about}”{more}", crate::text::screen_line(&first.alert));
+        self.warn(text.clone());
+        let mut effects = Vec::new();
+        if heard.iter().any(|(_, a)| a.bell) {
+            effects.push(Effect::Bell);
+        }
+        if heard.iter().any(|(_, a)| a.notify) {
+            effects.push(Effect::Notify(text));
+        }
+        effects
     }
 
     /// Whether this operator approves teammates' replies (`[team] approvers`).
@@ -530,6 +577,7 @@ impl AppState {
                 self.on_news(&new);
                 vec![]
             }
+            Action::Alerts(raised) => self.on_alerts(&raised),
             Action::Team(team) => {
                 self.quiet = self.team == team;
                 self.team = team;

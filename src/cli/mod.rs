@@ -112,6 +112,14 @@ pub enum Verb {
     },
     /// Print overhear's man page (roff) to stdout: `overhear man > /usr/local/share/man/man1/overhear.1`
     Man,
+    /// List the alerts raised ([[alert]] in the config), oldest first
+    Alerts {
+        /// Only alerts from this day on (YYYY-MM-DD)
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: Option<DateTime<Utc>>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
+    },
     /// Work on the rules that act on arriving mentions ([[rule]] in the config)
     Rule {
         #[command(subcommand)]
@@ -380,6 +388,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             sla,
         }) => stats(&cli, *days, *since, *by, *format, tz.as_deref(), sla.as_deref()),
         Some(Verb::Doctor) => doctor::doctor(&cli),
+        Some(Verb::Alerts { since, format }) => {
+            let store = open_store(&cli)?;
+            print::alerts(&store.alerts(0, *since, usize::MAX >> 1)?, *format)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Verb::Rule {
             action:
                 RuleAction::Test {

@@ -265,3 +265,63 @@ pub fn rule_test(
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+/// `overhear alerts`: the alerts raised, as a table, JSON (an array) or CSV.
+pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let clean = crate::text::sanitize_line;
+    match format {
+        super::StatsFormat::Json => writeln!(out, "{}", serde_json::to_string(rows)?)?,
+        super::StatsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "id",
+                "alert",
+                "trigger",
+                "mention_id",
+                "terms",
+                "created_at",
+                "acknowledged_by",
+            ])?;
+            for a in rows {
+                w.write_record([
+                    a.id.to_string(),
+                    clean(&a.alert),
+                    a.trigger.clone(),
+                    a.mention_id.map(|m| m.to_string()).unwrap_or_default(),
+                    clean(&a.terms.join(" ")),
+                    a.created_at.to_rfc3339(),
+                    a.acknowledged_by.as_deref().map(clean).unwrap_or_default(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        super::StatsFormat::Table => {
+            if rows.is_empty() {
+                writeln!(out, "No alerts.")?;
+            }
+            for a in rows {
+                writeln!(
+                    out,
+                    "{:>6}  {}  {:<12} {:<6} {}  {}{}",
+                    a.id,
+                    a.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                    clean(&a.alert),
+                    a.trigger,
+                    a.mention_id
+                        .map(|m| format!("mention {m}"))
+                        .unwrap_or_else(|| clean(&a.terms.join(", "))),
+                    a.about
+                        .as_deref()
+                        .map(|t| crate::text::truncate_to_width(&clean(t), 60))
+                        .unwrap_or_default(),
+                    a.acknowledged_by
+                        .as_deref()
+                        .map(|b| format!("  (seen by {})", clean(b)))
+                        .unwrap_or_default(),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -105,6 +105,21 @@ struct RawConfig {
     team: Option<RawTeam>,
     #[serde(default)]
     rule: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    alert: Vec<Spanned<RawAlert>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlert {
+    name: Spanned<String>,
+    when: Option<Spanned<String>>,
+    operators: Option<Vec<String>>,
+    bell: Option<bool>,
+    notify: Option<bool>,
+    spike: Option<Spanned<toml::Value>>,
+    sla: Option<Spanned<toml::Value>>,
+    command: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -366,7 +381,8 @@ impl Config {
         )?;
         let feeds = feeds::validate(&loc, raw.feed)?;
         let mut poller = poller;
-        poller.rules = validate_rules(&loc, raw.rule)?;
+        poller.alerts = validate_alerts(&loc, raw.alert)?;
+        poller.rules = validate_rules(&loc, raw.rule, &poller.alerts)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         let database = match raw.database {
             Some(d) => {
@@ -431,7 +447,55 @@ impl Config {
 }
 
 /// `[[rule]]` tables: a name, a query, and what to do.
-fn validate_rules(loc: &Located<'_>, raw: Vec<Spanned<RawRule>>) -> Result<Vec<crate::rules::Rule>, ConfigError> {
+/// `[[alert]]` tables: a name, what raises it, who hears it.
+fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec<crate::rules::Alert>, ConfigError> {
+    let mut alerts: Vec<crate::rules::Alert> = Vec::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let a = a.into_inner();
+        let key = |k: &str| Some(format!("alert[{}].{k}", i + 1));
+        let name = a.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(loc.err(Some(a.name.span()), key("name"), "must be one word, like \"vip\""));
+        }
+        if alerts.iter().any(|x| x.name == name) {
+            return Err(loc.err(
+                Some(a.name.span()),
+                key("name"),
+                format!("another alert is named {name:?}"),
+            ));
+        }
+        for (what, v) in [("spike", &a.spike), ("sla", &a.sla), ("command", &a.command)] {
+            if let Some(v) = v {
+                return Err(loc.err(
+                    Some(v.span()),
+                    key(what),
+                    format!("{what} alerts are not available yet in this version: use `when`"),
+                ));
+            }
+        }
+        let when = match &a.when {
+            Some(w) => Some(
+                crate::query::Expr::parse(w.get_ref(), chrono::Utc::now())
+                    .map_err(|e| loc.err(Some(w.span()), key("when"), format!("{e} (in {:?})", w.get_ref())))?,
+            ),
+            None => None,
+        };
+        alerts.push(crate::rules::Alert {
+            name,
+            when,
+            operators: a.operators,
+            bell: a.bell.unwrap_or(true),
+            notify: a.notify.unwrap_or(true),
+        });
+    }
+    Ok(alerts)
+}
+
+fn validate_rules(
+    loc: &Located<'_>,
+    raw: Vec<Spanned<RawRule>>,
+    alerts: &[crate::rules::Alert],
+) -> Result<Vec<crate::rules::Rule>, ConfigError> {
     use crate::rules::{Action, Assign, Rule};
     let mut rules: Vec<Rule> = Vec::new();
     for (i, r) in raw.into_iter().enumerate() {
@@ -492,17 +556,20 @@ fn validate_rules(loc: &Located<'_>, raw: Vec<Spanned<RawRule>>) -> Result<Vec<c
             }));
         }
         if let Some(a) = r.alert {
-            return Err(loc.err(
-                Some(a.span()),
-                key("alert"),
-                "alerts from rules are not available yet in this version",
-            ));
+            if !alerts.iter().any(|x| x.name == *a.get_ref()) {
+                return Err(loc.err(
+                    Some(a.span()),
+                    key("alert"),
+                    format!("no [[alert]] is named {:?}", a.get_ref()),
+                ));
+            }
+            actions.push(Action::Alert(a.into_inner()));
         }
         if actions.is_empty() {
             return Err(loc.err(
                 Some(span),
                 Some(format!("rule[{}]", i + 1)),
-                "does nothing: give it a tag, a status or an assign",
+                "does nothing: give it a tag, a status, an assign or an alert",
             ));
         }
         rules.push(Rule { name, when, actions });

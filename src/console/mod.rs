@@ -316,6 +316,12 @@ impl Loop<'_> {
                 Effect::MatchingIds(f) => self.reads.send(ReadRequest::MatchingIds(f)).context(reader_gone)?,
                 Effect::Write(w) => self.writes.send(w).context("the database writer stopped")?,
                 Effect::Copy(text) => copy(&text)?,
+                Effect::Bell => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(b"\x07")?;
+                    out.flush()?;
+                }
+                Effect::Notify(text) => notify(&text)?,
                 Effect::OpenDraft { id, writer } => {
                     self.reads
                         .send(ReadRequest::OpenDraft { id, writer })
@@ -393,6 +399,20 @@ impl Loop<'_> {
         }
         Ok(())
     }
+}
+
+/// OSC 9 (iTerm2, WezTerm, kitty, foot, Windows Terminal) and OSC 777 (rxvt, VTE): a desktop
+/// notification through the terminal, over SSH too. The text is a sanitised line, without the
+/// bytes that would end the sequence.
+fn notify(text: &str) -> Result<()> {
+    let clean: String = crate::text::sanitize_line(text)
+        .chars()
+        .filter(|c| !matches!(c, '\x07' | '\x1b' | ';'))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    write!(out, "\x1b]9;{clean}\x07\x1b]777;notify;overhear;{clean}\x07")?;
+    out.flush()?;
+    Ok(())
 }
 
 /// OSC 52: set the clipboard through the terminal, which works over SSH.

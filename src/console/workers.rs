@@ -34,8 +34,7 @@ pub fn reader(
     actions: mpsc::UnboundedSender<Action>,
 ) {
     let mut watch = ChangeWatch::new(&store);
-    // Assignments to this operator by teammates are said when they happen, not found later.
-    let mut seen_action = store.newest_action().unwrap_or(0);
+    let mut news = News::since_now(&store);
     // Requests taken from the channel and put back to be served first.
     let mut backlog = std::collections::VecDeque::new();
     loop {
@@ -105,9 +104,7 @@ pub fn reader(
                 if !watch.changed(&store) {
                     continue;
                 }
-                if let Some(new) = new_assignments(&store, &operator, &mut seen_action)
-                    && actions.send(new).is_err()
-                {
+                if !news.tell(&store, &operator, &actions) {
                     return;
                 }
                 Action::StoreChanged
@@ -116,6 +113,42 @@ pub fn reader(
         };
         if actions.send(action).is_err() {
             return;
+        }
+    }
+}
+
+/// What this console is told when it happens, not found later: assignments to its operator by
+/// teammates, replies sent back, alerts raised.
+struct News {
+    seen_action: i64,
+    seen_alert: i64,
+}
+
+impl News {
+    fn since_now(store: &Store) -> News {
+        News {
+            seen_action: store.newest_action().unwrap_or(0),
+            seen_alert: store.newest_alert().unwrap_or(0),
+        }
+    }
+
+    /// Send what is new; false when nobody listens any more.
+    fn tell(&mut self, store: &Store, operator: &str, actions: &mpsc::UnboundedSender<Action>) -> bool {
+        if let Some(new) = new_assignments(store, operator, &mut self.seen_action)
+            && actions.send(new).is_err()
+        {
+            return false;
+        }
+        match store.alerts(self.seen_alert, None, 50) {
+            Ok(raised) if !raised.is_empty() => {
+                self.seen_alert = raised.iter().map(|a| a.id).max().unwrap_or(self.seen_alert);
+                actions.send(Action::Alerts(raised)).is_ok()
+            }
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!("cannot read alerts: {e}");
+                true
+            }
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct PollerConfig {
     pub net: net::Limits,
     /// `[[rule]]`s: what happens to each new mention as it is stored.
     pub rules: Vec<crate::rules::Rule>,
+    /// `[[alert]]`s raised by new mentions.
+    pub alerts: Vec<crate::rules::Alert>,
 }
 
 impl Default for PollerConfig {
@@ -42,6 +44,7 @@ impl Default for PollerConfig {
             concurrency: 8,
             net: net::Limits::default(),
             rules: Vec::new(),
+            alerts: Vec::new(),
         }
     }
 }
@@ -127,7 +130,16 @@ impl Poller {
         Ok(Poller {
             lease,
             client,
-            writer: writer::Writer::start(store, check, fence, config.rules.clone()).map_err(PollerError::Thread)?,
+            writer: writer::Writer::start(
+                store,
+                check,
+                fence,
+                crate::store::Arrival {
+                    rules: config.rules.clone(),
+                    alerts: config.alerts.clone(),
+                },
+            )
+            .map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
             parsers: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -46,8 +46,8 @@ struct Gate {
     check: Option<Check>,
     damage: std::sync::Arc<std::sync::OnceLock<String>>,
     fence: Option<String>,
-    /// The rules that act on each new mention as it is stored.
-    rules: Vec<crate::rules::Rule>,
+    /// The rules and alerts that act on each new mention as it is stored.
+    arrival: crate::store::Arrival,
 }
 
 impl Gate {
@@ -93,7 +93,7 @@ impl Writer {
         store: Store,
         check: Option<Check>,
         fence: Option<String>,
-        rules: Vec<crate::rules::Rule>,
+        arrival: crate::store::Arrival,
     ) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let damage = std::sync::Arc::new(std::sync::OnceLock::new());
@@ -101,7 +101,7 @@ impl Writer {
             check,
             damage: damage.clone(),
             fence,
-            rules,
+            arrival,
         };
         let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
@@ -234,7 +234,7 @@ fn write_group(
         return;
     }
     let started = std::time::Instant::now();
-    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref(), &gate.rules) {
+    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref(), &gate.arrival) {
         Ok(results) => {
             tracing::debug!(
                 polls = records.len(),

@@ -26,13 +26,50 @@ struct Arrived {
     sort_at: i64,
 }
 
-/// Run `rules` on every mention stored after id `after`.
-pub(super) fn apply_rules(
-    tx: &Transaction<'_>,
-    rules: &[Rule],
-    after: i64,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+/// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Arrival {
+    pub rules: Vec<Rule>,
+    pub alerts: Vec<crate::rules::Alert>,
+}
+
+impl Arrival {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && !self.alerts.iter().any(|a| a.when.is_some())
+    }
+}
+
+/// An alert raised, as `overhear alerts` and the consoles read it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRow {
+    pub id: i64,
+    /// The `[[alert]]`'s name.
+    pub alert: String,
+    /// `when`, `spike` or `sla`.
+    pub trigger: String,
+    pub mention_id: Option<i64>,
+    /// For a spike: the words that drove it.
+    pub terms: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_by: Option<String>,
+    /// The mention's title or text, for a banner.
+    #[serde(skip)]
+    pub about: Option<String>,
+}
+
+/// Raise `alert` for `mention` (once: a second time changes nothing).
+fn raise(tx: &Transaction<'_>, alert: &str, mention: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO alerts (name, trigger, key, mention_id, created_at) VALUES (?1, 'when', ?2, ?2, ?3)
+         ON CONFLICT (name, key) DO NOTHING",
+    )?
+    .execute(params![alert, mention, now.timestamp_millis()])?;
+    Ok(())
+}
+
+/// Run the rules and the alerts on every mention stored after id `after`.
+pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let rules = &arrival.rules;
     let arrived: Vec<Arrived> = tx
         .prepare_cached(
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
@@ -68,6 +105,11 @@ pub(super) fn apply_rules(
             sort_at: from_ts(m.sort_at),
             ..Candidate::blank()
         };
+        for alert in &arrival.alerts {
+            if alert.when.as_ref().is_some_and(|w| w.matches(&candidate)) {
+                raise(tx, &alert.name, m.id, now)?;
+            }
+        }
         for rule in rules.iter().filter(|r| r.when.matches(&candidate)) {
             let actor = rule.actor();
             let batch = next_batch(tx)?;
@@ -79,8 +121,10 @@ pub(super) fn apply_rules(
                         Some(who) => Change::Assign(Some(who)),
                         None => continue,
                     },
-                    // Alerts are raised by the alerts' own pass.
-                    Action::Alert(_) => continue,
+                    Action::Alert(name) => {
+                        raise(tx, name, m.id, now)?;
+                        continue;
+                    }
                 };
                 apply_one(
                     tx,
@@ -139,6 +183,45 @@ pub struct RuleTest {
 }
 
 impl Store {
+    /// Alerts raised after `after` (an id), or since `since`, oldest first (at most `limit`).
+    pub fn alerts(&self, after: i64, since: Option<DateTime<Utc>>, limit: usize) -> Result<Vec<AlertRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT a.id, a.name, a.trigger, a.mention_id, a.terms, a.created_at, a.acknowledged_by,
+                        coalesce(m.title, m.text)
+                 FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
+                 WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id LIMIT ?3",
+            )
+            .doing("reading alerts")?;
+        let since = since.map_or(i64::MIN, |t| t.timestamp_millis());
+        let rows = stmt
+            .query_map(params![after, since, limit as i64], |r| {
+                let terms: Option<String> = r.get(4)?;
+                Ok(AlertRow {
+                    id: r.get(0)?,
+                    alert: r.get(1)?,
+                    trigger: r.get(2)?,
+                    mention_id: r.get(3)?,
+                    terms: terms.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                    created_at: chrono::TimeZone::timestamp_millis_opt(&Utc, r.get(5)?)
+                        .single()
+                        .unwrap_or_default(),
+                    acknowledged_by: r.get(6)?,
+                    about: r.get(7)?,
+                })
+            })
+            .doing("reading alerts")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading alerts")
+    }
+
+    /// The newest alert's id (where a console starts listening).
+    pub fn newest_alert(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))
+            .doing("reading alerts")
+    }
+
     /// Count what `filter` matches over the whole history (or since `since`), by feed and by
     /// week, with the newest ten as examples.
     pub fn rule_test(&self, filter: &StreamFilter, since: Option<DateTime<Utc>>, operator: &str) -> Result<RuleTest> {
@@ -249,7 +332,11 @@ mod tests {
                 ..Default::default()
             },
         };
-        let r = s.record_polls_fenced(&[record], Utc::now(), None, rules).unwrap();
+        let arrival = Arrival {
+            rules: rules.to_vec(),
+            alerts: Vec::new(),
+        };
+        let r = s.record_polls_fenced(&[record], Utc::now(), None, &arrival).unwrap();
         assert!(r[0].is_ok());
     }
 

@@ -189,7 +189,7 @@ impl Store {
     ///
     /// The outer error is the transaction's (nothing was written); the inner ones are per record.
     pub fn record_polls(&mut self, records: &[PollRecord], now: DateTime<Utc>) -> Result<Vec<Result<Recorded>>> {
-        self.record_polls_fenced(records, now, None, &[])
+        self.record_polls_fenced(records, now, None, &super::Arrival::default())
     }
 
     /// [`Store::record_polls`], written only while `holder` (a session id) holds the poller lease,
@@ -200,7 +200,7 @@ impl Store {
         records: &[PollRecord],
         now: DateTime<Utc>,
         holder: Option<&str>,
-        rules: &[crate::rules::Rule],
+        arrival: &super::Arrival,
     ) -> Result<Vec<Result<Recorded>>> {
         let results = self.write("storing polls", |tx| {
             if let Some(h) = holder
@@ -249,8 +249,8 @@ impl Store {
                 .execute([newest_before])?;
                 // The rules act on each new mention in the same transaction: a mention is never
                 // stored without what its rules do to it.
-                if !rules.is_empty() {
-                    super::arrival::apply_rules(tx, rules, newest_before, now)?;
+                if !arrival.is_empty() {
+                    super::arrival::apply(tx, arrival, newest_before, now)?;
                 }
             }
             Ok(Some(results))

@@ -160,7 +160,8 @@ fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Expr::Not(x) => format!("NOT ({})", expr_sql(x, params, me)),
         // A text leaf always has an FTS5 form (above).
         Expr::Text(..) => "0".into(),
-        Expr::Field(f) => field_sql(f, params, me),
+        // Never NULL (a missing author or reach is simply false), so NOT means what it says.
+        Expr::Field(f) => format!("coalesce(({}), 0)", field_sql(f, params, me)),
     }
 }
 

@@ -286,6 +286,23 @@ CREATE TABLE rule_turns (
     turn INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // 12: alerts raised: one per alert and what raised it (a mention, a spike's hour), never again
+    // on a restart or by a second process; who acknowledged it.
+    r#"
+CREATE TABLE alerts (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    trigger         TEXT NOT NULL CHECK (trigger IN ('when', 'spike', 'sla')),
+    key             TEXT NOT NULL,
+    mention_id      INTEGER REFERENCES mentions(id),
+    terms           TEXT,               -- JSON: the words that drove a spike
+    created_at      INTEGER NOT NULL,   -- ms
+    acknowledged_by TEXT,
+    acknowledged_at INTEGER,            -- ms
+    UNIQUE (name, key)
+);
+CREATE INDEX alerts_created ON alerts (created_at);
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -121,3 +121,62 @@ fn rules_act_on_arrival_and_rule_test_counts_the_history() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no rule named \"nope\""), "{}", stderr(&out));
 }
+
+/// `[[alert]]`s with `when` are raised once per mention as it arrives (and by rules that name
+/// them), never again on a re-poll; `overhear alerts` lists them for scripts.
+#[test]
+fn alerts_are_raised_once_on_arrival_and_listed() {
+    let s = FixtureServer::start();
+    let items = [
+        ("a", "Acme ate my data", "vip"),
+        ("b", "hello", "nobody"),
+        ("c", "refund now", "nobody"),
+    ]
+    .iter()
+    .map(|(g, t, who)| format!("<item><guid>{g}</guid><title>{t}</title><author>{who}</author></item>"))
+    .collect::<String>();
+    s.route(
+        "/feed",
+        Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>")),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n\n[[alert]]\nname = \"vip\"\nwhen = \"author:vip\"\n\n[[alert]]\nname = \"money\"\noperators = [\"bob\"]\n\n[[rule]]\nname = \"refunds\"\nwhen = \"refund\"\nalert = \"money\"\n",
+        s.url("/feed")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let out = env.run(&["alerts", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{v}");
+    let names: Vec<&str> = list.iter().map(|a| a["alert"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vip", "money"]);
+    for a in list {
+        assert_eq!(a["trigger"], "when");
+        assert!(a["mention_id"].is_i64());
+        assert!(a["created_at"].is_string());
+        assert!(a["acknowledged_by"].is_null());
+        assert!(a["terms"].as_array().unwrap().is_empty());
+    }
+    let out = env.run(&["alerts"]);
+    assert!(
+        stdout(&out).contains("vip") && stdout(&out).contains("Acme ate my data"),
+        "{}",
+        stdout(&out)
+    );
+    // A rule naming an alert that does not exist is a config error at its line.
+    env.config("[[rule]]\nname = \"r\"\nwhen = \"x\"\nalert = \"nope\"\n");
+    let out = env.run(&["alerts"]);
+    let out2 = env.run(&["poll", "--once"]);
+    assert_eq!(out2.status.code(), Some(2), "{}", stderr(&out2));
+    assert!(
+        stderr(&out2).contains("no [[alert]] is named \"nope\""),
+        "{}",
+        stderr(&out2)
+    );
+    assert!(
+        out.status.success(),
+        "alerts reads the database without the rest of the config"
+    );
+}

@@ -161,3 +161,51 @@ fn a_reply_waits_for_an_approver_who_sends_it_back_then_approves_it() {
         assert_eq!(t.wait_exit(timeout(10)), Some(0));
     }
 }
+
+/// An alert raised by a new mention: the subscribed operator's console shows a banner, rings the
+/// bell and sends a desktop notification; a teammate who is not subscribed sees nothing.
+#[test]
+fn an_alert_reaches_the_subscribed_operator_only() {
+    use crate::common::env::Env;
+    use crate::common::server::{FixtureServer, Response};
+    let s = FixtureServer::start();
+    let feed = |items: &[(&str, &str)]| {
+        let items: String = items
+            .iter()
+            .map(|(g, t)| format!("<item><guid>{g}</guid><title>{t}</title></item>"))
+            .collect();
+        Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>"))
+    };
+    s.route_seq(
+        "/feed",
+        vec![
+            feed(&[("a", "quiet day")]),
+            feed(&[("a", "quiet day"), ("b", "Acme is down for everyone")]),
+        ],
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"2s\"\n\n[[alert]]\nname = \"outage\"\nwhen = \"down OR outage\"\noperators = [\"alice\"]\n",
+        s.url("/feed")
+    ));
+    let mut alice = env.console(120, 30);
+    alice.wait_for("quiet day", timeout(20)).unwrap();
+    let mut bob = Term::spawn(env.console_command(&["--operator", "bob"]), 120, 30);
+    bob.wait_for("quiet day", timeout(20)).unwrap();
+    alice
+        .wait_for("ALERT outage: “Acme is down for everyone”", timeout(15))
+        .unwrap();
+    let raw = alice.raw();
+    assert!(raw.contains(&0x07), "the bell rang");
+    assert!(
+        raw.windows(4).any(|w| w == b"\x1b]9;"),
+        "a desktop notification was sent"
+    );
+    bob.wait_for("Acme is down for everyone", timeout(10)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!bob.screen().contains("ALERT"), "{}", bob.screen());
+    assert!(!bob.raw().windows(4).any(|w| w == b"\x1b]9;"));
+    for t in [&mut alice, &mut bob] {
+        t.send_key("q");
+        assert_eq!(t.wait_exit(timeout(10)), Some(0));
+    }
+}
