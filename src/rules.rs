@@ -118,6 +118,10 @@ pub struct Alert {
     pub bell: bool,
     /// A desktop notification through the terminal (OSC 9 and OSC 777).
     pub notify: bool,
+    /// Run once per alert by the poller, with the alert as JSON on stdin: argv, never a shell.
+    pub command: Option<Vec<String>>,
+    /// How long the command may run before it is killed.
+    pub timeout: std::time::Duration,
 }
 
 impl Alert {

@@ -119,7 +119,8 @@ struct RawAlert {
     notify: Option<bool>,
     spike: Option<Spanned<toml::Value>>,
     sla: Option<Spanned<toml::Value>>,
-    command: Option<Spanned<toml::Value>>,
+    command: Option<Spanned<Vec<String>>>,
+    timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -464,7 +465,7 @@ fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec
                 format!("another alert is named {name:?}"),
             ));
         }
-        for (what, v) in [("spike", &a.spike), ("sla", &a.sla), ("command", &a.command)] {
+        for (what, v) in [("spike", &a.spike), ("sla", &a.sla)] {
             if let Some(v) = v {
                 return Err(loc.err(
                     Some(v.span()),
@@ -480,12 +481,28 @@ fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec
             ),
             None => None,
         };
+        let command = match a.command {
+            Some(c) if c.get_ref().is_empty() || c.get_ref()[0].trim().is_empty() => {
+                return Err(loc.err(
+                    Some(c.span()),
+                    key("command"),
+                    "needs a program and its arguments, like [\"notify-team\", \"--channel\", \"care\"] (run directly, never through a shell)",
+                ));
+            }
+            c => c.map(Spanned::into_inner),
+        };
+        let timeout = match a.timeout {
+            Some(t) => parse_duration(t.get_ref()).map_err(|m| loc.err(Some(t.span()), key("timeout"), m))?,
+            None => std::time::Duration::from_secs(10),
+        };
         alerts.push(crate::rules::Alert {
             name,
             when,
             operators: a.operators,
             bell: a.bell.unwrap_or(true),
             notify: a.notify.unwrap_or(true),
+            command,
+            timeout,
         });
     }
     Ok(alerts)

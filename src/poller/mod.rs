@@ -7,6 +7,7 @@
 //!   off the async threads, apply the include/exclude rules, write in one transaction.
 //! - this file: the loop over all feeds, the concurrency bound and the graceful stop.
 
+mod alerts;
 pub mod isolate;
 mod poll;
 mod report;

@@ -48,6 +48,8 @@ struct Gate {
     fence: Option<String>,
     /// The rules and alerts that act on each new mention as it is stored.
     arrival: crate::store::Arrival,
+    /// Alert commands still running.
+    deliveries: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Gate {
@@ -102,6 +104,7 @@ impl Writer {
             damage: damage.clone(),
             fence,
             arrival,
+            deliveries: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("overhear-poll-writer".into())
@@ -196,6 +199,10 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, mut gate: Gate) {
         write_group(&mut store, group, &mut gate);
         drop(rooms);
     }
+    // Closing: the alert commands started finish (each within its timeout).
+    for t in gate.deliveries.drain(..) {
+        let _ = t.join();
+    }
 }
 
 /// About how much memory a queued poll holds.
@@ -244,6 +251,8 @@ fn write_group(
             for (result, reply) in results.into_iter().zip(replies) {
                 let _ = reply.send(result);
             }
+            // The alerts these polls raised reach their commands (on threads of their own).
+            super::alerts::deliver(store, &gate.arrival.alerts, &mut gate.deliveries);
         }
         Err(e) => {
             // The whole transaction failed (nothing written): each poll hears why.

@@ -57,6 +57,21 @@ pub struct AlertRow {
     pub about: Option<String>,
 }
 
+/// An alert to hand to its command, with the mention that raised it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertDelivery {
+    pub id: i64,
+    pub alert: String,
+    pub trigger: String,
+    pub mention_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub author: Option<String>,
+    pub url: Option<String>,
+    pub feed: Option<String>,
+}
+
 /// Raise `alert` for `mention` (once: a second time changes nothing).
 fn raise(tx: &Transaction<'_>, alert: &str, mention: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
     tx.prepare_cached(
@@ -213,6 +228,70 @@ impl Store {
             })
             .doing("reading alerts")?;
         rows.collect::<rusqlite::Result<_>>().doing("reading alerts")
+    }
+
+    /// Claim the alerts of `names` raised in the last hour whose command has not run, for this
+    /// poller to run it (once: the claim is written before the command starts), with their
+    /// mentions.
+    pub fn claim_alert_deliveries(&mut self, names: &[String], now: DateTime<Utc>) -> Result<Vec<AlertDelivery>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = now.timestamp_millis();
+        let recent = at - 3_600_000;
+        // Read first (most polls raise nothing: no write, no wake-up of every console).
+        let waiting: Vec<AlertDelivery> = {
+            let mut stmt = self
+                .conn()
+                .prepare_cached(
+                    "SELECT a.id, a.name, a.trigger, a.mention_id, a.created_at,
+                            m.title, m.text, m.author, m.url, f.name
+                     FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
+                     LEFT JOIN feeds f ON f.id = m.feed_id
+                     WHERE a.created_at >= ?1 AND a.delivered_at IS NULL ORDER BY a.id LIMIT 100",
+                )
+                .doing("reading alerts to deliver")?;
+            let rows = stmt
+                .query_map([recent], |r| {
+                    Ok(AlertDelivery {
+                        id: r.get(0)?,
+                        alert: r.get(1)?,
+                        trigger: r.get(2)?,
+                        mention_id: r.get(3)?,
+                        created_at: chrono::TimeZone::timestamp_millis_opt(&Utc, r.get(4)?)
+                            .single()
+                            .unwrap_or_default(),
+                        title: r.get(5)?,
+                        text: r.get(6)?,
+                        author: r.get(7)?,
+                        url: r.get(8)?,
+                        feed: r.get(9)?,
+                    })
+                })
+                .doing("reading alerts to deliver")?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .doing("reading alerts to deliver")?
+                .into_iter()
+                .filter(|d| names.contains(&d.alert))
+                .collect()
+        };
+        if waiting.is_empty() {
+            return Ok(waiting);
+        }
+        // Claim each (another poller, or this one again, finds it claimed).
+        self.write("claiming alerts to deliver", |tx| {
+            let mut claimed = Vec::new();
+            for d in &waiting {
+                if tx.execute(
+                    "UPDATE alerts SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
+                    params![d.id, at],
+                )? == 1
+                {
+                    claimed.push(d.clone());
+                }
+            }
+            Ok(claimed)
+        })
     }
 
     /// The newest alert's id (where a console starts listening).

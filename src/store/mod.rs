@@ -16,7 +16,7 @@ mod watch;
 
 pub use watch::ChangeWatch;
 
-pub use arrival::{AlertRow, Arrival, RuleTest};
+pub use arrival::{AlertDelivery, AlertRow, Arrival, RuleTest};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;

@@ -299,6 +299,7 @@ CREATE TABLE alerts (
     created_at      INTEGER NOT NULL,   -- ms
     acknowledged_by TEXT,
     acknowledged_at INTEGER,            -- ms
+    delivered_at    INTEGER,            -- ms: its command was started (by the one poller)
     UNIQUE (name, key)
 );
 CREATE INDEX alerts_created ON alerts (created_at);

@@ -180,3 +180,50 @@ fn alerts_are_raised_once_on_arrival_and_listed() {
         "alerts reads the database without the rest of the config"
     );
 }
+
+/// An alert's command runs once per alert, in the poller, with the alert as JSON on stdin; a
+/// hostile mention's text reaches it as data, never as a shell command.
+#[test]
+fn an_alert_command_gets_json_on_stdin_and_no_shell() {
+    let s = FixtureServer::start();
+    let hostile = "Acme down $(touch PWNED) `touch PWNED2`; touch PWNED3 \u{1b}[31mred";
+    let items = format!(
+        "<item><guid>a</guid><title>{}</title><link>https://example.com/a</link></item>",
+        hostile.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    s.route(
+        "/feed",
+        Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>")),
+    );
+    let env = Env::new();
+    let out_file = env.path().join("alert.json");
+    env.config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n\n[[alert]]\nname = \"down\"\nwhen = \"down\"\ncommand = [\"tee\", \"{}\"]\ntimeout = \"5s\"\n",
+        s.url("/feed"),
+        out_file.display()
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    // `poll --once` ends after its alerts' commands.
+    assert!(
+        std::fs::read_to_string(&out_file).is_ok_and(|t| t.ends_with('}')),
+        "the command ran before poll --once ended"
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(v["alert"], "down");
+    assert_eq!(v["trigger"], "when");
+    assert!(v["mention_id"].is_i64());
+    let title = v["mention"]["title"].as_str().unwrap();
+    assert!(
+        title.contains("$(touch PWNED)") && title.contains("; touch PWNED3"),
+        "{title}"
+    );
+    assert!(!title.contains('\u{1b}'), "sanitised: {title:?}");
+    for f in ["PWNED", "PWNED2", "PWNED3"] {
+        assert!(!env.path().join(f).exists(), "{f} was created: a shell ran");
+    }
+    // Polled again: the alert is not raised again, the command does not run again.
+    std::fs::remove_file(&out_file).unwrap();
+    assert!(env.run(&["poll", "--once"]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!out_file.exists(), "delivered once");
+}
