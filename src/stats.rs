@@ -18,6 +18,35 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The system's time zone, by name; UTC when it cannot be told.
+/// Where an unanswered mention stands against the first-response target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaState {
+    /// Time left, in seconds.
+    Within(i64),
+    /// Less than a quarter of the target left.
+    Near(i64),
+    /// Past the target by this many seconds.
+    Breached(i64),
+}
+
+/// The SLA state of a mention first seen at `first_seen` (unix seconds), still unanswered at `now`,
+/// against `sla` (counted in business hours when they are set).
+pub fn sla_state(first_seen: i64, now: i64, sla: std::time::Duration, business: Option<&BusinessHours>) -> SlaState {
+    let target = sla.as_secs() as i64;
+    let spent = match business {
+        Some(b) => b.seconds_between(first_seen, now),
+        None => (now - first_seen).max(0),
+    };
+    let left = target - spent;
+    if left < 0 {
+        SlaState::Breached(-left)
+    } else if left * 4 < target {
+        SlaState::Near(left)
+    } else {
+        SlaState::Within(left)
+    }
+}
+
 pub fn local_zone() -> Tz {
     iana_time_zone::get_timezone()
         .ok()
@@ -178,6 +207,20 @@ mod business_tests {
 
     fn ts(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    #[test]
+    fn the_sla_state_turns_amber_near_the_target_and_red_past_it() {
+        let hour = std::time::Duration::from_secs(3600);
+        let t0 = ts("2026-11-27T16:00:00+01:00");
+        assert_eq!(sla_state(t0, t0 + 600, hour, None), SlaState::Within(3000));
+        assert_eq!(sla_state(t0, t0 + 3000, hour, None), SlaState::Near(600));
+        assert_eq!(sla_state(t0, t0 + 3900, hour, None), SlaState::Breached(300));
+        // Friday 16:00 + a weekend: only business time counts (60 minutes to 17:00 Friday, then
+        // Monday from 09:00).
+        let h = BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap();
+        let monday = ts("2026-11-30T09:10:00+01:00");
+        assert_eq!(sla_state(t0, monday, hour, Some(&h)), SlaState::Breached(600));
     }
 
     #[test]

@@ -184,11 +184,19 @@ fn an_alert_reaches_the_subscribed_operator_only() {
         ],
     );
     let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"2s\"\n\n[[alert]]\nname = \"outage\"\nwhen = \"down OR outage\"\noperators = [\"alice\"]\n",
+        "[stats]\nsla = \"1h\"\n\n[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\nevery = \"2s\"\n\n[[alert]]\nname = \"outage\"\nwhen = \"down OR outage\"\noperators = [\"alice\"]\n",
         s.url("/feed")
     ));
     let mut alice = env.console(120, 30);
     alice.wait_for("quiet day", timeout(20)).unwrap();
+    // Each unanswered mention shows its time left against the SLA.
+    alice
+        .wait_until(
+            |s| s.contains("⏱ 1h left") || s.contains("⏱ 59m left"),
+            timeout(5),
+            "the SLA on the row",
+        )
+        .unwrap();
     let mut bob = Term::spawn(env.console_command(&["--operator", "bob"]), 120, 30);
     bob.wait_for("quiet day", timeout(20)).unwrap();
     alice

@@ -62,6 +62,30 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         (false, true) => title,
         _ => body,
     };
+    // Its SLA, while it waits for a first answer: time left, amber near the target, red past it.
+    let sla = state
+        .settings
+        .sla
+        .filter(|_| {
+            matches!(
+                m.status,
+                crate::model::Status::New | crate::model::Status::Open | crate::model::Status::Escalated
+            ) && m.responded_at.is_none()
+        })
+        .map(|sla| {
+            crate::stats::sla_state(
+                m.first_seen_at.timestamp(),
+                state.now.timestamp(),
+                sla,
+                state.settings.business.as_ref(),
+            )
+        });
+    let (sla_text, sla_style) = match sla {
+        Some(crate::stats::SlaState::Within(left)) => (format!(" ⏱ {} left", short(left)), t.muted),
+        Some(crate::stats::SlaState::Near(left)) => (format!(" ⏱ {} left", short(left)), t.warn),
+        Some(crate::stats::SlaState::Breached(over)) => (format!(" ⏱ {} over", short(over)), t.error),
+        None => (String::new(), t.base),
+    };
     // Teammates on this mention: "alice ✎" drafts an answer, "bob ◉" reads it.
     let (reading, drafting) = state.others_on(m.id);
     let team: String = drafting
@@ -72,7 +96,11 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
     let fixed = 2 + 2 + FEED_W + 1 + AGE_W + 1 + AUTHOR_W + 1;
     let room = width.saturating_sub(fixed);
     let team = text::truncate_to_width(&team, room / 2);
-    let what = text::pad_to_width(&what, room.saturating_sub(text::display_width(&team)));
+    let sla_text = text::truncate_to_width(&sla_text, room / 3);
+    let what = text::pad_to_width(
+        &what,
+        room.saturating_sub(text::display_width(&team) + text::display_width(&sla_text)),
+    );
     let mut base = if m.unread { t.unread } else { t.base };
     if selected {
         base = base.patch(t.selection);
@@ -89,9 +117,19 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         Span::styled(author, base),
         Span::styled(" ", base),
         Span::styled(what, base),
+        Span::styled(sla_text, if selected { base } else { sla_style }),
         Span::styled(team, if selected { base } else { t.accent }),
     ])
     .style(base)
+}
+
+/// "12m", "3h", "2d".
+fn short(secs: i64) -> String {
+    match secs {
+        s if s < 3600 => format!("{}m", (s / 60).max(1)),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
 }
 
 pub(in crate::ui) fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
