@@ -110,8 +110,13 @@ pub enum Assign {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
     pub name: String,
-    /// Each new mention this query matches raises it (`None`: only rules that name it do).
+    /// Each new mention this query matches raises it (`None`: only rules that name it do). With
+    /// `spike`, it says which mentions are counted instead.
     pub when: Option<Expr>,
+    /// Raised when mentions come in faster than usual.
+    pub spike: Option<Spike>,
+    /// Raised when an unanswered mention has this long left before its first-response target.
+    pub sla_before: Option<std::time::Duration>,
     /// The operators who hear it in their console (`None`: everyone).
     pub operators: Option<Vec<String>>,
     /// Ring the terminal's bell.
@@ -124,7 +129,26 @@ pub struct Alert {
     pub timeout: std::time::Duration,
 }
 
+/// A spike: the mentions of the last `window` against the median of the windows of the `baseline`
+/// before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spike {
+    pub window: std::time::Duration,
+    pub baseline: std::time::Duration,
+    /// How many times the median the window must reach.
+    pub factor: f64,
+    /// And at least this many mentions.
+    pub min: i64,
+}
+
+impl Eq for Spike {}
+
 impl Alert {
+    /// Whether each new mention its query matches raises it.
+    pub fn per_mention(&self) -> bool {
+        self.when.is_some() && self.spike.is_none() && self.sla_before.is_none()
+    }
+
     /// Whether `operator` hears this alert.
     pub fn heard_by(&self, operator: &str) -> bool {
         self.operators.as_ref().is_none_or(|o| o.iter().any(|x| x == operator))

@@ -111,14 +111,29 @@ struct RawConfig {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawSpike {
+    window: Option<String>,
+    baseline: Option<String>,
+    factor: Option<f64>,
+    min: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    before: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawAlert {
     name: Spanned<String>,
     when: Option<Spanned<String>>,
     operators: Option<Vec<String>>,
     bell: Option<bool>,
     notify: Option<bool>,
-    spike: Option<Spanned<toml::Value>>,
-    sla: Option<Spanned<toml::Value>>,
+    spike: Option<Spanned<RawSpike>>,
+    sla: Option<Spanned<RawSla>>,
     command: Option<Spanned<Vec<String>>>,
     timeout: Option<Spanned<String>>,
 }
@@ -385,6 +400,8 @@ impl Config {
         poller.alerts = validate_alerts(&loc, raw.alert)?;
         poller.rules = validate_rules(&loc, raw.rule, &poller.alerts)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
+        poller.sla = sla;
+        poller.business = business.clone();
         let database = match raw.database {
             Some(d) => {
                 let span = d.span();
@@ -392,27 +409,7 @@ impl Config {
             }
             None => None,
         };
-        let team = match raw.team {
-            None => TeamSettings::default(),
-            Some(t) => TeamSettings {
-                approval: t.approval.unwrap_or(false),
-                approvers: t.approvers.unwrap_or_default(),
-                unix_names_only: match t.operator_names {
-                    None => false,
-                    Some(v) => match v.get_ref().as_str() {
-                        "unix" => true,
-                        "any" => false,
-                        other => {
-                            return Err(loc.err(
-                                Some(v.span()),
-                                Some("team.operator_names".into()),
-                                format!("must be \"unix\" (each person's Unix user) or \"any\", not {other:?}"),
-                            ));
-                        }
-                    },
-                },
-            },
-        };
+        let team = validate_team(&loc, raw.team)?;
         let operator = if team.unix_names_only {
             login_name()
         } else {
@@ -448,6 +445,58 @@ impl Config {
 }
 
 /// `[[rule]]` tables: a name, a query, and what to do.
+/// `[team]`.
+fn validate_team(loc: &Located<'_>, raw: Option<RawTeam>) -> Result<TeamSettings, ConfigError> {
+    let Some(t) = raw else {
+        return Ok(TeamSettings::default());
+    };
+    Ok(TeamSettings {
+        approval: t.approval.unwrap_or(false),
+        approvers: t.approvers.unwrap_or_default(),
+        unix_names_only: match t.operator_names {
+            None => false,
+            Some(v) => match v.get_ref().as_str() {
+                "unix" => true,
+                "any" => false,
+                other => {
+                    return Err(loc.err(
+                        Some(v.span()),
+                        Some("team.operator_names".into()),
+                        format!("must be \"unix\" (each person's Unix user) or \"any\", not {other:?}"),
+                    ));
+                }
+            },
+        },
+    })
+}
+
+/// An alert's `spike = { window, baseline, factor, min }`.
+fn validate_spike(loc: &Located<'_>, i: usize, s: Spanned<RawSpike>) -> Result<crate::rules::Spike, ConfigError> {
+    let span = s.span();
+    let s = s.into_inner();
+    let key = Some(format!("alert[{}].spike", i + 1));
+    let dur = |v: Option<String>, default: u64| -> Result<std::time::Duration, ConfigError> {
+        match v {
+            Some(v) => parse_duration(&v).map_err(|m| loc.err(Some(span.clone()), key.clone(), m)),
+            None => Ok(std::time::Duration::from_secs(default)),
+        }
+    };
+    let spike = crate::rules::Spike {
+        window: dur(s.window, 3600)?,
+        baseline: dur(s.baseline, 24 * 3600)?,
+        factor: s.factor.unwrap_or(3.0),
+        min: s.min.unwrap_or(10),
+    };
+    if spike.baseline < spike.window * 2 || spike.factor.is_nan() || spike.factor < 1.0 || spike.min < 1 {
+        return Err(loc.err(
+            Some(span),
+            key,
+            "the baseline must hold at least two windows, factor at least 1, min at least 1",
+        ));
+    }
+    Ok(spike)
+}
+
 /// `[[alert]]` tables: a name, what raises it, who hears it.
 fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec<crate::rules::Alert>, ConfigError> {
     let mut alerts: Vec<crate::rules::Alert> = Vec::new();
@@ -465,14 +514,22 @@ fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec
                 format!("another alert is named {name:?}"),
             ));
         }
-        for (what, v) in [("spike", &a.spike), ("sla", &a.sla)] {
-            if let Some(v) = v {
-                return Err(loc.err(
-                    Some(v.span()),
-                    key(what),
-                    format!("{what} alerts are not available yet in this version: use `when`"),
-                ));
+        let spike = match a.spike {
+            None => None,
+            Some(sp) => Some(validate_spike(loc, i, sp)?),
+        };
+        let sla_before = match a.sla {
+            None => None,
+            Some(s) => {
+                Some(parse_duration(&s.get_ref().before).map_err(|m| loc.err(Some(s.span()), key("sla.before"), m))?)
             }
+        };
+        if spike.is_some() && sla_before.is_some() {
+            return Err(loc.err(
+                Some(a.name.span()),
+                key("name"),
+                "an alert has one trigger: when, spike or sla",
+            ));
         }
         let when = match &a.when {
             Some(w) => Some(
@@ -498,6 +555,8 @@ fn validate_alerts(loc: &Located<'_>, raw: Vec<Spanned<RawAlert>>) -> Result<Vec
         alerts.push(crate::rules::Alert {
             name,
             when,
+            spike,
+            sla_before,
             operators: a.operators,
             bell: a.bell.unwrap_or(true),
             notify: a.notify.unwrap_or(true),
@@ -748,6 +807,31 @@ mod tests {
         assert!(e.message.contains("does nothing"), "{e}");
         let e = parse("[[rule]]\nname = \"x\"\nwhen = \"acme\"\nstatus = \"responded\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("rule[1].status"), "{e}");
+    }
+
+    #[test]
+    fn alerts_parse_with_their_triggers_and_say_what_is_wrong() {
+        let c = parse(
+            "[stats]\nsla = \"1h\"\n\n[[alert]]\nname = \"surge\"\nwhen = \"acme\"\nspike = { window = \"30m\", factor = 4.0 }\n\n[[alert]]\nname = \"late\"\nsla = { before = \"15m\" }\noperators = [\"alice\"]\ncommand = [\"notify-team\", \"--care\"]\ntimeout = \"3s\"\n",
+        )
+        .unwrap();
+        let a = &c.poller.alerts;
+        assert_eq!(a[0].spike.as_ref().unwrap().window, Duration::from_secs(1800));
+        assert_eq!(a[0].spike.as_ref().unwrap().baseline, Duration::from_secs(86_400));
+        assert!(
+            !a[0].per_mention(),
+            "a spike's query counts, it does not raise per mention"
+        );
+        assert_eq!(a[1].sla_before, Some(Duration::from_secs(900)));
+        assert_eq!(
+            a[1].command.as_deref(),
+            Some(&["notify-team".to_string(), "--care".to_string()][..])
+        );
+        assert_eq!(c.poller.sla, Some(Duration::from_secs(3600)));
+        let e = parse("[[alert]]\nname = \"x\"\ncommand = []\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("alert[1].command"), "{e}");
+        let e = parse("[[alert]]\nname = \"x\"\nspike = { window = \"2h\", baseline = \"3h\" }\n").unwrap_err();
+        assert!(e.message.contains("two windows"), "{e}");
     }
 
     #[test]

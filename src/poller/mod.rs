@@ -35,8 +35,11 @@ pub struct PollerConfig {
     pub net: net::Limits,
     /// `[[rule]]`s: what happens to each new mention as it is stored.
     pub rules: Vec<crate::rules::Rule>,
-    /// `[[alert]]`s raised by new mentions.
+    /// `[[alert]]`s raised by new mentions, spikes and SLA targets.
     pub alerts: Vec<crate::rules::Alert>,
+    /// `[stats] sla` and `business_hours`, for SLA alerts.
+    pub sla: Option<Duration>,
+    pub business: Option<crate::stats::BusinessHours>,
 }
 
 impl Default for PollerConfig {
@@ -46,6 +49,8 @@ impl Default for PollerConfig {
             net: net::Limits::default(),
             rules: Vec::new(),
             alerts: Vec::new(),
+            sla: None,
+            business: None,
         }
     }
 }
@@ -138,6 +143,8 @@ impl Poller {
                 crate::store::Arrival {
                     rules: config.rules.clone(),
                     alerts: config.alerts.clone(),
+                    sla: config.sla,
+                    business: config.business.clone(),
                 },
             )
             .map_err(PollerError::Thread)?,
@@ -202,6 +209,9 @@ impl Poller {
                 Ok((i, report)) => reports[i] = Some(report),
                 Err(e) => std::panic::resume_unwind(e.into_panic()),
             }
+        }
+        if self.may_poll() {
+            self.writer.timed().await;
         }
         reports.into_iter().flatten().collect()
     }
@@ -292,6 +302,8 @@ impl Poller {
     ) {
         let feeds = feeds.to_vec();
         let mut due = self.first_due(&feeds).await;
+        // Spikes and SLA targets are checked every minute (and at once).
+        let mut minute = tokio::time::interval(Duration::from_secs(60));
         let mut in_flight: JoinSet<FeedReport> = JoinSet::new();
         let mut running: HashSet<String> = HashSet::new();
         loop {
@@ -318,6 +330,11 @@ impl Poller {
                 (d - Utc::now()).to_std().unwrap_or(Duration::ZERO)
             });
             tokio::select! {
+                _ = minute.tick() => {
+                    if self.may_poll() {
+                        self.writer.timed().await;
+                    }
+                }
                 _ = tokio::time::sleep(sleep_for) => {}
                 Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
                     match joined {

@@ -29,6 +29,8 @@ enum Job {
         tokio::sync::OwnedSemaphorePermit,
     ),
     Call(Call),
+    /// Raise the alerts time raises (spikes, SLA) and hand them to their commands.
+    Timed,
 }
 
 /// A handle on the writer thread; clone-cheap. The thread ends when the last handle is dropped,
@@ -148,6 +150,11 @@ impl Writer {
         Queued(rx)
     }
 
+    /// Raise the alerts time raises (spikes, SLA targets) now, in order with the writes.
+    pub(super) async fn timed(&self) {
+        let _ = self.jobs.send(Job::Timed).await;
+    }
+
     /// Run `f` on the writer's connection, in order with the writes.
     pub(super) async fn call<T: Send + 'static>(
         &self,
@@ -185,6 +192,18 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, mut gate: Gate) {
                 Job::Record(record, reply, room) => {
                     group.push((record, reply));
                     rooms.push(room);
+                }
+                Job::Timed => {
+                    write_group(&mut store, std::mem::take(&mut group), &mut gate);
+                    rooms.clear();
+                    if gate.damage().is_none() {
+                        match store.raise_timed_alerts(&gate.arrival, Utc::now()) {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(raised = n, "alerts raised"),
+                            Err(e) => tracing::error!("cannot check the timed alerts: {e}"),
+                        }
+                        super::alerts::deliver(&mut store, &gate.arrival.alerts, &mut gate.deliveries);
+                    }
                 }
                 Job::Call(call) => {
                     write_group(&mut store, std::mem::take(&mut group), &mut gate);

@@ -27,15 +27,18 @@ struct Arrived {
 }
 
 /// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Arrival {
     pub rules: Vec<Rule>,
     pub alerts: Vec<crate::rules::Alert>,
+    /// The first-response target (`[stats] sla`), for `sla` alerts.
+    pub sla: Option<std::time::Duration>,
+    pub business: Option<crate::stats::BusinessHours>,
 }
 
 impl Arrival {
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && !self.alerts.iter().any(|a| a.when.is_some())
+        self.rules.is_empty() && !self.alerts.iter().any(crate::rules::Alert::per_mention)
     }
 }
 
@@ -55,6 +58,14 @@ pub struct AlertRow {
     /// The mention's title or text, for a banner.
     #[serde(skip)]
     pub about: Option<String>,
+}
+
+/// The texts of the mentions a spike counts, between `?FROM` and `?TO`.
+fn sql_texts(from: &str, cond: &str) -> String {
+    format!(
+        "SELECT coalesce(m.title, '') || ' ' || m.text FROM {from}
+         WHERE m.first_seen_at >= ?FROM AND m.first_seen_at < ?TO {cond} ORDER BY m.id DESC LIMIT 3000"
+    )
 }
 
 /// An alert to hand to its command, with the mention that raised it.
@@ -120,7 +131,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
             sort_at: from_ts(m.sort_at),
             ..Candidate::blank()
         };
-        for alert in &arrival.alerts {
+        for alert in arrival.alerts.iter().filter(|a| a.per_mention()) {
             if alert.when.as_ref().is_some_and(|w| w.matches(&candidate)) {
                 raise(tx, &alert.name, m.id, now)?;
             }
@@ -197,7 +208,192 @@ pub struct RuleTest {
     pub examples: Vec<i64>,
 }
 
+/// Words too common to say what drove a spike.
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one", "our", "out",
+    "has", "have", "this", "that", "with", "from", "they", "will", "just", "what", "when", "your", "about", "there",
+    "their", "would", "been", "were", "which", "more", "some", "than", "then", "them", "into", "its", "it's", "also",
+    "very", "how", "why", "who", "get", "got", "use", "did", "does",
+];
+
 impl Store {
+    /// Raise the alerts that time raises: spikes (the last window against the median of the
+    /// baseline's windows, with the words that drove it) and SLA (a mention with `before` or less
+    /// left before its first-response target). Each at most once. How many were raised.
+    pub fn raise_timed_alerts(&mut self, arrival: &Arrival, now: DateTime<Utc>) -> Result<usize> {
+        let mut raised = 0;
+        for a in &arrival.alerts {
+            if let Some(spike) = &a.spike {
+                raised += self.check_spike(a, spike, now)?;
+            }
+            if let (Some(before), Some(sla)) = (a.sla_before, arrival.sla) {
+                raised += self.check_sla(a, before, sla, arrival.business.as_ref(), now)?;
+            }
+        }
+        Ok(raised)
+    }
+
+    fn check_spike(
+        &mut self,
+        a: &crate::rules::Alert,
+        spike: &crate::rules::Spike,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let w = spike.window.as_secs().max(60) as i64;
+        let k = (spike.baseline.as_secs() as i64 / w).max(2);
+        let t = now.timestamp();
+        let filter = a.when.clone().map(StreamFilter::from_expr).unwrap_or_default();
+        let mut params = vec![Value::Text(String::new())];
+        let cond = super::mentions::conditions(&filter, &mut params, "");
+        let n = params.len();
+        params.extend([Value::Integer(t), Value::Integer(w), Value::Integer(t - w * (k + 1))]);
+        let from = super::mentions::MENTION_FROM;
+        let sql = format!(
+            "SELECT (?{now_p} - 1 - m.first_seen_at) / ?{w_p}, count(*) FROM {from}
+             WHERE m.first_seen_at >= ?{start_p} AND m.first_seen_at < ?{now_p} {cond} GROUP BY 1",
+            now_p = n + 1,
+            w_p = n + 2,
+            start_p = n + 3
+        );
+        let mut counts = vec![0i64; (k + 1) as usize];
+        {
+            let mut stmt = self.conn().prepare(&sql).doing("checking for a spike")?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(params.iter()))
+                .doing("checking for a spike")?;
+            while let Some(r) = rows.next().doing("checking for a spike")? {
+                let (b, c): (i64, i64) = (
+                    r.get(0).doing("checking for a spike")?,
+                    r.get(1).doing("checking for a spike")?,
+                );
+                if let Some(slot) = usize::try_from(b).ok().and_then(|b| counts.get_mut(b)) {
+                    *slot += c;
+                }
+            }
+        }
+        let current = counts[0];
+        let mut base: Vec<i64> = counts[1..].to_vec();
+        base.sort_unstable();
+        let median = base[base.len() / 2];
+        if current < spike.min || (current as f64) < spike.factor * (median.max(1) as f64) {
+            return Ok(0);
+        }
+        let terms = self.spike_terms(&sql_texts(from, &cond), &params, t, w, k)?;
+        let key = format!("spike:{}", t / w);
+        let inserted = self.write("raising a spike alert", |tx| {
+            tx.execute(
+                "INSERT INTO alerts (name, trigger, key, terms, created_at) VALUES (?1, 'spike', ?2, ?3, ?4)
+                     ON CONFLICT (name, key) DO NOTHING",
+                params![
+                    a.name,
+                    key,
+                    serde_json::to_string(&terms).unwrap_or_default(),
+                    now.timestamp_millis()
+                ],
+            )
+        })?;
+        Ok(inserted)
+    }
+
+    /// The words most over-represented in the window's mentions against the baseline's.
+    fn spike_terms(&self, sql: &str, params: &[Value], t: i64, w: i64, k: i64) -> Result<Vec<String>> {
+        let texts = |from: i64, to: i64| -> Result<Vec<String>> {
+            let mut p = params.to_vec();
+            let n = p.len();
+            p.extend([Value::Integer(from), Value::Integer(to)]);
+            let sql = sql
+                .replace("?FROM", &format!("?{}", n + 1))
+                .replace("?TO", &format!("?{}", n + 2));
+            let mut stmt = self.conn().prepare(&sql).doing("reading a spike's words")?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(p.iter()), |r| r.get::<_, String>(0))
+                .doing("reading a spike's words")?;
+            rows.collect::<rusqlite::Result<_>>().doing("reading a spike's words")
+        };
+        let count = |docs: &[String]| {
+            let mut m: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+            for d in docs {
+                let mut seen = std::collections::HashSet::new();
+                for word in crate::query::expr::words(d) {
+                    if word.chars().count() >= 3
+                        && !STOPWORDS.contains(&word.as_str())
+                        && !word.chars().all(char::is_numeric)
+                        && seen.insert(word.clone())
+                    {
+                        *m.entry(word).or_insert(0) += 1;
+                    }
+                }
+            }
+            m
+        };
+        let now_docs = texts(t - w, t)?;
+        let base_docs = texts(t - w * (k + 1), t - w)?;
+        let (cur, base) = (count(&now_docs), count(&base_docs));
+        let scale = now_docs.len().max(1) as f64 / base_docs.len().max(1) as f64;
+        let mut scored: Vec<(f64, String)> = cur
+            .into_iter()
+            .filter(|(_, c)| *c >= 2 && *c * 5 >= now_docs.len() as i64)
+            .map(|(word, c)| {
+                let expected = base.get(&word).copied().unwrap_or(0) as f64 * scale;
+                ((c as f64 + 1.0) / (expected + 1.0), word)
+            })
+            .filter(|(score, _)| *score >= 2.0)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(scored.into_iter().take(5).map(|(_, w)| w).collect())
+    }
+
+    fn check_sla(
+        &mut self,
+        a: &crate::rules::Alert,
+        before: std::time::Duration,
+        sla: std::time::Duration,
+        business: Option<&crate::stats::BusinessHours>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let t = now.timestamp();
+        // Business time never runs faster than the clock: only mentions this old can be near.
+        let latest = t - sla.as_secs() as i64 + before.as_secs() as i64;
+        let oldest = t - 7 * 86_400;
+        let candidates: Vec<(i64, i64)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT m.id, m.first_seen_at FROM mentions m
+                 WHERE m.status IN ('new', 'open', 'escalated') AND m.responded_at IS NULL
+                   AND m.sort_at <= ?1 AND m.first_seen_at <= ?1 AND m.first_seen_at >= ?2
+                   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.name = ?3 AND a.key = CAST(m.id AS TEXT))",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![latest, oldest, a.name], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .doing("checking SLA alerts")?;
+        let due: Vec<i64> = candidates
+            .into_iter()
+            .filter(|(_, seen)| match crate::stats::sla_state(*seen, t, sla, business) {
+                crate::stats::SlaState::Within(left) | crate::stats::SlaState::Near(left) => {
+                    left <= before.as_secs() as i64
+                }
+                crate::stats::SlaState::Breached(_) => true,
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if due.is_empty() {
+            return Ok(0);
+        }
+        self.write("raising SLA alerts", |tx| {
+            let mut n = 0;
+            for id in &due {
+                n += tx.execute(
+                    "INSERT INTO alerts (name, trigger, key, mention_id, created_at) VALUES (?1, 'sla', ?2, ?3, ?4)
+                     ON CONFLICT (name, key) DO NOTHING",
+                    params![a.name, id.to_string(), id, now.timestamp_millis()],
+                )?;
+            }
+            Ok(n)
+        })
+    }
+
     /// Alerts raised after `after` (an id), or since `since`, oldest first (at most `limit`).
     pub fn alerts(&self, after: i64, since: Option<DateTime<Utc>>, limit: usize) -> Result<Vec<AlertRow>> {
         let mut stmt = self
@@ -413,7 +609,7 @@ mod tests {
         };
         let arrival = Arrival {
             rules: rules.to_vec(),
-            alerts: Vec::new(),
+            ..Default::default()
         };
         let r = s.record_polls_fenced(&[record], Utc::now(), None, &arrival).unwrap();
         assert!(r[0].is_ok());
@@ -521,5 +717,148 @@ mod tests {
         assert_eq!(t.by_feed.get("f"), Some(&2));
         assert_eq!(t.by_week.values().sum::<i64>(), 2);
         assert_eq!(t.examples.len(), 2);
+    }
+
+    fn poll_at(s: &mut Store, texts: &[String], at: DateTime<Utc>) {
+        let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+        let mentions = texts
+            .iter()
+            .map(|t| NewMention {
+                external_id: Some(t.clone()),
+                text: t.clone(),
+                published_at: Some(at),
+                ..Default::default()
+            })
+            .collect();
+        let record = PollRecord::Items {
+            feed_id: feed,
+            kind: FeedKind::Rss,
+            write: PollWrite {
+                mentions,
+                status: 200,
+                next_poll_at: at,
+                ..Default::default()
+            },
+        };
+        s.record_polls(&[record], at).unwrap();
+    }
+
+    fn alert(name: &str) -> crate::rules::Alert {
+        crate::rules::Alert {
+            name: name.into(),
+            when: None,
+            spike: None,
+            sla_before: None,
+            operators: None,
+            bell: true,
+            notify: true,
+            command: None,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn a_burst_raises_one_spike_alert_naming_its_term() {
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 0, 30, 0).unwrap();
+        // A day of quiet hours: two mentions an hour about everyday things.
+        for h in 0..24 {
+            let at = t0 + chrono::Duration::hours(h);
+            poll_at(
+                &mut s,
+                &[
+                    format!("lovely weather day {h} acme"),
+                    format!("acme shipping news {h}"),
+                ],
+                at,
+            );
+        }
+        // Then a burst in one hour, most of it about an outage.
+        let burst_at = t0 + chrono::Duration::hours(24) + chrono::Duration::minutes(10);
+        let burst: Vec<String> = (0..20).map(|i| format!("acme outage login broken {i}")).collect();
+        poll_at(&mut s, &burst, burst_at);
+        let mut a = alert("surge");
+        a.spike = Some(crate::rules::Spike {
+            window: std::time::Duration::from_secs(3600),
+            baseline: std::time::Duration::from_secs(24 * 3600),
+            factor: 3.0,
+            min: 10,
+        });
+        let arrival = Arrival {
+            alerts: vec![a],
+            ..Default::default()
+        };
+        let now = burst_at + chrono::Duration::minutes(5);
+        // Quiet hours raise nothing.
+        assert_eq!(
+            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::hours(20))
+                .unwrap(),
+            0
+        );
+        assert_eq!(s.raise_timed_alerts(&arrival, now).unwrap(), 1);
+        assert_eq!(
+            s.raise_timed_alerts(&arrival, now + chrono::Duration::minutes(1))
+                .unwrap(),
+            0,
+            "once"
+        );
+        let raised = s.alerts(0, None, 10).unwrap();
+        assert_eq!(raised.len(), 1);
+        assert_eq!(raised[0].trigger, "spike");
+        assert!(raised[0].mention_id.is_none());
+        assert!(raised[0].terms.contains(&"outage".to_string()), "{:?}", raised[0].terms);
+        assert!(
+            !raised[0].terms.contains(&"acme".to_string()),
+            "acme is in every hour: {:?}",
+            raised[0].terms
+        );
+    }
+
+    #[test]
+    fn an_sla_alert_fires_once_when_the_time_left_reaches_it() {
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
+        poll_at(
+            &mut s,
+            &["help, my order is late".to_string(), "answered already".to_string()],
+            t0,
+        );
+        s.record_response(
+            2,
+            "done",
+            &crate::store::Sent::default(),
+            "alice",
+            t0 + chrono::Duration::minutes(5),
+        )
+        .unwrap();
+        let mut a = alert("sla");
+        a.sla_before = Some(std::time::Duration::from_secs(15 * 60));
+        let arrival = Arrival {
+            alerts: vec![a],
+            sla: Some(std::time::Duration::from_secs(3600)),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(44))
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(45))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(50))
+                .unwrap(),
+            0,
+            "once"
+        );
+        let raised = s.alerts(0, None, 10).unwrap();
+        assert_eq!((raised[0].trigger.as_str(), raised[0].mention_id), ("sla", Some(1)));
     }
 }
