@@ -219,7 +219,13 @@ impl AppState {
     pub(super) fn submit(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
         match kind {
             PromptKind::Search => match StreamFilter::parse(text, self.clock.wall) {
-                Ok(f) => self.set_filter(f, None),
+                Ok(f) => {
+                    // The mistake it replaces is gone with it.
+                    if self.message.as_ref().is_some_and(|m| m.1 == Level::Error) {
+                        self.message = None;
+                    }
+                    self.set_filter(f, None)
+                }
                 Err(e) => {
                     self.warn(e);
                     self.prompt(PromptKind::Search, text);

@@ -98,10 +98,18 @@ pub(super) fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if let Mode::Prompt(p) = &state.mode {
         let label = p.kind.label();
         let input = p.input.text();
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(label.clone(), t.accent.add_modifier(Modifier::BOLD)),
             Span::raw(input),
-        ]);
+        ];
+        // What is wrong with what was typed (a query's column), beside it while it is fixed.
+        if let Some((msg, Level::Error, _)) = &state.message {
+            spans.push(Span::styled(
+                format!("  │ {}", text::screen_line(msg)),
+                t.bar.patch(t.error),
+            ));
+        }
+        let line = Line::from(spans);
         frame.render_widget(Paragraph::new(line), area);
         let before: String = p.input.text().chars().take(p.input.cursor()).collect();
         let x = area.x + (text::display_width(&label) + text::display_width(&before)) as u16;

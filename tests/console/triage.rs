@@ -140,6 +140,16 @@ fn search_and_quick_filters_narrow_the_stream_and_esc_clears() {
     .unwrap();
     t.send_key("Esc");
     t.wait_for("kelvinrow", timeout(5)).unwrap();
+    // A query with a mistake: the prompt stays, with the mistake and its column beside it; fixed,
+    // the filter applies and the mistake is gone.
+    t.send_key("/");
+    t.send(b"sqlite OR\r");
+    t.wait_for("/sqlite OR  │ column 8: OR needs something on both sides", timeout(5))
+        .unwrap();
+    t.send(b" litequeue\r");
+    t.wait_for("filter: (sqlite OR litequeue)", timeout(5)).unwrap();
+    t.wait_until(|s| !s.contains("column 8"), timeout(5), "the mistake gone")
+        .unwrap();
 }
 
 #[test]
