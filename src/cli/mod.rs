@@ -119,6 +119,9 @@ pub enum Verb {
         since: Option<DateTime<Utc>>,
         #[arg(long, value_enum, default_value = "table")]
         format: StatsFormat,
+        /// Say you have seen these alerts (their ids), instead of listing
+        #[arg(long, value_name = "ID", num_args = 1..)]
+        ack: Vec<i64>,
     },
     /// Work on the rules that act on arriving mentions ([[rule]] in the config)
     Rule {
@@ -388,10 +391,27 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             sla,
         }) => stats(&cli, *days, *since, *by, *format, tz.as_deref(), sla.as_deref()),
         Some(Verb::Doctor) => doctor::doctor(&cli),
-        Some(Verb::Alerts { since, format }) => {
+        Some(Verb::Alerts { since, format, ack }) if ack.is_empty() => {
             let store = open_store(&cli)?;
             print::alerts(&store.alerts(0, *since, usize::MAX >> 1)?, *format)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Verb::Alerts { ack, .. }) => {
+            let operator = match &cli.operator {
+                Some(o) => o.clone(),
+                None => load_config(&cli).map_or_else(|_| crate::team::unix_user(), |c| c.operator),
+            };
+            let mut store = open_store(&cli)?;
+            let mut code = ExitCode::SUCCESS;
+            for id in ack {
+                if store.acknowledge_alert(*id, &operator, Utc::now())? {
+                    println!("alert {id} seen by {operator}");
+                } else {
+                    eprintln!("overhear: alert {id}: no such alert, or it was seen already");
+                    code = ExitCode::FAILURE;
+                }
+            }
+            Ok(code)
         }
         Some(Verb::Rule {
             action:

@@ -490,6 +490,16 @@ impl Store {
         })
     }
 
+    /// Say `operator` has seen alert `id`. False when there is no such alert (or it was seen).
+    pub fn acknowledge_alert(&mut self, id: i64, operator: &str, now: DateTime<Utc>) -> Result<bool> {
+        self.write("acknowledging an alert", |tx| {
+            Ok(tx.execute(
+                "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3 WHERE id = ?1 AND acknowledged_by IS NULL",
+                params![id, operator, now.timestamp_millis()],
+            )? == 1)
+        })
+    }
+
     /// The newest alert's id (where a console starts listening).
     pub fn newest_alert(&self) -> Result<i64> {
         self.conn()

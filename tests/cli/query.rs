@@ -165,6 +165,19 @@ fn alerts_are_raised_once_on_arrival_and_listed() {
         "{}",
         stdout(&out)
     );
+    // Seen: said once, recorded with who.
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    let out = env.run(&["alerts", "--ack", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("seen by alice"), "{}", stdout(&out));
+    assert_eq!(
+        env.run(&["alerts", "--ack", &id]).status.code(),
+        Some(1),
+        "seen already"
+    );
+    let out = env.run(&["alerts", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v[0]["acknowledged_by"], "alice");
     // A rule naming an alert that does not exist is a config error at its line.
     env.config("[[rule]]\nname = \"r\"\nwhen = \"x\"\nalert = \"nope\"\n");
     let out = env.run(&["alerts"]);
