@@ -23,6 +23,8 @@ pub enum Context {
     FilterMenu,
     /// The saved-views menu (`v`).
     ViewsMenu,
+    /// The alert list (`!`).
+    Alerts,
     /// A one-line prompt (`/`, `:`, assign, tag, note, a quick filter's value).
     Prompt,
     /// The reply editor.
@@ -46,6 +48,7 @@ impl Context {
         Context::Confirm,
         Context::FilterMenu,
         Context::ViewsMenu,
+        Context::Alerts,
         Context::Help,
     ];
 
@@ -55,6 +58,7 @@ impl Context {
             Context::Help => "In this help",
             Context::FilterMenu => "In the filter menu (f)",
             Context::ViewsMenu => "In the views menu (v)",
+            Context::Alerts => "In the alert list (!)",
             Context::Prompt => "At a prompt (/ : and the others)",
             Context::Draft => "In the reply editor",
             Context::Edit => "Editing text (prompts and the reply editor)",
@@ -117,6 +121,7 @@ pub enum Command {
     FilterMenu,
     ClearFilter,
     Views,
+    AlertList,
     CommandPrompt,
     StatsRange,
     OpenLink,
@@ -195,6 +200,12 @@ pub enum Command {
     // A yes/no question.
     ConfirmYes,
     ConfirmNo,
+    // The alert list.
+    AlertNext,
+    AlertPrev,
+    AlertOpen,
+    AlertAck,
+    AlertClose,
 }
 
 pub struct CommandInfo {
@@ -251,6 +262,7 @@ commands! {
     FilterMenu, "filter", Stream, "Find", "quick filters: status, feed, tag, assignee, date, unread", ["f"];
     ClearFilter, "clear-filter", Stream, "Find", "show everything again", ["F"];
     Views, "views", Stream, "Find", "saved views from the config", ["v"];
+    AlertList, "alerts", Stream, "Find", "the alerts raised: go to a mention, say you saw it", ["!"];
     OpenLink, "open-link", Stream, "Share", "show the link as a hyperlink and copy it", ["o"];
     CopyText, "copy", Stream, "Share", "copy the mention's text", ["y"];
     StatsRange, "stats-range", Stream, "Panes", "stats pane: show 7, 14, 30 or 90 days", ["s"];
@@ -300,6 +312,12 @@ commands! {
     PickChoose, "pick-choose", Templates, "Pick", "insert it (typing filters the list)", ["enter"];
     PickBackspace, "pick-backspace", Templates, "Pick", "delete a character of the filter", ["backspace"];
     PickCancel, "pick-cancel", Templates, "Pick", "back to the draft", ["esc"];
+
+    AlertNext, "alert-next", Alerts, "Alerts", "next alert", ["j", "down"];
+    AlertPrev, "alert-prev", Alerts, "Alerts", "previous alert", ["k", "up"];
+    AlertOpen, "alert-open", Alerts, "Alerts", "go to its mention (and say you saw it)", ["enter"];
+    AlertAck, "alert-ack", Alerts, "Alerts", "say you saw it", ["a"];
+    AlertClose, "alert-close", Alerts, "Alerts", "close the list", ["esc", "q", "!"];
 
     ConfirmYes, "confirm-yes", Confirm, "Confirm", "yes", ["y", "Y"];
     ConfirmNo, "confirm-no", Confirm, "Confirm", "no, go back", ["n", "N", "esc"];

@@ -21,6 +21,72 @@ impl AppState {
             Context::Draft | Context::Edit => self.draft_command(cmd),
             Context::Templates => self.pick_command(cmd),
             Context::Confirm => self.confirm_command(cmd),
+            Context::Alerts => self.alert_command(cmd),
+        }
+    }
+
+    /// The alert list: move, go to a mention, say you saw it, close.
+    fn alert_command(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Alerts { selected } = self.mode else {
+            return vec![];
+        };
+        let n = self.alert_list.len();
+        let ack = |s: &mut Self, i: usize| -> Vec<Effect> {
+            let me = s.settings.operator.clone();
+            match s.alert_list.get_mut(i) {
+                Some(a) if a.acknowledged_by.is_none() => {
+                    a.acknowledged_by = Some(me);
+                    vec![Effect::Write(WriteRequest {
+                        op: WriteOp::AckAlert { id: a.id },
+                    })]
+                }
+                _ => vec![],
+            }
+        };
+        match cmd {
+            Command::AlertNext => {
+                self.mode = Mode::Alerts {
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                };
+                vec![]
+            }
+            Command::AlertPrev => {
+                self.mode = Mode::Alerts {
+                    selected: selected.saturating_sub(1),
+                };
+                vec![]
+            }
+            Command::AlertAck => ack(self, selected),
+            Command::AlertOpen => {
+                let mut effects = ack(self, selected);
+                let target = self
+                    .alert_list
+                    .get(selected)
+                    .and_then(|a| Some((a.mention_id?, a.mention_sort_at?)));
+                self.mode = Mode::Normal;
+                match target {
+                    Some((id, sort_at)) => {
+                        // The whole stream, at the mention.
+                        self.filter = StreamFilter::default();
+                        self.view = None;
+                        self.pane = Pane::Stream;
+                        self.touched = true;
+                        effects.push(self.request(
+                            Anchor::At {
+                                key: crate::store::StreamKey { sort_at, id },
+                                offset: 0,
+                            },
+                            true,
+                        ));
+                    }
+                    None => self.say("a spike has no one mention: its words are in `overhear alerts`"),
+                }
+                effects
+            }
+            _ => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
         }
     }
 
@@ -147,6 +213,10 @@ impl AppState {
             Command::FilterMenu => {
                 self.mode = Mode::Menu(Menu::Filter);
                 vec![]
+            }
+            Command::AlertList => {
+                self.mode = Mode::Alerts { selected: 0 };
+                vec![Effect::LoadAlerts]
             }
             Command::Views => {
                 if self.settings.views.is_empty() {

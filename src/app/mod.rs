@@ -109,6 +109,8 @@ pub enum Action {
     AssignedToMe(Vec<crate::store::Assigned>),
     /// Alerts raised just now.
     Alerts(Vec<crate::store::AlertRow>),
+    /// The alert list's rows, newest first.
+    AlertList(Vec<crate::store::AlertRow>),
 }
 
 /// The team on this database, as this console sees it.
@@ -150,6 +152,8 @@ pub enum Effect {
         text: String,
     },
     /// Post a reply, once.
+    /// Read the alert list.
+    LoadAlerts,
     /// Ring the terminal's bell.
     Bell,
     /// A desktop notification through the terminal (OSC 9 and OSC 777).
@@ -205,6 +209,10 @@ pub enum Mode {
         selected: usize,
     },
     Confirm(Confirm),
+    /// The alert list (`!`), its selected row.
+    Alerts {
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,6 +358,8 @@ pub struct AppState {
     quiet: bool,
     /// The waiting reply an approver is sending back (mention, writer), while the note is typed.
     pub returning: Option<(i64, String)>,
+    /// The alert list's rows, newest first (while it is open).
+    pub alert_list: Vec<crate::store::AlertRow>,
 }
 
 impl AppState {
@@ -384,6 +394,7 @@ impl AppState {
             touched: false,
             quiet: false,
             returning: None,
+            alert_list: Vec::new(),
         }
     }
 
@@ -578,6 +589,10 @@ impl AppState {
                 vec![]
             }
             Action::Alerts(raised) => self.on_alerts(&raised),
+            Action::AlertList(rows) => {
+                self.alert_list = rows;
+                vec![]
+            }
             Action::Team(team) => {
                 self.quiet = self.team == team;
                 self.team = team;
@@ -635,6 +650,7 @@ impl AppState {
             Mode::Draft => Context::Draft,
             Mode::Templates { .. } => Context::Templates,
             Mode::Confirm(_) => Context::Confirm,
+            Mode::Alerts { .. } => Context::Alerts,
         }
     }
 

@@ -34,6 +34,10 @@ pub enum WriteOp {
         text: String,
         seen_action: Option<i64>,
     },
+    /// This operator saw an alert.
+    AckAlert {
+        id: i64,
+    },
     /// An approver sends `writer`'s waiting reply back with a note.
     ReturnDraft {
         id: i64,

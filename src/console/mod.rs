@@ -316,6 +316,7 @@ impl Loop<'_> {
                 Effect::MatchingIds(f) => self.reads.send(ReadRequest::MatchingIds(f)).context(reader_gone)?,
                 Effect::Write(w) => self.writes.send(w).context("the database writer stopped")?,
                 Effect::Copy(text) => copy(&text)?,
+                Effect::LoadAlerts => self.reads.send(ReadRequest::Alerts).context(reader_gone)?,
                 Effect::Bell => {
                     let mut out = std::io::stdout().lock();
                     out.write_all(b"\x07")?;

@@ -24,6 +24,8 @@ pub enum ReadRequest {
     },
     /// The Stats pane's figures.
     Stats(StatsRequest),
+    /// The alert list: the last month's alerts, newest first.
+    Alerts,
 }
 
 pub fn reader(
@@ -89,6 +91,7 @@ pub fn reader(
                         ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
                         ReadRequest::OpenDraft { id, writer } => open_draft(&store, &operator, id, writer),
                         ReadRequest::Stats(req) => stats(&store, req),
+                        ReadRequest::Alerts => alert_list(&store),
                         ReadRequest::Load(_) => continue,
                     };
                     if actions.send(action).is_err() {
@@ -100,6 +103,7 @@ pub fn reader(
             Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
             Ok(ReadRequest::OpenDraft { id, writer }) => open_draft(&store, &operator, id, writer),
             Ok(ReadRequest::Stats(req)) => stats(&store, req),
+            Ok(ReadRequest::Alerts) => alert_list(&store),
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 if !watch.changed(&store) {
                     continue;
@@ -186,6 +190,18 @@ fn send_overview(
         Err(e) => failure("cannot count the mentions", &e),
     };
     let _ = actions.send(action);
+}
+
+fn alert_list(store: &Store) -> Action {
+    let since = Utc::now() - chrono::Duration::days(30);
+    match store.alerts(0, Some(since), 100_000) {
+        Ok(mut rows) => {
+            rows.reverse();
+            rows.truncate(200);
+            Action::AlertList(rows)
+        }
+        Err(e) => failure("cannot read the alerts", &e),
+    }
 }
 
 fn stats(store: &Store, req: StatsRequest) -> Action {
@@ -439,6 +455,10 @@ pub fn writer(
                     Err(e) => failure("not submitted", &e),
                 }
             }
+            WriteOp::AckAlert { id } => match store.acknowledge_alert(id, &operator, now) {
+                Ok(_) => continue,
+                Err(e) => failure("not saved", &e),
+            },
             WriteOp::ReturnDraft { id, writer, note } => match store.return_draft(id, &writer, &note, &operator, now) {
                 Ok(true) => continue,
                 Ok(false) => Action::Error(format!("{writer}'s reply no longer waits for approval")),

@@ -58,6 +58,9 @@ pub struct AlertRow {
     /// The mention's title or text, for a banner.
     #[serde(skip)]
     pub about: Option<String>,
+    /// The mention's place in the stream (to go to it).
+    #[serde(skip)]
+    pub mention_sort_at: Option<i64>,
 }
 
 /// The texts of the mentions a spike counts, between `?FROM` and `?TO`.
@@ -400,7 +403,7 @@ impl Store {
             .conn()
             .prepare_cached(
                 "SELECT a.id, a.name, a.trigger, a.mention_id, a.terms, a.created_at, a.acknowledged_by,
-                        coalesce(m.title, m.text)
+                        coalesce(m.title, m.text), m.sort_at
                  FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
                  WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id LIMIT ?3",
             )
@@ -420,6 +423,7 @@ impl Store {
                         .unwrap_or_default(),
                     acknowledged_by: r.get(6)?,
                     about: r.get(7)?,
+                    mention_sort_at: r.get(8)?,
                 })
             })
             .doing("reading alerts")?;

@@ -3,6 +3,7 @@
 //! store holds: the sanitiser, then emoji sequences drawn the way every terminal measures them.
 
 mod overlays {
+    pub mod alerts;
     pub mod candidates;
     pub mod help;
     pub mod menu;
@@ -26,7 +27,7 @@ use crate::model::Mention;
 use crate::store::HistoryEvent;
 use crate::text;
 use crate::timefmt;
-use overlays::{candidates::*, help::*, menu::*, templates::*};
+use overlays::{alerts::*, candidates::*, help::*, menu::*, templates::*};
 use panes::{detail::*, drafts::*, editor::*, stats::*, stream::*};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -81,6 +82,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
         Mode::Help { scroll, from } => draw_help(frame, state, *scroll, *from),
         Mode::Templates { query, selected } => draw_templates(frame, state, query, *selected),
         Mode::Menu(m) => draw_menu(frame, state, *m),
+        Mode::Alerts { selected } => draw_alerts(frame, state, *selected),
         Mode::Prompt(p) if !p.candidates.is_empty() => {
             draw_candidates(frame, areas.status, state, &p.candidates, p.chosen)
         }

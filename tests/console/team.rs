@@ -208,6 +208,25 @@ fn an_alert_reaches_the_subscribed_operator_only() {
         raw.windows(4).any(|w| w == b"\x1b]9;"),
         "a desktop notification was sent"
     );
+    // The alert list: newest first; enter goes to the mention and says alice saw it.
+    alice.send_key("!");
+    alice.wait_for("Alerts · enter go to the mention", timeout(5)).unwrap();
+    alice
+        .wait_for("outage       when   Acme is down for everyone", timeout(5))
+        .unwrap();
+    alice.send_key("Enter");
+    alice
+        .wait_until(|s| !s.contains("Alerts ·"), timeout(5), "the list closed")
+        .unwrap();
+    let seen = || {
+        env.sql::<Option<String>>("SELECT acknowledged_by FROM alerts")
+            .as_deref()
+            == Some("alice")
+    };
+    assert!(crate::common::wait_until(timeout(5), seen), "acknowledged");
+    alice.send_key("!");
+    alice.wait_for("✓ alice", timeout(5)).unwrap();
+    alice.send_key("Esc");
     bob.wait_for("Acme is down for everyone", timeout(10)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!bob.screen().contains("ALERT"), "{}", bob.screen());
