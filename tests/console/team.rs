@@ -236,3 +236,74 @@ fn an_alert_reaches_the_subscribed_operator_only() {
         assert_eq!(t.wait_exit(timeout(10)), Some(0));
     }
 }
+
+/// Two teammates answer the same mention: bob is asked before a second answer and goes ahead;
+/// alice sends first; bob's send is refused with alice's answer shown, his draft kept, and sent
+/// once he confirms again.
+#[test]
+fn the_second_send_is_refused_with_the_first_answer_shown() {
+    use crate::common::env::Env;
+    use crate::common::fixture;
+    use crate::common::server::{FixtureServer, Response};
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
+    );
+    s.route(
+        "/api/v1/statuses",
+        Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
+        s.url("")
+    ))
+    .var("OH_MASTO", "write-token");
+    let mut alice = env.console(120, 32);
+    alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
+    let mut bob = Term::spawn(env.console_command(&["--operator", "bob"]), 120, 32);
+    bob.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
+
+    alice.send_key("r");
+    alice.wait_for("Reply · 0/500", timeout(5)).unwrap();
+    bob.wait_for("alice ✎", timeout(5)).unwrap();
+    bob.send_key("r");
+    bob.wait_for("alice is answering this now. Write a second answer?", timeout(5))
+        .unwrap();
+    bob.send(b"y");
+    bob.wait_for("Reply · 0/500", timeout(5)).unwrap();
+    bob.send(b"Hi from bob");
+
+    alice.send(b"Sorry, fixed now");
+    alice.send_key("C-s");
+    alice.wait_for("Send this reply on mastodon now?", timeout(5)).unwrap();
+    alice.send(b"y");
+    alice
+        .wait_for("reply sent and mention marked responded", timeout(10))
+        .unwrap();
+
+    bob.send_key("C-s");
+    bob.wait_for("Send this reply on mastodon now?", timeout(5)).unwrap();
+    bob.send(b"y");
+    bob.wait_for("not sent: alice replied at", timeout(10)).unwrap();
+    bob.wait_for("Sorry, fixed now", timeout(5)).unwrap();
+    assert_eq!(s.requests_to("/api/v1/statuses").len(), 1, "bob's reply was not sent");
+    assert_eq!(
+        env.sql::<String>("SELECT body FROM drafts WHERE author = 'bob'"),
+        "Hi from bob",
+        "his draft is kept"
+    );
+    // Having seen alice's answer, bob may still send his.
+    bob.send_key("r");
+    bob.wait_for("Reply · 11/500", timeout(5)).unwrap();
+    bob.send_key("C-s");
+    bob.wait_for("Send this reply on mastodon now?", timeout(5)).unwrap();
+    bob.send(b"y");
+    bob.wait_for("reply sent and mention marked responded", timeout(10))
+        .unwrap();
+    assert_eq!(s.requests_to("/api/v1/statuses").len(), 2);
+    for t in [&mut alice, &mut bob] {
+        t.send_key("q");
+        assert_eq!(t.wait_exit(timeout(10)), Some(0));
+    }
+}
