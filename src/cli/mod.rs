@@ -301,6 +301,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Who a command acts as, for commands that work without the rest of the config: `--operator`,
+/// else the config's operator when it loads, else the Unix user.
+fn operator(cli: &Cli) -> String {
+    match &cli.operator {
+        Some(o) => o.clone(),
+        None => load_config(cli).map_or_else(|_| crate::team::unix_user(), |c| c.operator),
+    }
+}
+
 /// `overhear export`: every mention, or those since a day or matching a query, oldest first.
 fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Option<&str>) -> Result<ExitCode> {
     let query = match filter {
@@ -310,10 +319,10 @@ fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Optio
         None => Default::default(),
     };
     // Whose `@me` and `unread`: the configured operator, when a query needs one.
-    let operator = match (&cli.operator, query.is_empty()) {
-        (Some(o), _) => o.clone(),
-        (None, true) => String::new(),
-        (None, false) => load_config(cli).map_or_else(|_| crate::team::unix_user(), |c| c.operator),
+    let operator = if query.is_empty() && cli.operator.is_none() {
+        String::new()
+    } else {
+        operator(cli)
     };
     let store = open_store(cli)?;
     let filter = ExportFilter { since, query, operator };
@@ -397,10 +406,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Verb::Alerts { ack, .. }) => {
-            let operator = match &cli.operator {
-                Some(o) => o.clone(),
-                None => load_config(&cli).map_or_else(|_| crate::team::unix_user(), |c| c.operator),
-            };
+            let operator = operator(&cli);
             let mut store = open_store(&cli)?;
             let mut code = ExitCode::SUCCESS;
             for id in ack {

@@ -140,6 +140,26 @@ const QUERIES: &[&str] = &[
     "status:ignored OR (unread #praise)",
 ];
 
+/// What the in-memory evaluator reads of a stored mention, as alice.
+fn candidate<'a>(m: &'a crate::model::Mention, tags: &'a [String]) -> Candidate<'a> {
+    Candidate {
+        title: m.title.as_deref(),
+        text: &m.text,
+        author: m.author.as_deref(),
+        feed: &m.feed,
+        kind: m.kind,
+        url: m.url.as_deref(),
+        reach: m.author_reach,
+        score: m.engagement.score,
+        status: m.status,
+        tags,
+        assignee: m.assignee.as_deref(),
+        sort_at: m.sort_at,
+        unread: m.unread,
+        me: "alice",
+    }
+}
+
 fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("q.db")).unwrap();
@@ -211,24 +231,7 @@ fn sql_and_memory_pick_the_same_mentions() {
         let expr: Expr = filter.expr();
         let by_memory: Vec<i64> = mentions
             .iter()
-            .filter(|(m, tags)| {
-                expr.matches(&Candidate {
-                    title: m.title.as_deref(),
-                    text: &m.text,
-                    author: m.author.as_deref(),
-                    feed: &m.feed,
-                    kind: m.kind,
-                    url: m.url.as_deref(),
-                    reach: m.author_reach,
-                    score: m.engagement.score,
-                    status: m.status,
-                    tags,
-                    assignee: m.assignee.as_deref(),
-                    sort_at: m.sort_at,
-                    unread: m.unread,
-                    me: "alice",
-                })
-            })
+            .filter(|(m, tags)| expr.matches(&candidate(m, tags)))
             .map(|(m, _)| m.id)
             .collect();
         let pos = |v: &[i64]| {
@@ -345,22 +348,7 @@ mod properties {
                 for id in ids {
                     let d = store.detail("alice", id).unwrap().unwrap();
                     let m = &d.mention;
-                    if expr.matches(&Candidate {
-                        title: m.title.as_deref(),
-                        text: &m.text,
-                        author: m.author.as_deref(),
-                        feed: &m.feed,
-                        kind: m.kind,
-                        url: m.url.as_deref(),
-                        reach: m.author_reach,
-                        score: m.engagement.score,
-                        status: m.status,
-                        tags: &d.tags,
-                        assignee: m.assignee.as_deref(),
-                        sort_at: m.sort_at,
-                        unread: m.unread,
-                        me: "alice",
-                    }) {
+                    if expr.matches(&candidate(m, &d.tags)) {
                         by_memory.push(id);
                     }
                 }

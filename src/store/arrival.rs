@@ -418,9 +418,7 @@ impl Store {
                     trigger: r.get(2)?,
                     mention_id: r.get(3)?,
                     terms: terms.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
-                    created_at: chrono::TimeZone::timestamp_millis_opt(&Utc, r.get(5)?)
-                        .single()
-                        .unwrap_or_default(),
+                    created_at: super::team::from_ms(r.get(5)?),
                     acknowledged_by: r.get(6)?,
                     about: r.get(7)?,
                     mention_sort_at: r.get(8)?,
@@ -458,9 +456,7 @@ impl Store {
                         alert: r.get(1)?,
                         trigger: r.get(2)?,
                         mention_id: r.get(3)?,
-                        created_at: chrono::TimeZone::timestamp_millis_opt(&Utc, r.get(4)?)
-                            .single()
-                            .unwrap_or_default(),
+                        created_at: super::team::from_ms(r.get(4)?),
                         title: r.get(5)?,
                         text: r.get(6)?,
                         author: r.get(7)?,

@@ -2,6 +2,7 @@
 //! what text, and what the service returned. A draft moves to `sending` in its own transaction
 //! before a send, so one confirmation can never send twice.
 
+use super::triage::next_batch;
 use super::{Doing, Result, Store, from_ts, to_ts};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -43,6 +44,45 @@ pub struct OtherAnswer {
     pub what: String,
     /// The other answer's text, when there is one.
     pub text: Option<String>,
+}
+
+/// What a send and a submission check first, in their transaction: `writer`'s draft is saved with
+/// `body` (its baseline kept), and the reply may go on (`None`) unless it is being sent already or a
+/// teammate answered since the draft was opened. After a refusal the draft counts that answer as
+/// seen, so confirming again goes on.
+fn guard(
+    tx: &rusqlite::Transaction<'_>,
+    mention_id: i64,
+    body: &str,
+    writer: &str,
+    seen_action: Option<i64>,
+    at: i64,
+) -> rusqlite::Result<Option<Begin>> {
+    tx.execute(
+        "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+         ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
+            seen_action = coalesce(drafts.seen_action, ?5)
+         WHERE drafts.state IN ('open', 'returned', 'awaiting')",
+        params![mention_id, writer, body, at, seen_action],
+    )?;
+    let (state, seen): (String, Option<i64>) = tx.query_row(
+        "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
+        params![mention_id, writer],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if state == "sending" {
+        return Ok(Some(Begin::InFlight));
+    }
+    if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
+        tx.execute(
+            "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
+             WHERE mention_id = ?1 AND author = ?2",
+            params![mention_id, writer],
+        )?;
+        return Ok(Some(Begin::Overtaken(other)));
+    }
+    Ok(None)
 }
 
 /// The newest answer by someone other than `writer` after action `seen`.
@@ -168,29 +208,8 @@ impl Store {
     ) -> Result<Begin> {
         let at = to_ts(now);
         self.write("starting a send", |tx| {
-            tx.execute(
-                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
-                 ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
-                    seen_action = coalesce(drafts.seen_action, ?5)
-                 WHERE drafts.state IN ('open', 'returned', 'awaiting')",
-                params![mention_id, writer, body, at, seen_action],
-            )?;
-            let (state, seen): (String, Option<i64>) = tx.query_row(
-                "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
-                params![mention_id, writer],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if state == "sending" {
-                return Ok(Begin::InFlight);
-            }
-            if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
-                tx.execute(
-                    "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
-                     WHERE mention_id = ?1 AND author = ?2",
-                    params![mention_id, writer],
-                )?;
-                return Ok(Begin::Overtaken(other));
+            if let Some(refused) = guard(tx, mention_id, body, writer, seen_action, at)? {
+                return Ok(refused);
             }
             tx.execute(
                 "UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND author = ?2",
@@ -212,40 +231,18 @@ impl Store {
     ) -> Result<Begin> {
         let at = to_ts(now);
         self.write("submitting a reply for approval", |tx| {
-            tx.execute(
-                "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
-                 ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
-                    seen_action = coalesce(drafts.seen_action, ?5)
-                 WHERE drafts.state IN ('open', 'returned', 'awaiting')",
-                params![mention_id, writer, body, at, seen_action],
-            )?;
-            let (state, seen): (String, Option<i64>) = tx.query_row(
-                "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
-                params![mention_id, writer],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if state == "sending" {
-                return Ok(Begin::InFlight);
-            }
-            if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
-                tx.execute(
-                    "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
-                     WHERE mention_id = ?1 AND author = ?2",
-                    params![mention_id, writer],
-                )?;
-                return Ok(Begin::Overtaken(other));
+            if let Some(refused) = guard(tx, mention_id, body, writer, seen_action, at)? {
+                return Ok(refused);
             }
             tx.execute(
                 "UPDATE drafts SET state = 'awaiting', review_note = NULL, reviewed_by = NULL
                  WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, writer],
             )?;
-            let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
             tx.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                  VALUES (?1, ?2, 'submitted', NULL, ?3, ?4, ?5)",
-                params![mention_id, writer, body, at, batch],
+                params![mention_id, writer, body, at, next_batch(tx)?],
             )?;
             Ok(Begin::Started)
         })
@@ -269,11 +266,10 @@ impl Store {
                 params![mention_id, writer, note, reviewer, at],
             )?;
             if changed == 1 {
-                let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
                 tx.execute(
                     "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                      VALUES (?1, ?2, 'returned', ?3, ?4, ?5, ?6)",
-                    params![mention_id, reviewer, writer, note, at, batch],
+                    params![mention_id, reviewer, writer, note, at, next_batch(tx)?],
                 )?;
             }
             Ok(changed == 1)
@@ -327,7 +323,7 @@ impl Store {
                  WHERE id = ?1",
                 params![mention_id, at, actor, text, sent.id, sent.url],
             )?;
-            let batch: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))?;
+            let batch = next_batch(tx)?;
             let what = if sent.id.is_some() || sent.url.is_some() { "reply" } else { "response" };
             tx.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, 'status', ?3, 'responded', ?4, ?5)",

@@ -362,7 +362,9 @@ fn same_presence(a: &[Present], b: &[Present]) -> bool {
 /// are void at once, not after they expire). A pid taken again by another process reads as
 /// alive: the lease then expires the slow way, which is safe.
 pub fn gone(host: &str, pid: u32) -> bool {
-    if host != host_name() || pid == std::process::id() {
+    // This machine's name, asked once (this runs for every session, every second).
+    static HERE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if host != HERE.get_or_init(host_name) || pid == std::process::id() {
         return false;
     }
     let Ok(pid) = libc::pid_t::try_from(pid) else {

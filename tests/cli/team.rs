@@ -117,23 +117,29 @@ fn one_poller_at_a_time_and_the_lease_moves_when_its_holder_dies_or_stalls() {
     assert_eq!(env.sql::<i64>("SELECT count(*) FROM sessions"), 0);
 }
 
-/// `poll --once` while another process holds the lease says who polls and polls nothing; once the
-/// holder exits, the lease is released at once and the next `poll --once` polls.
-#[test]
-fn poll_once_defers_to_the_holder_and_an_exit_releases_the_lease_at_once() {
+/// A feed served on 127.0.0.1, and `overhear poll` running as a service on it, past its first poll.
+fn polling_service() -> (FixtureServer, Env, Child) {
     let s = FixtureServer::start();
     s.route("/feed", Response::ok(FEED));
     let env = Env::with_config(&format!(
         "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\nevery = \"1h\"\n",
         s.url("/feed")
     ));
-    let mut service = env
+    let service = env
         .command(&["poll"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     assert!(wait_until(timeout(10), || !s.requests_to("/feed").is_empty()));
+    (s, env, service)
+}
+
+/// `poll --once` while another process holds the lease says who polls and polls nothing; once the
+/// holder exits, the lease is released at once and the next `poll --once` polls.
+#[test]
+fn poll_once_defers_to_the_holder_and_an_exit_releases_the_lease_at_once() {
+    let (s, env, mut service) = polling_service();
     let out = env.run_with(&["poll", "--once"], &[("OVERHEAR_OPERATOR", "bob")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -342,19 +348,7 @@ fn a_team_database_is_the_groups_and_nobody_elses() {
 /// and exits 0; with a failing feed and nobody polling, it says both and exits 1.
 #[test]
 fn doctor_says_what_is_well_and_what_to_do() {
-    let s = FixtureServer::start();
-    s.route("/feed", Response::ok(FEED));
-    let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\nevery = \"1h\"\n",
-        s.url("/feed")
-    ));
-    let mut service = env
-        .command(&["poll"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(wait_until(timeout(10), || !s.requests_to("/feed").is_empty()));
+    let (s, env, mut service) = polling_service();
     let out = env.run(&["doctor"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);

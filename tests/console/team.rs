@@ -6,6 +6,27 @@ use crate::common::pty::Term;
 use crate::common::timeout;
 use crate::hn_env;
 
+/// A Mastodon hashtag feed served on 127.0.0.1 that takes replies (a token in `OH_MASTO`), with
+/// `config` before it.
+fn hoot_env(config: &str) -> (crate::common::env::Env, crate::common::server::FixtureServer) {
+    use crate::common::server::{FixtureServer, Response};
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(crate::common::fixture("mastodon/timelines_tag_hoot.json")),
+    );
+    s.route(
+        "/api/v1/statuses",
+        Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
+    );
+    let env = crate::common::env::Env::with_config(&format!(
+        "{config}\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
+        s.url("")
+    ))
+    .var("OH_MASTO", "write-token");
+    (env, s)
+}
+
 #[test]
 fn two_consoles_see_each_other_one_polls_claims_are_asked_about_and_assignments_are_said() {
     let (env, s) = hn_env("", "");
@@ -68,25 +89,8 @@ fn two_consoles_see_each_other_one_polls_claims_are_asked_about_and_assignments_
 /// sends it back with a note, which carol's console says; carol changes it and submits again;
 /// alice approves it, which sends it once, recorded as carol's with the approval in the history.
 #[test]
-#[expect(clippy::too_many_lines, reason = "one reply's way through an approval, step by step")]
 fn a_reply_waits_for_an_approver_who_sends_it_back_then_approves_it() {
-    use crate::common::env::Env;
-    use crate::common::fixture;
-    use crate::common::server::{FixtureServer, Response};
-    let s = FixtureServer::start();
-    s.route(
-        "/api/v1/timelines/tag/hoot",
-        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
-    );
-    s.route(
-        "/api/v1/statuses",
-        Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
-    );
-    let env = Env::with_config(&format!(
-        "[team]\napproval = true\napprovers = [\"alice\"]\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
-        s.url("")
-    ))
-    .var("OH_MASTO", "write-token");
+    let (env, s) = hoot_env("[team]\napproval = true\napprovers = [\"alice\"]\n");
     let mut alice = env.console(120, 32);
     alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
     let mut carol = Term::spawn(env.console_command(&["--operator", "carol"]), 120, 32);
@@ -242,23 +246,7 @@ fn an_alert_reaches_the_subscribed_operator_only() {
 /// once he confirms again.
 #[test]
 fn the_second_send_is_refused_with_the_first_answer_shown() {
-    use crate::common::env::Env;
-    use crate::common::fixture;
-    use crate::common::server::{FixtureServer, Response};
-    let s = FixtureServer::start();
-    s.route(
-        "/api/v1/timelines/tag/hoot",
-        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
-    );
-    s.route(
-        "/api/v1/statuses",
-        Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
-    );
-    let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
-        s.url("")
-    ))
-    .var("OH_MASTO", "write-token");
+    let (env, s) = hoot_env("");
     let mut alice = env.console(120, 32);
     alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
     let mut bob = Term::spawn(env.console_command(&["--operator", "bob"]), 120, 32);
