@@ -181,6 +181,7 @@ mod tests {
             unread: false,
             response_text: None,
             response_url: None,
+            lang: None,
         }
     }
 

@@ -149,6 +149,9 @@ pub struct NewMention {
     pub text: String,
     pub published_at: Option<DateTime<Utc>>,
     pub engagement: Engagement,
+    /// The language the source says the mention is in, as it names it (`en`, `en-US`, `eng`);
+    /// the poller detects it from the words when the source says nothing.
+    pub lang: Option<String>,
 }
 
 impl NewMention {
@@ -290,6 +293,8 @@ pub struct Mention {
     pub response_text: Option<String>,
     /// Where a sent reply can be seen.
     pub response_url: Option<String>,
+    /// Two-letter ISO 639-1 code, when known.
+    pub lang: Option<String>,
 }
 
 #[cfg(test)]

@@ -483,7 +483,16 @@ async fn parse_off_thread(
             headers: &headers,
             body: &body,
         };
-        super::isolate::isolated(|| sources::parse(&ctx, &req, &reply))
+        super::isolate::isolated(|| {
+            sources::parse(&ctx, &req, &reply).map(|mut page| {
+                // Here, on a parser's thread, not on the writer's.
+                for m in &mut page.mentions {
+                    let lang = crate::text::lang::of_mention(m.lang.as_deref(), m.title.as_deref(), &m.text);
+                    m.lang = Some(lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
+                }
+                page
+            })
+        })
     })
     .await;
     match parsed {
@@ -512,6 +521,7 @@ fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
         url: m.url.as_deref(),
         reach: m.author_reach,
         score: m.engagement.score,
+        lang: m.lang.as_deref().and_then(crate::text::lang::normalize),
         sort_at: m.published_at.unwrap_or_else(Utc::now),
         ..crate::query::Candidate::blank()
     })

@@ -16,6 +16,8 @@ struct Row {
     url: Option<&'static str>,
     reach: Option<i64>,
     score: Option<i64>,
+    /// The language the source names.
+    lang: Option<&'static str>,
 }
 
 const ROWS: &[Row] = &[
@@ -28,6 +30,7 @@ const ROWS: &[Row] = &[
         url: Some("https://forum.example.com/t/1"),
         reach: Some(12_000),
         score: Some(5),
+        lang: None,
     },
     Row {
         feed: "blogs",
@@ -38,6 +41,7 @@ const ROWS: &[Row] = &[
         url: Some("https://www.blog.example.org/p/2"),
         reach: None,
         score: None,
+        lang: None,
     },
     Row {
         feed: "blogs",
@@ -48,6 +52,7 @@ const ROWS: &[Row] = &[
         url: Some("https://example.com/switch"),
         reach: Some(300),
         score: Some(1),
+        lang: None,
     },
     Row {
         feed: "hn",
@@ -58,6 +63,7 @@ const ROWS: &[Row] = &[
         url: Some("https://news.ycombinator.com/item?id=4"),
         reach: Some(10_000),
         score: Some(40),
+        lang: None,
     },
     Row {
         feed: "masto",
@@ -68,6 +74,7 @@ const ROWS: &[Row] = &[
         url: Some("https://masto.example/@alice_fan/5"),
         reach: Some(50),
         score: None,
+        lang: None,
     },
     Row {
         feed: "masto",
@@ -78,6 +85,7 @@ const ROWS: &[Row] = &[
         url: None,
         reach: None,
         score: Some(0),
+        lang: Some("de-DE"),
     },
     Row {
         feed: "hn",
@@ -88,6 +96,18 @@ const ROWS: &[Row] = &[
         url: Some("https://acme.example.com/news"),
         reach: Some(10_001),
         score: Some(6),
+        lang: None,
+    },
+    Row {
+        feed: "blogs",
+        kind: FeedKind::Rss,
+        title: Some("Acme status page"),
+        text: "The details of the outage are at https://example.com/search?q=acme and nowhere else.",
+        author: Some("frank"),
+        url: Some("https://status.example.net/x?y=1"),
+        reach: None,
+        score: None,
+        lang: None,
     },
 ];
 
@@ -121,6 +141,13 @@ const QUERIES: &[&str] = &[
     "status:open,new",
     "is:question",
     "has:link",
+    "lang:fr",
+    "lang:en",
+    "lang:german",
+    "lang:none",
+    "-lang:en acme",
+    "lang:fr OR lang:de",
+    "site:example.net",
     "#complaint",
     "tag:complaint,praise",
     "@alice",
@@ -151,6 +178,7 @@ fn candidate<'a>(m: &'a crate::model::Mention, tags: &'a [String]) -> Candidate<
         url: m.url.as_deref(),
         reach: m.author_reach,
         score: m.engagement.score,
+        lang: m.lang.as_deref(),
         status: m.status,
         tags,
         assignee: m.assignee.as_deref(),
@@ -178,6 +206,7 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
                 score: r.score,
                 ..Default::default()
             },
+            lang: r.lang.map(String::from),
         };
         let w = PollWrite {
             mentions: vec![m],
@@ -272,9 +301,13 @@ fn a_sample_of_the_table_picks_what_a_person_would() {
         vec![0, 2, 6],
         "subdomains included, not news.ycombinator.com"
     );
-    assert_eq!(pick("is:question"), vec![0, 5]);
+    assert_eq!(pick("is:question"), vec![0, 5], "a link's ? asks nothing");
+    assert_eq!(pick("has:link"), vec![0, 4, 7]);
     assert_eq!(pick("@me"), vec![0]);
-    assert_eq!(pick("acme* -is:question"), vec![1, 2, 3, 4, 6]);
+    assert_eq!(pick("acme* -is:question"), vec![1, 2, 3, 4, 6, 7]);
+    assert_eq!(pick("lang:fr"), vec![1], "detected from the words");
+    assert_eq!(pick("lang:german"), vec![5], "the source's code wins");
+    assert_eq!(pick("site:example.net"), vec![7]);
     assert_eq!(pick("reach>10000"), vec![0, 6]);
 }
 

@@ -8,6 +8,7 @@
 //! Both tokenise text the same way (FTS5's `unicode61 remove_diacritics 2`: letters and digits,
 //! lower-cased, accents removed), and a test holds them to the same answers.
 
+use super::facts;
 use crate::model::{FeedKind, Status};
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -104,6 +105,8 @@ pub enum Field {
     Unread,
     HasLink,
     IsQuestion,
+    /// A two-letter language code; `""`: the language is not known.
+    Lang(String),
 }
 
 /// A query.
@@ -127,6 +130,8 @@ pub struct Candidate<'a> {
     pub url: Option<&'a str>,
     pub reach: Option<i64>,
     pub score: Option<i64>,
+    /// Two-letter ISO 639-1 code, when known.
+    pub lang: Option<&'a str>,
     pub status: Status,
     pub tags: &'a [String],
     pub assignee: Option<&'a str>,
@@ -149,6 +154,7 @@ impl Candidate<'_> {
             url: None,
             reach: None,
             score: None,
+            lang: None,
             status: Status::New,
             tags: &[],
             assignee: None,
@@ -583,11 +589,19 @@ impl Parser<'_> {
                 value.to_string(),
             ),
             "feed" | "status" | "tag" | "since" | "until" => return Err(need("a value")),
-            "lang" => {
-                return Err(err(
-                    "lang: is not known yet: mentions do not store their language".into()
-                ));
-            }
+            "lang" => match value.to_ascii_lowercase().as_str() {
+                "" => return Err(need("a language, like en or french")),
+                "none" | "unknown" | "und" => Field::Lang(String::new()),
+                v => Field::Lang(
+                    crate::text::lang::normalize(v)
+                        .ok_or_else(|| {
+                            err(format!(
+                                "lang:{v}? not a language: use a code (en, fr) or a name (german)"
+                            ))
+                        })?
+                        .to_string(),
+                ),
+            },
             _ => {
                 // Not a field: a word with a colon in it (a time, a URL) is searched as its words.
                 if words(w).is_empty() {
@@ -733,6 +747,8 @@ impl fmt::Display for Field {
             Field::Unread => write!(f, "unread"),
             Field::HasLink => write!(f, "has:link"),
             Field::IsQuestion => write!(f, "is:question"),
+            Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
+            Field::Lang(l) => write!(f, "lang:{l}"),
         }
     }
 }
@@ -870,30 +886,13 @@ fn positions(p: &[String], ws: &[String]) -> Vec<usize> {
     (0..=ws.len() - p.len()).filter(|&i| ws[i..i + p.len()] == *p).collect()
 }
 
-/// The host of a link, lower-cased, without `www.`.
-pub fn host(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    Some(u.host_str()?.trim_start_matches("www.").to_lowercase())
-}
-
-/// Whether `host` is `site` or one of its subdomains.
-pub fn site_matches(host: &str, site: &str) -> bool {
-    host == site || host.ends_with(&format!(".{site}"))
-}
-
-/// The characters that make a mention a question.
-pub const QUESTION_MARKS: [char; 3] = ['?', '？', '¿'];
-
-/// What counts as a link in a mention's words.
-pub const LINK_MARKS: [&str; 3] = ["http://", "https://", "www."];
-
 fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
     match f {
         // As SQLite's NOCASE: ASCII letters only.
         Field::Author(a) => m.author.is_some_and(|x| x.eq_ignore_ascii_case(a)),
         Field::Feed(v) => v.iter().any(|x| x == m.feed),
         Field::Kind(k) => m.kind == *k,
-        Field::Site(s) => m.url.and_then(host).is_some_and(|h| site_matches(&h, s)),
+        Field::Site(s) => m.url.and_then(facts::host).is_some_and(|h| facts::site_matches(&h, s)),
         Field::Reach(c, n) => m.reach.is_some_and(|r| c.holds(r, *n)),
         Field::Score(c, n) => m.score.is_some_and(|r| c.holds(r, *n)),
         Field::Status(v) => v.contains(&m.status),
@@ -906,10 +905,9 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Since(t, _) => m.sort_at >= *t,
         Field::Until(t, _) => m.sort_at < *t,
         Field::Unread => m.unread,
-        Field::HasLink => {
-            let t = m.text;
-            LINK_MARKS.iter().any(|l| t.contains(l))
-        }
-        Field::IsQuestion => m.title.is_some_and(|t| t.contains(QUESTION_MARKS)) || m.text.contains(QUESTION_MARKS),
+        Field::HasLink => facts::has_link(m.text),
+        Field::IsQuestion => facts::is_question(m.title, m.text),
+        Field::Lang(l) if l.is_empty() => m.lang.is_none(),
+        Field::Lang(l) => m.lang == Some(l.as_str()),
     }
 }

@@ -10,6 +10,7 @@
 #[cfg(test)]
 mod agree;
 pub mod expr;
+pub mod facts;
 
 pub use expr::{Candidate, Expr, Field, QueryError};
 

@@ -101,6 +101,9 @@ struct Author {
 struct Record {
     text: Option<String>,
     created_at: Option<String>,
+    /// The languages the author's client set (any JSON: a stranger's value must not cost the page).
+    #[serde(default)]
+    langs: serde_json::Value,
 }
 
 fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
@@ -132,6 +135,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 author: Some(p.author.handle),
                 author_reach: None,
                 title: None,
+                lang: p.record.as_ref().and_then(|r| r.langs[0].as_str()).map(str::to_string),
                 text: p.record.and_then(|r| r.text).unwrap_or_default(),
                 published_at: published,
                 engagement: Engagement {

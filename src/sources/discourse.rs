@@ -92,6 +92,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 _ => None,
             };
             NewMention {
+                lang: None,
                 external_id: Some(format!("{host}:{}", p.id)),
                 url,
                 author: p.username.clone().or_else(|| p.name.clone().filter(|n| !n.is_empty())),

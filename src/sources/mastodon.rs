@@ -58,6 +58,9 @@ struct Status {
     /// Mastodon 4.5 and later.
     quotes_count: Option<i64>,
     account: Option<Account>,
+    /// ISO 639 code the author's client set (any JSON: a stranger's value must not cost the page).
+    #[serde(default)]
+    language: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +102,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                     quotes: s.quotes_count,
                     ..Default::default()
                 },
+                lang: s.language.as_str().map(str::to_string),
             }
         })
         .collect();

@@ -54,6 +54,9 @@ struct Tweet {
     author_id: Option<String>,
     created_at: Option<String>,
     public_metrics: Option<TweetMetrics>,
+    /// BCP 47, `und` when X could not tell (any JSON: a stranger's value must not cost the page).
+    #[serde(default)]
+    lang: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +129,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                     .and_then(|p| p.followers_count),
                 title: None,
                 text: unescape(&t.text),
+                lang: t.lang.as_str().map(str::to_string),
                 published_at: super::rfc3339(t.created_at.as_deref()),
                 engagement: Engagement {
                     likes: m.as_ref().and_then(|m| m.like_count),

@@ -24,6 +24,7 @@ struct Arrived {
     reach: Option<i64>,
     score: Option<i64>,
     sort_at: i64,
+    lang: Option<String>,
 }
 
 /// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
@@ -102,7 +103,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
     let arrived: Vec<Arrived> = tx
         .prepare_cached(
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
-                    json_extract(m.engagement, '$.score'), m.sort_at
+                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -117,6 +118,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                 reach: r.get(7)?,
                 score: r.get(8)?,
                 sort_at: r.get(9)?,
+                lang: r.get(10)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -131,6 +133,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
             url: m.url.as_deref(),
             reach: m.reach,
             score: m.score,
+            lang: m.lang.as_deref(),
             sort_at: from_ts(m.sort_at),
             ..Candidate::blank()
         };

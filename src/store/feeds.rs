@@ -3,6 +3,7 @@
 
 use super::{Doing, Result, Store, StoreError, from_ts, to_ts};
 use crate::model::{FeedKind, NewMention};
+use crate::query::facts::Facts;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -411,8 +412,9 @@ fn write_items(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO mentions
            (feed_id, kind, external_id, url, author, author_reach, title, text,
-            published_at, first_seen_at, sort_at, engagement, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
+            published_at, first_seen_at, sort_at, engagement, updated_at,
+            lang, site, has_link, is_question)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16)",
     )?;
     let mut refresh = tx.prepare_cached(
         "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
@@ -424,6 +426,7 @@ fn write_items(
         let published = m.published_at.map(to_ts);
         let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
         let engagement = m.engagement.to_json();
+        let facts = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref());
         let inserted = insert.execute(params![
             feed_id,
             kind.as_str(),
@@ -437,6 +440,10 @@ fn write_items(
             now_ts,
             sort_at,
             engagement,
+            facts.lang,
+            facts.site,
+            facts.has_link,
+            facts.is_question,
         ])?;
         if inserted == 1 {
             counts.new += 1;

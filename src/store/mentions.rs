@@ -10,7 +10,7 @@ use rusqlite::{Row, params_from_iter};
 
 const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.author, m.author_reach, m.title, m.text,
      m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by,
-     r.mention_id IS NULL, m.response_text, m.response_url";
+     r.mention_id IS NULL, m.response_text, m.response_url, m.lang";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
@@ -42,6 +42,7 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         unread: r.get(17)?,
         response_text: r.get(18)?,
         response_url: r.get(19)?,
+        lang: r.get(20)?,
     })
 }
 
@@ -177,7 +178,14 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
             format!("f.name IN ({})", list.join(", "))
         }
         Field::Kind(k) => format!("m.kind = {}", push(Value::Text(k.as_str().to_string()))),
-        Field::Site(s) => format!("overhear_site(m.url, {})", push(Value::Text(s.clone()))),
+        Field::Site(s) => {
+            let (from, to) = crate::query::facts::site_range(s);
+            format!(
+                "m.site >= {} AND m.site < {}",
+                push(Value::Text(from)),
+                push(Value::Text(to))
+            )
+        }
         Field::Reach(c, n) => format!("m.author_reach {} {}", c.sql(), push(Value::Integer(*n))),
         Field::Score(c, n) => format!(
             "json_extract(m.engagement, '$.score') {} {}",
@@ -203,16 +211,10 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::Since(t, _) => format!("m.sort_at >= {}", push(Value::Integer(t.timestamp()))),
         Field::Until(t, _) => format!("m.sort_at < {}", push(Value::Integer(t.timestamp()))),
         Field::Unread => "r.mention_id IS NULL".into(),
-        Field::HasLink => crate::query::expr::LINK_MARKS
-            .iter()
-            .map(|l| format!("instr(m.text, '{l}') > 0"))
-            .collect::<Vec<_>>()
-            .join(" OR "),
-        Field::IsQuestion => crate::query::expr::QUESTION_MARKS
-            .iter()
-            .map(|q| format!("instr(coalesce(m.title, '') || ' ' || m.text, '{q}') > 0"))
-            .collect::<Vec<_>>()
-            .join(" OR "),
+        Field::HasLink => "m.has_link".into(),
+        Field::IsQuestion => "m.is_question".into(),
+        Field::Lang(l) if l.is_empty() => "m.lang IS NULL".into(),
+        Field::Lang(l) => format!("m.lang = {}", push(Value::Text(l.clone()))),
     }
 }
 

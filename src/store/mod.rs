@@ -521,23 +521,6 @@ impl Store {
         if !read_only {
             self.keep_wal_files();
         }
-        // `site:` in queries: whether a link's host is the site or one of its subdomains.
-        self.conn
-            .create_scalar_function(
-                "overhear_site",
-                2,
-                rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                |ctx| {
-                    let url: Option<String> = ctx.get(0)?;
-                    let site: String = ctx.get(1)?;
-                    Ok(url
-                        .as_deref()
-                        .and_then(crate::query::expr::host)
-                        .is_some_and(|h| crate::query::expr::site_matches(&h, &site)))
-                },
-            )
-            .map_err(open_err)?;
         self.conn
             .execute_batch(
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
@@ -702,6 +685,61 @@ mod tests {
         })
         .unwrap();
         assert_ne!(a.data_version().unwrap(), v0);
+    }
+
+    #[test]
+    fn mentions_stored_by_an_older_version_learn_their_language_and_site_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..12] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 12).unwrap();
+            c.execute("INSERT INTO feeds (id, name, kind) VALUES (1, 'blogs', 'rss')", [])
+                .unwrap();
+            for (id, url, title, text) in [
+                (
+                    1,
+                    Some("https://blog.Example.com/a"),
+                    Some("Une question ?"),
+                    "Pourquoi la commande est-elle arrivée cassée chez nous",
+                ),
+                (2, None, None, "ok"),
+                (
+                    3,
+                    Some("https://x.test/?q=1"),
+                    None,
+                    "The outage report is at https://status.example.org/?id=3 for everyone.",
+                ),
+            ] {
+                c.execute(
+                    "INSERT INTO mentions (id, feed_id, kind, external_id, url, title, text, first_seen_at, sort_at, updated_at)
+                     VALUES (?1, 1, 'rss', ?1, ?2, ?3, ?4, 0, 0, 0)",
+                    rusqlite::params![id, url, title, text],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        let facts: Vec<(Option<String>, Option<String>, bool, bool)> = s
+            .conn()
+            .prepare("SELECT lang, site, has_link, is_question FROM mentions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            facts,
+            vec![
+                (Some("fr".into()), Some("com.example.blog.".into()), false, true),
+                (None, None, false, false),
+                (Some("en".into()), Some("test.x.".into()), true, false),
+            ]
+        );
+        assert_eq!(s.integrity_check(true).unwrap(), None);
     }
 
     #[test]

@@ -304,11 +304,30 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_created ON alerts (created_at);
 "#,
+    // 13: what the query language knows of a mention beyond its words, worked out once at arrival
+    // (`query::facts`): its language, its link's site as a reversed key (a site and its subdomains
+    // are one index range), whether it holds a link or asks a question. Filled for the mentions
+    // already stored by `after`.
+    r#"
+ALTER TABLE mentions ADD COLUMN lang TEXT;
+ALTER TABLE mentions ADD COLUMN site TEXT;
+ALTER TABLE mentions ADD COLUMN has_link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mentions ADD COLUMN is_question INTEGER NOT NULL DEFAULT 0;
+"#,
+    // 14: indexes of the facts, made after they are filled.
+    r#"
+CREATE INDEX mentions_lang ON mentions (lang, sort_at DESC, id DESC) WHERE lang IS NOT NULL;
+CREATE INDEX mentions_site ON mentions (site) WHERE site IS NOT NULL;
+CREATE INDEX mentions_question ON mentions (sort_at DESC, id DESC) WHERE is_question;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
 /// `version` (1-based).
 pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    if version == 13 {
+        fill_facts(tx)?;
+    }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx
             .prepare(
@@ -325,6 +344,36 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
                     notes.as_deref().map(clean_health)
                 ],
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// Work out the facts of every stored mention (migration 13), a batch of rows at a time.
+fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    const BATCH: i64 = 2_000;
+    let total: i64 = tx.query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))?;
+    if total > 50_000 {
+        tracing::info!(
+            mentions = total,
+            "upgrading the database: working out each mention's language and site"
+        );
+    }
+    let mut read = tx.prepare("SELECT id, url, title, text FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut write =
+        tx.prepare("UPDATE mentions SET lang = ?2, site = ?3, has_link = ?4, is_question = ?5 WHERE id = ?1")?;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<(i64, Option<String>, Option<String>, String)> = read
+            .query_map(rusqlite::params![after, BATCH], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, url, title, text) in &rows {
+            let f = crate::query::facts::Facts::of(url.as_deref(), title.as_deref(), text, None);
+            write.execute(rusqlite::params![id, f.lang, f.site, f.has_link, f.is_question])?;
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use url::Url;
 
 mod html;
+pub mod lang;
 mod links;
 mod sanitize;
 mod secrets;

@@ -169,6 +169,7 @@ mod tests {
             unread: true,
             response_text: None,
             response_url: None,
+            lang: None,
         }
     }
 

@@ -141,15 +141,17 @@ pub fn items(
                 })
         }
     };
+    let feed_lang = lang_of(root).or_else(|| child(root, Ns::Core, "channel").and_then(lang_of));
     for n in candidates {
         if truncated_at.is_some_and(|t| n.range().end > t) {
             cut += 1;
             continue;
         }
-        let m = match format {
+        let mut m = match format {
             Some(Format::Atom) => atom_entry(n, feed_author.as_deref(), xml, base),
             _ => rss_item(n, feed_author.as_deref(), xml, base),
         };
+        m.lang = lang_of(n).or_else(|| feed_lang.clone());
         if m.title.is_none() && m.url.is_none() && m.text.trim().is_empty() {
             empty += 1;
         } else {
@@ -231,6 +233,16 @@ fn plain_line(s: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The language an element declares: RSS's `<language>`, Dublin Core's `<dc:language>` or an
+/// `xml:lang` attribute.
+fn lang_of(n: Node<'_, '_>) -> Option<String> {
+    n.attribute(("http://www.w3.org/XML/1998/namespace", "lang"))
+        .map(str::to_string)
+        .or_else(|| child(n, Ns::Core, "language").and_then(text_of))
+        .or_else(|| child(n, Ns::Dc, "language").and_then(text_of))
+        .filter(|l| !l.trim().is_empty())
+}
+
 fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) -> NewMention {
     let base = base_at(n, outer);
     let title = child(n, Ns::Core, "title")
@@ -283,6 +295,7 @@ fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) 
     .or_else(|| first_date(n, &[(Ns::Dc, "modified"), (Ns::Core, "updated")]));
     let text = rss_body(n, xml);
     NewMention {
+        lang: None,
         external_id: guid_text.or_else(|| about.map(str::to_string)),
         url: link,
         author,
@@ -467,5 +480,6 @@ fn atom_entry(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url
         text,
         published_at: published,
         engagement,
+        lang: None,
     }
 }

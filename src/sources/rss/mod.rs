@@ -210,6 +210,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
         ));
     }
     let str_of = |x: &serde_json::Value| x.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let feed_lang = str_of(&v["language"]);
     let feed_author = v["authors"][0]["name"]
         .as_str()
         .or(v["author"]["name"].as_str())
@@ -253,6 +254,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
             text,
             published_at: date("date_published").or_else(|| date("date_modified")),
             engagement: Engagement::default(),
+            lang: str_of(&item["language"]).or_else(|| feed_lang.clone()),
         });
     }
     if empty > 0 {

@@ -40,11 +40,16 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         who.push_str(&format!(" (reach {r})"));
     }
     let when = m.published_at.unwrap_or(m.first_seen_at);
+    let lang = m
+        .lang
+        .as_deref()
+        .map(|l| format!(" · {}", text::lang::name(l).unwrap_or("unknown language")))
+        .unwrap_or_default();
     lines.push(Line::from(vec![
         Span::styled(who, t.accent),
         Span::styled(
             format!(
-                " · {} · {} · {}",
+                " · {} · {} · {}{lang}",
                 text::screen_line(&m.feed),
                 timefmt::age(state.now, when),
                 when.format("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,148 @@
+//! What the query language knows of a mention beyond its words, worked out once when it arrives
+//! and stored beside it (so `site:`, `has:link`, `is:question` and `lang:` read an indexed column
+//! at a million mentions), and worked out the same way in memory for rules on arrival.
+
+/// The facts stored with a mention.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The link's host as a reversed key (`com.example.blog.`), so a site and its subdomains are
+    /// one range of an index: see [`site_range`].
+    pub site: Option<String>,
+    pub has_link: bool,
+    pub is_question: bool,
+    /// Two-letter ISO 639-1 code.
+    pub lang: Option<&'static str>,
+}
+
+impl Facts {
+    /// The facts of a mention: `lang` is the source's code (or the poller's detection) when it
+    /// has one, else detected here.
+    pub fn of(url: Option<&str>, title: Option<&str>, text: &str, lang: Option<&str>) -> Facts {
+        Facts {
+            site: url.and_then(host).map(|h| site_key(&h)),
+            has_link: has_link(text),
+            is_question: is_question(title, text),
+            lang: crate::text::lang::of_mention(lang, title, text),
+        }
+    }
+}
+
+/// The host of a link, lower-cased, without `www.`.
+pub fn host(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let h = u.host_str()?.trim_end_matches('.').to_lowercase();
+    let h = h.strip_prefix("www.").unwrap_or(&h).to_string();
+    (!h.is_empty()).then_some(h)
+}
+
+/// Whether `host` is `site` or one of its subdomains.
+pub fn site_matches(host: &str, site: &str) -> bool {
+    let site = site.trim_end_matches('.');
+    host == site || host.strip_suffix(site).is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// A host as its labels in reverse, each followed by a dot: `blog.example.com` is
+/// `com.example.blog.`, so every subdomain of a site sorts right after the site.
+pub fn site_key(host: &str) -> String {
+    let mut key = String::with_capacity(host.len() + 1);
+    for label in host.rsplit('.').filter(|l| !l.is_empty()) {
+        key.push_str(label);
+        key.push('.');
+    }
+    key
+}
+
+/// The keys of `site` and every subdomain: `from <= key < to` (`.` + 1 is `/`).
+pub fn site_range(site: &str) -> (String, String) {
+    let site = site.trim().trim_start_matches("www.").to_lowercase();
+    let from = site_key(&site);
+    let to = format!("{}/", from.strip_suffix('.').unwrap_or(&from));
+    (from, to)
+}
+
+/// The characters that make a mention a question.
+const QUESTION_MARKS: [char; 3] = ['?', '？', '¿'];
+
+/// What counts as a link in a mention's words.
+const LINK_MARKS: [&str; 3] = ["http://", "https://", "www."];
+
+/// Whether the words hold a link.
+pub fn has_link(text: &str) -> bool {
+    LINK_MARKS.iter().any(|l| text.contains(l))
+}
+
+/// Whether a mention asks something: a question mark in its title or words, outside a link (a
+/// link's `?` starts its query, not a question).
+pub fn is_question(title: Option<&str>, text: &str) -> bool {
+    [title.unwrap_or(""), text].iter().any(|part| {
+        part.contains(QUESTION_MARKS)
+            && part
+                .split_whitespace()
+                .any(|w| w.contains(QUESTION_MARKS) && !LINK_MARKS.iter().any(|l| w.contains(l)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sites_and_their_subdomains_are_one_range() {
+        let (from, to) = site_range("example.com");
+        for (host, inside) in [
+            ("example.com", true),
+            ("blog.example.com", true),
+            ("a.b.example.com", true),
+            ("badexample.com", false),
+            ("example.com.evil.net", false),
+            ("example.co", false),
+            ("com", false),
+        ] {
+            let key = site_key(host);
+            assert_eq!(key >= from && key < to, inside, "{host}: {key} in [{from}, {to})");
+            assert_eq!(site_matches(host, "example.com"), inside, "{host}");
+        }
+        assert_eq!(site_range("www.Example.COM"), site_range("example.com"));
+    }
+
+    #[test]
+    fn hosts_lose_www_and_case() {
+        assert_eq!(host("https://WWW.Example.com/a?b").as_deref(), Some("example.com"));
+        assert_eq!(host("https://blog.example.com./x").as_deref(), Some("blog.example.com"));
+        assert_eq!(host("mailto:someone@example.com"), None);
+        assert_eq!(host("not a url"), None);
+    }
+
+    #[test]
+    fn a_question_is_asked_in_words_not_in_a_link() {
+        assert!(is_question(None, "does anyone know why acme is down?"));
+        assert!(is_question(Some("Acme down?"), "it is"));
+        assert!(is_question(None, "¿Alguien sabe qué pasa con Acme"));
+        assert!(is_question(None, "アクメは落ちていますか？"));
+        assert!(!is_question(None, "see https://example.com/search?q=acme for details"));
+        assert!(!is_question(None, "acme is down, see www.example.com/?p=1"));
+        assert!(is_question(None, "what? https://example.com/?q=1"));
+        assert!(!is_question(None, "acme is down."));
+    }
+
+    #[test]
+    fn links_are_found_in_words() {
+        assert!(has_link("read https://example.com/a"));
+        assert!(has_link("read www.example.com"));
+        assert!(!has_link("no link here, just example.com"));
+    }
+
+    proptest! {
+        #[test]
+        fn every_site_key_sorts_in_its_own_range(labels in proptest::collection::vec("[a-z0-9-]{1,8}", 1..5)) {
+            let host = labels.join(".");
+            let (from, to) = site_range(&host);
+            let key = site_key(&host);
+            prop_assert!(key >= from && key < to);
+            let sub = format!("x.{host}");
+            let key = site_key(&sub);
+            prop_assert!(key >= from && key < to);
+        }
+    }
+}
