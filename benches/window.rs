@@ -29,9 +29,19 @@ fn main() {
         let mentions = (chunk * 10_000..((chunk + 1) * 10_000).min(n))
             .map(|i| NewMention {
                 external_id: Some(format!("b{i}")),
-                url: Some(format!("https://example.com/{i}")),
+                url: Some(if i % 5 == 0 {
+                    format!("https://blog{}.example.com/{i}", i % 3)
+                } else {
+                    format!("https://example.org/{i}")
+                }),
                 author: Some(format!("user{}", i % 5000)),
-                title: Some(format!("Mention {i} about {}", words[i % words.len()])),
+                author_reach: Some((i % 20_000) as i64),
+                title: Some(format!(
+                    "Mention {i} about {}{}",
+                    words[i % words.len()],
+                    if i % 13 == 0 { "?" } else { "" }
+                )),
+                lang: (i % 11 == 0).then(|| "fr".to_string()),
                 text: format!(
                     "Body of mention {i}: {} {} and more text to index.",
                     words[i % 7],
@@ -42,7 +52,6 @@ fn main() {
                     score: Some((i % 100) as i64),
                     ..Default::default()
                 },
-                ..Default::default()
             })
             .collect();
         store
@@ -129,7 +138,8 @@ fn main() {
     let f = StreamFilter::parse("\"mention 123457\"", Utc::now()).unwrap();
     time("search a rare phrase, window", req(Anchor::Head, f, false));
     let f = StreamFilter::parse("outage status:new feed:bench", Utc::now()).unwrap();
-    time("search + status + feed", req(Anchor::Head, f, false));
+    time("search + status + feed", req(Anchor::Head, f.clone(), false));
+    time("search + status + feed, with counts", req(Anchor::Head, f, true));
 
     // Stats: 365 days over the whole history, in a zone with DST, with an SLA.
     let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
@@ -163,4 +173,32 @@ fn main() {
         "stats: 365 days by feed",
         t.elapsed().as_secs_f64() * 1000.0
     );
+
+    // `overhear rule test`: a rule over the whole history, counted per feed and week.
+    for q in [
+        "refund",
+        "acme",
+        "\"mention 123457\"",
+        "is:question",
+        "lang:fr",
+        "site:example.com",
+        "has:link",
+        "reach>19000",
+        "refund -lang:fr",
+        "refund is:question",
+    ] {
+        let f = StreamFilter::parse(q, Utc::now()).unwrap();
+        let mut best = Duration::MAX;
+        let mut matched = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            matched = store.rule_test(&f, None, "alice").unwrap().matched;
+            best = best.min(t.elapsed());
+        }
+        println!(
+            "{:<40} {:>8.2} ms  ({matched} matched)",
+            format!("rule test {q}"),
+            best.as_secs_f64() * 1000.0
+        );
+    }
 }

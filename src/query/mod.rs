@@ -57,6 +57,15 @@ impl StreamFilter {
         *self == StreamFilter::default()
     }
 
+    /// The FTS5 query when the filter is words and nothing else: what matches is what the
+    /// full-text index says, with no row of `mentions` to read.
+    pub fn words_only(&self) -> Option<String> {
+        let q = self.fts_query()?;
+        let mut others = self.clone();
+        others.text.clear();
+        others.is_empty().then_some(q)
+    }
+
     /// Parse filter text; `now` anchors relative dates ("today", "7d"). Errors name the column.
     pub fn parse(text: &str, now: DateTime<Utc>) -> Result<StreamFilter, String> {
         let e = Expr::parse(text, now).map_err(|e| e.to_string())?;

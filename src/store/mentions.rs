@@ -158,11 +158,13 @@ fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>) -> String {
                 .collect::<Vec<_>>()
                 .join(op)
         }
-        Expr::Not(x) => format!("NOT ({})", expr_sql(x, params, me)),
+        // A missing author or reach is simply false, so NOT means what it says: what is under a NOT
+        // is never NULL. Elsewhere NULL already acts as false (a WHERE keeps only true; AND and
+        // OR without NOT are monotone), and a bare column lets SQLite use its index.
+        Expr::Not(x) => format!("NOT coalesce(({}), 0)", expr_sql(x, params, me)),
         // A text leaf always has an FTS5 form (above).
         Expr::Text(..) => "0".into(),
-        // Never NULL (a missing author or reach is simply false), so NOT means what it says.
-        Expr::Field(f) => format!("coalesce(({}), 0)", field_sql(f, params, me)),
+        Expr::Field(f) => field_sql(f, params, me),
     }
 }
 
@@ -394,13 +396,22 @@ impl Store {
     /// The tables and conditions for a window query in scope: a search with many matches walks
     /// the stream's index (in order, stopping after a page); one with few reads the matches kept.
     fn plan(&self, scope: Scope<'_>, params: &mut Vec<Value>) -> Result<(String, String)> {
-        let search = match scope.filter.fts_query() {
+        let search = self.search_mode(scope.filter)?;
+        Ok(self.plan_with(scope, params, search))
+    }
+
+    /// How the filter's words are best matched: none, few (kept), many (probed).
+    fn search_mode(&self, filter: &StreamFilter) -> Result<Search> {
+        Ok(match filter.fts_query() {
             Some(q) => match self.search_hits(&q)? {
                 Some(_) => Search::Kept,
                 None => Search::Probe,
             },
             None => Search::Match,
-        };
+        })
+    }
+
+    fn plan_with(&self, scope: Scope<'_>, params: &mut Vec<Value>, search: Search) -> (String, String) {
         // The stream's own index gives rows in stream order and a page stops after a page: used
         // whenever no other index narrows the rows more (a status or an assignee has its own; a
         // search with few matches reads them). Left to itself, SQLite's planner may skip-scan
@@ -415,7 +426,7 @@ impl Store {
         } else {
             MENTION_FROM.to_string()
         };
-        Ok((from, filter_sql(scope.filter, params, search, Some(scope.operator))))
+        (from, filter_sql(scope.filter, params, search, Some(scope.operator)))
     }
 
     /// The full-text query evaluated once: `Some(n)` when it has few matches, kept in
@@ -474,8 +485,27 @@ impl Store {
     /// How many mentions match the scope's filter, counting at most [`MATCH_CAP`]: the count and
     /// whether it stopped there.
     pub fn count_matching(&self, scope: Scope<'_>) -> Result<(i64, bool)> {
+        if let Some(q) = scope.filter.words_only() {
+            // Every row of the full-text index is a mention (they are written in one
+            // transaction): its matches are the count, with no probe per mention.
+            let n: i64 = self
+                .conn()
+                .prepare_cached(
+                    "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ?1 LIMIT ?2)",
+                )
+                .and_then(|mut s| s.query_row(rusqlite::params![q, MATCH_CAP + 1], |r| r.get(0)))
+                .doing("counting mentions")?;
+            return Ok((n.min(MATCH_CAP), n > MATCH_CAP));
+        }
         let mut params = scope.params();
-        let (from, cond) = self.plan(scope, &mut params)?;
+        // Many matches and other conditions: a window probes the full-text index for each row it
+        // walks (a page needs few), but a count would probe up to twice the cap; the matches read
+        // once, in id order, are cheaper.
+        let search = match self.search_mode(scope.filter)? {
+            Search::Probe => Search::Match,
+            s => s,
+        };
+        let (from, cond) = self.plan_with(scope, &mut params, search);
         params.push(Value::Integer(MATCH_CAP + 1));
         let cap = params.len();
         let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1{cond} LIMIT ?{cap})");
