@@ -69,3 +69,28 @@ pub fn open_private_append(path: &std::path::Path) -> std::io::Result<std::fs::F
         .mode(0o600)
         .open(path)
 }
+
+/// What this process may do with a file, by the kernel's own rules (`access(2)`: owner, group,
+/// ACLs, a read-only mount), without opening it.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    Read,
+    ReadWrite,
+    /// Enter a directory.
+    Enter,
+}
+
+/// Whether this process may `how` the file at `path`.
+pub fn may(path: &std::path::Path, how: Access) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    let mode = match how {
+        Access::Read => libc::R_OK,
+        Access::ReadWrite => libc::R_OK | libc::W_OK,
+        Access::Enter => libc::X_OK,
+    };
+    // SAFETY: access reads a NUL-terminated path we own; it changes nothing.
+    unsafe { libc::access(c.as_ptr(), mode) == 0 }
+}

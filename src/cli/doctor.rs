@@ -122,7 +122,7 @@ fn files(db: &Path, r: &mut Report) {
                 ));
             }
         }
-        if !may_read_write(&path) {
+        if !crate::paths::may(&path, crate::paths::Access::ReadWrite) {
             r.fail(format!(
                 "{name}: you ({}) cannot read and write it: ask its owner ({}) to add you to group {}",
                 crate::team::unix_user(),
@@ -239,13 +239,4 @@ fn feeds(store: &Store, config: Option<&crate::config::Config>, r: &mut Report) 
         }
     }
     Ok(())
-}
-
-fn may_read_write(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: access reads a NUL-terminated path we own; it changes nothing.
-    unsafe { libc::access(c.as_ptr(), libc::R_OK | libc::W_OK) == 0 }
 }

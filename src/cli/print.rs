@@ -97,6 +97,24 @@ pub fn feeds(config: &Config, store: &Store) -> Result<()> {
             ],
         )?;
     }
+    alert_failures(&mut out, store, now)?;
+    Ok(())
+}
+
+/// Below the feeds: the alert commands that failed in the last day (an alert nobody received is
+/// as much a fault of the listening as a feed that fails).
+fn alert_failures(out: &mut impl Write, store: &Store, now: DateTime<Utc>) -> Result<()> {
+    for f in store.alert_command_failures(now - chrono::Duration::hours(24))? {
+        let n = f.count;
+        writeln!(
+            out,
+            "alert {:?}: its command failed {n} time{} in the last 24 h, last {}: {}",
+            crate::text::sanitize_line(&f.alert),
+            if n == 1 { "" } else { "s" },
+            timefmt::relative(now, f.at, true),
+            crate::text::sanitize_line(&f.last),
+        )?;
+    }
     Ok(())
 }
 
@@ -282,6 +300,7 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
                 "terms",
                 "created_at",
                 "acknowledged_by",
+                "delivery",
             ])?;
             for a in rows {
                 w.write_record([
@@ -292,6 +311,7 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
                     clean(&a.terms.join(" ")),
                     a.created_at.to_rfc3339(),
                     a.acknowledged_by.as_deref().map(clean).unwrap_or_default(),
+                    a.delivery.as_deref().map(clean).unwrap_or_default(),
                 ])?;
             }
             w.flush()?;
@@ -303,7 +323,7 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
             for a in rows {
                 writeln!(
                     out,
-                    "{:>6}  {}  {:<12} {:<6} {}  {}{}",
+                    "{:>6}  {}  {:<12} {:<6} {}  {}{}{}",
                     a.id,
                     a.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
                     clean(&a.alert),
@@ -318,6 +338,11 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
                     a.acknowledged_by
                         .as_deref()
                         .map(|b| format!("  (seen by {})", clean(b)))
+                        .unwrap_or_default(),
+                    a.delivery
+                        .as_deref()
+                        .filter(|d| *d != "ok")
+                        .map(|d| format!("  (command failed: {})", clean(d)))
                         .unwrap_or_default(),
                 )?;
             }

@@ -194,12 +194,8 @@ fn send_overview(
 
 fn alert_list(store: &Store) -> Action {
     let since = Utc::now() - chrono::Duration::days(30);
-    match store.alerts(0, Some(since), 100_000) {
-        Ok(mut rows) => {
-            rows.reverse();
-            rows.truncate(200);
-            Action::AlertList(rows)
-        }
+    match store.newest_alerts(since, 200) {
+        Ok(rows) => Action::AlertList(rows),
         Err(e) => failure("cannot read the alerts", &e),
     }
 }

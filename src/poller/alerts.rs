@@ -1,7 +1,8 @@
 //! Alert commands, run by the one poller: each alert raised is handed once to its `[[alert]]`'s
 //! `command` as JSON on stdin. The program is started directly (argv, never a shell), so nothing a
 //! stranger wrote can become a command; every string is sanitised; a command that runs past its
-//! timeout is killed; a failure is logged, and the writes go on.
+//! timeout is killed; how it ended is stored with the alert (`overhear feeds` and `overhear alerts`
+//! show failures) and logged, and the writes go on.
 
 use crate::rules::Alert;
 use crate::store::{AlertDelivery, Store};
@@ -37,10 +38,17 @@ pub(super) fn deliver(store: &mut Store, alerts: &[Alert], running: &mut Vec<std
         let (Some(argv), timeout) = (alert.command.clone(), alert.timeout) else {
             continue;
         };
+        let path = store.path().to_path_buf();
         match std::thread::Builder::new()
             .name("overhear-alert".into())
-            .spawn(move || run(&argv, &d, timeout))
-        {
+            .spawn(move || {
+                let outcome = run(&argv, &d, timeout);
+                // On a connection of its own: the writer never waits for a command.
+                let recorded = Store::open(&path).and_then(|mut s| s.record_alert_delivery(d.id, outcome, Utc::now()));
+                if let Err(e) = recorded {
+                    tracing::error!(alert = %d.alert, id = d.id, "cannot record how the alert's command ended: {e}");
+                }
+            }) {
             Ok(t) => running.push(t),
             Err(e) => tracing::error!("cannot start an alert command: {e}"),
         }
@@ -67,21 +75,16 @@ fn payload(d: &AlertDelivery) -> String {
     .to_string()
 }
 
-fn run(argv: &[String], d: &AlertDelivery, timeout: Duration) {
+/// Run the command with the alert on stdin: `Err` says how it failed, in words.
+fn run(argv: &[String], d: &AlertDelivery, timeout: Duration) -> Result<(), String> {
     let started = Instant::now();
-    let mut child = match Command::new(&argv[0])
+    let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(alert = %d.alert, id = d.id, "cannot run the alert's command {:?}: {e}", argv[0]);
-            return;
-        }
-    };
+        .map_err(|e| failed(d, format!("cannot run {:?}: {e}", argv[0])))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A command that does not read its input is its own business.
         let _ = stdin.write_all(payload(d).as_bytes());
@@ -90,32 +93,30 @@ fn run(argv: &[String], d: &AlertDelivery, timeout: Duration) {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => {
                 tracing::info!(alert = %d.alert, id = d.id, ms = started.elapsed().as_millis() as u64, "alert delivered");
-                return;
+                return Ok(());
             }
             Ok(Some(status)) => {
                 let mut err = String::new();
                 if let Some(mut e) = child.stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut e, &mut err);
                 }
-                tracing::error!(
-                    alert = %d.alert,
-                    id = d.id,
-                    "the alert's command failed ({status}): {}",
-                    crate::text::sanitize_line(err.trim())
-                );
-                return;
+                let err = crate::text::sanitize_line(err.trim());
+                let err = crate::text::truncate_to_width(&err, 200);
+                return Err(failed(d, format!("{:?} failed ({status}): {err}", argv[0])));
             }
             Ok(None) if started.elapsed() > timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                tracing::error!(alert = %d.alert, id = d.id, "the alert's command ran past {timeout:?} and was stopped");
-                return;
+                return Err(failed(d, format!("{:?} ran past {timeout:?} and was stopped", argv[0])));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => {
-                tracing::error!(alert = %d.alert, id = d.id, "cannot wait for the alert's command: {e}");
-                return;
-            }
+            Err(e) => return Err(failed(d, format!("cannot wait for {:?}: {e}", argv[0]))),
         }
     }
+}
+
+/// Log a failure of the alert's command, and say it.
+fn failed(d: &AlertDelivery, what: String) -> String {
+    tracing::error!(alert = %d.alert, id = d.id, "the alert's command: {what}");
+    what
 }

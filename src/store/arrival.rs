@@ -56,6 +56,8 @@ pub struct AlertRow {
     pub terms: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub acknowledged_by: Option<String>,
+    /// How its command ended: `None` (no command, or still running), `ok`, or the failure.
+    pub delivery: Option<String>,
     /// The mention's title or text, for a banner.
     #[serde(skip)]
     pub about: Option<String>,
@@ -64,11 +66,23 @@ pub struct AlertRow {
     pub mention_sort_at: Option<i64>,
 }
 
-/// The texts of the mentions a spike counts, between `?FROM` and `?TO`.
-fn sql_texts(from: &str, cond: &str) -> String {
+/// How often an alert's command failed, and its latest failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandFailures {
+    pub alert: String,
+    pub count: i64,
+    /// The latest failure, in words.
+    pub last: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The texts of the mentions a spike counts, first seen between parameters `?{at}` and
+/// `?{at + 1}` (the two after the conditions' own).
+fn sql_texts(from: &str, cond: &str, at: usize) -> String {
     format!(
         "SELECT coalesce(m.title, '') || ' ' || m.text FROM {from}
-         WHERE m.first_seen_at >= ?FROM AND m.first_seen_at < ?TO {cond} ORDER BY m.id DESC LIMIT 3000"
+         WHERE m.first_seen_at >= ?{at} AND m.first_seen_at < ?{} {cond} ORDER BY m.id DESC LIMIT 3000",
+        at + 1
     )
 }
 
@@ -284,7 +298,7 @@ impl Store {
         if current < spike.min || (current as f64) < spike.factor * (median.max(1) as f64) {
             return Ok(0);
         }
-        let terms = self.spike_terms(&sql_texts(from, &cond), &params, t, w, k)?;
+        let terms = self.spike_terms(&sql_texts(from, &cond, params.len() + 1), &params, t, w, k)?;
         let key = format!("spike:{}", t / w);
         let inserted = self.write("raising a spike alert", |tx| {
             tx.execute(
@@ -305,12 +319,8 @@ impl Store {
     fn spike_terms(&self, sql: &str, params: &[Value], t: i64, w: i64, k: i64) -> Result<Vec<String>> {
         let texts = |from: i64, to: i64| -> Result<Vec<String>> {
             let mut p = params.to_vec();
-            let n = p.len();
             p.extend([Value::Integer(from), Value::Integer(to)]);
-            let sql = sql
-                .replace("?FROM", &format!("?{}", n + 1))
-                .replace("?TO", &format!("?{}", n + 2));
-            let mut stmt = self.conn().prepare(&sql).doing("reading a spike's words")?;
+            let mut stmt = self.conn().prepare(sql).doing("reading a spike's words")?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(p.iter()), |r| r.get::<_, String>(0))
                 .doing("reading a spike's words")?;
@@ -402,14 +412,30 @@ impl Store {
 
     /// Alerts raised after `after` (an id), or since `since`, oldest first (at most `limit`).
     pub fn alerts(&self, after: i64, since: Option<DateTime<Utc>>, limit: usize) -> Result<Vec<AlertRow>> {
+        self.read_alerts(after, since, limit, false)
+    }
+
+    /// The newest `limit` alerts raised since `since`, newest first (the console's alert list).
+    pub fn newest_alerts(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRow>> {
+        self.read_alerts(0, Some(since), limit, true)
+    }
+
+    fn read_alerts(
+        &self,
+        after: i64,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<AlertRow>> {
+        let order = if newest_first { "DESC" } else { "ASC" };
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT a.id, a.name, a.trigger, a.mention_id, a.terms, a.created_at, a.acknowledged_by,
-                        coalesce(m.title, m.text), m.sort_at
+                        coalesce(m.title, m.text), m.sort_at, a.delivery_error
                  FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
-                 WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id LIMIT ?3",
-            )
+                 WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id {order} LIMIT ?3"
+            ))
             .doing("reading alerts")?;
         let since = since.map_or(i64::MIN, |t| t.timestamp_millis());
         let rows = stmt
@@ -425,10 +451,58 @@ impl Store {
                     acknowledged_by: r.get(6)?,
                     about: r.get(7)?,
                     mention_sort_at: r.get(8)?,
+                    delivery: r
+                        .get::<_, Option<String>>(9)?
+                        .map(|e| if e.is_empty() { "ok".to_string() } else { e }),
                 })
             })
             .doing("reading alerts")?;
         rows.collect::<rusqlite::Result<_>>().doing("reading alerts")
+    }
+
+    /// Record how an alert's command ended: `Ok` or the failure in words (one line, no escape,
+    /// no secret).
+    pub fn record_alert_delivery(
+        &mut self,
+        id: i64,
+        outcome: std::result::Result<(), String>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let error = match outcome {
+            Ok(()) => String::new(),
+            Err(e) => crate::text::clean_message(&e),
+        };
+        self.write("recording an alert's delivery", |tx| {
+            tx.execute(
+                "UPDATE alerts SET delivery_error = ?2, delivery_done_at = ?3 WHERE id = ?1",
+                params![id, error, now.timestamp_millis()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The failures of alert commands since `since`, per alert, the latest first.
+    pub fn alert_command_failures(&self, since: DateTime<Utc>) -> Result<Vec<CommandFailures>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT name, count(*), (SELECT b.delivery_error FROM alerts b WHERE b.name = a.name
+                        AND b.delivery_error <> '' ORDER BY b.delivery_done_at DESC LIMIT 1), max(delivery_done_at)
+                 FROM alerts a WHERE delivery_error <> '' AND delivery_done_at >= ?1
+                 GROUP BY name ORDER BY 4 DESC",
+            )
+            .doing("reading alert failures")?;
+        let rows = stmt
+            .query_map([since.timestamp_millis()], |r| {
+                Ok(CommandFailures {
+                    alert: r.get(0)?,
+                    count: r.get(1)?,
+                    last: r.get(2)?,
+                    at: super::team::from_ms(r.get(3)?),
+                })
+            })
+            .doing("reading alert failures")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading alert failures")
     }
 
     /// Claim the alerts of `names` raised in the last hour whose command has not run, for this

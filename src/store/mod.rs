@@ -16,7 +16,7 @@ mod watch;
 
 pub use watch::ChangeWatch;
 
-pub use arrival::{AlertDelivery, AlertRow, Arrival, RuleTest};
+pub use arrival::{AlertDelivery, AlertRow, Arrival, CommandFailures, RuleTest};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
@@ -192,7 +192,7 @@ fn create_for_team(path: &Path) {
 /// Why this user cannot open the database at `path`: its file, or its directory, exists and may not
 /// be read by them.
 fn no_access(path: &Path) -> Option<StoreError> {
-    use std::os::unix::ffi::OsStrExt;
+    use crate::paths::{self, Access};
     use std::os::unix::fs::MetadataExt;
     let said = |meta: std::fs::Metadata| StoreError::NoAccess {
         path: path.to_path_buf(),
@@ -201,27 +201,14 @@ fn no_access(path: &Path) -> Option<StoreError> {
         group: crate::team::group_name(meta.gid()),
     };
     match std::fs::metadata(path) {
-        Ok(meta) => {
-            let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-            // SAFETY: access reads a NUL-terminated path we own; it changes nothing.
-            let readable = unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 };
-            (!readable).then(|| said(meta))
-        }
+        Ok(meta) => (!paths::may(path, Access::Read)).then(|| said(meta)),
         // The directory keeps them out: say whose it is.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
             let mut probe = dir;
             loop {
                 match std::fs::metadata(probe) {
-                    Ok(m) if m.is_dir() => {
-                        let c = std::ffi::CString::new(probe.as_os_str().as_bytes()).ok()?;
-                        // SAFETY: as above.
-                        let enter = unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 };
-                        if !enter {
-                            return Some(said(m));
-                        }
-                        return None;
-                    }
+                    Ok(m) if m.is_dir() => return (!paths::may(probe, Access::Enter)).then(|| said(m)),
                     _ => probe = probe.parent()?,
                 }
             }

@@ -320,6 +320,13 @@ ALTER TABLE mentions ADD COLUMN is_question INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX mentions_lang ON mentions (lang, sort_at DESC, id DESC, feed_id) WHERE lang IS NOT NULL;
 CREATE INDEX mentions_site ON mentions (site, feed_id, sort_at) WHERE site IS NOT NULL;
 CREATE INDEX mentions_question ON mentions (sort_at DESC, id DESC, feed_id) WHERE is_question;
+CREATE INDEX mentions_link ON mentions (sort_at DESC, id DESC, feed_id) WHERE has_link;
+"#,
+    // 15: how an alert's command ended: NULL while it runs (or has none), '' when it succeeded,
+    // else the failure in words (shown by `overhear feeds`, `overhear alerts` and the alert list).
+    r#"
+ALTER TABLE alerts ADD COLUMN delivery_error TEXT;
+ALTER TABLE alerts ADD COLUMN delivery_done_at INTEGER;
 "#,
 ];
 

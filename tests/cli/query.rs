@@ -240,3 +240,43 @@ fn an_alert_command_gets_json_on_stdin_and_no_shell() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!out_file.exists(), "delivered once");
 }
+
+/// A failing alert command is not a silent loss: `overhear feeds` says which alert's command
+/// failed and how, and `overhear alerts` marks the alert.
+#[test]
+fn a_failing_alert_command_shows_in_the_feeds_health_and_the_alert_list() {
+    let s = FixtureServer::start();
+    s.route(
+        "/feed",
+        Response::ok(
+            "<rss version=\"2.0\"><channel><item><guid>a</guid><title>Acme down again</title></item>\
+             <item><guid>b</guid><title>Acme is slow</title></item></channel></rss>",
+        ),
+    );
+    let env = Env::new();
+    env.config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n\n\
+         [[alert]]\nname = \"down\"\nwhen = \"down\"\ncommand = [\"sh\", \"-c\", \"cat >/dev/null; echo 'webhook said 502' >&2; exit 3\"]\n\n\
+         [[alert]]\nname = \"slow\"\nwhen = \"slow\"\ncommand = [\"/nonexistent/notify-team\"]\n",
+        s.url("/feed")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let feeds = env.run(&["feeds"]);
+    let text = String::from_utf8_lossy(&feeds.stdout);
+    assert!(
+        text.contains("alert \"down\": its command failed 1 time") && text.contains("webhook said 502"),
+        "{text}"
+    );
+    assert!(
+        text.contains("alert \"slow\"") && text.contains("/nonexistent/notify-team"),
+        "{text}"
+    );
+    let out = env.run(&["alerts", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{v}");
+    for r in rows {
+        let d = r["delivery"].as_str().unwrap_or_default();
+        assert!(d.contains("failed") || d.contains("cannot run"), "{r}");
+    }
+}

@@ -34,11 +34,17 @@ pub(in crate::ui) fn draw_alerts(frame: &mut Frame<'_>, state: &AppState, select
                     (None, false) => format!("spike: {}", text::screen_line(&a.terms.join(", "))),
                     (None, true) => String::new(),
                 };
+                let failed = a.delivery.as_deref().is_some_and(|d| d != "ok");
                 let seen = a
                     .acknowledged_by
                     .as_deref()
                     .map(|b| format!("  ✓ {}", text::screen_line(b)))
                     .unwrap_or_default();
+                let seen = if failed {
+                    format!("  ⚠ command failed{seen}")
+                } else {
+                    seen
+                };
                 let line = format!(
                     "{when:>6}  {:<12} {:<5}  {about}",
                     text::truncate_to_width(&text::screen_line(&a.alert), 12),
