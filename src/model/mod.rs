@@ -152,6 +152,21 @@ pub struct NewMention {
     /// The language the source says the mention is in, as it names it (`en`, `en-US`, `eng`);
     /// the poller detects it from the words when the source says nothing.
     pub lang: Option<String>,
+    /// What the query language knows of it beyond its words, worked out by the poller on a
+    /// parser's thread (`query::facts`); the store works them out when they are missing.
+    pub facts: Option<Facts>,
+}
+
+/// The facts stored with a mention.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The link's host as a reversed key (`com.example.blog.`), so a site and its subdomains are
+    /// one range of an index: see `query::facts::site_range`.
+    pub site: Option<String>,
+    pub has_link: bool,
+    pub is_question: bool,
+    /// Two-letter ISO 639-1 code.
+    pub lang: Option<&'static str>,
 }
 
 impl NewMention {

@@ -487,8 +487,14 @@ async fn parse_off_thread(
             sources::parse(&ctx, &req, &reply).map(|mut page| {
                 // Here, on a parser's thread, not on the writer's.
                 for m in &mut page.mentions {
-                    let lang = crate::text::lang::of_mention(m.lang.as_deref(), m.title.as_deref(), &m.text);
-                    m.lang = Some(lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
+                    let facts = crate::query::facts::Facts::of(
+                        m.url.as_deref(),
+                        m.title.as_deref(),
+                        &m.text,
+                        m.lang.as_deref(),
+                    );
+                    m.lang = Some(facts.lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
+                    m.facts = Some(facts);
                 }
                 page
             })

@@ -2,17 +2,7 @@
 //! and stored beside it (so `site:`, `has:link`, `is:question` and `lang:` read an indexed column
 //! at a million mentions), and worked out the same way in memory for rules on arrival.
 
-/// The facts stored with a mention.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The link's host as a reversed key (`com.example.blog.`), so a site and its subdomains are
-    /// one range of an index: see [`site_range`].
-    pub site: Option<String>,
-    pub has_link: bool,
-    pub is_question: bool,
-    /// Two-letter ISO 639-1 code.
-    pub lang: Option<&'static str>,
-}
+pub use crate::model::Facts;
 
 impl Facts {
     /// The facts of a mention: `lang` is the source's code (or the poller's detection) when it

@@ -130,6 +130,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             }
             let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
             NewMention {
+                facts: None,
                 url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
                 external_id: Some(p.uri),
                 author: Some(p.author.handle),

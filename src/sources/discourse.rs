@@ -92,6 +92,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 _ => None,
             };
             NewMention {
+                facts: None,
                 lang: None,
                 external_id: Some(format!("{host}:{}", p.id)),
                 url,

@@ -106,6 +106,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             (hit.title.as_deref().map(text::strip_tags_inline), hit.story_text)
         };
         mentions.push(NewMention {
+            facts: None,
             lang: None,
             url: Some(format!("https://news.ycombinator.com/item?id={id}")),
             external_id: Some(id),

@@ -83,6 +83,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             let body = string(item.pointer(&map.text)).unwrap_or_default();
             let title = string(at(item, &map.title));
             NewMention {
+                facts: None,
                 lang: None,
                 external_id: string(at(item, &map.id)),
                 url: string(at(item, &map.url)),

@@ -88,6 +88,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             let spoiler = s.spoiler_text.filter(|t| !t.trim().is_empty());
             let body = text::html_to_text(s.content.as_deref().unwrap_or(""));
             NewMention {
+                facts: None,
                 external_id: Some(s.id),
                 url: s.url.or(s.uri),
                 author: s.account.as_ref().and_then(|a| a.acct.clone()),

@@ -133,6 +133,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 newest = Some((t, p.name.clone()));
             }
             NewMention {
+                facts: None,
                 lang: None,
                 url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
                 external_id: Some(p.name),

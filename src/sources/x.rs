@@ -119,6 +119,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             let user = t.author_id.as_ref().and_then(|a| users.get(a));
             let m = t.public_metrics;
             NewMention {
+                facts: None,
                 url: Some(match user {
                     Some(u) => format!("https://x.com/{}/status/{}", u.username, t.id),
                     None => format!("https://x.com/i/web/status/{}", t.id),

@@ -426,7 +426,14 @@ fn write_items(
         let published = m.published_at.map(to_ts);
         let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
         let engagement = m.engagement.to_json();
-        let facts = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref());
+        let worked_out;
+        let facts = match &m.facts {
+            Some(f) => f,
+            None => {
+                worked_out = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref());
+                &worked_out
+            }
+        };
         let inserted = insert.execute(params![
             feed_id,
             kind.as_str(),

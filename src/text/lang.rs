@@ -14,7 +14,7 @@ use isolang::Language;
 
 /// Only so much of a mention is read to detect its language: the first words say it, and
 /// detection costs in proportion to what it reads.
-const DETECT_CHARS: usize = 400;
+const DETECT_CHARS: usize = 160;
 
 /// At least this many letters are needed to guess at all: a short post's guess is unknown, not
 /// wrong.
@@ -109,6 +109,9 @@ enum Script {
 
 /// The script most of the letters are in, and how many letters there are.
 fn dominant_script(s: &str) -> (Script, usize) {
+    if s.is_ascii() {
+        return (Script::Spaced, s.bytes().filter(u8::is_ascii_alphabetic).count());
+    }
     let mut counts: [(Script, usize); 16] = [
         (Script::Spaced, 0),
         (Script::Unspaced, 0),

@@ -295,6 +295,7 @@ fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) 
     .or_else(|| first_date(n, &[(Ns::Dc, "modified"), (Ns::Core, "updated")]));
     let text = rss_body(n, xml);
     NewMention {
+        facts: None,
         lang: None,
         external_id: guid_text.or_else(|| about.map(str::to_string)),
         url: link,
@@ -480,6 +481,6 @@ fn atom_entry(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url
         text,
         published_at: published,
         engagement,
-        lang: None,
+        ..Default::default()
     }
 }
