@@ -32,9 +32,30 @@ struct Row<'a> {
     responded_by: Option<&'a str>,
     response_text: Option<&'a str>,
     response_url: Option<&'a str>,
+    lang: Option<&'a str>,
+    sentiment: Option<Feeling>,
+    intent: Vec<String>,
 }
 
-const CSV_HEADER: [&str; 23] = [
+/// `{"label": "negative", "score": -0.62}`.
+#[derive(Serialize)]
+struct Feeling {
+    label: String,
+    score: f64,
+}
+
+fn feeling(score: Option<f64>) -> Option<Feeling> {
+    score.map(|s| Feeling {
+        label: crate::score::Label::of(s).to_string(),
+        score: (s * 1000.0).round() / 1000.0,
+    })
+}
+
+fn intents(m: &Mention) -> Vec<String> {
+    m.intents.list().iter().map(ToString::to_string).collect()
+}
+
+const CSV_HEADER: [&str; 27] = [
     "id",
     "feed",
     "kind",
@@ -58,6 +79,10 @@ const CSV_HEADER: [&str; 23] = [
     "responded_by",
     "response_text",
     "response_url",
+    "lang",
+    "sentiment_label",
+    "sentiment_score",
+    "intent",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -94,6 +119,9 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     responded_by: m.responded_by.as_deref(),
                     response_text: m.response_text.as_deref(),
                     response_url: m.response_url.as_deref(),
+                    lang: m.lang.as_deref(),
+                    sentiment: feeling(m.sentiment),
+                    intent: intents(&m),
                 };
                 serde_json::to_writer(&mut out, &row)?;
                 out.write_all(b"\n")?;
@@ -107,6 +135,8 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
             w.write_record(CSV_HEADER)?;
             store.for_each_mention(filter, |m: Mention| {
                 let e = &m.engagement;
+                let feeling = feeling(m.sentiment);
+                let intent = intents(&m).join(",");
                 w.write_record([
                     m.id.to_string(),
                     m.feed,
@@ -131,6 +161,10 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     m.responded_by.unwrap_or_default(),
                     m.response_text.unwrap_or_default(),
                     m.response_url.unwrap_or_default(),
+                    m.lang.unwrap_or_default(),
+                    feeling.as_ref().map(|f| f.label.clone()).unwrap_or_default(),
+                    feeling.as_ref().map(|f| f.score.to_string()).unwrap_or_default(),
+                    intent,
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;
@@ -176,12 +210,15 @@ mod tests {
             responded_by: Some("b"),
             response_text: Some("t"),
             response_url: Some("u"),
+            lang: Some("en"),
+            sentiment: feeling(Some(-0.5)),
+            intent: vec!["complaint".into()],
         };
         let v = serde_json::to_value(&row).unwrap();
         for (k, val) in v.as_object().unwrap() {
-            if k == "engagement" {
+            if k == "engagement" || k == "sentiment" {
                 for ek in val.as_object().unwrap().keys() {
-                    let col = format!("engagement_{ek}");
+                    let col = format!("{k}_{ek}");
                     assert!(CSV_HEADER.contains(&col.as_str()), "CSV lacks {col}");
                 }
             } else {

@@ -21,6 +21,7 @@ pub mod paths;
 pub mod poller;
 pub mod query;
 pub mod rules;
+pub mod score;
 pub mod sources;
 pub mod stats;
 pub mod store;

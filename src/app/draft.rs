@@ -182,6 +182,8 @@ mod tests {
             response_text: None,
             response_url: None,
             lang: None,
+            sentiment: None,
+            intents: crate::score::Intents::default(),
         }
     }
 

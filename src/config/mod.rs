@@ -107,6 +107,33 @@ struct RawConfig {
     rule: Vec<Spanned<RawRule>>,
     #[serde(default)]
     alert: Vec<Spanned<RawAlert>>,
+    /// Intent term lists replacing the defaults (`assets/intent.toml`), list by list.
+    #[serde(default)]
+    intent: Option<RawIntent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntent {
+    complaint: Option<Vec<String>>,
+    question: Option<Vec<String>>,
+    praise: Option<Vec<String>>,
+    purchase: Option<Vec<String>>,
+    cancel: Option<Vec<String>>,
+}
+
+impl RawIntent {
+    /// The default lists with the given ones in their place.
+    fn terms(self) -> crate::score::intent::Terms {
+        let d = crate::score::intent::Terms::default();
+        crate::score::intent::Terms {
+            complaint: self.complaint.unwrap_or(d.complaint),
+            question: self.question.unwrap_or(d.question),
+            praise: self.praise.unwrap_or(d.praise),
+            purchase: self.purchase.unwrap_or(d.purchase),
+            cancel: self.cancel.unwrap_or(d.cancel),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -399,6 +426,9 @@ impl Config {
         let mut poller = poller;
         poller.alerts = validate_alerts(&loc, raw.alert)?;
         poller.rules = validate_rules(&loc, raw.rule, &poller.alerts)?;
+        if let Some(i) = raw.intent {
+            poller.scorer = std::sync::Arc::new(crate::score::Scorer::new(&i.terms()));
+        }
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         poller.sla = sla;
         poller.business = business.clone();

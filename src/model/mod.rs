@@ -158,7 +158,7 @@ pub struct NewMention {
 }
 
 /// The facts stored with a mention.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {
     /// The link's host as a reversed key (`com.example.blog.`), so a site and its subdomains are
     /// one range of an index: see `query::facts::site_range`.
@@ -167,6 +167,10 @@ pub struct Facts {
     pub is_question: bool,
     /// Two-letter ISO 639-1 code.
     pub lang: Option<&'static str>,
+    /// VADER's compound score, in [-1, 1] (`score::sentiment`).
+    pub sentiment: f64,
+    /// The intents, as a bit set (`score::Intents`).
+    pub intents: i64,
 }
 
 impl NewMention {
@@ -310,6 +314,10 @@ pub struct Mention {
     pub response_url: Option<String>,
     /// Two-letter ISO 639-1 code, when known.
     pub lang: Option<String>,
+    /// VADER's compound score, in [-1, 1] (`None`: stored before scoring existed and not yet
+    /// scored).
+    pub sentiment: Option<f64>,
+    pub intents: crate::score::Intents,
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub struct PollerConfig {
     /// `[stats] sla` and `business_hours`, for SLA alerts.
     pub sla: Option<Duration>,
     pub business: Option<crate::stats::BusinessHours>,
+    /// Sentiment and intents, with the config's `[intent]` lists.
+    pub scorer: Arc<crate::score::Scorer>,
 }
 
 impl Default for PollerConfig {
@@ -51,6 +53,7 @@ impl Default for PollerConfig {
             alerts: Vec::new(),
             sla: None,
             business: None,
+            scorer: Arc::default(),
         }
     }
 }
@@ -105,8 +108,9 @@ pub struct Poller {
     client: net::Client,
     writer: writer::Writer,
     permits: Arc<Semaphore>,
-    /// Parses at once: one per core. More would only hold more documents in memory at a time.
-    parsers: Arc<Semaphore>,
+    /// Parses at once: one per core (more would only hold more documents in memory at a time),
+    /// and the scoring each parse runs on what it read.
+    parsers: Arc<poll::Parsing>,
     /// The poller lease, when this process shares the database with a team: polls start only
     /// while it is held (and the writer writes only while the store says so).
     lease: Option<watch::Receiver<crate::team::LeaseState>>,
@@ -149,9 +153,10 @@ impl Poller {
             )
             .map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
-            parsers: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            parsers: Arc::new(poll::Parsing {
+                slots: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+                scorer: config.scorer.clone(),
+            }),
         })
     }
 

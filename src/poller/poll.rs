@@ -460,8 +460,14 @@ fn finish(
     }
 }
 
+/// What parses share: how many may run at once, and the scoring of what they read.
+pub(super) struct Parsing {
+    pub(super) slots: tokio::sync::Semaphore,
+    pub(super) scorer: std::sync::Arc<crate::score::Scorer>,
+}
+
 async fn parse_off_thread(
-    parsers: &tokio::sync::Semaphore,
+    parsers: &Parsing,
     feed: &FeedConfig,
     cursor: Option<serde_json::Value>,
     token: Option<String>,
@@ -470,7 +476,8 @@ async fn parse_off_thread(
     body: Vec<u8>,
 ) -> Result<sources::Page, PollError> {
     let feed = feed.clone();
-    let _parsing = parsers.acquire().await.expect("semaphore is never closed");
+    let _parsing = parsers.slots.acquire().await.expect("semaphore is never closed");
+    let scorer = parsers.scorer.clone();
     let parsed = tokio::task::spawn_blocking(move || {
         let ctx = Ctx {
             feed: &feed,
@@ -492,6 +499,7 @@ async fn parse_off_thread(
                         m.title.as_deref(),
                         &m.text,
                         m.lang.as_deref(),
+                        &scorer,
                     );
                     m.lang = Some(facts.lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
                     m.facts = Some(facts);
@@ -528,6 +536,8 @@ fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
         reach: m.author_reach,
         score: m.engagement.score,
         lang: m.lang.as_deref().and_then(crate::text::lang::normalize),
+        sentiment: m.facts.as_ref().map(|f| f.sentiment),
+        intents: m.facts.as_ref().map_or(0, |f| f.intents),
         sort_at: m.published_at.unwrap_or_else(Utc::now),
         ..crate::query::Candidate::blank()
     })

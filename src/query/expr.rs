@@ -107,6 +107,9 @@ pub enum Field {
     IsQuestion,
     /// A two-letter language code; `""`: the language is not known.
     Lang(String),
+    Sentiment(crate::score::Label),
+    /// Any of these intents.
+    Intent(Vec<crate::score::Intent>),
 }
 
 /// A query.
@@ -132,6 +135,10 @@ pub struct Candidate<'a> {
     pub score: Option<i64>,
     /// Two-letter ISO 639-1 code, when known.
     pub lang: Option<&'a str>,
+    /// VADER's compound score.
+    pub sentiment: Option<f64>,
+    /// A bit set of `score::Intent`.
+    pub intents: i64,
     pub status: Status,
     pub tags: &'a [String],
     pub assignee: Option<&'a str>,
@@ -155,6 +162,8 @@ impl Candidate<'_> {
             reach: None,
             score: None,
             lang: None,
+            sentiment: None,
+            intents: 0,
             status: Status::New,
             tags: &[],
             assignee: None,
@@ -589,6 +598,24 @@ impl Parser<'_> {
                 value.to_string(),
             ),
             "feed" | "status" | "tag" | "since" | "until" => return Err(need("a value")),
+            "sentiment" => Field::Sentiment(
+                value
+                    .parse()
+                    .map_err(|_| err(format!("sentiment:{value}? use negative, neutral or positive")))?,
+            ),
+            "intent" if !values.is_empty() => Field::Intent(
+                values
+                    .iter()
+                    .map(|v| {
+                        v.parse().map_err(|_| {
+                            err(format!(
+                                "intent:{v}? use complaint, question, praise, purchase or cancel"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            "intent" => return Err(need("an intent, like complaint")),
             "lang" => match value.to_ascii_lowercase().as_str() {
                 "" => return Err(need("a language, like en or french")),
                 "none" | "unknown" | "und" => Field::Lang(String::new()),
@@ -749,6 +776,12 @@ impl fmt::Display for Field {
             Field::IsQuestion => write!(f, "is:question"),
             Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
             Field::Lang(l) => write!(f, "lang:{l}"),
+            Field::Sentiment(l) => write!(f, "sentiment:{l}"),
+            Field::Intent(v) => write!(
+                f,
+                "intent:{}",
+                v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+            ),
         }
     }
 }
@@ -909,5 +942,7 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::IsQuestion => facts::is_question(m.title, m.text),
         Field::Lang(l) if l.is_empty() => m.lang.is_none(),
         Field::Lang(l) => m.lang == Some(l.as_str()),
+        Field::Sentiment(l) => m.sentiment.is_some_and(|s| crate::score::Label::of(s) == *l),
+        Field::Intent(v) => v.iter().any(|i| m.intents & i.bit() != 0),
     }
 }

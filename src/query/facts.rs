@@ -3,16 +3,21 @@
 //! at a million mentions), and worked out the same way in memory for rules on arrival.
 
 pub use crate::model::Facts;
+use crate::score::Scorer;
 
 impl Facts {
     /// The facts of a mention: `lang` is the source's code (or the poller's detection) when it
-    /// has one, else detected here.
-    pub fn of(url: Option<&str>, title: Option<&str>, text: &str, lang: Option<&str>) -> Facts {
+    /// has one, else detected here; `scorer` gives the sentiment and the intents.
+    pub fn of(url: Option<&str>, title: Option<&str>, text: &str, lang: Option<&str>, scorer: &Scorer) -> Facts {
+        let asks = is_question(title, text);
+        let scores = scorer.score(title, text, asks);
         Facts {
             site: url.and_then(host).map(|h| site_key(&h)),
             has_link: has_link(text),
-            is_question: is_question(title, text),
+            is_question: asks,
             lang: crate::text::lang::of_mention(lang, title, text),
+            sentiment: scores.sentiment.score,
+            intents: scores.intents.intents.0,
         }
     }
 }

@@ -25,6 +25,8 @@ struct Arrived {
     score: Option<i64>,
     sort_at: i64,
     lang: Option<String>,
+    sentiment: Option<f64>,
+    intents: i64,
 }
 
 /// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
@@ -117,7 +119,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
     let arrived: Vec<Arrived> = tx
         .prepare_cached(
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
-                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang
+                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -133,6 +135,8 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                 score: r.get(8)?,
                 sort_at: r.get(9)?,
                 lang: r.get(10)?,
+                sentiment: r.get(11)?,
+                intents: r.get(12)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -148,6 +152,8 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
             reach: m.reach,
             score: m.score,
             lang: m.lang.as_deref(),
+            sentiment: m.sentiment,
+            intents: m.intents,
             sort_at: from_ts(m.sort_at),
             ..Candidate::blank()
         };

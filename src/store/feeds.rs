@@ -413,8 +413,8 @@ fn write_items(
         "INSERT OR IGNORE INTO mentions
            (feed_id, kind, external_id, url, author, author_reach, title, text,
             published_at, first_seen_at, sort_at, engagement, updated_at,
-            lang, site, has_link, is_question)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16)",
+            lang, site, has_link, is_question, sentiment, intent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     let mut refresh = tx.prepare_cached(
         "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
@@ -426,14 +426,7 @@ fn write_items(
         let published = m.published_at.map(to_ts);
         let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
         let engagement = m.engagement.to_json();
-        let worked_out;
-        let facts = match &m.facts {
-            Some(f) => f,
-            None => {
-                worked_out = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref());
-                &worked_out
-            }
-        };
+        let facts = facts_of(m);
         let inserted = insert.execute(params![
             feed_id,
             kind.as_str(),
@@ -451,6 +444,8 @@ fn write_items(
             facts.site,
             facts.has_link,
             facts.is_question,
+            facts.sentiment,
+            facts.intents,
         ])?;
         if inserted == 1 {
             counts.new += 1;
@@ -482,6 +477,20 @@ fn write_items(
         |r| r.get(0),
     )
     .map(|stored| WriteCounts { stored, ..counts })
+}
+
+/// A mention's facts: the poller's, or worked out here with the default scoring.
+fn facts_of(m: &NewMention) -> std::borrow::Cow<'_, Facts> {
+    match &m.facts {
+        Some(f) => std::borrow::Cow::Borrowed(f),
+        None => std::borrow::Cow::Owned(Facts::of(
+            m.url.as_deref(),
+            m.title.as_deref(),
+            &m.text,
+            m.lang.as_deref(),
+            &crate::score::DEFAULT,
+        )),
+    }
 }
 
 /// The id a mention is stored under: publishers choose the ids of RSS, Atom, JSON Feed and JSON

@@ -10,7 +10,7 @@ use rusqlite::{Row, params_from_iter};
 
 const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.author, m.author_reach, m.title, m.text,
      m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by,
-     r.mention_id IS NULL, m.response_text, m.response_url, m.lang";
+     r.mention_id IS NULL, m.response_text, m.response_url, m.lang, m.sentiment, m.intent";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
@@ -43,6 +43,8 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         response_text: r.get(18)?,
         response_url: r.get(19)?,
         lang: r.get(20)?,
+        sentiment: r.get(21)?,
+        intents: crate::score::Intents(r.get(22)?),
     })
 }
 
@@ -217,6 +219,18 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::IsQuestion => "m.is_question".into(),
         Field::Lang(l) if l.is_empty() => "m.lang IS NULL".into(),
         Field::Lang(l) => format!("m.lang = {}", push(Value::Text(l.clone()))),
+        // Literal thresholds: `m.sentiment <= -0.05` is the condition of the index of negatives.
+        Field::Sentiment(crate::score::Label::Negative) => {
+            format!("m.sentiment <= -{}", crate::score::sentiment::THRESHOLD)
+        }
+        Field::Sentiment(crate::score::Label::Positive) => {
+            format!("m.sentiment >= {}", crate::score::sentiment::THRESHOLD)
+        }
+        Field::Sentiment(crate::score::Label::Neutral) => format!(
+            "m.sentiment > -{t} AND m.sentiment < {t}",
+            t = crate::score::sentiment::THRESHOLD
+        ),
+        Field::Intent(v) => format!("m.intent & {} <> 0", v.iter().fold(0, |a, i| a | i.bit())),
     }
 }
 

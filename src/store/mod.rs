@@ -726,6 +726,15 @@ mod tests {
                 (Some("en".into()), Some("test.x.".into()), true, false),
             ]
         );
+        // And are scored (migration 16).
+        let (sentiment, intent): (f64, i64) = s
+            .conn()
+            .query_row("SELECT sentiment, intent FROM mentions WHERE id = 3", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert!(sentiment < -0.05, "an outage is bad news: {sentiment}");
+        assert!(crate::score::Intents(intent).has(crate::score::Intent::Complaint));
         assert_eq!(s.integrity_check(true).unwrap(), None);
     }
 

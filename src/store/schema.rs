@@ -328,6 +328,18 @@ CREATE INDEX mentions_link ON mentions (sort_at DESC, id DESC, feed_id) WHERE ha
 ALTER TABLE alerts ADD COLUMN delivery_error TEXT;
 ALTER TABLE alerts ADD COLUMN delivery_done_at INTEGER;
 "#,
+    // 16: triage intelligence worked out at arrival (`score`): the sentiment (VADER's compound
+    // score) and the intents (a bit set of `score::Intent`). Negative mentions are indexed in
+    // stream order (`sentiment:negative` is the filter a team uses most). Filled for the mentions
+    // already stored by `after`.
+    r#"
+ALTER TABLE mentions ADD COLUMN sentiment REAL;
+ALTER TABLE mentions ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;
+"#,
+    // 17: made after 16 fills them.
+    r#"
+CREATE INDEX mentions_negative ON mentions (sort_at DESC, id DESC, feed_id) WHERE sentiment <= -0.05;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
@@ -335,6 +347,9 @@ ALTER TABLE alerts ADD COLUMN delivery_done_at INTEGER;
 pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     if version == 13 {
         fill_facts(tx)?;
+    }
+    if version == 16 {
+        fill_scores(tx)?;
     }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx
@@ -380,8 +395,34 @@ fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         let Some(last) = rows.last() else { break };
         after = last.0;
         for (id, url, title, text) in &rows {
-            let f = crate::query::facts::Facts::of(url.as_deref(), title.as_deref(), text, None);
-            write.execute(rusqlite::params![id, f.lang, f.site, f.has_link, f.is_question])?;
+            use crate::query::facts;
+            let site = url.as_deref().and_then(facts::host).map(|h| facts::site_key(&h));
+            let lang = crate::text::lang::of_mention(None, title.as_deref(), text);
+            let (link, asks) = (facts::has_link(text), facts::is_question(title.as_deref(), text));
+            write.execute(rusqlite::params![id, lang, site, link, asks])?;
+        }
+    }
+    Ok(())
+}
+
+/// Score every stored mention (migration 16), a batch of rows at a time.
+fn fill_scores(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    const BATCH: i64 = 2_000;
+    let mut read =
+        tx.prepare("SELECT id, title, text, is_question FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut write = tx.prepare("UPDATE mentions SET sentiment = ?2, intent = ?3 WHERE id = ?1")?;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<(i64, Option<String>, String, bool)> = read
+            .query_map(rusqlite::params![after, BATCH], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, title, text, asks) in &rows {
+            let s = crate::score::DEFAULT.score(title.as_deref(), text, *asks);
+            write.execute(rusqlite::params![id, s.sentiment.score, s.intents.intents.0])?;
         }
     }
     Ok(())

@@ -30,6 +30,54 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
     );
 }
 
+/// "12 likes · 3 reposts", when the source counts any.
+fn figures(e: &crate::model::Engagement) -> Option<String> {
+    let figures: Vec<String> = [
+        ("score", e.score),
+        ("likes", e.likes),
+        ("reposts", e.reposts),
+        ("replies", e.replies),
+        ("views", e.views),
+    ]
+    .iter()
+    .filter_map(|(n, v)| v.map(|v| format!("{v} {n}")))
+    .collect();
+    (!figures.is_empty()).then(|| figures.join(" · "))
+}
+
+/// The sentiment with its score and the words that decided it, and the intents with theirs:
+/// "negative −0.62: “charged twice”, “NOT helpful” · complaint (“refund”) · question".
+fn judgement(m: &crate::model::Mention) -> Option<String> {
+    let score = m.sentiment?;
+    let asks = crate::query::facts::is_question(m.title.as_deref(), &m.text);
+    let why = crate::score::DEFAULT.score(m.title.as_deref(), &m.text, asks);
+    let quoted = |v: &[String]| {
+        v.iter()
+            .map(|w| format!("“{}”", text::screen_line(w)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = vec![format!("{} {score:+.2}", crate::score::Label::of(score))];
+    if !why.sentiment.because.is_empty() {
+        parts[0].push_str(&format!(": {}", quoted(&why.sentiment.because)));
+    }
+    for i in m.intents.list() {
+        let terms: Vec<String> = why
+            .intents
+            .because
+            .iter()
+            .filter(|(x, _)| *x == i)
+            .map(|(_, t)| t.clone())
+            .collect();
+        parts.push(if terms.is_empty() {
+            i.to_string()
+        } else {
+            format!("{i} ({})", quoted(&terms))
+        });
+    }
+    Some(parts.join(" · "))
+}
+
 /// Who wrote it, where and when, the link, engagement, status and our answer.
 fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
@@ -63,19 +111,11 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
             t.muted.add_modifier(Modifier::UNDERLINED),
         ));
     }
-    let e = &m.engagement;
-    let figures: Vec<String> = [
-        ("score", e.score),
-        ("likes", e.likes),
-        ("reposts", e.reposts),
-        ("replies", e.replies),
-        ("views", e.views),
-    ]
-    .iter()
-    .filter_map(|(n, v)| v.map(|v| format!("{v} {n}")))
-    .collect();
-    if !figures.is_empty() {
-        lines.push(Line::styled(figures.join(" · "), t.muted));
+    if let Some(f) = figures(&m.engagement) {
+        lines.push(Line::styled(f, t.muted));
+    }
+    if let Some(line) = judgement(m) {
+        lines.push(Line::styled(line, t.muted));
     }
     let mut status = vec![Span::styled(
         m.status.as_str().to_uppercase(),

@@ -107,8 +107,16 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
     }
     let status_style = if selected { base } else { t.status(m.status) };
     let muted = if selected { base } else { t.muted };
+    // The sentiment's mark: a red minus, a green plus, nothing when neutral or unscored (the
+    // shape says it without colour).
+    let (feeling, feeling_style) = match m.sentiment.map(crate::score::Label::of) {
+        Some(crate::score::Label::Negative) => ("-", t.error),
+        Some(crate::score::Label::Positive) => ("+", t.ok),
+        _ => (" ", base),
+    };
     Line::from(vec![
-        Span::styled(if marked { "▌ " } else { "  " }, if selected { base } else { t.marked }),
+        Span::styled(if marked { "▌" } else { " " }, if selected { base } else { t.marked }),
+        Span::styled(feeling, if selected { base } else { feeling_style }),
         Span::styled(format!("{} ", m.status.mark()), status_style),
         Span::styled(feed, muted),
         Span::styled(" ", base),
