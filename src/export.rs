@@ -35,6 +35,9 @@ struct Row<'a> {
     lang: Option<&'a str>,
     sentiment: Option<Feeling>,
     intent: Vec<String>,
+    /// The base priority, 0–100, before it decays with age.
+    priority: f64,
+    priority_reasons: Vec<String>,
 }
 
 /// `{"label": "negative", "score": -0.62}`.
@@ -51,11 +54,52 @@ fn feeling(score: Option<f64>) -> Option<Feeling> {
     })
 }
 
+fn row(m: &Mention) -> Row<'_> {
+    Row {
+        id: m.id,
+        feed: &m.feed,
+        kind: m.kind.as_str(),
+        external_id: &m.external_id,
+        url: m.url.as_deref(),
+        author: m.author.as_deref(),
+        author_reach: m.author_reach,
+        title: m.title.as_deref(),
+        text: &m.text,
+        published_at: m.published_at.map(rfc3339),
+        first_seen_at: rfc3339(m.first_seen_at),
+        engagement: &m.engagement,
+        status: m.status.as_str(),
+        assignee: m.assignee.as_deref(),
+        responded_at: m.responded_at.map(rfc3339),
+        responded_by: m.responded_by.as_deref(),
+        response_text: m.response_text.as_deref(),
+        response_url: m.response_url.as_deref(),
+        lang: m.lang.as_deref(),
+        sentiment: feeling(m.sentiment),
+        intent: intents(m),
+        priority: (m.priority * 10.0).round() / 10.0,
+        priority_reasons: priority_reasons(m),
+    }
+}
+
+/// What made a mention's priority, with the default weights.
+fn priority_reasons(m: &Mention) -> Vec<String> {
+    crate::score::DEFAULT
+        .weights
+        .priority(crate::score::priority::Inputs {
+            reach: m.author_reach,
+            engagement: &m.engagement,
+            sentiment: m.sentiment.unwrap_or(0.0),
+            intents: m.intents,
+        })
+        .reasons
+}
+
 fn intents(m: &Mention) -> Vec<String> {
     m.intents.list().iter().map(ToString::to_string).collect()
 }
 
-const CSV_HEADER: [&str; 27] = [
+const CSV_HEADER: [&str; 29] = [
     "id",
     "feed",
     "kind",
@@ -83,6 +127,8 @@ const CSV_HEADER: [&str; 27] = [
     "sentiment_label",
     "sentiment_score",
     "intent",
+    "priority",
+    "priority_reasons",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -100,29 +146,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
         Format::Jsonl => {
             let mut out = std::io::BufWriter::new(out);
             store.for_each_mention(filter, |m: Mention| {
-                let row = Row {
-                    id: m.id,
-                    feed: &m.feed,
-                    kind: m.kind.as_str(),
-                    external_id: &m.external_id,
-                    url: m.url.as_deref(),
-                    author: m.author.as_deref(),
-                    author_reach: m.author_reach,
-                    title: m.title.as_deref(),
-                    text: &m.text,
-                    published_at: m.published_at.map(rfc3339),
-                    first_seen_at: rfc3339(m.first_seen_at),
-                    engagement: &m.engagement,
-                    status: m.status.as_str(),
-                    assignee: m.assignee.as_deref(),
-                    responded_at: m.responded_at.map(rfc3339),
-                    responded_by: m.responded_by.as_deref(),
-                    response_text: m.response_text.as_deref(),
-                    response_url: m.response_url.as_deref(),
-                    lang: m.lang.as_deref(),
-                    sentiment: feeling(m.sentiment),
-                    intent: intents(&m),
-                };
+                let row = row(&m);
                 serde_json::to_writer(&mut out, &row)?;
                 out.write_all(b"\n")?;
                 count += 1;
@@ -137,6 +161,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                 let e = &m.engagement;
                 let feeling = feeling(m.sentiment);
                 let intent = intents(&m).join(",");
+                let reasons = priority_reasons(&m).join(", ");
                 w.write_record([
                     m.id.to_string(),
                     m.feed,
@@ -165,6 +190,8 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     feeling.as_ref().map(|f| f.label.clone()).unwrap_or_default(),
                     feeling.as_ref().map(|f| f.score.to_string()).unwrap_or_default(),
                     intent,
+                    ((m.priority * 10.0).round() / 10.0).to_string(),
+                    reasons,
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;
@@ -213,6 +240,8 @@ mod tests {
             lang: Some("en"),
             sentiment: feeling(Some(-0.5)),
             intent: vec!["complaint".into()],
+            priority: 40.0,
+            priority_reasons: vec!["negative".into()],
         };
         let v = serde_json::to_value(&row).unwrap();
         for (k, val) in v.as_object().unwrap() {

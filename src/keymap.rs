@@ -122,6 +122,7 @@ pub enum Command {
     ClearFilter,
     Views,
     AlertList,
+    SortOrder,
     CommandPrompt,
     StatsRange,
     OpenLink,
@@ -263,6 +264,7 @@ commands! {
     ClearFilter, "clear-filter", Stream, "Find", "show everything again", ["F"];
     Views, "views", Stream, "Find", "saved views from the config", ["v"];
     AlertList, "alerts", Stream, "Find", "the alerts raised: go to a mention, say you saw it", ["!"];
+    SortOrder, "sort", Stream, "Find", "order the stream by priority now, or by time again", ["p"];
     OpenLink, "open-link", Stream, "Share", "show the link as a hyperlink and copy it", ["o"];
     CopyText, "copy", Stream, "Share", "copy the mention's text", ["y"];
     StatsRange, "stats-range", Stream, "Panes", "stats pane: show 7, 14, 30 or 90 days", ["s"];

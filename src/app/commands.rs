@@ -227,6 +227,19 @@ impl AppState {
                 vec![]
             }
             Command::ClearFilter => self.set_filter(StreamFilter::default(), None),
+            Command::SortOrder => {
+                let mut f = self.filter.clone();
+                f.order = match f.order {
+                    crate::query::Order::Time => crate::query::Order::Priority,
+                    crate::query::Order::Priority => crate::query::Order::Time,
+                };
+                self.say(match f.order {
+                    crate::query::Order::Priority => "by priority now: the mention to answer first is on top",
+                    crate::query::Order::Time => "by time: newest first",
+                });
+                let view = self.view.clone();
+                self.set_filter(f, view)
+            }
             Command::CommandPrompt => {
                 self.prompt(PromptKind::Command, "");
                 vec![]

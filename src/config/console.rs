@@ -31,13 +31,24 @@ pub struct View {
     pub filter: String,
 }
 
+/// The bundled view, unless the config has its own by that name.
+pub const NEEDS_ATTENTION: &str = "needs attention";
+
+/// Open, high-priority mentions first.
+pub fn needs_attention() -> View {
+    View {
+        name: NEEDS_ATTENTION.into(),
+        filter: "status:new,open priority>=25 sort:priority".into(),
+    }
+}
+
 impl Default for ConsoleSettings {
     fn default() -> Self {
         ConsoleSettings {
             mouse: true,
             keymap: Keymap::default(),
             theme: Theme::from_config(&HashMap::new(), no_color()).expect("the default theme is valid"),
-            views: Vec::new(),
+            views: vec![needs_attention()],
             templates: Vec::new(),
             signature: None,
         }
@@ -131,6 +142,8 @@ pub(super) fn validate(loc: &Located<'_>, raw: RawTables) -> Result<(Option<Stri
             body: t.body.trim_end().to_string(),
         });
     }
+    // The config's views first, the bundled one after.
+    console.views.clear();
     for (i, v) in raw.view.into_iter().enumerate() {
         let v = v.into_inner();
         let name = v.name.get_ref().trim().to_string();
@@ -152,6 +165,9 @@ pub(super) fn validate(loc: &Located<'_>, raw: RawTables) -> Result<(Option<Stri
             name,
             filter: v.filter.into_inner(),
         });
+    }
+    if !console.views.iter().any(|v| v.name == NEEDS_ATTENTION) {
+        console.views.push(needs_attention());
     }
     Ok((operator, console))
 }

@@ -110,6 +110,9 @@ struct RawConfig {
     /// Intent term lists replacing the defaults (`assets/intent.toml`), list by list.
     #[serde(default)]
     intent: Option<RawIntent>,
+    /// The priority's weights (`score::priority::Weights`; each defaults).
+    #[serde(default)]
+    priority: Option<crate::score::priority::Weights>,
 }
 
 #[derive(Deserialize)]
@@ -428,6 +431,9 @@ impl Config {
         poller.rules = validate_rules(&loc, raw.rule, &poller.alerts)?;
         if let Some(i) = raw.intent {
             poller.scorer = std::sync::Arc::new(crate::score::Scorer::new(&i.terms()));
+        }
+        if let Some(w) = raw.priority {
+            std::sync::Arc::make_mut(&mut poller.scorer).weights = w;
         }
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         poller.sla = sla;

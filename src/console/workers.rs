@@ -367,7 +367,7 @@ pub fn load_overview(
     filter: &crate::query::StreamFilter,
 ) -> crate::store::Result<Overview> {
     let (total, new, open) = store.stream_counts()?;
-    let (matching, matching_capped) = if filter.is_empty() {
+    let (matching, matching_capped) = if filter.selects_all() {
         (total, false)
     } else {
         store.count_matching(Scope { operator, filter })?

@@ -171,6 +171,8 @@ pub struct Facts {
     pub sentiment: f64,
     /// The intents, as a bit set (`score::Intents`).
     pub intents: i64,
+    /// The base priority, 0–100 (`score::priority`).
+    pub priority: f64,
 }
 
 impl NewMention {
@@ -318,6 +320,10 @@ pub struct Mention {
     /// scored).
     pub sentiment: Option<f64>,
     pub intents: crate::score::Intents,
+    /// The base priority, 0–100, before it decays with age (`score::priority`).
+    pub priority: f64,
+    /// Its place in the order it was read in: its time (seconds), or its priority's rank.
+    pub order_key: i64,
 }
 
 #[cfg(test)]

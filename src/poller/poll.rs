@@ -494,13 +494,7 @@ async fn parse_off_thread(
             sources::parse(&ctx, &req, &reply).map(|mut page| {
                 // Here, on a parser's thread, not on the writer's.
                 for m in &mut page.mentions {
-                    let facts = crate::query::facts::Facts::of(
-                        m.url.as_deref(),
-                        m.title.as_deref(),
-                        &m.text,
-                        m.lang.as_deref(),
-                        &scorer,
-                    );
+                    let facts = crate::query::facts::Facts::of_mention(m, &scorer);
                     m.lang = Some(facts.lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
                     m.facts = Some(facts);
                 }
@@ -538,6 +532,7 @@ fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
         lang: m.lang.as_deref().and_then(crate::text::lang::normalize),
         sentiment: m.facts.as_ref().map(|f| f.sentiment),
         intents: m.facts.as_ref().map_or(0, |f| f.intents),
+        priority: m.facts.as_ref().map_or(0.0, |f| f.priority),
         sort_at: m.published_at.unwrap_or_else(Utc::now),
         ..crate::query::Candidate::blank()
     })

@@ -74,7 +74,7 @@ impl Cmp {
         }
     }
 
-    fn holds(self, a: i64, b: i64) -> bool {
+    fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
         match self {
             Cmp::Gt => a > b,
             Cmp::Ge => a >= b,
@@ -108,6 +108,10 @@ pub enum Field {
     /// A two-letter language code; `""`: the language is not known.
     Lang(String),
     Sentiment(crate::score::Label),
+    /// The base priority (before it decays with age), 0–100.
+    Priority(Cmp, i64),
+    /// Not a condition: how the stream is ordered (`sort:priority`); true of every mention.
+    Sort(super::Order),
     /// Any of these intents.
     Intent(Vec<crate::score::Intent>),
 }
@@ -139,6 +143,8 @@ pub struct Candidate<'a> {
     pub sentiment: Option<f64>,
     /// A bit set of `score::Intent`.
     pub intents: i64,
+    /// The base priority.
+    pub priority: f64,
     pub status: Status,
     pub tags: &'a [String],
     pub assignee: Option<&'a str>,
@@ -164,6 +170,7 @@ impl Candidate<'_> {
             lang: None,
             sentiment: None,
             intents: 0,
+            priority: 0.0,
             status: Status::New,
             tags: &[],
             assignee: None,
@@ -496,17 +503,17 @@ impl Parser<'_> {
         if let Some(who) = w.strip_prefix('@').filter(|t| !t.is_empty()) {
             return Ok(Expr::Field(Field::Assignee(who.to_string())));
         }
-        for (key, cmp_field) in [("reach", true), ("score", false)] {
+        for key in ["reach", "score", "priority"] {
             if let Some(rest) = w.strip_prefix(key)
                 && let Some((cmp, num)) = comparison(rest)
             {
                 let n: i64 = num
                     .parse()
                     .map_err(|_| err(format!("{w}: {key} compares with a whole number, like {key}>1000")))?;
-                return Ok(Expr::Field(if cmp_field {
-                    Field::Reach(cmp, n)
-                } else {
-                    Field::Score(cmp, n)
+                return Ok(Expr::Field(match key {
+                    "reach" => Field::Reach(cmp, n),
+                    "score" => Field::Score(cmp, n),
+                    _ => Field::Priority(cmp, n),
                 }));
             }
         }
@@ -598,6 +605,11 @@ impl Parser<'_> {
                 value.to_string(),
             ),
             "feed" | "status" | "tag" | "since" | "until" => return Err(need("a value")),
+            "sort" => Field::Sort(
+                value
+                    .parse()
+                    .map_err(|_| err(format!("sort:{value}? use sort:time or sort:priority")))?,
+            ),
             "sentiment" => Field::Sentiment(
                 value
                     .parse()
@@ -777,6 +789,8 @@ impl fmt::Display for Field {
             Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
             Field::Lang(l) => write!(f, "lang:{l}"),
             Field::Sentiment(l) => write!(f, "sentiment:{l}"),
+            Field::Priority(c, n) => write!(f, "priority{}{n}", c.sql()),
+            Field::Sort(o) => write!(f, "sort:{o}"),
             Field::Intent(v) => write!(
                 f,
                 "intent:{}",
@@ -943,6 +957,8 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Lang(l) if l.is_empty() => m.lang.is_none(),
         Field::Lang(l) => m.lang == Some(l.as_str()),
         Field::Sentiment(l) => m.sentiment.is_some_and(|s| crate::score::Label::of(s) == *l),
+        Field::Priority(c, n) => c.holds(m.priority, *n as f64),
+        Field::Sort(_) => true,
         Field::Intent(v) => v.iter().any(|i| m.intents & i.bit() != 0),
     }
 }

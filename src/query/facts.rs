@@ -18,7 +18,25 @@ impl Facts {
             lang: crate::text::lang::of_mention(lang, title, text),
             sentiment: scores.sentiment.score,
             intents: scores.intents.intents.0,
+            priority: 0.0,
         }
+    }
+}
+
+impl Facts {
+    /// The facts of a mention as a source gave it, with its priority.
+    pub fn of_mention(m: &crate::model::NewMention, scorer: &Scorer) -> Facts {
+        let mut f = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref(), scorer);
+        f.priority = scorer
+            .weights
+            .priority(crate::score::priority::Inputs {
+                reach: m.author_reach,
+                engagement: &m.engagement,
+                sentiment: f.sentiment,
+                intents: crate::score::Intents(f.intents),
+            })
+            .base;
+        f
     }
 }
 

@@ -35,6 +35,17 @@ pub struct StreamFilter {
     /// Every other condition, all required (fields the quick filters do not set, `OR` and `NOT`
     /// across fields and words).
     pub rest: Vec<Expr>,
+    /// How the stream is ordered (`sort:priority`; by time when not said).
+    pub order: Order,
+}
+
+/// The stream's order: newest first, or highest priority now first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
+pub enum Order {
+    #[default]
+    Time,
+    Priority,
 }
 
 impl StreamFilter {
@@ -51,10 +62,20 @@ impl StreamFilter {
         unread: false,
         text: Vec::new(),
         rest: Vec::new(),
+        order: Order::Time,
     };
 
     pub fn is_empty(&self) -> bool {
         *self == StreamFilter::default()
+    }
+
+    /// Whether every mention passes (an order is not a condition).
+    pub fn selects_all(&self) -> bool {
+        StreamFilter {
+            order: Order::Time,
+            ..self.clone()
+        }
+        .is_empty()
     }
 
     /// The FTS5 query when the filter is words and nothing else: what matches is what the
@@ -63,7 +84,7 @@ impl StreamFilter {
         let q = self.fts_query()?;
         let mut others = self.clone();
         others.text.clear();
-        others.is_empty().then_some(q)
+        others.selects_all().then_some(q)
     }
 
     /// Parse filter text; `now` anchors relative dates ("today", "7d"). Errors name the column.
@@ -106,6 +127,7 @@ impl StreamFilter {
                 self.until_text = Some(text);
             }
             Expr::Field(Field::Unread) => self.unread = true,
+            Expr::Field(Field::Sort(o)) => self.order = o,
             Expr::And(v) => {
                 for c in v {
                     self.add(c);
@@ -151,6 +173,9 @@ impl StreamFilter {
                 _ => e.to_string(),
             });
         }
+        if self.order != Order::Time {
+            parts.push(format!("sort:{}", self.order));
+        }
         parts.join(" ")
     }
 
@@ -188,6 +213,9 @@ impl StreamFilter {
         f.unread |= other.unread;
         f.text.extend(other.text.iter().cloned());
         f.rest.extend(other.rest.iter().cloned());
+        if other.order != Order::Time {
+            f.order = other.order;
+        }
         f
     }
 

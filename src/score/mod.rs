@@ -3,6 +3,7 @@
 //! intents ([`intent`], term lists and the feeling). Pure functions of what the mention says.
 
 pub mod intent;
+pub mod priority;
 pub mod sentiment;
 
 pub use intent::{Intent, Intents};
@@ -11,9 +12,11 @@ pub use sentiment::{Label, Sentiment};
 use std::sync::LazyLock;
 
 /// The scoring a poller runs: the intent lists of its config.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scorer {
     intents: intent::Matcher,
+    /// The priority's weights (`[priority]`).
+    pub weights: priority::Weights,
 }
 
 /// What scoring says of a mention.
@@ -33,6 +36,7 @@ impl Scorer {
     pub fn new(terms: &intent::Terms) -> Scorer {
         Scorer {
             intents: intent::Matcher::new(terms),
+            weights: priority::Weights::default(),
         }
     }
 

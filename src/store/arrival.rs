@@ -27,6 +27,7 @@ struct Arrived {
     lang: Option<String>,
     sentiment: Option<f64>,
     intents: i64,
+    priority: f64,
 }
 
 /// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
@@ -119,7 +120,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
     let arrived: Vec<Arrived> = tx
         .prepare_cached(
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
-                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent
+                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent, m.priority
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -137,6 +138,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                 lang: r.get(10)?,
                 sentiment: r.get(11)?,
                 intents: r.get(12)?,
+                priority: r.get(13)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -154,6 +156,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
             lang: m.lang.as_deref(),
             sentiment: m.sentiment,
             intents: m.intents,
+            priority: m.priority,
             sort_at: from_ts(m.sort_at),
             ..Candidate::blank()
         };

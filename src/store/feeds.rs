@@ -399,6 +399,19 @@ fn apply(tx: &rusqlite::Transaction<'_>, record: &PollRecord, now: DateTime<Utc>
     }
 }
 
+/// A new mention, with its facts.
+const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
+           (feed_id, kind, external_id, url, author, author_reach, title, text,
+            published_at, first_seen_at, sort_at, engagement, updated_at,
+            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+/// A mention seen again: its engagement and reach, and so its priority, when they changed.
+const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
+            priority = ?6, priority_rank = CAST(round(?7 + sort_at * ?8) AS INTEGER)
+         WHERE kind = ?1 AND external_id = ?2
+           AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)";
+
 fn write_items(
     tx: &rusqlite::Transaction<'_>,
     feed_id: i64,
@@ -409,18 +422,8 @@ fn write_items(
     let cursor = poll.cursor.as_ref().map(|c| c.to_string());
     let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
     let mut counts = WriteCounts::default();
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO mentions
-           (feed_id, kind, external_id, url, author, author_reach, title, text,
-            published_at, first_seen_at, sort_at, engagement, updated_at,
-            lang, site, has_link, is_question, sentiment, intent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18)",
-    )?;
-    let mut refresh = tx.prepare_cached(
-        "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5
-         WHERE kind = ?1 AND external_id = ?2
-           AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)",
-    )?;
+    let mut insert = tx.prepare_cached(INSERT_MENTION)?;
+    let mut refresh = tx.prepare_cached(REFRESH_MENTION)?;
     for m in &poll.mentions {
         let external_id = stored_id(kind, feed_id, &m.identity());
         let published = m.published_at.map(to_ts);
@@ -446,12 +449,23 @@ fn write_items(
             facts.is_question,
             facts.sentiment,
             facts.intents,
+            facts.priority,
+            crate::score::priority::rank(facts.priority, sort_at),
         ])?;
         if inserted == 1 {
             counts.new += 1;
         } else if engagement.is_some() || m.author_reach.is_some() {
-            counts.updated +=
-                refresh.execute(params![kind.as_str(), external_id, engagement, m.author_reach, now_ts])?;
+            let (rank0, per_sec) = rank_parts(facts.priority);
+            counts.updated += refresh.execute(params![
+                kind.as_str(),
+                external_id,
+                engagement,
+                m.author_reach,
+                now_ts,
+                facts.priority,
+                rank0,
+                per_sec
+            ])?;
         }
     }
     tx.prepare_cached(
@@ -479,17 +493,17 @@ fn write_items(
     .map(|stored| WriteCounts { stored, ..counts })
 }
 
+/// A priority's rank as SQL computes it from a row's time: `rank0 + sort_at × per_sec`.
+fn rank_parts(priority: f64) -> (i64, f64) {
+    use crate::score::priority::{HALF_LIFE_SECS, RANK_SCALE, rank};
+    (rank(priority, 0), RANK_SCALE / HALF_LIFE_SECS)
+}
+
 /// A mention's facts: the poller's, or worked out here with the default scoring.
 fn facts_of(m: &NewMention) -> std::borrow::Cow<'_, Facts> {
     match &m.facts {
         Some(f) => std::borrow::Cow::Borrowed(f),
-        None => std::borrow::Cow::Owned(Facts::of(
-            m.url.as_deref(),
-            m.title.as_deref(),
-            &m.text,
-            m.lang.as_deref(),
-            &crate::score::DEFAULT,
-        )),
+        None => std::borrow::Cow::Owned(Facts::of_mention(m, &crate::score::DEFAULT)),
     }
 }
 

@@ -172,6 +172,8 @@ mod tests {
             lang: None,
             sentiment: None,
             intents: crate::score::Intents::default(),
+            priority: 0.0,
+            order_key: t.timestamp(),
         }
     }
 

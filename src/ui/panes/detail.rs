@@ -45,6 +45,26 @@ fn figures(e: &crate::model::Engagement) -> Option<String> {
     (!figures.is_empty()).then(|| figures.join(" · "))
 }
 
+/// "priority 64, 40 now: reach 12k · negative · complaint".
+fn priority_line(state: &AppState, m: &crate::model::Mention) -> Option<String> {
+    if m.priority <= 0.0 {
+        return None;
+    }
+    let p = crate::score::DEFAULT.weights.priority(crate::score::priority::Inputs {
+        reach: m.author_reach,
+        engagement: &m.engagement,
+        sentiment: m.sentiment.unwrap_or(0.0),
+        intents: m.intents,
+    });
+    let now = crate::score::priority::decayed(m.priority, (state.now - m.sort_at).num_seconds());
+    Some(format!(
+        "priority {:.0}, {:.0} now: {}",
+        m.priority,
+        now,
+        p.reasons.join(" · ")
+    ))
+}
+
 /// The sentiment with its score and the words that decided it, and the intents with theirs:
 /// "negative −0.62: “charged twice”, “NOT helpful” · complaint (“refund”) · question".
 fn judgement(m: &crate::model::Mention) -> Option<String> {
@@ -115,6 +135,9 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         lines.push(Line::styled(f, t.muted));
     }
     if let Some(line) = judgement(m) {
+        lines.push(Line::styled(line, t.muted));
+    }
+    if let Some(line) = priority_line(state, m) {
         lines.push(Line::styled(line, t.muted));
     }
     let mut status = vec![Span::styled(
