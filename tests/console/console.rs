@@ -294,3 +294,75 @@ fn emoji_that_terminals_measure_differently_keep_the_borders_in_place() {
     let title: String = env.sql("SELECT title FROM mentions WHERE title LIKE 'science%'");
     assert_eq!(title, "science \u{1F469}\u{200D}\u{1F52C} lab");
 }
+
+/// `p` orders the stream by priority now: the angry customer who will cancel comes above the
+/// newer praise; the detail says why; `p` again goes back to time; the bundled view is there.
+#[test]
+fn p_puts_the_mention_to_answer_first_on_top() {
+    let s = FixtureServer::start();
+    let now = chrono::Utc::now();
+    let item = |id: &str, title: &str, mins: i64| {
+        format!(
+            "<item><guid>{id}</guid><title>{title}</title><link>https://example.com/{id}</link><pubDate>{}</pubDate></item>",
+            (now - chrono::Duration::minutes(mins)).to_rfc2822()
+        )
+    };
+    s.route(
+        "/feed",
+        Response::ok(format!(
+            "<rss version=\"2.0\"><channel>{}{}{}</channel></rss>",
+            item("praise", "Love the new dashboard, thanks Acme", 5),
+            item("news", "Acme releases version 4.2 with a new sync engine", 30),
+            item(
+                "angry",
+                "Charged twice, support never answers, I will cancel. Terrible.",
+                90
+            ),
+        )),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let term = Term::spawn(in_shell(&env, &[]), 120, 30);
+    term.wait_for("Charged twice", timeout(20)).unwrap();
+    let screen = term.screen();
+    let pos = |screen: &str, t: &str| screen.find(t).unwrap_or_else(|| panic!("{t} not on screen:\n{screen}"));
+    assert!(
+        pos(&screen, "Love the new") < pos(&screen, "Charged twice"),
+        "by time first:\n{screen}"
+    );
+    term.send_key("p");
+    term.wait_for("sort:priority", timeout(10)).unwrap();
+    term.wait_until(
+        |s| {
+            s.find("Charged twice")
+                .is_some_and(|c| s.find("Love the new").is_some_and(|l| c < l))
+        },
+        timeout(10),
+        "the complaint above the praise",
+    )
+    .unwrap();
+    let screen = term.screen();
+    assert!(
+        screen.contains("negative") && screen.contains("cancel") && screen.contains("priority"),
+        "the detail says why:\n{screen}"
+    );
+    term.send_key("p");
+    term.wait_until(
+        |s| {
+            s.find("Love the new")
+                .is_some_and(|l| s.find("Charged twice").is_some_and(|c| l < c))
+        },
+        timeout(10),
+        "back by time",
+    )
+    .unwrap();
+    term.send_key("v");
+    term.wait_for("needs attention", timeout(10)).unwrap();
+    term.send_key("Esc");
+    term.wait_until(|s| !s.contains("needs attention"), timeout(10), "the menu closed")
+        .unwrap();
+    term.send_key("q");
+    term.wait_for("EXIT=0", timeout(10)).unwrap();
+}

@@ -11,7 +11,7 @@ pub(in crate::ui) const AUTHOR_W: usize = 14;
 pub(in crate::ui) fn stream_title(state: &AppState) -> String {
     let o = &state.overview;
     let mut t = format!(" Stream · {} new · {} open ", o.new, o.open);
-    if !state.filter.is_empty() {
+    if !state.filter.selects_all() {
         let plus = if o.matching_capped { "+" } else { "" };
         t.push_str(&format!("· {}{plus} match ", o.matching));
     }
