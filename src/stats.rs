@@ -152,6 +152,12 @@ pub enum GroupBy {
     Feed,
     Operator,
     Tag,
+    /// negative, neutral, positive (`score::sentiment`).
+    Sentiment,
+    /// Each intent a mention has (one mention may count under several, as with tags).
+    Intent,
+    /// The two-letter language code.
+    Lang,
 }
 
 #[derive(Debug, Clone)]

@@ -189,6 +189,24 @@ mod tests {
     }
 
     #[test]
+    fn the_bits_are_the_ones_stats_splits_by() {
+        // `store/stats.rs` names them in SQL.
+        let bits: Vec<(String, i64)> = Intent::ALL.iter().map(|i| (i.to_string(), i.bit())).collect();
+        assert_eq!(
+            bits,
+            [
+                ("complaint", 1),
+                ("question", 2),
+                ("praise", 4),
+                ("purchase", 8),
+                ("cancel", 16)
+            ]
+            .map(|(n, b)| (n.to_string(), b))
+            .to_vec()
+        );
+    }
+
+    #[test]
     fn the_default_lists_read() {
         let t = Terms::default();
         assert!(t.complaint.len() > 20 && !t.cancel.is_empty() && !t.purchase.is_empty());

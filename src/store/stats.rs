@@ -33,6 +33,18 @@ fn group_expr(by: Option<GroupBy>) -> (&'static str, &'static str) {
             "coalesce(t.tag, '(untagged)')",
             " LEFT JOIN mention_tags t ON t.mention_id = m.id",
         ),
+        Some(GroupBy::Sentiment) => (
+            "CASE WHEN m.sentiment IS NULL THEN '(unscored)' WHEN m.sentiment <= -0.05 THEN 'negative'
+                  WHEN m.sentiment >= 0.05 THEN 'positive' ELSE 'neutral' END",
+            "",
+        ),
+        Some(GroupBy::Lang) => ("coalesce(m.lang, '(unknown)')", ""),
+        Some(GroupBy::Intent) => (
+            "coalesce(i.name, '(none)')",
+            " LEFT JOIN (SELECT 1 AS bit, 'complaint' AS name UNION ALL SELECT 2, 'question'
+                 UNION ALL SELECT 4, 'praise' UNION ALL SELECT 8, 'purchase' UNION ALL SELECT 16, 'cancel') i
+                 ON (m.intent & i.bit) <> 0",
+        ),
     }
 }
 
@@ -770,6 +782,38 @@ mod tests {
             (1, 1, 0, 1, 2)
         );
         assert_eq!((days[5].backlog, days[6].backlog), (2, 2));
+    }
+
+    #[test]
+    fn split_by_sentiment_intent_and_language() {
+        let (_d, s) = week();
+        s.conn()
+            .execute_batch(
+                "UPDATE mentions SET sentiment = -0.6, intent = 1 | 16, lang = 'en' WHERE external_id = 'A';
+                 UPDATE mentions SET sentiment = 0.7, intent = 4, lang = 'fr' WHERE external_id = 'B';
+                 UPDATE mentions SET sentiment = 0.0, intent = 0 WHERE external_id = 'C';",
+            )
+            .unwrap();
+        let on = |by, group: &str| -> i64 {
+            s.stats(&query(Some(by)))
+                .unwrap()
+                .iter()
+                .filter(|d| d.date == "2026-10-22" && d.group.as_deref() == Some(group))
+                .map(|d| d.mentions)
+                .sum()
+        };
+        assert_eq!(on(GroupBy::Sentiment, "negative"), 1);
+        assert_eq!(on(GroupBy::Sentiment, "positive"), 1);
+        assert_eq!(on(GroupBy::Sentiment, "neutral"), 1);
+        assert_eq!(on(GroupBy::Intent, "complaint"), 1);
+        assert_eq!(
+            on(GroupBy::Intent, "cancel"),
+            1,
+            "one mention counts under each of its intents"
+        );
+        assert_eq!(on(GroupBy::Intent, "praise"), 1);
+        assert_eq!(on(GroupBy::Lang, "fr"), 1);
+        assert_eq!(on(GroupBy::Lang, "en"), 1);
     }
 
     #[test]
