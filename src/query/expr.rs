@@ -191,7 +191,10 @@ pub fn words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for c in s.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
+            // Most text: nothing to fold but the case.
+            cur.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
                 for d in l.nfd().filter(|d| !is_combining_mark(*d)) {
                     // Final sigma folds into sigma, as FTS5 folds it.

@@ -130,9 +130,15 @@ impl Matcher {
     /// The intents of what a mention says, given its sentiment score and whether it asks.
     pub fn find(&self, text: &str, sentiment: f64, asks: bool) -> Found {
         let ws = words(text);
+        // A phrase can only be there if its first word is (most are not: no scan for them).
+        let present: std::collections::HashSet<&str, foldhash::fast::FixedState> =
+            ws.iter().map(String::as_str).collect();
         let mut found = Found::default();
         for (intent, phrases) in &self.lists {
-            if let Some(p) = phrases.iter().find(|p| holds(p, &ws)) {
+            if let Some(p) = phrases
+                .iter()
+                .find(|p| (p.prefix && p.words.len() == 1 || present.contains(p.words[0].as_str())) && holds(p, &ws))
+            {
                 found.intents = found.intents.with(*intent);
                 found.because.push((*intent, p.text.clone()));
             }

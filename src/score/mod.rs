@@ -27,7 +27,7 @@ pub struct Scores {
 }
 
 /// Only so much of a mention's text is scored (its title always is).
-pub const SCORED_CHARS: usize = 1_000;
+pub const SCORED_CHARS: usize = 300;
 
 /// The default lists, for writes that come without a poller's scoring (the demo, tests).
 pub static DEFAULT: LazyLock<Scorer> = LazyLock::new(Scorer::default);

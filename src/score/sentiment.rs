@@ -6,8 +6,11 @@
 //! emphasis, emoji read as their names. The compound score is in [-1, 1]; ≥ 0.05 is positive,
 //! ≤ -0.05 negative. Unlike the published model, it also says which words decided it.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+/// Lookups run for every word of every arrival: a fast hash (the keys are the lexicon's own).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
 const LEXICON: &str = include_str!("../../assets/sentiment/vader_lexicon.tsv");
 const EMOJI: &str = include_str!("../../assets/sentiment/emoji_lexicon.tsv");
@@ -197,6 +200,9 @@ const IDIOMS: &[(&str, f64)] = &[
 struct Model {
     words: HashMap<&'static str, f64>,
     emoji: HashMap<char, &'static str>,
+    /// Boosters (+) and dampeners (-), by the share they add.
+    boosts: HashMap<&'static str, f64>,
+    negations: HashSet<&'static str>,
 }
 
 static MODEL: LazyLock<Model> = LazyLock::new(|| Model {
@@ -218,6 +224,12 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| Model {
             cs.next().is_none().then_some((c, name))
         })
         .collect(),
+    boosts: BOOSTERS
+        .iter()
+        .map(|w| (*w, B_INCR))
+        .chain(DAMPENERS.iter().map(|w| (*w, -B_INCR)))
+        .collect(),
+    negations: NEGATIONS.iter().copied().collect(),
 });
 
 /// A mention's sentiment.
@@ -261,6 +273,12 @@ impl Sentiment {
 struct Token<'a> {
     raw: &'a str,
     lower: String,
+    /// Its valence in the lexicon, looked up once.
+    valence: Option<f64>,
+    /// Its share as a booster (+) or dampener (-), or 0.
+    boost: f64,
+    /// It negates what follows.
+    negates: bool,
     /// It ends a sentence or a clause (`.`, `!`, `?`, `;`): no negation or booster reaches past
     /// it ("not helpful. Terrible" is two judgements, where VADER reads "not … terrible").
     ends_clause: bool,
@@ -276,16 +294,15 @@ fn is_upper(s: &str) -> bool {
     s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
 }
 
-fn negated(w: &str) -> bool {
-    NEGATIONS.contains(&w) || w.contains("n't")
-}
-
-/// Score what a mention says (title and text together).
-pub fn score(text: &str) -> Sentiment {
-    let model = &*MODEL;
-    // Emoji become their names, where they stand.
+/// Emoji become their names, where they stand; one with a valence of its own stays itself.
+fn spell_emoji(model: &Model, text: &str) -> String {
     let mut spelled = String::with_capacity(text.len());
     for c in text.chars() {
+        // Emoji live above the alphabets: most characters need no lookup.
+        if (c as u32) < 0x2000 {
+            spelled.push(c);
+            continue;
+        }
         let mut own = [0u8; 4];
         let own: &str = c.encode_utf8(&mut own);
         match model.emoji.get(&c) {
@@ -303,16 +320,38 @@ pub fn score(text: &str) -> Sentiment {
             None => spelled.push(c),
         }
     }
-    let tokens: Vec<Token<'_>> = spelled
+    spelled
+}
+
+/// The words as VADER sees them, each looked up once.
+fn tokenize<'a>(model: &Model, spelled: &'a str) -> Vec<Token<'a>> {
+    spelled
         .split_whitespace()
         .map(|w| (strip_punctuation(w), w.ends_with(['.', '!', '?', ';'])))
         .filter(|(t, _)| t.chars().count() > 1 || model.words.contains_key(t))
-        .map(|(raw, ends_clause)| Token {
-            raw,
-            lower: raw.to_lowercase(),
-            ends_clause,
+        .map(|(raw, ends_clause)| {
+            let lower = if raw.is_ascii() {
+                raw.to_ascii_lowercase()
+            } else {
+                raw.to_lowercase()
+            };
+            Token {
+                raw,
+                valence: model.words.get(lower.as_str()).copied(),
+                boost: model.boosts.get(lower.as_str()).copied().unwrap_or(0.0),
+                negates: model.negations.contains(lower.as_str()) || lower.contains("n't"),
+                lower,
+                ends_clause,
+            }
         })
-        .collect();
+        .collect()
+}
+
+/// Score what a mention says (title and text together).
+pub fn score(text: &str) -> Sentiment {
+    let model = &*MODEL;
+    let spelled = spell_emoji(model, text);
+    let tokens = tokenize(model, &spelled);
     if tokens.is_empty() {
         return Sentiment {
             score: 0.0,
@@ -326,7 +365,7 @@ pub fn score(text: &str) -> Sentiment {
     let mut starts: Vec<usize> = (0..tokens.len()).collect();
     for i in 0..tokens.len() {
         let w = tokens[i].lower.as_str();
-        if BOOSTERS.contains(&w) || DAMPENERS.contains(&w) {
+        if tokens[i].boost != 0.0 {
             continue;
         }
         if w == "kind" && tokens.get(i + 1).is_some_and(|n| n.lower == "of") {
@@ -363,14 +402,14 @@ pub fn score(text: &str) -> Sentiment {
 /// The valence of token `i`, and where the phrase that gave it starts.
 fn valence(model: &Model, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> (f64, usize) {
     let w = tokens[i].lower.as_str();
-    let Some(&base) = model.words.get(w) else {
+    let Some(base) = tokens[i].valence else {
         return (0.0, i);
     };
     let lower = |k: usize| tokens[k].lower.as_str();
     let mut v = base;
     let mut start = i;
     // "no" before another sentiment word is a negation, not a word of its own.
-    if w == "no" && i + 1 < tokens.len() && model.words.contains_key(lower(i + 1)) {
+    if w == "no" && tokens.get(i + 1).is_some_and(|n| n.valence.is_some()) {
         v = 0.0;
     }
     if (i > 0 && lower(i - 1) == "no")
@@ -387,7 +426,7 @@ fn valence(model: &Model, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> (f6
             break;
         }
         // A word with a sentiment of its own neither boosts nor negates the next.
-        if model.words.contains_key(lower(i - back)) {
+        if tokens[i - back].valence.is_some() {
             continue;
         }
         let s = boost(&tokens[i - back], v, cap_diff);
@@ -417,14 +456,10 @@ fn valence(model: &Model, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> (f6
 
 /// A booster's or a dampener's share of `v`.
 fn boost(t: &Token<'_>, v: f64, cap_diff: bool) -> f64 {
-    let w = t.lower.as_str();
-    let mut s = if BOOSTERS.contains(&w) {
-        B_INCR
-    } else if DAMPENERS.contains(&w) {
-        -B_INCR
-    } else {
+    if t.boost == 0.0 {
         return 0.0;
-    };
+    }
+    let mut s = t.boost;
     if v < 0.0 {
         s = -s;
     }
@@ -445,13 +480,21 @@ fn negation(tokens: &[Token<'_>], i: usize, back: usize, v: f64) -> (f64, bool) 
         3 if w == "never" && (so_this(i - 2) || so_this(i - 1)) => (v * 1.25, false),
         2 if w == "without" && lower(i - 1) == "doubt" => (v, false),
         3 if w == "without" && (lower(i - 2) == "doubt" || lower(i - 1) == "doubt") => (v, false),
-        _ if negated(w) => (v * N_SCALAR, true),
+        _ if tokens[i - back].negates => (v * N_SCALAR, true),
         _ => (v, false),
     }
 }
 
 /// Phrases that end at token `i` and mean something of their own.
 fn idioms(tokens: &[Token<'_>], i: usize, v: f64) -> f64 {
+    // An idiom is two words or more of idioms in a row: most words are in none.
+    let in_idiom = |t: &Token<'_>| IDIOMS.iter().any(|(p, _)| p.split(' ').any(|w| w == t.lower));
+    if !tokens[i.saturating_sub(3)..=i]
+        .windows(2)
+        .any(|w| in_idiom(&w[0]) && in_idiom(&w[1]))
+    {
+        return v;
+    }
     let phrase = |from: usize, to: usize| -> String {
         tokens[from..=to]
             .iter()
