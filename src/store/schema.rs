@@ -386,9 +386,32 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
     Ok(())
 }
 
+/// Visit every stored mention a batch at a time, in id order: `select` reads `id` first and has
+/// `WHERE id > ?1 ORDER BY id LIMIT ?2`; `visit` gets each row as `row` reads it.
+fn each_mention<T>(
+    tx: &rusqlite::Transaction<'_>,
+    select: &str,
+    row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<(i64, T)>,
+    mut visit: impl FnMut(i64, &T) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    const BATCH: i64 = 2_000;
+    let mut read = tx.prepare(select)?;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<(i64, T)> = read
+            .query_map(rusqlite::params![after, BATCH], &row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, r) in &rows {
+            visit(*id, r)?;
+        }
+    }
+    Ok(())
+}
+
 /// Work out the facts of every stored mention (migration 13), a batch of rows at a time.
 fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    const BATCH: i64 = 2_000;
     let total: i64 = tx.query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))?;
     if total > 50_000 {
         tracing::info!(
@@ -396,72 +419,70 @@ fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
             "upgrading the database: working out each mention's language and site"
         );
     }
-    let mut read = tx.prepare("SELECT id, url, title, text FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let mut write =
         tx.prepare("UPDATE mentions SET lang = ?2, site = ?3, has_link = ?4, is_question = ?5 WHERE id = ?1")?;
-    let mut after = i64::MIN;
-    loop {
-        let rows: Vec<(i64, Option<String>, Option<String>, String)> = read
-            .query_map(rusqlite::params![after, BATCH], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (id, url, title, text) in &rows {
+    each_mention(
+        tx,
+        "SELECT id, url, title, text FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2",
+        |r| {
+            Ok((
+                r.get(0)?,
+                (
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ),
+            ))
+        },
+        |id, (url, title, text)| {
             use crate::query::facts;
             let site = url.as_deref().and_then(facts::host).map(|h| facts::site_key(&h));
             let lang = crate::text::lang::of_mention(None, title.as_deref(), text);
             let (link, asks) = (facts::has_link(text), facts::is_question(title.as_deref(), text));
-            write.execute(rusqlite::params![id, lang, site, link, asks])?;
-        }
-    }
-    Ok(())
+            write.execute(rusqlite::params![id, lang, site, link, asks]).map(drop)
+        },
+    )
 }
 
 /// Score every stored mention (migration 16), a batch of rows at a time.
 fn fill_scores(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    const BATCH: i64 = 2_000;
-    let mut read =
-        tx.prepare("SELECT id, title, text, is_question FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let mut write = tx.prepare("UPDATE mentions SET sentiment = ?2, intent = ?3 WHERE id = ?1")?;
-    let mut after = i64::MIN;
-    loop {
-        let rows: Vec<(i64, Option<String>, String, bool)> = read
-            .query_map(rusqlite::params![after, BATCH], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (id, title, text, asks) in &rows {
+    each_mention(
+        tx,
+        "SELECT id, title, text, is_question FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2",
+        |r| {
+            Ok((
+                r.get(0)?,
+                (
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ),
+            ))
+        },
+        |id, (title, text, asks)| {
             let s = crate::score::DEFAULT.score(title.as_deref(), text, *asks);
-            write.execute(rusqlite::params![id, s.sentiment.score, s.intents.intents.0])?;
-        }
-    }
-    Ok(())
+            write
+                .execute(rusqlite::params![id, s.sentiment.score, s.intents.intents.0])
+                .map(drop)
+        },
+    )
 }
 
 /// Work out every stored mention's priority (migration 18) from what is stored of it.
 fn fill_priorities(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    const BATCH: i64 = 5_000;
-    let mut read = tx.prepare(
-        "SELECT id, author_reach, engagement, coalesce(sentiment, 0), intent, sort_at FROM mentions
-         WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
     let mut write = tx.prepare("UPDATE mentions SET priority = ?2, priority_rank = ?3 WHERE id = ?1")?;
     let weights = &crate::score::DEFAULT.weights;
-    let mut after = i64::MIN;
-    loop {
-        type Row = (i64, Option<i64>, Option<String>, f64, i64, i64);
-        let rows: Vec<Row> = read
-            .query_map(rusqlite::params![after, BATCH], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (id, reach, engagement, sentiment, intent, sort_at) in &rows {
+    each_mention(
+        tx,
+        "SELECT id, author_reach, engagement, coalesce(sentiment, 0), intent, sort_at FROM mentions
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+        |r| {
+            let fields: (Option<i64>, Option<String>, f64, i64, i64) =
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            Ok((r.get(0)?, fields))
+        },
+        |id, (reach, engagement, sentiment, intent, sort_at)| {
             let engagement = crate::model::Engagement::from_json(engagement.as_deref());
             let p = weights.priority(crate::score::priority::Inputs {
                 reach: *reach,
@@ -469,14 +490,15 @@ fn fill_priorities(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
                 sentiment: *sentiment,
                 intents: crate::score::Intents(*intent),
             });
-            write.execute(rusqlite::params![
-                id,
-                p.base,
-                crate::score::priority::rank(p.base, *sort_at)
-            ])?;
-        }
-    }
-    Ok(())
+            write
+                .execute(rusqlite::params![
+                    id,
+                    p.base,
+                    crate::score::priority::rank(p.base, *sort_at)
+                ])
+                .map(drop)
+        },
+    )
 }
 
 /// A feed's health as it may be stored: one line, no escape, no secret.
