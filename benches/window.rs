@@ -36,6 +36,7 @@ fn main() {
                     format!("https://example.org/{i}")
                 }),
                 author: Some(format!("user{}", i % 5000)),
+                author_name: None,
                 author_reach: Some((i % 20_000) as i64),
                 title: Some(format!(
                     "Mention {i} about {}{}",

@@ -363,7 +363,7 @@ mod tests {
             }
             total += page.mentions.len();
         }
-        assert_eq!(total, 17, "the items with an age are visible at start");
+        assert_eq!(total, 20, "the items with an age are visible at start");
     }
 
     #[test]

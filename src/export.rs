@@ -1,6 +1,7 @@
 //! `overhear export`: the stored mentions as JSON Lines or CSV, oldest first, streamed row by row.
 
 use crate::model::Mention;
+use crate::score::priority::Weights;
 use crate::store::{ExportFilter, Store};
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -38,6 +39,8 @@ struct Row<'a> {
     /// The base priority, 0–100, before it decays with age.
     priority: f64,
     priority_reasons: Vec<String>,
+    /// The tags operators gave its author (`vip`, `detractor`, …).
+    person_tags: &'a [String],
 }
 
 /// `{"label": "negative", "score": -0.62}`.
@@ -54,7 +57,7 @@ fn feeling(score: Option<f64>) -> Option<Feeling> {
     })
 }
 
-fn row(m: &Mention) -> Row<'_> {
+fn row<'a>(m: &'a Mention, weights: &Weights) -> Row<'a> {
     Row {
         id: m.id,
         feed: &m.feed,
@@ -78,15 +81,16 @@ fn row(m: &Mention) -> Row<'_> {
         sentiment: feeling(m.sentiment),
         intent: intents(m),
         priority: (m.priority * 10.0).round() / 10.0,
-        priority_reasons: priority_reasons(m),
+        priority_reasons: priority_reasons(m, weights),
+        person_tags: &m.person_tags,
     }
 }
 
-/// What made a mention's priority, with the default weights.
-fn priority_reasons(m: &Mention) -> Vec<String> {
-    crate::score::DEFAULT
-        .weights
+/// What made a mention's priority, with the config's weights.
+fn priority_reasons(m: &Mention, weights: &Weights) -> Vec<String> {
+    weights
         .priority(crate::score::priority::Inputs {
+            person: crate::score::priority::Marks::of(&m.person_tags),
             reach: m.author_reach,
             engagement: &m.engagement,
             sentiment: m.sentiment.unwrap_or(0.0),
@@ -99,7 +103,7 @@ fn intents(m: &Mention) -> Vec<String> {
     m.intents.list().iter().map(ToString::to_string).collect()
 }
 
-const CSV_HEADER: [&str; 29] = [
+const CSV_HEADER: [&str; 30] = [
     "id",
     "feed",
     "kind",
@@ -129,6 +133,7 @@ const CSV_HEADER: [&str; 29] = [
     "intent",
     "priority",
     "priority_reasons",
+    "person_tags",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -140,13 +145,19 @@ fn opt_num(v: Option<i64>) -> String {
 }
 
 /// Write every mention matching `filter` to `out`. Returns how many were written.
-pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Write) -> anyhow::Result<u64> {
+pub fn export(
+    store: &Store,
+    filter: &ExportFilter,
+    format: Format,
+    weights: &Weights,
+    out: impl Write,
+) -> anyhow::Result<u64> {
     let mut count = 0u64;
     match format {
         Format::Jsonl => {
             let mut out = std::io::BufWriter::new(out);
             store.for_each_mention(filter, |m: Mention| {
-                let row = row(&m);
+                let row = row(&m, weights);
                 serde_json::to_writer(&mut out, &row)?;
                 out.write_all(b"\n")?;
                 count += 1;
@@ -161,7 +172,8 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                 let e = &m.engagement;
                 let feeling = feeling(m.sentiment);
                 let intent = intents(&m).join(",");
-                let reasons = priority_reasons(&m).join(", ");
+                let reasons = priority_reasons(&m, weights).join(", ");
+                let person_tags = m.person_tags.join(" ");
                 w.write_record([
                     m.id.to_string(),
                     m.feed,
@@ -192,6 +204,7 @@ pub fn export(store: &Store, filter: &ExportFilter, format: Format, out: impl Wr
                     intent,
                     ((m.priority * 10.0).round() / 10.0).to_string(),
                     reasons,
+                    person_tags,
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;
@@ -242,6 +255,7 @@ mod tests {
             intent: vec!["complaint".into()],
             priority: 40.0,
             priority_reasons: vec!["negative".into()],
+            person_tags: &["vip".to_string()],
         };
         let v = serde_json::to_value(&row).unwrap();
         for (k, val) in v.as_object().unwrap() {

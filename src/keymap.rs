@@ -25,6 +25,8 @@ pub enum Context {
     ViewsMenu,
     /// The alert list (`!`).
     Alerts,
+    /// The People pane (`5`): its own keys, else the panes'.
+    People,
     /// A one-line prompt (`/`, `:`, assign, tag, note, a quick filter's value).
     Prompt,
     /// The reply editor.
@@ -49,6 +51,7 @@ impl Context {
         Context::FilterMenu,
         Context::ViewsMenu,
         Context::Alerts,
+        Context::People,
         Context::Help,
     ];
 
@@ -59,6 +62,7 @@ impl Context {
             Context::FilterMenu => "In the filter menu (f)",
             Context::ViewsMenu => "In the views menu (v)",
             Context::Alerts => "In the alert list (!)",
+            Context::People => "In the People pane (5)",
             Context::Prompt => "At a prompt (/ : and the others)",
             Context::Draft => "In the reply editor",
             Context::Edit => "Editing text (prompts and the reply editor)",
@@ -71,14 +75,17 @@ impl Context {
     pub fn fallback(self) -> Option<Context> {
         match self {
             Context::Prompt | Context::Draft => Some(Context::Edit),
+            Context::People => Some(Context::Stream),
             _ => None,
         }
     }
 
     /// Whether a key can mean something in both contexts at once (then it may be bound in only
-    /// one of them).
+    /// one of them). The People pane's keys mean what they mean there, on purpose: `j` moves
+    /// among people, not mentions.
     fn overlaps(self, other: Context) -> bool {
-        self == other || self.fallback() == Some(other) || other.fallback() == Some(self)
+        let edits = |a: Context, b: Context| matches!(a, Context::Prompt | Context::Draft) && b == Context::Edit;
+        self == other || edits(self, other) || edits(other, self)
     }
 }
 
@@ -207,6 +214,18 @@ pub enum Command {
     AlertOpen,
     AlertAck,
     AlertClose,
+    // The People pane.
+    PanePeople,
+    OpenPerson,
+    PeopleDown,
+    PeopleUp,
+    PeopleOpen,
+    PeopleSort,
+    PeopleBack,
+    PersonTag,
+    PersonUntag,
+    PersonNote,
+    PersonLink,
 }
 
 pub struct CommandInfo {
@@ -244,6 +263,8 @@ commands! {
     PaneDetail, "detail", Stream, "Panes", "the detail pane", ["2"];
     PaneDrafts, "drafts", Stream, "Panes", "the drafts pane", ["3"];
     PaneStats, "stats", Stream, "Panes", "the stats pane", ["4"];
+    PanePeople, "people", Stream, "Panes", "the people pane: authors ranked across every feed", ["5"];
+    OpenPerson, "person", Stream, "Panes", "the selected mention's author: every mention, our answers", ["A"];
     Reply, "reply", Stream, "Triage", "write a reply (saved as you type)", ["r"];
     ReturnDraft, "send-back", Stream, "Triage", "drafts pane: send a reply awaiting approval back with a note", ["b"];
     MarkOpen, "open", Stream, "Triage", "mark open (being handled)", ["O"];
@@ -320,6 +341,16 @@ commands! {
     AlertOpen, "alert-open", Alerts, "Alerts", "go to its mention (and say you saw it)", ["enter"];
     AlertAck, "alert-ack", Alerts, "Alerts", "say you saw it", ["a"];
     AlertClose, "alert-close", Alerts, "Alerts", "close the list", ["esc", "q", "!"];
+
+    PeopleDown, "people-down", People, "People", "next person (next mention in a person)", ["j", "down"];
+    PeopleUp, "people-up", People, "People", "previous person (previous mention in a person)", ["k", "up"];
+    PeopleOpen, "people-open", People, "People", "open the person; in a person, go to the mention", ["enter"];
+    PeopleSort, "people-sort", People, "People", "rank by mentions, reach, engagement, or most negative", ["s"];
+    PeopleBack, "people-back", People, "People", "back to the list, then to the stream", ["esc"];
+    PersonTag, "person-tag", People, "People", "tag the person (vip, detractor, advocate, …)", ["t"];
+    PersonUntag, "person-untag", People, "People", "remove a tag of the person", ["T"];
+    PersonNote, "person-note", People, "People", "a note shown on every mention of theirs", ["n"];
+    PersonLink, "person-link", People, "People", "link another handle as the same person", ["L"];
 
     ConfirmYes, "confirm-yes", Confirm, "Confirm", "yes", ["y", "Y"];
     ConfirmNo, "confirm-no", Confirm, "Confirm", "no, go back", ["n", "N", "esc"];

@@ -22,6 +22,7 @@ impl AppState {
             Context::Templates => self.pick_command(cmd),
             Context::Confirm => self.confirm_command(cmd),
             Context::Alerts => self.alert_command(cmd),
+            Context::People => self.people_command(cmd),
         }
     }
 
@@ -65,20 +66,7 @@ impl AppState {
                     .and_then(|a| Some((a.mention_id?, a.mention_sort_at?)));
                 self.mode = Mode::Normal;
                 match target {
-                    Some((id, sort_at)) => {
-                        // The whole stream, at the mention.
-                        self.filter = StreamFilter::default();
-                        self.view = None;
-                        self.pane = Pane::Stream;
-                        self.touched = true;
-                        effects.push(self.request(
-                            Anchor::At {
-                                key: crate::store::StreamKey { sort_at, id },
-                                offset: 0,
-                            },
-                            true,
-                        ));
-                    }
+                    Some((id, sort_at)) => effects.extend(self.go_to_mention(id, sort_at)),
                     None => self.say("a spike has no one mention: its words are in `overhear alerts`"),
                 }
                 effects
@@ -122,7 +110,7 @@ impl AppState {
         clippy::too_many_lines,
         reason = "one short arm per command of the panes: a dispatch table"
     )]
-    fn pane_command(&mut self, cmd: Command) -> Vec<Effect> {
+    pub(super) fn pane_command(&mut self, cmd: Command) -> Vec<Effect> {
         if self.pane == Pane::Drafts {
             let n = self.overview.drafts.len();
             match cmd {
@@ -328,6 +316,9 @@ impl AppState {
                 if self.pane == Pane::Stats {
                     return vec![self.stats_request()];
                 }
+                if self.pane == Pane::People {
+                    return vec![Effect::LoadPeople(self.people.order)];
+                }
                 vec![]
             }
             Command::PaneStream => {
@@ -342,6 +333,8 @@ impl AppState {
                 self.pane = Pane::Stats;
                 vec![self.stats_request()]
             }
+            Command::PanePeople => self.open_people(),
+            Command::OpenPerson => self.open_author(),
             Command::StatsRange => {
                 self.stats_days = match self.stats_days {
                     7 => 14,

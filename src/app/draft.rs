@@ -185,6 +185,7 @@ mod tests {
             sentiment: None,
             intents: crate::score::Intents::default(),
             priority: 0.0,
+            person_tags: vec![],
             order_key: 0,
         }
     }

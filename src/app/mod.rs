@@ -7,6 +7,7 @@
 mod commands;
 pub mod draft;
 pub mod edit;
+mod people;
 mod prompt;
 mod reply;
 mod stream;
@@ -16,6 +17,7 @@ mod triage;
 mod flows;
 
 pub use commands::Menu;
+pub use people::{PEOPLE_SHOWN, PeopleState, PersonTarget};
 pub use prompt::{FilterField, Prompt, PromptKind};
 pub use reply::{Confirm, EditorError, How};
 pub use stream::{ABOVE_CAP, Anchor, FeedSummary, LoadRequest, Overview, Window, safe_link};
@@ -111,6 +113,10 @@ pub enum Action {
     Alerts(Vec<crate::store::AlertRow>),
     /// The alert list's rows, newest first.
     AlertList(Vec<crate::store::AlertRow>),
+    /// The People pane's ranking.
+    PeopleLoaded(Vec<crate::store::PersonRow>),
+    /// One person in full (`None`: nobody is known behind the mention).
+    PersonLoaded(Option<Box<crate::store::PersonCard>>),
 }
 
 /// The team on this database, as this console sees it.
@@ -154,6 +160,10 @@ pub enum Effect {
     /// Post a reply, once.
     /// Read the alert list.
     LoadAlerts,
+    /// Rank people for the People pane.
+    LoadPeople(crate::store::PeopleOrder),
+    /// Read one person in full.
+    LoadPerson(PersonTarget),
     /// Ring the terminal's bell.
     Bell,
     /// A desktop notification through the terminal (OSC 9 and OSC 777).
@@ -176,10 +186,11 @@ pub enum Pane {
     Detail,
     Drafts,
     Stats,
+    People,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Stream, Pane::Detail, Pane::Drafts, Pane::Stats];
+    pub const ALL: [Pane; 5] = [Pane::Stream, Pane::Detail, Pane::Drafts, Pane::Stats, Pane::People];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -187,6 +198,7 @@ impl Pane {
             Pane::Detail => "Detail",
             Pane::Drafts => "Drafts",
             Pane::Stats => "Stats",
+            Pane::People => "People",
         }
     }
 }
@@ -255,6 +267,8 @@ pub struct Settings {
     pub team: crate::config::TeamSettings,
     /// `[[alert]]`s: who hears which, with a bell or a notification.
     pub alerts: Vec<crate::rules::Alert>,
+    /// The config's intent lists and priority weights, for the reasons the detail shows.
+    pub scorer: Arc<crate::score::Scorer>,
 }
 
 /// The views every console has, after the config's own: what is assigned to me and still to do.
@@ -290,6 +304,7 @@ impl Settings {
             business: config.business.clone(),
             team: config.team.clone(),
             alerts: config.poller.alerts.clone(),
+            scorer: config.poller.scorer.clone(),
         }
     }
 }
@@ -360,6 +375,10 @@ pub struct AppState {
     pub returning: Option<(i64, String)>,
     /// The alert list's rows, newest first (while it is open).
     pub alert_list: Vec<crate::store::AlertRow>,
+    /// The People pane.
+    pub people: PeopleState,
+    /// The person a People prompt is about.
+    pub person_prompt: Option<i64>,
 }
 
 impl AppState {
@@ -395,6 +414,8 @@ impl AppState {
             quiet: false,
             returning: None,
             alert_list: Vec::new(),
+            people: PeopleState::default(),
+            person_prompt: None,
         }
     }
 
@@ -541,9 +562,12 @@ impl AppState {
                 if self.pane == Pane::Stats {
                     effects.push(self.stats_request());
                 }
+                effects.extend(self.people_reload());
                 effects
             }
             Action::Loaded(w) => self.on_loaded(*w),
+            Action::PeopleLoaded(rows) => self.on_people(rows),
+            Action::PersonLoaded(card) => self.on_person(card),
             Action::Counted { filter, overview } => {
                 let before = self.overview.clone();
                 self.on_counted(&filter, *overview);
@@ -642,6 +666,7 @@ impl AppState {
     /// Where keys go now.
     pub fn context(&self) -> Context {
         match &self.mode {
+            Mode::Normal if self.pane == Pane::People => Context::People,
             Mode::Normal => Context::Stream,
             Mode::Prompt(_) => Context::Prompt,
             Mode::Menu(Menu::Filter) => Context::FilterMenu,

@@ -15,6 +15,12 @@ pub enum PromptKind {
     /// An approver's note sending a waiting reply back (`AppState::returning` says which).
     ReturnNote,
     Filter(FilterField),
+    /// The People pane's prompts, about `AppState::person_prompt`.
+    PersonTag,
+    PersonUntag,
+    PersonNote,
+    /// A handle to link to the person: `kind:handle` or `handle`.
+    PersonLink,
 }
 
 impl PromptKind {
@@ -28,6 +34,10 @@ impl PromptKind {
             PromptKind::Note => "note: ".into(),
             PromptKind::ReturnNote => "send back, with a note: ".into(),
             PromptKind::Filter(f) => format!("{}: ", f.key()),
+            PromptKind::PersonTag => "tag this person: ".into(),
+            PromptKind::PersonUntag => "remove the person's tag: ".into(),
+            PromptKind::PersonNote => "note on this person: ".into(),
+            PromptKind::PersonLink => "the same person as (kind:handle): ".into(),
         }
     }
 }
@@ -85,7 +95,15 @@ impl AppState {
         match kind {
             PromptKind::Assign => operators,
             PromptKind::Tag | PromptKind::Untag => self.overview.tags.clone(),
-            PromptKind::Note | PromptKind::ReturnNote => vec![],
+            PromptKind::Note | PromptKind::ReturnNote | PromptKind::PersonNote | PromptKind::PersonLink => vec![],
+            PromptKind::PersonTag => crate::store::KNOWN_TAGS.iter().map(|t| t.to_string()).collect(),
+            PromptKind::PersonUntag => self
+                .people
+                .card
+                .as_ref()
+                .map(|c| c.person.tags.clone())
+                .or_else(|| self.people.rows.get(self.people.selected).map(|p| p.tags.clone()))
+                .unwrap_or_default(),
             PromptKind::Filter(FilterField::Status) => statuses(),
             PromptKind::Filter(FilterField::Feed) => self.settings.feed_names.clone(),
             PromptKind::Filter(FilterField::Tag) => self.overview.tags.clone(),
@@ -104,14 +122,25 @@ impl AppState {
                         "feed" => self.settings.feed_names.clone(),
                         "tag" => self.overview.tags.clone(),
                         "assignee" => operators,
+                        "person" => crate::store::KNOWN_TAGS.iter().map(|t| t.to_string()).collect(),
                         "since" | "until" => ["today", "yesterday", "7d", "30d"].map(String::from).to_vec(),
                         _ => vec![],
                     };
                     values.into_iter().map(|v| format!("{key}:{v}")).collect()
                 } else {
-                    ["status:", "feed:", "tag:", "assignee:", "since:", "until:", "unread"]
-                        .map(String::from)
-                        .to_vec()
+                    [
+                        "status:",
+                        "feed:",
+                        "tag:",
+                        "assignee:",
+                        "since:",
+                        "until:",
+                        "unread",
+                        "person:",
+                        "vip",
+                    ]
+                    .map(String::from)
+                    .to_vec()
                 }
             }
             PromptKind::Command => {
@@ -216,6 +245,25 @@ impl AppState {
         vec![]
     }
 
+    /// A tag, an untag or a note typed for the selected or marked mentions.
+    fn submit_triage(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
+        let change = if kind == PromptKind::Note {
+            let body = crate::text::sanitize(text).trim().to_string();
+            Change::Note(body)
+        } else {
+            let tag = crate::text::sanitize_line(text).to_lowercase();
+            if kind == PromptKind::Tag {
+                Change::Tag(tag)
+            } else {
+                Change::Untag(tag)
+            }
+        };
+        match &change {
+            Change::Note(s) | Change::Tag(s) | Change::Untag(s) if s.is_empty() => vec![],
+            _ => self.change(change),
+        }
+    }
+
     pub(super) fn submit(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
         match kind {
             PromptKind::Search => match StreamFilter::parse(text, self.clock.wall) {
@@ -262,24 +310,7 @@ impl AppState {
                 };
                 self.change(Change::Assign(to))
             }
-            PromptKind::Tag | PromptKind::Untag => {
-                let tag = crate::text::sanitize_line(text).to_lowercase();
-                if tag.is_empty() {
-                    return vec![];
-                }
-                self.change(if kind == PromptKind::Tag {
-                    Change::Tag(tag)
-                } else {
-                    Change::Untag(tag)
-                })
-            }
-            PromptKind::Note => {
-                let body = crate::text::sanitize(text).trim().to_string();
-                if body.is_empty() {
-                    return vec![];
-                }
-                self.change(Change::Note(body))
-            }
+            PromptKind::Tag | PromptKind::Untag | PromptKind::Note => self.submit_triage(kind, text),
             PromptKind::ReturnNote => {
                 let note = crate::text::sanitize(text).trim().to_string();
                 match self.returning.take() {
@@ -296,6 +327,9 @@ impl AppState {
                 }
             }
             PromptKind::Command => self.command_line(text),
+            PromptKind::PersonTag | PromptKind::PersonUntag | PromptKind::PersonNote | PromptKind::PersonLink => {
+                self.submit_person(kind, text)
+            }
         }
     }
 }

@@ -38,6 +38,24 @@ pub enum WriteOp {
     AckAlert {
         id: i64,
     },
+    /// Operators' words about a person (the People pane).
+    PersonTag {
+        person: i64,
+        tag: String,
+    },
+    PersonUntag {
+        person: i64,
+        tag: String,
+    },
+    PersonNote {
+        person: i64,
+        body: String,
+    },
+    /// Link the handle typed (`kind:handle` or `handle`) to the person.
+    PersonLink {
+        person: i64,
+        handle: String,
+    },
     /// An approver sends `writer`'s waiting reply back with a note.
     ReturnDraft {
         id: i64,

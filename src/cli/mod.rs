@@ -4,6 +4,7 @@
 
 mod answer;
 mod doctor;
+mod people;
 mod poll;
 mod print;
 
@@ -133,6 +134,45 @@ pub enum Verb {
         #[command(subcommand)]
         action: FeedAction,
     },
+    /// The people behind the mentions, across every feed, ranked as in the People pane
+    People {
+        /// How to rank them
+        #[arg(long, value_enum, default_value = "mentions")]
+        sort: PeopleSort,
+        /// How many to list
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatsFormat,
+    },
+    /// One person: show them; tag, note, link their handles
+    Person {
+        #[command(subcommand)]
+        action: people::PersonAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeopleSort {
+    /// Most mentions first
+    Mentions,
+    /// Largest reach first
+    Reach,
+    /// Most engagement first
+    Engagement,
+    /// Most negative on average first (two mentions at least)
+    Negative,
+}
+
+impl From<PeopleSort> for crate::store::PeopleOrder {
+    fn from(s: PeopleSort) -> Self {
+        match s {
+            PeopleSort::Mentions => crate::store::PeopleOrder::Mentions,
+            PeopleSort::Reach => crate::store::PeopleOrder::Reach,
+            PeopleSort::Engagement => crate::store::PeopleOrder::Engagement,
+            PeopleSort::Negative => crate::store::PeopleOrder::Negative,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -326,7 +366,11 @@ fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Optio
     };
     let store = open_store(cli)?;
     let filter = ExportFilter { since, query, operator };
-    let n = export::export(&store, &filter, format, std::io::stdout().lock())?;
+    // The config's weights for the priority's reasons; the defaults without a config.
+    let weights = load_config(cli)
+        .map(|c| c.poller.scorer.weights.clone())
+        .unwrap_or_default();
+    let n = export::export(&store, &filter, format, &weights, std::io::stdout().lock())?;
     tracing::info!(rows = n, "exported");
     Ok(ExitCode::SUCCESS)
 }
@@ -438,6 +482,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Verb::People { sort, limit, format }) => people::people(&cli, (*sort).into(), *limit, *format),
+        Some(Verb::Person { action }) => people::person(&cli, action),
         Some(Verb::Feeds) => {
             let config = load_config(&cli)?;
             let store = open_store(&cli)?;

@@ -53,9 +53,10 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             .spawn(move || reader(store, op, names, read_rx, reader_actions))
             .context("cannot start the reader thread")?;
         let writer_actions = actions_tx.clone();
+        let weights = config.poller.scorer.weights.clone();
         let writer_thread = std::thread::Builder::new()
             .name("overhear-writer".into())
-            .spawn(move || writer(write_store, operator, write_rx, writer_actions))
+            .spawn(move || writer(write_store, operator, weights, write_rx, writer_actions))
             .context("cannot start the writer thread")?;
 
         check_in_background(db_path.clone(), actions_tx.clone());
@@ -317,6 +318,8 @@ impl Loop<'_> {
                 Effect::Write(w) => self.writes.send(w).context("the database writer stopped")?,
                 Effect::Copy(text) => copy(&text)?,
                 Effect::LoadAlerts => self.reads.send(ReadRequest::Alerts).context(reader_gone)?,
+                Effect::LoadPeople(order) => self.reads.send(ReadRequest::People(order)).context(reader_gone)?,
+                Effect::LoadPerson(target) => self.reads.send(ReadRequest::Person(target)).context(reader_gone)?,
                 Effect::Bell => {
                     let mut out = std::io::stdout().lock();
                     out.write_all(b"\x07")?;

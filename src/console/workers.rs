@@ -26,6 +26,10 @@ pub enum ReadRequest {
     Stats(StatsRequest),
     /// The alert list: the last month's alerts, newest first.
     Alerts,
+    /// The People pane's ranking.
+    People(crate::store::PeopleOrder),
+    /// One person in full.
+    Person(crate::app::PersonTarget),
 }
 
 pub fn reader(
@@ -87,12 +91,8 @@ pub fn reader(
                     }
                 }
                 for r in later {
-                    let action = match r {
-                        ReadRequest::MatchingIds(filter) => matching(&store, &operator, &filter),
-                        ReadRequest::OpenDraft { id, writer } => open_draft(&store, &operator, id, writer),
-                        ReadRequest::Stats(req) => stats(&store, req),
-                        ReadRequest::Alerts => alert_list(&store),
-                        ReadRequest::Load(_) => continue,
+                    let Some(action) = serve(&store, &operator, r) else {
+                        continue;
                     };
                     if actions.send(action).is_err() {
                         return;
@@ -100,10 +100,10 @@ pub fn reader(
                 }
                 continue;
             }
-            Ok(ReadRequest::MatchingIds(filter)) => matching(&store, &operator, &filter),
-            Ok(ReadRequest::OpenDraft { id, writer }) => open_draft(&store, &operator, id, writer),
-            Ok(ReadRequest::Stats(req)) => stats(&store, req),
-            Ok(ReadRequest::Alerts) => alert_list(&store),
+            Ok(other) => match serve(&store, &operator, other) {
+                Some(action) => action,
+                None => continue,
+            },
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 if !watch.changed(&store) {
                     continue;
@@ -197,6 +197,43 @@ fn alert_list(store: &Store) -> Action {
     match store.newest_alerts(since, 200) {
         Ok(rows) => Action::AlertList(rows),
         Err(e) => failure("cannot read the alerts", &e),
+    }
+}
+
+/// A read other than a window (`None` for a window: the loop reads those itself).
+fn serve(store: &Store, operator: &str, request: ReadRequest) -> Option<Action> {
+    Some(match request {
+        ReadRequest::MatchingIds(filter) => matching(store, operator, &filter),
+        ReadRequest::OpenDraft { id, writer } => open_draft(store, operator, id, writer),
+        ReadRequest::Stats(req) => stats(store, req),
+        ReadRequest::Alerts => alert_list(store),
+        ReadRequest::People(order) => people(store, order),
+        ReadRequest::Person(target) => person(store, target),
+        ReadRequest::Load(_) => return None,
+    })
+}
+
+fn people(store: &Store, order: crate::store::PeopleOrder) -> Action {
+    let started = std::time::Instant::now();
+    let action = match store.people(order, crate::app::PEOPLE_SHOWN, Utc::now()) {
+        Ok(rows) => Action::PeopleLoaded(rows),
+        Err(e) => failure("cannot read the people", &e),
+    };
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "people read");
+    action
+}
+
+fn person(store: &Store, target: crate::app::PersonTarget) -> Action {
+    let id = match target {
+        crate::app::PersonTarget::Person(id) => Ok(Some(id)),
+        crate::app::PersonTarget::AuthorOf(mention) => store.person_of_mention(mention),
+    };
+    match id.and_then(|id| match id {
+        Some(id) => store.person_card(id, Utc::now()),
+        None => Ok(None),
+    }) {
+        Ok(card) => Action::PersonLoaded(card.map(Box::new)),
+        Err(e) => failure("cannot read the person", &e),
     }
 }
 
@@ -404,10 +441,60 @@ fn summarize(store: &Store, feed_names: &[String]) -> crate::store::Result<FeedS
     Ok(s)
 }
 
+/// Operators' words about a person: tags, notes, a linked handle.
+fn about_person(store: &mut Store, operator: &str, weights: &crate::score::priority::Weights, op: WriteOp) -> Action {
+    match op {
+        WriteOp::PersonTag { person, tag } => match store.tag_person(person, &tag, weights) {
+            Ok(true) => said(format!("tagged the person {tag}")),
+            Ok(false) => said(format!("the person was tagged {tag} already")),
+            Err(e) => failure("not tagged", &e),
+        },
+        WriteOp::PersonUntag { person, tag } => match store.untag_person(person, &tag, weights) {
+            Ok(true) => said(format!("removed the person's tag {tag}")),
+            Ok(false) => said(format!("the person has no tag {tag}")),
+            Err(e) => failure("not untagged", &e),
+        },
+        WriteOp::PersonNote { person, body } => match store.note_person(person, operator, &body, Utc::now()) {
+            Ok(()) => said("noted: it shows on every mention of theirs".into()),
+            Err(e) => failure("not noted", &e),
+        },
+        WriteOp::PersonLink { person, handle } => link(store, person, &handle, weights),
+        _ => Action::Error("not a write about a person".into()),
+    }
+}
+
+fn said(message: String) -> Action {
+    Action::Written { batch: None, message }
+}
+
+/// Link the handle an operator typed to a person: exactly one handle must match.
+fn link(store: &mut Store, person: i64, typed: &str, weights: &crate::score::priority::Weights) -> Action {
+    match store.find_handles(typed) {
+        Err(e) => failure("not linked", &e),
+        Ok(found) => match found.as_slice() {
+            [] => Action::Error(format!(
+                "no handle {:?} is known: type it as kind:handle (bluesky:jane.example)",
+                crate::text::screen_line(typed)
+            )),
+            [(h, owner)] if *owner == person => said(format!("{} is this person already", h.label())),
+            [(h, _)] => match store.link_handle(person, h.id, weights) {
+                Ok(()) => said(format!("linked {}: one person now", h.label())),
+                Err(e) => failure("not linked", &e),
+            },
+            many => Action::Error(format!(
+                "{:?} is more than one handle ({}): type kind:handle",
+                crate::text::screen_line(typed),
+                many.iter().map(|(h, _)| h.label()).collect::<Vec<_>>().join(", ")
+            )),
+        },
+    }
+}
+
 /// The writer: applies triage changes as the operator, one transaction each.
 pub fn writer(
     mut store: Store,
     operator: String,
+    weights: crate::score::priority::Weights,
     requests: std_mpsc::Receiver<WriteRequest>,
     actions: mpsc::UnboundedSender<Action>,
 ) {
@@ -451,6 +538,10 @@ pub fn writer(
                     Err(e) => failure("not submitted", &e),
                 }
             }
+            op @ (WriteOp::PersonTag { .. }
+            | WriteOp::PersonUntag { .. }
+            | WriteOp::PersonNote { .. }
+            | WriteOp::PersonLink { .. }) => about_person(&mut store, &operator, &weights, op),
             WriteOp::AckAlert { id } => match store.acknowledge_alert(id, &operator, now) {
                 Ok(_) => continue,
                 Err(e) => failure("not saved", &e),

@@ -142,6 +142,8 @@ pub struct NewMention {
     pub external_id: Option<String>,
     pub url: Option<String>,
     pub author: Option<String>,
+    /// The name the author shows, where the service has one beside the handle.
+    pub author_name: Option<String>,
     /// Followers, karma or reputation, when the source gives it.
     pub author_reach: Option<i64>,
     pub title: Option<String>,
@@ -322,6 +324,8 @@ pub struct Mention {
     pub intents: crate::score::Intents,
     /// The base priority, 0–100, before it decays with age (`score::priority`).
     pub priority: f64,
+    /// The tags operators gave its author (`vip`, `detractor`, …).
+    pub person_tags: Vec<String>,
     /// Its place in the order it was read in: its time (seconds), or its priority's rank.
     pub order_key: i64,
 }

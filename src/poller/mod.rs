@@ -149,6 +149,7 @@ impl Poller {
                     alerts: config.alerts.clone(),
                     sla: config.sla,
                     business: config.business.clone(),
+                    weights: config.scorer.weights.clone(),
                 },
             )
             .map_err(PollerError::Thread)?,

@@ -163,6 +163,11 @@ const QUERIES: &[&str] = &[
     "@me",
     "assignee:none",
     "unread",
+    "vip",
+    "person:detractor",
+    "-vip acme",
+    "person:vip,detractor",
+    "vip OR #praise",
     "cafe",
     "zoe",
     "etait",
@@ -193,6 +198,7 @@ fn candidate<'a>(m: &'a crate::model::Mention, tags: &'a [String]) -> Candidate<
         priority: m.priority,
         status: m.status,
         tags,
+        person_tags: &m.person_tags,
         assignee: m.assignee.as_deref(),
         sort_at: m.sort_at,
         unread: m.unread,
@@ -211,6 +217,7 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
             external_id: Some(format!("m{i}")),
             url: r.url.map(String::from),
             author: r.author.map(String::from),
+            author_name: None,
             author_reach: r.reach,
             title: r.title.map(String::from),
             text: r.text.into(),
@@ -248,6 +255,12 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
         .unwrap();
     s.mark_read("alice", ids[1], now).unwrap();
     s.mark_read("alice", ids[3], now).unwrap();
+    // People: carol is a VIP, dave a known detractor.
+    let w = crate::score::priority::Weights::default();
+    for (who, tag) in [("carol", "vip"), ("dave", "detractor")] {
+        let person = s.find_handles(who).unwrap()[0].1;
+        s.tag_person(person, tag, &w).unwrap();
+    }
     (dir, s, ids)
 }
 
@@ -317,6 +330,8 @@ fn a_sample_of_the_table_picks_what_a_person_would() {
     assert_eq!(pick("is:question"), vec![0, 5], "a link's ? asks nothing");
     assert_eq!(pick("has:link"), vec![0, 4, 7]);
     assert_eq!(pick("@me"), vec![0]);
+    assert_eq!(pick("vip"), vec![2], "carol's");
+    assert_eq!(pick("person:vip,detractor"), vec![2, 3]);
     assert_eq!(pick("acme* -is:question"), vec![1, 2, 3, 4, 6, 7]);
     assert_eq!(pick("lang:fr"), vec![1], "detected from the words");
     assert_eq!(pick("lang:german"), vec![5], "the source's code wins");

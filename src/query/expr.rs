@@ -114,6 +114,8 @@ pub enum Field {
     Sort(super::Order),
     /// Any of these intents.
     Intent(Vec<crate::score::Intent>),
+    /// Its author's person has this tag (`person:vip`, `vip`).
+    Person(String),
 }
 
 /// A query.
@@ -147,6 +149,8 @@ pub struct Candidate<'a> {
     pub priority: f64,
     pub status: Status,
     pub tags: &'a [String],
+    /// The tags of its author's person.
+    pub person_tags: &'a [String],
     pub assignee: Option<&'a str>,
     pub sort_at: DateTime<Utc>,
     pub unread: bool,
@@ -173,6 +177,7 @@ impl Candidate<'_> {
             priority: 0.0,
             status: Status::New,
             tags: &[],
+            person_tags: &[],
             assignee: None,
             sort_at: Utc::now(),
             unread: true,
@@ -500,6 +505,9 @@ impl Parser<'_> {
         if w == "unread" {
             return Ok(Expr::Field(Field::Unread));
         }
+        if w == "vip" {
+            return Ok(Expr::Field(Field::Person("vip".into())));
+        }
         if let Some(tag) = w.strip_prefix('#').filter(|t| !t.is_empty()) {
             return Ok(Expr::Field(Field::Tag(tag.to_lowercase())));
         }
@@ -572,11 +580,10 @@ impl Parser<'_> {
             "is" => match value {
                 "question" => Field::IsQuestion,
                 "unread" => Field::Unread,
-                v => {
-                    Field::Status(vec![v.parse::<Status>().map_err(|_| {
-                        err(format!("is:{v}? is:question, is:unread, or a status (is:open)"))
-                    })?])
-                }
+                "vip" => Field::Person("vip".into()),
+                v => Field::Status(vec![v.parse::<Status>().map_err(|_| {
+                    err(format!("is:{v}? is:question, is:unread, is:vip, or a status (is:open)"))
+                })?]),
             },
             "has" => match value {
                 "link" => Field::HasLink,
@@ -631,6 +638,18 @@ impl Parser<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             "intent" => return Err(need("an intent, like complaint")),
+            "person" => match values.as_slice() {
+                [] => return Err(need("a person's tag, like vip or detractor")),
+                [one] => Field::Person(one.to_lowercase()),
+                many => {
+                    // person:a,b wants any of them, as intent:a,b does.
+                    return Ok(Expr::Or(
+                        many.iter()
+                            .map(|v| Expr::Field(Field::Person(v.to_lowercase())))
+                            .collect(),
+                    ));
+                }
+            },
             "lang" => match value.to_ascii_lowercase().as_str() {
                 "" => return Err(need("a language, like en or french")),
                 "none" | "unknown" | "und" => Field::Lang(String::new()),
@@ -787,6 +806,7 @@ impl fmt::Display for Field {
             Field::Since(_, t) => write!(f, "since:{t}"),
             Field::Until(_, t) => write!(f, "until:{t}"),
             Field::Unread => write!(f, "unread"),
+            Field::Person(t) => write!(f, "person:{t}"),
             Field::HasLink => write!(f, "has:link"),
             Field::IsQuestion => write!(f, "is:question"),
             Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
@@ -955,6 +975,7 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Since(t, _) => m.sort_at >= *t,
         Field::Until(t, _) => m.sort_at < *t,
         Field::Unread => m.unread,
+        Field::Person(t) => m.person_tags.iter().any(|x| x == t),
         Field::HasLink => facts::has_link(m.text),
         Field::IsQuestion => facts::is_question(m.title, m.text),
         Field::Lang(l) if l.is_empty() => m.lang.is_none(),

@@ -30,6 +30,7 @@ impl Facts {
         f.priority = scorer
             .weights
             .priority(crate::score::priority::Inputs {
+                person: Default::default(),
                 reach: m.author_reach,
                 engagement: &m.engagement,
                 sentiment: f.sentiment,

@@ -6,7 +6,8 @@
 //! base = min(100, reach      · min(1, log10(1 + followers) / 6)
 //!               + engagement · min(1, log10(1 + likes + 2·reposts + 2·replies + 2·quotes + score) / 4)
 //!               + negative   · max(0, -sentiment)
-//!               + complaint · cancel · question · purchase   (each, when the mention has it))
+//!               + complaint · cancel · question · purchase   (each, when the mention has it)
+//!               + vip · detractor                            (each, when operators tagged its author so))
 //! now  = base · 2^(-age / half_life)
 //! ```
 //!
@@ -29,6 +30,10 @@ pub struct Weights {
     pub cancel: f64,
     pub question: f64,
     pub purchase: f64,
+    /// An author operators tagged `vip`.
+    pub vip: f64,
+    /// An author operators tagged `detractor`.
+    pub detractor: f64,
 }
 
 impl Default for Weights {
@@ -41,6 +46,8 @@ impl Default for Weights {
             cancel: 20.0,
             question: 10.0,
             purchase: 10.0,
+            vip: 20.0,
+            detractor: 15.0,
         }
     }
 }
@@ -62,6 +69,30 @@ pub struct Inputs<'a> {
     pub engagement: &'a Engagement,
     pub sentiment: f64,
     pub intents: Intents,
+    /// What operators said of its author.
+    pub person: Marks,
+}
+
+/// The person tags that weigh in a priority.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub vip: bool,
+    pub detractor: bool,
+}
+
+impl Marks {
+    /// The marks among a person's tags.
+    pub fn of<S: AsRef<str>>(tags: &[S]) -> Marks {
+        let has = |t: &str| tags.iter().any(|x| x.as_ref() == t);
+        Marks {
+            vip: has("vip"),
+            detractor: has("detractor"),
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self.vip || self.detractor
+    }
 }
 
 impl Weights {
@@ -95,12 +126,26 @@ impl Weights {
                 parts.push((w, intent.to_string()));
             }
         }
+        if m.person.vip {
+            parts.push((self.vip, "VIP".into()));
+        }
+        if m.person.detractor {
+            parts.push((self.detractor, "known detractor".into()));
+        }
         parts.sort_by(|a, b| b.0.total_cmp(&a.0));
         let base = parts.iter().map(|p| p.0).sum::<f64>().clamp(0.0, 100.0);
         Priority {
             base,
             reasons: parts.into_iter().filter(|p| p.0 > 0.0).map(|p| p.1).collect(),
         }
+    }
+}
+
+impl Weights {
+    /// A base priority worked out without its author's marks, with them.
+    pub fn with_person(&self, base: f64, person: Marks) -> f64 {
+        let bonus = if person.vip { self.vip } else { 0.0 } + if person.detractor { self.detractor } else { 0.0 };
+        (base + bonus).min(100.0)
     }
 }
 
@@ -143,6 +188,7 @@ mod tests {
             engagement: &e,
             sentiment,
             intents,
+            person: Marks::default(),
         })
     }
 
@@ -177,6 +223,28 @@ mod tests {
     }
 
     #[test]
+    fn a_vip_or_a_known_detractor_weighs_more_and_says_so() {
+        let e = Engagement::default();
+        let base = |person| {
+            Weights::default().priority(Inputs {
+                reach: Some(500),
+                engagement: &e,
+                sentiment: -0.4,
+                intents: Intents::default().with(Intent::Question),
+                person,
+            })
+        };
+        let plain = base(Marks::default());
+        let vip = base(Marks::of(&["vip"]));
+        let detractor = base(Marks::of(&["detractor", "customer"]));
+        assert_eq!(vip.base, plain.base + 20.0);
+        assert_eq!(detractor.base, plain.base + 15.0);
+        assert!(vip.reasons.contains(&"VIP".to_string()), "{vip:?}");
+        assert!(detractor.reasons.contains(&"known detractor".to_string()));
+        assert!(!plain.reasons.iter().any(|r| r == "VIP"));
+    }
+
+    #[test]
     fn nothing_known_is_zero() {
         let e = Engagement::default();
         let p = Weights::default().priority(Inputs {
@@ -184,6 +252,7 @@ mod tests {
             engagement: &e,
             sentiment: 0.0,
             intents: Intents::default(),
+            person: Marks::default(),
         });
         assert_eq!(p.base, 0.0);
         assert!(p.reasons.is_empty());

@@ -94,6 +94,7 @@ struct Post {
 #[serde(rename_all = "camelCase")]
 struct Author {
     handle: String,
+    display_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +134,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 facts: None,
                 url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
                 external_id: Some(p.uri),
+                author_name: p.author.display_name,
                 author: Some(p.author.handle),
                 author_reach: None,
                 title: None,

@@ -97,6 +97,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 external_id: Some(format!("{host}:{}", p.id)),
                 url,
                 author: p.username.clone().or_else(|| p.name.clone().filter(|n| !n.is_empty())),
+                author_name: p.name.clone().filter(|n| !n.is_empty()),
                 author_reach: None,
                 title: topic
                     .and_then(|t| t.fancy_title.as_deref().or(t.title.as_deref()))

@@ -80,6 +80,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 external_id: Some(i.id.to_string()),
                 url: i.html_url,
                 author: i.user.map(|u| u.login),
+                author_name: None,
                 author_reach: None,
                 title: i.title.map(|t| format!("{kind}: {t}")),
                 text: i.body.unwrap_or_default(),

@@ -88,6 +88,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 external_id: string(at(item, &map.id)),
                 url: string(at(item, &map.url)),
                 author: string(at(item, &map.author)),
+                author_name: None,
                 author_reach: number(at(item, &map.reach)),
                 title: title.map(|t| if map.html { text::strip_tags_inline(&t) } else { t }),
                 text: if map.html { text::html_to_text(&body) } else { body },

@@ -66,6 +66,7 @@ struct Status {
 #[derive(Deserialize)]
 struct Account {
     acct: Option<String>,
+    display_name: Option<String>,
     followers_count: Option<i64>,
 }
 
@@ -92,6 +93,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 external_id: Some(s.id),
                 url: s.url.or(s.uri),
                 author: s.account.as_ref().and_then(|a| a.acct.clone()),
+                author_name: s.account.as_ref().and_then(|a| a.display_name.clone()),
                 author_reach: s.account.as_ref().and_then(|a| a.followers_count),
                 title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),
                 text: body,

@@ -383,6 +383,8 @@ pub(crate) fn finish(m: &mut NewMention) {
     // be stored, exported and shown; `https://paypal.com:login@evil.example/` is a look-alike).
     m.url = m.url.take().and_then(|u| storable_link(&u));
     line(&mut m.author);
+    line(&mut m.author_name);
+    m.author_name = m.author_name.take().filter(|n| !n.is_empty()).map(|n| clip(n, 100));
     line(&mut m.title);
     m.text = clip(text::sanitize(&m.text).trim().to_string(), MAX_TEXT_CHARS);
     // 1970, 1900, year 0: a placeholder, not when anyone wrote it. The mention is dated when first

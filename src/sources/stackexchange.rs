@@ -99,6 +99,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                     .as_ref()
                     .and_then(|o| o.display_name.as_deref())
                     .map(text::strip_tags_inline),
+                author_name: None,
                 author_reach: q.owner.as_ref().and_then(|o| o.reputation),
                 title: q.title.as_deref().map(text::strip_tags_inline),
                 text: q.body.as_deref().map(text::html_to_text).unwrap_or_default(),

@@ -78,6 +78,7 @@ struct Includes {
 struct User {
     id: String,
     username: String,
+    name: Option<String>,
     public_metrics: Option<UserMetrics>,
 }
 
@@ -125,6 +126,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                     None => format!("https://x.com/i/web/status/{}", t.id),
                 }),
                 author: user.map(|u| u.username.clone()),
+                author_name: user.and_then(|u| u.name.clone()),
                 author_reach: user
                     .and_then(|u| u.public_metrics.as_ref())
                     .and_then(|p| p.followers_count),

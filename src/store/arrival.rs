@@ -28,6 +28,30 @@ struct Arrived {
     sentiment: Option<f64>,
     intents: i64,
     priority: f64,
+    person_tags: Vec<String>,
+}
+
+impl Arrived {
+    /// What the rules' queries read of it: new, untagged, unassigned.
+    fn candidate(&self) -> Candidate<'_> {
+        Candidate {
+            title: self.title.as_deref(),
+            text: &self.text,
+            author: self.author.as_deref(),
+            feed: &self.feed,
+            kind: self.kind.parse().unwrap_or(FeedKind::Rss),
+            url: self.url.as_deref(),
+            reach: self.reach,
+            score: self.score,
+            lang: self.lang.as_deref(),
+            sentiment: self.sentiment,
+            intents: self.intents,
+            priority: self.priority,
+            person_tags: &self.person_tags,
+            sort_at: from_ts(self.sort_at),
+            ..Candidate::blank()
+        }
+    }
 }
 
 /// What acts on each new mention as it is stored: the rules, and the alerts new mentions raise.
@@ -38,6 +62,8 @@ pub struct Arrival {
     /// The first-response target (`[stats] sla`), for `sla` alerts.
     pub sla: Option<std::time::Duration>,
     pub business: Option<crate::stats::BusinessHours>,
+    /// The priority's weights, for what operators said of an author (`vip`, `detractor`).
+    pub weights: crate::score::priority::Weights,
 }
 
 impl Arrival {
@@ -120,7 +146,9 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
     let arrived: Vec<Arrived> = tx
         .prepare_cached(
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
-                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent, m.priority
+                    json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent, m.priority,
+                    (SELECT group_concat(pt.tag, ',') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
+                     WHERE a.id = m.author_id)
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -139,27 +167,16 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                 sentiment: r.get(11)?,
                 intents: r.get(12)?,
                 priority: r.get(13)?,
+                person_tags: r
+                    .get::<_, Option<String>>(14)?
+                    .map(|t| t.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
     let at = to_ts(now);
     for m in &arrived {
-        let candidate = Candidate {
-            title: m.title.as_deref(),
-            text: &m.text,
-            author: m.author.as_deref(),
-            feed: &m.feed,
-            kind: m.kind.parse().unwrap_or(FeedKind::Rss),
-            url: m.url.as_deref(),
-            reach: m.reach,
-            score: m.score,
-            lang: m.lang.as_deref(),
-            sentiment: m.sentiment,
-            intents: m.intents,
-            priority: m.priority,
-            sort_at: from_ts(m.sort_at),
-            ..Candidate::blank()
-        };
+        let candidate = m.candidate();
         for alert in arrival.alerts.iter().filter(|a| a.per_mention()) {
             if alert.when.as_ref().is_some_and(|w| w.matches(&candidate)) {
                 raise(tx, &alert.name, m.id, now)?;

@@ -213,7 +213,7 @@ impl Store {
             let mut results = Vec::with_capacity(records.len());
             for record in records {
                 tx.execute_batch("SAVEPOINT poll")?;
-                match apply(tx, record, now) {
+                match apply(tx, record, now, &arrival.weights) {
                     Ok(done) => {
                         tx.execute_batch("RELEASE poll")?;
                         results.push(Ok(done));
@@ -351,11 +351,16 @@ fn is_transient(e: &rusqlite::Error) -> bool {
     )
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, record: &PollRecord, now: DateTime<Utc>) -> rusqlite::Result<Recorded> {
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    record: &PollRecord,
+    now: DateTime<Utc>,
+    weights: &crate::score::priority::Weights,
+) -> rusqlite::Result<Recorded> {
     let now_ts = to_ts(now);
     match record {
         PollRecord::Items { feed_id, kind, write } => {
-            write_items(tx, *feed_id, *kind, write, now_ts).map(Recorded::Items)
+            write_items(tx, *feed_id, *kind, write, now_ts, weights).map(Recorded::Items)
         }
         PollRecord::NotModified { feed_id, next_poll_at } => tx
             .prepare_cached(
@@ -403,8 +408,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, record: &PollRecord, now: DateTime<Utc>
 const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
            (feed_id, kind, external_id, url, author, author_reach, title, text,
             published_at, first_seen_at, sort_at, engagement, updated_at,
-            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 /// A mention seen again: its engagement and reach, and so its priority, when they changed.
 const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
@@ -418,18 +423,24 @@ fn write_items(
     kind: FeedKind,
     poll: &PollWrite,
     now_ts: i64,
+    weights: &crate::score::priority::Weights,
 ) -> rusqlite::Result<WriteCounts> {
-    let cursor = poll.cursor.as_ref().map(|c| c.to_string());
-    let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
     let mut counts = WriteCounts::default();
     let mut insert = tx.prepare_cached(INSERT_MENTION)?;
     let mut refresh = tx.prepare_cached(REFRESH_MENTION)?;
+    let mut people = super::people::Ledger::new(tx)?;
     for m in &poll.mentions {
         let external_id = stored_id(kind, feed_id, &m.identity());
         let published = m.published_at.map(to_ts);
         let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
         let engagement = m.engagement.to_json();
         let facts = facts_of(m);
+        let who = match &m.author {
+            Some(a) => people.who(tx, kind, a, m.url.as_deref(), sort_at)?,
+            None => None,
+        };
+        // What operators said of the author weighs in from the start.
+        let priority = who.map_or(facts.priority, |w| weights.with_person(facts.priority, w.marks));
         let inserted = insert.execute(params![
             feed_id,
             kind.as_str(),
@@ -449,25 +460,43 @@ fn write_items(
             facts.is_question,
             facts.sentiment,
             facts.intents,
-            facts.priority,
-            crate::score::priority::rank(facts.priority, sort_at),
+            priority,
+            crate::score::priority::rank(priority, sort_at),
+            who.map(|w| w.author),
         ])?;
         if inserted == 1 {
             counts.new += 1;
+            if let Some(w) = who {
+                people.arrived(w, sort_at, m, facts.sentiment);
+            }
         } else if engagement.is_some() || m.author_reach.is_some() {
-            let (rank0, per_sec) = rank_parts(facts.priority);
+            let (rank0, per_sec) = rank_parts(priority);
             counts.updated += refresh.execute(params![
                 kind.as_str(),
                 external_id,
                 engagement,
                 m.author_reach,
                 now_ts,
-                facts.priority,
+                priority,
                 rank0,
                 per_sec
             ])?;
         }
     }
+    people.flush(tx)?;
+    finish_feed(tx, feed_id, poll, now_ts, counts)
+}
+
+/// A feed's row after a poll that brought items: validators, cursor, health, the count.
+fn finish_feed(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    poll: &PollWrite,
+    now_ts: i64,
+    counts: WriteCounts,
+) -> rusqlite::Result<WriteCounts> {
+    let cursor = poll.cursor.as_ref().map(|c| c.to_string());
+    let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
     tx.prepare_cached(
         "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
             last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,

@@ -12,7 +12,10 @@ use rusqlite::{Row, params_from_iter};
 /// see [`order_column`]), read into `Mention::order_key`.
 const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.author, m.author_reach, m.title, m.text,
      m.published_at, m.first_seen_at, m.sort_at, m.engagement, m.status, m.assignee, m.responded_at, m.responded_by,
-     r.mention_id IS NULL, m.response_text, m.response_url, m.lang, m.sentiment, m.intent, m.priority, m.sort_at";
+     r.mention_id IS NULL, m.response_text, m.response_url, m.lang, m.sentiment, m.intent, m.priority,
+     (SELECT group_concat(pt.tag, ' ') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
+      WHERE a.id = m.author_id),
+     m.sort_at";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
@@ -62,7 +65,15 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         sentiment: r.get(21)?,
         intents: crate::score::Intents(r.get(22)?),
         priority: r.get(23)?,
-        order_key: r.get(24)?,
+        person_tags: {
+            let mut tags: Vec<String> = r
+                .get::<_, Option<String>>(24)?
+                .map(|t| t.split(' ').map(str::to_string).collect())
+                .unwrap_or_default();
+            tags.sort();
+            tags
+        },
+        order_key: r.get(25)?,
     })
 }
 
@@ -251,6 +262,11 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::Sort(_) => "1".into(),
         Field::Priority(c, n) => format!("m.priority {} {}", c.sql(), push(Value::Integer(*n))),
         Field::Intent(v) => format!("m.intent & {} <> 0", v.iter().fold(0, |a, i| a | i.bit())),
+        Field::Person(t) => format!(
+            "m.author_id IN (SELECT a.id FROM person_tags pt JOIN authors a ON a.person_id = pt.person_id
+                             WHERE pt.tag = {})",
+            push(Value::Text(t.clone()))
+        ),
     }
 }
 
@@ -293,6 +309,8 @@ pub struct Detail {
     pub tags: Vec<String>,
     pub notes: Vec<Note>,
     pub history: Vec<HistoryEntry>,
+    /// Who wrote it, as operators know them: tags, notes and figures.
+    pub person: Option<super::PersonRow>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -633,11 +651,13 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .doing("reading history")?;
+        let person = self.person_of(id, chrono::Utc::now())?;
         Ok(Some(Detail {
             mention,
             tags,
             notes,
             history,
+            person,
         }))
     }
 

@@ -8,6 +8,7 @@ mod arrival;
 mod drafts;
 mod feeds;
 mod mentions;
+mod people;
 mod schema;
 mod stats;
 mod team;
@@ -21,6 +22,9 @@ pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
+pub use people::{
+    CARD_MENTIONS, Handle, KNOWN_TAGS, PeopleOrder, PersonCard, PersonMention, PersonRow, author_key, engagement_total,
+};
 pub use team::{Assigned, Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
 pub use triage::{Applied, Change};
 
@@ -109,6 +113,9 @@ pub enum StoreError {
     /// A group of writes failed together; the words of its error (shared by every member).
     #[error("{0}")]
     Group(String),
+    /// A request the store refuses, in words (an empty note, a tag of two words, no such person).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Whether an SQLite error says the file is damaged or is no database.
@@ -702,8 +709,9 @@ mod tests {
                 ),
             ] {
                 c.execute(
-                    "INSERT INTO mentions (id, feed_id, kind, external_id, url, title, text, first_seen_at, sort_at, updated_at)
-                     VALUES (?1, 1, 'rss', ?1, ?2, ?3, ?4, 0, 0, 0)",
+                    "INSERT INTO mentions (id, feed_id, kind, external_id, url, title, text, first_seen_at, sort_at,
+                        updated_at, author)
+                     VALUES (?1, 1, 'rss', ?1, ?2, ?3, ?4, 0, 0, 0, 'Jane')",
                     rusqlite::params![id, url, title, text],
                 )
                 .unwrap();
@@ -735,6 +743,13 @@ mod tests {
             .unwrap();
         assert!(sentiment < -0.05, "an outage is bad news: {sentiment}");
         assert!(crate::score::Intents(intent).has(crate::score::Intent::Complaint));
+        // And filed under their people (migration 20): Jane of blog.example.com is not Jane of
+        // x.test; the mention without a link is a third.
+        let people = s.people(crate::store::PeopleOrder::Mentions, 10, chrono::Utc::now()).unwrap();
+        let mut labels: Vec<String> = people.iter().map(|p| p.handles[0].label()).collect();
+        labels.sort();
+        assert_eq!(labels, ["rss:Jane", "rss:Jane@blog.example.com", "rss:Jane@x.test"]);
+        assert!(people.iter().all(|p| p.mentions == 1));
         assert_eq!(s.integrity_check(true).unwrap(), None);
     }
 

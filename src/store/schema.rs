@@ -351,6 +351,66 @@ ALTER TABLE mentions ADD COLUMN priority_rank INTEGER NOT NULL DEFAULT 0;
     r#"
 CREATE INDEX mentions_priority ON mentions (priority_rank DESC, id DESC);
 "#,
+    // 20: the people behind the mentions. `authors` is one handle on one service (a blog's
+    // author is scoped to the blog's site, a forum user to the forum, a local Mastodon account to
+    // its instance); `people` is who operators know: one or more handles (linked only by an
+    // operator), the tags and notes operators give them, and counters kept as mentions arrive so
+    // the People pane ranks them without counting the history. `reach_history` keeps a handle's
+    // reach once a day when it changes. Filled for stored mentions by `after`.
+    r#"
+CREATE TABLE people (
+    id            INTEGER PRIMARY KEY,
+    mentions      INTEGER NOT NULL DEFAULT 0,
+    reach         INTEGER,                      -- the largest of its handles' latest reach
+    engagement    INTEGER NOT NULL DEFAULT 0,   -- likes, reposts, replies, … at arrival, summed
+    sentiment_sum REAL NOT NULL DEFAULT 0,
+    sentiment_n   INTEGER NOT NULL DEFAULT 0,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL
+);
+CREATE TABLE authors (
+    id            INTEGER PRIMARY KEY,
+    person_id     INTEGER NOT NULL REFERENCES people(id),
+    kind          TEXT NOT NULL,
+    scope         TEXT NOT NULL DEFAULT '',    -- the site of a blog or forum; '' for a service
+    handle        TEXT NOT NULL,
+    display_name  TEXT,                        -- the name shown beside the handle, when known
+    reach         INTEGER,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    UNIQUE (kind, scope, handle)
+);
+CREATE INDEX authors_person ON authors (person_id);
+CREATE TABLE reach_history (
+    author_id INTEGER NOT NULL REFERENCES authors(id),
+    day       INTEGER NOT NULL,                 -- unix time / 86400
+    reach     INTEGER NOT NULL,
+    PRIMARY KEY (author_id, day)
+) WITHOUT ROWID;
+CREATE TABLE person_tags (
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    tag       TEXT NOT NULL,
+    PRIMARY KEY (person_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX person_tags_tag ON person_tags (tag, person_id);
+CREATE TABLE person_notes (
+    id         INTEGER PRIMARY KEY,
+    person_id  INTEGER NOT NULL REFERENCES people(id),
+    author     TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX person_notes_person ON person_notes (person_id, created_at);
+ALTER TABLE mentions ADD COLUMN author_id INTEGER REFERENCES authors(id);
+"#,
+    // 21: made after 20 fills them: a person's mentions in stream order; people ranked.
+    r#"
+CREATE INDEX mentions_author ON mentions (author_id, sort_at DESC, id DESC) WHERE author_id IS NOT NULL;
+CREATE INDEX people_mentions ON people (mentions DESC, id);
+CREATE INDEX people_reach ON people (reach DESC, id) WHERE reach IS NOT NULL;
+CREATE INDEX people_engagement ON people (engagement DESC, id);
+CREATE INDEX people_negative ON people (sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
@@ -364,6 +424,9 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
     }
     if version == 18 {
         fill_priorities(tx)?;
+    }
+    if version == 20 {
+        super::people::fill(tx)?;
     }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx
@@ -485,6 +548,7 @@ fn fill_priorities(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         |id, (reach, engagement, sentiment, intent, sort_at)| {
             let engagement = crate::model::Engagement::from_json(engagement.as_deref());
             let p = weights.priority(crate::score::priority::Inputs {
+                person: Default::default(),
                 reach: *reach,
                 engagement: &engagement,
                 sentiment: *sentiment,

@@ -13,6 +13,7 @@ mod panes {
     pub mod detail;
     pub mod drafts;
     pub mod editor;
+    pub mod people;
     pub mod stats;
     pub mod stream;
 }
@@ -28,7 +29,7 @@ use crate::store::HistoryEvent;
 use crate::text;
 use crate::timefmt;
 use overlays::{alerts::*, candidates::*, help::*, menu::*, templates::*};
-use panes::{detail::*, drafts::*, editor::*, stats::*, stream::*};
+use panes::{detail::*, drafts::*, editor::*, people::*, stats::*, stream::*};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -76,6 +77,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
         }
         Pane::Drafts => draw_drafts(frame, areas.other, state),
         Pane::Stats => draw_stats(frame, areas.other, state),
+        Pane::People => draw_people(frame, areas.other, state),
     }
     draw_status(frame, areas.status, state);
     match &state.mode {
@@ -173,6 +175,7 @@ mod tests {
             sentiment: None,
             intents: crate::score::Intents::default(),
             priority: 0.0,
+            person_tags: vec![],
             order_key: t.timestamp(),
         }
     }
@@ -274,6 +277,7 @@ mod tests {
                     at: now() - chrono::Duration::minutes(35),
                 },
             ],
+            person: None,
         };
         s.window = Window {
             seq: 0,

@@ -46,11 +46,13 @@ fn figures(e: &crate::model::Engagement) -> Option<String> {
 }
 
 /// "priority 64, 40 now: reach 12k · negative · complaint".
-fn priority_line(state: &AppState, m: &crate::model::Mention) -> Option<String> {
+fn priority_line(state: &AppState, d: &Detail) -> Option<String> {
+    let m = &d.mention;
     if m.priority <= 0.0 {
         return None;
     }
-    let p = crate::score::DEFAULT.weights.priority(crate::score::priority::Inputs {
+    let p = state.settings.scorer.weights.priority(crate::score::priority::Inputs {
+        person: d.person.as_ref().map(|p| p.marks()).unwrap_or_default(),
         reach: m.author_reach,
         engagement: &m.engagement,
         sentiment: m.sentiment.unwrap_or(0.0),
@@ -67,10 +69,10 @@ fn priority_line(state: &AppState, m: &crate::model::Mention) -> Option<String> 
 
 /// The sentiment with its score and the words that decided it, and the intents with theirs:
 /// "negative −0.62: “charged twice”, “NOT helpful” · complaint (“refund”) · question".
-fn judgement(m: &crate::model::Mention) -> Option<String> {
+fn judgement(state: &AppState, m: &crate::model::Mention) -> Option<String> {
     let score = m.sentiment?;
     let asks = crate::query::facts::is_question(m.title.as_deref(), &m.text);
-    let why = crate::score::DEFAULT.score(m.title.as_deref(), &m.text, asks);
+    let why = state.settings.scorer.score(m.title.as_deref(), &m.text, asks);
     let quoted = |v: &[String]| {
         v.iter()
             .map(|w| format!("“{}”", text::screen_line(w)))
@@ -134,10 +136,13 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     if let Some(f) = figures(&m.engagement) {
         lines.push(Line::styled(f, t.muted));
     }
-    if let Some(line) = judgement(m) {
+    if let Some(p) = &d.person {
+        lines.push(person_line(state, p));
+    }
+    if let Some(line) = judgement(state, m) {
         lines.push(Line::styled(line, t.muted));
     }
-    if let Some(line) = priority_line(state, m) {
+    if let Some(line) = priority_line(state, d) {
         lines.push(Line::styled(line, t.muted));
     }
     let mut status = vec![Span::styled(
@@ -176,10 +181,50 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     lines
 }
 
-/// The notes, then the history: who did what, when.
+/// "person: Jane Doe · #vip #customer · 12 mentions · also x:jane (A opens them)".
+fn person_line<'a>(state: &AppState, p: &crate::store::PersonRow) -> Line<'a> {
+    let t = &state.settings.theme;
+    let mut spans = vec![
+        Span::styled("person: ", t.muted),
+        Span::raw(text::screen_line(&p.name())),
+    ];
+    if !p.tags.is_empty() {
+        let tags: Vec<String> = p.tags.iter().map(|x| format!("#{}", text::screen_line(x))).collect();
+        spans.push(Span::styled(format!(" {}", tags.join(" ")), t.accent));
+    }
+    let mut rest = format!(" · {} mention{}", p.mentions, if p.mentions == 1 { "" } else { "s" });
+    if p.handles.len() > 1 {
+        let labels: Vec<String> = p.handles.iter().map(|h| text::screen_line(&h.label())).collect();
+        rest.push_str(&format!(" · as {}", labels.join(", ")));
+    }
+    rest.push_str(&format!(
+        " ({} opens them)",
+        state.settings.keymap.hint(crate::keymap::Command::OpenPerson)
+    ));
+    spans.push(Span::styled(rest, t.muted));
+    Line::from(spans)
+}
+
+/// The notes (the person's first: they follow them to every mention), then the history.
 fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
     let mut lines: Vec<Line<'a>> = Vec::new();
+    if let Some(p) = d.person.as_ref().filter(|p| !p.notes.is_empty()) {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!("About {}", text::screen_line(&p.name())),
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+        for n in &p.notes {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} · {}: ", text::screen_line(&n.author), timefmt::age(state.now, n.at)),
+                    t.muted,
+                ),
+                Span::raw(text::screen_line(&n.body)),
+            ]));
+        }
+    }
     if !d.notes.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::styled("Notes", Style::default().add_modifier(Modifier::BOLD)));

@@ -1,0 +1,1072 @@
+//! The people behind the mentions. An author is one handle on one service; a person is who
+//! operators know: one or more handles (linked by an operator, never automatically), their tags
+//! and notes, and counters kept as mentions arrive (so the People pane ranks people without
+//! counting the history).
+//!
+//! Arrivals go through a [`Ledger`]: the writer asks it who wrote each mention before inserting
+//! it (the author's id is stored with the mention, and a VIP's or a known detractor's priority
+//! weighs more from the start), tells it which mentions were new, and flushes it once per feed's
+//! write: one update per person and per handle, not one per mention.
+
+use super::{Doing, Result, Store, StoreError, from_ts, to_ts};
+use crate::model::{Engagement, FeedKind, Status};
+use crate::score::priority::{Marks, Weights};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashMap;
+
+/// Tags operators give people that the tools know (any other word works too).
+pub const KNOWN_TAGS: &[&str] = &["advocate", "influencer", "detractor", "customer", "vip"];
+
+/// Where a handle is unique (`scope`: a blog's or forum's site, `""` for a service) and the
+/// handle as stored (lowercased where the service ignores case).
+pub fn author_key(kind: FeedKind, author: &str, url: Option<&str>) -> Option<(String, String)> {
+    let author = author.trim();
+    if author.is_empty() {
+        return None;
+    }
+    let host = || url.and_then(crate::query::facts::host).unwrap_or_default();
+    let key = match kind {
+        FeedKind::Mastodon => {
+            // A local account's `acct` has no instance: it is the instance the status came from.
+            let acct = author.trim_start_matches('@').to_lowercase();
+            let h = host();
+            if acct.contains('@') || h.is_empty() {
+                (String::new(), acct)
+            } else {
+                (String::new(), format!("{acct}@{h}"))
+            }
+        }
+        FeedKind::Reddit => (
+            String::new(),
+            author.trim_start_matches("/u/").trim_start_matches("u/").to_lowercase(),
+        ),
+        FeedKind::Bluesky | FeedKind::X | FeedKind::Github => {
+            (String::new(), author.trim_start_matches('@').to_lowercase())
+        }
+        FeedKind::Hackernews => (String::new(), author.to_string()),
+        FeedKind::Rss | FeedKind::Json | FeedKind::Discourse | FeedKind::Stackexchange => (host(), author.to_string()),
+    };
+    (!key.1.is_empty()).then_some(key)
+}
+
+/// Who wrote a mention, as the ledger knows them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Who {
+    pub author: i64,
+    pub person: i64,
+    /// What operators said of the person that weighs in a priority.
+    pub marks: Marks,
+}
+
+#[derive(Debug)]
+struct Tally {
+    mentions: i64,
+    engagement: i64,
+    sentiment_sum: f64,
+    sentiment_n: i64,
+    first: i64,
+    last: i64,
+    reach: Option<i64>,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            mentions: 0,
+            engagement: 0,
+            sentiment_sum: 0.0,
+            sentiment_n: 0,
+            first: i64::MAX,
+            last: i64::MIN,
+            reach: None,
+        }
+    }
+}
+
+impl Tally {
+    fn add(&mut self, at: i64, reach: Option<i64>) {
+        self.first = self.first.min(at);
+        self.last = self.last.max(at);
+        if reach.is_some() {
+            self.reach = reach;
+        }
+    }
+}
+
+/// The sum of what a mention's engagement counts (views aside).
+pub fn engagement_total(e: &Engagement) -> i64 {
+    let n = |v: Option<i64>| v.unwrap_or(0).max(0);
+    n(e.likes) + n(e.reposts) + n(e.replies) + n(e.quotes) + n(e.score)
+}
+
+/// One write's arrivals, counted per person and per handle.
+pub(super) struct Ledger {
+    known: HashMap<(FeedKind, String, String), Who>,
+    marks: HashMap<i64, Marks>,
+    people: HashMap<i64, Tally>,
+    authors: HashMap<i64, (Tally, Option<String>)>,
+}
+
+impl Ledger {
+    pub(super) fn new(tx: &Transaction<'_>) -> rusqlite::Result<Ledger> {
+        let mut marks: HashMap<i64, Marks> = HashMap::new();
+        let mut read = tx.prepare_cached(
+            "SELECT person_id, tag FROM person_tags WHERE tag IN ('vip', 'detractor') ORDER BY person_id",
+        )?;
+        for row in read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (person, tag) = row?;
+            let m = marks.entry(person).or_default();
+            m.vip |= tag == "vip";
+            m.detractor |= tag == "detractor";
+        }
+        Ok(Ledger {
+            known: HashMap::new(),
+            marks,
+            people: HashMap::new(),
+            authors: HashMap::new(),
+        })
+    }
+
+    /// Who wrote a mention: their handle found or added (a new handle is a new person).
+    pub(super) fn who(
+        &mut self,
+        tx: &Transaction<'_>,
+        kind: FeedKind,
+        author: &str,
+        url: Option<&str>,
+        at: i64,
+    ) -> rusqlite::Result<Option<Who>> {
+        let Some((scope, handle)) = author_key(kind, author, url) else {
+            return Ok(None);
+        };
+        let key = (kind, scope, handle);
+        if let Some(w) = self.known.get(&key) {
+            return Ok(Some(*w));
+        }
+        let found: Option<(i64, i64)> = tx
+            .prepare_cached("SELECT id, person_id FROM authors WHERE kind = ?1 AND scope = ?2 AND handle = ?3")?
+            .query_row(params![kind.as_str(), key.1, key.2], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (author, person) = match found {
+            Some(ids) => ids,
+            None => {
+                let person: i64 = tx
+                    .prepare_cached("INSERT INTO people (first_seen_at, last_seen_at) VALUES (?1, ?1) RETURNING id")?
+                    .query_row([at], |r| r.get(0))?;
+                let author: i64 = tx
+                    .prepare_cached(
+                        "INSERT INTO authors (person_id, kind, scope, handle, first_seen_at, last_seen_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+                    )?
+                    .query_row(params![person, kind.as_str(), key.1, key.2, at], |r| r.get(0))?;
+                (author, person)
+            }
+        };
+        let who = Who {
+            author,
+            person,
+            marks: self.marks.get(&person).copied().unwrap_or_default(),
+        };
+        self.known.insert(key, who);
+        Ok(Some(who))
+    }
+
+    /// A new mention by `who`, stored.
+    pub(super) fn arrived(&mut self, who: Who, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+        let p = self.people.entry(who.person).or_default();
+        p.add(at, m.author_reach);
+        p.mentions += 1;
+        p.engagement += engagement_total(&m.engagement);
+        p.sentiment_sum += sentiment;
+        p.sentiment_n += 1;
+        let a = self.authors.entry(who.author).or_default();
+        a.0.add(at, m.author_reach);
+        a.0.mentions += 1;
+        if m.author_name.is_some() {
+            a.1 = m.author_name.clone();
+        }
+    }
+
+    /// Write the counts: one update per person and per handle.
+    pub(super) fn flush(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut person = tx.prepare_cached(
+            "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
+                sentiment_sum = sentiment_sum + ?4, sentiment_n = sentiment_n + ?5,
+                first_seen_at = min(first_seen_at, ?6), last_seen_at = max(last_seen_at, ?7),
+                reach = CASE WHEN ?8 IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END
+             WHERE id = ?1",
+        )?;
+        for (id, t) in self.people.drain() {
+            person.execute(params![
+                id,
+                t.mentions,
+                t.engagement,
+                t.sentiment_sum,
+                t.sentiment_n,
+                t.first,
+                t.last,
+                t.reach
+            ])?;
+        }
+        let mut author = tx.prepare_cached(
+            "UPDATE authors SET first_seen_at = min(first_seen_at, ?2), last_seen_at = max(last_seen_at, ?3),
+                reach = coalesce(?4, reach), display_name = coalesce(?5, display_name)
+             WHERE id = ?1",
+        )?;
+        let mut history = tx.prepare_cached(
+            "INSERT INTO reach_history (author_id, day, reach) VALUES (?1, ?2, ?3)
+             ON CONFLICT (author_id, day) DO UPDATE SET reach = excluded.reach",
+        )?;
+        for (id, (t, name)) in self.authors.drain() {
+            author.execute(params![id, t.first, t.last, t.reach, name])?;
+            if let Some(r) = t.reach {
+                history.execute(params![id, t.last.div_euclid(86_400), r])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Give every stored mention its author (migration 20), a batch of rows at a time.
+pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let mut ledger = Ledger::new(tx)?;
+    let mut read = tx.prepare(
+        "SELECT id, kind, author, url, author_reach, engagement, coalesce(sentiment, 0), sort_at FROM mentions
+         WHERE id > ?1 AND author IS NOT NULL ORDER BY id LIMIT 2000",
+    )?;
+    let mut write = tx.prepare("UPDATE mentions SET author_id = ?2 WHERE id = ?1")?;
+    let mut after = i64::MIN;
+    loop {
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            f64,
+            i64,
+        );
+        let rows: Vec<Row> = read
+            .query_map([after], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, kind, author, url, reach, engagement, sentiment, at) in rows {
+            let Ok(kind) = kind.parse::<FeedKind>() else { continue };
+            let Some(who) = ledger.who(tx, kind, &author, url.as_deref(), at)? else {
+                continue;
+            };
+            write.execute(params![id, who.author])?;
+            let m = crate::model::NewMention {
+                author_reach: reach,
+                engagement: Engagement::from_json(engagement.as_deref()),
+                ..Default::default()
+            };
+            ledger.arrived(who, at, &m, sentiment);
+        }
+        ledger.flush(tx)?;
+    }
+    Ok(())
+}
+
+/// One of a person's handles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handle {
+    pub id: i64,
+    pub kind: FeedKind,
+    /// The site of a blog or forum; empty for a service.
+    pub scope: String,
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub reach: Option<i64>,
+}
+
+impl Handle {
+    /// `bluesky:jane.example`, `rss:Jane Doe@blog.example`.
+    pub fn label(&self) -> String {
+        if self.scope.is_empty() {
+            format!("{}:{}", self.kind, self.handle)
+        } else {
+            format!("{}:{}@{}", self.kind, self.handle, self.scope)
+        }
+    }
+}
+
+/// A person as the People pane and `overhear people` rank them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    pub id: i64,
+    pub handles: Vec<Handle>,
+    pub mentions: i64,
+    pub reach: Option<i64>,
+    pub engagement: i64,
+    /// The mean sentiment of their mentions.
+    pub sentiment: Option<f64>,
+    /// Their last 30 days' mean sentiment less their mean: negative when they turn sour.
+    pub trend: Option<f64>,
+    pub tags: Vec<String>,
+    pub notes: Vec<super::Note>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl PersonRow {
+    /// The name to show: a display name, else the first handle.
+    pub fn name(&self) -> String {
+        self.handles
+            .iter()
+            .find_map(|h| h.display_name.clone())
+            .or_else(|| self.handles.first().map(|h| h.handle.clone()))
+            .unwrap_or_else(|| format!("person {}", self.id))
+    }
+
+    pub fn marks(&self) -> Marks {
+        Marks::of(&self.tags)
+    }
+}
+
+/// How people are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::Display, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum PeopleOrder {
+    /// Most mentions first.
+    #[default]
+    Mentions,
+    /// Largest reach first.
+    Reach,
+    /// Most engagement first.
+    Engagement,
+    /// The most negative on average first (two mentions at least).
+    Negative,
+}
+
+impl PeopleOrder {
+    pub fn next(self) -> PeopleOrder {
+        use strum::VariantArray;
+        let all = PeopleOrder::VARIANTS;
+        let i = all.iter().position(|o| *o == self).unwrap_or(0);
+        all[(i + 1) % all.len()]
+    }
+}
+
+/// One of a person's mentions, with what we did about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonMention {
+    pub id: i64,
+    pub sort_at: DateTime<Utc>,
+    pub feed: String,
+    pub status: Status,
+    pub title: Option<String>,
+    pub text: String,
+    pub sentiment: Option<f64>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub responded_by: Option<String>,
+    pub response_text: Option<String>,
+    /// From the mention's arrival to our first response.
+    pub response_secs: Option<i64>,
+}
+
+/// A person in full: the People pane's card, `A` on a mention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonCard {
+    pub person: PersonRow,
+    /// Their newest mentions, newest first (at most [`CARD_MENTIONS`]).
+    pub mentions: Vec<PersonMention>,
+    pub answered: i64,
+    pub median_response_secs: Option<i64>,
+    /// Each handle's reach as it was seen, a point a day: (handle id, day, reach).
+    pub reach_history: Vec<(i64, DateTime<Utc>, i64)>,
+}
+
+/// How many of a person's mentions the card lists.
+pub const CARD_MENTIONS: usize = 200;
+
+const PERSON_COLUMNS: &str = "p.id, p.mentions, p.reach, p.engagement, p.sentiment_sum, p.sentiment_n,
+    p.first_seen_at, p.last_seen_at";
+
+fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
+    let n: i64 = r.get(5)?;
+    let sum: f64 = r.get(4)?;
+    Ok(PersonRow {
+        id: r.get(0)?,
+        handles: Vec::new(),
+        mentions: r.get(1)?,
+        reach: r.get(2)?,
+        engagement: r.get(3)?,
+        sentiment: (n > 0).then(|| sum / n as f64),
+        trend: None,
+        tags: Vec::new(),
+        notes: Vec::new(),
+        first_seen: from_ts(r.get(6)?),
+        last_seen: from_ts(r.get(7)?),
+    })
+}
+
+impl Store {
+    /// People ranked by `order`, the first `limit`.
+    pub fn people(&self, order: PeopleOrder, limit: usize, now: DateTime<Utc>) -> Result<Vec<PersonRow>> {
+        let sql = match order {
+            PeopleOrder::Mentions => {
+                format!(
+                    "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_mentions ORDER BY p.mentions DESC, p.id"
+                )
+            }
+            PeopleOrder::Reach => format!(
+                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_reach WHERE p.reach IS NOT NULL
+                 ORDER BY p.reach DESC, p.id"
+            ),
+            PeopleOrder::Engagement => format!(
+                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_engagement ORDER BY p.engagement DESC, p.id"
+            ),
+            PeopleOrder::Negative => format!(
+                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_negative
+                 WHERE p.sentiment_n > 0 AND p.mentions >= 2 ORDER BY p.sentiment_sum / p.sentiment_n, p.id"
+            ),
+        };
+        let conn = self.conn();
+        let mut rows: Vec<PersonRow> = conn
+            .prepare_cached(&format!("{sql} LIMIT ?1"))
+            .and_then(|mut s| {
+                s.query_map([limit as i64], person_row)?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .doing("reading people")?;
+        for p in &mut rows {
+            self.complete(p, now).doing("reading a person")?;
+        }
+        Ok(rows)
+    }
+
+    /// Handles, tags, notes and the trend of a person read by [`person_row`].
+    fn complete(&self, p: &mut PersonRow, now: DateTime<Utc>) -> rusqlite::Result<()> {
+        let conn = self.conn();
+        p.handles = conn
+            .prepare_cached(
+                "SELECT id, kind, scope, handle, display_name, reach FROM authors WHERE person_id = ?1 ORDER BY id",
+            )?
+            .query_map([p.id], |r| {
+                Ok(Handle {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    scope: r.get(2)?,
+                    handle: r.get(3)?,
+                    display_name: r.get(4)?,
+                    reach: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        p.tags = conn
+            .prepare_cached("SELECT tag FROM person_tags WHERE person_id = ?1 ORDER BY tag")?
+            .query_map([p.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        p.notes = conn
+            .prepare_cached(
+                "SELECT author, body, created_at FROM person_notes WHERE person_id = ?1 ORDER BY created_at, id",
+            )?
+            .query_map([p.id], |r| {
+                Ok(super::Note {
+                    author: r.get(0)?,
+                    body: r.get(1)?,
+                    at: from_ts(r.get(2)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // The last 30 days (their newest 200 mentions at most) against their whole history.
+        let recent: Option<f64> = conn
+            .prepare_cached(
+                "SELECT avg(sentiment) FROM (
+                     SELECT m.sentiment FROM mentions m INDEXED BY mentions_author
+                     WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) AND m.sort_at >= ?2
+                     ORDER BY m.sort_at DESC LIMIT 200)",
+            )?
+            .query_row(params![p.id, to_ts(now) - 30 * 86_400], |r| r.get(0))?;
+        p.trend = match (recent, p.sentiment) {
+            (Some(r), Some(all)) if p.mentions >= 2 => Some(r - all),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// A person by id.
+    pub fn person_row(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PersonRow>> {
+        let row = self
+            .conn()
+            .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = ?1"))
+            .and_then(|mut s| s.query_row([id], person_row).optional())
+            .doing("reading a person")?;
+        match row {
+            Some(mut p) => {
+                self.complete(&mut p, now).doing("reading a person")?;
+                Ok(Some(p))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Who wrote a mention: their person's id.
+    pub fn person_of_mention(&self, mention_id: i64) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached("SELECT a.person_id FROM mentions m JOIN authors a ON a.id = m.author_id WHERE m.id = ?1")
+            .and_then(|mut s| s.query_row([mention_id], |r| r.get(0)).optional())
+            .doing("finding a mention's author")
+    }
+
+    /// The person behind a mention, as the detail shows them.
+    pub fn person_of(&self, mention_id: i64, now: DateTime<Utc>) -> Result<Option<PersonRow>> {
+        match self.person_of_mention(mention_id)? {
+            Some(id) => self.person_row(id, now),
+            None => Ok(None),
+        }
+    }
+
+    /// Handles matching what a user typed: `handle`, `@handle`, or `kind:handle`; case ignored.
+    pub fn find_handles(&self, typed: &str) -> Result<Vec<(Handle, i64)>> {
+        let typed = typed.trim();
+        let (kind, handle) = match typed.split_once(':') {
+            Some((k, h)) if k.parse::<FeedKind>().is_ok() => (Some(k.to_string()), h),
+            _ => (None, typed),
+        };
+        let handle = handle.trim().trim_start_matches('@');
+        self.conn()
+            .prepare_cached(
+                "SELECT id, kind, scope, handle, display_name, reach, person_id FROM authors
+                 WHERE (handle = ?1 COLLATE NOCASE OR handle LIKE ?1 || '@%' OR display_name = ?1 COLLATE NOCASE)
+                   AND (?2 IS NULL OR kind = ?2)
+                 ORDER BY id LIMIT 20",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![handle, kind], |r| {
+                    Ok((
+                        Handle {
+                            id: r.get(0)?,
+                            kind: r.get(1)?,
+                            scope: r.get(2)?,
+                            handle: r.get(3)?,
+                            display_name: r.get(4)?,
+                            reach: r.get(5)?,
+                        },
+                        r.get(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()
+            })
+            .doing("finding a handle")
+    }
+
+    /// A person in full: their mentions, what we answered and how fast.
+    pub fn person_card(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PersonCard>> {
+        let Some(person) = self.person_row(id, now)? else {
+            return Ok(None);
+        };
+        let conn = self.conn();
+        let mentions: Vec<PersonMention> = conn
+            .prepare_cached(
+                "SELECT m.id, m.sort_at, f.name, m.status, m.title, m.text, m.sentiment, m.responded_at,
+                        m.responded_by, m.response_text, m.first_response_at - m.first_seen_at
+                 FROM mentions m INDEXED BY mentions_author JOIN feeds f ON f.id = m.feed_id
+                 WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1)
+                 ORDER BY m.sort_at DESC, m.id DESC LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![id, CARD_MENTIONS as i64], |r| {
+                    Ok(PersonMention {
+                        id: r.get(0)?,
+                        sort_at: from_ts(r.get(1)?),
+                        feed: r.get(2)?,
+                        status: r.get(3)?,
+                        title: r.get(4)?,
+                        text: r.get(5)?,
+                        sentiment: r.get(6)?,
+                        responded_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        responded_by: r.get(8)?,
+                        response_text: r.get(9)?,
+                        response_secs: r.get::<_, Option<i64>>(10)?.map(|s| s.max(0)),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()
+            })
+            .doing("reading a person's mentions")?;
+        let mut times: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT max(m.first_response_at - m.first_seen_at, 0) FROM mentions m INDEXED BY mentions_author
+                 WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) AND m.first_response_at IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>())
+            .doing("reading our response times")?;
+        times.sort_unstable();
+        let reach_history = conn
+            .prepare_cached(
+                "SELECT h.author_id, h.day, h.reach FROM reach_history h JOIN authors a ON a.id = h.author_id
+                 WHERE a.person_id = ?1 ORDER BY h.day DESC LIMIT 90",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok((r.get(0)?, from_ts(r.get::<_, i64>(1)? * 86_400), r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()
+            })
+            .doing("reading reach over time")?;
+        Ok(Some(PersonCard {
+            person,
+            mentions,
+            answered: times.len() as i64,
+            median_response_secs: (!times.is_empty()).then(|| times[times.len() / 2]),
+            reach_history,
+        }))
+    }
+
+    /// Tag a person (`vip` and `detractor` change their mentions' priority). False when they had
+    /// the tag already.
+    pub fn tag_person(&mut self, person: i64, tag: &str, weights: &Weights) -> Result<bool> {
+        let tag = normal_tag(tag)?;
+        self.must_exist(person)?;
+        self.write("tagging a person", |tx| {
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO person_tags (person_id, tag) VALUES (?1, ?2)",
+                params![person, tag],
+            )? == 1;
+            if added && matches!(tag.as_str(), "vip" | "detractor") {
+                reprioritise(tx, person, weights)?;
+            }
+            Ok(added)
+        })
+    }
+
+    /// Take a tag off a person. False when they did not have it.
+    pub fn untag_person(&mut self, person: i64, tag: &str, weights: &Weights) -> Result<bool> {
+        let tag = normal_tag(tag)?;
+        self.write("untagging a person", |tx| {
+            let removed = tx.execute(
+                "DELETE FROM person_tags WHERE person_id = ?1 AND tag = ?2",
+                params![person, tag],
+            )? == 1;
+            if removed && matches!(tag.as_str(), "vip" | "detractor") {
+                reprioritise(tx, person, weights)?;
+            }
+            Ok(removed)
+        })
+    }
+
+    /// A note on a person: shown with every mention of theirs, later ones too.
+    pub fn note_person(&mut self, person: i64, author: &str, body: &str, now: DateTime<Utc>) -> Result<()> {
+        let body = crate::text::sanitize(body).trim().to_string();
+        if body.is_empty() {
+            return Err(StoreError::Invalid("a note needs some text".into()));
+        }
+        self.must_exist(person)?;
+        self.write("noting a person", |tx| {
+            tx.execute(
+                "INSERT INTO person_notes (person_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![person, author, body, to_ts(now)],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Say that handle `author` (and every handle of its person) is the person `into`: one person
+    /// from now on, their tags and notes together. Only an operator does this.
+    pub fn link_handle(&mut self, into: i64, author: i64, weights: &Weights) -> Result<()> {
+        self.must_exist(into)?;
+        self.write("linking two handles", |tx| {
+            let from: i64 = tx.query_row("SELECT person_id FROM authors WHERE id = ?1", [author], |r| r.get(0))?;
+            if from == into {
+                return Ok(());
+            }
+            tx.execute("UPDATE authors SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO person_tags (person_id, tag) SELECT ?1, tag FROM person_tags WHERE person_id = ?2",
+                params![into, from],
+            )?;
+            tx.execute("DELETE FROM person_tags WHERE person_id = ?1", [from])?;
+            tx.execute("UPDATE person_notes SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
+            tx.execute("DELETE FROM people WHERE id = ?1", [from])?;
+            recount(tx, into)?;
+            reprioritise(tx, into, weights)
+        })
+    }
+
+    /// Undo a link: the handle `author` becomes a person of its own again (with no tags or
+    /// notes: those stay with the person it was part of).
+    pub fn unlink_handle(&mut self, author: i64, weights: &Weights) -> Result<Option<i64>> {
+        self.write("unlinking a handle", |tx| {
+            let (from, others): (i64, i64) = tx.query_row(
+                "SELECT person_id, (SELECT count(*) FROM authors b WHERE b.person_id = a.person_id) FROM authors a
+                 WHERE id = ?1",
+                [author],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if others < 2 {
+                return Ok(None);
+            }
+            let person: i64 = tx.query_row(
+                "INSERT INTO people (first_seen_at, last_seen_at) SELECT first_seen_at, last_seen_at FROM authors
+                 WHERE id = ?1 RETURNING id",
+                [author],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "UPDATE authors SET person_id = ?1 WHERE id = ?2",
+                params![person, author],
+            )?;
+            recount(tx, from)?;
+            recount(tx, person)?;
+            reprioritise(tx, from, weights)?;
+            reprioritise(tx, person, weights)?;
+            Ok(Some(person))
+        })
+    }
+}
+
+impl Store {
+    fn must_exist(&self, person: i64) -> Result<()> {
+        let found = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM people WHERE id = ?1")
+            .and_then(|mut s| s.exists([person]))
+            .doing("finding a person")?;
+        if found {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "there is no person {person} (see `overhear people`)"
+            )))
+        }
+    }
+}
+
+/// A person tag as stored: one lowercase word.
+fn normal_tag(tag: &str) -> Result<String> {
+    let t = crate::text::sanitize_line(tag).trim().to_lowercase();
+    if t.is_empty() || t.chars().any(char::is_whitespace) || t.chars().count() > 40 {
+        return Err(StoreError::Invalid(format!(
+            "a person's tag is one word (like {}), not {tag:?}",
+            KNOWN_TAGS.join(", ")
+        )));
+    }
+    Ok(t)
+}
+
+/// Count a person's figures again from their mentions (after a link or an unlink).
+fn recount(tx: &Transaction<'_>, person: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE people SET
+            (mentions, engagement, sentiment_sum, sentiment_n) = (
+                SELECT count(*),
+                       coalesce(sum(max(coalesce(m.engagement ->> '$.likes', 0), 0) + max(coalesce(m.engagement ->> '$.reposts', 0), 0)
+                           + max(coalesce(m.engagement ->> '$.replies', 0), 0) + max(coalesce(m.engagement ->> '$.quotes', 0), 0)
+                           + max(coalesce(m.engagement ->> '$.score', 0), 0)), 0),
+                       coalesce(sum(coalesce(m.sentiment, 0)), 0), count(*)
+                FROM mentions m WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1)),
+            (reach, first_seen_at, last_seen_at) = (
+                SELECT max(reach), min(first_seen_at), max(last_seen_at) FROM authors WHERE person_id = ?1)
+         WHERE id = ?1",
+        [person],
+    )
+    .map(drop)
+}
+
+/// Work out the priority of a person's mentions again, with what operators now say of them.
+fn reprioritise(tx: &Transaction<'_>, person: i64, weights: &Weights) -> rusqlite::Result<()> {
+    let tags: Vec<String> = tx
+        .prepare_cached("SELECT tag FROM person_tags WHERE person_id = ?1")?
+        .query_map([person], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let marks = Marks::of(&tags);
+    type Row = (i64, Option<i64>, Option<String>, f64, i64, i64);
+    let rows: Vec<Row> = tx
+        .prepare_cached(
+            "SELECT id, author_reach, engagement, coalesce(sentiment, 0), intent, sort_at FROM mentions
+             WHERE author_id IN (SELECT id FROM authors WHERE person_id = ?1)",
+        )?
+        .query_map([person], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut write = tx.prepare_cached("UPDATE mentions SET priority = ?2, priority_rank = ?3 WHERE id = ?1")?;
+    for (id, reach, engagement, sentiment, intent, sort_at) in rows {
+        let engagement = Engagement::from_json(engagement.as_deref());
+        let p = weights.priority(crate::score::priority::Inputs {
+            reach,
+            engagement: &engagement,
+            sentiment,
+            intents: crate::score::Intents(intent),
+            person: marks,
+        });
+        write.execute(params![id, p.base, crate::score::priority::rank(p.base, sort_at)])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewMention;
+    use crate::query::StreamFilter;
+    use crate::store::{PollWrite, Scope};
+    use chrono::Duration;
+
+    fn said(id: &str, author: &str, url: Option<&str>, text: &str, reach: Option<i64>) -> NewMention {
+        NewMention {
+            external_id: Some(id.into()),
+            author: Some(author.into()),
+            author_reach: reach,
+            url: url.map(String::from),
+            text: text.into(),
+            published_at: Some(Utc::now() - Duration::minutes(5)),
+            ..Default::default()
+        }
+    }
+
+    fn poll(s: &mut Store, feed: &str, kind: FeedKind, mentions: Vec<NewMention>) {
+        let id = s.ensure_feed(feed, kind).unwrap();
+        let now = Utc::now();
+        let w = PollWrite {
+            mentions,
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        s.write_poll(id, kind, &w, now).unwrap();
+    }
+
+    fn by_external(s: &Store, kind: &str, id: &str) -> i64 {
+        s.conn()
+            .query_row(
+                "SELECT id FROM mentions WHERE kind = ?1 AND external_id = ?2",
+                [kind, id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("people.db")).unwrap();
+        (dir, s)
+    }
+
+    fn ids(s: &Store, query: &str) -> Vec<String> {
+        let filter = StreamFilter::parse(query, Utc::now()).unwrap();
+        let scope = Scope {
+            operator: "alice",
+            filter: &filter,
+        };
+        let mut v: Vec<String> = s
+            .stream_after(scope, None, 50)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.external_id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn handles_are_unique_per_service_and_a_blog_author_per_site() {
+        let k = |kind, a, u| author_key(kind, a, u);
+        assert_eq!(k(FeedKind::X, "@Jane", None), Some((String::new(), "jane".into())));
+        // A local Mastodon account is known by its instance; a remote one carries it already.
+        assert_eq!(
+            k(FeedKind::Mastodon, "jane", Some("https://social.example/@jane/1")),
+            Some((String::new(), "jane@social.example".into()))
+        );
+        assert_eq!(
+            k(FeedKind::Mastodon, "jane@other.example", Some("https://social.example/@jane/1")),
+            Some((String::new(), "jane@other.example".into()))
+        );
+        assert_eq!(k(FeedKind::Reddit, "/u/Spez", None), Some((String::new(), "spez".into())));
+        assert_eq!(
+            k(FeedKind::Rss, "Jane Doe", Some("https://www.blog.example/post")),
+            Some(("blog.example".into(), "Jane Doe".into()))
+        );
+        assert_eq!(k(FeedKind::Hackernews, "  ", None), None);
+    }
+
+    #[test]
+    fn one_author_across_two_feeds_is_one_person() {
+        let (_d, mut s) = store();
+        poll(
+            &mut s,
+            "hn acme",
+            FeedKind::Hackernews,
+            vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(900))],
+        );
+        poll(
+            &mut s,
+            "hn widgets",
+            FeedKind::Hackernews,
+            vec![
+                said("2", "quietgrep", None, "Acme widgets are great, love them", Some(1200)),
+                said("3", "someone", None, "Acme 4.2 is out", None),
+            ],
+        );
+        // The same name on two blogs is two people.
+        poll(
+            &mut s,
+            "blogs",
+            FeedKind::Rss,
+            vec![
+                said("a", "Admin", Some("https://one.example/a"), "About acme", None),
+                said("b", "Admin", Some("https://two.example/b"), "About acme", None),
+            ],
+        );
+        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        assert_eq!(people.len(), 4, "{people:#?}");
+        let top = &people[0];
+        assert_eq!(top.mentions, 2);
+        assert_eq!(top.handles.len(), 1);
+        assert_eq!(top.handles[0].label(), "hackernews:quietgrep");
+        assert_eq!(top.reach, Some(1200));
+        assert!(top.sentiment.is_some());
+        let admins: Vec<String> = people
+            .iter()
+            .filter(|p| p.name() == "Admin")
+            .map(|p| p.handles[0].label())
+            .collect();
+        assert_eq!(admins.len(), 2, "{admins:?}");
+        // Seen again (a re-poll): counted once.
+        poll(
+            &mut s,
+            "hn acme",
+            FeedKind::Hackernews,
+            vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(950))],
+        );
+        let card = s.person_card(top.id, Utc::now()).unwrap().unwrap();
+        assert_eq!(card.person.mentions, 2);
+        assert_eq!(card.mentions.len(), 2);
+        let by_reach = s.people(PeopleOrder::Reach, 1, Utc::now()).unwrap();
+        assert_eq!(by_reach[0].id, top.id);
+    }
+
+    #[test]
+    fn a_note_on_a_person_shows_on_their_next_mention() {
+        let (_d, mut s) = store();
+        poll(
+            &mut s,
+            "bsky",
+            FeedKind::Bluesky,
+            vec![said("at://1", "jane.example", None, "Acme support is slow", None)],
+        );
+        let person = s.people(PeopleOrder::Mentions, 1, Utc::now()).unwrap()[0].id;
+        s.note_person(person, "alice", "Runs the Acme user group; prefers DMs", Utc::now())
+            .unwrap();
+        s.tag_person(person, "Advocate", &Weights::default()).unwrap();
+        poll(
+            &mut s,
+            "bsky",
+            FeedKind::Bluesky,
+            vec![said("at://2", "Jane.Example", None, "Acme 4.2 fixed it, thanks", None)],
+        );
+        let newest = by_external(&s, "bluesky", "at://2");
+        let d = s.detail("alice", newest).unwrap().unwrap();
+        let p = d.person.expect("the new mention has its person");
+        assert_eq!(p.id, person);
+        assert_eq!(p.notes.len(), 1);
+        assert_eq!(p.notes[0].body, "Runs the Acme user group; prefers DMs");
+        assert_eq!(p.tags, vec!["advocate".to_string()]);
+        assert_eq!(d.mention.person_tags, vec!["advocate".to_string()]);
+        assert!(s.note_person(person, "alice", "  ", Utc::now()).is_err());
+        assert!(s.tag_person(person, "two words", &Weights::default()).is_err());
+        assert!(s.tag_person(9999, "vip", &Weights::default()).is_err());
+    }
+
+    #[test]
+    fn two_linked_handles_are_one_person_until_unlinked() {
+        let (_d, mut s) = store();
+        poll(
+            &mut s,
+            "bsky",
+            FeedKind::Bluesky,
+            vec![said("at://1", "jane.example", None, "Acme broke my sync", Some(100))],
+        );
+        poll(
+            &mut s,
+            "x",
+            FeedKind::X,
+            vec![
+                said("10", "JaneDoe", None, "Still broken, Acme", Some(5000)),
+                said("11", "JaneDoe", None, "Acme, any news?", Some(5000)),
+            ],
+        );
+        let w = Weights::default();
+        let found = s.find_handles("bluesky:jane.example").unwrap();
+        assert_eq!(found.len(), 1);
+        let (bsky, jane) = (found[0].0.id, found[0].1);
+        let x = s.find_handles("@janedoe").unwrap();
+        assert_eq!(x.len(), 1);
+        let (x_handle, x_person) = (x[0].0.id, x[0].1);
+        s.tag_person(x_person, "customer", &w).unwrap();
+        s.note_person(x_person, "bob", "Enterprise plan", Utc::now()).unwrap();
+        s.link_handle(jane, x_handle, &w).unwrap();
+        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        assert_eq!(people.len(), 1, "{people:#?}");
+        let p = &people[0];
+        assert_eq!((p.id, p.mentions, p.reach), (jane, 3, Some(5000)));
+        let labels: Vec<String> = p.handles.iter().map(Handle::label).collect();
+        assert_eq!(labels, vec!["bluesky:jane.example", "x:janedoe"]);
+        assert_eq!(p.tags, vec!["customer".to_string()]);
+        assert_eq!(p.notes[0].body, "Enterprise plan");
+        assert_eq!(s.person_card(jane, Utc::now()).unwrap().unwrap().mentions.len(), 3);
+        // Undone: the X handle is its own person again, with its own counts.
+        let alone = s.unlink_handle(x_handle, &w).unwrap().expect("it was linked");
+        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0].id, alone);
+        assert_eq!(people[0].mentions, 2);
+        assert_eq!(people[1].mentions, 1);
+        assert_eq!(s.unlink_handle(bsky, &w).unwrap(), None, "nothing to unlink");
+    }
+
+    #[test]
+    fn a_vip_weighs_more_and_person_filters_find_them() {
+        let (_d, mut s) = store();
+        let text = "How do I export my notes from Acme?";
+        poll(
+            &mut s,
+            "x",
+            FeedKind::X,
+            vec![said("1", "bigcustomer", None, text, Some(300)), said("2", "other", None, text, Some(300))],
+        );
+        let before = by_external(&s, "x", "1");
+        let p0 = s.detail("alice", before).unwrap().unwrap().mention.priority;
+        let person = s.find_handles("x:bigcustomer").unwrap()[0].1;
+        s.tag_person(person, "vip", &Weights::default()).unwrap();
+        let d = s.detail("alice", before).unwrap().unwrap();
+        assert_eq!(d.mention.priority, p0 + 20.0, "past mentions weigh more");
+        // Their next mention weighs more from its arrival.
+        poll(&mut s, "x", FeedKind::X, vec![said("3", "bigcustomer", None, text, Some(300))]);
+        let third = by_external(&s, "x", "3");
+        assert_eq!(s.detail("alice", third).unwrap().unwrap().mention.priority, p0 + 20.0);
+        assert_eq!(ids(&s, "vip"), vec!["1", "3"]);
+        assert_eq!(ids(&s, "person:vip"), vec!["1", "3"]);
+        assert_eq!(ids(&s, "-is:vip"), vec!["2"]);
+        assert_eq!(ids(&s, "sort:priority")[..], ["1", "2", "3"]);
+        let top = s
+            .stream_after(
+                Scope {
+                    operator: "alice",
+                    filter: &StreamFilter::parse("sort:priority", Utc::now()).unwrap(),
+                },
+                None,
+                1,
+            )
+            .unwrap();
+        assert_ne!(top[0].external_id, "2", "the VIP's question comes first");
+        s.untag_person(person, "vip", &Weights::default()).unwrap();
+        assert_eq!(s.detail("alice", before).unwrap().unwrap().mention.priority, p0);
+        assert!(ids(&s, "vip").is_empty());
+    }
+}
