@@ -182,6 +182,8 @@ impl AppState {
             | Command::PaneDrafts
             | Command::PaneStats
             | Command::StatsRange => self.switch_command(cmd),
+            Command::PanePeople => self.open_people(),
+            Command::OpenPerson => self.open_author(),
             Command::Quit => vec![Effect::Quit],
             Command::Reply => match self.selected() {
                 Some(m) => vec![Effect::OpenDraft { id: m.id, writer: None }],
@@ -333,8 +335,6 @@ impl AppState {
                 self.pane = Pane::Stats;
                 vec![self.stats_request()]
             }
-            Command::PanePeople => self.open_people(),
-            Command::OpenPerson => self.open_author(),
             Command::StatsRange => {
                 self.stats_days = match self.stats_days {
                     7 => 14,

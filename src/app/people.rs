@@ -44,6 +44,7 @@ impl AppState {
     /// Open the People pane (reading the ranking).
     pub(super) fn open_people(&mut self) -> Vec<Effect> {
         self.pane = Pane::People;
+        self.people.card = None;
         vec![Effect::LoadPeople(self.people.order)]
     }
 

@@ -484,17 +484,18 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        // The last 30 days (their newest 200 mentions at most) against their whole history.
-        let recent: Option<f64> = conn
+        // The last 30 days (their newest 200 mentions at most) against their whole history, when
+        // they have a history before those 30 days.
+        let (recent, n): (Option<f64>, i64) = conn
             .prepare_cached(
-                "SELECT avg(sentiment) FROM (
+                "SELECT avg(sentiment), count(*) FROM (
                      SELECT m.sentiment FROM mentions m INDEXED BY mentions_author
                      WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) AND m.sort_at >= ?2
                      ORDER BY m.sort_at DESC LIMIT 200)",
             )?
-            .query_row(params![p.id, to_ts(now) - 30 * 86_400], |r| r.get(0))?;
+            .query_row(params![p.id, to_ts(now) - 30 * 86_400], |r| Ok((r.get(0)?, r.get(1)?)))?;
         p.trend = match (recent, p.sentiment) {
-            (Some(r), Some(all)) if p.mentions >= 2 => Some(r - all),
+            (Some(r), Some(all)) if n < p.mentions => Some(r - all),
             _ => None,
         };
         Ok(())
@@ -884,10 +885,17 @@ mod tests {
             Some((String::new(), "jane@social.example".into()))
         );
         assert_eq!(
-            k(FeedKind::Mastodon, "jane@other.example", Some("https://social.example/@jane/1")),
+            k(
+                FeedKind::Mastodon,
+                "jane@other.example",
+                Some("https://social.example/@jane/1")
+            ),
             Some((String::new(), "jane@other.example".into()))
         );
-        assert_eq!(k(FeedKind::Reddit, "/u/Spez", None), Some((String::new(), "spez".into())));
+        assert_eq!(
+            k(FeedKind::Reddit, "/u/Spez", None),
+            Some((String::new(), "spez".into()))
+        );
         assert_eq!(
             k(FeedKind::Rss, "Jane Doe", Some("https://www.blog.example/post")),
             Some(("blog.example".into(), "Jane Doe".into()))
@@ -1038,7 +1046,10 @@ mod tests {
             &mut s,
             "x",
             FeedKind::X,
-            vec![said("1", "bigcustomer", None, text, Some(300)), said("2", "other", None, text, Some(300))],
+            vec![
+                said("1", "bigcustomer", None, text, Some(300)),
+                said("2", "other", None, text, Some(300)),
+            ],
         );
         let before = by_external(&s, "x", "1");
         let p0 = s.detail("alice", before).unwrap().unwrap().mention.priority;
@@ -1047,7 +1058,12 @@ mod tests {
         let d = s.detail("alice", before).unwrap().unwrap();
         assert_eq!(d.mention.priority, p0 + 20.0, "past mentions weigh more");
         // Their next mention weighs more from its arrival.
-        poll(&mut s, "x", FeedKind::X, vec![said("3", "bigcustomer", None, text, Some(300))]);
+        poll(
+            &mut s,
+            "x",
+            FeedKind::X,
+            vec![said("3", "bigcustomer", None, text, Some(300))],
+        );
         let third = by_external(&s, "x", "3");
         assert_eq!(s.detail("alice", third).unwrap().unwrap().mention.priority, p0 + 20.0);
         assert_eq!(ids(&s, "vip"), vec!["1", "3"]);

@@ -10,6 +10,7 @@ mod faults;
 mod harness_server;
 mod hostile;
 mod hostile_corpus;
+mod people;
 mod poll;
 mod query;
 mod replies;

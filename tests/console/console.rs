@@ -366,3 +366,75 @@ fn p_puts_the_mention_to_answer_first_on_top() {
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }
+
+/// `A` on a mention opens its author: every mention of theirs with its status; an operator tags
+/// them and notes them there, and the note follows them to each mention's detail. `5` ranks
+/// everyone.
+#[test]
+fn a_opens_the_author_and_a_note_on_them_shows_on_their_mentions() {
+    let s = FixtureServer::start();
+    let now = chrono::Utc::now();
+    let item = |id: &str, who: &str, title: &str, mins: i64| {
+        format!(
+            "<item><guid>{id}</guid><title>{title}</title><link>https://forum.example.com/t/{id}</link>\
+             <dc:creator>{who}</dc:creator><pubDate>{}</pubDate></item>",
+            (now - chrono::Duration::minutes(mins)).to_rfc2822()
+        )
+    };
+    s.route(
+        "/feed",
+        Response::ok(format!(
+            "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>{}{}{}</channel></rss>",
+            item("1", "lena_k", "Sync stuck at 99% on Android", 120),
+            item("2", "beatrix", "Love the new graph view", 60),
+            item("3", "lena_k", "Still stuck, I am cancelling", 5),
+        )),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"forum\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let term = Term::spawn(in_shell(&env, &[]), 120, 30);
+    term.wait_for("Still stuck", timeout(20)).unwrap();
+    // The newest mention is selected: lena_k's.
+    term.send_key("A");
+    term.wait_for("2 mentions · answered 0", timeout(10)).unwrap();
+    let screen = term.screen();
+    assert!(
+        screen.contains("Sync stuck at 99%") && screen.contains("Still stuck") && !screen.contains("graph view"),
+        "her mentions and only hers:\n{screen}"
+    );
+    term.send_key("t");
+    term.wait_for("tag this person:", timeout(10)).unwrap();
+    term.send(b"vip");
+    term.send_key("Enter");
+    term.wait_for("#vip", timeout(10)).unwrap();
+    term.send_key("n");
+    term.wait_for("note on this person:", timeout(10)).unwrap();
+    term.send(b"Family plan since 2022");
+    term.send_key("Enter");
+    term.wait_for("Family plan since 2022", timeout(10)).unwrap();
+    // Enter on her oldest mention: the stream at it, the note in its detail.
+    term.send_keys(&["j", "Enter"]);
+    term.wait_for("About lena_k", timeout(10)).unwrap();
+    let screen = term.screen();
+    assert!(screen.contains("Family plan since 2022"), "{screen}");
+    assert!(screen.contains("VIP"), "the priority's reasons say VIP:\n{screen}");
+    assert!(screen.contains("★lena_k"), "a VIP is starred in the stream:\n{screen}");
+    term.send_key("5");
+    term.wait_for("People · by mentions", timeout(10)).unwrap();
+    term.wait_until(
+        |s| {
+            s.find("lena_k")
+                .is_some_and(|l| s.find("beatrix").is_some_and(|b| l < b))
+        },
+        timeout(10),
+        "lena_k (two mentions) above beatrix",
+    )
+    .unwrap();
+    term.send_key("Esc");
+    term.wait_until(|s| !s.contains("People · by"), timeout(10), "back to the stream")
+        .unwrap();
+    term.send_key("q");
+    term.wait_for("EXIT=0", timeout(10)).unwrap();
+}

@@ -247,6 +247,8 @@ fn help_panes_resize_and_links() {
     t.send_key("s");
     t.wait_for("Stats · last 14 days", timeout(5)).unwrap();
     t.send_key("Tab");
+    t.wait_for("People · by mentions", timeout(5)).unwrap();
+    t.send_key("Tab");
     t.wait_for("Stream ·", timeout(5)).unwrap();
     t.send_key("3");
     t.wait_for("No drafts. Press r on a mention", timeout(5)).unwrap();

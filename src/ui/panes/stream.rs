@@ -49,12 +49,25 @@ pub(in crate::ui) fn draw_stream(frame: &mut Frame<'_>, area: Rect, state: &AppS
 }
 
 /// One mention, one line: mark, status, feed, age, author, text.
+/// The author, starred when a VIP (wherever they turn up), padded to its column.
+fn author_cell(m: &Mention) -> String {
+    let star = if m.person_tags.iter().any(|t| t == "vip") {
+        "★"
+    } else {
+        ""
+    };
+    text::pad_to_width(
+        &format!("{star}{}", text::screen_line(m.author.as_deref().unwrap_or("—"))),
+        AUTHOR_W,
+    )
+}
+
 pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize, selected: bool) -> Line<'a> {
     let t = &state.settings.theme;
     let marked = state.marks.contains(&m.id);
     let feed = text::pad_to_width(&text::screen_line(&m.feed), FEED_W);
     let age = format!("{:>AGE_W$}", timefmt::age(state.now, m.sort_at));
-    let author = text::pad_to_width(&text::screen_line(m.author.as_deref().unwrap_or("—")), AUTHOR_W);
+    let author = author_cell(m);
     let title = m.title.as_deref().map(text::screen_line).unwrap_or_default();
     let body = text::screen_line(&m.text);
     let what = match (title.is_empty(), body.is_empty()) {
