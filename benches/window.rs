@@ -35,7 +35,12 @@ fn main() {
                 } else {
                     format!("https://example.org/{i}")
                 }),
-                author: Some(format!("user{}", i % 5000)),
+                // A third from 1,000 regulars, the rest from 150,000 occasional authors.
+                author: Some(if i % 3 == 0 {
+                    format!("regular{}", i % 1000)
+                } else {
+                    format!("user{}", i % 150_000)
+                }),
                 author_name: None,
                 author_reach: Some((i % 20_000) as i64),
                 title: Some(format!(
@@ -142,6 +147,66 @@ fn main() {
     let f = StreamFilter::parse("outage status:new feed:bench", Utc::now()).unwrap();
     time("search + status + feed", req(Anchor::Head, f.clone(), false));
     time("search + status + feed, with counts", req(Anchor::Head, f, true));
+    let f = StreamFilter::parse("sort:priority", Utc::now()).unwrap();
+    let top = time("by priority (p), first window", req(Anchor::Head, f.clone(), false));
+    let key = top.rows[10].stream_key();
+    time(
+        "by priority, page down",
+        req(
+            Anchor::Move {
+                key,
+                offset: 10,
+                delta: 40,
+            },
+            f.clone(),
+            false,
+        ),
+    );
+    time("by priority, with counts", req(Anchor::Head, f, true));
+
+    // The People pane: people ranked (200 of them, as the pane reads), one person in full.
+    let people = |order: overhear::store::PeopleOrder| {
+        let mut best = Duration::MAX;
+        let mut rows = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            rows = store.people(order, 200, Utc::now()).unwrap();
+            best = best.min(t.elapsed());
+        }
+        println!(
+            "{:<40} {:>8.2} ms",
+            format!("people by {order} (200)"),
+            best.as_secs_f64() * 1000.0
+        );
+        rows
+    };
+    let ranked = people(overhear::store::PeopleOrder::Mentions);
+    for order in [
+        overhear::store::PeopleOrder::Reach,
+        overhear::store::PeopleOrder::Engagement,
+        overhear::store::PeopleOrder::Negative,
+    ] {
+        people(order);
+    }
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        store.person_card(ranked[0].id, Utc::now()).unwrap();
+        best = best.min(t.elapsed());
+    }
+    println!(
+        "{:<40} {:>8.2} ms  ({} mentions)",
+        "a person in full (A)",
+        best.as_secs_f64() * 1000.0,
+        ranked[0].mentions
+    );
+    // Tagged from another connection, as the console's writer does.
+    Store::open(&path)
+        .unwrap()
+        .tag_person(ranked[0].id, "vip", &overhear::score::priority::Weights::default())
+        .unwrap();
+    let f = StreamFilter::parse("vip", Utc::now()).unwrap();
+    time("filter vip, window", req(Anchor::Head, f, false));
 
     // Stats: 365 days over the whole history, in a zone with DST, with an SLA.
     let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();

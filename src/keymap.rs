@@ -214,6 +214,7 @@ pub enum Command {
     AlertOpen,
     AlertAck,
     AlertClose,
+    Correct,
     // The People pane.
     PanePeople,
     OpenPerson,
@@ -277,6 +278,7 @@ commands! {
     Tag, "tag", Stream, "Triage", "add a tag", ["t"];
     Untag, "untag", Stream, "Triage", "remove a tag", ["T"];
     Note, "note", Stream, "Triage", "add a note", ["n"];
+    Correct, "correct", Stream, "Triage", "correct the sentiment or intents (negative, +complaint, -praise)", ["c"];
     ToggleMark, "mark", Stream, "Bulk", "mark or unmark for a bulk action", ["space"];
     MarkAll, "mark-all", Stream, "Bulk", "mark everything the filter shows", ["*"];
     ClearMarks, "unmark-all", Stream, "Bulk", "clear all marks", ["-"];

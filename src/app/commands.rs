@@ -172,7 +172,8 @@ impl AppState {
             | Command::Assign
             | Command::Tag
             | Command::Untag
-            | Command::Note => self.triage_command(cmd),
+            | Command::Note
+            | Command::Correct => self.triage_command(cmd),
             Command::FocusDetail
             | Command::PaneDetail
             | Command::Back

@@ -15,6 +15,8 @@ pub enum PromptKind {
     /// An approver's note sending a waiting reply back (`AppState::returning` says which).
     ReturnNote,
     Filter(FilterField),
+    /// An operator's correction of the model: `negative +complaint -praise`.
+    Correct,
     /// The People pane's prompts, about `AppState::person_prompt`.
     PersonTag,
     PersonUntag,
@@ -34,6 +36,7 @@ impl PromptKind {
             PromptKind::Note => "note: ".into(),
             PromptKind::ReturnNote => "send back, with a note: ".into(),
             PromptKind::Filter(f) => format!("{}: ", f.key()),
+            PromptKind::Correct => "correct (negative neutral positive, +intent -intent): ".into(),
             PromptKind::PersonTag => "tag this person: ".into(),
             PromptKind::PersonUntag => "remove the person's tag: ".into(),
             PromptKind::PersonNote => "note on this person: ".into(),
@@ -74,6 +77,16 @@ pub struct Prompt {
     typed: String,
 }
 
+/// What a correction says: a sentiment, an intent added or taken away.
+fn judgement_words() -> Vec<String> {
+    let mut words: Vec<String> = ["negative", "neutral", "positive"].map(String::from).to_vec();
+    for i in crate::score::Intent::ALL {
+        words.push(format!("+{i}"));
+        words.push(format!("-{i}"));
+    }
+    words
+}
+
 impl AppState {
     pub(super) fn prompt(&mut self, kind: PromptKind, text: &str) {
         self.mode = Mode::Prompt(Box::new(Prompt {
@@ -97,6 +110,7 @@ impl AppState {
             PromptKind::Tag | PromptKind::Untag => self.overview.tags.clone(),
             PromptKind::Note | PromptKind::ReturnNote | PromptKind::PersonNote | PromptKind::PersonLink => vec![],
             PromptKind::PersonTag => crate::store::KNOWN_TAGS.iter().map(|t| t.to_string()).collect(),
+            PromptKind::Correct => judgement_words(),
             PromptKind::PersonUntag => self
                 .people
                 .card
@@ -311,6 +325,15 @@ impl AppState {
                 self.change(Change::Assign(to))
             }
             PromptKind::Tag | PromptKind::Untag | PromptKind::Note => self.submit_triage(kind, text),
+            PromptKind::Correct if text.is_empty() => vec![],
+            PromptKind::Correct => match crate::store::Judgement::parse(text) {
+                Ok(j) => self.change(Change::Judge(j)),
+                Err(e) => {
+                    self.warn(e);
+                    self.prompt(PromptKind::Correct, text);
+                    vec![]
+                }
+            },
             PromptKind::ReturnNote => {
                 let note = crate::text::sanitize(text).trim().to_string();
                 match self.returning.take() {

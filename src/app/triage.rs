@@ -163,6 +163,11 @@ impl AppState {
                 self.prompt(PromptKind::Note, "");
                 vec![]
             }
+            Command::Correct => {
+                self.prompt(PromptKind::Correct, "");
+                self.refresh_candidates();
+                vec![]
+            }
             _ => vec![],
         }
     }

@@ -153,3 +153,21 @@ pub fn mark(cli: &Cli, id: i64, status: &str) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `overhear correct ID WORDS…`: an operator's correction of the model, as `c` in the console.
+pub fn correct(cli: &Cli, id: i64, words: &[String]) -> Result<ExitCode> {
+    let config = load_config(cli)?;
+    let mut store = super::open_store(cli)?;
+    store.set_weights(config.poller.scorer.weights.clone());
+    store
+        .mention(&config.operator, id)?
+        .with_context(|| format!("no mention with id {id}"))?;
+    let j = crate::store::Judgement::parse(&words.join(" ")).map_err(anyhow::Error::msg)?;
+    let applied = store.apply(&[id], &Change::Judge(j), &config.operator, Utc::now())?;
+    if applied.changed == 0 {
+        println!("mention {id} was judged so already");
+    } else {
+        println!("mention {id} corrected by {}: {}", config.operator, j.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}

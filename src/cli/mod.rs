@@ -83,6 +83,15 @@ pub enum Verb {
         #[arg(value_parser = ["new", "open", "responded", "ignored", "escalated"])]
         status: String,
     },
+    /// Correct the sentiment or intents the model gave a mention, as the configured operator:
+    /// `overhear correct 42 positive +praise -complaint`
+    Correct {
+        id: i64,
+        /// negative, neutral or positive; +intent or -intent (complaint, question, praise,
+        /// purchase, cancel)
+        #[arg(required = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     /// Response-time figures per day: volume, responses, first-response time, SLA breaches, backlog
     Stats {
         /// How many days, ending today
@@ -102,6 +111,10 @@ pub enum Verb {
         /// The first-response target for SLA breaches (e.g. 1h) [default: [stats] sla in the config]
         #[arg(long, value_name = "DURATION")]
         sla: Option<String>,
+        /// Instead: how often the sentiment and intent model agreed with the operators who
+        /// corrected it (all corrections, or those since --since)
+        #[arg(long, conflicts_with_all = ["by", "days", "tz", "sla"])]
+        accuracy: bool,
     },
     /// Check the set-up and say what to do about any problem: the files and who may use them, the
     /// database's version and integrity, who polls, who is here, the feeds. Exit 1 on a problem
@@ -415,6 +428,22 @@ fn stats(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `overhear alerts --ack ID…`.
+fn ack_alerts(cli: &Cli, ack: &[i64]) -> Result<ExitCode> {
+    let operator = operator(cli);
+    let mut store = open_store(cli)?;
+    let mut code = ExitCode::SUCCESS;
+    for id in ack {
+        if store.acknowledge_alert(*id, &operator, Utc::now())? {
+            println!("alert {id} seen by {operator}");
+        } else {
+            eprintln!("overhear: alert {id}: no such alert, or it was seen already");
+            code = ExitCode::FAILURE;
+        }
+    }
+    Ok(code)
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Verb::Demo) => {
@@ -435,6 +464,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }) => poll::feed_test(&cli, name.as_deref(), feed.as_deref()),
         Some(Verb::Reply { id, text_file, force }) => answer::reply(&cli, *id, text_file, *force),
         Some(Verb::Mark { id, status }) => answer::mark(&cli, *id, status),
+        Some(Verb::Correct { id, words }) => answer::correct(&cli, *id, words),
+        Some(Verb::Stats {
+            accuracy: true,
+            since,
+            format,
+            ..
+        }) => print::accuracy(&open_store(&cli)?, *since, *format),
         Some(Verb::Stats {
             days,
             since,
@@ -442,6 +478,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             format,
             tz,
             sla,
+            ..
         }) => stats(&cli, *days, *since, *by, *format, tz.as_deref(), sla.as_deref()),
         Some(Verb::Doctor) => doctor::doctor(&cli),
         Some(Verb::Alerts { since, format, ack }) if ack.is_empty() => {
@@ -449,20 +486,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print::alerts(&store.alerts(0, *since, usize::MAX >> 1)?, *format)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Verb::Alerts { ack, .. }) => {
-            let operator = operator(&cli);
-            let mut store = open_store(&cli)?;
-            let mut code = ExitCode::SUCCESS;
-            for id in ack {
-                if store.acknowledge_alert(*id, &operator, Utc::now())? {
-                    println!("alert {id} seen by {operator}");
-                } else {
-                    eprintln!("overhear: alert {id}: no such alert, or it was seen already");
-                    code = ExitCode::FAILURE;
-                }
-            }
-            Ok(code)
-        }
+        Some(Verb::Alerts { ack, .. }) => ack_alerts(&cli, ack),
         Some(Verb::Rule {
             action:
                 RuleAction::Test {

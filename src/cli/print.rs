@@ -137,6 +137,90 @@ fn describe_rate(json: &str, now: DateTime<Utc>) -> String {
     s
 }
 
+/// `overhear stats --accuracy [--since DAY]`.
+pub fn accuracy(
+    store: &crate::store::Store,
+    since: Option<chrono::NaiveDate>,
+    format: StatsFormat,
+) -> Result<std::process::ExitCode> {
+    let since = since.map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    print_accuracy(&store.model_accuracy(since)?, format)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn print_accuracy(a: &crate::store::ModelAccuracy, format: StatsFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let pct = |n: u64| {
+        if a.judged == 0 {
+            "—".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / a.judged as f64)
+        }
+    };
+    match format {
+        StatsFormat::Json => writeln!(out, "{}", serde_json::to_string(a)?)?,
+        StatsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["judgement", "corrected", "agreed", "model_only", "operator_only"])?;
+            w.write_record([
+                "sentiment".to_string(),
+                a.judged.to_string(),
+                a.sentiment_agreed.to_string(),
+                String::new(),
+                String::new(),
+            ])?;
+            for i in &a.intents {
+                w.write_record([
+                    i.intent.clone(),
+                    a.judged.to_string(),
+                    i.agreed.to_string(),
+                    i.model_only.to_string(),
+                    i.operator_only.to_string(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        StatsFormat::Table => {
+            if a.judged == 0 {
+                writeln!(
+                    out,
+                    "no corrections yet: c on a mention in the console corrects its sentiment or intents"
+                )?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "{} mentions corrected by operators; how often the model agreed with them:",
+                a.judged
+            )?;
+            writeln!(
+                out,
+                "{:<10} {:>7} {:>8} {:>14} {:>14}",
+                "", "agreed", "", "model only", "operator only"
+            )?;
+            writeln!(
+                out,
+                "{:<10} {:>7} {:>8}",
+                "sentiment",
+                a.sentiment_agreed,
+                pct(a.sentiment_agreed)
+            )?;
+            for i in &a.intents {
+                writeln!(
+                    out,
+                    "{:<10} {:>7} {:>8} {:>14} {:>14}",
+                    i.intent,
+                    i.agreed,
+                    pct(i.agreed),
+                    i.model_only,
+                    i.operator_only
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<std::time::Duration>) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match format {

@@ -39,7 +39,8 @@ pub fn open(config: Config, store: Store) -> Result<()> {
     let db_path = store.path().to_path_buf();
     let read_only = store.read_only();
     let poll_store = Store::open(&db_path)?;
-    let write_store = Store::open(&db_path)?;
+    let mut write_store = Store::open(&db_path)?;
+    write_store.set_weights(config.poller.scorer.weights.clone());
     rt.block_on(async move {
         let (actions_tx, actions_rx) = mpsc::unbounded_channel();
         let (read_tx, read_rx) = std_mpsc::channel();

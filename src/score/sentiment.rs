@@ -252,6 +252,15 @@ pub enum Label {
 }
 
 impl Label {
+    /// The score a mention an operator labelled gets: the middle of the label's range.
+    pub fn typical(self) -> f64 {
+        match self {
+            Label::Negative => -0.5,
+            Label::Neutral => 0.0,
+            Label::Positive => 0.5,
+        }
+    }
+
     pub fn of(score: f64) -> Label {
         if score >= THRESHOLD {
             Label::Positive

@@ -203,6 +203,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                     m.id,
                     &change,
                     Stamp {
+                        weights: &arrival.weights,
                         actor: &actor,
                         at,
                         batch,

@@ -311,6 +311,8 @@ pub struct Detail {
     pub history: Vec<HistoryEntry>,
     /// Who wrote it, as operators know them: tags, notes and figures.
     pub person: Option<super::PersonRow>,
+    /// Who corrected its judgement, and what the model had said (its sentiment, its intents).
+    pub judged: Option<(String, Option<f64>, crate::score::Intents)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,6 +358,11 @@ pub enum HistoryEvent {
     },
     /// An action this version does not know (written by a newer one).
     Other(String),
+    /// An operator corrected the model: "positive · praise" → "negative · complaint".
+    Judged {
+        from: String,
+        to: String,
+    },
 }
 
 impl HistoryEvent {
@@ -376,6 +383,16 @@ impl HistoryEvent {
                 note: note.unwrap_or_default(),
             },
             ("approved", Some(writer), _) => HistoryEvent::Approved { writer },
+            ("judge", Some(f), Some(t)) => {
+                let words = |s: &str| {
+                    let (a, b) = s.split_once(';').unwrap_or((s, "0"));
+                    super::triage::judged(a.parse().ok(), b.parse().unwrap_or(0))
+                };
+                HistoryEvent::Judged {
+                    from: words(&f),
+                    to: words(&t),
+                }
+            }
             (other, ..) => HistoryEvent::Other(other.to_string()),
         }
     }
@@ -652,12 +669,14 @@ impl Store {
             })
             .doing("reading history")?;
         let person = self.person_of(id, chrono::Utc::now())?;
+        let judged = self.judgement_of(id)?;
         Ok(Some(Detail {
             mention,
             tags,
             notes,
             history,
             person,
+            judged,
         }))
     }
 

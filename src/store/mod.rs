@@ -26,7 +26,7 @@ pub use people::{
     CARD_MENTIONS, Handle, KNOWN_TAGS, PeopleOrder, PersonCard, PersonMention, PersonRow, author_key, engagement_total,
 };
 pub use team::{Assigned, Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
-pub use triage::{Applied, Change};
+pub use triage::{Applied, Change, IntentAccuracy, Judgement, ModelAccuracy, judged};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -168,6 +168,9 @@ pub struct Store {
     /// The last search, the database version it was read at, and its matches when few (kept in
     /// `temp.search_hits`).
     search_cache: std::cell::RefCell<Option<(String, i64, Option<usize>)>>,
+    /// The priority's weights (`[priority]`), for the writes that work a priority out again: a
+    /// corrected judgement.
+    weights: crate::score::priority::Weights,
 }
 
 /// How long a writer waits on another process's lock before SQLite gives up (then the whole
@@ -312,6 +315,7 @@ impl Store {
             source,
         })?;
         let mut store = Store {
+            weights: Default::default(),
             conn,
             path: path.to_path_buf(),
             search_cache: Default::default(),
@@ -465,6 +469,7 @@ impl Store {
             source,
         })?;
         let mut store = Store {
+            weights: Default::default(),
             conn,
             path,
             search_cache: Default::default(),
@@ -621,6 +626,11 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Use the config's priority weights for the priorities this store works out again.
+    pub fn set_weights(&mut self, weights: crate::score::priority::Weights) {
+        self.weights = weights;
     }
 }
 

@@ -411,6 +411,18 @@ CREATE INDEX people_reach ON people (reach DESC, id) WHERE reach IS NOT NULL;
 CREATE INDEX people_engagement ON people (engagement DESC, id);
 CREATE INDEX people_negative ON people (sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0;
 "#,
+    // 22: operators' corrections of the model: the mention's `sentiment` and `intent` become what
+    // the operator said (queries, stats and priority use the truth); what the model said is kept
+    // here, for `overhear stats --accuracy`.
+    r#"
+CREATE TABLE judgements (
+    mention_id      INTEGER PRIMARY KEY REFERENCES mentions(id),
+    model_sentiment REAL,
+    model_intent    INTEGER NOT NULL,
+    judged_by       TEXT NOT NULL,
+    judged_at       INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -4,6 +4,7 @@
 
 use super::{Doing, Result, Store, from_ts, to_ts};
 use crate::model::Status;
+use crate::score::{Intent, Intents, Label, priority::Weights};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -16,6 +17,96 @@ pub enum Change {
     Tag(String),
     Untag(String),
     Note(String),
+    /// An operator corrects what the model judged: the sentiment, intents added or taken away.
+    Judge(Judgement),
+}
+
+/// An operator's correction of a mention's sentiment or intents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Judgement {
+    pub sentiment: Option<Label>,
+    pub add: Intents,
+    pub remove: Intents,
+}
+
+impl Judgement {
+    /// `negative`, `+complaint` (or `complaint`), `-praise`, in any order.
+    pub fn parse(text: &str) -> std::result::Result<Judgement, String> {
+        let mut j = Judgement::default();
+        for word in text.split([' ', ',']).map(str::trim).filter(|w| !w.is_empty()) {
+            let word = word.to_lowercase();
+            if let Ok(label) = word.parse::<Label>() {
+                j.sentiment = Some(label);
+                continue;
+            }
+            let (remove, name) = match word.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, word.trim_start_matches('+')),
+            };
+            let intent: Intent = name.parse().map_err(|_| {
+                format!(
+                    "{word:?}? say negative, neutral or positive, and +intent or -intent                      (complaint, question, praise, purchase, cancel)"
+                )
+            })?;
+            if remove {
+                j.remove = j.remove.with(intent);
+            } else {
+                j.add = j.add.with(intent);
+            }
+        }
+        if j == Judgement::default() {
+            return Err("say what it is: negative, neutral or positive, +intent or -intent".into());
+        }
+        Ok(j)
+    }
+
+    /// "negative, +complaint, -praise".
+    pub fn describe(&self) -> String {
+        let mut words: Vec<String> = self.sentiment.iter().map(ToString::to_string).collect();
+        words.extend(self.add.list().iter().map(|i| format!("+{i}")));
+        words.extend(self.remove.list().iter().map(|i| format!("-{i}")));
+        words.join(", ")
+    }
+
+    /// What a mention judged (`sentiment`, `intent`) becomes.
+    fn on(self, sentiment: Option<f64>, intent: i64) -> (Option<f64>, i64) {
+        let sentiment = match self.sentiment {
+            Some(l) if sentiment.map(Label::of) != Some(l) => Some(l.typical()),
+            _ => sentiment,
+        };
+        (sentiment, (intent | self.add.0) & !self.remove.0)
+    }
+}
+
+/// "negative · complaint, cancel": a judgement as stored in the history and shown.
+pub fn judged(sentiment: Option<f64>, intent: i64) -> String {
+    let feeling = sentiment.map_or("unknown".to_string(), |s| Label::of(s).to_string());
+    let intents: Vec<String> = Intents(intent).list().iter().map(ToString::to_string).collect();
+    if intents.is_empty() {
+        feeling
+    } else {
+        format!("{feeling} · {}", intents.join(", "))
+    }
+}
+
+/// How often the model agreed with operators' corrections (`overhear stats --accuracy`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ModelAccuracy {
+    /// Mentions an operator corrected.
+    pub judged: u64,
+    /// Of them, those whose sentiment the operator left as the model said it.
+    pub sentiment_agreed: u64,
+    /// Per intent: (intent, agreed, the model saw it and the operator did not, the operator saw it
+    /// and the model did not).
+    pub intents: Vec<IntentAccuracy>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct IntentAccuracy {
+    pub intent: String,
+    pub agreed: u64,
+    pub model_only: u64,
+    pub operator_only: u64,
 }
 
 impl Change {
@@ -28,6 +119,7 @@ impl Change {
             Change::Tag(t) => format!("tagged {t}"),
             Change::Untag(t) => format!("untagged {t}"),
             Change::Note(_) => "noted".into(),
+            Change::Judge(j) => format!("corrected: {}", j.describe()),
         }
     }
 }
@@ -59,6 +151,8 @@ pub(super) struct Stamp<'a> {
     pub(super) actor: &'a str,
     pub(super) at: i64,
     pub(super) batch: i64,
+    /// For the priority a corrected judgement changes.
+    pub(super) weights: &'a Weights,
 }
 
 fn log(
@@ -143,7 +237,117 @@ pub(super) fn apply_one(tx: &Transaction<'_>, id: i64, change: &Change, stamp: S
             let note = tx.last_insert_rowid().to_string();
             log(tx, id, stamp, "note", None, Some(&note))?;
         }
+        Change::Judge(j) => return judge(tx, id, *j, stamp),
     }
+    Ok(true)
+}
+
+/// A judgement as the history stores it: `sentiment;intent` (`;3` when the sentiment is unknown).
+fn stored_judgement(sentiment: Option<f64>, intent: i64) -> String {
+    format!("{};{intent}", sentiment.map(|s| s.to_string()).unwrap_or_default())
+}
+
+fn read_judgement(s: &str) -> Option<(Option<f64>, i64)> {
+    let (a, b) = s.split_once(';')?;
+    Some((a.parse().ok(), b.parse().ok()?))
+}
+
+/// Correct what the model judged; the model's judgement is kept the first time.
+fn judge(tx: &Transaction<'_>, id: i64, j: Judgement, stamp: Stamp<'_>) -> rusqlite::Result<bool> {
+    let Some((sentiment, intent)) = tx
+        .query_row("SELECT sentiment, intent FROM mentions WHERE id = ?1", [id], |r| {
+            Ok((r.get::<_, Option<f64>>(0)?, r.get::<_, i64>(1)?))
+        })
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let (to_sentiment, to_intent) = j.on(sentiment, intent);
+    if (to_sentiment, to_intent) == (sentiment, intent) {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO judgements (mention_id, model_sentiment, model_intent, judged_by, judged_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (mention_id) DO UPDATE SET judged_by = excluded.judged_by, judged_at = excluded.judged_at",
+        params![id, sentiment, intent, stamp.actor, stamp.at],
+    )?;
+    set_judgement(tx, id, to_sentiment, to_intent, stamp)?;
+    log(
+        tx,
+        id,
+        stamp,
+        "judge",
+        Some(&stored_judgement(sentiment, intent)),
+        Some(&stored_judgement(to_sentiment, to_intent)),
+    )?;
+    Ok(true)
+}
+
+/// Store a mention's sentiment and intents, and the priority they make.
+fn set_judgement(
+    tx: &Transaction<'_>,
+    id: i64,
+    sentiment: Option<f64>,
+    intent: i64,
+    stamp: Stamp<'_>,
+) -> rusqlite::Result<()> {
+    let (reach, engagement, sort_at, tags): (Option<i64>, Option<String>, i64, Option<String>) = tx.query_row(
+        "SELECT m.author_reach, m.engagement, m.sort_at,
+                (SELECT group_concat(pt.tag, ' ') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
+                 WHERE a.id = m.author_id)
+         FROM mentions m WHERE m.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let tags: Vec<&str> = tags.as_deref().map(|t| t.split(' ').collect()).unwrap_or_default();
+    let engagement = crate::model::Engagement::from_json(engagement.as_deref());
+    let p = stamp.weights.priority(crate::score::priority::Inputs {
+        reach,
+        engagement: &engagement,
+        sentiment: sentiment.unwrap_or(0.0),
+        intents: Intents(intent),
+        person: crate::score::priority::Marks::of(&tags),
+    });
+    tx.execute(
+        "UPDATE mentions SET sentiment = ?2, intent = ?3, priority = ?4, priority_rank = ?5, updated_at = ?6
+         WHERE id = ?1",
+        params![
+            id,
+            sentiment,
+            intent,
+            p.base,
+            crate::score::priority::rank(p.base, sort_at),
+            stamp.at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Undo one correction: back to what it was, where nobody corrected it since.
+fn unjudge(
+    tx: &Transaction<'_>,
+    id: i64,
+    from: Option<&str>,
+    to: Option<&str>,
+    undo: Stamp<'_>,
+) -> rusqlite::Result<bool> {
+    let (Some(before), Some(after)) = (from.and_then(read_judgement), to.and_then(read_judgement)) else {
+        return Ok(false);
+    };
+    let now: (Option<f64>, i64) = tx.query_row("SELECT sentiment, intent FROM mentions WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    if now != after {
+        return Ok(false);
+    }
+    set_judgement(tx, id, before.0, before.1, undo)?;
+    // Back to what the model said: no correction stands.
+    tx.execute(
+        "DELETE FROM judgements WHERE mention_id = ?1 AND model_sentiment IS ?2 AND model_intent = ?3",
+        params![id, before.0, before.1],
+    )?;
+    log(tx, id, undo, "judge", to, from)?;
     Ok(true)
 }
 
@@ -151,11 +355,18 @@ impl Store {
     /// Apply `change` to every mention in `ids` as `actor`, in one transaction.
     pub fn apply(&mut self, ids: &[i64], change: &Change, actor: &str, now: DateTime<Utc>) -> Result<Applied> {
         let at = to_ts(now);
+        let weights = self.weights.clone();
         self.write("saving a triage change", |tx| {
             let batch = next_batch(tx)?;
             let mut changed = 0;
             for id in ids {
-                if apply_one(tx, *id, change, Stamp { actor, at, batch })? {
+                let stamp = Stamp {
+                    actor,
+                    at,
+                    batch,
+                    weights: &weights,
+                };
+                if apply_one(tx, *id, change, stamp)? {
                     changed += 1;
                 }
             }
@@ -170,6 +381,7 @@ impl Store {
     /// The reversal is recorded in the history as a new batch. Returns how many were reversed.
     pub fn undo(&mut self, batch: i64, actor: &str, now: DateTime<Utc>) -> Result<usize> {
         let at = to_ts(now);
+        let weights = self.weights.clone();
         self.write("undoing a triage change", |tx| {
             let rows: Vec<Logged> = tx
                 .prepare(
@@ -180,7 +392,7 @@ impl Store {
                     Ok(Logged { id: r.get(0)?, action: r.get(1)?, from: r.get(2)?, to: r.get(3)?, when: r.get(4)? })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let undo = Stamp { actor, at, batch: next_batch(tx)? };
+            let undo = Stamp { actor, at, batch: next_batch(tx)?, weights: &weights };
             let mut reversed = 0;
             for Logged { id, action, from, to, when } in rows {
                 let done = match action.as_str() {
@@ -231,6 +443,7 @@ impl Store {
                                 true
                             }
                     }
+                    "judge" => unjudge(tx, id, from.as_deref(), to.as_deref(), undo)?,
                     "note" => {
                         let Some(note) = to.and_then(|n| n.parse::<i64>().ok()) else { continue };
                         tx.execute("DELETE FROM notes WHERE id = ?1", [note])? > 0 && {
@@ -246,6 +459,60 @@ impl Store {
             }
             Ok(reversed)
         })
+    }
+
+    /// How often the model agreed with the operators who corrected it, since `since`.
+    pub fn model_accuracy(&self, since: Option<DateTime<Utc>>) -> Result<ModelAccuracy> {
+        let rows: Vec<(Option<f64>, i64, Option<f64>, i64)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT j.model_sentiment, j.model_intent, m.sentiment, m.intent FROM judgements j
+                 JOIN mentions m ON m.id = j.mention_id WHERE j.judged_at >= ?1",
+            )
+            .and_then(|mut s| {
+                s.query_map([since.map_or(i64::MIN, to_ts)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<rusqlite::Result<_>>()
+            })
+            .doing("reading the corrections")?;
+        let mut a = ModelAccuracy {
+            judged: rows.len() as u64,
+            intents: Intent::ALL
+                .iter()
+                .map(|i| IntentAccuracy {
+                    intent: i.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        for (model_s, model_i, truth_s, truth_i) in rows {
+            if model_s.map(Label::of) == truth_s.map(Label::of) {
+                a.sentiment_agreed += 1;
+            }
+            for (k, i) in Intent::ALL.iter().enumerate() {
+                let (m, t) = (Intents(model_i).has(*i), Intents(truth_i).has(*i));
+                let row = &mut a.intents[k];
+                match (m, t) {
+                    (true, false) => row.model_only += 1,
+                    (false, true) => row.operator_only += 1,
+                    _ => row.agreed += 1,
+                }
+            }
+        }
+        Ok(a)
+    }
+
+    /// Who corrected a mention's judgement, and what the model had said.
+    pub fn judgement_of(&self, id: i64) -> Result<Option<(String, Option<f64>, Intents)>> {
+        self.conn()
+            .prepare_cached("SELECT judged_by, model_sentiment, model_intent FROM judgements WHERE mention_id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, Intents(r.get(2)?))))
+                    .optional()
+            })
+            .doing("reading a correction")
     }
 
     /// Mark a mention read by `operator`. True when it was unread.
@@ -444,5 +711,84 @@ mod tests {
         assert!(!s.mark_read("alice", ids[0], Utc::now()).unwrap());
         assert!(!s.mention("alice", ids[0]).unwrap().unwrap().unread);
         assert!(s.mention("bob", ids[0]).unwrap().unwrap().unread);
+    }
+
+    #[test]
+    fn a_correction_is_the_truth_is_undone_and_measures_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("db")).unwrap();
+        let feed = s.ensure_feed("x", FeedKind::X).unwrap();
+        let said = |id: &str, text: &str| NewMention {
+            external_id: Some(id.into()),
+            text: text.into(),
+            ..Default::default()
+        };
+        s.write_poll(
+            feed,
+            FeedKind::X,
+            &PollWrite {
+                mentions: vec![
+                    said("sick", "This update is sick, the new sync is unreal"),
+                    said("ok", "Charged twice for my plan, I want a refund"),
+                ],
+                status: 200,
+                next_poll_at: Utc::now(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        let id = |x: &str| -> i64 {
+            s.conn()
+                .query_row("SELECT id FROM mentions WHERE external_id = ?1", [x], |r| r.get(0))
+                .unwrap()
+        };
+        let (sick, ok) = (id("sick"), id("ok"));
+        let now = Utc::now();
+        let judged = |s: &Store, m: i64| -> (Option<f64>, i64, f64) {
+            s.conn()
+                .query_row(
+                    "SELECT sentiment, intent, priority FROM mentions WHERE id = ?1",
+                    [m],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+        };
+        let before = judged(&s, sick);
+        let j = Judgement::parse("positive +praise -complaint").unwrap();
+        let applied = s.apply(&[sick], &Change::Judge(j), "alice", now).unwrap();
+        assert_eq!(applied.changed, 1);
+        let after = judged(&s, sick);
+        assert_eq!(Label::of(after.0.unwrap()), Label::Positive);
+        assert!(Intents(after.1).has(Intent::Praise) && !Intents(after.1).has(Intent::Complaint));
+        // The truth is what the query language and the history see.
+        let d = s.detail("alice", sick).unwrap().unwrap();
+        assert_eq!(d.judged.as_ref().map(|j| j.0.as_str()), Some("alice"));
+        assert!(
+            d.history.iter().any(
+                |h| matches!(&h.event, crate::store::HistoryEvent::Judged { to, .. } if to.starts_with("positive"))
+            ),
+            "{:?}",
+            d.history
+        );
+        // The second mention: the model was right; saying so again changes nothing.
+        let ok_before = judged(&s, ok);
+        let label = Label::of(ok_before.0.unwrap());
+        let same = Judgement::parse(label.as_ref()).unwrap();
+        assert_eq!(s.apply(&[ok], &Change::Judge(same), "bob", now).unwrap().changed, 0);
+        let a = s.model_accuracy(None).unwrap();
+        assert_eq!(a.judged, 1);
+        assert_eq!(
+            a.sentiment_agreed,
+            u64::from(Label::of(before.0.unwrap()) == Label::Positive)
+        );
+        let praise = a.intents.iter().find(|i| i.intent == "praise").unwrap();
+        assert_eq!(praise.agreed + praise.operator_only, 1);
+        // Undone: the model's judgement again, and no correction stands.
+        s.undo(applied.batch.unwrap(), "alice", now).unwrap();
+        assert_eq!(judged(&s, sick), before);
+        assert_eq!(s.model_accuracy(None).unwrap().judged, 0);
+        assert!(Judgement::parse("angry").is_err());
+        assert!(Judgement::parse("").is_err());
     }
 }

@@ -278,6 +278,7 @@ mod tests {
                 },
             ],
             person: None,
+            judged: None,
         };
         s.window = Window {
             seq: 0,

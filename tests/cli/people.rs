@@ -118,3 +118,52 @@ fn people_are_listed_tagged_noted_and_linked_from_a_script() {
     ok(&["person", "unlink", "hackernews:quietgrep"]);
     assert_eq!(people(&env).len(), 5);
 }
+
+/// Corrections from a script: the truth in the export and in `stats --by sentiment`, and
+/// `stats --accuracy` says how often the model agreed.
+#[test]
+fn corrections_are_the_truth_and_measure_the_model() {
+    let (_s, env) = two_places();
+    let ids = env.rows("SELECT id, sentiment FROM mentions ORDER BY id");
+    assert!(ids.len() >= 3);
+    // The forum's two complaints are negative; an operator says the first is neutral news.
+    let forum: Vec<String> = env
+        .rows("SELECT m.id FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE f.name = 'forum' ORDER BY m.id")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let out = env.run(&["correct", &forum[0], "neutral", "-complaint"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("corrected by"), "{}", stdout(&out));
+    let out = env.run(&["correct", &forum[1], "negative"]);
+    assert!(stdout(&out).contains("judged so already"), "{}", stdout(&out));
+    let out = env.run(&["correct", &forum[1], "furious"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("furious"), "{}", stderr(&out));
+
+    let row = env
+        .export()
+        .into_iter()
+        .find(|r| r["id"] == forum[0].parse::<i64>().unwrap())
+        .unwrap();
+    assert_eq!(row["sentiment"]["label"], "neutral");
+    assert!(
+        !row["intent"].as_array().unwrap().iter().any(|i| i == "complaint"),
+        "{row}"
+    );
+
+    let out = env.run(&["stats", "--accuracy", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(a["judged"], 1);
+    assert_eq!(a["sentiment_agreed"], 0);
+    let complaint = a["intents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["intent"] == "complaint")
+        .unwrap();
+    assert_eq!(complaint["model_only"], 1);
+    let out = env.run(&["stats", "--accuracy"]);
+    assert!(stdout(&out).contains("1 mentions corrected"), "{}", stdout(&out));
+}

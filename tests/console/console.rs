@@ -438,3 +438,44 @@ fn a_opens_the_author_and_a_note_on_them_shows_on_their_mentions() {
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }
+
+/// `c` corrects what the model judged: the detail says who corrected it and what the model had
+/// said; `u` undoes it.
+#[test]
+fn c_corrects_the_model_and_u_undoes_it() {
+    let s = FixtureServer::start();
+    s.route(
+        "/feed",
+        Response::ok(
+            "<rss version=\"2.0\"><channel><item><guid>1</guid><title>This update is sick, the new sync is unreal</title>\
+             <link>https://example.com/1</link></item></channel></rss>",
+        ),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed")
+    ));
+    let term = Term::spawn(in_shell(&env, &[]), 120, 30);
+    term.wait_for("This update is sick", timeout(20)).unwrap();
+    term.send_key("c");
+    term.wait_for("correct (negative neutral positive", timeout(10))
+        .unwrap();
+    term.send(b"positive +praise");
+    term.send_key("Enter");
+    term.wait_for("(corrected by", timeout(10)).unwrap();
+    let screen = term.screen();
+    assert!(screen.contains("the model said"), "{screen}");
+    assert!(screen.contains("→ positive"), "the history:\n{screen}");
+    term.send_key("u");
+    term.wait_until(|s| !s.contains("(corrected by"), timeout(10), "undone")
+        .unwrap();
+    term.send_key("c");
+    term.wait_for("correct (negative", timeout(10)).unwrap();
+    term.send(b"furious");
+    term.send_key("Enter");
+    term.wait_for("\"furious\"? say negative, neutral or positive", timeout(10))
+        .unwrap();
+    term.send_key("Esc");
+    term.send_key("q");
+    term.wait_for("EXIT=0", timeout(10)).unwrap();
+}

@@ -69,8 +69,20 @@ fn priority_line(state: &AppState, d: &Detail) -> Option<String> {
 
 /// The sentiment with its score and the words that decided it, and the intents with theirs:
 /// "negative −0.62: “charged twice”, “NOT helpful” · complaint (“refund”) · question".
-fn judgement(state: &AppState, m: &crate::model::Mention) -> Option<String> {
+fn judgement(state: &AppState, d: &Detail) -> Option<String> {
+    let m = &d.mention;
     let score = m.sentiment?;
+    if let Some((by, model_s, model_i)) = &d.judged {
+        // An operator's word: no model's reasons, what the model said instead.
+        let mut parts = vec![crate::score::Label::of(score).to_string()];
+        parts.extend(m.intents.list().iter().map(ToString::to_string));
+        return Some(format!(
+            "{} (corrected by {}; the model said {})",
+            parts.join(" · "),
+            text::screen_line(by),
+            crate::store::judged(*model_s, model_i.0)
+        ));
+    }
     let asks = crate::query::facts::is_question(m.title.as_deref(), &m.text);
     let why = state.settings.scorer.score(m.title.as_deref(), &m.text, asks);
     let quoted = |v: &[String]| {
@@ -139,7 +151,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     if let Some(p) = &d.person {
         lines.push(person_line(state, p));
     }
-    if let Some(line) = judgement(state, m) {
+    if let Some(line) = judgement(state, d) {
         lines.push(Line::styled(line, t.muted));
     }
     if let Some(line) = priority_line(state, d) {
@@ -259,6 +271,7 @@ fn notes_and_history<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
                 }
                 HistoryEvent::Returned { writer, note } => format!("sent {writer}'s reply back: {note}"),
                 HistoryEvent::Approved { writer } => format!("approved {writer}'s reply"),
+                HistoryEvent::Judged { from, to } => format!("corrected {from} → {to}"),
                 HistoryEvent::Other(action) => action.clone(),
             };
             lines.push(Line::from(vec![
