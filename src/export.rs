@@ -41,6 +41,8 @@ struct Row<'a> {
     priority_reasons: Vec<String>,
     /// The tags operators gave its author (`vip`, `detractor`, …).
     person_tags: &'a [String],
+    /// Signs of spam or a bot: `duplicate`, `burst`, `link-only`.
+    noise: Vec<String>,
 }
 
 /// `{"label": "negative", "score": -0.62}`.
@@ -83,6 +85,7 @@ fn row<'a>(m: &'a Mention, weights: &Weights) -> Row<'a> {
         priority: (m.priority * 10.0).round() / 10.0,
         priority_reasons: priority_reasons(m, weights),
         person_tags: &m.person_tags,
+        noise: noise(m),
     }
 }
 
@@ -99,11 +102,18 @@ fn priority_reasons(m: &Mention, weights: &Weights) -> Vec<String> {
         .reasons
 }
 
+fn noise(m: &Mention) -> Vec<String> {
+    crate::score::noise::Noise::list(m.noise)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 fn intents(m: &Mention) -> Vec<String> {
     m.intents.list().iter().map(ToString::to_string).collect()
 }
 
-const CSV_HEADER: [&str; 30] = [
+const CSV_HEADER: [&str; 31] = [
     "id",
     "feed",
     "kind",
@@ -134,6 +144,7 @@ const CSV_HEADER: [&str; 30] = [
     "priority",
     "priority_reasons",
     "person_tags",
+    "noise",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -174,6 +185,7 @@ pub fn export(
                 let intent = intents(&m).join(",");
                 let reasons = priority_reasons(&m, weights).join(", ");
                 let person_tags = m.person_tags.join(" ");
+                let signs = noise(&m).join(",");
                 w.write_record([
                     m.id.to_string(),
                     m.feed,
@@ -205,6 +217,7 @@ pub fn export(
                     ((m.priority * 10.0).round() / 10.0).to_string(),
                     reasons,
                     person_tags,
+                    signs,
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;
@@ -256,6 +269,7 @@ mod tests {
             priority: 40.0,
             priority_reasons: vec!["negative".into()],
             person_tags: &["vip".to_string()],
+            noise: vec!["duplicate".into()],
         };
         let v = serde_json::to_value(&row).unwrap();
         for (k, val) in v.as_object().unwrap() {

@@ -186,6 +186,7 @@ mod tests {
             intents: crate::score::Intents::default(),
             priority: 0.0,
             person_tags: vec![],
+            noise: 0,
             order_key: 0,
         }
     }

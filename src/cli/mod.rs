@@ -57,7 +57,7 @@ pub enum Verb {
         since: Option<DateTime<Utc>>,
         /// Only the mentions a query matches, in the console's query language
         /// (e.g. 'acme -is:question reach>1000')
-        #[arg(long, value_name = "QUERY")]
+        #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
         filter: Option<String>,
     },
     /// List the feeds with their health
@@ -111,6 +111,10 @@ pub enum Verb {
         /// The first-response target for SLA breaches (e.g. 1h) [default: [stats] sla in the config]
         #[arg(long, value_name = "DURATION")]
         sla: Option<String>,
+        /// Only mentions matching this query (the search language): `-is:noise` leaves out likely
+        /// spam and bots, `sentiment:negative` counts the unhappy ones
+        #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
+        filter: Option<String>,
         /// Instead: how often the sentiment and intent model agreed with the operators who
         /// corrected it (all corrections, or those since --since)
         #[arg(long, conflicts_with_all = ["by", "days", "tz", "sla"])]
@@ -210,7 +214,7 @@ pub enum RuleAction {
         /// A rule of the config, by name
         name: Option<String>,
         /// Or a query given here, in the search language
-        #[arg(long, value_name = "QUERY", conflicts_with = "name")]
+        #[arg(long, value_name = "QUERY", conflicts_with = "name", allow_hyphen_values = true)]
         when: Option<String>,
         /// Only mentions from this day on (YYYY-MM-DD)
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
@@ -389,15 +393,65 @@ fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Optio
 }
 
 /// `overhear stats`.
-fn stats(
-    cli: &Cli,
+/// What `overhear stats` was asked.
+struct StatsArgs<'a> {
     days: u32,
     since: Option<NaiveDate>,
     by: Option<crate::stats::GroupBy>,
     format: StatsFormat,
-    tz: Option<&str>,
-    sla: Option<&str>,
-) -> Result<ExitCode> {
+    tz: Option<&'a str>,
+    sla: Option<&'a str>,
+    filter: Option<&'a str>,
+}
+
+/// `overhear stats`: the figures per day, or (`--accuracy`) the model's agreement with operators.
+fn stats(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
+    let Verb::Stats {
+        days,
+        since,
+        by,
+        format,
+        tz,
+        sla,
+        filter,
+        accuracy,
+    } = verb
+    else {
+        unreachable!("called for `overhear stats`")
+    };
+    if *accuracy {
+        return print::accuracy(&open_store(cli)?, *since, *format);
+    }
+    stats_per_day(
+        cli,
+        StatsArgs {
+            days: *days,
+            since: *since,
+            by: *by,
+            format: *format,
+            tz: tz.as_deref(),
+            sla: sla.as_deref(),
+            filter: filter.as_deref(),
+        },
+    )
+}
+
+fn stats_per_day(cli: &Cli, args: StatsArgs<'_>) -> Result<ExitCode> {
+    let StatsArgs {
+        days,
+        since,
+        by,
+        format,
+        tz,
+        sla,
+        filter,
+    } = args;
+    let filter = match filter {
+        Some(q) => {
+            crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--filter {q:?}: {e}"))?
+        }
+        None => Default::default(),
+    };
     let config = load_config(cli)?;
     let zone: chrono_tz::Tz = match tz {
         Some(z) => z
@@ -420,7 +474,7 @@ fn stats(
         by,
         sla,
         business: config.business.clone(),
-        filter: Default::default(),
+        filter,
         now,
     };
     let rows = store.stats(&q)?;
@@ -465,21 +519,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::Reply { id, text_file, force }) => answer::reply(&cli, *id, text_file, *force),
         Some(Verb::Mark { id, status }) => answer::mark(&cli, *id, status),
         Some(Verb::Correct { id, words }) => answer::correct(&cli, *id, words),
-        Some(Verb::Stats {
-            accuracy: true,
-            since,
-            format,
-            ..
-        }) => print::accuracy(&open_store(&cli)?, *since, *format),
-        Some(Verb::Stats {
-            days,
-            since,
-            by,
-            format,
-            tz,
-            sla,
-            ..
-        }) => stats(&cli, *days, *since, *by, *format, tz.as_deref(), sla.as_deref()),
+        Some(v @ Verb::Stats { .. }) => stats(&cli, v),
         Some(Verb::Doctor) => doctor::doctor(&cli),
         Some(Verb::Alerts { since, format, ack }) if ack.is_empty() => {
             let store = open_store(&cli)?;

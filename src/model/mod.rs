@@ -175,6 +175,10 @@ pub struct Facts {
     pub intents: i64,
     /// The base priority, 0–100 (`score::priority`).
     pub priority: f64,
+    /// Signs of noise in its words alone (`score::noise`: link-only).
+    pub noise: i64,
+    /// A fingerprint of its words, to find the same words from several authors.
+    pub text_hash: Option<i64>,
 }
 
 impl NewMention {
@@ -326,6 +330,8 @@ pub struct Mention {
     pub priority: f64,
     /// The tags operators gave its author (`vip`, `detractor`, …).
     pub person_tags: Vec<String>,
+    /// Its signs of noise, a bit set of `score::noise::Noise`.
+    pub noise: i64,
     /// Its place in the order it was read in: its time (seconds), or its priority's rank.
     pub order_key: i64,
 }

@@ -199,6 +199,7 @@ fn candidate<'a>(m: &'a crate::model::Mention, tags: &'a [String]) -> Candidate<
         status: m.status,
         tags,
         person_tags: &m.person_tags,
+        noise: m.noise,
         assignee: m.assignee.as_deref(),
         sort_at: m.sort_at,
         unread: m.unread,

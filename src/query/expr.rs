@@ -116,6 +116,8 @@ pub enum Field {
     Intent(Vec<crate::score::Intent>),
     /// Its author's person has this tag (`person:vip`, `vip`).
     Person(String),
+    /// Any of these signs of noise (a bit set of `score::noise::Noise`; `is:noise`: any).
+    Noise(i64),
 }
 
 /// A query.
@@ -151,6 +153,8 @@ pub struct Candidate<'a> {
     pub tags: &'a [String],
     /// The tags of its author's person.
     pub person_tags: &'a [String],
+    /// Its signs of noise (`score::noise`).
+    pub noise: i64,
     pub assignee: Option<&'a str>,
     pub sort_at: DateTime<Utc>,
     pub unread: bool,
@@ -178,6 +182,7 @@ impl Candidate<'_> {
             status: Status::New,
             tags: &[],
             person_tags: &[],
+            noise: 0,
             assignee: None,
             sort_at: Utc::now(),
             unread: true,
@@ -581,8 +586,11 @@ impl Parser<'_> {
                 "question" => Field::IsQuestion,
                 "unread" => Field::Unread,
                 "vip" => Field::Person("vip".into()),
+                "noise" | "spam" => Field::Noise(crate::score::noise::Noise::ANY),
                 v => Field::Status(vec![v.parse::<Status>().map_err(|_| {
-                    err(format!("is:{v}? is:question, is:unread, is:vip, or a status (is:open)"))
+                    err(format!(
+                        "is:{v}? is:question, is:unread, is:vip, is:noise, or a status (is:open)"
+                    ))
                 })?]),
             },
             "has" => match value {
@@ -638,6 +646,12 @@ impl Parser<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             "intent" => return Err(need("an intent, like complaint")),
+            "noise" if values.is_empty() => return Err(need("a sign, like duplicate, burst or link-only")),
+            "noise" => Field::Noise(values.iter().try_fold(0, |bits, v| {
+                v.parse::<crate::score::noise::Noise>()
+                    .map(|n| bits | n.bit())
+                    .map_err(|_| err(format!("noise:{v}? use duplicate, burst or link-only")))
+            })?),
             "person" => match values.as_slice() {
                 [] => return Err(need("a person's tag, like vip or detractor")),
                 [one] => Field::Person(one.to_lowercase()),
@@ -807,6 +821,16 @@ impl fmt::Display for Field {
             Field::Until(_, t) => write!(f, "until:{t}"),
             Field::Unread => write!(f, "unread"),
             Field::Person(t) => write!(f, "person:{t}"),
+            Field::Noise(b) if *b == crate::score::noise::Noise::ANY => write!(f, "is:noise"),
+            Field::Noise(b) => write!(
+                f,
+                "noise:{}",
+                crate::score::noise::Noise::list(*b)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
             Field::HasLink => write!(f, "has:link"),
             Field::IsQuestion => write!(f, "is:question"),
             Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
@@ -976,6 +1000,7 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Until(t, _) => m.sort_at < *t,
         Field::Unread => m.unread,
         Field::Person(t) => m.person_tags.iter().any(|x| x == t),
+        Field::Noise(b) => m.noise & b != 0,
         Field::HasLink => facts::has_link(m.text),
         Field::IsQuestion => facts::is_question(m.title, m.text),
         Field::Lang(l) if l.is_empty() => m.lang.is_none(),

@@ -11,7 +11,14 @@ impl Facts {
     pub fn of(url: Option<&str>, title: Option<&str>, text: &str, lang: Option<&str>, scorer: &Scorer) -> Facts {
         let asks = is_question(title, text);
         let scores = scorer.score(title, text, asks);
+        let (text_hash, link_only) = crate::score::noise::fingerprint(title, text);
         Facts {
+            text_hash,
+            noise: if link_only {
+                crate::score::noise::Noise::LinkOnly.bit()
+            } else {
+                0
+            },
             site: url.and_then(host).map(|h| site_key(&h)),
             has_link: has_link(text),
             is_question: asks,
@@ -83,6 +90,11 @@ const LINK_MARKS: [&str; 3] = ["http://", "https://", "www."];
 /// Whether the words hold a link.
 pub fn has_link(text: &str) -> bool {
     LINK_MARKS.iter().any(|l| text.contains(l))
+}
+
+/// Whether one whitespace-separated word is (or holds) a link.
+pub fn is_link_word(word: &str) -> bool {
+    LINK_MARKS.iter().any(|l| word.contains(l))
 }
 
 /// Whether a mention asks something: a question mark in its title or words, outside a link (a

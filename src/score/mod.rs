@@ -3,6 +3,7 @@
 //! intents ([`intent`], term lists and the feeling). Pure functions of what the mention says.
 
 pub mod intent;
+pub mod noise;
 pub mod priority;
 pub mod sentiment;
 

@@ -29,6 +29,7 @@ struct Arrived {
     intents: i64,
     priority: f64,
     person_tags: Vec<String>,
+    noise: i64,
 }
 
 impl Arrived {
@@ -48,6 +49,7 @@ impl Arrived {
             intents: self.intents,
             priority: self.priority,
             person_tags: &self.person_tags,
+            noise: self.noise,
             sort_at: from_ts(self.sort_at),
             ..Candidate::blank()
         }
@@ -148,7 +150,8 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
             "SELECT m.id, m.title, m.text, m.author, f.name, m.kind, m.url, m.author_reach,
                     json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent, m.priority,
                     (SELECT group_concat(pt.tag, ',') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
-                     WHERE a.id = m.author_id)
+                     WHERE a.id = m.author_id),
+                    m.noise
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -171,6 +174,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                     .get::<_, Option<String>>(14)?
                     .map(|t| t.split(',').map(str::to_string).collect())
                     .unwrap_or_default(),
+                noise: r.get(15)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -210,6 +210,7 @@ impl Store {
                 return Ok(None);
             }
             let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
+            let started = std::time::Instant::now();
             let mut results = Vec::with_capacity(records.len());
             for record in records {
                 tx.execute_batch("SAVEPOINT poll")?;
@@ -232,6 +233,7 @@ impl Store {
                     _ => 0,
                 })
                 .sum();
+            let rows_at = started.elapsed();
             if new > 0 {
                 // Once per transaction, over the new rows: the full-text index, the stream's
                 // counts (every new mention is new) and the hours whose kept stats are now stale.
@@ -248,6 +250,16 @@ impl Store {
                      ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
                 )?
                 .execute([newest_before])?;
+                let index_at = started.elapsed();
+                // Copies and bursts, seen only beside other mentions, before the rules read them.
+                super::noise::flag(tx, newest_before, to_ts(now))?;
+                tracing::debug!(
+                    new,
+                    rows_ms = rows_at.as_secs_f64() * 1e3,
+                    index_ms = (index_at - rows_at).as_secs_f64() * 1e3,
+                    noise_ms = (started.elapsed() - index_at).as_secs_f64() * 1e3,
+                    "polls written"
+                );
                 // The rules act on each new mention in the same transaction: a mention is never
                 // stored without what its rules do to it.
                 if !arrival.is_empty() {
@@ -408,8 +420,9 @@ fn apply(
 const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
            (feed_id, kind, external_id, url, author, author_reach, title, text,
             published_at, first_seen_at, sort_at, engagement, updated_at,
-            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id, noise, text_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                 ?22, ?23)";
 
 /// A mention seen again: its engagement and reach, and so its priority, when they changed.
 const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
@@ -429,16 +442,12 @@ fn write_items(
     let mut insert = tx.prepare_cached(INSERT_MENTION)?;
     let mut refresh = tx.prepare_cached(REFRESH_MENTION)?;
     let mut people = super::people::Ledger::new(tx)?;
-    for m in &poll.mentions {
-        let external_id = stored_id(kind, feed_id, &m.identity());
-        let published = m.published_at.map(to_ts);
-        let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
+    // Who wrote each mention, first: a new handle's rows are written whole before the mentions
+    // that refer to them (one insert each, no update).
+    let rows = authored(tx, &mut people, feed_id, kind, poll, now_ts)?;
+    people.write_fresh(tx)?;
+    for (m, (external_id, published, sort_at, facts, who)) in poll.mentions.iter().zip(rows) {
         let engagement = m.engagement.to_json();
-        let facts = facts_of(m);
-        let who = match &m.author {
-            Some(a) => people.who(tx, kind, a, m.url.as_deref(), sort_at)?,
-            None => None,
-        };
         // What operators said of the author weighs in from the start.
         let priority = who.map_or(facts.priority, |w| weights.with_person(facts.priority, w.marks));
         let inserted = insert.execute(params![
@@ -463,28 +472,76 @@ fn write_items(
             priority,
             crate::score::priority::rank(priority, sort_at),
             who.map(|w| w.author),
+            facts.noise,
+            facts.text_hash,
         ])?;
         if inserted == 1 {
             counts.new += 1;
             if let Some(w) = who {
-                people.arrived(w, sort_at, m, facts.sentiment);
+                people.arrived(w, &external_id, sort_at, m, facts.sentiment);
             }
-        } else if engagement.is_some() || m.author_reach.is_some() {
-            let (rank0, per_sec) = rank_parts(priority);
-            counts.updated += refresh.execute(params![
-                kind.as_str(),
-                external_id,
-                engagement,
-                m.author_reach,
-                now_ts,
-                priority,
-                rank0,
-                per_sec
-            ])?;
+        } else {
+            if let Some(w) = who {
+                people.not_new(w, &external_id, m, facts.sentiment);
+            }
+            if engagement.is_some() || m.author_reach.is_some() {
+                let (rank0, per_sec) = rank_parts(priority);
+                counts.updated += refresh.execute(params![
+                    kind.as_str(),
+                    external_id,
+                    engagement,
+                    m.author_reach,
+                    now_ts,
+                    priority,
+                    rank0,
+                    per_sec
+                ])?;
+            }
         }
     }
     people.flush(tx)?;
     finish_feed(tx, feed_id, poll, now_ts, counts)
+}
+
+/// A row to insert: its stored id, publication, place in the stream, facts and author.
+type Row<'m> = (
+    String,
+    Option<i64>,
+    i64,
+    std::borrow::Cow<'m, Facts>,
+    Option<super::people::Who>,
+);
+
+/// Who wrote each mention, worked out before any is inserted (a new handle's rows are written
+/// whole before the mentions that refer to them: one insert each, no update).
+fn authored<'m>(
+    tx: &rusqlite::Transaction<'_>,
+    people: &mut super::people::Ledger,
+    feed_id: i64,
+    kind: FeedKind,
+    poll: &'m PollWrite,
+    now_ts: i64,
+) -> rusqlite::Result<Vec<Row<'m>>> {
+    let mut rows = Vec::with_capacity(poll.mentions.len());
+    for m in &poll.mentions {
+        let external_id = stored_id(kind, feed_id, &m.identity());
+        let published = m.published_at.map(to_ts);
+        let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
+        let facts = facts_of(m);
+        let key = m
+            .author
+            .as_deref()
+            .and_then(|a| super::people::author_key(kind, a, m.url.as_deref()));
+        let who = match key {
+            Some((scope, handle)) => Some(people.who(tx, (kind, scope, handle), sort_at)?),
+            None => None,
+        };
+        if let Some(w) = who {
+            people.expect(w, &external_id, sort_at, m, facts.sentiment);
+        }
+        rows.push((external_id, published, sort_at, facts, who));
+    }
+    Ok(rows)
 }
 
 /// A feed's row after a poll that brought items: validators, cursor, health, the count.

@@ -15,7 +15,7 @@ const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.aut
      r.mention_id IS NULL, m.response_text, m.response_url, m.lang, m.sentiment, m.intent, m.priority,
      (SELECT group_concat(pt.tag, ' ') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
       WHERE a.id = m.author_id),
-     m.sort_at";
+     m.noise, m.sort_at";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
@@ -73,7 +73,8 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
             tags.sort();
             tags
         },
-        order_key: r.get(25)?,
+        noise: r.get(25)?,
+        order_key: r.get(26)?,
     })
 }
 
@@ -262,6 +263,9 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::Sort(_) => "1".into(),
         Field::Priority(c, n) => format!("m.priority {} {}", c.sql(), push(Value::Integer(*n))),
         Field::Intent(v) => format!("m.intent & {} <> 0", v.iter().fold(0, |a, i| a | i.bit())),
+        // `noise <> 0` is the condition of the index of noise.
+        Field::Noise(b) if *b == crate::score::noise::Noise::ANY => "m.noise <> 0".into(),
+        Field::Noise(b) => format!("m.noise <> 0 AND m.noise & {b} <> 0"),
         Field::Person(t) => format!(
             "m.author_id IN (SELECT a.id FROM person_tags pt JOIN authors a ON a.person_id = pt.person_id
                              WHERE pt.tag = {})",

@@ -8,6 +8,7 @@ mod arrival;
 mod drafts;
 mod feeds;
 mod mentions;
+mod noise;
 mod people;
 mod schema;
 mod stats;

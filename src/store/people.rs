@@ -106,6 +106,23 @@ pub(super) struct Ledger {
     marks: HashMap<i64, Marks>,
     people: HashMap<i64, Tally>,
     authors: HashMap<i64, (Tally, Option<String>)>,
+    /// Handles first seen in this write: their rows are written whole at the flush (one insert
+    /// each, no update), under ids taken here (the write holds the database's one write lock).
+    fresh: Vec<Fresh>,
+    next_id: Option<(i64, i64)>,
+    /// Mentions (author, stored id) counted with a new handle before they were inserted.
+    prepaid: std::collections::HashSet<(i64, String)>,
+    fresh_ids: std::collections::HashSet<i64>,
+}
+
+/// A handle seen for the first time, written at the flush.
+struct Fresh {
+    author: i64,
+    person: i64,
+    kind: FeedKind,
+    scope: String,
+    handle: String,
+    at: i64,
 }
 
 impl Ledger {
@@ -125,42 +142,52 @@ impl Ledger {
             marks,
             people: HashMap::new(),
             authors: HashMap::new(),
+            fresh: Vec::new(),
+            next_id: None,
+            prepaid: Default::default(),
+            fresh_ids: Default::default(),
         })
     }
 
-    /// Who wrote a mention: their handle found or added (a new handle is a new person).
+    /// Who wrote a mention, by its handle's key ([`author_key`]): found, or new (a new handle is
+    /// a new person).
     pub(super) fn who(
         &mut self,
         tx: &Transaction<'_>,
-        kind: FeedKind,
-        author: &str,
-        url: Option<&str>,
+        key: (FeedKind, String, String),
         at: i64,
-    ) -> rusqlite::Result<Option<Who>> {
-        let Some((scope, handle)) = author_key(kind, author, url) else {
-            return Ok(None);
-        };
-        let key = (kind, scope, handle);
+    ) -> rusqlite::Result<Who> {
         if let Some(w) = self.known.get(&key) {
-            return Ok(Some(*w));
+            return Ok(*w);
         }
         let found: Option<(i64, i64)> = tx
             .prepare_cached("SELECT id, person_id FROM authors WHERE kind = ?1 AND scope = ?2 AND handle = ?3")?
-            .query_row(params![kind.as_str(), key.1, key.2], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![key.0.as_str(), key.1, key.2], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
+        let kind = key.0;
         let (author, person) = match found {
             Some(ids) => ids,
             None => {
-                let person: i64 = tx
-                    .prepare_cached("INSERT INTO people (first_seen_at, last_seen_at) VALUES (?1, ?1) RETURNING id")?
-                    .query_row([at], |r| r.get(0))?;
-                let author: i64 = tx
-                    .prepare_cached(
-                        "INSERT INTO authors (person_id, kind, scope, handle, first_seen_at, last_seen_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
-                    )?
-                    .query_row(params![person, kind.as_str(), key.1, key.2, at], |r| r.get(0))?;
-                (author, person)
+                let (a, p) = match self.next_id {
+                    Some(ids) => ids,
+                    None => tx.query_row(
+                        "SELECT (SELECT coalesce(max(id), 0) FROM authors), (SELECT coalesce(max(id), 0) FROM people)",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?,
+                };
+                let ids = (a + 1, p + 1);
+                self.next_id = Some(ids);
+                self.fresh_ids.insert(ids.0);
+                self.fresh.push(Fresh {
+                    author: ids.0,
+                    person: ids.1,
+                    kind,
+                    scope: key.1.clone(),
+                    handle: key.2.clone(),
+                    at,
+                });
+                ids
             }
         };
         let who = Who {
@@ -169,27 +196,95 @@ impl Ledger {
             marks: self.marks.get(&person).copied().unwrap_or_default(),
         };
         self.known.insert(key, who);
-        Ok(Some(who))
+        Ok(who)
     }
 
-    /// A new mention by `who`, stored.
-    pub(super) fn arrived(&mut self, who: Who, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+    /// A mention about to be stored: a new handle's are counted now, so its rows are written
+    /// whole (before the mentions that refer to them) by [`Ledger::write_fresh`].
+    pub(super) fn expect(&mut self, who: Who, id: &str, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+        if self.fresh_ids.contains(&who.author) && self.prepaid.insert((who.author, id.to_string())) {
+            self.count(who, at, m, sentiment, 1);
+        }
+    }
+
+    /// A mention stored: counted, unless it was counted when expected.
+    pub(super) fn arrived(&mut self, who: Who, id: &str, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+        if !self.prepaid.contains(&(who.author, id.to_string())) {
+            self.count(who, at, m, sentiment, 1);
+        }
+    }
+
+    /// A mention expected new that was stored before: not counted after all.
+    pub(super) fn not_new(&mut self, who: Who, id: &str, m: &crate::model::NewMention, sentiment: f64) {
+        if self.prepaid.remove(&(who.author, id.to_string())) {
+            self.count(who, i64::MAX, m, sentiment, -1);
+        }
+    }
+
+    fn count(&mut self, who: Who, at: i64, m: &crate::model::NewMention, sentiment: f64, sign: i64) {
         let p = self.people.entry(who.person).or_default();
-        p.add(at, m.author_reach);
-        p.mentions += 1;
-        p.engagement += engagement_total(&m.engagement);
-        p.sentiment_sum += sentiment;
-        p.sentiment_n += 1;
+        p.mentions += sign;
+        p.engagement += sign * engagement_total(&m.engagement);
+        p.sentiment_sum += sign as f64 * sentiment;
+        p.sentiment_n += sign;
         let a = self.authors.entry(who.author).or_default();
+        a.0.mentions += sign;
+        if sign < 0 {
+            return;
+        }
+        p.add(at, m.author_reach);
         a.0.add(at, m.author_reach);
-        a.0.mentions += 1;
         if m.author_name.is_some() {
             a.1 = m.author_name.clone();
         }
     }
 
-    /// Write the counts: one update per person and per handle.
+    /// Write the new handles and their people, whole, before their mentions are inserted.
+    pub(super) fn write_fresh(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut new_person = tx.prepare_cached(
+            "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut new_author = tx.prepare_cached(
+            "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for f in self.fresh.drain(..) {
+            let t = self.people.remove(&f.person).unwrap_or_default();
+            let (first, last) = (t.first.min(f.at), t.last.max(f.at));
+            new_person.execute(params![
+                f.person,
+                t.mentions,
+                t.reach,
+                t.engagement,
+                t.sentiment_sum,
+                t.sentiment_n,
+                first,
+                last
+            ])?;
+            let (a, name) = self.authors.remove(&f.author).unwrap_or_default();
+            new_author.execute(params![
+                f.author,
+                f.person,
+                f.kind.as_str(),
+                f.scope,
+                f.handle,
+                name,
+                a.reach,
+                first,
+                last
+            ])?;
+            if let Some(r) = a.reach {
+                reach_point(tx, f.author, last, r)?;
+            }
+        }
+        self.fresh_ids.clear();
+        Ok(())
+    }
+
+    /// Write the counts of the handles known before: one update per person and per handle.
     pub(super) fn flush(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        self.prepaid.clear();
         let mut person = tx.prepare_cached(
             "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
                 sentiment_sum = sentiment_sum + ?4, sentiment_n = sentiment_n + ?5,
@@ -214,18 +309,24 @@ impl Ledger {
                 reach = coalesce(?4, reach), display_name = coalesce(?5, display_name)
              WHERE id = ?1",
         )?;
-        let mut history = tx.prepare_cached(
-            "INSERT INTO reach_history (author_id, day, reach) VALUES (?1, ?2, ?3)
-             ON CONFLICT (author_id, day) DO UPDATE SET reach = excluded.reach",
-        )?;
         for (id, (t, name)) in self.authors.drain() {
             author.execute(params![id, t.first, t.last, t.reach, name])?;
             if let Some(r) = t.reach {
-                history.execute(params![id, t.last.div_euclid(86_400), r])?;
+                reach_point(tx, id, t.last, r)?;
             }
         }
         Ok(())
     }
+}
+
+/// A handle's reach on a day.
+fn reach_point(tx: &Transaction<'_>, author: i64, at: i64, reach: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO reach_history (author_id, day, reach) VALUES (?1, ?2, ?3)
+         ON CONFLICT (author_id, day) DO UPDATE SET reach = excluded.reach",
+    )?
+    .execute(params![author, at.div_euclid(86_400), reach])
+    .map(drop)
 }
 
 /// Give every stored mention its author (migration 20), a batch of rows at a time.
@@ -264,18 +365,26 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             .collect::<rusqlite::Result<_>>()?;
         let Some(last) = rows.last() else { break };
         after = last.0;
+        let mut found = Vec::with_capacity(rows.len());
         for (id, kind, author, url, reach, engagement, sentiment, at) in rows {
             let Ok(kind) = kind.parse::<FeedKind>() else { continue };
-            let Some(who) = ledger.who(tx, kind, &author, url.as_deref(), at)? else {
+            let Some((scope, handle)) = author_key(kind, &author, url.as_deref()) else {
                 continue;
             };
-            write.execute(params![id, who.author])?;
+            let who = ledger.who(tx, (kind, scope, handle), at)?;
             let m = crate::model::NewMention {
                 author_reach: reach,
                 engagement: Engagement::from_json(engagement.as_deref()),
                 ..Default::default()
             };
-            ledger.arrived(who, at, &m, sentiment);
+            let key = id.to_string();
+            ledger.expect(who, &key, at, &m, sentiment);
+            found.push((id, key, who, m, sentiment, at));
+        }
+        ledger.write_fresh(tx)?;
+        for (id, key, who, m, sentiment, at) in found {
+            write.execute(params![id, who.author])?;
+            ledger.arrived(who, &key, at, &m, sentiment);
         }
         ledger.flush(tx)?;
     }
@@ -429,7 +538,8 @@ impl Store {
                  ORDER BY p.reach DESC, p.id"
             ),
             PeopleOrder::Engagement => format!(
-                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_engagement ORDER BY p.engagement DESC, p.id"
+                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_engagement WHERE p.engagement > 0
+                 ORDER BY p.engagement DESC, p.id"
             ),
             PeopleOrder::Negative => format!(
                 "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_negative

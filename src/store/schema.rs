@@ -408,8 +408,8 @@ ALTER TABLE mentions ADD COLUMN author_id INTEGER REFERENCES authors(id);
 CREATE INDEX mentions_author ON mentions (author_id, sort_at DESC, id DESC) WHERE author_id IS NOT NULL;
 CREATE INDEX people_mentions ON people (mentions DESC, id);
 CREATE INDEX people_reach ON people (reach DESC, id) WHERE reach IS NOT NULL;
-CREATE INDEX people_engagement ON people (engagement DESC, id);
-CREATE INDEX people_negative ON people (sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0;
+CREATE INDEX people_engagement ON people (engagement DESC, id) WHERE engagement > 0;
+CREATE INDEX people_negative ON people (sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0 AND mentions >= 2;
 "#,
     // 22: operators' corrections of the model: the mention's `sentiment` and `intent` become what
     // the operator said (queries, stats and priority use the truth); what the model said is kept
@@ -422,6 +422,18 @@ CREATE TABLE judgements (
     judged_by       TEXT NOT NULL,
     judged_at       INTEGER NOT NULL
 );
+"#,
+    // 23: likely noise (`score::noise`): its signs as a bit set, and a fingerprint of its words to
+    // find the same words from several authors. Filled for stored mentions by `after`.
+    r#"
+ALTER TABLE mentions ADD COLUMN noise INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mentions ADD COLUMN text_hash INTEGER;
+"#,
+    // 24: made after 23 fills them: the same words found by their fingerprint; noise in stream
+    // order (`is:noise`, and `-is:noise` counted from it).
+    r#"
+CREATE INDEX mentions_text ON mentions (text_hash, sort_at) WHERE text_hash IS NOT NULL;
+CREATE INDEX mentions_noise ON mentions (sort_at DESC, id DESC, feed_id) WHERE noise <> 0;
 "#,
 ];
 
@@ -439,6 +451,12 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
     }
     if version == 20 {
         super::people::fill(tx)?;
+    }
+    if version == 23 {
+        fill_fingerprints(tx)?;
+    }
+    if version == 24 {
+        super::noise::flag_history(tx)?;
     }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx
@@ -573,6 +591,29 @@ fn fill_priorities(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
                     crate::score::priority::rank(p.base, *sort_at)
                 ])
                 .map(drop)
+        },
+    )
+}
+
+/// Fingerprint every stored mention's words, and flag those that say nothing but a link
+/// (migration 23).
+fn fill_fingerprints(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut write = tx.prepare("UPDATE mentions SET text_hash = ?2, noise = noise | ?3 WHERE id = ?1")?;
+    each_mention(
+        tx,
+        "SELECT id, title, text FROM mentions WHERE id > ?1 ORDER BY id LIMIT ?2",
+        |r| Ok((r.get(0)?, (r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))),
+        |id, (title, text)| {
+            let (hash, link_only) = crate::score::noise::fingerprint(title.as_deref(), text);
+            let bit = if link_only {
+                crate::score::noise::Noise::LinkOnly.bit()
+            } else {
+                0
+            };
+            if hash.is_none() && bit == 0 {
+                return Ok(());
+            }
+            write.execute(rusqlite::params![id, hash, bit]).map(drop)
         },
     )
 }

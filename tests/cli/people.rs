@@ -167,3 +167,62 @@ fn corrections_are_the_truth_and_measure_the_model() {
     let out = env.run(&["stats", "--accuracy"]);
     assert!(stdout(&out).contains("1 mentions corrected"), "{}", stdout(&out));
 }
+
+/// Likely spam is flagged on arrival with its reason, filterable, and left out of the figures on
+/// request.
+#[test]
+fn copies_are_flagged_as_noise_and_left_out_of_stats_on_request() {
+    let s = FixtureServer::start();
+    let now = chrono::Utc::now();
+    let copy = "WIN a free Acme phone today, just retweet and follow";
+    let item = |id: usize, who: &str, text: &str| {
+        format!(
+            "<item><guid>{id}</guid><title>{text} https://spam.example/{id}</title>\
+             <link>https://forum.example.com/t/{id}</link><dc:creator>{who}</dc:creator><pubDate>{}</pubDate></item>",
+            (now - chrono::Duration::minutes(10 + id as i64)).to_rfc2822()
+        )
+    };
+    let items: String = (0..3)
+        .map(|i| item(i, &format!("bot{i}"), copy))
+        .chain(std::iter::once(item(
+            9,
+            "jane",
+            "Acme sync works again after the update, thank you all",
+        )))
+        .collect();
+    s.route(
+        "/forum.rss",
+        Response::ok(format!(
+            "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>{items}</channel></rss>"
+        )),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"forum\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/forum.rss")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let out = env.run(&["export", "--filter", "is:noise"]);
+    let rows: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{}", stdout(&out));
+    assert!(
+        rows.iter().all(|r| r["noise"] == serde_json::json!(["duplicate"])),
+        "{rows:?}"
+    );
+    let counted = |args: &[&str]| -> i64 {
+        let mut a = vec!["stats", "--days", "2", "--format", "json"];
+        a.extend_from_slice(args);
+        let out = env.run(&a);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["mentions"].as_i64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!(counted(&[]), 4);
+    assert_eq!(counted(&["--filter", "-is:noise"]), 1);
+    let out = env.run(&["stats", "--filter", "is:nonsense"]);
+    assert!(!out.status.success());
+}

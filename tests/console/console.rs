@@ -58,7 +58,7 @@ fn the_console_shows_the_stream_moves_quits_and_restores_the_terminal() {
     term.send_key("j");
     term.wait_until(
         |_| selected_row(&term).is_some_and(|r| r != first),
-        timeout(5),
+        timeout(15),
         "selection moved",
     )
     .unwrap();
@@ -66,14 +66,14 @@ fn the_console_shows_the_stream_moves_quits_and_restores_the_terminal() {
     term.send_key("Down");
     term.wait_until(
         |_| selected_row(&term).is_some_and(|r| r != second),
-        timeout(5),
+        timeout(15),
         "selection moved again",
     )
     .unwrap();
     term.send_key("k");
     term.wait_until(
         |_| selected_row(&term).as_deref() == Some(second.as_str()),
-        timeout(5),
+        timeout(15),
         "back up",
     )
     .unwrap();
@@ -476,6 +476,8 @@ fn c_corrects_the_model_and_u_undoes_it() {
     term.wait_for("\"furious\"? say negative, neutral or positive", timeout(10))
         .unwrap();
     term.send_key("Esc");
+    term.wait_until(|s| !s.contains("correct (negative"), timeout(10), "the prompt closed")
+        .unwrap();
     term.send_key("q");
     term.wait_for("EXIT=0", timeout(10)).unwrap();
 }

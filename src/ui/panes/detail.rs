@@ -112,6 +112,24 @@ fn judgement(state: &AppState, d: &Detail) -> Option<String> {
     Some(parts.join(" · "))
 }
 
+/// Noise, the judgement and the priority, each with its reasons.
+fn judged_lines<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    let mut lines = Vec::new();
+    let signs = crate::score::noise::Noise::list(d.mention.noise);
+    if !signs.is_empty() {
+        let why: Vec<&str> = signs.iter().map(|n| n.reason()).collect();
+        lines.push(Line::styled(format!("likely noise: {}", why.join(" · ")), t.warn));
+    }
+    if let Some(line) = judgement(state, d) {
+        lines.push(Line::styled(line, t.muted));
+    }
+    if let Some(line) = priority_line(state, d) {
+        lines.push(Line::styled(line, t.muted));
+    }
+    lines
+}
+
 /// Who wrote it, where and when, the link, engagement, status and our answer.
 fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
@@ -151,12 +169,7 @@ fn about<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
     if let Some(p) = &d.person {
         lines.push(person_line(state, p));
     }
-    if let Some(line) = judgement(state, d) {
-        lines.push(Line::styled(line, t.muted));
-    }
-    if let Some(line) = priority_line(state, d) {
-        lines.push(Line::styled(line, t.muted));
-    }
+    lines.extend(judged_lines(state, d));
     let mut status = vec![Span::styled(
         m.status.as_str().to_uppercase(),
         t.status(m.status).add_modifier(Modifier::BOLD),

@@ -114,7 +114,12 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         &what,
         room.saturating_sub(text::display_width(&team) + text::display_width(&sla_text)),
     );
-    let mut base = if m.unread { t.unread } else { t.base };
+    // Likely noise is dimmed: there, but not asking for attention.
+    let mut base = match (m.noise != 0, m.unread) {
+        (true, _) => t.muted,
+        (false, true) => t.unread,
+        (false, false) => t.base,
+    };
     if selected {
         base = base.patch(t.selection);
     }
