@@ -179,6 +179,8 @@ pub struct Facts {
     pub noise: i64,
     /// A fingerprint of its words, to find the same words from several authors.
     pub text_hash: Option<i64>,
+    /// Its author's handle as stored: where it is unique, and the handle (`query::facts::author_key`).
+    pub author: Option<(String, String)>,
 }
 
 impl NewMention {

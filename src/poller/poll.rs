@@ -494,7 +494,7 @@ async fn parse_off_thread(
             sources::parse(&ctx, &req, &reply).map(|mut page| {
                 // Here, on a parser's thread, not on the writer's.
                 for m in &mut page.mentions {
-                    let facts = crate::query::facts::Facts::of_mention(m, &scorer);
+                    let facts = crate::query::facts::Facts::of_mention(feed.kind, m, &scorer);
                     m.lang = Some(facts.lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
                     m.facts = Some(facts);
                 }

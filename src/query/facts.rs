@@ -3,6 +3,7 @@
 //! at a million mentions), and worked out the same way in memory for rules on arrival.
 
 pub use crate::model::Facts;
+use crate::model::FeedKind;
 use crate::score::Scorer;
 
 impl Facts {
@@ -13,6 +14,7 @@ impl Facts {
         let scores = scorer.score(title, text, asks);
         let (text_hash, link_only) = crate::score::noise::fingerprint(title, text);
         Facts {
+            author: None,
             text_hash,
             noise: if link_only {
                 crate::score::noise::Noise::LinkOnly.bit()
@@ -31,9 +33,11 @@ impl Facts {
 }
 
 impl Facts {
-    /// The facts of a mention as a source gave it, with its priority.
-    pub fn of_mention(m: &crate::model::NewMention, scorer: &Scorer) -> Facts {
+    /// The facts of a mention as a source of `kind` gave it, with its priority and its author's
+    /// key.
+    pub fn of_mention(kind: crate::model::FeedKind, m: &crate::model::NewMention, scorer: &Scorer) -> Facts {
         let mut f = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref(), scorer);
+        f.author = m.author.as_deref().and_then(|a| author_key(kind, a, m.url.as_deref()));
         f.priority = scorer
             .weights
             .priority(crate::score::priority::Inputs {
@@ -46,6 +50,38 @@ impl Facts {
             .base;
         f
     }
+}
+
+/// Where a handle is unique (`scope`: a blog's or forum's site, `""` for a service) and the
+/// handle as stored (lowercased where the service ignores case).
+pub fn author_key(kind: FeedKind, author: &str, url: Option<&str>) -> Option<(String, String)> {
+    let author = author.trim();
+    if author.is_empty() {
+        return None;
+    }
+    let host = || url.and_then(host).unwrap_or_default();
+    let key = match kind {
+        FeedKind::Mastodon => {
+            // A local account's `acct` has no instance: it is the instance the status came from.
+            let acct = author.trim_start_matches('@').to_lowercase();
+            let h = host();
+            if acct.contains('@') || h.is_empty() {
+                (String::new(), acct)
+            } else {
+                (String::new(), format!("{acct}@{h}"))
+            }
+        }
+        FeedKind::Reddit => (
+            String::new(),
+            author.trim_start_matches("/u/").trim_start_matches("u/").to_lowercase(),
+        ),
+        FeedKind::Bluesky | FeedKind::X | FeedKind::Github => {
+            (String::new(), author.trim_start_matches('@').to_lowercase())
+        }
+        FeedKind::Hackernews => (String::new(), author.to_string()),
+        FeedKind::Rss | FeedKind::Json | FeedKind::Discourse | FeedKind::Stackexchange => (host(), author.to_string()),
+    };
+    (!key.1.is_empty()).then_some(key)
 }
 
 /// The host of a link, lower-cased, without `www.`.

@@ -63,29 +63,57 @@ const FINGERPRINT_WORDS: usize = 6;
 /// What noise detection needs of a mention's words: a fingerprint of them (links left out,
 /// case and accents folded), when there are enough of them; whether nothing but a link is said.
 pub fn fingerprint(title: Option<&str>, text: &str) -> (Option<i64>, bool) {
-    let said = |s: &str| -> Vec<String> {
-        let without_links: String = s
-            .split_whitespace()
-            .filter(|w| !crate::query::facts::is_link_word(w))
-            .collect::<Vec<_>>()
-            .join(" ");
-        crate::query::expr::words(&without_links)
-    };
-    let words = said(text);
-    let titled = said(title.unwrap_or(""));
-    let link_only = crate::query::facts::has_link(text) && words.len() < 3 && titled.len() < 3;
+    let mut h = Sha256::new();
+    let titled = said(title.unwrap_or(""), &mut h, FINGERPRINT_MAX_WORDS);
+    let words = said(text, &mut h, FINGERPRINT_MAX_WORDS.saturating_sub(titled));
+    let link_only = crate::query::facts::has_link(text) && words < 3 && titled < 3;
     // The title's words and the text's: a copied post is copied whole.
-    let all: Vec<&String> = titled.iter().chain(&words).collect();
-    let hash = (all.len() >= FINGERPRINT_WORDS).then(|| {
-        let mut h = Sha256::new();
-        for w in &all {
-            h.update(w.as_bytes());
-            h.update(b" ");
-        }
+    let hash = (titled + words >= FINGERPRINT_WORDS).then(|| {
         let d = h.finalize();
         i64::from_be_bytes(d[..8].try_into().expect("eight bytes"))
     });
     (hash, link_only)
+}
+
+/// The words a fingerprint reads at most (a copy is a copy from its opening).
+const FINGERPRINT_MAX_WORDS: usize = 64;
+
+/// Feed the words of `s` (links left out; as the search sees them) to `h`, at most `max` of them
+/// (counted past it, so a caller knows how many there were); how many words there were.
+fn said(s: &str, h: &mut Sha256, max: usize) -> usize {
+    let mut n = 0;
+    let mut word = |w: &[u8], n: &mut usize| {
+        if *n < max {
+            h.update(w);
+            h.update(b" ");
+        }
+        *n += 1;
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(32);
+    for token in s.split_whitespace() {
+        if crate::query::facts::is_link_word(token) {
+            continue;
+        }
+        if token.is_ascii() {
+            // Most words: letters and digits, lower-cased, without allocating.
+            for run in token
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|r| !r.is_empty())
+            {
+                buf.clear();
+                buf.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
+                word(&buf, &mut n);
+            }
+        } else {
+            for w in crate::query::expr::words(token) {
+                word(w.as_bytes(), &mut n);
+            }
+        }
+        if n >= max + 3 {
+            break;
+        }
+    }
+    n
 }
 
 #[cfg(test)]

@@ -446,7 +446,7 @@ fn write_items(
     // that refer to them (one insert each, no update).
     let rows = authored(tx, &mut people, feed_id, kind, poll, now_ts)?;
     people.write_fresh(tx)?;
-    for (m, (external_id, published, sort_at, facts, who)) in poll.mentions.iter().zip(rows) {
+    for (at, (m, (external_id, published, sort_at, facts, who))) in poll.mentions.iter().zip(rows).enumerate() {
         let engagement = m.engagement.to_json();
         // What operators said of the author weighs in from the start.
         let priority = who.map_or(facts.priority, |w| weights.with_person(facts.priority, w.marks));
@@ -478,11 +478,11 @@ fn write_items(
         if inserted == 1 {
             counts.new += 1;
             if let Some(w) = who {
-                people.arrived(w, &external_id, sort_at, m, facts.sentiment);
+                people.arrived(w, at, sort_at, m, facts.sentiment);
             }
         } else {
             if let Some(w) = who {
-                people.not_new(w, &external_id, m, facts.sentiment);
+                people.not_new(w, at, m, facts.sentiment);
             }
             if engagement.is_some() || m.author_reach.is_some() {
                 let (rank0, per_sec) = rank_parts(priority);
@@ -527,17 +527,14 @@ fn authored<'m>(
         let external_id = stored_id(kind, feed_id, &m.identity());
         let published = m.published_at.map(to_ts);
         let sort_at = published.map_or(now_ts, |p| p.min(now_ts));
-        let facts = facts_of(m);
-        let key = m
-            .author
-            .as_deref()
-            .and_then(|a| super::people::author_key(kind, a, m.url.as_deref()));
-        let who = match key {
-            Some((scope, handle)) => Some(people.who(tx, (kind, scope, handle), sort_at)?),
+        let facts = facts_of(kind, m);
+        // The author's key, worked out on a parser's thread.
+        let who = match &facts.author {
+            Some((scope, handle)) => Some(people.who(tx, (kind, scope.clone(), handle.clone()), sort_at)?),
             None => None,
         };
         if let Some(w) = who {
-            people.expect(w, &external_id, sort_at, m, facts.sentiment);
+            people.expect(w, rows.len(), sort_at, m, facts.sentiment);
         }
         rows.push((external_id, published, sort_at, facts, who));
     }
@@ -586,10 +583,10 @@ fn rank_parts(priority: f64) -> (i64, f64) {
 }
 
 /// A mention's facts: the poller's, or worked out here with the default scoring.
-fn facts_of(m: &NewMention) -> std::borrow::Cow<'_, Facts> {
+fn facts_of(kind: FeedKind, m: &NewMention) -> std::borrow::Cow<'_, Facts> {
     match &m.facts {
         Some(f) => std::borrow::Cow::Borrowed(f),
-        None => std::borrow::Cow::Owned(Facts::of_mention(m, &crate::score::DEFAULT)),
+        None => std::borrow::Cow::Owned(Facts::of_mention(kind, m, &crate::score::DEFAULT)),
     }
 }
 

@@ -8,13 +8,18 @@ use rusqlite::{Transaction, params};
 /// Flag the mentions after `newest_before` (and the earlier ones they copy or burst with).
 pub(super) fn flag(tx: &Transaction<'_>, newest_before: i64, now: i64) -> rusqlite::Result<()> {
     // The same words from DUPLICATE_AUTHORS authors or more within the window: all of them.
+    // Words said DUPLICATE_AUTHORS times first (a plain count), then by as many authors (a
+    // distinct count, for those few only).
     tx.prepare_cached(
         "UPDATE mentions SET noise = noise | ?3
          WHERE text_hash IN (
-             SELECT h.text_hash FROM mentions h INDEXED BY mentions_text
-             WHERE h.text_hash IN (SELECT text_hash FROM mentions WHERE id > ?1 AND text_hash IS NOT NULL)
-               AND h.sort_at >= ?2
-             GROUP BY h.text_hash HAVING count(DISTINCT coalesce(h.author_id, -h.id)) >= ?4)
+             SELECT many.text_hash FROM (
+                 SELECT h.text_hash FROM mentions h INDEXED BY mentions_text
+                 WHERE h.text_hash IN (SELECT text_hash FROM mentions WHERE id > ?1 AND text_hash IS NOT NULL)
+                   AND h.sort_at >= ?2
+                 GROUP BY h.text_hash HAVING count(*) >= ?4) many
+             WHERE (SELECT count(DISTINCT coalesce(x.author_id, -x.id)) FROM mentions x INDEXED BY mentions_text
+                    WHERE x.text_hash = many.text_hash AND x.sort_at >= ?2) >= ?4)
            AND sort_at >= ?2 AND noise & ?3 = 0",
     )?
     .execute(params![

@@ -18,37 +18,7 @@ use std::collections::HashMap;
 /// Tags operators give people that the tools know (any other word works too).
 pub const KNOWN_TAGS: &[&str] = &["advocate", "influencer", "detractor", "customer", "vip"];
 
-/// Where a handle is unique (`scope`: a blog's or forum's site, `""` for a service) and the
-/// handle as stored (lowercased where the service ignores case).
-pub fn author_key(kind: FeedKind, author: &str, url: Option<&str>) -> Option<(String, String)> {
-    let author = author.trim();
-    if author.is_empty() {
-        return None;
-    }
-    let host = || url.and_then(crate::query::facts::host).unwrap_or_default();
-    let key = match kind {
-        FeedKind::Mastodon => {
-            // A local account's `acct` has no instance: it is the instance the status came from.
-            let acct = author.trim_start_matches('@').to_lowercase();
-            let h = host();
-            if acct.contains('@') || h.is_empty() {
-                (String::new(), acct)
-            } else {
-                (String::new(), format!("{acct}@{h}"))
-            }
-        }
-        FeedKind::Reddit => (
-            String::new(),
-            author.trim_start_matches("/u/").trim_start_matches("u/").to_lowercase(),
-        ),
-        FeedKind::Bluesky | FeedKind::X | FeedKind::Github => {
-            (String::new(), author.trim_start_matches('@').to_lowercase())
-        }
-        FeedKind::Hackernews => (String::new(), author.to_string()),
-        FeedKind::Rss | FeedKind::Json | FeedKind::Discourse | FeedKind::Stackexchange => (host(), author.to_string()),
-    };
-    (!key.1.is_empty()).then_some(key)
-}
+pub use crate::query::facts::author_key;
 
 /// Who wrote a mention, as the ledger knows them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -110,8 +80,9 @@ pub(super) struct Ledger {
     /// each, no update), under ids taken here (the write holds the database's one write lock).
     fresh: Vec<Fresh>,
     next_id: Option<(i64, i64)>,
-    /// Mentions (author, stored id) counted with a new handle before they were inserted.
-    prepaid: std::collections::HashSet<(i64, String)>,
+    /// Mentions (by their place in the write) counted with a new handle before they were
+    /// inserted.
+    prepaid: std::collections::HashSet<usize>,
     fresh_ids: std::collections::HashSet<i64>,
 }
 
@@ -201,22 +172,22 @@ impl Ledger {
 
     /// A mention about to be stored: a new handle's are counted now, so its rows are written
     /// whole (before the mentions that refer to them) by [`Ledger::write_fresh`].
-    pub(super) fn expect(&mut self, who: Who, id: &str, at: i64, m: &crate::model::NewMention, sentiment: f64) {
-        if self.fresh_ids.contains(&who.author) && self.prepaid.insert((who.author, id.to_string())) {
+    pub(super) fn expect(&mut self, who: Who, place: usize, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+        if self.fresh_ids.contains(&who.author) && self.prepaid.insert(place) {
             self.count(who, at, m, sentiment, 1);
         }
     }
 
     /// A mention stored: counted, unless it was counted when expected.
-    pub(super) fn arrived(&mut self, who: Who, id: &str, at: i64, m: &crate::model::NewMention, sentiment: f64) {
-        if !self.prepaid.contains(&(who.author, id.to_string())) {
+    pub(super) fn arrived(&mut self, who: Who, place: usize, at: i64, m: &crate::model::NewMention, sentiment: f64) {
+        if !self.prepaid.contains(&place) {
             self.count(who, at, m, sentiment, 1);
         }
     }
 
     /// A mention expected new that was stored before: not counted after all.
-    pub(super) fn not_new(&mut self, who: Who, id: &str, m: &crate::model::NewMention, sentiment: f64) {
-        if self.prepaid.remove(&(who.author, id.to_string())) {
+    pub(super) fn not_new(&mut self, who: Who, place: usize, m: &crate::model::NewMention, sentiment: f64) {
+        if self.prepaid.remove(&place) {
             self.count(who, i64::MAX, m, sentiment, -1);
         }
     }
@@ -377,14 +348,13 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                 engagement: Engagement::from_json(engagement.as_deref()),
                 ..Default::default()
             };
-            let key = id.to_string();
-            ledger.expect(who, &key, at, &m, sentiment);
-            found.push((id, key, who, m, sentiment, at));
+            ledger.expect(who, found.len(), at, &m, sentiment);
+            found.push((id, who, m, sentiment, at));
         }
         ledger.write_fresh(tx)?;
-        for (id, key, who, m, sentiment, at) in found {
+        for (place, (id, who, m, sentiment, at)) in found.into_iter().enumerate() {
             write.execute(params![id, who.author])?;
-            ledger.arrived(who, &key, at, &m, sentiment);
+            ledger.arrived(who, place, at, &m, sentiment);
         }
         ledger.flush(tx)?;
     }
