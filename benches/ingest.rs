@@ -181,6 +181,44 @@ fn floor(setup: &Setup, db: &Path) -> Cost {
     }
 }
 
+/// What scoring (sentiment and intents, as the poller runs it on each mention) costs on one core
+/// for the workload's mentions, their words as overhear stores them.
+fn scoring_cost(setup: &Setup) -> (Duration, usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let bodies: Vec<Vec<u8>> = rt.block_on(async {
+        let mut out = Vec::new();
+        for u in setup.urls() {
+            out.push(client.get(u).send().await.unwrap().bytes().await.unwrap().to_vec());
+        }
+        out
+    });
+    let mut said = Vec::new();
+    for body in &bodies {
+        let doc = roxmltree::Document::parse(std::str::from_utf8(body).unwrap()).unwrap();
+        for item in doc.descendants().filter(|n| n.has_tag_name("item")) {
+            let child = |name: &str| {
+                item.children()
+                    .find(|c| c.tag_name().name() == name)
+                    .and_then(|c| c.text())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            said.push((child("title"), overhear::text::html_to_text(&child("description"))));
+        }
+    }
+    let scorer = &*overhear::score::DEFAULT;
+    let start = Instant::now();
+    for (title, text) in &said {
+        let asks = overhear::query::facts::is_question(Some(title), text);
+        std::hint::black_box(scorer.score(Some(title), text, asks));
+    }
+    (start.elapsed(), said.len())
+}
+
 fn secs(v: &[Cost]) -> f64 {
     median(v.iter().map(|c| c.wall.as_secs_f64()).collect())
 }
@@ -216,6 +254,14 @@ fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool) {
             secs(&fl),
             n / o,
             o / secs(&fl)
+        );
+        let (scoring, n) = scoring_cost(setup);
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
+        println!(
+            "{:<44} scoring {n} mentions: {:.0} ms on one core, about {:.0}% of the ingest's time on {cores} cores",
+            "",
+            scoring.as_secs_f64() * 1000.0,
+            scoring.as_secs_f64() / cores / o * 100.0
         );
     } else {
         println!(
