@@ -347,7 +347,7 @@ commands! {
     PeopleDown, "people-down", People, "People", "next person (next mention in a person)", ["j", "down"];
     PeopleUp, "people-up", People, "People", "previous person (previous mention in a person)", ["k", "up"];
     PeopleOpen, "people-open", People, "People", "open the person; in a person, go to the mention", ["enter"];
-    PeopleSort, "people-sort", People, "People", "rank by mentions, reach, engagement, or most negative", ["s"];
+    PeopleSort, "people-sort", People, "People", "rank by mentions, reach, engagement, most negative, or most souring", ["s"];
     PeopleBack, "people-back", People, "People", "back to the list, then to the stream", ["esc"];
     PersonTag, "person-tag", People, "People", "tag the person (vip, detractor, advocate, …)", ["t"];
     PersonUntag, "person-untag", People, "People", "remove a tag of the person", ["T"];

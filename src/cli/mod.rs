@@ -179,6 +179,8 @@ pub enum PeopleSort {
     Engagement,
     /// Most negative on average first (two mentions at least)
     Negative,
+    /// Whose recent mood fell furthest below their usual one first (three mentions at least)
+    Souring,
 }
 
 impl From<PeopleSort> for crate::store::PeopleOrder {
@@ -188,6 +190,7 @@ impl From<PeopleSort> for crate::store::PeopleOrder {
             PeopleSort::Reach => crate::store::PeopleOrder::Reach,
             PeopleSort::Engagement => crate::store::PeopleOrder::Engagement,
             PeopleSort::Negative => crate::store::PeopleOrder::Negative,
+            PeopleSort::Souring => crate::store::PeopleOrder::Souring,
         }
     }
 }

@@ -118,7 +118,7 @@ fn json(p: &PersonRow) -> PersonJson<'_> {
 /// `overhear people`.
 pub fn people(cli: &Cli, sort: PeopleOrder, limit: usize, format: StatsFormat) -> Result<ExitCode> {
     let store = open_store(cli)?;
-    let rows = store.people(sort, limit, Utc::now())?;
+    let rows = store.people(sort, limit)?;
     let mut out = std::io::stdout().lock();
     let clean = crate::text::sanitize_line;
     match format {
@@ -198,7 +198,7 @@ pub fn people(cli: &Cli, sort: PeopleOrder, limit: usize, format: StatsFormat) -
 /// The person a user names: `#ID`, `kind:handle` or a handle matching exactly one.
 fn resolve(store: &Store, who: &str) -> Result<(i64, Option<i64>)> {
     if let Some(id) = who.strip_prefix('#').and_then(|n| n.parse::<i64>().ok()) {
-        if store.person_row(id, Utc::now())?.is_none() {
+        if store.person_row(id)?.is_none() {
             bail!("there is no person #{id} (see `overhear people`)");
         }
         return Ok((id, None));
@@ -230,7 +230,7 @@ pub fn person(cli: &Cli, action: &PersonAction) -> Result<ExitCode> {
     match action {
         PersonAction::Show { who, format } => {
             let (id, _) = resolve(&store, who)?;
-            let Some(card) = store.person_card(id, Utc::now())? else {
+            let Some(card) = store.person_card(id)? else {
                 bail!("there is no person #{id}");
             };
             show(&card, *format)?;

@@ -215,7 +215,7 @@ fn serve(store: &Store, operator: &str, request: ReadRequest) -> Option<Action> 
 
 fn people(store: &Store, order: crate::store::PeopleOrder) -> Action {
     let started = std::time::Instant::now();
-    let action = match store.people(order, crate::app::PEOPLE_SHOWN, Utc::now()) {
+    let action = match store.people(order, crate::app::PEOPLE_SHOWN) {
         Ok(rows) => Action::PeopleLoaded(rows),
         Err(e) => failure("cannot read the people", &e),
     };
@@ -229,7 +229,7 @@ fn person(store: &Store, target: crate::app::PersonTarget) -> Action {
         crate::app::PersonTarget::AuthorOf(mention) => store.person_of_mention(mention),
     };
     match id.and_then(|id| match id {
-        Some(id) => store.person_card(id, Utc::now()),
+        Some(id) => store.person_card(id),
         None => Ok(None),
     }) {
         Ok(card) => Action::PersonLoaded(card.map(Box::new)),

@@ -32,10 +32,10 @@ fn order_column(order: Order) -> &'static str {
     }
 }
 
-/// The mention columns with the key of `order` last.
+/// The mention columns with the key of `order` last, named `order_key`.
 fn columns(order: Order) -> String {
     let cols = MENTION_COLUMNS.strip_suffix("m.sort_at").unwrap_or(MENTION_COLUMNS);
-    format!("{cols}{}", order_column(order))
+    format!("{cols}{} AS order_key", order_column(order))
 }
 
 fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
@@ -462,11 +462,11 @@ impl Store {
         ]);
         let (from, cond) = self.plan(scope, &mut params)?;
         let (cols, key) = (columns(scope.filter.order), order_column(scope.filter.order));
-        // The order's key is the last column (25th).
+        // The order's key is the last column, by name: a column added before it cannot move it.
         let sql = format!(
             "SELECT * FROM (SELECT {cols} FROM {from}
              WHERE ({key}, m.id) > (?2, ?3){cond}
-             ORDER BY {key} ASC, m.id ASC LIMIT ?4) ORDER BY 25 DESC, 1 DESC"
+             ORDER BY {key} ASC, m.id ASC LIMIT ?4) ORDER BY order_key DESC, 1 DESC"
         );
         self.query_mentions(&sql, params, "reading the stream")
     }
@@ -672,7 +672,7 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .doing("reading history")?;
-        let person = self.person_of(id, chrono::Utc::now())?;
+        let person = self.person_of(id)?;
         let judged = self.judgement_of(id)?;
         Ok(Some(Detail {
             mention,
@@ -937,5 +937,43 @@ mod priority_order {
         let up = s.stream_before(scope, all[4].stream_key(), 2).unwrap();
         let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
         assert_eq!(up, order[2..4].to_vec());
+    }
+
+    /// Rows above an anchor come newest first whatever order they were stored in (a feed lists
+    /// its newest item first, so ids run against time).
+    #[test]
+    fn rows_above_an_anchor_come_in_stream_order_whatever_their_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("o.db")).unwrap();
+        let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+        let now = Utc::now();
+        // Stored newest first: ids 1..6 run from the newest to the oldest.
+        let mentions = (0..6)
+            .map(|i| NewMention {
+                external_id: Some(format!("m{i}")),
+                text: format!("m{i}"),
+                author: Some(format!("a{}", i % 2)),
+                published_at: Some(now - Duration::hours(i)),
+                ..Default::default()
+            })
+            .collect();
+        s.write_poll(
+            feed,
+            FeedKind::Rss,
+            &PollWrite {
+                mentions,
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+        let all = s.stream_after(ALL, None, 10).unwrap();
+        let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
+        assert_eq!(order, ["m0", "m1", "m2", "m3", "m4", "m5"]);
+        let up = s.stream_before(ALL, all[5].stream_key(), 3).unwrap();
+        let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
+        assert_eq!(up, ["m2", "m3", "m4"], "newest first, just above the anchor");
     }
 }

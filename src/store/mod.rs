@@ -756,9 +756,7 @@ mod tests {
         assert!(crate::score::Intents(intent).has(crate::score::Intent::Complaint));
         // And filed under their people (migration 20): Jane of blog.example.com is not Jane of
         // x.test; the mention without a link is a third.
-        let people = s
-            .people(crate::store::PeopleOrder::Mentions, 10, chrono::Utc::now())
-            .unwrap();
+        let people = s.people(crate::store::PeopleOrder::Mentions, 10).unwrap();
         let mut labels: Vec<String> = people.iter().map(|p| p.handles[0].label()).collect();
         labels.sort();
         assert_eq!(labels, ["rss:Jane", "rss:Jane@blog.example.com", "rss:Jane@x.test"]);

@@ -38,7 +38,13 @@ struct Tally {
     first: i64,
     last: i64,
     reach: Option<i64>,
+    /// The recent mood over this write's mentions: `mood' = mood × decay + acc`.
+    decay: f64,
+    acc: f64,
 }
+
+/// How much each new mention moves a person's mood (`people.mood`, a moving average).
+pub const MOOD_STEP: f64 = 0.3;
 
 impl Default for Tally {
     fn default() -> Tally {
@@ -50,6 +56,8 @@ impl Default for Tally {
             first: i64::MAX,
             last: i64::MIN,
             reach: None,
+            decay: 1.0,
+            acc: 0.0,
         }
     }
 }
@@ -198,6 +206,10 @@ impl Ledger {
         p.engagement += sign * engagement_total(&m.engagement);
         p.sentiment_sum += sign as f64 * sentiment;
         p.sentiment_n += sign;
+        if sign > 0 {
+            p.acc = p.acc * (1.0 - MOOD_STEP) + MOOD_STEP * sentiment;
+            p.decay *= 1.0 - MOOD_STEP;
+        }
         let a = self.authors.entry(who.author).or_default();
         a.0.mentions += sign;
         if sign < 0 {
@@ -213,8 +225,9 @@ impl Ledger {
     /// Write the new handles and their people, whole, before their mentions are inserted.
     pub(super) fn write_fresh(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut new_person = tx.prepare_cached(
-            "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at, last_seen_at,
+                mood)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         let mut new_author = tx.prepare_cached(
             "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
@@ -223,6 +236,8 @@ impl Ledger {
         for f in self.fresh.drain(..) {
             let t = self.people.remove(&f.person).unwrap_or_default();
             let (first, last) = (t.first.min(f.at), t.last.max(f.at));
+            // No mood before: the write's mentions weighted as the average weighs them.
+            let mood = (t.decay < 1.0).then(|| t.acc / (1.0 - t.decay));
             new_person.execute(params![
                 f.person,
                 t.mentions,
@@ -231,7 +246,8 @@ impl Ledger {
                 t.sentiment_sum,
                 t.sentiment_n,
                 first,
-                last
+                last,
+                mood
             ])?;
             let (a, name) = self.authors.remove(&f.author).unwrap_or_default();
             new_author.execute(params![
@@ -260,7 +276,8 @@ impl Ledger {
             "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
                 sentiment_sum = sentiment_sum + ?4, sentiment_n = sentiment_n + ?5,
                 first_seen_at = min(first_seen_at, ?6), last_seen_at = max(last_seen_at, ?7),
-                reach = CASE WHEN ?8 IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END
+                reach = CASE WHEN ?8 IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END,
+                mood = CASE WHEN ?9 >= 1.0 THEN mood ELSE coalesce(mood * ?9 + ?10, ?10 / (1.0 - ?9)) END
              WHERE id = ?1",
         )?;
         for (id, t) in self.people.drain() {
@@ -272,7 +289,9 @@ impl Ledger {
                 t.sentiment_n,
                 t.first,
                 t.last,
-                t.reach
+                t.reach,
+                t.decay,
+                t.acc
             ])?;
         }
         let mut author = tx.prepare_cached(
@@ -394,7 +413,8 @@ pub struct PersonRow {
     pub engagement: i64,
     /// The mean sentiment of their mentions.
     pub sentiment: Option<f64>,
-    /// Their last 30 days' mean sentiment less their mean: negative when they turn sour.
+    /// Their recent mood (a moving average of their mentions' sentiment) less their mean:
+    /// negative when they turn sour.
     pub trend: Option<f64>,
     pub tags: Vec<String>,
     pub notes: Vec<super::Note>,
@@ -430,6 +450,8 @@ pub enum PeopleOrder {
     Engagement,
     /// The most negative on average first (two mentions at least).
     Negative,
+    /// Whose recent mood fell furthest below their usual one first (three mentions at least).
+    Souring,
 }
 
 impl PeopleOrder {
@@ -474,19 +496,22 @@ pub struct PersonCard {
 pub const CARD_MENTIONS: usize = 200;
 
 const PERSON_COLUMNS: &str = "p.id, p.mentions, p.reach, p.engagement, p.sentiment_sum, p.sentiment_n,
-    p.first_seen_at, p.last_seen_at";
+    p.first_seen_at, p.last_seen_at, p.mood";
 
 fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
     let n: i64 = r.get(5)?;
     let sum: f64 = r.get(4)?;
+    let mentions: i64 = r.get(1)?;
+    let mood: Option<f64> = r.get(8)?;
     Ok(PersonRow {
         id: r.get(0)?,
         handles: Vec::new(),
-        mentions: r.get(1)?,
+        mentions,
         reach: r.get(2)?,
         engagement: r.get(3)?,
         sentiment: (n > 0).then(|| sum / n as f64),
-        trend: None,
+        // A trend needs a history to depart from.
+        trend: mood.filter(|_| n > 0 && mentions >= 3).map(|m| m - sum / n as f64),
         tags: Vec::new(),
         notes: Vec::new(),
         first_seen: from_ts(r.get(6)?),
@@ -496,7 +521,7 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
 
 impl Store {
     /// People ranked by `order`, the first `limit`.
-    pub fn people(&self, order: PeopleOrder, limit: usize, now: DateTime<Utc>) -> Result<Vec<PersonRow>> {
+    pub fn people(&self, order: PeopleOrder, limit: usize) -> Result<Vec<PersonRow>> {
         let sql = match order {
             PeopleOrder::Mentions => {
                 format!(
@@ -510,6 +535,11 @@ impl Store {
             PeopleOrder::Engagement => format!(
                 "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_engagement WHERE p.engagement > 0
                  ORDER BY p.engagement DESC, p.id"
+            ),
+            PeopleOrder::Souring => format!(
+                "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_souring
+                 WHERE p.sentiment_n > 0 AND p.mentions >= 3 AND p.mood IS NOT NULL
+                 ORDER BY p.mood - p.sentiment_sum / p.sentiment_n, p.id"
             ),
             PeopleOrder::Negative => format!(
                 "SELECT {PERSON_COLUMNS} FROM people p INDEXED BY people_negative
@@ -525,13 +555,13 @@ impl Store {
             })
             .doing("reading people")?;
         for p in &mut rows {
-            self.complete(p, now).doing("reading a person")?;
+            self.complete(p).doing("reading a person")?;
         }
         Ok(rows)
     }
 
     /// Handles, tags, notes and the trend of a person read by [`person_row`].
-    fn complete(&self, p: &mut PersonRow, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    fn complete(&self, p: &mut PersonRow) -> rusqlite::Result<()> {
         let conn = self.conn();
         p.handles = conn
             .prepare_cached(
@@ -564,25 +594,11 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        // The last 30 days (their newest 200 mentions at most) against their whole history, when
-        // they have a history before those 30 days.
-        let (recent, n): (Option<f64>, i64) = conn
-            .prepare_cached(
-                "SELECT avg(sentiment), count(*) FROM (
-                     SELECT m.sentiment FROM mentions m INDEXED BY mentions_author
-                     WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) AND m.sort_at >= ?2
-                     ORDER BY m.sort_at DESC LIMIT 200)",
-            )?
-            .query_row(params![p.id, to_ts(now) - 30 * 86_400], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        p.trend = match (recent, p.sentiment) {
-            (Some(r), Some(all)) if n < p.mentions => Some(r - all),
-            _ => None,
-        };
         Ok(())
     }
 
     /// A person by id.
-    pub fn person_row(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PersonRow>> {
+    pub fn person_row(&self, id: i64) -> Result<Option<PersonRow>> {
         let row = self
             .conn()
             .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = ?1"))
@@ -590,7 +606,7 @@ impl Store {
             .doing("reading a person")?;
         match row {
             Some(mut p) => {
-                self.complete(&mut p, now).doing("reading a person")?;
+                self.complete(&mut p).doing("reading a person")?;
                 Ok(Some(p))
             }
             None => Ok(None),
@@ -606,9 +622,9 @@ impl Store {
     }
 
     /// The person behind a mention, as the detail shows them.
-    pub fn person_of(&self, mention_id: i64, now: DateTime<Utc>) -> Result<Option<PersonRow>> {
+    pub fn person_of(&self, mention_id: i64) -> Result<Option<PersonRow>> {
         match self.person_of_mention(mention_id)? {
-            Some(id) => self.person_row(id, now),
+            Some(id) => self.person_row(id),
             None => Ok(None),
         }
     }
@@ -648,8 +664,8 @@ impl Store {
     }
 
     /// A person in full: their mentions, what we answered and how fast.
-    pub fn person_card(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PersonCard>> {
-        let Some(person) = self.person_row(id, now)? else {
+    pub fn person_card(&self, id: i64) -> Result<Option<PersonCard>> {
+        let Some(person) = self.person_row(id)? else {
             return Ok(None);
         };
         let conn = self.conn();
@@ -855,8 +871,21 @@ fn recount(tx: &Transaction<'_>, person: i64) -> rusqlite::Result<()> {
                 SELECT max(reach), min(first_seen_at), max(last_seen_at) FROM authors WHERE person_id = ?1)
          WHERE id = ?1",
         [person],
-    )
-    .map(drop)
+    )?;
+    // The mood again, mention by mention in the order they were written.
+    let feelings: Vec<f64> = tx
+        .prepare_cached(
+            "SELECT coalesce(m.sentiment, 0) FROM mentions m
+             WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) ORDER BY m.sort_at, m.id",
+        )?
+        .query_map([person], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mood = feelings
+        .iter()
+        .copied()
+        .reduce(|mood, s| mood * (1.0 - MOOD_STEP) + MOOD_STEP * s);
+    tx.execute("UPDATE people SET mood = ?2 WHERE id = ?1", params![person, mood])
+        .map(drop)
 }
 
 /// Work out the priority of a person's mentions again, with what operators now say of them.
@@ -1011,7 +1040,7 @@ mod tests {
                 said("b", "Admin", Some("https://two.example/b"), "About acme", None),
             ],
         );
-        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
         assert_eq!(people.len(), 4, "{people:#?}");
         let top = &people[0];
         assert_eq!(top.mentions, 2);
@@ -1032,10 +1061,10 @@ mod tests {
             FeedKind::Hackernews,
             vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(950))],
         );
-        let card = s.person_card(top.id, Utc::now()).unwrap().unwrap();
+        let card = s.person_card(top.id).unwrap().unwrap();
         assert_eq!(card.person.mentions, 2);
         assert_eq!(card.mentions.len(), 2);
-        let by_reach = s.people(PeopleOrder::Reach, 1, Utc::now()).unwrap();
+        let by_reach = s.people(PeopleOrder::Reach, 1).unwrap();
         assert_eq!(by_reach[0].id, top.id);
     }
 
@@ -1048,7 +1077,7 @@ mod tests {
             FeedKind::Bluesky,
             vec![said("at://1", "jane.example", None, "Acme support is slow", None)],
         );
-        let person = s.people(PeopleOrder::Mentions, 1, Utc::now()).unwrap()[0].id;
+        let person = s.people(PeopleOrder::Mentions, 1).unwrap()[0].id;
         s.note_person(person, "alice", "Runs the Acme user group; prefers DMs", Utc::now())
             .unwrap();
         s.tag_person(person, "Advocate", &Weights::default()).unwrap();
@@ -1099,7 +1128,7 @@ mod tests {
         s.tag_person(x_person, "customer", &w).unwrap();
         s.note_person(x_person, "bob", "Enterprise plan", Utc::now()).unwrap();
         s.link_handle(jane, x_handle, &w).unwrap();
-        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
         assert_eq!(people.len(), 1, "{people:#?}");
         let p = &people[0];
         assert_eq!((p.id, p.mentions, p.reach), (jane, 3, Some(5000)));
@@ -1107,10 +1136,10 @@ mod tests {
         assert_eq!(labels, vec!["bluesky:jane.example", "x:janedoe"]);
         assert_eq!(p.tags, vec!["customer".to_string()]);
         assert_eq!(p.notes[0].body, "Enterprise plan");
-        assert_eq!(s.person_card(jane, Utc::now()).unwrap().unwrap().mentions.len(), 3);
+        assert_eq!(s.person_card(jane).unwrap().unwrap().mentions.len(), 3);
         // Undone: the X handle is its own person again, with its own counts.
         let alone = s.unlink_handle(x_handle, &w).unwrap().expect("it was linked");
-        let people = s.people(PeopleOrder::Mentions, 10, Utc::now()).unwrap();
+        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
         assert_eq!(people.len(), 2);
         assert_eq!(people[0].id, alone);
         assert_eq!(people[0].mentions, 2);
@@ -1164,5 +1193,28 @@ mod tests {
         s.untag_person(person, "vip", &Weights::default()).unwrap();
         assert_eq!(s.detail("alice", before).unwrap().unwrap().mention.priority, p0);
         assert!(ids(&s, "vip").is_empty());
+    }
+
+    #[test]
+    fn someone_turning_sour_ranks_first_by_souring() {
+        let (_d, mut s) = store();
+        let happy = "Acme is great, I love the new release, thanks team";
+        let angry = "Acme is terrible now, the update broke everything, awful support";
+        // jane was happy for a while, then turned; bob is steadily lukewarm.
+        let mut mentions: Vec<NewMention> = (0..5)
+            .map(|i| said(&format!("j{i}"), "jane", None, happy, None))
+            .collect();
+        mentions.extend((5..8).map(|i| said(&format!("j{i}"), "jane", None, angry, None)));
+        mentions.extend((0..4).map(|i| said(&format!("b{i}"), "bob", None, "Acme 4.2 is out today", None)));
+        for (i, m) in mentions.iter_mut().enumerate() {
+            m.published_at = Some(Utc::now() - Duration::hours(20 - i as i64));
+        }
+        poll(&mut s, "x", FeedKind::X, mentions);
+        let souring = s.people(PeopleOrder::Souring, 10).unwrap();
+        assert_eq!(souring[0].name(), "jane", "{souring:#?}");
+        let jane = &souring[0];
+        assert!(jane.trend.unwrap() < -0.3, "{:?}", jane.trend);
+        let bob = souring.iter().find(|p| p.name() == "bob").unwrap();
+        assert!(bob.trend.unwrap().abs() < 0.05, "{:?}", bob.trend);
     }
 }

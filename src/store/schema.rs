@@ -365,6 +365,7 @@ CREATE TABLE people (
     engagement    INTEGER NOT NULL DEFAULT 0,   -- likes, reposts, replies, … at arrival, summed
     sentiment_sum REAL NOT NULL DEFAULT 0,
     sentiment_n   INTEGER NOT NULL DEFAULT 0,
+    mood          REAL,                         -- their recent sentiment: a moving average, 0.3 per mention
     first_seen_at INTEGER NOT NULL,
     last_seen_at  INTEGER NOT NULL
 );
@@ -410,6 +411,7 @@ CREATE INDEX people_mentions ON people (mentions DESC, id);
 CREATE INDEX people_reach ON people (reach DESC, id) WHERE reach IS NOT NULL;
 CREATE INDEX people_engagement ON people (engagement DESC, id) WHERE engagement > 0;
 CREATE INDEX people_negative ON people (sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0 AND mentions >= 2;
+CREATE INDEX people_souring ON people (mood - sentiment_sum / sentiment_n, id) WHERE sentiment_n > 0 AND mentions >= 3;
 "#,
     // 22: operators' corrections of the model: the mention's `sentiment` and `intent` become what
     // the operator said (queries, stats and priority use the truth); what the model said is kept
