@@ -969,10 +969,15 @@ mod priority_order {
             now,
         )
         .unwrap();
-        let all = s.stream_after(ALL, None, 10).unwrap();
+        let filter = StreamFilter::default();
+        let all_scope = Scope {
+            operator: "alice",
+            filter: &filter,
+        };
+        let all = s.stream_after(all_scope, None, 10).unwrap();
         let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
         assert_eq!(order, ["m0", "m1", "m2", "m3", "m4", "m5"]);
-        let up = s.stream_before(ALL, all[5].stream_key(), 3).unwrap();
+        let up = s.stream_before(all_scope, all[5].stream_key(), 3).unwrap();
         let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
         assert_eq!(up, ["m2", "m3", "m4"], "newest first, just above the anchor");
     }
