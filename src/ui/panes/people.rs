@@ -37,6 +37,18 @@ fn tags(p: &PersonRow) -> String {
         .join(" ")
 }
 
+/// Why a ranking is empty.
+fn nobody(order: crate::store::PeopleOrder) -> &'static str {
+    use crate::store::PeopleOrder;
+    match order {
+        PeopleOrder::Souring => "Nobody to rank by souring yet: it takes three mentions from one person.",
+        PeopleOrder::Negative => "Nobody to rank by mood yet: it takes two mentions from one person.",
+        PeopleOrder::Engagement => "Nobody's mentions have engagement yet.",
+        PeopleOrder::Reach => "No source has said anyone's reach yet.",
+        PeopleOrder::Mentions => "Nobody yet: people appear as mentions with an author arrive.",
+    }
+}
+
 fn draw_list(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let t = &state.settings.theme;
     let people = &state.people;
@@ -56,7 +68,7 @@ fn draw_list(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if people.rows.is_empty() {
         let lines = vec![
             Line::from(if people.loaded {
-                "Nobody yet: people appear as mentions with an author arrive."
+                nobody(people.order)
             } else {
                 "Reading…"
             }),
