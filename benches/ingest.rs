@@ -97,16 +97,14 @@ fn has_newsboat() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// The floor: fetch every feed (8 at a time), then on one thread parse each with roxmltree and
-/// insert its items with one prepared statement, fill the full-text index once, commit once.
-fn floor(setup: &Setup, db: &Path) -> Cost {
-    let start = Instant::now();
+/// Every feed's body, fetched 8 at a time.
+fn fetch_all(setup: &Setup) -> Vec<Vec<u8>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = reqwest::Client::new();
-    let bodies: Vec<Vec<u8>> = rt.block_on(async {
+    rt.block_on(async {
         use futures_util::StreamExt;
         futures_util::stream::iter(setup.urls())
             .map(|u| {
@@ -116,7 +114,14 @@ fn floor(setup: &Setup, db: &Path) -> Cost {
             .buffered(8)
             .collect()
             .await
-    });
+    })
+}
+
+/// The floor: fetch every feed (8 at a time), then on one thread parse each with roxmltree and
+/// insert its items with one prepared statement, fill the full-text index once, commit once.
+fn floor(setup: &Setup, db: &Path) -> Cost {
+    let start = Instant::now();
+    let bodies = fetch_all(setup);
     let http = start.elapsed();
     drop(overhear::store::Store::open(db).unwrap());
     let mut c = rusqlite::Connection::open(db).unwrap();
@@ -184,18 +189,7 @@ fn floor(setup: &Setup, db: &Path) -> Cost {
 /// What scoring (sentiment and intents, as the poller runs it on each mention) costs on one core
 /// for the workload's mentions, their words as overhear stores them.
 fn scoring_cost(setup: &Setup) -> (Duration, usize) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let bodies: Vec<Vec<u8>> = rt.block_on(async {
-        let mut out = Vec::new();
-        for u in setup.urls() {
-            out.push(client.get(u).send().await.unwrap().bytes().await.unwrap().to_vec());
-        }
-        out
-    });
+    let bodies = fetch_all(setup);
     let mut said = Vec::new();
     for body in &bodies {
         let doc = roxmltree::Document::parse(std::str::from_utf8(body).unwrap()).unwrap();

@@ -201,10 +201,7 @@ fn main() {
         ranked[0].mentions
     );
     // Tagged from another connection, as the console's writer does.
-    Store::open(&path)
-        .unwrap()
-        .tag_person(ranked[0].id, "vip", &overhear::score::priority::Weights::default())
-        .unwrap();
+    Store::open(&path).unwrap().tag_person(ranked[0].id, "vip").unwrap();
     let f = StreamFilter::parse("vip", Utc::now()).unwrap();
     time("filter vip, window", req(Anchor::Head, f, false));
 

@@ -372,12 +372,7 @@ fn operator(cli: &Cli) -> String {
 
 /// `overhear export`: every mention, or those since a day or matching a query, oldest first.
 fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Option<&str>) -> Result<ExitCode> {
-    let query = match filter {
-        Some(q) => {
-            crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--filter {q:?}: {e}"))?
-        }
-        None => Default::default(),
-    };
+    let query = filter_arg(filter)?;
     // Whose `@me` and `unread`: the configured operator, when a query needs one.
     let operator = if query.is_empty() && cli.operator.is_none() {
         String::new()
@@ -395,16 +390,12 @@ fn export(cli: &Cli, format: Format, since: Option<DateTime<Utc>>, filter: Optio
     Ok(ExitCode::SUCCESS)
 }
 
-/// `overhear stats`.
-/// What `overhear stats` was asked.
-struct StatsArgs<'a> {
-    days: u32,
-    since: Option<NaiveDate>,
-    by: Option<crate::stats::GroupBy>,
-    format: StatsFormat,
-    tz: Option<&'a str>,
-    sla: Option<&'a str>,
-    filter: Option<&'a str>,
+/// A `--filter` query, or everything.
+fn filter_arg(filter: Option<&str>) -> Result<crate::query::StreamFilter> {
+    match filter {
+        Some(q) => crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--filter {q:?}: {e}")),
+        None => Ok(Default::default()),
+    }
 }
 
 /// `overhear stats`: the figures per day, or (`--accuracy`) the model's agreement with operators.
@@ -425,36 +416,7 @@ fn stats(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
     if *accuracy {
         return print::accuracy(&open_store(cli)?, *since, *format);
     }
-    stats_per_day(
-        cli,
-        StatsArgs {
-            days: *days,
-            since: *since,
-            by: *by,
-            format: *format,
-            tz: tz.as_deref(),
-            sla: sla.as_deref(),
-            filter: filter.as_deref(),
-        },
-    )
-}
-
-fn stats_per_day(cli: &Cli, args: StatsArgs<'_>) -> Result<ExitCode> {
-    let StatsArgs {
-        days,
-        since,
-        by,
-        format,
-        tz,
-        sla,
-        filter,
-    } = args;
-    let filter = match filter {
-        Some(q) => {
-            crate::query::StreamFilter::parse(q, Utc::now()).map_err(|e| anyhow::anyhow!("--filter {q:?}: {e}"))?
-        }
-        None => Default::default(),
-    };
+    let filter = filter_arg(filter.as_deref())?;
     let config = load_config(cli)?;
     let zone: chrono_tz::Tz = match tz {
         Some(z) => z
@@ -469,19 +431,19 @@ fn stats_per_day(cli: &Cli, args: StatsArgs<'_>) -> Result<ExitCode> {
     let store = open_store(cli)?;
     let now = Utc::now();
     let today = now.with_timezone(&zone).date_naive();
-    let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((days).max(1)) - 1));
+    let from = since.unwrap_or_else(|| today - chrono::Duration::days(i64::from((*days).max(1)) - 1));
     let q = crate::stats::StatsQuery {
         from,
         to: today,
         tz: zone,
-        by,
+        by: *by,
         sla,
         business: config.business.clone(),
         filter,
         now,
     };
     let rows = store.stats(&q)?;
-    print::stats(&rows, format, sla)?;
+    print::stats(&rows, *format, sla)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -220,12 +220,12 @@ fn resolve(store: &Store, who: &str) -> Result<(i64, Option<i64>)> {
 
 /// `overhear person …`.
 pub fn person(cli: &Cli, action: &PersonAction) -> Result<ExitCode> {
-    let config = super::load_config(cli).ok();
-    let weights = config
-        .as_ref()
-        .map(|c| c.poller.scorer.weights.clone())
-        .unwrap_or_default();
     let mut store = open_store(cli)?;
+    // The config's priority weights for the mentions a tag or a link weighs again; the defaults
+    // without a config.
+    if let Ok(config) = super::load_config(cli) {
+        store.set_weights(config.poller.scorer.weights.clone());
+    }
     let clean = crate::text::sanitize_line;
     match action {
         PersonAction::Show { who, format } => {
@@ -240,9 +240,9 @@ pub fn person(cli: &Cli, action: &PersonAction) -> Result<ExitCode> {
             let adding = matches!(action, PersonAction::Tag { .. });
             for tag in tags {
                 let changed = if adding {
-                    store.tag_person(id, tag, &weights)?
+                    store.tag_person(id, tag)?
                 } else {
-                    store.untag_person(id, tag, &weights)?
+                    store.untag_person(id, tag)?
                 };
                 match (adding, changed) {
                     (true, true) => println!("#{id} tagged {}", clean(tag)),
@@ -266,7 +266,7 @@ pub fn person(cli: &Cli, action: &PersonAction) -> Result<ExitCode> {
             if from == into {
                 println!("already one person: #{into}");
             } else {
-                store.link_handle(into, handle, &weights)?;
+                store.link_handle(into, handle)?;
                 println!("#{into} and {} are one person now", clean(other));
             }
         }
@@ -274,7 +274,7 @@ pub fn person(cli: &Cli, action: &PersonAction) -> Result<ExitCode> {
             let (_, Some(author)) = resolve(&store, handle)? else {
                 bail!("name the handle to unlink as kind:handle");
             };
-            match store.unlink_handle(author, &weights)? {
+            match store.unlink_handle(author)? {
                 Some(id) => println!("{} is a person of its own again: #{id}", clean(handle)),
                 None => println!("{} is linked to no other handle", clean(handle)),
             }

@@ -54,10 +54,9 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             .spawn(move || reader(store, op, names, read_rx, reader_actions))
             .context("cannot start the reader thread")?;
         let writer_actions = actions_tx.clone();
-        let weights = config.poller.scorer.weights.clone();
         let writer_thread = std::thread::Builder::new()
             .name("overhear-writer".into())
-            .spawn(move || writer(write_store, operator, weights, write_rx, writer_actions))
+            .spawn(move || writer(write_store, operator, write_rx, writer_actions))
             .context("cannot start the writer thread")?;
 
         check_in_background(db_path.clone(), actions_tx.clone());

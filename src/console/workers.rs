@@ -442,14 +442,14 @@ fn summarize(store: &Store, feed_names: &[String]) -> crate::store::Result<FeedS
 }
 
 /// Operators' words about a person: tags, notes, a linked handle.
-fn about_person(store: &mut Store, operator: &str, weights: &crate::score::priority::Weights, op: WriteOp) -> Action {
+fn about_person(store: &mut Store, operator: &str, op: WriteOp) -> Action {
     match op {
-        WriteOp::PersonTag { person, tag } => match store.tag_person(person, &tag, weights) {
+        WriteOp::PersonTag { person, tag } => match store.tag_person(person, &tag) {
             Ok(true) => said(format!("tagged the person {tag}")),
             Ok(false) => said(format!("the person was tagged {tag} already")),
             Err(e) => failure("not tagged", &e),
         },
-        WriteOp::PersonUntag { person, tag } => match store.untag_person(person, &tag, weights) {
+        WriteOp::PersonUntag { person, tag } => match store.untag_person(person, &tag) {
             Ok(true) => said(format!("removed the person's tag {tag}")),
             Ok(false) => said(format!("the person has no tag {tag}")),
             Err(e) => failure("not untagged", &e),
@@ -458,7 +458,7 @@ fn about_person(store: &mut Store, operator: &str, weights: &crate::score::prior
             Ok(()) => said("noted: it shows on every mention of theirs".into()),
             Err(e) => failure("not noted", &e),
         },
-        WriteOp::PersonLink { person, handle } => link(store, person, &handle, weights),
+        WriteOp::PersonLink { person, handle } => link(store, person, &handle),
         _ => Action::Error("not a write about a person".into()),
     }
 }
@@ -468,7 +468,7 @@ fn said(message: String) -> Action {
 }
 
 /// Link the handle an operator typed to a person: exactly one handle must match.
-fn link(store: &mut Store, person: i64, typed: &str, weights: &crate::score::priority::Weights) -> Action {
+fn link(store: &mut Store, person: i64, typed: &str) -> Action {
     match store.find_handles(typed) {
         Err(e) => failure("not linked", &e),
         Ok(found) => match found.as_slice() {
@@ -477,7 +477,7 @@ fn link(store: &mut Store, person: i64, typed: &str, weights: &crate::score::pri
                 crate::text::screen_line(typed)
             )),
             [(h, owner)] if *owner == person => said(format!("{} is this person already", h.label())),
-            [(h, _)] => match store.link_handle(person, h.id, weights) {
+            [(h, _)] => match store.link_handle(person, h.id) {
                 Ok(()) => said(format!("linked {}: one person now", h.label())),
                 Err(e) => failure("not linked", &e),
             },
@@ -494,7 +494,6 @@ fn link(store: &mut Store, person: i64, typed: &str, weights: &crate::score::pri
 pub fn writer(
     mut store: Store,
     operator: String,
-    weights: crate::score::priority::Weights,
     requests: std_mpsc::Receiver<WriteRequest>,
     actions: mpsc::UnboundedSender<Action>,
 ) {
@@ -541,7 +540,7 @@ pub fn writer(
             op @ (WriteOp::PersonTag { .. }
             | WriteOp::PersonUntag { .. }
             | WriteOp::PersonNote { .. }
-            | WriteOp::PersonLink { .. }) => about_person(&mut store, &operator, &weights, op),
+            | WriteOp::PersonLink { .. }) => about_person(&mut store, &operator, op),
             WriteOp::AckAlert { id } => match store.acknowledge_alert(id, &operator, now) {
                 Ok(_) => continue,
                 Err(e) => failure("not saved", &e),

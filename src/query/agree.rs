@@ -257,10 +257,9 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
     s.mark_read("alice", ids[1], now).unwrap();
     s.mark_read("alice", ids[3], now).unwrap();
     // People: carol is a VIP, dave a known detractor.
-    let w = crate::score::priority::Weights::default();
     for (who, tag) in [("carol", "vip"), ("dave", "detractor")] {
         let person = s.find_handles(who).unwrap()[0].1;
-        s.tag_person(person, tag, &w).unwrap();
+        s.tag_person(person, tag).unwrap();
     }
     (dir, s, ids)
 }

@@ -164,7 +164,7 @@ pub fn decayed(base: f64, age_secs: i64) -> f64 {
 }
 
 /// 950, 12k, 1.2M.
-fn short(n: i64) -> String {
+pub fn short(n: i64) -> String {
     match n {
         n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6),
         n if n >= 10_000 => format!("{}k", n / 1000),

@@ -727,31 +727,33 @@ impl Store {
 
     /// Tag a person (`vip` and `detractor` change their mentions' priority). False when they had
     /// the tag already.
-    pub fn tag_person(&mut self, person: i64, tag: &str, weights: &Weights) -> Result<bool> {
+    pub fn tag_person(&mut self, person: i64, tag: &str) -> Result<bool> {
         let tag = normal_tag(tag)?;
         self.must_exist(person)?;
+        let weights = self.weights.clone();
         self.write("tagging a person", |tx| {
             let added = tx.execute(
                 "INSERT OR IGNORE INTO person_tags (person_id, tag) VALUES (?1, ?2)",
                 params![person, tag],
             )? == 1;
-            if added && matches!(tag.as_str(), "vip" | "detractor") {
-                reprioritise(tx, person, weights)?;
+            if added && Marks::of(&[&tag]).any() {
+                reprioritise(tx, person, &weights)?;
             }
             Ok(added)
         })
     }
 
     /// Take a tag off a person. False when they did not have it.
-    pub fn untag_person(&mut self, person: i64, tag: &str, weights: &Weights) -> Result<bool> {
+    pub fn untag_person(&mut self, person: i64, tag: &str) -> Result<bool> {
         let tag = normal_tag(tag)?;
+        let weights = self.weights.clone();
         self.write("untagging a person", |tx| {
             let removed = tx.execute(
                 "DELETE FROM person_tags WHERE person_id = ?1 AND tag = ?2",
                 params![person, tag],
             )? == 1;
-            if removed && matches!(tag.as_str(), "vip" | "detractor") {
-                reprioritise(tx, person, weights)?;
+            if removed && Marks::of(&[&tag]).any() {
+                reprioritise(tx, person, &weights)?;
             }
             Ok(removed)
         })
@@ -775,8 +777,9 @@ impl Store {
 
     /// Say that handle `author` (and every handle of its person) is the person `into`: one person
     /// from now on, their tags and notes together. Only an operator does this.
-    pub fn link_handle(&mut self, into: i64, author: i64, weights: &Weights) -> Result<()> {
+    pub fn link_handle(&mut self, into: i64, author: i64) -> Result<()> {
         self.must_exist(into)?;
+        let weights = self.weights.clone();
         self.write("linking two handles", |tx| {
             let from: i64 = tx.query_row("SELECT person_id FROM authors WHERE id = ?1", [author], |r| r.get(0))?;
             if from == into {
@@ -791,13 +794,14 @@ impl Store {
             tx.execute("UPDATE person_notes SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
             tx.execute("DELETE FROM people WHERE id = ?1", [from])?;
             recount(tx, into)?;
-            reprioritise(tx, into, weights)
+            reprioritise(tx, into, &weights)
         })
     }
 
     /// Undo a link: the handle `author` becomes a person of its own again (with no tags or
     /// notes: those stay with the person it was part of).
-    pub fn unlink_handle(&mut self, author: i64, weights: &Weights) -> Result<Option<i64>> {
+    pub fn unlink_handle(&mut self, author: i64) -> Result<Option<i64>> {
+        let weights = self.weights.clone();
         self.write("unlinking a handle", |tx| {
             let (from, others): (i64, i64) = tx.query_row(
                 "SELECT person_id, (SELECT count(*) FROM authors b WHERE b.person_id = a.person_id) FROM authors a
@@ -820,8 +824,8 @@ impl Store {
             )?;
             recount(tx, from)?;
             recount(tx, person)?;
-            reprioritise(tx, from, weights)?;
-            reprioritise(tx, person, weights)?;
+            reprioritise(tx, from, &weights)?;
+            reprioritise(tx, person, &weights)?;
             Ok(Some(person))
         })
     }
@@ -1080,7 +1084,7 @@ mod tests {
         let person = s.people(PeopleOrder::Mentions, 1).unwrap()[0].id;
         s.note_person(person, "alice", "Runs the Acme user group; prefers DMs", Utc::now())
             .unwrap();
-        s.tag_person(person, "Advocate", &Weights::default()).unwrap();
+        s.tag_person(person, "Advocate").unwrap();
         poll(
             &mut s,
             "bsky",
@@ -1096,8 +1100,8 @@ mod tests {
         assert_eq!(p.tags, vec!["advocate".to_string()]);
         assert_eq!(d.mention.person_tags, vec!["advocate".to_string()]);
         assert!(s.note_person(person, "alice", "  ", Utc::now()).is_err());
-        assert!(s.tag_person(person, "two words", &Weights::default()).is_err());
-        assert!(s.tag_person(9999, "vip", &Weights::default()).is_err());
+        assert!(s.tag_person(person, "two words").is_err());
+        assert!(s.tag_person(9999, "vip").is_err());
     }
 
     #[test]
@@ -1118,16 +1122,15 @@ mod tests {
                 said("11", "JaneDoe", None, "Acme, any news?", Some(5000)),
             ],
         );
-        let w = Weights::default();
         let found = s.find_handles("bluesky:jane.example").unwrap();
         assert_eq!(found.len(), 1);
         let (bsky, jane) = (found[0].0.id, found[0].1);
         let x = s.find_handles("@janedoe").unwrap();
         assert_eq!(x.len(), 1);
         let (x_handle, x_person) = (x[0].0.id, x[0].1);
-        s.tag_person(x_person, "customer", &w).unwrap();
+        s.tag_person(x_person, "customer").unwrap();
         s.note_person(x_person, "bob", "Enterprise plan", Utc::now()).unwrap();
-        s.link_handle(jane, x_handle, &w).unwrap();
+        s.link_handle(jane, x_handle).unwrap();
         let people = s.people(PeopleOrder::Mentions, 10).unwrap();
         assert_eq!(people.len(), 1, "{people:#?}");
         let p = &people[0];
@@ -1138,13 +1141,13 @@ mod tests {
         assert_eq!(p.notes[0].body, "Enterprise plan");
         assert_eq!(s.person_card(jane).unwrap().unwrap().mentions.len(), 3);
         // Undone: the X handle is its own person again, with its own counts.
-        let alone = s.unlink_handle(x_handle, &w).unwrap().expect("it was linked");
+        let alone = s.unlink_handle(x_handle).unwrap().expect("it was linked");
         let people = s.people(PeopleOrder::Mentions, 10).unwrap();
         assert_eq!(people.len(), 2);
         assert_eq!(people[0].id, alone);
         assert_eq!(people[0].mentions, 2);
         assert_eq!(people[1].mentions, 1);
-        assert_eq!(s.unlink_handle(bsky, &w).unwrap(), None, "nothing to unlink");
+        assert_eq!(s.unlink_handle(bsky).unwrap(), None, "nothing to unlink");
     }
 
     #[test]
@@ -1163,7 +1166,7 @@ mod tests {
         let before = by_external(&s, "x", "1");
         let p0 = s.detail("alice", before).unwrap().unwrap().mention.priority;
         let person = s.find_handles("x:bigcustomer").unwrap()[0].1;
-        s.tag_person(person, "vip", &Weights::default()).unwrap();
+        s.tag_person(person, "vip").unwrap();
         let d = s.detail("alice", before).unwrap().unwrap();
         assert_eq!(d.mention.priority, p0 + 20.0, "past mentions weigh more");
         // Their next mention weighs more from its arrival.
@@ -1190,7 +1193,7 @@ mod tests {
             )
             .unwrap();
         assert_ne!(top[0].external_id, "2", "the VIP's question comes first");
-        s.untag_person(person, "vip", &Weights::default()).unwrap();
+        s.untag_person(person, "vip").unwrap();
         assert_eq!(s.detail("alice", before).unwrap().unwrap().mention.priority, p0);
         assert!(ids(&s, "vip").is_empty());
     }

@@ -19,15 +19,7 @@ fn signed(v: f64) -> String {
     }
 }
 
-/// 950, 12k, 1.2M.
-fn short(n: i64) -> String {
-    match n {
-        n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6),
-        n if n >= 10_000 => format!("{}k", n / 1000),
-        n if n >= 1_000 => format!("{:.1}k", n as f64 / 1e3),
-        n => n.to_string(),
-    }
-}
+use crate::score::priority::short;
 
 fn tags(p: &PersonRow) -> String {
     p.tags
