@@ -196,13 +196,47 @@ impl Candidate<'_> {
 
 /// The words of `s`: runs of letters and digits, lower-cased, accents removed.
 pub fn words(s: &str) -> Vec<String> {
-    use unicode_normalization::UnicodeNormalization;
+    word_slices(s).into_iter().map(std::borrow::Cow::into_owned).collect()
+}
+
+/// [`words`], borrowing each word that is already folded (most are: lower-case ASCII).
+pub fn word_slices(s: &str) -> Vec<std::borrow::Cow<'_, str>> {
     use unicode_normalization::char::is_combining_mark;
     let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars() {
+    // The current run: where it starts, and whether it is folded as written.
+    let mut start: Option<usize> = None;
+    let mut plain = true;
+    let end = |from: usize, to: usize, plain: bool| -> std::borrow::Cow<'_, str> {
+        let run = &s[from..to];
+        if plain { run.into() } else { fold(run).into() }
+    };
+    for (at, c) in s.char_indices() {
         if c.is_ascii_alphanumeric() {
-            // Most text: nothing to fold but the case.
+            start.get_or_insert(at);
+            plain &= !c.is_ascii_uppercase();
+        } else if c.is_alphanumeric() || (is_combining_mark(c) && start.is_some()) {
+            start.get_or_insert(at);
+            plain = false;
+        } else if !is_combining_mark(c)
+            && let Some(from) = start.take()
+        {
+            out.push(end(from, at, plain));
+            plain = true;
+        }
+    }
+    if let Some(from) = start {
+        out.push(end(from, s.len(), plain));
+    }
+    out
+}
+
+/// One run of letters, digits and marks as the search sees it: lower-cased, accents removed.
+fn fold(run: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut cur = String::with_capacity(run.len());
+    for c in run.chars() {
+        if c.is_ascii_alphanumeric() {
             cur.push(c.to_ascii_lowercase());
         } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
@@ -211,14 +245,9 @@ pub fn words(s: &str) -> Vec<String> {
                     cur.push(if d == 'ς' { 'σ' } else { d });
                 }
             }
-        } else if !is_combining_mark(c) && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
         }
     }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    cur
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1009,5 +1038,50 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Priority(c, n) => c.holds(m.priority, *n as f64),
         Field::Sort(_) => true,
         Field::Intent(v) => v.iter().any(|i| m.intents & i.bit() != 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The words of `s`, one character at a time: the plain definition [`word_slices`] must keep.
+    fn words_plainly(s: &str) -> Vec<String> {
+        use unicode_normalization::UnicodeNormalization;
+        use unicode_normalization::char::is_combining_mark;
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        for c in s.chars() {
+            if c.is_alphanumeric() {
+                for l in c.to_lowercase() {
+                    for d in l.nfd().filter(|d| !is_combining_mark(*d)) {
+                        cur.push(if d == 'ς' { 'σ' } else { d });
+                    }
+                }
+            } else if !is_combining_mark(c) && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+
+    #[test]
+    fn folded_words_are_borrowed_and_the_others_folded() {
+        let ws = word_slices("acme's Naïve café, ΟΔΟΣ re\u{301}sumé 42x");
+        assert_eq!(ws, ["acme", "s", "naive", "cafe", "οδοσ", "resume", "42x"]);
+        assert!(matches!(ws[0], std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(ws[6], std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(ws[2], std::borrow::Cow::Owned(_)));
+    }
+
+    proptest! {
+        #[test]
+        fn word_slices_are_the_words_one_character_at_a_time(s in "[a-zA-Zé\u{301}ςΣ問題 .,'0-9\u{1F600}-]{0,40}") {
+            prop_assert_eq!(words(&s), words_plainly(&s));
+        }
     }
 }

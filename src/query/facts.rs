@@ -11,7 +11,7 @@ impl Facts {
     /// has one, else detected here; `scorer` gives the sentiment and the intents.
     pub fn of(url: Option<&str>, title: Option<&str>, text: &str, lang: Option<&str>, scorer: &Scorer) -> Facts {
         let asks = is_question(title, text);
-        let scores = scorer.score(title, text, asks);
+        let (sentiment, intents) = scorer.judge(title, text, asks);
         let (text_hash, link_only) = crate::score::noise::fingerprint(title, text);
         Facts {
             author: None,
@@ -25,8 +25,8 @@ impl Facts {
             has_link: has_link(text),
             is_question: asks,
             lang: crate::text::lang::of_mention(lang, title, text),
-            sentiment: scores.sentiment.score,
-            intents: scores.intents.intents.0,
+            sentiment,
+            intents: intents.0,
             priority: 0.0,
         }
     }
@@ -130,7 +130,8 @@ pub fn has_link(text: &str) -> bool {
 
 /// Whether one whitespace-separated word is (or holds) a link.
 pub fn is_link_word(word: &str) -> bool {
-    LINK_MARKS.iter().any(|l| word.contains(l))
+    // Every mark has a ':' or a '.', which most words have not: one pass over them.
+    word.contains([':', '.']) && LINK_MARKS.iter().any(|l| word.contains(l))
 }
 
 /// Whether a mention asks something: a question mark in its title or words, outside a link (a

@@ -3,7 +3,7 @@
 //! matched on words as the query language sees them, and from the sentiment and the question
 //! mark where words say nothing.
 
-use crate::query::expr::words;
+use crate::query::expr::{word_slices, words};
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../../assets/intent.toml");
@@ -129,10 +129,9 @@ impl Matcher {
 
     /// The intents of what a mention says, given its sentiment score and whether it asks.
     pub fn find(&self, text: &str, sentiment: f64, asks: bool) -> Found {
-        let ws = words(text);
+        let ws = word_slices(text);
         // A phrase can only be there if its first word is (most are not: no scan for them).
-        let present: std::collections::HashSet<&str, foldhash::fast::FixedState> =
-            ws.iter().map(String::as_str).collect();
+        let present: std::collections::HashSet<&str, foldhash::fast::FixedState> = ws.iter().map(|w| &**w).collect();
         let mut found = Found::default();
         for (intent, phrases) in &self.lists {
             if let Some(p) = phrases
@@ -167,7 +166,7 @@ impl Matcher {
     }
 }
 
-fn holds(p: &Phrase, ws: &[String]) -> bool {
+fn holds(p: &Phrase, ws: &[std::borrow::Cow<'_, str>]) -> bool {
     let n = p.words.len();
     if n > ws.len() {
         return false;

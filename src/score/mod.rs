@@ -43,18 +43,31 @@ impl Scorer {
 
     /// Score a mention's title and text; `asks` is whether it asks a question.
     pub fn score(&self, title: Option<&str>, text: &str, asks: bool) -> Scores {
-        // A long post is judged by its opening, as a reader skimming the stream would.
-        let text = match text.char_indices().nth(SCORED_CHARS) {
-            Some((at, _)) => &text[..at],
-            None => text,
-        };
-        let said = match title {
-            Some(t) if !t.is_empty() && !text.starts_with(t) => format!("{t}. {text}"),
-            _ => text.to_string(),
-        };
+        let said = said(title, text);
         let sentiment = sentiment::score(&said);
         let intents = self.intents.find(&said, sentiment.score, asks);
         Scores { sentiment, intents }
+    }
+
+    /// What arrival stores of [`Scorer::score`]: the sentiment's score and the intents, without
+    /// the words that decided them (the detail works those out when it shows them).
+    pub fn judge(&self, title: Option<&str>, text: &str, asks: bool) -> (f64, Intents) {
+        let said = said(title, text);
+        let sentiment = sentiment::compound(&said);
+        (sentiment, self.intents.find(&said, sentiment, asks).intents)
+    }
+}
+
+/// What is scored of a mention: its title and the opening of its text (a long post is judged by
+/// its opening, as a reader skimming the stream would).
+fn said<'a>(title: Option<&str>, text: &'a str) -> std::borrow::Cow<'a, str> {
+    let text = match text.char_indices().nth(SCORED_CHARS) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    };
+    match title {
+        Some(t) if !t.is_empty() && !text.starts_with(t) => format!("{t}. {text}").into(),
+        _ => text.into(),
     }
 }
 

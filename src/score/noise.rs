@@ -105,7 +105,7 @@ fn said(s: &str, h: &mut Sha256, max: usize) -> usize {
                 word(&buf, &mut n);
             }
         } else {
-            for w in crate::query::expr::words(token) {
+            for w in crate::query::expr::word_slices(token) {
                 word(w.as_bytes(), &mut n);
             }
         }

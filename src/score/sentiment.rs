@@ -203,6 +203,9 @@ struct Model {
     /// Boosters (+) and dampeners (-), by the share they add.
     boosts: HashMap<&'static str, f64>,
     negations: HashSet<&'static str>,
+    /// Every word of every idiom, and each idiom's valence.
+    idiom_words: HashSet<&'static str>,
+    idioms: HashMap<&'static str, f64>,
 }
 
 static MODEL: LazyLock<Model> = LazyLock::new(|| Model {
@@ -230,6 +233,8 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| Model {
         .chain(DAMPENERS.iter().map(|w| (*w, -B_INCR)))
         .collect(),
     negations: NEGATIONS.iter().copied().collect(),
+    idiom_words: IDIOMS.iter().flat_map(|(p, _)| p.split(' ')).collect(),
+    idioms: IDIOMS.iter().copied().collect(),
 });
 
 /// A mention's sentiment.
@@ -281,7 +286,10 @@ impl Sentiment {
 /// One token: as written, lower-cased.
 struct Token<'a> {
     raw: &'a str,
-    lower: String,
+    /// Lower-cased: borrowed where it already was (most words).
+    lower: std::borrow::Cow<'a, str>,
+    /// It is a word of some idiom ("fed", "up"): only then is a phrase looked for.
+    in_idiom: bool,
     /// Its valence in the lexicon, looked up once.
     valence: Option<f64>,
     /// Its share as a booster (+) or dampener (-), or 0.
@@ -304,7 +312,11 @@ fn is_upper(s: &str) -> bool {
 }
 
 /// Emoji become their names, where they stand; one with a valence of its own stays itself.
-fn spell_emoji(model: &Model, text: &str) -> String {
+fn spell_emoji<'a>(model: &Model, text: &'a str) -> std::borrow::Cow<'a, str> {
+    // Most mentions have none: nothing to copy.
+    if text.chars().all(|c| (c as u32) < 0x2000) {
+        return text.into();
+    }
     let mut spelled = String::with_capacity(text.len());
     for c in text.chars() {
         // Emoji live above the alphabets: most characters need no lookup.
@@ -329,7 +341,7 @@ fn spell_emoji(model: &Model, text: &str) -> String {
             None => spelled.push(c),
         }
     }
-    spelled
+    spelled.into()
 }
 
 /// The words as VADER sees them, each looked up once.
@@ -339,16 +351,21 @@ fn tokenize<'a>(model: &Model, spelled: &'a str) -> Vec<Token<'a>> {
         .map(|w| (strip_punctuation(w), w.ends_with(['.', '!', '?', ';'])))
         .filter(|(t, _)| t.chars().count() > 1 || model.words.contains_key(t))
         .map(|(raw, ends_clause)| {
-            let lower = if raw.is_ascii() {
-                raw.to_ascii_lowercase()
+            let lower: std::borrow::Cow<'_, str> = if raw.is_ascii() {
+                if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+                    raw.to_ascii_lowercase().into()
+                } else {
+                    raw.into()
+                }
             } else {
-                raw.to_lowercase()
+                raw.to_lowercase().into()
             };
             Token {
                 raw,
-                valence: model.words.get(lower.as_str()).copied(),
-                boost: model.boosts.get(lower.as_str()).copied().unwrap_or(0.0),
-                negates: model.negations.contains(lower.as_str()) || lower.contains("n't"),
+                valence: model.words.get(&*lower).copied(),
+                boost: model.boosts.get(&*lower).copied().unwrap_or(0.0),
+                negates: model.negations.contains(&*lower) || lower.contains("n't"),
+                in_idiom: model.idiom_words.contains(&*lower),
                 lower,
                 ends_clause,
             }
@@ -356,8 +373,18 @@ fn tokenize<'a>(model: &Model, spelled: &'a str) -> Vec<Token<'a>> {
         .collect()
 }
 
-/// Score what a mention says (title and text together).
+/// Score what a mention says (title and text together), with the words that decided it.
 pub fn score(text: &str) -> Sentiment {
+    judge(text, true)
+}
+
+/// Only the compound score of what a mention says: what arrival stores (the words that decided it
+/// are worked out again when the detail shows them).
+pub fn compound(text: &str) -> f64 {
+    judge(text, false).score
+}
+
+fn judge(text: &str, explain: bool) -> Sentiment {
     let model = &*MODEL;
     let spelled = spell_emoji(model, text);
     let tokens = tokenize(model, &spelled);
@@ -373,7 +400,7 @@ pub fn score(text: &str) -> Sentiment {
     // Where each valence's phrase starts (the negation or booster that changed it).
     let mut starts: Vec<usize> = (0..tokens.len()).collect();
     for i in 0..tokens.len() {
-        let w = tokens[i].lower.as_str();
+        let w = &*tokens[i].lower;
         if tokens[i].boost != 0.0 {
             continue;
         }
@@ -404,17 +431,21 @@ pub fn score(text: &str) -> Sentiment {
     let score = (total / (total * total + ALPHA).sqrt()).clamp(-1.0, 1.0);
     Sentiment {
         score,
-        because: because(&tokens, &valences, &starts, score),
+        because: if explain {
+            because(&tokens, &valences, &starts, score)
+        } else {
+            Vec::new()
+        },
     }
 }
 
 /// The valence of token `i`, and where the phrase that gave it starts.
 fn valence(model: &Model, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> (f64, usize) {
-    let w = tokens[i].lower.as_str();
+    let w = &*tokens[i].lower;
     let Some(base) = tokens[i].valence else {
         return (0.0, i);
     };
-    let lower = |k: usize| tokens[k].lower.as_str();
+    let lower = |k: usize| &*tokens[k].lower;
     let mut v = base;
     let mut start = i;
     // "no" before another sentiment word is a negation, not a word of its own.
@@ -481,7 +512,7 @@ fn boost(t: &Token<'_>, v: f64, cap_diff: bool) -> f64 {
 /// A negation `back` words before token `i` ("never so" and "never this" intensify instead;
 /// "without doubt" leaves it be). Whether it flipped.
 fn negation(tokens: &[Token<'_>], i: usize, back: usize, v: f64) -> (f64, bool) {
-    let lower = |k: usize| tokens[k].lower.as_str();
+    let lower = |k: usize| &*tokens[k].lower;
     let w = lower(i - back);
     let so_this = |k: usize| matches!(lower(k), "so" | "this");
     match back {
@@ -497,17 +528,16 @@ fn negation(tokens: &[Token<'_>], i: usize, back: usize, v: f64) -> (f64, bool) 
 /// Phrases that end at token `i` and mean something of their own.
 fn idioms(tokens: &[Token<'_>], i: usize, v: f64) -> f64 {
     // An idiom is two words or more of idioms in a row: most words are in none.
-    let in_idiom = |t: &Token<'_>| IDIOMS.iter().any(|(p, _)| p.split(' ').any(|w| w == t.lower));
     if !tokens[i.saturating_sub(3)..=i]
         .windows(2)
-        .any(|w| in_idiom(&w[0]) && in_idiom(&w[1]))
+        .any(|w| w[0].in_idiom && w[1].in_idiom)
     {
         return v;
     }
     let phrase = |from: usize, to: usize| -> String {
         tokens[from..=to]
             .iter()
-            .map(|t| t.lower.as_str())
+            .map(|t| &*t.lower)
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -520,7 +550,7 @@ fn idioms(tokens: &[Token<'_>], i: usize, v: f64) -> f64 {
         (i >= 3).then(|| phrase(i - 3, i - 2)),
     ];
     for c in candidates.into_iter().flatten() {
-        if let Some((_, x)) = IDIOMS.iter().find(|(p, _)| *p == c) {
+        if let Some(x) = MODEL.idioms.get(c.as_str()) {
             out = *x;
         }
     }

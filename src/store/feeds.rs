@@ -1,7 +1,7 @@
 //! Feed rows: validators, cursors, schedule and health. A poll's mentions and its feed update are
 //! written in one transaction.
 
-use super::{Doing, Result, Store, StoreError, from_ts, to_ts};
+use super::{Doing, Keep, Result, Store, StoreError, from_ts, to_ts};
 use crate::model::{FeedKind, NewMention};
 use crate::query::facts::Facts;
 use chrono::{DateTime, Utc};
@@ -203,71 +203,19 @@ impl Store {
         holder: Option<&str>,
         arrival: &super::Arrival,
     ) -> Result<Vec<Result<Recorded>>> {
-        let results = self.write("storing polls", |tx| {
-            if let Some(h) = holder
-                && !super::team::holds(tx, super::team::POLLER, h)?
-            {
-                return Ok(None);
+        // Most groups are written whole: first without a savepoint per feed (each costs a copy of
+        // every page it changes); a feed whose write fails undoes the group, written again with
+        // them, so that it costs only itself.
+        let mut careful = false;
+        let results = loop {
+            let done = self.write_or_undo("storing polls", |tx| {
+                write_group(tx, records, now, holder, arrival, careful)
+            })?;
+            match done {
+                Some(results) => break results,
+                None => careful = true,
             }
-            let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
-            let started = std::time::Instant::now();
-            let mut results = Vec::with_capacity(records.len());
-            for record in records {
-                tx.execute_batch("SAVEPOINT poll")?;
-                match apply(tx, record, now, &arrival.weights) {
-                    Ok(done) => {
-                        tx.execute_batch("RELEASE poll")?;
-                        results.push(Ok(done));
-                    }
-                    Err(e) if is_transient(&e) => return Err(e),
-                    Err(e) => {
-                        tx.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
-                        results.push(Err(e));
-                    }
-                }
-            }
-            let new: usize = results
-                .iter()
-                .map(|r| match r {
-                    Ok(Recorded::Items(c)) => c.new,
-                    _ => 0,
-                })
-                .sum();
-            let rows_at = started.elapsed();
-            if new > 0 {
-                // Once per transaction, over the new rows: the full-text index, the stream's
-                // counts (every new mention is new) and the hours whose kept stats are now stale.
-                tx.prepare_cached(
-                    "INSERT INTO mentions_fts (rowid, title, text, author)
-                     SELECT id, title, text, author FROM mentions WHERE id > ?1",
-                )?
-                .execute([newest_before])?;
-                tx.prepare_cached("UPDATE stream_counts SET total = total + ?1, new = new + ?1 WHERE id = 1")?
-                    .execute([new as i64])?;
-                tx.prepare_cached(
-                    "INSERT INTO stats_dirty (hour, at)
-                     SELECT DISTINCT sort_at / 3600, unixepoch() FROM mentions WHERE id > ?1
-                     ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
-                )?
-                .execute([newest_before])?;
-                let index_at = started.elapsed();
-                // Copies and bursts, seen only beside other mentions, before the rules read them.
-                super::noise::flag(tx, newest_before, to_ts(now))?;
-                tracing::debug!(
-                    new,
-                    rows_ms = rows_at.as_secs_f64() * 1e3,
-                    index_ms = (index_at - rows_at).as_secs_f64() * 1e3,
-                    noise_ms = (started.elapsed() - index_at).as_secs_f64() * 1e3,
-                    "polls written"
-                );
-                // The rules act on each new mention in the same transaction: a mention is never
-                // stored without what its rules do to it.
-                if !arrival.is_empty() {
-                    super::arrival::apply(tx, arrival, newest_before, now)?;
-                }
-            }
-            Ok(Some(results))
-        })?;
+        };
         let results = results.ok_or(StoreError::LeaseLost)?;
         Ok(results.into_iter().map(|r| r.doing("storing a feed's poll")).collect())
     }
@@ -361,6 +309,89 @@ fn is_transient(e: &rusqlite::Error) -> bool {
                     | rusqlite::ErrorCode::ReadOnly
             )
     )
+}
+
+/// One group of polls in one transaction (see [`Store::record_polls_fenced`]); `careful`: each
+/// feed in a savepoint of its own, so that a feed whose write fails costs only itself.
+fn write_group(
+    tx: &rusqlite::Transaction<'_>,
+    records: &[PollRecord],
+    now: DateTime<Utc>,
+    holder: Option<&str>,
+    arrival: &super::Arrival,
+    careful: bool,
+) -> rusqlite::Result<Keep<Option<Vec<rusqlite::Result<Recorded>>>>> {
+    if let Some(h) = holder
+        && !super::team::holds(tx, super::team::POLLER, h)?
+    {
+        return Ok(Keep::Commit(None));
+    }
+    let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
+    let started = std::time::Instant::now();
+    let mut results = Vec::with_capacity(records.len());
+    for record in records {
+        if careful {
+            tx.execute_batch("SAVEPOINT poll")?;
+        }
+        match apply(tx, record, now, &arrival.weights) {
+            Ok(done) => {
+                if careful {
+                    tx.execute_batch("RELEASE poll")?;
+                }
+                results.push(Ok(done));
+            }
+            Err(e) if is_transient(&e) => return Err(e),
+            Err(e) if careful => {
+                tx.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
+                results.push(Err(e));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a feed's write failed: the group is written again, feed by feed");
+                return Ok(Keep::Undo);
+            }
+        }
+    }
+    let new: usize = results
+        .iter()
+        .map(|r| match r {
+            Ok(Recorded::Items(c)) => c.new,
+            _ => 0,
+        })
+        .sum();
+    let rows_at = started.elapsed();
+    if new > 0 {
+        // Once per transaction, over the new rows: the full-text index, the stream's
+        // counts (every new mention is new) and the hours whose kept stats are now stale.
+        tx.prepare_cached(
+            "INSERT INTO mentions_fts (rowid, title, text, author)
+             SELECT id, title, text, author FROM mentions WHERE id > ?1",
+        )?
+        .execute([newest_before])?;
+        tx.prepare_cached("UPDATE stream_counts SET total = total + ?1, new = new + ?1 WHERE id = 1")?
+            .execute([new as i64])?;
+        tx.prepare_cached(
+            "INSERT INTO stats_dirty (hour, at)
+             SELECT DISTINCT sort_at / 3600, unixepoch() FROM mentions WHERE id > ?1
+             ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
+        )?
+        .execute([newest_before])?;
+        let index_at = started.elapsed();
+        // Copies and bursts, seen only beside other mentions, before the rules read them.
+        super::noise::flag(tx, newest_before, to_ts(now))?;
+        tracing::debug!(
+            new,
+            rows_ms = rows_at.as_secs_f64() * 1e3,
+            index_ms = (index_at - rows_at).as_secs_f64() * 1e3,
+            noise_ms = (started.elapsed() - index_at).as_secs_f64() * 1e3,
+            "polls written"
+        );
+        // The rules act on each new mention in the same transaction: a mention is never
+        // stored without what its rules do to it.
+        if !arrival.is_empty() {
+            super::arrival::apply(tx, arrival, newest_before, now)?;
+        }
+    }
+    Ok(Keep::Commit(Some(results)))
 }
 
 fn apply(

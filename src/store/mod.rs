@@ -524,7 +524,7 @@ impl Store {
         self.conn
             .execute_batch(
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-                 PRAGMA journal_size_limit = 67108864;",
+                 PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 8000;",
             )
             .map_err(open_err)?;
         Ok(())
@@ -590,14 +590,32 @@ impl Store {
         what: &'static str,
         mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        self.write_or_undo(what, |tx| f(tx).map(Keep::Commit))
+            .map(|kept| kept.expect("a write that never undoes"))
+    }
+
+    /// [`Store::write`], where `f` may also undo everything it wrote ([`Keep::Undo`]: the
+    /// transaction is rolled back and the answer is `None`).
+    pub(crate) fn write_or_undo<T>(
+        &mut self,
+        what: &'static str,
+        mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<Keep<T>>,
+    ) -> Result<Option<T>> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = (|| {
                 let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let value = f(&tx)?;
-                tx.commit()?;
-                Ok(value)
+                match f(&tx)? {
+                    Keep::Commit(value) => {
+                        tx.commit()?;
+                        Ok(Some(value))
+                    }
+                    Keep::Undo => {
+                        tx.rollback()?;
+                        Ok(None)
+                    }
+                }
             })();
             match result {
                 Err(rusqlite::Error::SqliteFailure(e, _))
@@ -633,6 +651,12 @@ impl Store {
     pub fn set_weights(&mut self, weights: crate::score::priority::Weights) {
         self.weights = weights;
     }
+}
+
+/// What a transaction's work asks for at its end.
+pub(crate) enum Keep<T> {
+    Commit(T),
+    Undo,
 }
 
 /// Seconds since the epoch, as stored.

@@ -556,10 +556,8 @@ fn fill_scores(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
             ))
         },
         |id, (title, text, asks)| {
-            let s = crate::score::DEFAULT.score(title.as_deref(), text, *asks);
-            write
-                .execute(rusqlite::params![id, s.sentiment.score, s.intents.intents.0])
-                .map(drop)
+            let (sentiment, intents) = crate::score::DEFAULT.judge(title.as_deref(), text, *asks);
+            write.execute(rusqlite::params![id, sentiment, intents.0]).map(drop)
         },
     )
 }
