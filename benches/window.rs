@@ -28,6 +28,7 @@ fn main() {
     for chunk in 0..n.div_ceil(10_000) {
         let mentions = (chunk * 10_000..((chunk + 1) * 10_000).min(n))
             .map(|i| NewMention {
+                place: Default::default(),
                 facts: None,
                 external_id: Some(format!("b{i}")),
                 url: Some(if i % 5 == 0 {

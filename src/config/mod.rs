@@ -113,6 +113,16 @@ struct RawConfig {
     /// The priority's weights (`score::priority::Weights`; each defaults).
     #[serde(default)]
     priority: Option<crate::score::priority::Weights>,
+    /// One story seen in many places (`score::story`).
+    #[serde(default)]
+    stories: Option<Spanned<RawStories>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    /// How alike two titles are (word pairs in common, 0–1) to be one story.
+    similarity: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -435,6 +445,7 @@ impl Config {
         if let Some(w) = raw.priority {
             std::sync::Arc::make_mut(&mut poller.scorer).weights = w;
         }
+        poller.similarity = validate_stories(&loc, raw.stories)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         poller.sla = sla;
         poller.business = business.clone();
@@ -726,6 +737,19 @@ fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerCo
 }
 
 type StatsSettings = (Option<Duration>, Option<BusinessHours>);
+
+fn validate_stories(loc: &Located<'_>, raw: Option<Spanned<RawStories>>) -> Result<Option<f64>, ConfigError> {
+    let Some(st) = raw else { return Ok(None) };
+    let span = st.span();
+    match st.into_inner().similarity {
+        Some(v) if !(0.05..=1.0).contains(&v) => Err(loc.err(
+            Some(span),
+            Some("stories.similarity".into()),
+            format!("{v} is not a similarity: give a number from 0.05 (loosely alike) to 1 (the same words)"),
+        )),
+        v => Ok(v),
+    }
+}
 
 fn validate_stats(loc: &Located<'_>, raw: Option<RawStats>) -> Result<StatsSettings, ConfigError> {
     let Some(raw) = raw else { return Ok((None, None)) };

@@ -157,6 +157,20 @@ pub struct NewMention {
     /// What the query language knows of it beyond its words, worked out by the poller on a
     /// parser's thread (`query::facts`); the store works them out when they are missing.
     pub facts: Option<Facts>,
+    /// Where it stands among other posts: the page it is about, the post it answers.
+    pub place: Place,
+}
+
+/// Where a mention stands among other posts, as its source says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Place {
+    /// The outside page it is about, when that is not its own link: a Hacker News or Reddit
+    /// post's link, a Mastodon card's, a Bluesky embed's.
+    pub links_to: Option<String>,
+    /// The source's id of the post it answers, and of its thread's first post (the source's ids,
+    /// as `external_id` holds them).
+    pub parent: Option<String>,
+    pub root: Option<String>,
 }
 
 /// The facts stored with a mention.
@@ -181,6 +195,8 @@ pub struct Facts {
     pub text_hash: Option<i64>,
     /// Its author's handle as stored: where it is unique, and the handle (`query::facts::author_key`).
     pub author: Option<(String, String)>,
+    /// What finds the other places its story is seen (`score::story`).
+    pub story: crate::score::story::StoryKeys,
 }
 
 impl NewMention {

@@ -42,6 +42,8 @@ pub struct PollerConfig {
     pub business: Option<crate::stats::BusinessHours>,
     /// Sentiment and intents, with the config's `[intent]` lists.
     pub scorer: Arc<crate::score::Scorer>,
+    /// How alike two titles are to be one story (`[stories] similarity`).
+    pub similarity: Option<f64>,
 }
 
 impl Default for PollerConfig {
@@ -54,6 +56,7 @@ impl Default for PollerConfig {
             sla: None,
             business: None,
             scorer: Arc::default(),
+            similarity: None,
         }
     }
 }
@@ -150,6 +153,7 @@ impl Poller {
                     sla: config.sla,
                     business: config.business.clone(),
                     weights: config.scorer.weights.clone(),
+                    similarity: config.similarity,
                 },
             )
             .map_err(PollerError::Thread)?,

@@ -214,6 +214,7 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
     for (i, r) in ROWS.iter().enumerate() {
         let feed = s.ensure_feed(r.feed, r.kind).unwrap();
         let m = NewMention {
+            place: Default::default(),
             facts: None,
             external_id: Some(format!("m{i}")),
             url: r.url.map(String::from),

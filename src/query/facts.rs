@@ -15,6 +15,7 @@ impl Facts {
         let (text_hash, link_only) = crate::score::noise::fingerprint(title, text);
         Facts {
             author: None,
+            story: Default::default(),
             text_hash,
             noise: if link_only {
                 crate::score::noise::Noise::LinkOnly.bit()
@@ -38,6 +39,7 @@ impl Facts {
     pub fn of_mention(kind: crate::model::FeedKind, m: &crate::model::NewMention, scorer: &Scorer) -> Facts {
         let mut f = Facts::of(m.url.as_deref(), m.title.as_deref(), &m.text, m.lang.as_deref(), scorer);
         f.author = m.author.as_deref().and_then(|a| author_key(kind, a, m.url.as_deref()));
+        f.story = story_keys(kind, m);
         f.priority = scorer
             .weights
             .priority(crate::score::priority::Inputs {
@@ -50,6 +52,22 @@ impl Facts {
             .base;
         f
     }
+}
+
+/// What finds the other places a mention's story is seen: the page it is about (an article's
+/// own link; the link a Hacker News or Reddit post shares), and its title's words. Only what
+/// names a story has keys: a reply is part of a conversation, and a person's post on Mastodon,
+/// Bluesky or X is theirs to be answered, whatever it shares.
+pub fn story_keys(kind: FeedKind, m: &crate::model::NewMention) -> crate::score::story::StoryKeys {
+    let personal = matches!(kind, FeedKind::Mastodon | FeedKind::Bluesky | FeedKind::X);
+    if personal || m.place.parent.is_some() || m.title.as_deref().is_some_and(|t| t.starts_with("Re: ")) {
+        return Default::default();
+    }
+    let own = matches!(kind, FeedKind::Rss | FeedKind::Json)
+        .then_some(m.url.as_deref())
+        .flatten();
+    let links_to = m.place.links_to.as_deref().or(own);
+    crate::score::story::StoryKeys::of(links_to, m.title.as_deref())
 }
 
 /// Where a handle is unique (`scope`: a blog's or forum's site, `""` for a service) and the

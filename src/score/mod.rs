@@ -6,6 +6,7 @@ pub mod intent;
 pub mod noise;
 pub mod priority;
 pub mod sentiment;
+pub mod story;
 
 pub use intent::{Intent, Intents};
 pub use sentiment::{Label, Sentiment};

@@ -88,6 +88,9 @@ struct Post {
     repost_count: Option<i64>,
     reply_count: Option<i64>,
     quote_count: Option<i64>,
+    /// What the post shows beside its text: a shared link's card among others (any JSON).
+    #[serde(default)]
+    embed: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +108,9 @@ struct Record {
     /// The languages the author's client set (any JSON: a stranger's value must not cost the page).
     #[serde(default)]
     langs: serde_json::Value,
+    /// The post it answers and its thread's first (any JSON).
+    #[serde(default)]
+    reply: serde_json::Value,
 }
 
 fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
@@ -130,7 +136,24 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 newest = Some(newest.map_or(i, |n| n.max(i)));
             }
             let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
+            let reply_to = |which: &str| {
+                p.record
+                    .as_ref()
+                    .and_then(|r| r.reply.pointer(&format!("/{which}/uri")))
+                    .and_then(super::id_text)
+            };
+            let place = crate::model::Place {
+                links_to: p
+                    .embed
+                    .pointer("/external/uri")
+                    .or_else(|| p.embed.pointer("/media/external/uri"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                parent: reply_to("parent"),
+                root: reply_to("root"),
+            };
             NewMention {
+                place,
                 facts: None,
                 url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
                 external_id: Some(p.uri),

@@ -63,6 +63,16 @@ struct Grouped {
     more_full_page_results: Option<bool>,
 }
 
+/// A topic is a conversation: its first post starts it, the others answer it.
+fn place(host: &str, topic: Option<i64>, post_number: Option<i64>) -> crate::model::Place {
+    let topic_ref = topic.map(|id| format!("{host}:topic:{id}"));
+    crate::model::Place {
+        links_to: None,
+        parent: topic_ref.clone().filter(|_| post_number.is_some_and(|n| n > 1)),
+        root: topic_ref,
+    }
+}
+
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Discourse search", reply.body)?;
     let topics: HashMap<i64, &Topic> = s.topics.iter().map(|t| (t.id, t)).collect();
@@ -71,8 +81,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .feed
         .url
         .as_ref()
-        .map(|u| u.as_str().trim_end_matches('/').to_string())
-        .unwrap_or_default();
+        .map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s
         .posts
@@ -92,6 +101,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 _ => None,
             };
             NewMention {
+                place: place(&host, p.topic_id, p.post_number),
                 facts: None,
                 lang: None,
                 external_id: Some(format!("{host}:{}", p.id)),

@@ -75,6 +75,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             }
             let kind = if i.pull_request.is_some() { "PR" } else { "Issue" };
             NewMention {
+                place: Default::default(),
                 facts: None,
                 lang: None,
                 external_id: Some(i.id.to_string()),

@@ -40,6 +40,12 @@ struct Hit {
     num_comments: Option<i64>,
     created_at_i: Option<i64>,
     created_at: Option<String>,
+    /// The story's link (a story), the story's id and the comment answered (a comment).
+    url: Option<String>,
+    #[serde(default)]
+    story_id: serde_json::Value,
+    #[serde(default)]
+    parent_id: serde_json::Value,
 }
 
 fn newest_seen(cursor: Option<&serde_json::Value>) -> Option<i64> {
@@ -64,6 +70,22 @@ pub fn request(feed: &FeedConfig, cursor: Option<&serde_json::Value>, page: u32)
         }
     }
     Ok(url)
+}
+
+/// A comment answers its parent in its story's thread; a story may share a link.
+fn place(hit: &Hit, is_comment: bool) -> crate::model::Place {
+    if is_comment {
+        crate::model::Place {
+            links_to: None,
+            parent: super::id_text(&hit.parent_id),
+            root: super::id_text(&hit.story_id),
+        }
+    } else {
+        crate::model::Place {
+            links_to: hit.url.clone().filter(|u| !u.trim().is_empty()),
+            ..Default::default()
+        }
+    }
 }
 
 pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>) -> Result<Page, SourceError> {
@@ -95,6 +117,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             newest = Some(newest.map_or(t.timestamp(), |n| n.max(t.timestamp())));
         }
         let is_comment = hit.comment_text.is_some();
+        let place = place(&hit, is_comment);
         let (title, body) = if is_comment {
             (
                 hit.story_title
@@ -106,6 +129,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             (hit.title.as_deref().map(text::strip_tags_inline), hit.story_text)
         };
         mentions.push(NewMention {
+            place,
             facts: None,
             lang: None,
             url: Some(format!("https://news.ycombinator.com/item?id={id}")),

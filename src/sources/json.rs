@@ -83,6 +83,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             let body = string(item.pointer(&map.text)).unwrap_or_default();
             let title = string(at(item, &map.title));
             NewMention {
+                place: Default::default(),
                 facts: None,
                 lang: None,
                 external_id: string(at(item, &map.id)),

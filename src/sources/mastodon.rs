@@ -61,6 +61,15 @@ struct Status {
     /// ISO 639 code the author's client set (any JSON: a stranger's value must not cost the page).
     #[serde(default)]
     language: serde_json::Value,
+    #[serde(default)]
+    in_reply_to_id: serde_json::Value,
+    card: Option<Card>,
+}
+
+/// The preview of a link the status shares.
+#[derive(Deserialize)]
+struct Card {
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +98,11 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             let spoiler = s.spoiler_text.filter(|t| !t.trim().is_empty());
             let body = text::html_to_text(s.content.as_deref().unwrap_or(""));
             NewMention {
+                place: crate::model::Place {
+                    links_to: s.card.and_then(|c| c.url),
+                    parent: super::id_text(&s.in_reply_to_id),
+                    root: None,
+                },
                 facts: None,
                 external_id: Some(s.id),
                 url: s.url.or(s.uri),

@@ -467,6 +467,16 @@ pub(crate) fn rfc3339(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.to_utc())
 }
 
+/// An id as a source wrote it: a string, or a number (Hacker News, Reddit and X write both).
+/// Anything else (an object, a stranger's nonsense) is no id.
+pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Config;

@@ -111,6 +111,10 @@ struct Post {
     created_utc: Option<f64>,
     score: Option<i64>,
     num_comments: Option<i64>,
+    /// A link post's link (a self post's is its own permalink).
+    url: Option<String>,
+    #[serde(default)]
+    is_self: bool,
 }
 
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
@@ -133,6 +137,10 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 newest = Some((t, p.name.clone()));
             }
             NewMention {
+                place: crate::model::Place {
+                    links_to: p.url.filter(|u| !p.is_self && u.starts_with("http")),
+                    ..Default::default()
+                },
                 facts: None,
                 lang: None,
                 url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),

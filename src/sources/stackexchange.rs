@@ -90,6 +90,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 newest = Some(newest.map_or(t, |n| n.max(t)));
             }
             NewMention {
+                place: Default::default(),
                 facts: None,
                 lang: None,
                 external_id: Some(q.question_id.to_string()),

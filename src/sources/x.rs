@@ -57,6 +57,11 @@ struct Tweet {
     /// BCP 47, `und` when X could not tell (any JSON: a stranger's value must not cost the page).
     #[serde(default)]
     lang: serde_json::Value,
+    /// The thread's first tweet, and what this one answers (any JSON).
+    #[serde(default)]
+    conversation_id: serde_json::Value,
+    #[serde(default)]
+    referenced_tweets: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -119,7 +124,18 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             newest = newer_id(newest.take(), &t.id);
             let user = t.author_id.as_ref().and_then(|a| users.get(a));
             let m = t.public_metrics;
+            let parent = t.referenced_tweets.as_array().and_then(|refs| {
+                refs.iter()
+                    .find(|r| r["type"] == "replied_to")
+                    .and_then(|r| super::id_text(&r["id"]))
+            });
+            let place = crate::model::Place {
+                links_to: None,
+                root: parent.as_ref().and(super::id_text(&t.conversation_id)),
+                parent,
+            };
             NewMention {
+                place,
                 facts: None,
                 url: Some(match user {
                     Some(u) => format!("https://x.com/{}/status/{}", u.username, t.id),

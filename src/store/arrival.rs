@@ -66,6 +66,8 @@ pub struct Arrival {
     pub business: Option<crate::stats::BusinessHours>,
     /// The priority's weights, for what operators said of an author (`vip`, `detractor`).
     pub weights: crate::score::priority::Weights,
+    /// How alike two titles are to be one story (`[stories] similarity`; the default when unset).
+    pub similarity: Option<f64>,
 }
 
 impl Arrival {

@@ -329,11 +329,14 @@ fn write_group(
     let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
     let started = std::time::Instant::now();
     let mut results = Vec::with_capacity(records.len());
+    // The new mentions' story keys, grouped once every feed is written.
+    let mut fresh = Vec::new();
     for record in records {
         if careful {
             tx.execute_batch("SAVEPOINT poll")?;
         }
-        match apply(tx, record, now, &arrival.weights) {
+        let mark = fresh.len();
+        match apply(tx, record, now, &arrival.weights, &mut fresh) {
             Ok(done) => {
                 if careful {
                     tx.execute_batch("RELEASE poll")?;
@@ -343,6 +346,7 @@ fn write_group(
             Err(e) if is_transient(&e) => return Err(e),
             Err(e) if careful => {
                 tx.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
+                fresh.truncate(mark);
                 results.push(Err(e));
             }
             Err(e) => {
@@ -378,11 +382,20 @@ fn write_group(
         let index_at = started.elapsed();
         // Copies and bursts, seen only beside other mentions, before the rules read them.
         super::noise::flag(tx, newest_before, to_ts(now))?;
+        let noise_at = started.elapsed();
+        // One story seen in many places, and the conversations replies belong to, before the
+        // rules read them.
+        let similarity = arrival.similarity.unwrap_or(crate::score::story::DEFAULT_SIMILARITY);
+        let grouped = super::stories::group(tx, &fresh, similarity)?;
+        let follow_ups = super::conversations::link(tx, newest_before, now, &arrival.weights)?;
         tracing::debug!(
             new,
+            grouped,
+            follow_ups,
             rows_ms = rows_at.as_secs_f64() * 1e3,
             index_ms = (index_at - rows_at).as_secs_f64() * 1e3,
-            noise_ms = (started.elapsed() - index_at).as_secs_f64() * 1e3,
+            noise_ms = (noise_at - index_at).as_secs_f64() * 1e3,
+            stories_ms = (started.elapsed() - noise_at).as_secs_f64() * 1e3,
             "polls written"
         );
         // The rules act on each new mention in the same transaction: a mention is never
@@ -399,11 +412,12 @@ fn apply(
     record: &PollRecord,
     now: DateTime<Utc>,
     weights: &crate::score::priority::Weights,
+    fresh: &mut Vec<super::stories::Fresh>,
 ) -> rusqlite::Result<Recorded> {
     let now_ts = to_ts(now);
     match record {
         PollRecord::Items { feed_id, kind, write } => {
-            write_items(tx, *feed_id, *kind, write, now_ts, weights).map(Recorded::Items)
+            write_items(tx, *feed_id, *kind, write, now_ts, weights, fresh).map(Recorded::Items)
         }
         PollRecord::NotModified { feed_id, next_poll_at } => tx
             .prepare_cached(
@@ -451,9 +465,10 @@ fn apply(
 const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
            (feed_id, kind, external_id, url, author, author_reach, title, text,
             published_at, first_seen_at, sort_at, engagement, updated_at,
-            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id, noise, text_hash)
+            lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id, noise, text_hash,
+            parent_ref, root_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23)";
+                 ?22, ?23, ?24, ?25)";
 
 /// A mention seen again: its engagement and reach, and so its priority, when they changed.
 const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
@@ -468,6 +483,7 @@ fn write_items(
     poll: &PollWrite,
     now_ts: i64,
     weights: &crate::score::priority::Weights,
+    fresh: &mut Vec<super::stories::Fresh>,
 ) -> rusqlite::Result<WriteCounts> {
     let mut counts = WriteCounts::default();
     let mut insert = tx.prepare_cached(INSERT_MENTION)?;
@@ -505,8 +521,17 @@ fn write_items(
             who.map(|w| w.author),
             facts.noise,
             facts.text_hash,
+            m.place.parent,
+            m.place.root,
         ])?;
         if inserted == 1 {
+            if facts.story != Default::default() {
+                fresh.push(super::stories::Fresh {
+                    id: tx.last_insert_rowid(),
+                    sort_at,
+                    keys: facts.story.clone(),
+                });
+            }
             counts.new += 1;
             if let Some(w) = who {
                 people.arrived(w, at, sort_at, m, facts.sentiment);

@@ -90,6 +90,10 @@ pub(super) fn conditions(filter: &StreamFilter, params: &mut Vec<Value>, operato
     filter_sql(filter, params, Search::Match, Some(operator))
 }
 
+/// The stream shows a story once: a mention of a story seen first elsewhere is left out (it is
+/// counted beside its lead, and shown in the lead's detail).
+const LEADS_ONLY: &str = " AND m.story_id IS NULL";
+
 /// The SQL of `filter`'s conditions; `me` is whom `assignee:me` (`@me`) means.
 fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me: Option<&str>) -> String {
     let mut sql = String::new();
@@ -508,7 +512,9 @@ impl Store {
         } else {
             MENTION_FROM.to_string()
         };
-        (from, filter_sql(scope.filter, params, search, Some(scope.operator)))
+        let mut cond = filter_sql(scope.filter, params, search, Some(scope.operator));
+        cond.push_str(LEADS_ONLY);
+        (from, cond)
     }
 
     /// The full-text query evaluated once: `Some(n)` when it has few matches, kept in

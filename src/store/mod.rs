@@ -5,6 +5,7 @@
 //! `PRAGMA data_version`.
 
 mod arrival;
+mod conversations;
 mod drafts;
 mod feeds;
 mod mentions;
@@ -12,6 +13,7 @@ mod noise;
 mod people;
 mod schema;
 mod stats;
+mod stories;
 mod team;
 mod triage;
 mod watch;
@@ -19,6 +21,7 @@ mod watch;
 pub use watch::ChangeWatch;
 
 pub use arrival::{AlertDelivery, AlertRow, Arrival, CommandFailures, RuleTest};
+pub use conversations::{FOLLOW_UP, Message};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
@@ -26,6 +29,7 @@ pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope
 pub use people::{
     CARD_MENTIONS, Handle, KNOWN_TAGS, PeopleOrder, PersonCard, PersonMention, PersonRow, author_key, engagement_total,
 };
+pub use stories::Elsewhere;
 pub use team::{Assigned, Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
 pub use triage::{Applied, Change, IntentAccuracy, Judgement, ModelAccuracy, judged};
 

@@ -437,6 +437,27 @@ ALTER TABLE mentions ADD COLUMN text_hash INTEGER;
 CREATE INDEX mentions_text ON mentions (text_hash, sort_at) WHERE text_hash IS NOT NULL;
 CREATE INDEX mentions_noise ON mentions (sort_at DESC, id DESC, feed_id) WHERE noise <> 0;
 "#,
+    // 25: conversations and stories. A mention answering another (`parent_ref`) in a thread
+    // (`root_ref`, the source's ids) belongs to its conversation (`conversation_id`: the
+    // conversation's first stored mention); one seen elsewhere first points at that story's first
+    // mention (`story_id`). `story_keys` finds a story's other places (`score::story`: a canonical
+    // link's key, the bands of its title's words). Stored mentions of the last 14 days are grouped
+    // by `after`.
+    r#"
+ALTER TABLE mentions ADD COLUMN parent_ref TEXT;
+ALTER TABLE mentions ADD COLUMN root_ref TEXT;
+ALTER TABLE mentions ADD COLUMN conversation_id INTEGER;
+ALTER TABLE mentions ADD COLUMN story_id INTEGER;
+CREATE INDEX mentions_story ON mentions (story_id) WHERE story_id IS NOT NULL;
+CREATE INDEX mentions_conversation ON mentions (conversation_id, sort_at) WHERE conversation_id IS NOT NULL;
+CREATE INDEX mentions_root ON mentions (kind, root_ref) WHERE root_ref IS NOT NULL;
+CREATE INDEX mentions_answer ON mentions (kind, response_id) WHERE response_id IS NOT NULL;
+CREATE TABLE story_keys (
+    key        INTEGER NOT NULL,
+    mention_id INTEGER NOT NULL,
+    PRIMARY KEY (key, mention_id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
@@ -459,6 +480,9 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
     }
     if version == 24 {
         super::noise::flag_history(tx)?;
+    }
+    if version == 25 {
+        super::stories::fill(tx)?;
     }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx

@@ -557,6 +557,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn one_article_has_one_canonical_link_whatever_the_way_in() {
+        let article = canonical("https://blog.example.com/2026/acme-raises").unwrap();
+        for way in [
+            "http://blog.example.com/2026/acme-raises/",
+            "https://www.blog.example.com/2026/acme-raises?utm_source=twitter&utm_medium=social",
+            "https://blog.example.com/2026/acme-raises?fbclid=IwAR3x&ref=hn#comments",
+            "https://blog.example.com/2026/acme-raises/amp",
+            "https://amp.blog.example.com/2026/acme-raises",
+            "https://m.blog.example.com/2026/acme-raises",
+            "https://BLOG.example.com/2026/acme-raises",
+            "https://www.google.com/url?rct=j&sa=t&url=https://blog.example.com/2026/acme-raises%3Futm_campaign%3Dx&ct=ga",
+            "https://l.facebook.com/l.php?u=https%3A%2F%2Fblog.example.com%2F2026%2Facme-raises&h=AT0",
+            "https://out.reddit.com/?url=https%3A%2F%2Fblog.example.com%2F2026%2Facme-raises%2F",
+        ] {
+            assert_eq!(canonical(way).as_deref(), Some(article.as_str()), "{way}");
+        }
+        assert_eq!(article, "blog.example.com/2026/acme-raises");
+        // What says which page stays, sorted.
+        assert_eq!(
+            canonical("https://shop.example/item?id=7&utm_source=x&color=red").as_deref(),
+            Some("shop.example/item?color=red&id=7")
+        );
+        assert_ne!(
+            canonical("https://shop.example/item?id=7"),
+            canonical("https://shop.example/item?id=8")
+        );
+        assert_eq!(canonical("https://example.com/").as_deref(), Some("example.com"));
+        // A host that is only `www.` plus a top-level name keeps it.
+        assert_eq!(canonical("https://m.com/x").as_deref(), Some("m.com/x"));
+        for nothing in ["mailto:a@example.com", "not a link", "", "ftp://example.com/x"] {
+            assert_eq!(canonical(nothing), None, "{nothing}");
+        }
+    }
+
     // --- widths -------------------------------------------------------------------------------
 
     #[test]

@@ -295,6 +295,7 @@ fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) 
     .or_else(|| first_date(n, &[(Ns::Dc, "modified"), (Ns::Core, "updated")]));
     let text = rss_body(n, xml);
     NewMention {
+        place: Default::default(),
         facts: None,
         lang: None,
         external_id: guid_text.or_else(|| about.map(str::to_string)),

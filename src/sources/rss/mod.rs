@@ -239,6 +239,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
             numeric_ids += 1;
         }
         mentions.push(NewMention {
+            place: Default::default(),
             facts: None,
             external_id: item["id"]
                 .as_str()

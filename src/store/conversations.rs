@@ -1,0 +1,188 @@
+//! Conversations: a mention that answers another (its source's `parent`, in a thread whose
+//! first post is `root`) joins that mention's conversation as it arrives. When the team has
+//! answered in the conversation, a new message from someone else is a follow-up: it comes back
+//! open, to the operator who answered, tagged `follow-up`, so that the stream says the customer
+//! answered.
+
+use super::feeds::stored_id;
+use super::triage::{Stamp, apply_one, next_batch};
+use super::{Change, Doing, Result, Store, to_ts};
+use crate::model::{FeedKind, Status};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The tag a follow-up gets.
+pub const FOLLOW_UP: &str = "follow-up";
+/// Who the history says moved a follow-up.
+const ACTOR: &str = "overhear:follow-up";
+
+/// A new mention in a thread: id, feed, kind, parent and root refs, place in the stream.
+type Arrived = (i64, i64, String, Option<String>, Option<String>, i64);
+
+/// File the mentions written after `newest_before` in their conversations; what came back to the
+/// team (follow-ups) is reopened and assigned. How many follow-ups there were.
+pub(super) fn link(
+    tx: &Transaction<'_>,
+    newest_before: i64,
+    now: DateTime<Utc>,
+    weights: &crate::score::priority::Weights,
+) -> rusqlite::Result<usize> {
+    let arrived: Vec<Arrived> = tx
+        .prepare_cached(
+            "SELECT id, feed_id, kind, parent_ref, root_ref, sort_at FROM mentions
+             WHERE id > ?1 AND (parent_ref IS NOT NULL OR root_ref IS NOT NULL) ORDER BY id",
+        )?
+        .query_map([newest_before], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut follow_ups = 0;
+    for (id, feed_id, kind, parent, root, sort_at) in arrived {
+        let k: FeedKind = kind.parse().unwrap_or(FeedKind::Rss);
+        let Some(conversation) = joined(tx, id, feed_id, k, &kind, parent.as_deref(), root.as_deref())? else {
+            continue;
+        };
+        tx.prepare_cached("UPDATE mentions SET conversation_id = ?2 WHERE id = ?1")?
+            .execute(params![id, conversation])?;
+        // Answered before this came: the team's turn again, for whoever answered last.
+        let answered: Option<Option<String>> = tx
+            .prepare_cached(
+                "SELECT responded_by FROM mentions
+                 WHERE conversation_id = ?1 AND responded_at IS NOT NULL AND responded_at <= ?2 AND id <> ?3
+                 ORDER BY responded_at DESC LIMIT 1",
+            )?
+            .query_row(params![conversation, sort_at.max(0), id], |r| r.get(0))
+            .optional()?;
+        if let Some(by) = answered {
+            follow_ups += 1;
+            let batch = next_batch(tx)?;
+            let stamp = || Stamp {
+                weights,
+                actor: ACTOR,
+                at: to_ts(now),
+                batch,
+            };
+            apply_one(tx, id, &Change::Status(Status::Open), stamp())?;
+            if let Some(by) = by.filter(|b| !b.is_empty()) {
+                apply_one(tx, id, &Change::Assign(Some(by)), stamp())?;
+            }
+            apply_one(tx, id, &Change::Tag(FOLLOW_UP.to_string()), stamp())?;
+        }
+    }
+    Ok(follow_ups)
+}
+
+/// The conversation a new mention joins, if one is stored: the one of the post it answers (or
+/// of one of our answers it replies to), else of its thread's first post, else of another
+/// mention of the same thread. A conversation is named by its first stored mention.
+fn joined(
+    tx: &Transaction<'_>,
+    id: i64,
+    feed_id: i64,
+    k: FeedKind,
+    kind: &str,
+    parent: Option<&str>,
+    root: Option<&str>,
+) -> rusqlite::Result<Option<i64>> {
+    let mut by_id = tx
+        .prepare_cached("SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND external_id = ?2 AND id <> ?3")?;
+    let mut by_answer = tx.prepare_cached(
+        "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND response_id = ?2 AND id <> ?3 LIMIT 1",
+    )?;
+    let mut by_root = tx.prepare_cached(
+        "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND root_ref = ?2 AND id < ?3
+         ORDER BY id LIMIT 1",
+    )?;
+    let mut found: Option<(i64, Option<i64>)> = None;
+    for r in [parent, root].into_iter().flatten() {
+        found = by_id
+            .query_row(params![kind, stored_id(k, feed_id, r), id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if found.is_none() {
+            found = by_answer
+                .query_row(params![kind, r, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    if found.is_none()
+        && let Some(r) = root
+    {
+        found = by_root
+            .query_row(params![kind, r, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+    }
+    let Some((other, conversation)) = found else {
+        return Ok(None);
+    };
+    let conversation = match conversation {
+        Some(c) => c,
+        None => {
+            // The first stored mention of the thread starts the conversation.
+            tx.prepare_cached("UPDATE mentions SET conversation_id = ?1 WHERE id = ?1")?
+                .execute([other])?;
+            other
+        }
+    };
+    Ok(Some(conversation))
+}
+
+/// One message of a conversation as the detail shows it: the mention, and our answer to it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub kind: String,
+    pub author: Option<String>,
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub status: String,
+    /// Ours: what the team answered, who and when.
+    pub answer: Option<(String, Option<String>, DateTime<Utc>)>,
+}
+
+impl Store {
+    /// The conversation a mention is part of, in order (at most `limit` messages, the newest kept),
+    /// or an empty list when it is part of none.
+    pub fn conversation(&self, mention: i64, limit: usize) -> Result<Vec<Message>> {
+        let doing = "reading a conversation";
+        let conversation: Option<i64> = self
+            .conn()
+            .query_row("SELECT conversation_id FROM mentions WHERE id = ?1", [mention], |r| {
+                r.get(0)
+            })
+            .optional()
+            .doing(doing)?
+            .flatten();
+        let Some(c) = conversation else { return Ok(Vec::new()) };
+        let mut st = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, kind, author, sort_at, coalesce(title || ': ', '') || text, status,
+                        response_text, responded_by, responded_at
+                 FROM (SELECT * FROM mentions WHERE conversation_id = ?1 ORDER BY sort_at DESC, id DESC LIMIT ?2)
+                 ORDER BY sort_at, id",
+            )
+            .doing(doing)?;
+        st.query_map(params![c, limit as i64], |r| {
+            let answer = match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<i64>>(8)?) {
+                (Some(t), Some(at)) => Some((t, r.get(7)?, super::from_ts(at))),
+                _ => None,
+            };
+            Ok(Message {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                author: r.get(2)?,
+                at: super::from_ts(r.get(3)?),
+                text: r.get(4)?,
+                status: r.get(5)?,
+                answer,
+            })
+        })
+        .and_then(Iterator::collect)
+        .doing(doing)
+    }
+}
