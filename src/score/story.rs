@@ -1,7 +1,7 @@
 //! One story seen in many places: the same article through Google Alerts, its blog's feed, a
 //! Hacker News post and a Reddit link. Two mentions are one story when they lead to the same page
 //! (their canonical links, [`crate::text::canonical`], are equal) or when their titles are
-//! near-identical: the Jaccard similarity of their word pairs at or above a threshold
+//! near-identical: the Jaccard similarity of their words and word pairs at or above a threshold
 //! (`[stories] similarity`, 0.6 by default). Only what names a story has keys: an article, a
 //! post with a title. Two people's short posts saying alike things are two people to answer.
 //!
@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 /// How many bands a signature is cut into, and how many hashes each holds.
 pub const BANDS: usize = 4;
 const ROWS: usize = 2;
-/// A title with fewer word pairs than this is too short to be compared ("Acme down").
-const MIN_PAIRS: usize = 3;
+/// A title with fewer words and pairs than this is too short to be compared ("Acme down").
+const MIN_PAIRS: usize = 5;
 /// The default similarity at which two titles are one story.
 pub const DEFAULT_SIMILARITY: f64 = 0.6;
 /// Mentions further apart than this are not one story, however alike.
@@ -64,8 +64,8 @@ pub fn link_key(url: &str) -> Option<i64> {
     Some(i64::from_be_bytes(d[..8].try_into().expect("eight bytes")) | 1)
 }
 
-/// The word pairs of a title, without a `| Site` tail: folded as the search folds words, without
-/// the words that say nothing; each pair hashed, sorted, once each.
+/// The words and word pairs of a title, without a `| Site` tail: folded as the search folds
+/// words, without the words that say nothing; each hashed, sorted, once each.
 pub fn pairs(title: Option<&str>) -> Vec<u64> {
     let title = title
         .map(|t| t.rsplit_once(" | ").map_or(t, |(head, _)| head))
@@ -74,9 +74,12 @@ pub fn pairs(title: Option<&str>) -> Vec<u64> {
         .into_iter()
         .filter(|w| !STOP.contains(&&**w))
         .collect();
+    // Words and pairs of words: pairs keep the order that makes a title, words forgive a
+    // rewording ("as it moves support" / "as support moves").
     let mut out: Vec<u64> = words
         .windows(2)
-        .map(|w| fnv1a(w[0].as_bytes(), fnv1a(b" ", fnv1a(w[1].as_bytes(), FNV_OFFSET))))
+        .map(|w| fnv1a(w[1].as_bytes(), fnv1a(b" ", fnv1a(w[0].as_bytes(), FNV_OFFSET))))
+        .chain(words.iter().map(|w| fnv1a(w.as_bytes(), FNV_OFFSET)))
         .collect();
     out.sort_unstable();
     out.dedup();

@@ -186,3 +186,101 @@ impl Store {
         .doing(doing)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{FeedKind, NewMention, Place};
+    use crate::store::{PollRecord, PollWrite, Sent, Store};
+    use chrono::{Duration, Utc};
+
+    fn say(s: &mut Store, id: &str, author: &str, parent: Option<&str>, at: chrono::DateTime<Utc>) -> i64 {
+        let feed = s.ensure_feed("masto", FeedKind::Mastodon).unwrap();
+        let m = NewMention {
+            external_id: Some(id.into()),
+            author: Some(author.into()),
+            text: format!("{author} says something about acme ({id})"),
+            published_at: Some(at),
+            place: Place {
+                parent: parent.map(str::to_string),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let record = PollRecord::Items {
+            feed_id: feed,
+            kind: FeedKind::Mastodon,
+            write: PollWrite {
+                mentions: vec![m],
+                status: 200,
+                next_poll_at: at,
+                ..Default::default()
+            },
+        };
+        s.record_polls(&[record], at).unwrap();
+        s.conn()
+            .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_customers_answer_to_our_reply_comes_back_open_to_whoever_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let t0 = Utc::now() - Duration::hours(3);
+        let asked = say(&mut s, "100", "carol@example.social", None, t0);
+        let sent = Sent {
+            id: Some("555".into()),
+            url: Some("https://example.social/@acme/555".into()),
+        };
+        s.record_response(
+            asked,
+            "Sorry Carol, we are on it",
+            &sent,
+            "alice",
+            t0 + Duration::minutes(10),
+        )
+        .unwrap();
+        // Someone else's reply to Carol's post, before we answered nothing: part of the thread.
+        let aside = say(
+            &mut s,
+            "101",
+            "dave@example.social",
+            Some("100"),
+            t0 + Duration::minutes(5),
+        );
+        // Carol answers our reply.
+        let back = say(
+            &mut s,
+            "102",
+            "carol@example.social",
+            Some("555"),
+            t0 + Duration::hours(1),
+        );
+        let conv = |id: i64| -> Option<i64> {
+            s.conn()
+                .query_row("SELECT conversation_id FROM mentions WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(conv(asked), Some(asked));
+        assert_eq!(conv(aside), Some(asked));
+        assert_eq!(conv(back), Some(asked));
+        let d = s.detail("bob", back).unwrap().unwrap();
+        assert_eq!(d.mention.status, crate::model::Status::Open);
+        assert_eq!(d.mention.assignee.as_deref(), Some("alice"));
+        assert!(d.tags.iter().any(|t| t == super::FOLLOW_UP), "{:?}", d.tags);
+        // Dave's reply came before our answer: not a follow-up, still new.
+        let d = s.detail("bob", aside).unwrap().unwrap();
+        assert_eq!(d.mention.status, crate::model::Status::New);
+        // The conversation in order, our answer with the message it answered.
+        let c = s.conversation(back, 50).unwrap();
+        assert_eq!(c.iter().map(|m| m.id).collect::<Vec<_>>(), [asked, aside, back]);
+        let (text, by, _) = c[0].answer.clone().unwrap();
+        assert_eq!(
+            (text.as_str(), by.as_deref()),
+            ("Sorry Carol, we are on it", Some("alice"))
+        );
+        // The history says who moved it.
+        let h = s.detail("bob", back).unwrap().unwrap().history;
+        assert!(h.iter().any(|e| e.actor == "overhear:follow-up"), "{h:?}");
+    }
+}

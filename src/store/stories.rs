@@ -166,3 +166,155 @@ impl super::Store {
             .doing("reading a mention's story")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{FeedKind, NewMention, Place};
+    use crate::store::{PollRecord, PollWrite, Store};
+    use chrono::{Duration, Utc};
+    use std::collections::HashMap;
+
+    /// Store each mention in its own poll, in order, as its feed would bring it.
+    fn store_all(s: &mut Store, rows: &[(String, FeedKind, NewMention)]) -> Vec<(i64, i64)> {
+        let now = Utc::now();
+        let mut ids = Vec::new();
+        for (i, (_, kind, m)) in rows.iter().enumerate() {
+            let feed = s.ensure_feed(kind.as_str(), *kind).unwrap();
+            let mut m = m.clone();
+            m.external_id = Some(format!("x{i}"));
+            m.published_at = Some(now - Duration::minutes(100 - i as i64));
+            let record = PollRecord::Items {
+                feed_id: feed,
+                kind: *kind,
+                write: PollWrite {
+                    mentions: vec![m],
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+            };
+            s.record_polls(&[record], now).unwrap();
+            let id: i64 = s
+                .conn()
+                .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
+                .unwrap();
+            let lead: i64 = s
+                .conn()
+                .query_row("SELECT coalesce(story_id, id) FROM mentions WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            ids.push((id, lead));
+        }
+        ids
+    }
+
+    fn labelled() -> Vec<(String, FeedKind, NewMention)> {
+        let set =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stories/set.tsv")).unwrap();
+        set.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                let m = NewMention {
+                    title: Some(f[2].to_string()),
+                    url: Some(f[3].to_string()),
+                    text: "words".into(),
+                    place: Place {
+                        links_to: f.get(4).filter(|s| !s.is_empty()).map(|s| s.to_string()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                (f[0].to_string(), f[1].parse().unwrap(), m)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grouping_on_the_labelled_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let rows = labelled();
+        let stored = store_all(&mut s, &rows);
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        for i in 0..rows.len() {
+            for j in i + 1..rows.len() {
+                let truth = rows[i].0 == rows[j].0;
+                let said = stored[i].1 == stored[j].1;
+                match (truth, said) {
+                    (true, true) => tp += 1,
+                    (false, true) => {
+                        fp += 1;
+                        eprintln!("wrongly one story: {:?} / {:?}", rows[i].2.title, rows[j].2.title);
+                    }
+                    (true, false) => {
+                        fn_ += 1;
+                        eprintln!("missed: {:?} / {:?}", rows[i].2.title, rows[j].2.title);
+                    }
+                    (false, false) => {}
+                }
+            }
+        }
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        println!("story grouping: precision {precision:.3}, recall {recall:.3} ({tp} pairs right)");
+        let floor: HashMap<String, f64> = toml::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/stories/floor.toml"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(precision >= floor["precision"], "precision {precision}");
+        assert!(recall >= floor["recall"], "recall {recall}");
+        // The stream shows each story once, with its other places counted beside it.
+        let leads: std::collections::BTreeSet<i64> = stored.iter().map(|(_, l)| *l).collect();
+        let raise = stored[0].0;
+        let e = s.elsewhere(raise).unwrap();
+        assert_eq!(e.count, 3);
+        assert_eq!(e.kinds, ["hackernews", "reddit", "rss"]);
+        assert_eq!(s.story_lead(stored[2].0).unwrap(), Some(raise));
+        let shown: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM mentions WHERE story_id IS NULL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(shown as usize, leads.len());
+    }
+
+    #[test]
+    fn far_apart_in_time_is_not_one_story() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let feed = s.ensure_feed("blogs", FeedKind::Rss).unwrap();
+        let now = Utc::now();
+        for (i, ago) in [40, 0].into_iter().enumerate() {
+            let m = NewMention {
+                external_id: Some(format!("y{i}")),
+                title: Some("Acme raises $50M to fix its billing system for good".into()),
+                url: Some(format!("https://news{i}.example/a")),
+                published_at: Some(now - Duration::days(ago)),
+                ..Default::default()
+            };
+            let record = PollRecord::Items {
+                feed_id: feed,
+                kind: FeedKind::Rss,
+                write: PollWrite {
+                    mentions: vec![m],
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+            };
+            s.record_polls(&[record], now).unwrap();
+        }
+        let grouped: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM mentions WHERE story_id IS NOT NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(grouped, 0, "forty days apart: the same words are another story");
+    }
+}
