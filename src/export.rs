@@ -43,6 +43,9 @@ struct Row<'a> {
     person_tags: &'a [String],
     /// Signs of spam or a bot: `duplicate`, `burst`, `link-only`.
     noise: Vec<String>,
+    /// Its story (the id of the story's first mention) and conversation (of its first message).
+    group_id: i64,
+    conversation_id: Option<i64>,
 }
 
 /// `{"label": "negative", "score": -0.62}`.
@@ -86,6 +89,8 @@ fn row<'a>(m: &'a Mention, weights: &Weights) -> Row<'a> {
         priority_reasons: priority_reasons(m, weights),
         person_tags: &m.person_tags,
         noise: noise(m),
+        group_id: m.group_id,
+        conversation_id: m.conversation_id,
     }
 }
 
@@ -113,7 +118,7 @@ fn intents(m: &Mention) -> Vec<String> {
     m.intents.list().iter().map(ToString::to_string).collect()
 }
 
-const CSV_HEADER: [&str; 31] = [
+const CSV_HEADER: [&str; 33] = [
     "id",
     "feed",
     "kind",
@@ -145,6 +150,8 @@ const CSV_HEADER: [&str; 31] = [
     "priority_reasons",
     "person_tags",
     "noise",
+    "group_id",
+    "conversation_id",
 ];
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -218,6 +225,8 @@ pub fn export(
                     reasons,
                     person_tags,
                     signs,
+                    m.group_id.to_string(),
+                    opt_num(m.conversation_id),
                 ])
                 .map_err(std::io::Error::other)?;
                 count += 1;
@@ -270,6 +279,8 @@ mod tests {
             priority_reasons: vec!["negative".into()],
             person_tags: &["vip".to_string()],
             noise: vec!["duplicate".into()],
+            group_id: 1,
+            conversation_id: Some(1),
         };
         let v = serde_json::to_value(&row).unwrap();
         for (k, val) in v.as_object().unwrap() {

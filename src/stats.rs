@@ -10,7 +10,11 @@
 //!   rank (the ⌈0.9·n⌉-th smallest);
 //! - an SLA breach is a mention answered later than the target after it was first seen, or not
 //!   answered (and not ignored) while more than the target has passed since;
-//! - the backlog is what was received by the end of the day and neither responded nor ignored by then.
+//! - the backlog is what was received by the end of the day and neither responded nor ignored by then;
+//! - stories count a day's mentions with a story seen in several places once (`store::stories`);
+//! - next-reply time is the first-response time of a follow-up: a message in a conversation the
+//!   team had answered before it came (median and p90 as above); replies per conversation count
+//!   our answers in the conversations with a message that day.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -196,6 +200,45 @@ pub struct DayStats {
     pub max_first_response_from_seen_secs: Option<i64>,
     pub sla_breaches: i64,
     pub backlog: i64,
+    /// Stories told that day: its mentions, a story seen in several places counted once.
+    #[serde(default)]
+    pub stories: i64,
+    /// How long the customer's next message waited for our next answer: the first-response time
+    /// of that day's follow-ups (a message in a conversation we had answered before it).
+    #[serde(default)]
+    pub median_next_reply_secs: Option<f64>,
+    #[serde(default)]
+    pub p90_next_reply_secs: Option<i64>,
+    /// Our answers per conversation, over the conversations with a message that day.
+    #[serde(default)]
+    pub replies_per_conversation: Option<f64>,
+}
+
+impl DayStats {
+    /// A day (of a group) with nothing in it.
+    pub fn empty(date: String, group: Option<String>) -> DayStats {
+        DayStats {
+            date,
+            group,
+            mentions: 0,
+            responded: 0,
+            ignored: 0,
+            escalated: 0,
+            response_rate: 0.0,
+            median_first_response_secs: None,
+            p90_first_response_secs: None,
+            max_first_response_secs: None,
+            median_first_response_from_seen_secs: None,
+            p90_first_response_from_seen_secs: None,
+            max_first_response_from_seen_secs: None,
+            sla_breaches: 0,
+            backlog: 0,
+            stories: 0,
+            median_next_reply_secs: None,
+            p90_next_reply_secs: None,
+            replies_per_conversation: None,
+        }
+    }
 }
 
 /// When mentions come in and from where, over the same days.

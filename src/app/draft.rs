@@ -187,6 +187,11 @@ mod tests {
             priority: 0.0,
             person_tags: vec![],
             noise: 0,
+            group_id: 1,
+            conversation_id: None,
+            elsewhere: 0,
+            elsewhere_feeds: Vec::new(),
+            follow_up: false,
             order_key: 0,
         }
     }

@@ -235,71 +235,78 @@ pub fn stats(rows: &[crate::stats::DayStats], format: StatsFormat, sla: Option<s
             }
             w.flush()?;
         }
-        StatsFormat::Table => {
-            let dur = |s: Option<f64>| {
-                s.map(|v| humantime::format_duration(std::time::Duration::from_secs(v.round() as u64)).to_string())
-                    .unwrap_or_else(|| "-".into())
-            };
-            let grouped = rows.iter().any(|r| r.group.is_some());
-            let gw = rows
-                .iter()
-                .filter_map(|r| r.group.as_ref())
-                .map(|g| g.chars().count())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            if grouped {
-                write!(out, "{:<gw$}  ", "GROUP")?;
-            }
-            writeln!(
-                out,
-                "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>6}  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
-                "DATE",
-                "MENTIONS",
-                "RESPONDED",
-                "IGNORED",
-                "ESCALATED",
-                "RATE",
-                "MEDIAN (PUB)",
-                "P90 (PUB)",
-                "MEDIAN (SEEN)",
-                "MAX (SEEN)",
-                "SLA MISS",
-                "BACKLOG"
-            )?;
-            for r in rows {
-                if grouped {
-                    write!(out, "{:<gw$}  ", r.group.as_deref().unwrap_or(""))?;
-                }
-                writeln!(
-                    out,
-                    "{:<10}  {:>8}  {:>9}  {:>7}  {:>9}  {:>5.0}%  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
-                    r.date,
-                    r.mentions,
-                    r.responded,
-                    r.ignored,
-                    r.escalated,
-                    r.response_rate * 100.0,
-                    dur(r.median_first_response_secs),
-                    dur(r.p90_first_response_secs.map(|v| v as f64)),
-                    dur(r.median_first_response_from_seen_secs),
-                    dur(r.max_first_response_from_seen_secs.map(|v| v as f64)),
-                    if sla.is_some() {
-                        r.sla_breaches.to_string()
-                    } else {
-                        "-".into()
-                    },
-                    r.backlog
-                )?;
-            }
-            writeln!(
-                out,
-                "PUB: from publication; SEEN: from when overhear first saw it.{}",
-                sla.map(|s| format!(" SLA target {}.", humantime::format_duration(s)))
-                    .unwrap_or_default()
-            )?;
-        }
+        StatsFormat::Table => stats_table(&mut out, rows, sla)?,
     }
+    Ok(())
+}
+
+fn stats_table(out: &mut impl Write, rows: &[crate::stats::DayStats], sla: Option<std::time::Duration>) -> Result<()> {
+    let dur = |s: Option<f64>| {
+        s.map(|v| humantime::format_duration(std::time::Duration::from_secs(v.round() as u64)).to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let grouped = rows.iter().any(|r| r.group.is_some());
+    let gw = rows
+        .iter()
+        .filter_map(|r| r.group.as_ref())
+        .map(|g| g.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    if grouped {
+        write!(out, "{:<gw$}  ", "GROUP")?;
+    }
+    writeln!(
+        out,
+        "{:<10}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9}  {:>6}  {:>14}  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+        "DATE",
+        "MENTIONS",
+        "STORIES",
+        "RESPONDED",
+        "IGNORED",
+        "ESCALATED",
+        "RATE",
+        "MEDIAN (PUB)",
+        "P90 (PUB)",
+        "MEDIAN (SEEN)",
+        "MAX (SEEN)",
+        "NEXT REPLY",
+        "SLA MISS",
+        "BACKLOG"
+    )?;
+    for r in rows {
+        if grouped {
+            write!(out, "{:<gw$}  ", r.group.as_deref().unwrap_or(""))?;
+        }
+        writeln!(
+            out,
+            "{:<10}  {:>8}  {:>7}  {:>9}  {:>7}  {:>9}  {:>5.0}%  {:>14}  {:>14}  {:>14}  {:>14}  {:>14}  {:>8}  {:>7}",
+            r.date,
+            r.mentions,
+            r.stories,
+            r.responded,
+            r.ignored,
+            r.escalated,
+            r.response_rate * 100.0,
+            dur(r.median_first_response_secs),
+            dur(r.p90_first_response_secs.map(|v| v as f64)),
+            dur(r.median_first_response_from_seen_secs),
+            dur(r.max_first_response_from_seen_secs.map(|v| v as f64)),
+            dur(r.median_next_reply_secs),
+            if sla.is_some() {
+                r.sla_breaches.to_string()
+            } else {
+                "-".into()
+            },
+            r.backlog
+        )?;
+    }
+    writeln!(
+        out,
+        "PUB: from publication; SEEN: from when overhear first saw it; NEXT REPLY: median wait for our next answer after the customer answered.{}",
+        sla.map(|s| format!(" SLA target {}.", humantime::format_duration(s)))
+            .unwrap_or_default()
+    )?;
     Ok(())
 }
 

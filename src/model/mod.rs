@@ -350,6 +350,15 @@ pub struct Mention {
     pub person_tags: Vec<String>,
     /// Its signs of noise, a bit set of `score::noise::Noise`.
     pub noise: i64,
+    /// Its story: the id of the story's first mention (its own when it leads or is alone).
+    pub group_id: i64,
+    /// Its conversation: the id of the conversation's first stored mention, when it is part of one.
+    pub conversation_id: Option<i64>,
+    /// How many other mentions tell the story it leads, and the feeds they came from.
+    pub elsewhere: i64,
+    pub elsewhere_feeds: Vec<String>,
+    /// The customer answered us: a message after our answer in its conversation (`follow-up`).
+    pub follow_up: bool,
     /// Its place in the order it was read in: its time (seconds), or its priority's rank.
     pub order_key: i64,
 }

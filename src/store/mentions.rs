@@ -15,7 +15,11 @@ const MENTION_COLUMNS: &str = "m.id, f.name, m.kind, m.external_id, m.url, m.aut
      r.mention_id IS NULL, m.response_text, m.response_url, m.lang, m.sentiment, m.intent, m.priority,
      (SELECT group_concat(pt.tag, ' ') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
       WHERE a.id = m.author_id),
-     m.noise, m.sort_at";
+     m.noise, coalesce(m.story_id, m.id), m.conversation_id,
+     (SELECT count(*) FROM mentions s WHERE s.story_id = m.id),
+     (SELECT group_concat(DISTINCT fs.name) FROM mentions s JOIN feeds fs ON fs.id = s.feed_id WHERE s.story_id = m.id),
+     EXISTS (SELECT 1 FROM mention_tags ft WHERE ft.mention_id = m.id AND ft.tag = 'follow-up'),
+     m.sort_at";
 
 /// The tables every mention query reads: the mention, its feed, and this operator's read mark
 /// (`?1` is always the operator). `CROSS JOIN` keeps the mentions the outer loop, read in stream
@@ -74,7 +78,15 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
             tags
         },
         noise: r.get(25)?,
-        order_key: r.get(26)?,
+        group_id: r.get(26)?,
+        conversation_id: r.get(27)?,
+        elsewhere: r.get(28)?,
+        elsewhere_feeds: r
+            .get::<_, Option<String>>(29)?
+            .map(|t| t.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        follow_up: r.get(30)?,
+        order_key: r.get(31)?,
     })
 }
 
@@ -321,6 +333,24 @@ pub struct Detail {
     pub person: Option<super::PersonRow>,
     /// Who corrected its judgement, and what the model had said (its sentiment, its intents).
     pub judged: Option<(String, Option<f64>, crate::score::Intents)>,
+    /// The other places its story is seen (its lead first when it is not the lead).
+    pub places: Vec<StoryPlace>,
+    /// The conversation it is part of, in order (empty when none).
+    pub conversation: Vec<super::Message>,
+}
+
+/// The newest messages of a conversation the detail shows.
+const CONVERSATION_SHOWN: usize = 30;
+
+/// Another place a story is seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryPlace {
+    pub id: i64,
+    pub feed: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub at: DateTime<Utc>,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -680,6 +710,12 @@ impl Store {
             .doing("reading history")?;
         let person = self.person_of(id)?;
         let judged = self.judgement_of(id)?;
+        let places = self.places(mention.group_id, id)?;
+        let conversation = if mention.conversation_id.is_some() {
+            self.conversation(id, CONVERSATION_SHOWN)?
+        } else {
+            Vec::new()
+        };
         Ok(Some(Detail {
             mention,
             tags,
@@ -687,7 +723,32 @@ impl Store {
             history,
             person,
             judged,
+            places,
+            conversation,
         }))
+    }
+
+    /// The places story `group` is seen, but mention `except`: the lead first, then in order.
+    fn places(&self, group: i64, except: i64) -> Result<Vec<StoryPlace>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT m.id, f.name, m.title, m.url, m.sort_at, m.status FROM mentions m JOIN feeds f ON f.id = m.feed_id
+                 WHERE (m.id = ?1 OR m.story_id = ?1) AND m.id <> ?2 ORDER BY m.story_id IS NOT NULL, m.id LIMIT 50",
+            )
+            .and_then(|mut s| {
+                s.query_map([group, except], |r| {
+                    Ok(StoryPlace {
+                        id: r.get(0)?,
+                        feed: r.get(1)?,
+                        title: r.get(2)?,
+                        url: r.get(3)?,
+                        at: from_ts(r.get(4)?),
+                        status: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("reading a story's places")
     }
 
     /// Visit every mention matching `filter`, oldest first, one row at a time.

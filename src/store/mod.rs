@@ -25,7 +25,7 @@ pub use conversations::{FOLLOW_UP, Message};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
 pub(crate) use mentions::stats_filter_sql;
-pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StreamKey};
+pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StoryPlace, StreamKey};
 pub use people::{
     CARD_MENTIONS, Handle, KNOWN_TAGS, PeopleOrder, PersonCard, PersonMention, PersonRow, author_key, engagement_total,
 };

@@ -98,7 +98,90 @@ fn joins_for(q: &StatsQuery, group_join: &str) -> String {
     joins
 }
 
+/// What a day's stories and conversations add to its figures.
+#[derive(Default)]
+struct Talk {
+    /// Mentions of a story seen first elsewhere.
+    members: i64,
+    /// Follow-ups' first-response times, sorted.
+    next_replies: Vec<i64>,
+    conversations: std::collections::BTreeSet<i64>,
+    replies: i64,
+}
+
+/// The median of sorted values (the mean of the middle two of an even count).
+fn median(v: &[i64]) -> Option<f64> {
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2] as f64),
+        n => Some((v[n / 2 - 1] + v[n / 2]) as f64 / 2.0),
+    }
+}
+
+/// The nearest-rank p90 of sorted values (the ⌈0.9·n⌉-th smallest).
+fn p90(v: &[i64]) -> Option<i64> {
+    (!v.is_empty()).then(|| v[(v.len() * 9).div_ceil(10) - 1])
+}
+
 impl Store {
+    /// Stories and conversations, day by day: read from the mentions that are part of either
+    /// (their partial indexes), not from every mention in range.
+    fn conversation_days(
+        &self,
+        q: &StatsQuery,
+        bounds: &[(String, i64, i64)],
+    ) -> Result<BTreeMap<(String, Option<String>), Talk>> {
+        let mut out: BTreeMap<(String, Option<String>), Talk> = BTreeMap::new();
+        let (Some(first), Some(last)) = (bounds.first(), bounds.last()) else {
+            return Ok(out);
+        };
+        let day_of = |t: i64| -> Option<&String> {
+            let i = bounds.partition_point(|(_, s, _)| *s <= t);
+            (i > 0 && t < bounds[i - 1].2).then(|| &bounds[i - 1].0)
+        };
+        let (grp, join) = group_expr(q.by);
+        let joins = joins_for(q, join);
+        let mut params = vec![Value::Integer(first.1), Value::Integer(last.2)];
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let doing = "computing stories and conversations";
+        let members = format!(
+            "SELECT m.sort_at, {grp} FROM mentions m INDEXED BY mentions_story{joins}
+             WHERE m.story_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
+        );
+        let mut st = self.conn().prepare(&members).doing(doing)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter())).doing(doing)?;
+        while let Some(r) = rows.next().doing(doing)? {
+            if let Some(day) = day_of(r.get(0).doing(doing)?) {
+                out.entry((day.clone(), r.get(1).doing(doing)?)).or_default().members += 1;
+            }
+        }
+        let talk = format!(
+            "SELECT m.sort_at, {grp}, m.conversation_id, m.first_response_at IS NOT NULL,
+                    CASE WHEN EXISTS (SELECT 1 FROM mentions o WHERE o.conversation_id = m.conversation_id
+                                      AND o.id <> m.id AND o.responded_at <= m.sort_at)
+                         THEN m.first_response_at - m.sort_at END
+             FROM mentions m INDEXED BY mentions_conversation{joins}
+             WHERE m.conversation_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
+        );
+        let mut st = self.conn().prepare(&talk).doing(doing)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter())).doing(doing)?;
+        while let Some(r) = rows.next().doing(doing)? {
+            let Some(day) = day_of(r.get(0).doing(doing)?) else {
+                continue;
+            };
+            let t = out.entry((day.clone(), r.get(1).doing(doing)?)).or_default();
+            t.conversations.insert(r.get(2).doing(doing)?);
+            t.replies += i64::from(r.get::<_, bool>(3).doing(doing)?);
+            if let Some(next) = r.get::<_, Option<i64>>(4).doing(doing)? {
+                t.next_replies.push(next.max(0));
+            }
+        }
+        for t in out.values_mut() {
+            t.next_replies.sort_unstable();
+        }
+        Ok(out)
+    }
+
     /// The figures for every day from `q.from` to `q.to`, days without mentions included.
     pub fn stats(&self, q: &StatsQuery) -> Result<Vec<DayStats>> {
         let mut days = Vec::new();
@@ -157,27 +240,20 @@ impl Store {
             vec![None]
         };
         let backlog = self.backlog(&bounds, q, &found, &closed)?;
+        let mut talk = self.conversation_days(q, &bounds)?;
         let mut out = Vec::with_capacity(bounds.len() * groups.len());
         for (day, _, _) in &bounds {
             for g in &groups {
-                let mut s = found.remove(&(day.clone(), g.clone())).unwrap_or_else(|| DayStats {
-                    date: day.clone(),
-                    group: g.clone(),
-                    mentions: 0,
-                    responded: 0,
-                    ignored: 0,
-                    escalated: 0,
-                    response_rate: 0.0,
-                    median_first_response_secs: None,
-                    p90_first_response_secs: None,
-                    max_first_response_secs: None,
-                    median_first_response_from_seen_secs: None,
-                    p90_first_response_from_seen_secs: None,
-                    max_first_response_from_seen_secs: None,
-                    sla_breaches: 0,
-                    backlog: 0,
-                });
+                let mut s = found
+                    .remove(&(day.clone(), g.clone()))
+                    .unwrap_or_else(|| DayStats::empty(day.clone(), g.clone()));
                 s.backlog = backlog.get(&(day.clone(), g.clone())).copied().unwrap_or(0);
+                let c = talk.remove(&(day.clone(), g.clone())).unwrap_or_default();
+                s.stories = s.mentions - c.members;
+                s.median_next_reply_secs = median(&c.next_replies);
+                s.p90_next_reply_secs = p90(&c.next_replies);
+                s.replies_per_conversation =
+                    (!c.conversations.is_empty()).then(|| c.replies as f64 / c.conversations.len() as f64);
                 out.push(s);
             }
         }
@@ -418,6 +494,10 @@ impl Store {
                     median_first_response_from_seen_secs: r.get(11).doing("computing stats")?,
                     p90_first_response_from_seen_secs: r.get(12).doing("computing stats")?,
                     backlog: 0,
+                    stories: 0,
+                    median_next_reply_secs: None,
+                    p90_next_reply_secs: None,
+                    replies_per_conversation: None,
                 },
             );
         }

@@ -281,6 +281,27 @@ mod tests {
             .query_row("SELECT count(*) FROM mentions WHERE story_id IS NULL", [], |r| r.get(0))
             .unwrap();
         assert_eq!(shown as usize, leads.len());
+        // A status set on the story is set on every place it is seen, each in its own history,
+        // and one undo takes it all back.
+        let applied = s
+            .apply(
+                &[raise],
+                &crate::store::Change::Status(crate::model::Status::Ignored),
+                "alice",
+                Utc::now(),
+            )
+            .unwrap();
+        assert_eq!(applied.changed, 4);
+        for (id, _) in &stored[..4] {
+            let d = s.detail("alice", *id).unwrap().unwrap();
+            assert_eq!(d.mention.status, crate::model::Status::Ignored);
+            assert!(d.history.iter().any(|h| h.actor == "alice"));
+        }
+        assert_eq!(s.undo(applied.batch.unwrap(), "alice", Utc::now()).unwrap(), 4);
+        assert_eq!(
+            s.detail("alice", stored[3].0).unwrap().unwrap().mention.status,
+            crate::model::Status::New
+        );
     }
 
     #[test]

@@ -141,6 +141,24 @@ struct Logged {
     when: i64,
 }
 
+/// The mentions a change is applied to: a status set on a story's lead is set on every place the
+/// story is seen (each recorded in its own history, one batch to undo).
+fn with_story_members(tx: &Transaction<'_>, ids: &[i64], change: &Change) -> rusqlite::Result<Vec<i64>> {
+    let mut all = ids.to_vec();
+    if matches!(change, Change::Status(_)) {
+        let mut members = tx.prepare_cached("SELECT id FROM mentions WHERE story_id = ?1 ORDER BY id")?;
+        for id in ids {
+            for m in members.query_map([id], |r| r.get::<_, i64>(0))? {
+                let m = m?;
+                if !all.contains(&m) {
+                    all.push(m);
+                }
+            }
+        }
+    }
+    Ok(all)
+}
+
 pub(super) fn next_batch(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))
 }
@@ -359,14 +377,14 @@ impl Store {
         self.write("saving a triage change", |tx| {
             let batch = next_batch(tx)?;
             let mut changed = 0;
-            for id in ids {
+            for id in with_story_members(tx, ids, change)? {
                 let stamp = Stamp {
                     actor,
                     at,
                     batch,
                     weights: &weights,
                 };
-                if apply_one(tx, *id, change, stamp)? {
+                if apply_one(tx, id, change, stamp)? {
                     changed += 1;
                 }
             }

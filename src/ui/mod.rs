@@ -177,6 +177,11 @@ mod tests {
             priority: 0.0,
             person_tags: vec![],
             noise: 0,
+            group_id: id,
+            conversation_id: None,
+            elsewhere: 0,
+            elsewhere_feeds: Vec::new(),
+            follow_up: false,
             order_key: t.timestamp(),
         }
     }
@@ -200,7 +205,7 @@ mod tests {
         let mut s = AppState::new(&config, layout(size));
         s.now = now();
         s.loaded = true;
-        let rows = vec![
+        let mut rows = vec![
             with(
                 mention(
                     1,
@@ -255,6 +260,10 @@ mod tests {
                 false,
             ),
         ];
+        // A story seen in three other places, and a customer who answered us.
+        rows[4].elsewhere = 3;
+        rows[4].elsewhere_feeds = vec!["alerts".into(), "reddit".into()];
+        rows[2].follow_up = true;
         let detail = Detail {
             mention: rows[1].clone(),
             tags: vec!["complaint".into(), "sync".into()],
@@ -280,6 +289,38 @@ mod tests {
             ],
             person: None,
             judged: None,
+            places: vec![crate::store::StoryPlace {
+                id: 9,
+                feed: "reddit".into(),
+                title: Some("Acme sync keeps failing after the update".into()),
+                url: None,
+                at: now() - chrono::Duration::minutes(20),
+                status: "new".into(),
+            }],
+            conversation: vec![
+                crate::store::Message {
+                    id: rows[1].id,
+                    kind: "rss".into(),
+                    author: rows[1].author.clone(),
+                    at: rows[1].sort_at,
+                    text: rows[1].text.clone(),
+                    status: "open".into(),
+                    answer: Some((
+                        "Sorry about that: can you send us the logs?".into(),
+                        Some("alice".into()),
+                        now() - chrono::Duration::minutes(25),
+                    )),
+                },
+                crate::store::Message {
+                    id: 77,
+                    kind: "rss".into(),
+                    author: rows[1].author.clone(),
+                    at: now() - chrono::Duration::minutes(5),
+                    text: "Sent them, thanks!".into(),
+                    status: "open".into(),
+                    answer: None,
+                },
+            ],
         };
         s.window = Window {
             seq: 0,
@@ -410,6 +451,10 @@ mod tests {
                     max_first_response_from_seen_secs: Some(8000),
                     sla_breaches: i % 3,
                     backlog: 4 + i,
+                    stories: 8 + i * 3,
+                    median_next_reply_secs: Some(900.0 + i as f64 * 60.0),
+                    p90_next_reply_secs: Some(2400),
+                    replies_per_conversation: Some(1.5),
                 })
                 .collect();
             let mut heat = [[0i64; 24]; 7];

@@ -28,7 +28,7 @@ fn the_stats_pane_shows_the_figures_and_updates_live() {
         )
         .unwrap();
     }
-    let t = env.console(100, 30);
+    let t = env.console(120, 30);
     t.wait_for("Stream ·", timeout(20)).unwrap();
     t.send_key("4");
     t.wait_for("Stats · last 7 days · SLA 1h", timeout(5)).unwrap();
@@ -37,12 +37,14 @@ fn the_stats_pane_shows_the_figures_and_updates_live() {
     t.wait_until(|s| row(s).contains("67%"), timeout(5), "the day's row")
         .unwrap();
     let cols: Vec<String> = row(&t.screen()).split_whitespace().map(String::from).collect();
-    // date, in, answered, ignored, escalated, rate, median, p90, max, SLA misses, backlog
-    assert_eq!(&cols[1..6], ["3", "2", "0", "0", "67%"], "{cols:?}");
-    assert_eq!(cols[6], "75m", "median of 30m and 2h");
-    assert_eq!(cols[7], "2.0h", "p90");
-    assert_eq!(cols[9], "2", "B after 2h, C unanswered");
-    assert_eq!(cols[10], "1", "C still open");
+    // date, in, stories, answered, ignored, escalated, rate, median, p90, max, next reply, SLA
+    // misses, backlog
+    assert_eq!(&cols[1..7], ["3", "3", "2", "0", "0", "67%"], "{cols:?}");
+    assert_eq!(cols[7], "75m", "median of 30m and 2h");
+    assert_eq!(cols[8], "2.0h", "p90");
+    assert_eq!(cols[10], "-", "no conversation, no next reply");
+    assert_eq!(cols[11], "2", "B after 2h, C unanswered");
+    assert_eq!(cols[12], "1", "C still open");
 
     // Answered from another process: the pane follows.
     let id: i64 = c

@@ -22,12 +22,96 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
         lines.push(Line::from(l.to_string()));
     }
     lines.extend(notes_and_history(state, d));
+    lines.extend(conversation(state, d, inner.width as usize));
+    lines.extend(places(state, d, inner.width as usize));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .scroll((state.detail_scroll, 0)),
         inner,
     );
+}
+
+/// The conversation in order, one line each: each message, ours under the one it answered,
+/// this one marked.
+fn conversation<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    if d.conversation.len() < 2 {
+        return lines;
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        format!("Conversation · {} messages", d.conversation.len()),
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    let line = |head: String, style: Style, said: &str| {
+        let room = width.saturating_sub(text::display_width(&head));
+        Line::from(vec![
+            Span::styled(head, style),
+            Span::raw(text::truncate_to_width(&text::screen_line(said), room)),
+        ])
+    };
+    for msg in &d.conversation {
+        let here = msg.id == d.mention.id;
+        let head = format!(
+            "{}{} {}: ",
+            if here { "▸ " } else { "  " },
+            timefmt::age(state.now, msg.at),
+            text::screen_line(msg.author.as_deref().unwrap_or("someone"))
+        );
+        let said = if here {
+            "(this one)"
+        } else {
+            msg.text.lines().next().unwrap_or("")
+        };
+        lines.push(line(head, if here { t.accent } else { t.muted }, said));
+        if let Some((answer, by, at)) = &msg.answer {
+            let head = format!(
+                "    ↳ {} (ours) {}: ",
+                text::screen_line(by.as_deref().unwrap_or("we")),
+                timefmt::age(state.now, *at)
+            );
+            lines.push(line(head, t.ok, answer.lines().next().unwrap_or("")));
+        }
+    }
+    lines
+}
+
+/// "Also seen in 3 other places": the story's other mentions, the lead first.
+fn places<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    if d.places.is_empty() {
+        return lines;
+    }
+    lines.push(Line::from(""));
+    let n = d.places.len();
+    let s = if n == 1 { "" } else { "s" };
+    lines.push(Line::styled(
+        if d.mention.group_id != d.mention.id {
+            format!("One story, first seen elsewhere · {n} other place{s}")
+        } else {
+            format!("Also seen in {n} other place{s} (a status set here is set there too)")
+        },
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    for p in &d.places {
+        let head = format!(
+            "#{} {} · {} · {} · ",
+            p.id,
+            text::screen_line(&p.feed),
+            timefmt::age(state.now, p.at),
+            p.status
+        );
+        let room = width.saturating_sub(text::display_width(&head));
+        let said = text::screen_line(p.title.as_deref().or(p.url.as_deref()).unwrap_or(""));
+        lines.push(Line::from(vec![
+            Span::styled(head, t.muted),
+            Span::raw(text::truncate_to_width(&said, room)),
+        ]));
+    }
+    lines
 }
 
 /// "12 likes · 3 reposts", when the source counts any.

@@ -153,13 +153,14 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
         Some(s) if s < 86_400.0 => format!("{:.1}h", s / 3600.0),
         Some(s) => format!("{:.1}d", s / 86_400.0),
     };
-    let wide = inner.width >= 96;
+    let wide = inner.width >= 104;
     let mut lines = vec![Line::styled(
         if wide {
             format!(
-                "{:<10} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} {:>6} {:>7}  {}",
+                "{:<10} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7}  {}",
                 "date",
                 "in",
+                "story",
                 "answd",
                 "ignrd",
                 "escal",
@@ -167,6 +168,7 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
                 "median",
                 "p90",
                 "max",
+                "next",
                 "SLA!",
                 "backlog",
                 "volume ▇ in · ▇ answered"
@@ -180,7 +182,7 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
         Style::default().add_modifier(Modifier::BOLD),
     )];
     let peak = state.stats.iter().map(|d| d.mentions).max().unwrap_or(0).max(1);
-    let bar_w = inner.width.saturating_sub(88) as i64;
+    let bar_w = inner.width.saturating_sub(102) as i64;
     // Newest first, as many days as fit.
     for d in state.stats.iter().rev().take(inner.height.saturating_sub(2) as usize) {
         let rate = format!("{:.0}%", d.response_rate * 100.0);
@@ -199,9 +201,10 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
             let answered = (d.responded * bar_w / peak) as usize;
             lines.push(Line::from(vec![
                 Span::raw(format!(
-                    "{:<10} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} ",
+                    "{:<10} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>8} {:>7} ",
                     d.date,
                     d.mentions,
+                    d.stories,
                     d.responded,
                     d.ignored,
                     d.escalated,
@@ -209,6 +212,7 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
                     dur(d.median_first_response_secs),
                     dur(d.p90_first_response_secs.map(|v| v as f64)),
                     dur(d.max_first_response_secs.map(|v| v as f64)),
+                    dur(d.median_next_reply_secs),
                 )),
                 Span::styled(format!("{sla_miss:>6}"), breach_style),
                 Span::raw(format!(" {:>7}  ", d.backlog)),
@@ -231,6 +235,14 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
             ]));
         }
     }
-    lines.push(Line::styled("first-response times from publication; `overhear stats` has more (from first seen, by feed/operator/tag, json/csv)", t.muted));
+    lines.push(Line::styled(
+        if wide {
+            "first-response times from publication; story: a story seen in several places counted once; next: \
+             median wait for our next answer after the customer answered; `overhear stats` has more"
+        } else {
+            "first-response times from publication; `overhear stats` has more (from first seen, by feed/operator/tag, json/csv)"
+        },
+        t.muted,
+    ));
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -75,30 +75,20 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         (false, true) => title,
         _ => body,
     };
-    // Its SLA, while it waits for a first answer: time left, amber near the target, red past it.
-    let sla = state
-        .settings
-        .sla
-        .filter(|_| {
-            matches!(
-                m.status,
-                crate::model::Status::New | crate::model::Status::Open | crate::model::Status::Escalated
-            ) && m.responded_at.is_none()
-        })
-        .map(|sla| {
-            crate::stats::sla_state(
-                m.first_seen_at.timestamp(),
-                state.now.timestamp(),
-                sla,
-                state.settings.business.as_ref(),
-            )
-        });
-    let (sla_text, sla_style) = match sla {
-        Some(crate::stats::SlaState::Within(left)) => (format!(" ⏱ {} left", short(left)), t.muted),
-        Some(crate::stats::SlaState::Near(left)) => (format!(" ⏱ {} left", short(left)), t.warn),
-        Some(crate::stats::SlaState::Breached(over)) => (format!(" ⏱ {} over", short(over)), t.error),
-        None => (String::new(), t.base),
+    // The customer answered us: said first, where the eye starts.
+    let what = if m.follow_up {
+        format!("↩ answered us: {what}")
+    } else {
+        what
     };
+    // A story told in several places is one row: where else it is seen.
+    let elsewhere = if m.elsewhere > 0 {
+        let feeds: Vec<String> = m.elsewhere_feeds.iter().map(|f| text::screen_line(f)).collect();
+        format!(" +{} elsewhere ({})", m.elsewhere, feeds.join(", "))
+    } else {
+        String::new()
+    };
+    let (sla_text, sla_style) = sla_cell(m, state);
     // Teammates on this mention: "alice ✎" drafts an answer, "bob ◉" reads it.
     let (reading, drafting) = state.others_on(m.id);
     let team: String = drafting
@@ -110,9 +100,12 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
     let room = width.saturating_sub(fixed);
     let team = text::truncate_to_width(&team, room / 2);
     let sla_text = text::truncate_to_width(&sla_text, room / 3);
+    let elsewhere = text::truncate_to_width(&elsewhere, room / 3);
     let what = text::pad_to_width(
         &what,
-        room.saturating_sub(text::display_width(&team) + text::display_width(&sla_text)),
+        room.saturating_sub(
+            text::display_width(&team) + text::display_width(&sla_text) + text::display_width(&elsewhere),
+        ),
     );
     // Likely noise is dimmed: there, but not asking for attention.
     let mut base = match (m.noise != 0, m.unread) {
@@ -143,10 +136,39 @@ pub(in crate::ui) fn stream_line<'a>(m: &Mention, state: &AppState, width: usize
         Span::styled(author, base),
         Span::styled(" ", base),
         Span::styled(what, base),
+        Span::styled(elsewhere, muted),
         Span::styled(sla_text, if selected { base } else { sla_style }),
         Span::styled(team, if selected { base } else { t.accent }),
     ])
     .style(base)
+}
+
+/// Its SLA, while it waits for a first answer: time left, amber near the target, red past it.
+fn sla_cell(m: &Mention, state: &AppState) -> (String, Style) {
+    let t = &state.settings.theme;
+    let sla = state
+        .settings
+        .sla
+        .filter(|_| {
+            matches!(
+                m.status,
+                crate::model::Status::New | crate::model::Status::Open | crate::model::Status::Escalated
+            ) && m.responded_at.is_none()
+        })
+        .map(|sla| {
+            crate::stats::sla_state(
+                m.first_seen_at.timestamp(),
+                state.now.timestamp(),
+                sla,
+                state.settings.business.as_ref(),
+            )
+        });
+    match sla {
+        Some(crate::stats::SlaState::Within(left)) => (format!(" ⏱ {} left", short(left)), t.muted),
+        Some(crate::stats::SlaState::Near(left)) => (format!(" ⏱ {} left", short(left)), t.warn),
+        Some(crate::stats::SlaState::Breached(over)) => (format!(" ⏱ {} over", short(over)), t.error),
+        None => (String::new(), t.base),
+    }
 }
 
 /// "12m", "3h", "2d".
