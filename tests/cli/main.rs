@@ -16,4 +16,5 @@ mod query;
 mod replies;
 mod sources;
 mod stats;
+mod stories;
 mod team;

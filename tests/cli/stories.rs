@@ -1,0 +1,82 @@
+//! One story seen in many places and the conversations around mentions, from a script: what
+//! `overhear export` and `overhear stats` say of them after a real poll.
+
+use crate::common::env::{Env, stderr, stdout};
+use crate::common::fixture;
+use crate::common::server::{FixtureServer, Response};
+
+/// A recorded Hacker News search (two stories, each with a comment) and a blog whose feed carries
+/// the article one of the HN stories links to, through a tracking parameter.
+fn polled() -> (FixtureServer, Env) {
+    let s = FixtureServer::start();
+    s.route(
+        "/hn/api/v1/search_by_date",
+        Response::ok(fixture("hackernews/hn_search_by_date.json")),
+    );
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    s.route(
+        "/blog.rss",
+        Response::ok(format!(
+            "<rss version=\"2.0\"><channel><title>Blog</title>\
+             <item><guid>qp</guid><title>SQLite's query planner, explained</title>\
+             <link>https://www.example.com/blog/sqlite-query-planner/?utm_source=rss</link>\
+             <description>How the planner picks an index.</description><pubDate>{at}</pubDate></item>\
+             <item><guid>other</guid><title>Ten things we learned running SQLite in production</title>\
+             <link>https://example.com/blog/ten-things</link>\
+             <description>Backups, WAL and more.</description><pubDate>{at}</pubDate></item>\
+             </channel></rss>"
+        )),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\nurl = \"{}\"\n\n\
+         [[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/hn"),
+        s.url("/blog.rss")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    (s, env)
+}
+
+fn exported(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.run(&["export", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn one_story_is_one_group_and_a_comment_joins_its_storys_conversation() {
+    let (_s, env) = polled();
+    let rows = exported(&env);
+    assert_eq!(rows.len(), 6, "{rows:#?}");
+    let by = |ext: &str| {
+        rows.iter()
+            .find(|r| r["external_id"] == ext)
+            .unwrap_or_else(|| panic!("{ext}"))
+    };
+    // The HN story and the blog's post lead to the same page: one story.
+    let (hn, blog) = (by("49518731"), by("qp"));
+    assert_eq!(hn["group_id"], blog["group_id"], "{hn} / {blog}");
+    assert_ne!(by("other")["group_id"], blog["group_id"]);
+    // A comment belongs to its story's conversation (the story stored, the comment answering it).
+    let (story, comment) = (by("49520915"), by("49521877"));
+    assert_eq!(comment["conversation_id"], story["id"]);
+    assert_eq!(story["conversation_id"], story["id"]);
+    // A comment whose story is not stored starts no conversation with anything.
+    assert!(by("49520112")["conversation_id"].is_null());
+    // Stats count the story once among the mentions.
+    let out = env.run(&["stats", "--days", "400", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let days: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let sum = |k: &str| days.iter().map(|d| d[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(sum("mentions"), 6);
+    assert_eq!(sum("stories"), 5);
+    assert!(
+        days.iter()
+            .all(|d| d.get("median_next_reply_secs").is_some() && d.get("p90_next_reply_secs").is_some())
+    );
+    // CSV carries the same columns.
+    let out = env.run(&["export", "--format", "csv"]);
+    let header = stdout(&out).lines().next().unwrap().to_string();
+    assert!(header.ends_with("group_id,conversation_id"), "{header}");
+}
