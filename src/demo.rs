@@ -189,14 +189,21 @@ impl DemoFeeds {
             .map(|(id, at, it)| {
                 let object_id = (48_000_000 + id).to_string();
                 if let Some(story) = it.title.strip_prefix("Re: ") {
+                    // A comment on a story of the demo answers it, in its thread.
+                    let story_id = self
+                        .items
+                        .iter()
+                        .position(|s| s.feed == "hn" && s.title == story)
+                        .map(|i| (48_000_000 + i + 1).to_string());
                     serde_json::json!({
                         "objectID": object_id, "author": it.author, "comment_text": it.text,
                         "story_title": story, "points": null, "created_at_i": at.timestamp(),
                         "created_at": at.to_rfc3339(), "_tags": ["comment"],
+                        "story_id": story_id, "parent_id": story_id,
                     })
                 } else {
                     serde_json::json!({
-                        "objectID": object_id, "author": it.author, "title": it.title,
+                        "objectID": object_id, "author": it.author, "title": it.title, "url": it.link,
                         "story_text": if it.text.is_empty() { serde_json::Value::Null } else { it.text.clone().into() },
                         "points": it.points, "num_comments": it.comments, "created_at_i": at.timestamp(),
                         "created_at": at.to_rfc3339(), "_tags": ["story"],
@@ -361,9 +368,24 @@ mod tests {
                     assert!(!u.contains("google.com/url"), "{u}");
                 }
             }
+            if feed.name == "hn" {
+                // Stories link to what they are about; comments answer their story.
+                let story = page
+                    .mentions
+                    .iter()
+                    .find(|m| m.title.as_deref() == Some("Tidepool 4 brings offline sync to teams"));
+                assert!(story.unwrap().place.links_to.is_some());
+                let comment = page
+                    .mentions
+                    .iter()
+                    .find(|m| m.title.as_deref() == Some("Re: Tidepool 4 brings offline sync to teams"));
+                assert_eq!(comment.unwrap().place.parent, story.unwrap().external_id);
+            }
             total += page.mentions.len();
         }
-        assert_eq!(total, 20, "the items with an age are visible at start");
+        let aged = feeds.items.iter().filter(|i| i.age.is_some()).count();
+        assert!(aged >= 20);
+        assert_eq!(total, aged, "the items with an age are visible at start");
     }
 
     #[test]
