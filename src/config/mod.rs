@@ -238,6 +238,8 @@ struct RawPoller {
     connect_timeout: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_body: Option<Spanned<String>>,
+    /// How long a reply we sent is watched for answers.
+    follow_up: Option<Spanned<String>>,
 }
 
 /// One string or a list of them.
@@ -721,6 +723,7 @@ fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerCo
             "poller.connect_timeout",
         ),
         (p.timeout, &mut poller.net.timeout, "poller.timeout"),
+        (p.follow_up, &mut poller.follow_up, "poller.follow_up"),
     ] {
         if let Some(v) = field {
             *target = parse_duration(v.get_ref()).map_err(|m| loc.err(Some(v.span()), Some(key.into()), m))?;

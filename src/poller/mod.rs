@@ -44,7 +44,12 @@ pub struct PollerConfig {
     pub scorer: Arc<crate::score::Scorer>,
     /// How alike two titles are to be one story (`[stories] similarity`).
     pub similarity: Option<f64>,
+    /// How long a reply we sent is watched for answers (`[poller] follow_up`).
+    pub follow_up: Duration,
 }
+
+/// How long a reply we sent is watched for answers, unless the config says otherwise.
+pub const FOLLOW_UP: Duration = Duration::from_secs(7 * 86_400);
 
 impl Default for PollerConfig {
     fn default() -> Self {
@@ -57,6 +62,7 @@ impl Default for PollerConfig {
             business: None,
             scorer: Arc::default(),
             similarity: None,
+            follow_up: FOLLOW_UP,
         }
     }
 }
@@ -117,6 +123,8 @@ pub struct Poller {
     /// The poller lease, when this process shares the database with a team: polls start only
     /// while it is held (and the writer writes only while the store says so).
     lease: Option<watch::Receiver<crate::team::LeaseState>>,
+    /// How long a reply we sent is watched for answers.
+    follow_up: Duration,
 }
 
 impl Poller {
@@ -162,6 +170,7 @@ impl Poller {
                 slots: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
                 scorer: config.scorer.clone(),
             }),
+            follow_up: config.follow_up,
         })
     }
 

@@ -18,6 +18,8 @@ use tokio::sync::watch;
 
 /// Pages one poll may follow.
 const MAX_PAGES: usize = 5;
+/// The most replies of ours one poll of a feed asks about (the newest).
+const MAX_WATCHED: usize = 20;
 
 impl Poller {
     /// Poll one feed now: fetch (following its pages), filter, write, and say what happened.
@@ -133,6 +135,61 @@ impl Poller {
             Err(PollError::Cancelled) => (Pending::Done(Outcome::Stopped), now),
             Err(err) => prepare_failure(feed, state, &err, now),
         }
+    }
+
+    /// What answered the replies we sent from this feed's mentions within the follow-up window,
+    /// asked of the service where it can tell. A failure is logged and costs only itself: the
+    /// feed's poll stands.
+    async fn follow_ups(&self, feed: &FeedConfig, feed_id: i64, ctx: &Ctx<'_>) -> Vec<NewMention> {
+        if !sources::tells_follow_ups(feed.kind) {
+            return Vec::new();
+        }
+        let since = Utc::now() - chrono::Duration::from_std(self.follow_up).unwrap_or_default();
+        let ids = match self
+            .with_store(move |s| s.watched_answers(feed_id, since, MAX_WATCHED))
+            .await
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(feed = %feed.name, "answers to watch not read: {e}");
+                return Vec::new();
+            }
+        };
+        let requests = match sources::follow_up_requests(ctx, &ids) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(feed = %feed.name, "answers not watched: {e}");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for req in requests {
+            let got = match self.client.send(feed, &req, HeaderMap::new()).await {
+                Ok(Response {
+                    headers,
+                    body: Some(body),
+                    ..
+                }) => parse_off_thread(
+                    &self.parsers,
+                    feed,
+                    None,
+                    ctx.token.map(str::to_string),
+                    req,
+                    headers,
+                    body,
+                )
+                .await
+                .map(|p| p.mentions)
+                .map_err(|e| e.to_string()),
+                Ok(_) => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            };
+            match got {
+                Ok(mut m) => out.append(&mut m),
+                Err(e) => tracing::warn!(feed = %feed.name, "an answer of ours not watched this time: {e}"),
+            }
+        }
+        out
     }
 
     /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
@@ -257,6 +314,7 @@ impl Poller {
             token: token.as_deref(),
             now,
         };
+        let follow_ups = self.follow_ups(feed, state.id, &ctx).await;
         for req in sources::reach_requests(&ctx, &mentions)? {
             let reached = match self.client.send(feed, &req, HeaderMap::new()).await {
                 Ok(Response {
@@ -280,6 +338,7 @@ impl Poller {
         }
         Ok(Fetched::Items {
             mentions,
+            follow_ups,
             notes,
             skipped,
             cursor,
@@ -311,6 +370,8 @@ enum Fetched {
     NotModified,
     Items {
         mentions: Vec<NewMention>,
+        /// Replies to what we sent: kept whatever the feed's include/exclude rules say.
+        follow_ups: Vec<NewMention>,
         /// What the parser repaired or noticed.
         notes: Vec<String>,
         /// Item elements that gave nothing to store.
@@ -336,6 +397,7 @@ enum Pending {
 fn prepare_items(feed: &FeedConfig, state: &FeedState, items: Fetched, now: DateTime<Utc>) -> (Pending, DateTime<Utc>) {
     let Fetched::Items {
         mentions,
+        follow_ups,
         notes,
         skipped,
         cursor,
@@ -354,8 +416,9 @@ fn prepare_items(feed: &FeedConfig, state: &FeedState, items: Fetched, now: Date
         let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(notes.join("; "))));
         return prepare_failure(feed, state, &err, now);
     }
-    let kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
+    let mut kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();
     let filtered = before - kept.len();
+    kept.extend(follow_ups);
     // The service's own wait (a backoff, a spent quota) beats the interval.
     let next = schedule::after_success(now, feed.every, wait, schedule::draw());
     let write = PollWrite {

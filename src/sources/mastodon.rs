@@ -80,6 +80,9 @@ struct Account {
 }
 
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    if req.url.path().ends_with("/context") {
+        return parse_context(reply);
+    }
     let statuses: Vec<Status> = if ctx.feed.tag.is_some() {
         json_body("Mastodon", reply.body)?
     } else {
@@ -95,32 +98,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .into_iter()
         .map(|s| {
             newest = newer_id(newest.take(), &s.id);
-            let spoiler = s.spoiler_text.filter(|t| !t.trim().is_empty());
-            let body = text::html_to_text(s.content.as_deref().unwrap_or(""));
-            NewMention {
-                place: crate::model::Place {
-                    links_to: s.card.and_then(|c| c.url),
-                    parent: super::id_text(&s.in_reply_to_id),
-                    root: None,
-                },
-                facts: None,
-                external_id: Some(s.id),
-                url: s.url.or(s.uri),
-                author: s.account.as_ref().and_then(|a| a.acct.clone()),
-                author_name: s.account.as_ref().and_then(|a| a.display_name.clone()),
-                author_reach: s.account.as_ref().and_then(|a| a.followers_count),
-                title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),
-                text: body,
-                published_at: super::rfc3339(s.created_at.as_deref()),
-                engagement: Engagement {
-                    replies: s.replies_count,
-                    reposts: s.reblogs_count,
-                    likes: s.favourites_count,
-                    quotes: s.quotes_count,
-                    ..Default::default()
-                },
-                lang: s.language.as_str().map(str::to_string),
-            }
+            mention_of(s)
         })
         .collect();
     // A full page with min_id may leave newer statuses: the link header's `prev` fetches them.
@@ -147,6 +125,62 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         wait: rate.as_ref().and_then(|r| r.wait(ctx.now)),
         rate,
+    })
+}
+
+/// A status as a mention.
+fn mention_of(s: Status) -> NewMention {
+    let spoiler = s.spoiler_text.filter(|t| !t.trim().is_empty());
+    let body = text::html_to_text(s.content.as_deref().unwrap_or(""));
+    NewMention {
+        place: crate::model::Place {
+            links_to: s.card.and_then(|c| c.url),
+            parent: super::id_text(&s.in_reply_to_id),
+            root: None,
+        },
+        facts: None,
+        external_id: Some(s.id),
+        url: s.url.or(s.uri),
+        author: s.account.as_ref().and_then(|a| a.acct.clone()),
+        author_name: s.account.as_ref().and_then(|a| a.display_name.clone()),
+        author_reach: s.account.as_ref().and_then(|a| a.followers_count),
+        title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),
+        text: body,
+        published_at: super::rfc3339(s.created_at.as_deref()),
+        engagement: Engagement {
+            replies: s.replies_count,
+            reposts: s.reblogs_count,
+            likes: s.favourites_count,
+            quotes: s.quotes_count,
+            ..Default::default()
+        },
+        lang: s.language.as_str().map(str::to_string),
+    }
+}
+
+/// What answered a status of ours: `GET /api/v1/statuses/:id/context` on the feed's instance
+/// (with its token, when it has one), whose descendants are the replies to it and to them.
+pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Request, SourceError> {
+    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    let req = Request::get(endpoint(ctx.feed, PUBLIC, &format!("/api/v1/statuses/{id}/context"))?);
+    Ok(match ctx.token {
+        Some(t) => req.bearer(t),
+        None => req,
+    })
+}
+
+#[derive(Deserialize)]
+struct Context {
+    #[serde(default)]
+    descendants: Vec<Status>,
+}
+
+/// The replies in a status's context (its descendants), as mentions.
+fn parse_context(reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let c: Context = json_body("Mastodon context", reply.body)?;
+    Ok(Page {
+        mentions: c.descendants.into_iter().map(mention_of).collect(),
+        ..Default::default()
     })
 }
 

@@ -259,6 +259,20 @@ pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Requ
     }
 }
 
+/// Whether the service can tell what answered a post of ours (so the poller watches our replies).
+pub fn tells_follow_ups(kind: FeedKind) -> bool {
+    matches!(kind, FeedKind::Mastodon)
+}
+
+/// The requests that ask what answered our replies `ids` (the services' ids of what we sent),
+/// where the service can tell: the replies they bring are parsed by [`parse`] as any page.
+pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>, SourceError> {
+    match ctx.feed.kind {
+        FeedKind::Mastodon => ids.iter().map(|id| mastodon::follow_up_request(ctx, id)).collect(),
+        _ => Ok(Vec::new()),
+    }
+}
+
 pub fn apply_reach(feed: &FeedConfig, mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
     match feed.kind {
         FeedKind::Bluesky => bluesky::apply_reach(mentions, reply),

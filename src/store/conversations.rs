@@ -145,6 +145,22 @@ pub struct Message {
 }
 
 impl Store {
+    /// The ids of the replies we sent (by API) from feed `feed_id`'s mentions since `since`: the
+    /// poller asks the service what answered them (newest first, at most `limit`).
+    pub fn watched_answers(&self, feed_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT response_id FROM mentions
+                 WHERE feed_id = ?1 AND response_id IS NOT NULL AND responded_at >= ?2
+                 ORDER BY responded_at DESC LIMIT ?3",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![feed_id, to_ts(since), limit as i64], |r| r.get(0))?
+                    .collect()
+            })
+            .doing("reading the answers to watch")
+    }
+
     /// The conversation a mention is part of, in order (at most `limit` messages, the newest kept),
     /// or an empty list when it is part of none.
     pub fn conversation(&self, mention: i64, limit: usize) -> Result<Vec<Message>> {

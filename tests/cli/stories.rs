@@ -80,3 +80,62 @@ fn one_story_is_one_group_and_a_comment_joins_its_storys_conversation() {
     let header = stdout(&out).lines().next().unwrap().to_string();
     assert!(header.ends_with("group_id,conversation_id"), "{header}");
 }
+
+/// After we answer a Mastodon status by API, the poller asks the instance what answered our reply:
+/// the customer's answer is stored even though the feed's rules would drop its words, comes back
+/// open to whoever answered, tagged `follow-up`, in the conversation.
+#[test]
+fn the_customers_answer_to_our_mastodon_reply_comes_back_open_to_whoever_answered() {
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/timelines/tag/hoot",
+        Response::ok(fixture("mastodon/timelines_tag_hoot.json")),
+    );
+    s.route(
+        "/api/v1/statuses",
+        Response::ok(r#"{"id":"117020600000000001","url":"http://masto.example/@acme/117020600000000001"}"#),
+    );
+    let answer = serde_json::json!({
+        "ancestors": [],
+        "descendants": [{
+            "id": "117020700000000001",
+            "created_at": chrono::Utc::now().to_rfc3339(),
+            "in_reply_to_id": "117020600000000001",
+            "url": "http://masto.example/@mastodonpy_test_2/117020700000000001",
+            "content": "<p>Thanks, but the weather widget still crashes on start.</p>",
+            "account": {"acct": "mastodonpy_test_2", "display_name": "Test", "followers_count": 3},
+            "replies_count": 0, "reblogs_count": 0, "favourites_count": 0
+        }]
+    });
+    s.route(
+        "/api/v1/statuses/117020600000000001/context",
+        Response::ok(answer.to_string()),
+    );
+    let env = Env::with_config(&format!(
+        "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\n\
+         token_env = \"OH_TOKEN\"\nexclude = \"weather\"\n",
+        s.url("")
+    ))
+    .var("OH_TOKEN", "write-token");
+    assert!(env.run(&["poll", "--once"]).status.success());
+    // Nothing sent yet: nothing watched.
+    assert!(s.requests_to("/api/v1/statuses/117020600000000001/context").is_empty());
+    let id = env.id_of("117020593741189701");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Thanks for trying it!\n");
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let out = env.run(&["poll", "--once", "--force"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let asked = s.requests_to("/api/v1/statuses/117020600000000001/context");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].header("authorization"), Some("Bearer write-token"));
+    let back = env.exported("117020700000000001");
+    assert_eq!(back["status"], "open");
+    assert_eq!(back["assignee"], "alice");
+    let original = env.exported("117020593741189701");
+    assert_eq!(back["conversation_id"], original["id"]);
+    let tagged: i64 = env.sql(&format!(
+        "SELECT count(*) FROM mention_tags WHERE tag = 'follow-up' AND mention_id = {}",
+        back["id"]
+    ));
+    assert_eq!(tagged, 1);
+}
