@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 /// How many bands a signature is cut into, and how many hashes each holds.
 pub const BANDS: usize = 4;
 const ROWS: usize = 2;
-/// A title with fewer words and pairs than this is too short to be compared ("Acme down").
-const MIN_PAIRS: usize = 5;
+/// A title with fewer word pairs than this is too short to be compared ("Acme down").
+const MIN_PAIRS: usize = 3;
 /// The default similarity at which two titles are one story.
 pub const DEFAULT_SIMILARITY: f64 = 0.6;
 /// Mentions further apart than this are not one story, however alike.
@@ -35,14 +35,19 @@ const STOP: &[&str] = &[
 pub struct StoryKeys {
     pub link: Option<i64>,
     pub bands: Option<[i64; BANDS]>,
+    /// The title's words and word pairs ([`shingles`]), to compare with candidates.
+    pub shingles: Vec<u64>,
 }
 
 impl StoryKeys {
     /// The keys of a mention: `links_to` is the page it is about (its own link for an article).
     pub fn of(links_to: Option<&str>, title: Option<&str>) -> StoryKeys {
+        let (shingles, pairs) = shingles_and_pairs(title);
+        let bands = bands(&pairs);
         StoryKeys {
             link: links_to.and_then(link_key),
-            bands: bands(&pairs(title)),
+            shingles: if bands.is_some() { shingles } else { Vec::new() },
+            bands,
         }
     }
 
@@ -61,12 +66,20 @@ impl StoryKeys {
 pub fn link_key(url: &str) -> Option<i64> {
     let c = crate::text::canonical(url)?;
     let d = Sha256::digest(c.as_bytes());
-    Some(i64::from_be_bytes(d[..8].try_into().expect("eight bytes")) | 1)
+    Some((i64::from_be_bytes(d[..8].try_into().expect("eight bytes")) | 1) & i64::MAX)
 }
 
 /// The words and word pairs of a title, without a `| Site` tail: folded as the search folds
-/// words, without the words that say nothing; each hashed, sorted, once each.
-pub fn pairs(title: Option<&str>) -> Vec<u64> {
+/// words, without the words that say nothing; each hashed, sorted, once each. Pairs keep the
+/// order that makes a title; words forgive a rewording ("as it moves support" / "as support
+/// moves").
+pub fn shingles(title: Option<&str>) -> Vec<u64> {
+    shingles_and_pairs(title).0
+}
+
+/// [`shingles`], and the pairs alone (what the bands are made of: a brand's name, in every
+/// title, would make every title a candidate of every other if words were banded too).
+fn shingles_and_pairs(title: Option<&str>) -> (Vec<u64>, Vec<u64>) {
     let title = title
         .map(|t| t.rsplit_once(" | ").map_or(t, |(head, _)| head))
         .unwrap_or("");
@@ -74,16 +87,20 @@ pub fn pairs(title: Option<&str>) -> Vec<u64> {
         .into_iter()
         .filter(|w| !STOP.contains(&&**w))
         .collect();
-    // Words and pairs of words: pairs keep the order that makes a title, words forgive a
-    // rewording ("as it moves support" / "as support moves").
-    let mut out: Vec<u64> = words
+    let mut pairs: Vec<u64> = words
         .windows(2)
         .map(|w| fnv1a(w[1].as_bytes(), fnv1a(b" ", fnv1a(w[0].as_bytes(), FNV_OFFSET))))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut all: Vec<u64> = pairs
+        .iter()
+        .copied()
         .chain(words.iter().map(|w| fnv1a(w.as_bytes(), FNV_OFFSET)))
         .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+    all.sort_unstable();
+    all.dedup();
+    (all, pairs)
 }
 
 /// The MinHash bands of a set of word pairs, or `None` when there are too few to compare.
@@ -104,7 +121,7 @@ pub fn bands(pairs: &[u64]) -> Option<[i64; BANDS]> {
             h = fnv1a(&mins[b * ROWS + r].to_le_bytes(), h);
         }
         // The lowest bit clear: a band's key is never a link's.
-        *o = (h & !1) as i64;
+        *o = ((h & !1) & i64::MAX as u64) as i64;
     }
     Some(out)
 }
@@ -165,7 +182,7 @@ mod tests {
     use super::*;
 
     fn sim(a: &str, b: &str) -> f64 {
-        similarity(&pairs(Some(a)), &pairs(Some(b)))
+        similarity(&shingles(Some(a)), &shingles(Some(b)))
     }
 
     #[test]

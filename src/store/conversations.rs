@@ -39,20 +39,27 @@ pub(super) fn link(
     let mut follow_ups = 0;
     for (id, feed_id, kind, parent, root, sort_at) in arrived {
         let k: FeedKind = kind.parse().unwrap_or(FeedKind::Rss);
-        let Some(conversation) = joined(tx, id, feed_id, k, &kind, parent.as_deref(), root.as_deref())? else {
+        let Some(Joined { conversation, answered }) =
+            joined(tx, id, feed_id, k, &kind, parent.as_deref(), root.as_deref())?
+        else {
             continue;
         };
         tx.prepare_cached("UPDATE mentions SET conversation_id = ?2 WHERE id = ?1")?
             .execute(params![id, conversation])?;
-        // Answered before this came: the team's turn again, for whoever answered last.
-        let answered: Option<Option<String>> = tx
-            .prepare_cached(
-                "SELECT responded_by FROM mentions
+        // A reply to one of our answers, or a message after we answered in the conversation: the
+        // team's turn again, for whoever answered (a reply to our answer comes after it, whatever
+        // the clocks say).
+        let answered: Option<Option<String>> = match answered {
+            Some(by) => Some(by),
+            None => tx
+                .prepare_cached(
+                    "SELECT responded_by FROM mentions
                  WHERE conversation_id = ?1 AND responded_at IS NOT NULL AND responded_at <= ?2 AND id <> ?3
                  ORDER BY responded_at DESC LIMIT 1",
-            )?
-            .query_row(params![conversation, sort_at.max(0), id], |r| r.get(0))
-            .optional()?;
+                )?
+                .query_row(params![conversation, sort_at.max(0), id], |r| r.get(0))
+                .optional()?,
+        };
         if let Some(by) = answered {
             follow_ups += 1;
             let batch = next_batch(tx)?;
@@ -75,6 +82,12 @@ pub(super) fn link(
 /// The conversation a new mention joins, if one is stored: the one of the post it answers (or
 /// of one of our answers it replies to), else of its thread's first post, else of another
 /// mention of the same thread. A conversation is named by its first stored mention.
+/// The conversation a message joins, and, when it answers one of our replies, who sent that reply.
+struct Joined {
+    conversation: i64,
+    answered: Option<Option<String>>,
+}
+
 fn joined(
     tx: &Transaction<'_>,
     id: i64,
@@ -83,31 +96,38 @@ fn joined(
     kind: &str,
     parent: Option<&str>,
     root: Option<&str>,
-) -> rusqlite::Result<Option<i64>> {
+) -> rusqlite::Result<Option<Joined>> {
     let mut by_id = tx
         .prepare_cached("SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND external_id = ?2 AND id <> ?3")?;
     let mut by_answer = tx.prepare_cached(
-        "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND response_id = ?2 AND id <> ?3 LIMIT 1",
+        "SELECT id, conversation_id, responded_by FROM mentions WHERE kind = ?1 AND response_id = ?2 AND id <> ?3 LIMIT 1",
     )?;
     let mut by_root = tx.prepare_cached(
         "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND root_ref = ?2 AND id < ?3
          ORDER BY id LIMIT 1",
     )?;
     let mut found: Option<(i64, Option<i64>)> = None;
+    let mut answered = None;
+    // What it answers: one of our replies (a follow-up), else a stored post.
+    if let Some(p) = parent
+        && let Some((other, c, by)) = by_answer
+            .query_row(params![kind, p, id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?))
+            })
+            .optional()?
+    {
+        found = Some((other, c));
+        answered = Some(by);
+    }
     for r in [parent, root].into_iter().flatten() {
+        if found.is_some() {
+            break;
+        }
         found = by_id
             .query_row(params![kind, stored_id(k, feed_id, r), id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        if found.is_none() {
-            found = by_answer
-                .query_row(params![kind, r, id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-        }
-        if found.is_some() {
-            break;
-        }
     }
     if found.is_none()
         && let Some(r) = root
@@ -128,7 +148,7 @@ fn joined(
             other
         }
     };
-    Ok(Some(conversation))
+    Ok(Some(Joined { conversation, answered }))
 }
 
 /// One message of a conversation as the detail shows it: the mention, and our answer to it.

@@ -5,6 +5,7 @@
 
 use crate::score::story::{self, StoryKeys};
 use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashMap;
 
 /// A new mention's story keys, as the write knows them.
 pub(super) struct Fresh {
@@ -13,17 +14,24 @@ pub(super) struct Fresh {
     pub keys: StoryKeys,
 }
 
-/// How many stored mentions sharing one key are looked at, newest first.
-const PER_KEY: i64 = 8;
+/// The newest stored mentions sharing one key (at most `LIMIT 8` of them, newest first). The key
+/// is bound through `CAST(?1 AS INTEGER)`: bound bare, SQLite prepared the statement again for
+/// most values it was given (its planner weighs a bound integer against the key's index), which
+/// cost more than everything else the grouping does.
+const SHARING: &str =
+    "SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8";
 
 /// Group the mentions just written with the stories already stored (and with each other, in the
 /// order they were written), then file their keys.
 pub(super) fn group(tx: &Transaction<'_>, fresh: &[Fresh], similarity: f64) -> rusqlite::Result<usize> {
     let mut grouped = 0;
+    // Each title's shingles, worked out once per write: the new ones' came from the parsers.
+    let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
     let mut set = tx.prepare_cached("UPDATE mentions SET story_id = ?2 WHERE id = ?1")?;
+    let mut compared = 0;
     for f in fresh {
-        if let Some(lead) = lead_of(tx, f, similarity)? {
+        if let Some(lead) = lead_of(tx, f, similarity, &mut known, &mut compared)? {
             set.execute(params![f.id, lead])?;
             grouped += 1;
         }
@@ -31,60 +39,65 @@ pub(super) fn group(tx: &Transaction<'_>, fresh: &[Fresh], similarity: f64) -> r
             insert.execute(params![k, f.id])?;
         }
     }
+    tracing::debug!(mentions = fresh.len(), compared, grouped, "stories grouped");
     Ok(grouped)
 }
 
 /// The lead of the story a new mention belongs to, if one is stored: a mention leading to the
 /// same page, else one whose title is near-identical, within [`story::WINDOW_SECS`].
-fn lead_of(tx: &Transaction<'_>, f: &Fresh, similarity: f64) -> rusqlite::Result<Option<i64>> {
-    let mut sharing = tx.prepare_cached(
-        "SELECT m.id, coalesce(m.story_id, m.id), m.sort_at, m.title
-         FROM story_keys k JOIN mentions m ON m.id = k.mention_id
-         WHERE k.key = ?1 AND k.mention_id < ?2
-         ORDER BY k.mention_id DESC LIMIT ?3",
-    )?;
+fn lead_of(
+    tx: &Transaction<'_>,
+    f: &Fresh,
+    similarity: f64,
+    known: &mut HashMap<i64, Vec<u64>>,
+    compared: &mut usize,
+) -> rusqlite::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
+    let mut row = tx.prepare_cached("SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1")?;
     if let Some(link) = f.keys.link {
-        let mut rows = sharing.query(params![link, f.id, PER_KEY])?;
-        while let Some(r) = rows.next()? {
-            if near(r.get(2)?) {
-                return r.get(1).map(Some);
+        let mut same = tx.prepare_cached(SHARING)?;
+        let ids: Vec<i64> = same.query_map([link], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        for id in ids {
+            let (lead, at): (i64, i64) = row.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if near(at) {
+                return Ok(Some(lead));
             }
         }
     }
     let Some(bands) = f.keys.bands else { return Ok(None) };
-    let mut mine: Option<Vec<u64>> = None;
-    let mut seen = Vec::new();
-    // The most alike, the earliest lead on a tie.
-    let mut best: Option<(f64, i64)> = None;
+    // Each band's newest sharers, from the keys' index alone.
+    let mut sharing = tx.prepare_cached(SHARING)?;
+    let mut ids: Vec<i64> = Vec::new();
     for band in bands {
-        let mut rows = sharing.query(params![band, f.id, PER_KEY])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            if seen.contains(&id) || !near(r.get(2)?) {
-                continue;
-            }
-            seen.push(id);
-            let title: Option<String> = r.get(3)?;
-            let mine = match &mine {
-                Some(m) => m,
-                None => mine.insert(own_pairs(tx, f.id)?),
-            };
-            let s = story::similarity(mine, &story::pairs(title.as_deref()));
-            let lead: i64 = r.get(1)?;
-            if s >= similarity && best.is_none_or(|(b, l)| s > b || (s == b && lead < l)) {
-                best = Some((s, lead));
+        for id in sharing.query_map([band], |r| r.get::<_, i64>(0))? {
+            let id = id?;
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
     }
+    let mut title = tx.prepare_cached("SELECT title FROM mentions WHERE id = ?1")?;
+    // The most alike, the earliest lead on a tie.
+    let mut best: Option<(f64, i64)> = None;
+    for id in ids {
+        let theirs = match known.get(&id) {
+            Some(t) => t,
+            None => {
+                let t: Option<String> = title.query_row([id], |r| r.get(0))?;
+                known.entry(id).or_insert_with(|| story::shingles(t.as_deref()))
+            }
+        };
+        *compared += 1;
+        let s = story::similarity(&f.keys.shingles, theirs);
+        if s < similarity {
+            continue;
+        }
+        let (lead, at): (i64, i64) = row.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if near(at) && best.is_none_or(|(b, l)| s > b || (s == b && lead < l)) {
+            best = Some((s, lead));
+        }
+    }
     Ok(best.map(|(_, lead)| lead))
-}
-
-fn own_pairs(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<Vec<u64>> {
-    let title: Option<String> = tx
-        .prepare_cached("SELECT title FROM mentions WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))?;
-    Ok(story::pairs(title.as_deref()))
 }
 
 /// At the upgrade (migration 25): the stored mentions of the last [`story::WINDOW_SECS`] are

@@ -99,7 +99,9 @@ fn the_customers_answer_to_our_mastodon_reply_comes_back_open_to_whoever_answere
         "ancestors": [],
         "descendants": [{
             "id": "117020700000000001",
-            "created_at": chrono::Utc::now().to_rfc3339(),
+            // Its clock says before our reply was recorded: a reply to our answer is a
+            // follow-up whatever the clocks say.
+            "created_at": (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339(),
             "in_reply_to_id": "117020600000000001",
             "url": "http://masto.example/@mastodonpy_test_2/117020700000000001",
             "content": "<p>Thanks, but the weather widget still crashes on start.</p>",
