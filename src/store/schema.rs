@@ -458,6 +458,27 @@ CREATE TABLE story_keys (
     PRIMARY KEY (key, mention_id)
 ) WITHOUT ROWID;
 "#,
+    // 26: the stream's counts count what the stream lists: a story's other places are left out
+    // (their status follows the lead's), counted again after 25 grouped the recent ones.
+    r#"
+DROP TRIGGER stream_counts_status;
+DROP TRIGGER stream_counts_delete;
+CREATE TRIGGER stream_counts_status AFTER UPDATE OF status ON mentions
+WHEN old.status IS NOT new.status AND new.story_id IS NULL BEGIN
+    UPDATE stream_counts SET new = new + (new.status = 'new') - (old.status = 'new'),
+                             open = open + (new.status = 'open') - (old.status = 'open')
+    WHERE id = 1;
+END;
+CREATE TRIGGER stream_counts_delete AFTER DELETE ON mentions WHEN old.story_id IS NULL BEGIN
+    UPDATE stream_counts SET total = total - 1, new = new - (old.status = 'new'), open = open - (old.status = 'open')
+    WHERE id = 1;
+END;
+UPDATE stream_counts SET
+    total = (SELECT count(*) FROM mentions WHERE story_id IS NULL),
+    new = (SELECT count(*) FROM mentions WHERE story_id IS NULL AND status = 'new'),
+    open = (SELECT count(*) FROM mentions WHERE story_id IS NULL AND status = 'open')
+WHERE id = 1;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -35,9 +35,15 @@ pub(super) fn group(tx: &Transaction<'_>, fresh: &[Fresh], similarity: f64) -> r
             set.execute(params![f.id, lead])?;
             grouped += 1;
         }
+        // Filed as it is grouped: the next new mention may be its story's next place.
         for k in f.keys.all() {
             insert.execute(params![k, f.id])?;
         }
+    }
+    if grouped > 0 {
+        // The stream lists a story once: its other places leave its counts (they arrived new).
+        tx.prepare_cached("UPDATE stream_counts SET total = total - ?1, new = new - ?1 WHERE id = 1")?
+            .execute([grouped as i64])?;
     }
     tracing::debug!(mentions = fresh.len(), compared, grouped, "stories grouped");
     Ok(grouped)
@@ -294,6 +300,8 @@ mod tests {
             .query_row("SELECT count(*) FROM mentions WHERE story_id IS NULL", [], |r| r.get(0))
             .unwrap();
         assert_eq!(shown as usize, leads.len());
+        // The stream's counts count what it lists.
+        assert_eq!(s.stream_counts().unwrap(), (shown, shown, 0));
         // A status set on the story is set on every place it is seen, each in its own history,
         // and one undo takes it all back.
         let applied = s
@@ -310,7 +318,13 @@ mod tests {
             assert_eq!(d.mention.status, crate::model::Status::Ignored);
             assert!(d.history.iter().any(|h| h.actor == "alice"));
         }
+        assert_eq!(
+            s.stream_counts().unwrap(),
+            (shown, shown - 1, 0),
+            "the lead left new, its places uncounted"
+        );
         assert_eq!(s.undo(applied.batch.unwrap(), "alice", Utc::now()).unwrap(), 4);
+        assert_eq!(s.stream_counts().unwrap(), (shown, shown, 0));
         assert_eq!(
             s.detail("alice", stored[3].0).unwrap().unwrap().mention.status,
             crate::model::Status::New
