@@ -66,7 +66,7 @@ impl StoryKeys {
 pub fn link_key(url: &str) -> Option<i64> {
     let c = crate::text::canonical(url)?;
     let d = Sha256::digest(c.as_bytes());
-    Some((i64::from_be_bytes(d[..8].try_into().expect("eight bytes")) | 1) & i64::MAX)
+    Some(i64::from_be_bytes(d[..8].try_into().expect("eight bytes")) | 1)
 }
 
 /// The words and word pairs of a title, without a `| Site` tail: folded as the search folds
@@ -121,7 +121,7 @@ pub fn bands(pairs: &[u64]) -> Option<[i64; BANDS]> {
             h = fnv1a(&mins[b * ROWS + r].to_le_bytes(), h);
         }
         // The lowest bit clear: a band's key is never a link's.
-        *o = ((h & !1) & i64::MAX as u64) as i64;
+        *o = (h & !1) as i64;
     }
     Some(out)
 }

@@ -24,10 +24,7 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
     let req = Request::get(with_query(endpoint(feed, PUBLIC, "/search/issues")?, &pairs))
         .header("accept", "application/vnd.github+json")
         .header("x-github-api-version", "2022-11-28");
-    Ok(match ctx.token {
-        Some(t) => req.bearer(t),
-        None => req,
-    })
+    Ok(req.bearer_if(ctx.token))
 }
 
 #[derive(Deserialize)]

@@ -101,13 +101,9 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             skipped += 1;
             continue;
         };
-        let id = match &hit.object_id {
-            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => {
-                skipped += 1;
-                continue;
-            }
+        let Some(id) = hit.object_id.as_ref().and_then(super::id_text) else {
+            skipped += 1;
+            continue;
         };
         let published = hit
             .created_at_i

@@ -19,10 +19,7 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
     let filled = url.as_str().replace("%7Bquery%7D", &query).replace("{query}", &query);
     let url = url::Url::parse(&filled).map_err(|e| SourceError::Request(e.to_string()))?;
     let req = Request::get(url).header("accept", "application/json");
-    Ok(match ctx.token {
-        Some(t) => req.bearer(t),
-        None => req,
-    })
+    Ok(req.bearer_if(ctx.token))
 }
 
 fn at<'a>(item: &'a Value, pointer: &Option<String>) -> Option<&'a Value> {

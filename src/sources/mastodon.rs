@@ -33,10 +33,7 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
             Request::get(with_query(endpoint(feed, PUBLIC, "/api/v2/search")?, &p))
         }
     };
-    Ok(match ctx.token {
-        Some(t) => req.bearer(t),
-        None => req,
-    })
+    Ok(req.bearer_if(ctx.token))
 }
 
 #[derive(Deserialize)]
@@ -110,12 +107,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     } else {
         None
     };
-    let next = next.map(|mut r| {
-        if let Some(t) = ctx.token {
-            r = r.bearer(t);
-        }
-        r
-    });
+    let next = next.map(|r| r.bearer_if(ctx.token));
     let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
     Ok(Page {
         notes: Vec::new(),
@@ -163,10 +155,7 @@ fn mention_of(s: Status) -> NewMention {
 pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Request, SourceError> {
     let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
     let req = Request::get(endpoint(ctx.feed, PUBLIC, &format!("/api/v1/statuses/{id}/context"))?);
-    Ok(match ctx.token {
-        Some(t) => req.bearer(t),
-        None => req,
-    })
+    Ok(req.bearer_if(ctx.token))
 }
 
 #[derive(Deserialize)]

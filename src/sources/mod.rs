@@ -61,6 +61,14 @@ impl Request {
     pub fn bearer(self, token: &str) -> Request {
         self.header("authorization", format!("Bearer {token}"))
     }
+
+    /// [`Request::bearer`] when there is a token; unchanged without one.
+    pub fn bearer_if(self, token: Option<&str>) -> Request {
+        match token {
+            Some(t) => self.bearer(t),
+            None => self,
+        }
+    }
 }
 
 /// An answer as a source sees it.

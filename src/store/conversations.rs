@@ -226,7 +226,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::model::{FeedKind, NewMention, Place};
-    use crate::store::{PollRecord, PollWrite, Sent, Store};
+    use crate::store::{PollWrite, Sent, Store};
     use chrono::{Duration, Utc};
 
     fn say(s: &mut Store, id: &str, author: &str, parent: Option<&str>, at: chrono::DateTime<Utc>) -> i64 {
@@ -242,17 +242,13 @@ mod tests {
             },
             ..Default::default()
         };
-        let record = PollRecord::Items {
-            feed_id: feed,
-            kind: FeedKind::Mastodon,
-            write: PollWrite {
-                mentions: vec![m],
-                status: 200,
-                next_poll_at: at,
-                ..Default::default()
-            },
+        let poll = PollWrite {
+            mentions: vec![m],
+            status: 200,
+            next_poll_at: at,
+            ..Default::default()
         };
-        s.record_polls(&[record], at).unwrap();
+        s.write_poll(feed, FeedKind::Mastodon, &poll, at).unwrap();
         s.conn()
             .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
             .unwrap()

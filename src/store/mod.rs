@@ -29,7 +29,6 @@ pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope
 pub use people::{
     CARD_MENTIONS, Handle, KNOWN_TAGS, PeopleOrder, PersonCard, PersonMention, PersonRow, author_key, engagement_total,
 };
-pub use stories::Elsewhere;
 pub use team::{Assigned, Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, PRESENCE_TTL, Present, SessionKind};
 pub use triage::{Applied, Change, IntentAccuracy, Judgement, ModelAccuracy, judged};
 

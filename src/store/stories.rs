@@ -4,7 +4,7 @@
 //! counted beside them ("+3 elsewhere") and follow the lead's triage.
 
 use crate::score::story::{self, StoryKeys};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use std::collections::HashMap;
 
 /// A new mention's story keys, as the write knows them.
@@ -141,55 +141,10 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// A story's other places, as the stream and the detail show them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Elsewhere {
-    /// How many other mentions tell the same story.
-    pub count: i64,
-    /// Their kinds, each once, in the order they were first seen (`hn`, `reddit`, `rss`).
-    pub kinds: Vec<String>,
-}
-
-impl super::Store {
-    /// The other places the story led by `lead` is seen.
-    pub fn elsewhere(&self, lead: i64) -> super::Result<Elsewhere> {
-        use super::Doing;
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT kind FROM mentions WHERE story_id = ?1 ORDER BY id")
-            .doing("reading a story's other places")?;
-        let kinds: Vec<String> = st
-            .query_map([lead], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .doing("reading a story's other places")?;
-        let mut once: Vec<String> = Vec::new();
-        for k in &kinds {
-            if !once.contains(k) {
-                once.push(k.clone());
-            }
-        }
-        Ok(Elsewhere {
-            count: kinds.len() as i64,
-            kinds: once,
-        })
-    }
-
-    /// The lead of the story a mention is part of (itself when it leads or is alone).
-    pub fn story_lead(&self, id: i64) -> super::Result<Option<i64>> {
-        use super::Doing;
-        self.conn()
-            .query_row("SELECT coalesce(story_id, id) FROM mentions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .doing("reading a mention's story")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::model::{FeedKind, NewMention, Place};
-    use crate::store::{PollRecord, PollWrite, Store};
+    use crate::store::{PollWrite, Store};
     use chrono::{Duration, Utc};
     use std::collections::HashMap;
 
@@ -202,30 +157,24 @@ mod tests {
             let mut m = m.clone();
             m.external_id = Some(format!("x{i}"));
             m.published_at = Some(now - Duration::minutes(100 - i as i64));
-            let record = PollRecord::Items {
-                feed_id: feed,
-                kind: *kind,
-                write: PollWrite {
-                    mentions: vec![m],
-                    status: 200,
-                    next_poll_at: now,
-                    ..Default::default()
-                },
-            };
-            s.record_polls(&[record], now).unwrap();
+            s.write_poll(feed, *kind, &one(m, now), now).unwrap();
             let id: i64 = s
                 .conn()
                 .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
                 .unwrap();
-            let lead: i64 = s
-                .conn()
-                .query_row("SELECT coalesce(story_id, id) FROM mentions WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .unwrap();
-            ids.push((id, lead));
+            ids.push((id, s.mention("alice", id).unwrap().unwrap().group_id));
         }
         ids
+    }
+
+    /// One mention, as a poll brings it.
+    fn one(m: NewMention, now: chrono::DateTime<Utc>) -> PollWrite {
+        PollWrite {
+            mentions: vec![m],
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        }
     }
 
     fn labelled() -> Vec<(String, FeedKind, NewMention)> {
@@ -291,10 +240,10 @@ mod tests {
         // The stream shows each story once, with its other places counted beside it.
         let leads: std::collections::BTreeSet<i64> = stored.iter().map(|(_, l)| *l).collect();
         let raise = stored[0].0;
-        let e = s.elsewhere(raise).unwrap();
-        assert_eq!(e.count, 3);
-        assert_eq!(e.kinds, ["hackernews", "reddit", "rss"]);
-        assert_eq!(s.story_lead(stored[2].0).unwrap(), Some(raise));
+        let lead = s.mention("alice", raise).unwrap().unwrap();
+        assert_eq!(lead.elsewhere, 3);
+        assert_eq!(lead.elsewhere_feeds, ["hackernews", "reddit", "rss"]);
+        assert_eq!(s.mention("alice", stored[2].0).unwrap().unwrap().group_id, raise);
         let shown: i64 = s
             .conn()
             .query_row("SELECT count(*) FROM mentions WHERE story_id IS NULL", [], |r| r.get(0))
@@ -345,17 +294,7 @@ mod tests {
                 published_at: Some(now - Duration::days(ago)),
                 ..Default::default()
             };
-            let record = PollRecord::Items {
-                feed_id: feed,
-                kind: FeedKind::Rss,
-                write: PollWrite {
-                    mentions: vec![m],
-                    status: 200,
-                    next_poll_at: now,
-                    ..Default::default()
-                },
-            };
-            s.record_polls(&[record], now).unwrap();
+            s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
         }
         let grouped: i64 = s
             .conn()

@@ -7,7 +7,7 @@ use crate::common::server::{FixtureServer, Response};
 use crate::common::{fixture, unix_now};
 
 /// An environment whose operator is alice, with `config` and a write token in `OH_TOKEN`.
-fn env_with(config: &str) -> Env {
+pub(crate) fn env_with(config: &str) -> Env {
     Env::with_config(&format!("[console]\noperator = \"alice\"\n\n{config}")).var("OH_TOKEN", "write-token")
 }
 

@@ -113,12 +113,11 @@ fn the_customers_answer_to_our_mastodon_reply_comes_back_open_to_whoever_answere
         "/api/v1/statuses/117020600000000001/context",
         Response::ok(answer.to_string()),
     );
-    let env = Env::with_config(&format!(
-        "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\n\
+    let env = crate::replies::env_with(&format!(
+        "[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\n\
          token_env = \"OH_TOKEN\"\nexclude = \"weather\"\n",
         s.url("")
-    ))
-    .var("OH_TOKEN", "write-token");
+    ));
     assert!(env.run(&["poll", "--once"]).status.success());
     // Nothing sent yet: nothing watched.
     assert!(s.requests_to("/api/v1/statuses/117020600000000001/context").is_empty());

@@ -45,13 +45,6 @@ fn conversation<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>>
         format!("Conversation · {} messages", d.conversation.len()),
         Style::default().add_modifier(Modifier::BOLD),
     ));
-    let line = |head: String, style: Style, said: &str| {
-        let room = width.saturating_sub(text::display_width(&head));
-        Line::from(vec![
-            Span::styled(head, style),
-            Span::raw(text::truncate_to_width(&text::screen_line(said), room)),
-        ])
-    };
     for msg in &d.conversation {
         let here = msg.id == d.mention.id;
         let head = format!(
@@ -65,17 +58,26 @@ fn conversation<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>>
         } else {
             msg.text.lines().next().unwrap_or("")
         };
-        lines.push(line(head, if here { t.accent } else { t.muted }, said));
+        lines.push(one_line(head, if here { t.accent } else { t.muted }, said, width));
         if let Some((answer, by, at)) = &msg.answer {
             let head = format!(
                 "    ↳ {} (ours) {}: ",
                 text::screen_line(by.as_deref().unwrap_or("we")),
                 timefmt::age(state.now, *at)
             );
-            lines.push(line(head, t.ok, answer.lines().next().unwrap_or("")));
+            lines.push(one_line(head, t.ok, answer.lines().next().unwrap_or(""), width));
         }
     }
     lines
+}
+
+/// A styled head, then what a stranger said, cleaned and cut to fit `width`: one line.
+fn one_line<'a>(head: String, style: Style, said: &str, width: usize) -> Line<'a> {
+    let room = width.saturating_sub(text::display_width(&head));
+    Line::from(vec![
+        Span::styled(head, style),
+        Span::raw(text::truncate_to_width(&text::screen_line(said), room)),
+    ])
 }
 
 /// "Also seen in 3 other places": the story's other mentions, the lead first.
@@ -104,12 +106,8 @@ fn places<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
             timefmt::age(state.now, p.at),
             p.status
         );
-        let room = width.saturating_sub(text::display_width(&head));
-        let said = text::screen_line(p.title.as_deref().or(p.url.as_deref()).unwrap_or(""));
-        lines.push(Line::from(vec![
-            Span::styled(head, t.muted),
-            Span::raw(text::truncate_to_width(&said, room)),
-        ]));
+        let said = p.title.as_deref().or(p.url.as_deref()).unwrap_or("");
+        lines.push(one_line(head, t.muted, said, width));
     }
     lines
 }
