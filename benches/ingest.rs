@@ -7,7 +7,8 @@
 //! `cargo bench --bench ingest` (or `benches/vs-newsboat.sh`, which installs newsboat first).
 //! `OVERHEAR_BENCH_RUNS` (default 5), `OVERHEAR_BENCH_HISTORY` (default `10000,100000,1000000`),
 //! `OVERHEAR_BENCH_FEEDS` (default 200), `OVERHEAR_BENCH_ONLY` (`cold100`, `cold1000`, `history`,
-//! comma-separated; `cold` is both cold ones).
+//! `facts`, comma-separated; `cold` is both cold ones; `facts` times only the facts of the cold
+//! workload's mentions, best of the runs).
 
 #[path = "support/measure.rs"]
 #[allow(dead_code, reason = "shared by the benches; each uses part of it")]
@@ -322,6 +323,15 @@ fn main() {
         "overhear {} · {cores} cores · {runs} runs each, medians",
         env!("CARGO_PKG_VERSION")
     );
+    if only.as_deref() == Some("facts") {
+        setup.serve(0, 100, "facts");
+        let best = (0..runs).map(|_| scoring_cost(&setup)).min().unwrap_or_default();
+        println!(
+            "facts of {} mentions on one core: {:.0} ms (best of {runs})",
+            best.1,
+            best.0.as_secs_f64() * 1e3
+        );
+    }
     if want("cold") || want("cold100") {
         cold(&setup, 100, runs, with_newsboat);
     }
