@@ -285,16 +285,15 @@ impl AppState {
         match cmd {
             Command::FocusDetail | Command::PaneDetail => {
                 self.pane = Pane::Detail;
-                match self.selected() {
-                    Some(m) if m.unread => {
-                        let id = m.id;
-                        self.read_due = None;
-                        vec![Effect::Write(WriteRequest {
-                            op: WriteOp::MarkRead { id },
-                        })]
-                    }
-                    _ => vec![],
+                let mut effects: Vec<Effect> = self.ask_thread().into_iter().collect();
+                if let Some(m) = self.selected().filter(|m| m.unread) {
+                    let id = m.id;
+                    self.read_due = None;
+                    effects.push(Effect::Write(WriteRequest {
+                        op: WriteOp::MarkRead { id },
+                    }));
                 }
+                effects
             }
             Command::Back => {
                 if self.pane != Pane::Stream {

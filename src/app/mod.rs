@@ -11,6 +11,7 @@ mod people;
 mod prompt;
 mod reply;
 mod stream;
+mod thread;
 mod triage;
 
 #[cfg(test)]
@@ -117,6 +118,12 @@ pub enum Action {
     PeopleLoaded(Vec<crate::store::PersonRow>),
     /// One person in full (`None`: nobody is known behind the mention).
     PersonLoaded(Option<Box<crate::store::PersonCard>>),
+    /// The thread around a mention, from its source (`None`: the source has none for it), or
+    /// why it could not be fetched.
+    ThreadFetched {
+        id: i64,
+        result: Result<Option<Vec<crate::model::ThreadPost>>, String>,
+    },
 }
 
 /// The team on this database, as this console sees it.
@@ -164,6 +171,11 @@ pub enum Effect {
     LoadPeople(crate::store::PeopleOrder),
     /// Read one person in full.
     LoadPerson(PersonTarget),
+    /// Fetch the thread around a mention from its source.
+    FetchThread {
+        id: i64,
+        of: Box<crate::model::ThreadOf>,
+    },
     /// Ring the terminal's bell.
     Bell,
     /// A desktop notification through the terminal (OSC 9 and OSC 777).
@@ -379,6 +391,10 @@ pub struct AppState {
     pub people: PeopleState,
     /// The person a People prompt is about.
     pub person_prompt: Option<i64>,
+    /// The mention whose thread is being fetched, for the detail to say so.
+    pub thread_loading: Option<i64>,
+    /// When each mention's thread was last asked for.
+    thread_asked: std::collections::HashMap<i64, Instant>,
 }
 
 impl AppState {
@@ -416,6 +432,8 @@ impl AppState {
             alert_list: Vec::new(),
             people: PeopleState::default(),
             person_prompt: None,
+            thread_loading: None,
+            thread_asked: std::collections::HashMap::new(),
         }
     }
 
@@ -568,6 +586,7 @@ impl AppState {
             Action::Loaded(w) => self.on_loaded(*w),
             Action::PeopleLoaded(rows) => self.on_people(rows),
             Action::PersonLoaded(card) => self.on_person(card),
+            Action::ThreadFetched { id, result } => self.on_thread(id, result),
             Action::Counted { filter, overview } => {
                 let before = self.overview.clone();
                 self.on_counted(&filter, *overview);

@@ -214,6 +214,7 @@ impl AppState {
                 Some((id, true)) => Some((id, self.clock.at + READ_AFTER)),
                 _ => None,
             };
+            return self.ask_thread().into_iter().collect();
         } else {
             self.quiet = true;
         }

@@ -70,6 +70,16 @@ pub enum WriteOp {
         id: i64,
         text: String,
     },
+    /// Keep the thread fetched around a mention.
+    SaveThread {
+        id: i64,
+        posts: Vec<crate::model::ThreadPost>,
+    },
+    /// Keep why a mention's thread could not be fetched.
+    ThreadFailed {
+        id: i64,
+        error: String,
+    },
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ mod doctor;
 mod people;
 mod poll;
 mod print;
+mod thread;
 
 use crate::config::{self, Config};
 use crate::export::{self, Format};
@@ -166,6 +167,15 @@ pub enum Verb {
     Person {
         #[command(subcommand)]
         action: people::PersonAction,
+    },
+    /// The thread around a mention (what it answers, and the replies under it), asked of its
+    /// source (Mastodon, Bluesky, Hacker News, Reddit, Discourse, GitHub) and kept for the console
+    Thread {
+        /// The mention's id (the `id` field of `overhear export`)
+        id: i64,
+        /// Print the thread as last fetched, without asking the source
+        #[arg(long)]
+        cached: bool,
     },
 }
 
@@ -513,6 +523,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Some(Verb::People { sort, limit, format }) => people::people(&cli, (*sort).into(), *limit, *format),
         Some(Verb::Person { action }) => people::person(&cli, action),
+        Some(Verb::Thread { id, cached }) => thread::thread(&cli, *id, *cached),
         Some(Verb::Feeds) => {
             let config = load_config(&cli)?;
             let store = open_store(&cli)?;

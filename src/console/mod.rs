@@ -65,6 +65,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         let client = crate::net::Client::new(&config.poller.net).context("cannot start the HTTP client")?;
         let poller = Poller::with_client(&config.poller, client, poll_store, None, team.as_ref().map(Leased::of))?;
         let outbox = Outbox::new(poller.client().clone(), &db_path);
+        let thread_client = poller.client().clone();
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         // A teammate who may only read the database reads it; polling is for those who can write.
         let feeds = if read_only || team.is_none() {
@@ -92,6 +93,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
 
         let services = Services {
             outbox,
+            client: thread_client,
             actions: actions_tx.clone(),
             team: team.as_ref().and_then(Team::handle),
         };
@@ -168,6 +170,8 @@ fn check_in_background(path: std::path::PathBuf, actions: mpsc::UnboundedSender<
 /// the team to tell what this console reads and drafts.
 struct Services {
     outbox: Outbox,
+    /// The poller's HTTP client, for the threads the detail asks for.
+    client: crate::net::Client,
     actions: mpsc::UnboundedSender<Action>,
     team: Option<TeamHandle>,
 }
@@ -353,6 +357,7 @@ impl Loop<'_> {
                         writer,
                     },
                 ),
+                Effect::FetchThread { id, of } => fetch_thread(&self.services, self.config, id, *of),
                 Effect::Quit => return Ok(true),
             }
         }
@@ -521,5 +526,25 @@ fn send(services: &Services, config: &Config, mention: Mention, delivery: Delive
             mention_id: mention.id,
             result,
         });
+    });
+}
+
+/// Fetch the thread around a mention on the async side; it comes back as an action (the screen
+/// never waits for it).
+fn fetch_thread(services: &Services, config: &Config, id: i64, of: crate::model::ThreadOf) {
+    let feed = config.feeds.iter().find(|f| f.name == of.feed).cloned();
+    let client = services.client.clone();
+    let tx = services.actions.clone();
+    tokio::spawn(async move {
+        let result = match feed {
+            Some(feed) => crate::poller::thread::fetch_thread(&client, &feed, &of)
+                .await
+                .map_err(|e| e.to_string()),
+            None => Err("its feed is no longer in the config".to_string()),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(feed = %of.feed, "thread not fetched: {e}");
+        }
+        let _ = tx.send(Action::ThreadFetched { id, result });
     });
 }

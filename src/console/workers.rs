@@ -563,17 +563,35 @@ pub fn writer(
                     Err(e) => failure("not recorded", &e),
                 }
             }
-            // Read marks are a nicety: where the database may only be read, they are not kept.
-            WriteOp::MarkRead { .. } if store.read_only() => continue,
-            WriteOp::MarkRead { id } => match store.mark_read(&operator, id, now) {
-                Ok(_) => continue,
-                Err(e) => failure("cannot mark read", &e),
-            },
+            op @ (WriteOp::SaveThread { .. } | WriteOp::ThreadFailed { .. } | WriteOp::MarkRead { .. }) => {
+                match quietly(&mut store, &operator, op, now) {
+                    Some(a) => a,
+                    None => continue,
+                }
+            }
         };
         if actions.send(action).is_err() {
             return;
         }
     }
+}
+
+/// The writes nobody is told of unless they fail: read marks and the threads fetched for the
+/// detail (or why one was not). Both are niceties: where the database may only be read, they
+/// are not kept.
+fn quietly(store: &mut Store, operator: &str, op: WriteOp, now: chrono::DateTime<Utc>) -> Option<Action> {
+    if store.read_only() {
+        return None;
+    }
+    let (what, done) = match op {
+        WriteOp::SaveThread { id, posts } => ("the thread could not be kept", store.save_thread(id, &posts, now)),
+        WriteOp::ThreadFailed { id, error } => {
+            ("the thread could not be kept", store.save_thread_error(id, &error, now))
+        }
+        WriteOp::MarkRead { id } => ("cannot mark read", store.mark_read(operator, id, now).map(drop)),
+        _ => return None,
+    };
+    done.err().map(|e| failure(what, &e))
 }
 
 fn written_message(change: &crate::store::Change, changed: usize, asked: usize) -> String {

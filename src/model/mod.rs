@@ -173,6 +173,51 @@ pub struct Place {
     pub root: Option<String>,
 }
 
+/// What finds the thread around a stored mention: its kind, the source's ids and its link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadOf {
+    pub kind: FeedKind,
+    pub feed: String,
+    pub external_id: Option<String>,
+    pub url: Option<String>,
+    pub parent: Option<String>,
+    pub root: Option<String>,
+}
+
+/// Where a post stands in the thread around a mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum Relation {
+    /// The thread's first post, or a post the mention answers (directly or further up).
+    Above,
+    /// A reply to the mention, or to a reply to it.
+    Below,
+}
+
+/// One post of the thread around a mention, as its source gave it (sanitised when parsed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadPost {
+    pub relation: Relation,
+    /// How deep below the mention a reply is (1: it answers the mention); 0 above.
+    pub depth: u32,
+    pub external_id: Option<String>,
+    pub author: Option<String>,
+    /// A post that heads a thread may have a title (a story, an issue, a topic's first post).
+    pub title: Option<String>,
+    pub text: String,
+    pub url: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// The thread around a mention as last fetched: when, and what came, or why nothing did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    pub fetched_at: DateTime<Utc>,
+    pub posts: Vec<ThreadPost>,
+    /// Why the last fetch failed, in words (the posts are those of the last fetch that worked).
+    pub error: Option<String>,
+}
+
 /// The facts stored with a mention.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {

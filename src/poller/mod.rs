@@ -12,6 +12,7 @@ pub mod isolate;
 mod poll;
 mod report;
 pub mod schedule;
+pub mod thread;
 mod writer;
 pub use writer::Check;
 

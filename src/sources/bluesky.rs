@@ -135,43 +135,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             if let Some(i) = indexed.or(published) {
                 newest = Some(newest.map_or(i, |n| n.max(i)));
             }
-            let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
-            let reply_to = |which: &str| {
-                p.record
-                    .as_ref()
-                    .and_then(|r| r.reply.pointer(&format!("/{which}/uri")))
-                    .and_then(super::id_text)
-            };
-            let place = crate::model::Place {
-                links_to: p
-                    .embed
-                    .pointer("/external/uri")
-                    .or_else(|| p.embed.pointer("/media/external/uri"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
-                parent: reply_to("parent"),
-                root: reply_to("root"),
-            };
-            NewMention {
-                place,
-                facts: None,
-                url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
-                external_id: Some(p.uri),
-                author_name: p.author.display_name,
-                author: Some(p.author.handle),
-                author_reach: None,
-                title: None,
-                lang: p.record.as_ref().and_then(|r| r.langs[0].as_str()).map(str::to_string),
-                text: p.record.and_then(|r| r.text).unwrap_or_default(),
-                published_at: published,
-                engagement: Engagement {
-                    likes: p.like_count,
-                    reposts: p.repost_count,
-                    replies: p.reply_count,
-                    quotes: p.quote_count,
-                    ..Default::default()
-                },
-            }
+            mention_of(p, published)
         })
         .collect();
     let next = match (&s.cursor, full) {
@@ -197,6 +161,102 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         rate: None,
         wait: None,
     })
+}
+
+/// A post as a mention, published when `published` says.
+fn mention_of(p: Post, published: Option<DateTime<Utc>>) -> NewMention {
+    let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
+    let reply_to = |which: &str| {
+        p.record
+            .as_ref()
+            .and_then(|r| r.reply.pointer(&format!("/{which}/uri")))
+            .and_then(super::id_text)
+    };
+    let place = crate::model::Place {
+        links_to: p
+            .embed
+            .pointer("/external/uri")
+            .or_else(|| p.embed.pointer("/media/external/uri"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        parent: reply_to("parent"),
+        root: reply_to("root"),
+    };
+    NewMention {
+        place,
+        facts: None,
+        url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
+        external_id: Some(p.uri),
+        author_name: p.author.display_name,
+        author: Some(p.author.handle),
+        author_reach: None,
+        title: None,
+        lang: p.record.as_ref().and_then(|r| r.langs[0].as_str()).map(str::to_string),
+        text: p.record.and_then(|r| r.text).unwrap_or_default(),
+        published_at: published,
+        engagement: Engagement {
+            likes: p.like_count,
+            reposts: p.repost_count,
+            replies: p.reply_count,
+            quotes: p.quote_count,
+            ..Default::default()
+        },
+    }
+}
+
+/// The thread around a post: `app.bsky.feed.getPostThread` on the AppView, its parents and its
+/// replies (signed in when the feed is).
+pub fn thread_request(ctx: &Ctx<'_>, uri: &str) -> Result<Request, SourceError> {
+    let pairs = [
+        ("uri", uri.to_string()),
+        ("depth", "6".to_string()),
+        ("parentHeight", super::thread::MAX_ABOVE.to_string()),
+    ];
+    let url = with_query(
+        endpoint(ctx.feed, APPVIEW, "/xrpc/app.bsky.feed.getPostThread")?,
+        &pairs,
+    );
+    Ok(Request::get(url).bearer_if(ctx.token))
+}
+
+#[derive(Deserialize)]
+struct ThreadAnswer {
+    thread: serde_json::Value,
+}
+
+/// The posts of a `getPostThread` answer: the thread view's post, its parents and replies (posts
+/// not found or blocked are skipped; any shape a stranger sends costs only that branch).
+pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let t: ThreadAnswer = json_body("Bluesky thread", reply.body)?;
+    let mut nodes = Vec::new();
+    // Parents first (walked up), then the post and its replies (walked down), without recursion.
+    let mut up = t.thread.get("parent");
+    while let Some(v) = up {
+        push_post(v, &mut nodes);
+        up = v.get("parent");
+    }
+    let mut down = vec![&t.thread];
+    while let Some(v) = down.pop() {
+        push_post(v, &mut nodes);
+        if let Some(replies) = v.get("replies").and_then(|r| r.as_array()) {
+            down.extend(replies.iter().rev());
+        }
+    }
+    Ok(nodes)
+}
+
+fn push_post(view: &serde_json::Value, nodes: &mut Vec<super::thread::Node>) {
+    let Some(p) = view.get("post").and_then(|p| Post::deserialize(p).ok()) else {
+        return;
+    };
+    let published =
+        time(p.record.as_ref().and_then(|r| r.created_at.as_deref())).or_else(|| time(p.indexed_at.as_deref()));
+    let post = mention_of(p, published);
+    nodes.push(super::thread::Node {
+        id: post.external_id.clone().unwrap_or_default(),
+        parent: post.place.parent.clone(),
+        post,
+    });
 }
 
 /// Reach is not in search results: profiles are fetched in batches of 25 after a poll.

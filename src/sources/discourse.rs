@@ -156,3 +156,104 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         wait: None,
     })
 }
+
+/// A topic's posts: `GET /t/:topic_id.json` on the forum (its first twenty posts, which is where
+/// a thread's context is).
+pub fn thread_request(ctx: &Ctx<'_>, root: Option<&str>) -> Result<Option<Request>, SourceError> {
+    let Some(topic) = root
+        .and_then(|r| r.rsplit_once(":topic:"))
+        .map(|(_, id)| id)
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()))
+    else {
+        return Ok(None);
+    };
+    let base = ctx
+        .feed
+        .url
+        .as_ref()
+        .ok_or_else(|| SourceError::Request("a discourse feed needs `url`".into()))?;
+    let url = endpoint(ctx.feed, base.as_str(), &format!("/t/{topic}.json"))?;
+    Ok(Some(Request::get(url).header("accept", "application/json")))
+}
+
+#[derive(Deserialize)]
+struct TopicAnswer {
+    title: Option<String>,
+    slug: Option<String>,
+    id: Option<i64>,
+    post_stream: Option<PostStream>,
+}
+
+#[derive(Deserialize)]
+struct PostStream {
+    #[serde(default)]
+    posts: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct TopicPost {
+    id: i64,
+    username: Option<String>,
+    name: Option<String>,
+    cooked: Option<String>,
+    created_at: Option<String>,
+    post_number: Option<i64>,
+    reply_to_post_number: Option<i64>,
+}
+
+/// A topic's posts: each answers the post its `reply_to_post_number` names, or else the first.
+pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let t: TopicAnswer = json_body("Discourse topic", reply.body)?;
+    let base = ctx
+        .feed
+        .url
+        .as_ref()
+        .map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
+    let host = ctx
+        .feed
+        .url
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .unwrap_or("forum")
+        .to_string();
+    let posts: Vec<TopicPost> = t
+        .post_stream
+        .map(|s| s.posts)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| serde_json::from_value(p).ok())
+        .collect();
+    let by_number: HashMap<i64, i64> = posts.iter().filter_map(|p| Some((p.post_number?, p.id))).collect();
+    let first = by_number.get(&1).copied();
+    Ok(posts
+        .into_iter()
+        .map(|p| {
+            let id = format!("{host}:{}", p.id);
+            let parent = match (p.post_number, p.reply_to_post_number) {
+                (Some(1), _) => None,
+                (_, Some(n)) => by_number.get(&n).copied().or(first),
+                _ => first,
+            }
+            .map(|pid| format!("{host}:{pid}"));
+            let url = t.id.map(|topic| {
+                format!(
+                    "{base}/t/{}/{topic}/{}",
+                    t.slug.as_deref().unwrap_or("-"),
+                    p.post_number.unwrap_or(1)
+                )
+            });
+            let post = NewMention {
+                external_id: Some(id.clone()),
+                url,
+                author: p.username.or_else(|| p.name.filter(|n| !n.is_empty())),
+                title: (p.post_number == Some(1))
+                    .then(|| t.title.as_deref().map(text::strip_tags_inline))
+                    .flatten(),
+                text: p.cooked.as_deref().map(text::html_to_text).unwrap_or_default(),
+                published_at: super::rfc3339(p.created_at.as_deref()),
+                ..Default::default()
+            };
+            super::thread::Node { id, parent, post }
+        })
+        .collect())
+}

@@ -120,3 +120,66 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         rate,
     })
 }
+
+/// The comments on an issue or pull request: `GET /repos/:owner/:repo/issues/:number/comments`,
+/// found from the mention's `html_url` (`https://github.com/OWNER/REPO/issues/N` or `/pull/N`).
+pub fn thread_request(ctx: &Ctx<'_>, html_url: Option<&str>) -> Result<Option<Request>, SourceError> {
+    let Some(u) = html_url.and_then(|u| url::Url::parse(u).ok()) else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = u.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let [owner, repo, "issues" | "pull", number] = parts[..] else {
+        return Ok(None);
+    };
+    if !plain(owner) || !plain(repo) || !number.chars().all(|c| c.is_ascii_digit()) || number.is_empty() {
+        return Ok(None);
+    }
+    let path = format!("/repos/{owner}/{repo}/issues/{number}/comments");
+    let req = Request::get(with_query(
+        endpoint(ctx.feed, PUBLIC, &path)?,
+        &[("per_page", "100".to_string())],
+    ))
+    .header("accept", "application/vnd.github+json")
+    .header("x-github-api-version", "2022-11-28");
+    Ok(Some(req.bearer_if(ctx.token)))
+}
+
+#[derive(Deserialize)]
+struct IssueComment {
+    id: i64,
+    html_url: Option<String>,
+    body: Option<String>,
+    created_at: Option<String>,
+    user: Option<User>,
+}
+
+/// An issue's comments, each answering the issue (`issue`: the mention's id): GitHub's comments
+/// are a flat list.
+pub fn thread_nodes(reply: &Reply<'_>, issue: Option<&str>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let comments: Vec<serde_json::Value> = json_body("GitHub issue comments", reply.body)?;
+    Ok(comments
+        .into_iter()
+        .filter_map(|c| serde_json::from_value::<IssueComment>(c).ok())
+        .map(|c| {
+            let id = format!("comment:{}", c.id);
+            let post = NewMention {
+                external_id: Some(id.clone()),
+                url: c.html_url,
+                author: c.user.map(|u| u.login),
+                text: c.body.unwrap_or_default(),
+                published_at: super::rfc3339(c.created_at.as_deref()),
+                ..Default::default()
+            };
+            super::thread::Node {
+                id,
+                parent: issue.map(str::to_string),
+                post,
+            }
+        })
+        .collect())
+}

@@ -163,6 +163,66 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
     })
 }
 
+/// The thread of a story: Algolia's `GET /api/v1/items/:id` on the story (a comment's `story_id`),
+/// the whole tree of its comments in one answer.
+pub fn thread_request(ctx: &super::Ctx<'_>, id: &str) -> Result<super::Request, SourceError> {
+    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    Ok(super::Request::get(endpoint(
+        ctx.feed,
+        PUBLIC,
+        &format!("/api/v1/items/{id}"),
+    )?))
+}
+
+/// An item of the tree, read one by one (one broken item costs that item and its replies).
+#[derive(Deserialize)]
+struct Item {
+    #[serde(default)]
+    id: serde_json::Value,
+    author: Option<String>,
+    title: Option<String>,
+    text: Option<String>,
+    created_at_i: Option<i64>,
+    created_at: Option<String>,
+    #[serde(default)]
+    parent_id: serde_json::Value,
+    #[serde(default)]
+    children: Vec<serde_json::Value>,
+}
+
+/// Every item of a story's tree, parents before their replies, in the order Algolia gives them.
+pub fn thread_nodes(reply: &super::Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let root: serde_json::Value = super::json_body("Hacker News item", reply.body)?;
+    let mut nodes = Vec::new();
+    let mut todo = vec![root];
+    while let Some(v) = todo.pop() {
+        let Ok(item) = serde_json::from_value::<Item>(v) else {
+            continue;
+        };
+        let Some(id) = super::id_text(&item.id) else { continue };
+        todo.extend(item.children.into_iter().rev());
+        let published = item
+            .created_at_i
+            .and_then(|t| DateTime::from_timestamp(t, 0))
+            .or_else(|| super::rfc3339(item.created_at.as_deref()));
+        let post = NewMention {
+            url: Some(format!("https://news.ycombinator.com/item?id={id}")),
+            external_id: Some(id.clone()),
+            author: item.author,
+            title: item.title.as_deref().map(text::strip_tags_inline),
+            text: item.text.as_deref().map(text::html_to_text).unwrap_or_default(),
+            published_at: published,
+            ..Default::default()
+        };
+        nodes.push(super::thread::Node {
+            id,
+            parent: super::id_text(&item.parent_id),
+            post,
+        });
+    }
+    Ok(nodes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

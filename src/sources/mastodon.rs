@@ -161,7 +161,26 @@ pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Request, SourceError
 #[derive(Deserialize)]
 struct Context {
     #[serde(default)]
+    ancestors: Vec<Status>,
+    #[serde(default)]
     descendants: Vec<Status>,
+}
+
+/// The thread around a status, from the same context: what it answers and what answered it.
+pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let c: Context = json_body("Mastodon context", reply.body)?;
+    Ok(c.ancestors
+        .into_iter()
+        .chain(c.descendants)
+        .map(|s| {
+            let post = mention_of(s);
+            super::thread::Node {
+                id: post.external_id.clone().unwrap_or_default(),
+                parent: post.place.parent.clone(),
+                post,
+            }
+        })
+        .collect())
 }
 
 /// The replies in a status's context (its descendants), as mentions.

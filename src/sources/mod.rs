@@ -11,6 +11,7 @@ pub mod mastodon;
 pub mod reddit;
 pub mod rss;
 pub mod stackexchange;
+pub mod thread;
 pub mod x;
 
 use crate::model::FeedConfig;

@@ -170,3 +170,99 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         rate,
     })
 }
+
+/// The comments on a post: `GET /comments/:article.json` (signed in, on `oauth.reddit.com`). A
+/// comment's own thread is not found from its id alone: only posts (`t3_`) have one here.
+pub fn thread_request(ctx: &Ctx<'_>, id: &str) -> Result<Option<Request>, SourceError> {
+    let Some(article) = id
+        .strip_prefix("t3_")
+        .filter(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric()))
+    else {
+        return Ok(None);
+    };
+    let pairs = [
+        ("raw_json", "1".to_string()),
+        ("limit", super::thread::MAX_BELOW.to_string()),
+        ("depth", "8".to_string()),
+    ];
+    Ok(Some(match ctx.token {
+        Some(token) if ctx.feed.token_env.is_some() => {
+            let url = endpoint(ctx.feed, OAUTH, &format!("/comments/{article}"))?;
+            Request::get(with_query(url, &pairs)).bearer(token)
+        }
+        _ => Request::get(with_query(
+            endpoint(ctx.feed, WWW, &format!("/comments/{article}.json"))?,
+            &pairs,
+        )),
+    }))
+}
+
+/// A thing of a comments answer: the post (`t3`) or a comment (`t1`, with its replies inside).
+#[derive(Deserialize)]
+struct Thing {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    name: Option<String>,
+    parent_id: Option<String>,
+    author: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    selftext: Option<String>,
+    permalink: Option<String>,
+    created_utc: Option<f64>,
+    /// `""` when none, else a listing of the replies.
+    #[serde(default)]
+    replies: serde_json::Value,
+}
+
+/// The post and every comment of a comments answer (two listings: the post, then its comments,
+/// each comment's replies inside it), parents before their replies. `more` stubs are skipped.
+pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let listings: Vec<serde_json::Value> = json_body("Reddit comments", reply.body)?;
+    let children = |listing: &serde_json::Value| -> Vec<serde_json::Value> {
+        listing
+            .pointer("/data/children")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut todo: Vec<serde_json::Value> = listings.iter().flat_map(children).collect();
+    todo.reverse();
+    let mut nodes = Vec::new();
+    while let Some(v) = todo.pop() {
+        let Ok(thing) = serde_json::from_value::<Thing>(v) else {
+            continue;
+        };
+        if thing.kind != "t1" && thing.kind != "t3" {
+            continue;
+        }
+        let Ok(c) = serde_json::from_value::<Comment>(thing.data) else {
+            continue;
+        };
+        let Some(id) = c.name else { continue };
+        let mut replies = children(&c.replies);
+        replies.reverse();
+        todo.extend(replies);
+        let post = NewMention {
+            url: c.permalink.map(|l| format!("https://www.reddit.com{l}")),
+            external_id: Some(id.clone()),
+            author: c.author,
+            title: c.title,
+            text: c.body.or(c.selftext).unwrap_or_default(),
+            published_at: c.created_utc.and_then(|t| DateTime::from_timestamp(t as i64, 0)),
+            ..Default::default()
+        };
+        nodes.push(super::thread::Node {
+            id,
+            parent: c.parent_id,
+            post,
+        });
+    }
+    Ok(nodes)
+}

@@ -337,6 +337,10 @@ pub struct Detail {
     pub places: Vec<StoryPlace>,
     /// The conversation it is part of, in order (empty when none).
     pub conversation: Vec<super::Message>,
+    /// Where its thread is found at its source, when the source shows threads.
+    pub thread_of: Option<crate::model::ThreadOf>,
+    /// The thread around it, as last fetched.
+    pub thread: Option<crate::model::Thread>,
 }
 
 /// The newest messages of a conversation the detail shows.
@@ -725,6 +729,10 @@ impl Store {
             judged,
             places,
             conversation,
+            thread_of: self
+                .thread_of(id)?
+                .filter(|of| crate::sources::thread::tells_threads(of.kind)),
+            thread: self.thread(id)?,
         }))
     }
 

@@ -15,9 +15,11 @@ mod schema;
 mod stats;
 mod stories;
 mod team;
+mod threads;
 mod triage;
 mod watch;
 
+pub use threads::THREAD_FRESH_SECS;
 pub use watch::ChangeWatch;
 
 pub use arrival::{AlertDelivery, AlertRow, Arrival, CommandFailures, RuleTest};

@@ -479,6 +479,28 @@ UPDATE stream_counts SET
     open = (SELECT count(*) FROM mentions WHERE story_id IS NULL AND status = 'open')
 WHERE id = 1;
 "#,
+    // 27: the thread around a mention, as its source last showed it (fetched when the detail
+    // opens it): when, why the last fetch failed, and the posts above and below it in order.
+    r#"
+CREATE TABLE threads (
+    mention_id INTEGER PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,
+    fetched_at INTEGER NOT NULL,
+    error      TEXT
+);
+CREATE TABLE thread_posts (
+    mention_id   INTEGER NOT NULL REFERENCES threads (mention_id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    relation     TEXT NOT NULL,
+    depth        INTEGER NOT NULL,
+    external_id  TEXT,
+    author       TEXT,
+    title        TEXT,
+    text         TEXT NOT NULL,
+    url          TEXT,
+    published_at INTEGER,
+    PRIMARY KEY (mention_id, position)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -321,6 +321,40 @@ mod tests {
                     answer: None,
                 },
             ],
+            thread_of: Some(crate::model::ThreadOf {
+                kind: crate::model::FeedKind::Mastodon,
+                feed: "masto".into(),
+                external_id: Some("1".into()),
+                url: None,
+                parent: Some("0".into()),
+                root: None,
+            }),
+            thread: Some(crate::model::Thread {
+                fetched_at: now() - chrono::Duration::minutes(2),
+                posts: vec![
+                    crate::model::ThreadPost {
+                        relation: crate::model::Relation::Above,
+                        depth: 0,
+                        external_id: Some("0".into()),
+                        author: Some("acme_support".into()),
+                        title: None,
+                        text: "Sync 4.2 is out today.".into(),
+                        url: None,
+                        published_at: Some(now() - chrono::Duration::hours(3)),
+                    },
+                    crate::model::ThreadPost {
+                        relation: crate::model::Relation::Below,
+                        depth: 1,
+                        external_id: Some("2".into()),
+                        author: Some("bystander".into()),
+                        title: None,
+                        text: "Same here since the update.".into(),
+                        url: None,
+                        published_at: Some(now() - chrono::Duration::minutes(50)),
+                    },
+                ],
+                error: None,
+            }),
         };
         s.window = Window {
             seq: 0,

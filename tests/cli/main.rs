@@ -18,3 +18,4 @@ mod sources;
 mod stats;
 mod stories;
 mod team;
+mod threads;

@@ -1,5 +1,6 @@
 //! The detail pane: the whole mention, its engagement, tags, notes and history.
 
+use crate::model::{Relation, ThreadPost};
 use crate::store::Detail;
 use crate::ui::*;
 
@@ -9,7 +10,7 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
     frame.render_widget(b, area);
     let Some(d) = &state.window.detail else { return };
     let m = &d.mention;
-    let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut lines: Vec<Line<'_>> = thread_above(state, d, inner.width as usize);
     if let Some(title) = &m.title {
         lines.push(Line::styled(
             text::screen_line(title),
@@ -21,6 +22,7 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
     for l in text::screen(&m.text).lines() {
         lines.push(Line::from(l.to_string()));
     }
+    lines.extend(thread_below(state, d));
     lines.extend(notes_and_history(state, d));
     lines.extend(conversation(state, d, inner.width as usize));
     lines.extend(places(state, d, inner.width as usize));
@@ -30,6 +32,111 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
             .scroll((state.detail_scroll, 0)),
         inner,
     );
+}
+
+/// What the mention answers, as its source's thread shows it, one line each above the mention:
+/// the thread's first post and the nearest ones (the mention stays in view in a small pane).
+fn thread_above<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    let Some(thread) = &d.thread else { return Vec::new() };
+    let above: Vec<&ThreadPost> = thread.posts.iter().filter(|p| p.relation == Relation::Above).collect();
+    let line = |p: &ThreadPost| {
+        let when = p
+            .published_at
+            .map(|at| format!(" · {}", timefmt::age(state.now, at)))
+            .unwrap_or_default();
+        let head = format!(
+            "↑ {}{when}: ",
+            text::screen_line(p.author.as_deref().unwrap_or("someone"))
+        );
+        let said = p
+            .title
+            .as_deref()
+            .filter(|_| p.text.trim().is_empty())
+            .unwrap_or_else(|| p.text.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
+        one_line(head, t.muted, said, width)
+    };
+    let mut lines = Vec::new();
+    match above.as_slice() {
+        [] => {}
+        [first, .., near1, near2] if above.len() > 3 => {
+            lines.push(line(first));
+            lines.push(Line::styled(
+                format!("  … {} more in between", above.len() - 3),
+                t.muted,
+            ));
+            lines.push(line(near1));
+            lines.push(line(near2));
+        }
+        all => lines.extend(all.iter().map(|p| line(p))),
+    }
+    lines
+}
+
+/// The replies under the mention, indented by depth, with where the thread stands: being
+/// fetched, when it was, or why it could not be.
+fn thread_below<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    if d.thread_of.is_none() {
+        return Vec::new();
+    }
+    let loading = state.thread_loading == Some(d.mention.id);
+    let below: Vec<&ThreadPost> = d
+        .thread
+        .iter()
+        .flat_map(|th| th.posts.iter().filter(|p| p.relation == Relation::Below))
+        .collect();
+    let mut lines = vec![Line::from("")];
+    let head = match (&d.thread, loading) {
+        (_, true) => "Thread · fetching it from the source…".to_string(),
+        (None, false) => format!(
+            "Thread · {} to fetch it",
+            state.settings.keymap.hint(Command::FocusDetail)
+        ),
+        (Some(th), false) => {
+            let when = timefmt::age(state.now, th.fetched_at);
+            match below.len() {
+                0 => format!("Thread · no replies (as of {when} ago)"),
+                1 => format!("Thread · 1 reply (as of {when} ago)"),
+                n => format!("Thread · {n} replies (as of {when} ago)"),
+            }
+        }
+    };
+    lines.push(Line::styled(head, Style::default().add_modifier(Modifier::BOLD)));
+    if let Some(error) = d.thread.as_ref().and_then(|th| th.error.as_deref()) {
+        lines.push(Line::styled(
+            format!("  not fetched: {}", text::screen_line(error)),
+            t.warn,
+        ));
+    }
+    for p in below {
+        lines.extend(thread_post(state, p, p.depth.min(6) as usize));
+    }
+    lines
+}
+
+/// One post of a thread: who and when, then what they said, indented.
+fn thread_post<'a>(state: &AppState, p: &ThreadPost, depth: usize) -> Vec<Line<'a>> {
+    let t = &state.settings.theme;
+    let pad = "  ".repeat(depth);
+    let when = p
+        .published_at
+        .map(|at| format!(" · {}", timefmt::age(state.now, at)))
+        .unwrap_or_default();
+    let mut lines = vec![Line::styled(
+        format!(
+            "{pad}{}{when}",
+            text::screen_line(p.author.as_deref().unwrap_or("someone"))
+        ),
+        t.muted,
+    )];
+    if let Some(title) = &p.title {
+        lines.push(Line::from(format!("{pad}│ {}", text::screen_line(title))));
+    }
+    for l in text::screen(&p.text).lines().filter(|l| !l.trim().is_empty()) {
+        lines.push(Line::from(format!("{pad}│ {l}")));
+    }
+    lines
 }
 
 /// The conversation in order, one line each: each message, ours under the one it answered,

@@ -1,0 +1,466 @@
+//! The thread around a stored mention, asked of its source when the detail opens it: the posts
+//! above it (what it answers, up to the thread's first post) and the replies below it. Each kind
+//! says how to ask ([`request`]) and reads its answer into [`Node`]s (the posts with their
+//! parents, in the order the service gave them); [`arrange`] finds the mention among them, and
+//! every post is made safe like any mention ([`super::finish`]).
+
+use super::{Ctx, Reply, Request, SourceError};
+use crate::model::{FeedKind, NewMention, Relation, ThreadOf, ThreadPost};
+use std::collections::{HashMap, HashSet};
+
+/// Posts kept above a mention (the nearest, with the thread's first when the chain is longer).
+pub const MAX_ABOVE: usize = 20;
+/// Replies kept below a mention, in the thread's order.
+pub const MAX_BELOW: usize = 200;
+
+/// One post of a thread as a source gave it: its id as `external_id` stores it, the id of the post
+/// it answers, and what it says.
+pub struct Node {
+    pub id: String,
+    pub parent: Option<String>,
+    pub post: NewMention,
+}
+
+/// Whether a kind's service can show the thread around a post (X's needs a paid search; feeds
+/// and Stack Exchange's search have none).
+pub fn tells_threads(kind: FeedKind) -> bool {
+    matches!(
+        kind,
+        FeedKind::Mastodon
+            | FeedKind::Bluesky
+            | FeedKind::Hackernews
+            | FeedKind::Reddit
+            | FeedKind::Discourse
+            | FeedKind::Github
+    )
+}
+
+/// The request for the thread around `of`, when its kind has threads and the mention carries
+/// what finds it.
+pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceError> {
+    let Some(id) = of.external_id.as_deref() else {
+        return Ok(None);
+    };
+    match of.kind {
+        FeedKind::Mastodon => super::mastodon::follow_up_request(ctx, id).map(Some),
+        FeedKind::Bluesky => super::bluesky::thread_request(ctx, id).map(Some),
+        FeedKind::Hackernews => super::hackernews::thread_request(ctx, of.root.as_deref().unwrap_or(id)).map(Some),
+        FeedKind::Reddit => super::reddit::thread_request(ctx, of.root.as_deref().unwrap_or(id)),
+        FeedKind::Discourse => super::discourse::thread_request(ctx, of.root.as_deref()),
+        FeedKind::Github => super::github::thread_request(ctx, of.url.as_deref()),
+        _ => Ok(None),
+    }
+}
+
+/// The thread around `of` in a service's answer to [`request`]: above it root first, then below
+/// it in the thread's order, each post sanitised.
+pub fn parse(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<ThreadPost>, SourceError> {
+    let nodes = match of.kind {
+        FeedKind::Mastodon => super::mastodon::thread_nodes(reply)?,
+        FeedKind::Bluesky => super::bluesky::thread_nodes(reply)?,
+        FeedKind::Hackernews => super::hackernews::thread_nodes(reply)?,
+        FeedKind::Reddit => super::reddit::thread_nodes(reply)?,
+        FeedKind::Discourse => super::discourse::thread_nodes(ctx, reply)?,
+        FeedKind::Github => super::github::thread_nodes(reply, of.external_id.as_deref())?,
+        _ => Vec::new(),
+    };
+    let id = of.external_id.as_deref().unwrap_or_default();
+    Ok(arrange(id, of.parent.as_deref(), nodes))
+}
+
+/// The posts above the mention `id` (its parent's chain, root first; `parent` where the thread
+/// does not hold the mention itself) and below it (its replies and theirs, depth first in the
+/// service's order). Posts elsewhere in the thread are not its context and are left out; a
+/// chain that loops is followed once.
+pub fn arrange(id: &str, parent: Option<&str>, nodes: Vec<Node>) -> Vec<ThreadPost> {
+    let at: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(p) = n.parent.as_deref()
+            && p != n.id
+        {
+            children.entry(p).or_default().push(i);
+        }
+    }
+    let mut seen: HashSet<usize> = HashSet::new();
+    // Above: from the mention's parent up.
+    let mut above = Vec::new();
+    let mut up = at
+        .get(id)
+        .and_then(|&i| nodes[i].parent.as_deref())
+        .or(parent)
+        .and_then(|p| at.get(p).copied());
+    while let Some(i) = up {
+        if !seen.insert(i) {
+            break;
+        }
+        above.push(i);
+        up = nodes[i].parent.as_deref().and_then(|p| at.get(p).copied());
+    }
+    if above.len() > MAX_ABOVE {
+        // The nearest, and the first post that says what the thread is about.
+        let root = above[above.len() - 1];
+        above.truncate(MAX_ABOVE - 1);
+        above.push(root);
+    }
+    above.reverse();
+    // Below: depth first, each post's replies in the order the service gave them.
+    let mut below: Vec<(usize, u32)> = Vec::new();
+    let mut stack: Vec<(usize, u32)> = children
+        .get(id)
+        .map(|c| c.iter().rev().map(|&i| (i, 1)).collect())
+        .unwrap_or_default();
+    while let Some((i, depth)) = stack.pop() {
+        if below.len() >= MAX_BELOW {
+            break;
+        }
+        if at.get(id) == Some(&i) || !seen.insert(i) {
+            continue;
+        }
+        below.push((i, depth));
+        if let Some(c) = children.get(nodes[i].id.as_str()) {
+            stack.extend(c.iter().rev().map(|&j| (j, depth + 1)));
+        }
+    }
+    let mut posts: Vec<Option<NewMention>> = nodes.into_iter().map(|n| Some(n.post)).collect();
+    let mut take = |i: usize, relation: Relation, depth: u32| {
+        let mut m = posts[i].take()?;
+        super::finish(&mut m);
+        // A deleted post keeps its place in the tree (its replies stay) but says nothing.
+        if m.text.is_empty() && m.title.is_none() && m.author.is_none() {
+            return None;
+        }
+        Some(ThreadPost {
+            relation,
+            depth,
+            external_id: m.external_id,
+            author: m.author,
+            title: m.title,
+            text: m.text,
+            url: m.url,
+            published_at: m.published_at,
+        })
+    };
+    let mut out: Vec<ThreadPost> = above.into_iter().filter_map(|i| take(i, Relation::Above, 0)).collect();
+    out.extend(below.into_iter().filter_map(|(i, d)| take(i, Relation::Below, d)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str, parent: Option<&str>) -> Node {
+        Node {
+            id: id.into(),
+            parent: parent.map(String::from),
+            post: NewMention {
+                external_id: Some(id.into()),
+                text: format!("post {id}"),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn shape(posts: &[ThreadPost]) -> Vec<(String, Relation, u32)> {
+        posts
+            .iter()
+            .map(|p| (p.external_id.clone().unwrap(), p.relation, p.depth))
+            .collect()
+    }
+
+    #[test]
+    fn above_is_the_parents_chain_and_below_the_replies_depth_first() {
+        // r ─ a ─ m ─ b ─ c
+        //   │       └ d
+        //   └ x (a sibling branch: not the mention's context)
+        let nodes = vec![
+            node("r", None),
+            node("a", Some("r")),
+            node("x", Some("r")),
+            node("m", Some("a")),
+            node("b", Some("m")),
+            node("d", Some("m")),
+            node("c", Some("b")),
+        ];
+        let got = shape(&arrange("m", None, nodes));
+        let want = [
+            ("r", Relation::Above, 0),
+            ("a", Relation::Above, 0),
+            ("b", Relation::Below, 1),
+            ("c", Relation::Below, 2),
+            ("d", Relation::Below, 1),
+        ];
+        assert_eq!(got, want.map(|(i, r, d)| (i.to_string(), r, d)));
+    }
+
+    #[test]
+    fn a_mention_missing_from_its_thread_is_placed_by_its_stored_parent_and_loops_end() {
+        let nodes = vec![node("p", Some("q")), node("q", Some("p")), node("k", Some("m"))];
+        let got = shape(&arrange("m", Some("p"), nodes));
+        assert_eq!(
+            got,
+            [
+                ("q", Relation::Above, 0),
+                ("p", Relation::Above, 0),
+                ("k", Relation::Below, 1)
+            ]
+            .map(|(i, r, d)| (i.to_string(), r, d))
+        );
+    }
+
+    #[test]
+    fn long_chains_keep_the_nearest_posts_and_the_first() {
+        let mut nodes = vec![node("0", None)];
+        for i in 1..=50 {
+            nodes.push(node(&i.to_string(), Some(&(i - 1).to_string())));
+        }
+        let got = arrange("50", None, nodes);
+        assert_eq!(got.len(), MAX_ABOVE);
+        assert_eq!(got[0].external_id.as_deref(), Some("0"));
+        assert_eq!(got.last().unwrap().external_id.as_deref(), Some("49"));
+    }
+
+    #[test]
+    fn a_strangers_text_is_made_safe() {
+        let mut n = node("b", Some("m"));
+        n.post.text = "hi \x1b]52;c;ZXZpbA==\x07 there".into();
+        n.post.url = Some("javascript:alert(1)".into());
+        let got = arrange("m", None, vec![n]);
+        assert!(!got[0].text.contains('\x1b'));
+        assert_eq!(got[0].url, None);
+    }
+
+    // Each kind's thread on its recorded answer (tests/fixtures, see its README): the request's
+    // path and query, then the posts around the mention and their fields.
+
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn feed(stanza: &str) -> crate::model::FeedConfig {
+        Config::parse(Path::new("t.toml"), &format!("[[feed]]\nname = \"f\"\n{stanza}"))
+            .unwrap()
+            .feeds
+            .remove(0)
+    }
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn of(kind: FeedKind, id: &str) -> ThreadOf {
+        ThreadOf {
+            kind,
+            feed: "f".into(),
+            external_id: Some(id.into()),
+            url: None,
+            parent: None,
+            root: None,
+        }
+    }
+
+    /// The request for `of`, and the thread read from `body` as if the service had answered it.
+    fn thread(stanza: &str, token: Option<&str>, of: &ThreadOf, body: &[u8]) -> (Request, Vec<ThreadPost>) {
+        let f = feed(stanza);
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token,
+            now: chrono::Utc::now(),
+        };
+        let req = request(&ctx, of).unwrap().expect("a request");
+        let posts = parse(
+            &ctx,
+            of,
+            &Reply {
+                status: 200,
+                headers: &[],
+                body,
+            },
+        )
+        .unwrap();
+        (req, posts)
+    }
+
+    fn authors(posts: &[ThreadPost]) -> Vec<(Relation, u32, String)> {
+        posts
+            .iter()
+            .map(|p| (p.relation, p.depth, p.author.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn mastodon_asks_the_statuses_context_and_reads_its_replies() {
+        let of = of(FeedKind::Mastodon, "116266764647790665");
+        let (req, posts) = thread(
+            "kind = \"mastodon\"\ntag = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            Some("tok"),
+            &of,
+            &fixture("mastodon/status_context.json"),
+        );
+        assert_eq!(req.url.path(), "/api/v1/statuses/116266764647790665/context");
+        assert!(
+            req.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v == "Bearer tok")
+        );
+        assert_eq!(authors(&posts), [(Relation::Below, 1, "testadmin".to_string())]);
+        assert_eq!(posts[0].external_id.as_deref(), Some("116266784787341685"));
+        assert_eq!(posts[0].text, "This is a reply for testing context");
+        assert!(posts[0].published_at.is_some());
+    }
+
+    #[test]
+    fn bluesky_asks_the_post_thread_and_reads_parent_and_replies() {
+        let uri = "at://did:plc:uy7ehrx332p6dow5sk32hxzq/app.bsky.feed.post/3k7rmyigapw2y";
+        let (req, posts) = thread(
+            "kind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"a.example\"\ntoken_env = \"T\"\nurl = \"http://127.0.0.1:9/\"",
+            Some("jwt"),
+            &of(FeedKind::Bluesky, uri),
+            &fixture("bluesky/get_post_thread.json"),
+        );
+        assert_eq!(req.url.path(), "/xrpc/app.bsky.feed.getPostThread");
+        let q: std::collections::HashMap<_, _> = req.url.query_pairs().into_owned().collect();
+        assert_eq!(q["uri"], uri);
+        assert!(q.contains_key("depth") && q.contains_key("parentHeight"));
+        let above: Vec<_> = posts.iter().filter(|p| p.relation == Relation::Above).collect();
+        assert_eq!(above.len(), 1);
+        assert!(above[0].external_id.as_deref().unwrap().ends_with("/3k7rlrukr4w2v"));
+        let below: Vec<_> = posts.iter().filter(|p| p.relation == Relation::Below).collect();
+        assert_eq!(below.len(), 5, "every reply under the post, nested ones too");
+        assert!(below[0].external_id.as_deref().unwrap().ends_with("/3k7rob7ugc72d"));
+        assert_eq!(below[0].depth, 1);
+        assert!(below[1].external_id.as_deref().unwrap().ends_with("/3k7rocw2w6u2t"));
+        assert_eq!(below[1].depth, 2);
+        assert!(below.iter().all(|p| {
+            p.url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://bsky.app/profile/"))
+        }));
+    }
+
+    #[test]
+    fn hacker_news_asks_the_story_and_places_a_comment_in_its_tree() {
+        let mut of = of(FeedKind::Hackernews, "41000020");
+        of.root = Some("41000001".into());
+        of.parent = Some("41000010".into());
+        let (req, posts) = thread(
+            "kind = \"hackernews\"\nquery = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            None,
+            &of,
+            &fixture("hackernews/hn_item_tree.json"),
+        );
+        assert_eq!(
+            req.url.path(),
+            "/api/v1/items/41000001",
+            "the story, whose tree holds the comment"
+        );
+        assert_eq!(
+            authors(&posts),
+            [
+                (Relation::Above, 0, "founder_ex".to_string()),
+                (Relation::Above, 0, "carol_ex".to_string()),
+                (Relation::Below, 1, "carol_ex".to_string()),
+            ]
+        );
+        assert_eq!(
+            posts[0].title.as_deref(),
+            Some("Show HN: Acme Sync – offline-first notes")
+        );
+        assert_eq!(posts[1].text, "Does it work with \"large\" vaults? Mine is 40\u{a0}GB.");
+        assert_eq!(posts[2].text, "Thanks, that's what I needed.");
+        assert_eq!(
+            posts[2].url.as_deref(),
+            Some("https://news.ycombinator.com/item?id=41000030")
+        );
+    }
+
+    #[test]
+    fn reddit_asks_the_posts_comments_and_reads_nested_replies() {
+        let (req, posts) = thread(
+            "kind = \"reddit\"\nquery = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            None,
+            &of(FeedKind::Reddit, "t3_testpost"),
+            &fixture("reddit/comments.json"),
+        );
+        assert_eq!(req.url.path(), "/comments/testpost.json");
+        assert_eq!(
+            posts
+                .iter()
+                .map(|p| (p.external_id.clone().unwrap(), p.depth))
+                .collect::<Vec<_>>(),
+            [("t1_testc1".to_string(), 1), ("t1_testc2".to_string(), 2)]
+        );
+        assert_eq!(posts[1].text, "Hello");
+        assert!(posts.iter().all(|p| p.relation == Relation::Below));
+        // A comment's own thread is not found from its id alone.
+        let f = feed("kind = \"reddit\"\nquery = \"acme\"");
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: None,
+            now: chrono::Utc::now(),
+        };
+        assert!(request(&ctx, &of(FeedKind::Reddit, "t1_abc")).unwrap().is_none());
+    }
+
+    #[test]
+    fn discourse_asks_the_topic_and_a_reply_answers_the_post_it_names() {
+        let mut of = of(FeedKind::Discourse, "127.0.0.1:226");
+        of.root = Some("127.0.0.1:topic:57".into());
+        let (req, posts) = thread(
+            "kind = \"discourse\"\nquery = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            None,
+            &of,
+            &fixture("discourse/topic.json"),
+        );
+        assert_eq!(req.url.path(), "/t/57.json");
+        assert_eq!(posts.len(), 1, "post 14 answers post 1, the topic's first");
+        assert_eq!(posts[0].relation, Relation::Above);
+        assert_eq!(posts[0].external_id.as_deref(), Some("127.0.0.1:83"));
+        assert!(posts[0].title.is_some(), "the first post carries the topic's title");
+        assert!(posts[0].url.as_deref().unwrap().contains("/t/"));
+        // From the first post, the others are its replies.
+        of.external_id = Some("127.0.0.1:83".into());
+        let (_, posts) = thread(
+            "kind = \"discourse\"\nquery = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            None,
+            &of,
+            &fixture("discourse/topic.json"),
+        );
+        assert_eq!(posts.len(), 3);
+        assert!(posts.iter().all(|p| p.relation == Relation::Below && p.depth == 1));
+        assert!(posts.iter().any(|p| p.author.as_deref() == Some("splattne")));
+    }
+
+    #[test]
+    fn github_asks_the_issues_comments_from_its_link() {
+        let mut of = of(FeedKind::Github, "25");
+        of.url = Some("https://github.com/octokit/octokit.rb/pull/25".into());
+        let (req, posts) = thread(
+            "kind = \"github\"\nquery = \"acme\"\nurl = \"http://127.0.0.1:9/\"",
+            None,
+            &of,
+            &fixture("github/issue_comments.body.json"),
+        );
+        assert_eq!(req.url.path(), "/repos/octokit/octokit.rb/issues/25/comments");
+        assert_eq!(
+            authors(&posts),
+            ["catsby", "catsby", "sferik"].map(|a| (Relation::Below, 1, a.to_string()))
+        );
+        assert_eq!(
+            posts[0].url.as_deref(),
+            Some("https://github.com/octokit/octokit.rb/pull/25#issuecomment-1194549")
+        );
+        // A link that is not an issue's finds nothing to ask.
+        of.url = Some("https://github.com/octokit/../etc/passwd".into());
+        let f = feed("kind = \"github\"\nquery = \"acme\"");
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: None,
+            now: chrono::Utc::now(),
+        };
+        assert!(request(&ctx, &of).unwrap().is_none());
+    }
+}

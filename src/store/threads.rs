@@ -1,0 +1,189 @@
+//! The thread around a mention as its source last showed it: fetched when the detail opens the
+//! mention (`sources::thread`), kept here so that it shows at once the next time, and asked
+//! again when it is older than [`THREAD_FRESH_SECS`].
+
+use super::{Doing, Result, Store, from_ts, to_ts};
+use crate::model::{FeedKind, Relation, Thread, ThreadOf, ThreadPost};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+/// A thread fetched this recently is shown without asking again.
+pub const THREAD_FRESH_SECS: i64 = 10 * 60;
+
+impl Store {
+    /// What finds the thread around mention `id` at its source.
+    pub fn thread_of(&self, id: i64) -> Result<Option<ThreadOf>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT m.kind, f.name, m.external_id, m.url, m.parent_ref, m.root_ref
+                 FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    let kind: String = r.get(0)?;
+                    Ok(ThreadOf {
+                        kind: kind.parse().unwrap_or(FeedKind::Rss),
+                        feed: r.get(1)?,
+                        external_id: r.get(2)?,
+                        url: r.get(3)?,
+                        parent: r.get(4)?,
+                        root: r.get(5)?,
+                    })
+                })
+                .optional()
+            })
+            .doing("reading where a mention's thread is")
+    }
+
+    /// The thread around mention `id` as last fetched, if it was.
+    pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
+        let head: Option<(i64, Option<String>)> = self
+            .conn()
+            .prepare_cached("SELECT fetched_at, error FROM threads WHERE mention_id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .doing("reading a thread")?;
+        let Some((fetched_at, error)) = head else {
+            return Ok(None);
+        };
+        let posts = self
+            .conn()
+            .prepare_cached(
+                "SELECT relation, depth, external_id, author, title, text, url, published_at
+                 FROM thread_posts WHERE mention_id = ?1 ORDER BY position",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    let relation: String = r.get(0)?;
+                    Ok(ThreadPost {
+                        relation: relation.parse().unwrap_or(Relation::Below),
+                        depth: r.get(1)?,
+                        external_id: r.get(2)?,
+                        author: r.get(3)?,
+                        title: r.get(4)?,
+                        text: r.get(5)?,
+                        url: r.get(6)?,
+                        published_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .doing("reading a thread's posts")?;
+        Ok(Some(Thread {
+            fetched_at: from_ts(fetched_at),
+            posts,
+            error,
+        }))
+    }
+
+    /// Keep the thread around mention `id` as fetched at `at` (what was kept before goes).
+    pub fn save_thread(&mut self, id: i64, posts: &[ThreadPost], at: DateTime<Utc>) -> Result<()> {
+        self.write("keeping a mention's thread", |tx| {
+            tx.execute(
+                "INSERT INTO threads (mention_id, fetched_at, error) VALUES (?1, ?2, NULL)
+                 ON CONFLICT (mention_id) DO UPDATE SET fetched_at = excluded.fetched_at, error = NULL",
+                params![id, to_ts(at)],
+            )?;
+            tx.execute("DELETE FROM thread_posts WHERE mention_id = ?1", [id])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO thread_posts
+                 (mention_id, position, relation, depth, external_id, author, title, text, url, published_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for (i, p) in posts.iter().enumerate() {
+                insert.execute(params![
+                    id,
+                    i as i64,
+                    p.relation.to_string(),
+                    p.depth,
+                    p.external_id,
+                    p.author,
+                    p.title,
+                    p.text,
+                    p.url,
+                    p.published_at.map(to_ts),
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Say why the thread around mention `id` could not be fetched at `at` (in words, sanitised);
+    /// the posts of the last fetch that worked are kept.
+    pub fn save_thread_error(&mut self, id: i64, error: &str, at: DateTime<Utc>) -> Result<()> {
+        let error = crate::text::sanitize_line(error);
+        self.write("keeping why a thread was not fetched", |tx| {
+            tx.execute(
+                "INSERT INTO threads (mention_id, fetched_at, error) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (mention_id) DO UPDATE SET fetched_at = excluded.fetched_at, error = excluded.error",
+                params![id, to_ts(at), error],
+            )
+            .map(drop)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewMention;
+    use crate::store::PollWrite;
+
+    #[test]
+    fn a_thread_is_kept_in_order_replaced_whole_and_its_failure_keeps_the_posts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let feed = s.ensure_feed("masto", FeedKind::Mastodon).unwrap();
+        let now = Utc::now();
+        let m = NewMention {
+            external_id: Some("109".into()),
+            text: "my order never came".into(),
+            url: Some("https://example.social/@a/109".into()),
+            place: crate::model::Place {
+                parent: Some("100".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        s.write_poll(
+            feed,
+            FeedKind::Mastodon,
+            &PollWrite {
+                mentions: vec![m],
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+        let id: i64 = s.conn().query_row("SELECT id FROM mentions", [], |r| r.get(0)).unwrap();
+        let of = s.thread_of(id).unwrap().unwrap();
+        assert_eq!(of.kind, FeedKind::Mastodon);
+        assert_eq!(of.feed, "masto");
+        assert_eq!(of.external_id.as_deref(), Some("109"));
+        assert_eq!(of.parent.as_deref(), Some("100"));
+        assert_eq!(s.thread(id).unwrap(), None);
+        let post = |rel, depth, id: &str| ThreadPost {
+            relation: rel,
+            depth,
+            external_id: Some(id.into()),
+            author: Some("someone".into()),
+            title: None,
+            text: format!("post {id}"),
+            url: None,
+            published_at: Some(from_ts(1_700_000_000)),
+        };
+        let first = vec![post(Relation::Above, 0, "100"), post(Relation::Below, 1, "110")];
+        s.save_thread(id, &first, now).unwrap();
+        let got = s.thread(id).unwrap().unwrap();
+        assert_eq!(got.posts, first);
+        assert_eq!(got.error, None);
+        let second = vec![post(Relation::Below, 1, "111")];
+        s.save_thread(id, &second, now).unwrap();
+        assert_eq!(s.thread(id).unwrap().unwrap().posts, second, "replaced whole");
+        s.save_thread_error(id, "the server said 503 \x1b[31m", now).unwrap();
+        let got = s.thread(id).unwrap().unwrap();
+        assert_eq!(got.posts, second, "a failed fetch keeps what was shown");
+        assert!(got.error.unwrap().starts_with("the server said 503"));
+    }
+}
