@@ -94,6 +94,10 @@ impl DemoFeeds {
             "/alerts.atom" => ("application/atom+xml", self.alerts()),
             "/community.json" => ("application/feed+json", self.json_feed()),
             "/api/v1/search_by_date" => ("application/json", self.hn(query.unwrap_or(""))),
+            p if p.starts_with("/api/v1/items/") => match self.hn_item(&p["/api/v1/items/".len()..]) {
+                Some(body) => ("application/json", body),
+                None => return (StatusCode::NOT_FOUND, vec![], b"{}".to_vec()),
+            },
             _ => {
                 return (
                     StatusCode::NOT_FOUND,
@@ -213,6 +217,48 @@ impl DemoFeeds {
             .collect();
         let n = hits.len();
         serde_json::json!({"hits": hits, "nbHits": n, "page": 0, "nbPages": 1, "hitsPerPage": 100}).to_string()
+    }
+}
+
+impl DemoFeeds {
+    /// A Hacker News story of the demo with its comments as Algolia's items API answers (the
+    /// thread the detail shows when a story or a comment on it is opened).
+    fn hn_item(&self, id: &str) -> Option<String> {
+        let i = id.parse::<usize>().ok()?.checked_sub(48_000_001)?;
+        let story = self.items.get(i).filter(|s| s.feed == "hn")?;
+        let visible = self.visible("hn");
+        let at = visible.iter().find(|(n, _, _)| *n == i + 1)?.1;
+        if story.title.starts_with("Re: ") {
+            // A comment on a story the demo does not hold: the comment alone, no replies yet.
+            return Some(
+                serde_json::json!({
+                    "id": 48_000_001 + i, "type": "comment", "author": story.author, "text": story.text,
+                    "created_at_i": at.timestamp(), "parent_id": null, "children": [],
+                })
+                .to_string(),
+            );
+        }
+        let reply = format!("Re: {}", story.title);
+        let mut children: Vec<serde_json::Value> = visible
+            .iter()
+            .filter(|(_, _, it)| it.title == reply)
+            .map(|(n, at, it)| {
+                serde_json::json!({
+                    "id": 48_000_000 + n, "type": "comment", "author": it.author, "text": it.text,
+                    "created_at_i": at.timestamp(), "parent_id": 48_000_001 + i,
+                    "story_id": 48_000_001 + i, "children": [],
+                })
+            })
+            .collect();
+        children.reverse();
+        Some(
+            serde_json::json!({
+                "id": 48_000_001 + i, "type": "story", "author": story.author, "title": story.title,
+                "url": story.link, "text": null, "created_at_i": at.timestamp(), "parent_id": null,
+                "children": children,
+            })
+            .to_string(),
+        )
     }
 }
 

@@ -76,8 +76,8 @@ fn print(t: &Thread) {
         println!("▸ this mention (no replies)");
     }
     println!(
-        "(fetched {} ago{})",
-        crate::timefmt::age(now, t.fetched_at),
+        "(fetched {}{})",
+        crate::timefmt::relative(now, t.fetched_at, true),
         t.error
             .as_deref()
             .map(|e| format!("; the last fetch failed: {}", line(e)))

@@ -10,6 +10,7 @@ mod drafts;
 mod harness_pty;
 mod stats;
 mod team;
+mod threads;
 mod triage;
 
 use common::env::Env;

@@ -94,11 +94,11 @@ fn thread_below<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
             state.settings.keymap.hint(Command::FocusDetail)
         ),
         (Some(th), false) => {
-            let when = timefmt::age(state.now, th.fetched_at);
+            let when = timefmt::relative(state.now, th.fetched_at, true);
             match below.len() {
-                0 => format!("Thread · no replies (as of {when} ago)"),
-                1 => format!("Thread · 1 reply (as of {when} ago)"),
-                n => format!("Thread · {n} replies (as of {when} ago)"),
+                0 => format!("Thread · no replies (fetched {when})"),
+                1 => format!("Thread · 1 reply (fetched {when})"),
+                n => format!("Thread · {n} replies (fetched {when})"),
             }
         }
     };
