@@ -117,7 +117,10 @@ fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
     super::rfc3339(s)
 }
 
-pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    if req.url.path().ends_with("/app.bsky.feed.getPostThread") {
+        return parse_follow_ups(req, reply);
+    }
     let s: Search = json_body("Bluesky search", reply.body)?;
     let full = s.posts.len() >= LIMIT;
     let mut newest: Option<DateTime<Utc>> = None;
@@ -243,6 +246,28 @@ pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, Sourc
         }
     }
     Ok(nodes)
+}
+
+/// What answered a post of ours (the `uri` a follow-up request asked about): the replies under it
+/// in its thread, and theirs, as mentions.
+fn parse_follow_ups(req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let ours = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let mut under: std::collections::HashSet<String> = std::collections::HashSet::from([ours]);
+    // Parents come before their replies in the nodes, so one pass finds every reply below ours.
+    let mentions = thread_nodes(reply)?
+        .into_iter()
+        .filter(|n| n.parent.as_ref().is_some_and(|p| under.contains(p)) && under.insert(n.id.clone()))
+        .map(|n| n.post)
+        .collect();
+    Ok(Page {
+        mentions,
+        ..Default::default()
+    })
 }
 
 fn push_post(view: &serde_json::Value, nodes: &mut Vec<super::thread::Node>) {

@@ -246,7 +246,7 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         FeedKind::Hackernews => hackernews::parse(feed, reply.body, ctx.cursor)?,
         FeedKind::Reddit => reddit::parse(ctx, req, reply)?,
         FeedKind::Mastodon => mastodon::parse(ctx, req, reply)?,
-        FeedKind::Bluesky => bluesky::parse(ctx, reply)?,
+        FeedKind::Bluesky => bluesky::parse(ctx, req, reply)?,
         FeedKind::X => x::parse(ctx, reply)?,
         FeedKind::Stackexchange => stackexchange::parse(ctx, req, reply)?,
         FeedKind::Github => github::parse(ctx, req, reply)?,
@@ -270,7 +270,7 @@ pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Requ
 
 /// Whether the service can tell what answered a post of ours (so the poller watches our replies).
 pub fn tells_follow_ups(kind: FeedKind) -> bool {
-    matches!(kind, FeedKind::Mastodon)
+    matches!(kind, FeedKind::Mastodon | FeedKind::Bluesky)
 }
 
 /// The requests that ask what answered our replies `ids` (the services' ids of what we sent),
@@ -278,6 +278,7 @@ pub fn tells_follow_ups(kind: FeedKind) -> bool {
 pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>, SourceError> {
     match ctx.feed.kind {
         FeedKind::Mastodon => ids.iter().map(|id| mastodon::follow_up_request(ctx, id)).collect(),
+        FeedKind::Bluesky => ids.iter().map(|id| bluesky::thread_request(ctx, id)).collect(),
         _ => Ok(Vec::new()),
     }
 }

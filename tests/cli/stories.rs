@@ -140,3 +140,74 @@ fn the_customers_answer_to_our_mastodon_reply_comes_back_open_to_whoever_answere
     ));
     assert_eq!(tagged, 1);
 }
+
+/// The same on Bluesky: our reply's thread (`getPostThread` on the reply we created) holds the
+/// customer's answer under it; it is stored, comes back open to whoever answered, tagged.
+#[test]
+fn the_customers_answer_to_our_bluesky_reply_comes_back_open_to_whoever_answered() {
+    let s = FixtureServer::start();
+    s.route(
+        "/xrpc/com.atproto.server.createSession",
+        Response::ok(r#"{"accessJwt":"jwt-9","refreshJwt":"r","handle":"acme.example.com","did":"did:plc:acme"}"#),
+    );
+    s.route(
+        "/xrpc/app.bsky.feed.searchPosts",
+        Response::ok(fixture("bluesky/bluesky_search_posts.json")),
+    );
+    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+    let theirs = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kaheyt6vpc22";
+    s.route(
+        "/xrpc/app.bsky.feed.getPosts",
+        Response::ok(format!(
+            r#"{{"posts":[{{"uri":"{theirs}","cid":"bafyparent","record":{{"text":""}}}}]}}"#
+        )),
+    );
+    let ours = "at://did:plc:acme/app.bsky.feed.post/3newreply";
+    s.route(
+        "/xrpc/com.atproto.repo.createRecord",
+        Response::ok(format!(r#"{{"uri":"{ours}","cid":"bafynew"}}"#)),
+    );
+    // Our reply's thread: the post we answered above it, the customer's answer under it.
+    let post = |uri: &str, handle: &str, text: &str, parent: Option<&str>| {
+        let mut record = serde_json::json!({"text": text, "createdAt": chrono::Utc::now().to_rfc3339()});
+        if let Some(p) = parent {
+            record["reply"] =
+                serde_json::json!({"parent": {"uri": p, "cid": "c"}, "root": {"uri": theirs, "cid": "c"}});
+        }
+        serde_json::json!({"uri": uri, "cid": "c", "author": {"did": "did:plc:z", "handle": handle},
+            "record": record, "indexedAt": chrono::Utc::now().to_rfc3339()})
+    };
+    let answer = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kanswer";
+    let thread = serde_json::json!({"thread": {
+        "$type": "app.bsky.feed.defs#threadViewPost",
+        "post": post(ours, "acme.example.com", "Nice photo!", Some(theirs)),
+        "parent": {"$type": "app.bsky.feed.defs#threadViewPost", "post": post(theirs, "test.marshal.dev", "", None)},
+        "replies": [{"$type": "app.bsky.feed.defs#threadViewPost",
+            "post": post(answer, "test.marshal.dev", "Thanks! Where can I buy the lens?", Some(ours)), "replies": []}]
+    }});
+    s.route("/xrpc/app.bsky.feed.getPostThread", Response::json(&thread));
+    let env = crate::replies::env_with(&format!(
+        "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"acme\"\nidentifier = \"acme.example.com\"\ntoken_env = \"OH_TOKEN\"\nurl = \"{}\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    assert!(
+        s.requests_to("/xrpc/app.bsky.feed.getPostThread").is_empty(),
+        "nothing sent: nothing watched"
+    );
+    let id = env.id_of(theirs);
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Nice photo!");
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let out = env.run(&["poll", "--once", "--force"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let asked = s.requests_to("/xrpc/app.bsky.feed.getPostThread");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].query_param("uri").as_deref(), Some(ours));
+    assert_eq!(asked[0].header("authorization"), Some("Bearer jwt-9"));
+    let back = env.exported(answer);
+    assert_eq!(back["status"], "open");
+    assert_eq!(back["assignee"], "alice");
+    assert_eq!(back["conversation_id"], env.exported(theirs)["id"]);
+    let ours_stored: i64 = env.sql(&format!("SELECT count(*) FROM mentions WHERE external_id = '{ours}'"));
+    assert_eq!(ours_stored, 0, "our own reply is not a mention: only what is under it");
+}
