@@ -119,6 +119,7 @@ pub enum Command {
     Undo,
     ToggleMark,
     MarkAll,
+    MarkConversation,
     ClearMarks,
     Assign,
     Tag,
@@ -281,6 +282,7 @@ commands! {
     Correct, "correct", Stream, "Triage", "correct the sentiment or intents (negative, +complaint, -praise)", ["c"];
     ToggleMark, "mark", Stream, "Bulk", "mark or unmark for a bulk action", ["space"];
     MarkAll, "mark-all", Stream, "Bulk", "mark everything the filter shows", ["*"];
+    MarkConversation, "mark-conversation", Stream, "Bulk", "mark every message of the selected mention's conversation", ["C"];
     ClearMarks, "unmark-all", Stream, "Bulk", "clear all marks", ["-"];
     Search, "search", Stream, "Find", "search all history (words, \"phrases\", filters)", ["/"];
     FilterMenu, "filter", Stream, "Find", "quick filters: status, feed, tag, assignee, date, unread", ["f"];

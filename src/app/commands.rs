@@ -168,6 +168,7 @@ impl AppState {
             | Command::Undo
             | Command::ToggleMark
             | Command::MarkAll
+            | Command::MarkConversation
             | Command::ClearMarks
             | Command::Assign
             | Command::Tag

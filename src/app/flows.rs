@@ -326,3 +326,53 @@ fn a_refused_link_clears_the_one_on_screen() {
     assert!(f.state.link.is_none(), "the previous mention's link is gone");
     assert!(f.message().contains("not an http(s) address"), "{}", f.message());
 }
+
+#[test]
+fn c_marks_the_whole_conversation_and_the_next_triage_key_acts_on_all_of_it() {
+    let mut f = Flow::new("");
+    let hn = f.store.ensure_feed("hn", FeedKind::Hackernews).unwrap();
+    let now = Utc::now();
+    let post = |id: &str, parent: Option<&str>, mins: i64| NewMention {
+        external_id: Some(id.into()),
+        author: Some(format!("a{id}")),
+        title: parent.is_none().then(|| "Acme sync, a story".to_string()),
+        text: format!("message {id}"),
+        published_at: Some(now - chrono::Duration::minutes(mins)),
+        place: crate::model::Place {
+            parent: parent.map(String::from),
+            root: parent.map(|_| "100".to_string()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let poll = PollWrite {
+        mentions: vec![
+            post("100", None, 10),
+            post("101", Some("100"), 5),
+            post("102", Some("101"), 1),
+        ],
+        status: 200,
+        next_poll_at: now,
+        ..Default::default()
+    };
+    f.store.write_poll(hn, FeedKind::Hackernews, &poll, now).unwrap();
+    f.act(Action::StoreChanged);
+    // The newest (the last reply) is selected: C marks the three messages of its conversation.
+    assert_eq!(f.state.selected().unwrap().text, "message 102");
+    f.press("C");
+    assert_eq!(f.state.marks.len(), 3, "{}", f.message());
+    assert!(f.message().contains("3 marked"), "{}", f.message());
+    f.took();
+    f.press("i");
+    let out = f.took();
+    assert!(
+        matches!(&out[..], [Effect::Write(WriteRequest { op: WriteOp::Apply { ids, change: Change::Status(crate::model::Status::Ignored) } })] if ids.len() == 3),
+        "{out:?}"
+    );
+    // A mention alone is said to have no conversation.
+    f.state.marks.clear();
+    f.press("G");
+    f.press("C");
+    assert!(f.state.marks.is_empty());
+    assert!(f.message().contains("not part of a conversation"), "{}", f.message());
+}

@@ -153,6 +153,21 @@ impl AppState {
                 self.step(1)
             }
             Command::MarkAll => vec![Effect::MatchingIds(self.filter.clone())],
+            Command::MarkConversation => {
+                // The conversation as the detail holds it (the newest messages of a long one).
+                let ids: Vec<i64> = self
+                    .window
+                    .detail
+                    .as_ref()
+                    .filter(|d| Some(d.mention.id) == self.selected().map(|m| m.id))
+                    .map(|d| d.conversation.iter().map(|m| m.id).collect())
+                    .unwrap_or_default();
+                if ids.len() < 2 {
+                    self.say("this mention is not part of a conversation");
+                    return vec![];
+                }
+                self.on_marked_all(ids)
+            }
             Command::ClearMarks => {
                 self.marks.clear();
                 vec![]
