@@ -323,7 +323,7 @@ fn main() {
         "overhear {} · {cores} cores · {runs} runs each, medians",
         env!("CARGO_PKG_VERSION")
     );
-    if only.as_deref() == Some("facts") {
+    if only.is_some() && want("facts") {
         setup.serve(0, 100, "facts");
         let best = (0..runs).map(|_| scoring_cost(&setup)).min().unwrap_or_default();
         println!(

@@ -176,13 +176,8 @@ pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
             }
         }
         FeedKind::Discourse => {
-            let base = feed
-                .url
-                .as_ref()
-                .map(|u| u.as_str().trim_end_matches('/').to_string())
-                .unwrap_or_default();
             let url = match (s("/topic_slug"), s("/topic_id"), s("/post_number")) {
-                (Some(slug), Some(t), Some(n)) => Some(format!("{base}/t/{slug}/{t}/{n}")),
+                (Some(slug), Some(t), Some(n)) => Some(crate::sources::discourse::post_url(feed, slug, t, n)),
                 _ => None,
             };
             Sent { id: s("/id"), url }

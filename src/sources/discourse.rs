@@ -63,6 +63,22 @@ struct Grouped {
     more_full_page_results: Option<bool>,
 }
 
+/// A post's page on the forum the feed reads (`url`): `/t/SLUG/TOPIC/NUMBER`.
+pub(crate) fn post_url(
+    feed: &crate::model::FeedConfig,
+    slug: impl std::fmt::Display,
+    topic: impl std::fmt::Display,
+    number: impl std::fmt::Display,
+) -> String {
+    let base = feed.url.as_ref().map_or("", |u| u.as_str().trim_end_matches('/'));
+    format!("{base}/t/{slug}/{topic}/{number}")
+}
+
+/// The host a forum's post ids are scoped to (`HOST:ID`): the host its requests go to.
+fn host(url: Option<&url::Url>) -> String {
+    url.and_then(|u| u.host_str()).unwrap_or("forum").to_string()
+}
+
 /// A topic is a conversation: its first post starts it, the others answer it.
 fn place(host: &str, topic: Option<i64>, post_number: Option<i64>) -> crate::model::Place {
     let topic_ref = topic.map(|id| format!("{host}:topic:{id}"));
@@ -76,12 +92,7 @@ fn place(host: &str, topic: Option<i64>, post_number: Option<i64>) -> crate::mod
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Discourse search", reply.body)?;
     let topics: HashMap<i64, &Topic> = s.topics.iter().map(|t| (t.id, t)).collect();
-    let host = req.url.host_str().unwrap_or("forum").to_string();
-    let base = ctx
-        .feed
-        .url
-        .as_ref()
-        .map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
+    let host = host(Some(&req.url));
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s
         .posts
@@ -93,10 +104,11 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             }
             let topic = p.topic_id.and_then(|id| topics.get(&id));
             let url = match (topic, p.topic_id) {
-                (Some(t), Some(id)) => Some(format!(
-                    "{base}/t/{}/{id}/{}",
+                (Some(t), Some(id)) => Some(post_url(
+                    ctx.feed,
                     t.slug.as_deref().unwrap_or("-"),
-                    p.post_number.unwrap_or(1)
+                    id,
+                    p.post_number.unwrap_or(1),
                 )),
                 _ => None,
             };
@@ -204,18 +216,7 @@ struct TopicPost {
 /// A topic's posts: each answers the post its `reply_to_post_number` names, or else the first.
 pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
     let t: TopicAnswer = json_body("Discourse topic", reply.body)?;
-    let base = ctx
-        .feed
-        .url
-        .as_ref()
-        .map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
-    let host = ctx
-        .feed
-        .url
-        .as_ref()
-        .and_then(|u| u.host_str())
-        .unwrap_or("forum")
-        .to_string();
+    let host = host(ctx.feed.url.as_ref());
     let posts: Vec<TopicPost> = t
         .post_stream
         .map(|s| s.posts)
@@ -236,10 +237,11 @@ pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::threa
             }
             .map(|pid| format!("{host}:{pid}"));
             let url = t.id.map(|topic| {
-                format!(
-                    "{base}/t/{}/{topic}/{}",
+                post_url(
+                    ctx.feed,
                     t.slug.as_deref().unwrap_or("-"),
-                    p.post_number.unwrap_or(1)
+                    topic,
+                    p.post_number.unwrap_or(1),
                 )
             });
             let post = NewMention {

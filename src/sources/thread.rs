@@ -259,6 +259,18 @@ mod tests {
         }
     }
 
+    /// The request for `of` a feed of `stanza` sends, signed out, if any.
+    fn asks(stanza: &str, of: &ThreadOf) -> Option<Request> {
+        let f = feed(stanza);
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: None,
+            now: chrono::Utc::now(),
+        };
+        request(&ctx, of).unwrap()
+    }
+
     /// The request for `of`, and the thread read from `body` as if the service had answered it.
     fn thread(stanza: &str, token: Option<&str>, of: &ThreadOf, body: &[u8]) -> (Request, Vec<ThreadPost>) {
         let f = feed(stanza);
@@ -394,14 +406,7 @@ mod tests {
         assert_eq!(posts[1].text, "Hello");
         assert!(posts.iter().all(|p| p.relation == Relation::Below));
         // A comment's own thread is not found from its id alone.
-        let f = feed("kind = \"reddit\"\nquery = \"acme\"");
-        let ctx = Ctx {
-            feed: &f,
-            cursor: None,
-            token: None,
-            now: chrono::Utc::now(),
-        };
-        assert!(request(&ctx, &of(FeedKind::Reddit, "t1_abc")).unwrap().is_none());
+        assert!(asks("kind = \"reddit\"\nquery = \"acme\"", &of(FeedKind::Reddit, "t1_abc")).is_none());
     }
 
     #[test]
@@ -454,13 +459,6 @@ mod tests {
         );
         // A link that is not an issue's finds nothing to ask.
         of.url = Some("https://github.com/octokit/../etc/passwd".into());
-        let f = feed("kind = \"github\"\nquery = \"acme\"");
-        let ctx = Ctx {
-            feed: &f,
-            cursor: None,
-            token: None,
-            now: chrono::Utc::now(),
-        };
-        assert!(request(&ctx, &of).unwrap().is_none());
+        assert!(asks("kind = \"github\"\nquery = \"acme\"", &of).is_none());
     }
 }

@@ -11,6 +11,20 @@ pub(crate) fn env_with(config: &str) -> Env {
     Env::with_config(&format!("[console]\noperator = \"alice\"\n\n{config}")).var("OH_TOKEN", "write-token")
 }
 
+/// A Bluesky feed's service signed in as acme.example.com (`jwt-9`), whose search finds the
+/// recorded posts; the reply requests are each test's.
+pub(crate) fn bluesky_signed_in(s: &FixtureServer) {
+    s.route(
+        "/xrpc/com.atproto.server.createSession",
+        Response::ok(r#"{"accessJwt":"jwt-9","refreshJwt":"r","handle":"acme.example.com","did":"did:plc:acme"}"#),
+    );
+    s.route(
+        "/xrpc/app.bsky.feed.searchPosts",
+        Response::ok(fixture("bluesky/bluesky_search_posts.json")),
+    );
+    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+}
+
 #[test]
 fn a_mastodon_reply_is_posted_in_reply_and_recorded() {
     let s = FixtureServer::start();
@@ -156,15 +170,7 @@ fn where_no_api_takes_replies_the_answer_is_recorded_as_given_by_hand_and_mark_s
 #[test]
 fn a_bluesky_reply_looks_up_the_post_and_creates_a_reply_record() {
     let s = FixtureServer::start();
-    s.route(
-        "/xrpc/com.atproto.server.createSession",
-        Response::ok(r#"{"accessJwt":"jwt-9","refreshJwt":"r","handle":"acme.example.com","did":"did:plc:acme"}"#),
-    );
-    s.route(
-        "/xrpc/app.bsky.feed.searchPosts",
-        Response::ok(fixture("bluesky/bluesky_search_posts.json")),
-    );
-    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+    bluesky_signed_in(&s);
     let uri = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kaheyt6vpc22";
     s.route(
         "/xrpc/app.bsky.feed.getPosts",

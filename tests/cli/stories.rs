@@ -146,15 +146,7 @@ fn the_customers_answer_to_our_mastodon_reply_comes_back_open_to_whoever_answere
 #[test]
 fn the_customers_answer_to_our_bluesky_reply_comes_back_open_to_whoever_answered() {
     let s = FixtureServer::start();
-    s.route(
-        "/xrpc/com.atproto.server.createSession",
-        Response::ok(r#"{"accessJwt":"jwt-9","refreshJwt":"r","handle":"acme.example.com","did":"did:plc:acme"}"#),
-    );
-    s.route(
-        "/xrpc/app.bsky.feed.searchPosts",
-        Response::ok(fixture("bluesky/bluesky_search_posts.json")),
-    );
-    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+    crate::replies::bluesky_signed_in(&s);
     let theirs = "at://did:plc:kvwvcn5iqfooopmyzvb4qzba/app.bsky.feed.post/3kaheyt6vpc22";
     s.route(
         "/xrpc/app.bsky.feed.getPosts",

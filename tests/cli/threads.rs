@@ -2,42 +2,14 @@
 //! `getPostThread` (tests/fixtures/bluesky/get_post_thread.json) served on 127.0.0.1, the mention
 //! itself stored by a poll of a search page holding that recorded post.
 
-use crate::common::env::{Env, stderr, stdout};
-use crate::common::fixture;
-use crate::common::server::{FixtureServer, Response};
-
-const URI: &str = "at://did:plc:uy7ehrx332p6dow5sk32hxzq/app.bsky.feed.post/3k7rmyigapw2y";
-
-/// A Bluesky feed whose search found the recorded thread's post; its thread is served too.
-pub fn bluesky_with_thread() -> (FixtureServer, Env) {
-    let s = FixtureServer::start();
-    let thread: serde_json::Value = serde_json::from_slice(&fixture("bluesky/get_post_thread.json")).unwrap();
-    s.route(
-        "/xrpc/com.atproto.server.createSession",
-        Response::ok(r#"{"accessJwt":"jwt-1","refreshJwt":"r-1","handle":"brand.example.com","did":"did:plc:x"}"#),
-    );
-    s.route(
-        "/xrpc/app.bsky.feed.searchPosts",
-        Response::json(&serde_json::json!({ "posts": [thread["thread"]["post"]] })),
-    );
-    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
-    s.route(
-        "/xrpc/app.bsky.feed.getPostThread",
-        Response::ok(fixture("bluesky/get_post_thread.json")).content_type("application/json"),
-    );
-    let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"bluesky\"\nidentifier = \"brand.example.com\"\ntoken_env = \"OH_BSKY\"\nurl = \"{}\"\n",
-        s.url("")
-    ))
-    .var("OH_BSKY", "app-pass-word");
-    let out = env.run(&["poll", "--once"]);
-    assert!(out.status.success(), "{}", crate::common::env::text(&out));
-    (s, env)
-}
+use crate::common::env::{stderr, stdout};
+use crate::common::server::Response;
+use crate::common::{THREAD_POST as URI, bluesky_with_thread};
+use std::time::Duration;
 
 #[test]
 fn a_mentions_thread_is_asked_of_its_source_kept_and_printed_in_order() {
-    let (s, env) = bluesky_with_thread();
+    let (s, env) = bluesky_with_thread(Duration::ZERO);
     let id = env.id_of(URI);
     let out = env.run(&["thread", &id]);
     let text = stdout(&out);

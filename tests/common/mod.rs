@@ -87,3 +87,37 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep((deadline - now).min(Duration::from_millis(10)));
     }
 }
+
+/// The AT-URI of the post at the middle of the recorded thread (`bluesky/get_post_thread.json`).
+pub const THREAD_POST: &str = "at://did:plc:uy7ehrx332p6dow5sk32hxzq/app.bsky.feed.post/3k7rmyigapw2y";
+
+/// A Bluesky feed whose search finds the recorded thread's post (polled once, so it is stored),
+/// and whose service answers that post's `getPostThread` with the recording, after `delay`.
+pub fn bluesky_with_thread(delay: Duration) -> (server::FixtureServer, env::Env) {
+    use server::Response;
+    let s = server::FixtureServer::start();
+    let thread: serde_json::Value = serde_json::from_slice(&fixture("bluesky/get_post_thread.json")).unwrap();
+    s.route(
+        "/xrpc/com.atproto.server.createSession",
+        Response::ok(r#"{"accessJwt":"jwt-1","refreshJwt":"r-1","handle":"brand.example.com","did":"did:plc:x"}"#),
+    );
+    s.route(
+        "/xrpc/app.bsky.feed.searchPosts",
+        Response::json(&serde_json::json!({ "posts": [thread["thread"]["post"]] })),
+    );
+    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
+    s.route(
+        "/xrpc/app.bsky.feed.getPostThread",
+        Response::ok(fixture("bluesky/get_post_thread.json"))
+            .content_type("application/json")
+            .delay(delay),
+    );
+    let env = env::Env::with_config(&format!(
+        "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"bluesky\"\nidentifier = \"brand.example.com\"\ntoken_env = \"OH_BSKY\"\nurl = \"{}\"\nevery = \"1h\"\n",
+        s.url("")
+    ))
+    .var("OH_BSKY", "app-pass-word");
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", env::text(&out));
+    (s, env)
+}

@@ -3,37 +3,12 @@
 //! is fetching while the keys still work, then shows what the mention answers above it and the
 //! replies under it. `overhear thread` is in `tests/cli/threads.rs`.
 
-use crate::common::env::Env;
-use crate::common::fixture;
-use crate::common::server::{FixtureServer, Response};
-use crate::common::timeout;
+use crate::common::{bluesky_with_thread, timeout};
 use std::time::Duration;
 
 #[test]
 fn opening_a_mention_fetches_its_thread_without_blocking_the_screen() {
-    let s = FixtureServer::start();
-    let thread: serde_json::Value = serde_json::from_slice(&fixture("bluesky/get_post_thread.json")).unwrap();
-    s.route(
-        "/xrpc/com.atproto.server.createSession",
-        Response::ok(r#"{"accessJwt":"jwt-1","refreshJwt":"r-1","handle":"brand.example.com","did":"did:plc:x"}"#),
-    );
-    s.route(
-        "/xrpc/app.bsky.feed.searchPosts",
-        Response::json(&serde_json::json!({ "posts": [thread["thread"]["post"]] })),
-    );
-    s.route("/xrpc/app.bsky.actor.getProfiles", Response::ok(r#"{"profiles":[]}"#));
-    s.route(
-        "/xrpc/app.bsky.feed.getPostThread",
-        Response::ok(fixture("bluesky/get_post_thread.json"))
-            .content_type("application/json")
-            .delay(Duration::from_secs(2)),
-    );
-    let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"sky\"\nkind = \"bluesky\"\nquery = \"bluesky\"\nidentifier = \"brand.example.com\"\ntoken_env = \"OH_BSKY\"\nurl = \"{}\"\nevery = \"1h\"\n",
-        s.url("")
-    ))
-    .var("OH_BSKY", "app-pass-word");
-    assert!(env.run(&["poll", "--once"]).status.success());
+    let (s, env) = bluesky_with_thread(Duration::from_secs(2));
     let t = env.console(120, 40);
     t.wait_for("If Bluesky is invite only", timeout(20)).unwrap();
     // Before it is opened, nothing is asked; the detail says how to ask.
