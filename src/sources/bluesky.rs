@@ -128,17 +128,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .posts
         .into_iter()
         .map(|p| {
-            let created = time(p.record.as_ref().and_then(|r| r.created_at.as_deref()));
             let indexed = time(p.indexed_at.as_deref());
-            // createdAt is set by the client and can lie; the index time cannot be in the future.
-            let published = match (created, indexed) {
-                (Some(c), Some(i)) => Some(c.min(i)),
-                (c, i) => c.or(i),
-            };
-            if let Some(i) = indexed.or(published) {
+            let m = mention_of(p);
+            if let Some(i) = indexed.or(m.published_at) {
                 newest = Some(newest.map_or(i, |n| n.max(i)));
             }
-            mention_of(p, published)
+            m
         })
         .collect();
     let next = match (&s.cursor, full) {
@@ -166,8 +161,15 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     })
 }
 
-/// A post as a mention, published when `published` says.
-fn mention_of(p: Post, published: Option<DateTime<Utc>>) -> NewMention {
+/// A post as a mention.
+fn mention_of(p: Post) -> NewMention {
+    let created = time(p.record.as_ref().and_then(|r| r.created_at.as_deref()));
+    let indexed = time(p.indexed_at.as_deref());
+    // createdAt is set by the client and can lie; the index time cannot be in the future.
+    let published = match (created, indexed) {
+        (Some(c), Some(i)) => Some(c.min(i)),
+        (c, i) => c.or(i),
+    };
     let rkey = p.uri.rsplit('/').next().unwrap_or("").to_string();
     let reply_to = |which: &str| {
         p.record
@@ -274,9 +276,7 @@ fn push_post(view: &serde_json::Value, nodes: &mut Vec<super::thread::Node>) {
     let Some(p) = view.get("post").and_then(|p| Post::deserialize(p).ok()) else {
         return;
     };
-    let published =
-        time(p.record.as_ref().and_then(|r| r.created_at.as_deref())).or_else(|| time(p.indexed_at.as_deref()));
-    let post = mention_of(p, published);
+    let post = mention_of(p);
     nodes.push(super::thread::Node {
         id: post.external_id.clone().unwrap_or_default(),
         parent: post.place.parent.clone(),
