@@ -209,6 +209,19 @@ pub struct ThreadPost {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// A mention we answered, watched for what answers us (`[poller] follow_up`): where its thread
+/// is, who wrote it, and what we said (the id of our reply where the service gave one, else the
+/// text handed off, to find our reply in the thread by).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    pub mention_id: i64,
+    pub of: ThreadOf,
+    pub author: Option<String>,
+    pub answer_id: Option<String>,
+    pub answer_text: Option<String>,
+    pub answered_at: DateTime<Utc>,
+}
+
 /// The thread around a mention as last fetched: when, and what came, or why nothing did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thread {

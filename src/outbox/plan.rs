@@ -149,7 +149,7 @@ pub fn plan(
     }
 }
 
-/// What the service returned for a posted reply: its id and link.
+/// What the service returned for a posted reply: its id (as its kind's mentions store ids) and link.
 pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
     let v: serde_json::Value = serde_json::from_slice(reply.body).unwrap_or_default();
     let s = |p: &str| {
@@ -164,8 +164,10 @@ pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
             id: s("/id"),
             url: s("/url"),
         },
+        // Ids as the thread and the search store them, so that what answers our reply is
+        // found to answer it.
         FeedKind::Github => Sent {
-            id: s("/id"),
+            id: s("/id").map(|id| format!("comment:{id}")),
             url: s("/html_url"),
         },
         FeedKind::X => {
@@ -180,7 +182,11 @@ pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
                 (Some(slug), Some(t), Some(n)) => Some(crate::sources::discourse::post_url(feed, slug, t, n)),
                 _ => None,
             };
-            Sent { id: s("/id"), url }
+            let host = crate::sources::discourse::host(feed.url.as_ref());
+            Sent {
+                id: s("/id").map(|id| format!("{host}:{id}")),
+                url,
+            }
         }
         _ => Sent::default(),
     }

@@ -126,6 +126,8 @@ pub struct Poller {
     lease: Option<watch::Receiver<crate::team::LeaseState>>,
     /// How long a reply we sent is watched for answers.
     follow_up: Duration,
+    /// When the thread of each mention we answered was last asked what answered us.
+    watched_at: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
 }
 
 impl Poller {
@@ -172,6 +174,7 @@ impl Poller {
                 scorer: config.scorer.clone(),
             }),
             follow_up: config.follow_up,
+            watched_at: Arc::default(),
         })
     }
 

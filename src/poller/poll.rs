@@ -20,6 +20,8 @@ use tokio::sync::watch;
 const MAX_PAGES: usize = 5;
 /// The most replies of ours one poll of a feed asks about (the newest).
 const MAX_WATCHED: usize = 20;
+/// How often the thread of one mention we answered is asked again for what answered us.
+const WATCH_EVERY: Duration = Duration::from_secs(600);
 
 impl Poller {
     /// Poll one feed now: fetch (following its pages), filter, write, and say what happened.
@@ -138,58 +140,106 @@ impl Poller {
     }
 
     /// What answered the replies we sent from this feed's mentions within the follow-up window,
-    /// asked of the service where it can tell. A failure is logged and costs only itself: the
-    /// feed's poll stands.
+    /// asked of the service where it can tell: what answered our reply, where the service names
+    /// our reply's id (Mastodon, Bluesky), else the thread of the mention we answered, where our
+    /// reply is found by its id or its words (every kind with threads: an answer handed off by copy
+    /// and link too). A thread is asked at most every [`WATCH_EVERY`]. A failure is logged and costs
+    /// only itself: the feed's poll stands.
     async fn follow_ups(&self, feed: &FeedConfig, feed_id: i64, ctx: &Ctx<'_>) -> Vec<NewMention> {
-        if !sources::tells_follow_ups(feed.kind) {
+        if !sources::tells_follow_ups(feed.kind) && !sources::thread::tells_threads(feed.kind) {
             return Vec::new();
         }
         let since = Utc::now() - chrono::Duration::from_std(self.follow_up).unwrap_or_default();
-        let ids = match self
-            .with_store(move |s| s.watched_answers(feed_id, since, MAX_WATCHED))
-            .await
-        {
-            Ok(ids) => ids,
+        let watched = match self.with_store(move |s| s.watched(feed_id, since, MAX_WATCHED)).await {
+            Ok(w) => w,
             Err(e) => {
                 tracing::warn!(feed = %feed.name, "answers to watch not read: {e}");
                 return Vec::new();
             }
         };
-        let requests = match sources::follow_up_requests(ctx, &ids) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(feed = %feed.name, "answers not watched: {e}");
-                return Vec::new();
-            }
-        };
         let mut out = Vec::new();
-        for req in requests {
-            let got = match self.client.send(feed, &req, HeaderMap::new()).await {
+        for w in watched {
+            let got = match &w.answer_id {
+                Some(id) if sources::tells_follow_ups(feed.kind) => self.replies_to(feed, ctx, id).await,
+                _ => self.answers_in_thread(feed, ctx, &w).await,
+            };
+            match got {
+                Ok(mut m) => out.append(&mut m),
+                Err(e) => {
+                    tracing::warn!(feed = %feed.name, mention = w.mention_id, "an answer of ours not watched this time: {e}")
+                }
+            }
+        }
+        out
+    }
+
+    /// What replied to our reply `id`, asked of the service.
+    async fn replies_to(&self, feed: &FeedConfig, ctx: &Ctx<'_>, id: &str) -> Result<Vec<NewMention>, String> {
+        let mut out = Vec::new();
+        for req in sources::follow_up_requests(ctx, &[id.to_string()]).map_err(|e| e.to_string())? {
+            match self.client.send(feed, &req, HeaderMap::new()).await {
                 Ok(Response {
                     headers,
                     body: Some(body),
                     ..
-                }) => parse_off_thread(
-                    &self.parsers,
-                    feed,
-                    None,
-                    ctx.token.map(str::to_string),
-                    req,
-                    headers,
-                    body,
-                )
-                .await
-                .map(|p| p.mentions)
-                .map_err(|e| e.to_string()),
-                Ok(_) => Ok(Vec::new()),
-                Err(e) => Err(e.to_string()),
-            };
-            match got {
-                Ok(mut m) => out.append(&mut m),
-                Err(e) => tracing::warn!(feed = %feed.name, "an answer of ours not watched this time: {e}"),
+                }) => out.append(
+                    &mut parse_off_thread(
+                        &self.parsers,
+                        feed,
+                        None,
+                        ctx.token.map(str::to_string),
+                        req,
+                        headers,
+                        body,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .mentions,
+                ),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// What answered us in the thread of `w`, unless that thread was asked lately; our reply's id,
+    /// when it was found by its words, is kept.
+    async fn answers_in_thread(
+        &self,
+        feed: &FeedConfig,
+        ctx: &Ctx<'_>,
+        w: &crate::model::Watched,
+    ) -> Result<Vec<NewMention>, String> {
+        {
+            let mut asked = self
+                .watched_at
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if asked
+                .get(&w.mention_id)
+                .is_some_and(|at| now.duration_since(*at) < WATCH_EVERY)
+            {
+                return Ok(Vec::new());
+            }
+            asked.insert(w.mention_id, now);
+        }
+        let token = ctx.token.map(str::to_string);
+        let Some(answers) = super::thread::fetch_answers(&self.client, feed, w, token, self.parsers.scorer.clone())
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(Vec::new());
+        };
+        if let Some(id) = answers.found {
+            let mention = w.mention_id;
+            tracing::info!(feed = %feed.name, mention, "our reply handed off by hand found in its thread");
+            self.with_store(move |s| s.learn_answer(mention, &id))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(answers.follow_ups)
     }
 
     /// Fetch a feed once as a poll would, from scratch, and store nothing: what would be stored,
@@ -264,7 +314,29 @@ impl Poller {
         let etag = first.header("etag");
         let last_modified = first.header("last-modified");
         let Some(body) = first.body else {
-            return Ok(Fetched::NotModified);
+            // Nothing new in the search: what answered our replies is asked all the same.
+            let ctx = Ctx {
+                feed,
+                cursor: state.cursor.as_ref(),
+                token: token.as_deref(),
+                now,
+            };
+            let follow_ups = self.follow_ups(feed, state.id, &ctx).await;
+            if follow_ups.is_empty() {
+                return Ok(Fetched::NotModified);
+            }
+            return Ok(Fetched::Items {
+                mentions: Vec::new(),
+                follow_ups,
+                notes: Vec::new(),
+                skipped: 0,
+                cursor: None,
+                etag: state.etag.clone(),
+                last_modified: state.last_modified.clone(),
+                status: first.status.as_u16(),
+                rate: None,
+                wait: None,
+            });
         };
         let mut page = parse_off_thread(
             &self.parsers,

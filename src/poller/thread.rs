@@ -4,8 +4,9 @@
 //! caller's (`Store::save_thread`).
 
 use super::PollError;
-use crate::model::{FeedConfig, ThreadOf, ThreadPost};
+use crate::model::{FeedConfig, ThreadOf, ThreadPost, Watched};
 use crate::net::{self, Client};
+use crate::sources::thread::{Answers, Node};
 use crate::sources::{self, Ctx, Reply};
 use chrono::Utc;
 use reqwest::header::HeaderMap;
@@ -22,6 +23,49 @@ pub async fn fetch_thread(
     }
     let secret = net::secret(feed)?;
     let token = client.token(feed, secret.as_deref(), false).await?;
+    let of2 = of.clone();
+    fetch(client, feed, of, token, move |nodes| {
+        let id = of2.external_id.as_deref().unwrap_or_default();
+        sources::thread::arrange(id, of2.parent.as_deref(), nodes)
+    })
+    .await
+}
+
+/// What answered us in the thread of `w` (a mention we answered): see
+/// [`sources::thread::answers`]. `None` when the source has no thread for it.
+pub async fn fetch_answers(
+    client: &Client,
+    feed: &FeedConfig,
+    w: &Watched,
+    token: Option<String>,
+    scorer: std::sync::Arc<crate::score::Scorer>,
+) -> Result<Option<Answers>, PollError> {
+    if !sources::thread::tells_threads(w.of.kind) {
+        return Ok(None);
+    }
+    let w2 = w.clone();
+    fetch(client, feed, &w.of, token, move |nodes| {
+        let mut answers = sources::thread::answers(&w2, nodes);
+        // Scored here, as a poll's mentions are on a parser's thread.
+        for m in &mut answers.follow_ups {
+            let facts = crate::query::facts::Facts::of_mention(w2.of.kind, m, &scorer);
+            m.lang = Some(facts.lang.unwrap_or(crate::text::lang::UNKNOWN).to_string());
+            m.facts = Some(facts);
+        }
+        answers
+    })
+    .await
+}
+
+/// Ask for the thread of `of` and read its posts on a blocking thread, where a reader's panic is
+/// this fetch's error; `then` makes of them what the caller wants.
+async fn fetch<T: Send + 'static>(
+    client: &Client,
+    feed: &FeedConfig,
+    of: &ThreadOf,
+    token: Option<String>,
+    then: impl FnOnce(Vec<Node>) -> T + Send + 'static,
+) -> Result<Option<T>, PollError> {
     let now = Utc::now();
     let ctx = Ctx {
         feed,
@@ -34,7 +78,7 @@ pub async fn fetch_thread(
     };
     let got = client.send(feed, &req, HeaderMap::new()).await?;
     let Some(body) = got.body else {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(then(Vec::new())));
     };
     let (feed, of, headers) = (feed.clone(), of.clone(), got.headers);
     let parsed = tokio::task::spawn_blocking(move || {
@@ -49,11 +93,15 @@ pub async fn fetch_thread(
             headers: &headers,
             body: &body,
         };
-        super::isolate::isolated(|| sources::thread::parse(&ctx, &of, &reply).map_err(sources::SourceError::sanitized))
+        super::isolate::isolated(|| {
+            sources::thread::nodes(&ctx, &of, &reply)
+                .map(then)
+                .map_err(sources::SourceError::sanitized)
+        })
     })
     .await;
     match parsed {
-        Ok(Ok(Ok(posts))) => Ok(Some(posts)),
+        Ok(Ok(Ok(done))) => Ok(Some(done)),
         Ok(Ok(Err(e))) => Err(e.into()),
         // A reader's bug costs this thread, said in words; the panic hook has logged it.
         Ok(Err(_)) | Err(_) => Err(sources::SourceError::Malformed(

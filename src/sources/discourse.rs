@@ -75,7 +75,7 @@ pub(crate) fn post_url(
 }
 
 /// The host a forum's post ids are scoped to (`HOST:ID`): the host its requests go to.
-fn host(url: Option<&url::Url>) -> String {
+pub(crate) fn host(url: Option<&url::Url>) -> String {
     url.and_then(|u| u.host_str()).unwrap_or("forum").to_string()
 }
 

@@ -5,7 +5,7 @@
 //! every post is made safe like any mention ([`super::finish`]).
 
 use super::{Ctx, Reply, Request, SourceError};
-use crate::model::{FeedKind, NewMention, Relation, ThreadOf, ThreadPost};
+use crate::model::{FeedKind, NewMention, Relation, ThreadOf, ThreadPost, Watched};
 use std::collections::{HashMap, HashSet};
 
 /// Posts kept above a mention (the nearest, with the thread's first when the chain is longer).
@@ -55,7 +55,15 @@ pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceEr
 /// The thread around `of` in a service's answer to [`request`]: above it root first, then below
 /// it in the thread's order, each post sanitised.
 pub fn parse(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<ThreadPost>, SourceError> {
-    let nodes = match of.kind {
+    let nodes = nodes(ctx, of, reply)?;
+    let id = of.external_id.as_deref().unwrap_or_default();
+    Ok(arrange(id, of.parent.as_deref(), nodes))
+}
+
+/// Every post of a service's answer to [`request`], with its parent, as the service gave them
+/// (not yet made safe: [`arrange`] and [`answers`] do that to what they keep).
+pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node>, SourceError> {
+    Ok(match of.kind {
         FeedKind::Mastodon => super::mastodon::thread_nodes(reply)?,
         FeedKind::Bluesky => super::bluesky::thread_nodes(reply)?,
         FeedKind::Hackernews => super::hackernews::thread_nodes(reply)?,
@@ -63,9 +71,117 @@ pub fn parse(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Thre
         FeedKind::Discourse => super::discourse::thread_nodes(ctx, reply)?,
         FeedKind::Github => super::github::thread_nodes(reply, of.external_id.as_deref())?,
         _ => Vec::new(),
+    })
+}
+
+/// What the thread of a mention we answered says back to us.
+#[derive(Debug, Default)]
+pub struct Answers {
+    /// Our reply's id in the thread, when it was found there by its words (an answer handed off
+    /// by copy and link, which the service never told us the id of).
+    pub found: Option<String>,
+    /// What answered us, as new mentions of the conversation (made safe).
+    pub follow_ups: Vec<NewMention>,
+}
+
+/// How much earlier than its recorded time our hand-off reply may be dated by the service (the
+/// operator posts it after copying it; clocks differ).
+const HAND_OFF_SKEW_SECS: i64 = 300;
+
+/// The posts of the thread of `w` (a mention we answered) that answer us: every reply under our
+/// reply (found by its id, or else by its words among the posts after we answered), and what
+/// the mention's author wrote in the thread after we answered. In a thread without reply links
+/// (a GitHub issue's comments), every comment after ours by someone else answers it. Our own
+/// posts are never a follow-up.
+pub fn answers(w: &Watched, nodes: Vec<Node>) -> Answers {
+    let mention = w.of.external_id.as_deref().unwrap_or_default();
+    let since = w.answered_at.timestamp() - HAND_OFF_SKEW_SECS;
+    let after = |n: &Node| n.post.published_at.is_some_and(|p| p.timestamp() >= since);
+    let found = match &w.answer_id {
+        Some(_) => None,
+        None => w
+            .answer_text
+            .as_deref()
+            .map(said)
+            .filter(|s| !s.is_empty())
+            .and_then(|ours| {
+                nodes
+                    .iter()
+                    .find(|n| n.id != mention && after(n) && alike(&said(&n.post.text), &ours))
+                    .map(|n| n.id.clone())
+            }),
     };
-    let id = of.external_id.as_deref().unwrap_or_default();
-    Ok(arrange(id, of.parent.as_deref(), nodes))
+    let ours = w.answer_id.clone().or_else(|| found.clone());
+    let our_author = ours
+        .as_deref()
+        .and_then(|o| nodes.iter().find(|n| n.id == o))
+        .and_then(|n| n.post.author.clone());
+    let ours_at = ours
+        .as_deref()
+        .and_then(|o| nodes.iter().find(|n| n.id == o))
+        .and_then(|n| n.post.published_at);
+    // Under our reply, however deep (a chain that loops is followed once).
+    let mut under: HashSet<String> = HashSet::new();
+    if let Some(o) = ours.as_deref() {
+        let mut todo = vec![o.to_string()];
+        while let Some(p) = todo.pop() {
+            for n in nodes.iter().filter(|n| n.parent.as_deref() == Some(p.as_str())) {
+                if under.insert(n.id.clone()) {
+                    todo.push(n.id.clone());
+                }
+            }
+        }
+    }
+    let flat = matches!(w.of.kind, FeedKind::Github);
+    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => a
+            .trim_start_matches('@')
+            .eq_ignore_ascii_case(b.trim_start_matches('@')),
+        _ => false,
+    };
+    let root = w.of.root.clone().or_else(|| Some(mention.to_string()));
+    let follow_ups = nodes
+        .into_iter()
+        .filter(|n| n.id != mention && Some(n.id.as_str()) != ours.as_deref())
+        .filter(|n| our_author.is_none() || !same(n.post.author.as_deref(), our_author.as_deref()))
+        .filter(|n| {
+            under.contains(&n.id)
+                || (n.post.published_at.is_some_and(|p| p >= w.answered_at)
+                    && same(n.post.author.as_deref(), w.author.as_deref()))
+                || (flat && ours_at.is_some_and(|o| n.post.published_at.is_some_and(|p| p > o)))
+        })
+        .map(|n| {
+            let mut m = n.post;
+            m.place.parent = m.place.parent.or(n.parent);
+            m.place.root = m.place.root.or_else(|| root.clone());
+            super::finish(&mut m);
+            m
+        })
+        .collect();
+    Answers { found, follow_ups }
+}
+
+/// A text's words, folded: what survives a service's reformatting of what we handed off.
+fn said(text: &str) -> Vec<String> {
+    crate::query::expr::word_slices(text)
+        .into_iter()
+        .map(|w| w.to_string())
+        .collect()
+}
+
+/// Whether two texts say the same: the same words, or nearly (a service may add a signature or
+/// drop a link), and enough of them to tell.
+fn alike(theirs: &[String], ours: &[String]) -> bool {
+    if theirs == ours {
+        return true;
+    }
+    if ours.len() < 3 || theirs.is_empty() {
+        return false;
+    }
+    let a: HashSet<&String> = ours.iter().collect();
+    let b: HashSet<&String> = theirs.iter().collect();
+    let both = a.intersection(&b).count();
+    both as f64 / a.union(&b).count() as f64 >= 0.8
 }
 
 /// The posts above the mention `id` (its parent's chain, root first; `parent` where the thread
@@ -460,5 +576,136 @@ mod tests {
         // A link that is not an issue's finds nothing to ask.
         of.url = Some("https://github.com/octokit/../etc/passwd".into());
         assert!(asks("kind = \"github\"\nquery = \"acme\"", &of).is_none());
+    }
+
+    // What answers us in the thread of a mention we answered.
+
+    /// A post at `at` minutes after 12:00, by `author`, saying `text`.
+    fn said_node(id: &str, parent: Option<&str>, author: &str, at: i64, text: &str) -> Node {
+        let mut n = node(id, parent);
+        n.post.author = Some(author.into());
+        n.post.text = text.into();
+        n.post.published_at = Some(noon() + chrono::Duration::minutes(at));
+        n
+    }
+
+    fn noon() -> chrono::DateTime<chrono::Utc> {
+        "2026-11-30T12:00:00Z".parse().unwrap()
+    }
+
+    fn watched(kind: FeedKind, id: &str, answer_id: Option<&str>, answer_text: Option<&str>) -> Watched {
+        Watched {
+            mention_id: 7,
+            of: of(kind, id),
+            author: Some("carol".into()),
+            answer_id: answer_id.map(String::from),
+            answer_text: answer_text.map(String::from),
+            answered_at: noon(),
+        }
+    }
+
+    fn ids(m: &[NewMention]) -> Vec<&str> {
+        m.iter().map(|m| m.external_id.as_deref().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_reply_handed_off_is_found_by_its_words_and_what_answers_it_comes_back() {
+        //  m (carol) ─ early (dave, before we answered)
+        //            ├ ours (acme_care, our words, reformatted by the service)
+        //            │   └ r1 (carol) ─ r2 (erin)
+        //            ├ c2 (carol, after we answered: the customer is back)
+        //            ├ x (frank, someone else, after)
+        //            └ ours2 (acme_care, later: our own post is never a follow-up)
+        let nodes = vec![
+            said_node("m", None, "carol", -60, "my order never came"),
+            said_node("early", Some("m"), "dave", -30, "same here"),
+            said_node(
+                "ours",
+                Some("m"),
+                "acme_care",
+                2,
+                "Sorry, Carol! We've sent a *new* one today.",
+            ),
+            said_node("r1", Some("ours"), "carol", 30, "thanks, when does it arrive?"),
+            said_node("r2", Some("r1"), "erin", 40, "\x1b[31mmine too\x1b[0m"),
+            said_node("c2", Some("m"), "Carol", 50, "still nothing"),
+            said_node("x", Some("m"), "frank", 55, "lol"),
+            said_node("ours2", Some("m"), "acme_care", 60, "We're on it."),
+        ];
+        let w = watched(
+            FeedKind::Reddit,
+            "m",
+            None,
+            Some("Sorry, Carol! We\u{2019}ve sent a new one today."),
+        );
+        let got = answers(&w, nodes);
+        assert_eq!(got.found.as_deref(), Some("ours"));
+        assert_eq!(ids(&got.follow_ups), ["r1", "r2", "c2"]);
+        // Each carries where it stands, for its conversation; a stranger's text is made safe.
+        assert_eq!(got.follow_ups[0].place.parent.as_deref(), Some("ours"));
+        assert_eq!(got.follow_ups[2].place.parent.as_deref(), Some("m"));
+        assert_eq!(got.follow_ups[0].place.root.as_deref(), Some("m"));
+        assert!(!got.follow_ups[1].text.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_known_reply_is_followed_by_its_id_and_unlike_words_find_nothing() {
+        let nodes = || {
+            vec![
+                said_node("ours", Some("m"), "acme_care", 1, "We have refunded you."),
+                said_node("r1", Some("ours"), "zed", 5, "how?"),
+            ]
+        };
+        let by_id = answers(&watched(FeedKind::Mastodon, "m", Some("ours"), None), nodes());
+        assert_eq!(by_id.found, None, "known already: nothing to learn");
+        assert_eq!(ids(&by_id.follow_ups), ["r1"]);
+        // Handed off, but what was posted says something else (or too little to tell): ours is
+        // not guessed, and a stranger's reply to someone else is no follow-up.
+        for text in ["Please send us a direct message with your order number", "ok"] {
+            let got = answers(&watched(FeedKind::Reddit, "m", None, Some(text)), nodes());
+            assert_eq!(got.found, None, "{text}");
+            assert!(got.follow_ups.is_empty(), "{text}");
+        }
+        // Words alike, but posted long before we answered: not ours.
+        let mut old = nodes();
+        old[0].post.published_at = Some(noon() - chrono::Duration::hours(3));
+        let got = answers(
+            &watched(FeedKind::Reddit, "m", None, Some("We have refunded you.")),
+            old,
+        );
+        assert_eq!(got.found, None);
+    }
+
+    #[test]
+    fn on_a_github_issue_every_later_comment_by_someone_else_answers_ours() {
+        // The recorded comments of octokit.rb#25: catsby's first is ours, sent by API; catsby's
+        // second is ours too; sferik's, later, answers it.
+        let mut of = of(FeedKind::Github, "25");
+        of.url = Some("https://github.com/octokit/octokit.rb/pull/25".into());
+        let f = feed("kind = \"github\"\nquery = \"acme\"");
+        let ctx = Ctx {
+            feed: &f,
+            cursor: None,
+            token: None,
+            now: chrono::Utc::now(),
+        };
+        let body = fixture("github/issue_comments.body.json");
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: &body,
+        };
+        let w = Watched {
+            mention_id: 1,
+            of: of.clone(),
+            author: Some("someone".into()),
+            answer_id: Some("comment:1194549".into()),
+            answer_text: None,
+            answered_at: "2011-05-18T02:29:52Z".parse().unwrap(),
+        };
+        let got = answers(&w, nodes(&ctx, &of, &reply).unwrap());
+        assert_eq!(ids(&got.follow_ups), ["comment:1199663"]);
+        assert_eq!(got.follow_ups[0].author.as_deref(), Some("sferik"));
+        assert_eq!(got.follow_ups[0].text, "Thanks for digging in on this.");
     }
 }

@@ -7,7 +7,7 @@
 use super::feeds::stored_id;
 use super::triage::{Stamp, apply_one, next_batch};
 use super::{Change, Doing, Result, Store, to_ts};
-use crate::model::{FeedKind, Status};
+use crate::model::{FeedKind, Status, ThreadOf, Watched};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -165,20 +165,52 @@ pub struct Message {
 }
 
 impl Store {
-    /// The ids of the replies we sent (by API) from feed `feed_id`'s mentions since `since`: the
-    /// poller asks the service what answered them (newest first, at most `limit`).
-    pub fn watched_answers(&self, feed_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
+    /// The mentions of feed `feed_id` we answered since `since` (by API or by hand, with what we
+    /// said), newest first, at most `limit`: the poller asks the service what answered them.
+    pub fn watched(&self, feed_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<Watched>> {
         self.conn()
             .prepare_cached(
-                "SELECT response_id FROM mentions
-                 WHERE feed_id = ?1 AND response_id IS NOT NULL AND responded_at >= ?2
-                 ORDER BY responded_at DESC LIMIT ?3",
+                "SELECT m.id, m.kind, f.name, m.external_id, m.url, m.parent_ref, m.root_ref, m.author,
+                        m.response_id, m.response_text, m.responded_at
+                 FROM mentions m JOIN feeds f ON f.id = m.feed_id
+                 WHERE m.responded_at >= ?2 AND m.feed_id = ?1
+                   AND (m.response_id IS NOT NULL OR m.response_text IS NOT NULL)
+                 ORDER BY m.responded_at DESC LIMIT ?3",
             )
             .and_then(|mut s| {
-                s.query_map(params![feed_id, to_ts(since), limit as i64], |r| r.get(0))?
-                    .collect()
+                s.query_map(params![feed_id, to_ts(since), limit as i64], |r| {
+                    let kind: String = r.get(1)?;
+                    Ok(Watched {
+                        mention_id: r.get(0)?,
+                        of: ThreadOf {
+                            kind: kind.parse().unwrap_or(FeedKind::Rss),
+                            feed: r.get(2)?,
+                            external_id: r.get(3)?,
+                            url: r.get(4)?,
+                            parent: r.get(5)?,
+                            root: r.get(6)?,
+                        },
+                        author: r.get(7)?,
+                        answer_id: r.get(8)?,
+                        answer_text: r.get(9)?,
+                        answered_at: super::from_ts(r.get(10)?),
+                    })
+                })?
+                .collect()
             })
             .doing("reading the answers to watch")
+    }
+
+    /// Our reply to `mention` was found in its thread as `id` (an answer handed off by copy and
+    /// link): kept, so that what answers it is a follow-up. An id already known is kept.
+    pub fn learn_answer(&mut self, mention: i64, id: &str) -> Result<()> {
+        self.write("keeping our reply's id", |tx| {
+            tx.execute(
+                "UPDATE mentions SET response_id = ?2 WHERE id = ?1 AND response_id IS NULL",
+                params![mention, id],
+            )
+            .map(drop)
+        })
     }
 
     /// The conversation a mention is part of, in order (at most `limit` messages, the newest kept),

@@ -722,6 +722,56 @@ mod tests {
     }
 
     #[test]
+    fn replies_sent_by_an_older_version_keep_ids_their_threads_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..27] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 27).unwrap();
+            c.execute("INSERT INTO feeds (id, name, kind) VALUES (1, 'f', 'github')", [])
+                .unwrap();
+            for (id, kind, external_id, response_id) in [
+                (1, "github", "25", Some("555")),
+                (2, "discourse", "forum.example:77", Some("88500")),
+                (3, "discourse", "forum.example:78", Some("forum.example:88501")),
+                (4, "mastodon", "1160", Some("1161")),
+                (5, "github", "26", None),
+            ] {
+                c.execute(
+                    "INSERT INTO mentions (id, feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at,
+                        response_id)
+                     VALUES (?1, 1, ?2, ?3, 't', 0, 0, 0, ?4)",
+                    rusqlite::params![id, kind, external_id, response_id],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        let ids: Vec<Option<String>> = s
+            .conn()
+            .prepare("SELECT response_id FROM mentions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                Some("comment:555"),
+                Some("forum.example:88500"),
+                Some("forum.example:88501"),
+                Some("1161"),
+                None
+            ]
+            .map(|i| i.map(String::from))
+        );
+    }
+
+    #[test]
     fn mentions_stored_by_an_older_version_learn_their_language_and_site_on_upgrade() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");

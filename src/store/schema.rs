@@ -501,6 +501,15 @@ CREATE TABLE thread_posts (
     PRIMARY KEY (mention_id, position)
 ) WITHOUT ROWID;
 "#,
+    // 28: our replies' ids as their kind's mentions store ids (`comment:N` on GitHub, `HOST:N` on
+    // Discourse, the host the answered post's id starts with), so what answers them is found.
+    r#"
+UPDATE mentions SET response_id = 'comment:' || response_id
+WHERE kind = 'github' AND response_id IS NOT NULL AND response_id NOT LIKE 'comment:%';
+UPDATE mentions SET response_id = rtrim(external_id, '0123456789') || response_id
+WHERE kind = 'discourse' AND response_id IS NOT NULL AND response_id NOT LIKE '%:%'
+  AND external_id LIKE '%:%';
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -125,6 +125,8 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
     );
     let m = env.exported("1000");
     assert_eq!(m["status"], "responded");
+    let ours: String = env.sql("SELECT response_id FROM mentions WHERE external_id = '1000'");
+    assert_eq!(ours, "comment:555", "our comment's id as the issue's comments are stored");
     assert_eq!(
         m["response_url"],
         "https://github.com/octokit-fixture-org/search-issues/issues/2#issuecomment-555"
@@ -292,6 +294,9 @@ fn x_and_discourse_replies_post_where_the_mention_is() {
             s.url("")
         )
     );
+    // Our reply's id as the forum's posts are stored (`HOST:ID`), so what answers it is found.
+    let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {forum_id}"));
+    assert_eq!(ours, "127.0.0.1:88500");
 }
 
 /// With `[team] approval`, a reply from an operator who is not an approver waits for one: nothing

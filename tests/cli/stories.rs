@@ -203,3 +203,116 @@ fn the_customers_answer_to_our_bluesky_reply_comes_back_open_to_whoever_answered
     let ours_stored: i64 = env.sql(&format!("SELECT count(*) FROM mentions WHERE external_id = '{ours}'"));
     assert_eq!(ours_stored, 0, "our own reply is not a mention: only what is under it");
 }
+
+/// Reddit takes no replies from overhear: the operator posts ours by hand. The next poll, though
+/// the search answers 304, reads the post's comments, finds our reply there by its words (keeping
+/// its id), and stores what answered it and what the customer wrote after it: open, to whoever
+/// answered, tagged, in the conversation. A stranger's comment and our own are not follow-ups.
+#[test]
+fn a_reply_handed_off_on_reddit_is_found_in_its_thread_and_what_answers_it_comes_back() {
+    let s = FixtureServer::start();
+    s.route(
+        "/r/selfhosted/search.rss",
+        Response::ok(fixture("reddit/rss_2.0_reddit.xml")).etag("\"v1\""),
+    );
+    let env = crate::replies::env_with(&format!(
+        "[[feed]]\nname = \"reddit\"\nkind = \"reddit\"\nquery = \"site:kevincox.ca\"\nsubreddit = \"selfhosted\"\nurl = \"{}\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("t3_qksbf1");
+    let ours = "Thanks for the write-up! The sync bug is fixed in 2.3, tell us if it comes back.";
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], ours);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    assert!(stdout(&out).contains("answered by hand"), "{}", stdout(&out));
+    s.route("/comments/qksbf1.json", Response::json(&reddit_thread_after_ours()));
+    let out = env.run(&["poll", "--once", "--force"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let searched = s.requests_to("/r/selfhosted/search.rss");
+    assert_eq!(
+        searched.last().unwrap().header("if-none-match"),
+        Some("\"v1\""),
+        "the search answered 304"
+    );
+    assert_eq!(s.requests_to("/comments/qksbf1.json").len(), 1);
+    let learned: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {id}"));
+    assert_eq!(learned, "t1_ours", "our reply's id, found by its words");
+    for answer in ["t1_back", "t1_again"] {
+        let back = env.exported(answer);
+        assert_eq!(back["status"], "open", "{answer}");
+        assert_eq!(back["assignee"], "alice", "{answer}");
+        assert_eq!(back["conversation_id"].to_string(), id, "{answer}");
+        let tagged: i64 = env.sql(&format!(
+            "SELECT count(*) FROM mention_tags WHERE tag = 'follow-up' AND mention_id = {}",
+            back["id"]
+        ));
+        assert_eq!(tagged, 1, "{answer}");
+    }
+    let others: i64 =
+        env.sql("SELECT count(*) FROM mentions WHERE external_id IN ('t1_stranger', 't1_ours', 't1_ours2')");
+    assert_eq!(others, 0, "a stranger's comment and our own are not follow-ups");
+    // The feed's validators stand: the next poll is conditional again.
+    let etag: String = env.sql("SELECT etag FROM feeds WHERE name = 'reddit'");
+    assert_eq!(etag, "\"v1\"");
+}
+
+/// The post's comments as Reddit shows them after we posted ours (the shape of the recorded
+/// `reddit/comments.json`): ours, a reply under it, the author back further down, a stranger, and
+/// another of ours.
+fn reddit_thread_after_ours() -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    let comment = |name: &str, parent: &str, author: &str, at: i64, body: &str, replies: serde_json::Value| {
+        serde_json::json!({"kind": "t1", "data": {"name": name, "parent_id": parent, "author": author,
+            "body": body, "created_utc": at as f64, "permalink": format!("/r/selfhosted/comments/qksbf1/x/{name}/"),
+            "replies": replies}})
+    };
+    let listing =
+        |children: Vec<serde_json::Value>| serde_json::json!({"kind": "Listing", "data": {"children": children}});
+    serde_json::json!([
+        listing(vec![
+            serde_json::json!({"kind": "t3", "data": {"name": "t3_qksbf1", "author": "kevincox_ca",
+            "title": "Sync", "selftext": "", "created_utc": 1_635_800_000.0}})
+        ]),
+        listing(vec![
+            comment(
+                "t1_ours",
+                "t3_qksbf1",
+                "acme_care",
+                now + 30,
+                "Thanks for the write-up!  The sync bug is fixed in **2.3**, tell us if it comes back.",
+                listing(vec![comment(
+                    "t1_back",
+                    "t1_ours",
+                    "kevincox_ca",
+                    now + 90,
+                    "It came back on 2.3.1, sadly.",
+                    serde_json::json!("")
+                )])
+            ),
+            comment(
+                "t1_stranger",
+                "t3_qksbf1",
+                "someone",
+                now + 60,
+                "first!",
+                serde_json::json!("")
+            ),
+            comment(
+                "t1_again",
+                "t3_qksbf1",
+                "kevincox_ca",
+                now + 120,
+                "Also: any ETA for the fix?",
+                serde_json::json!("")
+            ),
+            comment(
+                "t1_ours2",
+                "t3_qksbf1",
+                "acme_care",
+                now + 150,
+                "We are on it.",
+                serde_json::json!("")
+            ),
+        ]),
+    ])
+}
