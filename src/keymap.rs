@@ -257,7 +257,7 @@ commands! {
     PageUp, "page-up", Stream, "Move", "a page up", ["pageup", "ctrl-b"];
     Top, "top", Stream, "Move", "newest mention", ["g", "home"];
     Bottom, "bottom", Stream, "Move", "oldest mention", ["G", "end"];
-    FocusDetail, "focus-detail", Stream, "Panes", "read the selected mention in full", ["enter"];
+    FocusDetail, "focus-detail", Stream, "Panes", "read the selected mention in full; in a story's detail, list its places", ["enter"];
     Back, "back", Stream, "Panes", "back to the stream; clear marks, then the filter", ["esc"];
     NextPane, "next-pane", Stream, "Panes", "next pane", ["tab"];
     PrevPane, "prev-pane", Stream, "Panes", "previous pane", ["backtab"];

@@ -284,6 +284,20 @@ impl AppState {
     /// Switch panes, or go back.
     pub(super) fn switch_command(&mut self, cmd: Command) -> Vec<Effect> {
         match cmd {
+            // In the detail of a story seen in several places: the stream lists them all.
+            Command::FocusDetail
+                if self.pane == Pane::Detail
+                    && let Some(d) = self.window.detail.as_ref().filter(|d| !d.places.is_empty()) =>
+            {
+                let (lead, n) = (d.mention.group_id, d.places.len() + 1);
+                self.pane = Pane::Stream;
+                let back = self.settings.keymap.hint(Command::Back);
+                self.say(format!("the story's {n} places · {back}: everything again"));
+                self.set_filter(
+                    StreamFilter::from_expr(crate::query::Expr::Field(crate::query::Field::Story(lead))),
+                    None,
+                )
+            }
             Command::FocusDetail | Command::PaneDetail => {
                 self.pane = Pane::Detail;
                 let mut effects: Vec<Effect> = self.ask_thread().into_iter().collect();

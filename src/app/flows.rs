@@ -376,3 +376,65 @@ fn c_marks_the_whole_conversation_and_the_next_triage_key_acts_on_all_of_it() {
     assert!(f.state.marks.is_empty());
     assert!(f.message().contains("not part of a conversation"), "{}", f.message());
 }
+
+#[test]
+fn enter_in_a_storys_detail_lists_its_places_and_esc_shows_everything_again() {
+    let mut f = Flow::new("");
+    let now = Utc::now();
+    // One article told by a blog and by Hacker News (the same link), one other mention besides.
+    let hn = f.store.ensure_feed("hn", FeedKind::Hackernews).unwrap();
+    let blog = f.store.ensure_feed("blogs", FeedKind::Rss).unwrap();
+    let at = |mins: i64| Some(now - chrono::Duration::minutes(mins));
+    let article = NewMention {
+        external_id: Some("article".into()),
+        title: Some("Acme moves its support to the forum".into()),
+        url: Some("https://acme.example/blog/forum".into()),
+        text: "We are moving.".into(),
+        published_at: at(20),
+        ..Default::default()
+    };
+    let write = |f: &mut Flow, feed, kind, m: NewMention| {
+        let poll = PollWrite {
+            mentions: vec![m],
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        f.store.write_poll(feed, kind, &poll, now).unwrap();
+    };
+    write(&mut f, blog, FeedKind::Rss, article);
+    let story = NewMention {
+        external_id: Some("4242".into()),
+        title: Some("Acme moves its support to the forum".into()),
+        url: Some("https://news.ycombinator.com/item?id=4242".into()),
+        text: String::new(),
+        published_at: at(10),
+        place: crate::model::Place {
+            links_to: Some("https://acme.example/blog/forum?utm_source=hn".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    write(&mut f, hn, FeedKind::Hackernews, story);
+    f.act(Action::StoreChanged);
+    let listed = |f: &Flow| f.state.window.rows.len();
+    // The stream lists the story once: its lead (the blog's article) beside the three others.
+    assert_eq!(listed(&f), 4);
+    while f.state.selected().unwrap().title.as_deref() != Some("Acme moves its support to the forum") {
+        f.press("j");
+    }
+    f.press("Enter");
+    assert_eq!(f.state.pane, Pane::Detail);
+    assert_eq!(f.state.window.detail.as_ref().unwrap().places.len(), 1);
+    f.press("Enter");
+    assert_eq!(f.state.pane, Pane::Stream);
+    assert_eq!(listed(&f), 2, "the lead and its other place");
+    assert!(f.message().contains("the story's 2 places"), "{}", f.message());
+    assert!(
+        f.state.filter.describe().starts_with("story:"),
+        "{}",
+        f.state.filter.describe()
+    );
+    f.press("Esc");
+    assert_eq!(listed(&f), 4);
+}

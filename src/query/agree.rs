@@ -179,6 +179,9 @@ const QUERIES: &[&str] = &[
     "(title:acme OR author:carol) -\"acme app\"",
     "rival* -is:question",
     "status:ignored OR (unread #praise)",
+    "story:1",
+    "story:3 OR #praise",
+    "-story:1 acme",
 ];
 
 /// What the in-memory evaluator reads of a stored mention, as alice.
@@ -204,6 +207,7 @@ fn candidate<'a>(m: &'a crate::model::Mention, tags: &'a [String]) -> Candidate<
         sort_at: m.sort_at,
         unread: m.unread,
         me: "alice",
+        story: Some(m.group_id),
     }
 }
 

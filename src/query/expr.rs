@@ -118,6 +118,9 @@ pub enum Field {
     Person(String),
     /// Any of these signs of noise (a bit set of `score::noise::Noise`; `is:noise`: any).
     Noise(i64),
+    /// Every place of the story mention `N` leads (`story:N`): the lead and the mentions grouped
+    /// under it, which the stream otherwise leaves out.
+    Story(i64),
 }
 
 /// A query.
@@ -160,6 +163,8 @@ pub struct Candidate<'a> {
     pub unread: bool,
     /// Who `assignee:me` means.
     pub me: &'a str,
+    /// The story it is a place of (its lead's id, its own when it leads), once stored.
+    pub story: Option<i64>,
 }
 
 impl Candidate<'_> {
@@ -187,6 +192,7 @@ impl Candidate<'_> {
             sort_at: Utc::now(),
             unread: true,
             me: "",
+            story: None,
         }
     }
 }
@@ -693,6 +699,13 @@ impl Parser<'_> {
                     ));
                 }
             },
+            "story" => Field::Story(
+                value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| err(format!("story:{value}? use a mention's number, like story:42")))?,
+            ),
             "lang" => match value.to_ascii_lowercase().as_str() {
                 "" => return Err(need("a language, like en or french")),
                 "none" | "unknown" | "und" => Field::Lang(String::new()),
@@ -862,6 +875,7 @@ impl fmt::Display for Field {
             ),
             Field::HasLink => write!(f, "has:link"),
             Field::IsQuestion => write!(f, "is:question"),
+            Field::Story(n) => write!(f, "story:{n}"),
             Field::Lang(l) if l.is_empty() => write!(f, "lang:none"),
             Field::Lang(l) => write!(f, "lang:{l}"),
             Field::Sentiment(l) => write!(f, "sentiment:{l}"),
@@ -1038,6 +1052,7 @@ fn field_holds(f: &Field, m: &Candidate<'_>) -> bool {
         Field::Priority(c, n) => c.holds(m.priority, *n as f64),
         Field::Sort(_) => true,
         Field::Intent(v) => v.iter().any(|i| m.intents & i.bit() != 0),
+        Field::Story(n) => m.story == Some(*n),
     }
 }
 

@@ -78,6 +78,20 @@ impl StreamFilter {
         .is_empty()
     }
 
+    /// The story whose places the filter asks for (`story:N`, anywhere in it), if it does: then
+    /// a story's places are listed, not only its lead.
+    pub fn story(&self) -> Option<i64> {
+        fn find(e: &Expr) -> Option<i64> {
+            match e {
+                Expr::Field(Field::Story(n)) => Some(*n),
+                Expr::And(v) | Expr::Or(v) => v.iter().find_map(find),
+                Expr::Not(e) => find(e),
+                _ => None,
+            }
+        }
+        self.rest.iter().find_map(find)
+    }
+
     /// The FTS5 query when the filter is words and nothing else: what matches is what the
     /// full-text index says, with no row of `mentions` to read.
     pub fn words_only(&self) -> Option<String> {

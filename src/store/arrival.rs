@@ -30,6 +30,7 @@ struct Arrived {
     priority: f64,
     person_tags: Vec<String>,
     noise: i64,
+    story: i64,
 }
 
 impl Arrived {
@@ -51,6 +52,7 @@ impl Arrived {
             person_tags: &self.person_tags,
             noise: self.noise,
             sort_at: from_ts(self.sort_at),
+            story: Some(self.story),
             ..Candidate::blank()
         }
     }
@@ -153,7 +155,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                     json_extract(m.engagement, '$.score'), m.sort_at, m.lang, m.sentiment, m.intent, m.priority,
                     (SELECT group_concat(pt.tag, ',') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
                      WHERE a.id = m.author_id),
-                    m.noise
+                    m.noise, coalesce(m.story_id, m.id)
              FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id > ?1 ORDER BY m.id",
         )?
         .query_map([after], |r| {
@@ -177,6 +179,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                     .map(|t| t.split(',').map(str::to_string).collect())
                     .unwrap_or_default(),
                 noise: r.get(15)?,
+                story: r.get(16)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -265,6 +265,11 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::IsQuestion => "m.is_question".into(),
         Field::Lang(l) if l.is_empty() => "m.lang IS NULL".into(),
         Field::Lang(l) => format!("m.lang = {}", push(Value::Text(l.clone()))),
+        // The lead by its key, the others by the index of stories.
+        Field::Story(n) => {
+            let p = push(Value::Integer(*n));
+            format!("(m.id = {p} OR m.story_id = {p})")
+        }
         // Literal thresholds: `m.sentiment <= -0.05` is the condition of the index of negatives.
         Field::Sentiment(crate::score::Label::Negative) => {
             format!("m.sentiment <= -{}", crate::score::sentiment::THRESHOLD)
@@ -547,7 +552,10 @@ impl Store {
             MENTION_FROM.to_string()
         };
         let mut cond = filter_sql(scope.filter, params, search, Some(scope.operator));
-        cond.push_str(LEADS_ONLY);
+        // A story's places are listed when asked for (`story:N`); else the story is its lead.
+        if scope.filter.story().is_none() {
+            cond.push_str(LEADS_ONLY);
+        }
         (from, cond)
     }
 

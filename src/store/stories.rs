@@ -281,6 +281,38 @@ mod tests {
     }
 
     #[test]
+    fn story_n_lists_every_place_of_the_story() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let stored = store_all(&mut s, &labelled());
+        let raise = stored[0].0;
+        // `story:N` lists every place of the story, the lead and the others.
+        let filter = crate::query::StreamFilter::parse(&format!("story:{raise}"), Utc::now()).unwrap();
+        let mut places = s
+            .matching_ids(crate::store::Scope {
+                operator: "alice",
+                filter: &filter,
+            })
+            .unwrap();
+        places.sort_unstable();
+        assert_eq!(places, stored[..4].iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        // The stream, asked for the story, lists them all too; else the story is its lead.
+        let scope = |filter| crate::store::Scope {
+            operator: "alice",
+            filter,
+        };
+        assert_eq!(s.stream_after(scope(&filter), None, 10).unwrap().len(), 4);
+        let all = crate::query::StreamFilter::default();
+        let listed: Vec<i64> = s
+            .stream_after(scope(&all), None, 100)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert!(listed.contains(&raise) && !listed.contains(&stored[2].0));
+    }
+
+    #[test]
     fn far_apart_in_time_is_not_one_story() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("s.db")).unwrap();

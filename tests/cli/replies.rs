@@ -126,7 +126,10 @@ fn a_github_comment_that_fails_keeps_the_draft_and_a_retry_sends_once() {
     let m = env.exported("1000");
     assert_eq!(m["status"], "responded");
     let ours: String = env.sql("SELECT response_id FROM mentions WHERE external_id = '1000'");
-    assert_eq!(ours, "comment:555", "our comment's id as the issue's comments are stored");
+    assert_eq!(
+        ours, "comment:555",
+        "our comment's id as the issue's comments are stored"
+    );
     assert_eq!(
         m["response_url"],
         "https://github.com/octokit-fixture-org/search-issues/issues/2#issuecomment-555"

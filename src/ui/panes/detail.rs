@@ -197,11 +197,12 @@ fn places<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
     lines.push(Line::from(""));
     let n = d.places.len();
     let s = if n == 1 { "" } else { "s" };
+    let list = state.settings.keymap.hint(crate::keymap::Command::FocusDetail);
     lines.push(Line::styled(
         if d.mention.group_id != d.mention.id {
-            format!("One story, first seen elsewhere · {n} other place{s}")
+            format!("One story, first seen elsewhere · {n} other place{s} · {list}: list them")
         } else {
-            format!("Also seen in {n} other place{s} (a status set here is set there too)")
+            format!("Also seen in {n} other place{s} (a status set here is set there too) · {list}: list them")
         },
         Style::default().add_modifier(Modifier::BOLD),
     ));
