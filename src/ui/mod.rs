@@ -352,6 +352,18 @@ mod tests {
                         url: None,
                         published_at: Some(now() - chrono::Duration::minutes(50)),
                     },
+                    crate::model::ThreadPost {
+                        relation: crate::model::Relation::Below,
+                        depth: 2,
+                        external_id: Some("3".into()),
+                        author: Some("acme_care".into()),
+                        title: None,
+                        text: "Sorry about that! A fix for the sync that stops at 99% is rolling out today; \
+                               restart the app once it has updated and tell us if it still stops."
+                            .into(),
+                        url: None,
+                        published_at: Some(now() - chrono::Duration::minutes(20)),
+                    },
                 ],
                 error: None,
             }),

@@ -22,7 +22,7 @@ pub(in crate::ui) fn draw_detail(frame: &mut Frame<'_>, area: Rect, state: &AppS
     for l in text::screen(&m.text).lines() {
         lines.push(Line::from(l.to_string()));
     }
-    lines.extend(thread_below(state, d));
+    lines.extend(thread_below(state, d, inner.width as usize));
     lines.extend(notes_and_history(state, d));
     lines.extend(conversation(state, d, inner.width as usize));
     lines.extend(places(state, d, inner.width as usize));
@@ -75,7 +75,7 @@ fn thread_above<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>>
 
 /// The replies under the mention, indented by depth, with where the thread stands: being
 /// fetched, when it was, or why it could not be.
-fn thread_below<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
+fn thread_below<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
     if d.thread_of.is_none() {
         return Vec::new();
@@ -110,13 +110,14 @@ fn thread_below<'a>(state: &AppState, d: &Detail) -> Vec<Line<'a>> {
         ));
     }
     for p in below {
-        lines.extend(thread_post(state, p, p.depth.min(6) as usize));
+        lines.extend(thread_post(state, p, p.depth.min(6) as usize, width));
     }
     lines
 }
 
-/// One post of a thread: who and when, then what they said, indented.
-fn thread_post<'a>(state: &AppState, p: &ThreadPost, depth: usize) -> Vec<Line<'a>> {
+/// One post of a thread: who and when, then what they said, indented (a long line wraps under
+/// its own indent, so a reply's depth stays visible).
+fn thread_post<'a>(state: &AppState, p: &ThreadPost, depth: usize, width: usize) -> Vec<Line<'a>> {
     let t = &state.settings.theme;
     let pad = "  ".repeat(depth);
     let when = p
@@ -130,11 +131,21 @@ fn thread_post<'a>(state: &AppState, p: &ThreadPost, depth: usize) -> Vec<Line<'
         ),
         t.muted,
     )];
-    if let Some(title) = &p.title {
-        lines.push(Line::from(format!("{pad}│ {}", text::screen_line(title))));
-    }
-    for l in text::screen(&p.text).lines().filter(|l| !l.trim().is_empty()) {
-        lines.push(Line::from(format!("{pad}│ {l}")));
+    let bar = format!("{pad}│ ");
+    let room = width
+        .saturating_sub(unicode_width::UnicodeWidthStr::width(bar.as_str()))
+        .max(12);
+    let said = p.title.as_deref().map(text::screen_line).into_iter().chain(
+        text::screen(&p.text)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>(),
+    );
+    for l in said {
+        for part in textwrap::wrap(&l, room) {
+            lines.push(Line::from(format!("{bar}{part}")));
+        }
     }
     lines
 }
