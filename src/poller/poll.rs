@@ -146,7 +146,7 @@ impl Poller {
     /// and link too). A thread is asked at most every [`WATCH_EVERY`]. A failure is logged and costs
     /// only itself: the feed's poll stands.
     async fn follow_ups(&self, feed: &FeedConfig, feed_id: i64, ctx: &Ctx<'_>) -> Vec<NewMention> {
-        if !sources::tells_follow_ups(feed.kind) && !sources::thread::tells_threads(feed.kind) {
+        if !sources::tells_follow_ups(feed.kind) && !sources::thread::watches_threads(feed.kind) {
             return Vec::new();
         }
         let since = Utc::now() - chrono::Duration::from_std(self.follow_up).unwrap_or_default();

@@ -40,7 +40,7 @@ pub async fn fetch_answers(
     token: Option<String>,
     scorer: std::sync::Arc<crate::score::Scorer>,
 ) -> Result<Option<Answers>, PollError> {
-    if !sources::thread::tells_threads(w.of.kind) {
+    if !sources::thread::watches_threads(w.of.kind) {
         return Ok(None);
     }
     let w2 = w.clone();

@@ -35,6 +35,12 @@ pub fn tells_threads(kind: FeedKind) -> bool {
     )
 }
 
+/// Whether what answers our replies can be found in a kind's threads ([`answers`]): every kind
+/// with threads, and X, whose conversation search is asked only for what we answered.
+pub fn watches_threads(kind: FeedKind) -> bool {
+    tells_threads(kind) || kind == FeedKind::X
+}
+
 /// The request for the thread around `of`, when its kind has threads and the mention carries
 /// what finds it.
 pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceError> {
@@ -48,6 +54,7 @@ pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceEr
         FeedKind::Reddit => super::reddit::thread_request(ctx, of.root.as_deref().unwrap_or(id)),
         FeedKind::Discourse => super::discourse::thread_request(ctx, of.root.as_deref()),
         FeedKind::Github => super::github::thread_request(ctx, of.url.as_deref()),
+        FeedKind::X => super::x::conversation_request(ctx, of.root.as_deref().unwrap_or(id)),
         _ => Ok(None),
     }
 }
@@ -70,6 +77,7 @@ pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node
         FeedKind::Reddit => super::reddit::thread_nodes(reply)?,
         FeedKind::Discourse => super::discourse::thread_nodes(ctx, reply)?,
         FeedKind::Github => super::github::thread_nodes(reply, of.external_id.as_deref())?,
+        FeedKind::X => super::x::conversation_nodes(ctx, reply)?,
         _ => Vec::new(),
     })
 }

@@ -8,6 +8,50 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 const PUBLIC: &str = "https://api.x.com";
+/// What a tweet carries: its metrics and language, and where it stands in its conversation (the
+/// thread's first tweet, and what it answers).
+const TWEET_FIELDS: &str = "created_at,author_id,public_metrics,lang,conversation_id,referenced_tweets";
+
+/// The conversation a tweet is part of, for watching what answers our reply there: a recent
+/// search of `conversation_id:ROOT` (X has no thread endpoint; the search sees the last 7 days,
+/// as long as the follow-up window's default).
+pub fn conversation_request(ctx: &Ctx<'_>, root: &str) -> Result<Option<Request>, SourceError> {
+    if root.is_empty() || !root.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let token = ctx
+        .token
+        .ok_or_else(|| SourceError::Request("an x feed needs a bearer token".into()))?;
+    let pairs = [
+        ("query", format!("conversation_id:{root}")),
+        ("max_results", "100".to_string()),
+        ("tweet.fields", TWEET_FIELDS.to_string()),
+        ("expansions", "author_id".to_string()),
+        ("user.fields", "username,name,public_metrics".to_string()),
+    ];
+    Ok(Some(
+        Request::get(with_query(
+            endpoint(ctx.feed, PUBLIC, "/2/tweets/search/recent")?,
+            &pairs,
+        ))
+        .bearer(token),
+    ))
+}
+
+/// The tweets of a conversation search, with what each answers.
+pub fn conversation_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    Ok(parse(ctx, reply)?
+        .mentions
+        .into_iter()
+        .filter_map(|post| {
+            Some(super::thread::Node {
+                id: post.external_id.clone()?,
+                parent: post.place.parent.clone(),
+                post,
+            })
+        })
+        .collect())
+}
 
 pub fn request(ctx: &Ctx<'_>, next_token: Option<&str>) -> Result<Request, SourceError> {
     let feed = ctx.feed;
@@ -23,10 +67,7 @@ pub fn request(ctx: &Ctx<'_>, next_token: Option<&str>) -> Result<Request, Sourc
     let mut pairs = vec![
         ("query", query),
         ("max_results", "100".to_string()),
-        (
-            "tweet.fields",
-            "created_at,author_id,public_metrics,lang,conversation_id".to_string(),
-        ),
+        ("tweet.fields", TWEET_FIELDS.to_string()),
         ("expansions", "author_id".to_string()),
         ("user.fields", "username,name,public_metrics".to_string()),
     ];

@@ -316,3 +316,69 @@ fn reddit_thread_after_ours() -> serde_json::Value {
         ]),
     ])
 }
+
+/// On X, after we answer by API, the poller searches the tweet's conversation
+/// (`conversation_id:ROOT`, X's only way to see a thread): the customer's answer to our reply comes
+/// back as a follow-up; someone else's reply to another tweet of the conversation does not.
+#[test]
+fn the_customers_answer_to_our_x_reply_is_found_by_its_conversation() {
+    let s = FixtureServer::start();
+    let now = chrono::Utc::now();
+    let conversation = serde_json::json!({
+        "data": [
+            {"id": "2123999999999999999", "text": "We're on it", "author_id": "999", "conversation_id": "2123810016713650181",
+             "created_at": now.to_rfc3339(), "referenced_tweets": [{"type": "replied_to", "id": "2123810016713650181"}]},
+            {"id": "2124000000000000001", "text": "@acme thanks, it works again!", "author_id": "1357924680",
+             "conversation_id": "2123810016713650181", "created_at": (now + chrono::Duration::minutes(5)).to_rfc3339(),
+             "referenced_tweets": [{"type": "replied_to", "id": "2123999999999999999"}]},
+            {"id": "2124000000000000002", "text": "same problem here", "author_id": "24681357",
+             "conversation_id": "2123810016713650181", "created_at": (now + chrono::Duration::minutes(6)).to_rfc3339(),
+             "referenced_tweets": [{"type": "replied_to", "id": "2123810016713650181"}]}
+        ],
+        "includes": {"users": [
+            {"id": "1357924680", "username": "lenabrandt_dev", "name": "Lena"},
+            {"id": "24681357", "username": "db_newbie_42", "name": "New"},
+            {"id": "999", "username": "acme", "name": "Acme"}
+        ]},
+        "meta": {"result_count": 3}
+    });
+    let search = fixture("x/search_recent_expanded.json");
+    s.route_with("/2/tweets/search/recent", move |req| {
+        if req
+            .query_param("query")
+            .is_some_and(|q| q.starts_with("conversation_id:"))
+        {
+            Response::json(&conversation)
+        } else {
+            Response::ok(search.clone())
+        }
+    });
+    s.route(
+        "/2/tweets",
+        Response::ok(r#"{"data":{"id":"2123999999999999999","text":"We're on it"}}"#).status(201),
+    );
+    let env = crate::replies::env_with(&format!(
+        "[[feed]]\nname = \"x\"\nkind = \"x\"\nquery = \"acme\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
+        s.url("")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("2123810016713650181");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "We're on it");
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let out = env.run(&["poll", "--once", "--force"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let asked: Vec<String> = s
+        .requests_to("/2/tweets/search/recent")
+        .iter()
+        .filter_map(|r| r.query_param("query"))
+        .filter(|q| q.starts_with("conversation_id:"))
+        .collect();
+    assert_eq!(asked, ["conversation_id:2123810016713650181"]);
+    let back = env.exported("2124000000000000001");
+    assert_eq!(back["status"], "open");
+    assert_eq!(back["assignee"], "alice");
+    assert_eq!(back["conversation_id"].to_string(), id);
+    let others: i64 =
+        env.sql("SELECT count(*) FROM mentions WHERE external_id IN ('2124000000000000002', '2123999999999999999')");
+    assert_eq!(others, 0, "a reply to someone else, and ours, are not follow-ups");
+}
