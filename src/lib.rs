@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod paths;
 pub mod poller;
 pub mod query;
+pub mod report;
 pub mod rules;
 pub mod score;
 pub mod sources;

@@ -7,6 +7,7 @@ mod doctor;
 mod people;
 mod poll;
 mod print;
+mod report;
 mod thread;
 
 use crate::config::{self, Config};
@@ -168,6 +169,41 @@ pub enum Verb {
         #[command(subcommand)]
         action: people::PersonAction,
     },
+    /// Write the report for people who never open a terminal: one self-contained HTML file (or
+    /// Markdown for chat and mail) with the span's figures against the span before, day by day,
+    /// the sentiment and intents, when mentions come and when we are quick, the busiest people and
+    /// stories, and the mentions to know about
+    Report {
+        /// The last 7 days, today included (the default)
+        #[arg(long, conflicts_with_all = ["month", "since"])]
+        week: bool,
+        /// The last 30 days
+        #[arg(long, conflicts_with = "since")]
+        month: bool,
+        /// From this day to today
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Also split the figures by feed, operator or tag
+        #[arg(long, value_enum)]
+        by: Option<crate::stats::GroupBy>,
+        /// Where to write it (`-`: standard output) [default: standard output for md; html needs a file]
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+        /// The team's name, in the title ("Acme support")
+        #[arg(long, value_name = "NAME")]
+        title: Option<String>,
+        /// The time zone days are counted in (e.g. Europe/Berlin) [default: the system's]
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// The first-response target (e.g. 1h) [default: [stats] sla in the config]
+        #[arg(long, value_name = "DURATION")]
+        sla: Option<String>,
+        /// Only mentions matching this query (the search language), e.g. `-is:noise`
+        #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
+        filter: Option<String>,
+    },
     /// The thread around a mention (what it answers, and the replies under it), asked of its
     /// source (Mastodon, Bluesky, Hacker News, Reddit, Discourse, GitHub) and kept for the console
     Thread {
@@ -177,6 +213,14 @@ pub enum Verb {
         #[arg(long)]
         cached: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page: inline CSS and SVG charts, no script
+    Html,
+    /// Markdown, for chat and mail
+    Md,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -524,6 +568,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::People { sort, limit, format }) => people::people(&cli, (*sort).into(), *limit, *format),
         Some(Verb::Person { action }) => people::person(&cli, action),
         Some(Verb::Thread { id, cached }) => thread::thread(&cli, *id, *cached),
+        Some(v @ Verb::Report { .. }) => report::report(&cli, v),
         Some(Verb::Feeds) => {
             let config = load_config(&cli)?;
             let store = open_store(&cli)?;

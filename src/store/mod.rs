@@ -11,6 +11,7 @@ mod feeds;
 mod mentions;
 mod noise;
 mod people;
+mod report;
 mod schema;
 mod stats;
 mod stories;
@@ -19,6 +20,7 @@ mod threads;
 mod triage;
 mod watch;
 
+pub use report::{Notable, TopPerson, TopStory};
 pub use threads::THREAD_FRESH_SECS;
 pub use watch::ChangeWatch;
 

@@ -239,11 +239,43 @@ impl Store {
         } else {
             vec![None]
         };
-        let backlog = self.backlog(&bounds, q, &found, &closed)?;
-        let mut talk = self.conversation_days(q, &bounds)?;
+        self.assemble(q, &bounds, &groups, found, &closed)
+    }
+
+    /// The figures of the whole range `q.from`..=`q.to` as one span (one row, or one per group,
+    /// dated `FROM..TO`): its medians and p90s over every mention of the range, its backlog at
+    /// the range's end. For reports; not kept (a range is rarely asked twice).
+    pub fn period(&self, q: &StatsQuery) -> Result<Vec<DayStats>> {
+        let bounds = vec![(
+            format!("{}..{}", q.from.format("%Y-%m-%d"), q.to.format("%Y-%m-%d")),
+            day_start(&q.tz, q.from),
+            day_start(&q.tz, q.to.succ_opt().expect("a next day")),
+        )];
+        let found = self.compute_days(q, &bounds)?;
+        let closed = self.closings(q, &bounds)?;
+        let groups: Vec<Option<String>> = if q.by.is_some() {
+            found.keys().map(|(_, g)| g.clone()).collect()
+        } else {
+            vec![None]
+        };
+        self.assemble(q, &bounds, &groups, found, &closed)
+    }
+
+    /// Each span's figures per group, with the backlog at its end and what its stories and
+    /// conversations add.
+    fn assemble(
+        &self,
+        q: &StatsQuery,
+        bounds: &[(String, i64, i64)],
+        groups: &[Option<String>],
+        mut found: BTreeMap<(String, Option<String>), DayStats>,
+        closed: &BTreeMap<(String, Option<String>), i64>,
+    ) -> Result<Vec<DayStats>> {
+        let backlog = self.backlog(bounds, q, &found, closed)?;
+        let mut talk = self.conversation_days(q, bounds)?;
         let mut out = Vec::with_capacity(bounds.len() * groups.len());
-        for (day, _, _) in &bounds {
-            for g in &groups {
+        for (day, _, _) in bounds {
+            for g in groups {
                 let mut s = found
                     .remove(&(day.clone(), g.clone()))
                     .unwrap_or_else(|| DayStats::empty(day.clone(), g.clone()));
