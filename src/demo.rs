@@ -42,6 +42,20 @@ struct DemoItem {
     points: Option<i64>,
     #[serde(default)]
     comments: Option<i64>,
+    /// What the demo team answered.
+    #[serde(default)]
+    answer: Option<DemoAnswer>,
+    /// How the demo team triaged it without answering (`ignored`).
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct DemoAnswer {
+    by: String,
+    /// Minutes after it was published.
+    after: i64,
+    text: String,
 }
 
 /// The sample feeds, releasing items as time passes.
@@ -363,16 +377,63 @@ every = "3s"
     Ok(Config::parse(path, &text)?)
 }
 
+/// The demo team's name, in its report.
+pub const TEAM: &str = "Tidepool support (demo)";
+
 /// `overhear demo`.
 pub fn open() -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("overhear-demo-")
         .tempdir()
         .context("cannot create a temporary directory")?;
-    let addr = serve()?;
-    let config = config(addr, &dir.path().join("demo-config.toml"))?;
-    let store = Store::open(&dir.path().join("demo.db"))?;
+    let (config, store) = prepare(dir.path())?;
     crate::console::open(config, store)
+}
+
+/// The demo's server started and its database in `dir` filled as a team's week: every feed
+/// polled once through the real poller, then what the team answered and set aside recorded at
+/// the times the bundled data gives (so the Stats pane and the report have figures at once).
+pub fn prepare(dir: &Path) -> Result<(Config, Store)> {
+    let addr = serve()?;
+    let config = config(addr, &dir.join("demo-config.toml"))?;
+    let path = dir.join("demo.db");
+    let poller = crate::poller::Poller::new(&config.poller, Store::open(&path)?)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the demo's runtime")?;
+    for r in rt.block_on(poller.poll_all_once(&config.feeds, true)) {
+        tracing::debug!(feed = %r.name, stored = r.stored, "demo feed polled");
+    }
+    poller.close();
+    let mut store = Store::open(&path)?;
+    record_the_week(&mut store)?;
+    Ok((config, store))
+}
+
+/// The team's answers and triage from the bundled data, each at its item's publication plus its
+/// `after` minutes.
+fn record_the_week(store: &mut Store) -> Result<()> {
+    let data: DemoData = serde_json::from_str(DATA).expect("bundled demo data is valid");
+    store.as_if_seen_when_published()?;
+    for it in &data.items {
+        if it.answer.is_none() && it.status.is_none() {
+            continue;
+        }
+        let title = crate::text::strip_tags_inline(&it.title);
+        let Some((id, published)) = store.find_titled(&it.feed, &title)? else {
+            continue;
+        };
+        if let Some(a) = &it.answer {
+            let at = published + chrono::Duration::minutes(a.after);
+            store.record_response(id, &a.text, &crate::store::Sent::default(), &a.by, at)?;
+        }
+        if let Some(status) = it.status.as_deref().and_then(|s| s.parse().ok()) {
+            let at = published + chrono::Duration::minutes(30);
+            store.apply(&[id], &crate::store::Change::Status(status), "sam", at)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

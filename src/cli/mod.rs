@@ -39,8 +39,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Verb {
-    /// Open the console on a throwaway database with a built-in feed server: no config, no network
-    Demo,
+    /// Open the console on a throwaway database with a built-in feed server: no config, no network.
+    /// The database holds a team's week of mentions, some answered
+    Demo {
+        /// Instead of opening the console, write the demo week's report to this file (HTML, or
+        /// Markdown when it ends in .md) and exit
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
+    },
     /// Poll the feeds: on their schedules until SIGINT/SIGTERM, or each once with --once
     Poll {
         /// Poll every feed once, print one line per feed, exit 1 if any failed
@@ -186,7 +192,7 @@ pub enum Verb {
         /// Also split the figures by feed, operator or tag
         #[arg(long, value_enum)]
         by: Option<crate::stats::GroupBy>,
-        /// Where to write it (`-`: standard output) [default: standard output for md; html needs a file]
+        /// Where to write it (`-`: standard output) [default: standard output for md and json; html needs a file]
         #[arg(long, short, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value = "html")]
@@ -221,6 +227,8 @@ pub enum ReportFormat {
     Html,
     /// Markdown, for chat and mail
     Md,
+    /// The report's figures as JSON, for other tools
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -519,10 +527,11 @@ fn ack_alerts(cli: &Cli, ack: &[i64]) -> Result<ExitCode> {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Some(Verb::Demo) => {
+        Some(Verb::Demo { report: None }) => {
             demo::open()?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Verb::Demo { report: Some(out) }) => report::demo(out),
         None => {
             let config = load_config(&cli)?;
             let db = db_path(&cli)?;

@@ -61,6 +61,7 @@ pub fn report(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
     let text = match format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Md => report::markdown::render(&r),
+        ReportFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
     };
     match out.as_deref().filter(|_| !to_stdout) {
         None => {
@@ -80,6 +81,41 @@ pub fn report(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `overhear demo --report FILE`: the demo's week (polled from the built-in server, the team's
+/// answers recorded) as a report, without opening the console.
+pub fn demo(out: &std::path::Path) -> Result<ExitCode> {
+    let dir = tempfile::Builder::new()
+        .prefix("overhear-demo-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let (_config, store) = crate::demo::prepare(dir.path())?;
+    let q = ReportQuery {
+        span: Span::Week,
+        by: Some(crate::stats::GroupBy::Operator),
+        tz: crate::stats::local_zone(),
+        sla: Some(std::time::Duration::from_secs(3600)),
+        business: None,
+        filter: crate::query::StreamFilter::default(),
+        now: Utc::now(),
+        team: Some(crate::demo::TEAM.to_string()),
+    };
+    let r = report::gather(&store, &q)?;
+    let markdown = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let text = if markdown {
+        report::markdown::render(&r)
+    } else {
+        report::html::render(&r)
+    };
+    write_whole(out, text.as_bytes()).with_context(|| format!("writing the report to {}", out.display()))?;
+    eprintln!(
+        "the demo week's report written to {} ({} mentions, {} answered)",
+        out.display(),
+        r.totals.mentions,
+        r.totals.responded
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -78,6 +78,8 @@ pub fn volume(days: &[DayStats]) -> Option<String> {
             .x_label_formatter(&|x| day_label(days, *x))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(label_style())
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(INK.mix(0.12))
             .draw()?;
         chart
             .draw_series(days.iter().enumerate().map(|(i, d)| {
@@ -133,6 +135,8 @@ pub fn response(days: &[DayStats], sla_secs: Option<i64>) -> Option<String> {
             .x_label_formatter(&|x| day_label(days, *x))
             .y_label_formatter(&|y| format!("{y:.1}h"))
             .label_style(label_style())
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(INK.mix(0.12))
             .draw()?;
         let points = |f: &dyn Fn(&DayStats) -> Option<f64>| -> Vec<(f64, f64)> {
             days.iter()
@@ -192,6 +196,8 @@ pub fn backlog(days: &[DayStats]) -> Option<String> {
             .x_label_formatter(&|x| day_label(days, *x))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(label_style())
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(INK.mix(0.12))
             .draw()?;
         let points: Vec<(f64, f64)> = days
             .iter()
@@ -240,6 +246,8 @@ pub fn heat(values: &[[Option<f64>; 24]; 7], what: &str) -> Option<String> {
                     .unwrap_or_default()
             })
             .label_style(label_style())
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(INK.mix(0.12))
             .draw()?;
         chart.draw_series(values.iter().enumerate().flat_map(|(d, row)| {
             row.iter().enumerate().map(move |(h, v)| {

@@ -4,7 +4,7 @@
 //! string is cleaned of control and direction characters first, and a link is kept only when it
 //! is `http(s)`.
 
-use super::{Report, change, charts, safe_link, wait, weekday};
+use super::{Report, change, charts, safe_link, thousands, wait, weekday};
 use crate::stats::DayStats;
 use crate::store::Notable;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -41,6 +41,9 @@ footer { margin: 2rem 0 1rem; color: var(--muted); font-size: 0.85rem; }
   a { color: inherit; text-decoration: none; }
 }
 "#;
+
+/// The groups a report lists (`--by`), the busiest first.
+const GROUPS_SHOWN: usize = 25;
 
 /// A stranger's string on one line, cleaned, clipped to `max` characters.
 fn said(s: &str, max: usize) -> String {
@@ -157,9 +160,9 @@ fn figures(r: &Report) -> Markup {
             div.scroll { table {
                 thead { tr { th { "" } th.n { "this span" } th.n { "the span before" } th.n { "change" } } }
                 tbody {
-                    (kpi("Mentions", t.mentions.to_string(), p.mentions.to_string(), Some((t.mentions as f64, p.mentions as f64, false))))
-                    (kpi("Stories", t.stories.to_string(), p.stories.to_string(), Some((t.stories as f64, p.stories as f64, false))))
-                    (kpi("Answered", t.responded.to_string(), p.responded.to_string(), Some((t.responded as f64, p.responded as f64, false))))
+                    (kpi("Mentions", thousands(t.mentions), thousands(p.mentions), Some((t.mentions as f64, p.mentions as f64, false))))
+                    (kpi("Stories", thousands(t.stories), thousands(p.stories), Some((t.stories as f64, p.stories as f64, false))))
+                    (kpi("Answered", thousands(t.responded), thousands(p.responded), Some((t.responded as f64, p.responded as f64, false))))
                     (kpi("Answered, share", pct(t.response_rate), pct(p.response_rate), Some((t.response_rate, p.response_rate, false))))
                     (kpi("First response, median", secs(t.median_first_response_secs), secs(p.median_first_response_secs),
                         (t.median_first_response_secs.is_some() && p.median_first_response_secs.is_some())
@@ -167,10 +170,10 @@ fn figures(r: &Report) -> Markup {
                     (kpi("First response, 9 in 10 within", isecs(t.p90_first_response_secs), isecs(p.p90_first_response_secs), None))
                     (kpi("First response from when seen, median", secs(t.median_first_response_from_seen_secs), secs(p.median_first_response_from_seen_secs), None))
                     @if let Some(sla) = r.sla_secs {
-                        (kpi(&format!("Past the {} target", wait(sla as f64)), t.sla_breaches.to_string(), p.sla_breaches.to_string(),
+                        (kpi(&format!("Past the {} target", wait(sla as f64)), thousands(t.sla_breaches), thousands(p.sla_breaches),
                             Some((t.sla_breaches as f64, p.sla_breaches as f64, true))))
                     }
-                    (kpi("Open at the end", t.backlog.to_string(), p.backlog.to_string(), Some((t.backlog as f64, p.backlog as f64, true))))
+                    (kpi("Open at the end", thousands(t.backlog), thousands(p.backlog), Some((t.backlog as f64, p.backlog as f64, true))))
                     (kpi("Next reply, median", secs(t.median_next_reply_secs), secs(p.median_next_reply_secs), None))
                     (kpi("Next reply, 9 in 10 within", isecs(t.p90_next_reply_secs), isecs(p.p90_next_reply_secs), None))
                     (kpi("Our answers per conversation", t.replies_per_conversation.map_or("—".into(), |v| format!("{v:.1}")),
@@ -185,14 +188,14 @@ fn day_row(d: &DayStats) -> Markup {
     html! {
         tr {
             td { (d.date) }
-            td.n { (d.mentions) }
-            td.n { (d.stories) }
-            td.n { (d.responded) }
+            td.n { (thousands(d.mentions)) }
+            td.n { (thousands(d.stories)) }
+            td.n { (thousands(d.responded)) }
             td.n { (pct(d.response_rate)) }
             td.n { (secs(d.median_first_response_secs)) }
             td.n { (isecs(d.p90_first_response_secs)) }
-            td.n { (d.sla_breaches) }
-            td.n { (d.backlog) }
+            td.n { (thousands(d.sla_breaches)) }
+            td.n { (thousands(d.backlog)) }
         }
     }
 }
@@ -225,15 +228,18 @@ fn groups(r: &Report) -> Markup {
                     th { (by) } th.n { "mentions" } th.n { "answered" } th.n { "share" } th.n { "first response, median" }
                     th.n { "9 in 10 within" } th.n { "past target" } th.n { "open at end" }
                 } }
-                tbody { @for g in &r.groups {
+                tbody { @for g in r.groups.iter().take(GROUPS_SHOWN) {
                     tr {
                         td { (said(g.group.as_deref().unwrap_or("—"), 60)) }
-                        td.n { (g.mentions) } td.n { (g.responded) } td.n { (pct(g.response_rate)) }
+                        td.n { (thousands(g.mentions)) } td.n { (thousands(g.responded)) } td.n { (pct(g.response_rate)) }
                         td.n { (secs(g.median_first_response_secs)) } td.n { (isecs(g.p90_first_response_secs)) }
-                        td.n { (g.sla_breaches) } td.n { (g.backlog) }
+                        td.n { (thousands(g.sla_breaches)) } td.n { (thousands(g.backlog)) }
                     }
                 } }
             } }
+            @if r.groups.len() > GROUPS_SHOWN {
+                p.note { "And " (r.groups.len() - GROUPS_SHOWN) " more with fewer mentions (`overhear stats --by " (by) "` lists them all)." }
+            }
         }
     }
 }
@@ -246,7 +252,7 @@ fn shares(rows: &[(String, i64)], total: i64, what: &str) -> Markup {
             tbody { @for (name, n) in rows {
                 @let share = if total > 0 { *n as f64 / total as f64 } else { 0.0 };
                 tr {
-                    td { (said(name, 40)) } td.n { (n) } td.n { (pct(share)) }
+                    td { (said(name, 40)) } td.n { (thousands(*n)) } td.n { (pct(share)) }
                     td style="width: 40%" { div.bar style=(format!("width: {:.1}%", (share * 100.0).min(100.0))) {} }
                 }
             } }

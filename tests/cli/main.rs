@@ -14,6 +14,7 @@ mod people;
 mod poll;
 mod query;
 mod replies;
+mod report;
 mod sources;
 mod stats;
 mod stories;

@@ -1,0 +1,131 @@
+//! `overhear report` through the binary, after a real poll of a feed whose items carry markup,
+//! script and `javascript:` links: the HTML report is one self-contained document (no script, no
+//! request anywhere, every link http(s)) that parses without an error and holds what was polled
+//! and answered; Markdown and JSON say the same; mistakes get clear words; `overhear demo
+//! --report` writes the demo's week.
+
+use crate::common::env::{Env, stderr, stdout};
+use crate::common::server::{FixtureServer, Response};
+use scraper::{Html, Selector};
+
+/// A blog whose three items were published this morning, one of them hostile.
+fn polled() -> (FixtureServer, Env) {
+    let s = FixtureServer::start();
+    let at = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc2822();
+    s.route(
+        "/blog.rss",
+        Response::ok(format!(
+            "<rss version=\"2.0\"><channel><title>Blog</title>\
+             <item><guid>a</guid><title>Acme sync keeps failing</title><link>https://example.com/a</link>\
+             <description>Third time this week, Acme.</description><pubDate>{at}</pubDate><author>carol</author></item>\
+             <item><guid>b</guid><title>&lt;script&gt;alert(1)&lt;/script&gt;</title><link>javascript:alert(2)</link>\
+             <description>&quot;&gt;&lt;img src=x onerror=alert(3)&gt; Acme</description><pubDate>{at}</pubDate></item>\
+             <item><guid>c</guid><title>Acme is lovely</title><link>https://example.com/c</link>\
+             <description>Thank you Acme!</description><pubDate>{at}</pubDate></item>\
+             </channel></rss>"
+        )),
+    );
+    let env = Env::with_config(&format!(
+        "[console]\noperator = \"alice\"\n\n[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/blog.rss")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    (s, env)
+}
+
+#[test]
+fn the_weeks_report_is_one_inert_document_with_the_weeks_figures() {
+    let (_s, env) = polled();
+    let id = env.id_of("a");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Sorry, Carol! Fixed in 2.1.");
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let file = env.path().join("week.html");
+    let out = env.run(&[
+        "report",
+        "--week",
+        "--by",
+        "operator",
+        "--title",
+        "Acme care",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    assert!(stderr(&out).contains("3 mentions, 1 answered"), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&file).unwrap();
+    let doc = Html::parse_document(&page);
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    let sel = |css: &str| Selector::parse(css).unwrap();
+    let mentions = doc
+        .select(&sel("#figures tbody tr"))
+        .find(|r| r.text().next().map(str::trim) == Some("Mentions"))
+        .unwrap();
+    let cells: Vec<String> = mentions
+        .select(&sel("td"))
+        .map(|c| c.text().collect::<String>())
+        .collect();
+    assert_eq!(cells[0], "3");
+    let operators: Vec<String> = doc
+        .select(&sel("#by tbody tr td:first-child"))
+        .map(|c| c.text().collect())
+        .collect();
+    assert!(operators.contains(&"alice".to_string()), "{operators:?}");
+    for css in ["script", "img", "iframe", "link", "object"] {
+        assert_eq!(doc.select(&sel(css)).count(), 0, "<{css}>");
+    }
+    for el in doc.select(&sel("[href], [src]")) {
+        for (k, v) in el.value().attrs() {
+            if k == "href" || k == "src" {
+                assert!(v.starts_with("http"), "{k}={v}");
+            }
+        }
+    }
+    assert!(!page.contains("javascript:"), "a javascript: link");
+    // The same week as Markdown on standard output, and as JSON.
+    let md = env.run(&["report", "--format", "md"]);
+    assert!(md.status.success(), "{}", crate::common::env::text(&md));
+    assert!(stdout(&md).contains("| Mentions | 3 |"), "{}", stdout(&md));
+    assert!(!stdout(&md).contains("<script"), "{}", stdout(&md));
+    let json = env.run(&["report", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["totals"]["mentions"], 3);
+    assert_eq!(v["totals"]["responded"], 1);
+}
+
+#[test]
+fn mistakes_are_said_in_words() {
+    let (_s, env) = polled();
+    let out = env.run(&["report"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--out report.html"), "{}", stderr(&out));
+    let out = env.run(&["report", "--out", "-", "--tz", "Mars/Olympus"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown time zone"), "{}", stderr(&out));
+    let out = env.run(&["report", "--format", "md", "--filter", "lang:klingon"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("klingon"), "{}", stderr(&out));
+    let out = env.run(&["report", "--out", "/nonexistent/dir/r.html"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/nonexistent/dir/r.html"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_demo_writes_its_weeks_report() {
+    let env = Env::new();
+    let file = env.path().join("demo.html");
+    let out = env.run(&["demo", "--report", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::common::env::text(&out));
+    let doc = Html::parse_document(&std::fs::read_to_string(&file).unwrap());
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    let json = stderr(&out);
+    // A team's week: mentions in it, some answered by the demo's operators.
+    let answered: i64 = json
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" answered)\n").or_else(|| p.strip_suffix(" answered)")))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(answered >= 10, "{json}");
+    let rows = Selector::parse("#by tbody tr").unwrap();
+    assert!(doc.select(&rows).count() >= 3, "the demo's operators");
+}
