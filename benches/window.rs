@@ -17,10 +17,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.db");
+    // `OVERHEAR_BENCH_DB`: fill that file once and read it again on the next runs.
+    let kept = std::env::var_os("OVERHEAR_BENCH_DB").map(std::path::PathBuf::from);
+    let path = kept.clone().unwrap_or_else(|| dir.path().join("bench.db"));
+    let fill = !kept.as_ref().is_some_and(|p| p.exists());
     let mut store = Store::open(&path).unwrap();
     let feed = store.ensure_feed("bench", FeedKind::Rss).unwrap();
     let start = Instant::now();
+    let n = if fill { n } else { 0 };
     let base = Utc::now() - chrono::Duration::days(365);
     let words = [
         "acme", "sync", "outage", "love", "billing", "refund", "slow", "support", "crash", "thanks",
@@ -206,8 +210,90 @@ fn main() {
     let f = StreamFilter::parse("vip", Utc::now()).unwrap();
     time("filter vip, window", req(Anchor::Head, f, false));
 
-    // Stats: 365 days over the whole history, in a zone with DST, with an SLA.
+    // `overhear report`: a week's and a month's, by feed, gathered and written as HTML, before
+    // any stats of these days are kept (as a first report would be).
     let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    for (label, span) in [
+        ("report: a week, html", overhear::report::Span::Week),
+        ("report: a month, html", overhear::report::Span::Month),
+    ] {
+        let q = overhear::report::ReportQuery {
+            span,
+            by: Some(overhear::stats::GroupBy::Feed),
+            tz,
+            sla: Some(Duration::from_secs(3600)),
+            business: None,
+            filter: StreamFilter::default(),
+            now: Utc::now(),
+            team: None,
+        };
+        let t = Instant::now();
+        let r = overhear::report::gather(&store, &q).unwrap();
+        let gathered = t.elapsed();
+        let page = overhear::report::html::render(&r);
+        println!(
+            "{:<40} {:>8.2} ms",
+            format!("  {label}: its figures"),
+            gathered.as_secs_f64() * 1000.0
+        );
+        println!(
+            "{label:<40} {:>8.2} ms  ({} mentions, {} KB)",
+            t.elapsed().as_secs_f64() * 1000.0,
+            r.totals.mentions,
+            page.len() / 1024
+        );
+    }
+
+    // The week's report, part by part.
+    {
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let q = overhear::stats::StatsQuery {
+            from: today - chrono::Duration::days(6),
+            to: today,
+            tz,
+            by: None,
+            sla: Some(Duration::from_secs(3600)),
+            business: None,
+            filter: StreamFilter::default(),
+            now: Utc::now(),
+        };
+        let part = |label: &str, f: &dyn Fn()| {
+            let t = Instant::now();
+            f();
+            println!(
+                "{:<40} {:>8.2} ms",
+                format!("  week: {label}"),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        };
+        part("the span's figures", &|| drop(store.period(&q).unwrap()));
+        let by_feed = overhear::stats::StatsQuery {
+            by: Some(overhear::stats::GroupBy::Feed),
+            ..q.clone()
+        };
+        part("by feed", &|| drop(store.period(&by_feed).unwrap()));
+        let by_intent = overhear::stats::StatsQuery {
+            by: Some(overhear::stats::GroupBy::Intent),
+            ..q.clone()
+        };
+        part("intent counts", &|| drop(store.period_counts(&by_intent).unwrap()));
+        part("day by day", &|| drop(store.stats(&q).unwrap()));
+        part("profile", &|| drop(store.profile(&q).unwrap()));
+        let (s, e) = (
+            (Utc::now() - chrono::Duration::days(7)).timestamp(),
+            Utc::now().timestamp(),
+        );
+        let f = StreamFilter::default();
+        part("people", &|| drop(store.report_people(s, e, &f, 10).unwrap()));
+        part("stories", &|| drop(store.report_stories(s, e, &f, 10).unwrap()));
+        part("engaged", &|| drop(store.report_engaged(s, e, &f, 10).unwrap()));
+        part("breaches", &|| {
+            drop(store.report_breaches(s, e, &f, 3600, e, 10).unwrap())
+        });
+        part("answer times", &|| drop(store.report_answer_times(s, e, &f).unwrap()));
+    }
+
+    // Stats: 365 days over the whole history, in a zone with DST, with an SLA.
     let today = Utc::now().with_timezone(&tz).date_naive();
     let q = overhear::stats::StatsQuery {
         from: today - chrono::Duration::days(364),

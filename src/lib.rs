@@ -49,6 +49,7 @@ const ENGINE: &[&str] = &[
     "team",
     "stats.rs",
     "export.rs",
+    "report",
 ];
 
 #[cfg(test)]

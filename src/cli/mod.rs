@@ -127,6 +127,11 @@ pub enum Verb {
         /// corrected it (all corrections, or those since --since)
         #[arg(long, conflicts_with_all = ["by", "days", "tz", "sla"])]
         accuracy: bool,
+        /// Instead: what our own posts earned ([[account]] in the config): replies, reposts and
+        /// likes per post (Kaushik's conversation, amplification and applause rates), per post and
+        /// per account, also per 1,000 followers
+        #[arg(long, conflicts_with_all = ["by", "sla", "accuracy", "filter"])]
+        own: bool,
     },
     /// Check the set-up and say what to do about any problem: the files and who may use them, the
     /// database's version and integrity, who polls, who is here, the feeds. Exit 1 on a problem
@@ -471,12 +476,21 @@ fn stats(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
         sla,
         filter,
         accuracy,
+        own,
     } = verb
     else {
         unreachable!("called for `overhear stats`")
     };
     if *accuracy {
         return print::accuracy(&open_store(cli)?, *since, *format);
+    }
+    if *own {
+        let now = Utc::now();
+        let from = match since {
+            Some(d) => d.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+            None => now - chrono::Duration::days(i64::from((*days).max(1))),
+        };
+        return print::own(&open_store(cli)?, from, now, *format);
     }
     let filter = filter_arg(filter.as_deref())?;
     let config = load_config(cli)?;

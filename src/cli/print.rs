@@ -441,3 +441,93 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
     }
     Ok(())
 }
+
+/// `overhear stats --own`: each account's rates over the span, then each post's (JSON and CSV:
+/// one object or row per post).
+pub fn own(
+    store: &crate::store::Store,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    format: StatsFormat,
+) -> Result<std::process::ExitCode> {
+    let rows = store.own_posts(from, to, &[])?;
+    let posts = crate::report::own::posts(&rows);
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &posts)?;
+            writeln!(out)?;
+        }
+        StatsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for p in &posts {
+                w.serialize(p)?;
+            }
+            w.flush()?;
+        }
+        StatsFormat::Table => {
+            let accounts = store.own_accounts()?;
+            if accounts.is_empty() {
+                writeln!(
+                    out,
+                    "no account of ours has been read: add [[account]] tables to the config (kind, handle), then run `overhear poll --once`"
+                )?;
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
+            for a in accounts.iter().filter_map(|a| a.error.as_ref().map(|e| (a, e))) {
+                writeln!(
+                    out,
+                    "{}: not read: {}",
+                    crate::text::sanitize_line(&a.0.name),
+                    crate::text::sanitize_line(a.1)
+                )?;
+            }
+            let rate = |v: f64| format!("{v:.1}");
+            let k = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.2}"));
+            writeln!(
+                out,
+                "{:<28} {:>6} {:>7} {:>9} {:>10} {:>10} {:>8} {:>8} {:>8}",
+                "ACCOUNT", "POSTS", "REPLIES", "FOLLOWERS", "CONV/POST", "AMPL/POST", "APPL/POST", "C/1K", "A/1K"
+            )?;
+            for a in crate::report::own::accounts(&rows) {
+                writeln!(
+                    out,
+                    "{:<28} {:>6} {:>7} {:>9} {:>10} {:>10} {:>8} {:>8} {:>8}",
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(&a.account), 28),
+                    a.posts,
+                    a.replies_sent,
+                    a.followers.map_or_else(|| "-".into(), |f| f.to_string()),
+                    rate(a.conversation_rate),
+                    rate(a.amplification_rate),
+                    rate(a.applause_rate),
+                    k(a.conversation_per_1k),
+                    k(a.amplification_per_1k)
+                )?;
+            }
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{:<16} {:<20} {:>7} {:>7} {:>6}  POST",
+                "PUBLISHED", "ACCOUNT", "REPLIES", "REPOSTS", "LIKES"
+            )?;
+            for p in posts.iter().rev() {
+                writeln!(
+                    out,
+                    "{:<16} {:<20} {:>7} {:>7} {:>6}  {}{}",
+                    p.published_at.format("%Y-%m-%d %H:%M"),
+                    crate::text::truncate_to_width(&crate::text::sanitize_line(&p.account), 20),
+                    p.replies,
+                    p.reposts + p.quotes,
+                    p.likes,
+                    if p.is_reply { "↳ " } else { "" },
+                    crate::text::truncate_to_width(&p.text, 60)
+                )?;
+            }
+            writeln!(
+                out,
+                "\nCONV: replies, AMPL: reposts and quotes, APPL: likes, per post; C/1K, A/1K: per 1,000 followers. ↳: a reply of ours."
+            )?;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

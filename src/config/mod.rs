@@ -116,6 +116,20 @@ struct RawConfig {
     /// One story seen in many places (`score::story`).
     #[serde(default)]
     stories: Option<Spanned<RawStories>>,
+    /// Our own accounts, whose posts' engagement is kept.
+    #[serde(default)]
+    account: Vec<Spanned<RawAccount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: Option<String>,
+    kind: Spanned<String>,
+    handle: Spanned<String>,
+    url: Option<Spanned<String>>,
+    token_env: Option<String>,
+    every: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -448,6 +462,7 @@ impl Config {
             std::sync::Arc::make_mut(&mut poller.scorer).weights = w;
         }
         poller.similarity = validate_stories(&loc, raw.stories)?;
+        poller.accounts = validate_accounts(&loc, raw.account)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         poller.sla = sla;
         poller.business = business.clone();
@@ -740,6 +755,95 @@ fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerCo
 }
 
 type StatsSettings = (Option<Duration>, Option<BusinessHours>);
+
+/// How often an account is read unless it says (`every`).
+const ACCOUNT_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// `[[account]]` tables: a kind overhear can read our posts from, a handle, where.
+fn validate_accounts(
+    loc: &Located<'_>,
+    raw: Vec<Spanned<RawAccount>>,
+) -> Result<Vec<crate::model::Account>, ConfigError> {
+    use crate::model::FeedKind;
+    let mut out: Vec<crate::model::Account> = Vec::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let span = a.span();
+        let a = a.into_inner();
+        let key = |k: &str| Some(format!("account[{i}].{k}"));
+        let kind = match a.kind.get_ref().as_str() {
+            "mastodon" => FeedKind::Mastodon,
+            "bluesky" => FeedKind::Bluesky,
+            other => {
+                return Err(loc.err(
+                    Some(a.kind.span()),
+                    key("kind"),
+                    format!("overhear cannot read our own posts on {other:?} yet: use \"mastodon\" or \"bluesky\""),
+                ));
+            }
+        };
+        let handle = a.handle.get_ref().trim().trim_start_matches('@').to_string();
+        if handle.is_empty() || handle.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(loc.err(
+                Some(a.handle.span()),
+                key("handle"),
+                "is not a handle: write the account's handle, like \"acme@mastodon.social\" or \"acme.bsky.social\"",
+            ));
+        }
+        let url = match &a.url {
+            Some(u) => Some(
+                url::Url::parse(u.get_ref())
+                    .ok()
+                    .filter(|p| matches!(p.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        loc.err(
+                            Some(u.span()),
+                            key("url"),
+                            "must be an http(s) address, like \"https://mastodon.social\"",
+                        )
+                    })?,
+            ),
+            None if kind == FeedKind::Mastodon && !handle.contains('@') => {
+                return Err(loc.err(
+                    Some(span),
+                    key("url"),
+                    "a Mastodon account needs its instance: write the handle as \"acme@mastodon.social\" or set url = \"https://mastodon.social\"",
+                ));
+            }
+            None if kind == FeedKind::Mastodon => {
+                let host = handle.rsplit_once('@').map(|(_, h)| h).unwrap_or_default();
+                Some(url::Url::parse(&format!("https://{host}")).map_err(|_| {
+                    loc.err(
+                        Some(a.handle.span()),
+                        key("handle"),
+                        format!("{host:?} is not an instance's host"),
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let every = match &a.every {
+            Some(e) => parse_duration(e.get_ref()).map_err(|m| loc.err(Some(e.span()), key("every"), m))?,
+            None => ACCOUNT_EVERY,
+        };
+        let name = a.name.unwrap_or_else(|| format!("{}:{handle}", kind.as_str()));
+        if out.iter().any(|o| o.name == name) {
+            return Err(loc.err(
+                Some(span),
+                key("name"),
+                format!("another [[account]] is named {name:?}"),
+            ));
+        }
+        out.push(crate::model::Account {
+            name,
+            kind,
+            handle,
+            url,
+            token_env: a.token_env,
+            every,
+        });
+    }
+    Ok(out)
+}
 
 fn validate_stories(loc: &Located<'_>, raw: Option<Spanned<RawStories>>) -> Result<Option<f64>, ConfigError> {
     let Some(st) = raw else { return Ok(None) };

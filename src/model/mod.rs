@@ -209,6 +209,58 @@ pub struct ThreadPost {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// One of our own accounts (`[[account]]`): the poller reads what we post there and keeps each
+/// post's engagement fresh, for the figures of what our own posts earn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    /// How it is named in figures (`[[account]] name`, else `kind:handle`).
+    pub name: String,
+    /// Mastodon or Bluesky.
+    pub kind: FeedKind,
+    /// `acme@mastodon.social` (or `acme` with `url`), `acme.bsky.social`.
+    pub handle: String,
+    /// The Mastodon instance, or another Bluesky AppView than the public one.
+    pub url: Option<url::Url>,
+    pub token_env: Option<String>,
+    /// How often it is read.
+    pub every: std::time::Duration,
+}
+
+impl Account {
+    /// The account as the network client knows a source: its kind, endpoint and token.
+    pub fn as_feed(&self) -> FeedConfig {
+        FeedConfig {
+            name: self.name.clone(),
+            kind: self.kind,
+            query: None,
+            url: self.url.clone(),
+            every: self.every,
+            rules: Default::default(),
+            token_env: self.token_env.clone(),
+            tag: None,
+            identifier: None,
+            site: None,
+            subreddit: None,
+            map: None,
+        }
+    }
+}
+
+/// One post of ours, as its service counts it now.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct OwnPost {
+    pub post_id: String,
+    pub url: Option<String>,
+    pub text: String,
+    pub published_at: Option<DateTime<Utc>>,
+    /// The post it answers, when it is a reply (a reply to a customer, often).
+    pub in_reply_to: Option<String>,
+    pub replies: i64,
+    pub reposts: i64,
+    pub likes: i64,
+    pub quotes: i64,
+}
+
 /// A mention we answered, watched for what answers us (`[poller] follow_up`): where its thread
 /// is, who wrote it, and what we said (the id of our reply where the service gave one, else the
 /// text handed off, to find our reply in the thread by).

@@ -9,6 +9,7 @@
 
 mod alerts;
 pub mod isolate;
+mod own;
 mod poll;
 mod report;
 pub mod schedule;
@@ -47,6 +48,8 @@ pub struct PollerConfig {
     pub similarity: Option<f64>,
     /// How long a reply we sent is watched for answers (`[poller] follow_up`).
     pub follow_up: Duration,
+    /// Our own accounts (`[[account]]`): what we post, and what it earns.
+    pub accounts: Vec<crate::model::Account>,
 }
 
 /// How long a reply we sent is watched for answers, unless the config says otherwise.
@@ -64,6 +67,7 @@ impl Default for PollerConfig {
             scorer: Arc::default(),
             similarity: None,
             follow_up: FOLLOW_UP,
+            accounts: Vec::new(),
         }
     }
 }
@@ -128,6 +132,8 @@ pub struct Poller {
     follow_up: Duration,
     /// When the thread of each mention we answered was last asked what answered us.
     watched_at: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
+    /// Our own accounts, read with the feeds.
+    accounts: Arc<Vec<crate::model::Account>>,
 }
 
 impl Poller {
@@ -175,6 +181,7 @@ impl Poller {
             }),
             follow_up: config.follow_up,
             watched_at: Arc::default(),
+            accounts: Arc::new(config.accounts.clone()),
         })
     }
 
@@ -226,7 +233,15 @@ impl Poller {
             let rx = rx.clone();
             set.spawn(async move { (i, poller.poll_feed(&feed, force, rx).await) });
         }
-        let mut reports: Vec<Option<FeedReport>> = vec![None; feeds.len()];
+        // Our own accounts after the feeds, each reported after them in config order.
+        let first = feeds.len();
+        for (i, a) in self.accounts.iter().cloned().enumerate() {
+            let poller = self.clone();
+            if self.may_poll() {
+                set.spawn(async move { (first + i, poller.read_account(&a).await) });
+            }
+        }
+        let mut reports: Vec<Option<FeedReport>> = vec![None; feeds.len() + self.accounts.len()];
         while let Some(joined) = set.join_next().await {
             match joined {
                 Ok((i, report)) => reports[i] = Some(report),
@@ -325,6 +340,11 @@ impl Poller {
     ) {
         let feeds = feeds.to_vec();
         let mut due = self.first_due(&feeds).await;
+        // Our accounts are read soon, then every `every` (not kept across restarts: a read is
+        // cheap and what it keeps is idempotent).
+        for (i, a) in self.accounts.iter().enumerate() {
+            due.insert(a.name.clone(), Utc::now() + chrono::Duration::seconds(5 + 2 * i as i64));
+        }
         // Spikes and SLA targets are checked every minute (and at once).
         let mut minute = tokio::time::interval(Duration::from_secs(60));
         let mut in_flight: JoinSet<FeedReport> = JoinSet::new();
@@ -343,10 +363,20 @@ impl Poller {
                     in_flight.spawn(async move { poller.poll_feed(&feed, false, rx).await });
                 }
             }
+            for a in self.accounts.iter() {
+                if !running.contains(&a.name) && due.get(&a.name).is_some_and(|d| *d <= now) {
+                    running.insert(a.name.clone());
+                    let poller = self.clone();
+                    let a = a.clone();
+                    in_flight.spawn(async move { poller.read_account(&a).await });
+                }
+            }
             let next_due = feeds
                 .iter()
-                .filter(|f| !running.contains(&f.name))
-                .filter_map(|f| due.get(&f.name))
+                .map(|f| &f.name)
+                .chain(self.accounts.iter().map(|a| &a.name))
+                .filter(|n| !running.contains(*n))
+                .filter_map(|n| due.get(n))
                 .min()
                 .copied();
             let sleep_for = next_due.map_or(Duration::from_secs(3600), |d| {

@@ -118,10 +118,7 @@ pub fn render(r: &Report) -> String {
                     (people(r))
                     (stories(r))
                     (notable(r))
-                    section id="own" {
-                        h2 { "Our own posts" }
-                        p.note { "What our own posts earn (replies, reposts and likes per post) needs our accounts in the config ([[account]] tables); none is read yet." }
-                    }
+                    (own_posts(r))
                     footer {
                         "Figures from overhear " (env!("CARGO_PKG_VERSION")) ". First response: from publication to our first answer; \"seen\": from when overhear first saw it. "
                         "Next reply: how long a customer who answered us back waited for our next answer. Stories count a story seen in several places once."
@@ -377,6 +374,53 @@ fn notable(r: &Report) -> Markup {
                 @if r.breaches.is_empty() { p.note { "None." } }
                 @for m in &r.breaches {
                     (mention(m, format!("waited {}{}", isecs(m.waited_secs), if m.status == "new" || m.status == "open" { " and still waiting" } else { "" })))
+                }
+            }
+        }
+    }
+}
+
+fn rate(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn per_1k(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{v:.2}"))
+}
+
+fn own_posts(r: &Report) -> Markup {
+    html! {
+        section id="own" {
+            h2 { "Our own posts" }
+            @if r.own_accounts.is_empty() {
+                p.note { "No post of ours in the span: add our accounts to the config ([[account]] tables, Mastodon and Bluesky) and the poller reads what they post and what it earns." }
+            } @else {
+                p { "Per post, as Avinash Kaushik measures social media: conversation (replies), amplification (reposts and quotes) and applause (likes), and each per 1,000 followers." }
+                div.scroll { table {
+                    thead { tr {
+                        th { "account" } th.n { "posts" } th.n { "our replies" } th.n { "followers" }
+                        th.n { "conversation" } th.n { "amplification" } th.n { "applause" }
+                        th.n { "per 1k: conv." } th.n { "ampl." } th.n { "appl." }
+                    } }
+                    tbody { @for a in &r.own_accounts {
+                        tr {
+                            td { (said(&a.account, 60)) } td.n { (a.posts) } td.n { (a.replies_sent) }
+                            td.n { (a.followers.map_or("—".into(), thousands)) }
+                            td.n { (rate(a.conversation_rate)) } td.n { (rate(a.amplification_rate)) } td.n { (rate(a.applause_rate)) }
+                            td.n { (per_1k(a.conversation_per_1k)) } td.n { (per_1k(a.amplification_per_1k)) } td.n { (per_1k(a.applause_per_1k)) }
+                        }
+                    } }
+                } }
+                @let best = r.own_best_time.map(|row| row.map(|v| v.filter(|v| *v > 0.0)));
+                (chart(charts::heat(&best, "own"), "Engagement per post by weekday and hour of posting (darker: more; grey: nothing posted or earned)."))
+                h3 { "What earned the most" }
+                @for p in &r.own_top {
+                    div.mention {
+                        div.meta { (said(&p.account, 60)) " · " (p.published_at.format("%Y-%m-%d %H:%M UTC")) " · "
+                            (p.replies) " replies · " (p.reposts + p.quotes) " reposts · " (p.likes) " likes"
+                            @if p.is_reply { " · a reply of ours" } }
+                        p { @if let Some(u) = safe_link(p.url.as_deref()) { a href=(u) rel="noopener noreferrer nofollow" { (said(&p.text, 200)) } } @else { (said(&p.text, 200)) } }
+                    }
                 }
             }
         }

@@ -8,6 +8,7 @@
 pub mod charts;
 pub mod html;
 pub mod markdown;
+pub mod own;
 
 use crate::query::StreamFilter;
 use crate::stats::{BusinessHours, DayStats, GroupBy, StatsQuery};
@@ -79,6 +80,12 @@ pub struct Report {
     pub stories: Vec<TopStory>,
     pub engaged: Vec<Notable>,
     pub breaches: Vec<Notable>,
+    /// What our own posts of the span earned, per account (`[[account]]`; empty without any).
+    pub own_accounts: Vec<own::AccountRates>,
+    /// Our posts of the span that earned the most.
+    pub own_top: Vec<own::PostRates>,
+    /// When our posts earned the most: engagement per post by weekday × hour of posting.
+    pub own_best_time: [[Option<f64>; 24]; 7],
     /// What changed, in sentences.
     pub summary: Vec<String>,
 }
@@ -136,18 +143,8 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         }
         None => Vec::new(),
     };
-    let mix = |by| -> crate::store::Result<Vec<(String, i64)>> {
-        let mut v: Vec<(String, i64)> = store
-            .period(&stats(from, to, Some(by)))?
-            .into_iter()
-            .map(|d| (d.group.unwrap_or_default(), d.mentions))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(v)
-    };
-    let sentiment = mix(GroupBy::Sentiment)?;
-    let intents = mix(GroupBy::Intent)?;
+    let sentiment = mix(store, &stats(from, to, Some(GroupBy::Sentiment)))?;
+    let intents = mix(store, &stats(from, to, Some(GroupBy::Intent)))?;
     let arrivals = store.profile(&stats(from, to, None))?.heat;
     let (start, end) = (midnight(&q.tz, from), midnight(&q.tz, to + chrono::Duration::days(1)));
     let answer_speed = speed_map(&store.report_answer_times(start, end, &q.filter)?, &q.tz);
@@ -156,6 +153,11 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         Some(sla) => store.report_breaches(start, end, &q.filter, sla, q.now.timestamp(), TOP)?,
         None => Vec::new(),
     };
+    let own_rows = store.own_posts(
+        DateTime::from_timestamp(start, 0).unwrap_or_default(),
+        DateTime::from_timestamp(end, 0).unwrap_or_default(),
+        &[],
+    )?;
     let mut report = Report {
         team: q.team.clone(),
         from,
@@ -179,10 +181,25 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         stories: store.report_stories(start, end, &q.filter, TOP)?,
         engaged: store.report_engaged(start, end, &q.filter, TOP)?,
         breaches,
+        own_accounts: own::accounts(&own_rows),
+        own_top: own::top(&own_rows, TOP),
+        own_best_time: own::best_time(&own_rows, &q.tz),
         summary: Vec::new(),
     };
     report.summary = summarize(&report);
     Ok(report)
+}
+
+/// How many of a span's mentions each group (sentiment, intent) has, the largest first.
+fn mix(store: &Store, q: &StatsQuery) -> crate::store::Result<Vec<(String, i64)>> {
+    let mut v: Vec<(String, i64)> = store
+        .period_counts(q)?
+        .into_iter()
+        .map(|(g, n)| (g.unwrap_or_default(), n))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(v)
 }
 
 /// The median first-response time per weekday × hour of arrival.

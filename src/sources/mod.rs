@@ -8,6 +8,7 @@ pub mod github;
 pub mod hackernews;
 pub mod json;
 pub mod mastodon;
+pub mod own;
 pub mod reddit;
 pub mod rss;
 pub mod stackexchange;

@@ -10,6 +10,7 @@ mod drafts;
 mod feeds;
 mod mentions;
 mod noise;
+mod own;
 mod people;
 mod report;
 mod schema;
@@ -20,6 +21,7 @@ mod threads;
 mod triage;
 mod watch;
 
+pub use own::{FRESH_DAYS, KEPT_DAYS, OwnAccountRow, OwnPostRow};
 pub use report::{Notable, TopPerson, TopStory};
 pub use threads::THREAD_FRESH_SECS;
 pub use watch::ChangeWatch;

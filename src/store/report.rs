@@ -139,7 +139,7 @@ impl Store {
         let sql = format!(
             "WITH placed AS (
                SELECT m.story_id AS lead, count(*) AS others, group_concat(DISTINCT f.name) AS feeds
-               FROM mentions m INDEXED BY mentions_story JOIN feeds f ON f.id = m.feed_id{r}
+               FROM mentions m INDEXED BY mentions_story_at JOIN feeds f ON f.id = m.feed_id{r}
                WHERE m.story_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{cond}
                GROUP BY m.story_id ORDER BY others DESC, m.story_id LIMIT ?{n}
              )

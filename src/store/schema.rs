@@ -510,6 +510,41 @@ UPDATE mentions SET response_id = rtrim(external_id, '0123456789') || response_i
 WHERE kind = 'discourse' AND response_id IS NOT NULL AND response_id NOT LIKE '%:%'
   AND external_id LIKE '%:%';
 "#,
+    // 29: a span's story places and conversation messages by time, so that the figures of a week
+    // read that week's, not every story's and conversation's in the history.
+    r#"
+CREATE INDEX mentions_story_at ON mentions (sort_at) WHERE story_id IS NOT NULL;
+CREATE INDEX mentions_conversation_at ON mentions (sort_at) WHERE conversation_id IS NOT NULL;
+"#,
+    // 30: our own accounts (`[[account]]`) and what each of our posts earned, as last read.
+    r#"
+CREATE TABLE own_accounts (
+    name       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    handle     TEXT NOT NULL,
+    followers  INTEGER,
+    read_at    INTEGER,
+    error      TEXT
+);
+CREATE TABLE own_posts (
+    account       TEXT NOT NULL,
+    post_id       TEXT NOT NULL,
+    url           TEXT,
+    text          TEXT NOT NULL,
+    published_at  INTEGER NOT NULL,
+    in_reply_to   TEXT,
+    replies       INTEGER NOT NULL DEFAULT 0,
+    reposts       INTEGER NOT NULL DEFAULT 0,
+    likes         INTEGER NOT NULL DEFAULT 0,
+    quotes        INTEGER NOT NULL DEFAULT 0,
+    -- the account's followers when the counts were last read
+    followers     INTEGER,
+    first_read_at INTEGER NOT NULL,
+    read_at       INTEGER NOT NULL,
+    PRIMARY KEY (account, post_id)
+) WITHOUT ROWID;
+CREATE INDEX own_posts_published ON own_posts (published_at);
+"#,
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration

@@ -145,7 +145,7 @@ impl Store {
         let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let doing = "computing stories and conversations";
         let members = format!(
-            "SELECT m.sort_at, {grp} FROM mentions m INDEXED BY mentions_story{joins}
+            "SELECT m.sort_at, {grp} FROM mentions m INDEXED BY mentions_story_at{joins}
              WHERE m.story_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
         );
         let mut st = self.conn().prepare(&members).doing(doing)?;
@@ -160,7 +160,7 @@ impl Store {
                     CASE WHEN EXISTS (SELECT 1 FROM mentions o WHERE o.conversation_id = m.conversation_id
                                       AND o.id <> m.id AND o.responded_at <= m.sort_at)
                          THEN m.first_response_at - m.sort_at END
-             FROM mentions m INDEXED BY mentions_conversation{joins}
+             FROM mentions m INDEXED BY mentions_conversation_at{joins}
              WHERE m.conversation_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
         );
         let mut st = self.conn().prepare(&talk).doing(doing)?;
@@ -259,6 +259,21 @@ impl Store {
             vec![None]
         };
         self.assemble(q, &bounds, &groups, found, &closed)
+    }
+
+    /// How many mentions of the range `q.from`..=`q.to` each group has (`q.by`), and no other
+    /// figure: a report's mix of sentiments and intents.
+    pub fn period_counts(&self, q: &StatsQuery) -> Result<Vec<(Option<String>, i64)>> {
+        let bounds = vec![(
+            String::new(),
+            day_start(&q.tz, q.from),
+            day_start(&q.tz, q.to.succ_opt().expect("a next day")),
+        )];
+        Ok(self
+            .compute_days(q, &bounds)?
+            .into_iter()
+            .map(|((_, g), d)| (g, d.mentions))
+            .collect())
     }
 
     /// Each span's figures per group, with the backlog at its end and what its stories and

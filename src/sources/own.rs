@@ -1,0 +1,295 @@
+//! Our own accounts (`[[account]]`), sans-IO: who the account is (its id and followers), what it
+//! posted lately (our posts and our replies, with what each earned), and the counts of older
+//! posts asked again. Mastodon: `/api/v1/accounts/lookup`, `/api/v1/accounts/:id/statuses`,
+//! `/api/v1/statuses?id[]=`. Bluesky (the public AppView, no sign-in): `app.bsky.actor.getProfile`,
+//! `app.bsky.feed.getAuthorFeed`, `app.bsky.feed.getPosts`. Every text is made safe like a
+//! mention's ([`crate::text::sanitize`]); a link is kept only when it is http(s).
+
+use super::{Reply, Request, SourceError, endpoint, json_body, with_query};
+use crate::model::{Account, FeedKind, OwnPost};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+const BLUESKY: &str = "https://public.api.bsky.app";
+/// Posts asked for per read (Mastodon's most is 40, Bluesky's 100).
+const MASTODON_PAGE: usize = 40;
+const BLUESKY_PAGE: usize = 100;
+/// Older posts asked again per request (Mastodon's `id[]` takes 20 on most instances, Bluesky's
+/// `getPosts` 25).
+pub const REFRESH_BATCH: usize = 20;
+
+/// Who the account is, as its service says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Mastodon's account id; Bluesky's DID.
+    pub id: String,
+    pub followers: Option<i64>,
+}
+
+fn base(a: &Account) -> Result<String, SourceError> {
+    match (a.kind, &a.url) {
+        (_, Some(u)) => Ok(u.as_str().trim_end_matches('/').to_string()),
+        (FeedKind::Bluesky, None) => Ok(BLUESKY.to_string()),
+        _ => Err(SourceError::Request("a Mastodon account needs its instance".into())),
+    }
+}
+
+fn get(a: &Account, path: &str, query: &[(&str, String)], token: Option<&str>) -> Result<Request, SourceError> {
+    let feed = a.as_feed();
+    let url = endpoint(&feed, &base(a)?, path)?;
+    let req = Request::get(with_query(url, query)).header("accept", "application/json");
+    Ok(match token {
+        Some(t) => req.bearer(t),
+        None => req,
+    })
+}
+
+/// The request that says who the account is.
+pub fn profile_request(a: &Account, token: Option<&str>) -> Result<Request, SourceError> {
+    match a.kind {
+        // A handle `user@instance` on its own instance is looked up by its local part.
+        FeedKind::Mastodon => {
+            let host = a.url.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+            let acct = match a.handle.rsplit_once('@') {
+                Some((user, h)) if h.eq_ignore_ascii_case(host) => user.to_string(),
+                _ => a.handle.clone(),
+            };
+            get(a, "/api/v1/accounts/lookup", &[("acct", acct)], token)
+        }
+        FeedKind::Bluesky => get(
+            a,
+            "/xrpc/app.bsky.actor.getProfile",
+            &[("actor", a.handle.clone())],
+            None,
+        ),
+        k => Err(SourceError::Request(format!("overhear cannot read our posts on {k}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct MastodonAccount {
+    #[serde(default)]
+    id: serde_json::Value,
+    followers_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct BlueskyProfile {
+    did: String,
+    #[serde(rename = "followersCount")]
+    followers_count: Option<i64>,
+}
+
+/// Who the account is, from the answer to [`profile_request`].
+pub fn parse_profile(a: &Account, reply: &Reply<'_>) -> Result<Profile, SourceError> {
+    match a.kind {
+        FeedKind::Mastodon => {
+            let acc: MastodonAccount = json_body("Mastodon account", reply.body)?;
+            let id = super::id_text(&acc.id)
+                .filter(|i| i.chars().all(|c| c.is_ascii_alphanumeric()))
+                .ok_or_else(|| SourceError::Malformed("the Mastodon account has no id".into()))?;
+            Ok(Profile {
+                id,
+                followers: acc.followers_count,
+            })
+        }
+        _ => {
+            let p: BlueskyProfile = json_body("Bluesky profile", reply.body)?;
+            if !p.did.starts_with("did:") {
+                return Err(SourceError::Malformed(format!("{:?} is not a DID", p.did)));
+            }
+            Ok(Profile {
+                id: p.did,
+                followers: p.followers_count,
+            })
+        }
+    }
+}
+
+/// The request for the account's latest posts and replies.
+pub fn posts_request(a: &Account, p: &Profile, token: Option<&str>) -> Result<Request, SourceError> {
+    match a.kind {
+        FeedKind::Mastodon => get(
+            a,
+            &format!("/api/v1/accounts/{}/statuses", p.id),
+            &[
+                ("limit", MASTODON_PAGE.to_string()),
+                ("exclude_reblogs", "true".to_string()),
+            ],
+            token,
+        ),
+        _ => get(
+            a,
+            "/xrpc/app.bsky.feed.getAuthorFeed",
+            &[
+                ("actor", p.id.clone()),
+                ("limit", BLUESKY_PAGE.to_string()),
+                ("filter", "posts_with_replies".to_string()),
+            ],
+            None,
+        ),
+    }
+}
+
+/// The requests that ask again for the counts of older posts `ids` (as [`OwnPost::post_id`]).
+pub fn refresh_requests(a: &Account, ids: &[String], token: Option<&str>) -> Result<Vec<Request>, SourceError> {
+    ids.chunks(REFRESH_BATCH)
+        .map(|chunk| match a.kind {
+            FeedKind::Mastodon => {
+                let q: Vec<(&str, String)> = chunk.iter().map(|id| ("id[]", id.clone())).collect();
+                get(a, "/api/v1/statuses", &q, token)
+            }
+            _ => {
+                let q: Vec<(&str, String)> = chunk.iter().map(|id| ("uris", id.clone())).collect();
+                get(a, "/xrpc/app.bsky.feed.getPosts", &q, None)
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Status {
+    #[serde(default)]
+    id: serde_json::Value,
+    created_at: Option<String>,
+    #[serde(default)]
+    in_reply_to_id: serde_json::Value,
+    url: Option<String>,
+    uri: Option<String>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    replies_count: i64,
+    #[serde(default)]
+    reblogs_count: i64,
+    #[serde(default)]
+    favourites_count: i64,
+    #[serde(default)]
+    quotes_count: i64,
+    #[serde(default)]
+    reblog: serde_json::Value,
+    #[serde(default)]
+    account: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct FeedItem {
+    post: Option<serde_json::Value>,
+    #[serde(default)]
+    reason: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct PostView {
+    uri: String,
+    #[serde(default)]
+    author: serde_json::Value,
+    #[serde(default)]
+    record: serde_json::Value,
+    #[serde(rename = "replyCount", default)]
+    reply_count: i64,
+    #[serde(rename = "repostCount", default)]
+    repost_count: i64,
+    #[serde(rename = "likeCount", default)]
+    like_count: i64,
+    #[serde(rename = "quoteCount", default)]
+    quote_count: i64,
+    #[serde(rename = "indexedAt")]
+    indexed_at: Option<String>,
+}
+
+fn http(u: Option<String>) -> Option<String> {
+    u.filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(|u| crate::text::sanitize_line(&u))
+}
+
+fn at(s: Option<&str>) -> Option<DateTime<Utc>> {
+    super::rfc3339(s)
+}
+
+fn mastodon_post(s: Status, own: &str) -> Option<OwnPost> {
+    // Another's post we boosted is not ours; nor is one by another account.
+    if !s.reblog.is_null() {
+        return None;
+    }
+    if let Some(by) = s.account.get("id").and_then(super::id_text)
+        && by != own
+    {
+        return None;
+    }
+    Some(OwnPost {
+        post_id: super::id_text(&s.id)?,
+        url: http(s.url.or(s.uri)),
+        text: crate::text::sanitize(&crate::text::html_to_text(&s.content)),
+        published_at: at(s.created_at.as_deref()),
+        in_reply_to: super::id_text(&s.in_reply_to_id),
+        replies: s.replies_count.max(0),
+        reposts: s.reblogs_count.max(0),
+        likes: s.favourites_count.max(0),
+        quotes: s.quotes_count.max(0),
+    })
+}
+
+fn bluesky_post(p: PostView, own: &str) -> Option<OwnPost> {
+    let did = p.author.get("did").and_then(|d| d.as_str()).unwrap_or_default();
+    if did != own {
+        return None;
+    }
+    let handle = p.author.get("handle").and_then(|h| h.as_str()).unwrap_or(did);
+    let rkey = p.uri.rsplit('/').next().unwrap_or_default();
+    let created = p.record.get("createdAt").and_then(|c| c.as_str());
+    let published = match (at(created), at(p.indexed_at.as_deref())) {
+        (Some(c), Some(i)) => Some(c.min(i)),
+        (c, i) => c.or(i),
+    };
+    Some(OwnPost {
+        url: http(Some(format!("https://bsky.app/profile/{handle}/post/{rkey}"))),
+        text: crate::text::sanitize(p.record.get("text").and_then(|t| t.as_str()).unwrap_or_default()),
+        published_at: published,
+        in_reply_to: p
+            .record
+            .pointer("/reply/parent/uri")
+            .and_then(|u| u.as_str())
+            .map(String::from),
+        replies: p.reply_count.max(0),
+        reposts: p.repost_count.max(0),
+        likes: p.like_count.max(0),
+        quotes: p.quote_count.max(0),
+        post_id: p.uri,
+    })
+}
+
+/// Our posts in an answer to [`posts_request`] or to a [`refresh_requests`] request: only the
+/// account's own (not what it boosted or reposted), each read alone (one broken post costs that
+/// post).
+pub fn parse_posts(a: &Account, p: &Profile, reply: &Reply<'_>) -> Result<Vec<OwnPost>, SourceError> {
+    let v: serde_json::Value = json_body("our posts", reply.body)?;
+    Ok(match a.kind {
+        FeedKind::Mastodon => v
+            .as_array()
+            .ok_or_else(|| SourceError::Malformed("the statuses are not a list".into()))?
+            .iter()
+            .filter_map(|s| serde_json::from_value::<Status>(s.clone()).ok())
+            .filter_map(|s| mastodon_post(s, &p.id))
+            .collect(),
+        _ => {
+            let views: Vec<serde_json::Value> = if let Some(feed) = v.get("feed").and_then(|f| f.as_array()) {
+                feed.iter()
+                    .filter_map(|i| serde_json::from_value::<FeedItem>(i.clone()).ok())
+                    // A repost by the account is another's post.
+                    .filter(|i| i.reason.is_null())
+                    .filter_map(|i| i.post)
+                    .collect()
+            } else if let Some(posts) = v.get("posts").and_then(|p| p.as_array()) {
+                posts.clone()
+            } else {
+                return Err(SourceError::Malformed("neither a feed nor posts".into()));
+            };
+            views
+                .into_iter()
+                .filter_map(|v| serde_json::from_value::<PostView>(v).ok())
+                .filter_map(|pv| bluesky_post(pv, &p.id))
+                .collect()
+        }
+    })
+}

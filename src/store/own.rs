@@ -1,0 +1,200 @@
+//! Our own accounts and posts (`[[account]]`): what each post earned as last read, kept fresh
+//! while it is young (every read of the account for [`FRESH_DAYS`], then daily until
+//! [`KEPT_DAYS`]), and read back for `overhear stats --own` and the report.
+
+use super::{Doing, Result, Store, from_ts, to_ts};
+use crate::model::{Account, OwnPost};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+/// A post's counts are read on every read of its account while it is this young…
+pub const FRESH_DAYS: i64 = 14;
+/// …then once a day until it is this old, then kept as they were.
+pub const KEPT_DAYS: i64 = 90;
+
+/// One of our posts with what it earned, for figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OwnPostRow {
+    pub account: String,
+    pub kind: String,
+    pub post_id: String,
+    pub url: Option<String>,
+    pub text: String,
+    pub published_at: DateTime<Utc>,
+    /// A reply of ours (to a customer, often), not a post of its own.
+    pub is_reply: bool,
+    pub replies: i64,
+    pub reposts: i64,
+    pub likes: i64,
+    pub quotes: i64,
+    /// The account's followers when the counts were read.
+    pub followers: Option<i64>,
+    pub read_at: DateTime<Utc>,
+}
+
+/// An account as last read.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OwnAccountRow {
+    pub name: String,
+    pub kind: String,
+    pub handle: String,
+    pub followers: Option<i64>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Keep what a read of account `a` found: its followers, and its posts' counts (new posts
+    /// added, known ones updated). One transaction.
+    pub fn save_own(
+        &mut self,
+        a: &Account,
+        followers: Option<i64>,
+        posts: &[OwnPost],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let at = to_ts(now);
+        self.write("keeping our posts", |tx| {
+            tx.execute(
+                "INSERT INTO own_accounts (name, kind, handle, followers, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, handle = excluded.handle,
+                    followers = coalesce(excluded.followers, followers), read_at = excluded.read_at, error = NULL",
+                params![a.name, a.kind.as_str(), a.handle, followers, at],
+            )?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO own_posts (account, post_id, url, text, published_at, in_reply_to, replies, reposts, likes,
+                    quotes, followers, first_read_at, read_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                 ON CONFLICT (account, post_id) DO UPDATE SET url = excluded.url, text = excluded.text,
+                    replies = excluded.replies, reposts = excluded.reposts, likes = excluded.likes,
+                    quotes = excluded.quotes, followers = coalesce(excluded.followers, followers),
+                    read_at = excluded.read_at",
+            )?;
+            let mut n = 0;
+            for p in posts {
+                let published = p.published_at.map_or(at, to_ts);
+                n += put.execute(params![
+                    a.name,
+                    p.post_id,
+                    p.url,
+                    p.text,
+                    published,
+                    p.in_reply_to,
+                    p.replies,
+                    p.reposts,
+                    p.likes,
+                    p.quotes,
+                    followers,
+                    at
+                ])?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// A read of account `a` failed: why, in words (its posts keep their last counts).
+    pub fn own_failed(&mut self, a: &Account, error: &str, now: DateTime<Utc>) -> Result<()> {
+        let error = super::schema::clean_health(error);
+        self.write("keeping why our posts were not read", |tx| {
+            tx.execute(
+                "INSERT INTO own_accounts (name, kind, handle, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET read_at = excluded.read_at, error = excluded.error",
+                params![a.name, a.kind.as_str(), a.handle, to_ts(now), error],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The posts of account `name` past [`FRESH_DAYS`] and within [`KEPT_DAYS`] whose counts were
+    /// last read more than a day ago: what to ask again (at most `limit`, the stalest first).
+    pub fn own_to_refresh(&self, name: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
+        let now = to_ts(now);
+        self.conn()
+            .prepare_cached(
+                "SELECT post_id FROM own_posts
+                 WHERE account = ?1 AND published_at < ?2 AND published_at >= ?3 AND read_at < ?4
+                 ORDER BY read_at LIMIT ?5",
+            )
+            .and_then(|mut s| {
+                s.query_map(
+                    params![
+                        name,
+                        now - FRESH_DAYS * 86_400,
+                        now - KEPT_DAYS * 86_400,
+                        now - 86_400,
+                        limit as i64
+                    ],
+                    |r| r.get(0),
+                )?
+                .collect()
+            })
+            .doing("reading which of our posts to ask again")
+    }
+
+    /// Our posts published from `since` to `until`, oldest first (the accounts in `accounts`
+    /// only, when it is not empty).
+    pub fn own_posts(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        accounts: &[String],
+    ) -> Result<Vec<OwnPostRow>> {
+        let doing = "reading our posts";
+        let mut st = self
+            .conn()
+            .prepare_cached(
+                "SELECT p.account, a.kind, p.post_id, p.url, p.text, p.published_at, p.in_reply_to IS NOT NULL,
+                        p.replies, p.reposts, p.likes, p.quotes, p.followers, p.read_at
+                 FROM own_posts p INDEXED BY own_posts_published JOIN own_accounts a ON a.name = p.account
+                 WHERE p.published_at >= ?1 AND p.published_at < ?2
+                 ORDER BY p.published_at, p.account, p.post_id",
+            )
+            .doing(doing)?;
+        let rows = st
+            .query_map(params![to_ts(since), to_ts(until)], |r| {
+                Ok(OwnPostRow {
+                    account: r.get(0)?,
+                    kind: r.get(1)?,
+                    post_id: r.get(2)?,
+                    url: r.get(3)?,
+                    text: r.get(4)?,
+                    published_at: from_ts(r.get(5)?),
+                    is_reply: r.get(6)?,
+                    replies: r.get(7)?,
+                    reposts: r.get(8)?,
+                    likes: r.get(9)?,
+                    quotes: r.get(10)?,
+                    followers: r.get(11)?,
+                    read_at: from_ts(r.get(12)?),
+                })
+            })
+            .doing(doing)?;
+        let all: Vec<OwnPostRow> = rows.collect::<rusqlite::Result<_>>().doing(doing)?;
+        Ok(all
+            .into_iter()
+            .filter(|p| accounts.is_empty() || accounts.contains(&p.account))
+            .collect())
+    }
+
+    /// Every account read so far.
+    pub fn own_accounts(&self) -> Result<Vec<OwnAccountRow>> {
+        let doing = "reading our accounts";
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT name, kind, handle, followers, read_at, error FROM own_accounts ORDER BY name")
+            .doing(doing)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(OwnAccountRow {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    handle: r.get(2)?,
+                    followers: r.get(3)?,
+                    read_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
+                    error: r.get(5)?,
+                })
+            })
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<_>>().doing(doing)
+    }
+}
