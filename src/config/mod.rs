@@ -1089,4 +1089,34 @@ url = "https://example.com/feed.xml"
         let e = parse("[[feed]\nname = \"a\"\n").unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
     }
+
+    #[test]
+    fn our_accounts_are_read_with_their_instance_and_mistakes_name_the_key() {
+        let c = parse(
+            "[[account]]\nkind = \"mastodon\"\nhandle = \"@acme@mastodon.social\"\n\n\
+             [[account]]\nname = \"sky\"\nkind = \"bluesky\"\nhandle = \"acme.bsky.social\"\nevery = \"1h\"\n",
+        )
+        .unwrap();
+        let a = &c.poller.accounts;
+        assert_eq!(a[0].name, "mastodon:acme@mastodon.social");
+        assert_eq!(
+            a[0].url.as_ref().map(url::Url::as_str),
+            Some("https://mastodon.social/")
+        );
+        assert_eq!(a[0].every, Duration::from_secs(15 * 60));
+        assert_eq!((a[1].name.as_str(), a[1].url.is_none()), ("sky", true));
+        assert_eq!(a[1].every, Duration::from_secs(3600));
+        let e = parse("[[account]]\nkind = \"x\"\nhandle = \"acme\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("account[0].kind")), "{e}");
+        assert!(e.message.contains("mastodon"), "{e}");
+        let e = parse("[[account]]\nkind = \"mastodon\"\nhandle = \"acme\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("account[0].url"), "{e}");
+        let e = parse("[[account]]\nkind = \"bluesky\"\nhandle = \"two words\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("account[0].handle")), "{e}");
+        let e = parse(
+            "[[account]]\nkind = \"bluesky\"\nhandle = \"a.b\"\n[[account]]\nkind = \"bluesky\"\nhandle = \"a.b\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("another [[account]]"), "{e}");
+    }
 }
