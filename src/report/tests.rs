@@ -362,3 +362,62 @@ fn an_empty_span_says_so() {
     let doc = Html::parse_document(&html::render(&r));
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
 }
+
+#[test]
+fn our_own_posts_of_the_span_are_measured_per_post_and_per_1000_followers() {
+    let (_d, mut s) = store();
+    let a = crate::model::Account {
+        name: "acme-sky".into(),
+        kind: FeedKind::Bluesky,
+        handle: "acme.example".into(),
+        url: None,
+        token_env: None,
+        every: Duration::from_secs(900),
+    };
+    let post = |id: &str, when: &str, reply: bool, (replies, reposts, likes): (i64, i64, i64)| crate::model::OwnPost {
+        post_id: id.into(),
+        url: Some(format!("https://bsky.app/profile/acme.example/post/{id}")),
+        text: format!("<b>{id}</b>"),
+        published_at: Some(at(when)),
+        in_reply_to: reply.then(|| "at://someone/post/1".to_string()),
+        replies,
+        reposts,
+        likes,
+        quotes: 0,
+    };
+    let posts = [
+        post("p1", "2026-11-25T09:00:00Z", false, (4, 10, 30)),
+        post("p2", "2026-11-27T15:00:00Z", false, (2, 2, 10)),
+        post("r1", "2026-11-28T10:00:00Z", true, (0, 0, 2)),
+        post("old", "2026-11-01T10:00:00Z", false, (100, 100, 100)),
+    ];
+    s.save_own(&a, Some(2000), &posts, at("2026-11-30T17:00:00Z")).unwrap();
+    let r = gather(&s, &query()).unwrap();
+    assert_eq!(r.own_accounts.len(), 1);
+    let o = &r.own_accounts[0];
+    assert_eq!((o.posts, o.replies_sent, o.followers), (2, 1, Some(2000)));
+    // Per post over the three of the span: replies 6/3, reposts 12/3, likes 42/3.
+    assert!((o.conversation_rate - 2.0).abs() < 1e-9);
+    assert!((o.amplification_rate - 4.0).abs() < 1e-9);
+    assert!((o.applause_rate - 14.0).abs() < 1e-9);
+    assert!(
+        (o.applause_per_1k.unwrap() - 7.0).abs() < 1e-9,
+        "14 likes a post, 2,000 followers"
+    );
+    assert_eq!(o.applause_per_reply, Some(2.0));
+    assert_eq!(r.own_top[0].post_id, "p1");
+    assert_eq!(
+        r.own_best_time[2][9],
+        Some(44.0),
+        "Wednesday 09:00: p1's 44 engagements"
+    );
+    let doc = Html::parse_document(&html::render(&r));
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    let own = text(&doc, "#own");
+    assert!(
+        own.contains("acme-sky") && own.contains("14.0") && own.contains("<b>p1</b>"),
+        "{own}"
+    );
+    let charts = Selector::parse("figure svg").unwrap();
+    assert_eq!(doc.select(&charts).count(), 6, "the best time to post too");
+}

@@ -293,3 +293,147 @@ pub fn parse_posts(a: &Account, p: &Profile, reply: &Reply<'_>) -> Result<Vec<Ow
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn account(kind: FeedKind, handle: &str, url: Option<&str>) -> Account {
+        Account {
+            name: "ours".into(),
+            kind,
+            handle: handle.into(),
+            url: url.map(|u| url::Url::parse(u).unwrap()),
+            token_env: None,
+            every: Duration::from_secs(900),
+        }
+    }
+
+    fn reply(body: &[u8]) -> Reply<'_> {
+        Reply {
+            status: 200,
+            headers: &[],
+            body,
+        }
+    }
+
+    #[test]
+    fn mastodon_looks_the_account_up_then_reads_its_statuses_without_boosts() {
+        let a = account(FeedKind::Mastodon, "testadmin@localhost", Some("http://localhost:3001"));
+        let req = profile_request(&a, Some("tok")).unwrap();
+        assert_eq!(req.url.path(), "/api/v1/accounts/lookup");
+        assert_eq!(
+            req.url.query(),
+            Some("acct=testadmin"),
+            "the local part on its own instance"
+        );
+        let body = fixture("mastodon/account_lookup.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!(
+            p,
+            Profile {
+                id: "116266741324121431".into(),
+                followers: Some(0)
+            }
+        );
+        let req = posts_request(&a, &p, Some("tok")).unwrap();
+        assert_eq!(req.url.path(), "/api/v1/accounts/116266741324121431/statuses");
+        assert!(req.url.query().unwrap().contains("exclude_reblogs=true"));
+        assert!(
+            req.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v == "Bearer tok")
+        );
+        let body = fixture("mastodon/account_statuses.json");
+        let posts = parse_posts(&a, &p, &reply(&body)).unwrap();
+        let ids: Vec<&str> = posts.iter().map(|p| p.post_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "116266784829412747",
+                "116266784798524453",
+                "116266784787341685",
+                "116266764647790665"
+            ],
+            "the boost is someone's post, not ours"
+        );
+        assert_eq!(posts[2].in_reply_to.as_deref(), Some("116266764647790665"));
+        let root = &posts[3];
+        assert_eq!((root.replies, root.reposts, root.likes), (1, 1, 1));
+        assert!(
+            root.url
+                .as_deref()
+                .unwrap()
+                .starts_with("https://localhost:3001/@testadmin/")
+        );
+        assert!(root.published_at.is_some());
+        assert!(!root.text.contains('<'), "{}", root.text);
+        // Another account's statuses in the answer are not ours.
+        let other = Profile {
+            id: "1".into(),
+            followers: None,
+        };
+        assert!(parse_posts(&a, &other, &reply(&body)).unwrap().is_empty());
+        // Older posts asked again, twenty ids a request.
+        let ids: Vec<String> = (0..45).map(|i| i.to_string()).collect();
+        let reqs = refresh_requests(&a, &ids, None).unwrap();
+        assert_eq!(reqs.len(), 3);
+        assert_eq!(reqs[0].url.path(), "/api/v1/statuses");
+        assert_eq!(reqs[0].url.query_pairs().filter(|(k, _)| k == "id[]").count(), 20);
+    }
+
+    #[test]
+    fn bluesky_reads_the_profile_then_the_author_feed_without_reposts() {
+        let a = account(FeedKind::Bluesky, "shinyakato.dev", None);
+        let req = profile_request(&a, None).unwrap();
+        assert_eq!(req.url.host_str(), Some("public.api.bsky.app"));
+        assert_eq!(req.url.path(), "/xrpc/app.bsky.actor.getProfile");
+        assert_eq!(req.url.query(), Some("actor=shinyakato.dev"));
+        let body = fixture("bluesky/get_profile.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!(
+            (p.id.as_str(), p.followers),
+            ("did:plc:iijrtk7ocored6zuziwmqq3c", Some(4945))
+        );
+        let req = posts_request(&a, &p, None).unwrap();
+        assert_eq!(req.url.path(), "/xrpc/app.bsky.feed.getAuthorFeed");
+        assert!(req.url.query().unwrap().contains("filter=posts_with_replies"));
+        let body = fixture("bluesky/get_author_feed.json");
+        let posts = parse_posts(&a, &p, &reply(&body)).unwrap();
+        assert_eq!(posts.len(), 23, "25 items, 2 of them reposts of others' posts");
+        assert_eq!(posts.iter().filter(|p| p.in_reply_to.is_some()).count(), 20);
+        let top = posts.iter().max_by_key(|p| p.likes).unwrap();
+        assert_eq!((top.replies, top.reposts, top.likes), (0, 50, 76));
+        assert_eq!(
+            top.url.as_deref(),
+            Some("https://bsky.app/profile/shinyakato.dev/post/3jukdwsblqu2l")
+        );
+        assert_eq!(top.published_at, Some("2023-04-30T00:06:14.838Z".parse().unwrap()));
+        let reqs = refresh_requests(&a, &[top.post_id.clone()], None).unwrap();
+        assert_eq!(reqs[0].url.path(), "/xrpc/app.bsky.feed.getPosts");
+    }
+
+    #[test]
+    fn a_strangers_nonsense_is_an_error_in_words_or_nothing() {
+        let a = account(FeedKind::Bluesky, "x.example", None);
+        assert!(parse_profile(&a, &reply(b"{\"did\": \"nope\"}")).is_err());
+        assert!(parse_profile(&a, &reply(b"<html>")).is_err());
+        let p = Profile {
+            id: "did:plc:x".into(),
+            followers: None,
+        };
+        assert!(
+            parse_posts(&a, &p, &reply(b"{\"feed\": [1, {\"post\": 3}]}"))
+                .unwrap()
+                .is_empty()
+        );
+        let m = account(FeedKind::Mastodon, "a@b.example", Some("https://b.example"));
+        assert!(parse_profile(&m, &reply(b"{\"id\": {\"x\": 1}}")).is_err());
+        assert!(parse_posts(&m, &p, &reply(b"{}")).is_err());
+    }
+}

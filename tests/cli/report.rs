@@ -129,3 +129,72 @@ fn the_demo_writes_its_weeks_report() {
     let rows = Selector::parse("#by tbody tr").unwrap();
     assert!(doc.select(&rows).count() >= 3, "the demo's operators");
 }
+
+/// Our own Mastodon account, read with the feeds by `overhear poll --once` from recorded answers:
+/// `overhear stats --own` gives each post's rates (its boost of another's post left out), the
+/// report a section of them; an account that cannot be read is a failure in words.
+#[test]
+fn our_own_posts_are_read_and_their_rates_given() {
+    let s = FixtureServer::start();
+    s.route(
+        "/api/v1/accounts/lookup",
+        Response::ok(crate::common::fixture("mastodon/account_lookup.json")),
+    );
+    s.route(
+        "/api/v1/accounts/116266741324121431/statuses",
+        Response::ok(crate::common::fixture("mastodon/account_statuses.json")),
+    );
+    s.route(
+        "/blog.rss",
+        Response::ok("<rss version=\"2.0\"><channel><title>b</title></channel></rss>"),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{0}/blog.rss\"\n\n\
+         [[account]]\nname = \"acme-masto\"\nkind = \"mastodon\"\nhandle = \"testadmin\"\nurl = \"{0}\"\n\n\
+         [[account]]\nname = \"gone\"\nkind = \"bluesky\"\nhandle = \"gone.example\"\nurl = \"{0}/nothing\"\n",
+        s.url("")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    let said = stdout(&out);
+    assert!(
+        said.lines().any(|l| l.starts_with("acme-masto") && l.contains(" ok ")),
+        "{said}"
+    );
+    assert!(
+        said.lines().any(|l| l.starts_with("gone") && l.contains("error")),
+        "{said}"
+    );
+    assert_eq!(
+        s.requests_to("/api/v1/accounts/lookup")[0]
+            .query_param("acct")
+            .as_deref(),
+        Some("testadmin")
+    );
+    let json = env.run(&["stats", "--own", "--since", "2026-01-01", "--format", "json"]);
+    assert!(json.status.success(), "{}", crate::common::env::text(&json));
+    let posts: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(posts.len(), 4, "the boost is another's post");
+    let root = posts.iter().find(|p| p["post_id"] == "116266764647790665").unwrap();
+    for (k, v) in [
+        ("account", serde_json::json!("acme-masto")),
+        ("replies", serde_json::json!(1)),
+        ("reposts", serde_json::json!(1)),
+        ("likes", serde_json::json!(1)),
+        ("conversation_rate", serde_json::json!(1.0)),
+        ("amplification_rate", serde_json::json!(1.0)),
+        ("applause_rate", serde_json::json!(1.0)),
+    ] {
+        assert_eq!(root[k], v, "{k}: {root}");
+    }
+    assert!(root["url"].as_str().unwrap().starts_with("https://"));
+    assert!(root["published_at"].as_str().unwrap().starts_with("2026-"));
+    let table = env.run(&["stats", "--own", "--since", "2026-01-01"]);
+    assert!(stdout(&table).contains("acme-masto"), "{}", stdout(&table));
+    assert!(stdout(&table).contains("gone: not read"), "{}", stdout(&table));
+    let csv = env.run(&["stats", "--own", "--since", "2026-01-01", "--format", "csv"]);
+    assert!(
+        stdout(&csv).starts_with("account,post_id,url,published_at"),
+        "{}",
+        stdout(&csv)
+    );
+}
