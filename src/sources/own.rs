@@ -414,7 +414,7 @@ mod tests {
             Some("https://bsky.app/profile/shinyakato.dev/post/3jukdwsblqu2l")
         );
         assert_eq!(top.published_at, Some("2023-04-30T00:06:14.838Z".parse().unwrap()));
-        let reqs = refresh_requests(&a, &[top.post_id.clone()], None).unwrap();
+        let reqs = refresh_requests(&a, std::slice::from_ref(&top.post_id), None).unwrap();
         assert_eq!(reqs[0].url.path(), "/xrpc/app.bsky.feed.getPosts");
     }
 
