@@ -226,6 +226,7 @@ fn main() {
             filter: StreamFilter::default(),
             now: Utc::now(),
             team: None,
+            value: None,
         };
         let t = Instant::now();
         let r = overhear::report::gather(&store, &q).unwrap();

@@ -56,6 +56,7 @@ pub fn report(cli: &Cli, verb: &Verb) -> Result<ExitCode> {
         filter,
         now: Utc::now(),
         team: title.clone(),
+        value: config.value.clone(),
     };
     let r = report::gather(&store, &q)?;
     let text = match format {
@@ -101,6 +102,14 @@ pub fn demo(out: &std::path::Path) -> Result<ExitCode> {
         filter: crate::query::StreamFilter::default(),
         now: Utc::now(),
         team: Some(crate::demo::TEAM.to_string()),
+        value: Some(crate::report::Value {
+            currency: "€".into(),
+            per_intent: vec![
+                (crate::score::Intent::Complaint, 40.0),
+                (crate::score::Intent::Purchase, 120.0),
+                (crate::score::Intent::Cancel, 200.0),
+            ],
+        }),
     };
     let r = report::gather(&store, &q)?;
     let markdown = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));

@@ -77,6 +77,8 @@ pub struct Config {
     /// `database = …`: the database to use when `--db` does not say.
     pub database: Option<PathBuf>,
     pub team: TeamSettings,
+    /// `[value]`: what answering a mention of each intent is worth, for the report's estimate.
+    pub value: Option<crate::report::Value>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,9 @@ struct RawConfig {
     /// Our own accounts, whose posts' engagement is kept.
     #[serde(default)]
     account: Vec<Spanned<RawAccount>>,
+    /// What an answered mention is worth to the business, per intent (an estimate).
+    #[serde(default)]
+    value: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize)]
@@ -463,6 +468,7 @@ impl Config {
         }
         poller.similarity = validate_stories(&loc, raw.stories)?;
         poller.accounts = validate_accounts(&loc, raw.account)?;
+        let value = validate_value(&loc, raw.value)?;
         let (sla, business) = validate_stats(&loc, raw.stats)?;
         poller.sla = sla;
         poller.business = business.clone();
@@ -504,6 +510,7 @@ impl Config {
             console,
             database,
             team,
+            value,
         })
     }
 }
@@ -755,6 +762,43 @@ fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerCo
 }
 
 type StatsSettings = (Option<Duration>, Option<BusinessHours>);
+
+/// `[value]`: a currency, and what answering a mention of each intent is worth.
+fn validate_value(
+    loc: &Located<'_>,
+    raw: Option<Spanned<toml::Table>>,
+) -> Result<Option<crate::report::Value>, ConfigError> {
+    let Some(t) = raw else { return Ok(None) };
+    let span = t.span();
+    let mut v = crate::report::Value {
+        currency: String::new(),
+        per_intent: Vec::new(),
+    };
+    for (k, val) in t.into_inner() {
+        let key = Some(format!("value.{k}"));
+        if k == "currency" {
+            v.currency = val
+                .as_str()
+                .map(|s| crate::text::sanitize_line(s).chars().take(8).collect())
+                .ok_or_else(|| loc.err(Some(span.clone()), key, "must be text, like \"EUR\" or \"$\""))?;
+            continue;
+        }
+        let Ok(intent) = k.parse::<crate::score::Intent>() else {
+            return Err(loc.err(
+                Some(span.clone()),
+                key,
+                "is not an intent: write what answering a mention of each intent is worth (complaint, question, praise, purchase, cancel) and `currency`",
+            ));
+        };
+        let amount = val
+            .as_float()
+            .or_else(|| val.as_integer().map(|i| i as f64))
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .ok_or_else(|| loc.err(Some(span.clone()), key, "must be a number of 0 or more"))?;
+        v.per_intent.push((intent, amount));
+    }
+    Ok(Some(v))
+}
 
 /// How often an account is read unless it says (`every`).
 const ACCOUNT_EVERY: Duration = Duration::from_secs(15 * 60);
@@ -1118,5 +1162,17 @@ url = "https://example.com/feed.xml"
         )
         .unwrap_err();
         assert!(e.message.contains("another [[account]]"), "{e}");
+    }
+
+    #[test]
+    fn what_an_answer_is_worth_is_per_intent_with_a_currency() {
+        let c = parse("[value]\ncurrency = \"EUR\"\ncomplaint = 40\npurchase = 120.5\n").unwrap();
+        let v = c.value.unwrap();
+        assert_eq!(v.currency, "EUR");
+        assert!(v.per_intent.contains(&(crate::score::Intent::Purchase, 120.5)));
+        let e = parse("[value]\ncomplaint = -3\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("value.complaint"), "{e}");
+        let e = parse("[value]\nhappiness = 3\n").unwrap_err();
+        assert!(e.message.contains("not an intent"), "{e}");
     }
 }

@@ -119,6 +119,7 @@ pub fn render(r: &Report) -> String {
                     (stories(r))
                     (notable(r))
                     (own_posts(r))
+                    (worth(r))
                     footer {
                         "Figures from overhear " (env!("CARGO_PKG_VERSION")) ". First response: from publication to our first answer; \"seen\": from when overhear first saw it. "
                         "Next reply: how long a customer who answered us back waited for our next answer. Stories count a story seen in several places once."
@@ -423,6 +424,26 @@ fn own_posts(r: &Report) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+fn worth(r: &Report) -> Markup {
+    let Some(e) = &r.estimate else { return html! {} };
+    html! {
+        section id="value" {
+            h2 { "What our answers were worth (an estimate)" }
+            p { "By the values the team set per answered intent (" code { "[value]" } " in the config); an estimate, not a measure." }
+            div.scroll { table {
+                thead { tr { th { "intent" } th.n { "answered" } th.n { "worth each" } th.n { "worth" } } }
+                tbody {
+                    @for (intent, n, each, sub) in &e.lines {
+                        tr { td { (intent) } td.n { (thousands(*n)) } td.n { (super::money(*each, &e.currency)) } td.n { (super::money(*sub, &e.currency)) } }
+                    }
+                    tr { th { "this span" } td {} td {} td.n { strong { (super::money(e.total, &e.currency)) } } }
+                    tr { th { "the span before" } td {} td {} td.n { (super::money(e.previous_total, &e.currency)) } }
+                }
+            } }
         }
     }
 }

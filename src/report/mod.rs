@@ -45,6 +45,26 @@ pub struct ReportQuery {
     pub now: DateTime<Utc>,
     /// Who the report is for, in its title ("Acme support").
     pub team: Option<String>,
+    /// What an answered mention is worth, per intent (`[value]`).
+    pub value: Option<Value>,
+}
+
+/// What answering a mention is worth to the business, per intent (`[value]` in the config): an
+/// estimate the team sets, not a measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub currency: String,
+    pub per_intent: Vec<(crate::score::Intent, f64)>,
+}
+
+/// The estimate of a span: each intent's answered mentions times its worth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub currency: String,
+    pub total: f64,
+    pub previous_total: f64,
+    /// intent, answered this span, worth each, subtotal.
+    pub lines: Vec<(String, i64, f64, f64)>,
 }
 
 /// A report's figures, ready to write.
@@ -86,6 +106,8 @@ pub struct Report {
     pub own_top: Vec<own::PostRates>,
     /// When our posts earned the most: engagement per post by weekday × hour of posting.
     pub own_best_time: [[Option<f64>; 24]; 7],
+    /// What the answers were worth, when `[value]` says what each is worth.
+    pub estimate: Option<Estimate>,
     /// What changed, in sentences.
     pub summary: Vec<String>,
 }
@@ -184,10 +206,57 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         own_accounts: own::accounts(&own_rows),
         own_top: own::top(&own_rows, TOP),
         own_best_time: own::best_time(&own_rows, &q.tz),
+        estimate: match &q.value {
+            Some(v) => Some(estimate(
+                store,
+                v,
+                &stats(from, to, Some(GroupBy::Intent)),
+                &stats(previous_from, previous_to, Some(GroupBy::Intent)),
+            )?),
+            None => None,
+        },
         summary: Vec::new(),
     };
     report.summary = summarize(&report);
     Ok(report)
+}
+
+/// Each intent's answered mentions of the span (and of the span before) times its worth.
+fn estimate(store: &Store, v: &Value, now: &StatsQuery, before: &StatsQuery) -> crate::store::Result<Estimate> {
+    let answered = |q: &StatsQuery| -> crate::store::Result<Vec<(String, i64)>> {
+        Ok(store
+            .period(q)?
+            .into_iter()
+            .map(|d| (d.group.unwrap_or_default(), d.responded))
+            .collect())
+    };
+    let (this, prev) = (answered(now)?, answered(before)?);
+    let count = |rows: &[(String, i64)], i: &str| rows.iter().find(|(g, _)| g == i).map_or(0, |(_, n)| *n);
+    let mut lines = Vec::new();
+    let (mut total, mut previous_total) = (0.0, 0.0);
+    for (intent, each) in &v.per_intent {
+        let name = intent.to_string().to_lowercase();
+        let n = count(&this, &name);
+        total += n as f64 * each;
+        previous_total += count(&prev, &name) as f64 * each;
+        lines.push((name, n, *each, n as f64 * each));
+    }
+    Ok(Estimate {
+        currency: v.currency.clone(),
+        total,
+        previous_total,
+        lines,
+    })
+}
+
+/// An amount with its currency: "€4,200", "4,200 EUR".
+pub fn money(amount: f64, currency: &str) -> String {
+    let n = thousands(amount.round() as i64);
+    match currency.chars().count() {
+        0 => n,
+        1 => format!("{currency}{n}"),
+        _ => format!("{n} {currency}"),
+    }
 }
 
 /// How many of a span's mentions each group (sentiment, intent) has, the largest first.
@@ -303,6 +372,13 @@ pub fn summarize(r: &Report) -> Vec<String> {
         out.push(format!(
             "{:.0}% of the mentions were negative.",
             negative as f64 / t.mentions as f64 * 100.0
+        ));
+    }
+    if let Some(e) = &r.estimate {
+        out.push(format!(
+            "Our answers were worth an estimated {} ({} the span before), by the team's own values per answered intent.",
+            money(e.total, &e.currency),
+            money(e.previous_total, &e.currency)
         ));
     }
     if let Some((day, hour, n)) = peak(&r.arrivals) {

@@ -187,6 +187,7 @@ fn query() -> ReportQuery {
         filter: StreamFilter::default(),
         now: at("2026-11-30T18:00:00Z"),
         team: Some("Acme <support>".into()),
+        value: None,
     }
 }
 
@@ -420,4 +421,37 @@ fn our_own_posts_of_the_span_are_measured_per_post_and_per_1000_followers() {
     );
     let charts = Selector::parse("figure svg").unwrap();
     assert_eq!(doc.select(&charts).count(), 6, "the best time to post too");
+}
+
+#[test]
+fn the_worth_of_our_answers_is_the_teams_values_times_the_answered_intents() {
+    let (_d, s) = store();
+    // m1 (answered) was a complaint, m3 (open) too: only answered ones count.
+    s.conn()
+        .execute("UPDATE mentions SET intent = 1 WHERE external_id IN ('m1', 'm3')", [])
+        .unwrap();
+    let q = ReportQuery {
+        value: Some(Value {
+            currency: "€".into(),
+            per_intent: vec![
+                (crate::score::Intent::Complaint, 40.0),
+                (crate::score::Intent::Purchase, 1200.0),
+            ],
+        }),
+        ..query()
+    };
+    let r = gather(&s, &q).unwrap();
+    let e = r.estimate.as_ref().unwrap();
+    assert_eq!((e.total, e.previous_total), (40.0, 0.0));
+    assert_eq!(e.lines[0], ("complaint".to_string(), 1, 40.0, 40.0));
+    assert_eq!(e.lines[1], ("purchase".to_string(), 0, 1200.0, 0.0));
+    assert!(
+        r.summary
+            .iter()
+            .any(|l| l.contains("an estimated €40 (€0 the span before)")),
+        "{:?}",
+        r.summary
+    );
+    let doc = Html::parse_document(&html::render(&r));
+    assert!(text(&doc, "#value").contains("€1,200"), "{}", text(&doc, "#value"));
 }
