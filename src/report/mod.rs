@@ -157,14 +157,11 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
     let totals = one(store.period(&stats(from, to, None))?);
     let previous = one(store.period(&stats(previous_from, previous_to, None))?);
     let days = store.stats(&stats(from, to, None))?;
-    let groups = match q.by {
-        Some(by) => {
-            let mut g = store.period(&stats(from, to, Some(by)))?;
-            g.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.group.cmp(&b.group)));
-            g
-        }
+    let mut groups = match q.by {
+        Some(by) => store.period(&stats(from, to, Some(by)))?,
         None => Vec::new(),
     };
+    groups.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.group.cmp(&b.group)));
     let sentiment = mix(store, &stats(from, to, Some(GroupBy::Sentiment)))?;
     let intents = mix(store, &stats(from, to, Some(GroupBy::Intent)))?;
     let arrivals = store.profile(&stats(from, to, None))?.heat;
@@ -175,6 +172,10 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         Some(sla) => store.report_breaches(start, end, &q.filter, sla, q.now.timestamp(), TOP)?,
         None => Vec::new(),
     };
+    let worth = [
+        stats(from, to, Some(GroupBy::Intent)),
+        stats(previous_from, previous_to, Some(GroupBy::Intent)),
+    ];
     let own_rows = store.own_posts(
         DateTime::from_timestamp(start, 0).unwrap_or_default(),
         DateTime::from_timestamp(end, 0).unwrap_or_default(),
@@ -206,15 +207,7 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
         own_accounts: own::accounts(&own_rows),
         own_top: own::top(&own_rows, TOP),
         own_best_time: own::best_time(&own_rows, &q.tz),
-        estimate: match &q.value {
-            Some(v) => Some(estimate(
-                store,
-                v,
-                &stats(from, to, Some(GroupBy::Intent)),
-                &stats(previous_from, previous_to, Some(GroupBy::Intent)),
-            )?),
-            None => None,
-        },
+        estimate: q.value.as_ref().map(|v| estimate(store, v, &worth)).transpose()?,
         summary: Vec::new(),
     };
     report.summary = summarize(&report);
@@ -222,7 +215,7 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
 }
 
 /// Each intent's answered mentions of the span (and of the span before) times its worth.
-fn estimate(store: &Store, v: &Value, now: &StatsQuery, before: &StatsQuery) -> crate::store::Result<Estimate> {
+fn estimate(store: &Store, v: &Value, [now, before]: &[StatsQuery; 2]) -> crate::store::Result<Estimate> {
     let answered = |q: &StatsQuery| -> crate::store::Result<Vec<(String, i64)>> {
         Ok(store
             .period(q)?
