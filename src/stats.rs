@@ -248,6 +248,8 @@ pub struct Profile {
     pub heat: [[i64; 24]; 7],
     /// Mentions per feed, most first.
     pub feeds: Vec<(String, i64)>,
+    /// What our own posts of the same days earned, per account (`[[account]]`).
+    pub own: Vec<crate::report::own::AccountRates>,
 }
 
 #[cfg(test)]

@@ -135,6 +135,8 @@ struct RawAccount {
     url: Option<Spanned<String>>,
     token_env: Option<String>,
     every: Option<Spanned<String>>,
+    fresh: Option<Spanned<String>>,
+    keep: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -803,6 +805,51 @@ fn validate_value(
 /// How often an account is read unless it says (`every`).
 const ACCOUNT_EVERY: Duration = Duration::from_secs(15 * 60);
 
+/// Where an account's service is: its `url`, or a Mastodon handle's instance.
+fn account_url(
+    loc: &Located<'_>,
+    a: &RawAccount,
+    kind: crate::model::FeedKind,
+    handle: &str,
+    span: std::ops::Range<usize>,
+    i: usize,
+) -> Result<Option<url::Url>, ConfigError> {
+    use crate::model::FeedKind;
+    let key = |k: &str| Some(format!("account[{i}].{k}"));
+    Ok(match &a.url {
+        Some(u) => Some(
+            url::Url::parse(u.get_ref())
+                .ok()
+                .filter(|p| matches!(p.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    loc.err(
+                        Some(u.span()),
+                        key("url"),
+                        "must be an http(s) address, like \"https://mastodon.social\"",
+                    )
+                })?,
+        ),
+        None if kind == FeedKind::Mastodon && !handle.contains('@') => {
+            return Err(loc.err(
+                Some(span),
+                key("url"),
+                "a Mastodon account needs its instance: write the handle as \"acme@mastodon.social\" or set url = \"https://mastodon.social\"",
+            ));
+        }
+        None if kind == FeedKind::Mastodon => {
+            let host = handle.rsplit_once('@').map(|(_, h)| h).unwrap_or_default();
+            Some(url::Url::parse(&format!("https://{host}")).map_err(|_| {
+                loc.err(
+                    Some(a.handle.span()),
+                    key("handle"),
+                    format!("{host:?} is not an instance's host"),
+                )
+            })?)
+        }
+        None => None,
+    })
+}
+
 /// `[[account]]` tables: a kind overhear can read our posts from, a handle, where.
 fn validate_accounts(
     loc: &Located<'_>,
@@ -833,42 +880,17 @@ fn validate_accounts(
                 "is not a handle: write the account's handle, like \"acme@mastodon.social\" or \"acme.bsky.social\"",
             ));
         }
-        let url = match &a.url {
-            Some(u) => Some(
-                url::Url::parse(u.get_ref())
-                    .ok()
-                    .filter(|p| matches!(p.scheme(), "http" | "https"))
-                    .ok_or_else(|| {
-                        loc.err(
-                            Some(u.span()),
-                            key("url"),
-                            "must be an http(s) address, like \"https://mastodon.social\"",
-                        )
-                    })?,
-            ),
-            None if kind == FeedKind::Mastodon && !handle.contains('@') => {
-                return Err(loc.err(
-                    Some(span),
-                    key("url"),
-                    "a Mastodon account needs its instance: write the handle as \"acme@mastodon.social\" or set url = \"https://mastodon.social\"",
-                ));
-            }
-            None if kind == FeedKind::Mastodon => {
-                let host = handle.rsplit_once('@').map(|(_, h)| h).unwrap_or_default();
-                Some(url::Url::parse(&format!("https://{host}")).map_err(|_| {
-                    loc.err(
-                        Some(a.handle.span()),
-                        key("handle"),
-                        format!("{host:?} is not an instance's host"),
-                    )
-                })?)
-            }
-            None => None,
-        };
+        let url = account_url(loc, &a, kind, &handle, span.clone(), i)?;
         let every = match &a.every {
             Some(e) => parse_duration(e.get_ref()).map_err(|m| loc.err(Some(e.span()), key("every"), m))?,
             None => ACCOUNT_EVERY,
         };
+        let duration = |v: &Option<Spanned<String>>, k: &str, default: Duration| match v {
+            Some(e) => parse_duration(e.get_ref()).map_err(|m| loc.err(Some(e.span()), key(k), m)),
+            None => Ok(default),
+        };
+        let fresh = duration(&a.fresh, "fresh", Duration::from_secs(14 * 86_400))?;
+        let keep = duration(&a.keep, "keep", Duration::from_secs(90 * 86_400))?.max(fresh);
         let name = a.name.unwrap_or_else(|| format!("{}:{handle}", kind.as_str()));
         if out.iter().any(|o| o.name == name) {
             return Err(loc.err(
@@ -884,6 +906,8 @@ fn validate_accounts(
             url,
             token_env: a.token_env,
             every,
+            fresh,
+            keep,
         });
     }
     Ok(out)

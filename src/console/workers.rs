@@ -258,7 +258,13 @@ fn stats_now(store: &Store, req: StatsRequest) -> Action {
         filter: req.filter,
         now,
     };
-    match store.stats(&q).and_then(|rows| Ok((rows, store.profile(&q)?))) {
+    let since = now - chrono::Duration::days(i64::from(req.days));
+    let read = store.stats(&q).and_then(|rows| {
+        let mut profile = store.profile(&q)?;
+        profile.own = crate::report::own::accounts(&store.own_posts(since, now, &[])?);
+        Ok((rows, profile))
+    });
+    match read {
         Ok((rows, profile)) => Action::StatsLoaded(rows, Box::new(profile)),
         Err(e) => failure("cannot compute the stats", &e),
     }

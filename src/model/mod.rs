@@ -224,6 +224,10 @@ pub struct Account {
     pub token_env: Option<String>,
     /// How often it is read.
     pub every: std::time::Duration,
+    /// A post's counts are asked again at every read while it is this young…
+    pub fresh: std::time::Duration,
+    /// …then once a day until it is this old.
+    pub keep: std::time::Duration,
 }
 
 impl Account {

@@ -75,36 +75,50 @@ impl Poller {
             })
             .await?
         };
-        let mut requests = vec![own::posts_request(a, &profile, token).map_err(|e| e.to_string())?];
-        let (name, now) = (a.name.clone(), Utc::now());
-        let stale = self
-            .with_store(move |s| s.own_to_refresh(&name, now, REFRESH_PER_READ))
+        let mut posts = self
+            .read_posts(
+                a,
+                &profile,
+                own::posts_request(a, &profile, token).map_err(|e| e.to_string())?,
+            )
+            .await?;
+        // The posts due again that this page did not bring.
+        let (acc, now) = (a.clone(), Utc::now());
+        let mut stale = self
+            .with_store(move |s| s.own_to_refresh(&acc, now, REFRESH_PER_READ))
             .await
             .map_err(|e| e.to_string())?;
-        requests.extend(own::refresh_requests(a, &stale, token).map_err(|e| e.to_string())?);
-        let mut posts: Vec<OwnPost> = Vec::new();
-        for req in requests {
-            let (status, headers, body) = self.fetch(&feed, &req).await?;
-            let (acc, p) = (a.clone(), profile.clone());
-            posts.extend(
-                blocking(move || {
-                    own::parse_posts(
-                        &acc,
-                        &p,
-                        &Reply {
-                            status,
-                            headers: &headers,
-                            body: &body,
-                        },
-                    )
-                })
-                .await?,
-            );
+        stale.retain(|id| !posts.iter().any(|p| &p.post_id == id));
+        for req in own::refresh_requests(a, &stale, token).map_err(|e| e.to_string())? {
+            posts.extend(self.read_posts(a, &profile, req).await?);
         }
         let (acc, followers) = (a.clone(), profile.followers);
         self.with_store(move |s| s.save_own(&acc, followers, &posts, Utc::now()))
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Our posts in the answer to `req`.
+    async fn read_posts(
+        &self,
+        a: &Account,
+        profile: &own::Profile,
+        req: sources::Request,
+    ) -> Result<Vec<OwnPost>, String> {
+        let (status, headers, body) = self.fetch(&a.as_feed(), &req).await?;
+        let (acc, p) = (a.clone(), profile.clone());
+        blocking(move || {
+            own::parse_posts(
+                &acc,
+                &p,
+                &Reply {
+                    status,
+                    headers: &headers,
+                    body: &body,
+                },
+            )
+        })
+        .await
     }
 
     async fn fetch(

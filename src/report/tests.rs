@@ -374,6 +374,8 @@ fn our_own_posts_of_the_span_are_measured_per_post_and_per_1000_followers() {
         url: None,
         token_env: None,
         every: Duration::from_secs(900),
+        fresh: Duration::from_secs(14 * 86_400),
+        keep: Duration::from_secs(90 * 86_400),
     };
     let post = |id: &str, when: &str, reply: bool, (replies, reposts, likes): (i64, i64, i64)| crate::model::OwnPost {
         post_id: id.into(),

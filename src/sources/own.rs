@@ -311,6 +311,8 @@ mod tests {
             url: url.map(|u| url::Url::parse(u).unwrap()),
             token_env: None,
             every: Duration::from_secs(900),
+            fresh: Duration::from_secs(14 * 86_400),
+            keep: Duration::from_secs(90 * 86_400),
         }
     }
 

@@ -21,7 +21,7 @@ mod threads;
 mod triage;
 mod watch;
 
-pub use own::{FRESH_DAYS, KEPT_DAYS, OwnAccountRow, OwnPostRow};
+pub use own::{OwnAccountRow, OwnPostRow};
 pub use report::{Notable, TopPerson, TopStory};
 pub use threads::THREAD_FRESH_SECS;
 pub use watch::ChangeWatch;

@@ -1,16 +1,11 @@
 //! Our own accounts and posts (`[[account]]`): what each post earned as last read, kept fresh
-//! while it is young (every read of the account for [`FRESH_DAYS`], then daily until
-//! [`KEPT_DAYS`]), and read back for `overhear stats --own` and the report.
+//! while it is young (at every read of the account for its `fresh`, 14 days by default, then
+//! daily until its `keep`, 90 days), and read back for `overhear stats --own` and the report.
 
 use super::{Doing, Result, Store, from_ts, to_ts};
 use crate::model::{Account, OwnPost};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-
-/// A post's counts are read on every read of its account while it is this young…
-pub const FRESH_DAYS: i64 = 14;
-/// …then once a day until it is this old, then kept as they were.
-pub const KEPT_DAYS: i64 = 90;
 
 /// One of our posts with what it earned, for figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -105,22 +100,26 @@ impl Store {
         })
     }
 
-    /// The posts of account `name` past [`FRESH_DAYS`] and within [`KEPT_DAYS`] whose counts were
-    /// last read more than a day ago: what to ask again (at most `limit`, the stalest first).
-    pub fn own_to_refresh(&self, name: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
+    /// The posts of account `a` whose counts are due to be asked again at `now`: younger than its
+    /// `fresh` and not read for one of its `every` (they have left the latest page), or older and
+    /// younger than its `keep` and not read for a day (at most `limit`, the stalest first).
+    pub fn own_to_refresh(&self, a: &Account, now: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
         let now = to_ts(now);
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
         self.conn()
             .prepare_cached(
                 "SELECT post_id FROM own_posts
-                 WHERE account = ?1 AND published_at < ?2 AND published_at >= ?3 AND read_at < ?4
-                 ORDER BY read_at LIMIT ?5",
+                 WHERE account = ?1 AND published_at >= ?2
+                   AND ((published_at >= ?3 AND read_at < ?4) OR (published_at < ?3 AND read_at < ?5))
+                 ORDER BY read_at LIMIT ?6",
             )
             .and_then(|mut s| {
                 s.query_map(
                     params![
-                        name,
-                        now - FRESH_DAYS * 86_400,
-                        now - KEPT_DAYS * 86_400,
+                        a.name,
+                        now - secs(a.keep),
+                        now - secs(a.fresh),
+                        now - secs(a.every),
                         now - 86_400,
                         limit as i64
                     ],
@@ -212,6 +211,8 @@ mod tests {
             url: None,
             token_env: None,
             every: std::time::Duration::from_secs(900),
+            fresh: std::time::Duration::from_secs(14 * 86_400),
+            keep: std::time::Duration::from_secs(90 * 86_400),
         }
     }
 
@@ -256,9 +257,11 @@ mod tests {
         );
         // Within a day of the read, nothing is due; a day later, the month-old post (past 14 days,
         // within 90) is, and not the new one (read at each poll) nor the old one (kept as it was).
-        assert!(s.own_to_refresh("masto", now, 10).unwrap().is_empty());
+        assert!(s.own_to_refresh(&a, now, 10).unwrap().is_empty());
         let later = now + chrono::Duration::hours(30);
-        assert_eq!(s.own_to_refresh("masto", later, 10).unwrap(), ["month"]);
+        // The new post too: it has not been read for longer than the account's `every` (it left
+        // the latest page, or the read that finds it is this one).
+        assert_eq!(s.own_to_refresh(&a, later, 10).unwrap(), ["month", "new"]);
         // A failed read is said; the counts stay.
         s.own_failed(&a, "timed out \u{1b}[2J", later).unwrap();
         let acc = &s.own_accounts().unwrap()[0];

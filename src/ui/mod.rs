@@ -516,6 +516,21 @@ mod tests {
             s.stats_profile = Some(crate::stats::Profile {
                 heat,
                 feeds: vec![("hn".into(), 60), ("alerts".into(), 30), ("community".into(), 10)],
+                own: vec![crate::report::own::AccountRates {
+                    account: "acme-sky".into(),
+                    kind: "bluesky".into(),
+                    posts: 6,
+                    replies_sent: 14,
+                    followers: Some(2000),
+                    conversation_rate: 1.5,
+                    amplification_rate: 2.0,
+                    applause_rate: 9.5,
+                    conversation_per_1k: Some(0.75),
+                    amplification_per_1k: Some(1.0),
+                    applause_per_1k: Some(4.75),
+                    applause_per_reply: Some(2.0),
+                    conversation_per_reply: Some(0.5),
+                }],
             });
         });
     }

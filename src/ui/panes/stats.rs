@@ -5,6 +5,14 @@ use crate::ui::*;
 pub(in crate::ui) fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     // Wide enough: the table on the left; the response-time line, the heat map and the feeds' share
     // on the right. Narrow: the table alone.
+    // Our own posts, when an account of ours is read: one line each under the rest.
+    let own = state.stats_profile.as_ref().map_or(0, |p| p.own.len() as u16);
+    let (area, own_area) = if own > 0 && area.height >= 16 {
+        let [rest, own_area] = Layout::vertical([Constraint::Min(10), Constraint::Length(own.min(6) + 2)]).areas(area);
+        (rest, Some(own_area))
+    } else {
+        (area, None)
+    };
     if area.width >= 150 && area.height >= 30 && !state.stats.is_empty() {
         let [left, right] = Layout::horizontal([Constraint::Length(108), Constraint::Min(40)]).areas(area);
         draw_stats_table(frame, left, state);
@@ -16,6 +24,41 @@ pub(in crate::ui) fn draw_stats(frame: &mut Frame<'_>, area: Rect, state: &AppSt
     } else {
         draw_stats_table(frame, area, state);
     }
+    if let Some(a) = own_area {
+        draw_own(frame, a, state);
+    }
+}
+
+/// What our own posts earned over the same days: per account, replies, reposts and likes per
+/// post (Kaushik's conversation, amplification and applause rates), and likes per 1,000 followers.
+pub(in crate::ui) fn draw_own(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.settings.theme;
+    let b = block(" Our posts: replies · reposts · likes, per post ".into(), false, state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let Some(p) = &state.stats_profile else { return };
+    let lines: Vec<Line<'_>> = p
+        .own
+        .iter()
+        .take(inner.height as usize)
+        .map(|a| {
+            let per_1k = a
+                .applause_per_1k
+                .map(|v| format!(" · {v:.2} likes per 1k followers"))
+                .unwrap_or_default();
+            Line::from(vec![
+                Span::styled(
+                    format!("{:<24} ", text::truncate_to_width(&text::screen_line(&a.account), 24)),
+                    t.accent,
+                ),
+                Span::raw(format!(
+                    "{} posts, {} replies · {:.1} · {:.1} · {:.1}{per_1k}",
+                    a.posts, a.replies_sent, a.conversation_rate, a.amplification_rate, a.applause_rate
+                )),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub(in crate::ui) fn draw_median_chart(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
