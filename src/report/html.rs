@@ -402,6 +402,7 @@ fn own_posts(r: &Report) -> Markup {
                         th { "account" } th.n { "posts" } th.n { "our replies" } th.n { "followers" }
                         th.n { "conversation" } th.n { "amplification" } th.n { "applause" }
                         th.n { "per 1k: conv." } th.n { "ampl." } th.n { "appl." }
+                        th.n { "each reply of ours: replies" } th.n { "likes" }
                     } }
                     tbody { @for a in &r.own_accounts {
                         tr {
@@ -409,6 +410,7 @@ fn own_posts(r: &Report) -> Markup {
                             td.n { (a.followers.map_or("—".into(), thousands)) }
                             td.n { (rate(a.conversation_rate)) } td.n { (rate(a.amplification_rate)) } td.n { (rate(a.applause_rate)) }
                             td.n { (per_1k(a.conversation_per_1k)) } td.n { (per_1k(a.amplification_per_1k)) } td.n { (per_1k(a.applause_per_1k)) }
+                            td.n { (a.conversation_per_reply.map_or("—".into(), rate)) } td.n { (a.applause_per_reply.map_or("—".into(), rate)) }
                         }
                     } }
                 } }
