@@ -864,11 +864,16 @@ fn validate_accounts(
         let kind = match a.kind.get_ref().as_str() {
             "mastodon" => FeedKind::Mastodon,
             "bluesky" => FeedKind::Bluesky,
+            "x" => FeedKind::X,
+            "reddit" => FeedKind::Reddit,
+            "github" => FeedKind::Github,
             other => {
                 return Err(loc.err(
                     Some(a.kind.span()),
                     key("kind"),
-                    format!("overhear cannot read our own posts on {other:?} yet: use \"mastodon\" or \"bluesky\""),
+                    format!(
+                        "overhear cannot read our own posts on {other:?}: use mastodon, bluesky, x, reddit or github"
+                    ),
                 ));
             }
         };
@@ -1174,7 +1179,7 @@ url = "https://example.com/feed.xml"
         assert_eq!(a[0].every, Duration::from_secs(15 * 60));
         assert_eq!((a[1].name.as_str(), a[1].url.is_none()), ("sky", true));
         assert_eq!(a[1].every, Duration::from_secs(3600));
-        let e = parse("[[account]]\nkind = \"x\"\nhandle = \"acme\"\n").unwrap_err();
+        let e = parse("[[account]]\nkind = \"myspace\"\nhandle = \"acme\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("account[0].kind")), "{e}");
         assert!(e.message.contains("mastodon"), "{e}");
         let e = parse("[[account]]\nkind = \"mastodon\"\nhandle = \"acme\"\n").unwrap_err();

@@ -75,14 +75,11 @@ impl Poller {
             })
             .await?
         };
-        let mut posts = self
-            .read_posts(
-                a,
-                &profile,
-                own::posts_request(a, &profile, token).map_err(|e| e.to_string())?,
-            )
-            .await?;
-        // The posts due again that this page did not bring.
+        let mut posts = Vec::new();
+        for req in own::posts_requests(a, &profile, token).map_err(|e| e.to_string())? {
+            posts.extend(self.read_posts(a, &profile, req).await?);
+        }
+        // The posts due again that these pages did not bring.
         let (acc, now) = (a.clone(), Utc::now());
         let mut stale = self
             .with_store(move |s| s.own_to_refresh(&acc, now, REFRESH_PER_READ))

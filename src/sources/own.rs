@@ -1,9 +1,18 @@
 //! Our own accounts (`[[account]]`), sans-IO: who the account is (its id and followers), what it
 //! posted lately (our posts and our replies, with what each earned), and the counts of older
-//! posts asked again. Mastodon: `/api/v1/accounts/lookup`, `/api/v1/accounts/:id/statuses`,
-//! `/api/v1/statuses?id[]=`. Bluesky (the public AppView, no sign-in): `app.bsky.actor.getProfile`,
-//! `app.bsky.feed.getAuthorFeed`, `app.bsky.feed.getPosts`. Every text is made safe like a
-//! mention's ([`crate::text::sanitize`]); a link is kept only when it is http(s).
+//! posts asked again.
+//!
+//! - Mastodon: `/api/v1/accounts/lookup`, `/api/v1/accounts/:id/statuses`, `/api/v1/statuses?id[]=`.
+//! - Bluesky (the public AppView, no sign-in): `app.bsky.actor.getProfile`,
+//!   `app.bsky.feed.getAuthorFeed`, `app.bsky.feed.getPosts`.
+//! - X (a bearer token): `/2/users/by/username/:u`, `/2/users/:id/tweets`, `/2/tweets?ids=`.
+//! - Reddit: `/user/:u/about.json`, `/user/:u/submitted.json` and `comments.json`,
+//!   `/api/info.json?id=` (score as applause, comments as conversation, crossposts as amplification).
+//! - GitHub: `/users/:u`, `/users/:u/events/public` (our issue comments, their reactions as
+//!   applause); no refresh (the events cover the last 90 days).
+//!
+//! Every text is made safe like a mention's ([`crate::text::sanitize`]); a link is kept only when
+//! it is http(s).
 
 use super::{Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Account, FeedKind, OwnPost};
@@ -11,6 +20,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 const BLUESKY: &str = "https://public.api.bsky.app";
+const X: &str = "https://api.x.com";
+const REDDIT: &str = "https://www.reddit.com";
+const REDDIT_OAUTH: &str = "https://oauth.reddit.com";
+const GITHUB: &str = "https://api.github.com";
 /// Posts asked for per read (Mastodon's most is 40, Bluesky's 100).
 const MASTODON_PAGE: usize = 40;
 const BLUESKY_PAGE: usize = 100;
@@ -26,23 +39,54 @@ pub struct Profile {
     pub followers: Option<i64>,
 }
 
-fn base(a: &Account) -> Result<String, SourceError> {
+fn base(a: &Account, token: Option<&str>) -> Result<String, SourceError> {
     match (a.kind, &a.url) {
         (_, Some(u)) => Ok(u.as_str().trim_end_matches('/').to_string()),
         (FeedKind::Bluesky, None) => Ok(BLUESKY.to_string()),
+        (FeedKind::X, None) => Ok(X.to_string()),
+        (FeedKind::Reddit, None) if token.is_some() => Ok(REDDIT_OAUTH.to_string()),
+        (FeedKind::Reddit, None) => Ok(REDDIT.to_string()),
+        (FeedKind::Github, None) => Ok(GITHUB.to_string()),
         _ => Err(SourceError::Request("a Mastodon account needs its instance".into())),
+    }
+}
+
+/// A handle as one segment of a path: what a service's names hold, and nothing that could leave
+/// the segment.
+fn segment(handle: &str) -> Result<&str, SourceError> {
+    let h = handle.trim_start_matches('@').trim_start_matches("u/");
+    if !h.is_empty()
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(h)
+    } else {
+        Err(SourceError::Request(format!(
+            "{handle:?} is not a handle overhear can ask about"
+        )))
     }
 }
 
 fn get(a: &Account, path: &str, query: &[(&str, String)], token: Option<&str>) -> Result<Request, SourceError> {
     let feed = a.as_feed();
-    let url = endpoint(&feed, &base(a)?, path)?;
-    let req = Request::get(with_query(url, query)).header("accept", "application/json");
+    let url = endpoint(&feed, &base(a, token)?, path)?;
+    let mut req = Request::get(with_query(url, query)).header("accept", "application/json");
+    if a.kind == FeedKind::Github {
+        req = req
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+    }
     Ok(match token {
         Some(t) => req.bearer(t),
         None => req,
     })
 }
+
+fn x_token(token: Option<&str>) -> Result<&str, SourceError> {
+    token.ok_or_else(|| SourceError::Request("an x account needs a bearer token: set `token_env`".into()))
+}
+
+const X_FIELDS: &str = "created_at,public_metrics,referenced_tweets,conversation_id";
 
 /// The request that says who the account is.
 pub fn profile_request(a: &Account, token: Option<&str>) -> Result<Request, SourceError> {
@@ -93,6 +137,42 @@ pub fn parse_profile(a: &Account, reply: &Reply<'_>) -> Result<Profile, SourceEr
                 followers: acc.followers_count,
             })
         }
+        FeedKind::X => {
+            let v: serde_json::Value = json_body("X user", reply.body)?;
+            let id = v
+                .pointer("/data/id")
+                .and_then(super::id_text)
+                .filter(|i| i.chars().all(|c| c.is_ascii_digit()))
+                .ok_or_else(|| SourceError::Malformed("the X user has no id".into()))?;
+            Ok(Profile {
+                id,
+                followers: v
+                    .pointer("/data/public_metrics/followers_count")
+                    .and_then(|f| f.as_i64()),
+            })
+        }
+        FeedKind::Reddit => {
+            let v: serde_json::Value = json_body("Reddit user", reply.body)?;
+            let name = v
+                .pointer("/data/name")
+                .and_then(|n| n.as_str())
+                .ok_or_else(|| SourceError::Malformed("the Reddit user has no name".into()))?;
+            Ok(Profile {
+                id: segment(name)?.to_string(),
+                followers: v.pointer("/data/subreddit/subscribers").and_then(|f| f.as_i64()),
+            })
+        }
+        FeedKind::Github => {
+            let v: serde_json::Value = json_body("GitHub user", reply.body)?;
+            let login = v
+                .get("login")
+                .and_then(|n| n.as_str())
+                .ok_or_else(|| SourceError::Malformed("the GitHub user has no login".into()))?;
+            Ok(Profile {
+                id: segment(login)?.to_string(),
+                followers: v.get("followers").and_then(|f| f.as_i64()),
+            })
+        }
         _ => {
             let p: BlueskyProfile = json_body("Bluesky profile", reply.body)?;
             if !p.did.starts_with("did:") {
@@ -106,10 +186,10 @@ pub fn parse_profile(a: &Account, reply: &Reply<'_>) -> Result<Profile, SourceEr
     }
 }
 
-/// The request for the account's latest posts and replies.
-pub fn posts_request(a: &Account, p: &Profile, token: Option<&str>) -> Result<Request, SourceError> {
-    match a.kind {
-        FeedKind::Mastodon => get(
+/// The requests for the account's latest posts and replies.
+pub fn posts_requests(a: &Account, p: &Profile, token: Option<&str>) -> Result<Vec<Request>, SourceError> {
+    Ok(match a.kind {
+        FeedKind::Mastodon => vec![get(
             a,
             &format!("/api/v1/accounts/{}/statuses", p.id),
             &[
@@ -117,8 +197,35 @@ pub fn posts_request(a: &Account, p: &Profile, token: Option<&str>) -> Result<Re
                 ("exclude_reblogs", "true".to_string()),
             ],
             token,
-        ),
-        _ => get(
+        )?],
+        FeedKind::X => vec![get(
+            a,
+            &format!("/2/users/{}/tweets", p.id),
+            &[
+                ("max_results", "100".to_string()),
+                ("exclude", "retweets".to_string()),
+                ("tweet.fields", X_FIELDS.to_string()),
+            ],
+            Some(x_token(token)?),
+        )?],
+        FeedKind::Reddit => ["submitted", "comments"]
+            .into_iter()
+            .map(|what| {
+                get(
+                    a,
+                    &format!("/user/{}/{what}.json", p.id),
+                    &[("limit", "100".to_string()), ("raw_json", "1".to_string())],
+                    token,
+                )
+            })
+            .collect::<Result<_, _>>()?,
+        FeedKind::Github => vec![get(
+            a,
+            &format!("/users/{}/events/public", p.id),
+            &[("per_page", "100".to_string())],
+            token,
+        )?],
+        _ => vec![get(
             a,
             "/xrpc/app.bsky.feed.getAuthorFeed",
             &[
@@ -127,18 +234,33 @@ pub fn posts_request(a: &Account, p: &Profile, token: Option<&str>) -> Result<Re
                 ("filter", "posts_with_replies".to_string()),
             ],
             None,
-        ),
-    }
+        )?],
+    })
 }
 
 /// The requests that ask again for the counts of older posts `ids` (as [`OwnPost::post_id`]).
 pub fn refresh_requests(a: &Account, ids: &[String], token: Option<&str>) -> Result<Vec<Request>, SourceError> {
+    if a.kind == FeedKind::Github {
+        return Ok(Vec::new());
+    }
     ids.chunks(REFRESH_BATCH)
         .map(|chunk| match a.kind {
             FeedKind::Mastodon => {
                 let q: Vec<(&str, String)> = chunk.iter().map(|id| ("id[]", id.clone())).collect();
                 get(a, "/api/v1/statuses", &q, token)
             }
+            FeedKind::X => get(
+                a,
+                "/2/tweets",
+                &[("ids", chunk.join(",")), ("tweet.fields", X_FIELDS.to_string())],
+                Some(x_token(token)?),
+            ),
+            FeedKind::Reddit => get(
+                a,
+                "/api/info.json",
+                &[("id", chunk.join(",")), ("raw_json", "1".to_string())],
+                token,
+            ),
             _ => {
                 let q: Vec<(&str, String)> = chunk.iter().map(|id| ("uris", id.clone())).collect();
                 get(a, "/xrpc/app.bsky.feed.getPosts", &q, None)
@@ -265,6 +387,9 @@ fn bluesky_post(p: PostView, own: &str) -> Option<OwnPost> {
 pub fn parse_posts(a: &Account, p: &Profile, reply: &Reply<'_>) -> Result<Vec<OwnPost>, SourceError> {
     let v: serde_json::Value = json_body("our posts", reply.body)?;
     Ok(match a.kind {
+        FeedKind::X => x_posts(a, &v),
+        FeedKind::Reddit => reddit_posts(p, &v),
+        FeedKind::Github => github_posts(p, &v),
         FeedKind::Mastodon => v
             .as_array()
             .ok_or_else(|| SourceError::Malformed("the statuses are not a list".into()))?
@@ -292,6 +417,124 @@ pub fn parse_posts(a: &Account, p: &Profile, reply: &Reply<'_>) -> Result<Vec<Ow
                 .collect()
         }
     })
+}
+
+/// Our tweets in a timeline or a look-up by ids (`data[]`); retweets are left out.
+fn x_posts(a: &Account, v: &serde_json::Value) -> Vec<OwnPost> {
+    let handle = a.handle.trim_start_matches('@');
+    v.get("data")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let id = t.get("id").and_then(super::id_text)?;
+            let refs = t.get("referenced_tweets").and_then(|r| r.as_array());
+            let of = |kind: &str| {
+                refs.into_iter()
+                    .flatten()
+                    .find(|r| r["type"] == kind)
+                    .and_then(|r| r.get("id").and_then(super::id_text))
+            };
+            if of("retweeted").is_some() {
+                return None;
+            }
+            let m = t.get("public_metrics");
+            let n = |k: &str| m.and_then(|m| m.get(k)).and_then(|v| v.as_i64()).unwrap_or(0).max(0);
+            Some(OwnPost {
+                url: http(Some(format!("https://x.com/{handle}/status/{id}"))),
+                text: crate::text::sanitize(&super::x::unescape(
+                    t.get("text").and_then(|t| t.as_str()).unwrap_or_default(),
+                )),
+                published_at: at(t.get("created_at").and_then(|c| c.as_str())),
+                in_reply_to: of("replied_to"),
+                replies: n("reply_count"),
+                reposts: n("retweet_count"),
+                likes: n("like_count"),
+                quotes: n("quote_count"),
+                post_id: id,
+            })
+        })
+        .collect()
+}
+
+/// Our posts (t3) and comments (t1) in a Reddit listing: score as applause, comments as
+/// conversation, crossposts as amplification. Another author's things are not ours.
+fn reddit_posts(p: &Profile, v: &serde_json::Value) -> Vec<OwnPost> {
+    v.pointer("/data/children")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|thing| {
+            let kind = thing.get("kind").and_then(|k| k.as_str())?;
+            let d = thing.get("data")?;
+            let author = d.get("author").and_then(|a| a.as_str()).unwrap_or_default();
+            if !author.eq_ignore_ascii_case(&p.id) || !matches!(kind, "t1" | "t3") {
+                return None;
+            }
+            let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            let n = |k: &str| d.get(k).and_then(|v| v.as_i64()).unwrap_or(0).max(0);
+            let text = match kind {
+                "t3" if s("selftext").is_empty() => s("title").to_string(),
+                "t3" => format!("{}\n{}", s("title"), s("selftext")),
+                _ => s("body").to_string(),
+            };
+            Some(OwnPost {
+                post_id: d.get("name").and_then(|n| n.as_str())?.to_string(),
+                url: http(Some(format!("https://www.reddit.com{}", s("permalink"))))
+                    .filter(|_| !s("permalink").is_empty()),
+                text: crate::text::sanitize(&text),
+                published_at: d
+                    .get("created_utc")
+                    .and_then(|t| t.as_f64())
+                    .and_then(|t| DateTime::from_timestamp(t as i64, 0)),
+                in_reply_to: (kind == "t1")
+                    .then(|| s("parent_id").to_string())
+                    .filter(|p| !p.is_empty()),
+                replies: n("num_comments"),
+                reposts: n("num_crossposts"),
+                likes: n("score"),
+                quotes: 0,
+            })
+        })
+        .collect()
+}
+
+/// Our issue and pull-request comments among a user's public events (`IssueCommentEvent`, the
+/// comment created): its positive reactions as applause. Ids as the issue's comments are stored
+/// (`comment:N`).
+fn github_posts(p: &Profile, v: &serde_json::Value) -> Vec<OwnPost> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "IssueCommentEvent" && e.pointer("/payload/action").is_none_or(|a| a == "created"))
+        .filter_map(|e| {
+            let c = e.pointer("/payload/comment")?;
+            let by = c.pointer("/user/login").and_then(|l| l.as_str()).unwrap_or_default();
+            if !by.eq_ignore_ascii_case(&p.id) {
+                return None;
+            }
+            let r = |k: &str| {
+                c.pointer(&format!("/reactions/{k}"))
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0)
+                    .max(0)
+            };
+            Some(OwnPost {
+                post_id: format!("comment:{}", c.get("id").and_then(super::id_text)?),
+                url: http(c.get("html_url").and_then(|u| u.as_str()).map(String::from)),
+                text: crate::text::sanitize(c.get("body").and_then(|b| b.as_str()).unwrap_or_default()),
+                published_at: at(c.get("created_at").and_then(|t| t.as_str())),
+                in_reply_to: e
+                    .pointer("/payload/issue/html_url")
+                    .and_then(|u| u.as_str())
+                    .map(String::from),
+                replies: 0,
+                reposts: 0,
+                likes: r("+1") + r("heart") + r("hooray") + r("rocket") + r("laugh"),
+                quotes: 0,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -343,7 +586,7 @@ mod tests {
                 followers: Some(0)
             }
         );
-        let req = posts_request(&a, &p, Some("tok")).unwrap();
+        let req = posts_requests(&a, &p, Some("tok")).unwrap().remove(0);
         assert_eq!(req.url.path(), "/api/v1/accounts/116266741324121431/statuses");
         assert!(req.url.query().unwrap().contains("exclude_reblogs=true"));
         assert!(
@@ -402,7 +645,7 @@ mod tests {
             (p.id.as_str(), p.followers),
             ("did:plc:iijrtk7ocored6zuziwmqq3c", Some(4945))
         );
-        let req = posts_request(&a, &p, None).unwrap();
+        let req = posts_requests(&a, &p, None).unwrap().remove(0);
         assert_eq!(req.url.path(), "/xrpc/app.bsky.feed.getAuthorFeed");
         assert!(req.url.query().unwrap().contains("filter=posts_with_replies"));
         let body = fixture("bluesky/get_author_feed.json");

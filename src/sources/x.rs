@@ -140,7 +140,7 @@ struct Meta {
 }
 
 /// X escapes &, < and > in tweet text, once.
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
