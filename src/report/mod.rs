@@ -218,9 +218,9 @@ pub fn gather(store: &Store, q: &ReportQuery) -> crate::store::Result<Report> {
 fn estimate(store: &Store, v: &Value, [now, before]: &[StatsQuery; 2]) -> crate::store::Result<Estimate> {
     let answered = |q: &StatsQuery| -> crate::store::Result<Vec<(String, i64)>> {
         Ok(store
-            .period(q)?
+            .period_counts(q)?
             .into_iter()
-            .map(|d| (d.group.unwrap_or_default(), d.responded))
+            .map(|(g, _, answered)| (g.unwrap_or_default(), answered))
             .collect())
     };
     let (this, prev) = (answered(now)?, answered(before)?);
@@ -257,7 +257,7 @@ fn mix(store: &Store, q: &StatsQuery) -> crate::store::Result<Vec<(String, i64)>
     let mut v: Vec<(String, i64)> = store
         .period_counts(q)?
         .into_iter()
-        .map(|(g, n)| (g.unwrap_or_default(), n))
+        .map(|(g, n, _)| (g.unwrap_or_default(), n))
         .filter(|(_, n)| *n > 0)
         .collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

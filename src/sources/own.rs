@@ -70,7 +70,8 @@ fn segment(handle: &str) -> Result<&str, SourceError> {
 fn get(a: &Account, path: &str, query: &[(&str, String)], token: Option<&str>) -> Result<Request, SourceError> {
     let feed = a.as_feed();
     let url = endpoint(&feed, &base(a, token)?, path)?;
-    let mut req = Request::get(with_query(url, query)).header("accept", "application/json");
+    let url = if query.is_empty() { url } else { with_query(url, query) };
+    let mut req = Request::get(url).header("accept", "application/json");
     if a.kind == FeedKind::Github {
         req = req
             .header("accept", "application/vnd.github+json")
@@ -106,6 +107,19 @@ pub fn profile_request(a: &Account, token: Option<&str>) -> Result<Request, Sour
             &[("actor", a.handle.clone())],
             None,
         ),
+        FeedKind::X => get(
+            a,
+            &format!("/2/users/by/username/{}", segment(&a.handle)?),
+            &[("user.fields", "public_metrics".to_string())],
+            Some(x_token(token)?),
+        ),
+        FeedKind::Reddit => get(
+            a,
+            &format!("/user/{}/about.json", segment(&a.handle)?),
+            &[("raw_json", "1".to_string())],
+            token,
+        ),
+        FeedKind::Github => get(a, &format!("/users/{}", segment(&a.handle)?), &[], token),
         k => Err(SourceError::Request(format!("overhear cannot read our posts on {k}"))),
     }
 }
@@ -680,5 +694,124 @@ mod tests {
         let m = account(FeedKind::Mastodon, "a@b.example", Some("https://b.example"));
         assert!(parse_profile(&m, &reply(b"{\"id\": {\"x\": 1}}")).is_err());
         assert!(parse_posts(&m, &p, &reply(b"{}")).is_err());
+    }
+
+    #[test]
+    fn x_asks_the_user_then_its_tweets_with_their_counts() {
+        let a = account(FeedKind::X, "TwitterDev", None);
+        assert!(profile_request(&a, None).is_err(), "X wants a token");
+        let req = profile_request(&a, Some("bearer")).unwrap();
+        assert_eq!(
+            req.url.as_str().split('?').next(),
+            Some("https://api.x.com/2/users/by/username/TwitterDev")
+        );
+        let body = fixture("x/user_by_username.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!((p.id.as_str(), p.followers), ("2244994945", Some(514_020)));
+        let req = posts_requests(&a, &p, Some("bearer")).unwrap().remove(0);
+        assert_eq!(req.url.path(), "/2/users/2244994945/tweets");
+        assert!(req.url.query().unwrap().contains("exclude=retweets"));
+        let body = fixture("x/user_tweets.json");
+        let posts = parse_posts(&a, &p, &reply(&body)).unwrap();
+        assert_eq!(posts.len(), 5);
+        let newest = &posts[0];
+        assert_eq!(newest.post_id, "1364275610764201984");
+        assert_eq!(
+            (newest.reposts, newest.replies, newest.likes, newest.quotes),
+            (10, 2, 37, 1)
+        );
+        assert_eq!(
+            newest.url.as_deref(),
+            Some("https://x.com/TwitterDev/status/1364275610764201984")
+        );
+        assert_eq!(newest.published_at, Some("2021-02-23T18:07:07Z".parse().unwrap()));
+        // A look-up by ids for older ones.
+        let reqs = refresh_requests(&a, &["1".into(), "2".into()], Some("bearer")).unwrap();
+        assert_eq!(reqs[0].url.path(), "/2/tweets");
+        assert!(reqs[0].url.query_pairs().any(|(k, v)| k == "ids" && v == "1,2"));
+        // A handle that would leave its path segment is refused.
+        assert!(profile_request(&account(FeedKind::X, "../admin", None), Some("t")).is_err());
+    }
+
+    #[test]
+    fn reddit_reads_the_users_posts_and_comments_as_ours() {
+        let a = account(FeedKind::Reddit, "spez", None);
+        let req = profile_request(&a, None).unwrap();
+        assert_eq!(
+            req.url.as_str().split('?').next(),
+            Some("https://www.reddit.com/user/spez/about.json")
+        );
+        let signed_in = profile_request(&a, Some("tok")).unwrap();
+        assert_eq!(signed_in.url.host_str(), Some("oauth.reddit.com"));
+        let body = fixture("reddit/user_about.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!((p.id.as_str(), p.followers), ("spez", Some(0)));
+        let v = Profile {
+            id: "v_95".into(),
+            followers: None,
+        };
+        let reqs = posts_requests(&a, &v, None).unwrap();
+        let paths: Vec<&str> = reqs.iter().map(|r| r.url.path()).collect();
+        assert_eq!(paths, ["/user/v_95/submitted.json", "/user/v_95/comments.json"]);
+        let body = fixture("reddit/user_submitted.json");
+        let posts = parse_posts(&a, &v, &reply(&body)).unwrap();
+        assert_eq!(posts.len(), 1);
+        assert_eq!(
+            (
+                posts[0].post_id.as_str(),
+                posts[0].likes,
+                posts[0].replies,
+                posts[0].in_reply_to.clone()
+            ),
+            ("t3_gczwql", 9, 2, None)
+        );
+        assert!(
+            posts[0]
+                .url
+                .as_deref()
+                .unwrap()
+                .starts_with("https://www.reddit.com/r/")
+        );
+        let body = fixture("reddit/user_comments.json");
+        let comments = parse_posts(&a, &v, &reply(&body)).unwrap();
+        assert_eq!(
+            (
+                comments[0].post_id.as_str(),
+                comments[0].likes,
+                comments[0].replies,
+                comments[0].in_reply_to.as_deref()
+            ),
+            ("t1_f0zsa37", 1, 89_751, Some("t3_d7ejpn")),
+            "a comment's listing carries its post's comment count"
+        );
+        assert_eq!(comments[0].text, "Thank you!");
+        // Another user's things are not ours.
+        assert!(parse_posts(&a, &p, &reply(&body)).unwrap().is_empty());
+        let reqs = refresh_requests(&a, &["t3_a".into(), "t1_b".into()], None).unwrap();
+        assert!(reqs[0].url.query_pairs().any(|(k, v)| k == "id" && v == "t3_a,t1_b"));
+    }
+
+    #[test]
+    fn github_reads_our_issue_comments_from_the_public_events() {
+        let a = account(FeedKind::Github, "sferik", None);
+        let req = profile_request(&a, None).unwrap();
+        assert_eq!(req.url.as_str(), "https://api.github.com/users/sferik");
+        let body = fixture("github/user.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!((p.id.as_str(), p.followers), ("sferik", Some(688)));
+        let req = posts_requests(&a, &p, None).unwrap().remove(0);
+        assert_eq!(req.url.path(), "/users/sferik/events/public");
+        let body = fixture("github/user_events.json");
+        let posts = parse_posts(&a, &p, &reply(&body)).unwrap();
+        assert_eq!(posts.len(), 1, "one issue comment among the six events");
+        let c = &posts[0];
+        assert_eq!(c.post_id, "comment:550575194", "as the issue's comments are stored");
+        assert_eq!(
+            c.url.as_deref(),
+            Some("https://github.com/rails-api/active_model_serializers/issues/2210#issuecomment-550575194")
+        );
+        assert_eq!(c.published_at, Some("2019-11-07T01:17:13Z".parse().unwrap()));
+        assert_eq!(c.likes, 0, "no reactions recorded");
+        assert!(refresh_requests(&a, &["comment:1".into()], None).unwrap().is_empty());
     }
 }

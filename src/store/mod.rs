@@ -178,10 +178,17 @@ pub struct Store {
     /// The last search, the database version it was read at, and its matches when few (kept in
     /// `temp.search_hits`).
     search_cache: std::cell::RefCell<Option<(String, i64, Option<usize>)>>,
+    /// What was open when a span began, per group, for the last span asked (its start, zone,
+    /// grouping and filter as a key) at a database version: a report asks it of the same span
+    /// twice (the span's figures, and its days), and it is a scan of the history before the span.
+    backlog_cache: std::cell::RefCell<Option<KeptBacklog>>,
     /// The priority's weights (`[priority]`), for the writes that work a priority out again: a
     /// corrected judgement.
     weights: crate::score::priority::Weights,
 }
+
+/// What was open when a span began, per group: its key, the database version, the counts.
+type KeptBacklog = (String, i64, std::collections::BTreeMap<Option<String>, i64>);
 
 /// How long a writer waits on another process's lock before SQLite gives up (then the whole
 /// transaction is retried).
@@ -329,6 +336,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             search_cache: Default::default(),
+            backlog_cache: Default::default(),
         };
         if let Err(e) = store.configure().and_then(|()| store.migrate()) {
             return Err(store.explain(e));
@@ -483,6 +491,7 @@ impl Store {
             conn,
             path,
             search_cache: Default::default(),
+            backlog_cache: Default::default(),
         };
         store.migrate()?;
         Ok(store)

@@ -261,9 +261,10 @@ impl Store {
         self.assemble(q, &bounds, &groups, found, &closed)
     }
 
-    /// How many mentions of the range `q.from`..=`q.to` each group has (`q.by`), and no other
-    /// figure: a report's mix of sentiments and intents.
-    pub fn period_counts(&self, q: &StatsQuery) -> Result<Vec<(Option<String>, i64)>> {
+    /// How many mentions of the range `q.from`..=`q.to` each group has (`q.by`), and how many of
+    /// them were answered, and no other figure (no backlog): a report's mix of sentiments and
+    /// intents, and what its answers were worth.
+    pub fn period_counts(&self, q: &StatsQuery) -> Result<Vec<(Option<String>, i64, i64)>> {
         let bounds = vec![(
             String::new(),
             day_start(&q.tz, q.from),
@@ -272,7 +273,7 @@ impl Store {
         Ok(self
             .compute_days(q, &bounds)?
             .into_iter()
-            .map(|((_, g), d)| (g, d.mentions))
+            .map(|((_, g), d)| (g, d.mentions, d.responded))
             .collect())
     }
 
@@ -663,20 +664,9 @@ impl Store {
         Ok(closed)
     }
 
-    /// Open at the end of each day: what was open when the range began, plus each day's arrivals,
-    /// minus each day's closings (answered or ignored), as running sums. Every part is an indexed
-    /// count in SQL.
-    fn backlog(
-        &self,
-        bounds: &[(String, i64, i64)],
-        q: &StatsQuery,
-        arrivals: &BTreeMap<(String, Option<String>), DayStats>,
-        closed: &BTreeMap<(String, Option<String>), i64>,
-    ) -> Result<BTreeMap<(String, Option<String>), i64>> {
-        let (grp, join) = group_expr(q.by);
-        let start = bounds[0].1;
-        let joins = joins_for(q, join);
-        // Open when the range began.
+    /// What was open (neither answered nor ignored) at `start`, per group: a scan of every
+    /// mention before it through the stats' covering index.
+    fn open_before(&self, start: i64, q: &StatsQuery, grp: &str, joins: &str) -> Result<BTreeMap<Option<String>, i64>> {
         let mut params = vec![Value::Integer(start)];
         let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
         let sql = format!(
@@ -698,6 +688,41 @@ impl Store {
                 );
             }
         }
+        Ok(open)
+    }
+
+    /// Open at the end of each day: what was open when the range began, plus each day's arrivals,
+    /// minus each day's closings (answered or ignored), as running sums. Every part is an indexed
+    /// count in SQL.
+    fn backlog(
+        &self,
+        bounds: &[(String, i64, i64)],
+        q: &StatsQuery,
+        arrivals: &BTreeMap<(String, Option<String>), DayStats>,
+        closed: &BTreeMap<(String, Option<String>), i64>,
+    ) -> Result<BTreeMap<(String, Option<String>), i64>> {
+        let (grp, join) = group_expr(q.by);
+        let start = bounds[0].1;
+        let joins = joins_for(q, join);
+        // Open when the range began: the one part that reads the history before it, kept for the
+        // next question about the same start at the same database version.
+        let key = format!("{start}|{:?}|{:?}|{:?}", q.tz, q.by, q.filter);
+        // Another connection's commits move the data version; this one's, its change count.
+        let version = self.data_version()? ^ ((self.conn().total_changes() as i64) << 32);
+        let kept = self
+            .backlog_cache
+            .borrow()
+            .as_ref()
+            .filter(|(k, v, _)| *k == key && *v == version)
+            .map(|(_, _, open)| open.clone());
+        let open = match kept {
+            Some(open) => open,
+            None => {
+                let open = self.open_before(start, q, grp, &joins)?;
+                *self.backlog_cache.borrow_mut() = Some((key, version, open.clone()));
+                open
+            }
+        };
         let mut groups: Vec<Option<String>> = open.keys().cloned().collect();
         groups.extend(arrivals.keys().map(|(_, g)| g.clone()));
         groups.extend(closed.keys().map(|(_, g)| g.clone()));
