@@ -178,10 +178,11 @@ pub struct Store {
     /// The last search, the database version it was read at, and its matches when few (kept in
     /// `temp.search_hits`).
     search_cache: std::cell::RefCell<Option<(String, i64, Option<usize>)>>,
-    /// What was open when a span began, per group, for the last span asked (its start, zone,
-    /// grouping and filter as a key) at a database version: a report asks it of the same span
-    /// twice (the span's figures, and its days), and it is a scan of the history before the span.
-    backlog_cache: std::cell::RefCell<Option<KeptBacklog>>,
+    /// What was open when a span began, per group, for the last few spans asked (each start,
+    /// zone, grouping and filter as a key) at a database version: a report asks it of the same
+    /// span twice (the span's figures, and its days), and it is a scan of the history before the
+    /// span.
+    backlog_cache: std::cell::RefCell<Vec<KeptBacklog>>,
     /// The priority's weights (`[priority]`), for the writes that work a priority out again: a
     /// corrected judgement.
     weights: crate::score::priority::Weights,

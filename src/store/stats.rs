@@ -712,14 +712,19 @@ impl Store {
         let kept = self
             .backlog_cache
             .borrow()
-            .as_ref()
-            .filter(|(k, v, _)| *k == key && *v == version)
+            .iter()
+            .find(|(k, v, _)| *k == key && *v == version)
             .map(|(_, _, open)| open.clone());
         let open = match kept {
             Some(open) => open,
             None => {
                 let open = self.open_before(start, q, grp, &joins)?;
-                *self.backlog_cache.borrow_mut() = Some((key, version, open.clone()));
+                let mut cache = self.backlog_cache.borrow_mut();
+                cache.retain(|(_, v, _)| *v == version);
+                if cache.len() >= 4 {
+                    cache.remove(0);
+                }
+                cache.push((key, version, open.clone()));
                 open
             }
         };
@@ -1074,5 +1079,29 @@ mod tests {
         utc.tz = chrono_tz::UTC;
         s.stats(&utc).unwrap();
         assert_eq!(kept(&s), 14);
+    }
+
+    #[test]
+    fn what_was_open_when_a_span_began_is_read_again_after_a_write() {
+        let (_d, mut s) = week();
+        // A mention from before the week, still open.
+        s.conn()
+            .execute(
+                "INSERT INTO mentions (feed_id, kind, external_id, text, published_at, first_seen_at, sort_at, status, updated_at)
+                 VALUES (1, 'x', 'early', 't', ?1, ?1, ?1, 'new', ?1)",
+                [ts("2026-10-01T10:00:00Z")],
+            )
+            .unwrap();
+        let before = s.period(&query(None)).unwrap()[0].backlog;
+        assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before, "kept, the same");
+        // Answered before the week began: it was not open then (the same connection wrote it).
+        s.conn()
+            .execute(
+                "UPDATE mentions SET status = 'responded', status_at = ?1, responded_at = ?1, first_response_at = ?1
+                 WHERE external_id = 'early'",
+                [ts("2026-10-02T10:00:00Z")],
+            )
+            .unwrap();
+        assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before - 1);
     }
 }
