@@ -1083,7 +1083,7 @@ mod tests {
 
     #[test]
     fn what_was_open_when_a_span_began_is_read_again_after_a_write() {
-        let (_d, mut s) = week();
+        let (_d, s) = week();
         // A mention from before the week, still open.
         s.conn()
             .execute(
