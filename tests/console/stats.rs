@@ -55,3 +55,52 @@ fn the_stats_pane_shows_the_figures_and_updates_live() {
     t.wait_until(|s| row(s).contains("100%"), timeout(5), "the pane to update")
         .unwrap();
 }
+
+/// Our own Mastodon account in the Stats pane: the console's poller reads it (recorded statuses,
+/// dated this morning), and the pane says what our posts earned per post.
+#[test]
+fn the_stats_pane_says_what_our_own_posts_earned() {
+    let s = crate::FixtureServer::start();
+    s.route(
+        "/api/v1/accounts/lookup",
+        crate::Response::ok(crate::fixture("mastodon/account_lookup.json")),
+    );
+    let mut statuses: serde_json::Value =
+        serde_json::from_slice(&crate::fixture("mastodon/account_statuses.json")).unwrap();
+    for st in statuses.as_array_mut().unwrap() {
+        st["created_at"] = serde_json::json!((chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339());
+    }
+    s.route(
+        "/api/v1/accounts/116266741324121431/statuses",
+        crate::Response::json(&statuses),
+    );
+    s.route(
+        "/blog.rss",
+        crate::Response::ok("<rss version=\"2.0\"><channel><title>b</title></channel></rss>"),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{0}/blog.rss\"\n\n\
+         [[account]]\nname = \"acme-masto\"\nkind = \"mastodon\"\nhandle = \"testadmin\"\nurl = \"{0}\"\n",
+        s.url("")
+    ));
+    let t = env.console(120, 40);
+    t.wait_for("Stream ·", timeout(20)).unwrap();
+    assert!(
+        crate::common::wait_until(timeout(20), || !s
+            .requests_to("/api/v1/accounts/116266741324121431/statuses")
+            .is_empty()),
+        "the account is read"
+    );
+    // Stored, then shown when the pane loads its figures.
+    assert!(crate::common::wait_until(timeout(10), || env
+        .sql::<i64>("SELECT count(*) FROM own_posts")
+        == 4));
+    t.send_key("4");
+    t.wait_for("Our posts", timeout(10)).unwrap();
+    t.wait_for("acme-masto", timeout(5)).unwrap();
+    let screen = t.screen();
+    let line = screen.lines().find(|l| l.contains("acme-masto")).unwrap();
+    // Three posts of its own and one reply; a reply, a boost and a favourite in all: 0.2 each.
+    assert!(line.contains("3 posts, 1 reply"), "{line}");
+    assert!(line.contains("0.2 · 0.2 · 0.2"), "{line}");
+}

@@ -52,8 +52,14 @@ pub(in crate::ui) fn draw_own(frame: &mut Frame<'_>, area: Rect, state: &AppStat
                     t.accent,
                 ),
                 Span::raw(format!(
-                    "{} posts, {} replies · {:.1} · {:.1} · {:.1}{per_1k}",
-                    a.posts, a.replies_sent, a.conversation_rate, a.amplification_rate, a.applause_rate
+                    "{} post{}, {} repl{} · {:.1} · {:.1} · {:.1}{per_1k}",
+                    a.posts,
+                    if a.posts == 1 { "" } else { "s" },
+                    a.replies_sent,
+                    if a.replies_sent == 1 { "y" } else { "ies" },
+                    a.conversation_rate,
+                    a.amplification_rate,
+                    a.applause_rate
                 )),
             ])
         })
