@@ -218,6 +218,7 @@ pub enum Command {
     Correct,
     // The People pane.
     PanePeople,
+    PaneOurs,
     OpenPerson,
     PeopleDown,
     PeopleUp,
@@ -266,6 +267,7 @@ commands! {
     PaneDrafts, "drafts", Stream, "Panes", "the drafts pane", ["3"];
     PaneStats, "stats", Stream, "Panes", "the stats pane", ["4"];
     PanePeople, "people", Stream, "Panes", "the people pane: authors ranked across every feed", ["5"];
+    PaneOurs, "ours", Stream, "Panes", "our own posts ([[account]]): what each earned, per account and per post", ["6"];
     OpenPerson, "person", Stream, "Panes", "the selected mention's author: every mention, our answers", ["A"];
     Reply, "reply", Stream, "Triage", "write a reply (saved as you type)", ["r"];
     ReturnDraft, "send-back", Stream, "Triage", "drafts pane: send a reply awaiting approval back with a note", ["b"];

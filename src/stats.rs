@@ -250,6 +250,8 @@ pub struct Profile {
     pub feeds: Vec<(String, i64)>,
     /// What our own posts of the same days earned, per account (`[[account]]`).
     pub own: Vec<crate::report::own::AccountRates>,
+    /// Those posts, newest first (the Ours pane lists them).
+    pub own_posts: Vec<crate::report::own::PostRates>,
 }
 
 #[cfg(test)]

@@ -183,6 +183,7 @@ impl AppState {
             | Command::PaneStream
             | Command::PaneDrafts
             | Command::PaneStats
+            | Command::PaneOurs
             | Command::StatsRange => self.switch_command(cmd),
             Command::PanePeople => self.open_people(),
             Command::OpenPerson => self.open_author(),
@@ -282,21 +283,32 @@ impl AppState {
     }
 
     /// Switch panes, or go back.
+    /// The stream filtered to the places of the story the detail shows (`story:LEAD`).
+    fn list_story_places(&mut self) -> Vec<Effect> {
+        let Some((lead, n)) = self
+            .window
+            .detail
+            .as_ref()
+            .map(|d| (d.mention.group_id, d.places.len() + 1))
+        else {
+            return vec![];
+        };
+        self.pane = Pane::Stream;
+        let back = self.settings.keymap.hint(Command::Back);
+        self.say(format!("the story's {n} places · {back}: everything again"));
+        self.set_filter(
+            StreamFilter::from_expr(crate::query::Expr::Field(crate::query::Field::Story(lead))),
+            None,
+        )
+    }
+
     pub(super) fn switch_command(&mut self, cmd: Command) -> Vec<Effect> {
         match cmd {
             // In the detail of a story seen in several places: the stream lists them all.
             Command::FocusDetail
-                if self.pane == Pane::Detail
-                    && let Some(d) = self.window.detail.as_ref().filter(|d| !d.places.is_empty()) =>
+                if self.pane == Pane::Detail && self.window.detail.as_ref().is_some_and(|d| !d.places.is_empty()) =>
             {
-                let (lead, n) = (d.mention.group_id, d.places.len() + 1);
-                self.pane = Pane::Stream;
-                let back = self.settings.keymap.hint(Command::Back);
-                self.say(format!("the story's {n} places · {back}: everything again"));
-                self.set_filter(
-                    StreamFilter::from_expr(crate::query::Expr::Field(crate::query::Field::Story(lead))),
-                    None,
-                )
+                self.list_story_places()
             }
             Command::FocusDetail | Command::PaneDetail => {
                 self.pane = Pane::Detail;
@@ -330,7 +342,7 @@ impl AppState {
                 } else {
                     (i + n - 1) % n
                 }];
-                if self.pane == Pane::Stats {
+                if matches!(self.pane, Pane::Stats | Pane::Ours) {
                     return vec![self.stats_request()];
                 }
                 if self.pane == Pane::People {
@@ -346,8 +358,12 @@ impl AppState {
                 self.pane = Pane::Drafts;
                 vec![]
             }
-            Command::PaneStats => {
-                self.pane = Pane::Stats;
+            Command::PaneStats | Command::PaneOurs => {
+                self.pane = if cmd == Command::PaneStats {
+                    Pane::Stats
+                } else {
+                    Pane::Ours
+                };
                 vec![self.stats_request()]
             }
             Command::StatsRange => {

@@ -199,10 +199,19 @@ pub enum Pane {
     Drafts,
     Stats,
     People,
+    /// Our own posts (`[[account]]`): what each earned.
+    Ours,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Stream, Pane::Detail, Pane::Drafts, Pane::Stats, Pane::People];
+    pub const ALL: [Pane; 6] = [
+        Pane::Stream,
+        Pane::Detail,
+        Pane::Drafts,
+        Pane::Stats,
+        Pane::People,
+        Pane::Ours,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -211,6 +220,7 @@ impl Pane {
             Pane::Drafts => "Drafts",
             Pane::Stats => "Stats",
             Pane::People => "People",
+            Pane::Ours => "Ours",
         }
     }
 }
@@ -577,7 +587,7 @@ impl AppState {
                 // Nothing to show until the window comes back.
                 self.quiet = true;
                 let mut effects = vec![self.request(self.hold(), true)];
-                if self.pane == Pane::Stats {
+                if matches!(self.pane, Pane::Stats | Pane::Ours) {
                     effects.push(self.stats_request());
                 }
                 effects.extend(self.people_reload());

@@ -244,6 +244,9 @@ fn stats(store: &Store, req: StatsRequest) -> Action {
     action
 }
 
+/// Our posts the Ours pane lists at most (the newest).
+const OWN_POSTS_SHOWN: usize = 200;
+
 fn stats_now(store: &Store, req: StatsRequest) -> Action {
     let tz = crate::stats::local_zone();
     let now = Utc::now();
@@ -261,7 +264,11 @@ fn stats_now(store: &Store, req: StatsRequest) -> Action {
     let since = now - chrono::Duration::days(i64::from(req.days));
     let read = store.stats(&q).and_then(|rows| {
         let mut profile = store.profile(&q)?;
-        profile.own = crate::report::own::accounts(&store.own_posts(since, now, &[])?);
+        let own = store.own_posts(since, now, &[])?;
+        profile.own = crate::report::own::accounts(&own);
+        profile.own_posts = crate::report::own::posts(&own);
+        profile.own_posts.reverse();
+        profile.own_posts.truncate(OWN_POSTS_SHOWN);
         Ok((rows, profile))
     });
     match read {

@@ -78,6 +78,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState) {
         Pane::Drafts => draw_drafts(frame, areas.other, state),
         Pane::Stats => draw_stats(frame, areas.other, state),
         Pane::People => draw_people(frame, areas.other, state),
+        Pane::Ours => draw_ours(frame, areas.other, state),
     }
     draw_status(frame, areas.status, state);
     match &state.mode {
@@ -531,6 +532,58 @@ mod tests {
                     applause_per_reply: Some(2.0),
                     conversation_per_reply: Some(0.5),
                 }],
+                own_posts: Vec::new(),
+            });
+        });
+    }
+
+    #[test]
+    fn ours_pane() {
+        each_size("ours", |s| {
+            s.pane = Pane::Ours;
+            s.stats_profile = Some(crate::stats::Profile {
+                own: vec![crate::report::own::AccountRates {
+                    account: "acme-sky".into(),
+                    kind: "bluesky".into(),
+                    posts: 2,
+                    replies_sent: 1,
+                    followers: Some(2000),
+                    conversation_rate: 2.0,
+                    amplification_rate: 4.0,
+                    applause_rate: 14.0,
+                    conversation_per_1k: Some(1.0),
+                    amplification_per_1k: Some(2.0),
+                    applause_per_1k: Some(7.0),
+                    applause_per_reply: Some(2.0),
+                    conversation_per_reply: Some(0.0),
+                }],
+                own_posts: [
+                    "Sorry about the outage, \u{1b}[2Jit is fixed now",
+                    "Our 4.3 release notes are up",
+                ]
+                .iter()
+                .enumerate()
+                .map(|(i, text)| crate::report::own::PostRates {
+                    account: "acme-sky".into(),
+                    post_id: format!("p{i}"),
+                    url: None,
+                    published_at: now() - chrono::Duration::hours(3 + i as i64),
+                    is_reply: i == 0,
+                    replies: 4 - i as i64,
+                    reposts: 10,
+                    likes: 30,
+                    quotes: 1,
+                    followers: Some(2000),
+                    conversation_rate: 4.0,
+                    amplification_rate: 11.0,
+                    applause_rate: 30.0,
+                    conversation_per_1k: None,
+                    amplification_per_1k: None,
+                    applause_per_1k: None,
+                    text: (*text).to_string(),
+                })
+                .collect(),
+                ..Default::default()
             });
         });
     }

@@ -103,4 +103,14 @@ fn the_stats_pane_says_what_our_own_posts_earned() {
     // Three posts of its own and one reply; a reply, a boost and a favourite in all: 0.2 each.
     assert!(line.contains("3 posts, 1 reply"), "{line}");
     assert!(line.contains("0.2 · 0.2 · 0.2"), "{line}");
+    // `6`: the Ours pane lists each post, the reply marked.
+    t.send_key("6");
+    t.wait_for("Our posts · last 7 days", timeout(5)).unwrap();
+    t.wait_until(
+        |s| s.lines().filter(|l| l.contains("acme-masto")).count() >= 5,
+        timeout(5),
+        "the account and its four posts",
+    )
+    .unwrap();
+    assert!(t.screen().contains("↳ "), "{}", t.screen());
 }

@@ -231,7 +231,7 @@ fn help_panes_resize_and_links() {
     let t = &c.term;
     t.send_key("?");
     t.wait_for("mark responded", timeout(5)).unwrap();
-    t.wait_for(":escalate", timeout(5)).unwrap();
+    t.wait_for(":ours", timeout(5)).unwrap();
     t.send_key("Esc");
     t.wait_until(|s| !s.contains("any other key closes"), timeout(5), "help closed")
         .unwrap();
@@ -248,6 +248,10 @@ fn help_panes_resize_and_links() {
     t.wait_for("Stats · last 14 days", timeout(5)).unwrap();
     t.send_key("Tab");
     t.wait_for("People · by mentions", timeout(5)).unwrap();
+    t.send_key("Tab");
+    // Ours, over the Stats pane's days; without an account of ours, what to add.
+    t.wait_for("Ours · last 14 days", timeout(5)).unwrap();
+    t.wait_for("[[account]]", timeout(5)).unwrap();
     t.send_key("Tab");
     t.wait_for("Stream ·", timeout(5)).unwrap();
     t.send_key("3");

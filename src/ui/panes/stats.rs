@@ -295,3 +295,61 @@ pub(in crate::ui) fn draw_stats_table(frame: &mut Frame<'_>, area: Rect, state: 
     ));
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+/// The Ours pane: what our accounts' posts earned over the Stats pane's days (`s` changes them),
+/// per account, then each post, newest first.
+pub(in crate::ui) fn draw_ours(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let t = &state.settings.theme;
+    let Some(p) = state.stats_profile.as_ref().filter(|p| !p.own.is_empty()) else {
+        let b = block(format!(" Ours · last {} days ", state.stats_days), true, state);
+        let inner = b.inner(area);
+        frame.render_widget(b, area);
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::from("No post of ours in these days."),
+                Line::styled(
+                    "Add our accounts to the config ([[account]]: mastodon, bluesky, x, reddit, github); the poller reads what they post and what it earns.",
+                    t.muted,
+                ),
+            ])
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let [accounts, posts] =
+        Layout::vertical([Constraint::Length(p.own.len().min(6) as u16 + 2), Constraint::Min(3)]).areas(area);
+    draw_own(frame, accounts, state);
+    let b = block(
+        format!(
+            " Our posts · last {} days · replies · reposts · likes ",
+            state.stats_days
+        ),
+        true,
+        state,
+    );
+    let inner = b.inner(posts);
+    frame.render_widget(b, posts);
+    let lines: Vec<Line<'_>> = p
+        .own_posts
+        .iter()
+        .take(inner.height as usize)
+        .map(|post| {
+            let head = format!(
+                "{:>10} {:<16} {:>5} {:>5} {:>6}  {}",
+                timefmt::age(state.now, post.published_at),
+                text::truncate_to_width(&text::screen_line(&post.account), 16),
+                post.replies,
+                post.reposts + post.quotes,
+                post.likes,
+                if post.is_reply { "↳ " } else { "" }
+            );
+            let room = (inner.width as usize).saturating_sub(unicode_width::UnicodeWidthStr::width(head.as_str()));
+            Line::from(vec![
+                Span::styled(head, t.muted),
+                Span::raw(text::truncate_to_width(&text::screen_line(&post.text), room)),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
