@@ -193,7 +193,8 @@ pub fn export(
                 let reasons = priority_reasons(&m, weights).join(", ");
                 let person_tags = m.person_tags.join(" ");
                 let signs = noise(&m).join(",");
-                w.write_record([
+                // A stranger's text never runs as a spreadsheet formula.
+                w.write_record(crate::text::csv_record([
                     m.id.to_string(),
                     m.feed,
                     m.kind.to_string(),
@@ -227,7 +228,7 @@ pub fn export(
                     signs,
                     m.group_id.to_string(),
                     opt_num(m.conversation_id),
-                ])
+                ]))
                 .map_err(std::io::Error::other)?;
                 count += 1;
                 Ok(())

@@ -143,7 +143,7 @@ pub fn people(cli: &Cli, sort: PeopleOrder, limit: usize, format: StatsFormat) -
             ])?;
             for p in &rows {
                 let j = json(p);
-                w.write_record([
+                w.write_record(crate::text::csv_record([
                     p.id.to_string(),
                     clean(&j.name),
                     j.kind.to_string(),
@@ -154,7 +154,7 @@ pub fn people(cli: &Cli, sort: PeopleOrder, limit: usize, format: StatsFormat) -
                     j.sentiment.map(|s| s.to_string()).unwrap_or_default(),
                     p.tags.join(" "),
                     p.notes.iter().map(|n| clean(&n.body)).collect::<Vec<_>>().join(" | "),
-                ])?;
+                ]))?;
             }
             w.flush()?;
         }

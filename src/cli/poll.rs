@@ -18,9 +18,9 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let config = load_config(cli)?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "config loaded");
-    if config.feeds.is_empty() {
+    if config.feeds.is_empty() && config.poller.accounts.is_empty() {
         bail!(
-            "no feeds are configured in {}; add a [[feed]] table",
+            "no feeds are configured in {}; add a [[feed]] table (or an [[account]] of ours)",
             config.path.display()
         );
     }
@@ -32,7 +32,14 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
         ms = started.elapsed().as_millis() as u64,
         "database and HTTP client ready"
     );
-    let width = config.feeds.iter().map(|f| f.name.chars().count()).max().unwrap_or(4);
+    let width = config
+        .feeds
+        .iter()
+        .map(|f| &f.name)
+        .chain(config.poller.accounts.iter().map(|a| &a.name))
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(4);
     let rt = runtime()?;
     if once {
         let reports = rt.block_on(poller.poll_all_once(&config.feeds, force));

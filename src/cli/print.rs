@@ -394,7 +394,7 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
                 "delivery",
             ])?;
             for a in rows {
-                w.write_record([
+                w.write_record(crate::text::csv_record([
                     a.id.to_string(),
                     clean(&a.alert),
                     a.trigger.clone(),
@@ -403,7 +403,7 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
                     a.created_at.to_rfc3339(),
                     a.acknowledged_by.as_deref().map(clean).unwrap_or_default(),
                     a.delivery.as_deref().map(clean).unwrap_or_default(),
-                ])?;
+                ]))?;
             }
             w.flush()?;
         }
@@ -442,6 +442,18 @@ pub fn alerts(rows: &[crate::store::AlertRow], format: super::StatsFormat) -> Re
     Ok(())
 }
 
+/// Our posts as CSV rows, their text kept from running as a formula.
+fn own_csv(out: impl Write, posts: &[crate::report::own::PostRates]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    for p in posts {
+        let mut p = p.clone();
+        p.text = crate::text::csv_cell(&p.text).into_owned();
+        w.serialize(p)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// `overhear stats --own`: each account's rates over the span, then each post's (JSON and CSV:
 /// one object or row per post).
 pub fn own(
@@ -458,13 +470,7 @@ pub fn own(
             serde_json::to_writer_pretty(&mut out, &posts)?;
             writeln!(out)?;
         }
-        StatsFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            for p in &posts {
-                w.serialize(p)?;
-            }
-            w.flush()?;
-        }
+        StatsFormat::Csv => own_csv(out, &posts)?,
         StatsFormat::Table => {
             let accounts = store.own_accounts()?;
             if accounts.is_empty() {

@@ -836,6 +836,13 @@ fn account_url(
                 "a Mastodon account needs its instance: write the handle as \"acme@mastodon.social\" or set url = \"https://mastodon.social\"",
             ));
         }
+        None if kind == FeedKind::Discourse => {
+            return Err(loc.err(
+                Some(span),
+                key("url"),
+                "a Discourse account needs its forum: set url = \"https://forum.example.com\"",
+            ));
+        }
         None if kind == FeedKind::Mastodon => {
             let host = handle.rsplit_once('@').map(|(_, h)| h).unwrap_or_default();
             Some(url::Url::parse(&format!("https://{host}")).map_err(|_| {
@@ -867,12 +874,13 @@ fn validate_accounts(
             "x" => FeedKind::X,
             "reddit" => FeedKind::Reddit,
             "github" => FeedKind::Github,
+            "discourse" => FeedKind::Discourse,
             other => {
                 return Err(loc.err(
                     Some(a.kind.span()),
                     key("kind"),
                     format!(
-                        "overhear cannot read our own posts on {other:?}: use mastodon, bluesky, x, reddit or github"
+                        "overhear cannot read our own posts on {other:?}: use mastodon, bluesky, x, reddit, github or discourse"
                     ),
                 ));
             }
@@ -1184,6 +1192,12 @@ url = "https://example.com/feed.xml"
         assert!(e.message.contains("mastodon"), "{e}");
         let e = parse("[[account]]\nkind = \"mastodon\"\nhandle = \"acme\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("account[0].url"), "{e}");
+        let e = parse("[[account]]\nkind = \"discourse\"\nhandle = \"acme\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("account[0].url"), "{e}");
+        assert!(e.message.contains("forum"), "{e}");
+        let c =
+            parse("[[account]]\nkind = \"discourse\"\nhandle = \"acme\"\nurl = \"https://forum.example\"\n").unwrap();
+        assert_eq!(c.poller.accounts[0].name, "discourse:acme");
         let e = parse("[[account]]\nkind = \"bluesky\"\nhandle = \"two words\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("account[0].handle")), "{e}");
         let e = parse(

@@ -79,6 +79,22 @@ impl Poller {
         for req in own::posts_requests(a, &profile, token).map_err(|e| e.to_string())? {
             posts.extend(self.read_posts(a, &profile, req).await?);
         }
+        // A list without counts (Discourse) is replaced by each post's own answer; a post deleted
+        // since it was listed is left out.
+        let counts = own::counts_requests(a, &posts, token).map_err(|e| e.to_string())?;
+        if !counts.is_empty() {
+            posts.clear();
+            for req in counts {
+                match self.read_posts(a, &profile, req).await {
+                    Ok(p) => posts.extend(p),
+                    Err(Failed {
+                        status: Some(404 | 410),
+                        ..
+                    }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
         // The posts due again that these pages did not bring.
         let (acc, now) = (a.clone(), Utc::now());
         let mut stale = self
@@ -101,10 +117,10 @@ impl Poller {
         a: &Account,
         profile: &own::Profile,
         req: sources::Request,
-    ) -> Result<Vec<OwnPost>, String> {
+    ) -> Result<Vec<OwnPost>, Failed> {
         let (status, headers, body) = self.fetch(&a.as_feed(), &req).await?;
         let (acc, p) = (a.clone(), profile.clone());
-        blocking(move || {
+        Ok(blocking(move || {
             own::parse_posts(
                 &acc,
                 &p,
@@ -115,23 +131,44 @@ impl Poller {
                 },
             )
         })
-        .await
+        .await?)
     }
 
     async fn fetch(
         &self,
         feed: &crate::model::FeedConfig,
         req: &sources::Request,
-    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), String> {
+    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), Failed> {
         match self.client.send(feed, req, HeaderMap::new()).await {
             Ok(Response {
                 status,
                 headers,
                 body: Some(body),
             }) => Ok((status.as_u16(), headers, body)),
-            Ok(_) => Err("the service answered without a body".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(_) => Err("the service answered without a body".to_string().into()),
+            Err(e) => Err(Failed {
+                status: e.status(),
+                message: e.to_string(),
+            }),
         }
+    }
+}
+
+/// A request that failed: the status the service answered with, where it answered, and why.
+struct Failed {
+    status: Option<u16>,
+    message: String,
+}
+
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Failed { status: None, message }
+    }
+}
+
+impl From<Failed> for String {
+    fn from(f: Failed) -> Self {
+        f.message
     }
 }
 

@@ -10,6 +10,11 @@
 //!   `/api/info.json?id=` (score as applause, comments as conversation, crossposts as amplification).
 //! - GitHub: `/users/:u`, `/users/:u/events/public` (our issue comments, their reactions as
 //!   applause); no refresh (the events cover the last 90 days).
+//! - Discourse (the forum in `url`): `/u/:username.json`, `/user_actions.json?filter=4,5` (the
+//!   topics we started and our replies, without counts), then each post's counts from
+//!   `/posts/:id.json` (or `/posts/by_number/:topic/:n.json` where the list has no id): likes
+//!   (`actions_summary` id 2) as applause, `reply_count` as conversation, `quote_count` as quotes.
+//!   Signed in with `token_env` holding `USERNAME:API_KEY`, as for replies.
 //!
 //! Every text is made safe like a mention's ([`crate::text::sanitize`]); a link is kept only when
 //! it is http(s).
@@ -47,6 +52,9 @@ fn base(a: &Account, token: Option<&str>) -> Result<String, SourceError> {
         (FeedKind::Reddit, None) if token.is_some() => Ok(REDDIT_OAUTH.to_string()),
         (FeedKind::Reddit, None) => Ok(REDDIT.to_string()),
         (FeedKind::Github, None) => Ok(GITHUB.to_string()),
+        (FeedKind::Discourse, None) => Err(SourceError::Request(
+            "a Discourse account needs its forum's `url`".into(),
+        )),
         _ => Err(SourceError::Request("a Mastodon account needs its instance".into())),
     }
 }
@@ -78,6 +86,11 @@ fn get(a: &Account, path: &str, query: &[(&str, String)], token: Option<&str>) -
             .header("x-github-api-version", "2022-11-28");
     }
     Ok(match token {
+        // Discourse's keys go in two headers; a token without its user is not sent.
+        Some(t) if a.kind == FeedKind::Discourse => match t.split_once(':') {
+            Some((user, key)) => req.header("api-key", key).header("api-username", user),
+            None => req,
+        },
         Some(t) => req.bearer(t),
         None => req,
     })
@@ -120,6 +133,7 @@ pub fn profile_request(a: &Account, token: Option<&str>) -> Result<Request, Sour
             token,
         ),
         FeedKind::Github => get(a, &format!("/users/{}", segment(&a.handle)?), &[], token),
+        FeedKind::Discourse => get(a, &format!("/u/{}.json", segment(&a.handle)?), &[], token),
         k => Err(SourceError::Request(format!("overhear cannot read our posts on {k}"))),
     }
 }
@@ -187,6 +201,18 @@ pub fn parse_profile(a: &Account, reply: &Reply<'_>) -> Result<Profile, SourceEr
                 followers: v.get("followers").and_then(|f| f.as_i64()),
             })
         }
+        FeedKind::Discourse => {
+            let v: serde_json::Value = json_body("Discourse user", reply.body)?;
+            let name = v
+                .pointer("/user/username")
+                .and_then(|n| n.as_str())
+                .ok_or_else(|| SourceError::Malformed("the Discourse user has no username".into()))?;
+            Ok(Profile {
+                id: segment(name)?.to_string(),
+                // Core Discourse has no followers; its follow plugin counts them.
+                followers: v.pointer("/user/total_followers").and_then(|f| f.as_i64()),
+            })
+        }
         _ => {
             let p: BlueskyProfile = json_body("Bluesky profile", reply.body)?;
             if !p.did.starts_with("did:") {
@@ -239,6 +265,13 @@ pub fn posts_requests(a: &Account, p: &Profile, token: Option<&str>) -> Result<V
             &[("per_page", "100".to_string())],
             token,
         )?],
+        // 4: the topics we started; 5: our replies.
+        FeedKind::Discourse => vec![get(
+            a,
+            "/user_actions.json",
+            &[("username", p.id.clone()), ("filter", "4,5".to_string())],
+            token,
+        )?],
         _ => vec![get(
             a,
             "/xrpc/app.bsky.feed.getAuthorFeed",
@@ -252,10 +285,33 @@ pub fn posts_requests(a: &Account, p: &Profile, token: Option<&str>) -> Result<V
     })
 }
 
+/// Where a service lists our posts without what they earned (Discourse), the requests for each
+/// listed post's counts, whose answers replace the list; nothing elsewhere.
+pub fn counts_requests(a: &Account, listed: &[OwnPost], token: Option<&str>) -> Result<Vec<Request>, SourceError> {
+    if a.kind != FeedKind::Discourse {
+        return Ok(Vec::new());
+    }
+    listed
+        .iter()
+        .map(|p| match p.post_id.split_once('/') {
+            Some((topic, n)) => get(a, &format!("/posts/by_number/{topic}/{n}.json"), &[], token),
+            None => get(a, &format!("/posts/{}.json", p.post_id), &[], token),
+        })
+        .collect()
+}
+
 /// The requests that ask again for the counts of older posts `ids` (as [`OwnPost::post_id`]).
 pub fn refresh_requests(a: &Account, ids: &[String], token: Option<&str>) -> Result<Vec<Request>, SourceError> {
-    if a.kind == FeedKind::Github {
-        return Ok(Vec::new());
+    match a.kind {
+        FeedKind::Github => return Ok(Vec::new()),
+        FeedKind::Discourse => {
+            return ids
+                .iter()
+                .filter(|id| is_number(id))
+                .map(|id| get(a, &format!("/posts/{id}.json"), &[], token))
+                .collect();
+        }
+        _ => {}
     }
     ids.chunks(REFRESH_BATCH)
         .map(|chunk| match a.kind {
@@ -404,6 +460,7 @@ pub fn parse_posts(a: &Account, p: &Profile, reply: &Reply<'_>) -> Result<Vec<Ow
         FeedKind::X => x_posts(a, &v),
         FeedKind::Reddit => reddit_posts(p, &v),
         FeedKind::Github => github_posts(p, &v),
+        FeedKind::Discourse => discourse_posts(a, p, &v),
         FeedKind::Mastodon => v
             .as_array()
             .ok_or_else(|| SourceError::Malformed("the statuses are not a list".into()))?
@@ -549,6 +606,72 @@ fn github_posts(p: &Profile, v: &serde_json::Value) -> Vec<OwnPost> {
             })
         })
         .collect()
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A number in a Discourse answer, as digits (ids come as numbers, sometimes as strings).
+fn digits(v: Option<&serde_json::Value>) -> Option<String> {
+    v.and_then(super::id_text).filter(|s| is_number(s))
+}
+
+/// Our posts on a Discourse forum: the list of our actions (`user_actions`, no counts; a post the
+/// list gives no id is named `TOPIC/NUMBER` until its counts are asked), or one post with its
+/// counts (`/posts/:id.json`). Another user's post is not ours; a deleted or hidden one is left out.
+fn discourse_posts(a: &Account, p: &Profile, v: &serde_json::Value) -> Vec<OwnPost> {
+    let base = a.url.as_ref().map_or("", |u| u.as_str().trim_end_matches('/'));
+    let url = |slug: &str, topic: &str, n: &str| {
+        let slug = if segment(slug).is_ok() { slug } else { "-" };
+        http(Some(format!("{base}/t/{slug}/{topic}/{n}")))
+    };
+    let ours = |e: &serde_json::Value| {
+        e.get("username")
+            .and_then(|u| u.as_str())
+            .is_some_and(|u| u.eq_ignore_ascii_case(&p.id))
+    };
+    let s = |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let one = |e: &serde_json::Value, listed: bool| -> Option<OwnPost> {
+        if !ours(e) || e["deleted"] == true || e["hidden"] == true || !e["deleted_at"].is_null() {
+            return None;
+        }
+        let topic = digits(e.get("topic_id"))?;
+        let n = digits(e.get("post_number"))?;
+        let reply_to = digits(e.get("reply_to_post_number")).unwrap_or_else(|| "1".into());
+        let slug = if listed { s(e, "slug") } else { s(e, "topic_slug") };
+        let text = match (listed, e.get("raw").and_then(|r| r.as_str())) {
+            (true, _) => crate::text::html_to_text(&s(e, "excerpt")),
+            (false, Some(raw)) => raw.to_string(),
+            (false, None) => crate::text::html_to_text(&s(e, "cooked")),
+        };
+        let likes = e
+            .get("actions_summary")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+            .find(|a| a["id"] == 2)
+            .and_then(|a| a.get("count"))
+            .or_else(|| e.get("like_count"))
+            .and_then(|c| c.as_i64());
+        let n_of = |k: &str| e.get(k).and_then(|v| v.as_i64()).unwrap_or(0).max(0);
+        Some(OwnPost {
+            post_id: digits(e.get("post_id").or_else(|| (!listed).then(|| e.get("id")).flatten()))
+                .unwrap_or_else(|| format!("{topic}/{n}")),
+            url: url(&slug, &topic, &n),
+            text: crate::text::sanitize(&text),
+            published_at: at(e.get("created_at").and_then(|c| c.as_str())),
+            in_reply_to: (n != "1").then(|| format!("{topic}/{reply_to}")),
+            replies: n_of("reply_count"),
+            reposts: 0,
+            likes: likes.unwrap_or(0).max(0),
+            quotes: n_of("quote_count"),
+        })
+    };
+    match v.get("user_actions").and_then(|u| u.as_array()) {
+        Some(list) => list.iter().filter_map(|e| one(e, true)).collect(),
+        None => one(v, false).into_iter().collect(),
+    }
 }
 
 #[cfg(test)]
@@ -813,5 +936,105 @@ mod tests {
         assert_eq!(c.published_at, Some("2019-11-07T01:17:13Z".parse().unwrap()));
         assert_eq!(c.likes, 0, "no reactions recorded");
         assert!(refresh_requests(&a, &["comment:1".into()], None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn discourse_lists_our_posts_then_asks_each_for_its_counts() {
+        let a = account(FeedKind::Discourse, "testuser", Some("https://forum.example/"));
+        let req = profile_request(&a, Some("testuser:KEY")).unwrap();
+        assert_eq!(req.url.as_str(), "https://forum.example/u/testuser.json");
+        let h = |r: &Request, k: &str| r.headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(h(&req, "api-key").as_deref(), Some("KEY"));
+        assert_eq!(h(&req, "api-username").as_deref(), Some("testuser"));
+        assert_eq!(h(&req, "authorization"), None, "Discourse takes no bearer");
+        let body = fixture("discourse/user.json");
+        let p = parse_profile(&a, &reply(&body)).unwrap();
+        assert_eq!(
+            (p.id.as_str(), p.followers),
+            ("test_user", None),
+            "core Discourse counts no followers"
+        );
+
+        let p = Profile {
+            id: "testuser".into(),
+            followers: None,
+        };
+        let req = posts_requests(&a, &p, None).unwrap().remove(0);
+        assert_eq!(req.url.path(), "/user_actions.json");
+        let q: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        assert!(q.contains(&("username".into(), "testuser".into())), "{q:?}");
+        assert!(q.contains(&("filter".into(), "4,5".into())), "{q:?}");
+        let body = fixture("discourse/user_actions.json");
+        let listed = parse_posts(&a, &p, &reply(&body)).unwrap();
+        let ids: Vec<&str> = listed.iter().map(|p| p.post_id.as_str()).collect();
+        assert_eq!(ids, ["19", "11/1"], "the topic we started has no id in the list");
+        assert_eq!(
+            listed[0].url.as_deref(),
+            Some("https://forum.example/t/test-topic/11/2")
+        );
+        assert_eq!(listed[0].in_reply_to.as_deref(), Some("11/1"), "a reply in the topic");
+        assert_eq!(listed[1].in_reply_to, None, "the topic's first post answers nobody");
+        assert_eq!(listed[0].text, "test excerpt");
+        let counts = counts_requests(&a, &listed, None).unwrap();
+        let paths: Vec<&str> = counts.iter().map(|r| r.url.path()).collect();
+        assert_eq!(paths, ["/posts/19.json", "/posts/by_number/11/1.json"]);
+        assert!(
+            counts_requests(&account(FeedKind::Bluesky, "a.b", None), &listed, None)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_discourse_post_brings_its_counts_and_its_strangeness_stays_out() {
+        let a = account(FeedKind::Discourse, "testuser", Some("https://forum.example/"));
+        let p = Profile {
+            id: "testuser".into(),
+            followers: None,
+        };
+        // One post's answer, with its counts: ours only.
+        let body = fixture("discourse/post.json");
+        let system = Profile {
+            id: "system".into(),
+            followers: None,
+        };
+        let post = parse_posts(&a, &system, &reply(&body)).unwrap().remove(0);
+        assert_eq!(post.post_id, "11");
+        assert_eq!(
+            post.url.as_deref(),
+            Some("https://forum.example/t/welcome-to-discourse/8/1")
+        );
+        assert!(post.text.starts_with("The first paragraph"), "{}", post.text);
+        assert_eq!((post.replies, post.likes, post.quotes), (0, 0, 0));
+        assert!(
+            parse_posts(&a, &p, &reply(&body)).unwrap().is_empty(),
+            "another user's post"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&fixture("discourse/topic_posts.json")).unwrap();
+        let one = serde_json::to_vec(&v["post_stream"]["posts"][0]).unwrap();
+        let them = Profile {
+            id: "some-username".into(),
+            followers: None,
+        };
+        let post = parse_posts(&a, &them, &reply(&one)).unwrap().remove(0);
+        assert_eq!(
+            (post.post_id.as_str(), post.likes),
+            ("123456", 3),
+            "likes from actions_summary id 2"
+        );
+        assert_eq!(post.text, "Some text.", "cooked HTML as text");
+        assert_eq!(post.in_reply_to.as_deref(), Some("57/1"));
+        let r = refresh_requests(&a, &["123456".into(), "11/1".into()], None).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].url.path(), "/posts/123456.json");
+        // A hostile slug does not leave its segment.
+        let mut evil = v["post_stream"]["posts"][0].clone();
+        evil["topic_slug"] = serde_json::json!("../../admin?x=\u{1b}[2J");
+        evil["cooked"] = serde_json::json!("<p>hi \u{1b}]52;c;eA==\u{7}there</p>");
+        let post = parse_posts(&a, &them, &reply(&serde_json::to_vec(&evil).unwrap()))
+            .unwrap()
+            .remove(0);
+        assert_eq!(post.url.as_deref(), Some("https://forum.example/t/-/57/2"));
+        assert_eq!(post.text, "hi there");
     }
 }

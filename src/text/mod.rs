@@ -5,6 +5,7 @@
 //!   other control character, bidi controls and zero-width/invisible format characters.
 //! - [`html_to_text`] turns feed HTML into readable plain text (paragraphs kept, entities decoded
 //!   once, no decoration, no wrapping); [`strip_tags_inline`] does the same for one-line titles.
+//! - [`csv_cell`] keeps a stranger's text from running as a spreadsheet formula.
 //! - [`unwrap_redirect`] takes the real link out of a Google redirect.
 //! - [`display_width`], [`truncate_to_width`] and [`pad_to_width`] measure terminal cells by
 //!   grapheme cluster with `unicode-width`, as ratatui does.
@@ -19,12 +20,14 @@ pub mod lang;
 mod links;
 mod sanitize;
 mod secrets;
+mod spreadsheet;
 mod width;
 
 pub use html::*;
 pub use links::*;
 pub use sanitize::*;
 pub use secrets::*;
+pub use spreadsheet::*;
 pub use width::*;
 
 #[cfg(test)]

@@ -526,6 +526,9 @@ fn run_batch(cases: &[Case], thorough: bool) -> Batch {
         if args[0] == "export" && args[2] == "jsonl" {
             check_jsonl(&mut f, cases, &out.out.stdout);
         }
+        if args[0] == "export" && args[2] == "csv" {
+            check_csv(&mut f, &out.out.stdout);
+        }
     }
 
     // 4. feed test NAME, a few at a time.
@@ -597,6 +600,25 @@ fn run_batch(cases: &[Case], thorough: bool) -> Batch {
 }
 
 /// Every exported mention: its decoded strings clean, no forbidden string for its feed.
+/// No cell of the CSV export runs as a spreadsheet formula: none starts with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return unless it is a plain number.
+fn check_csv(f: &mut Findings, bytes: &[u8]) {
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    for rec in r.records() {
+        let Ok(rec) = rec else {
+            f.add(None, "export csv: a record that is not CSV".to_string());
+            continue;
+        };
+        let feed = rec.get(1).unwrap_or_default().to_string();
+        for cell in rec.iter() {
+            let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err();
+            if formula {
+                f.add(Some(&feed), format!("export csv: a formula cell {}", short(cell)));
+            }
+        }
+    }
+}
+
 fn check_jsonl(f: &mut Findings, cases: &[Case], bytes: &[u8]) {
     fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
@@ -940,4 +962,10 @@ fn the_checks_catch_what_they_look_for() {
         b"\x1b[?1049h\x1b[1;1H\x1b[38;5;12mtext\x1b[0m\r\n\x1b7\x1b8\x1b[?25l",
     );
     assert!(f.0.is_empty(), "the console's own sequences pass: {:?}", f.0);
+    let mut f = Findings::default();
+    check_csv(&mut f, b"id,feed,text\n1,a,\"=HYPERLINK(\"\"x\"\")\"\n2,b,@SUM(1)\n");
+    assert_eq!(f.0.len(), 2, "{:?}", f.0);
+    let mut f = Findings::default();
+    check_csv(&mut f, b"id,feed,text\n1,a,'=1\n2,b,-3\n3,c,a = b\n");
+    assert!(f.0.is_empty(), "{:?}", f.0);
 }

@@ -198,3 +198,69 @@ fn our_own_posts_are_read_and_their_rates_given() {
         stdout(&csv)
     );
 }
+
+/// Our Discourse account: the list of our actions (no counts), then each post's own answer with
+/// its likes and replies, through the forum's API key headers; a post deleted since it was listed
+/// is left out, not a failure. The recorded answers are the discourse_api gem's, their user and
+/// topic set to one forum's.
+#[test]
+fn our_discourse_posts_are_counted_one_by_one() {
+    let s = FixtureServer::start();
+    let load = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&crate::common::fixture(&format!("discourse/{f}"))).unwrap()
+    };
+    let mut user = load("user.json");
+    user["user"]["username"] = serde_json::json!("testuser");
+    s.route("/u/testuser.json", Response::json(&user));
+    s.route("/user_actions.json", Response::json(&load("user_actions.json")));
+    let mut reply = load("topic_posts.json")["post_stream"]["posts"][0].clone();
+    for (k, v) in [
+        ("id", serde_json::json!(19)),
+        ("username", serde_json::json!("testuser")),
+        ("topic_id", serde_json::json!(11)),
+        ("topic_slug", serde_json::json!("test-topic")),
+        ("reply_count", serde_json::json!(2)),
+    ] {
+        reply[k] = v;
+    }
+    s.route("/posts/19.json", Response::json(&reply));
+    s.route(
+        "/posts/by_number/11/1.json",
+        Response::ok("{\"errors\":[\"not found\"]}").status(404),
+    );
+    let env = Env::with_config(&format!(
+        "[[account]]\nname = \"forum\"\nkind = \"discourse\"\nhandle = \"testuser\"\nurl = \"{}\"\ntoken_env = \"FORUM_KEY\"\n",
+        s.url("")
+    ));
+    let out = env.run_with(&["poll", "--once"], &[("FORUM_KEY", "testuser:s3cret-key")]);
+    let said = stdout(&out);
+    assert!(
+        said.lines().any(|l| l.starts_with("forum") && l.contains(" ok ")),
+        "{}",
+        crate::common::env::text(&out)
+    );
+    let asked = s.requests_to("/user_actions.json");
+    assert_eq!(asked[0].query_param("filter").as_deref(), Some("4,5"));
+    assert_eq!(asked[0].header("api-key"), Some("s3cret-key"));
+    assert_eq!(asked[0].header("api-username"), Some("testuser"));
+    assert_eq!(s.requests_to("/posts/19.json").len(), 1);
+    assert_eq!(s.requests_to("/posts/by_number/11/1.json").len(), 1);
+    let json = env.run(&["stats", "--own", "--since", "2016-01-01", "--format", "json"]);
+    assert!(json.status.success(), "{}", crate::common::env::text(&json));
+    let posts: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(posts.len(), 1, "the deleted topic is left out: {posts:?}");
+    let p = &posts[0];
+    for (k, v) in [
+        ("account", serde_json::json!("forum")),
+        ("post_id", serde_json::json!("19")),
+        ("replies", serde_json::json!(2)),
+        ("likes", serde_json::json!(3)),
+        ("applause_rate", serde_json::json!(3.0)),
+    ] {
+        assert_eq!(p[k], v, "{k}: {p}");
+    }
+    assert!(p["url"].as_str().unwrap().ends_with("/t/test-topic/11/2"), "{p}");
+    let log = std::fs::read_to_string(env.home().join(".local/state/overhear/overhear.log")).unwrap_or_default();
+    assert!(!log.contains("s3cret-key"), "the key is never logged");
+    assert!(!stdout(&json).contains("s3cret-key") && !said.contains("s3cret-key"));
+}

