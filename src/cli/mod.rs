@@ -4,6 +4,7 @@
 
 mod answer;
 mod doctor;
+mod migrate;
 mod people;
 mod poll;
 mod print;
@@ -136,6 +137,23 @@ pub enum Verb {
     /// Check the set-up and say what to do about any problem: the files and who may use them, the
     /// database's version and integrity, who polls, who is here, the feeds. Exit 1 on a problem
     Doctor,
+    /// Copy a database between SQLite and PostgreSQL (either way), every table, then check each
+    /// table's rows and checksum on both sides; an interrupted copy goes on where it stopped when
+    /// run again. Exit 1 when a table does not agree
+    Migrate {
+        /// The database to copy: a SQLite file or a postgres:// URL
+        #[arg(long, value_name = "PATH|URL")]
+        from: String,
+        /// Where to copy it: a new SQLite file or an empty PostgreSQL database (postgres://…)
+        #[arg(long, value_name = "PATH|URL")]
+        to: String,
+        /// The environment variable holding the PostgreSQL password (else the URL's, PGPASSWORD or ~/.pgpass)
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Rows per transaction
+        #[arg(long, default_value_t = crate::store::copy::BATCH, hide = true)]
+        batch: usize,
+    },
     /// Print a shell's completions for overhear (bash, zsh, fish, elvish, powershell) to stdout
     Completions {
         #[arg(value_enum)]
@@ -563,6 +581,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::Correct { id, words }) => answer::correct(&cli, *id, words),
         Some(v @ Verb::Stats { .. }) => stats(&cli, v),
         Some(Verb::Doctor) => doctor::doctor(&cli),
+        Some(Verb::Migrate {
+            from,
+            to,
+            password_env,
+            batch,
+        }) => migrate::migrate(from, to, password_env.as_deref(), *batch),
         Some(Verb::Alerts { since, format, ack }) if ack.is_empty() => {
             let store = open_store(&cli)?;
             print::alerts(&store.alerts(0, *since, usize::MAX >> 1)?, *format)?;

@@ -6,12 +6,14 @@
 
 mod arrival;
 mod conversations;
+pub mod copy;
 mod drafts;
 mod feeds;
 mod mentions;
 mod noise;
 mod own;
 mod people;
+pub mod postgres;
 mod report;
 mod schema;
 mod stats;
