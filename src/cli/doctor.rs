@@ -30,6 +30,10 @@ impl Report {
 }
 
 pub fn doctor(cli: &Cli) -> Result<ExitCode> {
+    let location = super::db_location(cli)?;
+    if crate::store::postgres::is_url(&location.to_string_lossy()) {
+        return postgres(cli, &location.to_string_lossy());
+    }
     let db = db_path(cli)?;
     let mut r = Report { lines: Vec::new() };
     let config = match load_config(cli) {
@@ -54,19 +58,87 @@ pub fn doctor(cli: &Cli) -> Result<ExitCode> {
             Err(e) => r.fail(format!("database: {e}")),
         }
     }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "overhear doctor: {}", clean(&db.display().to_string()))?;
-    for (ok, line) in &r.lines {
-        writeln!(out, "  {}  {}", if *ok { "ok  " } else { "FAIL" }, clean(line))?;
+    r.print(&db.display().to_string())
+}
+
+impl Report {
+    /// The lines, then the verdict: exit 0 when all is well.
+    fn print(&self, what: &str) -> Result<ExitCode> {
+        let r = self;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "overhear doctor: {}", clean(what))?;
+        for (ok, line) in &r.lines {
+            writeln!(out, "  {}  {}", if *ok { "ok  " } else { "FAIL" }, clean(line))?;
+        }
+        let failed = r.lines.iter().filter(|(ok, _)| !ok).count();
+        if failed == 0 {
+            writeln!(out, "All is well.")?;
+            Ok(ExitCode::SUCCESS)
+        } else {
+            writeln!(out, "{failed} problem{} above.", if failed == 1 { "" } else { "s" })?;
+            Ok(ExitCode::FAILURE)
+        }
     }
-    let failed = r.lines.iter().filter(|(ok, _)| !ok).count();
-    if failed == 0 {
-        writeln!(out, "All is well.")?;
-        Ok(ExitCode::SUCCESS)
-    } else {
-        writeln!(out, "{failed} problem{} above.", if failed == 1 { "" } else { "s" })?;
-        Ok(ExitCode::FAILURE)
+}
+
+/// `overhear doctor` on a PostgreSQL database: can it be reached, is the server recent enough,
+/// the schema's version, what the user may do, who holds the poller's lease.
+fn postgres(cli: &Cli, url: &str) -> Result<ExitCode> {
+    use crate::store::postgres::{OLDEST_SERVER, Pg, redacted, schema};
+    let mut r = Report { lines: Vec::new() };
+    match load_config(cli) {
+        Ok(c) => r.ok(format!("config: {} ({} feeds)", c.path.display(), c.feeds.len())),
+        Err(e) => r.fail(format!("config: {e:#}")),
     }
+    let target = redacted(url);
+    match Pg::connect(url, None).and_then(|mut pg| pg.health()) {
+        Err(e) => r.fail(format!("database: {e}")),
+        Ok(h) => {
+            let server = format!("server: PostgreSQL {} as {}", h.server_version_text, h.user);
+            if h.server_version >= OLDEST_SERVER {
+                r.ok(server);
+            } else {
+                r.fail(format!("{server}: overhear needs PostgreSQL 12 or newer"));
+            }
+            match h.schema_version {
+                0 if h.can_create => {
+                    r.ok("schema: none yet; `overhear migrate --from FILE --to URL` copies a SQLite database in")
+                }
+                0 => r.fail(format!(
+                    "schema: none yet, and {} may not create tables here: GRANT CREATE ON DATABASE … TO {}",
+                    h.user, h.user
+                )),
+                v if v > schema::VERSION => r.fail(format!(
+                    "schema: version {v}, newer than this overhear understands ({}): upgrade overhear",
+                    schema::VERSION
+                )),
+                v => r.ok(format!("schema: version {v}")),
+            }
+            if h.not_allowed.is_empty() {
+                if h.schema_version > 0 {
+                    r.ok(format!("permissions: {} may read and write every table", h.user));
+                }
+            } else {
+                r.fail(format!(
+                    "permissions: {} may not read and write {}: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
+                    h.user,
+                    h.not_allowed.join(", "),
+                    h.user
+                ));
+            }
+            let now = Utc::now().timestamp_millis();
+            match h.lease {
+                Some((who, host, until)) if until > now => {
+                    r.ok(format!("poller: {who} on {host} holds the lease"));
+                }
+                _ if h.schema_version > 0 => r.fail(
+                    "poller: nobody polls: open a console or start `overhear poll` (see assets/overhear-poll.service)",
+                ),
+                _ => {}
+            }
+        }
+    }
+    r.print(&target)
 }
 
 /// Who owns the files and who may read and write them: a team's database (in a setgid directory)

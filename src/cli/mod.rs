@@ -415,15 +415,28 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
 /// The database: `--db` (or `OVERHEAR_DB`), else `database` in the config, else the default. A
 /// database in a setgid directory is a team's: its files are created group-writable.
 pub(crate) fn db_path(cli: &Cli) -> Result<PathBuf> {
-    let path = match &cli.db {
+    let path = db_location(cli)?;
+    if crate::store::postgres::is_url(&path.to_string_lossy()) {
+        anyhow::bail!(
+            "{} is a PostgreSQL database: in this version PostgreSQL serves `overhear migrate` and `overhear doctor`; \
+             the console and the other commands run on a SQLite file (--db PATH)",
+            crate::store::postgres::redacted(&path.to_string_lossy())
+        );
+    }
+    paths::team_files(&path);
+    Ok(path)
+}
+
+/// Where the database is, a file or a `postgres://` URL: `--db` (or `OVERHEAR_DB`), else
+/// `database` in the config, else the default file.
+pub(crate) fn db_location(cli: &Cli) -> Result<PathBuf> {
+    Ok(match &cli.db {
         Some(p) => p.clone(),
         None => match configured_database(cli)? {
             Some(p) => p,
             None => paths::default_db()?,
         },
-    };
-    paths::team_files(&path);
-    Ok(path)
+    })
 }
 
 /// `database = "…"` in the config file, if it is set (read on its own, so a command that needs

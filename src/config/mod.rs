@@ -414,6 +414,10 @@ fn resolve_database(config: &Path, s: &str) -> Result<PathBuf, String> {
     if s.is_empty() {
         return Err("is empty; write the database's path, like \"/srv/overhear/team.db\"".into());
     }
+    if crate::store::postgres::is_url(s) {
+        // A PostgreSQL database, as it is written.
+        return Ok(PathBuf::from(s));
+    }
     if let Some(rest) = s.strip_prefix("~/") {
         let home = directories::BaseDirs::new().ok_or("~ cannot be resolved: no home directory")?;
         return Ok(home.home_dir().join(rest));

@@ -594,12 +594,19 @@ fn check_target(to: &mut Side, tables: &[Table], source: &str) -> Result<(), Cop
         }
         return Ok(());
     }
-    for t in tables.iter().filter(|t| !REFILLED.contains(&t.name)) {
-        if to.count(t)? > 0 {
+    let mut holding = tables.iter().filter(|t| !REFILLED.contains(&t.name));
+    // The mentions first: what a user would call the database's content.
+    let mentions = tables.iter().find(|t| t.name == "mentions");
+    for t in mentions.into_iter().chain(&mut holding) {
+        let n = to.count(t)?;
+        if n > 0 {
+            let what = if t.name == "mentions" {
+                format!("{n} mentions")
+            } else {
+                format!("data (table {} has rows)", t.name)
+            };
             return Err(CopyError::Refused(format!(
-                "the target already holds {} (table {} has rows): copy into a new, empty database",
-                if t.name == "mentions" { "mentions" } else { "data" },
-                t.name
+                "the target already holds {what}: copy into a new, empty database"
             )));
         }
     }

@@ -12,6 +12,7 @@ mod hostile;
 mod hostile_corpus;
 mod people;
 mod poll;
+mod postgres;
 mod query;
 mod replies;
 mod report;

@@ -165,6 +165,81 @@ impl Pg {
     }
 }
 
+/// What `overhear doctor` checks on a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    /// `server_version_num`, e.g. 150018.
+    pub server_version: i64,
+    pub server_version_text: String,
+    pub schema_version: i64,
+    pub user: String,
+    /// Tables the user may not read, add to, change or delete from.
+    pub not_allowed: Vec<String>,
+    /// The poller's lease: who holds it (operator, host) and until when (ms).
+    pub lease: Option<(String, String, i64)>,
+    /// Whether a new table can be made (a first migration needs it).
+    pub can_create: bool,
+}
+
+/// The oldest server overhear runs on (generated columns arrived in 12).
+pub const OLDEST_SERVER: i64 = 120_000;
+
+impl Pg {
+    /// The server, the schema, what the user may do, and who holds the poller's lease.
+    pub fn health(&mut self) -> Result<Health, PgError> {
+        let doing = "checking the database";
+        let err = |e: postgres::Error| PgError::Sql {
+            doing,
+            detail: words(&e),
+        };
+        let row = self
+            .client
+            .query_one(
+                "SELECT current_setting('server_version_num')::BIGINT, current_setting('server_version'), current_user::TEXT,
+                        has_database_privilege(current_database(), 'CREATE') OR has_schema_privilege(current_schema(), 'CREATE')",
+                &[],
+            )
+            .map_err(err)?;
+        let schema_version = schema::version(self)?;
+        let mut not_allowed = Vec::new();
+        let mut lease = None;
+        if schema_version > 0 {
+            for t in schema::TABLES {
+                let ok: bool = self
+                    .client
+                    .query_one(
+                        "SELECT has_table_privilege(current_user, $1::TEXT, 'SELECT, INSERT, UPDATE, DELETE')",
+                        &[t],
+                    )
+                    .map_err(err)?
+                    .get(0);
+                if !ok {
+                    not_allowed.push((*t).to_string());
+                }
+            }
+            if !not_allowed.contains(&"leases".to_string()) {
+                lease = self
+                    .client
+                    .query_opt(
+                        "SELECT operator, host, expires_at FROM leases WHERE name = 'poller'",
+                        &[],
+                    )
+                    .map_err(err)?
+                    .map(|r| (r.get(0), r.get(1), r.get(2)));
+            }
+        }
+        Ok(Health {
+            server_version: row.get(0),
+            server_version_text: row.get(1),
+            user: row.get(2),
+            can_create: row.get(3),
+            schema_version,
+            not_allowed,
+            lease,
+        })
+    }
+}
+
 /// rustls with the system's roots (none is an empty store: a server then cannot be verified and
 /// TLS fails in words, while a socket or `sslmode=disable` still connects).
 fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {

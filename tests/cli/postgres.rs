@@ -1,0 +1,346 @@
+//! The PostgreSQL suite: a real server, named by `OVERHEAR_TEST_POSTGRES` (a URL to a database
+//! the tests may create databases from; `.ci/run` starts a throwaway cluster and sets it). Without
+//! it each test says the suite was not run and passes. Each test works in a database of its own,
+//! dropped at its end.
+
+use crate::common::env::{Env, stdout, text};
+use crate::common::server::{FixtureServer, Response};
+use std::collections::BTreeMap;
+
+/// The server's URL, or `None` (said once per test) when the suite cannot run here.
+fn server() -> Option<String> {
+    match std::env::var("OVERHEAR_TEST_POSTGRES") {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            // Past the test harness's capture, once: `cargo test` says the suite did not run.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nPostgreSQL suite not run: set OVERHEAR_TEST_POSTGRES to a server's URL \
+                     (`bash .ci/postgres.sh` starts a throwaway one and prints it)"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// `overhear --config … --db URL ARGS` in `env`, to the end.
+fn on(env: &Env, url: &str, args: &[&str]) -> std::process::Output {
+    let mut c = env.bare_command(&["--config", env.config_path().to_str().unwrap(), "--db", url]);
+    c.args(args);
+    c.output().unwrap()
+}
+
+/// A database of the test's own, dropped when it goes.
+struct Db {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Db {
+    fn new(admin: &str) -> Db {
+        let name = format!("overhear_t{}", fastrand::u64(..));
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("the test server");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        let mut url = url::Url::parse(admin).expect("a URL");
+        url.set_path(&format!("/{name}"));
+        Db {
+            admin: admin.to_string(),
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("the test database")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// Every table of the schema, each row's values as text, in key order: what two databases must
+/// agree on.
+fn dump(path: &std::path::Path) -> BTreeMap<String, Vec<Vec<String>>> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = c
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'mentions_fts%'
+             AND name NOT LIKE 'sqlite_%' AND name <> 'overhear_copy'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let mut s = c.prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1, 2")).unwrap();
+            let n = s.column_count();
+            let rows = s
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Real(v) => format!("{v:?}"),
+                                rusqlite::types::ValueRef::Text(v) | rusqlite::types::ValueRef::Blob(v) => {
+                                    String::from_utf8_lossy(v).into_owned()
+                                }
+                            })
+                        })
+                        .collect::<Result<Vec<_>, rusqlite::Error>>()
+                })
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            (t, rows)
+        })
+        .collect()
+}
+
+/// A database with something in most tables: polled mentions (a stranger's escapes and quotes
+/// among them), triage, a note, a draft, a read mark, tags.
+fn filled() -> (Env, FixtureServer) {
+    let s = FixtureServer::start();
+    s.route(
+        "/feed.xml",
+        Response::ok(
+            "<rss version=\"2.0\"><channel><title>t</title>\
+             <item><guid>a</guid><title>Acme \"refund\" \\ tab\there</title><description>line one\nline two \u{1b}[2J</description><link>https://example.com/a</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>\
+             <item><guid>b</guid><title>Acme is great</title><description>love it</description><link>https://example.com/b?utm_source=x</link><pubDate>Mon, 30 Nov 2026 11:00:00 GMT</pubDate></item>\
+             <item><guid>c</guid><title>Acme help?</title><description>how do I cancel</description><link>https://example.com/b</link><pubDate>Mon, 30 Nov 2026 12:00:00 GMT</pubDate></item>\
+             </channel></rss>",
+        ),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n",
+        s.url("/feed.xml")
+    ));
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(env.run(&["mark", "1", "open"]).status.success());
+    assert!(env.run(&["mark", "2", "ignored"]).status.success());
+    let c = env.open_db();
+    c.execute_batch(
+        "INSERT INTO notes (mention_id, author, body, created_at) VALUES (1, 'alice', 'called them, O''Brien', 1764500000);
+         INSERT INTO drafts (mention_id, author, body, created_at, updated_at) VALUES (3, 'alice', 'Hi!\tTry this.', 1, 2);
+         INSERT INTO reads (operator, mention_id, at) VALUES ('alice', 1, 3);
+         INSERT INTO mention_tags (mention_id, tag) VALUES (1, 'billing'), (3, 'how-to');",
+    )
+    .unwrap();
+    (env, s)
+}
+
+#[test]
+fn a_database_moves_to_postgres_and_back_whole_and_checked() {
+    let Some(admin) = server() else { return };
+    let db = Db::new(&admin);
+    let (env, _s) = filled();
+    let out = env.run(&["migrate", "--from", env.db().to_str().unwrap(), "--to", &db.url]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = stdout(&out);
+    for t in [
+        "mentions",
+        "actions",
+        "notes",
+        "drafts",
+        "reads",
+        "mention_tags",
+        "people",
+        "story_keys",
+    ] {
+        let line = said
+            .lines()
+            .find(|l| l.starts_with(&format!("{t} ")))
+            .unwrap_or_else(|| panic!("{t}: {said}"));
+        assert!(line.ends_with("agrees"), "{line}");
+    }
+    assert!(said.contains("rows in 26 tables agree"), "{said}");
+    // In PostgreSQL: the rows, the words' index, the ids to come.
+    let mut c = db.client();
+    let n: i64 = c.query_one("SELECT count(*) FROM mentions", &[]).unwrap().get(0);
+    assert_eq!(n, 3);
+    let found: i64 = c
+        .query_one(
+            "SELECT count(*) FROM mentions WHERE fts @@ plainto_tsquery('simple', 'cancel')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(found, 1, "the tsvector is filled");
+    let next: i64 = c
+        .query_one(
+            "INSERT INTO notes (mention_id, author, body, created_at) VALUES (1, 'b', 'x', 1) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 2, "identities go on after the copied ids");
+    c.batch_execute("DELETE FROM notes WHERE id = 2").unwrap();
+    drop(c);
+
+    // And back, into a new file: every table as it was, the words searchable again.
+    let back = env.path().join("back.db");
+    let out = env.run(&["migrate", "--from", &db.url, "--to", back.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(dump(&env.db()), dump(&back));
+    let mut again = Env::new();
+    again.set_db(back);
+    let found = again.run(&["export", "--format", "jsonl", "--filter", "cancel"]);
+    assert_eq!(stdout(&found).lines().count(), 1, "{}", text(&found));
+    let verdict = again.run(&["doctor"]);
+    assert!(stdout(&verdict).contains("integrity_check ok"), "{}", stdout(&verdict));
+}
+
+#[test]
+fn an_interrupted_copy_goes_on_where_it_stopped() {
+    let Some(admin) = server() else { return };
+    let db = Db::new(&admin);
+    let (env, _s) = filled();
+    // Many more mentions, so the copy is killed half-way through them.
+    env.open_db()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+             INSERT INTO mentions (feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at)
+             SELECT 1, 'rss', 'gen-' || i, 'generated mention ' || i, 1764500000 + i, 1764500000 + i, 1764500000 + i FROM n;",
+        )
+        .unwrap();
+    let mut child = env
+        .command(&[
+            "migrate",
+            "--from",
+            env.db().to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--batch",
+            "200",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once part of the mentions is in and before the copy is done.
+    let mut c = db.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mid = c
+            .query_opt("SELECT done FROM overhear_copy WHERE tbl = 'mentions'", &[])
+            .ok()
+            .flatten()
+            .map(|r| r.get::<_, i64>(0));
+        if mid == Some(0) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy ended before it could be interrupted"
+        );
+        assert!(std::time::Instant::now() < deadline, "the copy never began");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let part: i64 = c.query_one("SELECT count(*) FROM mentions", &[]).unwrap().get(0);
+    assert!(part > 0 && part < 30_003, "{part} mentions copied before the kill");
+    assert_eq!(part % 200, 0, "whole batches only: {part}");
+    drop(c);
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        env.db().to_str().unwrap(),
+        "--to",
+        &db.url,
+        "--batch",
+        "200",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = stdout(&out);
+    let line = said.lines().find(|l| l.starts_with("mentions ")).unwrap();
+    assert!(line.contains("30003") && line.ends_with("agrees"), "{line}");
+    let mut c = db.client();
+    let n: i64 = c.query_one("SELECT count(*) FROM mentions", &[]).unwrap().get(0);
+    assert_eq!(n, 30_003, "each row once");
+}
+
+#[test]
+fn a_copy_into_a_database_that_holds_data_or_from_a_newer_overhear_is_refused() {
+    let Some(admin) = server() else { return };
+    let db = Db::new(&admin);
+    let (env, _s) = filled();
+    let from = env.db().to_str().unwrap().to_string();
+    assert!(env.run(&["migrate", "--from", &from, "--to", &db.url]).status.success());
+    // Another database's rows never mix in.
+    let other = env.path().join("other.db");
+    std::fs::copy(env.db(), &other).unwrap();
+    let out = env.run(&["migrate", "--from", other.to_str().unwrap(), "--to", &db.url]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("copy into a new database"), "{}", text(&out));
+    // Back into a file that holds mentions: refused.
+    let out = env.run(&["migrate", "--from", &db.url, "--to", &from]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already holds 3 mentions"), "{}", text(&out));
+    // Two files: refused.
+    let out = env.run(&["migrate", "--from", &from, "--to", other.to_str().unwrap()]);
+    assert!(text(&out).contains("one side must be a file"), "{}", text(&out));
+    // A newer schema: said, untouched.
+    db.client()
+        .batch_execute("UPDATE overhear_meta SET value = '999' WHERE key = 'schema_version'")
+        .unwrap();
+    let fresh = env.path().join("fresh.db");
+    let out = env.run(&["migrate", "--from", &db.url, "--to", fresh.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("newer than this overhear understands"),
+        "{}",
+        text(&out)
+    );
+    let doctor = on(&env, &db.url, &["doctor"]);
+    assert!(
+        stdout(&doctor).contains("FAIL  schema: version 999"),
+        "{}",
+        stdout(&doctor)
+    );
+}
+
+#[test]
+fn doctor_checks_a_postgres_database_and_a_password_is_never_shown() {
+    let Some(admin) = server() else { return };
+    let db = Db::new(&admin);
+    let (env, _s) = filled();
+    let out = on(&env, &db.url, &["doctor"]);
+    let said = stdout(&out);
+    assert!(said.contains("ok    server: PostgreSQL"), "{said}");
+    assert!(said.contains("schema: none yet"), "{said}");
+    assert!(
+        env.run(&["migrate", "--from", env.db().to_str().unwrap(), "--to", &db.url])
+            .status
+            .success()
+    );
+    let said = stdout(&on(&env, &db.url, &["doctor"]));
+    assert!(said.contains("ok    schema: version"), "{said}");
+    assert!(said.contains("may read and write every table"), "{said}");
+    assert!(said.contains("poller: nobody polls"), "{said}");
+    // A wrong password, from the URL or from a variable: refused in words, never echoed.
+    let mut bad = url::Url::parse(&db.url).unwrap();
+    bad.set_username("nobody_here").unwrap();
+    bad.set_password(Some("hunter2-secret")).unwrap();
+    let out = on(&env, bad.as_str(), &["doctor"]);
+    assert!(!text(&out).contains("hunter2-secret"), "{}", text(&out));
+    assert!(stdout(&out).contains("FAIL  database: cannot reach"), "{}", text(&out));
+    // The other commands say what PostgreSQL serves in this version.
+    let out = on(&env, &db.url, &["feeds"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("is a PostgreSQL database"), "{}", text(&out));
+}
