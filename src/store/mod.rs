@@ -7,6 +7,8 @@
 mod arrival;
 mod conversations;
 pub mod copy;
+pub mod db;
+pub mod dialect;
 mod drafts;
 mod feeds;
 mod mentions;
@@ -64,6 +66,8 @@ pub enum StoreError {
         doing: &'static str,
         source: rusqlite::Error,
     },
+    #[error("database error while {doing}: {detail}")]
+    Db { doing: &'static str, detail: String },
     #[error(
         "the database {path} is damaged ({detail}). Restore it from a backup; or save what can still be \
          read with `overhear export > saved.jsonl`, move the file aside, and let overhear start a new one \
@@ -143,6 +147,28 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub(crate) trait Doing<T> {
     fn doing(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> Doing<T> for db::Result<T> {
+    fn doing(self, what: &'static str) -> Result<T> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(db::DbError::Sqlite(e)) => Err(e).doing(what),
+            Err(e) => Err(StoreError::Db {
+                doing: what,
+                detail: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// A [`db::DbError`] where the SQLite write path wants a rusqlite error (its retries look at
+/// SQLite's codes; anything else is not retried).
+fn into_sqlite(e: db::DbError) -> rusqlite::Error {
+    match e {
+        db::DbError::Sqlite(e) => e,
+        other => rusqlite::Error::UserFunctionError(Box::new(other)),
+    }
 }
 
 impl<T> Doing<T> for rusqlite::Result<T> {
@@ -666,6 +692,20 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// This store's connection, as either backend's code reads it.
+    pub(crate) fn db(&self) -> db::Db<'_> {
+        db::Db::Sqlite(&self.conn)
+    }
+
+    /// [`Store::write`] for code written for either backend ([`db::Db`]).
+    pub(crate) fn write_db<T>(
+        &mut self,
+        what: &'static str,
+        mut f: impl FnMut(db::Db<'_>) -> db::Result<T>,
+    ) -> Result<T> {
+        self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(into_sqlite))
     }
 
     /// Use the config's priority weights for the priorities this store works out again.

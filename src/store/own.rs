@@ -2,10 +2,10 @@
 //! while it is young (at every read of the account for its `fresh`, 14 days by default, then
 //! daily until its `keep`, 90 days), and read back for `overhear stats --own` and the report.
 
+use super::db::{self, Db, params};
 use super::{Doing, Result, Store, from_ts, to_ts};
 use crate::model::{Account, OwnPost};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 /// One of our posts with what it earned, for figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -48,55 +48,14 @@ impl Store {
         posts: &[OwnPost],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let at = to_ts(now);
-        self.write("keeping our posts", |tx| {
-            tx.execute(
-                "INSERT INTO own_accounts (name, kind, handle, followers, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5, NULL)
-                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, handle = excluded.handle,
-                    followers = coalesce(excluded.followers, followers), read_at = excluded.read_at, error = NULL",
-                params![a.name, a.kind.as_str(), a.handle, followers, at],
-            )?;
-            let mut put = tx.prepare_cached(
-                "INSERT INTO own_posts (account, post_id, url, text, published_at, in_reply_to, replies, reposts, likes,
-                    quotes, followers, first_read_at, read_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
-                 ON CONFLICT (account, post_id) DO UPDATE SET url = excluded.url, text = excluded.text,
-                    replies = excluded.replies, reposts = excluded.reposts, likes = excluded.likes,
-                    quotes = excluded.quotes, followers = coalesce(excluded.followers, followers),
-                    read_at = excluded.read_at",
-            )?;
-            let mut n = 0;
-            for p in posts {
-                let published = p.published_at.map_or(at, to_ts);
-                n += put.execute(params![
-                    a.name,
-                    p.post_id,
-                    p.url,
-                    p.text,
-                    published,
-                    p.in_reply_to,
-                    p.replies,
-                    p.reposts,
-                    p.likes,
-                    p.quotes,
-                    followers,
-                    at
-                ])?;
-            }
-            Ok(n)
-        })
+        self.write_db("keeping our posts", |db| save_own(db, a, followers, posts, now))
     }
 
     /// A read of account `a` failed: why, in words (its posts keep their last counts).
     pub fn own_failed(&mut self, a: &Account, error: &str, now: DateTime<Utc>) -> Result<()> {
         let error = super::schema::clean_health(error);
-        self.write("keeping why our posts were not read", |tx| {
-            tx.execute(
-                "INSERT INTO own_accounts (name, kind, handle, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (name) DO UPDATE SET read_at = excluded.read_at, error = excluded.error",
-                params![a.name, a.kind.as_str(), a.handle, to_ts(now), error],
-            )
-            .map(drop)
+        self.write_db("keeping why our posts were not read", |db| {
+            own_failed(db, a, &error, now)
         })
     }
 
@@ -104,30 +63,7 @@ impl Store {
     /// `fresh` and not read for one of its `every` (they have left the latest page), or older and
     /// younger than its `keep` and not read for a day (at most `limit`, the stalest first).
     pub fn own_to_refresh(&self, a: &Account, now: DateTime<Utc>, limit: usize) -> Result<Vec<String>> {
-        let now = to_ts(now);
-        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
-        self.conn()
-            .prepare_cached(
-                "SELECT post_id FROM own_posts
-                 WHERE account = ?1 AND published_at >= ?2
-                   AND ((published_at >= ?3 AND read_at < ?4) OR (published_at < ?3 AND read_at < ?5))
-                 ORDER BY read_at LIMIT ?6",
-            )
-            .and_then(|mut s| {
-                s.query_map(
-                    params![
-                        a.name,
-                        now - secs(a.keep),
-                        now - secs(a.fresh),
-                        now - secs(a.every),
-                        now - 86_400,
-                        limit as i64
-                    ],
-                    |r| r.get(0),
-                )?
-                .collect()
-            })
-            .doing("reading which of our posts to ask again")
+        own_to_refresh(self.db(), a, now, limit).doing("reading which of our posts to ask again")
     }
 
     /// Our posts published from `since` to `until`, oldest first (the accounts in `accounts`
@@ -138,64 +74,140 @@ impl Store {
         until: DateTime<Utc>,
         accounts: &[String],
     ) -> Result<Vec<OwnPostRow>> {
-        let doing = "reading our posts";
-        let mut st = self
-            .conn()
-            .prepare_cached(
-                "SELECT p.account, a.kind, p.post_id, p.url, p.text, p.published_at, p.in_reply_to IS NOT NULL,
-                        p.replies, p.reposts, p.likes, p.quotes, p.followers, p.read_at
-                 FROM own_posts p INDEXED BY own_posts_published JOIN own_accounts a ON a.name = p.account
-                 WHERE p.published_at >= ?1 AND p.published_at < ?2
-                 ORDER BY p.published_at, p.account, p.post_id",
-            )
-            .doing(doing)?;
-        let rows = st
-            .query_map(params![to_ts(since), to_ts(until)], |r| {
-                Ok(OwnPostRow {
-                    account: r.get(0)?,
-                    kind: r.get(1)?,
-                    post_id: r.get(2)?,
-                    url: r.get(3)?,
-                    text: r.get(4)?,
-                    published_at: from_ts(r.get(5)?),
-                    is_reply: r.get(6)?,
-                    replies: r.get(7)?,
-                    reposts: r.get(8)?,
-                    likes: r.get(9)?,
-                    quotes: r.get(10)?,
-                    followers: r.get(11)?,
-                    read_at: from_ts(r.get(12)?),
-                })
-            })
-            .doing(doing)?;
-        let all: Vec<OwnPostRow> = rows.collect::<rusqlite::Result<_>>().doing(doing)?;
-        Ok(all
-            .into_iter()
-            .filter(|p| accounts.is_empty() || accounts.contains(&p.account))
-            .collect())
+        own_posts(self.db(), since, until, accounts).doing("reading our posts")
     }
 
     /// Every account read so far.
     pub fn own_accounts(&self) -> Result<Vec<OwnAccountRow>> {
-        let doing = "reading our accounts";
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT name, kind, handle, followers, read_at, error FROM own_accounts ORDER BY name")
-            .doing(doing)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(OwnAccountRow {
-                    name: r.get(0)?,
-                    kind: r.get(1)?,
-                    handle: r.get(2)?,
-                    followers: r.get(3)?,
-                    read_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
-                    error: r.get(5)?,
-                })
-            })
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<_>>().doing(doing)
+        own_accounts(self.db()).doing("reading our accounts")
     }
+}
+
+fn save_own(
+    db: Db<'_>,
+    a: &Account,
+    followers: Option<i64>,
+    posts: &[OwnPost],
+    now: DateTime<Utc>,
+) -> db::Result<usize> {
+    let at = to_ts(now);
+    db.execute(
+        "INSERT INTO own_accounts (name, kind, handle, followers, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, handle = excluded.handle,
+            followers = coalesce(excluded.followers, own_accounts.followers), read_at = excluded.read_at, error = NULL",
+        params![a.name, a.kind.as_str(), a.handle, followers, at],
+    )?;
+    let mut n = 0;
+    for p in posts {
+        let published = p.published_at.map_or(at, to_ts);
+        n += db.execute(
+            "INSERT INTO own_posts (account, post_id, url, text, published_at, in_reply_to, replies, reposts, likes,
+                quotes, followers, first_read_at, read_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+             ON CONFLICT (account, post_id) DO UPDATE SET url = excluded.url, text = excluded.text,
+                replies = excluded.replies, reposts = excluded.reposts, likes = excluded.likes,
+                quotes = excluded.quotes, followers = coalesce(excluded.followers, own_posts.followers),
+                read_at = excluded.read_at",
+            params![
+                a.name,
+                p.post_id,
+                p.url,
+                p.text,
+                published,
+                p.in_reply_to,
+                p.replies,
+                p.reposts,
+                p.likes,
+                p.quotes,
+                followers,
+                at
+            ],
+        )?;
+    }
+    Ok(n)
+}
+
+fn own_failed(db: Db<'_>, a: &Account, error: &str, now: DateTime<Utc>) -> db::Result<()> {
+    db.execute(
+        "INSERT INTO own_accounts (name, kind, handle, read_at, error) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET read_at = excluded.read_at, error = excluded.error",
+        params![a.name, a.kind.as_str(), a.handle, to_ts(now), error],
+    )
+    .map(drop)
+}
+
+fn own_to_refresh(db: Db<'_>, a: &Account, now: DateTime<Utc>, limit: usize) -> db::Result<Vec<String>> {
+    let now = to_ts(now);
+    let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+    db.query_map(
+        "SELECT post_id FROM own_posts
+         WHERE account = ?1 AND published_at >= ?2
+           AND ((published_at >= ?3 AND read_at < ?4) OR (published_at < ?3 AND read_at < ?5))
+         ORDER BY read_at, post_id LIMIT ?6",
+        params![
+            a.name,
+            now - secs(a.keep),
+            now - secs(a.fresh),
+            now - secs(a.every),
+            now - 86_400,
+            limit
+        ],
+        |r| r.get(0),
+    )
+}
+
+fn own_posts(
+    db: Db<'_>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    accounts: &[String],
+) -> db::Result<Vec<OwnPostRow>> {
+    let all = db.query_map(
+        "SELECT p.account, a.kind, p.post_id, p.url, p.text, p.published_at, p.in_reply_to IS NOT NULL,
+                p.replies, p.reposts, p.likes, p.quotes, p.followers, p.read_at
+         FROM own_posts p INDEXED BY own_posts_published JOIN own_accounts a ON a.name = p.account
+         WHERE p.published_at >= ?1 AND p.published_at < ?2
+         ORDER BY p.published_at, p.account, p.post_id",
+        params![to_ts(since), to_ts(until)],
+        |r| {
+            Ok(OwnPostRow {
+                account: r.get(0)?,
+                kind: r.get(1)?,
+                post_id: r.get(2)?,
+                url: r.get(3)?,
+                text: r.get(4)?,
+                published_at: from_ts(r.get(5)?),
+                is_reply: r.get(6)?,
+                replies: r.get(7)?,
+                reposts: r.get(8)?,
+                likes: r.get(9)?,
+                quotes: r.get(10)?,
+                followers: r.get(11)?,
+                read_at: from_ts(r.get(12)?),
+            })
+        },
+    )?;
+    Ok(all
+        .into_iter()
+        .filter(|p| accounts.is_empty() || accounts.contains(&p.account))
+        .collect())
+}
+
+fn own_accounts(db: Db<'_>) -> db::Result<Vec<OwnAccountRow>> {
+    db.query_map(
+        "SELECT name, kind, handle, followers, read_at, error FROM own_accounts ORDER BY name",
+        params![],
+        |r| {
+            Ok(OwnAccountRow {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                handle: r.get(2)?,
+                followers: r.get(3)?,
+                read_at: r.get::<Option<i64>>(4)?.map(from_ts),
+                error: r.get(5)?,
+            })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -277,5 +289,68 @@ mod tests {
                 .len(),
             3
         );
+    }
+
+    /// What the scenario below leaves, read back.
+    type Seen = (
+        Vec<(String, i64, Option<i64>)>,
+        Vec<String>,
+        Vec<String>,
+        Option<i64>,
+        Option<String>,
+    );
+
+    /// Two reads of an account, what is due again, a failed read: on either backend.
+    fn scenario(db: Db<'_>) -> Seen {
+        let a = account();
+        let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
+        let first = [
+            post("new", 1, 3, now),
+            post("month", 30, 9, now),
+            post("old", 120, 1, now),
+        ];
+        assert_eq!(save_own(db, &a, Some(2000), &first, now).unwrap(), 3);
+        save_own(
+            db,
+            &a,
+            Some(2100),
+            &[post("new", 1, 5, now)],
+            now + chrono::Duration::hours(1),
+        )
+        .unwrap();
+        let later = now + chrono::Duration::hours(30);
+        let due_now = own_to_refresh(db, &a, now, 10).unwrap();
+        let due_later = own_to_refresh(db, &a, later, 10).unwrap();
+        own_failed(
+            db,
+            &a,
+            &crate::store::schema::clean_health("timed out \u{1b}[2J"),
+            later,
+        )
+        .unwrap();
+        let posts = own_posts(db, now - chrono::Duration::days(200), later, &[]).unwrap();
+        let acc = own_accounts(db).unwrap().remove(0);
+        (
+            posts
+                .iter()
+                .map(|p| (p.post_id.clone(), p.likes, p.followers))
+                .collect(),
+            due_now,
+            due_later,
+            acc.followers,
+            acc.error,
+        )
+    }
+
+    #[test]
+    fn our_posts_are_kept_alike_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("o.db")).unwrap();
+        let on_sqlite = scenario(s.db());
+        assert_eq!(on_sqlite.2, ["month", "new"]);
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        assert_eq!(scenario(Db::Pg(&pg.conn)), on_sqlite);
     }
 }

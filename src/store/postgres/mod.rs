@@ -292,3 +292,45 @@ mod tests {
         );
     }
 }
+
+/// For the store's tests on PostgreSQL: a new database on the server `OVERHEAR_TEST_POSTGRES`
+/// names, with the schema, dropped when the guard goes. `None` where no server is named (the
+/// test then runs on SQLite alone and says so).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Pg, schema};
+
+    pub struct TestDb {
+        pub conn: crate::store::db::PgConn,
+        admin: String,
+        name: String,
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            }
+        }
+    }
+
+    pub fn database() -> Option<TestDb> {
+        let Ok(admin) = std::env::var("OVERHEAR_TEST_POSTGRES") else {
+            eprintln!("PostgreSQL not tried: OVERHEAR_TEST_POSTGRES is not set");
+            return None;
+        };
+        let name = format!("overhear_u{}", fastrand::u64(..));
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test server");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a test database");
+        let mut url = url::Url::parse(&admin).expect("a URL");
+        url.set_path(&format!("/{name}"));
+        let mut pg = Pg::connect(url.as_str(), None).expect("the test database");
+        schema::ensure(&mut pg).expect("the schema");
+        Some(TestDb {
+            conn: crate::store::db::PgConn::new(pg.client),
+            admin,
+            name,
+        })
+    }
+}
