@@ -200,7 +200,7 @@ impl<T> Doing<T> for rusqlite::Result<T> {
 
 /// A connection to the store.
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
     path: PathBuf,
     /// The last search and whether it matched many mentions (it decides the query plan).
     /// The last search, the database version it was read at, and its matches when few (kept in
@@ -214,6 +214,14 @@ pub struct Store {
     /// The priority's weights (`[priority]`), for the writes that work a priority out again: a
     /// corrected judgement.
     weights: crate::score::priority::Weights,
+}
+
+/// The database a store speaks to.
+enum Backend {
+    Sqlite(Connection),
+    /// PostgreSQL (issue 19): the store's methods ported to [`db::Db`] run here; the others are
+    /// not reachable (the commands refuse a `postgres://` database until every one is).
+    Pg(Box<db::PgConn>),
 }
 
 /// What was open when a span began, per group: its key, the database version, the counts.
@@ -362,7 +370,7 @@ impl Store {
         })?;
         let mut store = Store {
             weights: Default::default(),
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             search_cache: Default::default(),
             backlog_cache: Default::default(),
@@ -415,7 +423,7 @@ impl Store {
         // handle is this open connection's and "main" a NUL-terminated name.
         let rc = unsafe {
             rusqlite::ffi::sqlite3_file_control(
-                self.conn.handle(),
+                self.conn().handle(),
                 c"main".as_ptr(),
                 rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
                 (&raw mut on).cast(),
@@ -430,28 +438,31 @@ impl Store {
     fn system_errno(&self) -> i32 {
         // SAFETY: the handle is this open connection's, used on its own thread; the call only reads
         // the connection's last error number.
-        unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) }
+        unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn().handle()) }
     }
 
     /// Whether this connection can only read (a teammate with read access to the file).
     pub fn read_only(&self) -> bool {
-        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+        match &self.backend {
+            Backend::Sqlite(c) => c.is_readonly(rusqlite::MAIN_DB).unwrap_or(false),
+            Backend::Pg(_) => false,
+        }
     }
 
     /// `PRAGMA quick_check`, given at most `budget`: `Ok(None)` when sound or when the check did
     /// not finish in time (`overhear doctor` runs it whole), `Ok(Some(what))` when damaged.
     pub fn quick_check(&mut self, budget: Duration) -> Result<Option<String>> {
         let deadline = std::time::Instant::now() + budget;
-        self.conn
+        self.sqlite_mut()
             // Often: inside the check a step may wait on the disk (a cold page), and the deadline
             // must hold then too.
             .progress_handler(64, Some(move || std::time::Instant::now() > deadline))
             .doing("checking the database")?;
         let rows: rusqlite::Result<Vec<String>> = self
-            .conn
+            .conn()
             .prepare("PRAGMA quick_check(5)")
             .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect());
-        self.conn
+        self.sqlite_mut()
             .progress_handler(0, None::<fn() -> bool>)
             .doing("checking the database")?;
         match rows {
@@ -473,7 +484,7 @@ impl Store {
             "PRAGMA quick_check(5)"
         };
         let rows: rusqlite::Result<Vec<String>> = self
-            .conn
+            .conn()
             .prepare(sql)
             .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect());
         match rows {
@@ -517,7 +528,7 @@ impl Store {
         })?;
         let mut store = Store {
             weights: Default::default(),
-            conn,
+            backend: Backend::Sqlite(conn),
             path,
             search_cache: Default::default(),
             backlog_cache: Default::default(),
@@ -535,10 +546,10 @@ impl Store {
             path: self.path.clone(),
             source,
         };
-        self.conn.busy_timeout(busy_timeout()).map_err(open_err)?;
+        self.conn().busy_timeout(busy_timeout()).map_err(open_err)?;
         // Check the schema version before anything could write to a database we do not understand.
         let version: i64 = self
-            .conn
+            .conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(open_err)?;
         let known = schema::MIGRATIONS.len() as i64;
@@ -551,7 +562,7 @@ impl Store {
         }
         let read_only = self.read_only();
         let mode: String = self
-            .conn
+            .conn()
             .query_row(
                 if read_only {
                     "PRAGMA journal_mode"
@@ -568,7 +579,7 @@ impl Store {
         if !read_only {
             self.keep_wal_files();
         }
-        self.conn
+        self.conn()
             .execute_batch(
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
                  PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 8000;",
@@ -581,7 +592,7 @@ impl Store {
         let known = schema::MIGRATIONS.len() as i64;
         let path = self.path.clone();
         let current: i64 = self
-            .conn
+            .conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .doing("reading the schema version")?;
         if current == known {
@@ -596,7 +607,7 @@ impl Store {
         }
         // Another process may be migrating at the same moment: take the write lock, then look again.
         let tx = self
-            .conn
+            .sqlite_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .doing("starting the migration")?;
         let current: i64 = tx
@@ -652,7 +663,9 @@ impl Store {
         loop {
             attempt += 1;
             let result = (|| {
-                let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = self
+                    .sqlite_mut()
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
                 match f(&tx)? {
                     Keep::Commit(value) => {
                         tx.commit()?;
@@ -685,27 +698,90 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        self.conn
+        self.conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .doing("reading the schema version")
     }
 
+    /// The SQLite connection of code not yet written for both backends.
+    ///
+    /// # Panics
+    /// On a PostgreSQL store: no command reaches such code there (they refuse a `postgres://`
+    /// database until it is ported), and the store's PostgreSQL tests call ported code only.
     pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+        match &self.backend {
+            Backend::Sqlite(c) => c,
+            Backend::Pg(_) => unreachable!("SQLite-only store code called on a PostgreSQL store"),
+        }
+    }
+
+    fn sqlite_mut(&mut self) -> &mut Connection {
+        match &mut self.backend {
+            Backend::Sqlite(c) => c,
+            Backend::Pg(_) => unreachable!("SQLite-only store code called on a PostgreSQL store"),
+        }
     }
 
     /// This store's connection, as either backend's code reads it.
     pub(crate) fn db(&self) -> db::Db<'_> {
-        db::Db::Sqlite(&self.conn)
+        match &self.backend {
+            Backend::Sqlite(c) => db::Db::Sqlite(c),
+            Backend::Pg(c) => db::Db::Pg(c),
+        }
     }
 
-    /// [`Store::write`] for code written for either backend ([`db::Db`]).
+    /// [`Store::write`] for code written for either backend ([`db::Db`]). On PostgreSQL: one
+    /// transaction, writers taking turns as SQLite's do (a transaction-scoped advisory lock),
+    /// retried whole when the server reports a serialization failure or a deadlock.
     pub(crate) fn write_db<T>(
         &mut self,
         what: &'static str,
         mut f: impl FnMut(db::Db<'_>) -> db::Result<T>,
     ) -> Result<T> {
-        self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(into_sqlite))
+        let Backend::Pg(pg) = &self.backend else {
+            return self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(into_sqlite));
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let db = db::Db::Pg(pg);
+            let result = db
+                .execute_batch("BEGIN; SELECT pg_advisory_xact_lock(7477656172)")
+                .and_then(|()| f(db))
+                .and_then(|v| db.execute_batch("COMMIT").map(|()| v));
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let _ = db.execute_batch("ROLLBACK");
+                    let retry = matches!(&e, db::DbError::Pg(p) if p.code().is_some_and(|c| {
+                        *c == ::postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                            || *c == ::postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                    }));
+                    if !retry || attempt >= WRITE_ATTEMPTS {
+                        return Err(e).doing(what);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A store on the PostgreSQL database at `url` (its schema made or checked).
+    pub fn open_postgres(url: &str, password_env: Option<&str>) -> Result<Store> {
+        let mut pg = postgres::Pg::connect(url, password_env).map_err(|e| StoreError::Db {
+            doing: "opening the database",
+            detail: e.to_string(),
+        })?;
+        postgres::schema::ensure(&mut pg).map_err(|e| StoreError::Db {
+            doing: "opening the database",
+            detail: e.to_string(),
+        })?;
+        Ok(Store {
+            weights: Default::default(),
+            path: PathBuf::from(pg.target.clone()),
+            backend: Backend::Pg(Box::new(db::PgConn::new(pg.client))),
+            search_cache: Default::default(),
+            backlog_cache: Default::default(),
+        })
     }
 
     /// Use the config's priority weights for the priorities this store works out again.

@@ -300,8 +300,9 @@ mod tests {
         Option<String>,
     );
 
-    /// Two reads of an account, what is due again, a failed read: on either backend.
-    fn scenario(db: Db<'_>) -> Seen {
+    /// Two reads of an account, what is due again, a failed read: through the store, on either
+    /// backend.
+    fn scenario(s: &mut Store) -> Seen {
         let a = account();
         let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
         let first = [
@@ -309,9 +310,8 @@ mod tests {
             post("month", 30, 9, now),
             post("old", 120, 1, now),
         ];
-        assert_eq!(save_own(db, &a, Some(2000), &first, now).unwrap(), 3);
-        save_own(
-            db,
+        assert_eq!(s.save_own(&a, Some(2000), &first, now).unwrap(), 3);
+        s.save_own(
             &a,
             Some(2100),
             &[post("new", 1, 5, now)],
@@ -319,17 +319,11 @@ mod tests {
         )
         .unwrap();
         let later = now + chrono::Duration::hours(30);
-        let due_now = own_to_refresh(db, &a, now, 10).unwrap();
-        let due_later = own_to_refresh(db, &a, later, 10).unwrap();
-        own_failed(
-            db,
-            &a,
-            &crate::store::schema::clean_health("timed out \u{1b}[2J"),
-            later,
-        )
-        .unwrap();
-        let posts = own_posts(db, now - chrono::Duration::days(200), later, &[]).unwrap();
-        let acc = own_accounts(db).unwrap().remove(0);
+        let due_now = s.own_to_refresh(&a, now, 10).unwrap();
+        let due_later = s.own_to_refresh(&a, later, 10).unwrap();
+        s.own_failed(&a, "timed out \u{1b}[2J", later).unwrap();
+        let posts = s.own_posts(now - chrono::Duration::days(200), later, &[]).unwrap();
+        let acc = s.own_accounts().unwrap().remove(0);
         (
             posts
                 .iter()
@@ -345,12 +339,11 @@ mod tests {
     #[test]
     fn our_posts_are_kept_alike_on_sqlite_and_postgres() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("o.db")).unwrap();
-        let on_sqlite = scenario(s.db());
+        let on_sqlite = scenario(&mut Store::open(&dir.path().join("o.db")).unwrap());
         assert_eq!(on_sqlite.2, ["month", "new"]);
         let Some(pg) = crate::store::postgres::testing::database() else {
             return;
         };
-        assert_eq!(scenario(Db::Pg(&pg.conn)), on_sqlite);
+        assert_eq!(scenario(&mut pg.store()), on_sqlite);
     }
 }

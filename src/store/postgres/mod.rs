@@ -301,9 +301,16 @@ pub(crate) mod testing {
     use super::{Pg, schema};
 
     pub struct TestDb {
-        pub conn: crate::store::db::PgConn,
+        pub url: String,
         admin: String,
         name: String,
+    }
+
+    impl TestDb {
+        /// A store on this database.
+        pub fn store(&self) -> crate::store::Store {
+            crate::store::Store::open_postgres(&self.url, None).expect("a store on the test database")
+        }
     }
 
     impl Drop for TestDb {
@@ -328,7 +335,7 @@ pub(crate) mod testing {
         let mut pg = Pg::connect(url.as_str(), None).expect("the test database");
         schema::ensure(&mut pg).expect("the schema");
         Some(TestDb {
-            conn: crate::store::db::PgConn::new(pg.client),
+            url: url.to_string(),
             admin,
             name,
         })
