@@ -2,10 +2,10 @@
 //! mention (`sources::thread`), kept here so that it shows at once the next time, and asked
 //! again when it is older than [`THREAD_FRESH_SECS`].
 
+use super::db::params;
 use super::{Doing, Result, Store, from_ts, to_ts};
 use crate::model::{FeedKind, Relation, Thread, ThreadOf, ThreadPost};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 /// A thread fetched this recently is shown without asking again.
 pub const THREAD_FRESH_SECS: i64 = 10 * 60;
@@ -13,13 +13,12 @@ pub const THREAD_FRESH_SECS: i64 = 10 * 60;
 impl Store {
     /// What finds the thread around mention `id` at its source.
     pub fn thread_of(&self, id: i64) -> Result<Option<ThreadOf>> {
-        self.conn()
-            .prepare_cached(
+        self.db()
+            .query_opt(
                 "SELECT m.kind, f.name, m.external_id, m.url, m.parent_ref, m.root_ref
                  FROM mentions m JOIN feeds f ON f.id = m.feed_id WHERE m.id = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([id], |r| {
+                params![id],
+                |r| {
                     let kind: String = r.get(0)?;
                     Ok(ThreadOf {
                         kind: kind.parse().unwrap_or(FeedKind::Rss),
@@ -29,30 +28,31 @@ impl Store {
                         parent: r.get(4)?,
                         root: r.get(5)?,
                     })
-                })
-                .optional()
-            })
+                },
+            )
             .doing("reading where a mention's thread is")
     }
 
     /// The thread around mention `id` as last fetched, if it was.
     pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
         let head: Option<(i64, Option<String>)> = self
-            .conn()
-            .prepare_cached("SELECT fetched_at, error FROM threads WHERE mention_id = ?1")
-            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .db()
+            .query_opt(
+                "SELECT fetched_at, error FROM threads WHERE mention_id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .doing("reading a thread")?;
         let Some((fetched_at, error)) = head else {
             return Ok(None);
         };
         let posts = self
-            .conn()
-            .prepare_cached(
+            .db()
+            .query_map(
                 "SELECT relation, depth, external_id, author, title, text, url, published_at
                  FROM thread_posts WHERE mention_id = ?1 ORDER BY position",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
+                params![id],
+                |r| {
                     let relation: String = r.get(0)?;
                     Ok(ThreadPost {
                         relation: relation.parse().unwrap_or(Relation::Below),
@@ -62,11 +62,10 @@ impl Store {
                         title: r.get(4)?,
                         text: r.get(5)?,
                         url: r.get(6)?,
-                        published_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        published_at: r.get::<Option<i64>>(7)?.map(from_ts),
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
+                },
+            )
             .doing("reading a thread's posts")?;
         Ok(Some(Thread {
             fetched_at: from_ts(fetched_at),
@@ -77,31 +76,31 @@ impl Store {
 
     /// Keep the thread around mention `id` as fetched at `at` (what was kept before goes).
     pub fn save_thread(&mut self, id: i64, posts: &[ThreadPost], at: DateTime<Utc>) -> Result<()> {
-        self.write("keeping a mention's thread", |tx| {
-            tx.execute(
+        self.write_db("keeping a mention's thread", |db| {
+            db.execute(
                 "INSERT INTO threads (mention_id, fetched_at, error) VALUES (?1, ?2, NULL)
                  ON CONFLICT (mention_id) DO UPDATE SET fetched_at = excluded.fetched_at, error = NULL",
                 params![id, to_ts(at)],
             )?;
-            tx.execute("DELETE FROM thread_posts WHERE mention_id = ?1", [id])?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO thread_posts
-                 (mention_id, position, relation, depth, external_id, author, title, text, url, published_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
+            db.execute("DELETE FROM thread_posts WHERE mention_id = ?1", params![id])?;
             for (i, p) in posts.iter().enumerate() {
-                insert.execute(params![
-                    id,
-                    i as i64,
-                    p.relation.to_string(),
-                    p.depth,
-                    p.external_id,
-                    p.author,
-                    p.title,
-                    p.text,
-                    p.url,
-                    p.published_at.map(to_ts),
-                ])?;
+                db.execute(
+                    "INSERT INTO thread_posts
+                     (mention_id, position, relation, depth, external_id, author, title, text, url, published_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        id,
+                        i,
+                        p.relation.to_string(),
+                        p.depth,
+                        p.external_id,
+                        p.author,
+                        p.title,
+                        p.text,
+                        p.url,
+                        p.published_at.map(to_ts),
+                    ],
+                )?;
             }
             Ok(())
         })
@@ -111,8 +110,8 @@ impl Store {
     /// the posts of the last fetch that worked are kept.
     pub fn save_thread_error(&mut self, id: i64, error: &str, at: DateTime<Utc>) -> Result<()> {
         let error = crate::text::sanitize_line(error);
-        self.write("keeping why a thread was not fetched", |tx| {
-            tx.execute(
+        self.write_db("keeping why a thread was not fetched", |db| {
+            db.execute(
                 "INSERT INTO threads (mention_id, fetched_at, error) VALUES (?1, ?2, ?3)
                  ON CONFLICT (mention_id) DO UPDATE SET fetched_at = excluded.fetched_at, error = excluded.error",
                 params![id, to_ts(at), error],
@@ -127,6 +126,65 @@ mod tests {
     use super::*;
     use crate::model::NewMention;
     use crate::store::PollWrite;
+
+    /// A thread kept, replaced and failed, through the store: what it reads back.
+    fn thread_scenario(s: &mut Store, id: i64) -> (Vec<ThreadPost>, Vec<ThreadPost>, Option<String>) {
+        let post = |rel, depth, id: &str| ThreadPost {
+            relation: rel,
+            depth,
+            external_id: Some(id.into()),
+            author: Some("someone".into()),
+            title: None,
+            text: format!("post {id} \u{1b}"),
+            url: None,
+            published_at: Some(from_ts(1_700_000_000)),
+        };
+        let now = from_ts(1_764_500_000);
+        s.save_thread(
+            id,
+            &[post(Relation::Above, 0, "100"), post(Relation::Below, 1, "110")],
+            now,
+        )
+        .unwrap();
+        let first = s.thread(id).unwrap().unwrap().posts;
+        s.save_thread(id, &[post(Relation::Below, 1, "111")], now).unwrap();
+        s.save_thread_error(id, "the server said 503 \x1b[31m", now).unwrap();
+        let got = s.thread(id).unwrap().unwrap();
+        (first, got.posts, got.error)
+    }
+
+    #[test]
+    fn threads_are_kept_alike_on_sqlite_and_postgres() {
+        let with_mention = |s: &mut Store| -> i64 {
+            let db = s.db();
+            db.execute(
+                "INSERT INTO feeds (name, kind) VALUES ('masto', 'mastodon')",
+                crate::store::db::params![],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO mentions (feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at, parent_ref)
+                 VALUES (1, 'mastodon', '109', 'my order never came', 1, 1, 1, '100')",
+                crate::store::db::params![],
+            )
+            .unwrap();
+            db.query_row("SELECT max(id) FROM mentions", crate::store::db::params![], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut lite = Store::open(&dir.path().join("t.db")).unwrap();
+        let id = with_mention(&mut lite);
+        let on_sqlite = (lite.thread_of(id).unwrap(), thread_scenario(&mut lite, id));
+        assert_eq!(on_sqlite.0.as_ref().map(|o| o.parent.as_deref()), Some(Some("100")));
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let mut s = pg.store();
+        let id = with_mention(&mut s);
+        assert_eq!((s.thread_of(id).unwrap(), thread_scenario(&mut s, id)), on_sqlite);
+    }
 
     #[test]
     fn a_thread_is_kept_in_order_replaced_whole_and_its_failure_keeps_the_posts() {
