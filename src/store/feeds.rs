@@ -322,7 +322,7 @@ fn write_group(
     careful: bool,
 ) -> rusqlite::Result<Keep<Option<Vec<rusqlite::Result<Recorded>>>>> {
     if let Some(h) = holder
-        && !super::team::holds(tx, super::team::POLLER, h)?
+        && !super::team::holds(super::db::Db::Sqlite(tx), super::team::POLLER, h).map_err(super::into_sqlite)?
     {
         return Ok(Keep::Commit(None));
     }

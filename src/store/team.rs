@@ -5,9 +5,9 @@
 //! Times here are milliseconds since the epoch: every process on the box reads the same clock, and a
 //! lease measured in seconds must not round away a renewal.
 
+use super::db::{self, Db, params};
 use super::{Doing, Result, Store};
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 
 /// A session not seen for this long is gone (its console died or its SSH session dropped): it no
@@ -110,14 +110,14 @@ impl Store {
     pub fn join_team(&mut self, me: &Identity, now: DateTime<Utc>) -> Result<()> {
         let at = ms(now);
         let forget = at - FORGET_AFTER.as_millis() as i64;
-        self.write("joining the team's sessions", |tx| {
-            tx.execute("DELETE FROM sessions WHERE seen_at < ?1", [forget])?;
-            tx.execute(
+        self.write_db("joining the team's sessions", |db| {
+            db.execute("DELETE FROM sessions WHERE seen_at < ?1", params![forget])?;
+            db.execute(
                 "INSERT INTO operators (name, unix_user, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
                  ON CONFLICT (name) DO UPDATE SET last_seen = ?3, unix_user = ?2",
                 params![me.operator, me.unix_user, at],
             )?;
-            tx.execute(
+            db.execute(
                 "INSERT INTO sessions (id, operator, unix_user, host, pid, kind, started_at, seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                  ON CONFLICT (id) DO UPDATE SET seen_at = ?7",
@@ -145,8 +145,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let at = ms(now);
-        self.write("keeping this session fresh", |tx| {
-            Ok(tx.execute(
+        self.write_db("keeping this session fresh", |db| {
+            Ok(db.execute(
                 "UPDATE sessions SET seen_at = ?2, viewing = ?3,
                     drafting_since = CASE WHEN drafting IS ?4 THEN drafting_since ELSE ?2 END, drafting = ?4
                  WHERE id = ?1",
@@ -158,18 +158,18 @@ impl Store {
     /// This process is leaving: its session and every lease it holds go at once, so another takes
     /// over without waiting for them to expire.
     pub fn leave_team(&mut self, session: &str) -> Result<()> {
-        self.write("leaving the team's sessions", |tx| {
-            tx.execute("DELETE FROM leases WHERE holder = ?1", [session])?;
-            tx.execute("DELETE FROM sessions WHERE id = ?1", [session])?;
+        self.write_db("leaving the team's sessions", |db| {
+            db.execute("DELETE FROM leases WHERE holder = ?1", params![session])?;
+            db.execute("DELETE FROM sessions WHERE id = ?1", params![session])?;
             Ok(())
         })
     }
 
     /// Forget sessions whose processes are known to have ended (killed, crashed).
     pub fn forget_sessions(&mut self, sessions: &[String]) -> Result<()> {
-        self.write("forgetting ended sessions", |tx| {
+        self.write_db("forgetting ended sessions", |db| {
             for s in sessions {
-                tx.execute("DELETE FROM sessions WHERE id = ?1", [s])?;
+                db.execute("DELETE FROM sessions WHERE id = ?1", params![s])?;
             }
             Ok(())
         })
@@ -178,46 +178,40 @@ impl Store {
     /// The sessions seen within [`PRESENCE_TTL`], oldest first.
     pub fn present(&self, now: DateTime<Utc>) -> Result<Vec<Present>> {
         let fresh = ms(now) - PRESENCE_TTL.as_millis() as i64;
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT id, operator, unix_user, host, pid, kind, started_at, seen_at, viewing, drafting
                  FROM sessions WHERE seen_at >= ?1 ORDER BY started_at, id",
+                params![fresh],
+                |r| {
+                    Ok(Present {
+                        session: r.get(0)?,
+                        operator: r.get(1)?,
+                        unix_user: r.get(2)?,
+                        host: r.get(3)?,
+                        pid: r.get(4)?,
+                        kind: kind_of(r.get(5)?),
+                        started_at: from_ms(r.get(6)?),
+                        seen_at: from_ms(r.get(7)?),
+                        viewing: r.get(8)?,
+                        drafting: r.get(9)?,
+                    })
+                },
             )
-            .doing("reading who is here")?;
-        let rows = stmt
-            .query_map([fresh], |r| {
-                Ok(Present {
-                    session: r.get(0)?,
-                    operator: r.get(1)?,
-                    unix_user: r.get(2)?,
-                    host: r.get(3)?,
-                    pid: r.get(4)?,
-                    kind: kind_of(r.get(5)?),
-                    started_at: from_ms(r.get(6)?),
-                    seen_at: from_ms(r.get(7)?),
-                    viewing: r.get(8)?,
-                    drafting: r.get(9)?,
-                })
-            })
-            .doing("reading who is here")?;
-        rows.collect::<rusqlite::Result<_>>().doing("reading who is here")
+            .doing("reading who is here")
     }
 
     /// The operators other than `operator` who draft an answer to `mention` now (live claims).
     pub fn claims_on(&self, mention: i64, operator: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
         let fresh = ms(now) - PRESENCE_TTL.as_millis() as i64;
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT DISTINCT operator FROM sessions
                  WHERE drafting = ?1 AND seen_at >= ?2 AND operator <> ?3 ORDER BY operator",
+                params![mention, fresh, operator],
+                |r| r.get(0),
             )
-            .doing("reading claims")?;
-        let rows = stmt
-            .query_map(params![mention, fresh, operator], |r| r.get(0))
-            .doing("reading claims")?;
-        rows.collect::<rusqlite::Result<_>>().doing("reading claims")
+            .doing("reading claims")
     }
 
     /// Take the lease `name` if it is free, expired or already ours (then renewed until `now` +
@@ -225,8 +219,8 @@ impl Store {
     pub fn take_lease(&mut self, name: &str, me: &Identity, ttl: Duration, now: DateTime<Utc>) -> Result<Lease> {
         let at = ms(now);
         let until = at + ttl.as_millis() as i64;
-        self.write("taking the poller lease", |tx| {
-            let changed = tx.execute(
+        self.write_db("taking the poller lease", |db| {
+            let changed = db.execute(
                 "INSERT INTO leases (name, holder, operator, host, pid, kind, acquired_at, renewed_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
                  ON CONFLICT (name) DO UPDATE SET
@@ -249,7 +243,7 @@ impl Store {
                     expires_at: from_ms(until),
                 });
             }
-            let holder = lease_row(tx, name)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            let holder = lease_row(db, name)?.ok_or(db::DbError::NoRow)?;
             Ok(Lease::Taken(holder))
         })
     }
@@ -259,8 +253,8 @@ impl Store {
     pub fn renew_lease(&mut self, name: &str, session: &str, ttl: Duration, now: DateTime<Utc>) -> Result<bool> {
         let at = ms(now);
         let until = at + ttl.as_millis() as i64;
-        self.write("renewing the poller lease", |tx| {
-            Ok(tx.execute(
+        self.write_db("renewing the poller lease", |db| {
+            Ok(db.execute(
                 "UPDATE leases SET renewed_at = ?3, expires_at = ?4 WHERE name = ?1 AND holder = ?2",
                 params![name, session, at, until],
             )? == 1)
@@ -269,8 +263,8 @@ impl Store {
 
     /// Let go of the lease `name` if it is ours.
     pub fn release_lease(&mut self, name: &str, session: &str) -> Result<()> {
-        self.write("releasing the poller lease", |tx| {
-            tx.execute(
+        self.write_db("releasing the poller lease", |db| {
+            db.execute(
                 "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
                 params![name, session],
             )?;
@@ -280,14 +274,14 @@ impl Store {
 
     /// Who holds the lease `name`, if anyone (expired or not: compare `expires_at`).
     pub fn lease(&self, name: &str) -> Result<Option<LeaseHolder>> {
-        lease_row(self.conn(), name).doing("reading the poller lease")
+        lease_row(self.db(), name).doing("reading the poller lease")
     }
 }
 
-fn lease_row(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<Option<LeaseHolder>> {
-    conn.query_row(
+fn lease_row(db: Db<'_>, name: &str) -> db::Result<Option<LeaseHolder>> {
+    db.query_opt(
         "SELECT holder, operator, host, pid, kind, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?1",
-        [name],
+        params![name],
         |r| {
             Ok(LeaseHolder {
                 session: r.get(0)?,
@@ -301,7 +295,6 @@ fn lease_row(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<Option
             })
         },
     )
-    .optional()
 }
 
 /// A mention a teammate assigned to this operator.
@@ -318,48 +311,44 @@ pub struct Assigned {
 impl Store {
     /// The newest action's id: where to start looking for new assignments.
     pub fn newest_action(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT coalesce(max(id), 0) FROM actions", [], |r| r.get(0))
+        self.db()
+            .query_row("SELECT coalesce(max(id), 0) FROM actions", params![], |r| r.get(0))
             .doing("reading the history")
     }
 
     /// What teammates did for `me` after action `after`, oldest first (at most 20): mentions they
     /// assigned to me, and my replies an approver sent back.
     pub fn assigned_since(&self, me: &str, after: i64) -> Result<Vec<Assigned>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT a.id, a.mention_id, a.actor, coalesce(m.title, m.text),
                         CASE WHEN a.action = 'returned' THEN coalesce(a.to_value, '') END
                  FROM actions a JOIN mentions m ON m.id = a.mention_id
                  WHERE a.id > ?2 AND a.actor <> ?1
                    AND ((a.action = 'assign' AND a.to_value = ?1) OR (a.action = 'returned' AND a.from_value = ?1))
                  ORDER BY a.id LIMIT 20",
+                params![me, after],
+                |r| {
+                    Ok(Assigned {
+                        action: r.get(0)?,
+                        mention: r.get(1)?,
+                        by: r.get(2)?,
+                        title: r.get(3)?,
+                        note: r.get(4)?,
+                    })
+                },
             )
-            .doing("reading new assignments")?;
-        let rows = stmt
-            .query_map(params![me, after], |r| {
-                Ok(Assigned {
-                    action: r.get(0)?,
-                    mention: r.get(1)?,
-                    by: r.get(2)?,
-                    title: r.get(3)?,
-                    note: r.get(4)?,
-                })
-            })
-            .doing("reading new assignments")?;
-        rows.collect::<rusqlite::Result<_>>().doing("reading new assignments")
+            .doing("reading new assignments")
     }
 }
 
 /// Whether `session` holds the lease `name`: asked inside a write transaction, so a process that
 /// lost its lease (paused past its expiry, then resumed) writes nothing.
-pub(crate) fn holds(tx: &rusqlite::Transaction<'_>, name: &str, session: &str) -> rusqlite::Result<bool> {
-    Ok(tx
-        .query_row("SELECT holder FROM leases WHERE name = ?1", [name], |r| {
-            r.get::<_, String>(0)
-        })
-        .optional()?
+pub(crate) fn holds(db: Db<'_>, name: &str, session: &str) -> db::Result<bool> {
+    Ok(db
+        .query_opt("SELECT holder FROM leases WHERE name = ?1", params![name], |r| {
+            r.get::<String>(0)
+        })?
         .is_some_and(|h| h == session))
 }
 
@@ -382,8 +371,15 @@ mod tests {
     fn one_holder_at_a_time_and_a_takeover_only_after_expiry() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let mut a = Store::open(&path).unwrap();
-        let mut b = Store::open(&path).unwrap();
+        lease_scenario(&|| Store::open(&path).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            lease_scenario(&|| pg.store());
+        }
+    }
+
+    /// Two processes (two stores on one database) and the poller's lease.
+    fn lease_scenario(open: &dyn Fn() -> Store) {
+        let (mut a, mut b) = (open(), open());
         let (alice, bob) = (me("a", "alice"), me("b", "bob"));
         let t0 = Utc::now();
         assert!(matches!(
@@ -421,7 +417,13 @@ mod tests {
     #[test]
     fn presence_and_claims_last_as_long_as_the_heartbeat() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        presence_scenario(&mut Store::open(&dir.path().join("t.db")).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            presence_scenario(&mut pg.store());
+        }
+    }
+
+    fn presence_scenario(s: &mut Store) {
         let t0 = Utc::now();
         s.join_team(&me("a", "alice"), t0).unwrap();
         s.join_team(&me("b", "bob"), t0).unwrap();
