@@ -2,10 +2,10 @@
 //! what text, and what the service returned. A draft moves to `sending` in its own transaction
 //! before a send, so one confirmation can never send twice.
 
-use super::triage::next_batch;
+use super::db::{self, Db, params};
+use super::triage::next_batch_db;
 use super::{Doing, Result, Store, from_ts, to_ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 /// A draft as the Drafts pane lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,14 +51,14 @@ pub struct OtherAnswer {
 /// teammate answered since the draft was opened. After a refusal the draft counts that answer as
 /// seen, so confirming again goes on.
 fn guard(
-    tx: &rusqlite::Transaction<'_>,
+    db: Db<'_>,
     mention_id: i64,
     body: &str,
     writer: &str,
     seen_action: Option<i64>,
     at: i64,
-) -> rusqlite::Result<Option<Begin>> {
-    tx.execute(
+) -> db::Result<Option<Begin>> {
+    db.execute(
         "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
          VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
          ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
@@ -66,7 +66,7 @@ fn guard(
          WHERE drafts.state IN ('open', 'returned', 'awaiting')",
         params![mention_id, writer, body, at, seen_action],
     )?;
-    let (state, seen): (String, Option<i64>) = tx.query_row(
+    let (state, seen): (String, Option<i64>) = db.query_row(
         "SELECT state, seen_action FROM drafts WHERE mention_id = ?1 AND author = ?2",
         params![mention_id, writer],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -74,8 +74,8 @@ fn guard(
     if state == "sending" {
         return Ok(Some(Begin::InFlight));
     }
-    if let Some(other) = overtaken(tx, mention_id, writer, seen.unwrap_or(0))? {
-        tx.execute(
+    if let Some(other) = overtaken(db, mention_id, writer, seen.unwrap_or(0))? {
+        db.execute(
             "UPDATE drafts SET seen_action = (SELECT max(id) FROM actions WHERE mention_id = ?1)
              WHERE mention_id = ?1 AND author = ?2",
             params![mention_id, writer],
@@ -86,22 +86,15 @@ fn guard(
 }
 
 /// The newest answer by someone other than `writer` after action `seen`.
-fn overtaken(
-    tx: &rusqlite::Transaction<'_>,
-    mention_id: i64,
-    writer: &str,
-    seen: i64,
-) -> rusqlite::Result<Option<OtherAnswer>> {
-    let row: Option<(String, String, Option<String>, i64)> = tx
-        .query_row(
-            "SELECT actor, action, to_value, at FROM actions
+fn overtaken(db: Db<'_>, mention_id: i64, writer: &str, seen: i64) -> db::Result<Option<OtherAnswer>> {
+    let row: Option<(String, String, Option<String>, i64)> = db.query_opt(
+        "SELECT actor, action, to_value, at FROM actions
              WHERE mention_id = ?1 AND id > ?2 AND actor <> ?3
                AND (action IN ('reply', 'response') OR (action = 'status' AND to_value IN ('responded', 'ignored')))
              ORDER BY (action IN ('reply', 'response')) DESC, id DESC LIMIT 1",
-            params![mention_id, seen, writer],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
+        params![mention_id, seen, writer],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     Ok(row.map(|(by, action, to, at)| {
         let (what, text) = match (action.as_str(), to.as_deref()) {
             ("reply", _) => ("replied", to),
@@ -138,14 +131,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let at = to_ts(now);
-        self.write("saving a draft", |tx| {
+        self.write_db("saving a draft", |db| {
             if body.trim().is_empty() {
-                tx.execute(
+                db.execute(
                     "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2 AND state IN ('open', 'returned')",
                     params![mention_id, writer],
                 )?;
             } else {
-                tx.execute(
+                db.execute(
                     "INSERT INTO drafts (mention_id, author, body, created_at, updated_at, opened_at, seen_action)
                      VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
                      ON CONFLICT (mention_id, author) DO UPDATE SET body = ?3, updated_at = ?4,
@@ -162,23 +155,22 @@ impl Store {
     /// `writer`'s draft of an answer to `mention_id`.
     pub fn draft(&self, mention_id: i64, writer: &str) -> Result<Option<DraftRow>> {
         let sql = format!("{DRAFT_SELECT} WHERE d.mention_id = ?1 AND d.author = ?2");
-        self.conn()
-            .query_row(&sql, params![mention_id, writer], draft_from_row)
-            .optional()
+        self.db()
+            .query_opt(&sql, params![mention_id, writer], draft_from_row)
             .doing("reading a draft")
     }
 
     /// Every draft of the team, most recently touched first.
     pub fn drafts(&self) -> Result<Vec<DraftRow>> {
         let sql = format!("{DRAFT_SELECT} ORDER BY d.updated_at DESC, d.mention_id DESC, d.author");
-        let mut stmt = self.conn().prepare_cached(&sql).doing("reading drafts")?;
-        let rows = stmt.query_map([], draft_from_row).doing("reading drafts")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading drafts")
+        self.db()
+            .query_map(&sql, params![], draft_from_row)
+            .doing("reading drafts")
     }
 
     pub fn discard_draft(&mut self, mention_id: i64, writer: &str) -> Result<bool> {
-        self.write("discarding a draft", |tx| {
-            Ok(tx.execute(
+        self.write_db("discarding a draft", |db| {
+            Ok(db.execute(
                 "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2 AND state IN ('open', 'returned')",
                 params![mention_id, writer],
             )? == 1)
@@ -187,10 +179,12 @@ impl Store {
 
     /// The newest action on a mention (the baseline of the send guard), if any.
     pub fn latest_action(&self, mention_id: i64) -> Result<Option<i64>> {
-        self.conn()
-            .query_row("SELECT max(id) FROM actions WHERE mention_id = ?1", [mention_id], |r| {
-                r.get(0)
-            })
+        self.db()
+            .query_row(
+                "SELECT max(id) FROM actions WHERE mention_id = ?1",
+                params![mention_id],
+                |r| r.get(0),
+            )
             .doing("reading a mention's history")
     }
 
@@ -207,11 +201,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Begin> {
         let at = to_ts(now);
-        self.write("starting a send", |tx| {
-            if let Some(refused) = guard(tx, mention_id, body, writer, seen_action, at)? {
+        self.write_db("starting a send", |db| {
+            if let Some(refused) = guard(db, mention_id, body, writer, seen_action, at)? {
                 return Ok(refused);
             }
-            tx.execute(
+            db.execute(
                 "UPDATE drafts SET state = 'sending' WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, writer],
             )?;
@@ -230,19 +224,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Begin> {
         let at = to_ts(now);
-        self.write("submitting a reply for approval", |tx| {
-            if let Some(refused) = guard(tx, mention_id, body, writer, seen_action, at)? {
+        self.write_db("submitting a reply for approval", |db| {
+            if let Some(refused) = guard(db, mention_id, body, writer, seen_action, at)? {
                 return Ok(refused);
             }
-            tx.execute(
+            db.execute(
                 "UPDATE drafts SET state = 'awaiting', review_note = NULL, reviewed_by = NULL
                  WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, writer],
             )?;
-            tx.execute(
+            db.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                  VALUES (?1, ?2, 'submitted', NULL, ?3, ?4, ?5)",
-                params![mention_id, writer, body, at, next_batch(tx)?],
+                params![mention_id, writer, body, at, next_batch_db(db)?],
             )?;
             Ok(Begin::Started)
         })
@@ -259,17 +253,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let at = to_ts(now);
-        self.write("sending a reply back", |tx| {
-            let changed = tx.execute(
+        self.write_db("sending a reply back", |db| {
+            let changed = db.execute(
                 "UPDATE drafts SET state = 'returned', review_note = ?3, reviewed_by = ?4, updated_at = ?5
                  WHERE mention_id = ?1 AND author = ?2 AND state = 'awaiting'",
                 params![mention_id, writer, note, reviewer, at],
             )?;
             if changed == 1 {
-                tx.execute(
+                db.execute(
                     "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                      VALUES (?1, ?2, 'returned', ?3, ?4, ?5, ?6)",
-                    params![mention_id, reviewer, writer, note, at, next_batch(tx)?],
+                    params![mention_id, reviewer, writer, note, at, next_batch_db(db)?],
                 )?;
             }
             Ok(changed == 1)
@@ -278,8 +272,8 @@ impl Store {
 
     /// A send failed: the draft is open again, its text kept.
     pub fn fail_send(&mut self, mention_id: i64, writer: &str) -> Result<()> {
-        self.write("keeping a draft after a failed send", |tx| {
-            tx.execute(
+        self.write_db("keeping a draft after a failed send", |db| {
+            db.execute(
                 "UPDATE drafts SET state = 'open' WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, writer],
             )?;
@@ -312,10 +306,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let at = to_ts(now);
-        self.write("recording a response", |tx| {
-            let old: Option<String> = tx.query_row("SELECT status FROM mentions WHERE id = ?1", [mention_id], |r| r.get(0)).optional()?;
-            let Some(old) = old else { return Err(rusqlite::Error::QueryReturnedNoRows) };
-            tx.execute(
+        self.write_db("recording a response", |db| {
+            let old: String =
+                db.query_row("SELECT status FROM mentions WHERE id = ?1", params![mention_id], |r| r.get(0))?;
+            db.execute(
                 "UPDATE mentions SET status = 'responded', status_at = ?2, updated_at = ?2,
                     responded_at = ?2, responded_by = ?3, response_text = ?4,
                     first_response_at = coalesce(first_response_at, ?2),
@@ -323,24 +317,24 @@ impl Store {
                  WHERE id = ?1",
                 params![mention_id, at, actor, text, sent.id, sent.url],
             )?;
-            let batch = next_batch(tx)?;
+            let batch = next_batch_db(db)?;
             let what = if sent.id.is_some() || sent.url.is_some() { "reply" } else { "response" };
-            tx.execute(
+            db.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, 'status', ?3, 'responded', ?4, ?5)",
                 params![mention_id, actor, old, at, batch],
             )?;
-            tx.execute(
+            db.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
                 params![mention_id, actor, what, text, at, batch],
             )?;
             if let Some(a) = approver.filter(|a| *a != actor) {
-                tx.execute(
+                db.execute(
                     "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                      VALUES (?1, ?2, 'approved', ?3, NULL, ?4, ?5)",
                     params![mention_id, a, actor, at, batch],
                 )?;
             }
-            tx.execute(
+            db.execute(
                 "DELETE FROM drafts WHERE mention_id = ?1 AND author = ?2",
                 params![mention_id, actor],
             )?;
@@ -350,11 +344,12 @@ impl Store {
 
     /// The recorded response text of a mention.
     pub fn response_text(&self, mention_id: i64) -> Result<Option<String>> {
-        self.conn()
-            .query_row("SELECT response_text FROM mentions WHERE id = ?1", [mention_id], |r| {
-                r.get(0)
-            })
-            .optional()
+        self.db()
+            .query_opt(
+                "SELECT response_text FROM mentions WHERE id = ?1",
+                params![mention_id],
+                |r| r.get(0),
+            )
             .doing("reading a response")
             .map(Option::flatten)
     }
@@ -364,16 +359,16 @@ const DRAFT_SELECT: &str = "SELECT d.mention_id, d.author, d.body, d.updated_at,
             d.reviewed_by, d.review_note
      FROM drafts d JOIN mentions m ON m.id = d.mention_id JOIN feeds f ON f.id = m.feed_id";
 
-fn draft_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DraftRow> {
+fn draft_from_row(r: &db::Row<'_>) -> db::Result<DraftRow> {
     Ok(DraftRow {
         mention_id: r.get(0)?,
         writer: r.get(1)?,
         body: r.get(2)?,
         updated_at: from_ts(r.get(3)?),
-        sending: r.get::<_, String>(4)? == "sending",
-        awaiting: r.get::<_, String>(4)? == "awaiting",
-        returned: match (r.get::<_, String>(4)?.as_str(), r.get::<_, Option<String>>(8)?) {
-            ("returned", Some(by)) => Some((by, r.get::<_, Option<String>>(9)?.unwrap_or_default())),
+        sending: r.get::<String>(4)? == "sending",
+        awaiting: r.get::<String>(4)? == "awaiting",
+        returned: match (r.get::<String>(4)?.as_str(), r.get::<Option<String>>(8)?) {
+            ("returned", Some(by)) => Some((by, r.get::<Option<String>>(9)?.unwrap_or_default())),
             _ => None,
         },
         feed: r.get(5)?,
@@ -558,5 +553,56 @@ mod tests {
             s.begin_send(id, "Thanks!", "alice", seen, Utc::now()).unwrap(),
             Begin::Started
         );
+    }
+
+    /// Two writers on one mention, the send guard between them, an approval sent back: what
+    /// each step said, on either backend.
+    fn guard_scenario(s: &mut Store) -> Vec<String> {
+        let id = crate::store::bare_mention(s, "1");
+        let t = |k: i64| from_ts(1_764_500_000 + k);
+        let mut said = Vec::new();
+        let seen = s.latest_action(id).unwrap();
+        s.save_draft(id, "alice", "Sorry, refunded!", seen, t(1)).unwrap();
+        s.save_draft(id, "bob", "Hi, DM us", seen, t(2)).unwrap();
+        said.push(format!("{:?}", s.drafts().unwrap()));
+        said.push(format!(
+            "{:?}",
+            s.begin_send(id, "Sorry, refunded!", "alice", seen, t(3)).unwrap()
+        ));
+        said.push(format!(
+            "{:?}",
+            s.begin_send(id, "Sorry, refunded!", "alice", seen, t(3)).unwrap()
+        ));
+        s.record_response(id, "Sorry, refunded!", &Sent::default(), "alice", t(4))
+            .unwrap();
+        said.push(format!("{:?}", s.response_text(id).unwrap()));
+        said.push(format!(
+            "{:?}",
+            s.begin_send(id, "Hi, DM us", "bob", seen, t(5)).unwrap()
+        ));
+        said.push(format!("{:?}", s.draft(id, "bob").unwrap()));
+        said.push(format!(
+            "{:?}",
+            s.submit_for_approval(id, "Hi, DM us", "bob", seen, t(6)).unwrap()
+        ));
+        said.push(format!(
+            "{:?}",
+            s.return_draft(id, "bob", "too curt", "carol", t(7)).unwrap()
+        ));
+        said.push(format!("{:?}", s.draft(id, "bob").unwrap()));
+        said.push(format!("{:?}", s.latest_action(id).unwrap()));
+        said.push(format!("{:?}", s.discard_draft(id, "bob").unwrap()));
+        said
+    }
+
+    #[test]
+    fn the_send_guard_holds_alike_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_sqlite = guard_scenario(&mut Store::open(&dir.path().join("g.db")).unwrap());
+        assert!(on_sqlite[4].starts_with("Overtaken"), "{on_sqlite:?}");
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        assert_eq!(guard_scenario(&mut pg.store()), on_sqlite);
     }
 }

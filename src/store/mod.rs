@@ -796,6 +796,26 @@ pub(crate) enum Keep<T> {
     Undo,
 }
 
+/// For tests on either backend: a feed and one new mention in it, written without the poll's
+/// code (not yet on both backends); the mention's id.
+#[cfg(test)]
+pub(crate) fn bare_mention(s: &Store, external_id: &str) -> i64 {
+    let db = s.db();
+    db.execute(
+        "INSERT INTO feeds (name, kind) VALUES ('f', 'rss') ON CONFLICT (name) DO NOTHING",
+        db::params![],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO mentions (feed_id, kind, external_id, author, text, first_seen_at, sort_at, updated_at)
+         VALUES ((SELECT id FROM feeds WHERE name = 'f'), 'rss', ?1, 'bob', 'help', 1764500000, 1764500000, 1764500000)",
+        db::params![external_id],
+    )
+    .unwrap();
+    db.query_row("SELECT max(id) FROM mentions", db::params![], |r| r.get(0))
+        .unwrap()
+}
+
 /// Seconds since the epoch, as stored.
 pub(crate) fn to_ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp()

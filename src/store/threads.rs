@@ -156,22 +156,14 @@ mod tests {
     #[test]
     fn threads_are_kept_alike_on_sqlite_and_postgres() {
         let with_mention = |s: &mut Store| -> i64 {
-            let db = s.db();
-            db.execute(
-                "INSERT INTO feeds (name, kind) VALUES ('masto', 'mastodon')",
-                crate::store::db::params![],
-            )
-            .unwrap();
-            db.execute(
-                "INSERT INTO mentions (feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at, parent_ref)
-                 VALUES (1, 'mastodon', '109', 'my order never came', 1, 1, 1, '100')",
-                crate::store::db::params![],
-            )
-            .unwrap();
-            db.query_row("SELECT max(id) FROM mentions", crate::store::db::params![], |r| {
-                r.get(0)
-            })
-            .unwrap()
+            let id = crate::store::bare_mention(s, "109");
+            s.db()
+                .execute(
+                    "UPDATE mentions SET parent_ref = '100' WHERE id = ?1",
+                    crate::store::db::params![id],
+                )
+                .unwrap();
+            id
         };
         let dir = tempfile::tempdir().unwrap();
         let mut lite = Store::open(&dir.path().join("t.db")).unwrap();

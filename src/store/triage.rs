@@ -159,6 +159,14 @@ fn with_story_members(tx: &Transaction<'_>, ids: &[i64], change: &Change) -> rus
     Ok(all)
 }
 
+pub(super) fn next_batch_db(db: super::db::Db<'_>) -> super::db::Result<i64> {
+    db.query_row(
+        "SELECT coalesce(max(batch), 0) + 1 FROM actions",
+        super::db::params![],
+        |r| r.get(0),
+    )
+}
+
 pub(super) fn next_batch(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))
 }

@@ -349,9 +349,9 @@ BEGIN
     END IF;
     IF OLD.status IS DISTINCT FROM NEW.status AND NEW.story_id IS NULL THEN
         UPDATE stream_counts SET
-            new = new + (NEW.status = 'new')::int - (OLD.status = 'new')::int,
-            open = open + (NEW.status = 'open')::int - (OLD.status = 'open')::int
-        WHERE id = 1;
+            new = stream_counts.new + (NEW.status = 'new')::int - (OLD.status = 'new')::int,
+            open = stream_counts.open + (NEW.status = 'open')::int - (OLD.status = 'open')::int
+        WHERE stream_counts.id = 1;
     END IF;
     RETURN NULL;
 END $$;
@@ -360,9 +360,10 @@ CREATE TRIGGER mentions_changed AFTER UPDATE ON mentions
 CREATE FUNCTION overhear_mention_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.story_id IS NULL THEN
-        UPDATE stream_counts SET total = total - 1, new = new - (OLD.status = 'new')::int,
-            open = open - (OLD.status = 'open')::int
-        WHERE id = 1;
+        UPDATE stream_counts SET total = stream_counts.total - 1,
+            new = stream_counts.new - (OLD.status = 'new')::int,
+            open = stream_counts.open - (OLD.status = 'open')::int
+        WHERE stream_counts.id = 1;
     END IF;
     RETURN NULL;
 END $$;
