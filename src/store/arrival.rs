@@ -193,7 +193,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
         }
         for rule in rules.iter().filter(|r| r.when.matches(&candidate)) {
             let actor = rule.actor();
-            let batch = next_batch(tx)?;
+            let batch = next_batch(super::db::Db::Sqlite(tx))?;
             for action in &rule.actions {
                 let change = match action {
                     Action::Tag(t) => Change::Tag(t.clone()),
@@ -208,7 +208,7 @@ pub(super) fn apply(tx: &Transaction<'_>, arrival: &Arrival, after: i64, now: Da
                     }
                 };
                 apply_one(
-                    tx,
+                    super::db::Db::Sqlite(tx),
                     m.id,
                     &change,
                     Stamp {

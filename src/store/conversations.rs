@@ -62,18 +62,23 @@ pub(super) fn link(
         };
         if let Some(by) = answered {
             follow_ups += 1;
-            let batch = next_batch(tx)?;
+            let batch = next_batch(super::db::Db::Sqlite(tx))?;
             let stamp = || Stamp {
                 weights,
                 actor: ACTOR,
                 at: to_ts(now),
                 batch,
             };
-            apply_one(tx, id, &Change::Status(Status::Open), stamp())?;
+            apply_one(super::db::Db::Sqlite(tx), id, &Change::Status(Status::Open), stamp())?;
             if let Some(by) = by.filter(|b| !b.is_empty()) {
-                apply_one(tx, id, &Change::Assign(Some(by)), stamp())?;
+                apply_one(super::db::Db::Sqlite(tx), id, &Change::Assign(Some(by)), stamp())?;
             }
-            apply_one(tx, id, &Change::Tag(FOLLOW_UP.to_string()), stamp())?;
+            apply_one(
+                super::db::Db::Sqlite(tx),
+                id,
+                &Change::Tag(FOLLOW_UP.to_string()),
+                stamp(),
+            )?;
         }
     }
     Ok(follow_ups)

@@ -3,7 +3,7 @@
 //! before a send, so one confirmation can never send twice.
 
 use super::db::{self, Db, params};
-use super::triage::next_batch_db;
+use super::triage::next_batch;
 use super::{Doing, Result, Store, from_ts, to_ts};
 use chrono::{DateTime, Utc};
 
@@ -236,7 +236,7 @@ impl Store {
             db.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                  VALUES (?1, ?2, 'submitted', NULL, ?3, ?4, ?5)",
-                params![mention_id, writer, body, at, next_batch_db(db)?],
+                params![mention_id, writer, body, at, next_batch(db)?],
             )?;
             Ok(Begin::Started)
         })
@@ -263,7 +263,7 @@ impl Store {
                 db.execute(
                     "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch)
                      VALUES (?1, ?2, 'returned', ?3, ?4, ?5, ?6)",
-                    params![mention_id, reviewer, writer, note, at, next_batch_db(db)?],
+                    params![mention_id, reviewer, writer, note, at, next_batch(db)?],
                 )?;
             }
             Ok(changed == 1)
@@ -317,7 +317,7 @@ impl Store {
                  WHERE id = ?1",
                 params![mention_id, at, actor, text, sent.id, sent.url],
             )?;
-            let batch = next_batch_db(db)?;
+            let batch = next_batch(db)?;
             let what = if sent.id.is_some() || sent.url.is_some() { "reply" } else { "response" };
             db.execute(
                 "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, 'status', ?3, 'responded', ?4, ?5)",

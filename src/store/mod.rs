@@ -162,13 +162,9 @@ impl<T> Doing<T> for db::Result<T> {
     }
 }
 
-/// A [`db::DbError`] where the SQLite write path wants a rusqlite error (its retries look at
-/// SQLite's codes; anything else is not retried).
+/// A [`db::DbError`] where the SQLite write path wants a rusqlite error.
 fn into_sqlite(e: db::DbError) -> rusqlite::Error {
-    match e {
-        db::DbError::Sqlite(e) => e,
-        other => rusqlite::Error::UserFunctionError(Box::new(other)),
-    }
+    e.into()
 }
 
 impl<T> Doing<T> for rusqlite::Result<T> {

@@ -2,11 +2,11 @@
 //! transaction and leaves a row in `actions` with who and when, grouped in a batch so it can be
 //! undone as one.
 
+use super::db::{self, Db, params};
 use super::{Doing, Result, Store, from_ts, to_ts};
 use crate::model::Status;
 use crate::score::{Intent, Intents, Label, priority::Weights};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 
 /// One triage change, applied to one or many mentions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Judgement {
             };
             let intent: Intent = name.parse().map_err(|_| {
                 format!(
-                    "{word:?}? say negative, neutral or positive, and +intent or -intent                      (complaint, question, praise, purchase, cancel)"
+                    "{word:?}? say negative, neutral or positive, and +intent or -intent (complaint, question, praise, purchase, cancel)"
                 )
             })?;
             if remove {
@@ -143,13 +143,15 @@ struct Logged {
 
 /// The mentions a change is applied to: a status set on a story's lead is set on every place the
 /// story is seen (each recorded in its own history, one batch to undo).
-fn with_story_members(tx: &Transaction<'_>, ids: &[i64], change: &Change) -> rusqlite::Result<Vec<i64>> {
+fn with_story_members(db: Db<'_>, ids: &[i64], change: &Change) -> db::Result<Vec<i64>> {
     let mut all = ids.to_vec();
     if matches!(change, Change::Status(_)) {
-        let mut members = tx.prepare_cached("SELECT id FROM mentions WHERE story_id = ?1 ORDER BY id")?;
         for id in ids {
-            for m in members.query_map([id], |r| r.get::<_, i64>(0))? {
-                let m = m?;
+            for m in db.query_map(
+                "SELECT id FROM mentions WHERE story_id = ?1 ORDER BY id",
+                params![id],
+                |r| r.get::<i64>(0),
+            )? {
                 if !all.contains(&m) {
                     all.push(m);
                 }
@@ -159,16 +161,10 @@ fn with_story_members(tx: &Transaction<'_>, ids: &[i64], change: &Change) -> rus
     Ok(all)
 }
 
-pub(super) fn next_batch_db(db: super::db::Db<'_>) -> super::db::Result<i64> {
-    db.query_row(
-        "SELECT coalesce(max(batch), 0) + 1 FROM actions",
-        super::db::params![],
-        |r| r.get(0),
-    )
-}
-
-pub(super) fn next_batch(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", [], |r| r.get(0))
+pub(super) fn next_batch(db: Db<'_>) -> db::Result<i64> {
+    db.query_row("SELECT coalesce(max(batch), 0) + 1 FROM actions", params![], |r| {
+        r.get(0)
+    })
 }
 
 /// Who made a change, when, in which batch.
@@ -181,89 +177,81 @@ pub(super) struct Stamp<'a> {
     pub(super) weights: &'a Weights,
 }
 
-fn log(
-    tx: &Transaction<'_>,
-    id: i64,
-    stamp: Stamp<'_>,
-    action: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+fn log(db: Db<'_>, id: i64, stamp: Stamp<'_>, action: &str, from: Option<&str>, to: Option<&str>) -> db::Result<()> {
+    db.execute(
         "INSERT INTO actions (mention_id, actor, action, from_value, to_value, at, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![id, stamp.actor, action, from, to, stamp.at, stamp.batch])?;
+        params![id, stamp.actor, action, from, to, stamp.at, stamp.batch],
+    )?;
     Ok(())
 }
 
 /// Set a status and keep the response fields in step.
-fn set_status(tx: &Transaction<'_>, id: i64, status: &str, actor: &str, at: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+fn set_status(db: Db<'_>, id: i64, status: &str, actor: &str, at: i64) -> db::Result<()> {
+    db.execute(
         "UPDATE mentions SET status = ?2, status_at = ?4, updated_at = ?4,
             responded_at = CASE WHEN ?2 = 'responded' THEN coalesce(responded_at, ?4) ELSE responded_at END,
             responded_by = CASE WHEN ?2 = 'responded' THEN coalesce(responded_by, ?3) ELSE responded_by END,
             first_response_at = CASE WHEN ?2 = 'responded' THEN coalesce(first_response_at, ?4) ELSE first_response_at END
          WHERE id = ?1",
-    )?
-    .execute(params![id, status, actor, at])?;
+        params![id, status, actor, at],
+    )?;
     Ok(())
 }
 
-pub(super) fn apply_one(tx: &Transaction<'_>, id: i64, change: &Change, stamp: Stamp<'_>) -> rusqlite::Result<bool> {
+pub(super) fn apply_one(db: Db<'_>, id: i64, change: &Change, stamp: Stamp<'_>) -> db::Result<bool> {
     let (actor, at) = (stamp.actor, stamp.at);
     match change {
         Change::Status(s) => {
-            let old: Option<String> = tx
-                .query_row("SELECT status FROM mentions WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
+            let old: Option<String> =
+                db.query_opt("SELECT status FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
             let Some(old) = old.filter(|o| o != s.as_str()) else {
                 return Ok(false);
             };
-            set_status(tx, id, s.as_str(), actor, at)?;
-            log(tx, id, stamp, "status", Some(&old), Some(s.as_str()))?;
+            set_status(db, id, s.as_str(), actor, at)?;
+            log(db, id, stamp, "status", Some(&old), Some(s.as_str()))?;
         }
         Change::Assign(to) => {
-            let old: Option<Option<String>> = tx
-                .query_row("SELECT assignee FROM mentions WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
+            let old: Option<Option<String>> =
+                db.query_opt("SELECT assignee FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
             let Some(old) = old.filter(|o| o != to) else {
                 return Ok(false);
             };
-            tx.execute(
+            db.execute(
                 "UPDATE mentions SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, to, at],
             )?;
-            log(tx, id, stamp, "assign", old.as_deref(), to.as_deref())?;
+            log(db, id, stamp, "assign", old.as_deref(), to.as_deref())?;
         }
         Change::Tag(t) => {
-            if tx.execute(
+            if db.execute(
                 "INSERT OR IGNORE INTO mention_tags (mention_id, tag) VALUES (?1, ?2)",
                 params![id, t],
             )? == 0
             {
                 return Ok(false);
             }
-            log(tx, id, stamp, "tag", None, Some(t))?;
+            log(db, id, stamp, "tag", None, Some(t))?;
         }
         Change::Untag(t) => {
-            if tx.execute(
+            if db.execute(
                 "DELETE FROM mention_tags WHERE mention_id = ?1 AND tag = ?2",
                 params![id, t],
             )? == 0
             {
                 return Ok(false);
             }
-            log(tx, id, stamp, "untag", Some(t), None)?;
+            log(db, id, stamp, "untag", Some(t), None)?;
         }
         Change::Note(body) => {
-            tx.execute(
-                "INSERT INTO notes (mention_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            let note: i64 = db.query_row(
+                "INSERT INTO notes (mention_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                 params![id, actor, body, at],
+                |r| r.get(0),
             )?;
-            let note = tx.last_insert_rowid().to_string();
-            log(tx, id, stamp, "note", None, Some(&note))?;
+            let note = note.to_string();
+            log(db, id, stamp, "note", None, Some(&note))?;
         }
-        Change::Judge(j) => return judge(tx, id, *j, stamp),
+        Change::Judge(j) => return judge(db, id, *j, stamp),
     }
     Ok(true)
 }
@@ -279,12 +267,12 @@ fn read_judgement(s: &str) -> Option<(Option<f64>, i64)> {
 }
 
 /// Correct what the model judged; the model's judgement is kept the first time.
-fn judge(tx: &Transaction<'_>, id: i64, j: Judgement, stamp: Stamp<'_>) -> rusqlite::Result<bool> {
-    let Some((sentiment, intent)) = tx
-        .query_row("SELECT sentiment, intent FROM mentions WHERE id = ?1", [id], |r| {
-            Ok((r.get::<_, Option<f64>>(0)?, r.get::<_, i64>(1)?))
-        })
-        .optional()?
+fn judge(db: Db<'_>, id: i64, j: Judgement, stamp: Stamp<'_>) -> db::Result<bool> {
+    let Some((sentiment, intent)) = db.query_opt(
+        "SELECT sentiment, intent FROM mentions WHERE id = ?1",
+        params![id],
+        |r| Ok((r.get::<Option<f64>>(0)?, r.get::<i64>(1)?)),
+    )?
     else {
         return Ok(false);
     };
@@ -292,15 +280,15 @@ fn judge(tx: &Transaction<'_>, id: i64, j: Judgement, stamp: Stamp<'_>) -> rusql
     if (to_sentiment, to_intent) == (sentiment, intent) {
         return Ok(false);
     }
-    tx.execute(
+    db.execute(
         "INSERT INTO judgements (mention_id, model_sentiment, model_intent, judged_by, judged_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (mention_id) DO UPDATE SET judged_by = excluded.judged_by, judged_at = excluded.judged_at",
         params![id, sentiment, intent, stamp.actor, stamp.at],
     )?;
-    set_judgement(tx, id, to_sentiment, to_intent, stamp)?;
+    set_judgement(db, id, to_sentiment, to_intent, stamp)?;
     log(
-        tx,
+        db,
         id,
         stamp,
         "judge",
@@ -311,19 +299,13 @@ fn judge(tx: &Transaction<'_>, id: i64, j: Judgement, stamp: Stamp<'_>) -> rusql
 }
 
 /// Store a mention's sentiment and intents, and the priority they make.
-fn set_judgement(
-    tx: &Transaction<'_>,
-    id: i64,
-    sentiment: Option<f64>,
-    intent: i64,
-    stamp: Stamp<'_>,
-) -> rusqlite::Result<()> {
-    let (reach, engagement, sort_at, tags): (Option<i64>, Option<String>, i64, Option<String>) = tx.query_row(
+fn set_judgement(db: Db<'_>, id: i64, sentiment: Option<f64>, intent: i64, stamp: Stamp<'_>) -> db::Result<()> {
+    let (reach, engagement, sort_at, tags): (Option<i64>, Option<String>, i64, Option<String>) = db.query_row(
         "SELECT m.author_reach, m.engagement, m.sort_at,
                 (SELECT group_concat(pt.tag, ' ') FROM authors a JOIN person_tags pt ON pt.person_id = a.person_id
                  WHERE a.id = m.author_id)
          FROM mentions m WHERE m.id = ?1",
-        [id],
+        params![id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let tags: Vec<&str> = tags.as_deref().map(|t| t.split(' ').collect()).unwrap_or_default();
@@ -335,7 +317,7 @@ fn set_judgement(
         intents: Intents(intent),
         person: crate::score::priority::Marks::of(&tags),
     });
-    tx.execute(
+    db.execute(
         "UPDATE mentions SET sentiment = ?2, intent = ?3, priority = ?4, priority_rank = ?5, updated_at = ?6
          WHERE id = ?1",
         params![
@@ -351,29 +333,25 @@ fn set_judgement(
 }
 
 /// Undo one correction: back to what it was, where nobody corrected it since.
-fn unjudge(
-    tx: &Transaction<'_>,
-    id: i64,
-    from: Option<&str>,
-    to: Option<&str>,
-    undo: Stamp<'_>,
-) -> rusqlite::Result<bool> {
+fn unjudge(db: Db<'_>, id: i64, from: Option<&str>, to: Option<&str>, undo: Stamp<'_>) -> db::Result<bool> {
     let (Some(before), Some(after)) = (from.and_then(read_judgement), to.and_then(read_judgement)) else {
         return Ok(false);
     };
-    let now: (Option<f64>, i64) = tx.query_row("SELECT sentiment, intent FROM mentions WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
+    let now: (Option<f64>, i64) = db.query_row(
+        "SELECT sentiment, intent FROM mentions WHERE id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     if now != after {
         return Ok(false);
     }
-    set_judgement(tx, id, before.0, before.1, undo)?;
+    set_judgement(db, id, before.0, before.1, undo)?;
     // Back to what the model said: no correction stands.
-    tx.execute(
+    db.execute(
         "DELETE FROM judgements WHERE mention_id = ?1 AND model_sentiment IS ?2 AND model_intent = ?3",
         params![id, before.0, before.1],
     )?;
-    log(tx, id, undo, "judge", to, from)?;
+    log(db, id, undo, "judge", to, from)?;
     Ok(true)
 }
 
@@ -382,17 +360,17 @@ impl Store {
     pub fn apply(&mut self, ids: &[i64], change: &Change, actor: &str, now: DateTime<Utc>) -> Result<Applied> {
         let at = to_ts(now);
         let weights = self.weights.clone();
-        self.write("saving a triage change", |tx| {
-            let batch = next_batch(tx)?;
+        self.write_db("saving a triage change", |db| {
+            let batch = next_batch(db)?;
             let mut changed = 0;
-            for id in with_story_members(tx, ids, change)? {
+            for id in with_story_members(db, ids, change)? {
                 let stamp = Stamp {
                     actor,
                     at,
                     batch,
                     weights: &weights,
                 };
-                if apply_one(tx, id, change, stamp)? {
+                if apply_one(db, id, change, stamp)? {
                     changed += 1;
                 }
             }
@@ -408,30 +386,27 @@ impl Store {
     pub fn undo(&mut self, batch: i64, actor: &str, now: DateTime<Utc>) -> Result<usize> {
         let at = to_ts(now);
         let weights = self.weights.clone();
-        self.write("undoing a triage change", |tx| {
-            let rows: Vec<Logged> = tx
-                .prepare(
-                    "SELECT mention_id, action, from_value, to_value, at FROM actions
-                     WHERE batch = ?1 AND actor = ?2 ORDER BY id DESC",
-                )?
-                .query_map(params![batch, actor], |r| {
-                    Ok(Logged { id: r.get(0)?, action: r.get(1)?, from: r.get(2)?, to: r.get(3)?, when: r.get(4)? })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let undo = Stamp { actor, at, batch: next_batch(tx)?, weights: &weights };
+        self.write_db("undoing a triage change", |db| {
+            let rows: Vec<Logged> = db.query_map(
+                "SELECT mention_id, action, from_value, to_value, at FROM actions
+                 WHERE batch = ?1 AND actor = ?2 ORDER BY id DESC",
+                params![batch, actor],
+                |r| Ok(Logged { id: r.get(0)?, action: r.get(1)?, from: r.get(2)?, to: r.get(3)?, when: r.get(4)? }),
+            )?;
+            let undo = Stamp { actor, at, batch: next_batch(db)?, weights: &weights };
             let mut reversed = 0;
             for Logged { id, action, from, to, when } in rows {
                 let done = match action.as_str() {
                     "status" => {
                         let (Some(from), Some(to)) = (from.as_deref(), to.as_deref()) else { continue };
-                        let current: String = tx.query_row("SELECT status FROM mentions WHERE id = ?1", [id], |r| r.get(0))?;
+                        let current: String = db.query_row("SELECT status FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
                         if current != to {
                             continue;
                         }
-                        set_status(tx, id, from, actor, at)?;
+                        set_status(db, id, from, actor, at)?;
                         if to == "responded" {
                             // The response this batch recorded did not happen.
-                            tx.execute(
+                            db.execute(
                                 "UPDATE mentions SET
                                     first_response_at = CASE WHEN first_response_at = ?2 THEN NULL ELSE first_response_at END,
                                     responded_at = CASE WHEN responded_at = ?2 THEN NULL ELSE responded_at END,
@@ -440,40 +415,40 @@ impl Store {
                                 params![id, when],
                             )?;
                         }
-                        log(tx, id, undo, "status", Some(to), Some(from))?;
+                        log(db, id, undo, "status", Some(to), Some(from))?;
                         true
                     }
                     "assign" => {
                         let current: Option<String> =
-                            tx.query_row("SELECT assignee FROM mentions WHERE id = ?1", [id], |r| r.get(0))?;
+                            db.query_row("SELECT assignee FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
                         if current != to {
                             continue;
                         }
-                        tx.execute("UPDATE mentions SET assignee = ?2, updated_at = ?3 WHERE id = ?1", params![id, from, at])?;
-                        log(tx, id, undo, "assign", to.as_deref(), from.as_deref())?;
+                        db.execute("UPDATE mentions SET assignee = ?2, updated_at = ?3 WHERE id = ?1", params![id, from, at])?;
+                        log(db, id, undo, "assign", to.as_deref(), from.as_deref())?;
                         true
                     }
                     "tag" => {
                         let Some(t) = to else { continue };
-                        tx.execute("DELETE FROM mention_tags WHERE mention_id = ?1 AND tag = ?2", params![id, t])? > 0
+                        db.execute("DELETE FROM mention_tags WHERE mention_id = ?1 AND tag = ?2", params![id, t])? > 0
                             && {
-                                log(tx, id, undo, "untag", Some(&t), None)?;
+                                log(db, id, undo, "untag", Some(&t), None)?;
                                 true
                             }
                     }
                     "untag" => {
                         let Some(t) = from else { continue };
-                        tx.execute("INSERT OR IGNORE INTO mention_tags (mention_id, tag) VALUES (?1, ?2)", params![id, t])? > 0
+                        db.execute("INSERT OR IGNORE INTO mention_tags (mention_id, tag) VALUES (?1, ?2)", params![id, t])? > 0
                             && {
-                                log(tx, id, undo, "tag", None, Some(&t))?;
+                                log(db, id, undo, "tag", None, Some(&t))?;
                                 true
                             }
                     }
-                    "judge" => unjudge(tx, id, from.as_deref(), to.as_deref(), undo)?,
+                    "judge" => unjudge(db, id, from.as_deref(), to.as_deref(), undo)?,
                     "note" => {
                         let Some(note) = to.and_then(|n| n.parse::<i64>().ok()) else { continue };
-                        tx.execute("DELETE FROM notes WHERE id = ?1", [note])? > 0 && {
-                            log(tx, id, undo, "unnote", Some(&note.to_string()), None)?;
+                        db.execute("DELETE FROM notes WHERE id = ?1", params![note])? > 0 && {
+                            log(db, id, undo, "unnote", Some(&note.to_string()), None)?;
                             true
                         }
                     }
@@ -490,17 +465,13 @@ impl Store {
     /// How often the model agreed with the operators who corrected it, since `since`.
     pub fn model_accuracy(&self, since: Option<DateTime<Utc>>) -> Result<ModelAccuracy> {
         let rows: Vec<(Option<f64>, i64, Option<f64>, i64)> = self
-            .conn()
-            .prepare_cached(
+            .db()
+            .query_map(
                 "SELECT j.model_sentiment, j.model_intent, m.sentiment, m.intent FROM judgements j
-                 JOIN mentions m ON m.id = j.mention_id WHERE j.judged_at >= ?1",
+                 JOIN mentions m ON m.id = j.mention_id WHERE j.judged_at >= ?1 ORDER BY j.mention_id",
+                params![since.map_or(i64::MIN, to_ts)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
-            .and_then(|mut s| {
-                s.query_map([since.map_or(i64::MIN, to_ts)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })?
-                .collect::<rusqlite::Result<_>>()
-            })
             .doing("reading the corrections")?;
         let mut a = ModelAccuracy {
             judged: rows.len() as u64,
@@ -532,19 +503,19 @@ impl Store {
 
     /// Who corrected a mention's judgement, and what the model had said.
     pub fn judgement_of(&self, id: i64) -> Result<Option<(String, Option<f64>, Intents)>> {
-        self.conn()
-            .prepare_cached("SELECT judged_by, model_sentiment, model_intent FROM judgements WHERE mention_id = ?1")
-            .and_then(|mut s| {
-                s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, Intents(r.get(2)?))))
-                    .optional()
-            })
+        self.db()
+            .query_opt(
+                "SELECT judged_by, model_sentiment, model_intent FROM judgements WHERE mention_id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, Intents(r.get(2)?))),
+            )
             .doing("reading a correction")
     }
 
     /// Mark a mention read by `operator`. True when it was unread.
     pub fn mark_read(&mut self, operator: &str, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        self.write("marking a mention read", |tx| {
-            Ok(tx.execute(
+        self.write_db("marking a mention read", |db| {
+            Ok(db.execute(
                 "INSERT OR IGNORE INTO reads (operator, mention_id, at) VALUES (?1, ?2, ?3)",
                 params![operator, id, to_ts(now)],
             )? == 1)
@@ -564,16 +535,14 @@ impl Store {
     }
 
     fn strings(&self, sql: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn().prepare_cached(sql).doing("reading names")?;
-        let rows = stmt.query_map([], |r| r.get(0)).doing("reading names")?;
-        rows.collect::<rusqlite::Result<Vec<String>>>().doing("reading names")
+        self.db().query_map(sql, params![], |r| r.get(0)).doing("reading names")
     }
 
     /// When the batch was made, if it exists.
     pub fn batch_time(&self, batch: i64) -> Result<Option<DateTime<Utc>>> {
-        self.conn()
-            .query_row("SELECT min(at) FROM actions WHERE batch = ?1", [batch], |r| {
-                r.get::<_, Option<i64>>(0)
+        self.db()
+            .query_row("SELECT min(at) FROM actions WHERE batch = ?1", params![batch], |r| {
+                r.get::<Option<i64>>(0)
             })
             .doing("reading the history")
             .map(|t| t.map(from_ts))
@@ -816,5 +785,88 @@ mod tests {
         assert_eq!(s.model_accuracy(None).unwrap().judged, 0);
         assert!(Judgement::parse("angry").is_err());
         assert!(Judgement::parse("").is_err());
+    }
+
+    /// Every kind of change, on a story, then undone: what each step said and what the mentions
+    /// hold, on either backend.
+    fn triage_scenario(s: &mut Store) -> Vec<String> {
+        let (a, b) = (crate::store::bare_mention(s, "a"), crate::store::bare_mention(s, "b"));
+        s.db()
+            .execute(
+                "UPDATE mentions SET story_id = ?1 WHERE id = ?2",
+                crate::store::db::params![a, b],
+            )
+            .unwrap();
+        let t = |k: i64| from_ts(1_764_600_000 + k);
+        let mut said = Vec::new();
+        let mut step = |s: &mut Store, c: Change, k: i64| {
+            let applied = s.apply(&[a], &c, "alice", t(k)).unwrap();
+            said.push(format!("{c:?} -> {applied:?}"));
+            applied
+        };
+        let status = step(s, Change::Status(Status::Responded), 1);
+        step(s, Change::Status(Status::Responded), 2);
+        step(s, Change::Assign(Some("bob".into())), 3);
+        let tag = step(s, Change::Tag("billing".into()), 4);
+        step(s, Change::Tag("billing".into()), 5);
+        step(s, Change::Note("called them".into()), 6);
+        let judged = step(s, Change::Judge(Judgement::parse("negative +complaint").unwrap()), 7);
+        let mut said2 = said.clone();
+        said2.push(format!("{:?}", s.known_tags().unwrap()));
+        said2.push(format!("{:?}", s.model_accuracy(None).unwrap()));
+        said2.push(format!("{:?}", s.judgement_of(a).unwrap()));
+        said2.push(format!("{:?}", s.batch_time(status.batch.unwrap()).unwrap()));
+        said2.push(format!("{:?}", s.mark_read("alice", a, t(8)).unwrap()));
+        said2.push(format!("{:?}", s.mark_read("alice", a, t(9)).unwrap()));
+        let rows = |s: &Store| -> String {
+            format!(
+                "{:?}",
+                s.db()
+                    .query_map(
+                        "SELECT id, status, assignee, responded_by, first_response_at, sentiment, intent, priority_rank
+                         FROM mentions ORDER BY id",
+                        crate::store::db::params![],
+                        |r| {
+                            Ok((
+                                r.get::<i64>(0)?,
+                                r.get::<String>(1)?,
+                                r.get::<Option<String>>(2)?,
+                                r.get::<Option<String>>(3)?,
+                                r.get::<Option<i64>>(4)?,
+                                r.get::<Option<f64>>(5)?,
+                                r.get::<i64>(6)?,
+                                r.get::<i64>(7)?,
+                            ))
+                        },
+                    )
+                    .unwrap()
+            )
+        };
+        said2.push(rows(s));
+        for batch in [judged.batch, tag.batch, status.batch].into_iter().flatten() {
+            said2.push(format!("undo {batch}: {}", s.undo(batch, "alice", t(10)).unwrap()));
+        }
+        said2.push(rows(s));
+        said2.push(format!("{:?}", s.known_tags().unwrap()));
+        said2.push(format!("{:?}", s.known_operators().unwrap()));
+        said2
+    }
+
+    #[test]
+    fn triage_and_undo_alike_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_sqlite = triage_scenario(&mut Store::open(&dir.path().join("t.db")).unwrap());
+        assert!(
+            on_sqlite[0].ends_with("changed: 2 }"),
+            "the story's place too: {on_sqlite:?}"
+        );
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let on_pg = triage_scenario(&mut pg.store());
+        for (l, p) in on_sqlite.iter().zip(&on_pg) {
+            assert_eq!(l, p);
+        }
+        assert_eq!(on_sqlite.len(), on_pg.len());
     }
 }

@@ -31,6 +31,17 @@ pub enum DbError {
 
 pub type Result<T> = std::result::Result<T, DbError>;
 
+/// For SQLite code not yet written for both backends that calls code that is: SQLite's own errors
+/// pass as they are (its retries look at their codes); anything else is not retried.
+impl From<DbError> for rusqlite::Error {
+    fn from(e: DbError) -> rusqlite::Error {
+        match e {
+            DbError::Sqlite(e) => e,
+            other => rusqlite::Error::UserFunctionError(Box::new(other)),
+        }
+    }
+}
+
 /// Which backend a [`Db`] speaks to (for the few statements written per backend).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
