@@ -744,7 +744,8 @@ impl Store {
             let result = db
                 .execute_batch("BEGIN; SELECT pg_advisory_xact_lock(7477656172)")
                 .and_then(|()| f(db))
-                .and_then(|v| db.execute_batch("COMMIT").map(|()| v));
+                // Heard by the other connections' change watches once it commits.
+                .and_then(|v| db.execute_batch("NOTIFY overhear; COMMIT").map(|()| v));
             match result {
                 Ok(v) => return Ok(v),
                 Err(e) => {
@@ -771,10 +772,15 @@ impl Store {
             doing: "opening the database",
             detail: e.to_string(),
         })?;
+        let conn = db::PgConn::new(pg.client);
+        conn.listen().map_err(|e| StoreError::Db {
+            doing: "opening the database",
+            detail: e.to_string(),
+        })?;
         Ok(Store {
             weights: Default::default(),
             path: PathBuf::from(pg.target.clone()),
-            backend: Backend::Pg(Box::new(db::PgConn::new(pg.client))),
+            backend: Backend::Pg(Box::new(conn)),
             search_cache: Default::default(),
             backlog_cache: Default::default(),
         })

@@ -35,11 +35,19 @@ impl ChangeWatch {
 }
 
 impl Store {
-    /// Changes whenever another connection commits. Cheap: no read of any table.
+    /// Changes whenever another connection commits. Cheap: no read of any table. On PostgreSQL:
+    /// the notifications other connections' writes sent (`NOTIFY overhear`, listened to since the
+    /// store opened), counted.
     pub fn data_version(&self) -> Result<i64> {
-        self.conn()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .doing("checking for changes")
+        match &self.backend {
+            super::Backend::Sqlite(c) => c
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .doing("checking for changes"),
+            super::Backend::Pg(pg) => pg.notified().map_err(|e| super::StoreError::Db {
+                doing: "checking for changes",
+                detail: e.to_string(),
+            }),
+        }
     }
 }
 
@@ -58,5 +66,36 @@ mod tests {
         b.ensure_feed("f", crate::model::FeedKind::Rss).unwrap();
         assert!(watch.changed(&a));
         assert!(!watch.changed(&a), "seen once");
+    }
+
+    /// The same through PostgreSQL's notifications: another connection's write is seen once, one's
+    /// own is not.
+    #[test]
+    fn a_commit_elsewhere_is_seen_once_on_postgres() {
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let (mut a, mut b) = (pg.store(), pg.store());
+        let mut watch = ChangeWatch::new(&a);
+        assert!(!watch.changed(&a));
+        let now = chrono::Utc::now();
+        let me = crate::store::Identity {
+            session: "s".into(),
+            operator: "bob".into(),
+            unix_user: "bob".into(),
+            host: "h".into(),
+            pid: 1,
+            kind: crate::store::SessionKind::Console,
+        };
+        b.join_team(&me, now).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !watch.changed(&a) {
+            assert!(std::time::Instant::now() < deadline, "the notification never came");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!watch.changed(&a), "seen once");
+        a.join_team(&me, now).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!watch.changed(&a), "one's own write is no news");
     }
 }

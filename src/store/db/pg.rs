@@ -4,6 +4,7 @@
 
 use super::{DbError, Param, Result};
 use bytes::{BufMut, BytesMut};
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use rusqlite::types::ValueRef;
 use std::cell::RefCell;
@@ -16,14 +17,49 @@ type BoxError = Box<dyn Error + Sync + Send>;
 pub struct PgConn {
     client: RefCell<postgres::Client>,
     prepared: RefCell<HashMap<String, postgres::Statement>>,
+    /// Other connections' writes heard so far (`LISTEN overhear`).
+    heard: std::cell::Cell<i64>,
+    /// This connection's server process, whose own notifications are no news.
+    pid: i32,
 }
 
+/// The channel writers notify at commit.
+pub const CHANNEL: &str = "overhear";
+
 impl PgConn {
-    pub fn new(client: postgres::Client) -> PgConn {
+    pub fn new(mut client: postgres::Client) -> PgConn {
+        let pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .map(|r| r.get::<_, i32>(0))
+            .unwrap_or(0);
         PgConn {
             client: RefCell::new(client),
             prepared: RefCell::new(HashMap::new()),
+            heard: std::cell::Cell::new(0),
+            pid,
         }
+    }
+
+    /// Start hearing other connections' writes.
+    pub fn listen(&self) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(&format!("LISTEN {CHANNEL}"))?)
+    }
+
+    /// How many writes by other connections were heard, all told (it changes when one commits).
+    pub fn notified(&self) -> Result<i64> {
+        let mut client = self.client.borrow_mut();
+        let mut n = client.notifications();
+        let mut heard = self.heard.get();
+        // Waiting a millisecond lets the client's reactor see what arrived on the socket (a
+        // plain non-blocking look never parks it, and then sees nothing new).
+        let mut it = n.timeout_iter(std::time::Duration::from_millis(1));
+        while let Some(note) = it.next()? {
+            if note.channel() == CHANNEL && note.process_id() != self.pid {
+                heard += 1;
+            }
+        }
+        self.heard.set(heard);
+        Ok(heard)
     }
 
     fn statement(&self, sql: &str) -> Result<postgres::Statement> {
