@@ -381,12 +381,12 @@ fn write_group(
         .execute([newest_before])?;
         let index_at = started.elapsed();
         // Copies and bursts, seen only beside other mentions, before the rules read them.
-        super::noise::flag(tx, newest_before, to_ts(now))?;
+        super::noise::flag(super::db::Db::Sqlite(tx), newest_before, to_ts(now))?;
         let noise_at = started.elapsed();
         // One story seen in many places, and the conversations replies belong to, before the
         // rules read them.
         let similarity = arrival.similarity.unwrap_or(crate::score::story::DEFAULT_SIMILARITY);
-        let grouped = super::stories::group(tx, &fresh, similarity)?;
+        let grouped = super::stories::group(super::db::Db::Sqlite(tx), &fresh, similarity)?;
         let follow_ups = super::conversations::link(tx, newest_before, now, &arrival.weights)?;
         tracing::debug!(
             new,

@@ -3,14 +3,14 @@
 //! transaction (the rules that act on arrival read the flags).
 
 use crate::score::noise::{BURST_MENTIONS, DUPLICATE_AUTHORS, DUPLICATE_WINDOW_SECS, Noise};
-use rusqlite::{Transaction, params};
+use super::db::{self, Db, params};
 
 /// Flag the mentions after `newest_before` (and the earlier ones they copy or burst with).
-pub(super) fn flag(tx: &Transaction<'_>, newest_before: i64, now: i64) -> rusqlite::Result<()> {
+pub(super) fn flag(db: Db<'_>, newest_before: i64, now: i64) -> db::Result<()> {
     // The same words from DUPLICATE_AUTHORS authors or more within the window: all of them.
     // Words said DUPLICATE_AUTHORS times first (a plain count), then by as many authors (a
     // distinct count, for those few only).
-    tx.prepare_cached(
+    db.execute(
         "UPDATE mentions SET noise = noise | ?3
          WHERE text_hash IN (
              SELECT many.text_hash FROM (
@@ -21,16 +21,16 @@ pub(super) fn flag(tx: &Transaction<'_>, newest_before: i64, now: i64) -> rusqli
              WHERE (SELECT count(DISTINCT coalesce(x.author_id, -x.id)) FROM mentions x INDEXED BY mentions_text
                     WHERE x.text_hash = many.text_hash AND x.sort_at >= ?2) >= ?4)
            AND sort_at >= ?2 AND noise & ?3 = 0",
-    )?
-    .execute(params![
-        newest_before,
-        now - DUPLICATE_WINDOW_SECS,
-        Noise::Duplicate.bit(),
-        DUPLICATE_AUTHORS
-    ])?;
+        params![
+            newest_before,
+            now - DUPLICATE_WINDOW_SECS,
+            Noise::Duplicate.bit(),
+            DUPLICATE_AUTHORS
+        ],
+    )?;
     // An author with BURST_MENTIONS mentions or more in the last hour, ten times their usual
     // hourly rate (or in their first day): that hour's mentions.
-    tx.prepare_cached(
+    db.execute(
         "UPDATE mentions SET noise = noise | ?3
          WHERE author_id IN (
              SELECT r.author_id FROM (
@@ -42,16 +42,16 @@ pub(super) fn flag(tx: &Transaction<'_>, newest_before: i64, now: i64) -> rusqli
              WHERE p.last_seen_at - p.first_seen_at < 86400
                 OR r.n * ((p.last_seen_at - p.first_seen_at) / 3600.0) >= 10 * p.mentions)
            AND sort_at >= ?2 AND noise & ?3 = 0",
-    )?
-    .execute(params![newest_before, now - 3600, Noise::Burst.bit(), BURST_MENTIONS])?;
+        params![newest_before, now - 3600, Noise::Burst.bit(), BURST_MENTIONS],
+    )?;
     Ok(())
 }
 
 /// The copies among the mentions stored before noise was looked for (migration 24): the same
 /// words from DUPLICATE_AUTHORS authors or more, at any time (bursts are not looked for in the
 /// past).
-pub(super) fn flag_history(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute(
+pub(super) fn flag_history(db: Db<'_>) -> db::Result<()> {
+    db.execute(
         "UPDATE mentions SET noise = noise | ?1
          WHERE text_hash IN (
              SELECT text_hash FROM mentions INDEXED BY mentions_text WHERE text_hash IS NOT NULL

@@ -566,7 +566,7 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
         fill_fingerprints(tx)?;
     }
     if version == 24 {
-        super::noise::flag_history(tx)?;
+        super::noise::flag_history(super::db::Db::Sqlite(tx))?;
     }
     if version == 25 {
         super::stories::fill(tx)?;

@@ -4,7 +4,8 @@
 //! counted beside them ("+3 elsewhere") and follow the lead's triage.
 
 use crate::score::story::{self, StoryKeys};
-use rusqlite::{Transaction, params};
+use super::db::{self, Db, params};
+use rusqlite::Transaction;
 use std::collections::HashMap;
 
 /// A new mention's story keys, as the write knows them.
@@ -23,27 +24,30 @@ const SHARING: &str =
 
 /// Group the mentions just written with the stories already stored (and with each other, in the
 /// order they were written), then file their keys.
-pub(super) fn group(tx: &Transaction<'_>, fresh: &[Fresh], similarity: f64) -> rusqlite::Result<usize> {
+pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<usize> {
     let mut grouped = 0;
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
-    let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
-    let mut set = tx.prepare_cached("UPDATE mentions SET story_id = ?2 WHERE id = ?1")?;
     let mut compared = 0;
     for f in fresh {
-        if let Some(lead) = lead_of(tx, f, similarity, &mut known, &mut compared)? {
-            set.execute(params![f.id, lead])?;
+        if let Some(lead) = lead_of(db, f, similarity, &mut known, &mut compared)? {
+            db.execute("UPDATE mentions SET story_id = ?2 WHERE id = ?1", params![f.id, lead])?;
             grouped += 1;
         }
         // Filed as it is grouped: the next new mention may be its story's next place.
         for k in f.keys.all() {
-            insert.execute(params![k, f.id])?;
+            db.execute(
+                "INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)",
+                params![k, f.id],
+            )?;
         }
     }
     if grouped > 0 {
         // The stream lists a story once: its other places leave its counts (they arrived new).
-        tx.prepare_cached("UPDATE stream_counts SET total = total - ?1, new = new - ?1 WHERE id = 1")?
-            .execute([grouped as i64])?;
+        db.execute(
+            "UPDATE stream_counts SET total = total - ?1, new = new - ?1 WHERE id = 1",
+            params![grouped],
+        )?;
     }
     tracing::debug!(mentions = fresh.len(), compared, grouped, "stories grouped");
     Ok(grouped)
@@ -52,19 +56,18 @@ pub(super) fn group(tx: &Transaction<'_>, fresh: &[Fresh], similarity: f64) -> r
 /// The lead of the story a new mention belongs to, if one is stored: a mention leading to the
 /// same page, else one whose title is near-identical, within [`story::WINDOW_SECS`].
 fn lead_of(
-    tx: &Transaction<'_>,
+    db: Db<'_>,
     f: &Fresh,
     similarity: f64,
     known: &mut HashMap<i64, Vec<u64>>,
     compared: &mut usize,
-) -> rusqlite::Result<Option<i64>> {
+) -> db::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
-    let mut row = tx.prepare_cached("SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1")?;
+    const ROW: &str = "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1";
     if let Some(link) = f.keys.link {
-        let mut same = tx.prepare_cached(SHARING)?;
-        let ids: Vec<i64> = same.query_map([link], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let ids: Vec<i64> = db.query_map(SHARING, params![link], |r| r.get(0))?;
         for id in ids {
-            let (lead, at): (i64, i64) = row.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (lead, at): (i64, i64) = db.query_row(ROW, params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             if near(at) {
                 return Ok(Some(lead));
             }
@@ -72,24 +75,22 @@ fn lead_of(
     }
     let Some(bands) = f.keys.bands else { return Ok(None) };
     // Each band's newest sharers, from the keys' index alone.
-    let mut sharing = tx.prepare_cached(SHARING)?;
     let mut ids: Vec<i64> = Vec::new();
     for band in bands {
-        for id in sharing.query_map([band], |r| r.get::<_, i64>(0))? {
-            let id = id?;
+        for id in db.query_map(SHARING, params![band], |r| r.get::<i64>(0))? {
             if !ids.contains(&id) {
                 ids.push(id);
             }
         }
     }
-    let mut title = tx.prepare_cached("SELECT title FROM mentions WHERE id = ?1")?;
     // The most alike, the earliest lead on a tie.
     let mut best: Option<(f64, i64)> = None;
     for id in ids {
         let theirs = match known.get(&id) {
             Some(t) => t,
             None => {
-                let t: Option<String> = title.query_row([id], |r| r.get(0))?;
+                let t: Option<String> =
+                    db.query_row("SELECT title FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
                 known.entry(id).or_insert_with(|| story::shingles(t.as_deref()))
             }
         };
@@ -98,7 +99,7 @@ fn lead_of(
         if s < similarity {
             continue;
         }
-        let (lead, at): (i64, i64) = row.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (lead, at): (i64, i64) = db.query_row(ROW, params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if near(at) && best.is_none_or(|(b, l)| s > b || (s == b && lead < l)) {
             best = Some((s, lead));
         }
@@ -132,7 +133,7 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let n = group(tx, &fresh, story::DEFAULT_SIMILARITY)?;
+    let n = group(Db::Sqlite(tx), &fresh, story::DEFAULT_SIMILARITY)?;
     tracing::info!(
         mentions = fresh.len(),
         grouped = n,
