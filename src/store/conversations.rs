@@ -4,12 +4,12 @@
 //! open, to the operator who answered, tagged `follow-up`, so that the stream says the customer
 //! answered.
 
+use super::db::{self, Db, params};
 use super::feeds::stored_id;
 use super::triage::{Stamp, apply_one, next_batch};
 use super::{Change, Doing, Result, Store, to_ts};
 use crate::model::{FeedKind, Status, ThreadOf, Watched};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 
 /// The tag a follow-up gets.
 pub const FOLLOW_UP: &str = "follow-up";
@@ -22,63 +22,56 @@ type Arrived = (i64, i64, String, Option<String>, Option<String>, i64);
 /// File the mentions written after `newest_before` in their conversations; what came back to the
 /// team (follow-ups) is reopened and assigned. How many follow-ups there were.
 pub(super) fn link(
-    tx: &Transaction<'_>,
+    db: Db<'_>,
     newest_before: i64,
     now: DateTime<Utc>,
     weights: &crate::score::priority::Weights,
-) -> rusqlite::Result<usize> {
-    let arrived: Vec<Arrived> = tx
-        .prepare_cached(
-            "SELECT id, feed_id, kind, parent_ref, root_ref, sort_at FROM mentions
-             WHERE id > ?1 AND (parent_ref IS NOT NULL OR root_ref IS NOT NULL) ORDER BY id",
-        )?
-        .query_map([newest_before], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+) -> db::Result<usize> {
+    let arrived: Vec<Arrived> = db.query_map(
+        "SELECT id, feed_id, kind, parent_ref, root_ref, sort_at FROM mentions
+         WHERE id > ?1 AND (parent_ref IS NOT NULL OR root_ref IS NOT NULL) ORDER BY id",
+        params![newest_before],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+    )?;
     let mut follow_ups = 0;
     for (id, feed_id, kind, parent, root, sort_at) in arrived {
         let k: FeedKind = kind.parse().unwrap_or(FeedKind::Rss);
         let Some(Joined { conversation, answered }) =
-            joined(tx, id, feed_id, k, &kind, parent.as_deref(), root.as_deref())?
+            joined(db, id, feed_id, k, &kind, parent.as_deref(), root.as_deref())?
         else {
             continue;
         };
-        tx.prepare_cached("UPDATE mentions SET conversation_id = ?2 WHERE id = ?1")?
-            .execute(params![id, conversation])?;
+        db.execute(
+            "UPDATE mentions SET conversation_id = ?2 WHERE id = ?1",
+            params![id, conversation],
+        )?;
         // A reply to one of our answers, or a message after we answered in the conversation: the
         // team's turn again, for whoever answered (a reply to our answer comes after it, whatever
         // the clocks say).
         let answered: Option<Option<String>> = match answered {
             Some(by) => Some(by),
-            None => tx
-                .prepare_cached(
-                    "SELECT responded_by FROM mentions
+            None => db.query_opt(
+                "SELECT responded_by FROM mentions
                  WHERE conversation_id = ?1 AND responded_at IS NOT NULL AND responded_at <= ?2 AND id <> ?3
                  ORDER BY responded_at DESC LIMIT 1",
-                )?
-                .query_row(params![conversation, sort_at.max(0), id], |r| r.get(0))
-                .optional()?,
+                params![conversation, sort_at.max(0), id],
+                |r| r.get(0),
+            )?,
         };
         if let Some(by) = answered {
             follow_ups += 1;
-            let batch = next_batch(super::db::Db::Sqlite(tx))?;
+            let batch = next_batch(db)?;
             let stamp = || Stamp {
                 weights,
                 actor: ACTOR,
                 at: to_ts(now),
                 batch,
             };
-            apply_one(super::db::Db::Sqlite(tx), id, &Change::Status(Status::Open), stamp())?;
+            apply_one(db, id, &Change::Status(Status::Open), stamp())?;
             if let Some(by) = by.filter(|b| !b.is_empty()) {
-                apply_one(super::db::Db::Sqlite(tx), id, &Change::Assign(Some(by)), stamp())?;
+                apply_one(db, id, &Change::Assign(Some(by)), stamp())?;
             }
-            apply_one(
-                super::db::Db::Sqlite(tx),
-                id,
-                &Change::Tag(FOLLOW_UP.to_string()),
-                stamp(),
-            )?;
+            apply_one(db, id, &Change::Tag(FOLLOW_UP.to_string()), stamp())?;
         }
     }
     Ok(follow_ups)
@@ -94,32 +87,25 @@ struct Joined {
 }
 
 fn joined(
-    tx: &Transaction<'_>,
+    db: Db<'_>,
     id: i64,
     feed_id: i64,
     k: FeedKind,
     kind: &str,
     parent: Option<&str>,
     root: Option<&str>,
-) -> rusqlite::Result<Option<Joined>> {
-    let mut by_id = tx
-        .prepare_cached("SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND external_id = ?2 AND id <> ?3")?;
-    let mut by_answer = tx.prepare_cached(
-        "SELECT id, conversation_id, responded_by FROM mentions WHERE kind = ?1 AND response_id = ?2 AND id <> ?3 LIMIT 1",
-    )?;
-    let mut by_root = tx.prepare_cached(
-        "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND root_ref = ?2 AND id < ?3
-         ORDER BY id LIMIT 1",
-    )?;
+) -> db::Result<Option<Joined>> {
+    const BY_ID: &str = "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND external_id = ?2 AND id <> ?3";
     let mut found: Option<(i64, Option<i64>)> = None;
     let mut answered = None;
     // What it answers: one of our replies (a follow-up), else a stored post.
     if let Some(p) = parent
-        && let Some((other, c, by)) = by_answer
-            .query_row(params![kind, p, id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?))
-            })
-            .optional()?
+        && let Some((other, c, by)) = db.query_opt(
+            "SELECT id, conversation_id, responded_by FROM mentions
+             WHERE kind = ?1 AND response_id = ?2 AND id <> ?3 ORDER BY id LIMIT 1",
+            params![kind, p, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<Option<String>>(2)?)),
+        )?
     {
         found = Some((other, c));
         answered = Some(by);
@@ -128,18 +114,19 @@ fn joined(
         if found.is_some() {
             break;
         }
-        found = by_id
-            .query_row(params![kind, stored_id(k, feed_id, r), id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        found = db.query_opt(BY_ID, params![kind, stored_id(k, feed_id, r), id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     }
     if found.is_none()
         && let Some(r) = root
     {
-        found = by_root
-            .query_row(params![kind, r, id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        found = db.query_opt(
+            "SELECT id, conversation_id FROM mentions WHERE kind = ?1 AND root_ref = ?2 AND id < ?3
+             ORDER BY id LIMIT 1",
+            params![kind, r, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
     }
     let Some((other, conversation)) = found else {
         return Ok(None);
@@ -148,8 +135,7 @@ fn joined(
         Some(c) => c,
         None => {
             // The first stored mention of the thread starts the conversation.
-            tx.prepare_cached("UPDATE mentions SET conversation_id = ?1 WHERE id = ?1")?
-                .execute([other])?;
+            db.execute("UPDATE mentions SET conversation_id = ?1 WHERE id = ?1", params![other])?;
             other
         }
     };
@@ -173,17 +159,16 @@ impl Store {
     /// The mentions of feed `feed_id` we answered since `since` (by API or by hand, with what we
     /// said), newest first, at most `limit`: the poller asks the service what answered them.
     pub fn watched(&self, feed_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<Watched>> {
-        self.conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT m.id, m.kind, f.name, m.external_id, m.url, m.parent_ref, m.root_ref, m.author,
                         m.response_id, m.response_text, m.responded_at
                  FROM mentions m JOIN feeds f ON f.id = m.feed_id
                  WHERE m.responded_at >= ?2 AND m.feed_id = ?1
                    AND (m.response_id IS NOT NULL OR m.response_text IS NOT NULL)
-                 ORDER BY m.responded_at DESC LIMIT ?3",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![feed_id, to_ts(since), limit as i64], |r| {
+                 ORDER BY m.responded_at DESC, m.id DESC LIMIT ?3",
+                params![feed_id, to_ts(since), limit],
+                |r| {
                     let kind: String = r.get(1)?;
                     Ok(Watched {
                         mention_id: r.get(0)?,
@@ -200,17 +185,16 @@ impl Store {
                         answer_text: r.get(9)?,
                         answered_at: super::from_ts(r.get(10)?),
                     })
-                })?
-                .collect()
-            })
+                },
+            )
             .doing("reading the answers to watch")
     }
 
     /// Our reply to `mention` was found in its thread as `id` (an answer handed off by copy and
     /// link): kept, so that what answers it is a follow-up. An id already known is kept.
     pub fn learn_answer(&mut self, mention: i64, id: &str) -> Result<()> {
-        self.write("keeping our reply's id", |tx| {
-            tx.execute(
+        self.write_db("keeping our reply's id", |db| {
+            db.execute(
                 "UPDATE mentions SET response_id = ?2 WHERE id = ?1 AND response_id IS NULL",
                 params![mention, id],
             )
@@ -223,40 +207,39 @@ impl Store {
     pub fn conversation(&self, mention: i64, limit: usize) -> Result<Vec<Message>> {
         let doing = "reading a conversation";
         let conversation: Option<i64> = self
-            .conn()
-            .query_row("SELECT conversation_id FROM mentions WHERE id = ?1", [mention], |r| {
-                r.get(0)
-            })
-            .optional()
+            .db()
+            .query_opt(
+                "SELECT conversation_id FROM mentions WHERE id = ?1",
+                params![mention],
+                |r| r.get(0),
+            )
             .doing(doing)?
             .flatten();
         let Some(c) = conversation else { return Ok(Vec::new()) };
-        let mut st = self
-            .conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT id, kind, author, sort_at, coalesce(title || ': ', '') || text, status,
                         response_text, responded_by, responded_at
-                 FROM (SELECT * FROM mentions WHERE conversation_id = ?1 ORDER BY sort_at DESC, id DESC LIMIT ?2)
+                 FROM (SELECT * FROM mentions WHERE conversation_id = ?1 ORDER BY sort_at DESC, id DESC LIMIT ?2) c
                  ORDER BY sort_at, id",
+                params![c, limit],
+                |r| {
+                    let answer = match (r.get::<Option<String>>(6)?, r.get::<Option<i64>>(8)?) {
+                        (Some(t), Some(at)) => Some((t, r.get(7)?, super::from_ts(at))),
+                        _ => None,
+                    };
+                    Ok(Message {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        author: r.get(2)?,
+                        at: super::from_ts(r.get(3)?),
+                        text: r.get(4)?,
+                        status: r.get(5)?,
+                        answer,
+                    })
+                },
             )
-            .doing(doing)?;
-        st.query_map(params![c, limit as i64], |r| {
-            let answer = match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<i64>>(8)?) {
-                (Some(t), Some(at)) => Some((t, r.get(7)?, super::from_ts(at))),
-                _ => None,
-            };
-            Ok(Message {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                author: r.get(2)?,
-                at: super::from_ts(r.get(3)?),
-                text: r.get(4)?,
-                status: r.get(5)?,
-                answer,
-            })
-        })
-        .and_then(Iterator::collect)
-        .doing(doing)
+            .doing(doing)
     }
 }
 

@@ -387,7 +387,7 @@ fn write_group(
         // rules read them.
         let similarity = arrival.similarity.unwrap_or(crate::score::story::DEFAULT_SIMILARITY);
         let grouped = super::stories::group(super::db::Db::Sqlite(tx), &fresh, similarity)?;
-        let follow_ups = super::conversations::link(tx, newest_before, now, &arrival.weights)?;
+        let follow_ups = super::conversations::link(super::db::Db::Sqlite(tx), newest_before, now, &arrival.weights)?;
         tracing::debug!(
             new,
             grouped,

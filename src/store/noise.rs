@@ -2,8 +2,8 @@
 //! several authors, an author's burst. Flagged once per write, over the new rows, in the write's
 //! transaction (the rules that act on arrival read the flags).
 
-use crate::score::noise::{BURST_MENTIONS, DUPLICATE_AUTHORS, DUPLICATE_WINDOW_SECS, Noise};
 use super::db::{self, Db, params};
+use crate::score::noise::{BURST_MENTIONS, DUPLICATE_AUTHORS, DUPLICATE_WINDOW_SECS, Noise};
 
 /// Flag the mentions after `newest_before` (and the earlier ones they copy or burst with).
 pub(super) fn flag(db: Db<'_>, newest_before: i64, now: i64) -> db::Result<()> {

@@ -3,8 +3,8 @@
 //! seen later points at the lead (`story_id`). Leads are what the stream shows; the others are
 //! counted beside them ("+3 elsewhere") and follow the lead's triage.
 
-use crate::score::story::{self, StoryKeys};
 use super::db::{self, Db, params};
+use crate::score::story::{self, StoryKeys};
 use rusqlite::Transaction;
 use std::collections::HashMap;
 
