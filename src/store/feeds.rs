@@ -488,11 +488,11 @@ fn write_items(
     let mut counts = WriteCounts::default();
     let mut insert = tx.prepare_cached(INSERT_MENTION)?;
     let mut refresh = tx.prepare_cached(REFRESH_MENTION)?;
-    let mut people = super::people::Ledger::new(tx)?;
+    let mut people = super::people::Ledger::new(super::db::Db::Sqlite(tx))?;
     // Who wrote each mention, first: a new handle's rows are written whole before the mentions
     // that refer to them (one insert each, no update).
     let rows = authored(tx, &mut people, feed_id, kind, poll, now_ts)?;
-    people.write_fresh(tx)?;
+    people.write_fresh(super::db::Db::Sqlite(tx))?;
     for (at, (m, (external_id, published, sort_at, facts, who))) in poll.mentions.iter().zip(rows).enumerate() {
         let engagement = m.engagement.to_json();
         // What operators said of the author weighs in from the start.
@@ -555,7 +555,7 @@ fn write_items(
             }
         }
     }
-    people.flush(tx)?;
+    people.flush(super::db::Db::Sqlite(tx))?;
     finish_feed(tx, feed_id, poll, now_ts, counts)
 }
 
@@ -586,7 +586,11 @@ fn authored<'m>(
         let facts = facts_of(kind, m);
         // The author's key, worked out on a parser's thread.
         let who = match &facts.author {
-            Some((scope, handle)) => Some(people.who(tx, (kind, scope.clone(), handle.clone()), sort_at)?),
+            Some((scope, handle)) => Some(people.who(
+                super::db::Db::Sqlite(tx),
+                (kind, scope.clone(), handle.clone()),
+                sort_at,
+            )?),
             None => None,
         };
         if let Some(w) = who {

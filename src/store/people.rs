@@ -8,11 +8,12 @@
 //! weighs more from the start), tells it which mentions were new, and flushes it once per feed's
 //! write: one update per person and per handle, not one per mention.
 
+use super::db::{self, Db, params};
 use super::{Doing, Result, Store, StoreError, from_ts, to_ts};
 use crate::model::{Engagement, FeedKind, Status};
 use crate::score::priority::{Marks, Weights};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::Transaction;
 use std::collections::HashMap;
 
 /// Tags operators give people that the tools know (any other word works too).
@@ -105,13 +106,14 @@ struct Fresh {
 }
 
 impl Ledger {
-    pub(super) fn new(tx: &Transaction<'_>) -> rusqlite::Result<Ledger> {
+    pub(super) fn new(db: Db<'_>) -> db::Result<Ledger> {
         let mut marks: HashMap<i64, Marks> = HashMap::new();
-        let mut read = tx.prepare_cached(
+        let rows = db.query_map(
             "SELECT person_id, tag FROM person_tags WHERE tag IN ('vip', 'detractor') ORDER BY person_id",
+            params![],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )?;
-        for row in read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-            let (person, tag) = row?;
+        for (person, tag) in rows {
             let m = marks.entry(person).or_default();
             m.vip |= tag == "vip";
             m.detractor |= tag == "detractor";
@@ -130,28 +132,24 @@ impl Ledger {
 
     /// Who wrote a mention, by its handle's key ([`author_key`]): found, or new (a new handle is
     /// a new person).
-    pub(super) fn who(
-        &mut self,
-        tx: &Transaction<'_>,
-        key: (FeedKind, String, String),
-        at: i64,
-    ) -> rusqlite::Result<Who> {
+    pub(super) fn who(&mut self, db: Db<'_>, key: (FeedKind, String, String), at: i64) -> db::Result<Who> {
         if let Some(w) = self.known.get(&key) {
             return Ok(*w);
         }
-        let found: Option<(i64, i64)> = tx
-            .prepare_cached("SELECT id, person_id FROM authors WHERE kind = ?1 AND scope = ?2 AND handle = ?3")?
-            .query_row(params![key.0.as_str(), key.1, key.2], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let found: Option<(i64, i64)> = db.query_opt(
+            "SELECT id, person_id FROM authors WHERE kind = ?1 AND scope = ?2 AND handle = ?3",
+            params![key.0.as_str(), key.1, key.2],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let kind = key.0;
         let (author, person) = match found {
             Some(ids) => ids,
             None => {
                 let (a, p) = match self.next_id {
                     Some(ids) => ids,
-                    None => tx.query_row(
+                    None => db.query_row(
                         "SELECT (SELECT coalesce(max(id), 0) FROM authors), (SELECT coalesce(max(id), 0) FROM people)",
-                        [],
+                        params![],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )?,
                 };
@@ -223,46 +221,46 @@ impl Ledger {
     }
 
     /// Write the new handles and their people, whole, before their mentions are inserted.
-    pub(super) fn write_fresh(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
-        let mut new_person = tx.prepare_cached(
-            "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at, last_seen_at,
-                mood)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        let mut new_author = tx.prepare_cached(
-            "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
+    pub(super) fn write_fresh(&mut self, db: Db<'_>) -> db::Result<()> {
         for f in self.fresh.drain(..) {
             let t = self.people.remove(&f.person).unwrap_or_default();
             let (first, last) = (t.first.min(f.at), t.last.max(f.at));
             // No mood before: the write's mentions weighted as the average weighs them.
             let mood = (t.decay < 1.0).then(|| t.acc / (1.0 - t.decay));
-            new_person.execute(params![
-                f.person,
-                t.mentions,
-                t.reach,
-                t.engagement,
-                t.sentiment_sum,
-                t.sentiment_n,
-                first,
-                last,
-                mood
-            ])?;
+            db.execute(
+                "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at,
+                    last_seen_at, mood)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    f.person,
+                    t.mentions,
+                    t.reach,
+                    t.engagement,
+                    t.sentiment_sum,
+                    t.sentiment_n,
+                    first,
+                    last,
+                    mood
+                ],
+            )?;
             let (a, name) = self.authors.remove(&f.author).unwrap_or_default();
-            new_author.execute(params![
-                f.author,
-                f.person,
-                f.kind.as_str(),
-                f.scope,
-                f.handle,
-                name,
-                a.reach,
-                first,
-                last
-            ])?;
+            db.execute(
+                "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    f.author,
+                    f.person,
+                    f.kind.as_str(),
+                    f.scope,
+                    f.handle,
+                    name,
+                    a.reach,
+                    first,
+                    last
+                ],
+            )?;
             if let Some(r) = a.reach {
-                reach_point(tx, f.author, last, r)?;
+                reach_point(db, f.author, last, r)?;
             }
         }
         self.fresh_ids.clear();
@@ -270,39 +268,40 @@ impl Ledger {
     }
 
     /// Write the counts of the handles known before: one update per person and per handle.
-    pub(super) fn flush(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    pub(super) fn flush(&mut self, db: Db<'_>) -> db::Result<()> {
         self.prepaid.clear();
-        let mut person = tx.prepare_cached(
-            "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
+        const PERSON: &str = "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
                 sentiment_sum = sentiment_sum + ?4, sentiment_n = sentiment_n + ?5,
                 first_seen_at = min(first_seen_at, ?6), last_seen_at = max(last_seen_at, ?7),
                 reach = CASE WHEN ?8 IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END,
                 mood = CASE WHEN ?9 >= 1.0 THEN mood ELSE coalesce(mood * ?9 + ?10, ?10 / (1.0 - ?9)) END
-             WHERE id = ?1",
-        )?;
+             WHERE id = ?1";
         for (id, t) in self.people.drain() {
-            person.execute(params![
-                id,
-                t.mentions,
-                t.engagement,
-                t.sentiment_sum,
-                t.sentiment_n,
-                t.first,
-                t.last,
-                t.reach,
-                t.decay,
-                t.acc
-            ])?;
+            db.execute(
+                PERSON,
+                params![
+                    id,
+                    t.mentions,
+                    t.engagement,
+                    t.sentiment_sum,
+                    t.sentiment_n,
+                    t.first,
+                    t.last,
+                    t.reach,
+                    t.decay,
+                    t.acc
+                ],
+            )?;
         }
-        let mut author = tx.prepare_cached(
-            "UPDATE authors SET first_seen_at = min(first_seen_at, ?2), last_seen_at = max(last_seen_at, ?3),
-                reach = coalesce(?4, reach), display_name = coalesce(?5, display_name)
-             WHERE id = ?1",
-        )?;
         for (id, (t, name)) in self.authors.drain() {
-            author.execute(params![id, t.first, t.last, t.reach, name])?;
+            db.execute(
+                "UPDATE authors SET first_seen_at = min(first_seen_at, ?2), last_seen_at = max(last_seen_at, ?3),
+                    reach = coalesce(?4, reach), display_name = coalesce(?5, display_name)
+                 WHERE id = ?1",
+                params![id, t.first, t.last, t.reach, name],
+            )?;
             if let Some(r) = t.reach {
-                reach_point(tx, id, t.last, r)?;
+                reach_point(db, id, t.last, r)?;
             }
         }
         Ok(())
@@ -310,18 +309,19 @@ impl Ledger {
 }
 
 /// A handle's reach on a day.
-fn reach_point(tx: &Transaction<'_>, author: i64, at: i64, reach: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+fn reach_point(db: Db<'_>, author: i64, at: i64, reach: i64) -> db::Result<()> {
+    db.execute(
         "INSERT INTO reach_history (author_id, day, reach) VALUES (?1, ?2, ?3)
          ON CONFLICT (author_id, day) DO UPDATE SET reach = excluded.reach",
-    )?
-    .execute(params![author, at.div_euclid(86_400), reach])
+        params![author, at.div_euclid(86_400), reach],
+    )
     .map(drop)
 }
 
 /// Give every stored mention its author (migration 20), a batch of rows at a time.
 pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let mut ledger = Ledger::new(tx)?;
+    let db = Db::Sqlite(tx);
+    let mut ledger = Ledger::new(db)?;
     let mut read = tx.prepare(
         "SELECT id, kind, author, url, author_reach, engagement, coalesce(sentiment, 0), sort_at FROM mentions
          WHERE id > ?1 AND author IS NOT NULL ORDER BY id LIMIT 2000",
@@ -361,7 +361,7 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             let Some((scope, handle)) = author_key(kind, &author, url.as_deref()) else {
                 continue;
             };
-            let who = ledger.who(tx, (kind, scope, handle), at)?;
+            let who = ledger.who(db, (kind, scope, handle), at)?;
             let m = crate::model::NewMention {
                 author_reach: reach,
                 engagement: Engagement::from_json(engagement.as_deref()),
@@ -370,12 +370,12 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             ledger.expect(who, found.len(), at, &m, sentiment);
             found.push((id, who, m, sentiment, at));
         }
-        ledger.write_fresh(tx)?;
+        ledger.write_fresh(db)?;
         for (place, (id, who, m, sentiment, at)) in found.into_iter().enumerate() {
-            write.execute(params![id, who.author])?;
+            write.execute(rusqlite::params![id, who.author])?;
             ledger.arrived(who, place, at, &m, sentiment);
         }
-        ledger.flush(tx)?;
+        ledger.flush(db)?;
     }
     Ok(())
 }
@@ -498,7 +498,7 @@ pub const CARD_MENTIONS: usize = 200;
 const PERSON_COLUMNS: &str = "p.id, p.mentions, p.reach, p.engagement, p.sentiment_sum, p.sentiment_n,
     p.first_seen_at, p.last_seen_at, p.mood";
 
-fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
+fn person_row(r: &db::Row<'_>) -> db::Result<PersonRow> {
     let n: i64 = r.get(5)?;
     let sum: f64 = r.get(4)?;
     let mentions: i64 = r.get(1)?;
@@ -546,13 +546,9 @@ impl Store {
                  WHERE p.sentiment_n > 0 AND p.mentions >= 2 ORDER BY p.sentiment_sum / p.sentiment_n, p.id"
             ),
         };
-        let conn = self.conn();
-        let mut rows: Vec<PersonRow> = conn
-            .prepare_cached(&format!("{sql} LIMIT ?1"))
-            .and_then(|mut s| {
-                s.query_map([limit as i64], person_row)?
-                    .collect::<rusqlite::Result<_>>()
-            })
+        let mut rows: Vec<PersonRow> = self
+            .db()
+            .query_map(&format!("{sql} LIMIT ?1"), params![limit], person_row)
             .doing("reading people")?;
         for p in &mut rows {
             self.complete(p).doing("reading a person")?;
@@ -561,13 +557,12 @@ impl Store {
     }
 
     /// Handles, tags, notes and the trend of a person read by [`person_row`].
-    fn complete(&self, p: &mut PersonRow) -> rusqlite::Result<()> {
-        let conn = self.conn();
-        p.handles = conn
-            .prepare_cached(
-                "SELECT id, kind, scope, handle, display_name, reach FROM authors WHERE person_id = ?1 ORDER BY id",
-            )?
-            .query_map([p.id], |r| {
+    fn complete(&self, p: &mut PersonRow) -> db::Result<()> {
+        let db = self.db();
+        p.handles = db.query_map(
+            "SELECT id, kind, scope, handle, display_name, reach FROM authors WHERE person_id = ?1 ORDER BY id",
+            params![p.id],
+            |r| {
                 Ok(Handle {
                     id: r.get(0)?,
                     kind: r.get(1)?,
@@ -576,33 +571,36 @@ impl Store {
                     display_name: r.get(4)?,
                     reach: r.get(5)?,
                 })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        p.tags = conn
-            .prepare_cached("SELECT tag FROM person_tags WHERE person_id = ?1 ORDER BY tag")?
-            .query_map([p.id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        p.notes = conn
-            .prepare_cached(
-                "SELECT author, body, created_at FROM person_notes WHERE person_id = ?1 ORDER BY created_at, id",
-            )?
-            .query_map([p.id], |r| {
+            },
+        )?;
+        p.tags = db.query_map(
+            "SELECT tag FROM person_tags WHERE person_id = ?1 ORDER BY tag",
+            params![p.id],
+            |r| r.get(0),
+        )?;
+        p.notes = db.query_map(
+            "SELECT author, body, created_at FROM person_notes WHERE person_id = ?1 ORDER BY created_at, id",
+            params![p.id],
+            |r| {
                 Ok(super::Note {
                     author: r.get(0)?,
                     body: r.get(1)?,
                     at: from_ts(r.get(2)?),
                 })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+            },
+        )?;
         Ok(())
     }
 
     /// A person by id.
     pub fn person_row(&self, id: i64) -> Result<Option<PersonRow>> {
         let row = self
-            .conn()
-            .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = ?1"))
-            .and_then(|mut s| s.query_row([id], person_row).optional())
+            .db()
+            .query_opt(
+                &format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = ?1"),
+                params![id],
+                person_row,
+            )
             .doing("reading a person")?;
         match row {
             Some(mut p) => {
@@ -615,9 +613,12 @@ impl Store {
 
     /// Who wrote a mention: their person's id.
     pub fn person_of_mention(&self, mention_id: i64) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached("SELECT a.person_id FROM mentions m JOIN authors a ON a.id = m.author_id WHERE m.id = ?1")
-            .and_then(|mut s| s.query_row([mention_id], |r| r.get(0)).optional())
+        self.db()
+            .query_opt(
+                "SELECT a.person_id FROM mentions m JOIN authors a ON a.id = m.author_id WHERE m.id = ?1",
+                params![mention_id],
+                |r| r.get(0),
+            )
             .doing("finding a mention's author")
     }
 
@@ -637,15 +638,14 @@ impl Store {
             _ => (None, typed),
         };
         let handle = handle.trim().trim_start_matches('@');
-        self.conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT id, kind, scope, handle, display_name, reach, person_id FROM authors
-                 WHERE (handle = ?1 COLLATE NOCASE OR handle LIKE ?1 || '@%' OR display_name = ?1 COLLATE NOCASE)
+                 WHERE (lower(handle) = lower(?1) OR handle LIKE ?1 || '@%' OR lower(display_name) = lower(?1))
                    AND (?2 IS NULL OR kind = ?2)
                  ORDER BY id LIMIT 20",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![handle, kind], |r| {
+                params![handle, kind],
+                |r| {
                     Ok((
                         Handle {
                             id: r.get(0)?,
@@ -657,9 +657,8 @@ impl Store {
                         },
                         r.get(6)?,
                     ))
-                })?
-                .collect::<rusqlite::Result<_>>()
-            })
+                },
+            )
             .doing("finding a handle")
     }
 
@@ -668,17 +667,16 @@ impl Store {
         let Some(person) = self.person_row(id)? else {
             return Ok(None);
         };
-        let conn = self.conn();
-        let mentions: Vec<PersonMention> = conn
-            .prepare_cached(
+        let db = self.db();
+        let mentions: Vec<PersonMention> = db
+            .query_map(
                 "SELECT m.id, m.sort_at, f.name, m.status, m.title, m.text, m.sentiment, m.responded_at,
                         m.responded_by, m.response_text, m.first_response_at - m.first_seen_at
                  FROM mentions m INDEXED BY mentions_author JOIN feeds f ON f.id = m.feed_id
                  WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1)
                  ORDER BY m.sort_at DESC, m.id DESC LIMIT ?2",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![id, CARD_MENTIONS as i64], |r| {
+                params![id, CARD_MENTIONS],
+                |r| {
                     Ok(PersonMention {
                         id: r.get(0)?,
                         sort_at: from_ts(r.get(1)?),
@@ -687,34 +685,30 @@ impl Store {
                         title: r.get(4)?,
                         text: r.get(5)?,
                         sentiment: r.get(6)?,
-                        responded_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        responded_at: r.get::<Option<i64>>(7)?.map(from_ts),
                         responded_by: r.get(8)?,
                         response_text: r.get(9)?,
-                        response_secs: r.get::<_, Option<i64>>(10)?.map(|s| s.max(0)),
+                        response_secs: r.get::<Option<i64>>(10)?.map(|s| s.max(0)),
                     })
-                })?
-                .collect::<rusqlite::Result<_>>()
-            })
+                },
+            )
             .doing("reading a person's mentions")?;
-        let mut times: Vec<i64> = conn
-            .prepare_cached(
+        let mut times: Vec<i64> = db
+            .query_map(
                 "SELECT max(m.first_response_at - m.first_seen_at, 0) FROM mentions m INDEXED BY mentions_author
                  WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) AND m.first_response_at IS NOT NULL",
+                params![id],
+                |r| r.get(0),
             )
-            .and_then(|mut s| s.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>())
             .doing("reading our response times")?;
         times.sort_unstable();
-        let reach_history = conn
-            .prepare_cached(
+        let reach_history = db
+            .query_map(
                 "SELECT h.author_id, h.day, h.reach FROM reach_history h JOIN authors a ON a.id = h.author_id
-                 WHERE a.person_id = ?1 ORDER BY h.day DESC LIMIT 90",
+                 WHERE a.person_id = ?1 ORDER BY h.day DESC, h.author_id LIMIT 90",
+                params![id],
+                |r| Ok((r.get(0)?, from_ts(r.get::<i64>(1)? * 86_400), r.get(2)?)),
             )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
-                    Ok((r.get(0)?, from_ts(r.get::<_, i64>(1)? * 86_400), r.get(2)?))
-                })?
-                .collect::<rusqlite::Result<_>>()
-            })
             .doing("reading reach over time")?;
         Ok(Some(PersonCard {
             person,
@@ -731,13 +725,13 @@ impl Store {
         let tag = normal_tag(tag)?;
         self.must_exist(person)?;
         let weights = self.weights.clone();
-        self.write("tagging a person", |tx| {
-            let added = tx.execute(
+        self.write_db("tagging a person", |db| {
+            let added = db.execute(
                 "INSERT OR IGNORE INTO person_tags (person_id, tag) VALUES (?1, ?2)",
                 params![person, tag],
             )? == 1;
             if added && Marks::of(&[&tag]).any() {
-                reprioritise(tx, person, &weights)?;
+                reprioritise(db, person, &weights)?;
             }
             Ok(added)
         })
@@ -747,13 +741,13 @@ impl Store {
     pub fn untag_person(&mut self, person: i64, tag: &str) -> Result<bool> {
         let tag = normal_tag(tag)?;
         let weights = self.weights.clone();
-        self.write("untagging a person", |tx| {
-            let removed = tx.execute(
+        self.write_db("untagging a person", |db| {
+            let removed = db.execute(
                 "DELETE FROM person_tags WHERE person_id = ?1 AND tag = ?2",
                 params![person, tag],
             )? == 1;
             if removed && Marks::of(&[&tag]).any() {
-                reprioritise(tx, person, &weights)?;
+                reprioritise(db, person, &weights)?;
             }
             Ok(removed)
         })
@@ -766,8 +760,8 @@ impl Store {
             return Err(StoreError::Invalid("a note needs some text".into()));
         }
         self.must_exist(person)?;
-        self.write("noting a person", |tx| {
-            tx.execute(
+        self.write_db("noting a person", |db| {
+            db.execute(
                 "INSERT INTO person_notes (person_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![person, author, body, to_ts(now)],
             )
@@ -780,21 +774,21 @@ impl Store {
     pub fn link_handle(&mut self, into: i64, author: i64) -> Result<()> {
         self.must_exist(into)?;
         let weights = self.weights.clone();
-        self.write("linking two handles", |tx| {
-            let from: i64 = tx.query_row("SELECT person_id FROM authors WHERE id = ?1", [author], |r| r.get(0))?;
+        self.write_db("linking two handles", |db| {
+            let from: i64 = db.query_row("SELECT person_id FROM authors WHERE id = ?1", params![author], |r| r.get(0))?;
             if from == into {
                 return Ok(());
             }
-            tx.execute("UPDATE authors SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
-            tx.execute(
+            db.execute("UPDATE authors SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
+            db.execute(
                 "INSERT OR IGNORE INTO person_tags (person_id, tag) SELECT ?1, tag FROM person_tags WHERE person_id = ?2",
                 params![into, from],
             )?;
-            tx.execute("DELETE FROM person_tags WHERE person_id = ?1", [from])?;
-            tx.execute("UPDATE person_notes SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
-            tx.execute("DELETE FROM people WHERE id = ?1", [from])?;
-            recount(tx, into)?;
-            reprioritise(tx, into, &weights)
+            db.execute("DELETE FROM person_tags WHERE person_id = ?1", params![from])?;
+            db.execute("UPDATE person_notes SET person_id = ?1 WHERE person_id = ?2", params![into, from])?;
+            db.execute("DELETE FROM people WHERE id = ?1", params![from])?;
+            recount(db, into)?;
+            reprioritise(db, into, &weights)
         })
     }
 
@@ -802,30 +796,32 @@ impl Store {
     /// notes: those stay with the person it was part of).
     pub fn unlink_handle(&mut self, author: i64) -> Result<Option<i64>> {
         let weights = self.weights.clone();
-        self.write("unlinking a handle", |tx| {
-            let (from, others): (i64, i64) = tx.query_row(
+        self.write_db("unlinking a handle", |db| {
+            let (from, others): (i64, i64) = db.query_row(
                 "SELECT person_id, (SELECT count(*) FROM authors b WHERE b.person_id = a.person_id) FROM authors a
                  WHERE id = ?1",
-                [author],
+                params![author],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if others < 2 {
                 return Ok(None);
             }
-            let person: i64 = tx.query_row(
-                "INSERT INTO people (first_seen_at, last_seen_at) SELECT first_seen_at, last_seen_at FROM authors
+            // Ids are given, not drawn: people are numbered as the poll's write numbers them.
+            let person: i64 = db.query_row(
+                "INSERT INTO people (id, first_seen_at, last_seen_at)
+                 SELECT (SELECT coalesce(max(id), 0) + 1 FROM people), first_seen_at, last_seen_at FROM authors
                  WHERE id = ?1 RETURNING id",
-                [author],
+                params![author],
                 |r| r.get(0),
             )?;
-            tx.execute(
+            db.execute(
                 "UPDATE authors SET person_id = ?1 WHERE id = ?2",
                 params![person, author],
             )?;
-            recount(tx, from)?;
-            recount(tx, person)?;
-            reprioritise(tx, from, &weights)?;
-            reprioritise(tx, person, &weights)?;
+            recount(db, from)?;
+            recount(db, person)?;
+            reprioritise(db, from, &weights)?;
+            reprioritise(db, person, &weights)?;
             Ok(Some(person))
         })
     }
@@ -834,10 +830,10 @@ impl Store {
 impl Store {
     fn must_exist(&self, person: i64) -> Result<()> {
         let found = self
-            .conn()
-            .prepare_cached("SELECT 1 FROM people WHERE id = ?1")
-            .and_then(|mut s| s.exists([person]))
-            .doing("finding a person")?;
+            .db()
+            .query_opt("SELECT 1 FROM people WHERE id = ?1", params![person], |_| Ok(()))
+            .doing("finding a person")?
+            .is_some();
         if found {
             Ok(())
         } else {
@@ -861,55 +857,62 @@ fn normal_tag(tag: &str) -> Result<String> {
 }
 
 /// Count a person's figures again from their mentions (after a link or an unlink).
-fn recount(tx: &Transaction<'_>, person: i64) -> rusqlite::Result<()> {
-    tx.execute(
+fn recount(db: Db<'_>, person: i64) -> db::Result<()> {
+    // A count of each engagement's parts, as the JSON holds them (per backend: SQLite's `->>`
+    // gives numbers, PostgreSQL's text).
+    let part = |k: &str| match db.dialect() {
+        db::Dialect::Sqlite => format!("max(coalesce(m.engagement ->> '$.{k}', 0), 0)"),
+        db::Dialect::Postgres => {
+            format!("GREATEST(coalesce((m.engagement::jsonb ->> '{k}')::DOUBLE PRECISION::BIGINT, 0), 0)")
+        }
+    };
+    let engaged = ["likes", "reposts", "replies", "quotes", "score"].map(part).join(" + ");
+    let sql = format!(
         "UPDATE people SET
             (mentions, engagement, sentiment_sum, sentiment_n) = (
-                SELECT count(*),
-                       coalesce(sum(max(coalesce(m.engagement ->> '$.likes', 0), 0) + max(coalesce(m.engagement ->> '$.reposts', 0), 0)
-                           + max(coalesce(m.engagement ->> '$.replies', 0), 0) + max(coalesce(m.engagement ->> '$.quotes', 0), 0)
-                           + max(coalesce(m.engagement ->> '$.score', 0), 0)), 0),
-                       coalesce(sum(coalesce(m.sentiment, 0)), 0), count(*)
+                SELECT count(*), coalesce(sum({engaged}), 0), coalesce(sum(coalesce(m.sentiment, 0)), 0), count(*)
                 FROM mentions m WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1)),
             (reach, first_seen_at, last_seen_at) = (
                 SELECT max(reach), min(first_seen_at), max(last_seen_at) FROM authors WHERE person_id = ?1)
-         WHERE id = ?1",
-        [person],
-    )?;
+         WHERE id = ?1"
+    );
+    match db {
+        Db::Sqlite(c) => c.execute(&sql, [person]).map(drop)?,
+        Db::Pg(c) => drop(c.client().execute(
+            &super::dialect::postgres(&sql).map_err(db::DbError::Dialect)?,
+            &[&person],
+        )?),
+    }
     // The mood again, mention by mention in the order they were written.
-    let feelings: Vec<f64> = tx
-        .prepare_cached(
-            "SELECT coalesce(m.sentiment, 0) FROM mentions m
-             WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) ORDER BY m.sort_at, m.id",
-        )?
-        .query_map([person], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let feelings: Vec<f64> = db.query_map(
+        "SELECT coalesce(m.sentiment, 0) FROM mentions m
+         WHERE m.author_id IN (SELECT id FROM authors WHERE person_id = ?1) ORDER BY m.sort_at, m.id",
+        params![person],
+        |r| r.get(0),
+    )?;
     let mood = feelings
         .iter()
         .copied()
         .reduce(|mood, s| mood * (1.0 - MOOD_STEP) + MOOD_STEP * s);
-    tx.execute("UPDATE people SET mood = ?2 WHERE id = ?1", params![person, mood])
+    db.execute("UPDATE people SET mood = ?2 WHERE id = ?1", params![person, mood])
         .map(drop)
 }
 
 /// Work out the priority of a person's mentions again, with what operators now say of them.
-fn reprioritise(tx: &Transaction<'_>, person: i64, weights: &Weights) -> rusqlite::Result<()> {
-    let tags: Vec<String> = tx
-        .prepare_cached("SELECT tag FROM person_tags WHERE person_id = ?1")?
-        .query_map([person], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+fn reprioritise(db: Db<'_>, person: i64, weights: &Weights) -> db::Result<()> {
+    let tags: Vec<String> = db.query_map(
+        "SELECT tag FROM person_tags WHERE person_id = ?1",
+        params![person],
+        |r| r.get(0),
+    )?;
     let marks = Marks::of(&tags);
     type Row = (i64, Option<i64>, Option<String>, f64, i64, i64);
-    let rows: Vec<Row> = tx
-        .prepare_cached(
-            "SELECT id, author_reach, engagement, coalesce(sentiment, 0), intent, sort_at FROM mentions
-             WHERE author_id IN (SELECT id FROM authors WHERE person_id = ?1)",
-        )?
-        .query_map([person], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut write = tx.prepare_cached("UPDATE mentions SET priority = ?2, priority_rank = ?3 WHERE id = ?1")?;
+    let rows: Vec<Row> = db.query_map(
+        "SELECT id, author_reach, engagement, coalesce(sentiment, 0), intent, sort_at FROM mentions
+         WHERE author_id IN (SELECT id FROM authors WHERE person_id = ?1)",
+        params![person],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+    )?;
     for (id, reach, engagement, sentiment, intent, sort_at) in rows {
         let engagement = Engagement::from_json(engagement.as_deref());
         let p = weights.priority(crate::score::priority::Inputs {
@@ -919,7 +922,10 @@ fn reprioritise(tx: &Transaction<'_>, person: i64, weights: &Weights) -> rusqlit
             intents: crate::score::Intents(intent),
             person: marks,
         });
-        write.execute(params![id, p.base, crate::score::priority::rank(p.base, sort_at)])?;
+        db.execute(
+            "UPDATE mentions SET priority = ?2, priority_rank = ?3 WHERE id = ?1",
+            params![id, p.base, crate::score::priority::rank(p.base, sort_at)],
+        )?;
     }
     Ok(())
 }

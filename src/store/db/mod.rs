@@ -177,6 +177,19 @@ impl<T: Column> Column for Option<T> {
     }
 }
 
+/// A name stored as text (a kind, a status), read back by parsing it.
+macro_rules! parsed_column {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn column(v: ValueRef<'_>) -> std::result::Result<Self, String> {
+                let s = String::column(v)?;
+                s.parse().map_err(|_| format!("{s:?} is not a {}", stringify!($t)))
+            }
+        }
+    )*};
+}
+parsed_column!(crate::model::FeedKind, crate::model::Status);
+
 /// One row of an answer.
 pub enum Row<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
