@@ -222,43 +222,43 @@ impl Ledger {
 
     /// Write the new handles and their people, whole, before their mentions are inserted.
     pub(super) fn write_fresh(&mut self, db: Db<'_>) -> db::Result<()> {
+        let mut new_person = db.prepare(
+            "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at,
+                last_seen_at, mood)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut new_author = db.prepare(
+            "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
         for f in self.fresh.drain(..) {
             let t = self.people.remove(&f.person).unwrap_or_default();
             let (first, last) = (t.first.min(f.at), t.last.max(f.at));
             // No mood before: the write's mentions weighted as the average weighs them.
             let mood = (t.decay < 1.0).then(|| t.acc / (1.0 - t.decay));
-            db.execute(
-                "INSERT INTO people (id, mentions, reach, engagement, sentiment_sum, sentiment_n, first_seen_at,
-                    last_seen_at, mood)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    f.person,
-                    t.mentions,
-                    t.reach,
-                    t.engagement,
-                    t.sentiment_sum,
-                    t.sentiment_n,
-                    first,
-                    last,
-                    mood
-                ],
-            )?;
+            new_person.execute(params![
+                f.person,
+                t.mentions,
+                t.reach,
+                t.engagement,
+                t.sentiment_sum,
+                t.sentiment_n,
+                first,
+                last,
+                mood
+            ])?;
             let (a, name) = self.authors.remove(&f.author).unwrap_or_default();
-            db.execute(
-                "INSERT INTO authors (id, person_id, kind, scope, handle, display_name, reach, first_seen_at, last_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    f.author,
-                    f.person,
-                    f.kind.as_str(),
-                    f.scope,
-                    f.handle,
-                    name,
-                    a.reach,
-                    first,
-                    last
-                ],
-            )?;
+            new_author.execute(params![
+                f.author,
+                f.person,
+                f.kind.as_str(),
+                f.scope,
+                f.handle,
+                name,
+                a.reach,
+                first,
+                last
+            ])?;
             if let Some(r) = a.reach {
                 reach_point(db, f.author, last, r)?;
             }

@@ -29,6 +29,7 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut compared = 0;
+    let mut file = db.prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
     for f in fresh {
         if let Some(lead) = lead_of(db, f, similarity, &mut known, &mut compared)? {
             db.execute("UPDATE mentions SET story_id = ?2 WHERE id = ?1", params![f.id, lead])?;
@@ -36,10 +37,7 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
         }
         // Filed as it is grouped: the next new mention may be its story's next place.
         for k in f.keys.all() {
-            db.execute(
-                "INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)",
-                params![k, f.id],
-            )?;
+            file.execute(params![k, f.id])?;
         }
     }
     if grouped > 0 {

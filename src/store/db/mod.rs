@@ -217,11 +217,24 @@ pub enum Db<'c> {
     Pg(&'c PgConn),
 }
 
-fn bind<'a>(params: &'a [&'a dyn Param]) -> Vec<rusqlite::types::ToSqlOutput<'a>> {
-    params
-        .iter()
-        .map(|p| rusqlite::types::ToSqlOutput::Borrowed(p.value()))
-        .collect()
+fn bind<'a>(params: &'a [&'a dyn Param]) -> impl Iterator<Item = rusqlite::types::ToSqlOutput<'a>> {
+    params.iter().map(|p| rusqlite::types::ToSqlOutput::Borrowed(p.value()))
+}
+
+/// A statement prepared once for many runs (a write's loop over its rows).
+pub enum Stmt<'c> {
+    Sqlite(rusqlite::CachedStatement<'c>),
+    Pg(&'c PgConn, postgres::Statement),
+}
+
+impl Stmt<'_> {
+    /// Run it; the rows it changed.
+    pub fn execute(&mut self, params: &[&dyn Param]) -> Result<usize> {
+        match self {
+            Stmt::Sqlite(s) => Ok(s.execute(rusqlite::params_from_iter(bind(params)))?),
+            Stmt::Pg(c, s) => c.execute_prepared(s, params),
+        }
+    }
 }
 
 impl<'c> Db<'c> {
@@ -229,6 +242,14 @@ impl<'c> Db<'c> {
         match self {
             Db::Sqlite(_) => Dialect::Sqlite,
             Db::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    /// `sql` prepared for many runs.
+    pub fn prepare(&self, sql: &str) -> Result<Stmt<'c>> {
+        match self {
+            Db::Sqlite(c) => Ok(Stmt::Sqlite(c.prepare_cached(sql)?)),
+            Db::Pg(c) => Ok(Stmt::Pg(c, c.statement(sql)?)),
         }
     }
 

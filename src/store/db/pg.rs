@@ -62,7 +62,7 @@ impl PgConn {
         Ok(heard)
     }
 
-    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
+    pub(super) fn statement(&self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
@@ -74,9 +74,13 @@ impl PgConn {
 
     pub(super) fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
         let stmt = self.statement(sql)?;
+        self.execute_prepared(&stmt, params)
+    }
+
+    pub(super) fn execute_prepared(&self, stmt: &postgres::Statement, params: &[&dyn Param]) -> Result<usize> {
         let loose: Vec<LooseParam<'_>> = params.iter().map(|p| LooseParam(p.value())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = loose.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(usize::try_from(self.client.borrow_mut().execute(&stmt, &refs)?).unwrap_or(usize::MAX))
+        Ok(usize::try_from(self.client.borrow_mut().execute(stmt, &refs)?).unwrap_or(usize::MAX))
     }
 
     pub(super) fn query(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
