@@ -295,6 +295,72 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
     }
 }
 
+/// A text subtree of the query language (words, phrases, `NEAR`, `title:`/`text:`, and `AND`,
+/// `OR`, `NOT` over them) as a PostgreSQL condition: each leaf a `tsquery` made in SQL from its
+/// words (`phraseto_tsquery`, so nothing typed is tsquery syntax; a prefix by `:*`; `NEAR` as
+/// `tsquery_phrase` at each distance up to `n + 1`, either order), tested against the mention's
+/// `fts` column (title, text and author, with its GIN index), and a column's leaf a second time
+/// against that column's own words.
+pub(super) fn pg_text_sql(e: &Expr, params: &mut Vec<Value>) -> String {
+    use crate::query::expr::Text;
+    let mut push = |params: &mut Vec<Value>, v: &str| -> String {
+        params.push(Value::Text(v.to_string()));
+        format!("?{}", params.len())
+    };
+    match e {
+        Expr::Text(col, t) => {
+            let q = match t {
+                Text::Word { word, prefix: false } | Text::Phrase(word) => {
+                    format!("phraseto_tsquery('simple', {})", push(params, word))
+                }
+                Text::Word { word, prefix: true } => {
+                    // A quoted lexeme, then `:*`: the words typed are never tsquery syntax.
+                    let quoted = format!("'{}':*", word.replace('\\', "\\\\").replace('\'', "''"));
+                    format!("to_tsquery('simple', {})", push(params, &quoted))
+                }
+                Text::Near { a, b, n } => {
+                    let (pa, pb) = (push(params, a), push(params, b));
+                    let (qa, qb) = (
+                        format!("phraseto_tsquery('simple', {pa})"),
+                        format!("phraseto_tsquery('simple', {pb})"),
+                    );
+                    (1..=n.saturating_add(1).min(64))
+                        .flat_map(|k| {
+                            [
+                                format!("tsquery_phrase({qa}, {qb}, {k})"),
+                                format!("tsquery_phrase({qb}, {qa}, {k})"),
+                            ]
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" || ")
+                }
+            };
+            match col {
+                None => format!("m.fts @@ ({q})"),
+                Some(c) => format!(
+                    "(m.fts @@ ({q}) AND to_tsvector('simple', coalesce(m.{}, '')) @@ ({q}))",
+                    c.name()
+                ),
+            }
+        }
+        Expr::And(v) | Expr::Or(v) if v.is_empty() => {
+            if matches!(e, Expr::And(_)) {
+                "TRUE".into()
+            } else {
+                "FALSE".into()
+            }
+        }
+        Expr::And(v) | Expr::Or(v) => {
+            let op = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
+            let parts: Vec<String> = v.iter().map(|x| format!("({})", pg_text_sql(x, params))).collect();
+            format!("({})", parts.join(op))
+        }
+        Expr::Not(x) => format!("NOT coalesce(({}), FALSE)", pg_text_sql(x, params)),
+        // Not text: the caller's fields.
+        Expr::Field(_) => "FALSE".into(),
+    }
+}
+
 /// How a filter's words are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Search {
@@ -854,6 +920,99 @@ mod tests {
         };
         s.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
         (dir, s)
+    }
+
+    /// The words a query finds are the same in SQLite's FTS5 and PostgreSQL's tsvector: words,
+    /// prefixes, phrases, NEAR, a column, AND, OR and NOT, on a small corpus.
+    #[test]
+    fn searches_find_the_same_mentions_on_sqlite_and_postgres() {
+        let corpus = [
+            ("Refund please", "my order never arrived and I want a refund"),
+            ("Love it", "the new acme phone is great, battery lasts"),
+            ("Question", "how do I cancel my subscription? refunds?"),
+            ("Outage", "acme is down again, no service since noon"),
+            ("", "great support from acme today, thanks"),
+            ("Battery", "the battery of the acme phone died after one day"),
+        ];
+        let queries = [
+            "refund",
+            "refund*",
+            "\"acme phone\"",
+            "acme -phone",
+            "battery OR outage",
+            "title:battery",
+            "text:battery",
+            "acme NEAR/5 died",
+            "phone NEAR/1 great",
+            "great (support OR phone)",
+            "-acme",
+        ];
+        let found = |s: &Store, pg: bool| -> Vec<Vec<i64>> {
+            queries
+                .iter()
+                .map(|q| {
+                    let f = StreamFilter::parse(q, Utc::now()).unwrap();
+                    let text: Vec<&Expr> = f.text.iter().chain(f.rest.iter().filter(|e| e.is_text())).collect();
+                    let mut params = Vec::new();
+                    let cond = text
+                        .iter()
+                        .map(|e| {
+                            if pg {
+                                format!("({})", pg_text_sql(e, &mut params))
+                            } else {
+                                format!("({})", expr_sql(e, &mut params, None))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    let refs: Vec<&dyn crate::store::db::Param> =
+                        params.iter().map(|p| p as &dyn crate::store::db::Param).collect();
+                    s.db()
+                        .query_map(
+                            &format!("SELECT m.id FROM mentions m WHERE {cond} ORDER BY m.id"),
+                            &refs,
+                            |r| r.get(0),
+                        )
+                        .unwrap_or_else(|e| panic!("{q}: {e}"))
+                })
+                .collect()
+        };
+        let fill = |s: &Store| {
+            for (i, (title, text)) in corpus.iter().enumerate() {
+                let id = crate::store::bare_mention(s, &i.to_string());
+                if s.db().dialect() == crate::store::db::Dialect::Sqlite {
+                    // In the full-text index first: its update trigger takes the old words out.
+                    s.db()
+                        .execute(
+                            "INSERT INTO mentions_fts (rowid, title, text, author)
+                             SELECT id, title, text, author FROM mentions WHERE id = ?1",
+                            crate::store::db::params![id],
+                        )
+                        .unwrap();
+                }
+                s.db()
+                    .execute(
+                        "UPDATE mentions SET title = nullif(?2, ''), text = ?3 WHERE id = ?1",
+                        crate::store::db::params![id, title, text],
+                    )
+                    .unwrap();
+            }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let lite = Store::open(&dir.path().join("q.db")).unwrap();
+        fill(&lite);
+        let on_sqlite = found(&lite, false);
+        assert_eq!(on_sqlite[0], [1], "refund: {on_sqlite:?}");
+        assert_eq!(on_sqlite[1], [1, 3], "refund*: {on_sqlite:?}");
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let s = pg.store();
+        fill(&s);
+        let on_pg = found(&s, true);
+        for ((q, l), p) in queries.iter().zip(&on_sqlite).zip(&on_pg) {
+            assert_eq!(l, p, "{q}");
+        }
     }
 
     #[test]

@@ -89,6 +89,12 @@ impl Param for String {
     }
 }
 
+impl Param for rusqlite::types::Value {
+    fn value(&self) -> ValueRef<'_> {
+        self.into()
+    }
+}
+
 impl<T: Param + ?Sized> Param for &T {
     fn value(&self) -> ValueRef<'_> {
         (**self).value()
