@@ -301,9 +301,9 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
 /// `tsquery_phrase` at each distance up to `n + 1`, either order), tested against the mention's
 /// `fts` column (title, text and author, with its GIN index), and a column's leaf a second time
 /// against that column's own words.
-pub(super) fn pg_text_sql(e: &Expr, params: &mut Vec<Value>) -> String {
+pub fn pg_text_sql(e: &Expr, params: &mut Vec<Value>) -> String {
     use crate::query::expr::Text;
-    let mut push = |params: &mut Vec<Value>, v: &str| -> String {
+    let push = |params: &mut Vec<Value>, v: &str| -> String {
         params.push(Value::Text(v.to_string()));
         format!("?{}", params.len())
     };
@@ -922,6 +922,61 @@ mod tests {
         (dir, s)
     }
 
+    /// The ids each query's words find: through FTS5, or PostgreSQL's tsvector.
+    fn search_ids(s: &Store, queries: &[&str], pg: bool) -> Vec<Vec<i64>> {
+        queries
+            .iter()
+            .map(|q| {
+                let f = StreamFilter::parse(q, Utc::now()).unwrap();
+                let text: Vec<&Expr> = f.text.iter().chain(f.rest.iter().filter(|e| e.is_text())).collect();
+                let mut params = Vec::new();
+                let cond = text
+                    .iter()
+                    .map(|e| {
+                        if pg {
+                            format!("({})", pg_text_sql(e, &mut params))
+                        } else {
+                            format!("({})", expr_sql(e, &mut params, None))
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let refs: Vec<&dyn crate::store::db::Param> =
+                    params.iter().map(|p| p as &dyn crate::store::db::Param).collect();
+                s.db()
+                    .query_map(
+                        &format!("SELECT m.id FROM mentions m WHERE {cond} ORDER BY m.id"),
+                        &refs,
+                        |r| r.get(0),
+                    )
+                    .unwrap_or_else(|e| panic!("{q}: {e}"))
+            })
+            .collect()
+    }
+
+    /// A mention per (title, text), indexed for search.
+    fn fill_corpus(s: &Store, corpus: &[(&str, &str)]) {
+        for (i, (title, text)) in corpus.iter().enumerate() {
+            let id = crate::store::bare_mention(s, &i.to_string());
+            if s.db().dialect() == crate::store::db::Dialect::Sqlite {
+                // In the full-text index first: its update trigger takes the old words out.
+                s.db()
+                    .execute(
+                        "INSERT INTO mentions_fts (rowid, title, text, author)
+                         SELECT id, title, text, author FROM mentions WHERE id = ?1",
+                        crate::store::db::params![id],
+                    )
+                    .unwrap();
+            }
+            s.db()
+                .execute(
+                    "UPDATE mentions SET title = nullif(?2, ''), text = ?3 WHERE id = ?1",
+                    crate::store::db::params![id, title, text],
+                )
+                .unwrap();
+        }
+    }
+
     /// The words a query finds are the same in SQLite's FTS5 and PostgreSQL's tsvector: words,
     /// prefixes, phrases, NEAR, a column, AND, OR and NOT, on a small corpus.
     #[test]
@@ -947,69 +1002,18 @@ mod tests {
             "great (support OR phone)",
             "-acme",
         ];
-        let found = |s: &Store, pg: bool| -> Vec<Vec<i64>> {
-            queries
-                .iter()
-                .map(|q| {
-                    let f = StreamFilter::parse(q, Utc::now()).unwrap();
-                    let text: Vec<&Expr> = f.text.iter().chain(f.rest.iter().filter(|e| e.is_text())).collect();
-                    let mut params = Vec::new();
-                    let cond = text
-                        .iter()
-                        .map(|e| {
-                            if pg {
-                                format!("({})", pg_text_sql(e, &mut params))
-                            } else {
-                                format!("({})", expr_sql(e, &mut params, None))
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" AND ");
-                    let refs: Vec<&dyn crate::store::db::Param> =
-                        params.iter().map(|p| p as &dyn crate::store::db::Param).collect();
-                    s.db()
-                        .query_map(
-                            &format!("SELECT m.id FROM mentions m WHERE {cond} ORDER BY m.id"),
-                            &refs,
-                            |r| r.get(0),
-                        )
-                        .unwrap_or_else(|e| panic!("{q}: {e}"))
-                })
-                .collect()
-        };
-        let fill = |s: &Store| {
-            for (i, (title, text)) in corpus.iter().enumerate() {
-                let id = crate::store::bare_mention(s, &i.to_string());
-                if s.db().dialect() == crate::store::db::Dialect::Sqlite {
-                    // In the full-text index first: its update trigger takes the old words out.
-                    s.db()
-                        .execute(
-                            "INSERT INTO mentions_fts (rowid, title, text, author)
-                             SELECT id, title, text, author FROM mentions WHERE id = ?1",
-                            crate::store::db::params![id],
-                        )
-                        .unwrap();
-                }
-                s.db()
-                    .execute(
-                        "UPDATE mentions SET title = nullif(?2, ''), text = ?3 WHERE id = ?1",
-                        crate::store::db::params![id, title, text],
-                    )
-                    .unwrap();
-            }
-        };
         let dir = tempfile::tempdir().unwrap();
         let lite = Store::open(&dir.path().join("q.db")).unwrap();
-        fill(&lite);
-        let on_sqlite = found(&lite, false);
+        fill_corpus(&lite, &corpus);
+        let on_sqlite = search_ids(&lite, &queries, false);
         assert_eq!(on_sqlite[0], [1], "refund: {on_sqlite:?}");
         assert_eq!(on_sqlite[1], [1, 3], "refund*: {on_sqlite:?}");
         let Some(pg) = crate::store::postgres::testing::database() else {
             return;
         };
         let s = pg.store();
-        fill(&s);
-        let on_pg = found(&s, true);
+        fill_corpus(&s, &corpus);
+        let on_pg = search_ids(&s, &queries, true);
         for ((q, l), p) in queries.iter().zip(&on_sqlite).zip(&on_pg) {
             assert_eq!(l, p, "{q}");
         }
