@@ -15,6 +15,8 @@
 //! | `CAST(x AS INTEGER)` / `AS REAL` | `AS BIGINT` / `AS DOUBLE PRECISION` |
 //! | `LIKE` (ASCII case-blind) | `ILIKE` |
 //! | `LIMIT -1` | `LIMIT ALL` |
+//! | `CROSS JOIN t ON …` | `JOIN t ON …` |
+//! | `group_concat(DISTINCT x)` | `string_agg(DISTINCT (x)::TEXT, ',')` |
 //! | `INDEXED BY name`, `NOT INDEXED` | (nothing: no index hints) |
 //!
 //! What has no such spelling (`INSERT OR REPLACE`, FTS5's `MATCH`, `json_extract`, `PRAGMA`) is
@@ -239,6 +241,10 @@ fn keyword(toks: &[Tok], i: usize, out: &mut Vec<Tok>) -> Option<usize> {
     if is_word(t, "NOT") && is_word(toks.get(next(toks, i + 1)), "INDEXED") {
         return Some(next(toks, i + 1) + 1);
     }
+    if is_word(t, "CROSS") && is_word(toks.get(next(toks, i + 1)), "JOIN") {
+        // SQLite's `CROSS JOIN … ON` (a join order it keeps): PostgreSQL joins with `JOIN … ON`.
+        return Some(next(toks, i + 1));
+    }
     if is_word(t, "LIKE") {
         out.push(Tok::Word("ILIKE".into()));
         return Some(i + 1);
@@ -304,6 +310,10 @@ fn function(toks: &[Tok], i: usize, out: &mut Vec<Tok>, sql: &str) -> Result<Opt
             if lower == "max" { "GREATEST" } else { "LEAST" },
             inner(open + 1, close)?
         ),
+        "group_concat" if is_word(toks.get(next(toks, open + 1)), "DISTINCT") => {
+            let from = next(toks, open + 1) + 1;
+            format!("string_agg(DISTINCT ({})::TEXT, ',')", inner(from, close)?.trim())
+        }
         "group_concat" => match commas.first() {
             Some(&c) => format!(
                 "string_agg(({})::TEXT, {})",
@@ -370,6 +380,14 @@ mod tests {
             "SELECT string_agg((tag)::TEXT, ' ')"
         );
         assert_eq!(t("SELECT group_concat(id)"), "SELECT string_agg((id)::TEXT, ',')");
+        assert_eq!(
+            t("SELECT group_concat(DISTINCT fs.name)"),
+            "SELECT string_agg(DISTINCT (fs.name)::TEXT, ',')"
+        );
+        assert_eq!(
+            t("FROM mentions m CROSS JOIN feeds f ON f.id = m.feed_id"),
+            "FROM mentions m JOIN feeds f ON f.id = m.feed_id"
+        );
         assert_eq!(t("SELECT total(x)"), "SELECT coalesce(sum(x), 0)::DOUBLE PRECISION");
         assert_eq!(
             t("WHERE a IS NOT ?1 OR b IS c"),
