@@ -1,12 +1,13 @@
 //! Reading mentions: windows of the stream by keyset, counts, and the export cursor.
 //! Nothing here loads the whole history.
 
+use super::db;
 use super::{Doing, Result, Store, from_ts};
 use crate::model::{Engagement, Mention};
 use crate::query::{Expr, Field, Order, StreamFilter};
 use chrono::{DateTime, Utc};
+use rusqlite::params_from_iter;
 use rusqlite::types::Value;
-use rusqlite::{Row, params_from_iter};
 
 /// The columns of a mention, and last the key of its order (`m.sort_at` or `m.priority_rank`:
 /// see [`order_column`]), read into `Mention::order_key`.
@@ -42,7 +43,7 @@ fn columns(order: Order) -> String {
     format!("{cols}{} AS order_key", order_column(order))
 }
 
-fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
+fn mention_from_row(r: &db::Row<'_>) -> db::Result<Mention> {
     let kind = r.get(2)?;
     Ok(Mention {
         id: r.get(0)?,
@@ -54,13 +55,13 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         author_reach: r.get(6)?,
         title: r.get(7)?,
         text: r.get(8)?,
-        published_at: r.get::<_, Option<i64>>(9)?.map(from_ts),
+        published_at: r.get::<Option<i64>>(9)?.map(from_ts),
         first_seen_at: from_ts(r.get(10)?),
         sort_at: from_ts(r.get(11)?),
-        engagement: Engagement::from_json(r.get::<_, Option<String>>(12)?.as_deref()),
+        engagement: Engagement::from_json(r.get::<Option<String>>(12)?.as_deref()),
         status: r.get(13)?,
         assignee: r.get(14)?,
-        responded_at: r.get::<_, Option<i64>>(15)?.map(from_ts),
+        responded_at: r.get::<Option<i64>>(15)?.map(from_ts),
         responded_by: r.get(16)?,
         unread: r.get(17)?,
         response_text: r.get(18)?,
@@ -71,7 +72,7 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         priority: r.get(23)?,
         person_tags: {
             let mut tags: Vec<String> = r
-                .get::<_, Option<String>>(24)?
+                .get::<Option<String>>(24)?
                 .map(|t| t.split(' ').map(str::to_string).collect())
                 .unwrap_or_default();
             tags.sort();
@@ -82,7 +83,7 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
         conversation_id: r.get(27)?,
         elsewhere: r.get(28)?,
         elsewhere_feeds: r
-            .get::<_, Option<String>>(29)?
+            .get::<Option<String>>(29)?
             .map(|t| t.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
         follow_up: r.get(30)?,
@@ -92,14 +93,14 @@ fn mention_from_row(r: &Row<'_>) -> rusqlite::Result<Mention> {
 
 /// The filter's conditions for the stats query (tables `m`, `f`, `r`), with their parameters.
 pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
-    filter_sql(filter, params, Search::Match, None)
+    filter_sql(filter, params, Search::Match, None, false)
 }
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
 /// `filter`'s conditions for a query over [`MENTION_FROM`] whose `?1` is `operator`.
 pub(super) fn conditions(filter: &StreamFilter, params: &mut Vec<Value>, operator: &str) -> String {
-    filter_sql(filter, params, Search::Match, Some(operator))
+    filter_sql(filter, params, Search::Match, Some(operator), false)
 }
 
 /// The stream shows a story once: a mention of a story seen first elsewhere is left out (it is
@@ -107,7 +108,7 @@ pub(super) fn conditions(filter: &StreamFilter, params: &mut Vec<Value>, operato
 const LEADS_ONLY: &str = " AND m.story_id IS NULL";
 
 /// The SQL of `filter`'s conditions; `me` is whom `assignee:me` (`@me`) means.
-fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me: Option<&str>) -> String {
+fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me: Option<&str>, pg: bool) -> String {
     let mut sql = String::new();
     let push = |params: &mut Vec<Value>, v: Value| -> String {
         params.push(v);
@@ -159,7 +160,15 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me
         sql.push_str(" AND r.mention_id IS NULL");
     }
     for e in &filter.rest {
-        sql.push_str(&format!(" AND ({})", expr_sql(e, params, me)));
+        sql.push_str(&format!(" AND ({})", expr_sql(e, params, me, pg)));
+    }
+    if pg {
+        // PostgreSQL: the words through the GIN index of `fts`, whatever their number.
+        if !filter.text.is_empty() {
+            let all = Expr::And(filter.text.clone());
+            sql.push_str(&format!(" AND {}", pg_text_sql(&all, params)));
+        }
+        return sql;
     }
     if let Some(q) = filter.fts_query() {
         match search {
@@ -185,7 +194,10 @@ fn filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, search: Search, me
 
 /// The SQL of one expression of the query language: full-text subtrees through FTS5 (one MATCH
 /// per subtree FTS5 can say whole), fields through their columns.
-fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>) -> String {
+fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>, pg: bool) -> String {
+    if pg && e.is_text() {
+        return pg_text_sql(e, params);
+    }
     let mut push = |v: Value| -> String {
         params.push(v);
         format!("?{}", params.len())
@@ -197,26 +209,29 @@ fn expr_sql(e: &Expr, params: &mut Vec<Value>, me: Option<&str>) -> String {
         return format!("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH {p})");
     }
     match e {
-        Expr::And(v) if v.is_empty() => "1".into(),
-        Expr::Or(v) if v.is_empty() => "0".into(),
+        Expr::And(v) if v.is_empty() => "TRUE".into(),
+        Expr::Or(v) if v.is_empty() => "FALSE".into(),
         Expr::And(v) | Expr::Or(v) => {
             let op = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
             v.iter()
-                .map(|x| format!("({})", expr_sql(x, params, me)))
+                .map(|x| format!("({})", expr_sql(x, params, me, pg)))
                 .collect::<Vec<_>>()
                 .join(op)
         }
         // A missing author or reach is simply false, so NOT means what it says: what is under a NOT
         // is never NULL. Elsewhere NULL already acts as false (a WHERE keeps only true; AND and
         // OR without NOT are monotone), and a bare column lets SQLite use its index.
-        Expr::Not(x) => format!("NOT coalesce(({}), 0)", expr_sql(x, params, me)),
+        Expr::Not(x) => format!("NOT coalesce(({}), FALSE)", expr_sql(x, params, me, pg)),
         // A text leaf always has an FTS5 form (above).
-        Expr::Text(..) => "0".into(),
-        Expr::Field(f) => field_sql(f, params, me),
+        Expr::Text(..) => "FALSE".into(),
+        Expr::Field(f) => field_sql(f, params, me, pg),
     }
 }
 
-fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
+fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>, pg: bool) -> String {
+    if pg && let Some(sql) = pg_field_sql(f, params) {
+        return sql;
+    }
     let mut push = |v: Value| -> String {
         params.push(v);
         format!("?{}", params.len())
@@ -261,6 +276,7 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
         Field::Since(t, _) => format!("m.sort_at >= {}", push(Value::Integer(t.timestamp()))),
         Field::Until(t, _) => format!("m.sort_at < {}", push(Value::Integer(t.timestamp()))),
         Field::Unread => "r.mention_id IS NULL".into(),
+        // Bare: the condition of SQLite's partial indexes.
         Field::HasLink => "m.has_link".into(),
         Field::IsQuestion => "m.is_question".into(),
         Field::Lang(l) if l.is_empty() => "m.lang IS NULL".into(),
@@ -281,7 +297,7 @@ fn field_sql(f: &Field, params: &mut Vec<Value>, me: Option<&str>) -> String {
             "m.sentiment > -{t} AND m.sentiment < {t}",
             t = crate::score::sentiment::THRESHOLD
         ),
-        Field::Sort(_) => "1".into(),
+        Field::Sort(_) => "TRUE".into(),
         Field::Priority(c, n) => format!("m.priority {} {}", c.sql(), push(Value::Integer(*n))),
         Field::Intent(v) => format!("m.intent & {} <> 0", v.iter().fold(0, |a, i| a | i.bit())),
         // `noise <> 0` is the condition of the index of noise.
@@ -359,6 +375,26 @@ pub fn pg_text_sql(e: &Expr, params: &mut Vec<Value>) -> String {
         // Not text: the caller's fields.
         Expr::Field(_) => "FALSE".into(),
     }
+}
+
+/// The fields PostgreSQL says otherwise: a name compared without case, the score in the JSON,
+/// the flags as numbers.
+fn pg_field_sql(f: &Field, params: &mut Vec<Value>) -> Option<String> {
+    let mut push = |v: Value| -> String {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    Some(match f {
+        Field::Author(a) => format!("lower(m.author) = lower({})", push(Value::Text(a.clone()))),
+        Field::Score(c, n) => format!(
+            "(m.engagement::jsonb ->> 'score')::DOUBLE PRECISION {} {}",
+            c.sql(),
+            push(Value::Integer(*n))
+        ),
+        Field::HasLink => "m.has_link <> 0".into(),
+        Field::IsQuestion => "m.is_question <> 0".into(),
+        _ => return None,
+    })
 }
 
 /// How a filter's words are matched.
@@ -575,7 +611,7 @@ impl Store {
         let sql = format!(
             "SELECT * FROM (SELECT {cols} FROM {from}
              WHERE ({key}, m.id) > (?2, ?3){cond}
-             ORDER BY {key} ASC, m.id ASC LIMIT ?4) ORDER BY order_key DESC, 1 DESC"
+             ORDER BY {key} ASC, m.id ASC LIMIT ?4) w ORDER BY order_key DESC, 1 DESC"
         );
         self.query_mentions(&sql, params, "reading the stream")
     }
@@ -589,6 +625,9 @@ impl Store {
 
     /// How the filter's words are best matched: none, few (kept), many (probed).
     fn search_mode(&self, filter: &StreamFilter) -> Result<Search> {
+        if self.db().dialect() == db::Dialect::Postgres {
+            return Ok(Search::Match);
+        }
         Ok(match filter.fts_query() {
             Some(q) => match self.search_hits(&q)? {
                 Some(_) => Search::Kept,
@@ -617,7 +656,8 @@ impl Store {
         } else {
             MENTION_FROM.to_string()
         };
-        let mut cond = filter_sql(scope.filter, params, search, Some(scope.operator));
+        let pg = self.db().dialect() == db::Dialect::Postgres;
+        let mut cond = filter_sql(scope.filter, params, search, Some(scope.operator), pg);
         // A story's places are listed when asked for (`story:N`); else the story is its lead.
         if scope.filter.story().is_none() {
             cond.push_str(LEADS_ONLY);
@@ -653,11 +693,7 @@ impl Store {
     }
 
     fn query_mentions(&self, sql: &str, params: Vec<Value>, doing: &'static str) -> Result<Vec<Mention>> {
-        let mut stmt = self.conn().prepare_cached(sql).doing(doing)?;
-        let rows = stmt
-            .query_map(params_from_iter(params), mention_from_row)
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().doing(doing)
+        self.db().query_map(sql, &refs(&params), mention_from_row).doing(doing)
     }
 
     /// How many mentions in scope sort above `key` (newer than it), counting at most `cap`.
@@ -671,17 +707,21 @@ impl Store {
         let (from, cond) = self.plan(scope, &mut params)?;
         // Counting stops at `cap`: the title says "1000+" rather than walk a million rows.
         let key = order_column(scope.filter.order);
-        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE ({key}, m.id) > (?2, ?3){cond} LIMIT ?4)");
-        self.conn()
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
+        let sql =
+            format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE ({key}, m.id) > (?2, ?3){cond} LIMIT ?4) n");
+        self.db()
+            .query_row(&sql, &refs(&params), |r| r.get(0))
             .doing("counting new mentions")
     }
 
     /// How many mentions match the scope's filter, counting at most [`MATCH_CAP`]: the count and
     /// whether it stopped there.
     pub fn count_matching(&self, scope: Scope<'_>) -> Result<(i64, bool)> {
-        if let Some(q) = scope.filter.words_only() {
+        if let Some(q) = scope
+            .filter
+            .words_only()
+            .filter(|_| self.db().dialect() == db::Dialect::Sqlite)
+        {
             // Every row of the full-text index is a mention (they are written in one
             // transaction): its matches are the count, with no probe per mention.
             let n: i64 = self
@@ -704,11 +744,10 @@ impl Store {
         let (from, cond) = self.plan_with(scope, &mut params, search);
         params.push(Value::Integer(MATCH_CAP + 1));
         let cap = params.len();
-        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1{cond} LIMIT ?{cap})");
+        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE TRUE{cond} LIMIT ?{cap}) n");
         let n: i64 = self
-            .conn()
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get(0)))
+            .db()
+            .query_row(&sql, &refs(&params), |r| r.get(0))
             .doing("counting mentions")?;
         Ok((n.min(MATCH_CAP), n > MATCH_CAP))
     }
@@ -716,37 +755,36 @@ impl Store {
     /// The ids of every mention matching the scope's filter (for bulk actions).
     pub fn matching_ids(&self, scope: Scope<'_>) -> Result<Vec<i64>> {
         let mut params = scope.params();
-        let cond = filter_sql(scope.filter, &mut params, Search::Match, Some(scope.operator));
-        let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE 1{cond} ORDER BY m.sort_at DESC, m.id DESC");
-        let mut stmt = self.conn().prepare_cached(&sql).doing("selecting mentions")?;
-        let rows = stmt
-            .query_map(params_from_iter(params), |r| r.get(0))
-            .doing("selecting mentions")?;
-        rows.collect::<rusqlite::Result<Vec<i64>>>().doing("selecting mentions")
+        let pg = self.db().dialect() == db::Dialect::Postgres;
+        let cond = filter_sql(scope.filter, &mut params, Search::Match, Some(scope.operator), pg);
+        let sql = format!("SELECT m.id FROM {MENTION_FROM} WHERE TRUE{cond} ORDER BY m.sort_at DESC, m.id DESC");
+        self.db()
+            .query_map(&sql, &refs(&params), |r| r.get(0))
+            .doing("selecting mentions")
     }
 
     /// Counts for the stream's title: (all, new, open), from the counters kept as mentions are
     /// written and triaged (no count of the history).
     pub fn stream_counts(&self) -> Result<(i64, i64, i64)> {
-        self.conn()
-            .query_row("SELECT total, new, open FROM stream_counts WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+        self.db()
+            .query_row(
+                "SELECT total, new, open FROM stream_counts WHERE id = 1",
+                db::params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .doing("counting mentions")
     }
 
     /// The newest mention of feed `feed` titled `title`, with when it was published (its place
     /// in the stream): how the demo finds what its team answered.
     pub fn find_titled(&self, feed: &str, title: &str) -> Result<Option<(i64, DateTime<Utc>)>> {
-        use rusqlite::OptionalExtension;
-        self.conn()
-            .query_row(
+        self.db()
+            .query_opt(
                 "SELECT m.id, m.sort_at FROM mentions m JOIN feeds f ON f.id = m.feed_id
                  WHERE f.name = ?1 AND m.title = ?2 ORDER BY m.id DESC LIMIT 1",
-                rusqlite::params![feed, title],
+                db::params![feed, title],
                 |r| Ok((r.get(0)?, super::from_ts(r.get(1)?))),
             )
-            .optional()
             .doing("finding a mention by its title")
     }
 
@@ -764,11 +802,9 @@ impl Store {
     }
 
     pub fn mention(&self, operator: &str, id: i64) -> Result<Option<Mention>> {
-        use rusqlite::OptionalExtension;
         let sql = format!("SELECT {MENTION_COLUMNS} FROM {MENTION_FROM} WHERE m.id = ?2");
-        self.conn()
-            .query_row(&sql, rusqlite::params![operator, id], mention_from_row)
-            .optional()
+        self.db()
+            .query_opt(&sql, db::params![operator, id], mention_from_row)
             .doing("reading a mention")
     }
 
@@ -777,42 +813,40 @@ impl Store {
         let Some(mention) = self.mention(operator, id)? else {
             return Ok(None);
         };
-        let conn = self.conn();
-        let tags = conn
-            .prepare_cached("SELECT tag FROM mention_tags WHERE mention_id = ?1 ORDER BY tag")
-            .and_then(|mut s| {
-                s.query_map([id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<Vec<String>>>()
-            })
+        let db = self.db();
+        let tags = db
+            .query_map(
+                "SELECT tag FROM mention_tags WHERE mention_id = ?1 ORDER BY tag",
+                db::params![id],
+                |r| r.get(0),
+            )
             .doing("reading tags")?;
-        let notes = conn
-            .prepare_cached("SELECT author, body, created_at FROM notes WHERE mention_id = ?1 ORDER BY created_at, id")
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
+        let notes = db
+            .query_map(
+                "SELECT author, body, created_at FROM notes WHERE mention_id = ?1 ORDER BY created_at, id",
+                db::params![id],
+                |r| {
                     Ok(Note {
                         author: r.get(0)?,
                         body: r.get(1)?,
                         at: from_ts(r.get(2)?),
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .doing("reading notes")?;
-        let history = conn
-            .prepare_cached(
-                "SELECT actor, action, from_value, to_value, at FROM actions WHERE mention_id = ?1 ORDER BY at, id",
+                },
             )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
+            .doing("reading notes")?;
+        let history = db
+            .query_map(
+                "SELECT actor, action, from_value, to_value, at FROM actions WHERE mention_id = ?1 ORDER BY at, id",
+                db::params![id],
+                |r| {
                     let action: String = r.get(1)?;
                     Ok(HistoryEntry {
                         actor: r.get(0)?,
                         event: HistoryEvent::from_row(&action, r.get(2)?, r.get(3)?),
                         at: from_ts(r.get(4)?),
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
+                },
+            )
             .doing("reading history")?;
         let person = self.person_of(id)?;
         let judged = self.judgement_of(id)?;
@@ -840,13 +874,12 @@ impl Store {
 
     /// The places story `group` is seen, but mention `except`: the lead first, then in order.
     fn places(&self, group: i64, except: i64) -> Result<Vec<StoryPlace>> {
-        self.conn()
-            .prepare_cached(
+        self.db()
+            .query_map(
                 "SELECT m.id, f.name, m.title, m.url, m.sort_at, m.status FROM mentions m JOIN feeds f ON f.id = m.feed_id
                  WHERE (m.id = ?1 OR m.story_id = ?1) AND m.id <> ?2 ORDER BY m.story_id IS NOT NULL, m.id LIMIT 50",
-            )
-            .and_then(|mut s| {
-                s.query_map([group, except], |r| {
+                db::params![group, except],
+                |r| {
                     Ok(StoryPlace {
                         id: r.get(0)?,
                         feed: r.get(1)?,
@@ -855,9 +888,8 @@ impl Store {
                         at: from_ts(r.get(4)?),
                         status: r.get(5)?,
                     })
-                })?
-                .collect()
-            })
+                },
+            )
             .doing("reading a story's places")
     }
 
@@ -869,7 +901,10 @@ impl Store {
     ) -> Result<std::io::Result<()>> {
         let since = filter.since.map_or(i64::MIN, |t| t.timestamp());
         let mut params = vec![Value::Text(filter.operator.clone()), Value::Integer(since)];
-        let cond = filter_sql(&filter.query, &mut params, Search::Match, Some(&filter.operator));
+        if self.db().dialect() == db::Dialect::Postgres {
+            return self.for_each_mention_paged(filter, visit);
+        }
+        let cond = filter_sql(&filter.query, &mut params, Search::Match, Some(&filter.operator), false);
         let sql = format!(
             "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
              WHERE m.sort_at >= ?2 {cond} ORDER BY m.sort_at ASC, m.id ASC"
@@ -877,13 +912,57 @@ impl Store {
         let mut stmt = self.conn().prepare(&sql).doing("exporting mentions")?;
         let mut rows = stmt.query(params_from_iter(params)).doing("exporting mentions")?;
         while let Some(row) = rows.next().doing("exporting mentions")? {
-            let m = mention_from_row(row).doing("exporting mentions")?;
+            let m = mention_from_row(&db::Row::Sqlite(row)).doing("exporting mentions")?;
             if let Err(e) = visit(m) {
                 return Ok(Err(e));
             }
         }
         Ok(Ok(()))
     }
+
+    /// [`Store::for_each_mention`] a page of rows at a time, by keyset (PostgreSQL: a query's rows
+    /// come whole, so a page, not the history, is held).
+    fn for_each_mention_paged(
+        &self,
+        filter: &ExportFilter,
+        mut visit: impl FnMut(Mention) -> std::io::Result<()>,
+    ) -> Result<std::io::Result<()>> {
+        const PAGE: i64 = 1_000;
+        let since = filter.since.map_or(i64::MIN, |t| t.timestamp());
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let mut params = vec![
+                Value::Text(filter.operator.clone()),
+                Value::Integer(since),
+                Value::Integer(after.0),
+                Value::Integer(after.1),
+                Value::Integer(PAGE),
+            ];
+            let cond = filter_sql(&filter.query, &mut params, Search::Match, Some(&filter.operator), true);
+            let sql = format!(
+                "SELECT {MENTION_COLUMNS} FROM {MENTION_FROM}
+                 WHERE m.sort_at >= ?2 AND (m.sort_at, m.id) > (?3, ?4) {cond}
+                 ORDER BY m.sort_at ASC, m.id ASC LIMIT ?5"
+            );
+            let page = self.query_mentions(&sql, params, "exporting mentions")?;
+            let Some(last) = page.last() else { return Ok(Ok(())) };
+            after = (last.sort_at.timestamp(), last.id);
+            let full = page.len() as i64 == PAGE;
+            for m in page {
+                if let Err(e) = visit(m) {
+                    return Ok(Err(e));
+                }
+            }
+            if !full {
+                return Ok(Ok(()));
+            }
+        }
+    }
+}
+
+/// Parameters as [`Db`] takes them.
+fn refs(params: &[Value]) -> Vec<&dyn db::Param> {
+    params.iter().map(|p| p as &dyn db::Param).collect()
 }
 
 #[cfg(test)]
@@ -936,7 +1015,7 @@ mod tests {
                         if pg {
                             format!("({})", pg_text_sql(e, &mut params))
                         } else {
-                            format!("({})", expr_sql(e, &mut params, None))
+                            format!("({})", expr_sql(e, &mut params, None, false))
                         }
                     })
                     .collect::<Vec<_>>()
@@ -974,6 +1053,104 @@ mod tests {
                     crate::store::db::params![id, title, text],
                 )
                 .unwrap();
+        }
+    }
+
+    /// The stream's windows, counts, ids, a mention's detail and the export, through the store on
+    /// either backend, with filters of every kind.
+    fn stream_scenario(s: &mut Store) -> Vec<String> {
+        let corpus = [
+            ("Refund please", "my order never arrived and I want a refund"),
+            ("Love it", "the new acme phone is great, battery lasts"),
+            ("Question", "how do I cancel my subscription? refunds?"),
+            ("Outage", "acme is down again, no service since noon"),
+            ("", "great support from acme today, thanks"),
+            ("Battery", "the battery of the acme phone died after one day"),
+        ];
+        fill_corpus(s, &corpus);
+        s.db()
+            .execute(
+                "UPDATE mentions SET sort_at = sort_at + id * 60, is_question = CASE WHEN id = 3 THEN 1 ELSE 0 END, priority = id % 3,
+                    priority_rank = (id % 3) * 1000 + id",
+                crate::store::db::params![],
+            )
+            .unwrap();
+        s.apply(
+            &[2],
+            &crate::store::Change::Status(crate::model::Status::Open),
+            "alice",
+            Utc::now(),
+        )
+        .unwrap();
+        let mut said = Vec::new();
+        for q in [
+            "",
+            "refund",
+            "acme -phone",
+            "status:open",
+            "sort:priority",
+            "is:question",
+            "author:BOB",
+            "title:battery",
+            "acme phone",
+            "acme OR status:open",
+        ] {
+            let f = StreamFilter::parse(q, Utc::now()).unwrap();
+            let scope = Scope {
+                operator: "alice",
+                filter: &f,
+            };
+            let first = s.stream_after(scope, None, 2).unwrap();
+            let rest = first
+                .last()
+                .map(|m| s.stream_after(scope, Some(m.stream_key()), 10).unwrap())
+                .unwrap_or_default();
+            let ids = |v: &[Mention]| v.iter().map(|m| m.id).collect::<Vec<_>>();
+            said.push(format!(
+                "{q}: {:?} {:?} {:?} {:?}",
+                ids(&first),
+                ids(&rest),
+                s.count_matching(scope).unwrap(),
+                s.matching_ids(scope).unwrap()
+            ));
+        }
+        let d = s.detail("alice", 2).unwrap().unwrap();
+        said.push(format!(
+            "{:?} {:?} {:?} {}",
+            d.mention.status,
+            d.history.len(),
+            d.tags,
+            d.mention.text
+        ));
+        let mut exported = Vec::new();
+        s.for_each_mention(
+            &ExportFilter {
+                query: StreamFilter::parse("acme", Utc::now()).unwrap(),
+                operator: "alice".into(),
+                ..Default::default()
+            },
+            |m| {
+                exported.push(m.id);
+                Ok(())
+            },
+        )
+        .unwrap()
+        .unwrap();
+        said.push(format!("export {exported:?}"));
+        said
+    }
+
+    #[test]
+    fn the_stream_reads_alike_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_sqlite = stream_scenario(&mut Store::open(&dir.path().join("w.db")).unwrap());
+        assert!(on_sqlite[1].starts_with("refund: [1] []"), "{on_sqlite:?}");
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let on_pg = stream_scenario(&mut pg.store());
+        for (l, p) in on_sqlite.iter().zip(&on_pg) {
+            assert_eq!(l, p);
         }
     }
 

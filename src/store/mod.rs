@@ -34,7 +34,7 @@ pub use arrival::{AlertDelivery, AlertRow, Arrival, CommandFailures, RuleTest};
 pub use conversations::{FOLLOW_UP, Message};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
-/// For the PostgreSQL backend's search (issue 19): the stream's SQL takes it as `mentions.rs` is ported.
+/// The query language's words as PostgreSQL conditions (the stream's SQL on that backend).
 pub use mentions::pg_text_sql;
 pub(crate) use mentions::stats_filter_sql;
 pub use mentions::{Detail, ExportFilter, HistoryEntry, HistoryEvent, Note, Scope, StoryPlace, StreamKey};
