@@ -4,6 +4,7 @@
 //! (so the history, undo and the stats treat it alike). And `overhear rule test`: a query's
 //! matches over the whole history, counted in SQL.
 
+use super::db;
 use super::triage::{Stamp, apply_one, next_batch};
 use super::{Change, Doing, Result, Store, from_ts, to_ts};
 use crate::model::FeedKind;
@@ -464,36 +465,35 @@ impl Store {
         newest_first: bool,
     ) -> Result<Vec<AlertRow>> {
         let order = if newest_first { "DESC" } else { "ASC" };
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT a.id, a.name, a.trigger, a.mention_id, a.terms, a.created_at, a.acknowledged_by,
-                        coalesce(m.title, m.text), m.sort_at, a.delivery_error
-                 FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
-                 WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id {order} LIMIT ?3"
-            ))
-            .doing("reading alerts")?;
         let since = since.map_or(i64::MIN, |t| t.timestamp_millis());
-        let rows = stmt
-            .query_map(params![after, since, limit as i64], |r| {
-                let terms: Option<String> = r.get(4)?;
-                Ok(AlertRow {
-                    id: r.get(0)?,
-                    alert: r.get(1)?,
-                    trigger: r.get(2)?,
-                    mention_id: r.get(3)?,
-                    terms: terms.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
-                    created_at: super::team::from_ms(r.get(5)?),
-                    acknowledged_by: r.get(6)?,
-                    about: r.get(7)?,
-                    mention_sort_at: r.get(8)?,
-                    delivery: r
-                        .get::<_, Option<String>>(9)?
-                        .map(|e| if e.is_empty() { "ok".to_string() } else { e }),
-                })
-            })
-            .doing("reading alerts")?;
-        rows.collect::<rusqlite::Result<_>>().doing("reading alerts")
+        self.db()
+            .query_map(
+                &format!(
+                    "SELECT a.id, a.name, a.trigger, a.mention_id, a.terms, a.created_at, a.acknowledged_by,
+                            coalesce(m.title, m.text), m.sort_at, a.delivery_error
+                     FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
+                     WHERE a.id > ?1 AND a.created_at >= ?2 ORDER BY a.id {order} LIMIT ?3"
+                ),
+                db::params![after, since, limit],
+                |r| {
+                    let terms: Option<String> = r.get(4)?;
+                    Ok(AlertRow {
+                        id: r.get(0)?,
+                        alert: r.get(1)?,
+                        trigger: r.get(2)?,
+                        mention_id: r.get(3)?,
+                        terms: terms.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                        created_at: super::team::from_ms(r.get(5)?),
+                        acknowledged_by: r.get(6)?,
+                        about: r.get(7)?,
+                        mention_sort_at: r.get(8)?,
+                        delivery: r
+                            .get::<Option<String>>(9)?
+                            .map(|e| if e.is_empty() { "ok".to_string() } else { e }),
+                    })
+                },
+            )
+            .doing("reading alerts")
     }
 
     /// Record how an alert's command ended: `Ok` or the failure in words (one line, no escape,
@@ -508,10 +508,10 @@ impl Store {
             Ok(()) => String::new(),
             Err(e) => crate::text::clean_message(&e),
         };
-        self.write("recording an alert's delivery", |tx| {
-            tx.execute(
+        self.write_db("recording an alert's delivery", |db| {
+            db.execute(
                 "UPDATE alerts SET delivery_error = ?2, delivery_done_at = ?3 WHERE id = ?1",
-                params![id, error, now.timestamp_millis()],
+                db::params![id, error, now.timestamp_millis()],
             )
             .map(drop)
         })
@@ -519,26 +519,24 @@ impl Store {
 
     /// The failures of alert commands since `since`, per alert, the latest first.
     pub fn alert_command_failures(&self, since: DateTime<Utc>) -> Result<Vec<CommandFailures>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT name, count(*), (SELECT b.delivery_error FROM alerts b WHERE b.name = a.name
-                        AND b.delivery_error <> '' ORDER BY b.delivery_done_at DESC LIMIT 1), max(delivery_done_at)
-                 FROM alerts a WHERE delivery_error <> '' AND delivery_done_at >= ?1
-                 GROUP BY name ORDER BY 4 DESC",
+        self.db()
+            .query_map(
+                "SELECT a.name, count(*), (SELECT b.delivery_error FROM alerts b WHERE b.name = a.name
+                        AND b.delivery_error <> '' ORDER BY b.delivery_done_at DESC, b.id DESC LIMIT 1),
+                        max(a.delivery_done_at)
+                 FROM alerts a WHERE a.delivery_error <> '' AND a.delivery_done_at >= ?1
+                 GROUP BY a.name ORDER BY 4 DESC, 1",
+                db::params![since.timestamp_millis()],
+                |r| {
+                    Ok(CommandFailures {
+                        alert: r.get(0)?,
+                        count: r.get(1)?,
+                        last: r.get(2)?,
+                        at: super::team::from_ms(r.get(3)?),
+                    })
+                },
             )
-            .doing("reading alert failures")?;
-        let rows = stmt
-            .query_map([since.timestamp_millis()], |r| {
-                Ok(CommandFailures {
-                    alert: r.get(0)?,
-                    count: r.get(1)?,
-                    last: r.get(2)?,
-                    at: super::team::from_ms(r.get(3)?),
-                })
-            })
-            .doing("reading alert failures")?;
-        rows.collect::<rusqlite::Result<_>>().doing("reading alert failures")
+            .doing("reading alert failures")
     }
 
     /// Claim the alerts of `names` raised in the last hour whose command has not run, for this
@@ -552,33 +550,29 @@ impl Store {
         let recent = at - 3_600_000;
         // Read first (most polls raise nothing: no write, no wake-up of every console).
         let waiting: Vec<AlertDelivery> = {
-            let mut stmt = self
-                .conn()
-                .prepare_cached(
+            self.db()
+                .query_map(
                     "SELECT a.id, a.name, a.trigger, a.mention_id, a.created_at,
                             m.title, m.text, m.author, m.url, f.name
                      FROM alerts a LEFT JOIN mentions m ON m.id = a.mention_id
                      LEFT JOIN feeds f ON f.id = m.feed_id
                      WHERE a.created_at >= ?1 AND a.delivered_at IS NULL ORDER BY a.id LIMIT 100",
+                    db::params![recent],
+                    |r| {
+                        Ok(AlertDelivery {
+                            id: r.get(0)?,
+                            alert: r.get(1)?,
+                            trigger: r.get(2)?,
+                            mention_id: r.get(3)?,
+                            created_at: super::team::from_ms(r.get(4)?),
+                            title: r.get(5)?,
+                            text: r.get(6)?,
+                            author: r.get(7)?,
+                            url: r.get(8)?,
+                            feed: r.get(9)?,
+                        })
+                    },
                 )
-                .doing("reading alerts to deliver")?;
-            let rows = stmt
-                .query_map([recent], |r| {
-                    Ok(AlertDelivery {
-                        id: r.get(0)?,
-                        alert: r.get(1)?,
-                        trigger: r.get(2)?,
-                        mention_id: r.get(3)?,
-                        created_at: super::team::from_ms(r.get(4)?),
-                        title: r.get(5)?,
-                        text: r.get(6)?,
-                        author: r.get(7)?,
-                        url: r.get(8)?,
-                        feed: r.get(9)?,
-                    })
-                })
-                .doing("reading alerts to deliver")?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
                 .doing("reading alerts to deliver")?
                 .into_iter()
                 .filter(|d| names.contains(&d.alert))
@@ -588,12 +582,12 @@ impl Store {
             return Ok(waiting);
         }
         // Claim each (another poller, or this one again, finds it claimed).
-        self.write("claiming alerts to deliver", |tx| {
+        self.write_db("claiming alerts to deliver", |db| {
             let mut claimed = Vec::new();
             for d in &waiting {
-                if tx.execute(
+                if db.execute(
                     "UPDATE alerts SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
-                    params![d.id, at],
+                    db::params![d.id, at],
                 )? == 1
                 {
                     claimed.push(d.clone());
@@ -605,18 +599,18 @@ impl Store {
 
     /// Say `operator` has seen alert `id`. False when there is no such alert (or it was seen).
     pub fn acknowledge_alert(&mut self, id: i64, operator: &str, now: DateTime<Utc>) -> Result<bool> {
-        self.write("acknowledging an alert", |tx| {
-            Ok(tx.execute(
+        self.write_db("acknowledging an alert", |db| {
+            Ok(db.execute(
                 "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3 WHERE id = ?1 AND acknowledged_by IS NULL",
-                params![id, operator, now.timestamp_millis()],
+                db::params![id, operator, now.timestamp_millis()],
             )? == 1)
         })
     }
 
     /// The newest alert's id (where a console starts listening).
     pub fn newest_alert(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))
+        self.db()
+            .query_row("SELECT coalesce(max(id), 0) FROM alerts", db::params![], |r| r.get(0))
             .doing("reading alerts")
     }
 
@@ -751,6 +745,59 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    /// Alerts raised, listed, claimed once for delivery, delivered, failed and acknowledged, on
+    /// either backend.
+    fn alerts_scenario(s: &mut Store) -> Vec<String> {
+        let m = crate::store::bare_mention(s, "a1");
+        let t0 = chrono::DateTime::from_timestamp_millis(1_764_500_000_000).unwrap();
+        for (name, key, at) in [("outage", "1", 0), ("vip", "2", 1_000), ("outage", "3", 2_000)] {
+            s.db()
+                .execute(
+                    "INSERT INTO alerts (name, trigger, key, mention_id, created_at) VALUES (?1, 'when', ?2, ?3, ?4)",
+                    db::params![name, key, m, t0.timestamp_millis() + at],
+                )
+                .unwrap();
+        }
+        let now = t0 + chrono::Duration::seconds(10);
+        let mut said = vec![format!("{:?}", s.alerts(0, None, 10).unwrap())];
+        said.push(format!("{:?}", s.newest_alerts(t0, 2).unwrap()));
+        let claimed = s.claim_alert_deliveries(&["outage".into()], now).unwrap();
+        said.push(format!("{claimed:?}"));
+        said.push(format!(
+            "{:?}",
+            s.claim_alert_deliveries(&["outage".into()], now).unwrap()
+        ));
+        s.record_alert_delivery(claimed[0].id, Ok(()), now).unwrap();
+        s.record_alert_delivery(claimed[1].id, Err("exit 3: \u{1b}[2Jboom".into()), now)
+            .unwrap();
+        said.push(format!("{:?}", s.alert_command_failures(t0).unwrap()));
+        said.push(format!(
+            "{:?}",
+            s.acknowledge_alert(claimed[0].id, "alice", now).unwrap()
+        ));
+        said.push(format!("{:?}", s.acknowledge_alert(claimed[0].id, "bob", now).unwrap()));
+        said.push(format!(
+            "{:?} {}",
+            s.alerts(0, Some(t0), 10).unwrap(),
+            s.newest_alert().unwrap()
+        ));
+        said
+    }
+
+    #[test]
+    fn alerts_are_kept_alike_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_sqlite = alerts_scenario(&mut Store::open(&dir.path().join("a.db")).unwrap());
+        assert!(on_sqlite[3] == "[]", "claimed once: {on_sqlite:?}");
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let on_pg = alerts_scenario(&mut pg.store());
+        for (l, p) in on_sqlite.iter().zip(&on_pg) {
+            assert_eq!(l, p);
+        }
+    }
+
     use super::*;
     use crate::model::NewMention;
     use crate::model::Status;
