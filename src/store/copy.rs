@@ -109,6 +109,23 @@ impl Table {
             .join(", ")
     }
 
+    /// A page of rows in key order (after a key's values `?1…` when `after`), in SQLite's
+    /// dialect ([`super::dialect::postgres`] says it for PostgreSQL).
+    fn page_sql(&self, after: bool, limit: usize) -> String {
+        let keys = self.key_list();
+        let from = if after {
+            let ph: Vec<String> = (1..=self.key.len()).map(|i| format!("?{i}")).collect();
+            format!(" WHERE ({keys}) > ({})", ph.join(", "))
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT {} FROM \"{}\"{from} ORDER BY {keys} LIMIT {limit}",
+            self.col_list(),
+            self.name
+        )
+    }
+
     fn key_list(&self) -> String {
         self.key
             .iter()
@@ -242,23 +259,9 @@ impl Side {
 
     /// A page of `t`'s rows after `after` (a key's values), in key order.
     fn page(&mut self, t: &Table, after: Option<&[Val]>, limit: usize) -> Result<Vec<Vec<Val>>, CopyError> {
-        let keys = t.key_list();
+        let sql = t.page_sql(after.is_some(), limit);
         match self {
             Side::Sqlite(conn) => {
-                let ph: Vec<String> = (1..=t.key.len()).map(|i| format!("?{i}")).collect();
-                let sql = match after {
-                    None => format!(
-                        "SELECT {} FROM \"{}\" ORDER BY {keys} LIMIT {limit}",
-                        t.col_list(),
-                        t.name
-                    ),
-                    Some(_) => format!(
-                        "SELECT {} FROM \"{}\" WHERE ({keys}) > ({}) ORDER BY {keys} LIMIT {limit}",
-                        t.col_list(),
-                        t.name,
-                        ph.join(", ")
-                    ),
-                };
                 let mut stmt = conn.prepare_cached(&sql).map_err(sq("reading rows"))?;
                 let params: Vec<rusqlite::types::Value> = after.unwrap_or_default().iter().map(to_sqlite).collect();
                 let mut rows = stmt
@@ -275,20 +278,7 @@ impl Side {
                 Ok(out)
             }
             Side::Pg(pg) => {
-                let ph: Vec<String> = (1..=t.key.len()).map(|i| format!("${i}")).collect();
-                let sql = match after {
-                    None => format!(
-                        "SELECT {} FROM \"{}\" ORDER BY {keys} LIMIT {limit}",
-                        t.col_list(),
-                        t.name
-                    ),
-                    Some(_) => format!(
-                        "SELECT {} FROM \"{}\" WHERE ({keys}) > ({}) ORDER BY {keys} LIMIT {limit}",
-                        t.col_list(),
-                        t.name,
-                        ph.join(", ")
-                    ),
-                };
+                let sql = super::dialect::postgres(&sql).map_err(CopyError::Refused)?;
                 let owned: Vec<Box<dyn postgres::types::ToSql + Sync>> =
                     after.unwrap_or_default().iter().map(to_pg).collect();
                 let params: Vec<&(dyn postgres::types::ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
@@ -465,6 +455,12 @@ fn progress(side: &mut Side, table: &str) -> Result<Option<(Option<String>, bool
     }
 }
 
+/// Where a table's copy got to (one statement for both backends: the PostgreSQL side says it
+/// through [`super::dialect::postgres`]).
+const NOTE_PROGRESS: &str = "INSERT INTO overhear_copy (tbl, last_key, done) VALUES (?1, ?2, ?3)
+     ON CONFLICT (tbl) DO UPDATE SET last_key = coalesce(excluded.last_key, overhear_copy.last_key),
+        done = excluded.done";
+
 /// Tables a new database fills by itself (a default row, rows its triggers add): emptied when
 /// their copy begins, so they hold the source's rows only.
 const REFILLED: &[&str] = &["stream_counts", "stats_dirty"];
@@ -516,14 +512,8 @@ fn write_sqlite(
         )
         .map_err(sq("indexing the mentions' words"))?;
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO {PROGRESS} (tbl, last_key, done) VALUES (?1, ?2, ?3)
-             ON CONFLICT (tbl) DO UPDATE SET last_key = coalesce(excluded.last_key, last_key), done = excluded.done"
-        ),
-        rusqlite::params![t.name, last, done as i64],
-    )
-    .map_err(sq("keeping the copy's progress"))?;
+    tx.execute(NOTE_PROGRESS, rusqlite::params![t.name, last, done as i64])
+        .map_err(sq("keeping the copy's progress"))?;
     tx.commit().map_err(sq("writing rows"))
 }
 
@@ -563,14 +553,9 @@ fn write_pg(
         w.finish().map_err(pq("writing rows"))?;
     }
     let done_n: i64 = done.into();
-    tx.execute(
-        &format!(
-            "INSERT INTO {PROGRESS} (tbl, last_key, done) VALUES ($1, $2, $3)
-             ON CONFLICT (tbl) DO UPDATE SET last_key = coalesce(excluded.last_key, {PROGRESS}.last_key), done = excluded.done"
-        ),
-        &[&t.name, &last, &done_n],
-    )
-    .map_err(pq("keeping the copy's progress"))?;
+    let note = super::dialect::postgres(NOTE_PROGRESS).map_err(CopyError::Refused)?;
+    tx.execute(&note, &[&t.name, &last, &done_n])
+        .map_err(pq("keeping the copy's progress"))?;
     if done && t.key.len() == 1 && t.cols[t.key[0]].0 == "id" && t.cols[t.key[0]].1 == Kind::Int {
         // The identity goes on after the copied ids.
         tx.batch_execute(&format!(
@@ -610,22 +595,19 @@ fn check_target(to: &mut Side, tables: &[Table], source: &str) -> Result<(), Cop
             )));
         }
     }
+    let one: i64 = 1;
     match to {
         Side::Sqlite(c) => c
-            .execute(
-                &format!("INSERT INTO {PROGRESS} (tbl, last_key, done) VALUES ('(source)', ?1, 1)"),
-                [source],
-            )
+            .execute(NOTE_PROGRESS, rusqlite::params!["(source)", source, one])
             .map(drop)
             .map_err(sq("keeping the copy's progress")),
-        Side::Pg(pg) => pg
-            .client
-            .execute(
-                &format!("INSERT INTO {PROGRESS} (tbl, last_key, done) VALUES ('(source)', $1, 1)"),
-                &[&source],
-            )
-            .map(drop)
-            .map_err(pq("keeping the copy's progress")),
+        Side::Pg(pg) => {
+            let note = super::dialect::postgres(NOTE_PROGRESS).map_err(CopyError::Refused)?;
+            pg.client
+                .execute(&note, &[&"(source)", &source, &one])
+                .map(drop)
+                .map_err(pq("keeping the copy's progress"))
+        }
     }
 }
 

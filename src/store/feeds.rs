@@ -321,7 +321,7 @@ fn write_group(
     careful: bool,
 ) -> rusqlite::Result<Keep<Option<Vec<rusqlite::Result<Recorded>>>>> {
     if let Some(h) = holder
-        && !super::team::holds(super::db::Db::Sqlite(tx), super::team::POLLER, h).map_err(super::into_sqlite)?
+        && !super::team::holds(super::db::Db::Sqlite(tx), super::team::POLLER, h)?
     {
         return Ok(Keep::Commit(None));
     }

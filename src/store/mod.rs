@@ -164,11 +164,6 @@ impl<T> Doing<T> for db::Result<T> {
     }
 }
 
-/// A [`db::DbError`] where the SQLite write path wants a rusqlite error.
-fn into_sqlite(e: db::DbError) -> rusqlite::Error {
-    e.into()
-}
-
 impl<T> Doing<T> for rusqlite::Result<T> {
     fn doing(self, what: &'static str) -> Result<T> {
         self.map_err(|source| {
@@ -737,7 +732,7 @@ impl Store {
         mut f: impl FnMut(db::Db<'_>) -> db::Result<T>,
     ) -> Result<T> {
         let Backend::Pg(pg) = &self.backend else {
-            return self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(into_sqlite));
+            return self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(rusqlite::Error::from));
         };
         let mut attempt = 0;
         loop {

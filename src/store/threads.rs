@@ -128,16 +128,24 @@ mod tests {
     use crate::store::PollWrite;
 
     /// A thread kept, replaced and failed, through the store: what it reads back.
-    fn thread_scenario(s: &mut Store, id: i64) -> (Vec<ThreadPost>, Vec<ThreadPost>, Option<String>) {
-        let post = |rel, depth, id: &str| ThreadPost {
-            relation: rel,
+    /// A post of a thread as a source gives it.
+    fn post(relation: Relation, depth: u32, id: &str) -> ThreadPost {
+        ThreadPost {
+            relation,
             depth,
             external_id: Some(id.into()),
             author: Some("someone".into()),
             title: None,
-            text: format!("post {id} \u{1b}"),
+            text: format!("post {id}"),
             url: None,
             published_at: Some(from_ts(1_700_000_000)),
+        }
+    }
+
+    fn thread_scenario(s: &mut Store, id: i64) -> (Vec<ThreadPost>, Vec<ThreadPost>, Option<String>) {
+        let post = |rel, depth, id: &str| ThreadPost {
+            text: format!("post {id} \u{1b}"),
+            ..post(rel, depth, id)
         };
         let now = from_ts(1_764_500_000);
         s.save_thread(
@@ -213,16 +221,6 @@ mod tests {
         assert_eq!(of.external_id.as_deref(), Some("109"));
         assert_eq!(of.parent.as_deref(), Some("100"));
         assert_eq!(s.thread(id).unwrap(), None);
-        let post = |rel, depth, id: &str| ThreadPost {
-            relation: rel,
-            depth,
-            external_id: Some(id.into()),
-            author: Some("someone".into()),
-            title: None,
-            text: format!("post {id}"),
-            url: None,
-            published_at: Some(from_ts(1_700_000_000)),
-        };
         let first = vec![post(Relation::Above, 0, "100"), post(Relation::Below, 1, "110")];
         s.save_thread(id, &first, now).unwrap();
         let got = s.thread(id).unwrap().unwrap();
