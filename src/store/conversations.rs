@@ -269,17 +269,25 @@ mod tests {
             ..Default::default()
         };
         s.write_poll(feed, FeedKind::Mastodon, &poll, at).unwrap();
-        s.conn()
-            .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
+        s.db()
+            .query_row("SELECT max(id) FROM mentions", crate::store::db::params![], |r| {
+                r.get(0)
+            })
             .unwrap()
     }
 
     #[test]
     fn the_customers_answer_to_our_reply_comes_back_open_to_whoever_answered() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        follow_up_scenario(&mut Store::open(&dir.path().join("s.db")).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            follow_up_scenario(&mut pg.store());
+        }
+    }
+
+    fn follow_up_scenario(s: &mut Store) {
         let t0 = Utc::now() - Duration::hours(3);
-        let asked = say(&mut s, "100", "carol@example.social", None, t0);
+        let asked = say(s, "100", "carol@example.social", None, t0);
         let sent = Sent {
             id: Some("555".into()),
             url: Some("https://example.social/@acme/555".into()),
@@ -293,24 +301,16 @@ mod tests {
         )
         .unwrap();
         // Someone else's reply to Carol's post, before we answered nothing: part of the thread.
-        let aside = say(
-            &mut s,
-            "101",
-            "dave@example.social",
-            Some("100"),
-            t0 + Duration::minutes(5),
-        );
+        let aside = say(s, "101", "dave@example.social", Some("100"), t0 + Duration::minutes(5));
         // Carol answers our reply.
-        let back = say(
-            &mut s,
-            "102",
-            "carol@example.social",
-            Some("555"),
-            t0 + Duration::hours(1),
-        );
+        let back = say(s, "102", "carol@example.social", Some("555"), t0 + Duration::hours(1));
         let conv = |id: i64| -> Option<i64> {
-            s.conn()
-                .query_row("SELECT conversation_id FROM mentions WHERE id = ?1", [id], |r| r.get(0))
+            s.db()
+                .query_row(
+                    "SELECT conversation_id FROM mentions WHERE id = ?1",
+                    crate::store::db::params![id],
+                    |r| r.get(0),
+                )
                 .unwrap()
         };
         assert_eq!(conv(asked), Some(asked));

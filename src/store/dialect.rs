@@ -164,8 +164,35 @@ fn text(toks: &[Tok]) -> String {
 
 /// `sql` in PostgreSQL's dialect, or why it cannot be said there.
 pub fn postgres(sql: &str) -> Result<String, String> {
+    postgres_with_params(sql).map(|(s, _)| s)
+}
+
+/// [`postgres`], its parameters numbered densely: SQLite lets a statement leave some of its
+/// numbered parameters unused (`?1` bound, only `?2` read), PostgreSQL cannot type a parameter
+/// it never reads. With the statement, which of the given parameters (0-based) each `$k` is.
+pub fn postgres_with_params(sql: &str) -> Result<(String, Vec<usize>), String> {
     let mut toks = tokens(sql)?;
     number_params(&mut toks);
+    let mut used: Vec<u32> = toks
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Param(Some(k)) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for t in &mut toks {
+        if let Tok::Param(Some(k)) = t {
+            let dense = used.binary_search(k).unwrap_or_default() + 1;
+            *k = dense as u32;
+        }
+    }
+    let uses = used.iter().map(|k| (*k as usize).saturating_sub(1)).collect();
+    postgres_tokens(toks, sql).map(|s| (s, uses))
+}
+
+fn postgres_tokens(toks: Vec<Tok>, sql: &str) -> Result<String, String> {
     for w in [
         "MATCH",
         "json_extract",
@@ -357,9 +384,14 @@ mod tests {
             "SELECT a FROM t WHERE b = $1 AND c = $2"
         );
         assert_eq!(
-            t("VALUES (?, ?, ?3)"),
-            "VALUES ($4, $5, $3)",
-            "bare ? after the highest numbered"
+            super::postgres_with_params("VALUES (?, ?, ?3)").unwrap(),
+            ("VALUES ($2, $3, $1)".to_string(), vec![2, 3, 4]),
+            "bare ? after the highest numbered; numbered densely, each $k naming its value"
+        );
+        assert_eq!(
+            super::postgres_with_params("SELECT ?4 + ?2, ?4").unwrap(),
+            ("SELECT $2 + $1, $2".to_string(), vec![1, 3]),
+            "parameters a statement leaves unused are not sent"
         );
         assert_eq!(
             t("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)"),

@@ -6,7 +6,6 @@ use super::{Doing, Keep, Result, Store, StoreError, from_ts, to_ts};
 use crate::model::{FeedKind, NewMention};
 use crate::query::facts::Facts;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 /// What the poller needs to know about a feed before polling it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -208,8 +207,8 @@ impl Store {
         // them, so that it costs only itself.
         let mut careful = false;
         let results = loop {
-            let done = self.write_or_undo("storing polls", |tx| {
-                write_group(tx, records, now, holder, arrival, careful)
+            let done = self.write_db_or_undo("storing polls", |db| {
+                write_group(db, records, now, holder, arrival, careful)
             })?;
             match done {
                 Some(results) => break results,
@@ -293,58 +292,41 @@ pub enum Recorded {
     },
 }
 
-/// Errors that end the whole transaction (it is retried), not one record.
-fn is_transient(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DatabaseBusy
-                    | rusqlite::ErrorCode::DatabaseLocked
-                    | rusqlite::ErrorCode::DiskFull
-                    | rusqlite::ErrorCode::SystemIoFailure
-                    | rusqlite::ErrorCode::DatabaseCorrupt
-                    | rusqlite::ErrorCode::ReadOnly
-            )
-    )
-}
-
 /// One group of polls in one transaction (see [`Store::record_polls_fenced`]); `careful`: each
 /// feed in a savepoint of its own, so that a feed whose write fails costs only itself.
 fn write_group(
-    tx: &rusqlite::Transaction<'_>,
+    db: db::Db<'_>,
     records: &[PollRecord],
     now: DateTime<Utc>,
     holder: Option<&str>,
     arrival: &super::Arrival,
     careful: bool,
-) -> rusqlite::Result<Keep<Option<Vec<rusqlite::Result<Recorded>>>>> {
+) -> db::Result<Keep<Option<Vec<db::Result<Recorded>>>>> {
     if let Some(h) = holder
-        && !super::team::holds(super::db::Db::Sqlite(tx), super::team::POLLER, h)?
+        && !super::team::holds(db, super::team::POLLER, h)?
     {
         return Ok(Keep::Commit(None));
     }
-    let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?;
+    let newest_before: i64 = db.query_row("SELECT coalesce(max(id), 0) FROM mentions", db::params![], |r| r.get(0))?;
     let started = std::time::Instant::now();
     let mut results = Vec::with_capacity(records.len());
     // The new mentions' story keys, grouped once every feed is written.
     let mut fresh = Vec::new();
     for record in records {
         if careful {
-            tx.execute_batch("SAVEPOINT poll")?;
+            db.execute_batch("SAVEPOINT poll")?;
         }
         let mark = fresh.len();
-        match apply(tx, record, now, &arrival.weights, &mut fresh) {
+        match apply(db, record, now, &arrival.weights, &mut fresh) {
             Ok(done) => {
                 if careful {
-                    tx.execute_batch("RELEASE poll")?;
+                    db.execute_batch("RELEASE poll")?;
                 }
                 results.push(Ok(done));
             }
-            Err(e) if is_transient(&e) => return Err(e),
+            Err(e) if e.is_transient() => return Err(e),
             Err(e) if careful => {
-                tx.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
+                db.execute_batch("ROLLBACK TO poll; RELEASE poll")?;
                 fresh.truncate(mark);
                 results.push(Err(e));
             }
@@ -365,28 +347,33 @@ fn write_group(
     if new > 0 {
         // Once per transaction, over the new rows: the full-text index, the stream's
         // counts (every new mention is new) and the hours whose kept stats are now stale.
-        tx.prepare_cached(
-            "INSERT INTO mentions_fts (rowid, title, text, author)
-             SELECT id, title, text, author FROM mentions WHERE id > ?1",
-        )?
-        .execute([newest_before])?;
-        tx.prepare_cached("UPDATE stream_counts SET total = total + ?1, new = new + ?1 WHERE id = 1")?
-            .execute([new as i64])?;
-        tx.prepare_cached(
+        // (PostgreSQL's index is a generated column's, kept by the server.)
+        if db.dialect() == db::Dialect::Sqlite {
+            db.execute(
+                "INSERT INTO mentions_fts (rowid, title, text, author)
+                 SELECT id, title, text, author FROM mentions WHERE id > ?1",
+                db::params![newest_before],
+            )?;
+        }
+        db.execute(
+            "UPDATE stream_counts SET total = total + ?1, new = new + ?1 WHERE id = 1",
+            db::params![new as i64],
+        )?;
+        db.execute(
             "INSERT INTO stats_dirty (hour, at)
              SELECT DISTINCT sort_at / 3600, unixepoch() FROM mentions WHERE id > ?1
              ON CONFLICT (hour) DO UPDATE SET at = excluded.at",
-        )?
-        .execute([newest_before])?;
+            db::params![newest_before],
+        )?;
         let index_at = started.elapsed();
         // Copies and bursts, seen only beside other mentions, before the rules read them.
-        super::noise::flag(super::db::Db::Sqlite(tx), newest_before, to_ts(now))?;
+        super::noise::flag(db, newest_before, to_ts(now))?;
         let noise_at = started.elapsed();
         // One story seen in many places, and the conversations replies belong to, before the
         // rules read them.
         let similarity = arrival.similarity.unwrap_or(crate::score::story::DEFAULT_SIMILARITY);
-        let grouped = super::stories::group(super::db::Db::Sqlite(tx), &fresh, similarity)?;
-        let follow_ups = super::conversations::link(super::db::Db::Sqlite(tx), newest_before, now, &arrival.weights)?;
+        let grouped = super::stories::group(db, &fresh, similarity)?;
+        let follow_ups = super::conversations::link(db, newest_before, now, &arrival.weights)?;
         tracing::debug!(
             new,
             grouped,
@@ -400,31 +387,32 @@ fn write_group(
         // The rules act on each new mention in the same transaction: a mention is never
         // stored without what its rules do to it.
         if !arrival.is_empty() {
-            super::arrival::apply(tx, arrival, newest_before, now)?;
+            super::arrival::apply(db, arrival, newest_before, now)?;
         }
     }
     Ok(Keep::Commit(Some(results)))
 }
 
 fn apply(
-    tx: &rusqlite::Transaction<'_>,
+    db: db::Db<'_>,
     record: &PollRecord,
     now: DateTime<Utc>,
     weights: &crate::score::priority::Weights,
     fresh: &mut Vec<super::stories::Fresh>,
-) -> rusqlite::Result<Recorded> {
+) -> db::Result<Recorded> {
     let now_ts = to_ts(now);
     match record {
         PollRecord::Items { feed_id, kind, write } => {
-            write_items(tx, *feed_id, *kind, write, now_ts, weights, fresh).map(Recorded::Items)
+            write_items(db, *feed_id, *kind, write, now_ts, weights, fresh).map(Recorded::Items)
         }
-        PollRecord::NotModified { feed_id, next_poll_at } => tx
-            .prepare_cached(
+        PollRecord::NotModified { feed_id, next_poll_at } => db
+            .query_row(
                 "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = 304, last_error = NULL,
                     consecutive_failures = 0, next_poll_at = ?3, retry_after_until = NULL
                  WHERE id = ?1 RETURNING items",
-            )?
-            .query_row(params![feed_id, now_ts, to_ts(*next_poll_at)], |r| r.get(0))
+                db::params![feed_id, now_ts, to_ts(*next_poll_at)],
+                |r| r.get(0),
+            )
             .map(|stored| Recorded::NotModified { stored }),
         PollRecord::Failure {
             feed_id,
@@ -435,23 +423,20 @@ fn apply(
         } => {
             // Whatever the caller did, what is stored is one line with no escape and no secret.
             let error = super::schema::clean_health(error);
-            let n = tx
-                .prepare_cached(
-                    "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
+            let n = db.query_row(
+                "UPDATE feeds SET last_attempt_at = ?2, last_status = ?3, last_error = ?4,
                     consecutive_failures = consecutive_failures + 1, next_poll_at = ?5, retry_after_until = ?6
                  WHERE id = ?1 RETURNING consecutive_failures, items",
-                )?
-                .query_row(
-                    params![
-                        feed_id,
-                        now_ts,
-                        status,
-                        error,
-                        to_ts(*next_poll_at),
-                        retry_after_until.map(to_ts)
-                    ],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)),
-                )?;
+                db::params![
+                    feed_id,
+                    now_ts,
+                    status,
+                    error,
+                    to_ts(*next_poll_at),
+                    retry_after_until.map(to_ts)
+                ],
+                |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?)),
+            )?;
             Ok(Recorded::Failure {
                 in_a_row: n.0.max(0) as u32,
                 stored: n.1,
@@ -467,66 +452,70 @@ const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
             lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id, noise, text_hash,
             parent_ref, root_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24, ?25)";
+                 ?22, ?23, ?24, ?25)
+         RETURNING id";
 
 /// A mention seen again: its engagement and reach, and so its priority, when they changed.
 const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
-            priority = ?6, priority_rank = CAST(round(?7 + sort_at * ?8) AS INTEGER)
+            priority = ?6, priority_rank = CAST(round(CAST(?7 AS REAL) + sort_at * CAST(?8 AS REAL)) AS INTEGER)
          WHERE kind = ?1 AND external_id = ?2
            AND (engagement IS NOT ?3 OR author_reach IS NOT ?4)";
 
 fn write_items(
-    tx: &rusqlite::Transaction<'_>,
+    db: db::Db<'_>,
     feed_id: i64,
     kind: FeedKind,
     poll: &PollWrite,
     now_ts: i64,
     weights: &crate::score::priority::Weights,
     fresh: &mut Vec<super::stories::Fresh>,
-) -> rusqlite::Result<WriteCounts> {
+) -> db::Result<WriteCounts> {
     let mut counts = WriteCounts::default();
-    let mut insert = tx.prepare_cached(INSERT_MENTION)?;
-    let mut refresh = tx.prepare_cached(REFRESH_MENTION)?;
-    let mut people = super::people::Ledger::new(super::db::Db::Sqlite(tx))?;
+    let mut insert = db.prepare(INSERT_MENTION)?;
+    let mut refresh = db.prepare(REFRESH_MENTION)?;
+    let mut people = super::people::Ledger::new(db)?;
     // Who wrote each mention, first: a new handle's rows are written whole before the mentions
     // that refer to them (one insert each, no update).
-    let rows = authored(tx, &mut people, feed_id, kind, poll, now_ts)?;
-    people.write_fresh(super::db::Db::Sqlite(tx))?;
+    let rows = authored(db, &mut people, feed_id, kind, poll, now_ts)?;
+    people.write_fresh(db)?;
     for (at, (m, (external_id, published, sort_at, facts, who))) in poll.mentions.iter().zip(rows).enumerate() {
         let engagement = m.engagement.to_json();
         // What operators said of the author weighs in from the start.
         let priority = who.map_or(facts.priority, |w| weights.with_person(facts.priority, w.marks));
-        let inserted = insert.execute(params![
-            feed_id,
-            kind.as_str(),
-            external_id,
-            m.url,
-            m.author,
-            m.author_reach,
-            m.title,
-            m.text,
-            published,
-            now_ts,
-            sort_at,
-            engagement,
-            facts.lang,
-            facts.site,
-            facts.has_link,
-            facts.is_question,
-            facts.sentiment,
-            facts.intents,
-            priority,
-            crate::score::priority::rank(priority, sort_at),
-            who.map(|w| w.author),
-            facts.noise,
-            facts.text_hash,
-            m.place.parent,
-            m.place.root,
-        ])?;
-        if inserted == 1 {
+        let inserted: Option<i64> = insert.query_opt(
+            db::params![
+                feed_id,
+                kind.as_str(),
+                external_id,
+                m.url,
+                m.author,
+                m.author_reach,
+                m.title,
+                m.text,
+                published,
+                now_ts,
+                sort_at,
+                engagement,
+                facts.lang,
+                facts.site,
+                facts.has_link,
+                facts.is_question,
+                facts.sentiment,
+                facts.intents,
+                priority,
+                crate::score::priority::rank(priority, sort_at),
+                who.map(|w| w.author),
+                facts.noise,
+                facts.text_hash,
+                m.place.parent,
+                m.place.root,
+            ],
+            |r| r.get(0),
+        )?;
+        if let Some(id) = inserted {
             if facts.story != Default::default() {
                 fresh.push(super::stories::Fresh {
-                    id: tx.last_insert_rowid(),
+                    id,
                     sort_at,
                     keys: facts.story.clone(),
                 });
@@ -541,7 +530,7 @@ fn write_items(
             }
             if engagement.is_some() || m.author_reach.is_some() {
                 let (rank0, per_sec) = rank_parts(priority);
-                counts.updated += refresh.execute(params![
+                counts.updated += refresh.execute(db::params![
                     kind.as_str(),
                     external_id,
                     engagement,
@@ -554,8 +543,8 @@ fn write_items(
             }
         }
     }
-    people.flush(super::db::Db::Sqlite(tx))?;
-    finish_feed(tx, feed_id, poll, now_ts, counts)
+    people.flush(db)?;
+    finish_feed(db, feed_id, poll, now_ts, counts)
 }
 
 /// A row to insert: its stored id, publication, place in the stream, facts and author.
@@ -570,13 +559,13 @@ type Row<'m> = (
 /// Who wrote each mention, worked out before any is inserted (a new handle's rows are written
 /// whole before the mentions that refer to them: one insert each, no update).
 fn authored<'m>(
-    tx: &rusqlite::Transaction<'_>,
+    db: db::Db<'_>,
     people: &mut super::people::Ledger,
     feed_id: i64,
     kind: FeedKind,
     poll: &'m PollWrite,
     now_ts: i64,
-) -> rusqlite::Result<Vec<Row<'m>>> {
+) -> db::Result<Vec<Row<'m>>> {
     let mut rows = Vec::with_capacity(poll.mentions.len());
     for m in &poll.mentions {
         let external_id = stored_id(kind, feed_id, &m.identity());
@@ -585,11 +574,7 @@ fn authored<'m>(
         let facts = facts_of(kind, m);
         // The author's key, worked out on a parser's thread.
         let who = match &facts.author {
-            Some((scope, handle)) => Some(people.who(
-                super::db::Db::Sqlite(tx),
-                (kind, scope.clone(), handle.clone()),
-                sort_at,
-            )?),
+            Some((scope, handle)) => Some(people.who(db, (kind, scope.clone(), handle.clone()), sort_at)?),
             None => None,
         };
         if let Some(w) = who {
@@ -602,23 +587,21 @@ fn authored<'m>(
 
 /// A feed's row after a poll that brought items: validators, cursor, health, the count.
 fn finish_feed(
-    tx: &rusqlite::Transaction<'_>,
+    db: db::Db<'_>,
     feed_id: i64,
     poll: &PollWrite,
     now_ts: i64,
     counts: WriteCounts,
-) -> rusqlite::Result<WriteCounts> {
+) -> db::Result<WriteCounts> {
     let cursor = poll.cursor.as_ref().map(|c| c.to_string());
     let rate_limit = poll.rate_limit.as_ref().map(|c| c.to_string());
-    tx.prepare_cached(
+    db.query_row(
         "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
             last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
             consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
             rate_limit = COALESCE(?8, rate_limit), last_notes = ?9, items = items + ?10
          WHERE id = ?1 RETURNING items",
-    )?
-    .query_row(
-        params![
+        db::params![
             feed_id,
             poll.etag,
             poll.last_modified,
@@ -729,194 +712,194 @@ mod tests {
 
     #[test]
     fn a_poll_is_stored_once_and_engagement_refreshes() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let feed = s.ensure_feed("hn", FeedKind::Hackernews).unwrap();
-        assert_eq!(s.ensure_feed("hn", FeedKind::Hackernews).unwrap(), feed);
-        let now = Utc::now();
-        let mut poll = PollWrite {
-            mentions: vec![mention("1", Some(1)), mention("2", None), mention("1", Some(1))],
-            etag: Some("\"v1\"".into()),
-            cursor: Some(serde_json::json!({"newest": 5})),
-            status: 200,
-            next_poll_at: now,
-            ..Default::default()
-        };
-        let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
-        assert_eq!(
-            c,
-            WriteCounts {
-                new: 2,
-                updated: 0,
-                stored: 2
-            }
-        );
-        poll.mentions = vec![mention("1", Some(7)), mention("2", None)];
-        poll.cursor = None;
-        let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
-        assert_eq!(
-            c,
-            WriteCounts {
-                new: 0,
-                updated: 1,
-                stored: 2
-            }
-        );
-        assert_eq!(s.feed_item_count(feed).unwrap(), 2);
-        let st = s.feed_state("hn").unwrap().unwrap();
-        assert_eq!(st.etag.as_deref(), Some("\"v1\""));
-        assert_eq!(
-            st.cursor,
-            Some(serde_json::json!({"newest": 5})),
-            "a None cursor keeps the stored one"
-        );
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("hn", FeedKind::Hackernews).unwrap();
+            assert_eq!(s.ensure_feed("hn", FeedKind::Hackernews).unwrap(), feed);
+            let now = Utc::now();
+            let mut poll = PollWrite {
+                mentions: vec![mention("1", Some(1)), mention("2", None), mention("1", Some(1))],
+                etag: Some("\"v1\"".into()),
+                cursor: Some(serde_json::json!({"newest": 5})),
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            };
+            let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
+            assert_eq!(
+                c,
+                WriteCounts {
+                    new: 2,
+                    updated: 0,
+                    stored: 2
+                }
+            );
+            poll.mentions = vec![mention("1", Some(7)), mention("2", None)];
+            poll.cursor = None;
+            let c = s.write_poll(feed, FeedKind::Hackernews, &poll, now).unwrap();
+            assert_eq!(
+                c,
+                WriteCounts {
+                    new: 0,
+                    updated: 1,
+                    stored: 2
+                }
+            );
+            assert_eq!(s.feed_item_count(feed).unwrap(), 2);
+            let st = s.feed_state("hn").unwrap().unwrap();
+            assert_eq!(st.etag.as_deref(), Some("\"v1\""));
+            assert_eq!(
+                st.cursor,
+                Some(serde_json::json!({"newest": 5})),
+                "a None cursor keeps the stored one"
+            );
+        }
     }
 
     #[test]
     fn failures_count_up_and_success_resets() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let feed = s.ensure_feed("blog", FeedKind::Rss).unwrap();
-        let now = Utc::now();
-        assert_eq!(
-            s.record_failure(feed, now, Some(500), "HTTP 500", now, None).unwrap(),
-            1
-        );
-        assert_eq!(
-            s.record_failure(feed, now, None, "timed out", now, Some(now)).unwrap(),
-            2
-        );
-        let h = &s.feed_health(true).unwrap()[0];
-        assert_eq!(h.last_error.as_deref(), Some("timed out"));
-        assert_eq!(h.consecutive_failures, 2);
-        s.record_not_modified(feed, now, now).unwrap();
-        let h = &s.feed_health(true).unwrap()[0];
-        assert_eq!(h.last_error, None);
-        assert_eq!(h.consecutive_failures, 0);
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("blog", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            assert_eq!(
+                s.record_failure(feed, now, Some(500), "HTTP 500", now, None).unwrap(),
+                1
+            );
+            assert_eq!(
+                s.record_failure(feed, now, None, "timed out", now, Some(now)).unwrap(),
+                2
+            );
+            let h = &s.feed_health(true).unwrap()[0];
+            assert_eq!(h.last_error.as_deref(), Some("timed out"));
+            assert_eq!(h.consecutive_failures, 2);
+            s.record_not_modified(feed, now, now).unwrap();
+            let h = &s.feed_health(true).unwrap()[0];
+            assert_eq!(h.last_error, None);
+            assert_eq!(h.consecutive_failures, 0);
+        }
     }
 
     #[test]
     fn publisher_ids_are_per_feed_and_service_ids_across_feeds() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let now = Utc::now();
-        let poll = |ids: &[&str]| PollWrite {
-            mentions: ids.iter().map(|i| mention(i, None)).collect(),
-            status: 200,
-            next_poll_at: now,
-            ..Default::default()
-        };
-        let a = s.ensure_feed("blog-a", FeedKind::Rss).unwrap();
-        let b = s.ensure_feed("blog-b", FeedKind::Rss).unwrap();
-        assert_eq!(s.write_poll(a, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new, 2);
-        assert_eq!(
-            s.write_poll(b, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new,
-            2,
-            "blog B's items 1 and 2 are its own"
-        );
-        let h1 = s.ensure_feed("hn-1", FeedKind::Hackernews).unwrap();
-        let h2 = s.ensure_feed("hn-2", FeedKind::Hackernews).unwrap();
-        assert_eq!(
-            s.write_poll(h1, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
-            1
-        );
-        assert_eq!(
-            s.write_poll(h2, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
-            0,
-            "one HN story found by two searches is one mention"
-        );
-        let n: i64 = s
-            .conn()
-            .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 5);
-        assert_eq!(source_id(FeedKind::Rss, stored_id(FeedKind::Rss, b, "1")), "1");
+        for (_d, mut s) in crate::store::each_backend() {
+            let now = Utc::now();
+            let poll = |ids: &[&str]| PollWrite {
+                mentions: ids.iter().map(|i| mention(i, None)).collect(),
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            };
+            let a = s.ensure_feed("blog-a", FeedKind::Rss).unwrap();
+            let b = s.ensure_feed("blog-b", FeedKind::Rss).unwrap();
+            assert_eq!(s.write_poll(a, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new, 2);
+            assert_eq!(
+                s.write_poll(b, FeedKind::Rss, &poll(&["1", "2"]), now).unwrap().new,
+                2,
+                "blog B's items 1 and 2 are its own"
+            );
+            let h1 = s.ensure_feed("hn-1", FeedKind::Hackernews).unwrap();
+            let h2 = s.ensure_feed("hn-2", FeedKind::Hackernews).unwrap();
+            assert_eq!(
+                s.write_poll(h1, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
+                1
+            );
+            assert_eq!(
+                s.write_poll(h2, FeedKind::Hackernews, &poll(&["42"]), now).unwrap().new,
+                0,
+                "one HN story found by two searches is one mention"
+            );
+            let n: i64 = s
+                .db()
+                .query_row("SELECT count(*) FROM mentions", db::params![], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 5);
+            assert_eq!(source_id(FeedKind::Rss, stored_id(FeedKind::Rss, b, "1")), "1");
+        }
     }
 
     #[test]
     fn an_item_without_an_id_and_a_tokened_link_is_one_item_across_polls() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let now = Utc::now();
-        let f = s.ensure_feed("f", FeedKind::Rss).unwrap();
-        let item = |token: &str| NewMention {
-            url: Some(format!("http://example.com/posts/1?v={token}")),
-            title: Some("Tokened link".into()),
-            text: "Same post".into(),
-            ..Default::default()
-        };
-        let poll = |token: &str| PollWrite {
-            mentions: vec![item(token)],
-            status: 200,
-            next_poll_at: now,
-            ..Default::default()
-        };
-        assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("8f3a2c"), now).unwrap().new, 1);
-        assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("19b07d"), now).unwrap().new, 0);
+        for (_d, mut s) in crate::store::each_backend() {
+            let now = Utc::now();
+            let f = s.ensure_feed("f", FeedKind::Rss).unwrap();
+            let item = |token: &str| NewMention {
+                url: Some(format!("http://example.com/posts/1?v={token}")),
+                title: Some("Tokened link".into()),
+                text: "Same post".into(),
+                ..Default::default()
+            };
+            let poll = |token: &str| PollWrite {
+                mentions: vec![item(token)],
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            };
+            assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("8f3a2c"), now).unwrap().new, 1);
+            assert_eq!(s.write_poll(f, FeedKind::Rss, &poll("19b07d"), now).unwrap().new, 0);
+        }
     }
 
     #[test]
     fn a_group_of_polls_is_one_transaction_and_one_bad_poll_costs_only_itself() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let ids = s
-            .ensure_feeds(&[("a".into(), FeedKind::Rss), ("b".into(), FeedKind::Hackernews)])
-            .unwrap();
-        let now = Utc::now();
-        let items = |feed_id, kind, names: &[&str]| PollRecord::Items {
-            feed_id,
-            kind,
-            write: PollWrite {
-                mentions: names.iter().map(|n| mention(n, None)).collect(),
-                status: 200,
-                next_poll_at: now,
-                ..Default::default()
-            },
-        };
-        let results = s
-            .record_polls(
-                &[
-                    items(ids[0], FeedKind::Rss, &["x1", "x2"]),
-                    // No such feed: its mentions break a foreign key, and only it is rolled back.
-                    items(9_999, FeedKind::Rss, &["lost"]),
-                    PollRecord::NotModified {
-                        feed_id: ids[1],
-                        next_poll_at: now,
-                    },
-                    items(ids[1], FeedKind::Hackernews, &["y1"]),
-                ],
-                now,
-            )
-            .unwrap();
-        assert!(matches!(
-            results[0],
-            Ok(Recorded::Items(WriteCounts { new: 2, stored: 2, .. }))
-        ));
-        assert!(results[1].is_err(), "{:?}", results[1]);
-        assert!(matches!(results[2], Ok(Recorded::NotModified { stored: 0 })));
-        assert!(matches!(
-            results[3],
-            Ok(Recorded::Items(WriteCounts { new: 1, stored: 1, .. }))
-        ));
-        let count = |s: &Store, sql: &str| -> i64 { s.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
-        assert_eq!(count(&s, "SELECT count(*) FROM mentions"), 3);
-        // The full-text index, filled once at the end, has exactly the rows written.
-        assert_eq!(
-            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'text'"),
-            3
-        );
-        assert_eq!(
-            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'lost'"),
-            0
-        );
-        assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
-        // Seen again: nothing new, the counter does not move, the index does not double.
-        s.record_polls(&[items(ids[0], FeedKind::Rss, &["x1", "x2"])], now)
-            .unwrap();
-        assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
-        assert_eq!(
-            count(&s, "SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH 'text'"),
-            3
-        );
+        for (_d, mut s) in crate::store::each_backend() {
+            let ids = s
+                .ensure_feeds(&[("a".into(), FeedKind::Rss), ("b".into(), FeedKind::Hackernews)])
+                .unwrap();
+            let now = Utc::now();
+            let items = |feed_id, kind, names: &[&str]| PollRecord::Items {
+                feed_id,
+                kind,
+                write: PollWrite {
+                    mentions: names.iter().map(|n| mention(n, None)).collect(),
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+            };
+            let results = s
+                .record_polls(
+                    &[
+                        items(ids[0], FeedKind::Rss, &["x1", "x2"]),
+                        // No such feed: its mentions break a foreign key, and only it is rolled back.
+                        items(9_999, FeedKind::Rss, &["lost"]),
+                        PollRecord::NotModified {
+                            feed_id: ids[1],
+                            next_poll_at: now,
+                        },
+                        items(ids[1], FeedKind::Hackernews, &["y1"]),
+                    ],
+                    now,
+                )
+                .unwrap();
+            assert!(matches!(
+                results[0],
+                Ok(Recorded::Items(WriteCounts { new: 2, stored: 2, .. }))
+            ));
+            assert!(results[1].is_err(), "{:?}", results[1]);
+            assert!(matches!(results[2], Ok(Recorded::NotModified { stored: 0 })));
+            assert!(matches!(
+                results[3],
+                Ok(Recorded::Items(WriteCounts { new: 1, stored: 1, .. }))
+            ));
+            let count = |s: &Store, sql: &str| -> i64 { s.db().query_row(sql, db::params![], |r| r.get(0)).unwrap() };
+            // The full-text index (SQLite's own table; PostgreSQL's is a column of the row).
+            let fts = |s: &Store, words: &str| -> Option<i64> {
+                (s.db().dialect() == db::Dialect::Sqlite).then(|| {
+                    count(
+                        s,
+                        &format!("SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH '{words}'"),
+                    )
+                })
+            };
+            assert_eq!(count(&s, "SELECT count(*) FROM mentions"), 3);
+            // The full-text index, filled once at the end, has exactly the rows written.
+            assert!(matches!(fts(&s, "text"), Some(3) | None));
+            assert!(matches!(fts(&s, "lost"), Some(0) | None));
+            assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
+            // Seen again: nothing new, the counter does not move, the index does not double.
+            s.record_polls(&[items(ids[0], FeedKind::Rss, &["x1", "x2"])], now)
+                .unwrap();
+            assert_eq!(count(&s, "SELECT sum(items) FROM feeds"), 3);
+            assert!(matches!(fts(&s, "text"), Some(3) | None));
+        }
     }
 }

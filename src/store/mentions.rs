@@ -92,15 +92,26 @@ fn mention_from_row(r: &db::Row<'_>) -> db::Result<Mention> {
 }
 
 /// The filter's conditions for the stats query (tables `m`, `f`, `r`), with their parameters.
-pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>) -> String {
-    filter_sql(filter, params, Search::Match, None, false)
+pub(crate) fn stats_filter_sql(filter: &StreamFilter, params: &mut Vec<Value>, dialect: db::Dialect) -> String {
+    filter_sql(filter, params, Search::Match, None, dialect == db::Dialect::Postgres)
 }
 
 /// SQL conditions (joined by AND, starting with " AND ") for a filter, with their parameters
 /// appended to `params`.
 /// `filter`'s conditions for a query over [`MENTION_FROM`] whose `?1` is `operator`.
-pub(super) fn conditions(filter: &StreamFilter, params: &mut Vec<Value>, operator: &str) -> String {
-    filter_sql(filter, params, Search::Match, Some(operator), false)
+pub(super) fn conditions(
+    filter: &StreamFilter,
+    params: &mut Vec<Value>,
+    operator: &str,
+    dialect: db::Dialect,
+) -> String {
+    filter_sql(
+        filter,
+        params,
+        Search::Match,
+        Some(operator),
+        dialect == db::Dialect::Postgres,
+    )
 }
 
 /// The stream shows a story once: a mention of a story seen first elsewhere is left out (it is
@@ -792,11 +803,11 @@ impl Store {
     /// along: for the demo, whose week is polled in one go when it starts (its SLA figures would
     /// otherwise start at that instant). Any other database keeps what it saw.
     pub fn as_if_seen_when_published(&mut self) -> Result<usize> {
-        self.write("dating the demo's mentions", |tx| {
-            tx.execute(
+        self.write_db("dating the demo's mentions", |db| {
+            db.execute(
                 "UPDATE mentions SET first_seen_at = published_at
                  WHERE published_at IS NOT NULL AND published_at < first_seen_at",
-                [],
+                db::params![],
             )
         })
     }
@@ -961,7 +972,7 @@ impl Store {
 }
 
 /// Parameters as [`Db`] takes them.
-fn refs(params: &[Value]) -> Vec<&dyn db::Param> {
+pub(super) fn refs(params: &[Value]) -> Vec<&dyn db::Param> {
     params.iter().map(|p| p as &dyn db::Param).collect()
 }
 

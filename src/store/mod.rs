@@ -634,20 +634,10 @@ impl Store {
     }
 
     /// Run `f` in a `BEGIN IMMEDIATE` transaction, retrying the whole transaction when another
-    /// process holds the lock past the busy timeout. Never surfaces "database is locked" on the first
-    /// contention.
-    pub(crate) fn write<T>(
-        &mut self,
-        what: &'static str,
-        mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
-    ) -> Result<T> {
-        self.write_or_undo(what, |tx| f(tx).map(Keep::Commit))
-            .map(|kept| kept.expect("a write that never undoes"))
-    }
-
-    /// [`Store::write`], where `f` may also undo everything it wrote ([`Keep::Undo`]: the
-    /// transaction is rolled back and the answer is `None`).
-    pub(crate) fn write_or_undo<T>(
+    /// process holds the lock past the busy timeout (never surfacing "database is locked" on the
+    /// first contention); `f` may also undo everything it wrote ([`Keep::Undo`]: the transaction
+    /// is rolled back and the answer is `None`). SQLite's side of [`Store::write_db_or_undo`].
+    fn write_or_undo<T>(
         &mut self,
         what: &'static str,
         mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<Keep<T>>,
@@ -715,6 +705,15 @@ impl Store {
         }
     }
 
+    /// How many changes this connection made itself (which [`Store::data_version`] does not
+    /// count): with it, a version of the data this connection reads.
+    pub(crate) fn own_changes(&self) -> i64 {
+        match &self.backend {
+            Backend::Sqlite(c) => c.total_changes() as i64,
+            Backend::Pg(c) => c.commits(),
+        }
+    }
+
     /// This store's connection, as either backend's code reads it.
     pub(crate) fn db(&self) -> db::Db<'_> {
         match &self.backend {
@@ -723,16 +722,28 @@ impl Store {
         }
     }
 
-    /// [`Store::write`] for code written for either backend ([`db::Db`]). On PostgreSQL: one
-    /// transaction, writers taking turns as SQLite's do (a transaction-scoped advisory lock),
-    /// retried whole when the server reports a serialization failure or a deadlock.
+    /// Run `f` in one write transaction on either backend ([`db::Db`]). On SQLite: `BEGIN
+    /// IMMEDIATE`, retried while another process holds the lock. On PostgreSQL: writers taking
+    /// turns as SQLite's do (a transaction-scoped advisory lock), retried whole when the server
+    /// reports a serialization failure or a deadlock.
     pub(crate) fn write_db<T>(
         &mut self,
         what: &'static str,
         mut f: impl FnMut(db::Db<'_>) -> db::Result<T>,
     ) -> Result<T> {
+        self.write_db_or_undo(what, |db| f(db).map(Keep::Commit))
+            .map(|kept| kept.expect("a write that never undoes"))
+    }
+
+    /// [`Store::write_db`], where `f` may also undo everything it wrote ([`Keep::Undo`]: the
+    /// transaction is rolled back and the answer is `None`).
+    pub(crate) fn write_db_or_undo<T>(
+        &mut self,
+        what: &'static str,
+        mut f: impl FnMut(db::Db<'_>) -> db::Result<Keep<T>>,
+    ) -> Result<Option<T>> {
         let Backend::Pg(pg) = &self.backend else {
-            return self.write(what, |tx| f(db::Db::Sqlite(tx)).map_err(rusqlite::Error::from));
+            return self.write_or_undo(what, |tx| f(db::Db::Sqlite(tx)).map_err(rusqlite::Error::from));
         };
         let mut attempt = 0;
         loop {
@@ -741,17 +752,19 @@ impl Store {
             let result = db
                 .execute_batch("BEGIN; SELECT pg_advisory_xact_lock(7477656172)")
                 .and_then(|()| f(db))
-                // Heard by the other connections' change watches once it commits.
-                .and_then(|v| db.execute_batch("NOTIFY overhear; COMMIT").map(|()| v));
+                .and_then(|kept| match kept {
+                    // Heard by the other connections' change watches once it commits.
+                    Keep::Commit(v) => db.execute_batch("NOTIFY overhear; COMMIT").map(|()| {
+                        pg.committed();
+                        Some(v)
+                    }),
+                    Keep::Undo => db.execute_batch("ROLLBACK").map(|()| None),
+                });
             match result {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let _ = db.execute_batch("ROLLBACK");
-                    let retry = matches!(&e, db::DbError::Pg(p) if p.code().is_some_and(|c| {
-                        *c == ::postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
-                            || *c == ::postgres::error::SqlState::T_R_DEADLOCK_DETECTED
-                    }));
-                    if !retry || attempt >= WRITE_ATTEMPTS {
+                    if !e.is_retried() || attempt >= WRITE_ATTEMPTS {
                         return Err(e).doing(what);
                     }
                 }
@@ -815,6 +828,27 @@ pub(crate) fn bare_mention(s: &Store, external_id: &str) -> i64 {
         .unwrap()
 }
 
+/// What keeps a test's store alive: its directory, or its PostgreSQL database.
+#[cfg(test)]
+pub(crate) enum TestPlace {
+    Dir(#[expect(dead_code, reason = "held for its drop")] tempfile::TempDir),
+    Pg(#[expect(dead_code, reason = "held for its drop")] postgres::testing::TestDb),
+}
+
+/// A fresh store on each backend the tests can reach: SQLite always, PostgreSQL when
+/// `OVERHEAR_TEST_POSTGRES` names a server.
+#[cfg(test)]
+pub(crate) fn each_backend() -> Vec<(TestPlace, Store)> {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("test.db")).unwrap();
+    let mut out = vec![(TestPlace::Dir(dir), s)];
+    if let Some(pg) = postgres::testing::database() {
+        let s = pg.store();
+        out.push((TestPlace::Pg(pg), s));
+    }
+    out
+}
+
 /// Seconds since the epoch, as stored.
 pub(crate) fn to_ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp()
@@ -865,8 +899,8 @@ mod tests {
         let mut b = Store::open(&path).unwrap();
         let v0 = a.data_version().unwrap();
         assert_eq!(a.data_version().unwrap(), v0);
-        b.write("test", |tx| {
-            tx.execute("INSERT INTO feeds (name, kind) VALUES ('x', 'rss')", [])
+        b.write_db("test", |db| {
+            db.execute("INSERT INTO feeds (name, kind) VALUES ('x', 'rss')", db::params![])
         })
         .unwrap();
         assert_ne!(a.data_version().unwrap(), v0);

@@ -111,50 +111,50 @@ mod tests {
 
     #[test]
     fn copies_bursts_and_bare_links_are_flagged_and_filtered() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("n.db")).unwrap();
-        let copy = "WIN a free Acme phone today, just retweet and follow https://spam.example/";
-        // Two authors say it: not yet a pattern.
-        poll(
-            &mut s,
-            vec![
-                said("c1", "bot1", copy, 50),
-                said("c2", "bot2", &format!("{copy}a"), 40),
-            ],
-        );
-        assert!(ids(&s, "is:noise").is_empty());
-        // A third, later: all three are flagged, the earlier ones too.
-        poll(
-            &mut s,
-            vec![
-                said("c3", "bot3", &format!("{copy}b"), 30),
-                said("l1", "linker", "https://spam.example/x", 30),
-                said(
-                    "ok",
-                    "jane",
-                    "Acme support fixed my sync issue in ten minutes, thank you",
-                    20,
-                ),
-            ],
-        );
-        assert_eq!(ids(&s, "noise:duplicate"), ["c1", "c2", "c3"]);
-        assert_eq!(ids(&s, "noise:link-only"), ["l1"]);
-        // A new account posting six times in an hour.
-        poll(
-            &mut s,
-            (0..6)
-                .map(|i| {
+        for (_d, mut s) in crate::store::each_backend() {
+            let copy = "WIN a free Acme phone today, just retweet and follow https://spam.example/";
+            // Two authors say it: not yet a pattern.
+            poll(
+                &mut s,
+                vec![
+                    said("c1", "bot1", copy, 50),
+                    said("c2", "bot2", &format!("{copy}a"), 40),
+                ],
+            );
+            assert!(ids(&s, "is:noise").is_empty());
+            // A third, later: all three are flagged, the earlier ones too.
+            poll(
+                &mut s,
+                vec![
+                    said("c3", "bot3", &format!("{copy}b"), 30),
+                    said("l1", "linker", "https://spam.example/x", 30),
                     said(
-                        &format!("b{i}"),
-                        "hyper",
-                        &format!("Acme deal number {i} is live"),
-                        50 - i,
-                    )
-                })
-                .collect(),
-        );
-        assert_eq!(ids(&s, "noise:burst"), ["b0", "b1", "b2", "b3", "b4", "b5"]);
-        assert_eq!(ids(&s, "-is:noise"), ["ok"]);
-        assert_eq!(ids(&s, "is:noise").len(), 10);
+                        "ok",
+                        "jane",
+                        "Acme support fixed my sync issue in ten minutes, thank you",
+                        20,
+                    ),
+                ],
+            );
+            assert_eq!(ids(&s, "noise:duplicate"), ["c1", "c2", "c3"]);
+            assert_eq!(ids(&s, "noise:link-only"), ["l1"]);
+            // A new account posting six times in an hour.
+            poll(
+                &mut s,
+                (0..6)
+                    .map(|i| {
+                        said(
+                            &format!("b{i}"),
+                            "hyper",
+                            &format!("Acme deal number {i} is live"),
+                            50 - i,
+                        )
+                    })
+                    .collect(),
+            );
+            assert_eq!(ids(&s, "noise:burst"), ["b0", "b1", "b2", "b3", "b4", "b5"]);
+            assert_eq!(ids(&s, "-is:noise"), ["ok"]);
+            assert_eq!(ids(&s, "is:noise").len(), 10);
+        }
     }
 }

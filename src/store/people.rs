@@ -273,8 +273,9 @@ impl Ledger {
         const PERSON: &str = "UPDATE people SET mentions = mentions + ?2, engagement = engagement + ?3,
                 sentiment_sum = sentiment_sum + ?4, sentiment_n = sentiment_n + ?5,
                 first_seen_at = min(first_seen_at, ?6), last_seen_at = max(last_seen_at, ?7),
-                reach = CASE WHEN ?8 IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END,
-                mood = CASE WHEN ?9 >= 1.0 THEN mood ELSE coalesce(mood * ?9 + ?10, ?10 / (1.0 - ?9)) END
+                reach = CASE WHEN CAST(?8 AS INTEGER) IS NULL THEN reach ELSE max(coalesce(reach, 0), ?8) END,
+                mood = CASE WHEN CAST(?9 AS REAL) >= 1.0 THEN mood
+                            ELSE coalesce(mood * ?9 + CAST(?10 AS REAL), ?10 / (1.0 - ?9)) END
              WHERE id = ?1";
         for (id, t) in self.people.drain() {
             db.execute(
@@ -642,7 +643,7 @@ impl Store {
             .query_map(
                 "SELECT id, kind, scope, handle, display_name, reach, person_id FROM authors
                  WHERE (lower(handle) = lower(?1) OR handle LIKE ?1 || '@%' OR lower(display_name) = lower(?1))
-                   AND (?2 IS NULL OR kind = ?2)
+                   AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2)
                  ORDER BY id LIMIT 20",
                 params![handle, kind],
                 |r| {
@@ -963,19 +964,13 @@ mod tests {
     }
 
     fn by_external(s: &Store, kind: &str, id: &str) -> i64 {
-        s.conn()
+        s.db()
             .query_row(
                 "SELECT id FROM mentions WHERE kind = ?1 AND external_id = ?2",
-                [kind, id],
+                crate::store::db::params![kind, id],
                 |r| r.get(0),
             )
             .unwrap()
-    }
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("people.db")).unwrap();
-        (dir, s)
     }
 
     fn ids(s: &Store, query: &str) -> Vec<String> {
@@ -1024,206 +1019,211 @@ mod tests {
 
     #[test]
     fn one_author_across_two_feeds_is_one_person() {
-        let (_d, mut s) = store();
-        poll(
-            &mut s,
-            "hn acme",
-            FeedKind::Hackernews,
-            vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(900))],
-        );
-        poll(
-            &mut s,
-            "hn widgets",
-            FeedKind::Hackernews,
-            vec![
-                said("2", "quietgrep", None, "Acme widgets are great, love them", Some(1200)),
-                said("3", "someone", None, "Acme 4.2 is out", None),
-            ],
-        );
-        // The same name on two blogs is two people.
-        poll(
-            &mut s,
-            "blogs",
-            FeedKind::Rss,
-            vec![
-                said("a", "Admin", Some("https://one.example/a"), "About acme", None),
-                said("b", "Admin", Some("https://two.example/b"), "About acme", None),
-            ],
-        );
-        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
-        assert_eq!(people.len(), 4, "{people:#?}");
-        let top = &people[0];
-        assert_eq!(top.mentions, 2);
-        assert_eq!(top.handles.len(), 1);
-        assert_eq!(top.handles[0].label(), "hackernews:quietgrep");
-        assert_eq!(top.reach, Some(1200));
-        assert!(top.sentiment.is_some());
-        let admins: Vec<String> = people
-            .iter()
-            .filter(|p| p.name() == "Admin")
-            .map(|p| p.handles[0].label())
-            .collect();
-        assert_eq!(admins.len(), 2, "{admins:?}");
-        // Seen again (a re-poll): counted once.
-        poll(
-            &mut s,
-            "hn acme",
-            FeedKind::Hackernews,
-            vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(950))],
-        );
-        let card = s.person_card(top.id).unwrap().unwrap();
-        assert_eq!(card.person.mentions, 2);
-        assert_eq!(card.mentions.len(), 2);
-        let by_reach = s.people(PeopleOrder::Reach, 1).unwrap();
-        assert_eq!(by_reach[0].id, top.id);
+        for (_d, mut s) in crate::store::each_backend() {
+            poll(
+                &mut s,
+                "hn acme",
+                FeedKind::Hackernews,
+                vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(900))],
+            );
+            poll(
+                &mut s,
+                "hn widgets",
+                FeedKind::Hackernews,
+                vec![
+                    said("2", "quietgrep", None, "Acme widgets are great, love them", Some(1200)),
+                    said("3", "someone", None, "Acme 4.2 is out", None),
+                ],
+            );
+            // The same name on two blogs is two people.
+            poll(
+                &mut s,
+                "blogs",
+                FeedKind::Rss,
+                vec![
+                    said("a", "Admin", Some("https://one.example/a"), "About acme", None),
+                    said("b", "Admin", Some("https://two.example/b"), "About acme", None),
+                ],
+            );
+            let people = s.people(PeopleOrder::Mentions, 10).unwrap();
+            assert_eq!(people.len(), 4, "{people:#?}");
+            let top = &people[0];
+            assert_eq!(top.mentions, 2);
+            assert_eq!(top.handles.len(), 1);
+            assert_eq!(top.handles[0].label(), "hackernews:quietgrep");
+            assert_eq!(top.reach, Some(1200));
+            assert!(top.sentiment.is_some());
+            let admins: Vec<String> = people
+                .iter()
+                .filter(|p| p.name() == "Admin")
+                .map(|p| p.handles[0].label())
+                .collect();
+            assert_eq!(admins.len(), 2, "{admins:?}");
+            // Seen again (a re-poll): counted once.
+            poll(
+                &mut s,
+                "hn acme",
+                FeedKind::Hackernews,
+                vec![said("1", "quietgrep", None, "Acme lost my data. Terrible.", Some(950))],
+            );
+            let card = s.person_card(top.id).unwrap().unwrap();
+            assert_eq!(card.person.mentions, 2);
+            assert_eq!(card.mentions.len(), 2);
+            let by_reach = s.people(PeopleOrder::Reach, 1).unwrap();
+            assert_eq!(by_reach[0].id, top.id);
+        }
     }
 
     #[test]
     fn a_note_on_a_person_shows_on_their_next_mention() {
-        let (_d, mut s) = store();
-        poll(
-            &mut s,
-            "bsky",
-            FeedKind::Bluesky,
-            vec![said("at://1", "jane.example", None, "Acme support is slow", None)],
-        );
-        let person = s.people(PeopleOrder::Mentions, 1).unwrap()[0].id;
-        s.note_person(person, "alice", "Runs the Acme user group; prefers DMs", Utc::now())
-            .unwrap();
-        s.tag_person(person, "Advocate").unwrap();
-        poll(
-            &mut s,
-            "bsky",
-            FeedKind::Bluesky,
-            vec![said("at://2", "Jane.Example", None, "Acme 4.2 fixed it, thanks", None)],
-        );
-        let newest = by_external(&s, "bluesky", "at://2");
-        let d = s.detail("alice", newest).unwrap().unwrap();
-        let p = d.person.expect("the new mention has its person");
-        assert_eq!(p.id, person);
-        assert_eq!(p.notes.len(), 1);
-        assert_eq!(p.notes[0].body, "Runs the Acme user group; prefers DMs");
-        assert_eq!(p.tags, vec!["advocate".to_string()]);
-        assert_eq!(d.mention.person_tags, vec!["advocate".to_string()]);
-        assert!(s.note_person(person, "alice", "  ", Utc::now()).is_err());
-        assert!(s.tag_person(person, "two words").is_err());
-        assert!(s.tag_person(9999, "vip").is_err());
+        for (_d, mut s) in crate::store::each_backend() {
+            poll(
+                &mut s,
+                "bsky",
+                FeedKind::Bluesky,
+                vec![said("at://1", "jane.example", None, "Acme support is slow", None)],
+            );
+            let person = s.people(PeopleOrder::Mentions, 1).unwrap()[0].id;
+            s.note_person(person, "alice", "Runs the Acme user group; prefers DMs", Utc::now())
+                .unwrap();
+            s.tag_person(person, "Advocate").unwrap();
+            poll(
+                &mut s,
+                "bsky",
+                FeedKind::Bluesky,
+                vec![said("at://2", "Jane.Example", None, "Acme 4.2 fixed it, thanks", None)],
+            );
+            let newest = by_external(&s, "bluesky", "at://2");
+            let d = s.detail("alice", newest).unwrap().unwrap();
+            let p = d.person.expect("the new mention has its person");
+            assert_eq!(p.id, person);
+            assert_eq!(p.notes.len(), 1);
+            assert_eq!(p.notes[0].body, "Runs the Acme user group; prefers DMs");
+            assert_eq!(p.tags, vec!["advocate".to_string()]);
+            assert_eq!(d.mention.person_tags, vec!["advocate".to_string()]);
+            assert!(s.note_person(person, "alice", "  ", Utc::now()).is_err());
+            assert!(s.tag_person(person, "two words").is_err());
+            assert!(s.tag_person(9999, "vip").is_err());
+        }
     }
 
     #[test]
     fn two_linked_handles_are_one_person_until_unlinked() {
-        let (_d, mut s) = store();
-        poll(
-            &mut s,
-            "bsky",
-            FeedKind::Bluesky,
-            vec![said("at://1", "jane.example", None, "Acme broke my sync", Some(100))],
-        );
-        poll(
-            &mut s,
-            "x",
-            FeedKind::X,
-            vec![
-                said("10", "JaneDoe", None, "Still broken, Acme", Some(5000)),
-                said("11", "JaneDoe", None, "Acme, any news?", Some(5000)),
-            ],
-        );
-        let found = s.find_handles("bluesky:jane.example").unwrap();
-        assert_eq!(found.len(), 1);
-        let (bsky, jane) = (found[0].0.id, found[0].1);
-        let x = s.find_handles("@janedoe").unwrap();
-        assert_eq!(x.len(), 1);
-        let (x_handle, x_person) = (x[0].0.id, x[0].1);
-        s.tag_person(x_person, "customer").unwrap();
-        s.note_person(x_person, "bob", "Enterprise plan", Utc::now()).unwrap();
-        s.link_handle(jane, x_handle).unwrap();
-        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
-        assert_eq!(people.len(), 1, "{people:#?}");
-        let p = &people[0];
-        assert_eq!((p.id, p.mentions, p.reach), (jane, 3, Some(5000)));
-        let labels: Vec<String> = p.handles.iter().map(Handle::label).collect();
-        assert_eq!(labels, vec!["bluesky:jane.example", "x:janedoe"]);
-        assert_eq!(p.tags, vec!["customer".to_string()]);
-        assert_eq!(p.notes[0].body, "Enterprise plan");
-        assert_eq!(s.person_card(jane).unwrap().unwrap().mentions.len(), 3);
-        // Undone: the X handle is its own person again, with its own counts.
-        let alone = s.unlink_handle(x_handle).unwrap().expect("it was linked");
-        let people = s.people(PeopleOrder::Mentions, 10).unwrap();
-        assert_eq!(people.len(), 2);
-        assert_eq!(people[0].id, alone);
-        assert_eq!(people[0].mentions, 2);
-        assert_eq!(people[1].mentions, 1);
-        assert_eq!(s.unlink_handle(bsky).unwrap(), None, "nothing to unlink");
+        for (_d, mut s) in crate::store::each_backend() {
+            poll(
+                &mut s,
+                "bsky",
+                FeedKind::Bluesky,
+                vec![said("at://1", "jane.example", None, "Acme broke my sync", Some(100))],
+            );
+            poll(
+                &mut s,
+                "x",
+                FeedKind::X,
+                vec![
+                    said("10", "JaneDoe", None, "Still broken, Acme", Some(5000)),
+                    said("11", "JaneDoe", None, "Acme, any news?", Some(5000)),
+                ],
+            );
+            let found = s.find_handles("bluesky:jane.example").unwrap();
+            assert_eq!(found.len(), 1);
+            let (bsky, jane) = (found[0].0.id, found[0].1);
+            let x = s.find_handles("@janedoe").unwrap();
+            assert_eq!(x.len(), 1);
+            let (x_handle, x_person) = (x[0].0.id, x[0].1);
+            s.tag_person(x_person, "customer").unwrap();
+            s.note_person(x_person, "bob", "Enterprise plan", Utc::now()).unwrap();
+            s.link_handle(jane, x_handle).unwrap();
+            let people = s.people(PeopleOrder::Mentions, 10).unwrap();
+            assert_eq!(people.len(), 1, "{people:#?}");
+            let p = &people[0];
+            assert_eq!((p.id, p.mentions, p.reach), (jane, 3, Some(5000)));
+            let labels: Vec<String> = p.handles.iter().map(Handle::label).collect();
+            assert_eq!(labels, vec!["bluesky:jane.example", "x:janedoe"]);
+            assert_eq!(p.tags, vec!["customer".to_string()]);
+            assert_eq!(p.notes[0].body, "Enterprise plan");
+            assert_eq!(s.person_card(jane).unwrap().unwrap().mentions.len(), 3);
+            // Undone: the X handle is its own person again, with its own counts.
+            let alone = s.unlink_handle(x_handle).unwrap().expect("it was linked");
+            let people = s.people(PeopleOrder::Mentions, 10).unwrap();
+            assert_eq!(people.len(), 2);
+            assert_eq!(people[0].id, alone);
+            assert_eq!(people[0].mentions, 2);
+            assert_eq!(people[1].mentions, 1);
+            assert_eq!(s.unlink_handle(bsky).unwrap(), None, "nothing to unlink");
+        }
     }
 
     #[test]
     fn a_vip_weighs_more_and_person_filters_find_them() {
-        let (_d, mut s) = store();
-        let text = "How do I export my notes from Acme?";
-        poll(
-            &mut s,
-            "x",
-            FeedKind::X,
-            vec![
-                said("1", "bigcustomer", None, text, Some(300)),
-                said("2", "other", None, text, Some(300)),
-            ],
-        );
-        let before = by_external(&s, "x", "1");
-        let p0 = s.detail("alice", before).unwrap().unwrap().mention.priority;
-        let person = s.find_handles("x:bigcustomer").unwrap()[0].1;
-        s.tag_person(person, "vip").unwrap();
-        let d = s.detail("alice", before).unwrap().unwrap();
-        assert_eq!(d.mention.priority, p0 + 20.0, "past mentions weigh more");
-        // Their next mention weighs more from its arrival.
-        poll(
-            &mut s,
-            "x",
-            FeedKind::X,
-            vec![said("3", "bigcustomer", None, text, Some(300))],
-        );
-        let third = by_external(&s, "x", "3");
-        assert_eq!(s.detail("alice", third).unwrap().unwrap().mention.priority, p0 + 20.0);
-        assert_eq!(ids(&s, "vip"), vec!["1", "3"]);
-        assert_eq!(ids(&s, "person:vip"), vec!["1", "3"]);
-        assert_eq!(ids(&s, "-is:vip"), vec!["2"]);
-        assert_eq!(ids(&s, "sort:priority")[..], ["1", "2", "3"]);
-        let top = s
-            .stream_after(
-                Scope {
-                    operator: "alice",
-                    filter: &StreamFilter::parse("sort:priority", Utc::now()).unwrap(),
-                },
-                None,
-                1,
-            )
-            .unwrap();
-        assert_ne!(top[0].external_id, "2", "the VIP's question comes first");
-        s.untag_person(person, "vip").unwrap();
-        assert_eq!(s.detail("alice", before).unwrap().unwrap().mention.priority, p0);
-        assert!(ids(&s, "vip").is_empty());
+        for (_d, mut s) in crate::store::each_backend() {
+            let text = "How do I export my notes from Acme?";
+            poll(
+                &mut s,
+                "x",
+                FeedKind::X,
+                vec![
+                    said("1", "bigcustomer", None, text, Some(300)),
+                    said("2", "other", None, text, Some(300)),
+                ],
+            );
+            let before = by_external(&s, "x", "1");
+            let p0 = s.detail("alice", before).unwrap().unwrap().mention.priority;
+            let person = s.find_handles("x:bigcustomer").unwrap()[0].1;
+            s.tag_person(person, "vip").unwrap();
+            let d = s.detail("alice", before).unwrap().unwrap();
+            assert_eq!(d.mention.priority, p0 + 20.0, "past mentions weigh more");
+            // Their next mention weighs more from its arrival.
+            poll(
+                &mut s,
+                "x",
+                FeedKind::X,
+                vec![said("3", "bigcustomer", None, text, Some(300))],
+            );
+            let third = by_external(&s, "x", "3");
+            assert_eq!(s.detail("alice", third).unwrap().unwrap().mention.priority, p0 + 20.0);
+            assert_eq!(ids(&s, "vip"), vec!["1", "3"]);
+            assert_eq!(ids(&s, "person:vip"), vec!["1", "3"]);
+            assert_eq!(ids(&s, "-is:vip"), vec!["2"]);
+            assert_eq!(ids(&s, "sort:priority")[..], ["1", "2", "3"]);
+            let top = s
+                .stream_after(
+                    Scope {
+                        operator: "alice",
+                        filter: &StreamFilter::parse("sort:priority", Utc::now()).unwrap(),
+                    },
+                    None,
+                    1,
+                )
+                .unwrap();
+            assert_ne!(top[0].external_id, "2", "the VIP's question comes first");
+            s.untag_person(person, "vip").unwrap();
+            assert_eq!(s.detail("alice", before).unwrap().unwrap().mention.priority, p0);
+            assert!(ids(&s, "vip").is_empty());
+        }
     }
 
     #[test]
     fn someone_turning_sour_ranks_first_by_souring() {
-        let (_d, mut s) = store();
-        let happy = "Acme is great, I love the new release, thanks team";
-        let angry = "Acme is terrible now, the update broke everything, awful support";
-        // jane was happy for a while, then turned; bob is steadily lukewarm.
-        let mut mentions: Vec<NewMention> = (0..5)
-            .map(|i| said(&format!("j{i}"), "jane", None, happy, None))
-            .collect();
-        mentions.extend((5..8).map(|i| said(&format!("j{i}"), "jane", None, angry, None)));
-        mentions.extend((0..4).map(|i| said(&format!("b{i}"), "bob", None, "Acme 4.2 is out today", None)));
-        for (i, m) in mentions.iter_mut().enumerate() {
-            m.published_at = Some(Utc::now() - Duration::hours(20 - i as i64));
+        for (_d, mut s) in crate::store::each_backend() {
+            let happy = "Acme is great, I love the new release, thanks team";
+            let angry = "Acme is terrible now, the update broke everything, awful support";
+            // jane was happy for a while, then turned; bob is steadily lukewarm.
+            let mut mentions: Vec<NewMention> = (0..5)
+                .map(|i| said(&format!("j{i}"), "jane", None, happy, None))
+                .collect();
+            mentions.extend((5..8).map(|i| said(&format!("j{i}"), "jane", None, angry, None)));
+            mentions.extend((0..4).map(|i| said(&format!("b{i}"), "bob", None, "Acme 4.2 is out today", None)));
+            for (i, m) in mentions.iter_mut().enumerate() {
+                m.published_at = Some(Utc::now() - Duration::hours(20 - i as i64));
+            }
+            poll(&mut s, "x", FeedKind::X, mentions);
+            let souring = s.people(PeopleOrder::Souring, 10).unwrap();
+            assert_eq!(souring[0].name(), "jane", "{souring:#?}");
+            let jane = &souring[0];
+            assert!(jane.trend.unwrap() < -0.3, "{:?}", jane.trend);
+            let bob = souring.iter().find(|p| p.name() == "bob").unwrap();
+            assert!(bob.trend.unwrap().abs() < 0.05, "{:?}", bob.trend);
         }
-        poll(&mut s, "x", FeedKind::X, mentions);
-        let souring = s.people(PeopleOrder::Souring, 10).unwrap();
-        assert_eq!(souring[0].name(), "jane", "{souring:#?}");
-        let jane = &souring[0];
-        assert!(jane.trend.unwrap() < -0.3, "{:?}", jane.trend);
-        let bob = souring.iter().find(|p| p.name() == "bob").unwrap();
-        assert!(bob.trend.unwrap().abs() < 0.05, "{:?}", bob.trend);
     }
 }

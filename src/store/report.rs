@@ -3,10 +3,11 @@
 //! is a range scan of the span's mentions through the stream's time index (a span's rows, never
 //! the history's); the figures themselves come from [`Store::period`] and [`Store::stats`].
 
+use super::db;
+use super::mentions::refs;
 use super::{Doing, Result, Store, from_ts};
 use crate::query::StreamFilter;
 use chrono::{DateTime, Utc};
-use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
 /// A person behind the span's mentions.
@@ -53,10 +54,22 @@ pub struct Notable {
 }
 
 /// Engagement as one number, from the stored JSON.
-const ENGAGED: &str =
-    "coalesce(json_extract(m.engagement, '$.likes'), 0) + coalesce(json_extract(m.engagement, '$.reposts'), 0)
-     + coalesce(json_extract(m.engagement, '$.replies'), 0) + coalesce(json_extract(m.engagement, '$.quotes'), 0)
-     + max(coalesce(json_extract(m.engagement, '$.score'), 0), 0)";
+fn engaged(dialect: db::Dialect) -> &'static str {
+    match dialect {
+        db::Dialect::Sqlite => {
+            "coalesce(json_extract(m.engagement, '$.likes'), 0) + coalesce(json_extract(m.engagement, '$.reposts'), 0)
+             + coalesce(json_extract(m.engagement, '$.replies'), 0) + coalesce(json_extract(m.engagement, '$.quotes'), 0)
+             + max(coalesce(json_extract(m.engagement, '$.score'), 0), 0)"
+        }
+        db::Dialect::Postgres => {
+            "CAST(round(coalesce(CAST(m.engagement::jsonb ->> 'likes' AS DOUBLE PRECISION), 0)
+             + coalesce(CAST(m.engagement::jsonb ->> 'reposts' AS DOUBLE PRECISION), 0)
+             + coalesce(CAST(m.engagement::jsonb ->> 'replies' AS DOUBLE PRECISION), 0)
+             + coalesce(CAST(m.engagement::jsonb ->> 'quotes' AS DOUBLE PRECISION), 0)
+             + GREATEST(coalesce(CAST(m.engagement::jsonb ->> 'score' AS DOUBLE PRECISION), 0), 0)) AS BIGINT)"
+        }
+    }
+}
 
 /// The read marks' join a filter's `unread` needs (nobody's: a report is not one operator's).
 fn reads(filter: &StreamFilter) -> &'static str {
@@ -69,7 +82,7 @@ fn reads(filter: &StreamFilter) -> &'static str {
 
 const NOTABLE_COLUMNS: &str = "m.id, f.name, m.author, m.title, m.text, m.url, m.sort_at, m.status";
 
-fn notable(r: &rusqlite::Row<'_>, engagement: i64, waited: Option<i64>) -> rusqlite::Result<Notable> {
+fn notable(r: &db::Row<'_>, engagement: i64, waited: Option<i64>) -> db::Result<Notable> {
     Ok(Notable {
         id: r.get(0)?,
         feed: r.get(1)?,
@@ -89,12 +102,13 @@ impl Store {
     /// at most `limit`.
     pub fn report_people(&self, start: i64, end: i64, filter: &StreamFilter, limit: usize) -> Result<Vec<TopPerson>> {
         let mut params = vec![Value::Integer(start), Value::Integer(end)];
-        let cond = super::stats_filter_sql(filter, &mut params);
+        let cond = super::stats_filter_sql(filter, &mut params, self.db().dialect());
         params.push(Value::Integer(limit as i64));
         let n = params.len();
         let sql = format!(
             "SELECT a.person_id, min(coalesce(a.display_name, a.handle)), group_concat(DISTINCT a.kind), count(*),
-                    sum(m.first_response_at IS NOT NULL), sum(m.sentiment <= -{t}), max(p.reach)
+                    count(*) FILTER (WHERE m.first_response_at IS NOT NULL),
+                    count(*) FILTER (WHERE m.sentiment <= -{t}), max(p.reach)
              FROM mentions m INDEXED BY mentions_stream
              JOIN feeds f ON f.id = m.feed_id{r}
              JOIN authors a ON a.id = m.author_id JOIN people p ON p.id = a.person_id
@@ -104,9 +118,8 @@ impl Store {
             r = reads(filter)
         );
         let doing = "reading the span's people";
-        let mut st = self.conn().prepare(&sql).doing(doing)?;
-        let rows = st
-            .query_map(params_from_iter(params), |r| {
+        self.db()
+            .query_map(&sql, &refs(&params), |r| {
                 let kinds: Option<String> = r.get(2)?;
                 let mut kinds: Vec<String> = kinds
                     .unwrap_or_default()
@@ -117,23 +130,22 @@ impl Store {
                 kinds.sort();
                 Ok(TopPerson {
                     person_id: r.get(0)?,
-                    name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    name: r.get::<Option<String>>(1)?.unwrap_or_default(),
                     kinds,
                     mentions: r.get(3)?,
                     answered: r.get(4)?,
-                    negative: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                    negative: r.get::<Option<i64>>(5)?.unwrap_or(0),
                     reach: r.get(6)?,
                 })
             })
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<_>>().doing(doing)
+            .doing(doing)
     }
 
     /// The span's stories told in the most places, at most `limit`: its mentions grouped under a
     /// lead (read through the index of stories), each lead's title and feeds.
     pub fn report_stories(&self, start: i64, end: i64, filter: &StreamFilter, limit: usize) -> Result<Vec<TopStory>> {
         let mut params = vec![Value::Integer(start), Value::Integer(end)];
-        let cond = super::stats_filter_sql(filter, &mut params);
+        let cond = super::stats_filter_sql(filter, &mut params, self.db().dialect());
         params.push(Value::Integer(limit as i64));
         let n = params.len();
         let sql = format!(
@@ -149,9 +161,8 @@ impl Store {
             r = reads(filter)
         );
         let doing = "reading the span's stories";
-        let mut st = self.conn().prepare(&sql).doing(doing)?;
-        let rows = st
-            .query_map(params_from_iter(params), |r| {
+        self.db()
+            .query_map(&sql, &refs(&params), |r| {
                 let feeds: String = r.get(4)?;
                 let mut seen: Vec<String> = Vec::new();
                 for f in feeds.split(',').filter(|f| !f.is_empty()) {
@@ -167,30 +178,29 @@ impl Store {
                     feeds: seen,
                 })
             })
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<_>>().doing(doing)
+            .doing(doing)
     }
 
     /// The span's most engaged mentions (likes, reposts, replies, quotes and score summed; none
     /// without any), at most `limit`.
     pub fn report_engaged(&self, start: i64, end: i64, filter: &StreamFilter, limit: usize) -> Result<Vec<Notable>> {
         let mut params = vec![Value::Integer(start), Value::Integer(end)];
-        let cond = super::stats_filter_sql(filter, &mut params);
+        let cond = super::stats_filter_sql(filter, &mut params, self.db().dialect());
         params.push(Value::Integer(limit as i64));
         let n = params.len();
         let sql = format!(
-            "SELECT {NOTABLE_COLUMNS}, {ENGAGED} AS e FROM mentions m INDEXED BY mentions_stream
+            "SELECT {NOTABLE_COLUMNS}, {e} AS e FROM mentions m INDEXED BY mentions_stream
              JOIN feeds f ON f.id = m.feed_id{r}
              WHERE m.sort_at >= ?1 AND m.sort_at < ?2 AND m.engagement IS NOT NULL{cond}
              ORDER BY e DESC, m.id LIMIT ?{n}",
-            r = reads(filter)
+            r = reads(filter),
+            e = engaged(self.db().dialect())
         );
         let doing = "reading the span's most engaged mentions";
-        let mut st = self.conn().prepare(&sql).doing(doing)?;
-        let rows = st
-            .query_map(params_from_iter(params), |r| notable(r, r.get(8)?, None))
+        let all: Vec<Notable> = self
+            .db()
+            .query_map(&sql, &refs(&params), |r| notable(r, r.get(8)?, None))
             .doing(doing)?;
-        let all: Vec<Notable> = rows.collect::<rusqlite::Result<_>>().doing(doing)?;
         Ok(all.into_iter().filter(|m| m.engagement > 0).collect())
     }
 
@@ -212,32 +222,31 @@ impl Store {
             Value::Integer(sla_secs),
             Value::Integer(now),
         ];
-        let cond = super::stats_filter_sql(filter, &mut params);
+        let cond = super::stats_filter_sql(filter, &mut params, self.db().dialect());
         params.push(Value::Integer(limit as i64));
         let n = params.len();
         let sql = format!(
             "SELECT * FROM (
-               SELECT {NOTABLE_COLUMNS}, {ENGAGED} AS e, coalesce(m.first_response_at, ?4) - m.first_seen_at AS waited
+               SELECT {NOTABLE_COLUMNS}, {e} AS e, coalesce(m.first_response_at, ?4) - m.first_seen_at AS waited
                FROM mentions m INDEXED BY mentions_stream JOIN feeds f ON f.id = m.feed_id{r}
                WHERE m.sort_at >= ?1 AND m.sort_at < ?2 AND m.status <> 'ignored'{cond}
-             ) WHERE waited > ?3 ORDER BY waited DESC, id LIMIT ?{n}",
-            r = reads(filter)
+             ) w WHERE waited > ?3 ORDER BY waited DESC, id LIMIT ?{n}",
+            r = reads(filter),
+            e = engaged(self.db().dialect())
         );
         let doing = "reading the span's SLA breaches";
-        let mut st = self.conn().prepare(&sql).doing(doing)?;
-        let rows = st
-            .query_map(params_from_iter(params), |r| {
-                notable(r, r.get::<_, Option<i64>>(8)?.unwrap_or(0), r.get(9)?)
+        self.db()
+            .query_map(&sql, &refs(&params), |r| {
+                notable(r, r.get::<Option<i64>>(8)?.unwrap_or(0), r.get(9)?)
             })
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<_>>().doing(doing)
+            .doing(doing)
     }
 
     /// When each of the span's answered mentions arrived, and how long its first answer took
     /// (from when overhear saw it): the report's "when we were quick" map.
     pub fn report_answer_times(&self, start: i64, end: i64, filter: &StreamFilter) -> Result<Vec<(i64, i64)>> {
         let mut params = vec![Value::Integer(start), Value::Integer(end)];
-        let cond = super::stats_filter_sql(filter, &mut params);
+        let cond = super::stats_filter_sql(filter, &mut params, self.db().dialect());
         let sql = format!(
             "SELECT m.sort_at, max(0, m.first_response_at - m.first_seen_at)
              FROM mentions m INDEXED BY mentions_stream JOIN feeds f ON f.id = m.feed_id{r}
@@ -245,10 +254,8 @@ impl Store {
             r = reads(filter)
         );
         let doing = "reading the span's answer times";
-        let mut st = self.conn().prepare(&sql).doing(doing)?;
-        let rows = st
-            .query_map(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))
-            .doing(doing)?;
-        rows.collect::<rusqlite::Result<_>>().doing(doing)
+        self.db()
+            .query_map(&sql, &refs(&params), |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing(doing)
     }
 }

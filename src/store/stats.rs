@@ -2,11 +2,11 @@
 //! (window functions for the median and p90), the backlog from indexed counts, the hour × weekday
 //! profile. The figures' definitions and types live in [`crate::stats`].
 
+use super::db;
 use super::{Doing, Result, Store};
 use crate::stats::{DayStats, GroupBy, Profile, StatsQuery};
 use chrono::{DateTime, Days, NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,6 +46,17 @@ fn group_expr(by: Option<GroupBy>) -> (&'static str, &'static str) {
                  ON (m.intent & i.bit) <> 0",
         ),
     }
+}
+
+/// One row of a `days(day, start, end)` table whose values are parameters `n - 2`, `n - 1` and
+/// `n` (typed, for PostgreSQL, which cannot infer a `VALUES` parameter's type).
+fn days_row(n: usize) -> String {
+    format!(
+        "(CAST(?{} AS TEXT), CAST(?{} AS INTEGER), CAST(?{} AS INTEGER))",
+        n - 2,
+        n - 1,
+        n
+    )
 }
 
 /// Changes committed up to this long before a computation began may not be in what it read (a
@@ -142,17 +153,21 @@ impl Store {
         let (grp, join) = group_expr(q.by);
         let joins = joins_for(q, join);
         let mut params = vec![Value::Integer(first.1), Value::Integer(last.2)];
-        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
         let doing = "computing stories and conversations";
         let members = format!(
             "SELECT m.sort_at, {grp} FROM mentions m INDEXED BY mentions_story_at{joins}
              WHERE m.story_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
         );
-        let mut st = self.conn().prepare(&members).doing(doing)?;
-        let mut rows = st.query(rusqlite::params_from_iter(params.iter())).doing(doing)?;
-        while let Some(r) = rows.next().doing(doing)? {
-            if let Some(day) = day_of(r.get(0).doing(doing)?) {
-                out.entry((day.clone(), r.get(1).doing(doing)?)).or_default().members += 1;
+        let rows: Vec<(i64, Option<String>)> = self
+            .db()
+            .query_map(&members, &super::mentions::refs(&params), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .doing(doing)?;
+        for (at, group) in rows {
+            if let Some(day) = day_of(at) {
+                out.entry((day.clone(), group)).or_default().members += 1;
             }
         }
         let talk = format!(
@@ -163,16 +178,21 @@ impl Store {
              FROM mentions m INDEXED BY mentions_conversation_at{joins}
              WHERE m.conversation_id IS NOT NULL AND m.sort_at >= ?1 AND m.sort_at < ?2{filter}"
         );
-        let mut st = self.conn().prepare(&talk).doing(doing)?;
-        let mut rows = st.query(rusqlite::params_from_iter(params.iter())).doing(doing)?;
-        while let Some(r) = rows.next().doing(doing)? {
-            let Some(day) = day_of(r.get(0).doing(doing)?) else {
+        type TalkRow = (i64, Option<String>, i64, bool, Option<i64>);
+        let rows: Vec<TalkRow> = self
+            .db()
+            .query_map(&talk, &super::mentions::refs(&params), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .doing(doing)?;
+        for (at, group, conversation, replied, next) in rows {
+            let Some(day) = day_of(at) else {
                 continue;
             };
-            let t = out.entry((day.clone(), r.get(1).doing(doing)?)).or_default();
-            t.conversations.insert(r.get(2).doing(doing)?);
-            t.replies += i64::from(r.get::<_, bool>(3).doing(doing)?);
-            if let Some(next) = r.get::<_, Option<i64>>(4).doing(doing)? {
+            let t = out.entry((day.clone(), group)).or_default();
+            t.conversations.insert(conversation);
+            t.replies += i64::from(replied);
+            if let Some(next) = next {
                 t.next_replies.push(next.max(0));
             }
         }
@@ -321,7 +341,7 @@ impl Store {
                     Value::Integer((e + 3599).div_euclid(3600)),
                 ]);
                 let n = params.len();
-                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+                days_row(n)
             })
             .collect();
         let sql = format!(
@@ -330,15 +350,12 @@ impl Store {
              WHERE NOT EXISTS (SELECT 1 FROM stats_dirty s WHERE s.hour >= d.h0 AND s.hour < d.h1 AND s.at >= c.computed_at)",
             values.join(", ")
         );
-        let mut stmt = self.conn().prepare(&sql).doing("reading kept stats")?;
-        let rows = stmt
-            .query_map(params_from_iter(params), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
+        let rows: Vec<(String, String)> = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| Ok((r.get(0)?, r.get(1)?)))
             .doing("reading kept stats")?;
         let mut out = HashMap::new();
-        for row in rows {
-            let (day, payload) = row.doing("reading kept stats")?;
+        for (day, payload) in rows {
             // A payload this version cannot read is computed again.
             if let Ok(c) = serde_json::from_str::<CachedDay>(&payload) {
                 out.insert(day, c);
@@ -363,12 +380,14 @@ impl Store {
         }
         // Settled as of the query's "now" (the figures were computed for it) and of the clock.
         let now = q.now.timestamp().min(chrono::Utc::now().timestamp());
-        let kept = (|| -> rusqlite::Result<usize> {
-            let tx = self.conn().unchecked_transaction()?;
+        let db = self.db();
+        let kept = (|| -> db::Result<usize> {
+            db.execute_batch("BEGIN")?;
             let mut n = 0;
             {
-                let mut put = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO stats_cache (key, day, computed_at, payload) VALUES (?1, ?2, ?3, ?4)",
+                let mut put = db.prepare(
+                    "INSERT INTO stats_cache (key, day, computed_at, payload) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (key, day) DO UPDATE SET computed_at = excluded.computed_at, payload = excluded.payload",
                 )?;
                 for (day, _, _) in days.iter().filter(|(_, _, end)| settled(q, *end, now)) {
                     let c = CachedDay {
@@ -384,15 +403,21 @@ impl Store {
                             .collect(),
                     };
                     let payload = serde_json::to_string(&c).unwrap_or_default();
-                    put.execute(rusqlite::params![key, day, computed_at, payload])?;
+                    put.execute(db::params![key, day, computed_at, payload])?;
                     n += 1;
                 }
             }
             // Figures of queries nobody asked again for a month go.
-            tx.execute("DELETE FROM stats_cache WHERE computed_at < ?1", [now - 30 * 86_400])?;
-            tx.commit()?;
+            db.execute(
+                "DELETE FROM stats_cache WHERE computed_at < ?1",
+                db::params![now - 30 * 86_400],
+            )?;
+            db.execute_batch("COMMIT")?;
             Ok(n)
         })();
+        if kept.is_err() {
+            let _ = db.execute_batch("ROLLBACK");
+        }
         match kept {
             Ok(n) => tracing::debug!(days = n, "stats kept"),
             Err(e) => tracing::debug!("stats not kept: {e}"),
@@ -416,8 +441,7 @@ impl Store {
                 params.push(Value::Text(day.clone()));
                 params.push(Value::Integer(*s));
                 params.push(Value::Integer(*e));
-                let n = params.len();
-                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+                days_row(params.len())
             })
             .collect();
         let values = values.join(", ");
@@ -427,26 +451,33 @@ impl Store {
         params.push(Value::Integer(q.now.timestamp()));
         let p_now = params.len();
         let (grp, join) = group_expr(q.by);
-        // SLA time: wall-clock, or business time through a function SQLite calls per row.
+        let pg = self.db().dialect() == db::Dialect::Postgres;
+        // SLA time: wall-clock, or business time through a function SQLite calls per row
+        // (PostgreSQL has no such function: its breaches in business time are counted from the
+        // rows, below).
         let hours = q.business.clone();
-        self.conn()
-            .create_scalar_function(
-                "sla_secs",
-                2,
-                rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                move |ctx| {
-                    let (from, to): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
-                    Ok(match &hours {
-                        Some(h) => h.seconds_between(from, to),
-                        None => (to - from).max(0),
-                    })
-                },
-            )
-            .doing("computing stats")?;
-        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        if !pg {
+            self.conn()
+                .create_scalar_function(
+                    "sla_secs",
+                    2,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    move |ctx| {
+                        let (from, to): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
+                        Ok(match &hours {
+                            Some(h) => h.seconds_between(from, to),
+                            None => (to - from).max(0),
+                        })
+                    },
+                )
+                .doing("computing stats")?;
+        }
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
         // Wall-clock SLA time is plain arithmetic; business time needs the function.
-        let (sla_open, sla_answered) = if q.business.is_some() {
+        let (sla_open, sla_answered) = if q.business.is_some() && pg {
+            ("0".to_string(), "0".to_string())
+        } else if q.business.is_some() {
             (
                 format!("sla_secs(m.first_seen_at, ?{p_now})"),
                 "sla_secs(m.first_seen_at, m.first_response_at)".to_string(),
@@ -465,16 +496,19 @@ impl Store {
             "WITH days(day, start_ts, end_ts) AS (VALUES {values}),
              counts AS (
                SELECT d.day, {grp} AS grp, count(*) AS n,
-                      sum(m.status = 'responded') AS responded, sum(m.status = 'ignored') AS ignored,
-                      sum(m.status = 'escalated') AS escalated,
-                      sum(CASE WHEN ?{p_sla} < 0 OR m.status = 'ignored' THEN 0
-                               WHEN m.first_response_at IS NULL THEN {sla_open} > ?{p_sla}
-                               ELSE {sla_answered} > ?{p_sla} END) AS breaches,
-                      max(max(0, m.first_response_at - coalesce(min(m.published_at, m.first_seen_at), m.first_seen_at))) AS max_pub,
-                      max(max(0, m.first_response_at - m.first_seen_at)) AS max_seen
+                      count(*) FILTER (WHERE m.status = 'responded') AS responded,
+                      count(*) FILTER (WHERE m.status = 'ignored') AS ignored,
+                      count(*) FILTER (WHERE m.status = 'escalated') AS escalated,
+                      count(*) FILTER (WHERE ?{p_sla} >= 0 AND m.status <> 'ignored'
+                                       AND CASE WHEN m.first_response_at IS NULL THEN {sla_open} > ?{p_sla}
+                                                ELSE {sla_answered} > ?{p_sla} END) AS breaches,
+                      max(CASE WHEN m.first_response_at IS NOT NULL THEN
+                          max(0, m.first_response_at - coalesce(min(m.published_at, m.first_seen_at), m.first_seen_at)) END) AS max_pub,
+                      max(CASE WHEN m.first_response_at IS NOT NULL THEN
+                          max(0, m.first_response_at - m.first_seen_at) END) AS max_seen
                FROM days d
                JOIN mentions m INDEXED BY mentions_stats ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts{joins}
-               WHERE 1{filter}
+               WHERE TRUE{filter}
                GROUP BY d.day, grp
              ),
              a AS MATERIALIZED (
@@ -511,22 +545,16 @@ impl Store {
              LEFT JOIN qp ON qp.day = c.day AND qp.grp IS c.grp
              LEFT JOIN qs ON qs.day = c.day AND qs.grp IS c.grp"
         );
-        let mut stmt = self.conn().prepare(&sql).doing("computing stats")?;
-        let mut rows = stmt.query(params_from_iter(params)).doing("computing stats")?;
-        let mut found: BTreeMap<(String, Option<String>), DayStats> = BTreeMap::new();
-        while let Some(r) = rows.next().doing("computing stats")? {
-            let day: String = r.get(0).doing("computing stats")?;
-            let group: Option<String> = r.get(1).doing("computing stats")?;
-            let get = |i: usize| -> Result<i64> {
-                r.get::<_, Option<i64>>(i)
-                    .map(|v| v.unwrap_or(0))
-                    .doing("computing stats")
-            };
-            let n = get(2)?;
-            let responded = get(3)?;
-            found.insert(
-                (day.clone(), group.clone()),
-                DayStats {
+        let doing = "computing stats";
+        let rows = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| {
+                let day: String = r.get(0)?;
+                let group: Option<String> = r.get(1)?;
+                let get = |i: usize| -> db::Result<i64> { r.get::<Option<i64>>(i).map(|v| v.unwrap_or(0)) };
+                let n = get(2)?;
+                let responded = get(3)?;
+                Ok(DayStats {
                     date: day,
                     group,
                     mentions: n,
@@ -535,23 +563,70 @@ impl Store {
                     escalated: get(5)?,
                     response_rate: if n > 0 { responded as f64 / n as f64 } else { 0.0 },
                     sla_breaches: get(6)?,
-                    max_first_response_secs: r.get(7).doing("computing stats")?,
-                    max_first_response_from_seen_secs: r.get(8).doing("computing stats")?,
-                    median_first_response_secs: r.get(9).doing("computing stats")?,
-                    p90_first_response_secs: r.get(10).doing("computing stats")?,
-                    median_first_response_from_seen_secs: r.get(11).doing("computing stats")?,
-                    p90_first_response_from_seen_secs: r.get(12).doing("computing stats")?,
+                    max_first_response_secs: r.get(7)?,
+                    max_first_response_from_seen_secs: r.get(8)?,
+                    median_first_response_secs: r.get(9)?,
+                    p90_first_response_secs: r.get(10)?,
+                    median_first_response_from_seen_secs: r.get(11)?,
+                    p90_first_response_from_seen_secs: r.get(12)?,
                     backlog: 0,
                     stories: 0,
                     median_next_reply_secs: None,
                     p90_next_reply_secs: None,
                     replies_per_conversation: None,
-                },
-            );
+                })
+            })
+            .doing(doing)?;
+        let mut found: BTreeMap<(String, Option<String>), DayStats> = rows
+            .into_iter()
+            .map(|d| ((d.date.clone(), d.group.clone()), d))
+            .collect();
+        if let (true, Some(hours), Some(sla)) = (pg, &q.business, q.sla) {
+            for ((day, group), n) in self.business_breaches(q, &values, &params[..p_sla - 1], hours, sla)? {
+                if let Some(d) = found.get_mut(&(day, group)) {
+                    d.sla_breaches += n;
+                }
+            }
         }
-        drop(rows);
-        drop(stmt);
         Ok(found)
+    }
+
+    /// SLA breaches in business time, per day and group, counted from the rows (PostgreSQL, where
+    /// no function of ours runs inside a query): `values` are the days as in
+    /// [`Store::compute_days`], `params` theirs.
+    fn business_breaches(
+        &self,
+        q: &StatsQuery,
+        values: &str,
+        params: &[Value],
+        hours: &crate::stats::BusinessHours,
+        sla: std::time::Duration,
+    ) -> Result<BTreeMap<(String, Option<String>), i64>> {
+        let (grp, join) = group_expr(q.by);
+        let joins = joins_for(q, join);
+        let mut params = params.to_vec();
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
+        let sql = format!(
+            "WITH days(day, start_ts, end_ts) AS (VALUES {values})
+             SELECT d.day, {grp}, m.first_seen_at, m.first_response_at FROM days d
+             JOIN mentions m ON m.sort_at >= d.start_ts AND m.sort_at < d.end_ts{joins}
+             WHERE m.status <> 'ignored'{filter}"
+        );
+        let now = q.now.timestamp();
+        let limit = sla.as_secs() as i64;
+        let mut out = BTreeMap::new();
+        let rows: Vec<(String, Option<String>, i64, Option<i64>)> = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .doing("computing stats")?;
+        for (day, group, seen, answered) in rows {
+            if hours.seconds_between(seen, answered.unwrap_or(now)) > limit {
+                *out.entry((day, group)).or_insert(0) += 1;
+            }
+        }
+        Ok(out)
     }
 
     /// The hour-of-day × weekday heat map and each feed's share, for the days of `q`, through its
@@ -560,22 +635,37 @@ impl Store {
         let start = day_start(&q.tz, q.from);
         let end = day_start(&q.tz, q.to.succ_opt().expect("a next day"));
         let tz = q.tz;
-        self.conn()
-            .create_scalar_function(
-                "local_slot",
-                1,
-                rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                move |ctx| {
-                    let t: i64 = ctx.get(0)?;
-                    let local = DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz);
-                    let dow = chrono::Datelike::weekday(&local).num_days_from_monday() as i64;
-                    Ok(dow * 24 + chrono::Timelike::hour(&local) as i64)
-                },
-            )
-            .doing("profiling mentions")?;
+        let pg = self.db().dialect() == db::Dialect::Postgres;
+        if !pg {
+            self.conn()
+                .create_scalar_function(
+                    "local_slot",
+                    1,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    move |ctx| {
+                        let t: i64 = ctx.get(0)?;
+                        let local = DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz);
+                        let dow = chrono::Datelike::weekday(&local).num_days_from_monday() as i64;
+                        Ok(dow * 24 + chrono::Timelike::hour(&local) as i64)
+                    },
+                )
+                .doing("profiling mentions")?;
+        }
         let mut params = vec![Value::Integer(start), Value::Integer(end)];
-        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        // The weekday (from Monday) and hour in the zone: a function of ours on SQLite, the
+        // server's own time zones on PostgreSQL.
+        let slot = if pg {
+            params.push(Value::Text(tz.name().to_string()));
+            let z = params.len();
+            format!(
+                "CAST((EXTRACT(ISODOW FROM to_timestamp(m.sort_at) AT TIME ZONE ?{z}) - 1) * 24
+                      + EXTRACT(HOUR FROM to_timestamp(m.sort_at) AT TIME ZONE ?{z}) AS INTEGER)"
+            )
+        } else {
+            "local_slot(m.sort_at)".to_string()
+        };
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
         let reads = if q.filter.unread {
             " LEFT JOIN reads r ON r.mention_id = m.id AND r.operator = ''"
         } else {
@@ -585,16 +675,14 @@ impl Store {
         let mut profile = Profile::default();
         {
             let sql = format!(
-                "SELECT local_slot(m.sort_at) AS slot, count(*) FROM {from}
+                "SELECT {slot} AS slot, count(*) FROM {from}
                  WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY slot"
             );
-            let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
-            let mut rows = stmt
-                .query(params_from_iter(params.clone()))
+            let slots: Vec<(i64, i64)> = self
+                .db()
+                .query_map(&sql, &super::mentions::refs(&params), |r| Ok((r.get(0)?, r.get(1)?)))
                 .doing("profiling mentions")?;
-            while let Some(r) = rows.next().doing("profiling mentions")? {
-                let slot: i64 = r.get(0).doing("profiling mentions")?;
-                let n: i64 = r.get(1).doing("profiling mentions")?;
+            for (slot, n) in slots {
                 if (0..168).contains(&slot) {
                     profile.heat[(slot / 24) as usize][(slot % 24) as usize] = n;
                 }
@@ -604,13 +692,10 @@ impl Store {
             "SELECT f.name, count(*) AS n FROM {from}
              WHERE m.sort_at >= ?1 AND m.sort_at < ?2{filter} GROUP BY f.name ORDER BY n DESC, f.name"
         );
-        let mut stmt = self.conn().prepare(&sql).doing("profiling mentions")?;
-        let rows = stmt
-            .query_map(params_from_iter(params), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })
+        profile.feeds = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| Ok((r.get(0)?, r.get(1)?)))
             .doing("profiling mentions")?;
-        profile.feeds = rows.collect::<rusqlite::Result<Vec<_>>>().doing("profiling mentions")?;
         Ok(profile)
     }
 
@@ -627,68 +712,51 @@ impl Store {
             .iter()
             .map(|(day, s, e)| {
                 params.extend([Value::Text(day.clone()), Value::Integer(*s), Value::Integer(*e)]);
-                let n = params.len();
-                format!("(?{}, ?{}, ?{})", n - 2, n - 1, n)
+                days_row(params.len())
             })
             .collect();
         let values = values.join(", ");
-        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
         let sql = format!(
             "WITH days(day, start_ts, end_ts) AS (VALUES {values})
              SELECT day, grp, count(*) FROM (
                SELECT d.day, {grp} AS grp FROM days d
                JOIN mentions m INDEXED BY mentions_closed_responded
                  ON m.status = 'responded' AND m.responded_at >= d.start_ts AND m.responded_at < d.end_ts
-               {joins} WHERE 1{filter}
+               {joins} WHERE TRUE{filter}
                UNION ALL
                SELECT d.day, {grp} AS grp FROM days d
                JOIN mentions m INDEXED BY mentions_closed_ignored
                  ON m.status = 'ignored' AND m.status_at >= d.start_ts AND m.status_at < d.end_ts
-               {joins} WHERE 1{filter}
-             ) GROUP BY day, grp"
+               {joins} WHERE TRUE{filter}
+             ) closed GROUP BY day, grp"
         );
-        let mut closed: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
-        {
-            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
-            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
-            while let Some(r) = rows.next().doing("computing the backlog")? {
-                closed.insert(
-                    (
-                        r.get(0).doing("computing the backlog")?,
-                        r.get(1).doing("computing the backlog")?,
-                    ),
-                    r.get(2).doing("computing the backlog")?,
-                );
-            }
-        }
-        Ok(closed)
+        let rows: Vec<((String, Option<String>), i64)> = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| {
+                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+            })
+            .doing("computing the backlog")?;
+        Ok(rows.into_iter().collect())
     }
 
     /// What was open (neither answered nor ignored) at `start`, per group: a scan of every
     /// mention before it through the stats' covering index.
     fn open_before(&self, start: i64, q: &StatsQuery, grp: &str, joins: &str) -> Result<BTreeMap<Option<String>, i64>> {
         let mut params = vec![Value::Integer(start)];
-        let filter = crate::store::stats_filter_sql(&q.filter, &mut params);
+        let filter = crate::store::stats_filter_sql(&q.filter, &mut params, self.db().dialect());
         let sql = format!(
-            "SELECT {grp}, count(*) - sum(CASE m.status
-                        WHEN 'responded' THEN coalesce(m.responded_at, m.status_at) < ?1
-                        WHEN 'ignored' THEN m.status_at < ?1
-                        ELSE 0 END)
+            "SELECT {grp}, count(*) FILTER (WHERE NOT coalesce(
+                        m.status = 'responded' AND coalesce(m.responded_at, m.status_at) < ?1
+                        OR m.status = 'ignored' AND m.status_at < ?1, FALSE))
              FROM mentions m INDEXED BY mentions_stats{joins}
              WHERE m.sort_at < ?1{filter} GROUP BY 1"
         );
-        let mut open: BTreeMap<Option<String>, i64> = BTreeMap::new();
-        {
-            let mut stmt = self.conn().prepare(&sql).doing("computing the backlog")?;
-            let mut rows = stmt.query(params_from_iter(params)).doing("computing the backlog")?;
-            while let Some(r) = rows.next().doing("computing the backlog")? {
-                open.insert(
-                    r.get(0).doing("computing the backlog")?,
-                    r.get(1).doing("computing the backlog")?,
-                );
-            }
-        }
-        Ok(open)
+        let rows: Vec<(Option<String>, i64)> = self
+            .db()
+            .query_map(&sql, &super::mentions::refs(&params), |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing("computing the backlog")?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Open at the end of each day: what was open when the range began, plus each day's arrivals,
@@ -708,7 +776,7 @@ impl Store {
         // next question about the same start at the same database version.
         let key = format!("{start}|{:?}|{:?}|{:?}", q.tz, q.by, q.filter);
         // Another connection's commits move the data version; this one's, its change count.
-        let version = self.data_version()? ^ ((self.conn().total_changes() as i64) << 32);
+        let version = self.data_version()? ^ (self.own_changes() << 32);
         let kept = self
             .backlog_cache
             .borrow()
@@ -772,9 +840,18 @@ mod tests {
     );
 
     /// A week in Berlin across the end of summer time (2026-10-25, 03:00 CEST → 02:00 CET).
-    fn week() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
+    /// The week on each backend the tests reach.
+    fn weeks() -> Vec<(crate::store::TestPlace, Store)> {
+        crate::store::each_backend()
+            .into_iter()
+            .map(|(place, mut s)| {
+                week(&mut s);
+                (place, s)
+            })
+            .collect()
+    }
+
+    fn week(s: &mut Store) {
         let hn = s.ensure_feed("hn", FeedKind::Hackernews).unwrap();
         let blog = s.ensure_feed("blog", FeedKind::Rss).unwrap();
         // (feed, id, published, first seen, status, status_at, first response / responded at, by)
@@ -846,16 +923,15 @@ mod tests {
         for (feed, id, published, seen, status, status_at, responded, by) in rows {
             let p = ts(published);
             let seen = ts(seen);
-            s.conn()
+            s.db()
                 .execute(
                     "INSERT INTO mentions (feed_id, kind, external_id, text, published_at, first_seen_at, sort_at, status, status_at,
                         first_response_at, responded_at, responded_by, updated_at)
                      VALUES (?1, 'x', ?2, 't', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?4)",
-                    rusqlite::params![feed, id, p, seen, p.min(seen), status, status_at.map(ts), responded.map(ts), by],
+                    db::params![feed, id, p, seen, p.min(seen), status, status_at.map(ts), responded.map(ts), by],
                 )
                 .unwrap();
         }
-        (dir, s)
     }
 
     fn query(by: Option<GroupBy>) -> StatsQuery {
@@ -873,235 +949,247 @@ mod tests {
 
     #[test]
     fn a_hand_computed_week_field_by_field() {
-        let (_d, s) = week();
-        let days = s.stats(&query(None)).unwrap();
-        let dates: Vec<&str> = days.iter().map(|d| d.date.as_str()).collect();
-        assert_eq!(
-            dates,
-            [
-                "2026-10-22",
-                "2026-10-23",
-                "2026-10-24",
-                "2026-10-25",
-                "2026-10-26",
-                "2026-10-27",
-                "2026-10-28"
-            ]
-        );
-        let d = &days[0];
-        assert_eq!((d.mentions, d.responded, d.ignored, d.escalated), (3, 2, 0, 0));
-        assert!((d.response_rate - 2.0 / 3.0).abs() < 1e-9);
-        assert_eq!(d.median_first_response_secs, Some(3150.0), "mean of 1800 and 4500");
-        assert_eq!(d.p90_first_response_secs, Some(4500));
-        assert_eq!(d.max_first_response_secs, Some(4500));
-        assert_eq!(d.median_first_response_from_seen_secs, Some(3150.0));
-        assert_eq!(d.sla_breaches, 2, "B answered after 75 min, C never");
-        assert_eq!(
-            d.backlog, 2,
-            "B (answered after midnight) and C are open at the end of the day"
-        );
-        for (i, backlog) in [(1, 1), (2, 1)] {
-            let d = &days[i];
+        for (_d, s) in weeks() {
+            let days = s.stats(&query(None)).unwrap();
+            let dates: Vec<&str> = days.iter().map(|d| d.date.as_str()).collect();
             assert_eq!(
-                (d.mentions, d.response_rate, d.median_first_response_secs, d.backlog),
-                (0, 0.0, None, backlog),
-                "{}",
-                d.date
+                dates,
+                [
+                    "2026-10-22",
+                    "2026-10-23",
+                    "2026-10-24",
+                    "2026-10-25",
+                    "2026-10-26",
+                    "2026-10-27",
+                    "2026-10-28"
+                ]
             );
+            let d = &days[0];
+            assert_eq!((d.mentions, d.responded, d.ignored, d.escalated), (3, 2, 0, 0));
+            assert!((d.response_rate - 2.0 / 3.0).abs() < 1e-9);
+            assert_eq!(d.median_first_response_secs, Some(3150.0), "mean of 1800 and 4500");
+            assert_eq!(d.p90_first_response_secs, Some(4500));
+            assert_eq!(d.max_first_response_secs, Some(4500));
+            assert_eq!(d.median_first_response_from_seen_secs, Some(3150.0));
+            assert_eq!(d.sla_breaches, 2, "B answered after 75 min, C never");
+            assert_eq!(
+                d.backlog, 2,
+                "B (answered after midnight) and C are open at the end of the day"
+            );
+            for (i, backlog) in [(1, 1), (2, 1)] {
+                let d = &days[i];
+                assert_eq!(
+                    (d.mentions, d.response_rate, d.median_first_response_secs, d.backlog),
+                    (0, 0.0, None, backlog),
+                    "{}",
+                    d.date
+                );
+            }
+            let d = &days[3];
+            assert_eq!(
+                (d.mentions, d.responded, d.ignored, d.escalated),
+                (2, 1, 1, 0),
+                "D at 01:30 CEST belongs to the 25th"
+            );
+            assert_eq!(d.response_rate, 0.5);
+            assert_eq!(
+                (
+                    d.median_first_response_secs,
+                    d.p90_first_response_secs,
+                    d.max_first_response_secs
+                ),
+                (Some(7200.0), Some(7200), Some(7200))
+            );
+            assert_eq!(
+                (
+                    d.median_first_response_from_seen_secs,
+                    d.max_first_response_from_seen_secs
+                ),
+                (Some(5400.0), Some(5400))
+            );
+            assert_eq!(d.sla_breaches, 1, "D took 90 min from first seen; E was ignored");
+            assert_eq!(d.backlog, 1, "only C");
+            let d = &days[4];
+            assert_eq!(
+                (d.mentions, d.escalated, d.responded, d.sla_breaches, d.backlog),
+                (1, 1, 0, 1, 2)
+            );
+            assert_eq!((days[5].backlog, days[6].backlog), (2, 2));
         }
-        let d = &days[3];
-        assert_eq!(
-            (d.mentions, d.responded, d.ignored, d.escalated),
-            (2, 1, 1, 0),
-            "D at 01:30 CEST belongs to the 25th"
-        );
-        assert_eq!(d.response_rate, 0.5);
-        assert_eq!(
-            (
-                d.median_first_response_secs,
-                d.p90_first_response_secs,
-                d.max_first_response_secs
-            ),
-            (Some(7200.0), Some(7200), Some(7200))
-        );
-        assert_eq!(
-            (
-                d.median_first_response_from_seen_secs,
-                d.max_first_response_from_seen_secs
-            ),
-            (Some(5400.0), Some(5400))
-        );
-        assert_eq!(d.sla_breaches, 1, "D took 90 min from first seen; E was ignored");
-        assert_eq!(d.backlog, 1, "only C");
-        let d = &days[4];
-        assert_eq!(
-            (d.mentions, d.escalated, d.responded, d.sla_breaches, d.backlog),
-            (1, 1, 0, 1, 2)
-        );
-        assert_eq!((days[5].backlog, days[6].backlog), (2, 2));
     }
 
     #[test]
     fn split_by_sentiment_intent_and_language() {
-        let (_d, s) = week();
-        s.conn()
-            .execute_batch(
-                "UPDATE mentions SET sentiment = -0.6, intent = 1 | 16, lang = 'en' WHERE external_id = 'A';
+        for (_d, s) in weeks() {
+            s.db()
+                .execute_batch(
+                    "UPDATE mentions SET sentiment = -0.6, intent = 1 | 16, lang = 'en' WHERE external_id = 'A';
                  UPDATE mentions SET sentiment = 0.7, intent = 4, lang = 'fr' WHERE external_id = 'B';
                  UPDATE mentions SET sentiment = 0.0, intent = 0 WHERE external_id = 'C';",
-            )
-            .unwrap();
-        let on = |by, group: &str| -> i64 {
-            s.stats(&query(Some(by)))
-                .unwrap()
-                .iter()
-                .filter(|d| d.date == "2026-10-22" && d.group.as_deref() == Some(group))
-                .map(|d| d.mentions)
-                .sum()
-        };
-        assert_eq!(on(GroupBy::Sentiment, "negative"), 1);
-        assert_eq!(on(GroupBy::Sentiment, "positive"), 1);
-        assert_eq!(on(GroupBy::Sentiment, "neutral"), 1);
-        assert_eq!(on(GroupBy::Intent, "complaint"), 1);
-        assert_eq!(
-            on(GroupBy::Intent, "cancel"),
-            1,
-            "one mention counts under each of its intents"
-        );
-        assert_eq!(on(GroupBy::Intent, "praise"), 1);
-        assert_eq!(on(GroupBy::Lang, "fr"), 1);
-        assert_eq!(on(GroupBy::Lang, "en"), 1);
+                )
+                .unwrap();
+            let on = |by, group: &str| -> i64 {
+                s.stats(&query(Some(by)))
+                    .unwrap()
+                    .iter()
+                    .filter(|d| d.date == "2026-10-22" && d.group.as_deref() == Some(group))
+                    .map(|d| d.mentions)
+                    .sum()
+            };
+            assert_eq!(on(GroupBy::Sentiment, "negative"), 1);
+            assert_eq!(on(GroupBy::Sentiment, "positive"), 1);
+            assert_eq!(on(GroupBy::Sentiment, "neutral"), 1);
+            assert_eq!(on(GroupBy::Intent, "complaint"), 1);
+            assert_eq!(
+                on(GroupBy::Intent, "cancel"),
+                1,
+                "one mention counts under each of its intents"
+            );
+            assert_eq!(on(GroupBy::Intent, "praise"), 1);
+            assert_eq!(on(GroupBy::Lang, "fr"), 1);
+            assert_eq!(on(GroupBy::Lang, "en"), 1);
+        }
     }
 
     #[test]
     fn split_by_feed_and_by_operator() {
-        let (_d, s) = week();
-        let days = s.stats(&query(Some(GroupBy::Feed))).unwrap();
-        assert_eq!(days.len(), 14, "every day for each feed");
-        let hn = days
-            .iter()
-            .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("hn"))
-            .unwrap();
-        assert_eq!((hn.mentions, hn.responded, hn.backlog), (2, 2, 1));
-        let blog = days
-            .iter()
-            .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("blog"))
-            .unwrap();
-        assert_eq!(
-            (blog.mentions, blog.responded, blog.sla_breaches, blog.backlog),
-            (1, 0, 1, 1)
-        );
-        let days = s.stats(&query(Some(GroupBy::Operator))).unwrap();
-        let alice = days
-            .iter()
-            .find(|d| d.date == "2026-10-25" && d.group.as_deref() == Some("alice"))
-            .unwrap();
-        assert_eq!((alice.mentions, alice.responded), (1, 1));
+        for (_d, s) in weeks() {
+            let days = s.stats(&query(Some(GroupBy::Feed))).unwrap();
+            assert_eq!(days.len(), 14, "every day for each feed");
+            let hn = days
+                .iter()
+                .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("hn"))
+                .unwrap();
+            assert_eq!((hn.mentions, hn.responded, hn.backlog), (2, 2, 1));
+            let blog = days
+                .iter()
+                .find(|d| d.date == "2026-10-22" && d.group.as_deref() == Some("blog"))
+                .unwrap();
+            assert_eq!(
+                (blog.mentions, blog.responded, blog.sla_breaches, blog.backlog),
+                (1, 0, 1, 1)
+            );
+            let days = s.stats(&query(Some(GroupBy::Operator))).unwrap();
+            let alice = days
+                .iter()
+                .find(|d| d.date == "2026-10-25" && d.group.as_deref() == Some("alice"))
+                .unwrap();
+            assert_eq!((alice.mentions, alice.responded), (1, 1));
+        }
     }
 
     #[test]
     fn business_hours_exclude_nights_and_weekends_and_the_filter_applies() {
-        let (_d, s) = week();
-        let mut q = query(None);
-        q.business = Some(BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap());
-        let days = s.stats(&q).unwrap();
-        // B was answered at night (no business time passed); C is still unanswered.
-        assert_eq!(days[0].sla_breaches, 1);
-        // D waited only on a Sunday night.
-        assert_eq!(days[3].sla_breaches, 0);
-        // The first-response figures themselves stay wall-clock.
-        assert_eq!(days[0].max_first_response_secs, Some(4500));
+        for (_d, s) in weeks() {
+            let mut q = query(None);
+            q.business = Some(BusinessHours::parse("mon-fri", "09:00", "17:00", "Europe/Berlin").unwrap());
+            let days = s.stats(&q).unwrap();
+            // B was answered at night (no business time passed); C is still unanswered.
+            assert_eq!(days[0].sla_breaches, 1);
+            // D waited only on a Sunday night.
+            assert_eq!(days[3].sla_breaches, 0);
+            // The first-response figures themselves stay wall-clock.
+            assert_eq!(days[0].max_first_response_secs, Some(4500));
 
-        let mut q = query(None);
-        q.filter = crate::query::StreamFilter::parse("feed:hn", q.now).unwrap();
-        let days = s.stats(&q).unwrap();
-        assert_eq!((days[0].mentions, days[0].responded), (2, 2));
-        assert_eq!(days[0].backlog, 1, "only B: C is in another feed");
+            let mut q = query(None);
+            q.filter = crate::query::StreamFilter::parse("feed:hn", q.now).unwrap();
+            let days = s.stats(&q).unwrap();
+            assert_eq!((days[0].mentions, days[0].responded), (2, 2));
+            assert_eq!(days[0].backlog, 1, "only B: C is in another feed");
+        }
     }
 
     #[test]
     fn the_profile_counts_local_hours_and_feed_shares() {
-        let (_d, s) = week();
-        let p = s.profile(&query(None)).unwrap();
-        // A: Thursday 10:00 CEST; B: Thursday 23:30 CEST; C: Thursday 12:00 CEST.
-        assert_eq!((p.heat[3][10], p.heat[3][23], p.heat[3][12]), (1, 1, 1));
-        // D: Sunday 01:30 CEST (the night summer time ends); E: Sunday 23:30 CET; F: Monday 09:00 CET.
-        assert_eq!((p.heat[6][1], p.heat[6][23], p.heat[0][9]), (1, 1, 1));
-        assert_eq!(p.heat.iter().flatten().sum::<i64>(), 6);
-        assert_eq!(p.feeds, vec![("blog".to_string(), 3), ("hn".to_string(), 3)]);
+        for (_d, s) in weeks() {
+            let p = s.profile(&query(None)).unwrap();
+            // A: Thursday 10:00 CEST; B: Thursday 23:30 CEST; C: Thursday 12:00 CEST.
+            assert_eq!((p.heat[3][10], p.heat[3][23], p.heat[3][12]), (1, 1, 1));
+            // D: Sunday 01:30 CEST (the night summer time ends); E: Sunday 23:30 CET; F: Monday 09:00 CET.
+            assert_eq!((p.heat[6][1], p.heat[6][23], p.heat[0][9]), (1, 1, 1));
+            assert_eq!(p.heat.iter().flatten().sum::<i64>(), 6);
+            assert_eq!(p.feeds, vec![("blog".to_string(), 3), ("hn".to_string(), 3)]);
+        }
     }
 
     #[test]
     fn the_days_follow_the_zone() {
-        let (_d, s) = week();
-        let mut q = query(None);
-        q.tz = chrono_tz::UTC;
-        let days = s.stats(&q).unwrap();
-        // In UTC, D (23:30Z on the 24th) belongs to the 24th.
-        assert_eq!(days[2].mentions, 1);
-        assert_eq!(days[3].mentions, 1);
+        for (_d, s) in weeks() {
+            let mut q = query(None);
+            q.tz = chrono_tz::UTC;
+            let days = s.stats(&q).unwrap();
+            // In UTC, D (23:30Z on the 24th) belongs to the 24th.
+            assert_eq!(days[2].mentions, 1);
+            assert_eq!(days[3].mentions, 1);
+        }
     }
 
     #[test]
     fn kept_days_are_used_until_something_in_them_changes() {
-        let (_d, s) = week();
-        let q = query(None);
-        let first = s.stats(&q).unwrap();
-        let kept = |s: &Store| -> i64 {
-            s.conn()
-                .query_row("SELECT count(*) FROM stats_cache", [], |r| r.get(0))
-                .unwrap()
-        };
-        assert_eq!(kept(&s), 7, "every settled day is kept");
-        assert_eq!(s.stats(&q).unwrap(), first);
-        // The kept figures are what is read: a change that marks no hour (as no write of overhear's
-        // does) is not seen...
-        s.conn()
-            .execute_batch("UPDATE mentions SET status = 'escalated' WHERE status = 'new'; DELETE FROM stats_dirty;")
-            .unwrap();
-        assert_eq!(s.stats(&q).unwrap(), first, "served from what was kept");
-        // ...and a change through the triggers is: the days it touched are computed again.
-        s.conn()
-            .execute(
-                "UPDATE mentions SET status = 'ignored', status_at = sort_at WHERE status = 'escalated'",
-                [],
-            )
-            .unwrap();
-        let again = s.stats(&q).unwrap();
-        let fresh = {
-            s.conn().execute("DELETE FROM stats_cache", []).unwrap();
-            s.stats(&q).unwrap()
-        };
-        assert_eq!(again, fresh, "the days that changed were computed again");
-        assert_ne!(again, first);
-        // Another query (another zone) is kept apart.
-        let mut utc = query(None);
-        utc.tz = chrono_tz::UTC;
-        s.stats(&utc).unwrap();
-        assert_eq!(kept(&s), 14);
+        for (_d, s) in weeks() {
+            let q = query(None);
+            let first = s.stats(&q).unwrap();
+            let kept = |s: &Store| -> i64 {
+                s.db()
+                    .query_row("SELECT count(*) FROM stats_cache", db::params![], |r| r.get(0))
+                    .unwrap()
+            };
+            assert_eq!(kept(&s), 7, "every settled day is kept");
+            assert_eq!(s.stats(&q).unwrap(), first);
+            // The kept figures are what is read: a change that marks no hour (as no write of overhear's
+            // does) is not seen...
+            s.db()
+                .execute_batch(
+                    "UPDATE mentions SET status = 'escalated' WHERE status = 'new'; DELETE FROM stats_dirty;",
+                )
+                .unwrap();
+            assert_eq!(s.stats(&q).unwrap(), first, "served from what was kept");
+            // ...and a change through the triggers is: the days it touched are computed again.
+            s.db()
+                .execute(
+                    "UPDATE mentions SET status = 'ignored', status_at = sort_at WHERE status = 'escalated'",
+                    db::params![],
+                )
+                .unwrap();
+            let again = s.stats(&q).unwrap();
+            let fresh = {
+                s.db().execute("DELETE FROM stats_cache", db::params![]).unwrap();
+                s.stats(&q).unwrap()
+            };
+            assert_eq!(again, fresh, "the days that changed were computed again");
+            assert_ne!(again, first);
+            // Another query (another zone) is kept apart.
+            let mut utc = query(None);
+            utc.tz = chrono_tz::UTC;
+            s.stats(&utc).unwrap();
+            assert_eq!(kept(&s), 14);
+        }
     }
 
     #[test]
     fn what_was_open_when_a_span_began_is_read_again_after_a_write() {
-        let (_d, s) = week();
-        // A mention from before the week, still open.
-        s.conn()
-            .execute(
+        for (_d, mut s) in weeks() {
+            // A mention from before the week, still open.
+            s.write_db("test", |db| {
+            db.execute(
                 "INSERT INTO mentions (feed_id, kind, external_id, text, published_at, first_seen_at, sort_at, status, updated_at)
-                 VALUES (1, 'x', 'early', 't', ?1, ?1, ?1, 'new', ?1)",
-                [ts("2026-10-01T10:00:00Z")],
+                 VALUES ((SELECT min(id) FROM feeds), 'x', 'early', 't', ?1, ?1, ?1, 'new', ?1)",
+                db::params![ts("2026-10-01T10:00:00Z")],
             )
-            .unwrap();
-        let before = s.period(&query(None)).unwrap()[0].backlog;
-        assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before, "kept, the same");
-        // Answered before the week began: it was not open then (the same connection wrote it).
-        s.conn()
-            .execute(
+        })
+        .unwrap();
+            let before = s.period(&query(None)).unwrap()[0].backlog;
+            assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before, "kept, the same");
+            // Answered before the week began: it was not open then (the same connection wrote it).
+            s.write_db("test", |db| {
+                db.execute(
                 "UPDATE mentions SET status = 'responded', status_at = ?1, responded_at = ?1, first_response_at = ?1
                  WHERE external_id = 'early'",
-                [ts("2026-10-02T10:00:00Z")],
+                db::params![ts("2026-10-02T10:00:00Z")],
             )
+            })
             .unwrap();
-        assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before - 1);
+            assert_eq!(s.period(&query(None)).unwrap()[0].backlog, before - 1);
+        }
     }
 }

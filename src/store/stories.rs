@@ -158,8 +158,10 @@ mod tests {
             m.published_at = Some(now - Duration::minutes(100 - i as i64));
             s.write_poll(feed, *kind, &one(m, now), now).unwrap();
             let id: i64 = s
-                .conn()
-                .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
+                .db()
+                .query_row("SELECT max(id) FROM mentions", crate::store::db::params![], |r| {
+                    r.get(0)
+                })
                 .unwrap();
             ids.push((id, s.mention("alice", id).unwrap().unwrap().group_id));
         }
@@ -201,9 +203,21 @@ mod tests {
     #[test]
     fn grouping_on_the_labelled_set() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let on_sqlite = grouping_scenario(&mut Store::open(&dir.path().join("s.db")).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            assert_eq!(
+                grouping_scenario(&mut pg.store()),
+                on_sqlite,
+                "the same stories on both backends"
+            );
+        }
+    }
+
+    /// The labelled set stored feed by feed, its grouping scored, the stream's view of it and a
+    /// status set on a story; which mentions were grouped with which (by their place in the set).
+    fn grouping_scenario(s: &mut Store) -> Vec<usize> {
         let rows = labelled();
-        let stored = store_all(&mut s, &rows);
+        let stored = store_all(s, &rows);
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         for i in 0..rows.len() {
             for j in i + 1..rows.len() {
@@ -244,8 +258,12 @@ mod tests {
         assert_eq!(lead.elsewhere_feeds, ["hackernews", "reddit", "rss"]);
         assert_eq!(s.mention("alice", stored[2].0).unwrap().unwrap().group_id, raise);
         let shown: i64 = s
-            .conn()
-            .query_row("SELECT count(*) FROM mentions WHERE story_id IS NULL", [], |r| r.get(0))
+            .db()
+            .query_row(
+                "SELECT count(*) FROM mentions WHERE story_id IS NULL",
+                crate::store::db::params![],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(shown as usize, leads.len());
         // The stream's counts count what it lists.
@@ -277,6 +295,11 @@ mod tests {
             s.detail("alice", stored[3].0).unwrap().unwrap().mention.status,
             crate::model::Status::New
         );
+        // Each mention's story, as the place of its lead in the set.
+        stored
+            .iter()
+            .map(|(_, lead)| stored.iter().position(|(id, _)| id == lead).unwrap_or(usize::MAX))
+            .collect()
     }
 
     #[test]
@@ -328,10 +351,12 @@ mod tests {
             s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
         }
         let grouped: i64 = s
-            .conn()
-            .query_row("SELECT count(*) FROM mentions WHERE story_id IS NOT NULL", [], |r| {
-                r.get(0)
-            })
+            .db()
+            .query_row(
+                "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
+                crate::store::db::params![],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(grouped, 0, "forty days apart: the same words are another story");
     }

@@ -31,6 +31,55 @@ pub enum DbError {
 
 pub type Result<T> = std::result::Result<T, DbError>;
 
+impl DbError {
+    /// The server undid the transaction because of another one (a serialization failure, a
+    /// deadlock): running it again is the answer.
+    pub fn is_retried(&self) -> bool {
+        use postgres::error::SqlState;
+        matches!(self, DbError::Pg(p) if p.code().is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        }))
+    }
+
+    /// An error of the database or its connection rather than of the statement's data: a busy or
+    /// full or read-only database, a lost connection. It ends the whole transaction; an error of
+    /// one statement's data (a constraint, a bad value) can be undone to a savepoint.
+    pub fn is_transient(&self) -> bool {
+        use postgres::error::SqlState;
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DatabaseCorrupt
+                    | rusqlite::ErrorCode::ReadOnly
+            ),
+            DbError::Pg(p) => match p.code() {
+                // No code: the connection or the protocol failed, not a statement.
+                None => true,
+                Some(c) => {
+                    self.is_retried()
+                        || p.is_closed()
+                        || *c == SqlState::DISK_FULL
+                        || *c == SqlState::INSUFFICIENT_RESOURCES
+                        || *c == SqlState::OUT_OF_MEMORY
+                        || *c == SqlState::READ_ONLY_SQL_TRANSACTION
+                        || *c == SqlState::ADMIN_SHUTDOWN
+                        || *c == SqlState::CRASH_SHUTDOWN
+                        || *c == SqlState::CANNOT_CONNECT_NOW
+                        || *c == SqlState::QUERY_CANCELED
+                        || c.code().starts_with("08")
+                        || c.code().starts_with("58")
+                        || c.code().starts_with("XX")
+                }
+            },
+            _ => false,
+        }
+    }
+}
+
 /// For SQLite code not yet written for both backends that calls code that is: SQLite's own errors
 /// pass as they are (its retries look at their codes); anything else is not retried.
 impl From<DbError> for rusqlite::Error {
@@ -230,7 +279,7 @@ fn bind<'a>(params: &'a [&'a dyn Param]) -> impl Iterator<Item = rusqlite::types
 /// A statement prepared once for many runs (a write's loop over its rows).
 pub enum Stmt<'c> {
     Sqlite(rusqlite::CachedStatement<'c>),
-    Pg(&'c PgConn, postgres::Statement),
+    Pg(&'c PgConn, pg::Prepared),
 }
 
 impl Stmt<'_> {
@@ -239,6 +288,20 @@ impl Stmt<'_> {
         match self {
             Stmt::Sqlite(s) => Ok(s.execute(rusqlite::params_from_iter(bind(params)))?),
             Stmt::Pg(c, s) => c.execute_prepared(s, params),
+        }
+    }
+
+    /// Run it; its first row through `f`, if it gave one (an `INSERT … RETURNING` that inserted).
+    pub fn query_opt<T>(&mut self, params: &[&dyn Param], f: impl FnOnce(&Row<'_>) -> Result<T>) -> Result<Option<T>> {
+        match self {
+            Stmt::Sqlite(s) => {
+                let mut rows = s.query(rusqlite::params_from_iter(bind(params)))?;
+                match rows.next()? {
+                    Some(r) => f(&Row::Sqlite(r)).map(Some),
+                    None => Ok(None),
+                }
+            }
+            Stmt::Pg(c, s) => c.query_prepared(s, params)?.first().map(|r| f(&Row::Pg(r))).transpose(),
         }
     }
 }

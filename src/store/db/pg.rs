@@ -16,11 +16,38 @@ type BoxError = Box<dyn Error + Sync + Send>;
 /// A PostgreSQL connection and the statements prepared on it.
 pub struct PgConn {
     client: RefCell<postgres::Client>,
-    prepared: RefCell<HashMap<String, postgres::Statement>>,
+    prepared: RefCell<HashMap<String, Prepared>>,
     /// Other connections' writes heard so far (`LISTEN overhear`).
     heard: std::cell::Cell<i64>,
+    /// Transactions this connection committed (its own changes, which it does not hear).
+    commits: std::cell::Cell<i64>,
     /// This connection's server process, whose own notifications are no news.
     pid: i32,
+}
+
+/// A statement prepared on the server, and which of the parameters given it reads.
+#[derive(Clone)]
+pub struct Prepared {
+    stmt: postgres::Statement,
+    /// For each `$k`, the index of its value among the parameters given (SQLite's `?N`).
+    uses: std::sync::Arc<[usize]>,
+}
+
+impl Prepared {
+    fn bind<'p>(&self, params: &'p [&'p dyn Param]) -> Result<Vec<LooseParam<'p>>> {
+        self.uses
+            .iter()
+            .map(|&i| {
+                params.get(i).map(|p| LooseParam(p.value())).ok_or_else(|| {
+                    DbError::Dialect(format!(
+                        "the statement reads parameter {} of {} given",
+                        i + 1,
+                        params.len()
+                    ))
+                })
+            })
+            .collect()
+    }
 }
 
 /// The channel writers notify at commit.
@@ -36,6 +63,7 @@ impl PgConn {
             client: RefCell::new(client),
             prepared: RefCell::new(HashMap::new()),
             heard: std::cell::Cell::new(0),
+            commits: std::cell::Cell::new(0),
             pid,
         }
     }
@@ -43,6 +71,16 @@ impl PgConn {
     /// Start hearing other connections' writes.
     pub fn listen(&self) -> Result<()> {
         Ok(self.client.borrow_mut().batch_execute(&format!("LISTEN {CHANNEL}"))?)
+    }
+
+    /// Count a transaction this connection committed.
+    pub fn committed(&self) {
+        self.commits.set(self.commits.get() + 1);
+    }
+
+    /// How many transactions this connection committed.
+    pub fn commits(&self) -> i64 {
+        self.commits.get()
     }
 
     /// How many writes by other connections were heard, all told (it changes when one commits).
@@ -62,14 +100,23 @@ impl PgConn {
         Ok(heard)
     }
 
-    pub(super) fn statement(&self, sql: &str) -> Result<postgres::Statement> {
+    pub(super) fn statement(&self, sql: &str) -> Result<Prepared> {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let said = super::super::dialect::postgres(sql).map_err(DbError::Dialect)?;
-        let s = self.client.borrow_mut().prepare(&said)?;
-        self.prepared.borrow_mut().insert(sql.to_string(), s.clone());
-        Ok(s)
+        let (said, uses) = super::super::dialect::postgres_with_params(sql).map_err(DbError::Dialect)?;
+        let stmt = self.client.borrow_mut().prepare(&said).inspect_err(|e| {
+            // A statement the server refuses is the store's own fault: the log says which.
+            tracing::error!(error = %super::super::postgres::words(e), sql = %said, "PostgreSQL refused a statement");
+            #[cfg(test)]
+            eprintln!("PostgreSQL refused {said}: {}", super::super::postgres::words(e));
+        })?;
+        let prepared = Prepared {
+            stmt,
+            uses: uses.into(),
+        };
+        self.prepared.borrow_mut().insert(sql.to_string(), prepared.clone());
+        Ok(prepared)
     }
 
     pub(super) fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
@@ -77,17 +124,21 @@ impl PgConn {
         self.execute_prepared(&stmt, params)
     }
 
-    pub(super) fn execute_prepared(&self, stmt: &postgres::Statement, params: &[&dyn Param]) -> Result<usize> {
-        let loose: Vec<LooseParam<'_>> = params.iter().map(|p| LooseParam(p.value())).collect();
+    pub(super) fn execute_prepared(&self, stmt: &Prepared, params: &[&dyn Param]) -> Result<usize> {
+        let loose = stmt.bind(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = loose.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(usize::try_from(self.client.borrow_mut().execute(stmt, &refs)?).unwrap_or(usize::MAX))
+        Ok(usize::try_from(self.client.borrow_mut().execute(&stmt.stmt, &refs)?).unwrap_or(usize::MAX))
     }
 
     pub(super) fn query(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
         let stmt = self.statement(sql)?;
-        let loose: Vec<LooseParam<'_>> = params.iter().map(|p| LooseParam(p.value())).collect();
+        self.query_prepared(&stmt, params)
+    }
+
+    pub(super) fn query_prepared(&self, stmt: &Prepared, params: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
+        let loose = stmt.bind(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = loose.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(self.client.borrow_mut().query(&stmt, &refs)?)
+        Ok(self.client.borrow_mut().query(&stmt.stmt, &refs)?)
     }
 
     pub(super) fn execute_batch(&self, sql: &str) -> Result<()> {
