@@ -33,10 +33,16 @@ if ! $runas "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --loca
     echo "initdb failed: $(tail -3 "$dir/initdb.log")" >&2
     exit 0
 fi
+# Members of `overhear_password_users` sign in with a password (the tests that check a password is
+# taken from where overhear says, and never printed); everyone else is trusted.
+hba="$dir/data/pg_hba.conf"
+{ echo "host all +overhear_password_users 127.0.0.1/32 scram-sha-256"; cat "$hba"; } > "$hba.new" && mv "$hba.new" "$hba"
+[ -n "$runas" ] && chown postgres "$hba"
 if ! $runas "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
     echo "the server did not start: $(tail -3 "$dir/server.log")" >&2
     exit 0
 fi
 "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE overhear_test" >/dev/null 2>&1
+"$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE overhear_password_users NOLOGIN" >/dev/null 2>&1
 echo "postgres://postgres@127.0.0.1:$port/overhear_test $dir"

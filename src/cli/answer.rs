@@ -1,7 +1,7 @@
 //! `overhear reply` and `overhear mark`: answering and triage from scripts, through the same
 //! outbox and store calls the console uses.
 
-use super::{Cli, db_path, load_config, runtime};
+use super::{Cli, load_config, runtime};
 use crate::model::Status;
 use crate::net;
 use crate::outbox::{self, Delivery, Outbox, SendError};
@@ -28,8 +28,8 @@ pub fn reply(cli: &Cli, id: i64, text_file: &Path, force: bool) -> Result<ExitCo
         text = std::fs::read_to_string(text_file).with_context(|| format!("cannot read {}", text_file.display()))?;
     }
     let text = crate::text::sanitize(&text).trim().to_string();
-    let db = db_path(cli)?;
-    let mut store = Store::open_checked(&db, super::CHECK_BUDGET)?;
+    let db = super::database(cli)?;
+    let mut store = db.open_checked(super::CHECK_BUDGET)?;
     let mention = store
         .mention(&operator, id)?
         .with_context(|| format!("no mention with id {id}"))?;

@@ -2,7 +2,7 @@
 //! on. Files and permissions, the database's version and integrity, the feeds, who polls, who is
 //! here. Exit 0 when all is well, 1 otherwise.
 
-use super::{Cli, db_path, load_config};
+use super::{Cli, load_config};
 use crate::store::{POLLER, SessionKind, Store};
 use crate::team::{group_name, user_name};
 use crate::text::sanitize_line as clean;
@@ -30,11 +30,12 @@ impl Report {
 }
 
 pub fn doctor(cli: &Cli) -> Result<ExitCode> {
-    let location = super::db_location(cli)?;
-    if crate::store::postgres::is_url(&location.to_string_lossy()) {
-        return postgres(cli, &location.to_string_lossy());
-    }
-    let db = db_path(cli)?;
+    let db = match super::database(cli)? {
+        crate::store::Location::File(path) => path,
+        crate::store::Location::Postgres { url, password_env } => {
+            return postgres(cli, &url, password_env.as_deref());
+        }
+    };
     let mut r = Report { lines: Vec::new() };
     let config = match load_config(cli) {
         Ok(c) => {
@@ -83,7 +84,7 @@ impl Report {
 
 /// `overhear doctor` on a PostgreSQL database: can it be reached, is the server recent enough,
 /// the schema's version, what the user may do, who holds the poller's lease.
-fn postgres(cli: &Cli, url: &str) -> Result<ExitCode> {
+fn postgres(cli: &Cli, url: &str, password_env: Option<&str>) -> Result<ExitCode> {
     use crate::store::postgres::{OLDEST_SERVER, Pg, redacted, schema};
     let mut r = Report { lines: Vec::new() };
     match load_config(cli) {
@@ -91,7 +92,7 @@ fn postgres(cli: &Cli, url: &str) -> Result<ExitCode> {
         Err(e) => r.fail(format!("config: {e:#}")),
     }
     let target = redacted(url);
-    match Pg::connect(url, None).and_then(|mut pg| pg.health()) {
+    match Pg::connect(url, password_env).and_then(|mut pg| pg.health()) {
         Err(e) => r.fail(format!("database: {e}")),
         Ok(h) => {
             let server = format!("server: PostgreSQL {} as {}", h.server_version_text, h.user);

@@ -27,9 +27,14 @@ pub struct Cli {
     /// Config file [default: ~/.config/overhear/config.toml]
     #[arg(long, global = true, env = "OVERHEAR_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Database file [default: `database` in the config, else ~/.local/share/overhear/overhear.db]
-    #[arg(long, global = true, env = "OVERHEAR_DB", value_name = "PATH")]
+    /// Database: a SQLite file, or a PostgreSQL server's postgres://user@host/dbname [default:
+    /// `database` in the config, else ~/.local/share/overhear/overhear.db]
+    #[arg(long, global = true, env = "OVERHEAR_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
+    /// The environment variable holding the PostgreSQL password [default: `password_env` in the
+    /// config; else the URL's, PGPASSWORD or ~/.pgpass]
+    #[arg(long, global = true, value_name = "VAR")]
+    pub password_env: Option<String>,
     /// The name your actions are recorded under [default: `operator` in the config, else your
     /// Unix user]
     #[arg(long, global = true, env = "OVERHEAR_OPERATOR", value_name = "NAME")]
@@ -147,9 +152,6 @@ pub enum Verb {
         /// Where to copy it: a new SQLite file or an empty PostgreSQL database (postgres://…)
         #[arg(long, value_name = "PATH|URL")]
         to: String,
-        /// The environment variable holding the PostgreSQL password (else the URL's, PGPASSWORD or ~/.pgpass)
-        #[arg(long, value_name = "VAR")]
-        password_env: Option<String>,
         /// Rows per transaction
         #[arg(long, default_value_t = crate::store::copy::BATCH, hide = true)]
         batch: usize,
@@ -409,22 +411,34 @@ pub(crate) const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_m
 
 /// The database, opened and checked: damage is an error that says what to do.
 pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
-    Ok(Store::open_checked(&db_path(cli)?, CHECK_BUDGET)?)
+    Ok(database(cli)?.open_checked(CHECK_BUDGET)?)
 }
 
-/// The database: `--db` (or `OVERHEAR_DB`), else `database` in the config, else the default. A
-/// database in a setgid directory is a team's: its files are created group-writable.
-pub(crate) fn db_path(cli: &Cli) -> Result<PathBuf> {
-    let path = db_location(cli)?;
-    if crate::store::postgres::is_url(&path.to_string_lossy()) {
-        anyhow::bail!(
-            "{} is a PostgreSQL database: in this version PostgreSQL serves `overhear migrate` and `overhear doctor`; \
-             the console and the other commands run on a SQLite file (--db PATH)",
-            crate::store::postgres::redacted(&path.to_string_lossy())
-        );
+/// The database: `--db` (or `OVERHEAR_DB`), else `database` in the config, else the default file;
+/// a `postgres://` URL names a server, its password from `--password-env` (or `password_env` in
+/// the config), the URL, `PGPASSWORD` or `~/.pgpass`. A file in a setgid directory is a team's:
+/// its files are created group-writable.
+pub(crate) fn database(cli: &Cli) -> Result<crate::store::Location> {
+    let at = crate::store::Location::of(&db_location(cli)?, password_env(cli)?.as_deref());
+    if let Some(path) = at.file() {
+        paths::team_files(path);
     }
-    paths::team_files(&path);
-    Ok(path)
+    Ok(at)
+}
+
+/// `--password-env`, else `password_env` in the config.
+fn password_env(cli: &Cli) -> Result<Option<String>> {
+    if let Some(var) = &cli.password_env {
+        return Ok(Some(var.clone()));
+    }
+    let path = match &cli.config {
+        Some(p) => p.clone(),
+        None => paths::default_config()?,
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    Ok(config::password_env_of(&path, &text)?)
 }
 
 /// Where the database is, a file or a `postgres://` URL: `--db` (or `OVERHEAR_DB`), else
@@ -579,8 +593,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::Demo { report: Some(out) }) => report::demo(out),
         None => {
             let config = load_config(&cli)?;
-            let db = db_path(&cli)?;
-            let store = Store::open_checked(&db, CHECK_BUDGET)?;
+            let store = open_store(&cli)?;
             console::open(config, store)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -594,12 +607,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Verb::Correct { id, words }) => answer::correct(&cli, *id, words),
         Some(v @ Verb::Stats { .. }) => stats(&cli, v),
         Some(Verb::Doctor) => doctor::doctor(&cli),
-        Some(Verb::Migrate {
-            from,
-            to,
-            password_env,
-            batch,
-        }) => migrate::migrate(from, to, password_env.as_deref(), *batch),
+        Some(Verb::Migrate { from, to, batch }) => migrate::migrate(from, to, password_env(&cli)?.as_deref(), *batch),
         Some(Verb::Alerts { since, format, ack }) if ack.is_empty() => {
             let store = open_store(&cli)?;
             print::alerts(&store.alerts(0, *since, usize::MAX >> 1)?, *format)?;

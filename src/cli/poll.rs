@@ -49,7 +49,7 @@ pub fn poll(cli: &Cli, once: bool, force: bool) -> Result<ExitCode> {
         team.leave();
         if let Some(detail) = damage {
             return Err(crate::store::StoreError::Damaged {
-                path: super::db_path(cli)?,
+                path: super::database(cli)?.to_string().into(),
                 detail,
             }
             .into());
@@ -84,14 +84,20 @@ type Started = (Store, Option<Check>, Team, Client);
 fn start(cli: &Cli, config: &Config, once: bool) -> Result<Option<Started>> {
     let (store, client) = std::thread::scope(|s| {
         let store = s.spawn(|| -> Result<_> {
-            let path = super::db_path(cli)?;
-            let store = Store::open(&path)?;
-            let check = Store::check_in_background(&path, super::CHECK_BUDGET)
-                .context("cannot start the check of the database")?;
+            let at = super::database(cli)?;
+            let store = at.open()?;
+            // A file is checked beside the poll; a server keeps its own.
+            let check = match at.file() {
+                Some(path) => Some(
+                    Store::check_in_background(path, super::CHECK_BUDGET)
+                        .context("cannot start the check of the database")?,
+                ),
+                None => None,
+            };
             // Every process that polls competes for the team's poller lease: one poller per
             // database.
             let me = crate::team::identity(&config.operator, SessionKind::Poll);
-            let team = Team::join(&path, me, true)?;
+            let team = Team::join(&at, me, true)?;
             Ok((store, check, team))
         });
         let client = Client::new(&config.poller.net);
@@ -110,21 +116,23 @@ fn start(cli: &Cli, config: &Config, once: bool) -> Result<Option<Started>> {
         eprintln!("overhear: {who} polls this database (since {since}); this process takes over when it stops");
     }
     let client = client.context("cannot start the HTTP client")?;
-    let check = if once {
-        Some(check)
-    } else {
-        // A service runs for days: it checks first and refuses to start on a damaged database.
-        let found = check
-            .join()
-            .map_err(|_| anyhow::anyhow!("the check of the database panicked"))?;
-        if let Some(detail) = found? {
-            return Err(crate::store::StoreError::Damaged {
-                path: super::db_path(cli)?,
-                detail,
+    let check = match check {
+        Some(check) if once => Some(check),
+        Some(check) => {
+            // A service runs for days: it checks first and refuses to start on a damaged database.
+            let found = check
+                .join()
+                .map_err(|_| anyhow::anyhow!("the check of the database panicked"))?;
+            if let Some(detail) = found? {
+                return Err(crate::store::StoreError::Damaged {
+                    path: super::database(cli)?.to_string().into(),
+                    detail,
+                }
+                .into());
             }
-            .into());
+            None
         }
-        None
+        None => None,
     };
     Ok(Some((store, check, team, client)))
 }

@@ -1,9 +1,8 @@
 //! `overhear thread ID`: the thread around a mention, asked of its source (as the console's detail
 //! does when it opens the mention), kept in the store and printed.
 
-use super::{Cli, db_path, load_config, runtime};
+use super::{Cli, load_config, open_store, runtime};
 use crate::model::{Relation, Thread};
-use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use std::process::ExitCode;
@@ -11,7 +10,7 @@ use std::process::ExitCode;
 /// Fetch (unless `cached`) and print the thread around mention `id`.
 pub fn thread(cli: &Cli, id: i64, cached: bool) -> Result<ExitCode> {
     let config = load_config(cli)?;
-    let mut store = Store::open_checked(&db_path(cli)?, super::CHECK_BUDGET)?;
+    let mut store = open_store(cli)?;
     let of = store
         .thread_of(id)?
         .with_context(|| format!("no mention with id {id}"))?;

@@ -103,6 +103,11 @@ struct RawConfig {
     /// The database (a team's, shared): `database = "/srv/overhear/team.db"`.
     #[serde(default)]
     database: Option<Spanned<String>>,
+    /// The environment variable holding a PostgreSQL database's password (read on its own by
+    /// [`password_env_of`]).
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by password_env_of before the config is loaded")]
+    password_env: Option<toml::Value>,
     #[serde(default)]
     team: Option<RawTeam>,
     #[serde(default)]
@@ -405,6 +410,29 @@ pub fn database_of(path: &Path, text: &str) -> Result<Option<PathBuf>, ConfigErr
             Some(span),
             Some("database".into()),
             "must be a path in quotes, like \"/srv/overhear/team.db\"",
+        )),
+    }
+}
+
+/// `password_env = "VAR"` in the config, if it is set: the environment variable holding a
+/// PostgreSQL database's password.
+pub fn password_env_of(path: &Path, text: &str) -> Result<Option<String>, ConfigError> {
+    let loc = Located { path, text };
+    #[derive(Deserialize)]
+    struct Only {
+        password_env: Option<Spanned<toml::Value>>,
+    }
+    let only: Only = toml::from_str(text).map_err(|e| loc.err(e.span(), None, e.message().trim().to_string()))?;
+    let Some(v) = only.password_env else { return Ok(None) };
+    let span = v.span();
+    match v.into_inner() {
+        toml::Value::String(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Ok(Some(s))
+        }
+        _ => Err(loc.err(
+            Some(span),
+            Some("password_env".into()),
+            "must be the name of an environment variable in quotes, like \"OVERHEAR_PG_PASSWORD\"",
         )),
     }
 }

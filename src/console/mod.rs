@@ -36,10 +36,10 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let db_path = store.path().to_path_buf();
+    let db = store.location();
     let read_only = store.read_only();
-    let poll_store = Store::open(&db_path)?;
-    let mut write_store = Store::open(&db_path)?;
+    let poll_store = db.open()?;
+    let mut write_store = db.open()?;
     write_store.set_weights(config.poller.scorer.weights.clone());
     rt.block_on(async move {
         let (actions_tx, actions_rx) = mpsc::unbounded_channel();
@@ -59,12 +59,14 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             .spawn(move || writer(write_store, operator, write_rx, writer_actions))
             .context("cannot start the writer thread")?;
 
-        check_in_background(db_path.clone(), actions_tx.clone());
+        if let Some(path) = db.file() {
+            check_in_background(path.to_path_buf(), actions_tx.clone());
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
-        let team = join_team(&config, &db_path, read_only, &actions_tx);
+        let team = join_team(&config, &db, read_only, &actions_tx);
         let client = crate::net::Client::new(&config.poller.net).context("cannot start the HTTP client")?;
         let poller = Poller::with_client(&config.poller, client, poll_store, None, team.as_ref().map(Leased::of))?;
-        let outbox = Outbox::new(poller.client().clone(), &db_path);
+        let outbox = Outbox::new(poller.client().clone(), &db);
         let thread_client = poller.client().clone();
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
         // A teammate who may only read the database reads it; polling is for those who can write.
@@ -123,7 +125,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
 /// read is not seen by the others (and polls nothing).
 fn join_team(
     config: &Config,
-    db: &std::path::Path,
+    db: &crate::store::Location,
     read_only: bool,
     actions: &mpsc::UnboundedSender<Action>,
 ) -> Option<Team> {

@@ -18,7 +18,6 @@ use crate::sources::{self, SourceError};
 use crate::store::{Begin, OtherAnswer, Sent, Store, StoreError};
 use chrono::Utc;
 use reqwest::header::HeaderMap;
-use std::path::{Path, PathBuf};
 
 /// Why a reply was not sent (or not recorded).
 #[derive(Debug, thiserror::Error)]
@@ -82,16 +81,13 @@ pub fn prepare(feed: Option<&FeedConfig>, mention: &Mention, text: &str) -> Resu
 #[derive(Clone)]
 pub struct Outbox {
     client: net::Client,
-    db: PathBuf,
+    db: crate::store::Location,
 }
 
 impl Outbox {
     /// An outbox sending with `client` and recording in the database at `db`.
-    pub fn new(client: net::Client, db: &Path) -> Outbox {
-        Outbox {
-            client,
-            db: db.to_path_buf(),
-        }
+    pub fn new(client: net::Client, db: &crate::store::Location) -> Outbox {
+        Outbox { client, db: db.clone() }
     }
 
     /// Send `text` to `mention_id` once: claim the draft, deliver, record the response (or
@@ -161,7 +157,7 @@ impl Outbox {
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || f(&mut Store::open(&db)?)).await {
+        match tokio::task::spawn_blocking(move || f(&mut db.open()?)).await {
             Ok(r) => r,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }

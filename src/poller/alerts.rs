@@ -38,13 +38,15 @@ pub(super) fn deliver(store: &mut Store, alerts: &[Alert], running: &mut Vec<std
         let (Some(argv), timeout) = (alert.command.clone(), alert.timeout) else {
             continue;
         };
-        let path = store.path().to_path_buf();
+        let db = store.location();
         match std::thread::Builder::new()
             .name("overhear-alert".into())
             .spawn(move || {
                 let outcome = run(&argv, &d, timeout);
                 // On a connection of its own: the writer never waits for a command.
-                let recorded = Store::open(&path).and_then(|mut s| s.record_alert_delivery(d.id, outcome, Utc::now()));
+                let recorded = db
+                    .open()
+                    .and_then(|mut s| s.record_alert_delivery(d.id, outcome, Utc::now()));
                 if let Err(e) = recorded {
                     tracing::error!(alert = %d.alert, id = d.id, "cannot record how the alert's command ended: {e}");
                 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod dialect;
 mod drafts;
 mod feeds;
+mod location;
 mod mentions;
 mod noise;
 mod own;
@@ -34,6 +35,7 @@ pub use arrival::{AlertDelivery, AlertRow, Arrival, CommandFailures, RuleTest};
 pub use conversations::{FOLLOW_UP, Message};
 pub use drafts::{Begin, DraftRow, OtherAnswer, Sent};
 pub use feeds::{FeedHealth, FeedState, PollRecord, PollWrite, Recorded, WriteCounts};
+pub use location::Location;
 /// The query language's words as PostgreSQL conditions (the stream's SQL on that backend).
 pub use mentions::pg_text_sql;
 pub(crate) use mentions::stats_filter_sql;
@@ -195,6 +197,8 @@ impl<T> Doing<T> for rusqlite::Result<T> {
 pub struct Store {
     backend: Backend,
     path: PathBuf,
+    /// Where it was opened (to open more connections to it).
+    location: Location,
     /// The last search and whether it matched many mentions (it decides the query plan).
     /// The last search, the database version it was read at, and its matches when few (kept in
     /// `temp.search_hits`).
@@ -365,6 +369,7 @@ impl Store {
             weights: Default::default(),
             backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
+            location: Location::File(path.to_path_buf()),
             search_cache: Default::default(),
             backlog_cache: Default::default(),
         };
@@ -522,6 +527,7 @@ impl Store {
         let mut store = Store {
             weights: Default::default(),
             backend: Backend::Sqlite(conn),
+            location: Location::File(path.clone()),
             path,
             search_cache: Default::default(),
             backlog_cache: Default::default(),
@@ -530,8 +536,14 @@ impl Store {
         Ok(store)
     }
 
+    /// The file, or the server's address without its password.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where this store's database is, to open another connection to it.
+    pub fn location(&self) -> Location {
+        self.location.clone()
     }
 
     fn configure(&mut self) -> Result<()> {
@@ -790,6 +802,10 @@ impl Store {
         Ok(Store {
             weights: Default::default(),
             path: PathBuf::from(pg.target.clone()),
+            location: Location::Postgres {
+                url: url.trim().to_string(),
+                password_env: password_env.map(str::to_string),
+            },
             backend: Backend::Pg(Box::new(conn)),
             search_cache: Default::default(),
             backlog_cache: Default::default(),

@@ -8,7 +8,6 @@
 
 use crate::store::{Identity, LEASE_TTL, Lease, LeaseHolder, POLLER, Present, SessionKind, Store, StoreError};
 use chrono::Utc;
-use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -140,8 +139,8 @@ pub struct Team {
 impl Team {
     /// Join the team on the database at `db` as `me`; with `contend`, compete for the poller lease
     /// (the first attempt is made before this returns, so a caller knows at once whether it polls).
-    pub fn join(db: &Path, me: Identity, contend: bool) -> Result<Team, StoreError> {
-        let mut store = Store::open(db)?;
+    pub fn join(db: &crate::store::Location, me: Identity, contend: bool) -> Result<Team, StoreError> {
+        let mut store = db.open()?;
         let now = Utc::now();
         store.join_team(&me, now)?;
         let mut state = LeaseState::default();

@@ -149,9 +149,19 @@ impl Pg {
             config.application_name("overhear");
         }
         config.connect_timeout(std::time::Duration::from_secs(10));
+        let no_password = config.get_password().is_none();
         let client = config.connect(tls()).map_err(|e| PgError::Connect {
             target: target.clone(),
-            detail: words(&e),
+            // The driver's words for a password asked and not given are "invalid configuration"
+            // ("password missing" is its cause).
+            detail: if no_password && std::error::Error::source(&e).is_some_and(|c| c.to_string().contains("password"))
+            {
+                "the server asks for a password and none was given: put it in the variable --password-env (or \
+                 `password_env` in the config) names, in PGPASSWORD, or in ~/.pgpass"
+                    .to_string()
+            } else {
+                words(&e)
+            },
         })?;
         Ok(Pg { client, target })
     }
