@@ -41,6 +41,8 @@ pub fn open(config: Config, store: Store) -> Result<()> {
     let poll_store = db.open()?;
     let mut write_store = db.open()?;
     write_store.set_weights(config.poller.scorer.weights.clone());
+    // Outside the runtime: a PostgreSQL connection blocks on a runtime of its own while it opens.
+    let joined = join_team(&config, &db, read_only);
     rt.block_on(async move {
         let (actions_tx, actions_rx) = mpsc::unbounded_channel();
         let (read_tx, read_rx) = std_mpsc::channel();
@@ -63,7 +65,18 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             check_in_background(path.to_path_buf(), actions_tx.clone());
         }
         let (stop_tx, stop_rx) = watch::channel(false);
-        let team = join_team(&config, &db, read_only, &actions_tx);
+        let team = match joined {
+            Ok(team) => {
+                if let Some(t) = &team {
+                    forward_team(t, actions_tx.clone());
+                }
+                team
+            }
+            Err(e) => {
+                let _ = actions_tx.send(Action::Error(e));
+                None
+            }
+        };
         let client = crate::net::Client::new(&config.poller.net).context("cannot start the HTTP client")?;
         let poller = Poller::with_client(&config.poller, client, poll_store, None, team.as_ref().map(Leased::of))?;
         let outbox = Outbox::new(poller.client().clone(), &db);
@@ -123,25 +136,17 @@ pub fn open(config: Config, store: Store) -> Result<()> {
 
 /// This console in the team: its presence, and a claim on the poller lease. A teammate who may only
 /// read is not seen by the others (and polls nothing).
-fn join_team(
-    config: &Config,
-    db: &crate::store::Location,
-    read_only: bool,
-    actions: &mpsc::UnboundedSender<Action>,
-) -> Option<Team> {
+/// Why it could not join is said in the status line.
+fn join_team(config: &Config, db: &crate::store::Location, read_only: bool) -> Result<Option<Team>, String> {
     if read_only {
-        return None;
+        return Ok(None);
     }
     let me = crate::team::identity(&config.operator, SessionKind::Console);
     match Team::join(db, me, true) {
-        Ok(t) => {
-            forward_team(&t, actions.clone());
-            Some(t)
-        }
+        Ok(t) => Ok(Some(t)),
         Err(e) => {
             tracing::warn!("cannot join the team on this database: {e}");
-            let _ = actions.send(Action::Error(format!("not polling: cannot join the team: {e}")));
-            None
+            Err(format!("not polling: cannot join the team: {e}"))
         }
     }
 }

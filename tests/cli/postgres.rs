@@ -4,69 +4,15 @@
 //! dropped at its end.
 
 use crate::common::env::{Env, stdout, text};
+use crate::common::pg::{Db, server};
 use crate::common::server::{FixtureServer, Response};
 use std::collections::BTreeMap;
-
-/// The server's URL, or `None` (said once per test) when the suite cannot run here.
-fn server() -> Option<String> {
-    match std::env::var("OVERHEAR_TEST_POSTGRES") {
-        Ok(u) if !u.trim().is_empty() => Some(u),
-        _ => {
-            // Past the test harness's capture, once: `cargo test` says the suite did not run.
-            static SAID: std::sync::Once = std::sync::Once::new();
-            SAID.call_once(|| {
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nPostgreSQL suite not run: set OVERHEAR_TEST_POSTGRES to a server's URL \
-                     (`bash .ci/postgres.sh` starts a throwaway one and prints it)"
-                );
-            });
-            None
-        }
-    }
-}
 
 /// `overhear --config … --db URL ARGS` in `env`, to the end.
 fn on(env: &Env, url: &str, args: &[&str]) -> std::process::Output {
     let mut c = env.bare_command(&["--config", env.config_path().to_str().unwrap(), "--db", url]);
     c.args(args);
     c.output().unwrap()
-}
-
-/// A database of the test's own, dropped when it goes.
-struct Db {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Db {
-    fn new(admin: &str) -> Db {
-        let name = format!("overhear_t{}", fastrand::u64(..));
-        let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("the test server");
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create a test database");
-        let mut url = url::Url::parse(admin).expect("a URL");
-        url.set_path(&format!("/{name}"));
-        Db {
-            admin: admin.to_string(),
-            name,
-            url: url.to_string(),
-        }
-    }
-
-    fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls).expect("the test database")
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
 }
 
 /// Every table of the schema, each row's values as text, in key order: what two databases must

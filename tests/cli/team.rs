@@ -27,11 +27,55 @@ fn signal(child: &Child, sig: libc::c_int) {
 /// which one fetched it): exactly one polls at any time, in the server's request log. Killed with
 /// SIGKILL, the holder's lease moves within 10 s; stopped (SIGSTOP) past its lease, another takes
 /// over, and once resumed the stopped one polls no more.
+/// An environment on SQLite, or on a new database of the PostgreSQL server at `pg`.
+fn env_on(pg: Option<&str>) -> Env {
+    let mut env = Env::new();
+    if let Some(admin) = pg {
+        env.use_postgres(admin);
+    }
+    env
+}
+
+/// Whether another process could write now (none holds the database's write lock: SQLite's, or
+/// the advisory lock PostgreSQL's writers take turns by).
+fn writers_free(env: &Env) -> bool {
+    match env.postgres() {
+        Some(pg) => {
+            let mut c = pg.client();
+            let mut tx = c.transaction().unwrap();
+            let free: bool = tx
+                .query_one("SELECT pg_try_advisory_xact_lock(7477656172)", &[])
+                .unwrap()
+                .get(0);
+            tx.rollback().unwrap();
+            free
+        }
+        None => {
+            let db = env.open_db();
+            db.busy_timeout(Duration::from_millis(500)).unwrap();
+            db.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok()
+        }
+    }
+}
+
 #[test]
 fn one_poller_at_a_time_and_the_lease_moves_when_its_holder_dies_or_stalls() {
+    one_poller_at_a_time(None);
+}
+
+/// The same on PostgreSQL: each process with its own connection; the holder's killed with its
+/// connection dropped.
+#[test]
+fn one_poller_at_a_time_on_postgres() {
+    if let Some(admin) = crate::common::pg::server() {
+        one_poller_at_a_time(Some(&admin));
+    }
+}
+
+fn one_poller_at_a_time(pg: Option<&str>) {
     let s = FixtureServer::start();
     s.route("/feed", Response::ok(FEED));
-    let env = Env::new();
+    let env = env_on(pg);
     let db = env.db().display().to_string();
     let mut children: Vec<Option<Child>> = (0..3)
         .map(|p| {
@@ -79,9 +123,7 @@ fn one_poller_at_a_time_and_the_lease_moves_when_its_holder_dies_or_stalls() {
         std::thread::sleep(Duration::from_millis(300));
         signal(paused, libc::SIGSTOP);
         std::thread::sleep(Duration::from_millis(100));
-        let db = env.open_db();
-        db.busy_timeout(Duration::from_millis(500)).unwrap();
-        if db.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+        if writers_free(&env) {
             break;
         }
         signal(paused, libc::SIGCONT);
@@ -118,10 +160,11 @@ fn one_poller_at_a_time_and_the_lease_moves_when_its_holder_dies_or_stalls() {
 }
 
 /// A feed served on 127.0.0.1, and `overhear poll` running as a service on it, past its first poll.
-fn polling_service() -> (FixtureServer, Env, Child) {
+fn polling_service(pg: Option<&str>) -> (FixtureServer, Env, Child) {
     let s = FixtureServer::start();
     s.route("/feed", Response::ok(FEED));
-    let env = Env::with_config(&format!(
+    let env = env_on(pg);
+    env.config(&format!(
         "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\nevery = \"1h\"\n",
         s.url("/feed")
     ));
@@ -139,7 +182,18 @@ fn polling_service() -> (FixtureServer, Env, Child) {
 /// holder exits, the lease is released at once and the next `poll --once` polls.
 #[test]
 fn poll_once_defers_to_the_holder_and_an_exit_releases_the_lease_at_once() {
-    let (s, env, mut service) = polling_service();
+    poll_once_defers(None);
+}
+
+#[test]
+fn poll_once_defers_on_postgres() {
+    if let Some(admin) = crate::common::pg::server() {
+        poll_once_defers(Some(&admin));
+    }
+}
+
+fn poll_once_defers(pg: Option<&str>) {
+    let (s, env, mut service) = polling_service(pg);
     let out = env.run_with(&["poll", "--once"], &[("OVERHEAR_OPERATOR", "bob")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -348,7 +402,7 @@ fn a_team_database_is_the_groups_and_nobody_elses() {
 /// and exits 0; with a failing feed and nobody polling, it says both and exits 1.
 #[test]
 fn doctor_says_what_is_well_and_what_to_do() {
-    let (s, env, mut service) = polling_service();
+    let (s, env, mut service) = polling_service(None);
     let out = env.run(&["doctor"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
@@ -373,6 +427,17 @@ fn doctor_says_what_is_well_and_what_to_do() {
 /// fails or says "database is locked", and every change is recorded exactly once, by whoever made it.
 #[test]
 fn concurrent_triage_of_the_same_mentions_records_every_action_once() {
+    concurrent_triage(None);
+}
+
+#[test]
+fn concurrent_triage_on_postgres_records_every_action_once() {
+    if let Some(admin) = crate::common::pg::server() {
+        concurrent_triage(Some(&admin));
+    }
+}
+
+fn concurrent_triage(pg: Option<&str>) {
     let s = FixtureServer::start();
     let items: String = (0..10)
         .map(|i| format!("<item><guid>g{i}</guid><title>acme {i}</title></item>"))
@@ -381,7 +446,8 @@ fn concurrent_triage_of_the_same_mentions_records_every_action_once() {
         "/feed",
         Response::ok(format!("<rss version=\"2.0\"><channel>{items}</channel></rss>")),
     );
-    let env = Env::with_config(&format!(
+    let env = env_on(pg);
+    env.config(&format!(
         "[[feed]]\nname = \"f\"\nkind = \"rss\"\nurl = \"{}?p=0\"\n",
         s.url("/feed")
     ));

@@ -36,6 +36,8 @@ pub struct Env {
     vars: Vec<(String, String)>,
     /// The database, when not `overhear.db` in the temp dir.
     db: Option<PathBuf>,
+    /// A PostgreSQL database of this environment's own, when its database is one.
+    pg: Option<super::pg::Db>,
 }
 
 impl Default for Env {
@@ -56,6 +58,7 @@ impl Env {
             dir,
             vars: Vec::new(),
             db: None,
+            pg: None,
         }
     }
 
@@ -101,6 +104,19 @@ impl Env {
     /// The database passed with `--db`.
     pub fn db(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| self.path().join("overhear.db"))
+    }
+
+    /// Work on a new PostgreSQL database on the server at `admin` from now on: every command
+    /// and console gets its URL as `--db`, [`Env::sql`] and [`Env::rows`] read it.
+    pub fn use_postgres(&mut self, admin: &str) {
+        let db = super::pg::Db::new(admin);
+        self.db = Some(PathBuf::from(&db.url));
+        self.pg = Some(db);
+    }
+
+    /// This environment's PostgreSQL database, when it works on one.
+    pub fn postgres(&self) -> Option<&super::pg::Db> {
+        self.pg.as_ref()
     }
 
     /// Pass `path` with `--db` from now on.
@@ -222,6 +238,14 @@ impl Env {
 
     /// The first column of the first row of `query` on the database.
     pub fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
+        if let Some(pg) = &self.pg {
+            let rows = pg.values(query);
+            let v = rows
+                .first()
+                .and_then(|r| r.first())
+                .unwrap_or_else(|| panic!("{query}: no row"));
+            return T::column_result(v.into()).unwrap_or_else(|e| panic!("{query}: {e}"));
+        }
         self.open_db()
             .query_row(query, [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{query}: {e}"))
@@ -230,6 +254,23 @@ impl Env {
     /// Every row of `query`, each value as text (`NULL` for null).
     pub fn rows(&self, query: &str) -> Vec<Vec<String>> {
         use rusqlite::types::ValueRef;
+        if let Some(pg) = &self.pg {
+            return pg
+                .values(query)
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| match ValueRef::from(v) {
+                            ValueRef::Null => "NULL".to_string(),
+                            ValueRef::Integer(v) => v.to_string(),
+                            ValueRef::Real(v) => v.to_string(),
+                            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                            ValueRef::Blob(_) => "<blob>".to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+        }
         let c = self.open_db();
         let mut stmt = c.prepare(query).unwrap_or_else(|e| panic!("{query}: {e}"));
         let n = stmt.column_count();
@@ -251,8 +292,9 @@ impl Env {
         .collect()
     }
 
-    /// A connection to the database.
+    /// A connection to the database (a SQLite file's: see [`Env::postgres`] for a server's).
     pub fn open_db(&self) -> rusqlite::Connection {
+        assert!(self.pg.is_none(), "open_db on a PostgreSQL environment");
         rusqlite::Connection::open(self.db()).unwrap_or_else(|e| panic!("open {}: {e}", self.db().display()))
     }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod env;
+pub mod pg;
 pub mod pty;
 pub mod server;
 

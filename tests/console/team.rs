@@ -4,11 +4,11 @@
 
 use crate::common::pty::Term;
 use crate::common::timeout;
-use crate::hn_env;
+use crate::hn_env_on;
 
 /// A Mastodon hashtag feed served on 127.0.0.1 that takes replies (a token in `OH_MASTO`), with
 /// `config` before it.
-fn hoot_env(config: &str) -> (crate::common::env::Env, crate::common::server::FixtureServer) {
+fn hoot_env(pg: Option<&str>, config: &str) -> (crate::common::env::Env, crate::common::server::FixtureServer) {
     use crate::common::server::{FixtureServer, Response};
     let s = FixtureServer::start();
     s.route(
@@ -19,17 +19,33 @@ fn hoot_env(config: &str) -> (crate::common::env::Env, crate::common::server::Fi
         "/api/v1/statuses",
         Response::ok(r#"{"id":"117020600000000009","url":"http://masto.example/@acme/117020600000000009"}"#),
     );
-    let env = crate::common::env::Env::with_config(&format!(
+    let mut env = crate::common::env::Env::new();
+    if let Some(admin) = pg {
+        env.use_postgres(admin);
+    }
+    env.set_var("OH_MASTO", "write-token");
+    env.config(&format!(
         "{config}\n[[feed]]\nname = \"hoot\"\nkind = \"mastodon\"\ntag = \"hoot\"\nurl = \"{}\"\ntoken_env = \"OH_MASTO\"\nevery = \"1h\"\n",
         s.url("")
-    ))
-    .var("OH_MASTO", "write-token");
+    ));
     (env, s)
 }
 
 #[test]
 fn two_consoles_see_each_other_one_polls_claims_are_asked_about_and_assignments_are_said() {
-    let (env, s) = hn_env("", "");
+    two_consoles(None);
+}
+
+/// The same with the team's database on PostgreSQL: each console with its own connections.
+#[test]
+fn two_consoles_on_postgres_see_each_other_one_polls_and_claims_are_asked_about() {
+    if let Some(admin) = crate::common::pg::server() {
+        two_consoles(Some(&admin));
+    }
+}
+
+fn two_consoles(pg: Option<&str>) {
+    let (env, s) = hn_env_on(pg, "", "");
     let mut alice = env.console(120, 32);
     alice.wait_for("kelvinrow", timeout(20)).unwrap();
     alice.wait_for("· polling", timeout(5)).unwrap();
@@ -90,7 +106,7 @@ fn two_consoles_see_each_other_one_polls_claims_are_asked_about_and_assignments_
 /// alice approves it, which sends it once, recorded as carol's with the approval in the history.
 #[test]
 fn a_reply_waits_for_an_approver_who_sends_it_back_then_approves_it() {
-    let (env, s) = hoot_env("[team]\napproval = true\napprovers = [\"alice\"]\n");
+    let (env, s) = hoot_env(None, "[team]\napproval = true\napprovers = [\"alice\"]\n");
     let mut alice = env.console(120, 32);
     alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
     let mut carol = Term::spawn(env.console_command(&["--operator", "carol"]), 120, 32);
@@ -246,7 +262,19 @@ fn an_alert_reaches_the_subscribed_operator_only() {
 /// once he confirms again.
 #[test]
 fn the_second_send_is_refused_with_the_first_answer_shown() {
-    let (env, s) = hoot_env("");
+    second_send_refused(None);
+}
+
+/// The send guard with the team's database on PostgreSQL.
+#[test]
+fn the_second_send_is_refused_on_postgres() {
+    if let Some(admin) = crate::common::pg::server() {
+        second_send_refused(Some(&admin));
+    }
+}
+
+fn second_send_refused(pg: Option<&str>) {
+    let (env, s) = hoot_env(pg, "");
     let mut alice = env.console(120, 32);
     alice.wait_for("mastodonpy_test_2", timeout(20)).unwrap();
     let mut bob = Term::spawn(env.console_command(&["--operator", "bob"]), 120, 32);
