@@ -65,18 +65,7 @@ pub fn open(config: Config, store: Store) -> Result<()> {
             check_in_background(path.to_path_buf(), actions_tx.clone());
         }
         let (stop_tx, stop_rx) = watch::channel(false);
-        let team = match joined {
-            Ok(team) => {
-                if let Some(t) = &team {
-                    forward_team(t, actions_tx.clone());
-                }
-                team
-            }
-            Err(e) => {
-                let _ = actions_tx.send(Action::Error(e));
-                None
-            }
-        };
+        let team = heard_from(joined, &actions_tx);
         let client = crate::net::Client::new(&config.poller.net).context("cannot start the HTTP client")?;
         let poller = Poller::with_client(&config.poller, client, poll_store, None, team.as_ref().map(Leased::of))?;
         let outbox = Outbox::new(poller.client().clone(), &db);
@@ -132,6 +121,23 @@ pub fn open(config: Config, store: Store) -> Result<()> {
         }
         result
     })
+}
+
+/// The team this console joined, its presence and lease forwarded to the screen; or why it could
+/// not join, said there.
+fn heard_from(joined: Result<Option<Team>, String>, actions: &mpsc::UnboundedSender<Action>) -> Option<Team> {
+    match joined {
+        Ok(team) => {
+            if let Some(t) = &team {
+                forward_team(t, actions.clone());
+            }
+            team
+        }
+        Err(e) => {
+            let _ = actions.send(Action::Error(e));
+            None
+        }
+    }
 }
 
 /// This console in the team: its presence, and a claim on the poller lease. A teammate who may only
