@@ -946,15 +946,15 @@ mod tests {
 
     #[test]
     fn a_rule_test_counts_by_feed_and_week_with_examples() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("r.db")).unwrap();
-        poll(&mut s, &[], &["refund please", "no refund", "hello", "refund?"]);
-        let f = StreamFilter::parse("refund -no", Utc::now()).unwrap();
-        let t = s.rule_test(&f, None, "alice").unwrap();
-        assert_eq!(t.matched, 2);
-        assert_eq!(t.by_feed.get("f"), Some(&2));
-        assert_eq!(t.by_week.values().sum::<i64>(), 2);
-        assert_eq!(t.examples.len(), 2);
+        for (_d, mut s) in crate::store::each_backend() {
+            poll(&mut s, &[], &["refund please", "no refund", "hello", "refund?"]);
+            let f = StreamFilter::parse("refund -no", Utc::now()).unwrap();
+            let t = s.rule_test(&f, None, "alice").unwrap();
+            assert_eq!(t.matched, 2);
+            assert_eq!(t.by_feed.get("f"), Some(&2));
+            assert_eq!(t.by_week.values().sum::<i64>(), 2);
+            assert_eq!(t.examples.len(), 2);
+        }
     }
 
     fn poll_at(s: &mut Store, texts: &[String], at: DateTime<Utc>) {
@@ -998,105 +998,105 @@ mod tests {
     #[test]
     fn a_burst_raises_one_spike_alert_naming_its_term() {
         use chrono::TimeZone;
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 0, 30, 0).unwrap();
-        // A day of quiet hours: two mentions an hour about everyday things.
-        for h in 0..24 {
-            let at = t0 + chrono::Duration::hours(h);
-            poll_at(
-                &mut s,
-                &[
-                    format!("lovely weather day {h} acme"),
-                    format!("acme shipping news {h}"),
-                ],
-                at,
+        for (_d, mut s) in crate::store::each_backend() {
+            let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 0, 30, 0).unwrap();
+            // A day of quiet hours: two mentions an hour about everyday things.
+            for h in 0..24 {
+                let at = t0 + chrono::Duration::hours(h);
+                poll_at(
+                    &mut s,
+                    &[
+                        format!("lovely weather day {h} acme"),
+                        format!("acme shipping news {h}"),
+                    ],
+                    at,
+                );
+            }
+            // Then a burst in one hour, most of it about an outage.
+            let burst_at = t0 + chrono::Duration::hours(24) + chrono::Duration::minutes(10);
+            let burst: Vec<String> = (0..20).map(|i| format!("acme outage login broken {i}")).collect();
+            poll_at(&mut s, &burst, burst_at);
+            let mut a = alert("surge");
+            a.spike = Some(crate::rules::Spike {
+                window: std::time::Duration::from_secs(3600),
+                baseline: std::time::Duration::from_secs(24 * 3600),
+                factor: 3.0,
+                min: 10,
+            });
+            let arrival = Arrival {
+                alerts: vec![a],
+                ..Default::default()
+            };
+            let now = burst_at + chrono::Duration::minutes(5);
+            // Quiet hours raise nothing.
+            assert_eq!(
+                s.raise_timed_alerts(&arrival, t0 + chrono::Duration::hours(20))
+                    .unwrap(),
+                0
+            );
+            assert_eq!(s.raise_timed_alerts(&arrival, now).unwrap(), 1);
+            assert_eq!(
+                s.raise_timed_alerts(&arrival, now + chrono::Duration::minutes(1))
+                    .unwrap(),
+                0,
+                "once"
+            );
+            let raised = s.alerts(0, None, 10).unwrap();
+            assert_eq!(raised.len(), 1);
+            assert_eq!(raised[0].trigger, "spike");
+            assert!(raised[0].mention_id.is_none());
+            assert!(raised[0].terms.contains(&"outage".to_string()), "{:?}", raised[0].terms);
+            assert!(
+                !raised[0].terms.contains(&"acme".to_string()),
+                "acme is in every hour: {:?}",
+                raised[0].terms
             );
         }
-        // Then a burst in one hour, most of it about an outage.
-        let burst_at = t0 + chrono::Duration::hours(24) + chrono::Duration::minutes(10);
-        let burst: Vec<String> = (0..20).map(|i| format!("acme outage login broken {i}")).collect();
-        poll_at(&mut s, &burst, burst_at);
-        let mut a = alert("surge");
-        a.spike = Some(crate::rules::Spike {
-            window: std::time::Duration::from_secs(3600),
-            baseline: std::time::Duration::from_secs(24 * 3600),
-            factor: 3.0,
-            min: 10,
-        });
-        let arrival = Arrival {
-            alerts: vec![a],
-            ..Default::default()
-        };
-        let now = burst_at + chrono::Duration::minutes(5);
-        // Quiet hours raise nothing.
-        assert_eq!(
-            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::hours(20))
-                .unwrap(),
-            0
-        );
-        assert_eq!(s.raise_timed_alerts(&arrival, now).unwrap(), 1);
-        assert_eq!(
-            s.raise_timed_alerts(&arrival, now + chrono::Duration::minutes(1))
-                .unwrap(),
-            0,
-            "once"
-        );
-        let raised = s.alerts(0, None, 10).unwrap();
-        assert_eq!(raised.len(), 1);
-        assert_eq!(raised[0].trigger, "spike");
-        assert!(raised[0].mention_id.is_none());
-        assert!(raised[0].terms.contains(&"outage".to_string()), "{:?}", raised[0].terms);
-        assert!(
-            !raised[0].terms.contains(&"acme".to_string()),
-            "acme is in every hour: {:?}",
-            raised[0].terms
-        );
     }
 
     #[test]
     fn an_sla_alert_fires_once_when_the_time_left_reaches_it() {
         use chrono::TimeZone;
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
-        poll_at(
-            &mut s,
-            &["help, my order is late".to_string(), "answered already".to_string()],
-            t0,
-        );
-        s.record_response(
-            2,
-            "done",
-            &crate::store::Sent::default(),
-            "alice",
-            t0 + chrono::Duration::minutes(5),
-        )
-        .unwrap();
-        let mut a = alert("sla");
-        a.sla_before = Some(std::time::Duration::from_secs(15 * 60));
-        let arrival = Arrival {
-            alerts: vec![a],
-            sla: Some(std::time::Duration::from_secs(3600)),
-            ..Default::default()
-        };
-        assert_eq!(
-            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(44))
-                .unwrap(),
-            0
-        );
-        assert_eq!(
-            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(45))
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(50))
-                .unwrap(),
-            0,
-            "once"
-        );
-        let raised = s.alerts(0, None, 10).unwrap();
-        assert_eq!((raised[0].trigger.as_str(), raised[0].mention_id), ("sla", Some(1)));
+        for (_d, mut s) in crate::store::each_backend() {
+            let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
+            poll_at(
+                &mut s,
+                &["help, my order is late".to_string(), "answered already".to_string()],
+                t0,
+            );
+            s.record_response(
+                2,
+                "done",
+                &crate::store::Sent::default(),
+                "alice",
+                t0 + chrono::Duration::minutes(5),
+            )
+            .unwrap();
+            let mut a = alert("sla");
+            a.sla_before = Some(std::time::Duration::from_secs(15 * 60));
+            let arrival = Arrival {
+                alerts: vec![a],
+                sla: Some(std::time::Duration::from_secs(3600)),
+                ..Default::default()
+            };
+            assert_eq!(
+                s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(44))
+                    .unwrap(),
+                0
+            );
+            assert_eq!(
+                s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(45))
+                    .unwrap(),
+                1
+            );
+            assert_eq!(
+                s.raise_timed_alerts(&arrival, t0 + chrono::Duration::minutes(50))
+                    .unwrap(),
+                0,
+                "once"
+            );
+            let raised = s.alerts(0, None, 10).unwrap();
+            assert_eq!((raised[0].trigger.as_str(), raised[0].mention_id), ("sla", Some(1)));
+        }
     }
 }

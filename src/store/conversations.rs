@@ -339,59 +339,59 @@ mod tests {
     #[test]
     fn next_reply_time_is_the_wait_for_our_answer_after_the_customer_answered() {
         use chrono::TimeZone;
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let day = (Utc::now() - Duration::days(2)).date_naive();
-        let t0 = Utc.from_utc_datetime(&day.and_hms_opt(8, 0, 0).unwrap());
-        let reply = |s: &mut Store, id: i64, sid: &str, at| {
-            let sent = Sent {
-                id: Some(sid.into()),
-                url: None,
+        for (_d, mut s) in crate::store::each_backend() {
+            let day = (Utc::now() - Duration::days(2)).date_naive();
+            let t0 = Utc.from_utc_datetime(&day.and_hms_opt(8, 0, 0).unwrap());
+            let reply = |s: &mut Store, id: i64, sid: &str, at| {
+                let sent = Sent {
+                    id: Some(sid.into()),
+                    url: None,
+                };
+                s.record_response(id, "on it", &sent, "alice", at).unwrap();
             };
-            s.record_response(id, "on it", &sent, "alice", at).unwrap();
-        };
-        // Asked at 08:00, answered 08:10; Carol answers at 09:00, we at 09:30 (30 min); she
-        // answers again at 10:00, we at 11:30 (90 min).
-        let asked = say(&mut s, "100", "carol@example.social", None, t0);
-        reply(&mut s, asked, "555", t0 + Duration::minutes(10));
-        let f1 = say(
-            &mut s,
-            "101",
-            "carol@example.social",
-            Some("555"),
-            t0 + Duration::hours(1),
-        );
-        reply(&mut s, f1, "556", t0 + Duration::minutes(90));
-        let f2 = say(
-            &mut s,
-            "102",
-            "carol@example.social",
-            Some("556"),
-            t0 + Duration::hours(2),
-        );
-        reply(&mut s, f2, "557", t0 + Duration::minutes(210));
-        let q = crate::stats::StatsQuery {
-            from: day,
-            to: day,
-            tz: chrono_tz::UTC,
-            by: None,
-            sla: None,
-            business: None,
-            filter: Default::default(),
-            now: Utc::now(),
-        };
-        let rows = s.stats(&q).unwrap();
-        assert_eq!(rows.len(), 1);
-        let r = &rows[0];
-        assert_eq!((r.mentions, r.stories), (3, 3));
-        assert_eq!(r.median_next_reply_secs, Some(3600.0), "the mean of 30 and 90 minutes");
-        assert_eq!(r.p90_next_reply_secs, Some(5400), "the second of two");
-        assert_eq!(
-            r.replies_per_conversation,
-            Some(3.0),
-            "three answers in one conversation"
-        );
-        // The first answer is a first response, not a next reply.
-        assert_eq!(r.median_first_response_secs, Some(1800.0), "10, 30 and 90 minutes");
+            // Asked at 08:00, answered 08:10; Carol answers at 09:00, we at 09:30 (30 min); she
+            // answers again at 10:00, we at 11:30 (90 min).
+            let asked = say(&mut s, "100", "carol@example.social", None, t0);
+            reply(&mut s, asked, "555", t0 + Duration::minutes(10));
+            let f1 = say(
+                &mut s,
+                "101",
+                "carol@example.social",
+                Some("555"),
+                t0 + Duration::hours(1),
+            );
+            reply(&mut s, f1, "556", t0 + Duration::minutes(90));
+            let f2 = say(
+                &mut s,
+                "102",
+                "carol@example.social",
+                Some("556"),
+                t0 + Duration::hours(2),
+            );
+            reply(&mut s, f2, "557", t0 + Duration::minutes(210));
+            let q = crate::stats::StatsQuery {
+                from: day,
+                to: day,
+                tz: chrono_tz::UTC,
+                by: None,
+                sla: None,
+                business: None,
+                filter: Default::default(),
+                now: Utc::now(),
+            };
+            let rows = s.stats(&q).unwrap();
+            assert_eq!(rows.len(), 1);
+            let r = &rows[0];
+            assert_eq!((r.mentions, r.stories), (3, 3));
+            assert_eq!(r.median_next_reply_secs, Some(3600.0), "the mean of 30 and 90 minutes");
+            assert_eq!(r.p90_next_reply_secs, Some(5400), "the second of two");
+            assert_eq!(
+                r.replies_per_conversation,
+                Some(3.0),
+                "three answers in one conversation"
+            );
+            // The first answer is a first response, not a next reply.
+            assert_eq!(r.median_first_response_secs, Some(1800.0), "10, 30 and 90 minutes");
+        }
     }
 }

@@ -383,9 +383,18 @@ mod tests {
     use crate::model::{FeedKind, NewMention};
     use crate::store::PollWrite;
 
-    fn store() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
+    /// One new mention on each backend the tests reach, with its id.
+    fn store() -> Vec<(crate::store::TestPlace, Store, i64)> {
+        crate::store::each_backend()
+            .into_iter()
+            .map(|(place, mut s)| {
+                let id = fill(&mut s);
+                (place, s, id)
+            })
+            .collect()
+    }
+
+    fn fill(s: &mut Store) -> i64 {
         let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
         let m = NewMention {
             external_id: Some("1".into()),
@@ -405,154 +414,160 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
-        let id = s.conn().query_row("SELECT id FROM mentions", [], |r| r.get(0)).unwrap();
-        (dir, s, id)
+        s.db()
+            .query_row("SELECT id FROM mentions", db::params![], |r| r.get(0))
+            .unwrap()
     }
 
     #[test]
     fn drafts_save_list_and_discard() {
-        let (_d, mut s, id) = store();
-        s.save_draft(id, "alice", "Hi Bob", None, Utc::now()).unwrap();
-        s.save_draft(id, "alice", "Hi Bob, sorry", None, Utc::now()).unwrap();
-        let d = s.drafts().unwrap();
-        assert_eq!(d.len(), 1);
-        assert_eq!(
-            (d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()),
-            ("Hi Bob, sorry", "alice", Some("bob"))
-        );
-        s.save_draft(id, "alice", "  ", None, Utc::now()).unwrap();
-        assert!(s.drafts().unwrap().is_empty(), "an emptied draft is gone");
-        s.save_draft(id, "alice", "again", None, Utc::now()).unwrap();
-        assert!(s.discard_draft(id, "alice").unwrap());
-        assert_eq!(s.draft(id, "alice").unwrap(), None);
+        for (_d, mut s, id) in store() {
+            s.save_draft(id, "alice", "Hi Bob", None, Utc::now()).unwrap();
+            s.save_draft(id, "alice", "Hi Bob, sorry", None, Utc::now()).unwrap();
+            let d = s.drafts().unwrap();
+            assert_eq!(d.len(), 1);
+            assert_eq!(
+                (d[0].body.as_str(), d[0].writer.as_str(), d[0].mention_author.as_deref()),
+                ("Hi Bob, sorry", "alice", Some("bob"))
+            );
+            s.save_draft(id, "alice", "  ", None, Utc::now()).unwrap();
+            assert!(s.drafts().unwrap().is_empty(), "an emptied draft is gone");
+            s.save_draft(id, "alice", "again", None, Utc::now()).unwrap();
+            assert!(s.discard_draft(id, "alice").unwrap());
+            assert_eq!(s.draft(id, "alice").unwrap(), None);
+        }
     }
 
     #[test]
     fn one_confirmation_sends_once_and_a_failure_keeps_the_text() {
-        let (_d, mut s, id) = store();
-        assert_eq!(
-            s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
-            Begin::Started
-        );
-        assert_eq!(
-            s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
-            Begin::InFlight,
-            "already sending"
-        );
-        s.save_draft(id, "alice", "edited meanwhile", None, Utc::now()).unwrap();
-        assert_eq!(
-            s.draft(id, "alice").unwrap().unwrap().body,
-            "Thanks!",
-            "a draft being sent is not changed"
-        );
-        s.fail_send(id, "alice").unwrap();
-        let d = s.draft(id, "alice").unwrap().unwrap();
-        assert!(!d.sending);
-        assert_eq!(d.body, "Thanks!");
+        for (_d, mut s, id) in store() {
+            assert_eq!(
+                s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
+                Begin::Started
+            );
+            assert_eq!(
+                s.begin_send(id, "Thanks!", "alice", None, Utc::now()).unwrap(),
+                Begin::InFlight,
+                "already sending"
+            );
+            s.save_draft(id, "alice", "edited meanwhile", None, Utc::now()).unwrap();
+            assert_eq!(
+                s.draft(id, "alice").unwrap().unwrap().body,
+                "Thanks!",
+                "a draft being sent is not changed"
+            );
+            s.fail_send(id, "alice").unwrap();
+            let d = s.draft(id, "alice").unwrap().unwrap();
+            assert!(!d.sending);
+            assert_eq!(d.body, "Thanks!");
+        }
     }
 
     #[test]
     fn a_response_is_recorded_with_time_operator_and_text() {
-        let (_d, mut s, id) = store();
-        s.save_draft(id, "alice", "Thanks!", None, Utc::now()).unwrap();
-        let t = Utc::now();
-        s.record_response(
-            id,
-            "Thanks!",
-            &Sent {
-                id: Some("99".into()),
-                url: Some("https://m.example/@acme/99".into()),
-            },
-            "alice",
-            t,
-        )
-        .unwrap();
-        let (status, at, by, text, rid): (String, i64, String, String, String) = s
-            .conn()
-            .query_row(
-                "SELECT status, responded_at, responded_by, response_text, response_id FROM mentions WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        for (_d, mut s, id) in store() {
+            s.save_draft(id, "alice", "Thanks!", None, Utc::now()).unwrap();
+            let t = Utc::now();
+            s.record_response(
+                id,
+                "Thanks!",
+                &Sent {
+                    id: Some("99".into()),
+                    url: Some("https://m.example/@acme/99".into()),
+                },
+                "alice",
+                t,
             )
             .unwrap();
-        assert_eq!(
-            (status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()),
-            ("responded", t.timestamp(), "alice", "Thanks!", "99")
-        );
-        assert_eq!(s.draft(id, "alice").unwrap(), None);
-        let h = s.detail("alice", id).unwrap().unwrap().history;
-        assert_eq!(
-            h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
-            vec![
-                crate::store::HistoryEvent::Status {
-                    from: "new".into(),
-                    to: "responded".into()
-                },
-                crate::store::HistoryEvent::Replied("Thanks!".into())
-            ],
-            "the final text stays readable in the history"
-        );
+            let (status, at, by, text, rid): (String, i64, String, String, String) = s
+                .db()
+                .query_row(
+                    "SELECT status, responded_at, responded_by, response_text, response_id FROM mentions WHERE id = ?1",
+                    db::params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .unwrap();
+            assert_eq!(
+                (status.as_str(), at, by.as_str(), text.as_str(), rid.as_str()),
+                ("responded", t.timestamp(), "alice", "Thanks!", "99")
+            );
+            assert_eq!(s.draft(id, "alice").unwrap(), None);
+            let h = s.detail("alice", id).unwrap().unwrap().history;
+            assert_eq!(
+                h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+                vec![
+                    crate::store::HistoryEvent::Status {
+                        from: "new".into(),
+                        to: "responded".into()
+                    },
+                    crate::store::HistoryEvent::Replied("Thanks!".into())
+                ],
+                "the final text stays readable in the history"
+            );
+        }
     }
 
     #[test]
     fn two_writers_keep_their_own_drafts_and_the_second_send_is_refused_with_the_first_answer() {
-        let (_d, mut s, id) = store();
-        let seen = s.latest_action(id).unwrap();
-        s.save_draft(id, "alice", "Sorry, refunded!", seen, Utc::now()).unwrap();
-        s.save_draft(id, "bob", "Hi, DM us", seen, Utc::now()).unwrap();
-        assert_eq!(s.drafts().unwrap().len(), 2, "neither overwrote the other");
-        assert_eq!(
-            s.begin_send(id, "Sorry, refunded!", "alice", seen, Utc::now()).unwrap(),
-            Begin::Started
-        );
-        s.record_response(id, "Sorry, refunded!", &Sent::default(), "alice", Utc::now())
-            .unwrap();
-        assert_eq!(s.draft(id, "alice").unwrap(), None);
-        match s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap() {
-            Begin::Overtaken(other) => {
-                assert_eq!(
-                    (other.by.as_str(), other.what.as_str(), other.text.as_deref()),
-                    ("alice", "recorded a response", Some("Sorry, refunded!"))
-                );
+        for (_d, mut s, id) in store() {
+            let seen = s.latest_action(id).unwrap();
+            s.save_draft(id, "alice", "Sorry, refunded!", seen, Utc::now()).unwrap();
+            s.save_draft(id, "bob", "Hi, DM us", seen, Utc::now()).unwrap();
+            assert_eq!(s.drafts().unwrap().len(), 2, "neither overwrote the other");
+            assert_eq!(
+                s.begin_send(id, "Sorry, refunded!", "alice", seen, Utc::now()).unwrap(),
+                Begin::Started
+            );
+            s.record_response(id, "Sorry, refunded!", &Sent::default(), "alice", Utc::now())
+                .unwrap();
+            assert_eq!(s.draft(id, "alice").unwrap(), None);
+            match s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap() {
+                Begin::Overtaken(other) => {
+                    assert_eq!(
+                        (other.by.as_str(), other.what.as_str(), other.text.as_deref()),
+                        ("alice", "recorded a response", Some("Sorry, refunded!"))
+                    );
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
+            let kept = s.draft(id, "bob").unwrap().unwrap();
+            assert_eq!(
+                (kept.body.as_str(), kept.sending),
+                ("Hi, DM us", false),
+                "the draft is kept"
+            );
+            // Having seen alice's answer, bob may still send his: the second confirmation goes.
+            assert_eq!(
+                s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap(),
+                Begin::Started
+            );
         }
-        let kept = s.draft(id, "bob").unwrap().unwrap();
-        assert_eq!(
-            (kept.body.as_str(), kept.sending),
-            ("Hi, DM us", false),
-            "the draft is kept"
-        );
-        // Having seen alice's answer, bob may still send his: the second confirmation goes.
-        assert_eq!(
-            s.begin_send(id, "Hi, DM us", "bob", seen, Utc::now()).unwrap(),
-            Begin::Started
-        );
     }
 
     #[test]
     fn ones_own_status_change_does_not_stop_ones_own_send() {
-        let (_d, mut s, id) = store();
-        let seen = s.latest_action(id).unwrap();
-        s.save_draft(id, "alice", "Thanks!", seen, Utc::now()).unwrap();
-        s.apply(
-            &[id],
-            &crate::store::Change::Status(crate::model::Status::Open),
-            "alice",
-            Utc::now(),
-        )
-        .unwrap();
-        s.apply(
-            &[id],
-            &crate::store::Change::Status(crate::model::Status::Ignored),
-            "alice",
-            Utc::now(),
-        )
-        .unwrap();
-        assert_eq!(
-            s.begin_send(id, "Thanks!", "alice", seen, Utc::now()).unwrap(),
-            Begin::Started
-        );
+        for (_d, mut s, id) in store() {
+            let seen = s.latest_action(id).unwrap();
+            s.save_draft(id, "alice", "Thanks!", seen, Utc::now()).unwrap();
+            s.apply(
+                &[id],
+                &crate::store::Change::Status(crate::model::Status::Open),
+                "alice",
+                Utc::now(),
+            )
+            .unwrap();
+            s.apply(
+                &[id],
+                &crate::store::Change::Status(crate::model::Status::Ignored),
+                "alice",
+                Utc::now(),
+            )
+            .unwrap();
+            assert_eq!(
+                s.begin_send(id, "Thanks!", "alice", seen, Utc::now()).unwrap(),
+                Begin::Started
+            );
+        }
     }
 
     /// Two writers on one mention, the send guard between them, an approval sent back: what

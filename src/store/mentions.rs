@@ -988,9 +988,18 @@ mod tests {
     };
     static EMPTY: StreamFilter = StreamFilter::EMPTY;
 
-    fn seeded(n: i64) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
+    /// `n` mentions on each backend the tests reach.
+    fn seeded(n: i64) -> Vec<(crate::store::TestPlace, Store)> {
+        crate::store::each_backend()
+            .into_iter()
+            .map(|(place, mut s)| {
+                seed(&mut s, n);
+                (place, s)
+            })
+            .collect()
+    }
+
+    fn seed(s: &mut Store, n: i64) {
         let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
         let now = Utc::now();
         let mentions = (0..n)
@@ -1009,7 +1018,6 @@ mod tests {
             ..Default::default()
         };
         s.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
-        (dir, s)
     }
 
     /// The ids each query's words find: through FTS5, or PostgreSQL's tsvector.
@@ -1209,50 +1217,52 @@ mod tests {
 
     #[test]
     fn keyset_windows_walk_the_stream_without_gaps_or_repeats() {
-        let (_d, s) = seeded(25);
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let page = s.stream_after(ALL, after, 7).unwrap();
-            if page.is_empty() {
-                break;
+        for (_d, s) in seeded(25) {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s.stream_after(ALL, after, 7).unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                after = Some(page.last().unwrap().stream_key());
+                seen.extend(page.into_iter().map(|m| m.text));
             }
-            after = Some(page.last().unwrap().stream_key());
-            seen.extend(page.into_iter().map(|m| m.text));
-        }
-        let expected: Vec<String> = (0..25).rev().map(|i| format!("m{i}")).collect();
-        assert_eq!(seen, expected);
+            let expected: Vec<String> = (0..25).rev().map(|i| format!("m{i}")).collect();
+            assert_eq!(seen, expected);
 
-        let top = s.stream_after(ALL, None, 3).unwrap();
-        let above = s.stream_before(ALL, top[2].stream_key(), 10).unwrap();
-        assert_eq!(above.iter().map(|m| &m.text).collect::<Vec<_>>(), vec!["m24", "m23"]);
-        assert_eq!(s.count_newer(ALL, top[2].stream_key(), 100).unwrap(), 2);
-        assert_eq!(s.stream_counts().unwrap(), (25, 25, 0));
+            let top = s.stream_after(ALL, None, 3).unwrap();
+            let above = s.stream_before(ALL, top[2].stream_key(), 10).unwrap();
+            assert_eq!(above.iter().map(|m| &m.text).collect::<Vec<_>>(), vec!["m24", "m23"]);
+            assert_eq!(s.count_newer(ALL, top[2].stream_key(), 100).unwrap(), 2);
+            assert_eq!(s.stream_counts().unwrap(), (25, 25, 0));
+        }
     }
 
     #[test]
     fn export_visits_oldest_first_and_filters_by_date() {
-        let (_d, s) = seeded(5);
-        let mut texts = Vec::new();
-        s.for_each_mention(&ExportFilter::default(), |m| {
-            texts.push(m.text);
-            Ok(())
-        })
-        .unwrap()
-        .unwrap();
-        assert_eq!(texts, vec!["m0", "m1", "m2", "m3", "m4"]);
-        let mut n = 0;
-        let filter = ExportFilter {
-            since: Some(Utc::now() + chrono::Duration::days(1)),
-            ..Default::default()
-        };
-        s.for_each_mention(&filter, |_| {
-            n += 1;
-            Ok(())
-        })
-        .unwrap()
-        .unwrap();
-        assert_eq!(n, 0);
+        for (_d, s) in seeded(5) {
+            let mut texts = Vec::new();
+            s.for_each_mention(&ExportFilter::default(), |m| {
+                texts.push(m.text);
+                Ok(())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(texts, vec!["m0", "m1", "m2", "m3", "m4"]);
+            let mut n = 0;
+            let filter = ExportFilter {
+                since: Some(Utc::now() + chrono::Duration::days(1)),
+                ..Default::default()
+            };
+            s.for_each_mention(&filter, |_| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(n, 0);
+        }
     }
 
     #[test]
@@ -1327,120 +1337,120 @@ mod priority_order {
     /// age decays it, and pages follow each other in that order without gaps or repeats.
     #[test]
     fn the_stream_by_priority_puts_first_what_to_answer_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("p.db")).unwrap();
-        let feed = s.ensure_feed("x", FeedKind::X).unwrap();
-        let now = Utc::now();
-        let m = |id: &str, text: &str, reach: i64, likes: i64, hours: i64| NewMention {
-            external_id: Some(id.into()),
-            author: Some(format!("{id}_author")),
-            author_reach: Some(reach),
-            text: text.into(),
-            published_at: Some(now - Duration::hours(hours)),
-            engagement: Engagement {
-                likes: Some(likes),
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("x", FeedKind::X).unwrap();
+            let now = Utc::now();
+            let m = |id: &str, text: &str, reach: i64, likes: i64, hours: i64| NewMention {
+                external_id: Some(id.into()),
+                author: Some(format!("{id}_author")),
+                author_reach: Some(reach),
+                text: text.into(),
+                published_at: Some(now - Duration::hours(hours)),
+                engagement: Engagement {
+                    likes: Some(likes),
+                    ..Default::default()
+                },
                 ..Default::default()
-            },
-            ..Default::default()
-        };
-        let mentions = vec![
-            m("praise", "Love the new dashboard, thanks!", 150, 2, 0),
-            m(
-                "loud",
-                "Charged twice and support never answers. I will cancel. Terrible.",
-                120_000,
-                300,
-                1,
-            ),
-            m("news", "Acme releases version 4.2", 5_000, 10, 0),
-            m(
-                "stale",
-                "Charged twice and support never answers. I will cancel. Terrible.",
-                120_000,
-                300,
-                24 * 7,
-            ),
-            m("question", "How do I export my notes? The button is broken", 900, 1, 0),
-        ];
-        s.write_poll(
-            feed,
-            FeedKind::X,
-            &PollWrite {
-                mentions,
-                status: 200,
-                next_poll_at: now,
-                ..Default::default()
-            },
-            now,
-        )
-        .unwrap();
-        let filter = StreamFilter::parse("sort:priority", now).unwrap();
-        let scope = Scope {
-            operator: "alice",
-            filter: &filter,
-        };
-        let all = s.stream_after(scope, None, 10).unwrap();
-        let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
-        assert_eq!(order[0], "loud", "{order:?}");
-        assert_eq!(*order.last().unwrap(), "stale", "a week old weighs 1/128: {order:?}");
-        let pos = |id: &str| order.iter().position(|x| *x == id).unwrap();
-        assert!(pos("question") < pos("praise"), "{order:?}");
-        // Paged two at a time, by the keys the console uses.
-        let mut paged = Vec::new();
-        let mut after = None;
-        loop {
-            let page = s.stream_after(scope, after, 2).unwrap();
-            let Some(last) = page.last() else { break };
-            after = Some(last.stream_key());
-            paged.extend(page.into_iter().map(|m| m.external_id));
+            };
+            let mentions = vec![
+                m("praise", "Love the new dashboard, thanks!", 150, 2, 0),
+                m(
+                    "loud",
+                    "Charged twice and support never answers. I will cancel. Terrible.",
+                    120_000,
+                    300,
+                    1,
+                ),
+                m("news", "Acme releases version 4.2", 5_000, 10, 0),
+                m(
+                    "stale",
+                    "Charged twice and support never answers. I will cancel. Terrible.",
+                    120_000,
+                    300,
+                    24 * 7,
+                ),
+                m("question", "How do I export my notes? The button is broken", 900, 1, 0),
+            ];
+            s.write_poll(
+                feed,
+                FeedKind::X,
+                &PollWrite {
+                    mentions,
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+            let filter = StreamFilter::parse("sort:priority", now).unwrap();
+            let scope = Scope {
+                operator: "alice",
+                filter: &filter,
+            };
+            let all = s.stream_after(scope, None, 10).unwrap();
+            let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
+            assert_eq!(order[0], "loud", "{order:?}");
+            assert_eq!(*order.last().unwrap(), "stale", "a week old weighs 1/128: {order:?}");
+            let pos = |id: &str| order.iter().position(|x| *x == id).unwrap();
+            assert!(pos("question") < pos("praise"), "{order:?}");
+            // Paged two at a time, by the keys the console uses.
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s.stream_after(scope, after, 2).unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some(last.stream_key());
+                paged.extend(page.into_iter().map(|m| m.external_id));
+            }
+            assert_eq!(paged, order);
+            // And back up from the bottom.
+            let up = s.stream_before(scope, all[4].stream_key(), 2).unwrap();
+            let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
+            assert_eq!(up, order[2..4].to_vec());
         }
-        assert_eq!(paged, order);
-        // And back up from the bottom.
-        let up = s.stream_before(scope, all[4].stream_key(), 2).unwrap();
-        let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
-        assert_eq!(up, order[2..4].to_vec());
     }
 
     /// Rows above an anchor come newest first whatever order they were stored in (a feed lists
     /// its newest item first, so ids run against time).
     #[test]
     fn rows_above_an_anchor_come_in_stream_order_whatever_their_ids() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("o.db")).unwrap();
-        let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
-        let now = Utc::now();
-        // Stored newest first: ids 1..6 run from the newest to the oldest.
-        let mentions = (0..6)
-            .map(|i| NewMention {
-                external_id: Some(format!("m{i}")),
-                text: format!("m{i}"),
-                author: Some(format!("a{}", i % 2)),
-                published_at: Some(now - Duration::hours(i)),
-                ..Default::default()
-            })
-            .collect();
-        s.write_poll(
-            feed,
-            FeedKind::Rss,
-            &PollWrite {
-                mentions,
-                status: 200,
-                next_poll_at: now,
-                ..Default::default()
-            },
-            now,
-        )
-        .unwrap();
-        let filter = StreamFilter::default();
-        let all_scope = Scope {
-            operator: "alice",
-            filter: &filter,
-        };
-        let all = s.stream_after(all_scope, None, 10).unwrap();
-        let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
-        assert_eq!(order, ["m0", "m1", "m2", "m3", "m4", "m5"]);
-        let up = s.stream_before(all_scope, all[5].stream_key(), 3).unwrap();
-        let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
-        assert_eq!(up, ["m2", "m3", "m4"], "newest first, just above the anchor");
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            // Stored newest first: ids 1..6 run from the newest to the oldest.
+            let mentions = (0..6)
+                .map(|i| NewMention {
+                    external_id: Some(format!("m{i}")),
+                    text: format!("m{i}"),
+                    author: Some(format!("a{}", i % 2)),
+                    published_at: Some(now - Duration::hours(i)),
+                    ..Default::default()
+                })
+                .collect();
+            s.write_poll(
+                feed,
+                FeedKind::Rss,
+                &PollWrite {
+                    mentions,
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+            let filter = StreamFilter::default();
+            let all_scope = Scope {
+                operator: "alice",
+                filter: &filter,
+            };
+            let all = s.stream_after(all_scope, None, 10).unwrap();
+            let order: Vec<&str> = all.iter().map(|m| m.external_id.as_str()).collect();
+            assert_eq!(order, ["m0", "m1", "m2", "m3", "m4", "m5"]);
+            let up = s.stream_before(all_scope, all[5].stream_key(), 3).unwrap();
+            let up: Vec<&str> = up.iter().map(|m| m.external_id.as_str()).collect();
+            assert_eq!(up, ["m2", "m3", "m4"], "newest first, just above the anchor");
+        }
     }
 }

@@ -304,60 +304,60 @@ mod tests {
 
     #[test]
     fn story_n_lists_every_place_of_the_story() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let stored = store_all(&mut s, &labelled());
-        let raise = stored[0].0;
-        // `story:N` lists every place of the story, the lead and the others.
-        let filter = crate::query::StreamFilter::parse(&format!("story:{raise}"), Utc::now()).unwrap();
-        let mut places = s
-            .matching_ids(crate::store::Scope {
+        for (_d, mut s) in crate::store::each_backend() {
+            let stored = store_all(&mut s, &labelled());
+            let raise = stored[0].0;
+            // `story:N` lists every place of the story, the lead and the others.
+            let filter = crate::query::StreamFilter::parse(&format!("story:{raise}"), Utc::now()).unwrap();
+            let mut places = s
+                .matching_ids(crate::store::Scope {
+                    operator: "alice",
+                    filter: &filter,
+                })
+                .unwrap();
+            places.sort_unstable();
+            assert_eq!(places, stored[..4].iter().map(|(id, _)| *id).collect::<Vec<_>>());
+            // The stream, asked for the story, lists them all too; else the story is its lead.
+            let scope = |filter| crate::store::Scope {
                 operator: "alice",
-                filter: &filter,
-            })
-            .unwrap();
-        places.sort_unstable();
-        assert_eq!(places, stored[..4].iter().map(|(id, _)| *id).collect::<Vec<_>>());
-        // The stream, asked for the story, lists them all too; else the story is its lead.
-        let scope = |filter| crate::store::Scope {
-            operator: "alice",
-            filter,
-        };
-        assert_eq!(s.stream_after(scope(&filter), None, 10).unwrap().len(), 4);
-        let all = crate::query::StreamFilter::default();
-        let listed: Vec<i64> = s
-            .stream_after(scope(&all), None, 100)
-            .unwrap()
-            .iter()
-            .map(|m| m.id)
-            .collect();
-        assert!(listed.contains(&raise) && !listed.contains(&stored[2].0));
+                filter,
+            };
+            assert_eq!(s.stream_after(scope(&filter), None, 10).unwrap().len(), 4);
+            let all = crate::query::StreamFilter::default();
+            let listed: Vec<i64> = s
+                .stream_after(scope(&all), None, 100)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            assert!(listed.contains(&raise) && !listed.contains(&stored[2].0));
+        }
     }
 
     #[test]
     fn far_apart_in_time_is_not_one_story() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let feed = s.ensure_feed("blogs", FeedKind::Rss).unwrap();
-        let now = Utc::now();
-        for (i, ago) in [40, 0].into_iter().enumerate() {
-            let m = NewMention {
-                external_id: Some(format!("y{i}")),
-                title: Some("Acme raises $50M to fix its billing system for good".into()),
-                url: Some(format!("https://news{i}.example/a")),
-                published_at: Some(now - Duration::days(ago)),
-                ..Default::default()
-            };
-            s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("blogs", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            for (i, ago) in [40, 0].into_iter().enumerate() {
+                let m = NewMention {
+                    external_id: Some(format!("y{i}")),
+                    title: Some("Acme raises $50M to fix its billing system for good".into()),
+                    url: Some(format!("https://news{i}.example/a")),
+                    published_at: Some(now - Duration::days(ago)),
+                    ..Default::default()
+                };
+                s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
+            }
+            let grouped: i64 = s
+                .db()
+                .query_row(
+                    "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
+                    crate::store::db::params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(grouped, 0, "forty days apart: the same words are another story");
         }
-        let grouped: i64 = s
-            .db()
-            .query_row(
-                "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
-                crate::store::db::params![],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(grouped, 0, "forty days apart: the same words are another story");
     }
 }

@@ -188,50 +188,53 @@ mod tests {
 
     #[test]
     fn a_thread_is_kept_in_order_replaced_whole_and_its_failure_keeps_the_posts() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
-        let feed = s.ensure_feed("masto", FeedKind::Mastodon).unwrap();
-        let now = Utc::now();
-        let m = NewMention {
-            external_id: Some("109".into()),
-            text: "my order never came".into(),
-            url: Some("https://example.social/@a/109".into()),
-            place: crate::model::Place {
-                parent: Some("100".into()),
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("masto", FeedKind::Mastodon).unwrap();
+            let now = Utc::now();
+            let m = NewMention {
+                external_id: Some("109".into()),
+                text: "my order never came".into(),
+                url: Some("https://example.social/@a/109".into()),
+                place: crate::model::Place {
+                    parent: Some("100".into()),
+                    ..Default::default()
+                },
                 ..Default::default()
-            },
-            ..Default::default()
-        };
-        s.write_poll(
-            feed,
-            FeedKind::Mastodon,
-            &PollWrite {
-                mentions: vec![m],
-                status: 200,
-                next_poll_at: now,
-                ..Default::default()
-            },
-            now,
-        )
-        .unwrap();
-        let id: i64 = s.conn().query_row("SELECT id FROM mentions", [], |r| r.get(0)).unwrap();
-        let of = s.thread_of(id).unwrap().unwrap();
-        assert_eq!(of.kind, FeedKind::Mastodon);
-        assert_eq!(of.feed, "masto");
-        assert_eq!(of.external_id.as_deref(), Some("109"));
-        assert_eq!(of.parent.as_deref(), Some("100"));
-        assert_eq!(s.thread(id).unwrap(), None);
-        let first = vec![post(Relation::Above, 0, "100"), post(Relation::Below, 1, "110")];
-        s.save_thread(id, &first, now).unwrap();
-        let got = s.thread(id).unwrap().unwrap();
-        assert_eq!(got.posts, first);
-        assert_eq!(got.error, None);
-        let second = vec![post(Relation::Below, 1, "111")];
-        s.save_thread(id, &second, now).unwrap();
-        assert_eq!(s.thread(id).unwrap().unwrap().posts, second, "replaced whole");
-        s.save_thread_error(id, "the server said 503 \x1b[31m", now).unwrap();
-        let got = s.thread(id).unwrap().unwrap();
-        assert_eq!(got.posts, second, "a failed fetch keeps what was shown");
-        assert!(got.error.unwrap().starts_with("the server said 503"));
+            };
+            s.write_poll(
+                feed,
+                FeedKind::Mastodon,
+                &PollWrite {
+                    mentions: vec![m],
+                    status: 200,
+                    next_poll_at: now,
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+            let id: i64 = s
+                .db()
+                .query_row("SELECT id FROM mentions", crate::store::db::params![], |r| r.get(0))
+                .unwrap();
+            let of = s.thread_of(id).unwrap().unwrap();
+            assert_eq!(of.kind, FeedKind::Mastodon);
+            assert_eq!(of.feed, "masto");
+            assert_eq!(of.external_id.as_deref(), Some("109"));
+            assert_eq!(of.parent.as_deref(), Some("100"));
+            assert_eq!(s.thread(id).unwrap(), None);
+            let first = vec![post(Relation::Above, 0, "100"), post(Relation::Below, 1, "110")];
+            s.save_thread(id, &first, now).unwrap();
+            let got = s.thread(id).unwrap().unwrap();
+            assert_eq!(got.posts, first);
+            assert_eq!(got.error, None);
+            let second = vec![post(Relation::Below, 1, "111")];
+            s.save_thread(id, &second, now).unwrap();
+            assert_eq!(s.thread(id).unwrap().unwrap().posts, second, "replaced whole");
+            s.save_thread_error(id, "the server said 503 \x1b[31m", now).unwrap();
+            let got = s.thread(id).unwrap().unwrap();
+            assert_eq!(got.posts, second, "a failed fetch keeps what was shown");
+            assert!(got.error.unwrap().starts_with("the server said 503"));
+        }
     }
 }

@@ -555,9 +555,18 @@ mod tests {
     use crate::model::{FeedKind, NewMention};
     use crate::store::PollWrite;
 
-    fn store_with(n: usize) -> (tempfile::TempDir, Store, Vec<i64>) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
+    /// `n` new mentions on each backend the tests reach, with their ids.
+    fn store_with(n: usize) -> Vec<(crate::store::TestPlace, Store, Vec<i64>)> {
+        crate::store::each_backend()
+            .into_iter()
+            .map(|(place, mut s)| {
+                let ids = fill(&mut s, n);
+                (place, s, ids)
+            })
+            .collect()
+    }
+
+    fn fill(s: &mut Store, n: usize) -> Vec<i64> {
         let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
         let mentions = (0..n)
             .map(|i| NewMention {
@@ -578,213 +587,213 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
-        let ids = s
-            .conn()
-            .prepare("SELECT id FROM mentions ORDER BY id")
+        s.db()
+            .query_map("SELECT id FROM mentions ORDER BY id", db::params![], |r| r.get(0))
             .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        (dir, s, ids)
     }
 
-    fn field<T: rusqlite::types::FromSql>(s: &Store, sql: &str, id: i64) -> T {
-        s.conn().query_row(sql, [id], |r| r.get(0)).unwrap()
+    fn field<T: db::Column>(s: &Store, sql: &str, id: i64) -> T {
+        s.db().query_row(sql, db::params![id], |r| r.get(0)).unwrap()
     }
 
     #[test]
     fn a_status_change_is_recorded_with_who_and_when_and_response_time() {
-        let (_d, mut s, ids) = store_with(2);
-        let t = Utc::now();
-        let a = s.apply(&ids, &Change::Status(Status::Responded), "alice", t).unwrap();
-        assert_eq!(a.changed, 2);
-        let again = s.apply(&ids, &Change::Status(Status::Responded), "alice", t).unwrap();
-        assert_eq!(
-            again,
-            Applied {
-                batch: None,
-                changed: 0
-            },
-            "no change, no history"
-        );
-        assert_eq!(
-            field::<String>(&s, "SELECT status FROM mentions WHERE id = ?1", ids[0]),
-            "responded"
-        );
-        assert_eq!(
-            field::<i64>(&s, "SELECT responded_at FROM mentions WHERE id = ?1", ids[0]),
-            t.timestamp()
-        );
-        assert_eq!(
-            field::<String>(&s, "SELECT responded_by FROM mentions WHERE id = ?1", ids[0]),
-            "alice"
-        );
-        let d = s.detail("alice", ids[0]).unwrap().unwrap();
-        assert_eq!(d.history.len(), 1);
-        assert_eq!(d.history[0].actor, "alice");
-        assert_eq!(
-            d.history[0].event,
-            crate::store::HistoryEvent::Status {
-                from: "new".into(),
-                to: "responded".into()
-            }
-        );
+        for (_d, mut s, ids) in store_with(2) {
+            let t = Utc::now();
+            let a = s.apply(&ids, &Change::Status(Status::Responded), "alice", t).unwrap();
+            assert_eq!(a.changed, 2);
+            let again = s.apply(&ids, &Change::Status(Status::Responded), "alice", t).unwrap();
+            assert_eq!(
+                again,
+                Applied {
+                    batch: None,
+                    changed: 0
+                },
+                "no change, no history"
+            );
+            assert_eq!(
+                field::<String>(&s, "SELECT status FROM mentions WHERE id = ?1", ids[0]),
+                "responded"
+            );
+            assert_eq!(
+                field::<i64>(&s, "SELECT responded_at FROM mentions WHERE id = ?1", ids[0]),
+                t.timestamp()
+            );
+            assert_eq!(
+                field::<String>(&s, "SELECT responded_by FROM mentions WHERE id = ?1", ids[0]),
+                "alice"
+            );
+            let d = s.detail("alice", ids[0]).unwrap().unwrap();
+            assert_eq!(d.history.len(), 1);
+            assert_eq!(d.history[0].actor, "alice");
+            assert_eq!(
+                d.history[0].event,
+                crate::store::HistoryEvent::Status {
+                    from: "new".into(),
+                    to: "responded".into()
+                }
+            );
+        }
     }
 
     #[test]
     fn undo_reverses_a_batch_unless_someone_changed_it_since() {
-        let (_d, mut s, ids) = store_with(3);
-        let t = Utc::now();
-        s.apply(&ids[..1], &Change::Status(Status::Open), "alice", t).unwrap();
-        let b = s
-            .apply(&ids, &Change::Status(Status::Responded), "alice", t)
-            .unwrap()
-            .batch
-            .unwrap();
-        // Bob reopens the third one meanwhile: alice's undo leaves it alone.
-        s.apply(&ids[2..], &Change::Status(Status::Escalated), "bob", t)
-            .unwrap();
-        assert_eq!(s.undo(b, "bob", t).unwrap(), 0, "only your own batches");
-        assert_eq!(s.undo(b, "alice", t).unwrap(), 2);
-        let st = |id| field::<String>(&s, "SELECT status FROM mentions WHERE id = ?1", id);
-        assert_eq!(
-            (st(ids[0]), st(ids[1]), st(ids[2])),
-            ("open".into(), "new".into(), "escalated".into())
-        );
-        assert_eq!(
-            field::<Option<i64>>(&s, "SELECT responded_at FROM mentions WHERE id = ?1", ids[0]),
-            None
-        );
-        assert_eq!(
-            field::<Option<i64>>(&s, "SELECT first_response_at FROM mentions WHERE id = ?1", ids[1]),
-            None
-        );
-        let d = s.detail("alice", ids[0]).unwrap().unwrap();
-        assert_eq!(d.history.len(), 3, "the undo is history too");
+        for (_d, mut s, ids) in store_with(3) {
+            let t = Utc::now();
+            s.apply(&ids[..1], &Change::Status(Status::Open), "alice", t).unwrap();
+            let b = s
+                .apply(&ids, &Change::Status(Status::Responded), "alice", t)
+                .unwrap()
+                .batch
+                .unwrap();
+            // Bob reopens the third one meanwhile: alice's undo leaves it alone.
+            s.apply(&ids[2..], &Change::Status(Status::Escalated), "bob", t)
+                .unwrap();
+            assert_eq!(s.undo(b, "bob", t).unwrap(), 0, "only your own batches");
+            assert_eq!(s.undo(b, "alice", t).unwrap(), 2);
+            let st = |id| field::<String>(&s, "SELECT status FROM mentions WHERE id = ?1", id);
+            assert_eq!(
+                (st(ids[0]), st(ids[1]), st(ids[2])),
+                ("open".into(), "new".into(), "escalated".into())
+            );
+            assert_eq!(
+                field::<Option<i64>>(&s, "SELECT responded_at FROM mentions WHERE id = ?1", ids[0]),
+                None
+            );
+            assert_eq!(
+                field::<Option<i64>>(&s, "SELECT first_response_at FROM mentions WHERE id = ?1", ids[1]),
+                None
+            );
+            let d = s.detail("alice", ids[0]).unwrap().unwrap();
+            assert_eq!(d.history.len(), 3, "the undo is history too");
+        }
     }
 
     #[test]
     fn assign_tag_note_and_their_undo() {
-        let (_d, mut s, ids) = store_with(1);
-        let t = Utc::now();
-        let id = ids[0];
-        let b1 = s
-            .apply(&ids, &Change::Assign(Some("bob".into())), "alice", t)
-            .unwrap()
-            .batch
-            .unwrap();
-        let b2 = s
-            .apply(&ids, &Change::Tag("complaint".into()), "alice", t)
-            .unwrap()
-            .batch
-            .unwrap();
-        let b3 = s
-            .apply(&ids, &Change::Note("called them back".into()), "alice", t)
-            .unwrap()
-            .batch
-            .unwrap();
-        let d = s.detail("alice", id).unwrap().unwrap();
-        assert_eq!(d.mention.assignee.as_deref(), Some("bob"));
-        assert_eq!(d.tags, vec!["complaint"]);
-        assert_eq!(d.notes[0].body, "called them back");
-        assert_eq!(s.known_tags().unwrap(), vec!["complaint"]);
-        assert!(s.known_operators().unwrap().contains(&"bob".to_string()));
-        for b in [b3, b2, b1] {
-            assert_eq!(s.undo(b, "alice", t).unwrap(), 1);
+        for (_d, mut s, ids) in store_with(1) {
+            let t = Utc::now();
+            let id = ids[0];
+            let b1 = s
+                .apply(&ids, &Change::Assign(Some("bob".into())), "alice", t)
+                .unwrap()
+                .batch
+                .unwrap();
+            let b2 = s
+                .apply(&ids, &Change::Tag("complaint".into()), "alice", t)
+                .unwrap()
+                .batch
+                .unwrap();
+            let b3 = s
+                .apply(&ids, &Change::Note("called them back".into()), "alice", t)
+                .unwrap()
+                .batch
+                .unwrap();
+            let d = s.detail("alice", id).unwrap().unwrap();
+            assert_eq!(d.mention.assignee.as_deref(), Some("bob"));
+            assert_eq!(d.tags, vec!["complaint"]);
+            assert_eq!(d.notes[0].body, "called them back");
+            assert_eq!(s.known_tags().unwrap(), vec!["complaint"]);
+            assert!(s.known_operators().unwrap().contains(&"bob".to_string()));
+            for b in [b3, b2, b1] {
+                assert_eq!(s.undo(b, "alice", t).unwrap(), 1);
+            }
+            let d = s.detail("alice", id).unwrap().unwrap();
+            assert_eq!(d.mention.assignee, None);
+            assert!(d.tags.is_empty() && d.notes.is_empty());
         }
-        let d = s.detail("alice", id).unwrap().unwrap();
-        assert_eq!(d.mention.assignee, None);
-        assert!(d.tags.is_empty() && d.notes.is_empty());
     }
 
     #[test]
     fn read_marks_are_per_operator() {
-        let (_d, mut s, ids) = store_with(1);
-        assert!(s.mention("alice", ids[0]).unwrap().unwrap().unread);
-        assert!(s.mark_read("alice", ids[0], Utc::now()).unwrap());
-        assert!(!s.mark_read("alice", ids[0], Utc::now()).unwrap());
-        assert!(!s.mention("alice", ids[0]).unwrap().unwrap().unread);
-        assert!(s.mention("bob", ids[0]).unwrap().unwrap().unread);
+        for (_d, mut s, ids) in store_with(1) {
+            assert!(s.mention("alice", ids[0]).unwrap().unwrap().unread);
+            assert!(s.mark_read("alice", ids[0], Utc::now()).unwrap());
+            assert!(!s.mark_read("alice", ids[0], Utc::now()).unwrap());
+            assert!(!s.mention("alice", ids[0]).unwrap().unwrap().unread);
+            assert!(s.mention("bob", ids[0]).unwrap().unwrap().unread);
+        }
     }
 
     #[test]
     fn a_correction_is_the_truth_is_undone_and_measures_the_model() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let feed = s.ensure_feed("x", FeedKind::X).unwrap();
-        let said = |id: &str, text: &str| NewMention {
-            external_id: Some(id.into()),
-            text: text.into(),
-            ..Default::default()
-        };
-        s.write_poll(
-            feed,
-            FeedKind::X,
-            &PollWrite {
-                mentions: vec![
-                    said("sick", "This update is sick, the new sync is unreal"),
-                    said("ok", "Charged twice for my plan, I want a refund"),
-                ],
-                status: 200,
-                next_poll_at: Utc::now(),
+        for (_d, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("x", FeedKind::X).unwrap();
+            let said = |id: &str, text: &str| NewMention {
+                external_id: Some(id.into()),
+                text: text.into(),
                 ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap();
-        let id = |x: &str| -> i64 {
-            s.conn()
-                .query_row("SELECT id FROM mentions WHERE external_id = ?1", [x], |r| r.get(0))
-                .unwrap()
-        };
-        let (sick, ok) = (id("sick"), id("ok"));
-        let now = Utc::now();
-        let judged = |s: &Store, m: i64| -> (Option<f64>, i64, f64) {
-            s.conn()
-                .query_row(
-                    "SELECT sentiment, intent, priority FROM mentions WHERE id = ?1",
-                    [m],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .unwrap()
-        };
-        let before = judged(&s, sick);
-        let j = Judgement::parse("positive +praise -complaint").unwrap();
-        let applied = s.apply(&[sick], &Change::Judge(j), "alice", now).unwrap();
-        assert_eq!(applied.changed, 1);
-        let after = judged(&s, sick);
-        assert_eq!(Label::of(after.0.unwrap()), Label::Positive);
-        assert!(Intents(after.1).has(Intent::Praise) && !Intents(after.1).has(Intent::Complaint));
-        // The truth is what the query language and the history see.
-        let d = s.detail("alice", sick).unwrap().unwrap();
-        assert_eq!(d.judged.as_ref().map(|j| j.0.as_str()), Some("alice"));
-        assert!(
-            d.history.iter().any(
-                |h| matches!(&h.event, crate::store::HistoryEvent::Judged { to, .. } if to.starts_with("positive"))
-            ),
-            "{:?}",
-            d.history
-        );
-        // The second mention: the model was right; saying so again changes nothing.
-        let ok_before = judged(&s, ok);
-        let label = Label::of(ok_before.0.unwrap());
-        let same = Judgement::parse(label.as_ref()).unwrap();
-        assert_eq!(s.apply(&[ok], &Change::Judge(same), "bob", now).unwrap().changed, 0);
-        let a = s.model_accuracy(None).unwrap();
-        assert_eq!(a.judged, 1);
-        assert_eq!(
-            a.sentiment_agreed,
-            u64::from(Label::of(before.0.unwrap()) == Label::Positive)
-        );
-        let praise = a.intents.iter().find(|i| i.intent == "praise").unwrap();
-        assert_eq!(praise.agreed + praise.operator_only, 1);
-        // Undone: the model's judgement again, and no correction stands.
-        s.undo(applied.batch.unwrap(), "alice", now).unwrap();
-        assert_eq!(judged(&s, sick), before);
-        assert_eq!(s.model_accuracy(None).unwrap().judged, 0);
-        assert!(Judgement::parse("angry").is_err());
-        assert!(Judgement::parse("").is_err());
+            };
+            s.write_poll(
+                feed,
+                FeedKind::X,
+                &PollWrite {
+                    mentions: vec![
+                        said("sick", "This update is sick, the new sync is unreal"),
+                        said("ok", "Charged twice for my plan, I want a refund"),
+                    ],
+                    status: 200,
+                    next_poll_at: Utc::now(),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+            let id = |x: &str| -> i64 {
+                s.db()
+                    .query_row("SELECT id FROM mentions WHERE external_id = ?1", db::params![x], |r| {
+                        r.get(0)
+                    })
+                    .unwrap()
+            };
+            let (sick, ok) = (id("sick"), id("ok"));
+            let now = Utc::now();
+            let judged = |s: &Store, m: i64| -> (Option<f64>, i64, f64) {
+                s.db()
+                    .query_row(
+                        "SELECT sentiment, intent, priority FROM mentions WHERE id = ?1",
+                        db::params![m],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .unwrap()
+            };
+            let before = judged(&s, sick);
+            let j = Judgement::parse("positive +praise -complaint").unwrap();
+            let applied = s.apply(&[sick], &Change::Judge(j), "alice", now).unwrap();
+            assert_eq!(applied.changed, 1);
+            let after = judged(&s, sick);
+            assert_eq!(Label::of(after.0.unwrap()), Label::Positive);
+            assert!(Intents(after.1).has(Intent::Praise) && !Intents(after.1).has(Intent::Complaint));
+            // The truth is what the query language and the history see.
+            let d = s.detail("alice", sick).unwrap().unwrap();
+            assert_eq!(d.judged.as_ref().map(|j| j.0.as_str()), Some("alice"));
+            assert!(
+                d.history.iter().any(
+                    |h| matches!(&h.event, crate::store::HistoryEvent::Judged { to, .. } if to.starts_with("positive"))
+                ),
+                "{:?}",
+                d.history
+            );
+            // The second mention: the model was right; saying so again changes nothing.
+            let ok_before = judged(&s, ok);
+            let label = Label::of(ok_before.0.unwrap());
+            let same = Judgement::parse(label.as_ref()).unwrap();
+            assert_eq!(s.apply(&[ok], &Change::Judge(same), "bob", now).unwrap().changed, 0);
+            let a = s.model_accuracy(None).unwrap();
+            assert_eq!(a.judged, 1);
+            assert_eq!(
+                a.sentiment_agreed,
+                u64::from(Label::of(before.0.unwrap()) == Label::Positive)
+            );
+            let praise = a.intents.iter().find(|i| i.intent == "praise").unwrap();
+            assert_eq!(praise.agreed + praise.operator_only, 1);
+            // Undone: the model's judgement again, and no correction stands.
+            s.undo(applied.batch.unwrap(), "alice", now).unwrap();
+            assert_eq!(judged(&s, sick), before);
+            assert_eq!(s.model_accuracy(None).unwrap().judged, 0);
+            assert!(Judgement::parse("angry").is_err());
+            assert!(Judgement::parse("").is_err());
+        }
     }
 
     /// Every kind of change, on a story, then undone: what each step said and what the mentions
