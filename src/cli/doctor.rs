@@ -102,9 +102,10 @@ fn postgres(cli: &Cli, url: &str, password_env: Option<&str>) -> Result<ExitCode
                 r.fail(format!("{server}: overhear needs PostgreSQL 12 or newer"));
             }
             match h.schema_version {
-                0 if h.can_create => {
-                    r.ok("schema: none yet; `overhear migrate --from FILE --to URL` copies a SQLite database in")
-                }
+                0 if h.can_create => r.ok(
+                    "schema: none yet; `overhear migrate --from FILE --to URL` copies a SQLite database in, \
+                          or the first console or `overhear poll` starts an empty one",
+                ),
                 0 => r.fail(format!(
                     "schema: none yet, and {} may not create tables here: GRANT CREATE ON DATABASE … TO {}",
                     h.user, h.user
