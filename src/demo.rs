@@ -663,6 +663,11 @@ mod tests {
             // their ids, and which place leads a story by which feed was stored first: compared
             // whole below, and as sets here.
             r.people.clear();
+            // How long a still-open mention has waited: until this report's "now", from when
+            // each server dated it (the two start a moment apart).
+            for b in &mut r.breaches {
+                b.waited_secs = None;
+            }
             for story in &mut r.stories {
                 story.feeds.sort();
                 story.url = None;
