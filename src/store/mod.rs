@@ -794,7 +794,13 @@ impl Store {
             doing: "opening the database",
             detail: e.to_string(),
         })?;
-        let conn = db::PgConn::new(pg.client);
+        let again = (url.to_string(), password_env.map(str::to_string));
+        let reopen: db::Reopen = Box::new(move || {
+            postgres::Pg::connect(&again.0, again.1.as_deref())
+                .map(|pg| pg.client)
+                .map_err(|e| e.to_string())
+        });
+        let conn = db::PgConn::new(pg.client, Some(reopen));
         conn.listen().map_err(|e| StoreError::Db {
             doing: "opening the database",
             detail: e.to_string(),

@@ -71,6 +71,44 @@ mod tests {
     /// The same through PostgreSQL's notifications: another connection's write is seen once, one's
     /// own is not.
     #[test]
+    fn a_dropped_connection_is_opened_again_and_the_console_reads_again() {
+        let Some(pg) = crate::store::postgres::testing::database() else {
+            return;
+        };
+        let (mut a, other) = (pg.store(), pg.store());
+        a.ensure_feed("before", crate::model::FeedKind::Rss).unwrap();
+        let mut watch = ChangeWatch::new(&a);
+        let pid: i64 = a
+            .db()
+            .query_row("SELECT pg_backend_pid()", crate::store::db::params![], |r| r.get(0))
+            .unwrap();
+        // The server ends a's session (as a restart or a dropped network would).
+        let ended: bool = other
+            .db()
+            .query_row(
+                "SELECT pg_terminate_backend(CAST(?1 AS INT4))",
+                crate::store::db::params![pid],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(ended);
+        std::thread::sleep(Duration::from_millis(100));
+        // A read meets the loss and is read again on a new connection.
+        assert_eq!(a.feed_health(true).unwrap().len(), 1);
+        // Writes go on.
+        a.ensure_feed("after", crate::model::FeedKind::Rss).unwrap();
+        assert_eq!(other.feed_health(true).unwrap().len(), 2);
+        // What was missed while it was gone is read again: the watch says so once.
+        assert!(watch.changed(&a), "reopened: read again");
+        assert!(!watch.changed(&a));
+        let new_pid: i64 = a
+            .db()
+            .query_row("SELECT pg_backend_pid()", crate::store::db::params![], |r| r.get(0))
+            .unwrap();
+        assert_ne!(pid, new_pid);
+    }
+
+    #[test]
     fn a_commit_elsewhere_is_seen_once_on_postgres() {
         let Some(pg) = crate::store::postgres::testing::database() else {
             return;

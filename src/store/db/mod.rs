@@ -11,7 +11,7 @@
 
 mod pg;
 
-pub use pg::PgConn;
+pub use pg::{PgConn, Reopen};
 use rusqlite::types::ValueRef;
 
 /// An error from either backend, or a value that is not what the store asked for.
@@ -27,6 +27,9 @@ pub enum DbError {
     Column { index: usize, detail: String },
     #[error("the query returned no row")]
     NoRow,
+    /// The connection was lost and could not be opened again.
+    #[error("the connection to the database was lost and cannot be opened again: {0}")]
+    Lost(String),
 }
 
 pub type Result<T> = std::result::Result<T, DbError>;
@@ -39,6 +42,22 @@ impl DbError {
         matches!(self, DbError::Pg(p) if p.code().is_some_and(|c| {
             *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
         }))
+    }
+
+    /// The connection was lost (the server closed it, the network dropped it).
+    pub fn is_lost(&self) -> bool {
+        use postgres::error::SqlState;
+        match self {
+            DbError::Pg(p) => {
+                p.is_closed()
+                    || p.code().is_none() && p.as_db_error().is_none()
+                    || p.code().is_some_and(|c| {
+                        *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN || c.code().starts_with("08")
+                    })
+            }
+            DbError::Lost(_) => true,
+            _ => false,
+        }
     }
 
     /// An error of the database or its connection rather than of the statement's data: a busy or
@@ -56,6 +75,7 @@ impl DbError {
                     | rusqlite::ErrorCode::DatabaseCorrupt
                     | rusqlite::ErrorCode::ReadOnly
             ),
+            DbError::Lost(_) => true,
             DbError::Pg(p) => match p.code() {
                 // No code: the connection or the protocol failed, not a statement.
                 None => true,

@@ -13,16 +13,27 @@ use std::error::Error;
 
 type BoxError = Box<dyn Error + Sync + Send>;
 
-/// A PostgreSQL connection and the statements prepared on it.
+/// Opens the connection again (the same server, user and password) when it was lost.
+pub type Reopen = Box<dyn Fn() -> std::result::Result<postgres::Client, String> + Send>;
+
+/// A PostgreSQL connection and the statements prepared on it. A connection the server or the
+/// network dropped is opened again before the next statement outside a transaction (a read that
+/// meets the loss is read again at once; a transaction it ends fails, and is not repeated: it may
+/// have committed).
 pub struct PgConn {
     client: RefCell<postgres::Client>,
+    reopen: Option<Reopen>,
+    /// Inside `BEGIN` … `COMMIT`/`ROLLBACK` (no reconnecting there).
+    in_tx: std::cell::Cell<bool>,
+    /// A statement met the connection's loss (the client may not know yet).
+    lost: std::cell::Cell<bool>,
     prepared: RefCell<HashMap<String, Prepared>>,
     /// Other connections' writes heard so far (`LISTEN overhear`).
     heard: std::cell::Cell<i64>,
     /// Transactions this connection committed (its own changes, which it does not hear).
     commits: std::cell::Cell<i64>,
     /// This connection's server process, whose own notifications are no news.
-    pid: i32,
+    pid: std::cell::Cell<i32>,
 }
 
 /// A statement prepared on the server, and which of the parameters given it reads.
@@ -54,23 +65,45 @@ impl Prepared {
 pub const CHANNEL: &str = "overhear";
 
 impl PgConn {
-    pub fn new(mut client: postgres::Client) -> PgConn {
-        let pid = client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .map(|r| r.get::<_, i32>(0))
-            .unwrap_or(0);
+    pub fn new(mut client: postgres::Client, reopen: Option<Reopen>) -> PgConn {
+        let pid = backend_pid(&mut client);
         PgConn {
             client: RefCell::new(client),
+            reopen,
+            in_tx: std::cell::Cell::new(false),
+            lost: std::cell::Cell::new(false),
             prepared: RefCell::new(HashMap::new()),
             heard: std::cell::Cell::new(0),
             commits: std::cell::Cell::new(0),
-            pid,
+            pid: std::cell::Cell::new(pid),
         }
     }
 
     /// Start hearing other connections' writes.
     pub fn listen(&self) -> Result<()> {
         Ok(self.client.borrow_mut().batch_execute(&format!("LISTEN {CHANNEL}"))?)
+    }
+
+    /// Open the connection again if it was lost and no transaction is open on it: its statements
+    /// prepared again as they are used, its `LISTEN` again, and the writes it may have missed
+    /// counted as one heard (whoever watches reads again).
+    fn ensure_open(&self) -> Result<()> {
+        if self.in_tx.get() || !(self.lost.get() || self.client.borrow().is_closed()) {
+            return Ok(());
+        }
+        let Some(reopen) = &self.reopen else {
+            return Ok(());
+        };
+        let mut client = reopen().map_err(DbError::Lost)?;
+        let pid = backend_pid(&mut client);
+        *self.client.borrow_mut() = client;
+        self.prepared.borrow_mut().clear();
+        self.lost.set(false);
+        self.pid.set(pid);
+        self.listen()?;
+        self.heard.set(self.heard.get() + 1);
+        tracing::info!("the connection to PostgreSQL was lost and is open again");
+        Ok(())
     }
 
     /// Count a transaction this connection committed.
@@ -85,14 +118,15 @@ impl PgConn {
 
     /// How many writes by other connections were heard, all told (it changes when one commits).
     pub fn notified(&self) -> Result<i64> {
+        self.ensure_open()?;
         let mut client = self.client.borrow_mut();
         let mut n = client.notifications();
         let mut heard = self.heard.get();
         // Waiting a millisecond lets the client's reactor see what arrived on the socket (a
         // plain non-blocking look never parks it, and then sees nothing new).
         let mut it = n.timeout_iter(std::time::Duration::from_millis(1));
-        while let Some(note) = it.next()? {
-            if note.channel() == CHANNEL && note.process_id() != self.pid {
+        while let Some(note) = it.next().map_err(|e| self.noted(e))? {
+            if note.channel() == CHANNEL && note.process_id() != self.pid.get() {
                 heard += 1;
             }
         }
@@ -101,16 +135,25 @@ impl PgConn {
     }
 
     pub(super) fn statement(&self, sql: &str) -> Result<Prepared> {
+        self.ensure_open()?;
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
         let (said, uses) = super::super::dialect::postgres_with_params(sql).map_err(DbError::Dialect)?;
-        let stmt = self.client.borrow_mut().prepare(&said).inspect_err(|e| {
-            // A statement the server refuses is the store's own fault: the log says which.
-            tracing::error!(error = %super::super::postgres::words(e), sql = %said, "PostgreSQL refused a statement");
-            #[cfg(test)]
-            eprintln!("PostgreSQL refused {said}: {}", super::super::postgres::words(e));
-        })?;
+        let prepared = self.client.borrow_mut().prepare(&said);
+        let stmt = match prepared {
+            Ok(s) => s,
+            Err(e) => {
+                let e = self.noted(e);
+                if !e.is_lost() {
+                    // A statement the server refuses is the store's own fault: the log says which.
+                    tracing::error!(error = %e, sql = %said, "PostgreSQL refused a statement");
+                    #[cfg(test)]
+                    eprintln!("PostgreSQL refused {said}: {e}");
+                }
+                return Err(e);
+            }
+        };
         let prepared = Prepared {
             stmt,
             uses: uses.into(),
@@ -127,29 +170,65 @@ impl PgConn {
     pub(super) fn execute_prepared(&self, stmt: &Prepared, params: &[&dyn Param]) -> Result<usize> {
         let loose = stmt.bind(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = loose.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(usize::try_from(self.client.borrow_mut().execute(&stmt.stmt, &refs)?).unwrap_or(usize::MAX))
+        let n = self.client.borrow_mut().execute(&stmt.stmt, &refs);
+        Ok(usize::try_from(n.map_err(|e| self.noted(e))?).unwrap_or(usize::MAX))
     }
 
     pub(super) fn query(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
-        let stmt = self.statement(sql)?;
-        self.query_prepared(&stmt, params)
+        let read = || self.statement(sql).and_then(|stmt| self.query_prepared(&stmt, params));
+        match read() {
+            // A read that met a lost connection, outside a transaction: read again on a new one.
+            Err(e) if e.is_lost() && !self.in_tx.get() && self.reopen.is_some() => {
+                tracing::debug!("a read met a lost connection: reading again");
+                read()
+            }
+            other => other,
+        }
+    }
+
+    /// `e`, noting a lost connection so that the next statement opens a new one.
+    fn noted(&self, e: postgres::Error) -> DbError {
+        let e = DbError::Pg(e);
+        if e.is_lost() {
+            self.lost.set(true);
+        }
+        e
     }
 
     pub(super) fn query_prepared(&self, stmt: &Prepared, params: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
         let loose = stmt.bind(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = loose.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(self.client.borrow_mut().query(&stmt.stmt, &refs)?)
+        let rows = self.client.borrow_mut().query(&stmt.stmt, &refs);
+        rows.map_err(|e| self.noted(e))
     }
 
     pub(super) fn execute_batch(&self, sql: &str) -> Result<()> {
         let said = super::super::dialect::postgres(sql).map_err(DbError::Dialect)?;
-        Ok(self.client.borrow_mut().batch_execute(&said)?)
+        let upper = said.trim().trim_end_matches(';').to_ascii_uppercase();
+        if upper.starts_with("BEGIN") {
+            self.ensure_open()?;
+            self.in_tx.set(true);
+        } else if upper.ends_with("COMMIT") || upper == "ROLLBACK" {
+            // Whatever the answer, no transaction is open after it (a lost connection ends it).
+            self.in_tx.set(false);
+        } else {
+            self.ensure_open()?;
+        }
+        let done = self.client.borrow_mut().batch_execute(&said);
+        done.map_err(|e| self.noted(e))
     }
 
     /// The connection itself, for what is written per backend.
     pub fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
         self.client.borrow_mut()
     }
+}
+
+fn backend_pid(client: &mut postgres::Client) -> i32 {
+    client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .map(|r| r.get::<_, i32>(0))
+        .unwrap_or(0)
 }
 
 /// A parameter, written as the type the server gave it.
