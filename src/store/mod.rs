@@ -761,17 +761,23 @@ impl Store {
         loop {
             attempt += 1;
             let db = db::Db::Pg(pg);
-            let result = db
-                .execute_batch("BEGIN; SELECT pg_advisory_xact_lock(7477656172)")
-                .and_then(|()| f(db))
-                .and_then(|kept| match kept {
-                    // Heard by the other connections' change watches once it commits.
-                    Keep::Commit(v) => db.execute_batch("NOTIFY overhear; COMMIT").map(|()| {
-                        pg.committed();
-                        Some(v)
-                    }),
-                    Keep::Undo => db.execute_batch("ROLLBACK").map(|()| None),
-                });
+            if let Err(e) = db.execute_batch("BEGIN; SELECT pg_advisory_xact_lock(7477656172)") {
+                let _ = db.execute_batch("ROLLBACK");
+                // Nothing was written: a connection lost since the last statement is opened
+                // again and the transaction begun on it.
+                if (e.is_lost() || e.is_retried()) && attempt < WRITE_ATTEMPTS {
+                    continue;
+                }
+                return Err(e).doing(what);
+            }
+            let result = f(db).and_then(|kept| match kept {
+                // Heard by the other connections' change watches once it commits.
+                Keep::Commit(v) => db.execute_batch("NOTIFY overhear; COMMIT").map(|()| {
+                    pg.committed();
+                    Some(v)
+                }),
+                Keep::Undo => db.execute_batch("ROLLBACK").map(|()| None),
+            });
             match result {
                 Ok(v) => return Ok(v),
                 Err(e) => {

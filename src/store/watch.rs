@@ -95,9 +95,23 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         // A read meets the loss and is read again on a new connection.
         assert_eq!(a.feed_health(true).unwrap().len(), 1);
-        // Writes go on.
+        // Writes go on; one whose connection was lost before it began begins on a new one.
         a.ensure_feed("after", crate::model::FeedKind::Rss).unwrap();
-        assert_eq!(other.feed_health(true).unwrap().len(), 2);
+        let pid: i64 = a
+            .db()
+            .query_row("SELECT pg_backend_pid()", crate::store::db::params![], |r| r.get(0))
+            .unwrap();
+        other
+            .db()
+            .query_row(
+                "SELECT pg_terminate_backend(CAST(?1 AS INT4))",
+                crate::store::db::params![pid],
+                |r| r.get::<bool>(0),
+            )
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        a.ensure_feed("after that", crate::model::FeedKind::Rss).unwrap();
+        assert_eq!(other.feed_health(true).unwrap().len(), 3);
         // What was missed while it was gone is read again: the watch says so once.
         assert!(watch.changed(&a), "reopened: read again");
         assert!(!watch.changed(&a));
