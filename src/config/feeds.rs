@@ -155,7 +155,7 @@ fn needs(at: &Table<'_>, f: &FeedConfig) -> Result<(), ConfigError> {
             require("token_env", f.token_env.is_some())
         }
         FeedKind::X => require("token_env", f.token_env.is_some()),
-        FeedKind::Discourse => require("url", f.url.is_some()),
+        FeedKind::Discourse | FeedKind::Lemmy => require("url", f.url.is_some()),
         FeedKind::Json => require("map", f.map.is_some()),
         _ => Ok(()),
     }

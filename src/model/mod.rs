@@ -44,6 +44,8 @@ pub enum FeedKind {
     Github,
     /// A Discourse forum's search.
     Discourse,
+    /// A Lemmy instance's search: posts and comments.
+    Lemmy,
     /// Any other JSON search API, mapped by JSON pointers in the config.
     Json,
 }
@@ -59,7 +61,7 @@ impl FeedKind {
     pub fn default_every(self) -> Duration {
         let minutes = match self {
             FeedKind::Rss => 15,
-            FeedKind::Hackernews | FeedKind::Reddit | FeedKind::Github => 5,
+            FeedKind::Hackernews | FeedKind::Reddit | FeedKind::Github | FeedKind::Lemmy => 5,
             FeedKind::Mastodon | FeedKind::Bluesky => 2,
             // The free and basic X tiers allow few searches a month.
             FeedKind::X => 15,
@@ -84,6 +86,7 @@ impl FeedKind {
                 | FeedKind::Stackexchange
                 | FeedKind::Github
                 | FeedKind::Discourse
+                | FeedKind::Lemmy
         )
     }
 

@@ -45,7 +45,12 @@ pub fn plan(
     };
     let Some(token) = token else {
         return Ok(Delivery::HandOff(match feed.kind {
-            FeedKind::Mastodon | FeedKind::Github | FeedKind::X | FeedKind::Discourse | FeedKind::Bluesky => {
+            FeedKind::Mastodon
+            | FeedKind::Github
+            | FeedKind::X
+            | FeedKind::Discourse
+            | FeedKind::Bluesky
+            | FeedKind::Lemmy => {
                 format!(
                     "no token to post with: set `token_env` on feed {:?} to send from overhear",
                     feed.name
@@ -145,6 +150,24 @@ pub fn plan(
                 )),
             }))
         }
+        FeedKind::Lemmy => {
+            // The instance's ids, from the stored one; the token variable holds a JWT.
+            let Some((post, comment)) = crate::sources::lemmy::ids_of(&mention.external_id) else {
+                return Ok(Delivery::HandOff(
+                    "the mention's id is not one overhear can reply to".into(),
+                ));
+            };
+            let base = feed.url.as_ref().map(|u| u.as_str()).unwrap_or("");
+            let mut body = json!({ "content": text, "post_id": post });
+            if let Some(c) = comment {
+                body["parent_id"] = json!(c);
+            }
+            Ok(Delivery::Api(Request {
+                url: endpoint(feed, base, "/api/v3/comment")?,
+                headers: vec![("authorization".into(), format!("Bearer {token}"))],
+                body: Some(Body::Json(body)),
+            }))
+        }
         other => Ok(Delivery::HandOff(format!("{other} takes no replies from overhear"))),
     }
 }
@@ -186,6 +209,22 @@ pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
             Sent {
                 id: s("/id").map(|id| format!("{host}:{id}")),
                 url,
+            }
+        }
+        FeedKind::Lemmy => {
+            let host = crate::sources::lemmy::host(feed.url.as_ref());
+            let (id, post) = (
+                v.pointer("/comment_view/comment/id")
+                    .and_then(serde_json::Value::as_i64),
+                v.pointer("/comment_view/comment/post_id")
+                    .and_then(serde_json::Value::as_i64),
+            );
+            let base = feed.url.as_ref().map_or("", |u| u.as_str().trim_end_matches('/'));
+            Sent {
+                id: id
+                    .zip(post)
+                    .map(|(c, p)| crate::sources::lemmy::comment_ref(&host, c, p)),
+                url: id.map(|c| format!("{base}/comment/{c}")),
             }
         }
         _ => Sent::default(),

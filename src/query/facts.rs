@@ -79,7 +79,7 @@ pub fn author_key(kind: FeedKind, author: &str, url: Option<&str>) -> Option<(St
     }
     let host = || url.and_then(host).unwrap_or_default();
     let key = match kind {
-        FeedKind::Mastodon => {
+        FeedKind::Mastodon | FeedKind::Lemmy => {
             // A local account's `acct` has no instance: it is the instance the status came from.
             let acct = author.trim_start_matches('@').to_lowercase();
             let h = host();

@@ -7,6 +7,7 @@ pub mod discourse;
 pub mod github;
 pub mod hackernews;
 pub mod json;
+pub mod lemmy;
 pub mod mastodon;
 pub mod own;
 pub mod reddit;
@@ -218,6 +219,7 @@ pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
         FeedKind::Stackexchange => stackexchange::request(ctx, 1),
         FeedKind::Github => github::request(ctx),
         FeedKind::Discourse => discourse::request(ctx, 0),
+        FeedKind::Lemmy => lemmy::request(ctx, 1),
         FeedKind::Json => json::request(ctx),
     }
 }
@@ -252,6 +254,7 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         FeedKind::Stackexchange => stackexchange::parse(ctx, req, reply)?,
         FeedKind::Github => github::parse(ctx, req, reply)?,
         FeedKind::Discourse => discourse::parse(ctx, req, reply)?,
+        FeedKind::Lemmy => lemmy::parse(ctx, req, reply)?,
         FeedKind::Json => json::parse(ctx, reply)?,
     };
     for m in &mut page.mentions {

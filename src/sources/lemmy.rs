@@ -1,0 +1,331 @@
+//! Lemmy: an instance's `/api/v3/search` (`type_=All`, `sort=New`), posts and comments, each with
+//! its community as context and its score as engagement. `url` is the instance. Search has no
+//! "since": pages are read newest first until one reaches what the last poll saw (at most
+//! [`MAX_PAGES`]). Ids are the instance's: a post is `HOST:post:ID`, a comment
+//! `HOST:comment:ID:POST` (its post's id rides along: a reply names both), so one post federated to
+//! two instances read by two feeds is two mentions, each answerable where it was read.
+
+use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
+use crate::model::{Engagement, NewMention, Place};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+const MAX_PAGES: u32 = 5;
+const PER_PAGE: u32 = 50;
+
+fn page_of(req: &Request) -> u32 {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The instance's address (`url`).
+fn instance<'a>(ctx: &'a Ctx<'a>) -> Result<&'a url::Url, SourceError> {
+    ctx.feed
+        .url
+        .as_ref()
+        .ok_or_else(|| SourceError::Request("a lemmy feed needs `url`, its instance".into()))
+}
+
+/// The host a feed's ids are scoped to: its instance's.
+pub(crate) fn host(url: Option<&url::Url>) -> String {
+    url.and_then(|u| u.host_str()).unwrap_or("lemmy").to_string()
+}
+
+pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
+    let base = instance(ctx)?;
+    let mut pairs = vec![
+        ("q", ctx.feed.query.clone().unwrap_or_default()),
+        ("type_", "All".to_string()),
+        ("sort", "New".to_string()),
+        ("listing_type", "All".to_string()),
+        ("limit", PER_PAGE.to_string()),
+    ];
+    if page > 1 {
+        pairs.push(("page", page.to_string()));
+    }
+    let mut req = Request::get(with_query(endpoint(ctx.feed, base.as_str(), "/api/v3/search")?, &pairs))
+        .header("accept", "application/json");
+    // Signed in, the search sees what the account may see (0.19 takes the JWT as a bearer).
+    if let Some(jwt) = ctx.token {
+        req = req.header("authorization", &format!("Bearer {jwt}"));
+    }
+    Ok(req)
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    posts: Vec<PostView>,
+    #[serde(default)]
+    comments: Vec<CommentView>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PostView {
+    post: Post,
+    creator: Option<Person>,
+    community: Option<Community>,
+    counts: Option<Counts>,
+}
+
+#[derive(Deserialize)]
+struct CommentView {
+    comment: Comment,
+    creator: Option<Person>,
+    post: Option<Post>,
+    community: Option<Community>,
+    counts: Option<Counts>,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    id: i64,
+    name: Option<String>,
+    url: Option<String>,
+    body: Option<String>,
+    published: Option<String>,
+    #[serde(default)]
+    deleted: bool,
+    #[serde(default)]
+    removed: bool,
+    ap_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    id: i64,
+    post_id: i64,
+    content: Option<String>,
+    published: Option<String>,
+    #[serde(default)]
+    deleted: bool,
+    #[serde(default)]
+    removed: bool,
+    /// `0.12.34`: the comment's ancestors from the post down, then itself.
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Person {
+    name: Option<String>,
+    display_name: Option<String>,
+    actor_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Community {
+    name: Option<String>,
+    actor_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Counts {
+    score: Option<i64>,
+    upvotes: Option<i64>,
+    comments: Option<i64>,
+    child_count: Option<i64>,
+}
+
+/// Lemmy's times: RFC 3339 since 0.19, a naive UTC time (`2023-06-20T12:34:56.123456`) before.
+fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    let s = s?.trim();
+    super::rfc3339(Some(s)).or_else(|| {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|t| t.and_utc())
+    })
+}
+
+/// `name@host` from an actor's address (`https://lemmy.world/u/alice`), the way the fediverse
+/// writes a handle; the bare name when the address says nothing.
+fn handle(name: Option<&str>, actor_id: Option<&str>) -> Option<String> {
+    let name = name?.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let host = actor_id
+        .and_then(|a| url::Url::parse(a).ok())
+        .and_then(|u| u.host_str().map(str::to_string));
+    Some(match host {
+        Some(h) => format!("{name}@{h}"),
+        None => name.to_string(),
+    })
+}
+
+/// A community's name as its members write it (`c/technology`, `c/rust@programming.dev` when it
+/// lives on another instance than the feed's).
+fn community_name(c: Option<&Community>, home: &str) -> Option<String> {
+    let c = c?;
+    let name = c.name.as_deref()?.trim();
+    let host = c
+        .actor_id
+        .as_deref()
+        .and_then(|a| url::Url::parse(a).ok())
+        .and_then(|u| u.host_str().map(str::to_string));
+    Some(match host {
+        Some(h) if h != home => format!("c/{name}@{h}"),
+        _ => format!("c/{name}"),
+    })
+}
+
+/// The text, its community first (`[c/technology] …`): the context a reader needs, and a word a
+/// search finds.
+fn in_community(community: Option<String>, text: &str) -> String {
+    match community {
+        Some(c) => format!("[{c}] {text}").trim_end().to_string(),
+        None => text.to_string(),
+    }
+}
+
+pub fn post_ref(host: &str, id: i64) -> String {
+    format!("{host}:post:{id}")
+}
+
+pub fn comment_ref(host: &str, id: i64, post: i64) -> String {
+    format!("{host}:comment:{id}:{post}")
+}
+
+/// What a stored id names: `(post, comment)`, the instance's numbers.
+pub fn ids_of(external_id: &str) -> Option<(i64, Option<i64>)> {
+    let mut parts = external_id.rsplit(':');
+    let last: i64 = parts.next()?.parse().ok()?;
+    match parts.next()? {
+        "post" => Some((last, None)),
+        id => {
+            let comment: i64 = id.parse().ok()?;
+            (parts.next()? == "comment").then_some((last, Some(comment)))
+        }
+    }
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("Lemmy search", reply.body)?;
+    // The limit is each list's: either one full may have more behind it.
+    let full = s.posts.len() >= PER_PAGE as usize || s.comments.len() >= PER_PAGE as usize;
+    if let Some(e) = s.error {
+        return Err(SourceError::Refused(format!("Lemmy: {e}")));
+    }
+    let base = instance(ctx)?;
+    let home = host(Some(base));
+    let local = |kind: &str, id: i64| format!("{}/{kind}/{id}", base.as_str().trim_end_matches('/'));
+    let seen = ctx
+        .cursor
+        .and_then(|c| c.get("newest"))
+        .and_then(|v| v.as_str())
+        .and_then(|s| time(Some(s)));
+    let mut newest = seen;
+    let mut older = 0;
+    let mut mentions = Vec::new();
+    let mut note = |at: Option<DateTime<Utc>>| {
+        if let Some(t) = at {
+            newest = Some(newest.map_or(t, |n| n.max(t)));
+            if seen.is_some_and(|s| t < s) {
+                older += 1;
+            }
+        }
+    };
+    for p in s.posts {
+        if p.post.deleted || p.post.removed {
+            continue;
+        }
+        let at = time(p.post.published.as_deref());
+        note(at);
+        let creator = p.creator.as_ref();
+        let body = p.post.body.as_deref().unwrap_or_default();
+        mentions.push(NewMention {
+            external_id: Some(post_ref(&home, p.post.id)),
+            url: Some(local("post", p.post.id)),
+            author: handle(
+                creator.and_then(|c| c.name.as_deref()),
+                creator.and_then(|c| c.actor_id.as_deref()),
+            ),
+            author_name: creator.and_then(|c| c.display_name.clone()),
+            title: p.post.name.clone(),
+            text: in_community(community_name(p.community.as_ref(), &home), body),
+            published_at: at,
+            engagement: Engagement {
+                score: p.counts.as_ref().and_then(|c| c.score),
+                likes: p.counts.as_ref().and_then(|c| c.upvotes),
+                replies: p.counts.as_ref().and_then(|c| c.comments),
+                ..Default::default()
+            },
+            place: Place {
+                // A link post is about its link; its page on the fediverse is `ap_id`.
+                links_to: p.post.url.clone().filter(|u| Some(u) != p.post.ap_id.as_ref()),
+                parent: None,
+                root: Some(post_ref(&home, p.post.id)),
+            },
+            ..Default::default()
+        });
+    }
+    for c in s.comments {
+        if c.comment.deleted || c.comment.removed {
+            continue;
+        }
+        let at = time(c.comment.published.as_deref());
+        note(at);
+        let creator = c.creator.as_ref();
+        let post = c.comment.post_id;
+        // The path's second-last number is the comment it answers (0: the post itself).
+        let parent = c
+            .comment
+            .path
+            .as_deref()
+            .and_then(|p| p.rsplit('.').nth(1))
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|&id| id > 0)
+            .map_or_else(|| post_ref(&home, post), |id| comment_ref(&home, id, post));
+        mentions.push(NewMention {
+            external_id: Some(comment_ref(&home, c.comment.id, post)),
+            url: Some(local("comment", c.comment.id)),
+            author: handle(
+                creator.and_then(|p| p.name.as_deref()),
+                creator.and_then(|p| p.actor_id.as_deref()),
+            ),
+            author_name: creator.and_then(|p| p.display_name.clone()),
+            title: c
+                .post
+                .as_ref()
+                .and_then(|p| p.name.as_deref())
+                .map(|t| format!("Re: {t}")),
+            text: in_community(
+                community_name(c.community.as_ref(), &home),
+                c.comment.content.as_deref().unwrap_or_default(),
+            ),
+            published_at: at,
+            engagement: Engagement {
+                score: c.counts.as_ref().and_then(|n| n.score),
+                likes: c.counts.as_ref().and_then(|n| n.upvotes),
+                replies: c.counts.as_ref().and_then(|n| n.child_count),
+                ..Default::default()
+            },
+            place: Place {
+                links_to: None,
+                parent: Some(parent),
+                root: Some(post_ref(&home, post)),
+            },
+            ..Default::default()
+        });
+    }
+    // Newest first across both lists; a full page all newer than the last poll's newest may have
+    // more behind it.
+    let page = page_of(req);
+    let next = if full && older == 0 && seen.is_some() && page < MAX_PAGES {
+        Some(request(ctx, page + 1)?)
+    } else {
+        None
+    };
+    Ok(Page {
+        notes: Vec::new(),
+        skipped: 0,
+        mentions,
+        cursor: newest.map(|n| serde_json::json!({ "newest": n.to_rfc3339() })),
+        next,
+        wait: None,
+        rate: None,
+    })
+}
