@@ -50,7 +50,7 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
         .header("accept", "application/json");
     // Signed in, the search sees what the account may see (0.19 takes the JWT as a bearer).
     if let Some(jwt) = ctx.token {
-        req = req.header("authorization", &format!("Bearer {jwt}"));
+        req = req.header("authorization", format!("Bearer {jwt}"));
     }
     Ok(req)
 }
@@ -202,73 +202,59 @@ pub fn ids_of(external_id: &str) -> Option<(i64, Option<i64>)> {
     }
 }
 
-pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
-    let s: Search = json_body("Lemmy search", reply.body)?;
-    // The limit is each list's: either one full may have more behind it.
-    let full = s.posts.len() >= PER_PAGE as usize || s.comments.len() >= PER_PAGE as usize;
-    if let Some(e) = s.error {
-        return Err(SourceError::Refused(format!("Lemmy: {e}")));
+/// The instance a feed reads: its host (the ids' scope) and its address (the mentions' links).
+struct Instance {
+    home: String,
+    base: String,
+}
+
+impl Instance {
+    fn link(&self, kind: &str, id: i64) -> String {
+        format!("{}/{kind}/{id}", self.base.trim_end_matches('/'))
     }
-    let base = instance(ctx)?;
-    let home = host(Some(base));
-    let local = |kind: &str, id: i64| format!("{}/{kind}/{id}", base.as_str().trim_end_matches('/'));
-    let seen = ctx
-        .cursor
-        .and_then(|c| c.get("newest"))
-        .and_then(|v| v.as_str())
-        .and_then(|s| time(Some(s)));
-    let mut newest = seen;
-    let mut older = 0;
-    let mut mentions = Vec::new();
-    let mut note = |at: Option<DateTime<Utc>>| {
-        if let Some(t) = at {
-            newest = Some(newest.map_or(t, |n| n.max(t)));
-            if seen.is_some_and(|s| t < s) {
-                older += 1;
-            }
-        }
-    };
-    for p in s.posts {
+
+    fn post(&self, p: PostView) -> Option<NewMention> {
         if p.post.deleted || p.post.removed {
-            continue;
+            return None;
         }
-        let at = time(p.post.published.as_deref());
-        note(at);
         let creator = p.creator.as_ref();
-        let body = p.post.body.as_deref().unwrap_or_default();
-        mentions.push(NewMention {
-            external_id: Some(post_ref(&home, p.post.id)),
-            url: Some(local("post", p.post.id)),
+        let counts = p.counts.as_ref();
+        Some(NewMention {
+            external_id: Some(post_ref(&self.home, p.post.id)),
+            url: Some(self.link("post", p.post.id)),
             author: handle(
                 creator.and_then(|c| c.name.as_deref()),
                 creator.and_then(|c| c.actor_id.as_deref()),
             ),
             author_name: creator.and_then(|c| c.display_name.clone()),
             title: p.post.name.clone(),
-            text: in_community(community_name(p.community.as_ref(), &home), body),
-            published_at: at,
+            text: in_community(
+                community_name(p.community.as_ref(), &self.home),
+                p.post.body.as_deref().unwrap_or_default(),
+            ),
+            published_at: time(p.post.published.as_deref()),
             engagement: Engagement {
-                score: p.counts.as_ref().and_then(|c| c.score),
-                likes: p.counts.as_ref().and_then(|c| c.upvotes),
-                replies: p.counts.as_ref().and_then(|c| c.comments),
+                score: counts.and_then(|c| c.score),
+                likes: counts.and_then(|c| c.upvotes),
+                replies: counts.and_then(|c| c.comments),
                 ..Default::default()
             },
             place: Place {
                 // A link post is about its link; its page on the fediverse is `ap_id`.
                 links_to: p.post.url.clone().filter(|u| Some(u) != p.post.ap_id.as_ref()),
                 parent: None,
-                root: Some(post_ref(&home, p.post.id)),
+                root: Some(post_ref(&self.home, p.post.id)),
             },
             ..Default::default()
-        });
+        })
     }
-    for c in s.comments {
+
+    fn comment(&self, c: CommentView) -> Option<NewMention> {
         if c.comment.deleted || c.comment.removed {
-            continue;
+            return None;
         }
-        let at = time(c.comment.published.as_deref());
-        note(at);
         let creator = c.creator.as_ref();
+        let counts = c.counts.as_ref();
         let post = c.comment.post_id;
         // The path's second-last number is the comment it answers (0: the post itself).
         let parent = c
@@ -278,10 +264,10 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             .and_then(|p| p.rsplit('.').nth(1))
             .and_then(|id| id.parse::<i64>().ok())
             .filter(|&id| id > 0)
-            .map_or_else(|| post_ref(&home, post), |id| comment_ref(&home, id, post));
-        mentions.push(NewMention {
-            external_id: Some(comment_ref(&home, c.comment.id, post)),
-            url: Some(local("comment", c.comment.id)),
+            .map_or_else(|| post_ref(&self.home, post), |id| comment_ref(&self.home, id, post));
+        Some(NewMention {
+            external_id: Some(comment_ref(&self.home, c.comment.id, post)),
+            url: Some(self.link("comment", c.comment.id)),
             author: handle(
                 creator.and_then(|p| p.name.as_deref()),
                 creator.and_then(|p| p.actor_id.as_deref()),
@@ -293,28 +279,55 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .and_then(|p| p.name.as_deref())
                 .map(|t| format!("Re: {t}")),
             text: in_community(
-                community_name(c.community.as_ref(), &home),
+                community_name(c.community.as_ref(), &self.home),
                 c.comment.content.as_deref().unwrap_or_default(),
             ),
-            published_at: at,
+            published_at: time(c.comment.published.as_deref()),
             engagement: Engagement {
-                score: c.counts.as_ref().and_then(|n| n.score),
-                likes: c.counts.as_ref().and_then(|n| n.upvotes),
-                replies: c.counts.as_ref().and_then(|n| n.child_count),
+                score: counts.and_then(|n| n.score),
+                likes: counts.and_then(|n| n.upvotes),
+                replies: counts.and_then(|n| n.child_count),
                 ..Default::default()
             },
             place: Place {
                 links_to: None,
                 parent: Some(parent),
-                root: Some(post_ref(&home, post)),
+                root: Some(post_ref(&self.home, post)),
             },
             ..Default::default()
-        });
+        })
     }
-    // Newest first across both lists; a full page all newer than the last poll's newest may have
-    // more behind it.
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let s: Search = json_body("Lemmy search", reply.body)?;
+    // The limit is each list's: either one full may have more behind it.
+    let full = s.posts.len() >= PER_PAGE as usize || s.comments.len() >= PER_PAGE as usize;
+    if let Some(e) = s.error {
+        return Err(SourceError::Refused(format!("Lemmy: {e}")));
+    }
+    let base = instance(ctx)?;
+    let at = Instance {
+        home: host(Some(base)),
+        base: base.to_string(),
+    };
+    let seen = ctx
+        .cursor
+        .and_then(|c| c.get("newest"))
+        .and_then(|v| v.as_str())
+        .and_then(|s| time(Some(s)));
+    let mentions: Vec<NewMention> = s
+        .posts
+        .into_iter()
+        .filter_map(|p| at.post(p))
+        .chain(s.comments.into_iter().filter_map(|c| at.comment(c)))
+        .collect();
+    let times = mentions.iter().filter_map(|m| m.published_at);
+    let newest = times.clone().chain(seen).max();
+    let reached = seen.is_some_and(|s| times.clone().any(|t| t < s));
+    // Newest first: a full page all newer than what the last poll saw may have more behind it.
     let page = page_of(req);
-    let next = if full && older == 0 && seen.is_some() && page < MAX_PAGES {
+    let next = if full && !reached && seen.is_some() && page < MAX_PAGES {
         Some(request(ctx, page + 1)?)
     } else {
         None
