@@ -46,13 +46,12 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
     if page > 1 {
         pairs.push(("page", page.to_string()));
     }
-    let mut req = Request::get(with_query(endpoint(ctx.feed, base.as_str(), "/api/v3/search")?, &pairs))
-        .header("accept", "application/json");
     // Signed in, the search sees what the account may see (0.19 takes the JWT as a bearer).
-    if let Some(jwt) = ctx.token {
-        req = req.header("authorization", format!("Bearer {jwt}"));
-    }
-    Ok(req)
+    Ok(
+        Request::get(with_query(endpoint(ctx.feed, base.as_str(), "/api/v3/search")?, &pairs))
+            .header("accept", "application/json")
+            .bearer_if(ctx.token),
+    )
 }
 
 #[derive(Deserialize)]
@@ -341,4 +340,163 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         wait: None,
         rate: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeedConfig;
+
+    fn feed() -> FeedConfig {
+        crate::config::Config::parse(
+            std::path::Path::new("t.toml"),
+            "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nurl = \"https://sh.itjust.works\"\nquery = \"muffed\"\n",
+        )
+        .unwrap()
+        .feeds
+        .remove(0)
+    }
+
+    fn parsed(cursor: Option<serde_json::Value>) -> (Page, Request) {
+        let feed = feed();
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: cursor.as_ref(),
+            token: None,
+            now: Utc::now(),
+        };
+        let req = request(&ctx, 1).unwrap();
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lemmy/search.json")).unwrap();
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: &body,
+        };
+        (parse(&ctx, &req, &reply).unwrap(), req)
+    }
+
+    #[test]
+    fn the_search_asks_for_everything_newest_first_and_reads_posts_and_comments() {
+        let (page, req) = parsed(None);
+        assert_eq!(req.url.path(), "/api/v3/search");
+        let q: std::collections::HashMap<_, _> = req.url.query_pairs().into_owned().collect();
+        assert_eq!(q["q"], "muffed");
+        assert_eq!(
+            (q["type_"].as_str(), q["sort"].as_str(), q["listing_type"].as_str()),
+            ("All", "New", "All")
+        );
+        let m = &page.mentions;
+        assert_eq!(m.len(), 3);
+        let post = &m[0];
+        assert_eq!(post.external_id.as_deref(), Some("sh.itjust.works:post:5716352"));
+        assert_eq!(post.url.as_deref(), Some("https://sh.itjust.works/post/5716352"));
+        assert_eq!(post.author.as_deref(), Some("freshfieldreds@sh.itjust.works"));
+        assert!(
+            post.text.starts_with("[c/muffed] Muffed is an open source"),
+            "{}",
+            post.text
+        );
+        assert_eq!((post.engagement.score, post.engagement.replies), (Some(13), Some(2)));
+        assert_eq!(
+            post.published_at.unwrap().to_rfc3339(),
+            "2023-09-23T10:41:41.254290+00:00",
+            "0.18's zoneless time is UTC"
+        );
+        // A reply to a reply, from another instance, on 0.19's time: in its conversation.
+        let reply = &m[1];
+        assert_eq!(
+            reply.external_id.as_deref(),
+            Some("sh.itjust.works:comment:3200002:5716352")
+        );
+        assert_eq!(
+            reply.place.parent.as_deref(),
+            Some("sh.itjust.works:comment:3200001:5716352")
+        );
+        assert_eq!(reply.place.root.as_deref(), Some("sh.itjust.works:post:5716352"));
+        assert_eq!(reply.url.as_deref(), Some("https://sh.itjust.works/comment/3200002"));
+        assert_eq!(reply.author.as_deref(), Some("kai@sh.itjust.works"));
+        assert_eq!(
+            reply.title.as_deref(),
+            Some("Re: Announcing Muffed for Lemmy - An open source Lemmy client written in flutter")
+        );
+        assert_eq!(
+            reply.published_at.unwrap().to_rfc3339(),
+            "2023-09-24T09:12:03.520+00:00"
+        );
+        let top = &m[2];
+        assert_eq!(
+            top.place.parent.as_deref(),
+            Some("sh.itjust.works:post:5716352"),
+            "answers the post"
+        );
+        assert_eq!(top.author.as_deref(), Some("rin@lemmy.world"));
+        assert_eq!(top.author_name.as_deref(), Some("Rin"));
+        // The newest seen, for the next poll.
+        assert_eq!(page.cursor.unwrap()["newest"], "2023-09-24T09:12:03.520+00:00");
+        assert!(page.next.is_none(), "a page short of the limit is the last");
+    }
+
+    #[test]
+    fn ids_name_the_post_and_the_comment_a_reply_needs() {
+        assert_eq!(ids_of("sh.itjust.works:post:5716352"), Some((5716352, None)));
+        assert_eq!(
+            ids_of("sh.itjust.works:comment:3200002:5716352"),
+            Some((5716352, Some(3200002)))
+        );
+        assert_eq!(ids_of("lemmy.world:comment:x:1"), None);
+        assert_eq!(ids_of("nonsense"), None);
+        assert_eq!(ids_of(&comment_ref("h", 7, 9)), Some((9, Some(7))));
+    }
+
+    #[test]
+    fn deleted_and_removed_items_and_strangers_text_are_not_trusted() {
+        let feed = feed();
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("jwt-1"),
+            now: Utc::now(),
+        };
+        let req = request(&ctx, 1).unwrap();
+        assert!(req.headers.contains(&("authorization".into(), "Bearer jwt-1".into())));
+        let body = serde_json::json!({
+            "posts": [
+                {"post": {"id": 1, "name": "gone", "deleted": true, "published": "2024-01-01T00:00:00Z"}},
+                {"post": {"id": 2, "name": "removed", "removed": true}},
+                {"post": {"id": 3, "name": "\u{1b}]52;c;aGk=\u{7}title", "body": "\u{1b}[2Jbody", "published": "not a date"},
+                 "creator": {"name": "eve", "actor_id": "javascript:alert(1)"}}
+            ],
+            "comments": [{"comment": {"id": 5, "post_id": 3, "content": "x", "path": "garbage"}}]
+        })
+        .to_string();
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: body.as_bytes(),
+        };
+        let page = crate::sources::parse(&ctx, &req, &reply).unwrap();
+        assert_eq!(page.mentions.len(), 2);
+        let m = &page.mentions[0];
+        assert!(!m.title.as_deref().unwrap().contains('\u{1b}') && !m.text.contains('\u{1b}'));
+        assert_eq!(m.published_at, None, "a bad date is no date");
+        assert_eq!(
+            m.author.as_deref(),
+            Some("eve"),
+            "an address that is no URL names no instance"
+        );
+        assert_eq!(
+            page.mentions[1].place.parent.as_deref(),
+            Some("sh.itjust.works:post:3"),
+            "a path that says nothing: the post"
+        );
+        let refused = Reply {
+            status: 200,
+            headers: &[],
+            body: br#"{"error":"couldnt_find_object"}"#,
+        };
+        assert!(matches!(
+            crate::sources::parse(&ctx, &req, &refused),
+            Err(SourceError::Refused(_))
+        ));
+    }
 }

@@ -327,3 +327,54 @@ fn a_reply_from_outside_the_approvers_waits_for_approval() {
     );
     assert_eq!(env.exported("117020593741189701")["status"], "new");
 }
+
+/// A Lemmy reply: `POST /api/v3/comment` on the instance with the JWT, naming the post and the
+/// comment answered; kept under the id its answers will name, so the customer's answer to our
+/// reply comes back open to whoever answered, in the same conversation.
+#[test]
+fn a_lemmy_reply_is_a_comment_and_its_answer_comes_back_to_us() {
+    let s = FixtureServer::start();
+    s.route("/lemmy/api/v3/search", Response::ok(fixture("lemmy/search.json")));
+    s.route(
+        "/lemmy/api/v3/comment",
+        Response::ok(fixture("lemmy/comment_created.json")),
+    );
+    let env = env_with(&format!(
+        "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nquery = \"muffed\"\nurl = \"{}\"\ntoken_env = \"OH_TOKEN\"\n",
+        s.url("/lemmy")
+    ));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("127.0.0.1:comment:3200001:5716352");
+    let out = env.run_stdin(
+        &["reply", &id, "--text-file", "-"],
+        "Thanks for the report! A fix is in 0.4.1.",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let post = &s.requests_to("/lemmy/api/v3/comment")[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.header("authorization"), Some("Bearer write-token"));
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"content": "Thanks for the report! A fix is in 0.4.1.", "post_id": 5716352, "parent_id": 3200001})
+    );
+    let m = env.exported("127.0.0.1:comment:3200001:5716352");
+    assert_eq!(m["status"], "responded");
+    assert_eq!(m["response_url"], format!("{}/comment/3200099", s.url("/lemmy")));
+    let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {id}"));
+    assert_eq!(ours, "127.0.0.1:comment:3200099:5716352");
+    // Rin answers our reply (without the brand's name, found by a later search all the same).
+    let mut later: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
+    let mut answer = later["comments"][1].clone();
+    answer["comment"]["id"] = serde_json::json!(3200150);
+    answer["comment"]["path"] = serde_json::json!("0.3200001.3200099.3200150");
+    answer["comment"]["content"] = serde_json::json!("Works now, thanks!");
+    answer["comment"]["published"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+    later["comments"] = serde_json::json!([answer]);
+    s.route("/lemmy/api/v3/search", Response::ok(later.to_string()));
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let back = env.exported("127.0.0.1:comment:3200150:5716352");
+    assert_eq!(back["status"], "open", "a follow-up to our answer: {back}");
+    assert_eq!(back["assignee"], "alice");
+    assert_eq!(back["conversation_id"], m["conversation_id"]);
+}

@@ -533,3 +533,73 @@ fn feed_test_fetches_once_prints_what_would_be_stored_and_stores_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no feed named \"nope\""));
 }
+
+/// A search answer of `n` posts, newest first from `newest`, each a copy of the recorded post
+/// with its own id and time.
+fn lemmy_posts(n: usize, first_id: i64, newest: chrono::DateTime<chrono::Utc>) -> String {
+    let post: serde_json::Value = serde_json::from_slice(&fixture("lemmy/post_view.json")).unwrap();
+    let posts: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let mut p = post.clone();
+            p["post"]["id"] = serde_json::json!(first_id - i as i64);
+            p["post"]["published"] = serde_json::json!((newest - chrono::Duration::minutes(i as i64)).to_rfc3339());
+            p
+        })
+        .collect();
+    serde_json::json!({"type_": "All", "posts": posts, "comments": [], "communities": [], "users": []}).to_string()
+}
+
+#[test]
+fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll() {
+    let s = FixtureServer::start();
+    s.route("/lemmy/api/v3/search", Response::ok(fixture("lemmy/search.json")));
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nquery = \"muffed\"\nurl = \"{}\"\n",
+        s.url("/lemmy")
+    ));
+    let out = poll(&env, &[]);
+    assert!(ok_line(&out, "lemmy"), "{out}");
+    let req = &s.requests_to("/lemmy/api/v3/search")[0];
+    assert_eq!(req.query_param("q").as_deref(), Some("muffed"));
+    assert_eq!(req.query_param("type_").as_deref(), Some("All"));
+    assert_eq!(req.query_param("sort").as_deref(), Some("New"));
+    let rows = env.rows(
+        "SELECT external_id, author, url, conversation_id IS NOT NULL, substr(text, 1, 27) FROM mentions ORDER BY external_id",
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0][0], "127.0.0.1:comment:3200001:5716352");
+    assert_eq!(rows[0][1], "rin@lemmy.world");
+    assert_eq!(rows[0][2], format!("{}/comment/3200001", s.url("/lemmy")));
+    assert_eq!(rows[2][0], "127.0.0.1:post:5716352");
+    assert_eq!(
+        rows[2][4], "[c/muffed@sh.itjust.works] ",
+        "a community of another instance"
+    );
+    assert!(
+        rows.iter().all(|r| r[3] == "1"),
+        "one conversation, the post's: {rows:?}"
+    );
+    // The next poll: a full page all newer than what was seen asks the next page, and stops
+    // there (the second page reaches the first poll's newest).
+    let now = chrono::Utc::now();
+    let first = lemmy_posts(50, 9_000_100, now);
+    let second = lemmy_posts(
+        50,
+        9_000_000,
+        chrono::DateTime::from_timestamp(1_695_000_000, 0).unwrap(),
+    );
+    s.route_with("/lemmy/api/v3/search", move |r| {
+        Response::ok(if r.query_param("page").as_deref() == Some("2") {
+            second.clone()
+        } else {
+            first.clone()
+        })
+    });
+    let out = poll(&env, &[]);
+    assert!(ok_line(&out, "lemmy"), "{out}");
+    let reqs = s.requests_to("/lemmy/api/v3/search");
+    assert_eq!(reqs.len(), 3, "page 1, then page 2, and no more");
+    assert_eq!(reqs[2].query_param("page").as_deref(), Some("2"));
+    let stored: i64 = env.sql("SELECT count(*) FROM mentions WHERE external_id LIKE '127.0.0.1:post:%'");
+    assert_eq!(stored, 101, "both pages' posts, and the first poll's");
+}
