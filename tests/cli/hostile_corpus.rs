@@ -81,6 +81,7 @@ impl Case {
             "stackexchange" => "/2.3/search/advanced",
             "mastodon" => "/api/v1/timelines/tag/x",
             "json" => "/api",
+            "lemmy" => "/api/v3/search",
             _ => "/feed",
         };
         format!("/{}{}", self.name, self.spec.path.as_deref().unwrap_or(tail))
@@ -94,7 +95,7 @@ impl Case {
         let mut t = format!("[[feed]]\nname = \"{name}\"\nkind = \"{kind}\"\nevery = \"1h\"\n");
         match kind.as_str() {
             "rss" => t.push_str(&format!("url = \"{}\"\n", s.url(&self.served_path()))),
-            "hackernews" | "stackexchange" => t.push_str(&format!("query = \"acme\"\nurl = \"{base}\"\n")),
+            "hackernews" | "stackexchange" | "lemmy" => t.push_str(&format!("query = \"acme\"\nurl = \"{base}\"\n")),
             "mastodon" => t.push_str(&format!("tag = \"x\"\nurl = \"{base}\"\n")),
             "json" => {
                 t.push_str(&format!(

@@ -221,6 +221,26 @@ case("esc_mastodon_fields", "escape", "Mastodon: escapes in content, spoiler_tex
 case("esc_mastodon_error", "escape", "Mastodon 422 with an escape-laden error in JSON",
      json.dumps({"error": "Validation failed " + OSC0 + CSI + C1_OSC + BIDI}),
      kind="mastodon", status=422, headers={"content-type": "application/json"}, outcome="error")
+def lemmy(posts=(), comments=()):
+    return json.dumps({"type_": "All", "posts": list(posts), "comments": list(comments), "communities": [], "users": []})
+
+
+def lemmy_person(name):
+    return {"id": 1, "name": name, "display_name": name, "actor_id": "https://lemmy.example/u/x" + CSI}
+
+
+case("esc_lemmy_fields", "escape", "Lemmy: escapes in a post's name, body and link, a comment's content, the creators' names and the community",
+     lemmy(posts=[{"post": {"id": 1, "name": ALL, "body": ALL, "url": "https://example.com/" + OSC8, "published": "2024-05-01T10:00:00Z",
+                            "ap_id": "https://lemmy.example/post/1" + CSI},
+                   "creator": lemmy_person(OSC52 + "eve"), "community": {"name": DCS + "acme", "actor_id": "https://lemmy.example/c/acme"},
+                   "counts": {"score": 3, "comments": 1}}],
+           comments=[{"comment": {"id": 2, "post_id": 1, "content": ALL, "path": "0.2", "published": "2024-05-01T11:00:00Z"},
+                      "creator": lemmy_person(BIDI + C1_OSC), "post": {"id": 1, "name": OSC0 + "title"},
+                      "community": {"name": APC, "actor_id": "x"}, "counts": {"score": 1}}]),
+     kind="lemmy", headers={"content-type": "application/json"}, stored_min=2)
+case("esc_lemmy_error", "escape", "Lemmy's error answer with escapes",
+     json.dumps({"error": "couldnt_find_object" + OSC0 + CSI + BIDI}),
+     kind="lemmy", status=400, headers={"content-type": "application/json"}, outcome="error")
 case("esc_json_kind_fields", "escape", "the json kind: escapes in every mapped field",
      jsonkind([{"id": "j-" + DCS, "url": "https://example.com/" + CSI, "author": OSC52, "title": ALL, "text": ALL,
                 "time": "2024-01-01T00:00:00Z"}]),
