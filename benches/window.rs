@@ -47,6 +47,7 @@ fn main() {
                     format!("user{}", i % 150_000)
                 }),
                 author_name: None,
+                author_ref: None,
                 author_reach: Some((i % 20_000) as i64),
                 title: Some(format!(
                     "Mention {i} about {}{}",

@@ -28,6 +28,11 @@ pub(super) struct RawFeed {
     site: Option<Spanned<String>>,
     subreddit: Option<Spanned<String>>,
     map: Option<Spanned<JsonMap>>,
+    #[serde(default)]
+    channels: Vec<Spanned<String>>,
+    #[serde(default)]
+    videos: Vec<Spanned<String>>,
+    reply_token_env: Option<Spanned<String>>,
 }
 
 /// Validate every `[[feed]]` table, in order; names must be unique.
@@ -127,9 +132,30 @@ fn one(at: &Table<'_>, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         site: word(at, f.site.as_ref(), "site")?,
         subreddit: word(at, f.subreddit.as_ref(), "subreddit")?,
         map: f.map.map(Spanned::into_inner),
+        channels: ids(at, &f.channels, "channels")?,
+        videos: ids(at, &f.videos, "videos")?,
+        reply_token_env: f.reply_token_env.as_ref().map(|t| token_env(at, t)).transpose()?,
     };
     needs(at, &feed)?;
     Ok(feed)
+}
+
+/// A list of a service's ids (YouTube channels or videos): letters, digits, `-` and `_`.
+fn ids(at: &Table<'_>, list: &[Spanned<String>], key: &str) -> Result<Vec<String>, ConfigError> {
+    list.iter()
+        .map(|id| {
+            let v = id.get_ref().trim();
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                Err(at.err(
+                    id.span(),
+                    key,
+                    format!("{v:?} is not an id (letters, digits, - and _), like \"UC_x5XG1OV2P6uZZ5FSM9Ttw\""),
+                ))
+            } else {
+                Ok(v.to_string())
+            }
+        })
+        .collect()
 }
 
 /// What each kind needs beyond its query and url.

@@ -29,6 +29,14 @@ pub struct FeedConfig {
     pub subreddit: Option<String>,
     /// json: where the fields are, by JSON pointer.
     pub map: Option<JsonMap>,
+    /// YouTube: channels (`UC…`) whose videos' comments are searched for the query.
+    pub channels: Vec<String>,
+    /// YouTube: videos whose comments are searched for the query.
+    pub videos: Vec<String>,
+    /// The variable holding the token replies are posted with, where it is not `token_env`'s
+    /// (YouTube: an OAuth access token with the `youtube.force-ssl` scope; `token_env` holds the
+    /// API key that reads).
+    pub reply_token_env: Option<String>,
 }
 
 /// Where a generic JSON API keeps each field, as JSON pointers ("/data/items", "/id").

@@ -46,6 +46,8 @@ pub enum FeedKind {
     Discourse,
     /// A Lemmy instance's search: posts and comments.
     Lemmy,
+    /// YouTube Data API v3 search, and the comments on listed channels and videos.
+    Youtube,
     /// Any other JSON search API, mapped by JSON pointers in the config.
     Json,
 }
@@ -66,6 +68,8 @@ impl FeedKind {
             // The free and basic X tiers allow few searches a month.
             FeedKind::X => 15,
             FeedKind::Stackexchange | FeedKind::Discourse | FeedKind::Json => 10,
+            // A search costs 100 of the 10,000 quota units a day: 72 polls use 7,200.
+            FeedKind::Youtube => 20,
         };
         Duration::from_secs(minutes * 60)
     }
@@ -87,12 +91,13 @@ impl FeedKind {
                 | FeedKind::Github
                 | FeedKind::Discourse
                 | FeedKind::Lemmy
+                | FeedKind::Youtube
         )
     }
 
     /// Whether the kind cannot work without `token_env`.
     pub fn needs_token(self) -> bool {
-        matches!(self, FeedKind::X | FeedKind::Bluesky)
+        matches!(self, FeedKind::X | FeedKind::Bluesky | FeedKind::Youtube)
     }
 }
 
@@ -147,6 +152,9 @@ pub struct NewMention {
     pub author: Option<String>,
     /// The name the author shows, where the service has one beside the handle.
     pub author_name: Option<String>,
+    /// The source's own id of the author, where the handle is not it (a YouTube channel's id):
+    /// for looking the author up, not stored.
+    pub author_ref: Option<String>,
     /// Followers, karma or reputation, when the source gives it.
     pub author_reach: Option<i64>,
     pub title: Option<String>,
@@ -249,6 +257,9 @@ impl Account {
             site: None,
             subreddit: None,
             map: None,
+            channels: Vec::new(),
+            videos: Vec::new(),
+            reply_token_env: None,
         }
     }
 }

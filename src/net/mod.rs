@@ -214,7 +214,12 @@ impl Client {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(v.to_string()),
         };
-        for (k, v) in &req.headers {
+        // An adapter's carried state (`sources::youtube::CARRY`) is overhear's, never sent.
+        for (k, v) in req
+            .headers
+            .iter()
+            .filter(|(k, _)| !k.starts_with(sources::youtube::CARRY))
+        {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let resp = builder
@@ -249,7 +254,22 @@ impl Client {
         }
         if !status.is_success() {
             // What the service said about it, when it says it in a few kilobytes of JSON.
-            let said = self.read_small(resp, 4096).await.and_then(|b| service_says(&b));
+            let small = self.read_small(resp, 4096).await;
+            if let Some(wait) = small
+                .as_deref()
+                .and_then(|b| sources::quota_wait(feed, status.as_u16(), b, Utc::now()))
+            {
+                return Err(NetError::RateLimited {
+                    status: status.as_u16(),
+                    message: format!(
+                        "the service's daily quota is spent (HTTP {}); waiting {} until it resets",
+                        status.as_u16(),
+                        crate::timefmt::wait(wait)
+                    ),
+                    retry_after: Some(wait),
+                });
+            }
+            let said = small.and_then(|b| service_says(&b));
             return Err(refused(feed, status, said.as_deref()));
         }
         let body = self.read_capped(resp).await?;
@@ -400,6 +420,18 @@ fn refused(feed: &FeedConfig, status: StatusCode, said: Option<&str>) -> NetErro
     NetError::Http {
         status: Some(status.as_u16()),
         message: format!("HTTP {} {text}{hint}{said}", status.as_u16()),
+    }
+}
+
+/// The token replies are posted with: `reply_token_env`'s where the feed names one, else
+/// `token_env`'s.
+pub fn reply_token_of(feed: &FeedConfig) -> Option<String> {
+    match &feed.reply_token_env {
+        Some(var) => std::env::var(var)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        None => token_of(feed),
     }
 }
 

@@ -73,7 +73,7 @@ pub fn prepare(feed: Option<&FeedConfig>, mention: &Mention, text: &str) -> Resu
             });
         }
     }
-    let token = feed.and_then(net::token_of);
+    let token = feed.and_then(net::reply_token_of);
     Ok(plan::plan(feed, mention, text, token.as_deref())?)
 }
 

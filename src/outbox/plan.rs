@@ -56,6 +56,12 @@ pub fn plan(
                     feed.name
                 )
             }
+            FeedKind::Youtube => {
+                format!(
+                    "no OAuth token to post with: set `reply_token_env` on feed {:?} (a token with the youtube.force-ssl scope) to send from overhear",
+                    feed.name
+                )
+            }
             _ => format!("{} takes no replies from overhear", feed.kind),
         }));
     };
@@ -168,8 +174,48 @@ pub fn plan(
                 body: Some(Body::Json(body)),
             }))
         }
+        FeedKind::Youtube => {
+            // A comment answers its thread (a reply's thread is its parent's); a video gets a
+            // new thread of its own.
+            let parent = mention.external_id.as_str();
+            let video = mention
+                .url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.query_pairs().find(|(k, _)| k == "v").map(|(_, v)| v.into_owned()));
+            let comment = mention.url.as_deref().is_some_and(|u| u.contains("lc="));
+            let (path, body) = if comment {
+                (
+                    "/youtube/v3/comments",
+                    json!({ "snippet": { "parentId": youtube_thread(parent), "textOriginal": text } }),
+                )
+            } else {
+                let Some(video) = video else {
+                    return Ok(Delivery::HandOff(
+                        "the video's address is not one overhear can reply to".into(),
+                    ));
+                };
+                (
+                    "/youtube/v3/commentThreads",
+                    json!({ "snippet": { "videoId": video, "topLevelComment": { "snippet": { "textOriginal": text } } } }),
+                )
+            };
+            Ok(Delivery::Api(Request {
+                url: crate::sources::with_query(
+                    endpoint(feed, "https://www.googleapis.com", path)?,
+                    &[("part", "snippet".to_string())],
+                ),
+                headers: vec![("authorization".into(), format!("Bearer {token}"))],
+                body: Some(Body::Json(body)),
+            }))
+        }
         other => Ok(Delivery::HandOff(format!("{other} takes no replies from overhear"))),
     }
+}
+
+/// The thread a YouTube comment belongs to: a reply's id is its thread's, a dot, then its own.
+fn youtube_thread(comment: &str) -> &str {
+    comment.split_once('.').map_or(comment, |(thread, _)| thread)
 }
 
 /// What the service returned for a posted reply: its id (as its kind's mentions store ids) and link.
@@ -209,6 +255,17 @@ pub fn sent(feed: &FeedConfig, reply: &Reply<'_>) -> Sent {
             Sent {
                 id: s("/id").map(|id| format!("{host}:{id}")),
                 url,
+            }
+        }
+        // A new thread's answer is the thread; its first comment's id is the thread's.
+        FeedKind::Youtube => {
+            let id = s("/snippet/topLevelComment/id").or_else(|| s("/id"));
+            let video = s("/snippet/videoId").or_else(|| s("/snippet/topLevelComment/snippet/videoId"));
+            Sent {
+                url: video
+                    .zip(id.clone())
+                    .map(|(v, c)| format!("https://www.youtube.com/watch?v={v}&lc={c}")),
+                id,
             }
         }
         FeedKind::Lemmy => {

@@ -351,7 +351,7 @@ impl Poller {
         let mut mentions = std::mem::take(&mut page.mentions);
         let mut notes = std::mem::take(&mut page.notes);
         let mut skipped = page.skipped;
-        let cursor = page.cursor.take();
+        let mut cursor = page.cursor.take();
         let mut rate = page.rate.take();
         let mut wait = page.wait;
         let mut next = page.next.take();
@@ -376,6 +376,7 @@ impl Poller {
             mentions.append(&mut page.mentions);
             notes.append(&mut page.notes);
             skipped += page.skipped;
+            merge_cursor(&mut cursor, page.cursor.take());
             rate = page.rate.or(rate);
             wait = page.wait.or(wait);
             next = page.next;
@@ -420,6 +421,17 @@ impl Poller {
             rate,
             wait,
         })
+    }
+}
+
+/// A later page's cursor into the poll's: of each key, the first page's value that set it (pages
+/// come newest first, so the first is the newest), the keys only a later page sets added (a
+/// source whose poll reads several lists, like YouTube's search then comments).
+fn merge_cursor(cursor: &mut Option<serde_json::Value>, later: Option<serde_json::Value>) {
+    if let (Some(serde_json::Value::Object(c)), Some(serde_json::Value::Object(l))) = (cursor.as_mut(), later) {
+        for (k, v) in l {
+            c.entry(k).or_insert(v);
+        }
     }
 }
 

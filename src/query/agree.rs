@@ -223,6 +223,7 @@ fn store() -> (tempfile::TempDir, Store, Vec<i64>) {
             external_id: Some(format!("m{i}")),
             url: r.url.map(String::from),
             author: r.author.map(String::from),
+            author_ref: None,
             author_name: None,
             author_reach: r.reach,
             title: r.title.map(String::from),

@@ -192,6 +192,7 @@ fn mention_of(p: Post) -> NewMention {
         facts: None,
         url: Some(format!("https://bsky.app/profile/{}/post/{rkey}", p.author.handle)),
         external_id: Some(p.uri),
+        author_ref: None,
         author_name: p.author.display_name,
         author: Some(p.author.handle),
         author_reach: None,

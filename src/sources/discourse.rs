@@ -119,6 +119,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 external_id: Some(format!("{host}:{}", p.id)),
                 url,
                 author: p.username.clone().or_else(|| p.name.clone().filter(|n| !n.is_empty())),
+                author_ref: None,
                 author_name: p.name.clone().filter(|n| !n.is_empty()),
                 author_reach: None,
                 title: topic

@@ -78,6 +78,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 external_id: Some(i.id.to_string()),
                 url: i.html_url,
                 author: i.user.map(|u| u.login),
+                author_ref: None,
                 author_name: None,
                 author_reach: None,
                 title: i.title.map(|t| format!("{kind}: {t}")),

@@ -131,6 +131,7 @@ pub fn parse(feed: &FeedConfig, body: &[u8], cursor: Option<&serde_json::Value>)
             url: Some(format!("https://news.ycombinator.com/item?id={id}")),
             external_id: Some(id),
             author: hit.author,
+            author_ref: None,
             author_name: None,
             author_reach: None,
             title,

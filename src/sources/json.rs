@@ -86,6 +86,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 external_id: string(at(item, &map.id)),
                 url: string(at(item, &map.url)),
                 author: string(at(item, &map.author)),
+                author_ref: None,
                 author_name: None,
                 author_reach: number(at(item, &map.reach)),
                 title: title.map(|t| if map.html { text::strip_tags_inline(&t) } else { t }),

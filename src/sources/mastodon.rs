@@ -134,6 +134,7 @@ fn mention_of(s: Status) -> NewMention {
         external_id: Some(s.id),
         url: s.url.or(s.uri),
         author: s.account.as_ref().and_then(|a| a.acct.clone()),
+        author_ref: None,
         author_name: s.account.as_ref().and_then(|a| a.display_name.clone()),
         author_reach: s.account.as_ref().and_then(|a| a.followers_count),
         title: spoiler.map(|sp| format!("CW: {}", text::sanitize_line(&sp))),

@@ -15,6 +15,7 @@ pub mod rss;
 pub mod stackexchange;
 pub mod thread;
 pub mod x;
+pub mod youtube;
 
 use crate::model::FeedConfig;
 use crate::model::{FeedKind, NewMention};
@@ -220,6 +221,7 @@ pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
         FeedKind::Github => github::request(ctx),
         FeedKind::Discourse => discourse::request(ctx, 0),
         FeedKind::Lemmy => lemmy::request(ctx, 1),
+        FeedKind::Youtube => youtube::request(ctx),
         FeedKind::Json => json::request(ctx),
     }
 }
@@ -255,6 +257,7 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         FeedKind::Github => github::parse(ctx, req, reply)?,
         FeedKind::Discourse => discourse::parse(ctx, req, reply)?,
         FeedKind::Lemmy => lemmy::parse(ctx, req, reply)?,
+        FeedKind::Youtube => youtube::parse(ctx, req, reply)?,
         FeedKind::Json => json::parse(ctx, reply)?,
     };
     for m in &mut page.mentions {
@@ -268,6 +271,7 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
 pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Request>, SourceError> {
     match ctx.feed.kind {
         FeedKind::Bluesky if !mentions.is_empty() => bluesky::reach_requests(ctx, mentions),
+        FeedKind::Youtube if !mentions.is_empty() => youtube::reach_requests(ctx, mentions),
         _ => Ok(Vec::new()),
     }
 }
@@ -290,7 +294,17 @@ pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>,
 pub fn apply_reach(feed: &FeedConfig, mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
     match feed.kind {
         FeedKind::Bluesky => bluesky::apply_reach(mentions, reply),
+        FeedKind::Youtube => youtube::apply_reach(mentions, reply),
         _ => Ok(()),
+    }
+}
+
+/// How long to wait when a refusal says the service's quota is spent until it resets (YouTube's
+/// 403 `quotaExceeded`); `None` for any other refusal.
+pub fn quota_wait(feed: &FeedConfig, status: u16, body: &[u8], now: DateTime<Utc>) -> Option<std::time::Duration> {
+    match feed.kind {
+        FeedKind::Youtube => youtube::quota_wait(status, body, now),
+        _ => None,
     }
 }
 
@@ -398,14 +412,26 @@ pub(crate) fn finish(m: &mut NewMention) {
     };
     // Ids are kept whole up to a size; a longer one is stored as its SHA-256, so two ids that
     // differ only at the end stay two (clipping would make them one).
-    if let Some(id) = m.external_id.take() {
-        let id = text::sanitize_line(&id);
-        m.external_id = match id.chars().count() {
-            0 => None,
-            n if n > MAX_ID_CHARS => Some(crate::model::hashed_id(&id)),
-            _ => Some(id),
-        };
-    }
+    // The place's references are ids too, treated alike so that they still name what they name.
+    let id = |v: Option<String>| {
+        v.and_then(|id| {
+            let id = text::sanitize_line(&id);
+            match id.chars().count() {
+                0 => None,
+                n if n > MAX_ID_CHARS => Some(crate::model::hashed_id(&id)),
+                _ => Some(id),
+            }
+        })
+    };
+    m.external_id = id(m.external_id.take());
+    m.place.parent = id(m.place.parent.take());
+    m.place.root = id(m.place.root.take());
+    m.author_ref = id(m.author_ref.take());
+    m.place.links_to = m
+        .place
+        .links_to
+        .take()
+        .and_then(|u| storable_link(&text::sanitize_line(&u)));
     line(&mut m.url);
     // A link is followed by a person: http(s) only, and never with credentials in it (they would
     // be stored, exported and shown; `https://paypal.com:login@evil.example/` is a look-alike).

@@ -146,6 +146,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
                 external_id: Some(p.name),
                 author: p.author,
+                author_ref: None,
                 author_name: None,
                 author_reach: None,
                 title: p.title.map(|t| text::sanitize_line(&t)),

@@ -100,6 +100,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                     .as_ref()
                     .and_then(|o| o.display_name.as_deref())
                     .map(text::strip_tags_inline),
+                author_ref: None,
                 author_name: None,
                 author_reach: q.owner.as_ref().and_then(|o| o.reputation),
                 title: q.title.as_deref().map(text::strip_tags_inline),

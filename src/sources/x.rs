@@ -183,6 +183,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                     None => format!("https://x.com/i/web/status/{}", t.id),
                 }),
                 author: user.map(|u| u.username.clone()),
+                author_ref: None,
                 author_name: user.and_then(|u| u.name.clone()),
                 author_reach: user
                     .and_then(|u| u.public_metrics.as_ref())

@@ -82,6 +82,7 @@ impl Case {
             "mastodon" => "/api/v1/timelines/tag/x",
             "json" => "/api",
             "lemmy" => "/api/v3/search",
+            "youtube" => "/youtube/v3/search",
             _ => "/feed",
         };
         format!("/{}{}", self.name, self.spec.path.as_deref().unwrap_or(tail))
@@ -97,6 +98,10 @@ impl Case {
             "rss" => t.push_str(&format!("url = \"{}\"\n", s.url(&self.served_path()))),
             "hackernews" | "stackexchange" | "lemmy" => t.push_str(&format!("query = \"acme\"\nurl = \"{base}\"\n")),
             "mastodon" => t.push_str(&format!("tag = \"x\"\nurl = \"{base}\"\n")),
+            // The key from a variable every run sets (`HOSTILE_KEY`).
+            "youtube" => t.push_str(&format!(
+                "query = \"acme\"\nurl = \"{base}\"\ntoken_env = \"HOSTILE_KEY\"\n"
+            )),
             "json" => {
                 t.push_str(&format!(
                     "query = \"acme\"\nurl = \"{}?q={{query}}\"\n\n[feed.map]\nitems = \"/items\"\nid = \"/id\"\n\
@@ -426,7 +431,7 @@ fn run_batch(cases: &[Case], thorough: bool) -> Batch {
     for c in cases {
         serve(&s, c);
     }
-    let env = Env::new();
+    let env = Env::new().var("HOSTILE_KEY", "hostile-key");
     let config: String = std::iter::once(POLLER.to_string())
         .chain(cases.iter().map(|c| c.feed_toml(&s)))
         .collect();

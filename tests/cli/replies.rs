@@ -378,3 +378,79 @@ fn a_lemmy_reply_is_a_comment_and_its_answer_comes_back_to_us() {
     assert_eq!(back["assignee"], "alice");
     assert_eq!(back["conversation_id"], m["conversation_id"]);
 }
+
+/// YouTube replies go out with the OAuth token (`reply_token_env`), not the API key: a comment is
+/// answered in its thread (`comments.insert`), a video with a new thread under it
+/// (`commentThreads.insert`); without the token, the answer is handed off.
+#[test]
+fn youtube_replies_answer_a_comment_in_its_thread_and_a_video_under_it() {
+    let s = FixtureServer::start();
+    s.route(
+        "/youtube/v3/search",
+        Response::ok(fixture("youtube/search_list_five_videos.json")),
+    );
+    s.route(
+        "/youtube/v3/commentThreads",
+        Response::ok(fixture("youtube/comment_threads_by_video.json")),
+    );
+    s.route(
+        "/youtube/v3/channels",
+        Response::ok(r#"{"kind":"youtube#channelListResponse","items":[]}"#),
+    );
+    s.route(
+        "/youtube/v3/videos",
+        Response::ok(r#"{"kind":"youtube#videoListResponse","items":[]}"#),
+    );
+    s.route(
+        "/youtube/v3/comments",
+        Response::ok(r#"{"kind":"youtube#comment","id":"UgwI_ylXVnzPS8Q-oAV4AaABAg.9abcDEF","snippet":{"videoId":"F1UP7wRCPH8","parentId":"UgwI_ylXVnzPS8Q-oAV4AaABAg","textOriginal":"Glad you liked it!"}}"#),
+    );
+    let env = env_with(&format!(
+        "[[feed]]\nname = \"yt\"\nkind = \"youtube\"\nquery = \"acme\"\ntoken_env = \"YT_KEY\"\nreply_token_env = \"OH_TOKEN\"\nurl = \"{}\"\nvideos = [\"F1UP7wRCPH8\"]\n",
+        s.url("")
+    ))
+    .var("YT_KEY", "read-key");
+    assert!(env.run(&["poll", "--once"]).status.success());
+    let id = env.id_of("UgwI_ylXVnzPS8Q-oAV4AaABAg");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Glad you liked it!");
+    assert!(out.status.success(), "{}", text(&out));
+    let post = &s.requests_to("/youtube/v3/comments")[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.query_param("part").as_deref(), Some("snippet"));
+    assert_eq!(
+        post.header("authorization"),
+        Some("Bearer write-token"),
+        "the OAuth token, not the key"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"snippet": {"parentId": "UgwI_ylXVnzPS8Q-oAV4AaABAg", "textOriginal": "Glad you liked it!"}})
+    );
+    let m = env.exported("UgwI_ylXVnzPS8Q-oAV4AaABAg");
+    assert_eq!(m["status"], "responded");
+    assert_eq!(
+        m["response_url"],
+        "https://www.youtube.com/watch?v=F1UP7wRCPH8&lc=UgwI_ylXVnzPS8Q-oAV4AaABAg.9abcDEF"
+    );
+    // A video: a new thread under it.
+    s.route(
+        "/youtube/v3/commentThreads",
+        Response::ok(r#"{"kind":"youtube#commentThread","id":"UgzNEW","snippet":{"videoId":"LrQWzOkC0XQ","topLevelComment":{"id":"UgzNEW","snippet":{"videoId":"LrQWzOkC0XQ"}}}}"#),
+    );
+    let video = env.id_of("LrQWzOkC0XQ");
+    let out = env.run_stdin(&["reply", &video, "--text-file", "-"], "Thanks for the shout-out!");
+    assert!(out.status.success(), "{}", text(&out));
+    let post = s
+        .requests_to("/youtube/v3/commentThreads")
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"snippet": {"videoId": "LrQWzOkC0XQ", "topLevelComment": {"snippet": {"textOriginal": "Thanks for the shout-out!"}}}})
+    );
+    let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {video}"));
+    assert_eq!(ours, "UgzNEW");
+}

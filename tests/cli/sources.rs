@@ -603,3 +603,87 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
     let stored: i64 = env.sql("SELECT count(*) FROM mentions WHERE external_id LIKE '127.0.0.1:post:%'");
     assert_eq!(stored, 101, "both pages' posts, and the first poll's");
 }
+
+/// YouTube: the search, then the channel's comments, then the channels' subscribers and the
+/// videos' statistics; the key in the query of each request, never stored, printed or logged; the
+/// quota counted; a spent quota waits for midnight Pacific.
+#[test]
+fn youtube_search_and_comments_with_reach_and_the_quota_counted() {
+    let s = FixtureServer::start();
+    s.route(
+        "/youtube/v3/search",
+        Response::ok(fixture("youtube/search_list_five_videos.json")),
+    );
+    s.route(
+        "/youtube/v3/commentThreads",
+        Response::ok(fixture("youtube/comment_threads_by_video.json")),
+    );
+    s.route(
+        "/youtube/v3/channels",
+        Response::ok(fixture("youtube/channels_statistics.json")),
+    );
+    s.route(
+        "/youtube/v3/videos",
+        Response::ok(
+            r#"{"kind":"youtube#videoListResponse","items":[{"id":"LrQWzOkC0XQ","statistics":{"viewCount":"48211","likeCount":"901","commentCount":"77"}}]}"#,
+        ),
+    );
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"yt\"\nkind = \"youtube\"\nquery = \"acme\"\ntoken_env = \"YT_KEY\"\nurl = \"{}\"\nvideos = [\"F1UP7wRCPH8\"]\n",
+        s.url("")
+    ))
+    .var("YT_KEY", "k-s3cret-yt");
+    let out = poll(&env, &[]);
+    assert!(ok_line(&out, "yt"), "{out}");
+    let search = &s.requests_to("/youtube/v3/search")[0];
+    assert_eq!(search.query_param("key").as_deref(), Some("k-s3cret-yt"));
+    assert_eq!(search.query_param("q").as_deref(), Some("acme"));
+    assert!(
+        search.header("x-overhear-spent").is_none(),
+        "overhear's own state is never sent"
+    );
+    let threads = &s.requests_to("/youtube/v3/commentThreads")[0];
+    assert_eq!(threads.query_param("videoId").as_deref(), Some("F1UP7wRCPH8"));
+    assert_eq!(threads.query_param("searchTerms").as_deref(), Some("acme"));
+    assert_eq!(s.requests_to("/youtube/v3/channels").len(), 1, "one batch of channels");
+    // Five videos and five comments; the comments in their video's conversation.
+    let n: i64 = env.sql("SELECT count(*) FROM mentions");
+    assert_eq!(n, 10);
+    let v = env.exported("LrQWzOkC0XQ");
+    assert_eq!(v["url"], "https://www.youtube.com/watch?v=LrQWzOkC0XQ");
+    let c = env.exported("UgwI_ylXVnzPS8Q-oAV4AaABAg");
+    assert_eq!(
+        c["url"],
+        "https://www.youtube.com/watch?v=F1UP7wRCPH8&lc=UgwI_ylXVnzPS8Q-oAV4AaABAg"
+    );
+    let views: Option<i64> =
+        env.sql("SELECT json_extract(engagement, '$.views') FROM mentions WHERE external_id = 'LrQWzOkC0XQ'");
+    assert_eq!(views, Some(48211));
+    // The units used today, in the feed's health.
+    let feeds = text(&env.run(&["feeds"]));
+    assert!(feeds.contains("101 of 10000 quota units used today"), "{feeds}");
+    // The quota spent: the next poll waits until midnight Pacific, said in words.
+    s.route(
+        "/youtube/v3/search",
+        Response::ok(fixture("youtube/error_403_quota_exceeded.json")).status(403),
+    );
+    let out = poll(&env, &[]);
+    assert!(out.contains("daily quota is spent"), "{out}");
+    let next: i64 = env.sql("SELECT next_poll_at FROM feeds WHERE name = 'yt'");
+    let reset = {
+        use chrono::TimeZone;
+        let la = chrono::Utc::now().with_timezone(&chrono_tz::America::Los_Angeles);
+        chrono_tz::America::Los_Angeles
+            .from_local_datetime(&la.date_naive().succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp()
+    };
+    assert!((next - reset).abs() <= 60, "next poll {next}, reset {reset}");
+    // The key is nowhere but in the requests.
+    let dump = env.rows("SELECT * FROM feeds");
+    assert!(!format!("{dump:?}").contains("k-s3cret-yt"));
+    let log = std::fs::read_to_string(env.home().join(".local/state/overhear/overhear.log")).unwrap_or_default();
+    assert!(!log.contains("k-s3cret-yt"), "the key is never logged");
+    assert!(!out.contains("k-s3cret-yt") && !feeds.contains("k-s3cret-yt"));
+}

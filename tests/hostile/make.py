@@ -241,6 +241,17 @@ case("esc_lemmy_fields", "escape", "Lemmy: escapes in a post's name, body and li
 case("esc_lemmy_error", "escape", "Lemmy's error answer with escapes",
      json.dumps({"error": "couldnt_find_object" + OSC0 + CSI + BIDI}),
      kind="lemmy", status=400, headers={"content-type": "application/json"}, outcome="error")
+case("esc_youtube_fields", "escape", "YouTube search: escapes (raw and HTML-escaped) in a video's title, description, channel and id",
+     json.dumps({"kind": "youtube#searchListResponse", "items": [
+         {"id": {"kind": "youtube#video", "videoId": "v-" + DCS},
+          "snippet": {"publishedAt": "2024-05-01T10:00:00Z", "channelId": "UC" + CSI, "title": ALL + "&lt;b&gt;&amp;#27;[2J",
+                      "description": ALL, "channelTitle": OSC52 + BIDI}},
+         {"id": {"kind": "youtube#channel", "channelId": "UCx"}, "snippet": {"title": OSC0}}]}),
+     kind="youtube", headers={"content-type": "application/json; charset=UTF-8"}, stored_min=1)
+case("esc_youtube_quota_error", "escape", "YouTube's 403 with escapes in its message (the quota, then spent)",
+     json.dumps({"error": {"errors": [{"domain": "youtube.quota", "reason": "quotaExceeded", "message": OSC0 + CSI}],
+                           "code": 403, "message": "quota " + OSC8 + C1_OSC + BIDI}}),
+     kind="youtube", status=403, headers={"content-type": "application/json"}, outcome="error")
 case("esc_json_kind_fields", "escape", "the json kind: escapes in every mapped field",
      jsonkind([{"id": "j-" + DCS, "url": "https://example.com/" + CSI, "author": OSC52, "title": ALL, "text": ALL,
                 "time": "2024-01-01T00:00:00Z"}]),

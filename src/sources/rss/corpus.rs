@@ -106,6 +106,9 @@ fn parse(doc: &Path, case: &Case) -> Outcome {
         site: None,
         subreddit: None,
         map: None,
+        channels: Vec::new(),
+        videos: Vec::new(),
+        reply_token_env: None,
     };
     let mut headers = Vec::new();
     if let Some(ct) = &case.content_type {

@@ -301,6 +301,7 @@ fn rss_item(n: Node<'_, '_>, feed_author: Option<&str>, xml: &str, outer: &Url) 
         external_id: guid_text.or_else(|| about.map(str::to_string)),
         url: link,
         author,
+        author_ref: None,
         author_name: None,
         author_reach: None,
         title,

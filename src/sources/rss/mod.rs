@@ -251,6 +251,7 @@ fn json_feed(body: &str, base: &Url) -> Result<Page, SourceError> {
                 .or(item["author"]["name"].as_str())
                 .map(str::to_string)
                 .or_else(|| feed_author.clone()),
+            author_ref: None,
             author_name: None,
             author_reach: None,
             title,

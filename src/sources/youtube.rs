@@ -1,0 +1,741 @@
+//! YouTube: the Data API v3 with the user's API key (`token_env`). One poll is a chain of pages:
+//! `search.list` for videos matching `query` (newest first, `publishedAfter` the newest seen,
+//! `nextPageToken` paging), then `commentThreads.list` with `searchTerms` on each channel of
+//! `channels` and each video of `videos` (newest first, until the comments the last poll saw).
+//! After the pages, `channels.list` (subscribers, as reach) and `videos.list` (views, likes and
+//! comment counts, as engagement), 50 ids a request.
+//!
+//! The API's daily quota (10,000 units; a search costs 100, a list 1) resets at midnight Pacific
+//! time. What a poll spent is carried from page to page (in a header overhear never sends,
+//! [`CARRY`]), counted in the cursor per Pacific day and shown in the feed's health; a 403
+//! `quotaExceeded` waits for the reset ([`quota_wait`]), not a backoff.
+
+use super::{Ctx, Page, RateLimit, Reply, Request, SourceError, endpoint, json_body, with_query};
+use crate::model::{Engagement, FeedConfig, NewMention, Place};
+use crate::text;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::Los_Angeles;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const PUBLIC: &str = "https://www.googleapis.com";
+/// The default daily quota of a project.
+pub const DAILY_UNITS: i64 = 10_000;
+const SEARCH_UNITS: i64 = 100;
+const LIST_UNITS: i64 = 1;
+const MAX_SEARCH_PAGES: u32 = 3;
+
+/// Headers starting with this carry an adapter's state from one page of a poll to the next; the
+/// HTTP client never sends them.
+pub const CARRY: &str = "x-overhear-";
+const SPENT: &str = "x-overhear-spent";
+const STEP: &str = "x-overhear-step";
+
+/// The day the quota counts in: Pacific time's.
+fn quota_day(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&Los_Angeles).date_naive()
+}
+
+/// When the quota resets: the next midnight in Pacific time.
+pub fn quota_reset(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = quota_day(now).succ_opt().unwrap_or(quota_day(now));
+    Los_Angeles
+        .from_local_datetime(&tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map_or(now + chrono::Duration::hours(24), |t| t.with_timezone(&Utc))
+}
+
+/// Units spent today before this poll, from the cursor (another day's count is no count).
+fn spent_before(ctx: &Ctx<'_>) -> i64 {
+    let spent = ctx.cursor.and_then(|c| c.get("spent"));
+    let day = spent.and_then(|s| s.get("day")).and_then(|d| d.as_str());
+    match day {
+        Some(d) if d == quota_day(ctx.now).to_string() => spent
+            .and_then(|s| s.get("units"))
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// What a request carried: units spent today so far, before it.
+fn carried(req: &Request, key: &str) -> Option<String> {
+    req.headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+fn key<'a>(ctx: &'a Ctx<'a>) -> Result<&'a str, SourceError> {
+    ctx.token.ok_or_else(|| {
+        SourceError::Request("YouTube needs an API key: set `token_env` to the variable holding it".into())
+    })
+}
+
+/// The comment threads a poll reads: `(parameter, id)` per channel and video listed.
+fn targets(feed: &FeedConfig) -> Vec<(&'static str, String)> {
+    feed.channels
+        .iter()
+        .map(|c| ("allThreadsRelatedToChannelId", c.clone()))
+        .chain(feed.videos.iter().map(|v| ("videoId", v.clone())))
+        .collect()
+}
+
+pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
+    search_request(ctx, None, spent_before(ctx))
+}
+
+fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, spent: i64) -> Result<Request, SourceError> {
+    let mut pairs = vec![
+        ("part", "snippet".to_string()),
+        ("type", "video".to_string()),
+        ("order", "date".to_string()),
+        ("maxResults", "50".to_string()),
+        ("q", ctx.feed.query.clone().unwrap_or_default()),
+    ];
+    if let Some(after) = ctx.cursor.and_then(|c| c.get("videos_after")).and_then(|v| v.as_str()) {
+        pairs.push(("publishedAfter", after.to_string()));
+    }
+    if let Some(t) = page_token {
+        pairs.push(("pageToken", t.to_string()));
+    }
+    pairs.push(("key", key(ctx)?.to_string()));
+    Ok(
+        Request::get(with_query(endpoint(ctx.feed, PUBLIC, "/youtube/v3/search")?, &pairs))
+            .header("accept", "application/json")
+            .header(SPENT, spent.to_string())
+            .header(STEP, format!("search:{}", page_token.map_or(1, |_| 2))),
+    )
+}
+
+/// The comment threads of target `i` (a channel's or a video's), searched for the query.
+fn threads_request(
+    ctx: &Ctx<'_>,
+    i: usize,
+    page_token: Option<&str>,
+    spent: i64,
+) -> Result<Option<Request>, SourceError> {
+    let Some((param, id)) = targets(ctx.feed).into_iter().nth(i) else {
+        return Ok(None);
+    };
+    let mut pairs = vec![
+        ("part", "snippet,replies".to_string()),
+        (param, id),
+        ("searchTerms", ctx.feed.query.clone().unwrap_or_default()),
+        ("order", "time".to_string()),
+        ("maxResults", "100".to_string()),
+        ("textFormat", "plainText".to_string()),
+    ];
+    if let Some(t) = page_token {
+        pairs.push(("pageToken", t.to_string()));
+    }
+    pairs.push(("key", key(ctx)?.to_string()));
+    Ok(Some(
+        Request::get(with_query(
+            endpoint(ctx.feed, PUBLIC, "/youtube/v3/commentThreads")?,
+            &pairs,
+        ))
+        .header("accept", "application/json")
+        .header(SPENT, spent.to_string())
+        .header(STEP, format!("threads:{i}:{}", page_token.map_or(1, |_| 2))),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchList {
+    #[serde(default)]
+    items: Vec<SearchResult>,
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SearchResult {
+    id: Option<ResourceId>,
+    snippet: Option<VideoSnippet>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceId {
+    video_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoSnippet {
+    published_at: Option<String>,
+    channel_id: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    channel_title: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadList {
+    #[serde(default)]
+    items: Vec<Thread>,
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Thread {
+    id: Option<String>,
+    snippet: Option<ThreadSnippet>,
+    replies: Option<Replies>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadSnippet {
+    video_id: Option<String>,
+    channel_id: Option<String>,
+    top_level_comment: Option<Comment>,
+    total_reply_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Replies {
+    #[serde(default)]
+    comments: Vec<Comment>,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    id: Option<String>,
+    snippet: Option<CommentSnippet>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommentSnippet {
+    author_display_name: Option<String>,
+    author_channel_id: Option<ChannelRef>,
+    video_id: Option<String>,
+    channel_id: Option<String>,
+    text_original: Option<String>,
+    text_display: Option<String>,
+    parent_id: Option<String>,
+    like_count: Option<i64>,
+    published_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChannelRef {
+    value: Option<String>,
+}
+
+fn watch_url(video: &str) -> String {
+    format!("https://www.youtube.com/watch?v={video}")
+}
+
+/// A video found by the search.
+fn video(r: SearchResult) -> Option<NewMention> {
+    let id = r.id?.video_id?;
+    let s = r.snippet?;
+    Some(NewMention {
+        external_id: Some(id.clone()),
+        url: Some(watch_url(&id)),
+        author: s.channel_title.as_deref().map(text::strip_tags_inline),
+        author_ref: s.channel_id.clone(),
+        // The API writes titles and descriptions HTML-escaped.
+        title: s.title.as_deref().map(text::strip_tags_inline),
+        text: s
+            .description
+            .as_deref()
+            .map(text::strip_tags_inline)
+            .unwrap_or_default(),
+        published_at: super::rfc3339(s.published_at.as_deref()),
+        place: Place {
+            links_to: None,
+            parent: None,
+            root: Some(id),
+        },
+        ..Default::default()
+    })
+}
+
+/// Where a comment was written: on a video, or on a channel (its discussion).
+#[derive(Clone, Copy)]
+struct On<'a> {
+    video: Option<&'a str>,
+    channel: Option<&'a str>,
+}
+
+/// A comment: a top-level one answers its video (or channel), a reply its thread's first
+/// comment.
+fn comment(c: Comment, on: On<'_>, thread: Option<&str>, replies: Option<i64>) -> Option<NewMention> {
+    let id = c.id?;
+    let s = c.snippet?;
+    let (root, url) = match (
+        s.video_id.as_deref().or(on.video),
+        s.channel_id.as_deref().or(on.channel),
+    ) {
+        (Some(v), _) => (v.to_string(), format!("{}&lc={id}", watch_url(v))),
+        (None, Some(c)) => (c.to_string(), format!("https://www.youtube.com/channel/{c}?lc={id}")),
+        (None, None) => return None,
+    };
+    let parent = s
+        .parent_id
+        .clone()
+        .or_else(|| thread.filter(|t| *t != id).map(str::to_string));
+    Some(NewMention {
+        url: Some(url),
+        external_id: Some(id),
+        author: s.author_display_name.as_deref().map(text::strip_tags_inline),
+        author_ref: s.author_channel_id.and_then(|c| c.value),
+        title: None,
+        text: s
+            .text_original
+            .or_else(|| s.text_display.as_deref().map(text::html_to_text))
+            .unwrap_or_default(),
+        published_at: super::rfc3339(s.published_at.as_deref()),
+        engagement: Engagement {
+            likes: s.like_count,
+            replies,
+            ..Default::default()
+        },
+        place: Place {
+            links_to: None,
+            parent: Some(parent.unwrap_or_else(|| root.clone())),
+            root: Some(root),
+        },
+        ..Default::default()
+    })
+}
+
+/// The newest of the mentions' times, as the API writes them.
+fn newest(mentions: &[NewMention]) -> Option<String> {
+    mentions
+        .iter()
+        .filter_map(|m| m.published_at)
+        .max()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// What one page of the chain yielded: its mentions and the next request.
+type Read = (Vec<NewMention>, Option<Request>);
+
+/// A page of a target's comment threads (`step` is `threads:I:PAGE`).
+fn read_threads(
+    ctx: &Ctx<'_>,
+    reply: &Reply<'_>,
+    step: &str,
+    spent: i64,
+    cursor: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Read, SourceError> {
+    let i: usize = step.split(':').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let first_page = step.ends_with(":1");
+    let target_key = targets(ctx.feed)
+        .get(i)
+        .map(|(_, id)| format!("comments_after:{id}"))
+        .unwrap_or_default();
+    let seen = ctx
+        .cursor
+        .and_then(|c| c.get(&target_key))
+        .and_then(|v| v.as_str())
+        .and_then(|s| super::rfc3339(Some(s)));
+    let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
+    let mut mentions = Vec::new();
+    let mut reached = false;
+    for t in list.items {
+        let Some(s) = t.snippet else { continue };
+        let thread = t.id.clone();
+        let on = On {
+            video: s.video_id.as_deref(),
+            channel: s.channel_id.as_deref(),
+        };
+        if let Some(top) = s.top_level_comment
+            && let Some(m) = comment(top, on, thread.as_deref(), s.total_reply_count)
+        {
+            reached |= seen.is_some_and(|seen| m.published_at.is_some_and(|p| p <= seen));
+            mentions.push(m);
+        }
+        for r in t.replies.map(|r| r.comments).unwrap_or_default() {
+            mentions.extend(comment(r, on, thread.as_deref(), None));
+        }
+    }
+    if first_page && let Some(n) = newest(&mentions) {
+        cursor.insert(target_key, serde_json::json!(n));
+    }
+    // As for videos: a first poll reads the newest page only; a later one pages until it
+    // reaches what it saw.
+    let next = match list.next_page_token.as_deref().filter(|_| seen.is_some() && !reached) {
+        Some(token) => threads_request(ctx, i, Some(token), spent)?,
+        None => threads_request(ctx, i + 1, None, spent)?,
+    };
+    Ok((mentions, next))
+}
+
+/// A page of the video search (`step` is `search:PAGE`).
+fn read_search(
+    ctx: &Ctx<'_>,
+    reply: &Reply<'_>,
+    step: &str,
+    spent: i64,
+    cursor: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Read, SourceError> {
+    let list: SearchList = json_body("YouTube search", reply.body)?;
+    let mentions: Vec<NewMention> = list.items.into_iter().filter_map(video).collect();
+    if step == "search:1"
+        && let Some(n) = newest(&mentions)
+    {
+        cursor.insert("videos_after".into(), serde_json::json!(n));
+    }
+    // More pages on a first poll are the past: only a later poll, all of whose first page is
+    // new, reads further.
+    let more = ctx.cursor.and_then(|c| c.get("videos_after")).is_some() && !mentions.is_empty();
+    let page: u32 = if step == "search:1" { 1 } else { 2 };
+    let next = match list
+        .next_page_token
+        .as_deref()
+        .filter(|_| more && page < MAX_SEARCH_PAGES)
+    {
+        Some(token) => Some(search_request(ctx, Some(token), spent)?),
+        None => threads_request(ctx, 0, None, spent)?,
+    };
+    Ok((mentions, next))
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let before: i64 = carried(req, SPENT)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| spent_before(ctx));
+    let step = carried(req, STEP).unwrap_or_else(|| "search:1".into());
+    let threads = req.url.path().ends_with("/commentThreads");
+    let spent = before + if threads { LIST_UNITS } else { SEARCH_UNITS };
+    let mut cursor = serde_json::Map::new();
+    let (mentions, next) = if threads {
+        read_threads(ctx, reply, &step, spent, &mut cursor)?
+    } else {
+        read_search(ctx, reply, &step, spent, &mut cursor)?
+    };
+    // The last page of the chain says what the poll spent (the poller keeps, of each cursor key,
+    // the first page's value: only the last page writes this one).
+    if next.is_none() {
+        cursor.insert(
+            "spent".into(),
+            serde_json::json!({ "day": quota_day(ctx.now).to_string(), "units": spent }),
+        );
+    }
+    Ok(Page {
+        mentions,
+        cursor: Some(serde_json::Value::Object(cursor)),
+        next,
+        rate: Some(RateLimit {
+            limit: Some(DAILY_UNITS),
+            remaining: Some((DAILY_UNITS - spent).max(0)),
+            reset: Some(quota_reset(ctx.now)),
+            note: Some(format!(
+                "{spent} of {DAILY_UNITS} quota units used today (a search costs {SEARCH_UNITS}); resets at midnight Pacific"
+            )),
+        }),
+        wait: None,
+        notes: Vec::new(),
+        skipped: 0,
+    })
+}
+
+/// `channels.list` (subscribers) and `videos.list` (statistics) for what the poll found, 50 ids
+/// a request.
+pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Request>, SourceError> {
+    let mut channels: Vec<&str> = mentions.iter().filter_map(|m| m.author_ref.as_deref()).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let mut videos: Vec<&str> = mentions
+        .iter()
+        .filter(|m| m.place.parent.is_none())
+        .filter_map(|m| m.external_id.as_deref())
+        .collect();
+    videos.sort_unstable();
+    videos.dedup();
+    let key = key(ctx)?;
+    let mut out = Vec::new();
+    for (path, part, ids) in [
+        ("/youtube/v3/channels", "statistics", channels),
+        ("/youtube/v3/videos", "statistics", videos),
+    ] {
+        for batch in ids.chunks(50) {
+            out.push(Request::get(with_query(
+                endpoint(ctx.feed, PUBLIC, path)?,
+                &[
+                    ("part", part.to_string()),
+                    ("id", batch.join(",")),
+                    ("maxResults", "50".to_string()),
+                    ("key", key.to_string()),
+                ],
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct StatList {
+    kind: Option<String>,
+    #[serde(default)]
+    items: Vec<StatItem>,
+}
+
+#[derive(Deserialize)]
+struct StatItem {
+    id: Option<String>,
+    statistics: Option<HashMap<String, serde_json::Value>>,
+}
+
+/// A count as the API writes it: a string of digits (or a number).
+fn count(stats: &HashMap<String, serde_json::Value>, name: &str) -> Option<i64> {
+    match stats.get(name)? {
+        serde_json::Value::String(s) => s.parse().ok(),
+        v => v.as_i64(),
+    }
+}
+
+pub fn apply_reach(mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
+    let list: StatList = json_body("YouTube statistics", reply.body)?;
+    let channels = list.kind.as_deref() == Some("youtube#channelListResponse");
+    for item in list.items {
+        let (Some(id), Some(stats)) = (item.id, item.statistics) else {
+            continue;
+        };
+        for m in mentions.iter_mut() {
+            if channels && m.author_ref.as_deref() == Some(id.as_str()) {
+                // A channel that hides its subscribers says so; its reach stays unknown.
+                m.author_reach = count(&stats, "subscriberCount");
+            } else if !channels && m.place.parent.is_none() && m.external_id.as_deref() == Some(id.as_str()) {
+                m.engagement.views = count(&stats, "viewCount");
+                m.engagement.likes = count(&stats, "likeCount");
+                m.engagement.replies = count(&stats, "commentCount");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A 403 whose reason is `quotaExceeded` (or `dailyLimitExceeded`): wait until the quota resets,
+/// at midnight Pacific time.
+pub fn quota_wait(status: u16, body: &[u8], now: DateTime<Utc>) -> Option<std::time::Duration> {
+    if status != 403 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let spent = v
+        .pointer("/error/errors")
+        .and_then(|e| e.as_array())
+        .is_some_and(|errors| {
+            errors.iter().any(|e| {
+                matches!(
+                    e.get("reason").and_then(|r| r.as_str()),
+                    Some("quotaExceeded" | "dailyLimitExceeded")
+                )
+            })
+        });
+    spent.then(|| (quota_reset(now) - now).to_std().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(extra: &str) -> FeedConfig {
+        crate::config::Config::parse(
+            std::path::Path::new("t.toml"),
+            &format!("[[feed]]\nname = \"yt\"\nkind = \"youtube\"\nquery = \"acme\"\ntoken_env = \"YT_KEY\"\n{extra}"),
+        )
+        .unwrap()
+        .feeds
+        .remove(0)
+    }
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/youtube/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn query(req: &Request) -> HashMap<String, String> {
+        req.url.query_pairs().into_owned().collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T20:00:00Z").unwrap().to_utc()
+    }
+
+    fn page(feed: &FeedConfig, cursor: Option<&serde_json::Value>, req: &Request, body: &[u8]) -> Page {
+        let ctx = Ctx {
+            feed,
+            cursor,
+            token: Some("k-123"),
+            now: now(),
+        };
+        crate::sources::parse(
+            &ctx,
+            req,
+            &Reply {
+                status: 200,
+                headers: &[],
+                body,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_search_reads_videos_then_each_channels_comments_and_counts_the_quota() {
+        let feed = feed("channels = [\"UC_x5XG1OV2P6uZZ5FSM9Ttw\"]\n");
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("k-123"),
+            now: now(),
+        };
+        let first = request(&ctx).unwrap();
+        assert_eq!(first.url.path(), "/youtube/v3/search");
+        let q = query(&first);
+        assert_eq!(
+            (
+                q["part"].as_str(),
+                q["type"].as_str(),
+                q["order"].as_str(),
+                q["q"].as_str(),
+                q["key"].as_str()
+            ),
+            ("snippet", "video", "date", "acme", "k-123")
+        );
+        assert!(!q.contains_key("publishedAfter"), "the first poll reads the newest");
+        let p = page(&feed, None, &first, &fixture("search_list_five_videos.json"));
+        assert_eq!(p.mentions.len(), 5);
+        let v = &p.mentions[0];
+        assert_eq!(v.external_id.as_deref(), Some("LrQWzOkC0XQ"));
+        assert_eq!(v.url.as_deref(), Some("https://www.youtube.com/watch?v=LrQWzOkC0XQ"));
+        assert_eq!(v.author.as_deref(), Some("Google Developers"));
+        assert_eq!(v.author_ref.as_deref(), Some("UC_x5XG1OV2P6uZZ5FSM9Ttw"));
+        assert!(
+            p.mentions
+                .iter()
+                .all(|m| !m.title.as_deref().unwrap_or_default().contains("&#39;")
+                    && !m.title.as_deref().unwrap_or_default().contains("&quot;")),
+            "titles unescaped"
+        );
+        assert_eq!(p.cursor.as_ref().unwrap()["videos_after"], "2018-10-08T22:51:23Z");
+        // A first poll does not page into the past: next are the channel's comments.
+        let next = p.next.unwrap();
+        assert_eq!(next.url.path(), "/youtube/v3/commentThreads");
+        let q = query(&next);
+        assert_eq!(q["allThreadsRelatedToChannelId"], "UC_x5XG1OV2P6uZZ5FSM9Ttw");
+        assert_eq!((q["searchTerms"].as_str(), q["order"].as_str()), ("acme", "time"));
+        assert_eq!(p.rate.as_ref().unwrap().remaining, Some(9_900), "a search is 100 units");
+        let p2 = page(&feed, None, &next, &fixture("comment_threads_search_terms.json"));
+        assert_eq!(p2.mentions.len(), 1);
+        let c = &p2.mentions[0];
+        assert_eq!(c.external_id.as_deref(), Some("UgyUBI0HsgL9emxcZpR4AaABAg"));
+        assert_eq!(c.author.as_deref(), Some("DevRagz"));
+        assert_eq!(c.author_ref.as_deref(), Some("UCTWlvHQQXUs-4IVfdnGOUbw"));
+        assert!(
+            c.place.parent.is_some() && c.place.parent == c.place.root,
+            "answers its video"
+        );
+        assert!(p2.next.is_none(), "the only channel, the last page");
+        let rate = p2.rate.unwrap();
+        assert_eq!(rate.remaining, Some(9_899));
+        assert!(rate.note.unwrap().contains("101 of 10000"));
+        // The last page says what the poll spent, for the next poll the same Pacific day.
+        assert_eq!(
+            p2.cursor.unwrap()["spent"],
+            serde_json::json!({"day": "2026-12-01", "units": 101})
+        );
+        assert!(
+            next.headers.iter().any(|(k, _)| k.starts_with(CARRY)),
+            "state carried to the next page"
+        );
+    }
+
+    #[test]
+    fn a_later_poll_asks_since_the_newest_and_pages_while_all_is_new() {
+        let feed = feed("");
+        let cursor = serde_json::json!({
+            "videos_after": "2019-01-01T00:00:00Z",
+            "spent": {"day": "2026-12-01", "units": 4_000}
+        });
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: Some(&cursor),
+            token: Some("k-123"),
+            now: now(),
+        };
+        let first = request(&ctx).unwrap();
+        assert_eq!(query(&first)["publishedAfter"], "2019-01-01T00:00:00Z");
+        let p = page(&feed, Some(&cursor), &first, &fixture("search_list_q_page1.json"));
+        let next = p.next.unwrap();
+        assert_eq!(
+            query(&next)["pageToken"],
+            "Cib3_PbLqP____9kNHpiLXY5UThGWQD_Af_-ZDR6Yi12OVE4RlkAARABIdZeR03mYiWvOQAAAABXNAkDSAFQAloLCekqBwDWkC1_EANgzrDA4AE="
+        );
+        let last = page(&feed, Some(&cursor), &next, &fixture("search_list_q_page2_last.json"));
+        assert!(last.next.is_none() && last.mentions.is_empty());
+        assert_eq!(
+            last.cursor.unwrap()["spent"]["units"],
+            4_200,
+            "two searches today on top of 4,000"
+        );
+        // Another Pacific day starts the count again.
+        let yesterday = serde_json::json!({"spent": {"day": "2026-11-30", "units": 9_900}});
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: Some(&yesterday),
+            token: Some("k-123"),
+            now: now(),
+        };
+        assert_eq!(spent_before(&ctx), 0);
+    }
+
+    #[test]
+    fn reach_and_statistics_come_from_batched_lists() {
+        let feed = feed("");
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("k-123"),
+            now: now(),
+        };
+        let first = request(&ctx).unwrap();
+        let mut mentions = page(&feed, None, &first, &fixture("search_list_q_page1.json")).mentions;
+        let reqs = reach_requests(&ctx, &mentions).unwrap();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(
+            (reqs[0].url.path(), query(&reqs[0])["id"].as_str()),
+            ("/youtube/v3/channels", "UCAmh1DexLGcMtDlzMCIxo4w")
+        );
+        assert_eq!(query(&reqs[1])["id"], "d4zb-v9Q8FY");
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: &fixture("channels_statistics.json"),
+        };
+        apply_reach(&mut mentions, &reply).unwrap();
+        assert_eq!(mentions[0].author_reach, Some(2), "subscribers, written as a string");
+        let stats = br#"{"kind":"youtube#videoListResponse","items":[{"id":"d4zb-v9Q8FY","statistics":{"viewCount":"1530","likeCount":"12","commentCount":"3"}}]}"#;
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: stats,
+        };
+        apply_reach(&mut mentions, &reply).unwrap();
+        let e = &mentions[0].engagement;
+        assert_eq!((e.views, e.likes, e.replies), (Some(1530), Some(12), Some(3)));
+    }
+
+    #[test]
+    fn a_spent_quota_waits_for_midnight_pacific() {
+        let body = fixture("error_403_quota_exceeded.json");
+        // 20:00 UTC is 12:00 in Los Angeles (PST): twelve hours to wait.
+        assert_eq!(
+            quota_wait(403, &body, now()),
+            Some(std::time::Duration::from_secs(12 * 3600))
+        );
+        assert_eq!(quota_wait(400, &body, now()), None);
+        assert_eq!(
+            quota_wait(403, br#"{"error":{"errors":[{"reason":"forbidden"}]}}"#, now()),
+            None
+        );
+        // In summer time the day ends at 07:00 UTC.
+        let july = DateTime::parse_from_rfc3339("2026-07-01T06:00:00Z").unwrap().to_utc();
+        assert_eq!(quota_reset(july).to_rfc3339(), "2026-07-01T07:00:00+00:00");
+    }
+}
