@@ -32,6 +32,10 @@ pub(super) struct RawFeed {
     channels: Vec<Spanned<String>>,
     #[serde(default)]
     videos: Vec<Spanned<String>>,
+    #[serde(default)]
+    photos: Vec<Spanned<String>>,
+    app: Option<Spanned<String>>,
+    country: Option<Spanned<String>>,
     reply_token_env: Option<Spanned<String>>,
 }
 
@@ -134,6 +138,9 @@ fn one(at: &Table<'_>, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         map: f.map.map(Spanned::into_inner),
         channels: ids(at, &f.channels, "channels")?,
         videos: ids(at, &f.videos, "videos")?,
+        photos: ids(at, &f.photos, "photos")?,
+        app: numeric(at, f.app.as_ref(), "app")?,
+        country: country(at, f.country.as_ref())?,
         reply_token_env: f.reply_token_env.as_ref().map(|t| token_env(at, t)).transpose()?,
     };
     needs(at, &feed)?;
@@ -156,6 +163,38 @@ fn ids(at: &Table<'_>, list: &[Spanned<String>], key: &str) -> Result<Vec<String
             }
         })
         .collect()
+}
+
+/// An App Store app id: digits only (`1510826067`; `id1510826067` as the store's links write it).
+fn numeric(at: &Table<'_>, v: Option<&Spanned<String>>, key: &str) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    let s = v.get_ref().trim();
+    let s = s.strip_prefix("id").unwrap_or(s);
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+        return Err(at.err(
+            v.span(),
+            key,
+            format!(
+                "{:?} is not an app id: the digits of its App Store link (…/id1510826067)",
+                v.get_ref()
+            ),
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// A store's country: two letters (`gb`, `US`).
+fn country(at: &Table<'_>, v: Option<&Spanned<String>>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    let s = v.get_ref().trim().to_ascii_lowercase();
+    if s.len() != 2 || !s.chars().all(|c| c.is_ascii_lowercase()) {
+        return Err(at.err(
+            v.span(),
+            "country",
+            "must be a country's two letters, like \"gb\" or \"us\"",
+        ));
+    }
+    Ok(Some(s))
 }
 
 /// What each kind needs beyond its query and url.
@@ -182,6 +221,7 @@ fn needs(at: &Table<'_>, f: &FeedConfig) -> Result<(), ConfigError> {
         }
         FeedKind::X => require("token_env", f.token_env.is_some()),
         FeedKind::Discourse | FeedKind::Lemmy => require("url", f.url.is_some()),
+        FeedKind::Appstore => require("app", f.app.is_some()),
         FeedKind::Json => require("map", f.map.is_some()),
         _ => Ok(()),
     }

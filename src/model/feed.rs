@@ -33,6 +33,12 @@ pub struct FeedConfig {
     pub channels: Vec<String>,
     /// YouTube: videos whose comments are searched for the query.
     pub videos: Vec<String>,
+    /// Flickr: our photos whose comments are read.
+    pub photos: Vec<String>,
+    /// App Store: the app's numeric id.
+    pub app: Option<String>,
+    /// App Store: the store's country (two letters, default `us`).
+    pub country: Option<String>,
     /// The variable holding the token replies are posted with, where it is not `token_env`'s
     /// (YouTube: an OAuth access token with the `youtube.force-ssl` scope; `token_env` holds the
     /// API key that reads).

@@ -48,6 +48,10 @@ pub enum FeedKind {
     Lemmy,
     /// YouTube Data API v3 search, and the comments on listed channels and videos.
     Youtube,
+    /// Apple's App Store customer reviews of one app in one country's store.
+    Appstore,
+    /// Flickr photo search, and the comments on listed photos.
+    Flickr,
     /// Any other JSON search API, mapped by JSON pointers in the config.
     Json,
 }
@@ -70,6 +74,9 @@ impl FeedKind {
             FeedKind::Stackexchange | FeedKind::Discourse | FeedKind::Json => 10,
             // A search costs 100 of the 10,000 quota units a day: 72 polls use 7,200.
             FeedKind::Youtube => 20,
+            // Reviews come by the day, not the minute.
+            FeedKind::Appstore => 60,
+            FeedKind::Flickr => 15,
         };
         Duration::from_secs(minutes * 60)
     }
@@ -92,12 +99,16 @@ impl FeedKind {
                 | FeedKind::Discourse
                 | FeedKind::Lemmy
                 | FeedKind::Youtube
+                | FeedKind::Flickr
         )
     }
 
     /// Whether the kind cannot work without `token_env`.
     pub fn needs_token(self) -> bool {
-        matches!(self, FeedKind::X | FeedKind::Bluesky | FeedKind::Youtube)
+        matches!(
+            self,
+            FeedKind::X | FeedKind::Bluesky | FeedKind::Youtube | FeedKind::Flickr
+        )
     }
 }
 
@@ -259,6 +270,9 @@ impl Account {
             map: None,
             channels: Vec::new(),
             videos: Vec::new(),
+            photos: Vec::new(),
+            app: None,
+            country: None,
             reply_token_env: None,
         }
     }

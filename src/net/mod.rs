@@ -214,12 +214,8 @@ impl Client {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(v.to_string()),
         };
-        // An adapter's carried state (`sources::youtube::CARRY`) is overhear's, never sent.
-        for (k, v) in req
-            .headers
-            .iter()
-            .filter(|(k, _)| !k.starts_with(sources::youtube::CARRY))
-        {
+        // An adapter's carried state (`sources::CARRY`) is overhear's, never sent.
+        for (k, v) in req.headers.iter().filter(|(k, _)| !k.starts_with(sources::CARRY)) {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let resp = builder

@@ -1,9 +1,11 @@
 //! Feed kinds: for each, the requests it sends and how its answers become mentions.
 //! Pure functions over bytes and headers: no HTTP client, no SQL, no UI.
 
+pub mod appstore;
 pub mod bluesky;
 pub mod dates;
 pub mod discourse;
+pub mod flickr;
 pub mod github;
 pub mod hackernews;
 pub mod json;
@@ -203,6 +205,10 @@ pub fn parse_session(feed: &FeedConfig, reply: &Reply<'_>, now: DateTime<Utc>) -
     .map_err(SourceError::sanitized)
 }
 
+/// Headers starting with this carry an adapter's state from one page of a poll to the next
+/// (YouTube's quota spent so far, which list a page reads); the HTTP client never sends them.
+pub const CARRY: &str = "x-overhear-";
+
 /// The first request of a poll.
 pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
     let feed = ctx.feed;
@@ -222,6 +228,8 @@ pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
         FeedKind::Discourse => discourse::request(ctx, 0),
         FeedKind::Lemmy => lemmy::request(ctx, 1),
         FeedKind::Youtube => youtube::request(ctx),
+        FeedKind::Appstore => appstore::request(ctx, 1),
+        FeedKind::Flickr => flickr::request(ctx, 1),
         FeedKind::Json => json::request(ctx),
     }
 }
@@ -258,6 +266,8 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         FeedKind::Discourse => discourse::parse(ctx, req, reply)?,
         FeedKind::Lemmy => lemmy::parse(ctx, req, reply)?,
         FeedKind::Youtube => youtube::parse(ctx, req, reply)?,
+        FeedKind::Appstore => appstore::parse(ctx, req, reply)?,
+        FeedKind::Flickr => flickr::parse(ctx, req, reply)?,
         FeedKind::Json => json::parse(ctx, reply)?,
     };
     for m in &mut page.mentions {

@@ -25,9 +25,7 @@ const SEARCH_UNITS: i64 = 100;
 const LIST_UNITS: i64 = 1;
 const MAX_SEARCH_PAGES: u32 = 3;
 
-/// Headers starting with this carry an adapter's state from one page of a poll to the next; the
-/// HTTP client never sends them.
-pub const CARRY: &str = "x-overhear-";
+/// Units spent today before a request (carried: [`super::CARRY`]).
 const SPENT: &str = "x-overhear-spent";
 const STEP: &str = "x-overhear-step";
 
@@ -641,7 +639,7 @@ mod tests {
             serde_json::json!({"day": "2026-12-01", "units": 101})
         );
         assert!(
-            next.headers.iter().any(|(k, _)| k.starts_with(CARRY)),
+            next.headers.iter().any(|(k, _)| k.starts_with(crate::sources::CARRY)),
             "state carried to the next page"
         );
     }

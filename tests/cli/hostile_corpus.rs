@@ -83,6 +83,8 @@ impl Case {
             "json" => "/api",
             "lemmy" => "/api/v3/search",
             "youtube" => "/youtube/v3/search",
+            "flickr" => "/services/rest/",
+            "appstore" => "/us/rss/customerreviews/page=1/id=1/sortby=mostrecent/json",
             _ => "/feed",
         };
         format!("/{}{}", self.name, self.spec.path.as_deref().unwrap_or(tail))
@@ -99,9 +101,10 @@ impl Case {
             "hackernews" | "stackexchange" | "lemmy" => t.push_str(&format!("query = \"acme\"\nurl = \"{base}\"\n")),
             "mastodon" => t.push_str(&format!("tag = \"x\"\nurl = \"{base}\"\n")),
             // The key from a variable every run sets (`HOSTILE_KEY`).
-            "youtube" => t.push_str(&format!(
+            "youtube" | "flickr" => t.push_str(&format!(
                 "query = \"acme\"\nurl = \"{base}\"\ntoken_env = \"HOSTILE_KEY\"\n"
             )),
+            "appstore" => t.push_str(&format!("app = \"1\"\nurl = \"{base}\"\n")),
             "json" => {
                 t.push_str(&format!(
                     "query = \"acme\"\nurl = \"{}?q={{query}}\"\n\n[feed.map]\nitems = \"/items\"\nid = \"/id\"\n\

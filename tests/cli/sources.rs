@@ -687,3 +687,53 @@ fn youtube_search_and_comments_with_reach_and_the_quota_counted() {
     assert!(!log.contains("k-s3cret-yt"), "the key is never logged");
     assert!(!out.contains("k-s3cret-yt") && !feeds.contains("k-s3cret-yt"));
 }
+
+/// The App Store's reviews of an app in one store, and Flickr's photos with the comments on ours:
+/// each a config table, in the same stream.
+#[test]
+fn app_store_reviews_and_flickr_photos_with_comments() {
+    let s = FixtureServer::start();
+    s.route(
+        "/itunes/gb/rss/customerreviews/page=1/id=1510826067/sortby=mostrecent/json",
+        Response::ok(fixture("appstore/customer_reviews_page1.json")),
+    );
+    s.route_with("/flickr/services/rest/", |r| {
+        Response::ok(match r.query_param("method").as_deref() {
+            Some("flickr.photos.search") => fixture("flickr/photos_search.json"),
+            _ => fixture("flickr/photos_comments.json"),
+        })
+    });
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"ios-gb\"\nkind = \"appstore\"\napp = \"1510826067\"\ncountry = \"gb\"\nurl = \"{}\"\n\n\
+         [[feed]]\nname = \"flickr\"\nkind = \"flickr\"\nquery = \"fractal\"\ntoken_env = \"FLICKR_KEY\"\nphotos = [\"6946979188\"]\nurl = \"{}\"\n",
+        s.url("/itunes"),
+        s.url("/flickr")
+    ))
+    .var("FLICKR_KEY", "fk-s3cret");
+    let out = poll(&env, &[]);
+    assert!(ok_line(&out, "ios-gb") && ok_line(&out, "flickr"), "{out}");
+    let review = env.exported("1510826067:6504352127");
+    assert_eq!(review["title"], "Amazing photos integration");
+    assert!(
+        review["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("★★★★★ 5/5 · version 1.1.0")
+    );
+    let search = &s.requests_to("/flickr/services/rest/")[0];
+    assert_eq!(search.query_param("api_key").as_deref(), Some("fk-s3cret"));
+    let photo = env.exported("7932536558");
+    assert_eq!(photo["author"], "@janko-m");
+    let comment = env.exported("67099213-6946979188-72157629852219939");
+    assert_eq!(comment["text"], "Test");
+    // Replies go by hand on both.
+    let id = env.id_of("1510826067:6504352127");
+    let out = env.run_stdin(&["reply", &id, "--text-file", "-"], "Thank you!");
+    assert!(
+        text(&out).contains("appstore takes no replies from overhear"),
+        "{}",
+        text(&out)
+    );
+    let rows = env.rows("SELECT * FROM feeds");
+    assert!(!format!("{rows:?}").contains("fk-s3cret"), "the key is never stored");
+}

@@ -252,6 +252,21 @@ case("esc_youtube_quota_error", "escape", "YouTube's 403 with escapes in its mes
      json.dumps({"error": {"errors": [{"domain": "youtube.quota", "reason": "quotaExceeded", "message": OSC0 + CSI}],
                            "code": 403, "message": "quota " + OSC8 + C1_OSC + BIDI}}),
      kind="youtube", status=403, headers={"content-type": "application/json"}, outcome="error")
+case("esc_appstore_fields", "escape", "App Store reviews: escapes in the title, the words, the author, the version and the rating",
+     json.dumps({"feed": {"entry": [
+         {"id": {"label": "900" + DCS}, "title": {"label": ALL}, "content": {"label": ALL, "attributes": {"type": "text"}},
+          "author": {"name": {"label": OSC52 + "eve"}}, "im:rating": {"label": "1" + CSI}, "im:version": {"label": OSC0 + "2.0"}},
+         {"id": {"label": "901"}, "title": {"label": "fine"}, "content": {"label": BIDI + "ok"},
+          "author": {"name": {"label": C1_OSC}}, "im:rating": {"label": "4"}, "im:version": {"label": "2.1"}}]}}),
+     kind="appstore", headers={"content-type": "text/javascript; charset=utf-8"}, stored_min=2)
+case("esc_flickr_fields", "escape", "Flickr: escapes in a photo's title, description, tags, owner name and id",
+     json.dumps({"photos": {"page": 1, "pages": 1, "photo": [
+         {"id": "77" + CSI, "owner": "1@N0" + OSC8, "title": ALL, "description": {"_content": "<b>" + ALL + "</b>"},
+          "ownername": OSC52 + BIDI, "dateupload": "1700000000", "views": "12" + APC, "tags": DCS + " acme"}]}, "stat": "ok"}),
+     kind="flickr", headers={"content-type": "application/json"}, stored_min=1)
+case("esc_flickr_fail", "escape", "Flickr's stat:fail answer (HTTP 200) with escapes in its message",
+     json.dumps({"stat": "fail", "code": 100, "message": "Invalid API Key " + OSC0 + CSI + BIDI}),
+     kind="flickr", headers={"content-type": "text/plain"}, outcome="error")
 case("esc_json_kind_fields", "escape", "the json kind: escapes in every mapped field",
      jsonkind([{"id": "j-" + DCS, "url": "https://example.com/" + CSI, "author": OSC52, "title": ALL, "text": ALL,
                 "time": "2024-01-01T00:00:00Z"}]),

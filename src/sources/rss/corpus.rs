@@ -108,6 +108,9 @@ fn parse(doc: &Path, case: &Case) -> Outcome {
         map: None,
         channels: Vec::new(),
         videos: Vec::new(),
+        photos: Vec::new(),
+        app: None,
+        country: None,
         reply_token_env: None,
     };
     let mut headers = Vec::new();
