@@ -36,6 +36,7 @@ pub(super) struct RawFeed {
     photos: Vec<Spanned<String>>,
     app: Option<Spanned<String>>,
     country: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
     reply_token_env: Option<Spanned<String>>,
 }
 
@@ -139,7 +140,8 @@ fn one(at: &Table<'_>, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         channels: ids(at, &f.channels, "channels")?,
         videos: ids(at, &f.videos, "videos")?,
         photos: ids(at, &f.photos, "photos")?,
-        app: numeric(at, f.app.as_ref(), "app")?,
+        app: app_id(at, kind, f.app.as_ref())?,
+        key_file: f.key_file.as_ref().map(|k| key_file(at, k)).transpose()?,
         country: country(at, f.country.as_ref())?,
         reply_token_env: f.reply_token_env.as_ref().map(|t| token_env(at, t)).transpose()?,
     };
@@ -165,10 +167,27 @@ fn ids(at: &Table<'_>, list: &[Spanned<String>], key: &str) -> Result<Vec<String
         .collect()
 }
 
-/// An App Store app id: digits only (`1510826067`; `id1510826067` as the store's links write it).
-fn numeric(at: &Table<'_>, v: Option<&Spanned<String>>, key: &str) -> Result<Option<String>, ConfigError> {
+/// An app: on the App Store its numeric id (`1510826067`; `id1510826067` as the store's links
+/// write it), on Google Play its package name (`com.example.app`).
+fn app_id(at: &Table<'_>, kind: FeedKind, v: Option<&Spanned<String>>) -> Result<Option<String>, ConfigError> {
     let Some(v) = v else { return Ok(None) };
+    let key = "app";
     let s = v.get_ref().trim();
+    if kind == FeedKind::Googleplay {
+        let ok = s.contains('.')
+            && s.split('.').all(|part| {
+                part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !ok {
+            return Err(at.err(
+                v.span(),
+                key,
+                format!("{s:?} is not a package name, like \"com.example.app\" (its Play Store link's id=)"),
+            ));
+        }
+        return Ok(Some(s.to_string()));
+    }
     let s = s.strip_prefix("id").unwrap_or(s);
     if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
         return Err(at.err(
@@ -181,6 +200,28 @@ fn numeric(at: &Table<'_>, v: Option<&Spanned<String>>, key: &str) -> Result<Opt
         ));
     }
     Ok(Some(s.to_string()))
+}
+
+/// A key file's path.
+fn key_file(at: &Table<'_>, v: &Spanned<String>) -> Result<std::path::PathBuf, ConfigError> {
+    let s = v.get_ref().trim();
+    if s.is_empty() || s.starts_with('{') {
+        return Err(at.err(
+            v.span(),
+            "key_file",
+            "must be the PATH of the service account's JSON key file, never the key itself",
+        ));
+    }
+    // `~/` is the home directory; a relative path is the config file's neighbour.
+    Ok(match s.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new()
+            .map(|b| b.home_dir().join(rest))
+            .unwrap_or_else(|| std::path::PathBuf::from(s)),
+        None => match at.loc.path.parent() {
+            Some(dir) => dir.join(s),
+            None => std::path::PathBuf::from(s),
+        },
+    })
 }
 
 /// A store's country: two letters (`gb`, `US`).
@@ -222,6 +263,10 @@ fn needs(at: &Table<'_>, f: &FeedConfig) -> Result<(), ConfigError> {
         FeedKind::X => require("token_env", f.token_env.is_some()),
         FeedKind::Discourse | FeedKind::Lemmy => require("url", f.url.is_some()),
         FeedKind::Appstore => require("app", f.app.is_some()),
+        FeedKind::Googleplay => {
+            require("app", f.app.is_some())?;
+            require("key_file", f.key_file.is_some())
+        }
         FeedKind::Json => require("map", f.map.is_some()),
         _ => Ok(()),
     }

@@ -35,10 +35,12 @@ pub struct FeedConfig {
     pub videos: Vec<String>,
     /// Flickr: our photos whose comments are read.
     pub photos: Vec<String>,
-    /// App Store: the app's numeric id.
+    /// App Store: the app's numeric id; Google Play: its package name.
     pub app: Option<String>,
     /// App Store: the store's country (two letters, default `us`).
     pub country: Option<String>,
+    /// Google Play: the service account's JSON key file (read when signing in, kept nowhere).
+    pub key_file: Option<std::path::PathBuf>,
     /// The variable holding the token replies are posted with, where it is not `token_env`'s
     /// (YouTube: an OAuth access token with the `youtube.force-ssl` scope; `token_env` holds the
     /// API key that reads).

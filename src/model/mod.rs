@@ -52,6 +52,8 @@ pub enum FeedKind {
     Appstore,
     /// Flickr photo search, and the comments on listed photos.
     Flickr,
+    /// Google Play reviews of the team's own app, through the Play Developer API.
+    Googleplay,
     /// Any other JSON search API, mapped by JSON pointers in the config.
     Json,
 }
@@ -75,7 +77,7 @@ impl FeedKind {
             // A search costs 100 of the 10,000 quota units a day: 72 polls use 7,200.
             FeedKind::Youtube => 20,
             // Reviews come by the day, not the minute.
-            FeedKind::Appstore => 60,
+            FeedKind::Appstore | FeedKind::Googleplay => 60,
             FeedKind::Flickr => 15,
         };
         Duration::from_secs(minutes * 60)
@@ -273,6 +275,7 @@ impl Account {
             photos: Vec::new(),
             app: None,
             country: None,
+            key_file: None,
             reply_token_env: None,
         }
     }

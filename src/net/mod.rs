@@ -173,10 +173,16 @@ impl Client {
                 ..
             } => NetError::Http {
                 status: Some(s),
-                message: format!(
-                    "the sign-in was refused (HTTP {s}): check the credentials in ${}",
-                    feed.token_env.as_deref().unwrap_or("?")
-                ),
+                message: match &feed.key_file {
+                    Some(k) => format!(
+                        "the sign-in was refused (HTTP {s}): check the service account in {} (key_file) and its access to the app",
+                        k.display()
+                    ),
+                    None => format!(
+                        "the sign-in was refused (HTTP {s}): check the credentials in ${}",
+                        feed.token_env.as_deref().unwrap_or("?")
+                    ),
+                },
             },
             other => other,
         })?;
@@ -438,6 +444,9 @@ pub fn token_of(feed: &FeedConfig) -> Option<String> {
 
 /// The secret `token_env` names, read from the environment now (never stored, never logged).
 pub fn secret(feed: &FeedConfig) -> Result<Option<String>, NetError> {
+    if let Some(path) = &feed.key_file {
+        return key_file(path).map(Some);
+    }
     match &feed.token_env {
         Some(var) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
@@ -451,6 +460,24 @@ pub fn secret(feed: &FeedConfig) -> Result<Option<String>, NetError> {
         ))),
         None => Ok(None),
     }
+}
+
+/// A key file's contents, read now: refused, unread, when anyone but its owner may read it (as
+/// ssh does a private key), or when it is not a small file.
+fn key_file(path: &std::path::Path) -> Result<String, NetError> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| NetError::plain(format!("cannot read the key file {shown} (key_file): {e}")))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(NetError::plain(format!(
+            "the key file {shown} may be read by others; overhear will not use it until only you can: chmod 600 {shown}"
+        )));
+    }
+    if !meta.is_file() || meta.len() > 64 * 1024 {
+        return Err(NetError::plain(format!("{shown} (key_file) is not a key file")));
+    }
+    std::fs::read_to_string(path).map_err(|e| NetError::plain(format!("cannot read the key file {shown}: {e}")))
 }
 
 /// A byte count as people write it ("8 MiB", "1.5 MiB").

@@ -171,6 +171,20 @@ impl Outbox {
                 Ok(plan::sent(feed, &resp.reply()))
             }
             Delivery::Bluesky { uri } => self.post_bluesky(feed, uri, text).await,
+            Delivery::GooglePlay { review } => {
+                let secret = net::secret(feed)?;
+                let token = self
+                    .client
+                    .token(feed, secret.as_deref(), false)
+                    .await?
+                    .unwrap_or_default();
+                let req = crate::sources::googleplay::reply_request(feed, review, text, &token)?;
+                self.client.send(feed, &req, HeaderMap::new()).await?;
+                Ok(Sent {
+                    id: Some(format!("reply:{review}")),
+                    url: None,
+                })
+            }
             Delivery::HandOff(why) => Err(NetError::Http {
                 status: None,
                 message: why.clone(),

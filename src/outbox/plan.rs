@@ -25,6 +25,8 @@ pub enum Delivery {
     Api(Request),
     /// Posted on Bluesky: signed in, the parent looked up, then a reply record created.
     Bluesky { uri: String },
+    /// Posted on Google Play: signed in as the service account, then `reviews.reply`.
+    GooglePlay { review: String },
     /// Copied for the operator to paste at the mention's link; the reason says why.
     HandOff(String),
 }
@@ -43,6 +45,12 @@ pub fn plan(
     let Some(feed) = feed else {
         return Ok(Delivery::HandOff("its feed is no longer in the config".into()));
     };
+    if feed.kind == FeedKind::Googleplay {
+        // Signed in with the key file when it is sent.
+        return Ok(Delivery::GooglePlay {
+            review: mention.external_id.clone(),
+        });
+    }
     let Some(token) = token else {
         return Ok(Delivery::HandOff(match feed.kind {
             FeedKind::Mastodon

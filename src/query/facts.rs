@@ -97,9 +97,12 @@ pub fn author_key(kind: FeedKind, author: &str, url: Option<&str>) -> Option<(St
             (String::new(), author.trim_start_matches('@').to_lowercase())
         }
         FeedKind::Hackernews | FeedKind::Youtube | FeedKind::Flickr => (String::new(), author.to_string()),
-        FeedKind::Rss | FeedKind::Json | FeedKind::Discourse | FeedKind::Stackexchange | FeedKind::Appstore => {
-            (host(), author.to_string())
-        }
+        FeedKind::Rss
+        | FeedKind::Json
+        | FeedKind::Discourse
+        | FeedKind::Stackexchange
+        | FeedKind::Appstore
+        | FeedKind::Googleplay => (host(), author.to_string()),
     };
     (!key.1.is_empty()).then_some(key)
 }

@@ -7,6 +7,7 @@ pub mod dates;
 pub mod discourse;
 pub mod flickr;
 pub mod github;
+pub mod googleplay;
 pub mod hackernews;
 pub mod json;
 pub mod lemmy;
@@ -183,6 +184,7 @@ pub fn needs_session(feed: &FeedConfig) -> bool {
     match feed.kind {
         FeedKind::Bluesky => true,
         FeedKind::Reddit => feed.token_env.is_some(),
+        FeedKind::Googleplay => true,
         _ => false,
     }
 }
@@ -192,6 +194,7 @@ pub fn session_request(feed: &FeedConfig, secret: &str) -> Result<Request, Sourc
     match feed.kind {
         FeedKind::Bluesky => bluesky::session_request(feed, secret),
         FeedKind::Reddit => reddit::session_request(feed, secret),
+        FeedKind::Googleplay => googleplay::session_request(feed, secret, Utc::now()),
         _ => Err(SourceError::Request(format!("a {} feed does not sign in", feed.kind))),
     }
 }
@@ -200,6 +203,7 @@ pub fn parse_session(feed: &FeedConfig, reply: &Reply<'_>, now: DateTime<Utc>) -
     match feed.kind {
         FeedKind::Bluesky => bluesky::parse_session(reply, now),
         FeedKind::Reddit => reddit::parse_session(reply, now),
+        FeedKind::Googleplay => googleplay::parse_session(reply, now),
         _ => Err(SourceError::Request(format!("a {} feed does not sign in", feed.kind))),
     }
     .map_err(SourceError::sanitized)
@@ -230,6 +234,7 @@ pub fn first_request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
         FeedKind::Youtube => youtube::request(ctx),
         FeedKind::Appstore => appstore::request(ctx, 1),
         FeedKind::Flickr => flickr::request(ctx, 1),
+        FeedKind::Googleplay => googleplay::request(ctx, None),
         FeedKind::Json => json::request(ctx),
     }
 }
@@ -268,6 +273,7 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         FeedKind::Youtube => youtube::parse(ctx, req, reply)?,
         FeedKind::Appstore => appstore::parse(ctx, req, reply)?,
         FeedKind::Flickr => flickr::parse(ctx, req, reply)?,
+        FeedKind::Googleplay => googleplay::parse(ctx, reply)?,
         FeedKind::Json => json::parse(ctx, reply)?,
     };
     for m in &mut page.mentions {

@@ -454,3 +454,71 @@ fn youtube_replies_answer_a_comment_in_its_thread_and_a_video_under_it() {
     let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {video}"));
     assert_eq!(ours, "UgzNEW");
 }
+
+/// Google Play: signed in as the service account (a JWT for an access token), the app's reviews
+/// read, a reply posted by `reviews.reply`; a key file others may read is refused unread.
+#[test]
+fn google_play_reviews_are_read_and_answered_as_the_service_account() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = FixtureServer::start();
+    s.route(
+        "/gp/token",
+        Response::ok(r#"{"access_token":"ya29.test-token","expires_in":3599,"token_type":"Bearer"}"#),
+    );
+    let reviews = "/gp/androidpublisher/v3/applications/com.example.app/reviews";
+    s.route(reviews, Response::ok(fixture("googleplay/reviews_list.json")));
+    let review = "gp:AOqpTOH4w8mXw1lbvSD2aa5lW3gm5ZZm6P4y_kM2Y6r1";
+    s.route(
+        &format!("{reviews}/{review}:reply"),
+        Response::ok(fixture("googleplay/reply.json")),
+    );
+    let env = env_with(&format!(
+        "[[feed]]\nname = \"play\"\nkind = \"googleplay\"\napp = \"com.example.app\"\nkey_file = \"sa.json\"\nurl = \"{}\"\n",
+        s.url("/gp")
+    ));
+    let key = env.file(
+        "sa.json",
+        &String::from_utf8(fixture("googleplay/service_account.json")).unwrap(),
+    );
+    // Readable by others: refused, and said how to fix it.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["poll", "--once"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("chmod 600"), "{}", text(&out));
+    assert!(s.requests_to("/gp/token").is_empty(), "nothing sent with it");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sign_in = &s.requests_to("/gp/token")[0];
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&sign_in.body).into_owned().collect();
+    assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    assert_eq!(form["assertion"].split('.').count(), 3, "a signed JWT");
+    let list = &s.requests_to(reviews)[0];
+    assert_eq!(list.header("authorization"), Some("Bearer ya29.test-token"));
+    let m = env.exported(review);
+    assert!(
+        m["text"].as_str().unwrap().contains("crashes when I open my cart"),
+        "{m}"
+    );
+    let id = env.id_of(review);
+    let out = env.run_stdin(
+        &["reply", &id, "--text-file", "-"],
+        "Sorry! 4.1.1 fixes the cart; it is rolling out now.",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let post = &s.requests_to(&format!("{reviews}/{review}:reply"))[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.header("authorization"), Some("Bearer ya29.test-token"));
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"replyText": "Sorry! 4.1.1 fixes the cart; it is rolling out now."})
+    );
+    assert_eq!(env.exported(review)["status"], "responded");
+    // The key is in no output, no row, no log.
+    let log = std::fs::read_to_string(env.home().join(".local/state/overhear/overhear.log")).unwrap_or_default();
+    for haystack in [text(&out), log, format!("{:?}", env.rows("SELECT * FROM feeds"))] {
+        assert!(!haystack.contains("PRIVATE KEY") && !haystack.contains("ya29.test-token"));
+    }
+}

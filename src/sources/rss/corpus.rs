@@ -111,6 +111,7 @@ fn parse(doc: &Path, case: &Case) -> Outcome {
         photos: Vec::new(),
         app: None,
         country: None,
+        key_file: None,
         reply_token_env: None,
     };
     let mut headers = Vec::new();
