@@ -201,6 +201,30 @@ pub fn ids_of(external_id: &str) -> Option<(i64, Option<i64>)> {
     }
 }
 
+/// What answered our comment `id` (as stored: `HOST:comment:ID:POST`): the comments under it,
+/// newest first, read as a search's comments are. `None` for an id that names no comment.
+pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Option<Request>, SourceError> {
+    let Some((_, Some(comment))) = ids_of(id) else {
+        return Ok(None);
+    };
+    let base = instance(ctx)?;
+    let pairs = vec![
+        ("parent_id", comment.to_string()),
+        ("type_", "All".to_string()),
+        ("sort", "New".to_string()),
+        ("max_depth", "8".to_string()),
+        ("limit", PER_PAGE.to_string()),
+    ];
+    Ok(Some(
+        Request::get(with_query(
+            endpoint(ctx.feed, base.as_str(), "/api/v3/comment/list")?,
+            &pairs,
+        ))
+        .header("accept", "application/json")
+        .bearer_if(ctx.token),
+    ))
+}
+
 /// The instance a feed reads: its host (the ids' scope) and its address (the mentions' links).
 struct Instance {
     home: String,

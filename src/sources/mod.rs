@@ -294,7 +294,7 @@ pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Requ
 
 /// Whether the service can tell what answered a post of ours (so the poller watches our replies).
 pub fn tells_follow_ups(kind: FeedKind) -> bool {
-    matches!(kind, FeedKind::Mastodon | FeedKind::Bluesky)
+    matches!(kind, FeedKind::Mastodon | FeedKind::Bluesky | FeedKind::Lemmy)
 }
 
 /// The requests that ask what answered our replies `ids` (the services' ids of what we sent),
@@ -303,6 +303,10 @@ pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>,
     match ctx.feed.kind {
         FeedKind::Mastodon => ids.iter().map(|id| mastodon::follow_up_request(ctx, id)).collect(),
         FeedKind::Bluesky => ids.iter().map(|id| bluesky::thread_request(ctx, id)).collect(),
+        FeedKind::Lemmy => ids
+            .iter()
+            .filter_map(|id| lemmy::follow_up_request(ctx, id).transpose())
+            .collect(),
         _ => Ok(Vec::new()),
     }
 }

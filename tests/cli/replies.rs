@@ -363,16 +363,22 @@ fn a_lemmy_reply_is_a_comment_and_its_answer_comes_back_to_us() {
     assert_eq!(m["response_url"], format!("{}/comment/3200099", s.url("/lemmy")));
     let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {id}"));
     assert_eq!(ours, "127.0.0.1:comment:3200099:5716352");
-    // Rin answers our reply (without the brand's name, found by a later search all the same).
-    let mut later: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
-    let mut answer = later["comments"][1].clone();
+    // Rin answers our reply, without the word the search looks for: the comments under our
+    // reply are asked of the instance.
+    let search: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
+    let mut answer = search["comments"][1].clone();
     answer["comment"]["id"] = serde_json::json!(3200150);
     answer["comment"]["path"] = serde_json::json!("0.3200001.3200099.3200150");
     answer["comment"]["content"] = serde_json::json!("Works now, thanks!");
     answer["comment"]["published"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
-    later["comments"] = serde_json::json!([answer]);
-    s.route("/lemmy/api/v3/search", Response::ok(later.to_string()));
+    s.route(
+        "/lemmy/api/v3/comment/list",
+        Response::ok(serde_json::json!({ "comments": [answer] }).to_string()),
+    );
     assert!(env.run(&["poll", "--once"]).status.success());
+    let asked = &s.requests_to("/lemmy/api/v3/comment/list")[0];
+    assert_eq!(asked.query_param("parent_id").as_deref(), Some("3200099"));
+    assert_eq!(asked.header("authorization"), Some("Bearer write-token"));
     let back = env.exported("127.0.0.1:comment:3200150:5716352");
     assert_eq!(back["status"], "open", "a follow-up to our answer: {back}");
     assert_eq!(back["assignee"], "alice");
