@@ -29,16 +29,34 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut compared = 0;
-    let mut file = db.prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
+    // SQLite answers each look-up in the process; a server is asked once for them all.
+    let mut look = match db.dialect() {
+        db::Dialect::Sqlite => Lookup::Db(db),
+        db::Dialect::Postgres => Lookup::Fetched(Box::new(Fetched::of(db, fresh)?)),
+    };
+    let mut file = match &look {
+        Lookup::Db(_) => Some(db.prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?),
+        Lookup::Fetched(_) => None,
+    };
     for f in fresh {
-        if let Some(lead) = lead_of(db, f, similarity, &mut known, &mut compared)? {
+        let lead = lead_of(&mut look, f, similarity, &mut known, &mut compared)?;
+        if let Some(lead) = lead {
             db.execute("UPDATE mentions SET story_id = ?2 WHERE id = ?1", params![f.id, lead])?;
             grouped += 1;
         }
         // Filed as it is grouped: the next new mention may be its story's next place.
-        for k in f.keys.all() {
-            file.execute(params![k, f.id])?;
+        match (&mut look, &mut file) {
+            (Lookup::Fetched(m), _) => m.file(f, lead),
+            (_, Some(file)) => {
+                for k in f.keys.all() {
+                    file.execute(params![k, f.id])?;
+                }
+            }
+            _ => {}
         }
+    }
+    if let Lookup::Fetched(m) = &look {
+        m.write(db)?;
     }
     if grouped > 0 {
         // The stream lists a story once: its other places leave its counts (they arrived new).
@@ -51,21 +69,146 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
     Ok(grouped)
 }
 
+/// Where the grouping reads the stored stories: the database at each look-up, or what was
+/// fetched for the whole write at once (PostgreSQL: one round trip, not a dozen per mention).
+enum Lookup<'c> {
+    Db(Db<'c>),
+    Fetched(Box<Fetched>),
+}
+
+/// The stored mentions sharing a key with the write's new ones, and what grouping reads of them;
+/// the new ones added as they are filed.
+#[derive(Default)]
+struct Fetched {
+    /// Each key's newest sharers (at most 8), newest first.
+    sharers: HashMap<i64, Vec<i64>>,
+    /// A mention's lead (itself when it leads) and its time.
+    rows: HashMap<i64, (i64, i64)>,
+    titles: HashMap<i64, Option<String>>,
+    /// The keys filed by this write, to insert at its end.
+    filed: Vec<(i64, i64)>,
+}
+
+impl Fetched {
+    fn of(db: Db<'_>, fresh: &[Fresh]) -> db::Result<Fetched> {
+        let mut keys: Vec<i64> = fresh.iter().flat_map(|f| f.keys.all()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = Fetched::default();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let list = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let pairs: Vec<(i64, i64)> = db.query_map(
+            "SELECT k.key, s.mention_id
+             FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[])) AS k(key),
+                  LATERAL (SELECT mention_id FROM story_keys WHERE key = k.key ORDER BY mention_id DESC LIMIT 8) s
+             ORDER BY k.key, s.mention_id DESC",
+            params![list],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut ids: Vec<i64> = Vec::with_capacity(pairs.len());
+        for (key, id) in pairs {
+            out.sharers.entry(key).or_default().push(id);
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let rows: Vec<(i64, i64, i64, Option<String>)> = db.query_map(
+                "SELECT id, coalesce(story_id, id), sort_at, title FROM mentions
+                 WHERE id = ANY(CAST(string_to_array(?1, ',') AS BIGINT[]))",
+                params![list],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            for (id, lead, at, title) in rows {
+                out.rows.insert(id, (lead, at));
+                out.titles.insert(id, title);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A new mention filed under its keys, newest first, as the database would list it.
+    fn file(&mut self, f: &Fresh, lead: Option<i64>) {
+        for k in f.keys.all() {
+            let list = self.sharers.entry(k).or_default();
+            list.insert(0, f.id);
+            list.truncate(8);
+            self.filed.push((k, f.id));
+        }
+        self.rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
+    }
+
+    /// The keys filed by this write, in one statement.
+    fn write(&self, db: Db<'_>) -> db::Result<()> {
+        if self.filed.is_empty() {
+            return Ok(());
+        }
+        let keys = self
+            .filed
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let ids = self
+            .filed
+            .iter()
+            .map(|(_, id)| id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        db.execute(
+            "INSERT INTO story_keys (key, mention_id)
+             SELECT * FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[]), CAST(string_to_array(?2, ',') AS BIGINT[]))
+             ON CONFLICT DO NOTHING",
+            params![keys, ids],
+        )?;
+        Ok(())
+    }
+}
+
+impl Lookup<'_> {
+    fn sharers(&self, key: i64) -> db::Result<Vec<i64>> {
+        match self {
+            Lookup::Db(db) => db.query_map(SHARING, params![key], |r| r.get(0)),
+            Lookup::Fetched(m) => Ok(m.sharers.get(&key).cloned().unwrap_or_default()),
+        }
+    }
+
+    /// A mention's lead and time.
+    fn row(&self, id: i64) -> db::Result<(i64, i64)> {
+        match self {
+            Lookup::Db(db) => db.query_row(
+                "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ),
+            Lookup::Fetched(m) => m.rows.get(&id).copied().ok_or(db::DbError::NoRow),
+        }
+    }
+
+    fn title(&self, id: i64) -> db::Result<Option<String>> {
+        match self {
+            Lookup::Db(db) => db.query_row("SELECT title FROM mentions WHERE id = ?1", params![id], |r| r.get(0)),
+            Lookup::Fetched(m) => Ok(m.titles.get(&id).cloned().flatten()),
+        }
+    }
+}
+
 /// The lead of the story a new mention belongs to, if one is stored: a mention leading to the
 /// same page, else one whose title is near-identical, within [`story::WINDOW_SECS`].
 fn lead_of(
-    db: Db<'_>,
+    look: &mut Lookup<'_>,
     f: &Fresh,
     similarity: f64,
     known: &mut HashMap<i64, Vec<u64>>,
     compared: &mut usize,
 ) -> db::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
-    const ROW: &str = "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1";
     if let Some(link) = f.keys.link {
-        let ids: Vec<i64> = db.query_map(SHARING, params![link], |r| r.get(0))?;
-        for id in ids {
-            let (lead, at): (i64, i64) = db.query_row(ROW, params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for id in look.sharers(link)? {
+            let (lead, at) = look.row(id)?;
             if near(at) {
                 return Ok(Some(lead));
             }
@@ -75,7 +218,7 @@ fn lead_of(
     // Each band's newest sharers, from the keys' index alone.
     let mut ids: Vec<i64> = Vec::new();
     for band in bands {
-        for id in db.query_map(SHARING, params![band], |r| r.get::<i64>(0))? {
+        for id in look.sharers(band)? {
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -87,8 +230,7 @@ fn lead_of(
         let theirs = match known.get(&id) {
             Some(t) => t,
             None => {
-                let t: Option<String> =
-                    db.query_row("SELECT title FROM mentions WHERE id = ?1", params![id], |r| r.get(0))?;
+                let t = look.title(id)?;
                 known.entry(id).or_insert_with(|| story::shingles(t.as_deref()))
             }
         };
@@ -97,7 +239,7 @@ fn lead_of(
         if s < similarity {
             continue;
         }
-        let (lead, at): (i64, i64) = db.query_row(ROW, params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (lead, at) = look.row(id)?;
         if near(at) && best.is_none_or(|(b, l)| s > b || (s == b && lead < l)) {
             best = Some((s, lead));
         }
