@@ -93,7 +93,7 @@ fn label(l: Option<&Label>) -> Option<&str> {
 fn stars(rating: Option<u8>, version: Option<&str>) -> String {
     let mut s = String::new();
     if let Some(r) = rating {
-        s.push_str(&format!("{}{} {r}/5", "★".repeat(r.into()), "☆".repeat((5 - r).into())));
+        s.push_str(&super::stars(r));
     }
     if let Some(v) = version {
         if !s.is_empty() {

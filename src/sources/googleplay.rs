@@ -202,9 +202,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             .star_rating
             .and_then(|r| u8::try_from(r).ok())
             .filter(|r| (1..=5).contains(r));
-        let mut head = rating
-            .map(|r| format!("{}{} {r}/5", "★".repeat(r.into()), "☆".repeat((5 - r).into())))
-            .unwrap_or_default();
+        let mut head = rating.map(super::stars).unwrap_or_default();
         if let Some(v) = c.app_version_name.as_deref().filter(|v| !v.trim().is_empty()) {
             head.push_str(&format!(" · version {v}"));
         }

@@ -209,6 +209,12 @@ pub fn parse_session(feed: &FeedConfig, reply: &Reply<'_>, now: DateTime<Utc>) -
     .map_err(SourceError::sanitized)
 }
 
+/// A store review's rating as a reader sees it: `★★☆☆☆ 2/5` (1 to 5).
+pub(crate) fn stars(rating: u8) -> String {
+    let r = rating.clamp(1, 5);
+    format!("{}{} {r}/5", "★".repeat(r.into()), "☆".repeat((5 - r).into()))
+}
+
 /// Headers starting with this carry an adapter's state from one page of a poll to the next
 /// (YouTube's quota spent so far, which list a page reads); the HTTP client never sends them.
 pub const CARRY: &str = "x-overhear-";
