@@ -108,6 +108,8 @@ impl DemoFeeds {
             "/alerts.atom" => ("application/atom+xml", self.alerts()),
             "/community.json" => ("application/feed+json", self.json_feed()),
             "/api/v1/search_by_date" => ("application/json", self.hn(query.unwrap_or(""))),
+            "/api/v3/search" => ("application/json", self.lemmy()),
+            p if p.starts_with("/us/rss/customerreviews/") => ("application/json", self.app_reviews()),
             p if p.starts_with("/api/v1/items/") => match self.hn_item(&p["/api/v1/items/".len()..]) {
                 Some(body) => ("application/json", body),
                 None => return (StatusCode::NOT_FOUND, vec![], b"{}".to_vec()),
@@ -235,6 +237,46 @@ impl DemoFeeds {
 }
 
 impl DemoFeeds {
+    /// Lemmy's search: the demo's posts in c/selfhosted (ids from 7,000,000).
+    fn lemmy(&self) -> String {
+        let posts: Vec<serde_json::Value> = self
+            .visible("lemmy")
+            .into_iter()
+            .map(|(id, at, it)| {
+                serde_json::json!({
+                    "post": {"id": 7_000_000 + id, "name": it.title, "body": it.text, "published": at.to_rfc3339(),
+                             "ap_id": format!("https://lemmy.example/post/{}", 7_000_000 + id), "deleted": false, "removed": false},
+                    "creator": {"id": id, "name": it.author, "actor_id": format!("https://lemmy.example/u/{}", it.author)},
+                    "community": {"id": 1, "name": "selfhosted", "actor_id": "https://lemmy.example/c/selfhosted"},
+                    "counts": {"score": it.points, "upvotes": it.points, "comments": it.comments},
+                })
+            })
+            .collect();
+        serde_json::json!({"type_": "All", "posts": posts, "comments": [], "communities": [], "users": []}).to_string()
+    }
+
+    /// Apple's customer reviews of the demo's app (`points` is the rating).
+    fn app_reviews(&self) -> String {
+        let label = |s: &str| serde_json::json!({ "label": s });
+        let entries: Vec<serde_json::Value> = self
+            .visible("appstore")
+            .into_iter()
+            .map(|(id, at, it)| {
+                serde_json::json!({
+                    "author": {"name": label(&it.author), "uri": label("https://itunes.apple.com/us/reviews/id1")},
+                    "updated": label(&at.to_rfc3339()),
+                    "im:rating": label(&it.points.unwrap_or(5).to_string()),
+                    "im:version": label("4.2.0"),
+                    "id": label(&(9_000_000_000u64 + id as u64).to_string()),
+                    "title": label(&it.title),
+                    "content": {"label": it.text, "attributes": {"type": "text"}},
+                    "im:voteSum": label("0"),
+                })
+            })
+            .collect();
+        serde_json::json!({"feed": {"entry": entries, "updated": label(&Utc::now().to_rfc3339())}}).to_string()
+    }
+
     /// A Hacker News story of the demo with its comments as Algolia's items API answers (the
     /// thread the detail shows when a story or a comment on it is opened).
     fn hn_item(&self, id: &str) -> Option<String> {
@@ -372,6 +414,20 @@ kind = "hackernews"
 query = "tidepool"
 url = "{base}"
 every = "3s"
+
+[[feed]]
+name = "lemmy"
+kind = "lemmy"
+query = "tidepool"
+url = "{base}"
+every = "7s"
+
+[[feed]]
+name = "ios"
+kind = "appstore"
+app = "1510826067"
+url = "{base}"
+every = "8s"
 "#
     );
     Ok(Config::parse(path, &text)?)
@@ -566,7 +622,11 @@ mod tests {
                     r.3,
                     r.4,
                     r.5,
-                    r.6,
+                    // The two demo servers listen on two ports.
+                    r.6.as_deref().map(|u| match u.strip_prefix("http://127.0.0.1:") {
+                        Some(rest) => rest.split_once('/').map_or(rest, |(_, p)| p).to_string(),
+                        None => u.to_string(),
+                    }),
                     f.1.map(|v| (v * 1e4).round()),
                     f.2,
                     f.4.map(|c| name.get(&c).cloned().unwrap_or_default()),
@@ -623,6 +683,10 @@ mod tests {
     /// into PostgreSQL, the team's answers recorded in each: the same stream (statuses, rules'
     /// assignments, stories, conversations, people, noise, priorities) and the same report.
     #[test]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one week polled into both backends, then read side by side"
+    )]
     fn the_demo_week_reads_alike_on_sqlite_and_postgres() {
         let Some(pg) = crate::store::postgres::testing::database() else {
             return;
@@ -672,6 +736,12 @@ mod tests {
             // their ids, and which place leads a story by which feed was stored first: compared
             // whole below, and as sets here.
             r.people.clear();
+            // The two demo servers listen on two ports, in the links to Lemmy's posts.
+            for m in &mut r.engaged {
+                if let Some(rest) = m.url.as_deref().and_then(|u| u.strip_prefix("http://127.0.0.1:")) {
+                    m.url = rest.split_once('/').map(|(_, p)| p.to_string());
+                }
+            }
             for story in &mut r.stories {
                 story.feeds.sort();
                 story.url = None;

@@ -237,7 +237,7 @@ fn the_demo_runs_the_whole_pipeline_offline() {
     // Bundled mentions arrive over HTTP from the built-in server, through the parsers and SQLite.
     term.wait_for("Love the new graph view", timeout(20)).unwrap();
     term.wait_for("Six months with Tidepool", timeout(20)).unwrap();
-    term.wait_for("feeds 4 ok", timeout(20)).unwrap();
+    term.wait_for("feeds 6 ok", timeout(20)).unwrap();
     // New mentions are released a few seconds in.
     term.wait_for("Key rotation is described", timeout(20)).unwrap();
     let screen = term.screen();
