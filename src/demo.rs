@@ -259,7 +259,7 @@ impl DemoFeeds {
     fn app_reviews(&self) -> String {
         let label = |s: &str| serde_json::json!({ "label": s });
         let entries: Vec<serde_json::Value> = self
-            .visible("appstore")
+            .visible("ios")
             .into_iter()
             .map(|(id, at, it)| {
                 serde_json::json!({
