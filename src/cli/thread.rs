@@ -16,7 +16,7 @@ pub fn thread(cli: &Cli, id: i64, cached: bool) -> Result<ExitCode> {
         .with_context(|| format!("no mention with id {id}"))?;
     if !crate::sources::thread::tells_threads(of.kind) {
         bail!(
-            "mention {id} comes from a {} feed, whose source shows no threads (Mastodon, Bluesky, Hacker News, Reddit, Discourse and GitHub do)",
+            "mention {id} comes from a {} feed, whose source shows no threads (Mastodon, Bluesky, Hacker News, Reddit, Discourse, GitHub, Lemmy and YouTube do)",
             of.kind
         );
     }

@@ -225,6 +225,51 @@ pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Option<Request>, Sou
     ))
 }
 
+/// The comments of the post a mention is part of (`root`: `HOST:post:ID`), oldest first, as deep
+/// as the instance goes.
+pub fn thread_request(ctx: &Ctx<'_>, root: &str) -> Result<Option<Request>, SourceError> {
+    let Some((post, _)) = ids_of(root) else {
+        return Ok(None);
+    };
+    let base = instance(ctx)?;
+    let pairs = vec![
+        ("post_id", post.to_string()),
+        ("type_", "All".to_string()),
+        ("sort", "Old".to_string()),
+        ("max_depth", "8".to_string()),
+        ("limit", PER_PAGE.to_string()),
+    ];
+    Ok(Some(
+        Request::get(with_query(
+            endpoint(ctx.feed, base.as_str(), "/api/v3/comment/list")?,
+            &pairs,
+        ))
+        .header("accept", "application/json")
+        .bearer_if(ctx.token),
+    ))
+}
+
+/// A post's comments, each answering its parent comment or the post.
+pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let s: Search = json_body("Lemmy comments", reply.body)?;
+    let base = instance(ctx)?;
+    let at = Instance {
+        home: host(Some(base)),
+        base: base.to_string(),
+    };
+    Ok(s.comments
+        .into_iter()
+        .filter_map(|c| at.comment(c))
+        .filter_map(|post| {
+            Some(super::thread::Node {
+                id: post.external_id.clone()?,
+                parent: post.place.parent.clone(),
+                post,
+            })
+        })
+        .collect())
+}
+
 /// The instance a feed reads: its host (the ids' scope) and its address (the mentions' links).
 struct Instance {
     home: String,
@@ -522,5 +567,46 @@ mod tests {
             crate::sources::parse(&ctx, &req, &refused),
             Err(SourceError::Refused(_))
         ));
+    }
+    #[test]
+    fn a_posts_comments_are_its_thread() {
+        let feed = feed();
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: None,
+            now: Utc::now(),
+        };
+        let req = thread_request(&ctx, "sh.itjust.works:comment:3200002:5716352")
+            .unwrap()
+            .unwrap();
+        assert_eq!(req.url.path(), "/api/v3/comment/list");
+        let q: std::collections::HashMap<_, _> = req.url.query_pairs().into_owned().collect();
+        assert_eq!((q["post_id"].as_str(), q["sort"].as_str()), ("5716352", "Old"));
+        let search: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lemmy/search.json")).unwrap(),
+        )
+        .unwrap();
+        let body = serde_json::json!({ "comments": search["comments"] }).to_string();
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: body.as_bytes(),
+        };
+        let nodes = thread_nodes(&ctx, &reply).unwrap();
+        let pairs: Vec<(String, Option<String>)> = nodes.into_iter().map(|n| (n.id, n.parent)).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (
+                    "sh.itjust.works:comment:3200002:5716352".to_string(),
+                    Some("sh.itjust.works:comment:3200001:5716352".to_string())
+                ),
+                (
+                    "sh.itjust.works:comment:3200001:5716352".to_string(),
+                    Some("sh.itjust.works:post:5716352".to_string())
+                ),
+            ]
+        );
     }
 }

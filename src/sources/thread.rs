@@ -32,6 +32,8 @@ pub fn tells_threads(kind: FeedKind) -> bool {
             | FeedKind::Reddit
             | FeedKind::Discourse
             | FeedKind::Github
+            | FeedKind::Lemmy
+            | FeedKind::Youtube
     )
 }
 
@@ -55,6 +57,8 @@ pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceEr
         FeedKind::Discourse => super::discourse::thread_request(ctx, of.root.as_deref()),
         FeedKind::Github => super::github::thread_request(ctx, of.url.as_deref()),
         FeedKind::X => super::x::conversation_request(ctx, of.root.as_deref().unwrap_or(id)),
+        FeedKind::Lemmy => super::lemmy::thread_request(ctx, of.root.as_deref().unwrap_or(id)),
+        FeedKind::Youtube => super::youtube::thread_request(ctx, of),
         _ => Ok(None),
     }
 }
@@ -78,6 +82,8 @@ pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node
         FeedKind::Discourse => super::discourse::thread_nodes(ctx, reply)?,
         FeedKind::Github => super::github::thread_nodes(reply, of.external_id.as_deref())?,
         FeedKind::X => super::x::conversation_nodes(ctx, reply)?,
+        FeedKind::Lemmy => super::lemmy::thread_nodes(ctx, reply)?,
+        FeedKind::Youtube => super::youtube::thread_nodes(reply)?,
         _ => Vec::new(),
     })
 }

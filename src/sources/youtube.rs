@@ -432,6 +432,66 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     })
 }
 
+/// The thread around a mention: a comment's thread (its top-level comment and replies), or a
+/// video's threads.
+pub fn thread_request(ctx: &Ctx<'_>, of: &crate::model::ThreadOf) -> Result<Option<Request>, SourceError> {
+    let Some(id) = of.external_id.as_deref() else {
+        return Ok(None);
+    };
+    let comment = of.url.as_deref().is_some_and(|u| u.contains("lc="));
+    let target = if comment {
+        // A reply's id is its thread's, a dot, then its own.
+        ("id", id.split_once('.').map_or(id, |(t, _)| t).to_string())
+    } else {
+        ("videoId", id.to_string())
+    };
+    let pairs = vec![
+        ("part", "snippet,replies".to_string()),
+        (target.0, target.1),
+        ("maxResults", "50".to_string()),
+        ("textFormat", "plainText".to_string()),
+        ("key", key(ctx)?.to_string()),
+    ];
+    Ok(Some(
+        Request::get(with_query(
+            endpoint(ctx.feed, PUBLIC, "/youtube/v3/commentThreads")?,
+            &pairs,
+        ))
+        .header("accept", "application/json"),
+    ))
+}
+
+/// The comments of an answer to [`thread_request`]: each thread's first comment answers its
+/// video, its replies the first comment.
+pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
+    let mut out = Vec::new();
+    for t in list.items {
+        let Some(s) = t.snippet else { continue };
+        let thread = t.id.clone();
+        let on = On {
+            video: s.video_id.as_deref(),
+            channel: s.channel_id.as_deref(),
+        };
+        let comments = s
+            .top_level_comment
+            .into_iter()
+            .chain(t.replies.map(|r| r.comments).unwrap_or_default());
+        for c in comments {
+            if let Some(post) = comment(c, on, thread.as_deref(), None)
+                && let Some(id) = post.external_id.clone()
+            {
+                out.push(super::thread::Node {
+                    id,
+                    parent: post.place.parent.clone(),
+                    post,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `channels.list` (subscribers) and `videos.list` (statistics) for what the poll found, 50 ids
 /// a request.
 pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Request>, SourceError> {
@@ -735,5 +795,49 @@ mod tests {
         // In summer time the day ends at 07:00 UTC.
         let july = DateTime::parse_from_rfc3339("2026-07-01T06:00:00Z").unwrap().to_utc();
         assert_eq!(quota_reset(july).to_rfc3339(), "2026-07-01T07:00:00+00:00");
+    }
+    #[test]
+    fn a_comments_thread_and_a_videos_threads() {
+        let feed = feed("");
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("k-123"),
+            now: now(),
+        };
+        let of = |id: &str, url: &str| crate::model::ThreadOf {
+            kind: crate::model::FeedKind::Youtube,
+            feed: "yt".into(),
+            external_id: Some(id.into()),
+            url: Some(url.into()),
+            parent: None,
+            root: None,
+        };
+        let req = thread_request(
+            &ctx,
+            &of(
+                "UgwI_ylXVnzPS8Q-oAV4AaABAg.9abc",
+                "https://www.youtube.com/watch?v=F1UP7wRCPH8&lc=x",
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(query(&req)["id"], "UgwI_ylXVnzPS8Q-oAV4AaABAg", "a reply's thread");
+        let req = thread_request(&ctx, &of("F1UP7wRCPH8", "https://www.youtube.com/watch?v=F1UP7wRCPH8"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(query(&req)["videoId"], "F1UP7wRCPH8");
+        let body = fixture("comment_threads_by_video.json");
+        let nodes = thread_nodes(&Reply {
+            status: 200,
+            headers: &[],
+            body: &body,
+        })
+        .unwrap();
+        assert_eq!(nodes.len(), 5);
+        assert!(
+            nodes.iter().all(|n| n.parent.as_deref() == Some("F1UP7wRCPH8")),
+            "each answers the video"
+        );
     }
 }

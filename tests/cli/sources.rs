@@ -579,6 +579,25 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
         rows.iter().all(|r| r[3] == "1"),
         "one conversation, the post's: {rows:?}"
     );
+    // The post's thread: its comments, asked of the instance, each under what it answers.
+    let search: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
+    s.route(
+        "/lemmy/api/v3/comment/list",
+        Response::ok(serde_json::json!({ "comments": search["comments"] }).to_string()),
+    );
+    let post = env.id_of("127.0.0.1:post:5716352");
+    let thread = text(&env.run(&["thread", &post]));
+    let (rin, kai) = (thread.find("rin@lemmy.world"), thread.find("kai@sh.itjust.works"));
+    assert!(
+        rin.is_some() && kai.is_some() && rin < kai,
+        "the reply under the comment it answers: {thread}"
+    );
+    assert_eq!(
+        s.requests_to("/lemmy/api/v3/comment/list")[0]
+            .query_param("post_id")
+            .as_deref(),
+        Some("5716352")
+    );
     // The next poll: a full page all newer than what was seen asks the next page, and stops
     // there (the second page reaches the first poll's newest).
     let now = chrono::Utc::now();
