@@ -622,11 +622,7 @@ mod tests {
                     r.3,
                     r.4,
                     r.5,
-                    // The two demo servers listen on two ports.
-                    r.6.as_deref().map(|u| match u.strip_prefix("http://127.0.0.1:") {
-                        Some(rest) => rest.split_once('/').map_or(rest, |(_, p)| p).to_string(),
-                        None => u.to_string(),
-                    }),
+                    r.6.as_deref().map(portless),
                     f.1.map(|v| (v * 1e4).round()),
                     f.2,
                     f.4.map(|c| name.get(&c).cloned().unwrap_or_default()),
@@ -636,6 +632,15 @@ mod tests {
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
+    }
+
+    /// A link without the demo server's address: the two servers listen on two ports (Lemmy's
+    /// posts link to the instance, the demo's server).
+    fn portless(u: &str) -> String {
+        match u.strip_prefix("http://127.0.0.1:") {
+            Some(rest) => rest.split_once('/').map_or(rest, |(_, p)| p).to_string(),
+            None => u.to_string(),
+        }
     }
 
     /// A report's JSON with what differs between two databases of the same data left out: the
@@ -683,10 +688,6 @@ mod tests {
     /// into PostgreSQL, the team's answers recorded in each: the same stream (statuses, rules'
     /// assignments, stories, conversations, people, noise, priorities) and the same report.
     #[test]
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one week polled into both backends, then read side by side"
-    )]
     fn the_demo_week_reads_alike_on_sqlite_and_postgres() {
         let Some(pg) = crate::store::postgres::testing::database() else {
             return;
@@ -736,11 +737,8 @@ mod tests {
             // their ids, and which place leads a story by which feed was stored first: compared
             // whole below, and as sets here.
             r.people.clear();
-            // The two demo servers listen on two ports, in the links to Lemmy's posts.
             for m in &mut r.engaged {
-                if let Some(rest) = m.url.as_deref().and_then(|u| u.strip_prefix("http://127.0.0.1:")) {
-                    m.url = rest.split_once('/').map(|(_, p)| p.to_string());
-                }
+                m.url = m.url.as_deref().map(portless);
             }
             for story in &mut r.stories {
                 story.feeds.sort();

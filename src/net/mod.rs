@@ -429,12 +429,17 @@ fn refused(feed: &FeedConfig, status: StatusCode, said: Option<&str>) -> NetErro
 /// `token_env`'s.
 pub fn reply_token_of(feed: &FeedConfig) -> Option<String> {
     match &feed.reply_token_env {
-        Some(var) => std::env::var(var)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty()),
+        Some(var) => env_value(var),
         None => token_of(feed),
     }
+}
+
+/// A variable's value, trimmed; unset or blank is none.
+fn env_value(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// The feed's token, if its `token_env` variable is set.
@@ -448,12 +453,11 @@ pub fn secret(feed: &FeedConfig) -> Result<Option<String>, NetError> {
         return key_file(path).map(Some);
     }
     match &feed.token_env {
-        Some(var) => match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
-            _ => Err(NetError::plain(format!(
+        Some(var) => env_value(var).map(Some).ok_or_else(|| {
+            NetError::plain(format!(
                 "the environment variable {var} (token_env) is not set; export it before starting overhear"
-            ))),
-        },
+            ))
+        }),
         None if feed.kind.needs_token() => Err(NetError::plain(format!(
             "a {} feed needs a token: set `token_env`",
             feed.kind

@@ -172,12 +172,7 @@ impl Outbox {
             }
             Delivery::Bluesky { uri } => self.post_bluesky(feed, uri, text).await,
             Delivery::GooglePlay { review } => {
-                let secret = net::secret(feed)?;
-                let token = self
-                    .client
-                    .token(feed, secret.as_deref(), false)
-                    .await?
-                    .unwrap_or_default();
+                let token = self.signed_in(feed).await?;
                 let req = crate::sources::googleplay::reply_request(feed, review, text, &token)?;
                 self.client.send(feed, &req, HeaderMap::new()).await?;
                 Ok(Sent {
@@ -192,14 +187,20 @@ impl Outbox {
         }
     }
 
-    /// Bluesky: sign in, look up the parent (its cid and thread root), create the reply record.
-    async fn post_bluesky(&self, feed: &FeedConfig, uri: &str, text: &str) -> Result<Sent, NetError> {
+    /// The feed's session token, signed in with its secret when none is kept (Bluesky, Google
+    /// Play).
+    async fn signed_in(&self, feed: &FeedConfig) -> Result<String, NetError> {
         let secret = net::secret(feed)?;
-        let token = self
+        Ok(self
             .client
             .token(feed, secret.as_deref(), false)
             .await?
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    /// Bluesky: sign in, look up the parent (its cid and thread root), create the reply record.
+    async fn post_bluesky(&self, feed: &FeedConfig, uri: &str, text: &str) -> Result<Sent, NetError> {
+        let token = self.signed_in(feed).await?;
         let did = self.client.session_account(&feed.name).ok_or_else(|| NetError::Http {
             status: None,
             message: "Bluesky did not say which account signed in".into(),

@@ -131,10 +131,7 @@ struct Comment {
 
 /// A number Flickr wrote as a number or as a string of digits.
 fn int(v: Option<&serde_json::Value>) -> Option<i64> {
-    match v? {
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        n => n.as_i64(),
-    }
+    super::int_of(v?)
 }
 
 fn photo(p: Photo) -> Option<NewMention> {

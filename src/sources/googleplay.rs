@@ -176,10 +176,7 @@ struct Timestamp {
 }
 
 fn seconds(t: Option<&Timestamp>) -> Option<i64> {
-    match t?.seconds.as_ref()? {
-        serde_json::Value::String(s) => s.parse().ok(),
-        v => v.as_i64(),
-    }
+    super::int_of(t?.seconds.as_ref()?)
 }
 
 pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {

@@ -36,11 +36,9 @@ fn string(v: Option<&Value>) -> Option<String> {
 }
 
 fn number(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    let v = v?;
+    // A fractional number is cut to its whole part (a string of one is no number).
+    super::int_of(v).or_else(|| v.as_f64().map(|f| f as i64))
 }
 
 fn time(v: Option<&Value>, format: &str) -> Option<DateTime<Utc>> {

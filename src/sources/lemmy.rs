@@ -201,52 +201,40 @@ pub fn ids_of(external_id: &str) -> Option<(i64, Option<i64>)> {
     }
 }
 
+/// The instance's comment list, `by` a parent comment or a post, in `sort` order, as deep as the
+/// instance goes.
+fn comment_list(ctx: &Ctx<'_>, by: (&'static str, i64), sort: &str) -> Result<Request, SourceError> {
+    let base = instance(ctx)?;
+    let pairs = vec![
+        (by.0, by.1.to_string()),
+        ("type_", "All".to_string()),
+        ("sort", sort.to_string()),
+        ("max_depth", "8".to_string()),
+        ("limit", PER_PAGE.to_string()),
+    ];
+    Ok(Request::get(with_query(
+        endpoint(ctx.feed, base.as_str(), "/api/v3/comment/list")?,
+        &pairs,
+    ))
+    .header("accept", "application/json")
+    .bearer_if(ctx.token))
+}
+
 /// What answered our comment `id` (as stored: `HOST:comment:ID:POST`): the comments under it,
 /// newest first, read as a search's comments are. `None` for an id that names no comment.
 pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Option<Request>, SourceError> {
     let Some((_, Some(comment))) = ids_of(id) else {
         return Ok(None);
     };
-    let base = instance(ctx)?;
-    let pairs = vec![
-        ("parent_id", comment.to_string()),
-        ("type_", "All".to_string()),
-        ("sort", "New".to_string()),
-        ("max_depth", "8".to_string()),
-        ("limit", PER_PAGE.to_string()),
-    ];
-    Ok(Some(
-        Request::get(with_query(
-            endpoint(ctx.feed, base.as_str(), "/api/v3/comment/list")?,
-            &pairs,
-        ))
-        .header("accept", "application/json")
-        .bearer_if(ctx.token),
-    ))
+    comment_list(ctx, ("parent_id", comment), "New").map(Some)
 }
 
-/// The comments of the post a mention is part of (`root`: `HOST:post:ID`), oldest first, as deep
-/// as the instance goes.
+/// The comments of the post a mention is part of (`root`: `HOST:post:ID`), oldest first.
 pub fn thread_request(ctx: &Ctx<'_>, root: &str) -> Result<Option<Request>, SourceError> {
     let Some((post, _)) = ids_of(root) else {
         return Ok(None);
     };
-    let base = instance(ctx)?;
-    let pairs = vec![
-        ("post_id", post.to_string()),
-        ("type_", "All".to_string()),
-        ("sort", "Old".to_string()),
-        ("max_depth", "8".to_string()),
-        ("limit", PER_PAGE.to_string()),
-    ];
-    Ok(Some(
-        Request::get(with_query(
-            endpoint(ctx.feed, base.as_str(), "/api/v3/comment/list")?,
-            &pairs,
-        ))
-        .header("accept", "application/json")
-        .bearer_if(ctx.token),
-    ))
+    comment_list(ctx, ("post_id", post), "Old").map(Some)
 }
 
 /// A post's comments, each answering its parent comment or the post.

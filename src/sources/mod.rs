@@ -547,6 +547,15 @@ pub(crate) fn rfc3339(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.to_utc())
 }
 
+/// A whole number as a source wrote it: a number, or a string of digits (YouTube's and Flickr's
+/// counts, Google's int64 seconds). Anything else is no number.
+pub(crate) fn int_of(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        n => n.as_i64(),
+    }
+}
+
 /// An id as a source wrote it: a string, or a number (Hacker News, Reddit and X write both).
 /// Anything else (an object, a stranger's nonsense) is no id.
 pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {

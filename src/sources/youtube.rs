@@ -80,6 +80,12 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
     search_request(ctx, None, spent_before(ctx))
 }
 
+/// A GET of the API's `path` with `pairs`, the key last.
+fn get(ctx: &Ctx<'_>, path: &str, mut pairs: Vec<(&str, String)>) -> Result<Request, SourceError> {
+    pairs.push(("key", key(ctx)?.to_string()));
+    Ok(Request::get(with_query(endpoint(ctx.feed, PUBLIC, path)?, &pairs)).header("accept", "application/json"))
+}
+
 fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, spent: i64) -> Result<Request, SourceError> {
     let mut pairs = vec![
         ("part", "snippet".to_string()),
@@ -94,13 +100,9 @@ fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, spent: i64) -> Result
     if let Some(t) = page_token {
         pairs.push(("pageToken", t.to_string()));
     }
-    pairs.push(("key", key(ctx)?.to_string()));
-    Ok(
-        Request::get(with_query(endpoint(ctx.feed, PUBLIC, "/youtube/v3/search")?, &pairs))
-            .header("accept", "application/json")
-            .header(SPENT, spent.to_string())
-            .header(STEP, format!("search:{}", page_token.map_or(1, |_| 2))),
-    )
+    Ok(get(ctx, "/youtube/v3/search", pairs)?
+        .header(SPENT, spent.to_string())
+        .header(STEP, format!("search:{}", page_token.map_or(1, |_| 2))))
 }
 
 /// The comment threads of target `i` (a channel's or a video's), searched for the query.
@@ -124,15 +126,10 @@ fn threads_request(
     if let Some(t) = page_token {
         pairs.push(("pageToken", t.to_string()));
     }
-    pairs.push(("key", key(ctx)?.to_string()));
     Ok(Some(
-        Request::get(with_query(
-            endpoint(ctx.feed, PUBLIC, "/youtube/v3/commentThreads")?,
-            &pairs,
-        ))
-        .header("accept", "application/json")
-        .header(SPENT, spent.to_string())
-        .header(STEP, format!("threads:{i}:{}", page_token.map_or(1, |_| 2))),
+        get(ctx, "/youtube/v3/commentThreads", pairs)?
+            .header(SPENT, spent.to_string())
+            .header(STEP, format!("threads:{i}:{}", page_token.map_or(1, |_| 2))),
     ))
 }
 
@@ -450,15 +447,8 @@ pub fn thread_request(ctx: &Ctx<'_>, of: &crate::model::ThreadOf) -> Result<Opti
         (target.0, target.1),
         ("maxResults", "50".to_string()),
         ("textFormat", "plainText".to_string()),
-        ("key", key(ctx)?.to_string()),
     ];
-    Ok(Some(
-        Request::get(with_query(
-            endpoint(ctx.feed, PUBLIC, "/youtube/v3/commentThreads")?,
-            &pairs,
-        ))
-        .header("accept", "application/json"),
-    ))
+    get(ctx, "/youtube/v3/commentThreads", pairs).map(Some)
 }
 
 /// The comments of an answer to [`thread_request`]: each thread's first comment answers its
@@ -541,10 +531,7 @@ struct StatItem {
 
 /// A count as the API writes it: a string of digits (or a number).
 fn count(stats: &HashMap<String, serde_json::Value>, name: &str) -> Option<i64> {
-    match stats.get(name)? {
-        serde_json::Value::String(s) => s.parse().ok(),
-        v => v.as_i64(),
-    }
+    super::int_of(stats.get(name)?)
 }
 
 pub fn apply_reach(mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
