@@ -860,7 +860,7 @@ pub(crate) fn bare_mention(s: &Store, external_id: &str) -> i64 {
 #[cfg(test)]
 pub(crate) enum TestPlace {
     Dir(#[expect(dead_code, reason = "held for its drop")] tempfile::TempDir),
-    Pg(#[expect(dead_code, reason = "held for its drop")] postgres::testing::TestDb),
+    Pg(postgres::testing::TestDb),
 }
 
 /// A fresh store on each backend the tests can reach: SQLite always, PostgreSQL when
@@ -932,6 +932,132 @@ mod tests {
         })
         .unwrap();
         assert_ne!(a.data_version().unwrap(), v0);
+    }
+
+    #[test]
+    fn a_polls_references_are_checked_at_commit_after_the_upgrade_that_defers_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..30] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 30).unwrap();
+            c.execute("INSERT INTO feeds (id, name, kind) VALUES (1, 'f', 'rss')", [])
+                .unwrap();
+            c.execute(
+                "INSERT INTO mentions (id, feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at)
+                 VALUES (1, 1, 'rss', 'a', 'kept', 0, 0, 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let c = s.conn();
+        // The rows are as they were and the file is whole.
+        let text: String = c
+            .query_row("SELECT text FROM mentions WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(text, "kept");
+        let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok");
+        for (table, reference) in [
+            ("mentions", "REFERENCES feeds(id) DEFERRABLE INITIALLY DEFERRED"),
+            ("mentions", "REFERENCES authors(id) DEFERRABLE INITIALLY DEFERRED"),
+            ("authors", "REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED"),
+            ("reach_history", "REFERENCES authors(id) DEFERRABLE INITIALLY DEFERRED"),
+        ] {
+            let sql: String = c
+                .query_row("SELECT sql FROM sqlite_schema WHERE name = ?1", [table], |r| r.get(0))
+                .unwrap();
+            assert!(sql.contains(reference), "{table}: {sql}");
+        }
+        // A mention of a feed that does not exist is refused, at the commit, and nothing is kept.
+        c.execute_batch("BEGIN").unwrap();
+        c.execute(
+            "INSERT INTO mentions (feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at)
+             VALUES (99, 'rss', 'b', 'dangling', 0, 0, 0)",
+            [],
+        )
+        .expect("checked at the commit, not at the insert");
+        let refused = c.execute_batch("COMMIT").unwrap_err();
+        assert!(refused.to_string().contains("FOREIGN KEY"), "{refused}");
+        c.execute_batch("ROLLBACK").unwrap();
+        let n: i64 = c.query_row("SELECT count(*) FROM mentions", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        // An author of a person that does not exist likewise.
+        c.execute_batch("BEGIN").unwrap();
+        c.execute(
+            "INSERT INTO authors (person_id, kind, handle, first_seen_at, last_seen_at) VALUES (99, 'rss', 'h', 0, 0)",
+            [],
+        )
+        .unwrap();
+        assert!(c.execute_batch("COMMIT").is_err());
+        c.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn a_write_that_leaves_a_reference_dangling_is_refused_whole_on_both_backends() {
+        for (place, mut s) in each_backend() {
+            let on = if matches!(place, TestPlace::Pg(_)) {
+                "postgres"
+            } else {
+                "sqlite"
+            };
+            s.write_db("test", |db| {
+                db.execute("INSERT INTO feeds (name, kind) VALUES ('f', 'rss')", db::params![])
+            })
+            .unwrap();
+            let refused = s.write_db("test", |db| {
+                db.execute(
+                    "INSERT INTO mentions (feed_id, kind, external_id, text, first_seen_at, sort_at, updated_at)
+                     VALUES (99, 'rss', 'b', 'dangling', 0, 0, 0)",
+                    db::params![],
+                )
+            });
+            assert!(refused.is_err(), "{on}");
+            let n: i64 = s
+                .db()
+                .query_row("SELECT count(*) FROM mentions", db::params![], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{on}");
+            if let TestPlace::Pg(pg) = &place {
+                // A database an overhear of version 30 made: its references were checked per
+                // statement; opening it defers them.
+                let mut c = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
+                c.batch_execute(
+                    "ALTER TABLE mentions ALTER CONSTRAINT mentions_feed_id_fkey NOT DEFERRABLE;
+                     ALTER TABLE authors ALTER CONSTRAINT authors_person_id_fkey NOT DEFERRABLE;
+                     UPDATE overhear_meta SET value = '30' WHERE key = 'schema_version'",
+                )
+                .unwrap();
+                drop(pg.store());
+                let deferred: Vec<String> = c
+                    .query(
+                        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferred ORDER BY conname",
+                        &[],
+                    )
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                assert_eq!(
+                    deferred,
+                    [
+                        "authors_person_id_fkey",
+                        "mentions_author_id_fkey",
+                        "mentions_feed_id_fkey",
+                        "reach_history_author_id_fkey"
+                    ]
+                );
+                let v: String = c
+                    .query_one("SELECT value FROM overhear_meta WHERE key = 'schema_version'", &[])
+                    .unwrap()
+                    .get(0);
+                assert_eq!(v, schema::MIGRATIONS.len().to_string());
+            }
+        }
     }
 
     #[test]

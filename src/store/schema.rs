@@ -545,6 +545,22 @@ CREATE TABLE own_posts (
 ) WITHOUT ROWID;
 CREATE INDEX own_posts_published ON own_posts (published_at);
 "#,
+    // 31: the references a poll writes row by row (a mention's feed and author, an author's
+    // person, a reach's author) are checked at commit (`DEFERRABLE INITIALLY DEFERRED`), not per
+    // statement: an immediate check makes SQLite keep a statement journal of every page each
+    // insert touches, which doubled the cost of a mention's insert. The rows still may not refer
+    // to nothing: a transaction that leaves one dangling fails at its commit. SQLite cannot alter
+    // a constraint; the tables' definitions are rewritten in place (`after`), which leaves their
+    // stored rows as they are.
+    "-- see schema::deferred_references",
+];
+
+/// The references migration 31 defers: the table, and the reference as written in its definition.
+const DEFERRED: &[(&str, &str)] = &[
+    ("mentions", "REFERENCES feeds(id)"),
+    ("mentions", "REFERENCES authors(id)"),
+    ("authors", "REFERENCES people(id)"),
+    ("reach_history", "REFERENCES authors(id)"),
 ];
 
 /// The part of a migration SQL cannot do, run in the same transaction right after migration
@@ -571,6 +587,9 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
     if version == 25 {
         super::stories::fill(tx)?;
     }
+    if version == 31 {
+        deferred_references(tx)?;
+    }
     if version == 6 {
         let rows: Vec<(i64, Option<String>, Option<String>)> = tx
             .prepare(
@@ -590,6 +609,52 @@ pub fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result
         }
     }
     Ok(())
+}
+
+/// Make the references in [`DEFERRED`] checked at commit (migration 31): SQLite's documented way
+/// to change a constraint that leaves the stored rows as they are (rewrite the table's definition
+/// in `sqlite_schema`, then bump the schema's version so every connection reads it again).
+fn deferred_references(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    const CHECKED_AT_COMMIT: &str = " DEFERRABLE INITIALLY DEFERRED";
+    let mut tables: Vec<(&str, String)> = Vec::new();
+    for (table, reference) in DEFERRED {
+        let at = tables.iter().position(|(t, _)| t == table);
+        let sql = match at {
+            Some(i) => tables[i].1.clone(),
+            None => tx.query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get::<_, String>(0),
+            )?,
+        };
+        // The definition must say the reference once, as the migrations wrote it.
+        if sql.matches(reference).count() != 1 {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!(
+                    "table {table}'s definition does not say \"{reference}\" once (was it changed by hand?)"
+                )),
+            ));
+        }
+        let sql = sql.replace(reference, &format!("{reference}{CHECKED_AT_COMMIT}"));
+        match at {
+            Some(i) => tables[i].1 = sql,
+            None => tables.push((table, sql)),
+        }
+    }
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch("PRAGMA writable_schema = ON")?;
+    let written = (|| {
+        for (table, sql) in &tables {
+            tx.execute(
+                "UPDATE sqlite_schema SET sql = ?2 WHERE type = 'table' AND name = ?1",
+                rusqlite::params![table, sql],
+            )?;
+        }
+        tx.execute_batch(&format!("PRAGMA schema_version = {}", version + 1))
+    })();
+    tx.execute_batch("PRAGMA writable_schema = OFF")?;
+    written
 }
 
 /// Visit every stored mention a batch at a time, in id order: `select` reads `id` first and has

@@ -9,7 +9,25 @@ use super::{Pg, PgError};
 /// The schema version this overhear writes: the SQLite schema's.
 pub const VERSION: i64 = crate::store::schema::MIGRATIONS.len() as i64;
 
-/// Version 30, whole: what a new PostgreSQL database gets.
+/// The version [`CREATE`] makes; later ones are [`AFTER_CREATE`]'s.
+const CREATED: i64 = 30;
+
+/// The migrations after version 30, in order (version 31 first), each run in its own transaction
+/// on a new database and on one made by an earlier overhear alike.
+const AFTER_CREATE: &[&str] = &[
+    // 31: as SQLite's, the references a poll writes row by row are checked at commit.
+    "ALTER TABLE mentions ALTER CONSTRAINT mentions_feed_id_fkey DEFERRABLE INITIALLY DEFERRED;
+     ALTER TABLE mentions ALTER CONSTRAINT mentions_author_id_fkey DEFERRABLE INITIALLY DEFERRED;
+     ALTER TABLE authors ALTER CONSTRAINT authors_person_id_fkey DEFERRABLE INITIALLY DEFERRED;
+     ALTER TABLE reach_history ALTER CONSTRAINT reach_history_author_id_fkey DEFERRABLE INITIALLY DEFERRED;",
+];
+
+const _: () = assert!(
+    CREATED + AFTER_CREATE.len() as i64 == VERSION,
+    "a SQLite migration without its PostgreSQL twin"
+);
+
+/// Version 30, whole: what a new PostgreSQL database gets first.
 const CREATE: &str = r#"
 CREATE TABLE overhear_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE feeds (
@@ -436,13 +454,33 @@ pub fn ensure(pg: &mut Pg) -> Result<i64, PgError> {
     }
     if found == 0 {
         let sql = format!(
-            "BEGIN; {CREATE}\nINSERT INTO overhear_meta (key, value) VALUES ('schema_version', '{VERSION}'); COMMIT;"
+            "BEGIN; {CREATE}\nINSERT INTO overhear_meta (key, value) VALUES ('schema_version', '{CREATED}'); COMMIT;"
         );
         if let Err(e) = pg.batch("creating the schema", &sql) {
             let _ = pg.batch("undoing the schema", "ROLLBACK");
             return Err(e);
         }
     }
-    // Versions after 30 migrate here, one transaction each, as SQLite's do.
+    for (i, sql) in AFTER_CREATE.iter().enumerate() {
+        let to = CREATED + 1 + i as i64;
+        if found >= to {
+            continue;
+        }
+        // The meta row locked, another process migrating at the same moment waits, then skips.
+        let step = format!(
+            "BEGIN;
+             DO $$ BEGIN
+               IF (SELECT value::BIGINT FROM overhear_meta WHERE key = 'schema_version' FOR UPDATE) < {to} THEN
+                 {sql}
+                 UPDATE overhear_meta SET value = '{to}' WHERE key = 'schema_version';
+               END IF;
+             END $$;
+             COMMIT;"
+        );
+        if let Err(e) = pg.batch("migrating the schema", &step) {
+            let _ = pg.batch("undoing the migration", "ROLLBACK");
+            return Err(e);
+        }
+    }
     Ok(VERSION)
 }
