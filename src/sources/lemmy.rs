@@ -245,16 +245,27 @@ pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::threa
         home: host(Some(base)),
         base: base.to_string(),
     };
-    Ok(s.comments
+    // The post the comments answer, as each comment carries it (without its author: the list
+    // names only the comments' writers), heads the thread.
+    let head = s
+        .comments
+        .iter()
+        .find_map(|c| Some((c.post.as_ref()?, c.community.as_ref())))
+        .and_then(|(p, community)| at.post_of_comments(p, community));
+    let head = head.map(|post| super::thread::Node {
+        id: post.external_id.clone().unwrap_or_default(),
+        parent: None,
+        post,
+    });
+    Ok(head
         .into_iter()
-        .filter_map(|c| at.comment(c))
-        .filter_map(|post| {
+        .chain(s.comments.into_iter().filter_map(|c| at.comment(c)).filter_map(|post| {
             Some(super::thread::Node {
                 id: post.external_id.clone()?,
                 parent: post.place.parent.clone(),
                 post,
             })
-        })
+        }))
         .collect())
 }
 
@@ -301,6 +312,24 @@ impl Instance {
                 parent: None,
                 root: Some(post_ref(&self.home, p.post.id)),
             },
+            ..Default::default()
+        })
+    }
+
+    /// The post a thread's comments answer, from what a comment carries of it.
+    fn post_of_comments(&self, p: &Post, community: Option<&Community>) -> Option<NewMention> {
+        if p.deleted || p.removed {
+            return None;
+        }
+        Some(NewMention {
+            external_id: Some(post_ref(&self.home, p.id)),
+            url: Some(self.link("post", p.id)),
+            title: p.name.clone(),
+            text: in_community(
+                community_name(community, &self.home),
+                p.body.as_deref().unwrap_or_default(),
+            ),
+            published_at: time(p.published.as_deref()),
             ..Default::default()
         })
     }
@@ -586,6 +615,7 @@ mod tests {
         assert_eq!(
             pairs,
             vec![
+                ("sh.itjust.works:post:5716352".to_string(), None),
                 (
                     "sh.itjust.works:comment:3200002:5716352".to_string(),
                     Some("sh.itjust.works:comment:3200001:5716352".to_string())

@@ -598,6 +598,19 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
             .as_deref(),
         Some("5716352")
     );
+    // A comment's thread: the post it is under heads it (as the comments carry it), then the
+    // comment, then what answers it.
+    let comment = env.id_of("127.0.0.1:comment:3200001:5716352");
+    let thread = text(&env.run(&["thread", &comment]));
+    let (post, this, kai) = (
+        thread.find("Announcing Muffed"),
+        thread.find("▸ this mention"),
+        thread.find("kai@sh.itjust.works"),
+    );
+    assert!(
+        post.is_some() && post < this && this < kai,
+        "the post above the comment, its reply below: {thread}"
+    );
     // The next poll: a full page all newer than what was seen asks the next page, and stops
     // there (the second page reaches the first poll's newest).
     let now = chrono::Utc::now();
