@@ -145,23 +145,24 @@ impl Poller {
     /// reply is found by its id or its words (every kind with threads: an answer handed off by copy
     /// and link too). A thread is asked at most every [`WATCH_EVERY`]. A failure is logged and costs
     /// only itself: the feed's poll stands.
-    async fn follow_ups(&self, feed: &FeedConfig, feed_id: i64, ctx: &Ctx<'_>) -> Vec<NewMention> {
+    async fn follow_ups(&self, feed: &FeedConfig, feed_id: i64, ctx: &Ctx<'_>) -> (Vec<NewMention>, usize) {
+        let mut calls = 0;
         if !sources::tells_follow_ups(feed.kind) && !sources::thread::watches_threads(feed.kind) {
-            return Vec::new();
+            return (Vec::new(), calls);
         }
         let since = Utc::now() - chrono::Duration::from_std(self.follow_up).unwrap_or_default();
         let watched = match self.with_store(move |s| s.watched(feed_id, since, MAX_WATCHED)).await {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(feed = %feed.name, "answers to watch not read: {e}");
-                return Vec::new();
+                return (Vec::new(), calls);
             }
         };
         let mut out = Vec::new();
         for w in watched {
             let got = match &w.answer_id {
-                Some(id) if sources::tells_follow_ups(feed.kind) => self.replies_to(feed, ctx, id).await,
-                _ => self.answers_in_thread(feed, ctx, &w).await,
+                Some(id) if sources::tells_follow_ups(feed.kind) => self.replies_to(feed, ctx, id, &mut calls).await,
+                _ => self.answers_in_thread(feed, ctx, &w, &mut calls).await,
             };
             match got {
                 Ok(mut m) => out.append(&mut m),
@@ -170,13 +171,20 @@ impl Poller {
                 }
             }
         }
-        out
+        (out, calls)
     }
 
-    /// What replied to our reply `id`, asked of the service.
-    async fn replies_to(&self, feed: &FeedConfig, ctx: &Ctx<'_>, id: &str) -> Result<Vec<NewMention>, String> {
+    /// What replied to our reply `id`, asked of the service; `calls` counts the requests sent.
+    async fn replies_to(
+        &self,
+        feed: &FeedConfig,
+        ctx: &Ctx<'_>,
+        id: &str,
+        calls: &mut usize,
+    ) -> Result<Vec<NewMention>, String> {
         let mut out = Vec::new();
         for req in sources::follow_up_requests(ctx, &[id.to_string()]).map_err(|e| e.to_string())? {
+            *calls += 1;
             match self.client.send(feed, &req, HeaderMap::new()).await {
                 Ok(Response {
                     headers,
@@ -204,12 +212,13 @@ impl Poller {
     }
 
     /// What answered us in the thread of `w`, unless that thread was asked lately; our reply's id,
-    /// when it was found by its words, is kept.
+    /// when it was found by its words, is kept. `calls` counts the requests sent.
     async fn answers_in_thread(
         &self,
         feed: &FeedConfig,
         ctx: &Ctx<'_>,
         w: &crate::model::Watched,
+        calls: &mut usize,
     ) -> Result<Vec<NewMention>, String> {
         {
             let mut asked = self
@@ -226,6 +235,7 @@ impl Poller {
             asked.insert(w.mention_id, now);
         }
         let token = ctx.token.map(str::to_string);
+        *calls += usize::from(sources::thread::watches_threads(feed.kind));
         let Some(answers) = super::thread::fetch_answers(&self.client, feed, w, token, self.parsers.scorer.clone())
             .await
             .map_err(|e| e.to_string())?
@@ -321,7 +331,7 @@ impl Poller {
                 token: token.as_deref(),
                 now,
             };
-            let follow_ups = self.follow_ups(feed, state.id, &ctx).await;
+            let (follow_ups, _) = self.follow_ups(feed, state.id, &ctx).await;
             if follow_ups.is_empty() {
                 return Ok(Fetched::NotModified);
             }
@@ -387,8 +397,10 @@ impl Poller {
             token: token.as_deref(),
             now,
         };
-        let follow_ups = self.follow_ups(feed, state.id, &ctx).await;
-        for req in sources::reach_requests(&ctx, &mentions)? {
+        let (follow_ups, mut calls) = self.follow_ups(feed, state.id, &ctx).await;
+        let reach = sources::reach_requests(&ctx, &mentions)?;
+        calls += reach.len();
+        for req in reach {
             let reached = match self.client.send(feed, &req, HeaderMap::new()).await {
                 Ok(Response {
                     headers,
@@ -409,6 +421,8 @@ impl Poller {
                 tracing::warn!(feed = %feed.name, "reach not fetched: {e}");
             }
         }
+        // What those calls cost of a daily quota, where the service counts one.
+        sources::charge(feed.kind, now, calls, &mut cursor, &mut rate);
         Ok(Fetched::Items {
             mentions,
             follow_ups,

@@ -317,6 +317,21 @@ pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>,
     }
 }
 
+/// Count `calls` the poll made after its pages (reach look-ups, follow-ups) against the
+/// service's daily quota, in the poll's cursor and rate, where the service counts one (YouTube:
+/// each of those lists costs a unit).
+pub fn charge(
+    kind: FeedKind,
+    now: DateTime<Utc>,
+    calls: usize,
+    cursor: &mut Option<serde_json::Value>,
+    rate: &mut Option<RateLimit>,
+) {
+    if kind == FeedKind::Youtube && calls > 0 {
+        youtube::charge(now, calls, cursor, rate);
+    }
+}
+
 pub fn apply_reach(feed: &FeedConfig, mentions: &mut [NewMention], reply: &Reply<'_>) -> Result<(), SourceError> {
     match feed.kind {
         FeedKind::Bluesky => bluesky::apply_reach(mentions, reply),

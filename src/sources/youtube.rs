@@ -56,6 +56,36 @@ fn spent_before(ctx: &Ctx<'_>) -> i64 {
     }
 }
 
+/// The quota as a poll leaves it, `spent` units used today.
+fn quota(now: DateTime<Utc>, spent: i64) -> RateLimit {
+    RateLimit {
+        limit: Some(DAILY_UNITS),
+        remaining: Some((DAILY_UNITS - spent).max(0)),
+        reset: Some(quota_reset(now)),
+        note: Some(format!(
+            "{spent} of {DAILY_UNITS} quota units used today (a search costs {SEARCH_UNITS}); resets at midnight Pacific"
+        )),
+    }
+}
+
+/// The `calls` a poll made after its pages (statistics look-ups, the threads of our replies),
+/// a unit each, added to what its pages spent today.
+pub fn charge(now: DateTime<Utc>, calls: usize, cursor: &mut Option<serde_json::Value>, rate: &mut Option<RateLimit>) {
+    let Some(serde_json::Value::Object(c)) = cursor.as_mut() else {
+        return;
+    };
+    let today = quota_day(now).to_string();
+    let before = match c.get("spent") {
+        Some(s) if s.get("day").and_then(|d| d.as_str()) == Some(today.as_str()) => {
+            s.get("units").and_then(serde_json::Value::as_i64).unwrap_or(0)
+        }
+        _ => 0,
+    };
+    let spent = before.saturating_add(LIST_UNITS.saturating_mul(calls as i64));
+    c.insert("spent".into(), serde_json::json!({ "day": today, "units": spent }));
+    *rate = Some(quota(now, spent));
+}
+
 /// What a request carried: units spent today so far, before it.
 fn carried(req: &Request, key: &str) -> Option<String> {
     req.headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
@@ -415,14 +445,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         mentions,
         cursor: Some(serde_json::Value::Object(cursor)),
         next,
-        rate: Some(RateLimit {
-            limit: Some(DAILY_UNITS),
-            remaining: Some((DAILY_UNITS - spent).max(0)),
-            reset: Some(quota_reset(ctx.now)),
-            note: Some(format!(
-                "{spent} of {DAILY_UNITS} quota units used today (a search costs {SEARCH_UNITS}); resets at midnight Pacific"
-            )),
-        }),
+        rate: Some(quota(ctx.now, spent)),
         wait: None,
         notes: Vec::new(),
         skipped: 0,
@@ -728,6 +751,24 @@ mod tests {
             now: now(),
         };
         assert_eq!(spent_before(&ctx), 0);
+    }
+
+    #[test]
+    fn calls_after_the_pages_are_charged_a_unit_each() {
+        let mut cursor = Some(serde_json::json!({"spent": {"day": "2026-12-01", "units": 101}, "newest": "x"}));
+        let mut rate = None;
+        charge(now(), 3, &mut cursor, &mut rate);
+        let c = cursor.unwrap();
+        assert_eq!(c["spent"], serde_json::json!({"day": "2026-12-01", "units": 104}));
+        assert_eq!(c["newest"], "x", "the rest of the cursor kept");
+        let rate = rate.unwrap();
+        assert_eq!(rate.remaining, Some(DAILY_UNITS - 104));
+        assert!(rate.note.unwrap().starts_with("104 of 10000"));
+        // Yesterday's count is no count.
+        let mut cursor = Some(serde_json::json!({"spent": {"day": "2026-11-30", "units": 9_000}}));
+        let mut rate = None;
+        charge(now(), 2, &mut cursor, &mut rate);
+        assert_eq!(cursor.unwrap()["spent"]["units"], 2);
     }
 
     #[test]
