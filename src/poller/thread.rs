@@ -80,7 +80,15 @@ async fn fetch<T: Send + 'static>(
     let Some(body) = got.body else {
         return Ok(Some(then(Vec::new())));
     };
-    let (feed, of, headers) = (feed.clone(), of.clone(), got.headers);
+    let mut replies = vec![(got.headers, body)];
+    // What the first answer leaves out; a failure here costs only what it would add.
+    for more in sources::thread::more_requests(&ctx, of)? {
+        match client.send(feed, &more, HeaderMap::new()).await {
+            Ok(r) => replies.extend(r.body.map(|b| (r.headers, b))),
+            Err(e) => tracing::warn!(feed = %feed.name, "part of a thread not read: {e}"),
+        }
+    }
+    let (feed, of) = (feed.clone(), of.clone());
     let parsed = tokio::task::spawn_blocking(move || {
         let ctx = Ctx {
             feed: &feed,
@@ -88,15 +96,22 @@ async fn fetch<T: Send + 'static>(
             token: token.as_deref(),
             now,
         };
-        let reply = Reply {
-            status: 200,
-            headers: &headers,
-            body: &body,
-        };
         super::isolate::isolated(|| {
-            sources::thread::nodes(&ctx, &of, &reply)
-                .map(then)
-                .map_err(sources::SourceError::sanitized)
+            let mut answers = Vec::with_capacity(replies.len());
+            for (i, (headers, body)) in replies.iter().enumerate() {
+                let reply = Reply {
+                    status: 200,
+                    headers,
+                    body,
+                };
+                match sources::thread::nodes(&ctx, &of, &reply) {
+                    Ok(nodes) => answers.push(nodes),
+                    // The first answer is the thread; a later one only adds to it.
+                    Err(e) if i == 0 => return Err(e.sanitized()),
+                    Err(e) => tracing::warn!(feed = %feed.name, "part of a thread not read: {}", e.sanitized()),
+                }
+            }
+            Ok(then(sources::thread::merge(of.kind, answers)))
         })
     })
     .await;

@@ -237,14 +237,50 @@ pub fn thread_request(ctx: &Ctx<'_>, root: &str) -> Result<Option<Request>, Sour
     comment_list(ctx, ("post_id", post), "Old").map(Some)
 }
 
-/// A post's comments, each answering its parent comment or the post.
+/// The post itself, with its author (`GET /api/v3/post`), asked after its comments.
+pub fn thread_more(ctx: &Ctx<'_>, root: Option<&str>) -> Result<Vec<Request>, SourceError> {
+    let Some((post, _)) = root.and_then(ids_of) else {
+        return Ok(Vec::new());
+    };
+    let base = instance(ctx)?;
+    Ok(vec![
+        Request::get(with_query(
+            endpoint(ctx.feed, base.as_str(), "/api/v3/post")?,
+            &[("id", post.to_string())],
+        ))
+        .header("accept", "application/json")
+        .bearer_if(ctx.token),
+    ])
+}
+
+/// `GET /api/v3/post`'s answer.
+#[derive(Deserialize)]
+struct PostAnswer {
+    post_view: PostView,
+}
+
+/// A post's comments, each answering its parent comment or the post; or the post itself (an
+/// answer to [`thread_more`]).
 pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
-    let s: Search = json_body("Lemmy comments", reply.body)?;
     let base = instance(ctx)?;
     let at = Instance {
         home: host(Some(base)),
         base: base.to_string(),
     };
+    if let Ok(answer) = serde_json::from_slice::<PostAnswer>(reply.body) {
+        return Ok(at
+            .post(answer.post_view)
+            .and_then(|post| {
+                Some(super::thread::Node {
+                    id: post.external_id.clone()?,
+                    parent: None,
+                    post,
+                })
+            })
+            .into_iter()
+            .collect());
+    }
+    let s: Search = json_body("Lemmy comments", reply.body)?;
     // The post the comments answer, as each comment carries it (without its author: the list
     // names only the comments' writers), heads the thread.
     let head = s

@@ -63,6 +63,42 @@ pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceEr
     }
 }
 
+/// Requests sent after [`request`]'s for what its answer leaves out: the rest of a YouTube
+/// comment's replies (a thread carries five at most), a Lemmy post with its author (a comment
+/// list carries the post without it). Their posts are merged into the first answer's
+/// ([`merge`]); a failure among them costs only what they add.
+pub fn more_requests(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Vec<Request>, SourceError> {
+    match of.kind {
+        FeedKind::Youtube => super::youtube::thread_more(ctx, of),
+        FeedKind::Lemmy => super::lemmy::thread_more(ctx, of.root.as_deref().or(of.external_id.as_deref())),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The posts of several answers about one thread as one list: the first answer's order, a post
+/// a later answer shows again taking its place (the later one says more of it), the posts only
+/// later answers show after them, in the order the kind keeps its threads.
+pub fn merge(kind: FeedKind, answers: Vec<Vec<Node>>) -> Vec<Node> {
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<Node> = Vec::new();
+    let several = answers.len() > 1;
+    for node in answers.into_iter().flatten() {
+        match at.get(&node.id) {
+            Some(&i) => out[i] = node,
+            None => {
+                at.insert(node.id.clone(), out.len());
+                out.push(node);
+            }
+        }
+    }
+    if several && kind == FeedKind::Youtube {
+        // A YouTube thread is flat: its first comment, then every reply, oldest first (the lists
+        // give them newest first).
+        super::youtube::in_thread_order(&mut out);
+    }
+    out
+}
+
 /// The thread around `of` in a service's answer to [`request`]: above it root first, then below
 /// it in the thread's order, each post sanitised.
 pub fn parse(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<ThreadPost>, SourceError> {
@@ -83,7 +119,7 @@ pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node
         FeedKind::Github => super::github::thread_nodes(reply, of.external_id.as_deref())?,
         FeedKind::X => super::x::conversation_nodes(ctx, reply)?,
         FeedKind::Lemmy => super::lemmy::thread_nodes(ctx, reply)?,
-        FeedKind::Youtube => super::youtube::thread_nodes(reply)?,
+        FeedKind::Youtube => super::youtube::thread_nodes(reply, of.root.as_deref())?,
         _ => Vec::new(),
     })
 }

@@ -474,9 +474,61 @@ pub fn thread_request(ctx: &Ctx<'_>, of: &crate::model::ThreadOf) -> Result<Opti
     get(ctx, "/youtube/v3/commentThreads", pairs).map(Some)
 }
 
-/// The comments of an answer to [`thread_request`]: each thread's first comment answers its
-/// video, its replies the first comment.
-pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, SourceError> {
+/// A comment's thread carries five of its replies at most: all of them (100 a page, the first
+/// page) are asked by `comments.list` with the thread's id as their parent.
+pub fn thread_more(ctx: &Ctx<'_>, of: &crate::model::ThreadOf) -> Result<Vec<Request>, SourceError> {
+    let (Some(id), true) = (
+        of.external_id.as_deref(),
+        of.url.as_deref().is_some_and(|u| u.contains("lc=")),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let thread = id.split_once('.').map_or(id, |(t, _)| t).to_string();
+    let pairs = vec![
+        ("part", "snippet".to_string()),
+        ("parentId", thread),
+        ("maxResults", "100".to_string()),
+        ("textFormat", "plainText".to_string()),
+    ];
+    Ok(vec![get(ctx, "/youtube/v3/comments", pairs)?])
+}
+
+/// A thread's comments in the order YouTube shows them: its first comment, then its replies
+/// oldest first.
+pub fn in_thread_order(nodes: &mut [super::thread::Node]) {
+    let firsts: std::collections::HashSet<String> = nodes.iter().filter_map(|n| n.parent.clone()).collect();
+    nodes.sort_by_key(|n| (!firsts.contains(&n.id), n.post.published_at));
+}
+
+/// The replies of an answer to [`thread_more`], under the comment they answer, on `video`.
+#[derive(Deserialize)]
+struct CommentList {
+    #[serde(default)]
+    items: Vec<Comment>,
+}
+
+/// The comments of an answer to [`thread_request`] (each thread's first comment answers its
+/// video, its replies the first comment), or to [`thread_more`] (replies, on `video`).
+pub fn thread_nodes(reply: &Reply<'_>, video: Option<&str>) -> Result<Vec<super::thread::Node>, SourceError> {
+    let kind: Option<String> = serde_json::from_slice::<serde_json::Value>(reply.body)
+        .ok()
+        .and_then(|v| v.get("kind")?.as_str().map(str::to_string));
+    if kind.as_deref() == Some("youtube#commentListResponse") {
+        let list: CommentList = json_body("YouTube comments", reply.body)?;
+        let on = On { video, channel: None };
+        return Ok(list
+            .items
+            .into_iter()
+            .filter_map(|c| comment(c, on, None, None))
+            .filter_map(|post| {
+                Some(super::thread::Node {
+                    id: post.external_id.clone()?,
+                    parent: post.place.parent.clone(),
+                    post,
+                })
+            })
+            .collect());
+    }
     let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
     let mut out = Vec::new();
     for t in list.items {
@@ -856,16 +908,91 @@ mod tests {
             .unwrap();
         assert_eq!(query(&req)["videoId"], "F1UP7wRCPH8");
         let body = fixture("comment_threads_by_video.json");
-        let nodes = thread_nodes(&Reply {
-            status: 200,
-            headers: &[],
-            body: &body,
-        })
+        let nodes = thread_nodes(
+            &Reply {
+                status: 200,
+                headers: &[],
+                body: &body,
+            },
+            Some("F1UP7wRCPH8"),
+        )
         .unwrap();
         assert_eq!(nodes.len(), 5);
         assert!(
             nodes.iter().all(|n| n.parent.as_deref() == Some("F1UP7wRCPH8")),
             "each answers the video"
+        );
+        assert!(
+            thread_more(&ctx, &of("F1UP7wRCPH8", "https://www.youtube.com/watch?v=F1UP7wRCPH8"))
+                .unwrap()
+                .is_empty(),
+            "a video's threads need nothing more"
+        );
+    }
+
+    #[test]
+    fn a_comments_thread_has_all_its_replies_oldest_first() {
+        let feed = feed("");
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("k-123"),
+            now: now(),
+        };
+        let top = "Ugw5zYU6n9pmIgAZWvN4AaABAg";
+        let of = crate::model::ThreadOf {
+            kind: crate::model::FeedKind::Youtube,
+            feed: "yt".into(),
+            external_id: Some(format!("{top}.91zT3cYb5B291za5eJxzs1")),
+            url: Some("https://www.youtube.com/watch?v=vid1&lc=x".into()),
+            parent: Some(top.into()),
+            root: Some("vid1".into()),
+        };
+        let more = thread_more(&ctx, &of).unwrap();
+        assert_eq!(more.len(), 1);
+        assert_eq!(more[0].url.path(), "/youtube/v3/comments");
+        let q = query(&more[0]);
+        assert_eq!((q["parentId"].as_str(), q["key"].as_str()), (top, "k-123"));
+        // The thread as `commentThreads.list` gives it: its first comment and one reply (of the
+        // five it may carry); then every reply, newest first, as `comments.list` gave them.
+        let thread = format!(
+            r#"{{"kind":"youtube#commentThreadListResponse","items":[{{"id":"{top}","snippet":{{"videoId":"vid1",
+            "topLevelComment":{{"id":"{top}","snippet":{{"videoId":"vid1","textOriginal":"first!",
+            "authorDisplayName":"kun liu","publishedAt":"2019-12-01T04:40:00Z"}}}},"totalReplyCount":2}},
+            "replies":{{"comments":[{{"id":"{top}.91zT3cYb5B291za5eJxzs1","snippet":{{"parentId":"{top}",
+            "textOriginal":"this is the second reply!","publishedAt":"2019-12-01T04:46:20Z"}}}}]}}}}]}}"#
+        );
+        let replies = fixture("comments_by_parent.json");
+        let answers = [thread.as_bytes(), &replies]
+            .iter()
+            .map(|body| {
+                thread_nodes(
+                    &Reply {
+                        status: 200,
+                        headers: &[],
+                        body,
+                    },
+                    of.root.as_deref(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let nodes = super::super::thread::merge(crate::model::FeedKind::Youtube, answers);
+        let texts: Vec<&str> = nodes.iter().map(|n| n.post.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["first!", "this is the second reply!", "this is the third reply!"],
+            "the first comment, then each reply once, oldest first"
+        );
+        assert!(nodes[1..].iter().all(|n| n.parent.as_deref() == Some(top)));
+        assert!(
+            nodes[2]
+                .post
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://www.youtube.com/watch?v=vid1")),
+            "a reply the list gave without its video is on the thread's: {:?}",
+            nodes[2].post.url
         );
     }
 }

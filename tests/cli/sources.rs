@@ -579,38 +579,6 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
         rows.iter().all(|r| r[3] == "1"),
         "one conversation, the post's: {rows:?}"
     );
-    // The post's thread: its comments, asked of the instance, each under what it answers.
-    let search: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
-    s.route(
-        "/lemmy/api/v3/comment/list",
-        Response::ok(serde_json::json!({ "comments": search["comments"] }).to_string()),
-    );
-    let post = env.id_of("127.0.0.1:post:5716352");
-    let thread = text(&env.run(&["thread", &post]));
-    let (rin, kai) = (thread.find("rin@lemmy.world"), thread.find("kai@sh.itjust.works"));
-    assert!(
-        rin.is_some() && kai.is_some() && rin < kai,
-        "the reply under the comment it answers: {thread}"
-    );
-    assert_eq!(
-        s.requests_to("/lemmy/api/v3/comment/list")[0]
-            .query_param("post_id")
-            .as_deref(),
-        Some("5716352")
-    );
-    // A comment's thread: the post it is under heads it (as the comments carry it), then the
-    // comment, then what answers it.
-    let comment = env.id_of("127.0.0.1:comment:3200001:5716352");
-    let thread = text(&env.run(&["thread", &comment]));
-    let (post, this, kai) = (
-        thread.find("Announcing Muffed"),
-        thread.find("▸ this mention"),
-        thread.find("kai@sh.itjust.works"),
-    );
-    assert!(
-        post.is_some() && post < this && this < kai,
-        "the post above the comment, its reply below: {thread}"
-    );
     // The next poll: a full page all newer than what was seen asks the next page, and stops
     // there (the second page reaches the first poll's newest).
     let now = chrono::Utc::now();
@@ -634,6 +602,65 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
     assert_eq!(reqs[2].query_param("page").as_deref(), Some("2"));
     let stored: i64 = env.sql("SELECT count(*) FROM mentions WHERE external_id LIKE '127.0.0.1:post:%'");
     assert_eq!(stored, 101, "both pages' posts, and the first poll's");
+}
+
+/// A Lemmy post's thread (its comments, each under what it answers) and a comment's (the post
+/// above it, with its author, asked of the instance after the comments).
+#[test]
+fn lemmy_threads_are_the_posts_comments_headed_by_the_post() {
+    let s = FixtureServer::start();
+    s.route("/lemmy/api/v3/search", Response::ok(fixture("lemmy/search.json")));
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nquery = \"muffed\"\nurl = \"{}\"\n",
+        s.url("/lemmy")
+    ));
+    let out = poll(&env, &[]);
+    assert!(ok_line(&out, "lemmy"), "{out}");
+    // The post's thread: its comments, asked of the instance, each under what it answers.
+    let search: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
+    s.route(
+        "/lemmy/api/v3/comment/list",
+        Response::ok(serde_json::json!({ "comments": search["comments"] }).to_string()),
+    );
+    let post = env.id_of("127.0.0.1:post:5716352");
+    let thread = text(&env.run(&["thread", &post]));
+    let (rin, kai) = (thread.find("rin@lemmy.world"), thread.find("kai@sh.itjust.works"));
+    assert!(
+        rin.is_some() && kai.is_some() && rin < kai,
+        "the reply under the comment it answers: {thread}"
+    );
+    assert_eq!(
+        s.requests_to("/lemmy/api/v3/comment/list")[0]
+            .query_param("post_id")
+            .as_deref(),
+        Some("5716352")
+    );
+    // A comment's thread: the post it is under heads it, with its author (asked of the
+    // instance after the comments), then the comment, then what answers it.
+    let post_view: serde_json::Value = serde_json::from_slice(&fixture("lemmy/post_view.json")).unwrap();
+    s.route(
+        "/lemmy/api/v3/post",
+        Response::ok(serde_json::json!({ "post_view": post_view, "moderators": [], "cross_posts": [] }).to_string()),
+    );
+    let comment = env.id_of("127.0.0.1:comment:3200001:5716352");
+    let thread = text(&env.run(&["thread", &comment]));
+    assert!(
+        thread.contains("freshfieldreds@sh.itjust.works"),
+        "the post's author: {thread}"
+    );
+    assert_eq!(
+        s.requests_to("/lemmy/api/v3/post")[0].query_param("id").as_deref(),
+        Some("5716352")
+    );
+    let (post, this, kai) = (
+        thread.find("Announcing Muffed"),
+        thread.find("▸ this mention"),
+        thread.find("kai@sh.itjust.works"),
+    );
+    assert!(
+        post.is_some() && post < this && this < kai,
+        "the post above the comment, its reply below: {thread}"
+    );
 }
 
 /// YouTube: the search, then the channel's comments, then the channels' subscribers and the
