@@ -194,7 +194,8 @@ fn comment(c: Comment, photo: &str) -> Option<NewMention> {
     })
 }
 
-pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+/// Flickr's answer, or its refusal in words (Flickr refuses with HTTP 200 and `stat: fail`).
+fn answer(reply: &Reply<'_>) -> Result<Answer, SourceError> {
     let a: Answer = json_body("Flickr", reply.body)?;
     if a.stat.as_deref() == Some("fail") {
         return Err(SourceError::Refused(format!(
@@ -208,6 +209,42 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             }
         )));
     }
+    Ok(a)
+}
+
+/// The thread of a photo (`root`, a photo's id; a comment's root is its photo): its comments,
+/// oldest first, each answering the photo (Flickr's comments are flat).
+pub fn thread_request(ctx: &Ctx<'_>, root: &str) -> Result<Option<Request>, SourceError> {
+    if root.is_empty() || !root.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let mut pairs = vec![
+        ("method", "flickr.photos.comments.getList".to_string()),
+        ("photo_id", root.to_string()),
+    ];
+    Ok(Some(
+        Request::get(rest(ctx, &mut pairs)?).header("accept", "application/json"),
+    ))
+}
+
+/// The comments of an answer to [`thread_request`].
+pub fn thread_nodes(reply: &Reply<'_>, photo: &str) -> Result<Vec<super::thread::Node>, SourceError> {
+    let comments = answer(reply)?.comments.map(|c| c.comment).unwrap_or_default();
+    Ok(comments
+        .into_iter()
+        .filter_map(|c| comment(c, photo))
+        .filter_map(|post| {
+            Some(super::thread::Node {
+                id: post.external_id.clone()?,
+                parent: post.place.parent.clone(),
+                post,
+            })
+        })
+        .collect())
+}
+
+pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
+    let a = answer(reply)?;
     let mut cursor = serde_json::Map::new();
     let (mentions, next) = match (a.photos, a.comments) {
         (Some(p), _) => {
@@ -347,5 +384,102 @@ mod tests {
         // An error is answered with 200 and stat: fail.
         let e = read(&req, "error_invalid_key.json").unwrap_err();
         assert!(e.to_string().contains("token_env"), "{e}");
+    }
+
+    #[test]
+    fn a_photos_comments_are_its_thread() {
+        let feed = feed();
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("fk-1"),
+            now: chrono::Utc::now(),
+        };
+        let req = thread_request(&ctx, "6946979188").unwrap().unwrap();
+        let q: std::collections::HashMap<_, _> = req.url.query_pairs().into_owned().collect();
+        assert_eq!(
+            (q["method"].as_str(), q["photo_id"].as_str(), q["api_key"].as_str()),
+            ("flickr.photos.comments.getList", "6946979188", "fk-1")
+        );
+        assert!(
+            thread_request(&ctx, "../x").unwrap().is_none(),
+            "a photo's id is its digits"
+        );
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/flickr/photos_comments.json"
+        ))
+        .unwrap();
+        let reply = Reply {
+            status: 200,
+            headers: &[],
+            body: &body,
+        };
+        let nodes = thread_nodes(&reply, "6946979188").unwrap();
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].parent.as_deref(), Some("6946979188"));
+        // Flickr's refusal is said in words here too.
+        let e = thread_nodes(
+            &Reply {
+                status: 200,
+                headers: &[],
+                body: br#"{"stat":"fail","code":1,"message":"Photo not found"}"#,
+            },
+            "1",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("Photo not found"), "{e}");
+    }
+
+    #[test]
+    fn a_comment_after_our_answer_on_a_photo_answers_us() {
+        // The photo answered by hand (our comment found by its words), then someone else's comment
+        // after ours: Flickr's comments are flat, so it answers us.
+        let comment = |id: &str, who: &str, text: &str, at: i64| super::super::thread::Node {
+            id: id.into(),
+            parent: Some("6946979188".into()),
+            post: NewMention {
+                external_id: Some(id.into()),
+                author: Some(who.into()),
+                text: text.into(),
+                published_at: DateTime::from_timestamp(at, 0),
+                ..Default::default()
+            },
+        };
+        let w = crate::model::Watched {
+            mention_id: 1,
+            of: crate::model::ThreadOf {
+                kind: crate::model::FeedKind::Flickr,
+                feed: "flickr".into(),
+                external_id: Some("6946979188".into()),
+                url: None,
+                parent: None,
+                root: Some("6946979188".into()),
+            },
+            author: Some("janko".into()),
+            answer_id: None,
+            answer_text: Some("Thanks for the photo, may we share it on our page?".into()),
+            answered_at: DateTime::from_timestamp(1_000_000, 0).unwrap(),
+        };
+        let answers = super::super::thread::answers(
+            &w,
+            vec![
+                comment("c1", "someone", "nice", 900_000),
+                comment(
+                    "c2",
+                    "acme",
+                    "Thanks for the photo, may we share it on our page?",
+                    1_000_010,
+                ),
+                comment("c3", "a friend", "yes please do", 1_000_100),
+            ],
+        );
+        assert_eq!(answers.found.as_deref(), Some("c2"));
+        let ids: Vec<_> = answers
+            .follow_ups
+            .iter()
+            .filter_map(|m| m.external_id.as_deref())
+            .collect();
+        assert_eq!(ids, ["c3"]);
     }
 }

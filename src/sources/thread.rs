@@ -15,6 +15,7 @@ pub const MAX_BELOW: usize = 200;
 
 /// One post of a thread as a source gave it: its id as `external_id` stores it, the id of the post
 /// it answers, and what it says.
+#[derive(Debug)]
 pub struct Node {
     pub id: String,
     pub parent: Option<String>,
@@ -34,6 +35,7 @@ pub fn tells_threads(kind: FeedKind) -> bool {
             | FeedKind::Github
             | FeedKind::Lemmy
             | FeedKind::Youtube
+            | FeedKind::Flickr
     )
 }
 
@@ -59,6 +61,7 @@ pub fn request(ctx: &Ctx<'_>, of: &ThreadOf) -> Result<Option<Request>, SourceEr
         FeedKind::X => super::x::conversation_request(ctx, of.root.as_deref().unwrap_or(id)),
         FeedKind::Lemmy => super::lemmy::thread_request(ctx, of.root.as_deref().unwrap_or(id)),
         FeedKind::Youtube => super::youtube::thread_request(ctx, of),
+        FeedKind::Flickr => super::flickr::thread_request(ctx, of.root.as_deref().unwrap_or(id)),
         _ => Ok(None),
     }
 }
@@ -120,6 +123,10 @@ pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node
         FeedKind::X => super::x::conversation_nodes(ctx, reply)?,
         FeedKind::Lemmy => super::lemmy::thread_nodes(ctx, reply)?,
         FeedKind::Youtube => super::youtube::thread_nodes(reply, of.root.as_deref())?,
+        FeedKind::Flickr => super::flickr::thread_nodes(
+            reply,
+            of.root.as_deref().or(of.external_id.as_deref()).unwrap_or_default(),
+        )?,
         _ => Vec::new(),
     })
 }
@@ -141,7 +148,8 @@ const HAND_OFF_SKEW_SECS: i64 = 300;
 /// The posts of the thread of `w` (a mention we answered) that answer us: every reply under our
 /// reply (found by its id, or else by its words among the posts after we answered), and what
 /// the mention's author wrote in the thread after we answered. In a thread without reply links
-/// (a GitHub issue's comments), every comment after ours by someone else answers it. Our own
+/// (a GitHub issue's comments, a Flickr photo's), every comment after ours by someone else
+/// answers it. Our own
 /// posts are never a follow-up.
 pub fn answers(w: &Watched, nodes: Vec<Node>) -> Answers {
     let mention = w.of.external_id.as_deref().unwrap_or_default();
@@ -182,7 +190,7 @@ pub fn answers(w: &Watched, nodes: Vec<Node>) -> Answers {
             }
         }
     }
-    let flat = matches!(w.of.kind, FeedKind::Github);
+    let flat = matches!(w.of.kind, FeedKind::Github | FeedKind::Flickr);
     let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
         (Some(a), Some(b)) => a
             .trim_start_matches('@')

@@ -63,7 +63,8 @@ fn quota(now: DateTime<Utc>, spent: i64) -> RateLimit {
         remaining: Some((DAILY_UNITS - spent).max(0)),
         reset: Some(quota_reset(now)),
         note: Some(format!(
-            "{spent} of {DAILY_UNITS} quota units used today (a search costs {SEARCH_UNITS}); resets at midnight Pacific"
+            "{spent} of {DAILY_UNITS} quota units used today, {} left (a search costs {SEARCH_UNITS}); resets at midnight Pacific",
+            (DAILY_UNITS - spent).max(0)
         )),
     }
 }

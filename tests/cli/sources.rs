@@ -721,7 +721,10 @@ fn youtube_search_and_comments_with_reach_and_the_quota_counted() {
     // The units used today, in the feed's health: the search (100), the video's comment threads
     // (1), and the channels' and videos' statistics (1 each).
     let feeds = text(&env.run(&["feeds"]));
-    assert!(feeds.contains("103 of 10000 quota units used today"), "{feeds}");
+    assert!(
+        feeds.contains("103 of 10000 quota units used today, 9897 left"),
+        "{feeds}"
+    );
     let spent: i64 = env.sql("SELECT json_extract(cursor, '$.spent.units') FROM feeds WHERE name = 'yt'");
     assert_eq!(spent, 103, "the next poll counts on from here");
     // The quota spent: the next poll waits until midnight Pacific, said in words.
