@@ -233,13 +233,7 @@ pub fn thread_nodes(reply: &Reply<'_>, photo: &str) -> Result<Vec<super::thread:
     Ok(comments
         .into_iter()
         .filter_map(|c| comment(c, photo))
-        .filter_map(|post| {
-            Some(super::thread::Node {
-                id: post.external_id.clone()?,
-                parent: post.place.parent.clone(),
-                post,
-            })
-        })
+        .filter_map(super::thread::Node::of)
         .collect())
 }
 

@@ -270,13 +270,7 @@ pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::threa
     if let Ok(answer) = serde_json::from_slice::<PostAnswer>(reply.body) {
         return Ok(at
             .post(answer.post_view)
-            .and_then(|post| {
-                Some(super::thread::Node {
-                    id: post.external_id.clone()?,
-                    parent: None,
-                    post,
-                })
-            })
+            .and_then(super::thread::Node::of)
             .into_iter()
             .collect());
     }
@@ -288,20 +282,10 @@ pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::threa
         .iter()
         .find_map(|c| Some((c.post.as_ref()?, c.community.as_ref())))
         .and_then(|(p, community)| at.post_of_comments(p, community));
-    let head = head.map(|post| super::thread::Node {
-        id: post.external_id.clone().unwrap_or_default(),
-        parent: None,
-        post,
-    });
     Ok(head
         .into_iter()
-        .chain(s.comments.into_iter().filter_map(|c| at.comment(c)).filter_map(|post| {
-            Some(super::thread::Node {
-                id: post.external_id.clone()?,
-                parent: post.place.parent.clone(),
-                post,
-            })
-        }))
+        .chain(s.comments.into_iter().filter_map(|c| at.comment(c)))
+        .filter_map(super::thread::Node::of)
         .collect())
 }
 

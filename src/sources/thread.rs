@@ -22,6 +22,17 @@ pub struct Node {
     pub post: NewMention,
 }
 
+impl Node {
+    /// A post under what its place says it answers; `None` for a post without an id.
+    pub fn of(post: NewMention) -> Option<Node> {
+        Some(Node {
+            id: post.external_id.clone()?,
+            parent: post.place.parent.clone(),
+            post,
+        })
+    }
+}
+
 /// Whether a kind's service can show the thread around a post (X's needs a paid search; feeds
 /// and Stack Exchange's search have none).
 pub fn tells_threads(kind: FeedKind) -> bool {

@@ -43,13 +43,7 @@ pub fn conversation_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super:
     Ok(parse(ctx, reply)?
         .mentions
         .into_iter()
-        .filter_map(|post| {
-            Some(super::thread::Node {
-                id: post.external_id.clone()?,
-                parent: post.place.parent.clone(),
-                post,
-            })
-        })
+        .filter_map(super::thread::Node::of)
         .collect())
 }
 

@@ -521,13 +521,7 @@ pub fn thread_nodes(reply: &Reply<'_>, video: Option<&str>) -> Result<Vec<super:
             .items
             .into_iter()
             .filter_map(|c| comment(c, on, None, None))
-            .filter_map(|post| {
-                Some(super::thread::Node {
-                    id: post.external_id.clone()?,
-                    parent: post.place.parent.clone(),
-                    post,
-                })
-            })
+            .filter_map(super::thread::Node::of)
             .collect());
     }
     let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
@@ -544,15 +538,7 @@ pub fn thread_nodes(reply: &Reply<'_>, video: Option<&str>) -> Result<Vec<super:
             .into_iter()
             .chain(t.replies.map(|r| r.comments).unwrap_or_default());
         for c in comments {
-            if let Some(post) = comment(c, on, thread.as_deref(), None)
-                && let Some(id) = post.external_id.clone()
-            {
-                out.push(super::thread::Node {
-                    id,
-                    parent: post.place.parent.clone(),
-                    post,
-                });
-            }
+            out.extend(comment(c, on, thread.as_deref(), None).and_then(super::thread::Node::of));
         }
     }
     Ok(out)
