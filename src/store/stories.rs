@@ -15,12 +15,31 @@ pub(super) struct Fresh {
     pub keys: StoryKeys,
 }
 
-/// The newest stored mentions sharing one key (at most `LIMIT 8` of them, newest first). The key
-/// is bound through `CAST(?1 AS INTEGER)`: bound bare, SQLite prepared the statement again for
-/// most values it was given (its planner weighs a bound integer against the key's index), which
-/// cost more than everything else the grouping does.
-const SHARING: &str =
-    "SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8";
+/// The newest stored mentions sharing each of a mention's keys (its link's, then its four bands';
+/// at most `LIMIT 8` a key, newest first), in one statement; a key not given is bound NULL and
+/// shares nothing. Keys are bound through `CAST(?N AS INTEGER)`: bound bare, SQLite prepared the
+/// statement again for most values it was given (its planner weighs a bound integer against the
+/// key's index), which cost more than everything else the grouping does.
+const SHARING: &str = "
+    SELECT 0, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
+    UNION ALL
+    SELECT 1, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?2 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
+    UNION ALL
+    SELECT 2, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?3 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
+    UNION ALL
+    SELECT 3, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?4 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
+    UNION ALL
+    SELECT 4, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?5 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)";
+
+/// A new mention's keys filed, in one statement (a key not given is NULL: not filed).
+const FILE: &str = "INSERT OR IGNORE INTO story_keys (key, mention_id)
+    VALUES (?1, ?6), (?2, ?6), (?3, ?6), (?4, ?6), (?5, ?6)";
+
+/// A mention's keys in [`SHARING`]'s slots: its link's, then its bands'.
+fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
+    let b = keys.bands.map(|b| b.map(Some)).unwrap_or_default();
+    [keys.link, b[0], b[1], b[2], b[3]]
+}
 
 /// Group the mentions just written with the stories already stored (and with each other, in the
 /// order they were written), then file their keys.
@@ -31,12 +50,13 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
     let mut compared = 0;
     // SQLite answers each look-up in the process; a server is asked once for them all.
     let mut look = match db.dialect() {
-        db::Dialect::Sqlite => Lookup::Db(db),
+        db::Dialect::Sqlite => Lookup::Db {
+            db,
+            sharing: db.prepare(SHARING)?,
+            file: db.prepare(FILE)?,
+            rows: HashMap::new(),
+        },
         db::Dialect::Postgres => Lookup::Fetched(Box::new(Fetched::of(db, fresh)?)),
-    };
-    let mut file = match &look {
-        Lookup::Db(_) => Some(db.prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?),
-        Lookup::Fetched(_) => None,
     };
     for f in fresh {
         let lead = lead_of(&mut look, f, similarity, &mut known, &mut compared)?;
@@ -45,15 +65,7 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
             grouped += 1;
         }
         // Filed as it is grouped: the next new mention may be its story's next place.
-        match (&mut look, &mut file) {
-            (Lookup::Fetched(m), _) => m.file(f, lead),
-            (_, Some(file)) => {
-                for k in f.keys.all() {
-                    file.execute(params![k, f.id])?;
-                }
-            }
-            _ => {}
-        }
+        look.file(f, lead)?;
     }
     if let Lookup::Fetched(m) = &look {
         m.write(db)?;
@@ -69,10 +81,17 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
     Ok(grouped)
 }
 
-/// Where the grouping reads the stored stories: the database at each look-up, or what was
-/// fetched for the whole write at once (PostgreSQL: one round trip, not a dozen per mention).
+/// Where the grouping reads the stored stories: the database at each look-up (what it read of a
+/// mention kept for the write), or what was fetched for the whole write at once (PostgreSQL: one
+/// round trip, not a dozen per mention).
 enum Lookup<'c> {
-    Db(Db<'c>),
+    Db {
+        db: Db<'c>,
+        sharing: db::Stmt<'c>,
+        file: db::Stmt<'c>,
+        /// A mention's lead (itself when it leads) and its time, as read or filed by this write.
+        rows: HashMap<i64, (i64, i64)>,
+    },
     Fetched(Box<Fetched>),
 }
 
@@ -130,17 +149,6 @@ impl Fetched {
         Ok(out)
     }
 
-    /// A new mention filed under its keys, newest first, as the database would list it.
-    fn file(&mut self, f: &Fresh, lead: Option<i64>) {
-        for k in f.keys.all() {
-            let list = self.sharers.entry(k).or_default();
-            list.insert(0, f.id);
-            list.truncate(8);
-            self.filed.push((k, f.id));
-        }
-        self.rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
-    }
-
     /// The keys filed by this write, in one statement.
     fn write(&self, db: Db<'_>) -> db::Result<()> {
         if self.filed.is_empty() {
@@ -169,30 +177,92 @@ impl Fetched {
 }
 
 impl Lookup<'_> {
-    fn sharers(&self, key: i64) -> db::Result<Vec<i64>> {
+    /// The newest sharers of each of a mention's key slots ([`slots`]).
+    fn sharers(&mut self, keys: &StoryKeys) -> db::Result<[Vec<i64>; 5]> {
+        let slots = slots(keys);
+        let mut out: [Vec<i64>; 5] = Default::default();
         match self {
-            Lookup::Db(db) => db.query_map(SHARING, params![key], |r| r.get(0)),
-            Lookup::Fetched(m) => Ok(m.sharers.get(&key).cloned().unwrap_or_default()),
+            Lookup::Db { sharing, .. } => {
+                if slots.iter().all(Option::is_none) {
+                    return Ok(out);
+                }
+                let pairs: Vec<(i64, i64)> = sharing
+                    .query_map(params![slots[0], slots[1], slots[2], slots[3], slots[4]], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                for (slot, id) in pairs {
+                    if let Some(v) = usize::try_from(slot).ok().and_then(|s| out.get_mut(s)) {
+                        v.push(id);
+                    }
+                }
+            }
+            Lookup::Fetched(m) => {
+                for (v, key) in out.iter_mut().zip(slots) {
+                    if let Some(k) = key {
+                        v.clone_from(m.sharers.get(&k).unwrap_or(&Vec::new()));
+                    }
+                }
+            }
         }
+        Ok(out)
     }
 
     /// A mention's lead and time.
-    fn row(&self, id: i64) -> db::Result<(i64, i64)> {
+    fn row(&mut self, id: i64) -> db::Result<(i64, i64)> {
         match self {
-            Lookup::Db(db) => db.query_row(
-                "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            ),
+            Lookup::Db { db, rows, .. } => {
+                if let Some(r) = rows.get(&id) {
+                    return Ok(*r);
+                }
+                let r = db.query_row(
+                    "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                rows.insert(id, r);
+                Ok(r)
+            }
             Lookup::Fetched(m) => m.rows.get(&id).copied().ok_or(db::DbError::NoRow),
         }
     }
 
-    fn title(&self, id: i64) -> db::Result<Option<String>> {
+    /// A mention's title (its lead and time kept on the way).
+    fn title(&mut self, id: i64) -> db::Result<Option<String>> {
         match self {
-            Lookup::Db(db) => db.query_row("SELECT title FROM mentions WHERE id = ?1", params![id], |r| r.get(0)),
+            Lookup::Db { db, rows, .. } => {
+                let (lead, at, title) = db.query_row(
+                    "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                rows.insert(id, (lead, at));
+                Ok(title)
+            }
             Lookup::Fetched(m) => Ok(m.titles.get(&id).cloned().flatten()),
         }
+    }
+
+    /// A new mention filed under its keys (its lead known), as the database would list it.
+    fn file(&mut self, f: &Fresh, lead: Option<i64>) -> db::Result<()> {
+        match self {
+            Lookup::Db { file, rows, .. } => {
+                let k = slots(&f.keys);
+                if k.iter().any(Option::is_some) {
+                    file.execute(params![k[0], k[1], k[2], k[3], k[4], f.id])?;
+                }
+                rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
+            }
+            Lookup::Fetched(m) => {
+                for k in f.keys.all() {
+                    let list = m.sharers.entry(k).or_default();
+                    list.insert(0, f.id);
+                    list.truncate(8);
+                    m.filed.push((k, f.id));
+                }
+                m.rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -206,33 +276,29 @@ fn lead_of(
     compared: &mut usize,
 ) -> db::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
-    if let Some(link) = f.keys.link {
-        for id in look.sharers(link)? {
-            let (lead, at) = look.row(id)?;
-            if near(at) {
-                return Ok(Some(lead));
-            }
+    let [by_link, bands @ ..] = look.sharers(&f.keys)?;
+    for id in by_link {
+        let (lead, at) = look.row(id)?;
+        if near(at) {
+            return Ok(Some(lead));
         }
     }
-    let Some(bands) = f.keys.bands else { return Ok(None) };
+    if f.keys.bands.is_none() {
+        return Ok(None);
+    }
     // Each band's newest sharers, from the keys' index alone.
     let mut ids: Vec<i64> = Vec::new();
-    for band in bands {
-        for id in look.sharers(band)? {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
+    for id in bands.into_iter().flatten() {
+        if !ids.contains(&id) {
+            ids.push(id);
         }
     }
     // The most alike, the earliest lead on a tie.
     let mut best: Option<(f64, i64)> = None;
     for id in ids {
-        let theirs = match known.get(&id) {
-            Some(t) => t,
-            None => {
-                let t = look.title(id)?;
-                known.entry(id).or_insert_with(|| story::shingles(t.as_deref()))
-            }
+        let theirs = match known.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(story::shingles(look.title(id)?.as_deref())),
         };
         *compared += 1;
         let s = story::similarity(&f.keys.shingles, theirs);

@@ -311,6 +311,21 @@ impl Stmt<'_> {
         }
     }
 
+    /// Run it; every row it gave, each through `f`.
+    pub fn query_map<T>(&mut self, params: &[&dyn Param], mut f: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
+        match self {
+            Stmt::Sqlite(s) => {
+                let mut rows = s.query(rusqlite::params_from_iter(bind(params)))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(f(&Row::Sqlite(r))?);
+                }
+                Ok(out)
+            }
+            Stmt::Pg(c, s) => c.query_prepared(s, params)?.iter().map(|r| f(&Row::Pg(r))).collect(),
+        }
+    }
+
     /// Run it; its first row through `f`, if it gave one (an `INSERT … RETURNING` that inserted).
     pub fn query_opt<T>(&mut self, params: &[&dyn Param], f: impl FnOnce(&Row<'_>) -> Result<T>) -> Result<Option<T>> {
         match self {
