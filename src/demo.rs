@@ -109,6 +109,12 @@ impl DemoFeeds {
             "/community.json" => ("application/feed+json", self.json_feed()),
             "/api/v1/search_by_date" => ("application/json", self.hn(query.unwrap_or(""))),
             "/api/v3/search" => ("application/json", self.lemmy()),
+            // A demo post's thread: the post itself, and its comments (none written in the demo).
+            "/api/v3/comment/list" => ("application/json", r#"{"comments":[]}"#.to_string()),
+            "/api/v3/post" => match self.lemmy_post(query.unwrap_or("")) {
+                Some(body) => ("application/json", body),
+                None => return (StatusCode::NOT_FOUND, vec![], b"{}".to_vec()),
+            },
             p if p.starts_with("/us/rss/customerreviews/") => ("application/json", self.app_reviews()),
             p if p.starts_with("/api/v1/items/") => match self.hn_item(&p["/api/v1/items/".len()..]) {
                 Some(body) => ("application/json", body),
@@ -236,23 +242,41 @@ impl DemoFeeds {
     }
 }
 
+/// A demo post as Lemmy's API writes a post view (ids from 7,000,000).
+fn lemmy_post_view(id: usize, at: DateTime<Utc>, it: &DemoItem) -> serde_json::Value {
+    serde_json::json!({
+        "post": {"id": 7_000_000 + id, "name": it.title, "body": it.text, "published": at.to_rfc3339(),
+                 "ap_id": format!("https://lemmy.example/post/{}", 7_000_000 + id), "deleted": false, "removed": false},
+        "creator": {"id": id, "name": it.author, "actor_id": format!("https://lemmy.example/u/{}", it.author)},
+        "community": {"id": 1, "name": "selfhosted", "actor_id": "https://lemmy.example/c/selfhosted"},
+        "counts": {"score": it.points, "upvotes": it.points, "comments": it.comments},
+    })
+}
+
 impl DemoFeeds {
     /// Lemmy's search: the demo's posts in c/selfhosted (ids from 7,000,000).
     fn lemmy(&self) -> String {
         let posts: Vec<serde_json::Value> = self
             .visible("lemmy")
             .into_iter()
-            .map(|(id, at, it)| {
-                serde_json::json!({
-                    "post": {"id": 7_000_000 + id, "name": it.title, "body": it.text, "published": at.to_rfc3339(),
-                             "ap_id": format!("https://lemmy.example/post/{}", 7_000_000 + id), "deleted": false, "removed": false},
-                    "creator": {"id": id, "name": it.author, "actor_id": format!("https://lemmy.example/u/{}", it.author)},
-                    "community": {"id": 1, "name": "selfhosted", "actor_id": "https://lemmy.example/c/selfhosted"},
-                    "counts": {"score": it.points, "upvotes": it.points, "comments": it.comments},
-                })
-            })
+            .map(|(id, at, it)| lemmy_post_view(id, at, it))
             .collect();
         serde_json::json!({"type_": "All", "posts": posts, "comments": [], "communities": [], "users": []}).to_string()
+    }
+
+    /// One of the demo's Lemmy posts as `GET /api/v3/post?id=` answers it.
+    fn lemmy_post(&self, query: &str) -> Option<String> {
+        let id: usize = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "id")
+            .and_then(|(_, v)| v.parse().ok())?;
+        let (n, at, it) = self
+            .visible("lemmy")
+            .into_iter()
+            .find(|(n, _, _)| 7_000_000 + n == id)?;
+        Some(
+            serde_json::json!({ "post_view": lemmy_post_view(n, at, it), "moderators": [], "cross_posts": [] })
+                .to_string(),
+        )
     }
 
     /// Apple's customer reviews of the demo's app (`points` is the rating).
@@ -554,6 +578,57 @@ mod tests {
         let aged = feeds.items.iter().filter(|i| i.age.is_some()).count();
         assert!(aged >= 20);
         assert_eq!(total, aged, "the items with an age are visible at start");
+    }
+
+    #[test]
+    fn a_demo_lemmy_posts_thread_is_served_to_the_real_thread_requests() {
+        let feeds = DemoFeeds::new();
+        let dir = tempfile::tempdir().unwrap();
+        let config = config("127.0.0.1:9".parse().unwrap(), &dir.path().join("c.toml")).unwrap();
+        let feed = config.feeds.iter().find(|f| f.name == "lemmy").unwrap();
+        let ctx = sources::Ctx {
+            feed,
+            cursor: None,
+            token: None,
+            now: chrono::Utc::now(),
+        };
+        let (_, _, body) = feeds.respond("/api/v3/search", None, None);
+        let page = sources::parse(
+            &ctx,
+            &sources::first_request(&ctx).unwrap(),
+            &sources::Reply {
+                status: 200,
+                headers: &[],
+                body: &body,
+            },
+        )
+        .unwrap();
+        let post = &page.mentions[0];
+        let of = crate::model::ThreadOf {
+            kind: crate::model::FeedKind::Lemmy,
+            feed: "lemmy".into(),
+            external_id: post.external_id.clone(),
+            url: post.url.clone(),
+            parent: None,
+            root: post.place.root.clone(),
+        };
+        let first = sources::thread::request(&ctx, &of).unwrap().unwrap();
+        let more = sources::thread::more_requests(&ctx, &of).unwrap();
+        let mut answers = Vec::new();
+        for req in std::iter::once(&first).chain(&more) {
+            let (status, _, body) = feeds.respond(req.url.path(), req.url.query(), None);
+            assert_eq!(status, StatusCode::OK, "{}", req.url);
+            let reply = sources::Reply {
+                status: 200,
+                headers: &[],
+                body: &body,
+            };
+            answers.push(sources::thread::nodes(&ctx, &of, &reply).unwrap());
+        }
+        let nodes = sources::thread::merge(crate::model::FeedKind::Lemmy, answers);
+        assert_eq!(nodes.len(), 1, "the post, and no comment written in the demo");
+        assert_eq!(Some(&nodes[0].id), post.external_id.as_ref());
+        assert_eq!(nodes[0].post.author, post.author, "the post with its author");
     }
 
     #[test]

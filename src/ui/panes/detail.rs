@@ -234,14 +234,14 @@ fn places<'a>(state: &AppState, d: &Detail, width: usize) -> Vec<Line<'a>> {
 /// "12 likes · 3 reposts", when the source counts any.
 fn figures(e: &crate::model::Engagement) -> Option<String> {
     let figures: Vec<String> = [
-        ("score", e.score),
-        ("likes", e.likes),
-        ("reposts", e.reposts),
-        ("replies", e.replies),
-        ("views", e.views),
+        ("score", "score", e.score),
+        ("like", "likes", e.likes),
+        ("repost", "reposts", e.reposts),
+        ("reply", "replies", e.replies),
+        ("view", "views", e.views),
     ]
     .iter()
-    .filter_map(|(n, v)| v.map(|v| format!("{v} {n}")))
+    .filter_map(|(one, many, v)| v.map(|v| format!("{v} {}", if v == 1 { one } else { many })))
     .collect();
     (!figures.is_empty()).then(|| figures.join(" · "))
 }
