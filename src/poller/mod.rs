@@ -176,7 +176,9 @@ impl Poller {
             .map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
             parsers: Arc::new(poll::Parsing {
-                slots: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+                slots: Semaphore::new(poll::parse_slots(
+                    std::thread::available_parallelism().map_or(1, |n| n.get()),
+                )),
                 scorer: config.scorer.clone(),
             }),
             follow_up: config.follow_up,
