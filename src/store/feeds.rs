@@ -206,15 +206,22 @@ impl Store {
         // every page it changes); a feed whose write fails undoes the group, written again with
         // them, so that it costs only itself.
         let mut careful = false;
+        // The titles the grouping read in earlier writes (`write_group` says whether they hold).
+        let mut kept = std::mem::take(&mut self.shingles);
         let results = loop {
             let done = self.write_db_or_undo("storing polls", |db| {
-                write_group(db, records, now, holder, arrival, careful)
-            })?;
+                write_group(db, records, now, holder, arrival, careful, &mut kept)
+            });
             match done {
-                Some(results) => break results,
-                None => careful = true,
+                Ok(Some(results)) => break results,
+                Ok(None) => careful = true,
+                Err(e) => {
+                    self.shingles = kept;
+                    return Err(e);
+                }
             }
         };
+        self.shingles = kept;
         let results = results.ok_or(StoreError::LeaseLost)?;
         Ok(results.into_iter().map(|r| r.doing("storing a feed's poll")).collect())
     }
@@ -294,6 +301,21 @@ pub enum Recorded {
 
 /// One group of polls in one transaction (see [`Store::record_polls_fenced`]); `careful`: each
 /// feed in a savepoint of its own, so that a feed whose write fails costs only itself.
+/// The newest mention stored before this write; and what the grouping kept of stored titles,
+/// which holds while no mention was deleted or retitled since (SQLite's; a server is asked for
+/// its candidates' titles once a write anyway).
+fn newest_and_still_kept(db: db::Db<'_>, kept: &mut super::stories::Shingles) -> db::Result<i64> {
+    kept.still(match db.dialect() {
+        db::Dialect::Sqlite => Some(db.query_row(
+            "SELECT rewrites FROM stream_counts WHERE id = 1",
+            db::params![],
+            |r| r.get(0),
+        )?),
+        db::Dialect::Postgres => None,
+    });
+    db.query_row("SELECT coalesce(max(id), 0) FROM mentions", db::params![], |r| r.get(0))
+}
+
 fn write_group(
     db: db::Db<'_>,
     records: &[PollRecord],
@@ -301,13 +323,14 @@ fn write_group(
     holder: Option<&str>,
     arrival: &super::Arrival,
     careful: bool,
+    kept: &mut super::stories::Shingles,
 ) -> db::Result<Keep<Option<Vec<db::Result<Recorded>>>>> {
     if let Some(h) = holder
         && !super::team::holds(db, super::team::POLLER, h)?
     {
         return Ok(Keep::Commit(None));
     }
-    let newest_before: i64 = db.query_row("SELECT coalesce(max(id), 0) FROM mentions", db::params![], |r| r.get(0))?;
+    let newest_before = newest_and_still_kept(db, kept)?;
     let started = std::time::Instant::now();
     let mut results = Vec::with_capacity(records.len());
     // The new mentions' story keys, grouped once every feed is written.
@@ -372,7 +395,7 @@ fn write_group(
         // One story seen in many places, and the conversations replies belong to, before the
         // rules read them.
         let similarity = arrival.similarity.unwrap_or(crate::score::story::DEFAULT_SIMILARITY);
-        let grouped = super::stories::group(db, &fresh, similarity)?;
+        let grouped = super::stories::group(db, &fresh, similarity, newest_before, kept)?;
         let follow_ups = super::conversations::link(db, newest_before, now, &arrival.weights)?;
         tracing::debug!(
             new,

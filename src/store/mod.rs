@@ -211,6 +211,8 @@ pub struct Store {
     /// The priority's weights (`[priority]`), for the writes that work a priority out again: a
     /// corrected judgement.
     weights: crate::score::priority::Weights,
+    /// Stored titles' shingles the story grouping read, kept across a poller's writes.
+    shingles: stories::Shingles,
 }
 
 /// The database a store speaks to.
@@ -372,6 +374,7 @@ impl Store {
             location: Location::File(path.to_path_buf()),
             search_cache: Default::default(),
             backlog_cache: Default::default(),
+            shingles: Default::default(),
         };
         if let Err(e) = store.configure().and_then(|()| store.migrate()) {
             return Err(store.explain(e));
@@ -531,6 +534,7 @@ impl Store {
             path,
             search_cache: Default::default(),
             backlog_cache: Default::default(),
+            shingles: Default::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -821,6 +825,7 @@ impl Store {
             backend: Backend::Pg(Box::new(conn)),
             search_cache: Default::default(),
             backlog_cache: Default::default(),
+            shingles: Default::default(),
         })
     }
 
@@ -1024,11 +1029,15 @@ mod tests {
             assert_eq!(n, 0, "{on}");
             if let TestPlace::Pg(pg) = &place {
                 // A database an overhear of version 30 made: its references were checked per
-                // statement; opening it defers them.
+                // statement; opening it defers them (and counts rewrites, version 32).
                 let mut c = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
                 c.batch_execute(
                     "ALTER TABLE mentions ALTER CONSTRAINT mentions_feed_id_fkey NOT DEFERRABLE;
                      ALTER TABLE authors ALTER CONSTRAINT authors_person_id_fkey NOT DEFERRABLE;
+                     DROP TRIGGER mentions_rewritten_delete ON mentions;
+                     DROP TRIGGER mentions_rewritten_title ON mentions;
+                     DROP FUNCTION overhear_mention_rewritten();
+                     ALTER TABLE stream_counts DROP COLUMN rewrites;
                      UPDATE overhear_meta SET value = '30' WHERE key = 'schema_version'",
                 )
                 .unwrap();

@@ -553,6 +553,18 @@ CREATE INDEX own_posts_published ON own_posts (published_at);
     // a constraint; the tables' definitions are rewritten in place (`after`), which leaves their
     // stored rows as they are.
     "-- see schema::deferred_references",
+    // 32: a count of the mentions deleted or retitled (overhear does neither; a hand-made change
+    // may), so that the titles a poller keeps between its writes (`stories::Shingles`) are
+    // forgotten when one of them may no longer be true.
+    r#"
+ALTER TABLE stream_counts ADD COLUMN rewrites INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER mentions_rewritten_delete AFTER DELETE ON mentions BEGIN
+    UPDATE stream_counts SET rewrites = rewrites + 1 WHERE id = 1;
+END;
+CREATE TRIGGER mentions_rewritten_title AFTER UPDATE OF title ON mentions WHEN old.title IS NOT new.title BEGIN
+    UPDATE stream_counts SET rewrites = rewrites + 1 WHERE id = 1;
+END;
+"#,
 ];
 
 /// The references migration 31 defers: the table, and the reference as written in its definition.

@@ -41,9 +41,62 @@ fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
     [keys.link, b[0], b[1], b[2], b[3]]
 }
 
+/// Stored titles' shingles, read by the grouping and kept across a poller's writes: a mention's
+/// title never changes and no mention is deleted, so what was read of a row committed before a
+/// write began stays true (a row of the write itself is not kept: the write may be undone and its
+/// ids given again). Forgotten when the count of deleted or retitled mentions moved (a hand-made
+/// change: `stream_counts.rewrites`, kept by triggers); the newest ids kept when it grows past
+/// [`Shingles::MOST`].
+#[derive(Default)]
+pub(super) struct Shingles {
+    map: HashMap<i64, Vec<u64>>,
+    version: Option<i64>,
+}
+
+impl Shingles {
+    const MOST: usize = 32_768;
+
+    /// Forget what was kept unless the count of rewrites is the one it was kept at (`None`:
+    /// nothing is kept).
+    pub(super) fn still(&mut self, version: Option<i64>) {
+        if version.is_none() || version != self.version {
+            if !self.map.is_empty() {
+                tracing::debug!(
+                    titles = self.map.len(),
+                    "kept titles forgotten: a mention was deleted or retitled"
+                );
+            }
+            self.map.clear();
+        }
+        self.version = version;
+    }
+
+    fn get(&self, id: i64) -> Option<&Vec<u64>> {
+        self.map.get(&id)
+    }
+
+    fn keep(&mut self, id: i64, shingles: Vec<u64>) {
+        if self.map.len() >= Self::MOST {
+            // The newest half stays: a new mention's candidates are its keys' newest sharers.
+            let mut ids: Vec<i64> = self.map.keys().copied().collect();
+            let half = ids.len() / 2;
+            let (_, &mut median, _) = ids.select_nth_unstable(half);
+            self.map.retain(|&k, _| k >= median);
+        }
+        self.map.insert(id, shingles);
+    }
+}
+
 /// Group the mentions just written with the stories already stored (and with each other, in the
-/// order they were written), then file their keys.
-pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<usize> {
+/// order they were written), then file their keys. Every id up to `before` was committed before
+/// this write: what is read of those rows is kept in `kept` for the next writes.
+pub(super) fn group(
+    db: Db<'_>,
+    fresh: &[Fresh],
+    similarity: f64,
+    before: i64,
+    kept: &mut Shingles,
+) -> db::Result<usize> {
     let mut grouped = 0;
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
@@ -58,8 +111,13 @@ pub(super) fn group(db: Db<'_>, fresh: &[Fresh], similarity: f64) -> db::Result<
         },
         db::Dialect::Postgres => Lookup::Fetched(Box::new(Fetched::of(db, fresh)?)),
     };
+    let mut titles = Titles {
+        write: &mut known,
+        kept,
+        before,
+    };
     for f in fresh {
-        let lead = lead_of(&mut look, f, similarity, &mut known, &mut compared)?;
+        let lead = lead_of(&mut look, f, similarity, &mut titles, &mut compared)?;
         if let Some(lead) = lead {
             db.execute("UPDATE mentions SET story_id = ?2 WHERE id = ?1", params![f.id, lead])?;
             grouped += 1;
@@ -266,13 +324,40 @@ impl Lookup<'_> {
     }
 }
 
+/// The titles' shingles a grouping compares: the write's own (its new mentions', and what it read
+/// of rows it may not keep), and those kept across writes.
+struct Titles<'a> {
+    write: &'a mut HashMap<i64, Vec<u64>>,
+    kept: &'a mut Shingles,
+    /// The newest id committed before this write.
+    before: i64,
+}
+
+impl Titles<'_> {
+    /// A mention's shingles, read from its title when neither the write nor the kept have them.
+    fn of(&mut self, look: &mut Lookup<'_>, id: i64) -> db::Result<&[u64]> {
+        if !self.write.contains_key(&id) && self.kept.get(id).is_none() {
+            let s = story::shingles(look.title(id)?.as_deref());
+            if id <= self.before {
+                self.kept.keep(id, s);
+            } else {
+                self.write.insert(id, s);
+            }
+        }
+        Ok(match self.write.get(&id) {
+            Some(s) => s,
+            None => self.kept.get(id).map_or(&[], Vec::as_slice),
+        })
+    }
+}
+
 /// The lead of the story a new mention belongs to, if one is stored: a mention leading to the
 /// same page, else one whose title is near-identical, within [`story::WINDOW_SECS`].
 fn lead_of(
     look: &mut Lookup<'_>,
     f: &Fresh,
     similarity: f64,
-    known: &mut HashMap<i64, Vec<u64>>,
+    titles: &mut Titles<'_>,
     compared: &mut usize,
 ) -> db::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
@@ -296,10 +381,7 @@ fn lead_of(
     // The most alike, the earliest lead on a tie.
     let mut best: Option<(f64, i64)> = None;
     for id in ids {
-        let theirs = match known.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(story::shingles(look.title(id)?.as_deref())),
-        };
+        let theirs = titles.of(look, id)?;
         *compared += 1;
         let s = story::similarity(&f.keys.shingles, theirs);
         if s < similarity {
@@ -339,7 +421,13 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let n = group(Db::Sqlite(tx), &fresh, story::DEFAULT_SIMILARITY)?;
+    let n = group(
+        Db::Sqlite(tx),
+        &fresh,
+        story::DEFAULT_SIMILARITY,
+        i64::MAX,
+        &mut Shingles::default(),
+    )?;
     tracing::info!(
         mentions = fresh.len(),
         grouped = n,
@@ -350,6 +438,71 @@ pub(super) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kept_titles_are_forgotten_when_a_mention_is_rewritten_and_the_newest_are_kept_when_full() {
+        use super::Shingles;
+        let mut k = Shingles::default();
+        k.still(Some(0));
+        k.keep(1, vec![1]);
+        k.still(Some(0));
+        assert!(k.get(1).is_some(), "nothing rewritten: kept");
+        k.still(Some(1));
+        assert!(k.get(1).is_none(), "a mention deleted or retitled: forgotten");
+        k.keep(1, vec![1]);
+        k.still(None);
+        assert!(k.get(1).is_none(), "a backend that keeps nothing");
+        for id in 0..Shingles::MOST as i64 {
+            k.keep(id, vec![]);
+        }
+        k.keep(1_000_000, vec![]);
+        assert!(k.map.len() <= Shingles::MOST / 2 + 2, "{}", k.map.len());
+        assert!(k.get(1_000_000).is_some() && k.get(Shingles::MOST as i64 - 1).is_some());
+        assert!(k.get(0).is_none(), "the oldest go first");
+    }
+
+    #[test]
+    fn deleting_or_retitling_a_mention_is_counted_on_both_backends() {
+        for (_place, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            let m = NewMention {
+                external_id: Some("a".into()),
+                title: Some("Acme raises money".into()),
+                text: "words".into(),
+                ..Default::default()
+            };
+            s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
+            let count = |s: &Store| -> i64 {
+                s.db()
+                    .query_row(
+                        "SELECT rewrites FROM stream_counts WHERE id = 1",
+                        crate::store::db::params![],
+                        |r| r.get(0),
+                    )
+                    .unwrap()
+            };
+            assert_eq!(count(&s), 0, "a poll's writes are not rewrites");
+            s.write_db("test", |db| {
+                db.execute(
+                    "UPDATE mentions SET title = 'Something else' WHERE external_id LIKE '%a'",
+                    crate::store::db::params![],
+                )
+            })
+            .unwrap();
+            assert_eq!(count(&s), 1);
+            s.write_db("test", |db| {
+                db.execute("UPDATE mentions SET status = 'open'", crate::store::db::params![])
+            })
+            .unwrap();
+            assert_eq!(count(&s), 1, "triage is no rewrite");
+            s.write_db("test", |db| {
+                db.execute("DELETE FROM mentions", crate::store::db::params![])
+            })
+            .unwrap();
+            assert_eq!(count(&s), 2);
+        }
+    }
+
     use crate::model::{FeedKind, NewMention, Place};
     use crate::store::{PollWrite, Store};
     use chrono::{Duration, Utc};

@@ -20,6 +20,17 @@ const AFTER_CREATE: &[&str] = &[
      ALTER TABLE mentions ALTER CONSTRAINT mentions_author_id_fkey DEFERRABLE INITIALLY DEFERRED;
      ALTER TABLE authors ALTER CONSTRAINT authors_person_id_fkey DEFERRABLE INITIALLY DEFERRED;
      ALTER TABLE reach_history ALTER CONSTRAINT reach_history_author_id_fkey DEFERRABLE INITIALLY DEFERRED;",
+    // 32: as SQLite's, a count of the mentions deleted or retitled.
+    "ALTER TABLE stream_counts ADD COLUMN rewrites BIGINT NOT NULL DEFAULT 0;
+     CREATE FUNCTION overhear_mention_rewritten() RETURNS trigger LANGUAGE plpgsql AS $f$
+     BEGIN
+         UPDATE stream_counts SET rewrites = stream_counts.rewrites + 1 WHERE stream_counts.id = 1;
+         RETURN NULL;
+     END $f$;
+     CREATE TRIGGER mentions_rewritten_delete AFTER DELETE ON mentions
+         FOR EACH ROW EXECUTE FUNCTION overhear_mention_rewritten();
+     CREATE TRIGGER mentions_rewritten_title AFTER UPDATE OF title ON mentions
+         FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION overhear_mention_rewritten();",
 ];
 
 const _: () = assert!(
