@@ -549,8 +549,8 @@ fn lemmy_posts(n: usize, first_id: i64, newest: chrono::DateTime<chrono::Utc>) -
     serde_json::json!({"type_": "All", "posts": posts, "comments": [], "communities": [], "users": []}).to_string()
 }
 
-#[test]
-fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll() {
+/// A Lemmy instance serving the recorded search, and a feed of it polled once.
+fn lemmy_polled() -> (FixtureServer, Env) {
     let s = FixtureServer::start();
     s.route("/lemmy/api/v3/search", Response::ok(fixture("lemmy/search.json")));
     let env = Env::with_config(&format!(
@@ -559,6 +559,12 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
     ));
     let out = poll(&env, &[]);
     assert!(ok_line(&out, "lemmy"), "{out}");
+    (s, env)
+}
+
+#[test]
+fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll() {
+    let (s, env) = lemmy_polled();
     let req = &s.requests_to("/lemmy/api/v3/search")[0];
     assert_eq!(req.query_param("q").as_deref(), Some("muffed"));
     assert_eq!(req.query_param("type_").as_deref(), Some("All"));
@@ -608,14 +614,7 @@ fn lemmy_posts_and_comments_in_their_conversation_and_paged_until_the_last_poll(
 /// above it, with its author, asked of the instance after the comments).
 #[test]
 fn lemmy_threads_are_the_posts_comments_headed_by_the_post() {
-    let s = FixtureServer::start();
-    s.route("/lemmy/api/v3/search", Response::ok(fixture("lemmy/search.json")));
-    let env = Env::with_config(&format!(
-        "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nquery = \"muffed\"\nurl = \"{}\"\n",
-        s.url("/lemmy")
-    ));
-    let out = poll(&env, &[]);
-    assert!(ok_line(&out, "lemmy"), "{out}");
+    let (s, env) = lemmy_polled();
     // The post's thread: its comments, asked of the instance, each under what it answers.
     let search: serde_json::Value = serde_json::from_slice(&fixture("lemmy/search.json")).unwrap();
     s.route(
