@@ -16,8 +16,6 @@ use reqwest::header::{self, HeaderMap};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Pages one poll may follow.
-const MAX_PAGES: usize = 5;
 /// The most replies of ours one poll of a feed asks about (the newest).
 const MAX_WATCHED: usize = 20;
 /// How often the thread of one mention we answered is asked again for what answered us.
@@ -235,8 +233,8 @@ impl Poller {
             asked.insert(w.mention_id, now);
         }
         let token = ctx.token.map(str::to_string);
-        *calls += usize::from(sources::thread::watches_threads(feed.kind));
-        let Some(answers) = super::thread::fetch_answers(&self.client, feed, w, token, self.parsers.scorer.clone())
+        let scorer = self.parsers.scorer.clone();
+        let Some(answers) = super::thread::fetch_answers(&self.client, feed, w, token, scorer, calls)
             .await
             .map_err(|e| e.to_string())?
         else {
@@ -367,7 +365,7 @@ impl Poller {
         let mut next = page.next.take();
         let mut pages = 1;
         while let Some(req) = next.take()
-            && pages < MAX_PAGES
+            && pages < sources::max_pages(feed)
             && wait.is_none()
         {
             pages += 1;

@@ -1,5 +1,5 @@
 //! Fetch the thread around a stored mention from its source (`sources::thread`), for the
-//! detail: one request through the feed's client and token, read on a blocking thread where a
+//! detail: its requests through the feed's client and token, read on a blocking thread where a
 //! parser's panic is the fetch's error. What comes back is sanitised; storing it is the
 //! caller's (`Store::save_thread`).
 
@@ -24,7 +24,7 @@ pub async fn fetch_thread(
     let secret = net::secret(feed)?;
     let token = client.token(feed, secret.as_deref(), false).await?;
     let of2 = of.clone();
-    fetch(client, feed, of, token, move |nodes| {
+    fetch(client, feed, of, token, &mut 0, move |nodes| {
         let id = of2.external_id.as_deref().unwrap_or_default();
         sources::thread::arrange(id, of2.parent.as_deref(), nodes)
     })
@@ -32,19 +32,21 @@ pub async fn fetch_thread(
 }
 
 /// What answered us in the thread of `w` (a mention we answered): see
-/// [`sources::thread::answers`]. `None` when the source has no thread for it.
+/// [`sources::thread::answers`]. `None` when the source has no thread for it. `sent` counts the
+/// requests sent (a daily quota counts them).
 pub async fn fetch_answers(
     client: &Client,
     feed: &FeedConfig,
     w: &Watched,
     token: Option<String>,
     scorer: std::sync::Arc<crate::score::Scorer>,
+    sent: &mut usize,
 ) -> Result<Option<Answers>, PollError> {
     if !sources::thread::watches_threads(w.of.kind) {
         return Ok(None);
     }
     let w2 = w.clone();
-    fetch(client, feed, &w.of, token, move |nodes| {
+    fetch(client, feed, &w.of, token, sent, move |nodes| {
         let mut answers = sources::thread::answers(&w2, nodes);
         // Scored here, as a poll's mentions are on a parser's thread.
         for m in &mut answers.follow_ups {
@@ -58,12 +60,13 @@ pub async fn fetch_answers(
 }
 
 /// Ask for the thread of `of` and read its posts on a blocking thread, where a reader's panic is
-/// this fetch's error; `then` makes of them what the caller wants.
+/// this fetch's error; `then` makes of them what the caller wants. `sent` counts the requests sent.
 async fn fetch<T: Send + 'static>(
     client: &Client,
     feed: &FeedConfig,
     of: &ThreadOf,
     token: Option<String>,
+    sent: &mut usize,
     then: impl FnOnce(Vec<Node>) -> T + Send + 'static,
 ) -> Result<Option<T>, PollError> {
     let now = Utc::now();
@@ -76,6 +79,7 @@ async fn fetch<T: Send + 'static>(
     let Some(req) = sources::thread::request(&ctx, of)? else {
         return Ok(None);
     };
+    *sent += 1;
     let got = client.send(feed, &req, HeaderMap::new()).await?;
     let Some(body) = got.body else {
         return Ok(Some(then(Vec::new())));
@@ -83,6 +87,7 @@ async fn fetch<T: Send + 'static>(
     let mut replies = vec![(got.headers, body)];
     // What the first answer leaves out; a failure here costs only what it would add.
     for more in sources::thread::more_requests(&ctx, of)? {
+        *sent += 1;
         match client.send(feed, &more, HeaderMap::new()).await {
             Ok(r) => replies.extend(r.body.map(|b| (r.headers, b))),
             Err(e) => tracing::warn!(feed = %feed.name, "part of a thread not read: {e}"),

@@ -52,6 +52,11 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
     Ok(Request::get(rest(ctx, &mut pairs)?).header("accept", "application/json"))
 }
 
+/// How many pages one poll reads at most: the search's, then one of comments per photo listed.
+pub fn max_pages(feed: &crate::model::FeedConfig) -> usize {
+    MAX_PAGES as usize + feed.photos.len()
+}
+
 /// The comments on photo `i` of `photos`, if there is one.
 fn comments_request(ctx: &Ctx<'_>, i: usize) -> Result<Option<Request>, SourceError> {
     let Some(photo) = ctx.feed.photos.get(i) else {

@@ -317,6 +317,17 @@ pub fn follow_up_requests(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Request>,
     }
 }
 
+/// How many pages one poll of `feed` may read: five of a search, more where a poll reads a list
+/// per channel, video or photo after its search (YouTube, Flickr), so that none is left unread.
+pub fn max_pages(feed: &FeedConfig) -> usize {
+    const SEARCH: usize = 5;
+    match feed.kind {
+        FeedKind::Youtube => youtube::max_pages(feed).max(SEARCH),
+        FeedKind::Flickr => flickr::max_pages(feed).max(SEARCH),
+        _ => SEARCH,
+    }
+}
+
 /// Count `calls` the poll made after its pages (reach look-ups, follow-ups) against the
 /// service's daily quota, in the poll's cursor and rate, where the service counts one (YouTube:
 /// each of those lists costs a unit).

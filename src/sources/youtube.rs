@@ -24,6 +24,8 @@ pub const DAILY_UNITS: i64 = 10_000;
 const SEARCH_UNITS: i64 = 100;
 const LIST_UNITS: i64 = 1;
 const MAX_SEARCH_PAGES: u32 = 3;
+/// Pages of one channel's or video's comment threads a poll reads, at most.
+const MAX_THREAD_PAGES: u32 = 3;
 
 /// Units spent today before a request (carried: [`super::CARRY`]).
 const SPENT: &str = "x-overhear-spent";
@@ -108,7 +110,7 @@ fn targets(feed: &FeedConfig) -> Vec<(&'static str, String)> {
 }
 
 pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
-    search_request(ctx, None, spent_before(ctx))
+    search_request(ctx, None, 1, spent_before(ctx))
 }
 
 /// A GET of the API's `path` with `pairs`, the key last.
@@ -117,7 +119,8 @@ fn get(ctx: &Ctx<'_>, path: &str, mut pairs: Vec<(&str, String)>) -> Result<Requ
     Ok(Request::get(with_query(endpoint(ctx.feed, PUBLIC, path)?, &pairs)).header("accept", "application/json"))
 }
 
-fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, spent: i64) -> Result<Request, SourceError> {
+/// Page `page` of the video search (`page_token` names it after the first).
+fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, page: u32, spent: i64) -> Result<Request, SourceError> {
     let mut pairs = vec![
         ("part", "snippet".to_string()),
         ("type", "video".to_string()),
@@ -133,14 +136,21 @@ fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, spent: i64) -> Result
     }
     Ok(get(ctx, "/youtube/v3/search", pairs)?
         .header(SPENT, spent.to_string())
-        .header(STEP, format!("search:{}", page_token.map_or(1, |_| 2))))
+        .header(STEP, format!("search:{page}")))
 }
 
-/// The comment threads of target `i` (a channel's or a video's), searched for the query.
+/// How many pages one poll reads at most: the search's, then each channel's and video's threads.
+pub fn max_pages(feed: &FeedConfig) -> usize {
+    (MAX_SEARCH_PAGES + MAX_THREAD_PAGES * targets(feed).len() as u32) as usize
+}
+
+/// Page `page` of the comment threads of target `i` (a channel's or a video's), searched for the
+/// query (`page_token` names it after the first).
 fn threads_request(
     ctx: &Ctx<'_>,
     i: usize,
     page_token: Option<&str>,
+    page: u32,
     spent: i64,
 ) -> Result<Option<Request>, SourceError> {
     let Some((param, id)) = targets(ctx.feed).into_iter().nth(i) else {
@@ -160,7 +170,7 @@ fn threads_request(
     Ok(Some(
         get(ctx, "/youtube/v3/commentThreads", pairs)?
             .header(SPENT, spent.to_string())
-            .header(STEP, format!("threads:{i}:{}", page_token.map_or(1, |_| 2))),
+            .header(STEP, format!("threads:{i}:{page}")),
     ))
 }
 
@@ -348,8 +358,10 @@ fn read_threads(
     spent: i64,
     cursor: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Read, SourceError> {
-    let i: usize = step.split(':').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
-    let first_page = step.ends_with(":1");
+    let mut parts = step.split(':').skip(1);
+    let i: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let page: u32 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let first_page = page == 1;
     let target_key = targets(ctx.feed)
         .get(i)
         .map(|(_, id)| format!("comments_after:{id}"))
@@ -384,9 +396,13 @@ fn read_threads(
     }
     // As for videos: a first poll reads the newest page only; a later one pages until it
     // reaches what it saw.
-    let next = match list.next_page_token.as_deref().filter(|_| seen.is_some() && !reached) {
-        Some(token) => threads_request(ctx, i, Some(token), spent)?,
-        None => threads_request(ctx, i + 1, None, spent)?,
+    let next = match list
+        .next_page_token
+        .as_deref()
+        .filter(|_| seen.is_some() && !reached && page < MAX_THREAD_PAGES)
+    {
+        Some(token) => threads_request(ctx, i, Some(token), page + 1, spent)?,
+        None => threads_request(ctx, i + 1, None, 1, spent)?,
     };
     Ok((mentions, next))
 }
@@ -409,14 +425,14 @@ fn read_search(
     // More pages on a first poll are the past: only a later poll, all of whose first page is
     // new, reads further.
     let more = ctx.cursor.and_then(|c| c.get("videos_after")).is_some() && !mentions.is_empty();
-    let page: u32 = if step == "search:1" { 1 } else { 2 };
+    let page: u32 = step.strip_prefix("search:").and_then(|n| n.parse().ok()).unwrap_or(1);
     let next = match list
         .next_page_token
         .as_deref()
         .filter(|_| more && page < MAX_SEARCH_PAGES)
     {
-        Some(token) => Some(search_request(ctx, Some(token), spent)?),
-        None => threads_request(ctx, 0, None, spent)?,
+        Some(token) => Some(search_request(ctx, Some(token), page + 1, spent)?),
+        None => threads_request(ctx, 0, None, 1, spent)?,
     };
     Ok((mentions, next))
 }

@@ -459,6 +459,48 @@ fn youtube_replies_answer_a_comment_in_its_thread_and_a_video_under_it() {
     );
     let ours: String = env.sql(&format!("SELECT response_id FROM mentions WHERE id = {video}"));
     assert_eq!(ours, "UgzNEW");
+    next_poll_counts_every_call_and_reads_every_list(&s, &env);
+}
+
+/// After the YouTube replies above: the next poll watches both answers' threads, and every
+/// request the two polls sent is counted against the day's quota.
+fn next_poll_counts_every_call_and_reads_every_list(s: &FixtureServer, env: &Env) {
+    // A search costs 100 units, any other list 1; the rest of a comment's thread
+    // (`comments.list` by its parent) too.
+    let o = env.run(&["poll", "--once"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let gets = |path: &str| {
+        s.requests_to(path)
+            .into_iter()
+            .filter(|r| r.method == "GET")
+            .collect::<Vec<_>>()
+    };
+    let rest = gets("/youtube/v3/comments");
+    assert!(
+        rest.iter()
+            .any(|r| r.query_param("parentId").as_deref() == Some("UgwI_ylXVnzPS8Q-oAV4AaABAg")),
+        "the answered comment's thread read whole"
+    );
+    let units = 100 * gets("/youtube/v3/search").len()
+        + [
+            "/youtube/v3/commentThreads",
+            "/youtube/v3/channels",
+            "/youtube/v3/videos",
+        ]
+        .iter()
+        .map(|p| gets(p).len())
+        .sum::<usize>()
+        + rest.len();
+    let spent: i64 = env.sql("SELECT json_extract(cursor, '$.spent.units') FROM feeds WHERE name = 'yt'");
+    assert_eq!(spent, units as i64);
+    // The search pages without end here (every page says there is another): the second poll
+    // reads three pages of it, then the video's comments all the same.
+    assert_eq!(gets("/youtube/v3/search").len(), 1 + 3);
+    let video_threads = gets("/youtube/v3/commentThreads")
+        .into_iter()
+        .filter(|r| r.query_param("videoId").as_deref() == Some("F1UP7wRCPH8"))
+        .count();
+    assert_eq!(video_threads, 2, "each poll reads the listed video's comments");
 }
 
 /// Google Play: signed in as the service account (a JWT for an access token), the app's reviews
