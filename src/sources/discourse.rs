@@ -135,12 +135,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             }
         })
         .collect();
-    let page = req
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0u32);
+    let page = super::page_param(req).unwrap_or(0);
     let more = s
         .grouped_search_result
         .and_then(|g| g.more_full_page_results)

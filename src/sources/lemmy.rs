@@ -13,14 +13,6 @@ use serde::Deserialize;
 const MAX_PAGES: u32 = 5;
 const PER_PAGE: u32 = 50;
 
-fn page_of(req: &Request) -> u32 {
-    req.url
-        .query_pairs()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(1)
-}
-
 /// The instance's address (`url`).
 fn instance<'a>(ctx: &'a Ctx<'a>) -> Result<&'a url::Url, SourceError> {
     ctx.feed
@@ -431,7 +423,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let newest = times.clone().chain(seen).max();
     let reached = seen.is_some_and(|s| times.clone().any(|t| t < s));
     // Newest first: a full page all newer than what the last poll saw may have more behind it.
-    let page = page_of(req);
+    let page = super::page_param(req).unwrap_or(1);
     let next = if full && !reached && seen.is_some() && page < MAX_PAGES {
         Some(request(ctx, page + 1)?)
     } else {

@@ -573,6 +573,14 @@ pub(crate) fn rfc3339(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.to_utc())
 }
 
+/// The `page` a request asks for, as its query says it (Lemmy, Stack Exchange, Discourse).
+pub(crate) fn page_param(req: &Request) -> Option<u32> {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 /// A whole number as a source wrote it: a number, or a string of digits (YouTube's and Flickr's
 /// counts, Google's int64 seconds). Anything else is no number.
 pub(crate) fn int_of(v: &serde_json::Value) -> Option<i64> {

@@ -12,14 +12,6 @@ use std::time::Duration;
 const PUBLIC: &str = "https://api.stackexchange.com";
 const MAX_PAGES: u32 = 5;
 
-fn page_of(req: &Request) -> u32 {
-    req.url
-        .query_pairs()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(1)
-}
-
 pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
     let feed = ctx.feed;
     let mut pairs = vec![
@@ -115,7 +107,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             }
         })
         .collect();
-    let page = page_of(req);
+    let page = super::page_param(req).unwrap_or(1);
     let wait = s.backoff.map(Duration::from_secs);
     let next = if s.has_more == Some(true) && page < MAX_PAGES && wait.is_none() {
         Some(request(ctx, page + 1)?)

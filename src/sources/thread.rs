@@ -160,8 +160,7 @@ const HAND_OFF_SKEW_SECS: i64 = 300;
 /// reply (found by its id, or else by its words among the posts after we answered), and what
 /// the mention's author wrote in the thread after we answered. In a thread without reply links
 /// (a GitHub issue's comments, a Flickr photo's), every comment after ours by someone else
-/// answers it. Our own
-/// posts are never a follow-up.
+/// answers it. Our own posts are never a follow-up.
 pub fn answers(w: &Watched, nodes: Vec<Node>) -> Answers {
     let mention = w.of.external_id.as_deref().unwrap_or_default();
     let since = w.answered_at.timestamp() - HAND_OFF_SKEW_SECS;
