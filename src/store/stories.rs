@@ -166,6 +166,11 @@ struct Fetched {
     filed: Vec<(i64, i64)>,
 }
 
+/// Numbers as one parameter the server splits (`string_to_array(?, ',')`).
+fn joined(numbers: impl Iterator<Item = i64>) -> String {
+    numbers.map(|n| n.to_string()).collect::<Vec<_>>().join(",")
+}
+
 impl Fetched {
     fn of(db: Db<'_>, fresh: &[Fresh]) -> db::Result<Fetched> {
         let mut keys: Vec<i64> = fresh.iter().flat_map(|f| f.keys.all()).collect();
@@ -175,7 +180,7 @@ impl Fetched {
         if keys.is_empty() {
             return Ok(out);
         }
-        let list = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = joined(keys.iter().copied());
         let pairs: Vec<(i64, i64)> = db.query_map(
             "SELECT k.key, s.mention_id
              FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[])) AS k(key),
@@ -192,7 +197,7 @@ impl Fetched {
         ids.sort_unstable();
         ids.dedup();
         if !ids.is_empty() {
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let list = joined(ids.iter().copied());
             let rows: Vec<(i64, i64, i64, Option<String>)> = db.query_map(
                 "SELECT id, coalesce(story_id, id), sort_at, title FROM mentions
                  WHERE id = ANY(CAST(string_to_array(?1, ',') AS BIGINT[]))",
@@ -212,18 +217,8 @@ impl Fetched {
         if self.filed.is_empty() {
             return Ok(());
         }
-        let keys = self
-            .filed
-            .iter()
-            .map(|(k, _)| k.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let ids = self
-            .filed
-            .iter()
-            .map(|(_, id)| id.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let keys = joined(self.filed.iter().map(|(k, _)| *k));
+        let ids = joined(self.filed.iter().map(|(_, id)| *id));
         db.execute(
             "INSERT INTO story_keys (key, mention_id)
              SELECT * FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[]), CAST(string_to_array(?2, ',') AS BIGINT[]))
