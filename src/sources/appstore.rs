@@ -179,13 +179,9 @@ mod tests {
     use super::*;
 
     fn feed() -> crate::model::FeedConfig {
-        crate::config::Config::parse(
-            std::path::Path::new("t.toml"),
+        crate::sources::test_feed(
             "[[feed]]\nname = \"ios\"\nkind = \"appstore\"\napp = \"id1510826067\"\ncountry = \"GB\"\n",
         )
-        .unwrap()
-        .feeds
-        .remove(0)
     }
 
     fn read(cursor: Option<&serde_json::Value>, req: &Request, rel: &str) -> Page {

@@ -306,13 +306,9 @@ mod tests {
     use super::*;
 
     fn feed() -> crate::model::FeedConfig {
-        crate::config::Config::parse(
-            std::path::Path::new("t.toml"),
+        crate::sources::test_feed(
             "[[feed]]\nname = \"flickr\"\nkind = \"flickr\"\nquery = \"fractal\"\ntoken_env = \"FLICKR_KEY\"\nphotos = [\"6946979188\"]\n",
         )
-        .unwrap()
-        .feeds
-        .remove(0)
     }
 
     fn read(req: &Request, rel: &str) -> Result<Page, SourceError> {

@@ -275,13 +275,9 @@ mod tests {
     }
 
     fn feed() -> FeedConfig {
-        crate::config::Config::parse(
-            std::path::Path::new("t.toml"),
+        crate::sources::test_feed(
             "[[feed]]\nname = \"play\"\nkind = \"googleplay\"\napp = \"com.example.app\"\nkey_file = \"/nowhere/sa.json\"\n",
         )
-        .unwrap()
-        .feeds
-        .remove(0)
     }
 
     #[test]

@@ -227,19 +227,14 @@ pub fn thread_nodes(reply: &super::Reply<'_>) -> Result<Vec<super::thread::Node>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use std::path::Path;
 
     const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/hackernews/hn_search_by_date.json");
 
     fn feed(url: Option<&str>) -> FeedConfig {
         let url = url.map(|u| format!("url = \"{u}\"\n")).unwrap_or_default();
-        let c = Config::parse(
-            Path::new("t.toml"),
-            &format!("[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\n{url}"),
-        )
-        .unwrap();
-        c.feeds[0].clone()
+        crate::sources::test_feed(&format!(
+            "[[feed]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"sqlite\"\n{url}"
+        ))
     }
 
     #[test]

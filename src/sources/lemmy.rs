@@ -446,13 +446,9 @@ mod tests {
     use crate::model::FeedConfig;
 
     fn feed() -> FeedConfig {
-        crate::config::Config::parse(
-            std::path::Path::new("t.toml"),
+        crate::sources::test_feed(
             "[[feed]]\nname = \"lemmy\"\nkind = \"lemmy\"\nurl = \"https://sh.itjust.works\"\nquery = \"muffed\"\n",
         )
-        .unwrap()
-        .feeds
-        .remove(0)
     }
 
     fn parsed(cursor: Option<serde_json::Value>) -> (Page, Request) {

@@ -573,6 +573,15 @@ pub(crate) fn rfc3339(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.to_utc())
 }
 
+/// For the sources' tests: the first feed a config's text declares.
+#[cfg(test)]
+pub(crate) fn test_feed(toml: &str) -> FeedConfig {
+    crate::config::Config::parse(std::path::Path::new("t.toml"), toml)
+        .unwrap()
+        .feeds
+        .remove(0)
+}
+
 /// The `page` a request asks for, as its query says it (Lemmy, Stack Exchange, Discourse).
 pub(crate) fn page_param(req: &Request) -> Option<u32> {
     req.url
@@ -602,14 +611,9 @@ pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
-    use std::path::Path;
 
     fn feed(stanza: &str) -> FeedConfig {
-        Config::parse(Path::new("t.toml"), &format!("[[feed]]\nname = \"f\"\n{stanza}"))
-            .unwrap()
-            .feeds
-            .remove(0)
+        crate::sources::test_feed(&format!("[[feed]]\nname = \"f\"\n{stanza}"))
     }
 
     fn hdrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -418,14 +418,8 @@ mod tests {
     // Each kind's thread on its recorded answer (tests/fixtures, see its README): the request's
     // path and query, then the posts around the mention and their fields.
 
-    use crate::config::Config;
-    use std::path::Path;
-
     fn feed(stanza: &str) -> crate::model::FeedConfig {
-        Config::parse(Path::new("t.toml"), &format!("[[feed]]\nname = \"f\"\n{stanza}"))
-            .unwrap()
-            .feeds
-            .remove(0)
+        crate::sources::test_feed(&format!("[[feed]]\nname = \"f\"\n{stanza}"))
     }
 
     fn fixture(rel: &str) -> Vec<u8> {

@@ -659,13 +659,9 @@ mod tests {
     use super::*;
 
     fn feed(extra: &str) -> FeedConfig {
-        crate::config::Config::parse(
-            std::path::Path::new("t.toml"),
-            &format!("[[feed]]\nname = \"yt\"\nkind = \"youtube\"\nquery = \"acme\"\ntoken_env = \"YT_KEY\"\n{extra}"),
-        )
-        .unwrap()
-        .feeds
-        .remove(0)
+        crate::sources::test_feed(&format!(
+            "[[feed]]\nname = \"yt\"\nkind = \"youtube\"\nquery = \"acme\"\ntoken_env = \"YT_KEY\"\n{extra}"
+        ))
     }
 
     fn fixture(rel: &str) -> Vec<u8> {
