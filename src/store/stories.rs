@@ -4,7 +4,7 @@
 //! counted beside them ("+3 elsewhere") and follow the lead's triage.
 
 use super::db::{self, Db, params};
-use crate::score::story::{self, StoryKeys};
+use crate::score::story::{self, Shingle, StoryKeys};
 use rusqlite::Transaction;
 use std::collections::HashMap;
 
@@ -49,7 +49,7 @@ fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
 /// [`Shingles::MOST`].
 #[derive(Default)]
 pub(super) struct Shingles {
-    map: HashMap<i64, Vec<u64>>,
+    map: HashMap<i64, Box<[Shingle]>>,
     version: Option<i64>,
 }
 
@@ -71,11 +71,11 @@ impl Shingles {
         self.version = version;
     }
 
-    fn get(&self, id: i64) -> Option<&Vec<u64>> {
-        self.map.get(&id)
+    fn get(&self, id: i64) -> Option<&[Shingle]> {
+        self.map.get(&id).map(|s| &**s)
     }
 
-    fn keep(&mut self, id: i64, shingles: Vec<u64>) {
+    fn keep(&mut self, id: i64, shingles: Vec<Shingle>) {
         if self.map.len() >= Self::MOST {
             // The newest half stays: a new mention's candidates are its keys' newest sharers.
             let mut ids: Vec<i64> = self.map.keys().copied().collect();
@@ -83,7 +83,7 @@ impl Shingles {
             let (_, &mut median, _) = ids.select_nth_unstable(half);
             self.map.retain(|&k, _| k >= median);
         }
-        self.map.insert(id, shingles);
+        self.map.insert(id, shingles.into_boxed_slice());
     }
 }
 
@@ -99,7 +99,7 @@ pub(super) fn group(
 ) -> db::Result<usize> {
     let mut grouped = 0;
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
-    let mut known: HashMap<i64, Vec<u64>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
+    let mut known: HashMap<i64, Vec<Shingle>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut compared = 0;
     // SQLite answers each look-up in the process; a server is asked once for them all.
     let mut look = match db.dialect() {
@@ -322,7 +322,7 @@ impl Lookup<'_> {
 /// The titles' shingles a grouping compares: the write's own (its new mentions', and what it read
 /// of rows it may not keep), and those kept across writes.
 struct Titles<'a> {
-    write: &'a mut HashMap<i64, Vec<u64>>,
+    write: &'a mut HashMap<i64, Vec<Shingle>>,
     kept: &'a mut Shingles,
     /// The newest id committed before this write.
     before: i64,
@@ -330,7 +330,7 @@ struct Titles<'a> {
 
 impl Titles<'_> {
     /// A mention's shingles, read from its title when neither the write nor the kept have them.
-    fn of(&mut self, look: &mut Lookup<'_>, id: i64) -> db::Result<&[u64]> {
+    fn of(&mut self, look: &mut Lookup<'_>, id: i64) -> db::Result<&[Shingle]> {
         if !self.write.contains_key(&id) && self.kept.get(id).is_none() {
             let s = story::shingles(look.title(id)?.as_deref());
             if id <= self.before {
@@ -341,7 +341,7 @@ impl Titles<'_> {
         }
         Ok(match self.write.get(&id) {
             Some(s) => s,
-            None => self.kept.get(id).map_or(&[], Vec::as_slice),
+            None => self.kept.get(id).unwrap_or(&[]),
         })
     }
 }
