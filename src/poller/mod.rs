@@ -10,6 +10,7 @@
 mod alerts;
 pub mod isolate;
 mod own;
+mod parsers;
 mod poll;
 mod report;
 pub mod schedule;
@@ -77,7 +78,7 @@ impl Default for PollerConfig {
 pub enum PollerError {
     #[error("cannot set up the HTTP client: {0}")]
     Client(reqwest::Error),
-    #[error("cannot start the poller's writer thread: {0}")]
+    #[error("cannot start the poller's threads (its writer, its parsers): {0}")]
     Thread(std::io::Error),
 }
 
@@ -124,7 +125,7 @@ pub struct Poller {
     permits: Arc<Semaphore>,
     /// Parses at once: one per core (more would only hold more documents in memory at a time),
     /// and the scoring each parse runs on what it read.
-    parsers: Arc<poll::Parsing>,
+    parsers: Arc<parsers::Parsers>,
     /// The poller lease, when this process shares the database with a team: polls start only
     /// while it is held (and the writer writes only while the store says so).
     lease: Option<watch::Receiver<crate::team::LeaseState>>,
@@ -175,12 +176,7 @@ impl Poller {
             )
             .map_err(PollerError::Thread)?,
             permits: Arc::new(Semaphore::new(config.concurrency)),
-            parsers: Arc::new(poll::Parsing {
-                slots: Semaphore::new(poll::parse_slots(
-                    std::thread::available_parallelism().map_or(1, |n| n.get()),
-                )),
-                scorer: config.scorer.clone(),
-            }),
+            parsers: Arc::new(parsers::Parsers::start(config.scorer.clone()).map_err(PollerError::Thread)?),
             follow_up: config.follow_up,
             watched_at: Arc::default(),
             accounts: Arc::new(config.accounts.clone()),

@@ -619,22 +619,8 @@ fn finish(
     }
 }
 
-/// How many parses may run at once on a machine of `cores`: every core but the one the writer
-/// needs (the one writer is what bounds a large ingest; parsing beside it on its core slowed it:
-/// on 2 cores, 200 feeds × 1,000 items took 14.2 s and 78 MB with two parses at once, 13.1 s and
-/// 68 MB with one), and one at least.
-pub(super) fn parse_slots(cores: usize) -> usize {
-    cores.saturating_sub(1).max(1)
-}
-
-/// What parses share: how many may run at once, and the scoring of what they read.
-pub(super) struct Parsing {
-    pub(super) slots: tokio::sync::Semaphore,
-    pub(super) scorer: std::sync::Arc<crate::score::Scorer>,
-}
-
 async fn parse_off_thread(
-    parsers: &Parsing,
+    parsers: &super::parsers::Parsers,
     feed: &FeedConfig,
     cursor: Option<serde_json::Value>,
     token: Option<String>,
@@ -643,21 +629,20 @@ async fn parse_off_thread(
     body: Vec<u8>,
 ) -> Result<sources::Page, PollError> {
     let feed = feed.clone();
-    let _parsing = parsers.slots.acquire().await.expect("semaphore is never closed");
     let scorer = parsers.scorer.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        let ctx = Ctx {
-            feed: &feed,
-            cursor: cursor.as_ref(),
-            token: token.as_deref(),
-            now: Utc::now(),
-        };
-        let reply = Reply {
-            status: 200,
-            headers: &headers,
-            body: &body,
-        };
-        super::isolate::isolated(|| {
+    let parsed = parsers
+        .run(move || {
+            let ctx = Ctx {
+                feed: &feed,
+                cursor: cursor.as_ref(),
+                token: token.as_deref(),
+                now: Utc::now(),
+            };
+            let reply = Reply {
+                status: 200,
+                headers: &headers,
+                body: &body,
+            };
             sources::parse(&ctx, &req, &reply).map(|mut page| {
                 // Here, on a parser's thread, not on the writer's.
                 for m in &mut page.mentions {
@@ -668,17 +653,15 @@ async fn parse_off_thread(
                 page
             })
         })
-    })
-    .await;
+        .await;
     match parsed {
-        Ok(Ok(result)) => result.map_err(PollError::from),
+        Ok(result) => result.map_err(PollError::from),
         // A parser bug must not end the poll or stop this feed's schedule: it becomes the feed's
         // error; the panic hook (`isolate::install_hook`) has logged what panicked and where.
-        Ok(Err(_)) => Err(PollError::from(sources::SourceError::Malformed(
+        Err(_) => Err(PollError::from(sources::SourceError::Malformed(
             "overhear could not read this document (a bug: the log has the details); the feed keeps its schedule"
                 .into(),
         ))),
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
@@ -703,14 +686,4 @@ fn allowed(feed: &FeedConfig, m: &NewMention) -> bool {
         sort_at: m.published_at.unwrap_or_else(Utc::now),
         ..crate::query::Candidate::blank()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parses_leave_the_writer_a_core() {
-        assert_eq!(super::parse_slots(1), 1, "one at least");
-        assert_eq!(super::parse_slots(2), 1);
-        assert_eq!(super::parse_slots(8), 7);
-    }
 }
