@@ -15,27 +15,14 @@ pub(super) struct Fresh {
     pub keys: StoryKeys,
 }
 
-/// The newest stored mentions sharing each of a mention's keys (its link's, then its four bands';
-/// at most `LIMIT 8` a key, newest first), in one statement; a key not given is bound NULL and
-/// shares nothing. Keys are bound through `CAST(?N AS INTEGER)`: bound bare, SQLite prepared the
+/// The newest stored mentions sharing a key (at most `LIMIT 8`, newest first), from the keys'
+/// index alone. The key is bound through `CAST(?1 AS INTEGER)`: bound bare, SQLite prepared the
 /// statement again for most values it was given (its planner weighs a bound integer against the
 /// key's index), which cost more than everything else the grouping does.
-const SHARING: &str = "
-    SELECT 0, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
-    UNION ALL
-    SELECT 1, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?2 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
-    UNION ALL
-    SELECT 2, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?3 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
-    UNION ALL
-    SELECT 3, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?4 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)
-    UNION ALL
-    SELECT 4, mention_id FROM (SELECT mention_id FROM story_keys WHERE key = CAST(?5 AS INTEGER) ORDER BY mention_id DESC LIMIT 8)";
+const SHARING: &str =
+    "SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8";
 
-/// A new mention's keys filed, in one statement (a key not given is NULL: not filed).
-const FILE: &str = "INSERT OR IGNORE INTO story_keys (key, mention_id)
-    VALUES (?1, ?6), (?2, ?6), (?3, ?6), (?4, ?6), (?5, ?6)";
-
-/// A mention's keys in [`SHARING`]'s slots: its link's, then its bands'.
+/// A mention's keys in [`Lookup::sharers`]' slots: its link's, then its bands'.
 fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
     let b = keys.bands.map(|b| b.map(Some)).unwrap_or_default();
     [keys.link, b[0], b[1], b[2], b[3]]
@@ -101,16 +88,7 @@ pub(super) fn group(
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<Shingle>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut compared = 0;
-    // SQLite answers each look-up in the process; a server is asked once for them all.
-    let mut look = match db.dialect() {
-        db::Dialect::Sqlite => Lookup::Db {
-            db,
-            sharing: db.prepare(SHARING)?,
-            file: db.prepare(FILE)?,
-            rows: HashMap::new(),
-        },
-        db::Dialect::Postgres => Lookup::Fetched(Box::new(Fetched::of(db, fresh)?)),
-    };
+    let mut look = Lookup::of(db, fresh)?;
     let mut titles = Titles {
         write: &mut known,
         kept,
@@ -123,11 +101,9 @@ pub(super) fn group(
             grouped += 1;
         }
         // Filed as it is grouped: the next new mention may be its story's next place.
-        look.file(f, lead)?;
+        look.file(f, lead);
     }
-    if let Lookup::Fetched(m) = &look {
-        m.write(db)?;
-    }
+    look.write()?;
     if grouped > 0 {
         // The stream lists a story once: its other places leave its counts (they arrived new).
         db.execute(
@@ -139,29 +115,21 @@ pub(super) fn group(
     Ok(grouped)
 }
 
-/// Where the grouping reads the stored stories: the database at each look-up (what it read of a
-/// mention kept for the write), or what was fetched for the whole write at once (PostgreSQL: one
-/// round trip, not a dozen per mention).
-enum Lookup<'c> {
-    Db {
-        db: Db<'c>,
-        sharing: db::Stmt<'c>,
-        file: db::Stmt<'c>,
-        /// A mention's lead (itself when it leads) and its time, as read or filed by this write.
-        rows: HashMap<i64, (i64, i64)>,
-    },
-    Fetched(Box<Fetched>),
-}
-
-/// The stored mentions sharing a key with the write's new ones, and what grouping reads of them;
-/// the new ones added as they are filed.
-#[derive(Default)]
-struct Fetched {
+/// What the grouping reads of the stored stories, for one write. Every key's newest sharers are
+/// read before the write is grouped, key by key in the index's order (at 200,000 mentions the
+/// keys' index is far larger than the writer's page cache: read in the mentions' order, each
+/// look-up fetched its pages again; in key order, a page is read once a write), and the write's
+/// own keys are added as they are filed and inserted, in the same order, at its end. A server is
+/// asked for all of it in one round trip, titles included; SQLite reads a candidate's row and
+/// title only when the grouping needs them (most are compared from kept shingles).
+struct Lookup<'c> {
+    db: Db<'c>,
     /// Each key's newest sharers (at most 8), newest first.
     sharers: HashMap<i64, Vec<i64>>,
-    /// A mention's lead (itself when it leads) and its time.
+    /// A mention's lead (itself when it leads) and its time, as read or filed by this write.
     rows: HashMap<i64, (i64, i64)>,
-    titles: HashMap<i64, Option<String>>,
+    /// Titles fetched with the sharers (a server's); `None`: read when needed.
+    titles: Option<HashMap<i64, Option<String>>>,
     /// The keys filed by this write, to insert at its end.
     filed: Vec<(i64, i64)>,
 }
@@ -171,17 +139,40 @@ fn joined(numbers: impl Iterator<Item = i64>) -> String {
     numbers.map(|n| n.to_string()).collect::<Vec<_>>().join(",")
 }
 
-impl Fetched {
-    fn of(db: Db<'_>, fresh: &[Fresh]) -> db::Result<Fetched> {
+impl<'c> Lookup<'c> {
+    fn of(db: Db<'c>, fresh: &[Fresh]) -> db::Result<Lookup<'c>> {
         let mut keys: Vec<i64> = fresh.iter().flat_map(|f| f.keys.all()).collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut out = Fetched::default();
+        let mut out = Lookup {
+            db,
+            sharers: HashMap::with_capacity(keys.len()),
+            rows: HashMap::new(),
+            titles: None,
+            filed: Vec::new(),
+        };
         if keys.is_empty() {
             return Ok(out);
         }
+        match db.dialect() {
+            db::Dialect::Sqlite => {
+                let mut sharing = db.prepare(SHARING)?;
+                for key in keys {
+                    let ids: Vec<i64> = sharing.query_map(params![key], |r| r.get(0))?;
+                    if !ids.is_empty() {
+                        out.sharers.insert(key, ids);
+                    }
+                }
+            }
+            db::Dialect::Postgres => out.fetch(&keys)?,
+        }
+        Ok(out)
+    }
+
+    /// A server's answer for the whole write: the keys' sharers, and their rows and titles.
+    fn fetch(&mut self, keys: &[i64]) -> db::Result<()> {
         let list = joined(keys.iter().copied());
-        let pairs: Vec<(i64, i64)> = db.query_map(
+        let pairs: Vec<(i64, i64)> = self.db.query_map(
             "SELECT k.key, s.mention_id
              FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[])) AS k(key),
                   LATERAL (SELECT mention_id FROM story_keys WHERE key = k.key ORDER BY mention_id DESC LIMIT 8) s
@@ -191,131 +182,111 @@ impl Fetched {
         )?;
         let mut ids: Vec<i64> = Vec::with_capacity(pairs.len());
         for (key, id) in pairs {
-            out.sharers.entry(key).or_default().push(id);
+            self.sharers.entry(key).or_default().push(id);
             ids.push(id);
         }
         ids.sort_unstable();
         ids.dedup();
+        let mut titles = HashMap::new();
         if !ids.is_empty() {
             let list = joined(ids.iter().copied());
-            let rows: Vec<(i64, i64, i64, Option<String>)> = db.query_map(
+            let rows: Vec<(i64, i64, i64, Option<String>)> = self.db.query_map(
                 "SELECT id, coalesce(story_id, id), sort_at, title FROM mentions
                  WHERE id = ANY(CAST(string_to_array(?1, ',') AS BIGINT[]))",
                 params![list],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
             for (id, lead, at, title) in rows {
-                out.rows.insert(id, (lead, at));
-                out.titles.insert(id, title);
+                self.rows.insert(id, (lead, at));
+                titles.insert(id, title);
             }
         }
-        Ok(out)
+        self.titles = Some(titles);
+        Ok(())
     }
 
-    /// The keys filed by this write, in one statement.
-    fn write(&self, db: Db<'_>) -> db::Result<()> {
+    /// The keys filed by this write, in the index's order, each once.
+    fn write(&mut self) -> db::Result<()> {
         if self.filed.is_empty() {
             return Ok(());
         }
-        let keys = joined(self.filed.iter().map(|(k, _)| *k));
-        let ids = joined(self.filed.iter().map(|(_, id)| *id));
-        db.execute(
-            "INSERT INTO story_keys (key, mention_id)
-             SELECT * FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[]), CAST(string_to_array(?2, ',') AS BIGINT[]))
-             ON CONFLICT DO NOTHING",
-            params![keys, ids],
-        )?;
-        Ok(())
-    }
-}
-
-impl Lookup<'_> {
-    /// The newest sharers of each of a mention's key slots ([`slots`]).
-    fn sharers(&mut self, keys: &StoryKeys) -> db::Result<[Vec<i64>; 5]> {
-        let slots = slots(keys);
-        let mut out: [Vec<i64>; 5] = Default::default();
-        match self {
-            Lookup::Db { sharing, .. } => {
-                if slots.iter().all(Option::is_none) {
-                    return Ok(out);
-                }
-                let pairs: Vec<(i64, i64)> = sharing
-                    .query_map(params![slots[0], slots[1], slots[2], slots[3], slots[4]], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?;
-                for (slot, id) in pairs {
-                    if let Some(v) = usize::try_from(slot).ok().and_then(|s| out.get_mut(s)) {
-                        v.push(id);
-                    }
+        self.filed.sort_unstable();
+        self.filed.dedup();
+        match self.db.dialect() {
+            db::Dialect::Sqlite => {
+                let mut file = self
+                    .db
+                    .prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
+                for (key, id) in &self.filed {
+                    file.execute(params![key, id])?;
                 }
             }
-            Lookup::Fetched(m) => {
-                for (v, key) in out.iter_mut().zip(slots) {
-                    if let Some(k) = key {
-                        v.clone_from(m.sharers.get(&k).unwrap_or(&Vec::new()));
-                    }
-                }
+            db::Dialect::Postgres => {
+                let keys = joined(self.filed.iter().map(|(k, _)| *k));
+                let ids = joined(self.filed.iter().map(|(_, id)| *id));
+                self.db.execute(
+                    "INSERT INTO story_keys (key, mention_id)
+                     SELECT * FROM unnest(CAST(string_to_array(?1, ',') AS BIGINT[]), CAST(string_to_array(?2, ',') AS BIGINT[]))
+                     ON CONFLICT DO NOTHING",
+                    params![keys, ids],
+                )?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The newest sharers of each of a mention's key slots ([`slots`]).
+    fn sharers(&self, keys: &StoryKeys) -> [Vec<i64>; 5] {
+        let mut out: [Vec<i64>; 5] = Default::default();
+        for (v, key) in out.iter_mut().zip(slots(keys)) {
+            if let Some(ids) = key.and_then(|k| self.sharers.get(&k)) {
+                v.clone_from(ids);
+            }
+        }
+        out
     }
 
     /// A mention's lead and time.
     fn row(&mut self, id: i64) -> db::Result<(i64, i64)> {
-        match self {
-            Lookup::Db { db, rows, .. } => {
-                if let Some(r) = rows.get(&id) {
-                    return Ok(*r);
-                }
-                let r = db.query_row(
-                    "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                rows.insert(id, r);
-                Ok(r)
-            }
-            Lookup::Fetched(m) => m.rows.get(&id).copied().ok_or(db::DbError::NoRow),
+        if let Some(r) = self.rows.get(&id) {
+            return Ok(*r);
         }
+        if self.titles.is_some() {
+            // Fetched with the sharers: a sharer's row is always there.
+            return Err(db::DbError::NoRow);
+        }
+        let r = self.db.query_row(
+            "SELECT coalesce(story_id, id), sort_at FROM mentions WHERE id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        self.rows.insert(id, r);
+        Ok(r)
     }
 
     /// A mention's title (its lead and time kept on the way).
     fn title(&mut self, id: i64) -> db::Result<Option<String>> {
-        match self {
-            Lookup::Db { db, rows, .. } => {
-                let (lead, at, title) = db.query_row(
-                    "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                rows.insert(id, (lead, at));
-                Ok(title)
-            }
-            Lookup::Fetched(m) => Ok(m.titles.get(&id).cloned().flatten()),
+        if let Some(titles) = &self.titles {
+            return Ok(titles.get(&id).cloned().flatten());
         }
+        let (lead, at, title) = self.db.query_row(
+            "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        self.rows.insert(id, (lead, at));
+        Ok(title)
     }
 
     /// A new mention filed under its keys (its lead known), as the database would list it.
-    fn file(&mut self, f: &Fresh, lead: Option<i64>) -> db::Result<()> {
-        match self {
-            Lookup::Db { file, rows, .. } => {
-                let k = slots(&f.keys);
-                if k.iter().any(Option::is_some) {
-                    file.execute(params![k[0], k[1], k[2], k[3], k[4], f.id])?;
-                }
-                rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
-            }
-            Lookup::Fetched(m) => {
-                for k in f.keys.all() {
-                    let list = m.sharers.entry(k).or_default();
-                    list.insert(0, f.id);
-                    list.truncate(8);
-                    m.filed.push((k, f.id));
-                }
-                m.rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
-            }
+    fn file(&mut self, f: &Fresh, lead: Option<i64>) {
+        for k in f.keys.all() {
+            let list = self.sharers.entry(k).or_default();
+            list.insert(0, f.id);
+            list.truncate(8);
+            self.filed.push((k, f.id));
         }
-        Ok(())
+        self.rows.insert(f.id, (lead.unwrap_or(f.id), f.sort_at));
     }
 }
 
@@ -356,7 +327,7 @@ fn lead_of(
     compared: &mut usize,
 ) -> db::Result<Option<i64>> {
     let near = |at: i64| (at - f.sort_at).abs() <= story::WINDOW_SECS;
-    let [by_link, bands @ ..] = look.sharers(&f.keys)?;
+    let [by_link, bands @ ..] = look.sharers(&f.keys);
     for id in by_link {
         let (lead, at) = look.row(id)?;
         if near(at) {
