@@ -123,8 +123,8 @@ pub struct Poller {
     client: net::Client,
     writer: writer::Writer,
     permits: Arc<Semaphore>,
-    /// Parses at once: one per core (more would only hold more documents in memory at a time),
-    /// and the scoring each parse runs on what it read.
+    /// The parsers' threads (every core but the writer's, below its priority) and the scoring
+    /// each parse runs on what it read.
     parsers: Arc<parsers::Parsers>,
     /// The poller lease, when this process shares the database with a team: polls start only
     /// while it is held (and the writer writes only while the store says so).
