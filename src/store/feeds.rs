@@ -299,8 +299,6 @@ pub enum Recorded {
     },
 }
 
-/// One group of polls in one transaction (see [`Store::record_polls_fenced`]); `careful`: each
-/// feed in a savepoint of its own, so that a feed whose write fails costs only itself.
 /// The newest mention stored before this write; and what the grouping kept of stored titles,
 /// which holds while no mention was deleted or retitled since (SQLite's; a server is asked for
 /// its candidates' titles once a write anyway).
@@ -316,6 +314,8 @@ fn newest_and_still_kept(db: db::Db<'_>, kept: &mut super::stories::Shingles) ->
     db.query_row("SELECT coalesce(max(id), 0) FROM mentions", db::params![], |r| r.get(0))
 }
 
+/// One group of polls in one transaction (see [`Store::record_polls_fenced`]); `careful`: each
+/// feed in a savepoint of its own, so that a feed whose write fails costs only itself.
 fn write_group(
     db: db::Db<'_>,
     records: &[PollRecord],
