@@ -364,8 +364,9 @@ impl Poller {
         let mut wait = page.wait;
         let mut next = page.next.take();
         let mut pages = 1;
+        let max_pages = sources::max_pages(feed);
         while let Some(req) = next.take()
-            && pages < sources::max_pages(feed)
+            && pages < max_pages
             && wait.is_none()
         {
             pages += 1;

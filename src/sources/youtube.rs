@@ -141,7 +141,7 @@ fn search_request(ctx: &Ctx<'_>, page_token: Option<&str>, page: u32, spent: i64
 
 /// How many pages one poll reads at most: the search's, then each channel's and video's threads.
 pub fn max_pages(feed: &FeedConfig) -> usize {
-    (MAX_SEARCH_PAGES + MAX_THREAD_PAGES * targets(feed).len() as u32) as usize
+    MAX_SEARCH_PAGES as usize + MAX_THREAD_PAGES as usize * (feed.channels.len() + feed.videos.len())
 }
 
 /// Page `page` of the comment threads of target `i` (a channel's or a video's), searched for the
