@@ -383,15 +383,7 @@ impl<'c> Db<'c> {
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         match self {
-            Db::Sqlite(c) => {
-                let mut stmt = c.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(bind(params)))?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push(f(&Row::Sqlite(r))?);
-                }
-                Ok(out)
-            }
+            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?).query_map(params, f),
             Db::Pg(c) => c.query(sql, params)?.iter().map(|r| f(&Row::Pg(r))).collect(),
         }
     }
@@ -404,14 +396,7 @@ impl<'c> Db<'c> {
         f: impl FnOnce(&Row<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
         match self {
-            Db::Sqlite(c) => {
-                let mut stmt = c.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(bind(params)))?;
-                match rows.next()? {
-                    Some(r) => f(&Row::Sqlite(r)).map(Some),
-                    None => Ok(None),
-                }
-            }
+            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?).query_opt(params, f),
             Db::Pg(c) => c.query(sql, params)?.first().map(|r| f(&Row::Pg(r))).transpose(),
         }
     }
