@@ -524,6 +524,17 @@ fn record_the_week(store: &mut Store) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the demo's server answers `req`, which must be 200, read by `read`.
+    fn served<T>(feeds: &DemoFeeds, req: &sources::Request, read: impl FnOnce(&sources::Reply<'_>) -> T) -> T {
+        let (status, _, body) = feeds.respond(req.url.path(), req.url.query(), None);
+        assert_eq!(status, StatusCode::OK, "{}", req.url);
+        read(&sources::Reply {
+            status: 200,
+            headers: &[],
+            body: &body,
+        })
+    }
     use crate::sources;
 
     #[test]
@@ -540,14 +551,8 @@ mod tests {
                 now: chrono::Utc::now(),
             };
             let req = sources::first_request(&ctx).unwrap();
-            let (status, _, body) = feeds.respond(req.url.path(), req.url.query(), None);
-            assert_eq!(status, StatusCode::OK, "{}", feed.name);
-            let reply = sources::Reply {
-                status: 200,
-                headers: &[],
-                body: &body,
-            };
-            let page = sources::parse(&ctx, &req, &reply).unwrap_or_else(|e| panic!("{}: {e}", feed.name));
+            let page = served(&feeds, &req, |reply| sources::parse(&ctx, &req, reply))
+                .unwrap_or_else(|e| panic!("{}: {e}", feed.name));
             assert!(!page.mentions.is_empty(), "{} has mentions at start", feed.name);
             for m in &page.mentions {
                 assert!(
@@ -592,17 +597,9 @@ mod tests {
             token: None,
             now: chrono::Utc::now(),
         };
-        let (_, _, body) = feeds.respond("/api/v3/search", None, None);
-        let page = sources::parse(
-            &ctx,
-            &sources::first_request(&ctx).unwrap(),
-            &sources::Reply {
-                status: 200,
-                headers: &[],
-                body: &body,
-            },
-        )
-        .unwrap();
+        let search = sources::first_request(&ctx).unwrap();
+        assert_eq!(search.url.path(), "/api/v3/search");
+        let page = served(&feeds, &search, |reply| sources::parse(&ctx, &search, reply)).unwrap();
         let post = &page.mentions[0];
         let of = crate::model::ThreadOf {
             kind: crate::model::FeedKind::Lemmy,
@@ -616,14 +613,7 @@ mod tests {
         let more = sources::thread::more_requests(&ctx, &of).unwrap();
         let mut answers = Vec::new();
         for req in std::iter::once(&first).chain(&more) {
-            let (status, _, body) = feeds.respond(req.url.path(), req.url.query(), None);
-            assert_eq!(status, StatusCode::OK, "{}", req.url);
-            let reply = sources::Reply {
-                status: 200,
-                headers: &[],
-                body: &body,
-            };
-            answers.push(sources::thread::nodes(&ctx, &of, &reply).unwrap());
+            answers.push(served(&feeds, req, |reply| sources::thread::nodes(&ctx, &of, reply)).unwrap());
         }
         let nodes = sources::thread::merge(crate::model::FeedKind::Lemmy, answers);
         assert_eq!(nodes.len(), 1, "the post, and no comment written in the demo");

@@ -611,7 +611,6 @@ pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-
     fn feed(stanza: &str) -> FeedConfig {
         crate::sources::test_feed(&format!("[[feed]]\nname = \"f\"\n{stanza}"))
     }
