@@ -210,17 +210,21 @@ impl Store {
         let mut kept = std::mem::take(&mut self.shingles);
         let results = loop {
             let done = self.write_db_or_undo("storing polls", |db| {
+                // What an earlier attempt left pending was undone with it.
+                kept.undone();
                 write_group(db, records, now, holder, arrival, careful, &mut kept)
             });
             match done {
                 Ok(Some(results)) => break results,
                 Ok(None) => careful = true,
                 Err(e) => {
+                    kept.undone();
                     self.shingles = kept;
                     return Err(e);
                 }
             }
         };
+        kept.committed();
         self.shingles = kept;
         let results = results.ok_or(StoreError::LeaseLost)?;
         Ok(results.into_iter().map(|r| r.doing("storing a feed's poll")).collect())

@@ -30,14 +30,16 @@ fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
 
 /// Stored titles' shingles, read by the grouping and kept across a poller's writes: a mention's
 /// title never changes and no mention is deleted, so what was read of a row committed before a
-/// write began stays true (a row of the write itself is not kept: the write may be undone and its
-/// ids given again). Forgotten when the count of deleted or retitled mentions moved (a hand-made
-/// change: `stream_counts.rewrites`, kept by triggers); the newest ids kept when it grows past
-/// [`Shingles::MOST`].
+/// write began stays true. A write's own new mentions are kept only once it commits
+/// ([`Shingles::committed`]): until then it may be undone and its ids given again. Forgotten when
+/// the count of deleted or retitled mentions moved (a hand-made change: `stream_counts.rewrites`,
+/// kept by triggers); the newest ids kept when it grows past [`Shingles::MOST`].
 #[derive(Default)]
 pub(super) struct Shingles {
     map: HashMap<i64, Box<[Shingle]>>,
     version: Option<i64>,
+    /// The new mentions' of the write under way, kept if it commits.
+    pending: Vec<(i64, Vec<Shingle>)>,
 }
 
 impl Shingles {
@@ -56,6 +58,24 @@ impl Shingles {
             self.map.clear();
         }
         self.version = version;
+    }
+
+    /// The write under way committed: its new mentions' shingles are kept with the others (the
+    /// next writes compare their arrivals with them without reading their titles again).
+    pub(super) fn committed(&mut self) {
+        if self.version.is_none() {
+            // A backend that keeps nothing across writes.
+            self.pending.clear();
+            return;
+        }
+        for (id, s) in std::mem::take(&mut self.pending) {
+            self.keep(id, s);
+        }
+    }
+
+    /// The write under way was undone: nothing of it is kept.
+    pub(super) fn undone(&mut self) {
+        self.pending.clear();
     }
 
     fn get(&self, id: i64) -> Option<&[Shingle]> {
@@ -104,6 +124,9 @@ pub(super) fn group(
         look.file(f, lead);
     }
     look.write()?;
+    // The write's own titles: kept by `kept` once it commits (those without bands are never a
+    // candidate: nothing to keep).
+    kept.pending = known.into_iter().filter(|(_, s)| !s.is_empty()).collect();
     if grouped > 0 {
         // The stream lists a story once: its other places leave its counts (they arrived new).
         db.execute(
@@ -424,6 +447,61 @@ mod tests {
         assert!(k.map.len() <= Shingles::MOST / 2 + 2, "{}", k.map.len());
         assert!(k.get(1_000_000).is_some() && k.get(Shingles::MOST as i64 - 1).is_some());
         assert!(k.get(0).is_none(), "the oldest go first");
+    }
+
+    #[test]
+    fn a_writes_own_titles_are_kept_once_it_commits_and_never_when_undone() {
+        use super::Shingles;
+        let mut k = Shingles::default();
+        k.still(Some(0));
+        k.pending = vec![(7, vec![1, 2])];
+        k.undone();
+        k.committed();
+        assert!(k.get(7).is_none(), "an undone write's ids may be given again: not kept");
+        k.pending = vec![(7, vec![1, 2])];
+        k.committed();
+        assert_eq!(k.get(7), Some(&[1, 2][..]), "committed: kept");
+        assert!(k.pending.is_empty());
+        k.still(None);
+        k.pending = vec![(8, vec![3])];
+        k.committed();
+        assert!(k.get(8).is_none(), "a backend that keeps nothing keeps nothing");
+    }
+
+    #[test]
+    fn a_poll_keeps_its_titles_for_the_next_and_groups_alike() {
+        // Two polls, one write each: the second's arrival is grouped with the first's mention,
+        // on SQLite from the title kept when the first committed.
+        for (place, mut s) in crate::store::each_backend() {
+            let sqlite = matches!(place, crate::store::TestPlace::Dir(_));
+            let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            let m = |id: &str, title: &str| NewMention {
+                external_id: Some(id.into()),
+                title: Some(title.into()),
+                text: "words".into(),
+                ..Default::default()
+            };
+            let first = m("a", "Acme raises forty million for its routers");
+            s.write_poll(feed, FeedKind::Rss, &one(first, now), now).unwrap();
+            if sqlite {
+                assert_eq!(s.shingles.map.len(), 1, "the committed write's title is kept");
+            }
+            let second = m("b", "Acme raises forty million for its routers today");
+            s.write_poll(feed, FeedKind::Rss, &one(second, now), now).unwrap();
+            if sqlite {
+                assert_eq!(s.shingles.map.len(), 2);
+            }
+            let grouped: i64 = s
+                .db()
+                .query_row(
+                    "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
+                    crate::store::db::params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(grouped, 1, "the second is the first's story");
+        }
     }
 
     #[test]
