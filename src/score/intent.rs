@@ -81,6 +81,11 @@ struct Phrase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matcher {
     lists: Vec<(Intent, Vec<Phrase>)>,
+    /// Each phrase by its first word (`(list, phrase)`), but a lone word's prefix (`quit*`): a
+    /// mention's words are each looked up once, whatever the lists hold.
+    by_first: std::collections::HashMap<String, Vec<(usize, usize)>, foldhash::fast::FixedState>,
+    /// The lone words' prefixes, by their first byte: tried against the words starting with it.
+    prefixes: Vec<Vec<(usize, usize)>>,
 }
 
 impl Default for Matcher {
@@ -116,28 +121,69 @@ impl Matcher {
                 })
                 .collect()
         };
-        Matcher {
-            lists: vec![
-                (Intent::Complaint, phrases(&terms.complaint)),
-                (Intent::Question, phrases(&terms.question)),
-                (Intent::Praise, phrases(&terms.praise)),
-                (Intent::Purchase, phrases(&terms.purchase)),
-                (Intent::Cancel, phrases(&terms.cancel)),
-            ],
+        let lists = vec![
+            (Intent::Complaint, phrases(&terms.complaint)),
+            (Intent::Question, phrases(&terms.question)),
+            (Intent::Praise, phrases(&terms.praise)),
+            (Intent::Purchase, phrases(&terms.purchase)),
+            (Intent::Cancel, phrases(&terms.cancel)),
+        ];
+        let mut by_first = std::collections::HashMap::default();
+        let mut prefixes = vec![Vec::new(); 256];
+        for (l, (_, phrases)) in lists.iter().enumerate() {
+            for (p, phrase) in phrases.iter().enumerate() {
+                if phrase.prefix && phrase.words.len() == 1 {
+                    // A word is never empty (`words` drops empty runs).
+                    let first = phrase.words[0].as_bytes()[0];
+                    prefixes[usize::from(first)].push((l, p));
+                } else {
+                    by_first
+                        .entry(phrase.words[0].clone())
+                        .or_insert_with(Vec::new)
+                        .push((l, p));
+                }
+            }
         }
+        Matcher {
+            lists,
+            by_first,
+            prefixes,
+        }
+    }
+
+    /// Each list's first phrase (in the list's order) that the words hold.
+    fn first_held(&self, ws: &[std::borrow::Cow<'_, str>]) -> Vec<Option<usize>> {
+        let mut first: Vec<Option<usize>> = vec![None; self.lists.len()];
+        let mut held = |l: usize, p: usize| {
+            if first[l].is_none_or(|f| p < f) {
+                first[l] = Some(p);
+            }
+        };
+        for (i, w) in ws.iter().enumerate() {
+            for &(l, p) in self.by_first.get(&**w).into_iter().flatten() {
+                if holds_at(&self.lists[l].1[p], ws, i) {
+                    held(l, p);
+                }
+            }
+            let stems = w
+                .as_bytes()
+                .first()
+                .map_or(&[][..], |b| &self.prefixes[usize::from(*b)]);
+            for &(l, p) in stems {
+                if w.starts_with(self.lists[l].1[p].words[0].as_str()) {
+                    held(l, p);
+                }
+            }
+        }
+        first
     }
 
     /// The intents of what a mention says, given its sentiment score and whether it asks.
     pub fn find(&self, text: &str, sentiment: f64, asks: bool) -> Found {
         let ws = word_slices(text);
-        // A phrase can only be there if its first word is (most are not: no scan for them).
-        let present: std::collections::HashSet<&str, foldhash::fast::FixedState> = ws.iter().map(|w| &**w).collect();
         let mut found = Found::default();
-        for (intent, phrases) in &self.lists {
-            if let Some(p) = phrases
-                .iter()
-                .find(|p| (p.prefix && p.words.len() == 1 || present.contains(p.words[0].as_str())) && holds(p, &ws))
-            {
+        for ((intent, phrases), first) in self.lists.iter().zip(self.first_held(&ws)) {
+            if let Some(p) = first.map(|p| &phrases[p]) {
                 found.intents = found.intents.with(*intent);
                 found.because.push((*intent, p.text.clone()));
             }
@@ -166,13 +212,11 @@ impl Matcher {
     }
 }
 
-fn holds(p: &Phrase, ws: &[std::borrow::Cow<'_, str>]) -> bool {
+/// Whether the words hold phrase `p` from word `i` on.
+fn holds_at(p: &Phrase, ws: &[std::borrow::Cow<'_, str>], i: usize) -> bool {
     let n = p.words.len();
-    if n > ws.len() {
-        return false;
-    }
-    (0..=ws.len() - n).any(|i| {
-        p.words.iter().enumerate().all(|(k, w)| {
+    i + n <= ws.len()
+        && p.words.iter().enumerate().all(|(k, w)| {
             let x = &ws[i + k];
             if p.prefix && k == n - 1 {
                 x.starts_with(w.as_str())
@@ -180,7 +224,6 @@ fn holds(p: &Phrase, ws: &[std::borrow::Cow<'_, str>]) -> bool {
                 x == w
             }
         })
-    })
 }
 
 #[cfg(test)]
@@ -230,6 +273,25 @@ mod tests {
         assert_eq!(intents("Acme releases version 4.2"), Vec::<Intent>::new());
         assert!(intents("Thanks, but it is still broken and nobody answers").contains(&Intent::Complaint));
         assert!(!intents("Thanks, but it is still broken and nobody answers").contains(&Intent::Praise));
+    }
+
+    proptest::proptest! {
+        /// Each list's term is its first (in the list's order) that the words hold, wherever
+        /// it starts: the look-up by first word finds what trying every term would.
+        #[test]
+        fn the_term_found_is_the_lists_first_that_holds(picks in proptest::collection::vec(0usize..400, 0..40)) {
+            let m = Matcher::default();
+            let mut vocab: Vec<String> = m.lists.iter().flat_map(|(_, ps)| ps.iter().flat_map(|p| p.words.clone())).collect();
+            vocab.extend(["quitting", "cancelled", "the", "acme", "and"].map(String::from));
+            let text = picks.iter().map(|i| vocab[i % vocab.len()].as_str()).collect::<Vec<_>>().join(" ");
+            let ws = word_slices(&text);
+            let expected: Vec<Option<usize>> = m
+                .lists
+                .iter()
+                .map(|(_, ps)| ps.iter().position(|p| (0..ws.len()).any(|i| holds_at(p, &ws, i))))
+                .collect();
+            proptest::prop_assert_eq!(m.first_held(&ws), expected, "{}", text);
+        }
     }
 
     #[test]

@@ -63,13 +63,14 @@ const FINGERPRINT_WORDS: usize = 6;
 /// What noise detection needs of a mention's words: a fingerprint of them (links left out,
 /// case and accents folded), when there are enough of them; whether nothing but a link is said.
 pub fn fingerprint(title: Option<&str>, text: &str) -> (Option<i64>, bool) {
-    let mut h = Sha256::new();
-    let titled = said(title.unwrap_or(""), &mut h, FINGERPRINT_MAX_WORDS);
-    let words = said(text, &mut h, FINGERPRINT_MAX_WORDS.saturating_sub(titled));
+    // The words, each followed by a space, hashed at once.
+    let mut said_words = Vec::with_capacity(512);
+    let titled = said(title.unwrap_or(""), &mut said_words, FINGERPRINT_MAX_WORDS);
+    let words = said(text, &mut said_words, FINGERPRINT_MAX_WORDS.saturating_sub(titled));
     let link_only = crate::query::facts::has_link(text) && words < 3 && titled < 3;
     // The title's words and the text's: a copied post is copied whole.
     let hash = (titled + words >= FINGERPRINT_WORDS).then(|| {
-        let d = h.finalize();
+        let d = Sha256::digest(&said_words);
         i64::from_be_bytes(d[..8].try_into().expect("eight bytes"))
     });
     (hash, link_only)
@@ -78,18 +79,19 @@ pub fn fingerprint(title: Option<&str>, text: &str) -> (Option<i64>, bool) {
 /// The words a fingerprint reads at most (a copy is a copy from its opening).
 const FINGERPRINT_MAX_WORDS: usize = 64;
 
-/// Feed the words of `s` (links left out; as the search sees them) to `h`, at most `max` of them
-/// (counted past it, so a caller knows how many there were); how many words there were.
-fn said(s: &str, h: &mut Sha256, max: usize) -> usize {
-    let mut n = 0;
-    let mut word = |w: &[u8], n: &mut usize| {
+/// Add the words of `s` (links left out; as the search sees them) to `out`, each followed by a
+/// space, at most `max` of them (counted past it, so a caller knows how many there were); how
+/// many words there were.
+fn said(s: &str, out: &mut Vec<u8>, max: usize) -> usize {
+    /// One word: added while there is room, counted anyway.
+    fn word(w: impl Iterator<Item = u8>, out: &mut Vec<u8>, n: &mut usize, max: usize) {
         if *n < max {
-            h.update(w);
-            h.update(b" ");
+            out.extend(w);
+            out.push(b' ');
         }
         *n += 1;
-    };
-    let mut buf: Vec<u8> = Vec::with_capacity(32);
+    }
+    let mut n = 0;
     for token in s.split_whitespace() {
         if crate::query::facts::is_link_word(token) {
             continue;
@@ -100,13 +102,11 @@ fn said(s: &str, h: &mut Sha256, max: usize) -> usize {
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .filter(|r| !r.is_empty())
             {
-                buf.clear();
-                buf.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
-                word(&buf, &mut n);
+                word(run.bytes().map(|b| b.to_ascii_lowercase()), out, &mut n, max);
             }
         } else {
             for w in crate::query::expr::word_slices(token) {
-                word(w.as_bytes(), &mut n);
+                word(w.bytes(), out, &mut n, max);
             }
         }
         if n >= max + 3 {
@@ -128,6 +128,20 @@ mod tests {
         assert_eq!(a.0, b.0);
         assert_ne!(a.0, fingerprint(None, "win a free acme tablet now, click here").0);
         assert_eq!(fingerprint(None, "thanks acme!").0, None, "too short to be a copy");
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_one_stored_by_earlier_versions() {
+        // Stored fingerprints are compared with new ones: the hash of the folded words, each
+        // followed by a space, must not change.
+        let expected = {
+            let d = Sha256::digest(b"win a free acme phone now click here ");
+            i64::from_be_bytes(d[..8].try_into().unwrap())
+        };
+        let a = fingerprint(None, "WIN a free Acme phone now, click here https://spam.example/a1");
+        assert_eq!(a.0, Some(expected));
+        let b = fingerprint(Some("Win a free"), "Acme phone now, click here");
+        assert_eq!(b.0, Some(expected), "the title's words, then the text's");
     }
 
     #[test]

@@ -10,7 +10,6 @@ use std::sync::LazyLock;
 
 /// Lookups run for every word of every arrival: a fast hash (the keys are the lexicon's own).
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
 const LEXICON: &str = include_str!("../../assets/sentiment/vader_lexicon.tsv");
 const EMOJI: &str = include_str!("../../assets/sentiment/emoji_lexicon.tsv");
@@ -200,42 +199,66 @@ const IDIOMS: &[(&str, f64)] = &[
 struct Model {
     words: HashMap<&'static str, f64>,
     emoji: HashMap<char, &'static str>,
-    /// Boosters (+) and dampeners (-), by the share they add.
-    boosts: HashMap<&'static str, f64>,
-    negations: HashSet<&'static str>,
-    /// Every word of every idiom, and each idiom's valence.
-    idiom_words: HashSet<&'static str>,
+    /// Each idiom's valence.
     idioms: HashMap<&'static str, f64>,
+    /// What the lexicon and the word lists say of each word they hold: one look-up a word.
+    entries: HashMap<&'static str, Entry>,
 }
 
-static MODEL: LazyLock<Model> = LazyLock::new(|| Model {
-    words: LEXICON
-        .lines()
-        .chain(OVERRIDES.lines())
-        .filter_map(|l| {
-            let (w, v) = l.split_once('\t')?;
-            Some((w, v.trim().parse().ok()?))
-        })
-        .collect(),
-    emoji: EMOJI
-        .lines()
-        .filter_map(|l| {
-            let (e, name) = l.split_once('\t')?;
-            let mut cs = e.chars();
-            let c = cs.next()?;
-            // Single-character emoji only: a sequence is read by its first character.
-            cs.next().is_none().then_some((c, name))
-        })
-        .collect(),
-    boosts: BOOSTERS
-        .iter()
-        .map(|w| (*w, B_INCR))
-        .chain(DAMPENERS.iter().map(|w| (*w, -B_INCR)))
-        .collect(),
-    negations: NEGATIONS.iter().copied().collect(),
-    idiom_words: IDIOMS.iter().flat_map(|(p, _)| p.split(' ')).collect(),
-    idioms: IDIOMS.iter().copied().collect(),
-});
+/// What the lexicon and the word lists say of one word.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    valence: Option<f64>,
+    /// Its share as a booster (+) or dampener (-), or 0.
+    boost: f64,
+    negates: bool,
+    /// It is a word of some idiom.
+    in_idiom: bool,
+}
+
+impl Model {
+    fn new() -> Model {
+        let words: HashMap<&'static str, f64> = LEXICON
+            .lines()
+            .chain(OVERRIDES.lines())
+            .filter_map(|l| {
+                let (w, v) = l.split_once('\t')?;
+                Some((w, v.trim().parse().ok()?))
+            })
+            .collect();
+        let mut entries: HashMap<&'static str, Entry> = HashMap::default();
+        for (w, v) in &words {
+            entries.entry(w).or_default().valence = Some(*v);
+        }
+        let boosts = BOOSTERS.iter().map(|w| (*w, B_INCR));
+        for (w, b) in boosts.chain(DAMPENERS.iter().map(|w| (*w, -B_INCR))) {
+            entries.entry(w).or_default().boost = b;
+        }
+        for w in NEGATIONS {
+            entries.entry(w).or_default().negates = true;
+        }
+        for w in IDIOMS.iter().flat_map(|(p, _)| p.split(' ')) {
+            entries.entry(w).or_default().in_idiom = true;
+        }
+        Model {
+            words,
+            emoji: EMOJI
+                .lines()
+                .filter_map(|l| {
+                    let (e, name) = l.split_once('\t')?;
+                    let mut cs = e.chars();
+                    let c = cs.next()?;
+                    // Single-character emoji only: a sequence is read by its first character.
+                    cs.next().is_none().then_some((c, name))
+                })
+                .collect(),
+            idioms: IDIOMS.iter().copied().collect(),
+            entries,
+        }
+    }
+}
+
+static MODEL: LazyLock<Model> = LazyLock::new(Model::new);
 
 /// A mention's sentiment.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +313,8 @@ struct Token<'a> {
     lower: std::borrow::Cow<'a, str>,
     /// It is a word of some idiom ("fed", "up"): only then is a phrase looked for.
     in_idiom: bool,
+    /// It is written in capitals ("TERRIBLE").
+    upper: bool,
     /// Its valence in the lexicon, looked up once.
     valence: Option<f64>,
     /// Its share as a booster (+) or dampener (-), or 0.
@@ -304,10 +329,14 @@ struct Token<'a> {
 /// VADER keeps a token's punctuation only when little else is left (an emoticon: ":)", ":-(").
 fn strip_punctuation(t: &str) -> &str {
     let stripped = t.trim_matches(|c: char| c.is_ascii_punctuation());
-    if stripped.chars().count() <= 2 { t } else { stripped }
+    if stripped.chars().nth(2).is_none() { t } else { stripped }
 }
 
 fn is_upper(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
+    }
     s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
 }
 
@@ -349,7 +378,7 @@ fn tokenize<'a>(model: &Model, spelled: &'a str) -> Vec<Token<'a>> {
     spelled
         .split_whitespace()
         .map(|w| (strip_punctuation(w), w.ends_with(['.', '!', '?', ';'])))
-        .filter(|(t, _)| t.chars().count() > 1 || model.words.contains_key(t))
+        .filter(|(t, _)| t.chars().nth(1).is_some() || model.words.contains_key(t))
         .map(|(raw, ends_clause)| {
             let lower: std::borrow::Cow<'_, str> = if raw.is_ascii() {
                 if raw.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -360,12 +389,14 @@ fn tokenize<'a>(model: &Model, spelled: &'a str) -> Vec<Token<'a>> {
             } else {
                 raw.to_lowercase().into()
             };
+            let entry = model.entries.get(&*lower).copied().unwrap_or_default();
             Token {
                 raw,
-                valence: model.words.get(&*lower).copied(),
-                boost: model.boosts.get(&*lower).copied().unwrap_or(0.0),
-                negates: model.negations.contains(&*lower) || lower.contains("n't"),
-                in_idiom: model.idiom_words.contains(&*lower),
+                valence: entry.valence,
+                boost: entry.boost,
+                negates: entry.negates || lower.as_bytes().windows(3).any(|w| w == b"n't"),
+                upper: is_upper(raw),
+                in_idiom: entry.in_idiom,
                 lower,
                 ends_clause,
             }
@@ -394,7 +425,7 @@ fn judge(text: &str, explain: bool) -> Sentiment {
             because: Vec::new(),
         };
     }
-    let capitals = tokens.iter().filter(|t| is_upper(t.raw)).count();
+    let capitals = tokens.iter().filter(|t| t.upper).count();
     let cap_diff = capitals > 0 && capitals < tokens.len();
     let mut valences = vec![0.0; tokens.len()];
     // Where each valence's phrase starts (the negation or booster that changed it).
@@ -458,7 +489,7 @@ fn valence(model: &Model, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> (f6
     {
         v = base * N_SCALAR;
     }
-    if cap_diff && is_upper(tokens[i].raw) {
+    if cap_diff && tokens[i].upper {
         v += if v > 0.0 { C_INCR } else { -C_INCR };
     }
     for back in 1..=3 {
@@ -503,7 +534,7 @@ fn boost(t: &Token<'_>, v: f64, cap_diff: bool) -> f64 {
     if v < 0.0 {
         s = -s;
     }
-    if cap_diff && is_upper(t.raw) {
+    if cap_diff && t.upper {
         s += if v > 0.0 { C_INCR } else { -C_INCR };
     }
     s
