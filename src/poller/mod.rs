@@ -103,8 +103,10 @@ impl From<crate::sources::SourceError> for PollError {
 /// A poller that polls only while its session holds the team's poller lease.
 pub struct Leased {
     pub state: watch::Receiver<crate::team::LeaseState>,
-    /// The session holding it: every write of polls checks it in the store.
+    /// The session holding it: every write of polls checks it in the store, and renews it.
     pub session: String,
+    /// What the writes' renewals extend.
+    pub keeper: crate::team::LeaseKeeper,
 }
 
 impl Leased {
@@ -113,6 +115,7 @@ impl Leased {
         Leased {
             state: team.lease(),
             session: team.identity().session.clone(),
+            keeper: team.lease_keeper(),
         }
     }
 }
@@ -155,7 +158,7 @@ impl Poller {
         lease: Option<Leased>,
     ) -> Result<Poller, PollerError> {
         let (lease, fence) = match lease {
-            Some(l) => (Some(l.state), Some(l.session)),
+            Some(l) => (Some(l.state), Some((l.session, l.keeper))),
             None => (None, None),
         };
         Ok(Poller {

@@ -47,7 +47,8 @@ pub(super) struct Writer {
 struct Gate {
     check: Option<Check>,
     damage: std::sync::Arc<std::sync::OnceLock<String>>,
-    fence: Option<String>,
+    /// The session whose poller lease each write asks for (and renews), and what it tells.
+    fence: Option<(String, crate::team::LeaseKeeper)>,
     /// The rules and alerts that act on each new mention as it is stored.
     arrival: crate::store::Arrival,
     /// Alert commands still running.
@@ -96,7 +97,7 @@ impl Writer {
     pub(super) fn start(
         store: Store,
         check: Option<Check>,
-        fence: Option<String>,
+        fence: Option<(String, crate::team::LeaseKeeper)>,
         arrival: crate::store::Arrival,
     ) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE);
@@ -260,8 +261,13 @@ fn write_group(
         return;
     }
     let started = std::time::Instant::now();
-    match store.record_polls_fenced(&records, Utc::now(), gate.fence.as_deref(), &gate.arrival) {
+    let holder = gate.fence.as_ref().map(|(session, _)| session.as_str());
+    match store.record_polls_fenced(&records, Utc::now(), holder, &gate.arrival) {
         Ok(results) => {
+            // The write renewed the lease (it would have failed without it).
+            if let Some((_, keeper)) = &gate.fence {
+                keeper.renewed(started);
+            }
             tracing::debug!(
                 polls = records.len(),
                 ms = started.elapsed().as_millis() as u64,

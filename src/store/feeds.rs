@@ -194,7 +194,8 @@ impl Store {
 
     /// [`Store::record_polls`], written only while `holder` (a session id) holds the poller lease,
     /// asked inside the same transaction: a poller that lost its lease (paused past its expiry
-    /// while another took over) writes nothing and hears [`StoreError::LeaseLost`].
+    /// while another took over) writes nothing and hears [`StoreError::LeaseLost`]. A write that
+    /// holds it renews it for [`super::team::LEASE_TTL`] from `now`.
     pub fn record_polls_fenced(
         &mut self,
         records: &[PollRecord],
@@ -330,7 +331,7 @@ fn write_group(
     kept: &mut super::stories::Shingles,
 ) -> db::Result<Keep<Option<Vec<db::Result<Recorded>>>>> {
     if let Some(h) = holder
-        && !super::team::holds(db, super::team::POLLER, h)?
+        && !super::team::renews(db, super::team::POLLER, h, super::team::LEASE_TTL, now)?
     {
         return Ok(Keep::Commit(None));
     }

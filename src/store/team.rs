@@ -251,14 +251,7 @@ impl Store {
     /// Keep the lease `name` for another `ttl`, if it is still ours. False when it is not (it
     /// expired and another process took it): stop what it guards before writing again.
     pub fn renew_lease(&mut self, name: &str, session: &str, ttl: Duration, now: DateTime<Utc>) -> Result<bool> {
-        let at = ms(now);
-        let until = at + ttl.as_millis() as i64;
-        self.write_db("renewing the poller lease", |db| {
-            Ok(db.execute(
-                "UPDATE leases SET renewed_at = ?3, expires_at = ?4 WHERE name = ?1 AND holder = ?2",
-                params![name, session, at, until],
-            )? == 1)
-        })
+        self.write_db("renewing the poller lease", |db| renews(db, name, session, ttl, now))
     }
 
     /// Let go of the lease `name` if it is ours.
@@ -342,14 +335,17 @@ impl Store {
     }
 }
 
-/// Whether `session` holds the lease `name`: asked inside a write transaction, so a process that
-/// lost its lease (paused past its expiry, then resumed) writes nothing.
-pub(crate) fn holds(db: Db<'_>, name: &str, session: &str) -> db::Result<bool> {
-    Ok(db
-        .query_opt("SELECT holder FROM leases WHERE name = ?1", params![name], |r| {
-            r.get::<String>(0)
-        })?
-        .is_some_and(|h| h == session))
+/// Whether `session` holds the lease `name`, and if so keep it for another `ttl`: asked inside a
+/// write transaction, so a process that lost its lease (paused past its expiry, then resumed)
+/// writes nothing, and one that writes keeps it with its writes (a heartbeat waiting for the
+/// write lock behind a long run of them could not).
+pub(crate) fn renews(db: Db<'_>, name: &str, session: &str, ttl: Duration, now: DateTime<Utc>) -> db::Result<bool> {
+    let at = ms(now);
+    let until = at + ttl.as_millis() as i64;
+    Ok(db.execute(
+        "UPDATE leases SET renewed_at = ?3, expires_at = ?4 WHERE name = ?1 AND holder = ?2",
+        params![name, session, at, until],
+    )? == 1)
 }
 
 #[cfg(test)]
@@ -412,6 +408,53 @@ mod tests {
             a.take_lease(POLLER, &alice, LEASE_TTL, t2).unwrap(),
             Lease::Held { .. }
         ));
+    }
+
+    #[test]
+    fn a_poll_written_under_the_lease_renews_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        poll_renews_scenario(&|| Store::open(&path).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            poll_renews_scenario(&|| pg.store());
+        }
+    }
+
+    /// The poller's writes keep its lease: no heartbeat needed while it writes.
+    fn poll_renews_scenario(open: &dyn Fn() -> Store) {
+        use crate::store::{Arrival, PollRecord, StoreError};
+        let (mut a, mut b) = (open(), open());
+        let (alice, bob) = (me("a", "alice"), me("b", "bob"));
+        let t0 = Utc::now();
+        assert!(matches!(
+            a.take_lease(POLLER, &alice, LEASE_TTL, t0).unwrap(),
+            Lease::Held { .. }
+        ));
+        let feed = a.ensure_feed("f", crate::model::FeedKind::Rss).unwrap();
+        let polls = |at| {
+            vec![PollRecord::NotModified {
+                feed_id: feed,
+                next_poll_at: at,
+            }]
+        };
+        // Written at t0 + 5 s: the lease, due to end at t0 + 6 s, now ends at t0 + 11 s.
+        let t1 = t0 + chrono::Duration::seconds(5);
+        let written = a.record_polls_fenced(&polls(t1), t1, Some("a"), &Arrival::default());
+        assert!(written.unwrap()[0].is_ok());
+        let t2 = t0 + chrono::Duration::seconds(9);
+        match b.take_lease(POLLER, &bob, LEASE_TTL, t2).unwrap() {
+            Lease::Taken(h) => assert_eq!(h.session, "a", "renewed by the write"),
+            other => panic!("{other:?}"),
+        }
+        // Past that, bob takes it; alice's next write finds it lost, writes nothing, renews nothing.
+        let t3 = t0 + chrono::Duration::seconds(12);
+        assert!(matches!(
+            b.take_lease(POLLER, &bob, LEASE_TTL, t3).unwrap(),
+            Lease::Held { .. }
+        ));
+        let lost = a.record_polls_fenced(&polls(t3), t3, Some("a"), &Arrival::default());
+        assert!(matches!(lost, Err(StoreError::LeaseLost)), "{lost:?}");
+        assert_eq!(a.lease(POLLER).unwrap().unwrap().session, "b");
     }
 
     #[test]

@@ -41,6 +41,29 @@ impl LeaseState {
     }
 }
 
+/// What the poller's writer tells this process's lease: each of its writes renews the lease in
+/// the database (in the same transaction), so a long run of writes keeps it even when the
+/// heartbeat cannot get the write lock between them.
+#[derive(Clone)]
+pub struct LeaseKeeper(std::sync::Arc<watch::Sender<LeaseState>>);
+
+impl LeaseKeeper {
+    /// A write that began at `asked` renewed the lease: it is ours until then plus its time
+    /// (less the margin), if this process still counts it as held.
+    pub fn renewed(&self, asked: Instant) {
+        let until = asked + LEASE_TTL - MARGIN;
+        self.0.send_if_modified(|s| {
+            if let Some(t) = &mut s.held_until
+                && *t < until
+            {
+                *t = until;
+            }
+            // Still held: nobody needs waking.
+            false
+        });
+    }
+}
+
 /// The Unix account this process runs as, from its uid (not `$USER`, which anyone can set).
 pub fn unix_user() -> String {
     // SAFETY: getuid has no preconditions and cannot fail.
@@ -131,6 +154,7 @@ impl TeamHandle {
 pub struct Team {
     me: Identity,
     tx: Option<std_mpsc::Sender<Msg>>,
+    keeper: LeaseKeeper,
     lease: watch::Receiver<LeaseState>,
     presence: watch::Receiver<Vec<Present>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -148,13 +172,14 @@ impl Team {
             state = take(&mut store, &me);
         }
         let (lease_tx, lease) = watch::channel(state);
+        let lease_tx = std::sync::Arc::new(lease_tx);
         let (presence_tx, presence) = watch::channel(store.present(now).unwrap_or_default());
         let (tx, rx) = std_mpsc::channel();
         let worker = Worker {
             store,
             me: me.clone(),
             contend,
-            lease: lease_tx,
+            lease: lease_tx.clone(),
             presence: presence_tx,
             viewing: None,
             drafting: None,
@@ -166,6 +191,7 @@ impl Team {
         Ok(Team {
             me,
             tx: Some(tx),
+            keeper: LeaseKeeper(lease_tx),
             lease,
             presence,
             thread: Some(thread),
@@ -179,6 +205,11 @@ impl Team {
     /// The poller lease as last seen.
     pub fn lease(&self) -> watch::Receiver<LeaseState> {
         self.lease.clone()
+    }
+
+    /// What lets the poller's writes keep the lease they renew.
+    pub fn lease_keeper(&self) -> LeaseKeeper {
+        self.keeper.clone()
     }
 
     /// Who is here, as last read (this process included).
@@ -217,7 +248,7 @@ struct Worker {
     store: Store,
     me: Identity,
     contend: bool,
-    lease: watch::Sender<LeaseState>,
+    lease: std::sync::Arc<watch::Sender<LeaseState>>,
     presence: watch::Sender<Vec<Present>>,
     viewing: Option<i64>,
     drafting: Option<i64>,
@@ -400,5 +431,32 @@ fn take(store: &mut Store, me: &Identity) -> LeaseState {
             tracing::warn!("cannot take the poller lease: {e}");
             LeaseState::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_that_renewed_the_lease_keeps_it_held_locally_and_only_if_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = crate::store::Location::File(dir.path().join("t.db"));
+        let holder = Team::join(&at, identity("alice", SessionKind::Poll), true).unwrap();
+        let lease = holder.lease();
+        let was = lease.borrow().held_until.expect("the first to ask holds it");
+        let later = Instant::now() + Duration::from_secs(30);
+        holder.lease_keeper().renewed(later);
+        assert_eq!(lease.borrow().held_until, Some(later + LEASE_TTL - MARGIN));
+        holder.lease_keeper().renewed(Instant::now());
+        assert!(
+            lease.borrow().held_until > Some(was),
+            "an older renewal never shortens it"
+        );
+        // Another process, which does not hold it: a renewal it never made is not taken as one.
+        let other = Team::join(&at, identity("bob", SessionKind::Poll), true).unwrap();
+        assert_eq!(other.lease().borrow().held_until, None);
+        other.lease_keeper().renewed(later);
+        assert_eq!(other.lease().borrow().held_until, None);
     }
 }
