@@ -270,34 +270,65 @@ fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool) {
     }
 }
 
-/// 20,000 new items into a history of `n`, then a re-poll of all 304s, then stats.
-fn growing(setup: &Setup, n: usize, runs: usize, cache: &Path) {
-    let dir = tempfile::tempdir().unwrap();
-    setup.overhear_config(dir.path());
-    let db = dir.path().join("o.db");
-    if n > 0 {
-        workload::history_copy(cache, n, setup.feeds, &db);
+/// 20,000 new items into a history of each size (an empty one first), then a re-poll of all
+/// 304s, then stats. The sizes alternate run by run (0, 10,000, …, 0, 10,000, …), so that a
+/// machine's speed drifting during the bench weighs on every size alike; each size's median is
+/// printed with its ratio to the empty database's.
+fn growing(setup: &Setup, sizes: &[usize], runs: usize, cache: &Path) {
+    struct Grown {
+        n: usize,
+        dir: tempfile::TempDir,
+        db: PathBuf,
+        new: Vec<Cost>,
+        repoll: Vec<Cost>,
+        stats: Vec<Cost>,
     }
+    let mut all: Vec<Grown> = std::iter::once(0)
+        .chain(sizes.iter().copied())
+        .map(|n| {
+            let dir = tempfile::tempdir().unwrap();
+            setup.overhear_config(dir.path());
+            let db = dir.path().join("o.db");
+            if n > 0 {
+                workload::history_copy(cache, n, setup.feeds, &db);
+            }
+            Grown {
+                n,
+                dir,
+                db,
+                new: Vec::new(),
+                repoll: Vec::new(),
+                stats: Vec::new(),
+            }
+        })
+        .collect();
     let per_feed = 20_000 / setup.feeds;
-    let (mut new, mut repoll, mut stats) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..runs {
-        // Fresh ids each run: every run stores 20,000 new mentions.
-        setup.serve(10_000_000 + r * 100_000, per_feed, &format!("grow{n}-{r}"));
-        new.push(run(&mut overhear(dir.path(), &db, &["poll", "--once"])));
-        repoll.push(run(&mut overhear(dir.path(), &db, &["poll", "--once"])));
-        stats.push(run(&mut overhear(
-            dir.path(),
-            &db,
-            &["stats", "--days", "365", "--format", "json"],
-        )));
+        for g in &mut all {
+            // Fresh ids each run: every run stores 20,000 new mentions.
+            setup.serve(10_000_000 + r * 100_000, per_feed, &format!("grow{}-{r}", g.n));
+            g.new.push(run(&mut overhear(g.dir.path(), &g.db, &["poll", "--once"])));
+            g.repoll
+                .push(run(&mut overhear(g.dir.path(), &g.db, &["poll", "--once"])));
+            g.stats.push(run(&mut overhear(
+                g.dir.path(),
+                &g.db,
+                &["stats", "--days", "365", "--format", "json"],
+            )));
+        }
     }
-    println!(
-        "history {n:>9}: 20k new {:>7.0} ms | re-poll, all 304 {:>6.0} ms | stats --days 365 {:>6.0} ms {:>5.0} MB",
-        secs(&new) * 1000.0,
-        secs(&repoll) * 1000.0,
-        secs(&stats) * 1000.0,
-        mb(&stats)
-    );
+    let empty = secs(&all[0].new);
+    for g in &all {
+        println!(
+            "history {:>9}: 20k new {:>7.0} ms ({:.2}× the empty database's) | re-poll, all 304 {:>6.0} ms | stats --days 365 {:>6.0} ms {:>5.0} MB",
+            g.n,
+            secs(&g.new) * 1000.0,
+            secs(&g.new) / empty,
+            secs(&g.repoll) * 1000.0,
+            secs(&g.stats) * 1000.0,
+            mb(&g.stats)
+        );
+    }
 }
 
 fn main() {
@@ -341,9 +372,6 @@ fn main() {
     if want("history") {
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench");
         std::fs::create_dir_all(&cache).unwrap();
-        growing(&setup, 0, runs, &cache);
-        for n in sizes {
-            growing(&setup, n, runs, &cache);
-        }
+        growing(&setup, &sizes, runs, &cache);
     }
 }
