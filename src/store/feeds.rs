@@ -480,8 +480,7 @@ const INSERT_MENTION: &str = "INSERT OR IGNORE INTO mentions
             lang, site, has_link, is_question, sentiment, intent, priority, priority_rank, author_id, noise, text_hash,
             parent_ref, root_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24, ?25)
-         RETURNING id";
+                 ?22, ?23, ?24, ?25)";
 
 /// A mention seen again: its engagement and reach, and so its priority, when they changed.
 const REFRESH_MENTION: &str = "UPDATE mentions SET engagement = ?3, author_reach = ?4, updated_at = ?5,
@@ -499,7 +498,7 @@ fn write_items(
     fresh: &mut Vec<super::stories::Fresh>,
 ) -> db::Result<WriteCounts> {
     let mut counts = WriteCounts::default();
-    let mut insert = db.prepare(INSERT_MENTION)?;
+    let mut insert = db.prepare_insert(INSERT_MENTION)?;
     let mut refresh = db.prepare(REFRESH_MENTION)?;
     let mut people = super::people::Ledger::new(db)?;
     // Who wrote each mention, first: a new handle's rows are written whole before the mentions
@@ -510,36 +509,33 @@ fn write_items(
         let engagement = m.engagement.to_json();
         // What operators said of the author weighs in from the start.
         let priority = who.map_or(facts.priority, |w| weights.with_person(facts.priority, w.marks));
-        let inserted: Option<i64> = insert.query_opt(
-            db::params![
-                feed_id,
-                kind.as_str(),
-                external_id,
-                m.url,
-                m.author,
-                m.author_reach,
-                m.title,
-                m.text,
-                published,
-                now_ts,
-                sort_at,
-                engagement,
-                facts.lang,
-                facts.site,
-                facts.has_link,
-                facts.is_question,
-                facts.sentiment,
-                facts.intents,
-                priority,
-                crate::score::priority::rank(priority, sort_at),
-                who.map(|w| w.author),
-                facts.noise,
-                facts.text_hash,
-                m.place.parent,
-                m.place.root,
-            ],
-            |r| r.get(0),
-        )?;
+        let inserted: Option<i64> = insert.insert(db::params![
+            feed_id,
+            kind.as_str(),
+            external_id,
+            m.url,
+            m.author,
+            m.author_reach,
+            m.title,
+            m.text,
+            published,
+            now_ts,
+            sort_at,
+            engagement,
+            facts.lang,
+            facts.site,
+            facts.has_link,
+            facts.is_question,
+            facts.sentiment,
+            facts.intents,
+            priority,
+            crate::score::priority::rank(priority, sort_at),
+            who.map(|w| w.author),
+            facts.noise,
+            facts.text_hash,
+            m.place.parent,
+            m.place.root,
+        ])?;
         if let Some(id) = inserted {
             if facts.story != Default::default() {
                 fresh.push(super::stories::Fresh {

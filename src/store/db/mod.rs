@@ -298,7 +298,8 @@ fn bind<'a>(params: &'a [&'a dyn Param]) -> impl Iterator<Item = rusqlite::types
 
 /// A statement prepared once for many runs (a write's loop over its rows).
 pub enum Stmt<'c> {
-    Sqlite(rusqlite::CachedStatement<'c>),
+    /// With its connection (for the id an insert gave).
+    Sqlite(rusqlite::CachedStatement<'c>, &'c rusqlite::Connection),
     Pg(&'c PgConn, pg::Prepared),
 }
 
@@ -306,7 +307,7 @@ impl Stmt<'_> {
     /// Run it; the rows it changed.
     pub fn execute(&mut self, params: &[&dyn Param]) -> Result<usize> {
         match self {
-            Stmt::Sqlite(s) => Ok(s.execute(rusqlite::params_from_iter(bind(params)))?),
+            Stmt::Sqlite(s, _) => Ok(s.execute(rusqlite::params_from_iter(bind(params)))?),
             Stmt::Pg(c, s) => c.execute_prepared(s, params),
         }
     }
@@ -314,7 +315,7 @@ impl Stmt<'_> {
     /// Run it; every row it gave, each through `f`.
     pub fn query_map<T>(&mut self, params: &[&dyn Param], mut f: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
         match self {
-            Stmt::Sqlite(s) => {
+            Stmt::Sqlite(s, _) => {
                 let mut rows = s.query(rusqlite::params_from_iter(bind(params)))?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
@@ -329,7 +330,7 @@ impl Stmt<'_> {
     /// Run it; its first row through `f`, if it gave one (an `INSERT … RETURNING` that inserted).
     pub fn query_opt<T>(&mut self, params: &[&dyn Param], f: impl FnOnce(&Row<'_>) -> Result<T>) -> Result<Option<T>> {
         match self {
-            Stmt::Sqlite(s) => {
+            Stmt::Sqlite(s, _) => {
                 let mut rows = s.query(rusqlite::params_from_iter(bind(params)))?;
                 match rows.next()? {
                     Some(r) => f(&Row::Sqlite(r)).map(Some),
@@ -337,6 +338,18 @@ impl Stmt<'_> {
                 }
             }
             Stmt::Pg(c, s) => c.query_prepared(s, params)?.first().map(|r| f(&Row::Pg(r))).transpose(),
+        }
+    }
+
+    /// Run an insert prepared by [`Db::prepare_insert`]; the id of the row it inserted, if it
+    /// inserted one (an `OR IGNORE` / `ON CONFLICT DO NOTHING` that met its row inserts none).
+    pub fn insert(&mut self, params: &[&dyn Param]) -> Result<Option<i64>> {
+        match self {
+            Stmt::Sqlite(s, c) => {
+                let changed = s.execute(rusqlite::params_from_iter(bind(params)))?;
+                Ok((changed == 1).then(|| c.last_insert_rowid()))
+            }
+            Stmt::Pg(..) => self.query_opt(params, |r| r.get(0)),
         }
     }
 }
@@ -352,8 +365,18 @@ impl<'c> Db<'c> {
     /// `sql` prepared for many runs.
     pub fn prepare(&self, sql: &str) -> Result<Stmt<'c>> {
         match self {
-            Db::Sqlite(c) => Ok(Stmt::Sqlite(c.prepare_cached(sql)?)),
+            Db::Sqlite(c) => Ok(Stmt::Sqlite(c.prepare_cached(sql)?, c)),
             Db::Pg(c) => Ok(Stmt::Pg(c, c.statement(sql)?)),
+        }
+    }
+
+    /// An insert of one row, prepared for many runs of [`Stmt::insert`]: `sql` without a
+    /// `RETURNING` clause. A server is asked for the new row's id with it (`RETURNING id`); SQLite
+    /// gives it without (its `RETURNING` fills a temporary table at every run).
+    pub fn prepare_insert(&self, sql: &str) -> Result<Stmt<'c>> {
+        match self {
+            Db::Sqlite(_) => self.prepare(sql),
+            Db::Pg(_) => self.prepare(&format!("{sql} RETURNING id")),
         }
     }
 
@@ -383,7 +406,7 @@ impl<'c> Db<'c> {
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         match self {
-            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?).query_map(params, f),
+            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?, c).query_map(params, f),
             Db::Pg(c) => c.query(sql, params)?.iter().map(|r| f(&Row::Pg(r))).collect(),
         }
     }
@@ -396,7 +419,7 @@ impl<'c> Db<'c> {
         f: impl FnOnce(&Row<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
         match self {
-            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?).query_opt(params, f),
+            Db::Sqlite(c) => Stmt::Sqlite(c.prepare_cached(sql)?, c).query_opt(params, f),
             Db::Pg(c) => c.query(sql, params)?.first().map(|r| f(&Row::Pg(r))).transpose(),
         }
     }
