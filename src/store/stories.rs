@@ -108,7 +108,7 @@ pub(super) fn group(
     // Each title's shingles, worked out once per write: the new ones' came from the parsers.
     let mut known: HashMap<i64, Vec<Shingle>> = fresh.iter().map(|f| (f.id, f.keys.shingles.clone())).collect();
     let mut compared = 0;
-    let mut look = Lookup::of(db, fresh)?;
+    let mut look = Lookup::of(db, fresh, kept)?;
     let mut titles = Titles {
         write: &mut known,
         kept,
@@ -143,16 +143,19 @@ pub(super) fn group(
 /// keys' index is far larger than the writer's page cache: read in the mentions' order, each
 /// look-up fetched its pages again; in key order, a page is read once a write), and the write's
 /// own keys are added as they are filed and inserted, in the same order, at its end. A server is
-/// asked for all of it in one round trip, titles included; SQLite reads a candidate's row and
-/// title only when the grouping needs them (most are compared from kept shingles).
+/// asked for all of it in one round trip, titles included. SQLite reads the titles the grouping
+/// will compare and has not kept the same way, all of them before it begins, in the table's
+/// order (in the mentions' order they were a page read each, across a history far larger than
+/// the writer's page cache); a row needed besides is read when needed.
 struct Lookup<'c> {
     db: Db<'c>,
     /// Each key's newest sharers (at most 8), newest first.
     sharers: HashMap<i64, Vec<i64>>,
     /// A mention's lead (itself when it leads) and its time, as read or filed by this write.
     rows: HashMap<i64, (i64, i64)>,
-    /// Titles fetched with the sharers (a server's); `None`: read when needed.
-    titles: Option<HashMap<i64, Option<String>>>,
+    /// Titles read with the sharers: every sharer's (a server's), or those the grouping will
+    /// compare and has not kept (SQLite's).
+    titles: HashMap<i64, Option<String>>,
     /// The keys filed by this write, to insert at its end.
     filed: Vec<(i64, i64)>,
 }
@@ -163,7 +166,7 @@ fn joined(numbers: impl Iterator<Item = i64>) -> String {
 }
 
 impl<'c> Lookup<'c> {
-    fn of(db: Db<'c>, fresh: &[Fresh]) -> db::Result<Lookup<'c>> {
+    fn of(db: Db<'c>, fresh: &[Fresh], kept: &Shingles) -> db::Result<Lookup<'c>> {
         let mut keys: Vec<i64> = fresh.iter().flat_map(|f| f.keys.all()).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -171,7 +174,7 @@ impl<'c> Lookup<'c> {
             db,
             sharers: HashMap::with_capacity(keys.len()),
             rows: HashMap::new(),
-            titles: None,
+            titles: HashMap::new(),
             filed: Vec::new(),
         };
         if keys.is_empty() {
@@ -186,10 +189,36 @@ impl<'c> Lookup<'c> {
                         out.sharers.insert(key, ids);
                     }
                 }
+                out.read_titles(fresh, kept)?;
             }
             db::Dialect::Postgres => out.fetch(&keys)?,
         }
         Ok(out)
+    }
+
+    /// The titles of the bands' sharers not kept, in the table's order, and their rows.
+    fn read_titles(&mut self, fresh: &[Fresh], kept: &Shingles) -> db::Result<()> {
+        let mut ids: Vec<i64> = fresh
+            .iter()
+            .filter_map(|f| f.keys.bands)
+            .flatten()
+            .filter_map(|band| self.sharers.get(&band))
+            .flatten()
+            .copied()
+            .filter(|id| kept.get(*id).is_none())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut read = self
+            .db
+            .prepare("SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1")?;
+        for id in ids {
+            if let Some((lead, at, title)) = read.query_opt(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+                self.rows.insert(id, (lead, at));
+                self.titles.insert(id, title);
+            }
+        }
+        Ok(())
     }
 
     /// A server's answer for the whole write: the keys' sharers, and their rows and titles.
@@ -224,7 +253,7 @@ impl<'c> Lookup<'c> {
                 titles.insert(id, title);
             }
         }
-        self.titles = Some(titles);
+        self.titles = titles;
         Ok(())
     }
 
@@ -274,7 +303,7 @@ impl<'c> Lookup<'c> {
         if let Some(r) = self.rows.get(&id) {
             return Ok(*r);
         }
-        if self.titles.is_some() {
+        if self.db.dialect() == db::Dialect::Postgres {
             // Fetched with the sharers: a sharer's row is always there.
             return Err(db::DbError::NoRow);
         }
@@ -289,8 +318,12 @@ impl<'c> Lookup<'c> {
 
     /// A mention's title (its lead and time kept on the way).
     fn title(&mut self, id: i64) -> db::Result<Option<String>> {
-        if let Some(titles) = &self.titles {
-            return Ok(titles.get(&id).cloned().flatten());
+        if let Some(title) = self.titles.get(&id) {
+            return Ok(title.clone());
+        }
+        if self.db.dialect() == db::Dialect::Postgres {
+            // Fetched with the sharers: a sharer's title is always there.
+            return Ok(None);
         }
         let (lead, at, title) = self.db.query_row(
             "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1",
@@ -502,6 +535,78 @@ mod tests {
                 .unwrap();
             assert_eq!(grouped, 1, "the second is the first's story");
         }
+    }
+
+    #[test]
+    fn a_new_process_reads_the_stored_titles_it_compares() {
+        // What one process stored, another (nothing kept yet) reads back to compare: the title
+        // read before grouping, in the table's order, groups as a title kept would.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        new_process_scenario(&|| Store::open(&path).unwrap());
+        if let Some(pg) = crate::store::postgres::testing::database() {
+            new_process_scenario(&|| pg.store());
+        }
+    }
+
+    fn new_process_scenario(open: &dyn Fn() -> Store) {
+        let now = Utc::now();
+        let m = |id: &str, title: &str| NewMention {
+            external_id: Some(id.into()),
+            title: Some(title.into()),
+            text: "words".into(),
+            ..Default::default()
+        };
+        let mut first = open();
+        let feed = first.ensure_feed("f", FeedKind::Rss).unwrap();
+        for (id, title) in [
+            ("a", "Acme raises forty million for its routers"),
+            ("b", "Nimbus opens an office in Lisbon this spring"),
+        ] {
+            first
+                .write_poll(feed, FeedKind::Rss, &one(m(id, title), now), now)
+                .unwrap();
+        }
+        drop(first);
+        let mut second = open();
+        assert!(second.shingles.map.is_empty(), "a new process has kept nothing");
+        let poll = PollWrite {
+            mentions: vec![
+                m("c", "Acme raises forty million for its routers today"),
+                m("d", "Nimbus opens an office in Lisbon this spring, hiring"),
+                m("e", "Something else entirely happened to the weather"),
+            ],
+            status: 200,
+            next_poll_at: now,
+            ..Default::default()
+        };
+        second.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
+        let leads: Vec<(String, Option<String>)> = second
+            .db()
+            .query_map(
+                "SELECT m.external_id, l.external_id FROM mentions m LEFT JOIN mentions l ON l.id = m.story_id
+                 ORDER BY m.id",
+                crate::store::db::params![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let short: Vec<(String, Option<String>)> = leads
+            .into_iter()
+            .map(|(m, l)| {
+                let tail = |s: String| s.rsplit(':').next().unwrap_or_default().to_string();
+                (tail(m), l.map(tail))
+            })
+            .collect();
+        assert_eq!(
+            short,
+            [
+                ("a".to_string(), None),
+                ("b".to_string(), None),
+                ("c".to_string(), Some("a".to_string())),
+                ("d".to_string(), Some("b".to_string())),
+                ("e".to_string(), None)
+            ]
+        );
     }
 
     #[test]
