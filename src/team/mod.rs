@@ -39,6 +39,12 @@ impl LeaseState {
     pub fn held(&self) -> bool {
         self.held_until.is_some_and(|t| Instant::now() < t)
     }
+
+    /// Whether it was renewed less than `ago` before `now` (by the poller's writes, when they run
+    /// back to back: the heartbeat need not ask for the write lock between them).
+    fn renewed_within(&self, ago: Duration, now: Instant) -> bool {
+        self.held_until.is_some_and(|t| t + ago > now + (LEASE_TTL - MARGIN))
+    }
 }
 
 /// What the poller's writer tells this process's lease: each of its writes renews the lease in
@@ -326,6 +332,9 @@ impl Worker {
     }
 
     fn keep_lease(&mut self) {
+        if self.lease.borrow().renewed_within(RENEW / 2, Instant::now()) {
+            return;
+        }
         let held = self.lease.borrow().held_until.is_some();
         let state = if held {
             let asked = Instant::now();
@@ -453,6 +462,20 @@ mod tests {
             lease.borrow().held_until > Some(was),
             "an older renewal never shortens it"
         );
+        // Renewed this instant: the heartbeat leaves it be; renewed by the heartbeat a beat ago
+        // (`RENEW`), it renews it again.
+        let now = Instant::now();
+        let fresh = LeaseState {
+            held_until: Some(now + LEASE_TTL - MARGIN),
+            holder: None,
+        };
+        assert!(fresh.renewed_within(RENEW / 2, now));
+        let beat_ago = LeaseState {
+            held_until: Some(now - RENEW + LEASE_TTL - MARGIN),
+            holder: None,
+        };
+        assert!(!beat_ago.renewed_within(RENEW / 2, now));
+        assert!(!LeaseState::default().renewed_within(RENEW / 2, now));
         // Another process, which does not hold it: a renewal it never made is not taken as one.
         let other = Team::join(&at, identity("bob", SessionKind::Poll), true).unwrap();
         assert_eq!(other.lease().borrow().held_until, None);
