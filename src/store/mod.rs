@@ -882,6 +882,18 @@ pub(crate) fn each_backend() -> Vec<(TestPlace, Store)> {
     out
 }
 
+/// Run `scenario` on each backend the tests can reach, with a way to open the same database as
+/// many times as it needs (several processes on one database).
+#[cfg(test)]
+pub(crate) fn each_backend_opened(scenario: &dyn Fn(&dyn Fn() -> Store)) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    scenario(&|| Store::open(&path).unwrap());
+    if let Some(pg) = postgres::testing::database() {
+        scenario(&|| pg.store());
+    }
+}
+
 /// Seconds since the epoch, as stored.
 pub(crate) fn to_ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp()

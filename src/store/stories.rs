@@ -509,12 +509,6 @@ mod tests {
             let sqlite = matches!(place, crate::store::TestPlace::Dir(_));
             let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
             let now = Utc::now();
-            let m = |id: &str, title: &str| NewMention {
-                external_id: Some(id.into()),
-                title: Some(title.into()),
-                text: "words".into(),
-                ..Default::default()
-            };
             let first = m("a", "Acme raises forty million for its routers");
             s.write_poll(feed, FeedKind::Rss, &one(first, now), now).unwrap();
             if sqlite {
@@ -525,15 +519,7 @@ mod tests {
             if sqlite {
                 assert_eq!(s.shingles.map.len(), 2);
             }
-            let grouped: i64 = s
-                .db()
-                .query_row(
-                    "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
-                    crate::store::db::params![],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(grouped, 1, "the second is the first's story");
+            assert_eq!(grouped(&s), 1, "the second is the first's story");
         }
     }
 
@@ -541,22 +527,11 @@ mod tests {
     fn a_new_process_reads_the_stored_titles_it_compares() {
         // What one process stored, another (nothing kept yet) reads back to compare: the title
         // read before grouping, in the table's order, groups as a title kept would.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        new_process_scenario(&|| Store::open(&path).unwrap());
-        if let Some(pg) = crate::store::postgres::testing::database() {
-            new_process_scenario(&|| pg.store());
-        }
+        crate::store::each_backend_opened(&new_process_scenario);
     }
 
     fn new_process_scenario(open: &dyn Fn() -> Store) {
         let now = Utc::now();
-        let m = |id: &str, title: &str| NewMention {
-            external_id: Some(id.into()),
-            title: Some(title.into()),
-            text: "words".into(),
-            ..Default::default()
-        };
         let mut first = open();
         let feed = first.ensure_feed("f", FeedKind::Rss).unwrap();
         for (id, title) in [
@@ -621,15 +596,7 @@ mod tests {
                 ..Default::default()
             };
             s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
-            let count = |s: &Store| -> i64 {
-                s.db()
-                    .query_row(
-                        "SELECT rewrites FROM stream_counts WHERE id = 1",
-                        crate::store::db::params![],
-                        |r| r.get(0),
-                    )
-                    .unwrap()
-            };
+            let count = |s: &Store| number(s, "SELECT rewrites FROM stream_counts WHERE id = 1");
             assert_eq!(count(&s), 0, "a poll's writes are not rewrites");
             s.write_db("test", |db| {
                 db.execute(
@@ -676,6 +643,28 @@ mod tests {
             ids.push((id, s.mention("alice", id).unwrap().unwrap().group_id));
         }
         ids
+    }
+
+    /// A mention of `title`, known to its source as `id`.
+    fn m(id: &str, title: &str) -> NewMention {
+        NewMention {
+            external_id: Some(id.into()),
+            title: Some(title.into()),
+            text: "words".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The one number `sql` reads.
+    fn number(s: &Store, sql: &str) -> i64 {
+        s.db()
+            .query_row(sql, crate::store::db::params![], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// How many stored mentions are another's story.
+    fn grouped(s: &Store) -> i64 {
+        number(s, "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL")
     }
 
     /// One mention, as a poll brings it.
@@ -859,15 +848,7 @@ mod tests {
                 };
                 s.write_poll(feed, FeedKind::Rss, &one(m, now), now).unwrap();
             }
-            let grouped: i64 = s
-                .db()
-                .query_row(
-                    "SELECT count(*) FROM mentions WHERE story_id IS NOT NULL",
-                    crate::store::db::params![],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(grouped, 0, "forty days apart: the same words are another story");
+            assert_eq!(grouped(&s), 0, "forty days apart: the same words are another story");
         }
     }
 }

@@ -365,27 +365,29 @@ mod tests {
 
     #[test]
     fn one_holder_at_a_time_and_a_takeover_only_after_expiry() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        lease_scenario(&|| Store::open(&path).unwrap());
-        if let Some(pg) = crate::store::postgres::testing::database() {
-            lease_scenario(&|| pg.store());
-        }
+        crate::store::each_backend_opened(&lease_scenario);
     }
 
-    /// Two processes (two stores on one database) and the poller's lease.
-    fn lease_scenario(open: &dyn Fn() -> Store) {
+    /// Two processes (two stores on one database), alice's (`a`) holding the poller's lease
+    /// since the time returned, bob's (`b`) told so.
+    fn alice_holds(open: &dyn Fn() -> Store) -> (Store, Store, DateTime<Utc>) {
         let (mut a, mut b) = (open(), open());
-        let (alice, bob) = (me("a", "alice"), me("b", "bob"));
         let t0 = Utc::now();
         assert!(matches!(
-            a.take_lease(POLLER, &alice, LEASE_TTL, t0).unwrap(),
+            a.take_lease(POLLER, &me("a", "alice"), LEASE_TTL, t0).unwrap(),
             Lease::Held { .. }
         ));
-        match b.take_lease(POLLER, &bob, LEASE_TTL, t0).unwrap() {
+        match b.take_lease(POLLER, &me("b", "bob"), LEASE_TTL, t0).unwrap() {
             Lease::Taken(h) => assert_eq!((h.operator.as_str(), h.session.as_str()), ("alice", "a")),
             other => panic!("{other:?}"),
         }
+        (a, b, t0)
+    }
+
+    /// Two processes and the poller's lease.
+    fn lease_scenario(open: &dyn Fn() -> Store) {
+        let (mut a, mut b, t0) = alice_holds(open);
+        let (alice, bob) = (me("a", "alice"), me("b", "bob"));
         // Renewed by its holder, it stays; past its expiry, the other takes it, and the old holder's
         // renewal says it is lost.
         let t1 = t0 + chrono::Duration::seconds(4);
@@ -412,24 +414,14 @@ mod tests {
 
     #[test]
     fn a_poll_written_under_the_lease_renews_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        poll_renews_scenario(&|| Store::open(&path).unwrap());
-        if let Some(pg) = crate::store::postgres::testing::database() {
-            poll_renews_scenario(&|| pg.store());
-        }
+        crate::store::each_backend_opened(&poll_renews_scenario);
     }
 
     /// The poller's writes keep its lease: no heartbeat needed while it writes.
     fn poll_renews_scenario(open: &dyn Fn() -> Store) {
         use crate::store::{Arrival, PollRecord, StoreError};
-        let (mut a, mut b) = (open(), open());
-        let (alice, bob) = (me("a", "alice"), me("b", "bob"));
-        let t0 = Utc::now();
-        assert!(matches!(
-            a.take_lease(POLLER, &alice, LEASE_TTL, t0).unwrap(),
-            Lease::Held { .. }
-        ));
+        let (mut a, mut b, t0) = alice_holds(open);
+        let bob = me("b", "bob");
         let feed = a.ensure_feed("f", crate::model::FeedKind::Rss).unwrap();
         let polls = |at| {
             vec![PollRecord::NotModified {
