@@ -22,6 +22,9 @@ pub(super) struct Fresh {
 const SHARING: &str =
     "SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8";
 
+/// A stored mention's lead (itself when it leads), time and title: what the grouping compares.
+const TITLED: &str = "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1";
+
 /// A mention's keys in [`Lookup::sharers`]' slots: its link's, then its bands'.
 fn slots(keys: &StoryKeys) -> [Option<i64>; 5] {
     let b = keys.bands.map(|b| b.map(Some)).unwrap_or_default();
@@ -209,9 +212,7 @@ impl<'c> Lookup<'c> {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut read = self
-            .db
-            .prepare("SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1")?;
+        let mut read = self.db.prepare(TITLED)?;
         for id in ids {
             if let Some((lead, at, title)) = read.query_opt(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
                 self.rows.insert(id, (lead, at));
@@ -239,7 +240,6 @@ impl<'c> Lookup<'c> {
         }
         ids.sort_unstable();
         ids.dedup();
-        let mut titles = HashMap::new();
         if !ids.is_empty() {
             let list = joined(ids.iter().copied());
             let rows: Vec<(i64, i64, i64, Option<String>)> = self.db.query_map(
@@ -250,10 +250,9 @@ impl<'c> Lookup<'c> {
             )?;
             for (id, lead, at, title) in rows {
                 self.rows.insert(id, (lead, at));
-                titles.insert(id, title);
+                self.titles.insert(id, title);
             }
         }
-        self.titles = titles;
         Ok(())
     }
 
@@ -325,11 +324,9 @@ impl<'c> Lookup<'c> {
             // Fetched with the sharers: a sharer's title is always there.
             return Ok(None);
         }
-        let (lead, at, title) = self.db.query_row(
-            "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1",
-            params![id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (lead, at, title) = self
+            .db
+            .query_row(TITLED, params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         self.rows.insert(id, (lead, at));
         Ok(title)
     }
