@@ -2,8 +2,11 @@
 //! Hacker News post and a Reddit link. Two mentions are one story when they lead to the same page
 //! (their canonical links, [`crate::text::canonical`], are equal) or when their titles are
 //! near-identical: the Jaccard similarity of their words and word pairs at or above a threshold
-//! (`[stories] similarity`, 0.6 by default). Only what names a story has keys: an article, a
-//! post with a title. Two people's short posts saying alike things are two people to answer.
+//! (`[stories] similarity`, 0.6 by default), and they name the same numbers: "Part 1" and "Part 2",
+//! "iOS 17" and "iOS 18", a feed's "Item 41" and "Item 42" are different stories however alike
+//! the rest of their words (a title without a number can still be a numbered one's story: "Acme
+//! raises $50M" and "Acme raises money"). Only what names a story has keys: an article, a post
+//! with a title. Two people's short posts saying alike things are two people to answer.
 //!
 //! Finding near-identical titles among a history of millions must not compare each arrival with
 //! every stored mention: each mention gets a MinHash signature of its word pairs, cut into
@@ -32,7 +35,10 @@ const STOP: &[&str] = &[
 
 /// A title's word or word pair, hashed to what a comparison needs: 32 bits make a false match
 /// between two titles' dozen shingles about one in ten million, at half the memory of the 64
-/// the bands are made of (the grouping keeps tens of thousands of titles' shingles).
+/// the bands are made of (the grouping keeps tens of thousands of titles' shingles). A word with
+/// a digit in it (a number: "17", "50m", "v2") has its lowest bit set, every other shingle has it
+/// clear, so that [`similarity`] sees which numbers a title names. Shingles are worked out from
+/// titles whenever they are needed and never stored: how they are made may change.
 pub type Shingle = u32;
 
 /// What story matching knows of a mention: its canonical link's key and the bands of its words.
@@ -98,11 +104,18 @@ fn shingles_and_pairs(title: Option<&str>) -> (Vec<Shingle>, Vec<u64>) {
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
+    let folded = |h: u64| (h ^ (h >> 32)) as Shingle;
     let mut all: Vec<Shingle> = pairs
         .iter()
-        .copied()
-        .chain(words.iter().map(|w| fnv1a(w.as_bytes(), FNV_OFFSET)))
-        .map(|h| (h ^ (h >> 32)) as Shingle)
+        .map(|&h| folded(h) & !1)
+        .chain(words.iter().map(|w| {
+            let h = folded(fnv1a(w.as_bytes(), FNV_OFFSET));
+            if w.bytes().any(|b| b.is_ascii_digit()) {
+                h | 1
+            } else {
+                h & !1
+            }
+        }))
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -132,22 +145,36 @@ pub fn bands(pairs: &[u64]) -> Option<[i64; BANDS]> {
     Some(out)
 }
 
-/// The Jaccard similarity of two sorted sets of word pairs.
+/// The Jaccard similarity of two titles' sorted sets of words and word pairs ([`shingles`]); 0
+/// when both name numbers and not the same ones.
 pub fn similarity(a: &[Shingle], b: &[Shingle]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    let is_number = |s: &Shingle| s & 1 == 1;
     let (mut i, mut j, mut both) = (0, 0, 0usize);
+    // A number one title names and the other does not.
+    let mut unshared_number = false;
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Less => {
+                unshared_number |= is_number(&a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                unshared_number |= is_number(&b[j]);
+                j += 1;
+            }
             std::cmp::Ordering::Equal => {
                 both += 1;
                 i += 1;
                 j += 1;
             }
         }
+    }
+    unshared_number |= a[i..].iter().chain(&b[j..]).any(is_number);
+    if unshared_number && a.iter().any(is_number) && b.iter().any(is_number) {
+        return 0.0;
     }
     both as f64 / (a.len() + b.len() - both) as f64
 }
@@ -199,6 +226,31 @@ mod tests {
         assert!(sim(t, "Acme raises $50M to fix the billing system for good") >= DEFAULT_SIMILARITY);
         assert!(sim(t, "Acme's billing system is down again, support says") < 0.3);
         assert_eq!(sim(t, t), 1.0);
+    }
+
+    #[test]
+    fn titles_naming_other_numbers_are_other_stories() {
+        // A feed's numbered items, a series' parts, versions, years: alike words, other stories.
+        assert_eq!(sim("Feed 0 item 1", "Feed 0 item 0"), 0.0);
+        assert_eq!(sim("Acme billing outage, part 1", "Acme billing outage, part 2"), 0.0);
+        assert_eq!(
+            sim(
+                "Acme app crashes on iOS 17 after update",
+                "Acme app crashes on iOS 18 after update"
+            ),
+            0.0
+        );
+        assert_eq!(
+            sim("Acme raises $50M to fix billing", "Acme raises $60M to fix billing"),
+            0.0
+        );
+        // The same numbers, or numbers on one side only, are compared as words.
+        let t = "Acme app crashes on iOS 17 after update";
+        assert!(sim(t, &format!("{t} | Daily")) >= DEFAULT_SIMILARITY);
+        assert!(sim(t, "Acme app crashes on iOS after update") >= DEFAULT_SIMILARITY);
+        // Numbers are told apart by their lowest bit, and only words with a digit have it set.
+        let s = shingles(Some("Acme 2026 roadmap leaks early"));
+        assert_eq!(s.iter().filter(|s| *s & 1 == 1).count(), 1);
     }
 
     #[test]
