@@ -261,6 +261,8 @@ struct RawHours {
 #[serde(deny_unknown_fields)]
 struct RawPoller {
     concurrency: Option<Spanned<i64>>,
+    /// Requests in flight to one host at once.
+    per_host: Option<Spanned<i64>>,
     connect_timeout: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_body: Option<Spanned<String>>,
@@ -761,16 +763,21 @@ fn validate_rules(
 fn validate_poller(loc: &Located<'_>, raw: Option<RawPoller>) -> Result<PollerConfig, ConfigError> {
     let mut poller = PollerConfig::default();
     let Some(p) = raw else { return Ok(poller) };
-    if let Some(c) = p.concurrency {
-        let v = *c.get_ref();
-        if !(1..=64).contains(&v) {
-            return Err(loc.err(
-                Some(c.span()),
-                Some("poller.concurrency".into()),
-                format!("must be between 1 and 64, not {v}"),
-            ));
+    for (field, target, key) in [
+        (p.concurrency, &mut poller.concurrency, "poller.concurrency"),
+        (p.per_host, &mut poller.net.per_host, "poller.per_host"),
+    ] {
+        if let Some(c) = field {
+            let v = *c.get_ref();
+            if !(1..=64).contains(&v) {
+                return Err(loc.err(
+                    Some(c.span()),
+                    Some(key.into()),
+                    format!("must be between 1 and 64, not {v}"),
+                ));
+            }
+            *target = v as usize;
         }
-        poller.concurrency = v as usize;
     }
     for (field, target, key) in [
         (
@@ -1120,6 +1127,7 @@ mod tests {
             r#"
 [poller]
 concurrency = 4
+per_host = 2
 timeout = "20s"
 max_body = "2MiB"
 
@@ -1142,6 +1150,7 @@ url = "https://example.com/feed.xml"
         )
         .unwrap();
         assert_eq!(c.poller.concurrency, 4);
+        assert_eq!(c.poller.net.per_host, 2);
         assert_eq!(c.poller.net.timeout, Duration::from_secs(20));
         assert_eq!(c.poller.net.max_body_bytes, 2 * 1024 * 1024);
         assert_eq!(c.operator, "alice");
@@ -1188,6 +1197,9 @@ url = "https://example.com/feed.xml"
 
         let e = parse("[poller]\nconcurrency = 0\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+        let e = parse("[poller]\nconcurrency = 8\nper_host = 65\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("poller.per_host")), "{e}");
+        assert!(e.message.contains("between 1 and 64"), "{e}");
     }
 
     #[test]

@@ -26,7 +26,14 @@ pub struct Limits {
     pub timeout: Duration,
     /// Largest body accepted, counted after decompression.
     pub max_body_bytes: u64,
+    /// Polls fetching from one host (its scheme, name and port) at once.
+    pub per_host: usize,
 }
+
+/// The default of [`Limits::per_host`]: a small server's listen queue (Python's `http.server`
+/// and `socketserver` keep 5) drops the connections opened past it at once, and each dropped
+/// one waits a second for the system to try again; a browser opens at most 6 to one host.
+pub const PER_HOST: usize = 4;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -34,6 +41,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body_bytes: 8 * 1024 * 1024,
+            per_host: PER_HOST,
         }
     }
 }
@@ -104,6 +112,8 @@ pub struct Client {
     limits: Limits,
     /// Signed-in sessions by feed name: memory only.
     sessions: Arc<Mutex<HashMap<String, Session>>>,
+    /// Each host's places among the polls fetching at once ([`Limits::per_host`]), by origin.
+    hosts: Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>,
 }
 
 impl Client {
@@ -130,7 +140,22 @@ impl Client {
             http,
             limits: limits.clone(),
             sessions: Arc::default(),
+            hosts: Arc::default(),
         })
+    }
+
+    /// A place among the polls fetching from `url`'s host (its scheme, name and port), waited for
+    /// when they are [`Limits::per_host`] already; held until the poll's answers are read.
+    pub async fn host_turn(&self, url: &url::Url) -> tokio::sync::OwnedSemaphorePermit {
+        let origin = url.origin().ascii_serialization();
+        let turns = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(origin)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.limits.per_host.max(1))))
+            .clone();
+        turns.acquire_owned().await.expect("a host's semaphore is never closed")
     }
 
     /// The account a signed-in session belongs to (Bluesky's DID), if one is open.

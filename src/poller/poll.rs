@@ -53,6 +53,10 @@ impl Poller {
             };
         }
 
+        // A place among the polls fetching from the feed's host first (at most `per_host` at
+        // once), held until its answers are read; then room among all polls: a poll waiting for
+        // its host holds no room a poll of another host could use.
+        let host_turn = self.host_turn(feed, &state, now).await;
         // The permit is held from the fetch until the result is queued for the writer: at most
         // `concurrency` polls are fetched, parsed or waiting to be written at once.
         let permit = self.permits.acquire().await.expect("semaphore is never closed");
@@ -73,6 +77,7 @@ impl Poller {
                 _ = wait_true(&mut shutdown) => Err(PollError::Cancelled),
             }
         };
+        drop(host_turn);
         let now = Utc::now();
         let (pending, next) = self.prepare(feed, &state, result, now);
         let (outcome, stored, next) = match pending {
@@ -99,6 +104,24 @@ impl Poller {
             }
         }
         report
+    }
+
+    /// A place among the polls fetching from the host of the feed's first request (`None` when
+    /// it cannot be made: the fetch, which makes it again, says why).
+    async fn host_turn(
+        &self,
+        feed: &FeedConfig,
+        state: &FeedState,
+        now: DateTime<Utc>,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let ctx = Ctx {
+            feed,
+            cursor: state.cursor.as_ref(),
+            token: None,
+            now,
+        };
+        let req = sources::first_request(&ctx).ok()?;
+        Some(self.client.host_turn(&req.url).await)
     }
 
     /// What a fetch brought (or why it failed), made into what the store writes, the outcome to

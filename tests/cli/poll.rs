@@ -578,6 +578,70 @@ fn requests_in_flight_never_exceed_the_configured_concurrency() {
 }
 
 #[test]
+fn requests_to_one_host_are_at_most_per_host_at_once() {
+    // Two hosts (one server each, another port is another host), eight slow feeds on each: with
+    // room for eight in flight, each host is asked four at a time (the default); `per_host = 2`
+    // asks each two at a time.
+    for (setting, most) in [("", 4), ("per_host = 2\n", 2)] {
+        let env = Env::new();
+        let hosts = [FixtureServer::start(), FixtureServer::start()];
+        let mut config = format!("[poller]\nconcurrency = 8\n{setting}\n");
+        for (h, s) in hosts.iter().enumerate() {
+            for i in 0..8 {
+                s.route(
+                    &format!("/f{i}"),
+                    Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(300)),
+                );
+                config.push_str(&format!(
+                    "[[feed]]\nname = \"h{h}f{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+                    s.url(&format!("/f{i}"))
+                ));
+            }
+        }
+        env.config(&config);
+        let out = env.run(&["poll", "--once"]);
+        assert!(out.status.success(), "{}", stdout(&out));
+        for s in &hosts {
+            assert_eq!(s.requests().len(), 8);
+            assert_eq!(
+                s.max_in_flight(),
+                most,
+                "{most} at once to one host, never more ({setting:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn feeds_waiting_for_their_busy_host_leave_room_for_another_hosts() {
+    // Room for five polls, twelve slow feeds on one host and then one on another: the busy
+    // host's feeds past its four wait for it without holding room, so the other host is asked
+    // at once, not after one of the busy host's rounds (each answer waits 400 ms).
+    let env = Env::new();
+    let (busy, other) = (FixtureServer::start(), FixtureServer::start());
+    let mut config = String::from("[poller]\nconcurrency = 5\n\n");
+    for (name, s, n) in [("busy", &busy, 12), ("other", &other, 1)] {
+        for i in 0..n {
+            s.route(
+                &format!("/f{i}"),
+                Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(400)),
+            );
+            config.push_str(&format!(
+                "[[feed]]\nname = \"{name}{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+                s.url(&format!("/f{i}"))
+            ));
+        }
+    }
+    env.config(&config);
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(busy.max_in_flight(), 4);
+    let first_asked = |s: &FixtureServer| s.requests().iter().map(|r| r.at).min().unwrap();
+    let after = first_asked(&other).saturating_duration_since(first_asked(&busy));
+    assert!(after < Duration::from_millis(250), "the other host waited {after:?}");
+}
+
+#[test]
 fn a_feed_the_parser_fails_on_keeps_its_schedule_and_says_so_in_feeds() {
     let env = Env::new().var("OVERHEAR_TEST_PARSER_PANIC", "1");
     let s = FixtureServer::start();
