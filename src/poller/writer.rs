@@ -4,8 +4,10 @@
 //! each feed all or nothing inside it — so each index page is written once per group, not once per
 //! feed, and parsing goes on on the other core meanwhile.
 //!
-//! Everything else the poller asks of the store (feed state, registering feeds) runs here too, in
-//! order, so the poller holds one connection.
+//! Everything else the poller asks of the store (feed state, registering feeds) runs here too, so
+//! the poller holds one connection: answered between transactions, ahead of the polls still
+//! queued (no caller has acted on a poll not yet written), so that a feed's state asked for at the
+//! start of each poll does not cut the group commit into one transaction per poll.
 
 use crate::store::{PollRecord, Recorded, Store, StoreError};
 use chrono::Utc;
@@ -156,7 +158,10 @@ impl Writer {
         let _ = self.jobs.send(Job::Timed).await;
     }
 
-    /// Run `f` on the writer's connection, in order with the writes.
+    /// Run `f` on the writer's connection, as soon as the writer is between transactions: before
+    /// the polls queued with it are written, after every poll whose writing its caller (or anyone)
+    /// has awaited ([`Queued::written`] answers only once the poll is written, so no caller can
+    /// have acted on a poll still queued).
     pub(super) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
@@ -207,8 +212,9 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, mut gate: Gate) {
                     }
                 }
                 Job::Call(call) => {
-                    write_group(&mut store, std::mem::take(&mut group), &mut gate);
-                    rooms.clear();
+                    // Answered at once, before the polls queued ahead of it are written (see
+                    // `Writer::call`): a feed's state asked for at the start of each poll neither
+                    // waits for them nor cuts their group into one transaction per poll.
                     // A panic in a call must not take the writer down with it.
                     if let Err(e) = crate::poller::isolate::isolated(|| call(&mut store)) {
                         tracing::error!("a store call panicked: {e}");
@@ -302,5 +308,77 @@ fn same_error(e: &StoreError) -> StoreError {
             detail: detail.clone(),
         },
         other => StoreError::Group(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedKind, NewMention};
+    use crate::store::PollWrite;
+
+    fn poll(feed_id: i64, id: &str) -> PollRecord {
+        PollRecord::Items {
+            feed_id,
+            kind: FeedKind::Rss,
+            write: PollWrite {
+                mentions: vec![NewMention {
+                    external_id: Some(id.into()),
+                    title: Some(format!("mention {id}")),
+                    text: "words".into(),
+                    ..Default::default()
+                }],
+                status: 200,
+                next_poll_at: Utc::now(),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn stored(s: &Store) -> Result<i64, StoreError> {
+        s.stream_counts().map(|(total, _, _)| total)
+    }
+
+    #[test]
+    fn a_call_is_answered_before_the_polls_queued_ahead_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        let (a, b) = (
+            store.ensure_feed("a", FeedKind::Rss).unwrap(),
+            store.ensure_feed("b", FeedKind::Rss).unwrap(),
+        );
+        let writer = Writer::start(store, None, None, crate::store::Arrival::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // The writer held inside a call while two polls and another call queue behind it.
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let holding = tokio::spawn({
+                let w = writer.clone();
+                async move { w.call(move |_| Ok(held.recv().is_ok())).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let first = writer.queue(poll(a, "1")).await;
+            let second = writer.queue(poll(b, "2")).await;
+            let asked = tokio::spawn({
+                let w = writer.clone();
+                async move { w.call(|s| stored(s)).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            release.send(()).unwrap();
+            assert!(holding.await.unwrap().unwrap());
+            assert_eq!(
+                asked.await.unwrap().unwrap(),
+                0,
+                "answered before the polls queued ahead of it"
+            );
+            assert!(matches!(first.written().await.unwrap(), Recorded::Items(c) if c.new == 1));
+            assert!(matches!(second.written().await.unwrap(), Recorded::Items(c) if c.new == 1));
+            // A caller that awaited a poll's writing sees it.
+            assert_eq!(writer.call(|s| stored(s)).await.unwrap(), 2);
+        });
+        writer.close();
     }
 }
