@@ -612,6 +612,83 @@ fn requests_to_one_host_are_at_most_per_host_at_once() {
     }
 }
 
+/// A keep-alive HTTP/1.1 server that writes each answer's head and body apart (as Python's
+/// `http.server` does), counting the connections it accepted and the requests it answered.
+fn keep_alive_server(
+    body: Vec<u8>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (connections, requests) = (
+        std::sync::Arc::new(AtomicUsize::new(0)),
+        std::sync::Arc::new(AtomicUsize::new(0)),
+    );
+    let (c, r) = (connections.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            c.fetch_add(1, Ordering::SeqCst);
+            let (r, body) = (r.clone(), body.clone());
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                loop {
+                    // One request: its lines up to the blank one (a GET has no body).
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    r.fetch_add(1, Ordering::SeqCst);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if out.write_all(head.as_bytes()).is_err() || out.write_all(&body).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), connections, requests)
+}
+
+#[test]
+fn a_plain_http_feed_is_asked_on_a_connection_of_its_own() {
+    // One poll after another to a keep-alive server that writes head and body apart: a kept
+    // connection would wait for the system's delayed acknowledgement at each answer (40 ms), so
+    // each request opens its own.
+    let (base, connections, requests) = keep_alive_server(fixture("atom/atom_spec_1.xml"));
+    let mut config = String::from("[poller]\nconcurrency = 1\n\n");
+    for i in 0..6 {
+        config.push_str(&format!(
+            "[[feed]]\nname = \"f{i}\"\nkind = \"rss\"\nurl = \"{base}/f{i}\"\n\n"
+        ));
+    }
+    let env = Env::new();
+    env.config(&config);
+    let out = env.run(&["poll", "--once"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    for i in 0..6 {
+        assert!(line_for(&text, &format!("f{i}")).contains(" ok "), "{text}");
+    }
+    use std::sync::atomic::Ordering::SeqCst;
+    assert_eq!(requests.load(SeqCst), 6);
+    assert_eq!(connections.load(SeqCst), 6, "a connection each");
+}
+
 #[test]
 fn feeds_waiting_for_their_busy_host_leave_room_for_another_hosts() {
     // Room for five polls, twelve slow feeds on one host and then one on another: the busy
