@@ -346,7 +346,10 @@ fn main() {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench-serve");
         std::fs::create_dir_all(&dir).unwrap();
         println!("serving on {addr}; config {}", setup.overhear_config(&dir).display());
-        std::thread::sleep(Duration::from_secs(3600));
+        // Until killed: never on into the benchmarks (they would run beside what is profiled).
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
     }
     let with_newsboat = has_newsboat();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

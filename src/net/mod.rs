@@ -108,15 +108,7 @@ impl Response {
 /// The HTTP client with its limits and the sessions it signed in. Clone-cheap.
 #[derive(Clone)]
 pub struct Client {
-    /// For `https:` addresses: a connection, costly to open (TLS), is kept a while for the next
-    /// request to its host.
     http: reqwest::Client,
-    /// For plain `http:` addresses, a new connection each request: one costs a round trip to
-    /// open, and one kept open stalls 40 ms per answer on a server that writes an answer's head
-    /// and body apart (Python's `http.server` with keep-alive: Nagle's algorithm holds the body
-    /// until the head is acknowledged, which the system delays on a connection past its first
-    /// exchanges). 200 feeds from one such server: 2.2 s kept, 0.6 s anew.
-    plain: reqwest::Client,
     limits: Limits,
     /// Signed-in sessions by feed name: memory only.
     sessions: Arc<Mutex<HashMap<String, Session>>>,
@@ -124,34 +116,28 @@ pub struct Client {
     hosts: Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>,
 }
 
-/// At most [`MAX_REDIRECTS`] redirects, to http and https addresses only.
-fn redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else if !matches!(attempt.url().scheme(), "http" | "https") {
-            let scheme = attempt.url().scheme().to_string();
-            attempt.error(format!(
-                "a redirect to a {scheme}: address, only http and https are followed"
-            ))
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
 impl Client {
     pub fn new(limits: &Limits) -> Result<Client, reqwest::Error> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(limits.connect_timeout)
-                .timeout(limits.timeout)
-                .redirect(redirects())
-        };
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if !matches!(attempt.url().scheme(), "http" | "https") {
+                let scheme = attempt.url().scheme().to_string();
+                attempt.error(format!(
+                    "a redirect to a {scheme}: address, only http and https are followed"
+                ))
+            } else {
+                attempt.follow()
+            }
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.timeout)
+            .redirect(redirects)
+            .build()?;
         Ok(Client {
-            http: builder().build()?,
-            plain: builder().pool_max_idle_per_host(0).build()?,
+            http,
             limits: limits.clone(),
             sessions: Arc::default(),
             hosts: Arc::default(),
@@ -242,14 +228,10 @@ impl Client {
         req: &sources::Request,
         extra: HeaderMap,
     ) -> Result<Response, NetError> {
-        let http = if req.url.scheme() == "http" {
-            &self.plain
-        } else {
-            &self.http
-        };
         let mut builder = match &req.body {
-            None => http.get(req.url.clone()),
-            Some(sources::Body::Form(pairs)) => http
+            None => self.http.get(req.url.clone()),
+            Some(sources::Body::Form(pairs)) => self
+                .http
                 .post(req.url.clone())
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(
@@ -257,11 +239,21 @@ impl Client {
                         .extend_pairs(pairs)
                         .finish(),
                 ),
-            Some(sources::Body::Json(v)) => http
+            Some(sources::Body::Json(v)) => self
+                .http
                 .post(req.url.clone())
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(v.to_string()),
         };
+        if req.url.scheme() == "http" {
+            // A plain connection costs a round trip to open, and one kept open stalls 40 ms per
+            // answer on a server that writes an answer's head and body apart (Python's
+            // `http.server` with keep-alive: Nagle's algorithm holds the body until the head is
+            // acknowledged, which the system delays on a connection past its first exchanges).
+            // 200 feeds from one such server: 2.2 s kept, 0.5 s anew. A TLS one, costly to open,
+            // is kept.
+            builder = builder.header(header::CONNECTION, "close");
+        }
         // An adapter's carried state (`sources::CARRY`) is overhear's, never sent.
         for (k, v) in req.headers.iter().filter(|(k, _)| !k.starts_with(sources::CARRY)) {
             builder = builder.header(k.as_str(), v.as_str());
