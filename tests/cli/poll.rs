@@ -555,22 +555,27 @@ fn the_poll_service_runs_on_schedule_and_stops_cleanly_on_sigterm() {
     assert_eq!(ok, "ok");
 }
 
+/// `n` feeds named `{prefix}0`… on `s`, each answering after `delay_ms`: their config tables.
+fn slow_feeds(s: &FixtureServer, prefix: &str, n: usize, delay_ms: u64) -> String {
+    let mut config = String::new();
+    for i in 0..n {
+        s.route(
+            &format!("/{prefix}{i}"),
+            Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(delay_ms)),
+        );
+        config.push_str(&format!(
+            "[[feed]]\nname = \"{prefix}{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
+            s.url(&format!("/{prefix}{i}"))
+        ));
+    }
+    config
+}
+
 #[test]
 fn requests_in_flight_never_exceed_the_configured_concurrency() {
     let env = Env::new();
     let s = FixtureServer::start();
-    let mut config = String::from("[poller]\nconcurrency = 3\n\n");
-    for i in 0..9 {
-        s.route(
-            &format!("/f{i}"),
-            Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(300)),
-        );
-        config.push_str(&format!(
-            "[[feed]]\nname = \"f{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
-            s.url(&format!("/f{i}"))
-        ));
-    }
-    env.config(&config);
+    env.config(&format!("[poller]\nconcurrency = 3\n\n{}", slow_feeds(&s, "f", 9, 300)));
     let out = env.run(&["poll", "--once"]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert_eq!(s.requests().len(), 9);
@@ -585,20 +590,11 @@ fn requests_to_one_host_are_at_most_per_host_at_once() {
     for (setting, most) in [("", 4), ("per_host = 2\n", 2)] {
         let env = Env::new();
         let hosts = [FixtureServer::start(), FixtureServer::start()];
-        let mut config = format!("[poller]\nconcurrency = 8\n{setting}\n");
-        for (h, s) in hosts.iter().enumerate() {
-            for i in 0..8 {
-                s.route(
-                    &format!("/f{i}"),
-                    Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(300)),
-                );
-                config.push_str(&format!(
-                    "[[feed]]\nname = \"h{h}f{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
-                    s.url(&format!("/f{i}"))
-                ));
-            }
-        }
-        env.config(&config);
+        env.config(&format!(
+            "[poller]\nconcurrency = 8\n{setting}\n{}{}",
+            slow_feeds(&hosts[0], "h0f", 8, 300),
+            slow_feeds(&hosts[1], "h1f", 8, 300)
+        ));
         let out = env.run(&["poll", "--once"]);
         assert!(out.status.success(), "{}", stdout(&out));
         for s in &hosts {
@@ -696,20 +692,11 @@ fn feeds_waiting_for_their_busy_host_leave_room_for_another_hosts() {
     // at once, not after one of the busy host's rounds (each answer waits 400 ms).
     let env = Env::new();
     let (busy, other) = (FixtureServer::start(), FixtureServer::start());
-    let mut config = String::from("[poller]\nconcurrency = 5\n\n");
-    for (name, s, n) in [("busy", &busy, 12), ("other", &other, 1)] {
-        for i in 0..n {
-            s.route(
-                &format!("/f{i}"),
-                Response::ok(fixture("atom/atom_spec_1.xml")).delay(Duration::from_millis(400)),
-            );
-            config.push_str(&format!(
-                "[[feed]]\nname = \"{name}{i}\"\nkind = \"rss\"\nurl = \"{}\"\n\n",
-                s.url(&format!("/f{i}"))
-            ));
-        }
-    }
-    env.config(&config);
+    env.config(&format!(
+        "[poller]\nconcurrency = 5\n\n{}{}",
+        slow_feeds(&busy, "busy", 12, 400),
+        slow_feeds(&other, "other", 1, 400)
+    ));
     let out = env.run(&["poll", "--once"]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert_eq!(busy.max_in_flight(), 4);
