@@ -5,8 +5,9 @@
 //! (`[stories] similarity`, 0.6 by default), and they name the same numbers: "Part 1" and "Part 2",
 //! "iOS 17" and "iOS 18", a feed's "Item 41" and "Item 42" are different stories however alike
 //! the rest of their words (a title without a number can still be a numbered one's story: "Acme
-//! raises $50M" and "Acme raises money"). Only what names a story has keys: an article, a post
-//! with a title. Two people's short posts saying alike things are two people to answer.
+//! app crashes on iOS after update" and "Acme app crashes on iOS 17 after update"). Only what
+//! names a story has keys: an article, a post with a title. Two people's short posts saying alike
+//! things are two people to answer.
 //!
 //! Finding near-identical titles among a history of millions must not compare each arrival with
 //! every stored mention: each mention gets a MinHash signature of its word pairs, cut into
