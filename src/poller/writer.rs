@@ -26,7 +26,7 @@ type Call = Box<dyn FnOnce(&mut Store) + Send>;
 enum Job {
     /// A poll, its reply, and its share of the queue's room (freed once it is written).
     Record(
-        PollRecord,
+        Box<PollRecord>,
         oneshot::Sender<Result<Recorded, StoreError>>,
         tokio::sync::OwnedSemaphorePermit,
     ),
@@ -139,7 +139,7 @@ impl Writer {
     }
 
     /// Queue a poll, waiting while the queue is full; await the result with [`Queued::written`].
-    pub(super) async fn queue(&self, record: PollRecord) -> Queued {
+    pub(super) async fn queue(&self, record: Box<PollRecord>) -> Queued {
         let (tx, rx) = oneshot::channel();
         let kib = (size_of_record(&record) / 1024).clamp(1, QUEUE_KIB as usize) as u32;
         let room = self
@@ -196,7 +196,7 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, mut gate: Gate) {
         for job in jobs {
             match job {
                 Job::Record(record, reply, room) => {
-                    group.push((record, reply));
+                    group.push((*record, reply));
                     rooms.push(room);
                 }
                 Job::Timed => {
@@ -360,8 +360,8 @@ mod tests {
                 async move { w.call(move |_| Ok(held.recv().is_ok())).await }
             });
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            let first = writer.queue(poll(a, "1")).await;
-            let second = writer.queue(poll(b, "2")).await;
+            let first = writer.queue(Box::new(poll(a, "1"))).await;
+            let second = writer.queue(Box::new(poll(b, "2"))).await;
             let asked = tokio::spawn({
                 let w = writer.clone();
                 async move { w.call(|s| stored(s)).await }

@@ -17,6 +17,8 @@ pub struct FeedState {
     pub consecutive_failures: u32,
     pub next_poll_at: Option<DateTime<Utc>>,
     pub retry_after_until: Option<DateTime<Utc>>,
+    /// The fingerprint of the answer the last stored poll read ([`PollWrite::body_hash`]).
+    pub body_hash: Option<String>,
 }
 
 /// A successful poll, to be written at once.
@@ -32,6 +34,9 @@ pub struct PollWrite {
     pub rate_limit: Option<serde_json::Value>,
     /// What the parser repaired or noticed, in words (kept with the feed's health).
     pub notes: Vec<String>,
+    /// The fingerprint of the answer read (a feed read in one request): the same answer again is
+    /// known unchanged without parsing it. `None` forgets the last one.
+    pub body_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,7 +113,7 @@ impl Store {
     pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>> {
         self.db()
             .query_opt(
-                "SELECT id, etag, last_modified, cursor, consecutive_failures, next_poll_at, retry_after_until
+                "SELECT id, etag, last_modified, cursor, consecutive_failures, next_poll_at, retry_after_until, body_hash
                  FROM feeds WHERE name = ?1",
                 db::params![name],
                 |r| {
@@ -121,6 +126,7 @@ impl Store {
                         consecutive_failures: r.get::<i64>(4)?.max(0) as u32,
                         next_poll_at: r.get::<Option<i64>>(5)?.map(from_ts),
                         retry_after_until: r.get::<Option<i64>>(6)?.map(from_ts),
+                        body_hash: r.get(7)?,
                     })
                 },
             )
@@ -623,7 +629,7 @@ fn finish_feed(
         "UPDATE feeds SET etag = ?2, last_modified = ?3, cursor = COALESCE(?4, cursor),
             last_attempt_at = ?5, last_success_at = ?5, last_status = ?6, last_error = NULL,
             consecutive_failures = 0, next_poll_at = ?7, retry_after_until = NULL,
-            rate_limit = COALESCE(?8, rate_limit), last_notes = ?9, items = items + ?10
+            rate_limit = COALESCE(?8, rate_limit), last_notes = ?9, items = items + ?10, body_hash = ?11
          WHERE id = ?1 RETURNING items",
         db::params![
             feed_id,
@@ -636,6 +642,7 @@ fn finish_feed(
             rate_limit,
             (!poll.notes.is_empty()).then(|| super::schema::clean_health(&poll.notes.join("; "))),
             counts.new as i64,
+            poll.body_hash,
         ],
         |r| r.get(0),
     )

@@ -565,6 +565,10 @@ CREATE TRIGGER mentions_rewritten_title AFTER UPDATE OF title ON mentions WHEN o
     UPDATE stream_counts SET rewrites = rewrites + 1 WHERE id = 1;
 END;
 "#,
+    // 33: the fingerprint of the answer a feed's last stored poll read (its body, the feed's
+    // settings, overhear's version), so that the same answer again, from a server that sends no
+    // validators, is known unchanged without parsing it.
+    "ALTER TABLE feeds ADD COLUMN body_hash TEXT;",
 ];
 
 /// The references migration 31 defers: the table, and the reference as written in its definition.

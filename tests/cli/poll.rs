@@ -182,6 +182,51 @@ fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
 }
 
 #[test]
+fn the_same_answer_again_without_validators_is_unchanged_and_not_parsed_again() {
+    // A server that sends neither ETag nor Last-Modified answers with the same bytes: the poll
+    // says "not modified" as a 304 would; another body, or another include rule for the same
+    // body, is read again.
+    let env = Env::new();
+    let s = FixtureServer::start();
+    s.route("/feed", Response::ok(fixture("rss/rss_2.0_spec_1.xml")));
+    let config = |rule: &str| {
+        format!(
+            "[[feed]]\nname = \"blog\"\nkind = \"rss\"\nurl = \"{}\"\n{rule}",
+            s.url("/feed")
+        )
+    };
+    env.config(&config(""));
+    let poll = || {
+        let out = env.run(&["poll", "--once"]);
+        assert!(out.status.success(), "{}", stdout(&out));
+        line_for(&stdout(&out), "blog").to_string()
+    };
+    let first = poll();
+    assert!(
+        count_in(&first, "new") > 0 && !first.contains("not modified"),
+        "{first}"
+    );
+    let stored: i64 = env.sql("SELECT count(*) FROM mentions");
+    let again = poll();
+    assert!(again.contains(" ok ") && again.contains("not modified"), "{again}");
+    assert_eq!(count_in(&again, "new"), 0, "{again}");
+    assert_eq!(env.sql::<i64>("SELECT count(*) FROM mentions"), stored);
+    assert!(s.requests_to("/feed")[1].header("if-none-match").is_none());
+    // The feed's rules changed: the same body is read again (and the rule drops what it says).
+    env.config(&config("exclude = \"zzzz-matches-nothing\"\n"));
+    let ruled = poll();
+    assert!(!ruled.contains("not modified"), "{ruled}");
+    assert!(poll().contains("not modified"));
+    // Another body is read.
+    s.route("/feed", Response::ok(fixture("atom/atom_spec_1.xml")));
+    let changed = poll();
+    assert!(
+        !changed.contains("not modified") && count_in(&changed, "new") > 0,
+        "{changed}"
+    );
+}
+
+#[test]
 #[expect(
     clippy::too_many_lines,
     reason = "a table of broken servers, each with the words its failure must use"

@@ -31,6 +31,8 @@ const AFTER_CREATE: &[&str] = &[
          FOR EACH ROW EXECUTE FUNCTION overhear_mention_rewritten();
      CREATE TRIGGER mentions_rewritten_title AFTER UPDATE OF title ON mentions
          FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION overhear_mention_rewritten();",
+    // 33: as SQLite's, the fingerprint of the answer a feed's last stored poll read.
+    "ALTER TABLE feeds ADD COLUMN body_hash TEXT;",
 ];
 
 const _: () = assert!(
