@@ -135,7 +135,7 @@ impl Poller {
     ) -> (Pending, DateTime<Utc>) {
         let feed_id = state.id;
         match result {
-            Ok(Fetched::NotModified) => {
+            Ok(Fetched::NotModified(status)) => {
                 let next = schedule::after_success(now, feed.every, None, schedule::draw());
                 let outcome = Outcome::Ok {
                     new: 0,
@@ -148,6 +148,7 @@ impl Poller {
                         Box::new(PollRecord::NotModified {
                             feed_id,
                             next_poll_at: next,
+                            status,
                         }),
                         outcome,
                     ),
@@ -295,7 +296,7 @@ impl Poller {
                     notes,
                 })
             }
-            Ok(Fetched::NotModified) => Ok(DryRun::default()),
+            Ok(Fetched::NotModified(_)) => Ok(DryRun::default()),
             Err(e) => Err(e),
         }
     }
@@ -354,7 +355,7 @@ impl Poller {
             };
             let (follow_ups, _) = self.follow_ups(feed, state.id, &ctx).await;
             if follow_ups.is_empty() {
-                return Ok(Fetched::NotModified);
+                return Ok(Fetched::NotModified(first.status.as_u16()));
             }
             return Ok(Fetched::Items {
                 mentions: Vec::new(),
@@ -374,7 +375,7 @@ impl Poller {
         // poll read: unchanged, as a 304 would have said, and not parsed again.
         let body_hash = (feed.kind == crate::model::FeedKind::Rss).then(|| fingerprint(feed, &body));
         if body_hash.is_some() && body_hash == state.body_hash {
-            return Ok(Fetched::NotModified);
+            return Ok(Fetched::NotModified(first.status.as_u16()));
         }
         let mut page = parse_off_thread(
             &self.parsers,
@@ -507,7 +508,8 @@ pub struct DryRun {
     reason = "one per poll, moved once: boxing would only add an allocation"
 )]
 enum Fetched {
-    NotModified,
+    /// A 304, or (its status 200) the very answer the last stored poll read.
+    NotModified(u16),
     Items {
         mentions: Vec<NewMention>,
         /// Replies to what we sent: kept whatever the feed's include/exclude rules say.

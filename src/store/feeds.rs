@@ -156,7 +156,11 @@ impl Store {
 
     /// A 304: nothing to parse, no mention written; only the feed's schedule moves.
     pub fn record_not_modified(&mut self, feed_id: i64, now: DateTime<Utc>, next_poll_at: DateTime<Utc>) -> Result<()> {
-        let record = PollRecord::NotModified { feed_id, next_poll_at };
+        let record = PollRecord::NotModified {
+            feed_id,
+            next_poll_at,
+            status: 304,
+        };
         self.record_polls(std::slice::from_ref(&record), now)?
             .pop()
             .expect("one record, one result")
@@ -284,8 +288,13 @@ pub enum PollRecord {
         kind: FeedKind,
         write: PollWrite,
     },
-    /// A 304: only the schedule moves.
-    NotModified { feed_id: i64, next_poll_at: DateTime<Utc> },
+    /// A 304, or the very answer the last stored poll read (`status` 200): only the schedule
+    /// moves.
+    NotModified {
+        feed_id: i64,
+        next_poll_at: DateTime<Utc>,
+        status: u16,
+    },
     Failure {
         feed_id: i64,
         status: Option<u16>,
@@ -439,12 +448,16 @@ fn apply(
         PollRecord::Items { feed_id, kind, write } => {
             write_items(db, *feed_id, *kind, write, now_ts, weights, fresh).map(Recorded::Items)
         }
-        PollRecord::NotModified { feed_id, next_poll_at } => db
+        PollRecord::NotModified {
+            feed_id,
+            next_poll_at,
+            status,
+        } => db
             .query_row(
-                "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = 304, last_error = NULL,
+                "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, last_status = ?4, last_error = NULL,
                     consecutive_failures = 0, next_poll_at = ?3, retry_after_until = NULL
                  WHERE id = ?1 RETURNING items",
-                db::params![feed_id, now_ts, to_ts(*next_poll_at)],
+                db::params![feed_id, now_ts, to_ts(*next_poll_at), status],
                 |r| r.get(0),
             )
             .map(|stored| Recorded::NotModified { stored }),
@@ -895,6 +908,7 @@ mod tests {
                         PollRecord::NotModified {
                             feed_id: ids[1],
                             next_poll_at: now,
+                            status: 304,
                         },
                         items(ids[1], FeedKind::Hackernews, &["y1"]),
                     ],

@@ -427,6 +427,7 @@ mod tests {
             vec![PollRecord::NotModified {
                 feed_id: feed,
                 next_poll_at: at,
+                status: 304,
             }]
         };
         // Written at t0 + 5 s: the lease, due to end at t0 + 6 s, now ends at t0 + 11 s.

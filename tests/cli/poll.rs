@@ -165,6 +165,7 @@ fn poll_once_stores_every_kind_and_prints_one_line_per_feed() {
     assert!(out.status.success(), "{text}");
     let rss = line_for(&text, "rss");
     assert!(rss.contains("not modified"), "{rss}");
+    assert_eq!(env.sql::<i64>("SELECT last_status FROM feeds WHERE name = 'rss'"), 304);
     let rss_reqs = s.requests_to("/rss");
     assert_eq!(rss_reqs[1].header("if-none-match"), Some("\"cf-1\""));
     let hn = s.requests_to("/hn/api/v1/search_by_date");
@@ -212,6 +213,8 @@ fn the_same_answer_again_without_validators_is_unchanged_and_not_parsed_again() 
     assert_eq!(count_in(&again, "new"), 0, "{again}");
     assert_eq!(env.sql::<i64>("SELECT count(*) FROM mentions"), stored);
     assert!(s.requests_to("/feed")[1].header("if-none-match").is_none());
+    // What the server said is what the feed's health keeps.
+    assert_eq!(env.sql::<i64>("SELECT last_status FROM feeds WHERE name = 'blog'"), 200);
     // The feed's rules changed: the same body is read again (and the rule drops what it says).
     env.config(&config("exclude = \"zzzz-matches-nothing\"\n"));
     let ruled = poll();
