@@ -377,13 +377,7 @@ impl NewMention {
 /// An id too long to store as it is: `sha256:` and the hex digest.
 pub fn hashed_id(id: &str) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(id.as_bytes());
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{}", crate::text::hex(&sha2::Sha256::digest(id.as_bytes())))
 }
 
 /// FNV-1a: a stable hash (std's hasher is not stable across releases).

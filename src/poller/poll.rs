@@ -478,7 +478,7 @@ fn fingerprint(feed: &FeedConfig, body: &[u8]) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(format!("{feed:?}").as_bytes());
     h.update(body);
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize()[..16])
 }
 
 /// A later page's cursor into the poll's: of each key, the first page's value that set it (pages

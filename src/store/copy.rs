@@ -703,7 +703,7 @@ fn checksum(side: &mut Side, t: &Table, batch: usize) -> Result<(u64, String), C
         }
     }
     let sum = h.finalize();
-    Ok((n, sum[..8].iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((n, crate::text::hex(&sum[..8])))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! - [`unwrap_redirect`] takes the real link out of a Google redirect.
 //! - [`display_width`], [`truncate_to_width`] and [`pad_to_width`] measure terminal cells by
 //!   grapheme cluster with `unicode-width`, as ratatui does.
+//! - [`hex`] writes bytes (a digest) as lower-case hex.
 
 use html2text::render::TrivialDecorator;
 use unicode_segmentation::UnicodeSegmentation;
@@ -30,10 +31,26 @@ pub use secrets::*;
 pub use spreadsheet::*;
 pub use width::*;
 
+/// `bytes` as lower-case hex, two digits each (a digest's part that names a thing).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0xab, 0x10, 0xff]), "00ab10ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     fn assert_clean(s: &str) {
         let chars: Vec<char> = s.chars().collect();
