@@ -338,7 +338,7 @@ impl Client {
         let cap = self.limits.max_body_bytes;
         let too_big = || {
             NetError::plain(format!(
-                "the answer is larger than {} (counted after decompression); refused",
+                "the answer is larger than {} (counted after decompression); refused (`[poller] max_body` sets the limit)",
                 human_bytes(cap)
             ))
         };

@@ -325,7 +325,10 @@ fn broken_feeds_fail_in_words_while_the_healthy_one_is_stored() {
         ),
         ("gone", "HTTP 404 Not Found"),
         ("hang", "timed out after 2s"),
-        ("bomb", "larger than 1 MiB (counted after decompression); refused"),
+        (
+            "bomb",
+            "larger than 1 MiB (counted after decompression); refused (`[poller] max_body` sets the limit)",
+        ),
         ("loops", "more than 5 redirects"),
         ("ftp", "only http and https are followed"),
     ];
