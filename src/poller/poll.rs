@@ -558,7 +558,12 @@ fn prepare_items(feed: &FeedConfig, state: &FeedState, items: Fetched, now: Date
     let before = mentions.len();
     if before == 0 && skipped > 0 {
         // Items were there, none could be read: a failure of the feed, never "ok, 0 new".
-        let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(notes.join("; "))));
+        let why = if notes.is_empty() {
+            format!("none of its {skipped} items could be read")
+        } else {
+            notes.join("; ")
+        };
+        let err = PollError::Net(NetError::Source(sources::SourceError::Malformed(why)));
         return prepare_failure(feed, state, &err, now);
     }
     let mut kept: Vec<NewMention> = mentions.into_iter().filter(|m| allowed(feed, m)).collect();

@@ -6,7 +6,7 @@
 //! newer than what the last poll saw. Each review keeps its rating, the app version and its
 //! title. Apple's feed takes no replies: an answer is handed off to App Store Connect.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body};
+use super::{Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body};
 use crate::model::{Engagement, NewMention, Place};
 use serde::Deserialize;
 
@@ -54,7 +54,7 @@ struct Feed {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Entries {
-    Many(Vec<Entry>),
+    Many(Each<Entry>),
     One(Box<Entry>),
 }
 
@@ -109,10 +109,13 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let feed = a
         .feed
         .ok_or_else(|| SourceError::Malformed("the App Store's answer has no `feed`".into()))?;
-    let entries = match feed.entry {
-        Some(Entries::Many(v)) => v,
-        Some(Entries::One(e)) => vec![*e],
-        None => Vec::new(),
+    let (entries, unread, note) = match feed.entry {
+        Some(Entries::Many(v)) => {
+            let note = v.note(("review", "reviews"));
+            (v.items, v.skipped, note)
+        }
+        Some(Entries::One(e)) => (vec![*e], 0, None),
+        None => (Vec::new(), 0, None),
     };
     let app = app(ctx)?;
     let page_url = format!("https://apps.apple.com/{}/app/id{app}?see-all=reviews", country(ctx));
@@ -123,7 +126,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .and_then(|s| s.parse().ok());
     let mut reached = false;
     let mut newest = seen;
-    let mut skipped = 0;
+    let mut skipped = unread;
     let mut mentions = Vec::new();
     for e in entries {
         // An older feed's first entry is the app itself: it has no rating.
@@ -169,7 +172,10 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         rate: None,
         wait: None,
-        notes: Vec::new(),
+        notes: note
+            .or_else(|| (skipped > 0).then(|| super::skipped_note(skipped, ("review", "reviews"), "without an id")))
+            .into_iter()
+            .collect(),
         skipped,
     })
 }

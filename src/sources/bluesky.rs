@@ -2,7 +2,7 @@
 //! config, the password in the variable `token_env` names; the session lives in memory only).
 //! Asks only for posts since the newest seen (`since`), following `cursor` while pages are full.
 
-use super::{Body, Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
+use super::{Body, Ctx, Each, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
 use crate::model::FeedConfig;
 use crate::model::{Engagement, NewMention};
 use chrono::{DateTime, Utc};
@@ -73,7 +73,7 @@ pub fn request(ctx: &Ctx<'_>, cursor: Option<&str>) -> Result<Request, SourceErr
 
 #[derive(Deserialize)]
 struct Search {
-    posts: Vec<Post>,
+    posts: Each<Post>,
     cursor: Option<String>,
 }
 
@@ -84,9 +84,13 @@ struct Post {
     author: Author,
     record: Option<Record>,
     indexed_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     repost_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     reply_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     quote_count: Option<i64>,
     /// What the post shows beside its text: a shared link's card among others (any JSON).
     #[serde(default)]
@@ -122,7 +126,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         return parse_follow_ups(req, reply);
     }
     let s: Search = json_body("Bluesky search", reply.body)?;
-    let full = s.posts.len() >= LIMIT;
+    let full = s.posts.items.len() + s.posts.skipped >= LIMIT;
+    let (skipped, notes) = (s.posts.skipped, s.posts.note(("post", "posts")).into_iter().collect());
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s
         .posts
@@ -151,8 +156,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         (n, old) => n.or(old),
     };
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: cursor.map(|c| serde_json::json!({ "since": c.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) })),
         next,
@@ -308,13 +313,14 @@ pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Requ
 
 #[derive(Deserialize)]
 struct Profiles {
-    profiles: Vec<Profile>,
+    profiles: Each<Profile>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Profile {
     handle: String,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     followers_count: Option<i64>,
 }
 

@@ -1,7 +1,7 @@
 //! Discourse: a forum's `search.json` with `order:latest after:DATE`, posts joined to their
 //! topics for the title and link. `url` is the forum's address.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use chrono::{DateTime, Utc};
@@ -31,9 +31,9 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
 #[derive(Deserialize)]
 struct Search {
     #[serde(default)]
-    posts: Vec<Post>,
+    posts: Each<Post>,
     #[serde(default)]
-    topics: Vec<Topic>,
+    topics: Each<Topic>,
     grouped_search_result: Option<Grouped>,
 }
 
@@ -44,6 +44,7 @@ struct Post {
     name: Option<String>,
     blurb: Option<String>,
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
     post_number: Option<i64>,
     topic_id: Option<i64>,
@@ -55,6 +56,7 @@ struct Topic {
     title: Option<String>,
     fancy_title: Option<String>,
     slug: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     reply_count: Option<i64>,
 }
 
@@ -91,11 +93,13 @@ fn place(host: &str, topic: Option<i64>, post_number: Option<i64>) -> crate::mod
 
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Discourse search", reply.body)?;
-    let topics: HashMap<i64, &Topic> = s.topics.iter().map(|t| (t.id, t)).collect();
+    let topics: HashMap<i64, &Topic> = s.topics.items.iter().map(|t| (t.id, t)).collect();
+    let (skipped, notes) = (s.posts.skipped, s.posts.note(("post", "posts")).into_iter().collect());
     let host = host(Some(&req.url));
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s
         .posts
+        .items
         .iter()
         .map(|p| {
             let created = super::rfc3339(p.created_at.as_deref());
@@ -155,8 +159,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .map(String::from)
         });
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: after.map(|a| serde_json::json!({ "after": a })),
         next,

@@ -6,7 +6,7 @@
 //! come as strings. Replies need OAuth 1.0a signing, which overhear does not do: an answer is
 //! handed off to the photo's page.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, NewMention, Place};
 use crate::text;
 use chrono::DateTime;
@@ -94,7 +94,7 @@ struct Photos {
     page: Option<serde_json::Value>,
     pages: Option<serde_json::Value>,
     #[serde(default)]
-    photo: Vec<Photo>,
+    photo: Each<Photo>,
 }
 
 #[derive(Deserialize)]
@@ -120,7 +120,7 @@ struct Content {
 struct Comments {
     photo_id: Option<serde_json::Value>,
     #[serde(default)]
-    comment: Vec<Comment>,
+    comment: Each<Comment>,
 }
 
 #[derive(Deserialize)]
@@ -245,11 +245,15 @@ pub fn thread_nodes(reply: &Reply<'_>, photo: &str) -> Result<Vec<super::thread:
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let a = answer(reply)?;
     let mut cursor = serde_json::Map::new();
-    let (mentions, next) = match (a.photos, a.comments) {
+    let (mentions, next, skipped, note) = match (a.photos, a.comments) {
         (Some(p), _) => {
             let page = int(p.page.as_ref()).unwrap_or(1).max(1) as u32;
             let pages = int(p.pages.as_ref()).unwrap_or(1);
+            let note = p.photo.note(("photo", "photos"));
+            let listed = p.photo.items.len() + p.photo.skipped;
             let mentions: Vec<NewMention> = p.photo.into_iter().filter_map(photo).collect();
+            // A photo without an id is one more that could not be read.
+            let skipped = listed - mentions.len();
             let newest = mentions.iter().filter_map(|m| m.published_at).max();
             if page == 1
                 && let Some(n) = newest
@@ -263,7 +267,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             } else {
                 comments_request(ctx, 0)?
             };
-            (mentions, next)
+            (mentions, next, skipped, note)
         }
         (None, Some(c)) => {
             let i: usize = req
@@ -278,11 +282,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .and_then(super::id_text)
                 .or_else(|| ctx.feed.photos.get(i).cloned())
                 .unwrap_or_default();
+            let (skipped, note) = (c.comment.skipped, c.comment.note(("comment", "comments")));
             let mentions: Vec<NewMention> = c.comment.into_iter().filter_map(|x| comment(x, &photo_id)).collect();
             if let Some(n) = mentions.iter().filter_map(|m| m.published_at).max() {
                 cursor.insert(format!("comments_after:{photo_id}"), serde_json::json!(n.timestamp()));
             }
-            (mentions, comments_request(ctx, i + 1)?)
+            (mentions, comments_request(ctx, i + 1)?, skipped, note)
         }
         (None, None) => {
             return Err(SourceError::Malformed(
@@ -296,8 +301,11 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         rate: None,
         wait: None,
-        notes: Vec::new(),
-        skipped: 0,
+        notes: note
+            .or_else(|| (skipped > 0).then(|| super::skipped_note(skipped, ("photo", "photos"), "without an id")))
+            .into_iter()
+            .collect(),
+        skipped,
     })
 }
 

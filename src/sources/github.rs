@@ -2,7 +2,7 @@
 //! creation time seen (`created:>`); the token is optional. Search has its own limit (30 a
 //! minute signed in, 10 without): the rate-limit headers set the next poll when it is spent.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, rate_from_headers, with_query};
+use super::{Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, rate_from_headers, with_query};
 use crate::model::{Engagement, NewMention};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -30,7 +30,7 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
 #[derive(Deserialize)]
 struct Search {
     #[serde(default)]
-    items: Vec<Issue>,
+    items: Each<Issue>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +40,7 @@ struct Issue {
     title: Option<String>,
     body: Option<String>,
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     comments: Option<i64>,
     user: Option<User>,
     reactions: Option<Reactions>,
@@ -53,6 +54,7 @@ struct User {
 
 #[derive(Deserialize)]
 struct Reactions {
+    #[serde(default, deserialize_with = "super::lenient_count")]
     total_count: Option<i64>,
 }
 
@@ -62,6 +64,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .cursor
         .and_then(|c| c.get("created"))
         .and_then(|v| super::rfc3339(v.as_str()));
+    let (skipped, notes) = (s.items.skipped, s.items.note(("issue", "issues")).into_iter().collect());
     let mentions = s
         .items
         .into_iter()
@@ -112,8 +115,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         r.reset = None;
     }
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "created": n.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })),
         next,

@@ -6,7 +6,7 @@
 //! first, `tokenPagination` paging; each review keeps its rating, the app version and the device.
 //! Replies go through `reviews.reply`.
 
-use super::{Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, Reply, Request, Session, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, FeedConfig, NewMention, Place};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -133,7 +133,7 @@ pub fn request(ctx: &Ctx<'_>, page_token: Option<&str>) -> Result<Request, Sourc
 #[serde(rename_all = "camelCase")]
 struct ReviewList {
     #[serde(default)]
-    reviews: Vec<Review>,
+    reviews: Each<Review>,
     token_pagination: Option<Pagination>,
 }
 
@@ -149,7 +149,7 @@ struct Review {
     review_id: Option<String>,
     author_name: Option<String>,
     #[serde(default)]
-    comments: Vec<ReviewComment>,
+    comments: Each<ReviewComment>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +167,7 @@ struct UserComment {
     reviewer_language: Option<String>,
     device: Option<String>,
     app_version_name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     thumbs_up_count: Option<i64>,
 }
 
@@ -188,9 +189,11 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         .and_then(serde_json::Value::as_i64);
     let mut reached = false;
     let mut mentions = Vec::new();
+    let note = list.reviews.note(("review", "reviews"));
+    let mut skipped = list.reviews.skipped;
     for r in list.reviews {
-        let Some(id) = r.review_id else { continue };
-        let Some(c) = r.comments.into_iter().find_map(|c| c.user_comment) else {
+        let (Some(id), Some(c)) = (r.review_id, r.comments.into_iter().find_map(|c| c.user_comment)) else {
+            skipped += 1;
             continue;
         };
         let at = seconds(c.last_modified.as_ref());
@@ -244,8 +247,13 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         next,
         rate: None,
         wait: None,
-        notes: Vec::new(),
-        skipped: 0,
+        notes: note
+            .or_else(|| {
+                (skipped > 0).then(|| super::skipped_note(skipped, ("review", "reviews"), "without an id or a comment"))
+            })
+            .into_iter()
+            .collect(),
+        skipped,
     })
 }
 

@@ -36,7 +36,9 @@ struct Hit {
     story_text: Option<String>,
     comment_text: Option<String>,
     story_title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     points: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     num_comments: Option<i64>,
     created_at_i: Option<i64>,
     created_at: Option<String>,

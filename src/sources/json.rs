@@ -72,7 +72,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
             ),
         })?;
     let format = map.time_format.as_deref().unwrap_or("rfc3339");
-    let mentions = items
+    let mentions: Vec<NewMention> = items
         .iter()
         .map(|item| {
             let body = string(item.pointer(&map.text)).unwrap_or_default();
@@ -99,9 +99,17 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
                 },
             }
         })
+        // An item where the map finds nothing (another shape, a stranger's nonsense) is skipped.
+        .filter(|m| m.title.is_some() || m.url.is_some() || !m.text.trim().is_empty())
         .collect();
+    let skipped = items.len() - mentions.len();
     Ok(Page {
         mentions,
+        skipped,
+        notes: (skipped > 0)
+            .then(|| super::skipped_note(skipped, ("item", "items"), "where the map found no text, title or link"))
+            .into_iter()
+            .collect(),
         ..Default::default()
     })
 }

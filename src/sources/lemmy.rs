@@ -5,7 +5,7 @@
 //! `HOST:comment:ID:POST` (its post's id rides along: a reply names both), so one post federated to
 //! two instances read by two feeds is two mentions, each answerable where it was read.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, NewMention, Place};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -49,9 +49,9 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
 #[derive(Deserialize)]
 struct Search {
     #[serde(default)]
-    posts: Vec<PostView>,
+    posts: Each<PostView>,
     #[serde(default)]
-    comments: Vec<CommentView>,
+    comments: Each<CommentView>,
     error: Option<String>,
 }
 
@@ -115,9 +115,13 @@ struct Community {
 
 #[derive(Deserialize)]
 struct Counts {
+    #[serde(default, deserialize_with = "super::lenient_count")]
     score: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     upvotes: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     comments: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     child_count: Option<i64>,
 }
 
@@ -271,6 +275,7 @@ pub fn thread_nodes(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Vec<super::threa
     // names only the comments' writers), heads the thread.
     let head = s
         .comments
+        .items
         .iter()
         .find_map(|c| Some((c.post.as_ref()?, c.community.as_ref())))
         .and_then(|(p, community)| at.post_of_comments(p, community));
@@ -399,7 +404,16 @@ impl Instance {
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Lemmy search", reply.body)?;
     // The limit is each list's: either one full may have more behind it.
-    let full = s.posts.len() >= PER_PAGE as usize || s.comments.len() >= PER_PAGE as usize;
+    let read = |n: usize, skipped: usize| n + skipped >= PER_PAGE as usize;
+    let full = read(s.posts.items.len(), s.posts.skipped) || read(s.comments.items.len(), s.comments.skipped);
+    let skipped = s.posts.skipped + s.comments.skipped;
+    let notes: Vec<String> = [
+        s.posts.note(("post", "posts")),
+        s.comments.note(("comment", "comments")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if let Some(e) = s.error {
         return Err(SourceError::Refused(format!("Lemmy: {e}")));
     }
@@ -430,8 +444,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         None
     };
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "newest": n.to_rfc3339() })),
         next,

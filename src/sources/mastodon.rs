@@ -2,7 +2,9 @@
 //! user token). Asks only for statuses newer than the newest seen (`min_id`), and follows the
 //! `link` header's newer page while pages come back full.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
+use super::{
+    Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query,
+};
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use serde::Deserialize;
@@ -38,7 +40,7 @@ pub fn request(ctx: &Ctx<'_>) -> Result<Request, SourceError> {
 
 #[derive(Deserialize)]
 struct Search {
-    statuses: Vec<Status>,
+    statuses: Each<Status>,
 }
 
 #[derive(Deserialize)]
@@ -49,10 +51,14 @@ struct Status {
     created_at: Option<String>,
     content: Option<String>,
     spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     replies_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     reblogs_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     favourites_count: Option<i64>,
     /// Mastodon 4.5 and later.
+    #[serde(default, deserialize_with = "super::lenient_count")]
     quotes_count: Option<i64>,
     account: Option<Account>,
     /// ISO 639 code the author's client set (any JSON: a stranger's value must not cost the page).
@@ -73,6 +79,7 @@ struct Card {
 struct Account {
     acct: Option<String>,
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     followers_count: Option<i64>,
 }
 
@@ -80,12 +87,16 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     if req.url.path().ends_with("/context") {
         return parse_context(reply);
     }
-    let statuses: Vec<Status> = if ctx.feed.tag.is_some() {
+    let statuses: Each<Status> = if ctx.feed.tag.is_some() {
         json_body("Mastodon", reply.body)?
     } else {
         json_body::<Search>("Mastodon search", reply.body)?.statuses
     };
-    let full = statuses.len() >= LIMIT;
+    let full = statuses.items.len() + statuses.skipped >= LIMIT;
+    let (skipped, notes) = (
+        statuses.skipped,
+        statuses.note(("status", "statuses")).into_iter().collect(),
+    );
     let mut newest = ctx
         .cursor
         .and_then(|c| c.get("min_id"))
@@ -110,8 +121,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let next = next.map(|r| r.bearer_if(ctx.token));
     let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "min_id": n })),
         next,
@@ -162,9 +173,9 @@ pub fn follow_up_request(ctx: &Ctx<'_>, id: &str) -> Result<Request, SourceError
 #[derive(Deserialize)]
 struct Context {
     #[serde(default)]
-    ancestors: Vec<Status>,
+    ancestors: Each<Status>,
     #[serde(default)]
-    descendants: Vec<Status>,
+    descendants: Each<Status>,
 }
 
 /// The thread around a status, from the same context: what it answers and what answered it.
@@ -188,6 +199,8 @@ pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, Sourc
 fn parse_context(reply: &Reply<'_>) -> Result<Page, SourceError> {
     let c: Context = json_body("Mastodon context", reply.body)?;
     Ok(Page {
+        skipped: c.descendants.skipped,
+        notes: c.descendants.note(("reply", "replies")).into_iter().collect(),
         mentions: c.descendants.into_iter().map(mention_of).collect(),
         ..Default::default()
     })

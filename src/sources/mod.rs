@@ -399,6 +399,67 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(service: &'static str, b
     })
 }
 
+/// A service's list of items, each read on its own: an item of a shape the parser does not know
+/// (another server's dialect of the API, a changed field, a stranger's nonsense) is skipped and
+/// counted, and costs that item only, never the page. A list that is not a list at all is still
+/// an answer that is not what the service documents; `null` or a missing list is empty.
+#[derive(Debug)]
+pub(crate) struct Each<T> {
+    pub items: Vec<T>,
+    /// Items that could not be read.
+    pub skipped: usize,
+    /// Why the first of them could not, in words.
+    first_error: Option<String>,
+}
+
+impl<T> Default for Each<T> {
+    fn default() -> Self {
+        Each {
+            items: Vec::new(),
+            skipped: 0,
+            first_error: None,
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Each<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw: Option<Vec<serde_json::Value>> = serde::Deserialize::deserialize(d)?;
+        let mut out = Each::default();
+        for v in raw.unwrap_or_default() {
+            match serde_json::from_value(v) {
+                Ok(item) => out.items.push(item),
+                Err(e) => {
+                    out.skipped += 1;
+                    out.first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<T> Each<T> {
+    /// What the feed's health says of the items skipped (`what`: one and many, "status" and
+    /// "statuses"), if any were.
+    pub fn note(&self, what: (&str, &str)) -> Option<String> {
+        let why = self.first_error.as_deref()?;
+        Some(format!(
+            "{} (the first: {})",
+            skipped_note(self.skipped, what, "of a shape overhear does not read"),
+            clip(text::sanitize_line(why), 120)
+        ))
+    }
+}
+
+impl<T> IntoIterator for Each<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
 /// Read `x-ratelimit-limit` / `-remaining` / `-reset` style headers. `reset` is read as Unix
 /// seconds, seconds from now, or an ISO time, whichever it looks like.
 pub(crate) fn rate_from_headers(reply: &Reply<'_>, prefix: &str, now: DateTime<Utc>) -> Option<RateLimit> {
@@ -597,6 +658,24 @@ pub(crate) fn int_of(v: &serde_json::Value) -> Option<i64> {
         serde_json::Value::String(s) => s.trim().parse().ok(),
         n => n.as_i64(),
     }
+}
+
+/// Items skipped, in words: "1 photo without an id was skipped", "3 photos … were skipped".
+pub(crate) fn skipped_note(n: usize, (one, many): (&str, &str), why: &str) -> String {
+    let (what, were) = if n == 1 { (one, "was") } else { (many, "were") };
+    format!("{n} {what} {why} {were} skipped")
+}
+
+/// A count as a service wrote it, for `#[serde(deserialize_with)]`: a number (a float is cut to
+/// its whole part), a string of digits, or anything else read as no count. A count is incidental:
+/// a stranger's server writing one oddly must not cost the post it counts.
+pub(crate) fn lenient_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v: serde_json::Value = serde::Deserialize::deserialize(d)?;
+    Ok(int_of(&v).or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+            .map(|f| f.trunc() as i64)
+    }))
 }
 
 /// An id as a source wrote it: a string, or a number (Hacker News, Reddit and X write both).
@@ -825,5 +904,205 @@ mod tests {
         assert_eq!(m.title, None);
         assert!(m.text.starts_with("hi xxx"));
         assert_eq!(m.text.chars().count(), MAX_TEXT_CHARS + 1);
+    }
+
+    // The feed, the recorded answer (and where in its file the body is), where its items are,
+    // and a count of the first item's that a stranger might write as a string.
+    const BAD_ITEM_CASES: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        (
+            "kind = \"mastodon\"\ntag = \"#hoot\"",
+            "mastodon/timelines_public_anonymous.json",
+            "",
+            "",
+            Some("/favourites_count"),
+        ),
+        (
+            "kind = \"bluesky\"\nquery = \"a\"\nidentifier = \"b.example.com\"\ntoken_env = \"T\"",
+            "bluesky/bluesky_search_posts.json",
+            "",
+            "/posts",
+            Some("/likeCount"),
+        ),
+        (
+            "kind = \"x\"\nquery = \"a\"\ntoken_env = \"T\"",
+            "x/tweepy_search_recent.json",
+            "",
+            "/data",
+            None,
+        ),
+        (
+            "kind = \"x\"\nquery = \"a\"\ntoken_env = \"T\"",
+            "x/search_recent_expanded.json",
+            "",
+            "/data",
+            Some("/public_metrics/like_count"),
+        ),
+        (
+            "kind = \"stackexchange\"\nquery = \"a\"\nsite = \"dba\"",
+            "stackexchange/stackexchange_search_advanced.json",
+            "",
+            "/items",
+            Some("/score"),
+        ),
+        (
+            "kind = \"github\"\nquery = \"a\"",
+            "github/normalized-fixture.json",
+            "/0/response",
+            "/items",
+            Some("/comments"),
+        ),
+        (
+            "kind = \"discourse\"\nquery = \"a\"\nurl = \"https://forum.example.com\"",
+            "discourse/discourse_search.json",
+            "",
+            "/posts",
+            Some("/like_count"),
+        ),
+        (
+            "kind = \"hackernews\"\nquery = \"a\"",
+            "hackernews/hn_search_by_date.json",
+            "",
+            "/hits",
+            Some("/points"),
+        ),
+        (
+            "kind = \"lemmy\"\nquery = \"a\"\nurl = \"https://lemmy.example.com\"",
+            "lemmy/search.json",
+            "",
+            "/comments",
+            Some("/counts/score"),
+        ),
+        (
+            "kind = \"reddit\"\nquery = \"a\"\ntoken_env = \"T\"",
+            "reddit/subreddit.json",
+            "",
+            "/data/children",
+            Some("/data/score"),
+        ),
+        (
+            "kind = \"youtube\"\nquery = \"a\"\ntoken_env = \"T\"",
+            "youtube/search_list_q_page1.json",
+            "",
+            "/items",
+            None,
+        ),
+        (
+            "kind = \"appstore\"\napp = \"1510826067\"",
+            "appstore/customer_reviews_page1.json",
+            "",
+            "/feed/entry",
+            None,
+        ),
+        (
+            "kind = \"flickr\"\nquery = \"a\"\ntoken_env = \"T\"",
+            "flickr/photos_search.json",
+            "",
+            "/photos/photo",
+            Some("/views"),
+        ),
+        (
+            "kind = \"rss\"\nurl = \"https://example.com/feed.json\"",
+            "jsonfeed/json_feed.json",
+            "",
+            "/items",
+            None,
+        ),
+    ];
+
+    /// One item of an unexpected shape in a service's answer (a number where a post should be,
+    /// a field of another type): that item is skipped, counted and said in the health, and every
+    /// other item of the page is read. A count written oddly costs nothing but the count.
+    #[test]
+    fn one_item_of_an_unexpected_shape_costs_that_item_only_in_every_json_source() {
+        for (stanza, file, body_at, items_at, count) in BAD_ITEM_CASES {
+            one_bad_item(stanza, file, body_at, items_at, *count);
+        }
+    }
+
+    /// [`one_item_of_an_unexpected_shape_costs_that_item_only_in_every_json_source`], for one
+    /// recorded answer.
+    fn one_bad_item(stanza: &str, file: &str, body_at: &str, items_at: &str, count: Option<&str>) {
+        let feed = feed(stanza);
+        let ctx = Ctx {
+            feed: &feed,
+            cursor: None,
+            token: Some("t"),
+            now: Utc::now(),
+        };
+        let req = first_request(&ctx).unwrap();
+        let read = |v: &serde_json::Value| read_answer(&ctx, &req, v, file);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+        let recorded: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
+        let answer = recorded.pointer(body_at).unwrap().clone();
+        let whole = read(&answer);
+        let n = whole.mentions.len();
+        assert!(
+            n >= 1 && whole.skipped == 0,
+            "{file}: {n} read, {} skipped",
+            whole.skipped
+        );
+        let first = answer.pointer(&format!("{items_at}/0")).unwrap().clone();
+        let with_first = |item: serde_json::Value| {
+            let mut v = answer.clone();
+            *v.pointer_mut(&format!("{items_at}/0")).unwrap() = item;
+            read(&v)
+        };
+        // The first item a number: the others are read, and the health says what was lost.
+        let page = with_first(serde_json::json!(7));
+        assert_eq!(page.mentions.len(), n - 1, "{file}: the other items are read");
+        assert_eq!(page.skipped, 1, "{file}: the bad item is counted");
+        assert!(
+            page.notes
+                .iter()
+                .any(|note| note.contains("1 ") && note.contains("skipped")),
+            "{file}: the health says so: {:?}",
+            page.notes
+        );
+        // The first item's post: the one that is gone.
+        let id = whole
+            .mentions
+            .iter()
+            .map(|m| m.external_id.clone())
+            .find(|id| !page.mentions.iter().any(|m| &m.external_id == id))
+            .unwrap();
+        // Each of its fields of another type: never the page.
+        for key in first.as_object().unwrap().keys() {
+            let mut item = first.clone();
+            item[key] = serde_json::json!({ "not": ["what", "it", "documents"] });
+            let page = with_first(item);
+            assert!(
+                page.mentions.len() >= n - 1,
+                "{file}: `{key}` of another type cost more than its item"
+            );
+        }
+        // A count written as a string of digits is read; one written as nonsense costs the count.
+        if let Some(at) = count {
+            for written in [serde_json::json!("12"), serde_json::json!({ "x": 1 })] {
+                let mut item = first.clone();
+                *item.pointer_mut(at).unwrap_or_else(|| panic!("{file}: no {at}")) = written.clone();
+                let page = with_first(item);
+                assert_eq!(page.mentions.len(), n, "{file}: a count written oddly costs its post");
+                let post = page.mentions.iter().find(|m| m.external_id == id).unwrap();
+                let (e, reach) = (&post.engagement, post.author_reach);
+                let counts = [e.score, e.likes, e.reposts, e.replies, e.quotes, e.views, reach];
+                assert!(
+                    !written.is_string() || counts.contains(&Some(12)),
+                    "{file}: {at} = \"12\" is read: {counts:?}"
+                );
+            }
+        }
+    }
+
+    /// A recorded answer as the parser reads it, which must be a page.
+    fn read_answer(ctx: &Ctx<'_>, req: &Request, v: &serde_json::Value, file: &str) -> Page {
+        let headers = vec![("content-type".to_string(), "application/json".to_string())];
+        let body = serde_json::to_vec(v).unwrap();
+        let reply = Reply {
+            status: 200,
+            headers: &headers,
+            body: &body,
+        };
+        parse(ctx, req, &reply).unwrap_or_else(|e| panic!("{file}: one bad item cost the page: {e}"))
     }
 }

@@ -3,7 +3,9 @@
 //! variable `token_env` names, as `id:secret`): the JSON listing from `oauth.reddit.com`, with
 //! score and comment counts, asking only for what is newer than the newest seen (`before`).
 
-use super::{Ctx, Page, Reply, Request, Session, SourceError, endpoint, json_body, rate_from_headers, with_query};
+use super::{
+    Ctx, Each, Page, Reply, Request, Session, SourceError, endpoint, json_body, rate_from_headers, with_query,
+};
 use crate::model::FeedConfig;
 use crate::model::{Engagement, NewMention};
 use crate::text;
@@ -93,7 +95,8 @@ struct Listing {
 
 #[derive(Deserialize)]
 struct ListingData {
-    children: Vec<Child>,
+    #[serde(default)]
+    children: Each<Child>,
 }
 
 #[derive(Deserialize)]
@@ -109,7 +112,9 @@ struct Post {
     selftext: Option<String>,
     permalink: Option<String>,
     created_utc: Option<f64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     score: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     num_comments: Option<i64>,
     /// A link post's link (a self post's is its own permalink).
     url: Option<String>,
@@ -124,6 +129,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         return Ok(page);
     }
     let listing: Listing = json_body("Reddit search", reply.body)?;
+    let children = &listing.data.children;
+    let (skipped, notes) = (children.skipped, children.note(("post", "posts")).into_iter().collect());
     let mut newest: Option<(f64, String)> = None;
     let mentions = listing
         .data
@@ -162,8 +169,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .collect();
     let rate = rate_from_headers(reply, "x-ratelimit", ctx.now);
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: newest.map(|(_, name)| serde_json::json!({ "before": name })),
         next: None,

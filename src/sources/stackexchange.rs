@@ -2,7 +2,7 @@
 //! first, from the newest creation date seen (`fromdate`). Answers are always gzip (the poller's
 //! client inflates them, under the body cap). `backoff` is obeyed; the daily quota shows in health.
 
-use super::{Ctx, Page, RateLimit, Reply, Request, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, RateLimit, Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, NewMention};
 use crate::text;
 use chrono::DateTime;
@@ -41,7 +41,7 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
 #[derive(Deserialize)]
 struct Search {
     #[serde(default)]
-    items: Vec<Question>,
+    items: Each<Question>,
     has_more: Option<bool>,
     quota_max: Option<i64>,
     quota_remaining: Option<i64>,
@@ -56,8 +56,11 @@ struct Question {
     body: Option<String>,
     link: Option<String>,
     creation_date: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     score: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     answer_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     view_count: Option<i64>,
     owner: Option<Owner>,
 }
@@ -65,6 +68,7 @@ struct Question {
 #[derive(Deserialize)]
 struct Owner {
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     reputation: Option<i64>,
 }
 
@@ -74,6 +78,10 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         return Err(SourceError::Refused(format!("Stack Exchange: {e}")));
     }
     let mut newest = ctx.cursor.and_then(|c| c.get("fromdate")).and_then(|v| v.as_i64());
+    let (skipped, notes) = (
+        s.items.skipped,
+        s.items.note(("question", "questions")).into_iter().collect(),
+    );
     let mentions = s
         .items
         .into_iter()
@@ -121,8 +129,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         note: s.quota_remaining.map(|r| format!("{r} requests left today")),
     };
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         // From the newest second seen, inclusive: a question posted in that same second but
         // indexed later is not missed, and the repeats are stored once.

@@ -2,7 +2,9 @@
 //! newest seen (`since_id`) with the fields and expansions that carry metrics and authors, follows
 //! `next_token` within a poll, and turns the rate-limit headers into the next poll time.
 
-use super::{Ctx, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query};
+use super::{
+    Ctx, Each, Page, Reply, Request, SourceError, endpoint, json_body, newer_id, rate_from_headers, with_query,
+};
 use crate::model::{Engagement, NewMention};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -77,7 +79,7 @@ pub fn request(ctx: &Ctx<'_>, next_token: Option<&str>) -> Result<Request, Sourc
 #[derive(Deserialize)]
 struct Search {
     #[serde(default)]
-    data: Vec<Tweet>,
+    data: Each<Tweet>,
     includes: Option<Includes>,
     meta: Option<Meta>,
 }
@@ -101,17 +103,22 @@ struct Tweet {
 
 #[derive(Deserialize)]
 struct TweetMetrics {
+    #[serde(default, deserialize_with = "super::lenient_count")]
     retweet_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     reply_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     quote_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     impression_count: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct Includes {
     #[serde(default)]
-    users: Vec<User>,
+    users: Each<User>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +131,7 @@ struct User {
 
 #[derive(Deserialize)]
 struct UserMetrics {
+    #[serde(default, deserialize_with = "super::lenient_count")]
     followers_count: Option<i64>,
 }
 
@@ -152,6 +160,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
     if let Some(n) = s.meta.as_ref().and_then(|m| m.newest_id.as_deref()) {
         newest = newer_id(newest, n);
     }
+    let (skipped, notes) = (s.data.skipped, s.data.note(("post", "posts")).into_iter().collect());
     let mentions = s
         .data
         .into_iter()
@@ -204,8 +213,8 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
     };
     let rate = rate_from_headers(reply, "x-rate-limit", ctx.now);
     Ok(Page {
-        notes: Vec::new(),
-        skipped: 0,
+        notes,
+        skipped,
         mentions,
         cursor: newest.map(|n| serde_json::json!({ "since_id": n })),
         next,

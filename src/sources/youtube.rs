@@ -10,7 +10,7 @@
 //! [`CARRY`]), counted in the cursor per Pacific day and shown in the feed's health; a 403
 //! `quotaExceeded` waits for the reset ([`quota_wait`]), not a backoff.
 
-use super::{Ctx, Page, RateLimit, Reply, Request, SourceError, endpoint, json_body, with_query};
+use super::{Ctx, Each, Page, RateLimit, Reply, Request, SourceError, endpoint, json_body, with_query};
 use crate::model::{Engagement, FeedConfig, NewMention, Place};
 use crate::text;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -178,7 +178,7 @@ fn threads_request(
 #[serde(rename_all = "camelCase")]
 struct SearchList {
     #[serde(default)]
-    items: Vec<SearchResult>,
+    items: Each<SearchResult>,
     next_page_token: Option<String>,
 }
 
@@ -208,7 +208,7 @@ struct VideoSnippet {
 #[serde(rename_all = "camelCase")]
 struct ThreadList {
     #[serde(default)]
-    items: Vec<Thread>,
+    items: Each<Thread>,
     next_page_token: Option<String>,
 }
 
@@ -225,13 +225,14 @@ struct ThreadSnippet {
     video_id: Option<String>,
     channel_id: Option<String>,
     top_level_comment: Option<Comment>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     total_reply_count: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct Replies {
     #[serde(default)]
-    comments: Vec<Comment>,
+    comments: Each<Comment>,
 }
 
 #[derive(Deserialize)]
@@ -250,6 +251,7 @@ struct CommentSnippet {
     text_original: Option<String>,
     text_display: Option<String>,
     parent_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
     published_at: Option<String>,
 }
@@ -347,8 +349,14 @@ fn newest(mentions: &[NewMention]) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// What one page of the chain yielded: its mentions and the next request.
-type Read = (Vec<NewMention>, Option<Request>);
+/// What one page of the chain yielded: its mentions, the next request, and the items it could
+/// not read (how many, and the health's note).
+struct Read {
+    mentions: Vec<NewMention>,
+    next: Option<Request>,
+    skipped: usize,
+    note: Option<String>,
+}
 
 /// A page of a target's comment threads (`step` is `threads:I:PAGE`).
 fn read_threads(
@@ -372,6 +380,10 @@ fn read_threads(
         .and_then(|v| v.as_str())
         .and_then(|s| super::rfc3339(Some(s)));
     let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
+    let (skipped, note) = (
+        list.items.skipped,
+        list.items.note(("comment thread", "comment threads")),
+    );
     let mut mentions = Vec::new();
     let mut reached = false;
     for t in list.items {
@@ -404,7 +416,12 @@ fn read_threads(
         Some(token) => threads_request(ctx, i, Some(token), page + 1, spent)?,
         None => threads_request(ctx, i + 1, None, 1, spent)?,
     };
-    Ok((mentions, next))
+    Ok(Read {
+        mentions,
+        next,
+        skipped,
+        note,
+    })
 }
 
 /// A page of the video search (`step` is `search:PAGE`).
@@ -416,7 +433,11 @@ fn read_search(
     cursor: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Read, SourceError> {
     let list: SearchList = json_body("YouTube search", reply.body)?;
+    let note = list.items.note(("search result", "search results"));
+    let listed = list.items.items.len() + list.items.skipped;
     let mentions: Vec<NewMention> = list.items.into_iter().filter_map(video).collect();
+    // A result without a video's id or snippet is one more that could not be read.
+    let skipped = listed - mentions.len();
     if step == "search:1"
         && let Some(n) = newest(&mentions)
     {
@@ -434,7 +455,15 @@ fn read_search(
         Some(token) => Some(search_request(ctx, Some(token), page + 1, spent)?),
         None => threads_request(ctx, 0, None, 1, spent)?,
     };
-    Ok((mentions, next))
+    let note = note.or_else(|| {
+        (skipped > 0).then(|| super::skipped_note(skipped, ("search result", "search results"), "without a video"))
+    });
+    Ok(Read {
+        mentions,
+        next,
+        skipped,
+        note,
+    })
 }
 
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
@@ -445,7 +474,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     let threads = req.url.path().ends_with("/commentThreads");
     let spent = before + if threads { LIST_UNITS } else { SEARCH_UNITS };
     let mut cursor = serde_json::Map::new();
-    let (mentions, next) = if threads {
+    let Read {
+        mentions,
+        next,
+        skipped,
+        note,
+    } = if threads {
         read_threads(ctx, reply, &step, spent, &mut cursor)?
     } else {
         read_search(ctx, reply, &step, spent, &mut cursor)?
@@ -464,8 +498,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         rate: Some(quota(ctx.now, spent)),
         wait: None,
-        notes: Vec::new(),
-        skipped: 0,
+        notes: note.into_iter().collect(),
+        skipped,
     })
 }
 
@@ -521,7 +555,7 @@ pub fn in_thread_order(nodes: &mut [super::thread::Node]) {
 #[derive(Deserialize)]
 struct CommentList {
     #[serde(default)]
-    items: Vec<Comment>,
+    items: Each<Comment>,
 }
 
 /// The comments of an answer to [`thread_request`] (each thread's first comment answers its

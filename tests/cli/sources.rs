@@ -142,6 +142,56 @@ fn mastodon_hashtag_timeline_with_recorded_headers_and_search_with_a_token() {
     assert!(ok_line(&out, "hoot"), "{out}");
 }
 
+/// A status of a shape overhear does not read (another server's dialect, a stranger's nonsense)
+/// costs that status: the others are stored and the health says what was skipped; a page of
+/// nothing else is the feed's error, never "ok, 0 new".
+#[test]
+fn a_status_of_an_unexpected_shape_costs_that_status_and_the_health_says_so() {
+    let s = FixtureServer::start();
+    let mut statuses: serde_json::Value =
+        serde_json::from_slice(&fixture("mastodon/timelines_public_anonymous.json")).unwrap();
+    let all = statuses.as_array().unwrap().len();
+    statuses[0]["id"] = serde_json::json!({ "not": "an id" });
+    // A count written as a string is still read.
+    statuses[1]["favourites_count"] = serde_json::json!("12");
+    let json = |v: &serde_json::Value| Response::ok(v.to_string()).header("content-type", "application/json");
+    s.route("/api/v1/timelines/tag/mixed", json(&statuses));
+    s.route("/api/v1/timelines/tag/bad", json(&serde_json::json!([7])));
+    let env = Env::with_config(&format!(
+        "[[feed]]\nname = \"mixed\"\nkind = \"mastodon\"\ntag = \"mixed\"\nurl = \"{0}\"\n\n\
+         [[feed]]\nname = \"bad\"\nkind = \"mastodon\"\ntag = \"bad\"\nurl = \"{0}\"\n",
+        s.url("")
+    ));
+    let out = poll(&env, &[]);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mixed = line("mixed");
+    assert!(ok_line(&out, "mixed"), "{out}");
+    assert!(
+        mixed.contains(&format!("{} new", all - 1))
+            && mixed.contains("1 status of a shape overhear does not read was skipped"),
+        "{mixed}"
+    );
+    let bad = line("bad");
+    assert!(
+        bad.contains(" error ") && bad.contains("1 status of a shape overhear does not read was skipped"),
+        "{bad}"
+    );
+    let likes: Vec<Vec<String>> = env.rows(
+        "SELECT json_extract(engagement, '$.likes') FROM mentions WHERE json_extract(engagement, '$.likes') = 12",
+    );
+    assert_eq!(likes.len(), 1, "the count written as a string is read");
+    let feeds = String::from_utf8_lossy(&env.run(&["feeds"]).stdout).into_owned();
+    assert!(
+        feeds.lines().any(|l| l.starts_with("bad") && l.contains("failing")),
+        "{feeds}"
+    );
+}
+
 #[test]
 fn bluesky_signs_in_with_an_app_password_and_searches_since_the_newest_post() {
     let s = FixtureServer::start();
