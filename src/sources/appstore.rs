@@ -42,11 +42,13 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
 
 #[derive(Deserialize)]
 struct Answer {
+    #[serde(default, deserialize_with = "super::lenient")]
     feed: Option<Feed>,
 }
 
 #[derive(Deserialize)]
 struct Feed {
+    #[serde(default, deserialize_with = "super::lenient")]
     entry: Option<Entries>,
 }
 
@@ -60,26 +62,36 @@ enum Entries {
 
 #[derive(Deserialize)]
 struct Label {
+    #[serde(default, deserialize_with = "super::lenient")]
     label: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Author {
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<Label>,
 }
 
 #[derive(Deserialize)]
 struct Entry {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<Label>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<Label>,
+    #[serde(default, deserialize_with = "super::lenient")]
     content: Option<Label>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<Author>,
+    #[serde(default, deserialize_with = "super::lenient")]
     updated: Option<Label>,
     #[serde(rename = "im:rating")]
+    #[serde(default, deserialize_with = "super::lenient")]
     rating: Option<Label>,
     #[serde(rename = "im:version")]
+    #[serde(default, deserialize_with = "super::lenient")]
     version: Option<Label>,
     #[serde(rename = "im:voteSum")]
+    #[serde(default, deserialize_with = "super::lenient")]
     vote_sum: Option<Label>,
 }
 

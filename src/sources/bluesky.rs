@@ -29,9 +29,13 @@ pub fn session_request(feed: &FeedConfig, password: &str) -> Result<Request, Sou
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionReply {
+    #[serde(default, deserialize_with = "super::lenient")]
     access_jwt: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     did: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     error: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     message: Option<String>,
 }
 
@@ -74,6 +78,7 @@ pub fn request(ctx: &Ctx<'_>, cursor: Option<&str>) -> Result<Request, SourceErr
 #[derive(Deserialize)]
 struct Search {
     posts: Each<Post>,
+    #[serde(default, deserialize_with = "super::lenient")]
     cursor: Option<String>,
 }
 
@@ -82,7 +87,9 @@ struct Search {
 struct Post {
     uri: String,
     author: Author,
+    #[serde(default, deserialize_with = "super::lenient")]
     record: Option<Record>,
+    #[serde(default, deserialize_with = "super::lenient")]
     indexed_at: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
@@ -101,13 +108,16 @@ struct Post {
 #[serde(rename_all = "camelCase")]
 struct Author {
     handle: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     display_name: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Record {
+    #[serde(default, deserialize_with = "super::lenient")]
     text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
     /// The languages the author's client set (any JSON: a stranger's value must not cost the page).
     #[serde(default)]

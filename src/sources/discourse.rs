@@ -34,27 +34,37 @@ struct Search {
     posts: Each<Post>,
     #[serde(default)]
     topics: Each<Topic>,
+    #[serde(default, deserialize_with = "super::lenient")]
     grouped_search_result: Option<Grouped>,
 }
 
 #[derive(Deserialize)]
 struct Post {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     username: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     blurb: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     post_number: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     topic_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct Topic {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     fancy_title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     slug: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     reply_count: Option<i64>,
@@ -62,6 +72,7 @@ struct Topic {
 
 #[derive(Deserialize)]
 struct Grouped {
+    #[serde(default, deserialize_with = "super::lenient")]
     more_full_page_results: Option<bool>,
 }
 
@@ -190,9 +201,13 @@ pub fn thread_request(ctx: &Ctx<'_>, root: Option<&str>) -> Result<Option<Reques
 
 #[derive(Deserialize)]
 struct TopicAnswer {
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     slug: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     post_stream: Option<PostStream>,
 }
 
@@ -205,11 +220,17 @@ struct PostStream {
 #[derive(Deserialize)]
 struct TopicPost {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     username: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     cooked: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     post_number: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     reply_to_post_number: Option<i64>,
 }
 

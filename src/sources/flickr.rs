@@ -82,10 +82,15 @@ fn comments_request(ctx: &Ctx<'_>, i: usize) -> Result<Option<Request>, SourceEr
 
 #[derive(Deserialize)]
 struct Answer {
+    #[serde(default, deserialize_with = "super::lenient")]
     stat: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     code: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     message: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     photos: Option<Photos>,
+    #[serde(default, deserialize_with = "super::lenient")]
     comments: Option<Comments>,
 }
 
@@ -100,19 +105,26 @@ struct Photos {
 #[derive(Deserialize)]
 struct Photo {
     id: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "super::lenient")]
     owner: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     description: Option<Content>,
+    #[serde(default, deserialize_with = "super::lenient")]
     ownername: Option<String>,
     dateupload: Option<serde_json::Value>,
     views: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "super::lenient")]
     tags: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     pathalias: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Content {
     #[serde(rename = "_content")]
+    #[serde(default, deserialize_with = "super::lenient")]
     content: Option<String>,
 }
 
@@ -125,12 +137,17 @@ struct Comments {
 
 #[derive(Deserialize)]
 struct Comment {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     authorname: Option<String>,
     datecreate: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "super::lenient")]
     permalink: Option<String>,
     #[serde(rename = "_content")]
+    #[serde(default, deserialize_with = "super::lenient")]
     content: Option<String>,
 }
 

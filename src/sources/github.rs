@@ -36,13 +36,19 @@ struct Search {
 #[derive(Deserialize)]
 struct Issue {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     html_url: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     body: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     comments: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     user: Option<User>,
+    #[serde(default, deserialize_with = "super::lenient")]
     reactions: Option<Reactions>,
     pull_request: Option<serde_json::Value>,
 }
@@ -156,9 +162,13 @@ pub fn thread_request(ctx: &Ctx<'_>, html_url: Option<&str>) -> Result<Option<Re
 #[derive(Deserialize)]
 struct IssueComment {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     html_url: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     body: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     user: Option<User>,
 }
 

@@ -20,6 +20,7 @@ const SCOPE: &str = "https://www.googleapis.com/auth/androidpublisher";
 struct ServiceAccount {
     client_email: String,
     private_key: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     token_uri: Option<String>,
 }
 
@@ -90,8 +91,11 @@ pub fn session_request(feed: &FeedConfig, secret: &str, now: DateTime<Utc>) -> R
 
 #[derive(Deserialize)]
 struct TokenAnswer {
+    #[serde(default, deserialize_with = "super::lenient")]
     access_token: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     error_description: Option<String>,
 }
 
@@ -134,19 +138,23 @@ pub fn request(ctx: &Ctx<'_>, page_token: Option<&str>) -> Result<Request, Sourc
 struct ReviewList {
     #[serde(default)]
     reviews: Each<Review>,
+    #[serde(default, deserialize_with = "super::lenient")]
     token_pagination: Option<Pagination>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Pagination {
+    #[serde(default, deserialize_with = "super::lenient")]
     next_page_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Review {
+    #[serde(default, deserialize_with = "super::lenient")]
     review_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author_name: Option<String>,
     #[serde(default)]
     comments: Each<ReviewComment>,
@@ -155,17 +163,24 @@ struct Review {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ReviewComment {
+    #[serde(default, deserialize_with = "super::lenient")]
     user_comment: Option<UserComment>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UserComment {
+    #[serde(default, deserialize_with = "super::lenient")]
     text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     last_modified: Option<Timestamp>,
+    #[serde(default, deserialize_with = "super::lenient")]
     star_rating: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     reviewer_language: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     device: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     app_version_name: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     thumbs_up_count: Option<i64>,

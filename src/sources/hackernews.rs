@@ -31,18 +31,26 @@ struct Response {
 struct Hit {
     #[serde(rename = "objectID")]
     object_id: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     story_text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     comment_text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     story_title: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     points: Option<i64>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     num_comments: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at_i: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
     /// The story's link (a story), the story's id and the comment answered (a comment).
+    #[serde(default, deserialize_with = "super::lenient")]
     url: Option<String>,
     #[serde(default)]
     story_id: serde_json::Value,
@@ -182,10 +190,15 @@ pub fn thread_request(ctx: &super::Ctx<'_>, id: &str) -> Result<super::Request, 
 struct Item {
     #[serde(default)]
     id: serde_json::Value,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     text: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at_i: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
     #[serde(default)]
     parent_id: serde_json::Value,

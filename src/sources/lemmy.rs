@@ -52,37 +52,50 @@ struct Search {
     posts: Each<PostView>,
     #[serde(default)]
     comments: Each<CommentView>,
+    #[serde(default, deserialize_with = "super::lenient")]
     error: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct PostView {
     post: Post,
+    #[serde(default, deserialize_with = "super::lenient")]
     creator: Option<Person>,
+    #[serde(default, deserialize_with = "super::lenient")]
     community: Option<Community>,
+    #[serde(default, deserialize_with = "super::lenient")]
     counts: Option<Counts>,
 }
 
 #[derive(Deserialize)]
 struct CommentView {
     comment: Comment,
+    #[serde(default, deserialize_with = "super::lenient")]
     creator: Option<Person>,
+    #[serde(default, deserialize_with = "super::lenient")]
     post: Option<Post>,
+    #[serde(default, deserialize_with = "super::lenient")]
     community: Option<Community>,
+    #[serde(default, deserialize_with = "super::lenient")]
     counts: Option<Counts>,
 }
 
 #[derive(Deserialize)]
 struct Post {
     id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     url: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     body: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     published: Option<String>,
     #[serde(default)]
     deleted: bool,
     #[serde(default)]
     removed: bool,
+    #[serde(default, deserialize_with = "super::lenient")]
     ap_id: Option<String>,
 }
 
@@ -90,26 +103,34 @@ struct Post {
 struct Comment {
     id: i64,
     post_id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     content: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     published: Option<String>,
     #[serde(default)]
     deleted: bool,
     #[serde(default)]
     removed: bool,
     /// `0.12.34`: the comment's ancestors from the post down, then itself.
+    #[serde(default, deserialize_with = "super::lenient")]
     path: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Person {
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     actor_id: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Community {
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     actor_id: Option<String>,
 }
 

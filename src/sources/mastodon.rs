@@ -46,10 +46,15 @@ struct Search {
 #[derive(Deserialize)]
 struct Status {
     id: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     url: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     uri: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     content: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     spoiler_text: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     replies_count: Option<i64>,
@@ -60,24 +65,29 @@ struct Status {
     /// Mastodon 4.5 and later.
     #[serde(default, deserialize_with = "super::lenient_count")]
     quotes_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     account: Option<Account>,
     /// ISO 639 code the author's client set (any JSON: a stranger's value must not cost the page).
     #[serde(default)]
     language: serde_json::Value,
     #[serde(default)]
     in_reply_to_id: serde_json::Value,
+    #[serde(default, deserialize_with = "super::lenient")]
     card: Option<Card>,
 }
 
 /// The preview of a link the status shares.
 #[derive(Deserialize)]
 struct Card {
+    #[serde(default, deserialize_with = "super::lenient")]
     url: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Account {
+    #[serde(default, deserialize_with = "super::lenient")]
     acct: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     display_name: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     followers_count: Option<i64>,

@@ -43,8 +43,11 @@ pub fn session_request(feed: &FeedConfig, secret: &str) -> Result<Request, Sourc
 
 #[derive(Deserialize)]
 struct Token {
+    #[serde(default, deserialize_with = "super::lenient")]
     access_token: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     error: Option<String>,
 }
 
@@ -107,16 +110,22 @@ struct Child {
 #[derive(Deserialize)]
 struct Post {
     name: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     selftext: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     permalink: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_utc: Option<f64>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     score: Option<i64>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     num_comments: Option<i64>,
     /// A link post's link (a self post's is its own permalink).
+    #[serde(default, deserialize_with = "super::lenient")]
     url: Option<String>,
     #[serde(default)]
     is_self: bool,
@@ -216,13 +225,21 @@ struct Thing {
 
 #[derive(Deserialize)]
 struct Comment {
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     parent_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     body: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     selftext: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     permalink: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_utc: Option<f64>,
     /// `""` when none, else a listing of the replies.
     #[serde(default)]

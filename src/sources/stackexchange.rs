@@ -42,19 +42,28 @@ pub fn request(ctx: &Ctx<'_>, page: u32) -> Result<Request, SourceError> {
 struct Search {
     #[serde(default)]
     items: Each<Question>,
+    #[serde(default, deserialize_with = "super::lenient")]
     has_more: Option<bool>,
+    #[serde(default, deserialize_with = "super::lenient")]
     quota_max: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     quota_remaining: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     backoff: Option<u64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     error_message: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Question {
     question_id: i64,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     body: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     link: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     creation_date: Option<i64>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     score: Option<i64>,
@@ -62,11 +71,13 @@ struct Question {
     answer_count: Option<i64>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     view_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     owner: Option<Owner>,
 }
 
 #[derive(Deserialize)]
 struct Owner {
+    #[serde(default, deserialize_with = "super::lenient")]
     display_name: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     reputation: Option<i64>,

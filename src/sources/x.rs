@@ -80,7 +80,9 @@ pub fn request(ctx: &Ctx<'_>, next_token: Option<&str>) -> Result<Request, Sourc
 struct Search {
     #[serde(default)]
     data: Each<Tweet>,
+    #[serde(default, deserialize_with = "super::lenient")]
     includes: Option<Includes>,
+    #[serde(default, deserialize_with = "super::lenient")]
     meta: Option<Meta>,
 }
 
@@ -88,8 +90,11 @@ struct Search {
 struct Tweet {
     id: String,
     text: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     author_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     public_metrics: Option<TweetMetrics>,
     /// BCP 47, `und` when X could not tell (any JSON: a stranger's value must not cost the page).
     #[serde(default)]
@@ -125,7 +130,9 @@ struct Includes {
 struct User {
     id: String,
     username: String,
+    #[serde(default, deserialize_with = "super::lenient")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     public_metrics: Option<UserMetrics>,
 }
 
@@ -137,7 +144,9 @@ struct UserMetrics {
 
 #[derive(Deserialize)]
 struct Meta {
+    #[serde(default, deserialize_with = "super::lenient")]
     newest_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     next_token: Option<String>,
 }
 

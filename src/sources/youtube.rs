@@ -179,28 +179,37 @@ fn threads_request(
 struct SearchList {
     #[serde(default)]
     items: Each<SearchResult>,
+    #[serde(default, deserialize_with = "super::lenient")]
     next_page_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct SearchResult {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<ResourceId>,
+    #[serde(default, deserialize_with = "super::lenient")]
     snippet: Option<VideoSnippet>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ResourceId {
+    #[serde(default, deserialize_with = "super::lenient")]
     video_id: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct VideoSnippet {
+    #[serde(default, deserialize_with = "super::lenient")]
     published_at: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     channel_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     channel_title: Option<String>,
 }
 
@@ -209,21 +218,28 @@ struct VideoSnippet {
 struct ThreadList {
     #[serde(default)]
     items: Each<Thread>,
+    #[serde(default, deserialize_with = "super::lenient")]
     next_page_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Thread {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     snippet: Option<ThreadSnippet>,
+    #[serde(default, deserialize_with = "super::lenient")]
     replies: Option<Replies>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ThreadSnippet {
+    #[serde(default, deserialize_with = "super::lenient")]
     video_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     channel_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     top_level_comment: Option<Comment>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     total_reply_count: Option<i64>,
@@ -237,27 +253,38 @@ struct Replies {
 
 #[derive(Deserialize)]
 struct Comment {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     snippet: Option<CommentSnippet>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CommentSnippet {
+    #[serde(default, deserialize_with = "super::lenient")]
     author_display_name: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     author_channel_id: Option<ChannelRef>,
+    #[serde(default, deserialize_with = "super::lenient")]
     video_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     channel_id: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     text_original: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     text_display: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient")]
     parent_id: Option<String>,
     #[serde(default, deserialize_with = "super::lenient_count")]
     like_count: Option<i64>,
+    #[serde(default, deserialize_with = "super::lenient")]
     published_at: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct ChannelRef {
+    #[serde(default, deserialize_with = "super::lenient")]
     value: Option<String>,
 }
 
@@ -630,6 +657,7 @@ pub fn reach_requests(ctx: &Ctx<'_>, mentions: &[NewMention]) -> Result<Vec<Requ
 
 #[derive(Deserialize)]
 struct StatList {
+    #[serde(default, deserialize_with = "super::lenient")]
     kind: Option<String>,
     #[serde(default)]
     items: Vec<StatItem>,
@@ -637,6 +665,7 @@ struct StatList {
 
 #[derive(Deserialize)]
 struct StatItem {
+    #[serde(default, deserialize_with = "super::lenient")]
     id: Option<String>,
     statistics: Option<HashMap<String, serde_json::Value>>,
 }
