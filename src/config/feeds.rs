@@ -15,8 +15,10 @@ use url::Url;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawFeed {
-    name: Spanned<String>,
-    kind: Spanned<String>,
+    /// Unique; derived from the url (or the kind and query) when absent.
+    name: Option<Spanned<String>>,
+    /// `rss` when absent and a url is given: a feed's address is all a feed reader needs.
+    kind: Option<Spanned<String>>,
     query: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
     every: Option<Spanned<String>>,
@@ -44,32 +46,56 @@ pub(super) struct RawFeed {
 pub(super) fn validate(loc: &Located<'_>, raw: Vec<Spanned<RawFeed>>) -> Result<Vec<FeedConfig>, ConfigError> {
     let mut feeds = Vec::with_capacity(raw.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // The urls of feeds without a name, and their lines: the same one twice is a mistake.
+    let mut unnamed: HashMap<String, usize> = HashMap::new();
     for (i, spanned) in raw.into_iter().enumerate() {
+        let span = spanned.span();
+        let f = spanned.into_inner();
+        let name_span = f.name.as_ref().map_or(span.clone(), Spanned::span);
         let at = Table {
             loc,
             index: i + 1,
-            span: spanned.span(),
-            name: spanned.get_ref().name.get_ref().trim().to_string(),
+            span,
+            name: match &f.name {
+                Some(n) => n.get_ref().trim().to_string(),
+                None => derived_name(&f, |n| seen.contains_key(n)),
+            },
         };
-        let f = spanned.into_inner();
         if at.name.is_empty() {
             return Err(loc.err(
-                Some(f.name.span()),
+                Some(name_span),
                 Some(format!("feed[{}].name", at.index)),
                 "must not be empty",
             ));
         }
         if at.name.chars().any(char::is_control) {
-            return Err(at.err(f.name.span(), "name", "must not contain control characters"));
+            return Err(at.err(name_span, "name", "must not contain control characters"));
         }
         if let Some(first_line) = seen.get(&at.name) {
+            let how = if f.name.is_some() {
+                ""
+            } else {
+                " (a feed without `name` is named after its url)"
+            };
             return Err(at.err(
-                f.name.span(),
+                name_span,
                 "name",
-                format!("another feed already has this name (line {first_line}); names must be unique"),
+                format!("another feed already has this name{how} (line {first_line}); names must be unique"),
             ));
         }
-        seen.insert(at.name.clone(), loc.line_of(f.name.span().start));
+        if f.name.is_none()
+            && let Some(u) = &f.url
+        {
+            let line = loc.line_of(u.span().start);
+            if let Some(first_line) = unnamed.insert(u.get_ref().trim().to_string(), line) {
+                return Err(at.err(
+                    u.span(),
+                    "url",
+                    format!("the same url as the feed at line {first_line}; give each a `name` if both are meant"),
+                ));
+            }
+        }
+        seen.insert(at.name.clone(), loc.line_of(name_span.start));
         feeds.push(one(&at, f)?);
     }
     Ok(feeds)
@@ -99,14 +125,49 @@ impl Table<'_> {
     }
 }
 
+/// The name of a feed without one: its url's host (without `www.`), or with its path when another
+/// feed has that name already (two feeds of one site); a search API's feed is its kind and query.
+fn derived_name(f: &RawFeed, taken: impl Fn(&str) -> bool) -> String {
+    let url = f.url.as_ref().and_then(|u| Url::parse(u.get_ref().trim()).ok());
+    let Some(url) = url.filter(|u| u.host_str().is_some()) else {
+        let kind = f.kind.as_ref().map_or("", |k| k.get_ref().trim());
+        let query = f.query.as_ref().map_or("", |q| q.get_ref().trim());
+        return format!("{kind} {query}").trim().to_string();
+    };
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let host = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let path = url.path().trim_end_matches('/');
+    if taken(&host) && !path.is_empty() {
+        format!("{host}{path}")
+    } else {
+        host
+    }
+}
+
 /// One feed table, field by field.
 fn one(at: &Table<'_>, f: RawFeed) -> Result<FeedConfig, ConfigError> {
-    let kind: FeedKind = f
-        .kind
-        .get_ref()
-        .trim()
-        .parse()
-        .map_err(|m: String| at.err(f.kind.span(), "kind", m))?;
+    let kind: FeedKind = match &f.kind {
+        Some(k) => k
+            .get_ref()
+            .trim()
+            .parse()
+            .map_err(|m: String| at.err(k.span(), "kind", m))?,
+        None if f.url.is_some() && f.query.is_none() && f.tag.is_none() && f.subreddit.is_none() => FeedKind::Rss,
+        None => {
+            let names: Vec<&str> = FeedKind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(at.missing(
+                "kind",
+                format!(
+                    "which kind of feed is it? A `url` alone is an RSS, Atom or JSON Feed; a search needs `kind` ({})",
+                    names.join(", ")
+                ),
+            ));
+        }
+    };
     let query = f
         .query
         .as_ref()

@@ -1202,6 +1202,42 @@ url = "https://example.com/feed.xml"
         assert!(e.message.contains("between 1 and 64"), "{e}");
     }
 
+    /// A feed's address is all a feed needs, as in any feed reader: without `kind` it is an RSS,
+    /// Atom or JSON Feed, and without `name` it is named after its url's host (with the path
+    /// when two feeds share a host).
+    #[test]
+    fn a_url_alone_is_a_feed_named_after_its_host() {
+        let c = parse(
+            "[[feed]]\nurl = \"https://www.Example.com/feed.xml\"\n\n\
+             [[feed]]\nurl = \"https://example.com/blog/atom/\"\n\n\
+             [[feed]]\nurl = \"http://127.0.0.1:8000/7.xml\"\n\n\
+             [[feed]]\nkind = \"hackernews\"\nquery = \"acme corp\"\n",
+        )
+        .unwrap();
+        let named: Vec<(&str, FeedKind)> = c.feeds.iter().map(|f| (f.name.as_str(), f.kind)).collect();
+        assert_eq!(
+            named,
+            vec![
+                ("example.com", FeedKind::Rss),
+                ("example.com/blog/atom", FeedKind::Rss),
+                ("127.0.0.1:8000", FeedKind::Rss),
+                ("hackernews acme corp", FeedKind::Hackernews),
+            ]
+        );
+        // The same address twice is a mistake, said where the second one is.
+        let e =
+            parse("[[feed]]\nurl = \"https://a.example/f\"\n\n[[feed]]\nurl = \"https://a.example/f\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(
+            e.message.contains("the same url") && e.message.contains("line 2"),
+            "{e}"
+        );
+        // A search without its kind says which kinds there are.
+        let e = parse("[[feed]]\nname = \"s\"\nquery = \"acme\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("feed[1].kind (feed \"s\")"), "{e}");
+        assert!(e.message.contains("hackernews"), "{e}");
+    }
+
     #[test]
     fn duplicate_names_point_at_the_second() {
         let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\n\n[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://y/\"\n").unwrap_err();
