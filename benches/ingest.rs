@@ -6,9 +6,10 @@
 //!
 //! `cargo bench --bench ingest` (or `benches/vs-newsboat.sh`, which installs newsboat first).
 //! `OVERHEAR_BENCH_RUNS` (default 5), `OVERHEAR_BENCH_HISTORY` (default `10000,100000,1000000`),
-//! `OVERHEAR_BENCH_FEEDS` (default 200), `OVERHEAR_BENCH_ONLY` (`cold100`, `cold1000`, `history`,
-//! `facts`, comma-separated; `cold` is both cold ones; `facts` times only the facts of the cold
-//! workload's mentions, best of the runs).
+//! `OVERHEAR_BENCH_FEEDS` (default 200), `OVERHEAR_BENCH_ONLY` (`cold100`, `cold1000`,
+//! `short1000`, `history`, `facts`, comma-separated; `cold` is the three cold ones; `short1000` is
+//! 1,000 short items a feed titled "Feed F item N", as a quick comparison often writes them;
+//! `facts` times only the facts of the cold workload's mentions, best of the runs).
 
 #[path = "support/measure.rs"]
 #[allow(dead_code, reason = "shared by the benches; each uses part of it")]
@@ -34,12 +35,17 @@ struct Setup {
 impl Setup {
     /// Serve `per_feed` items in every feed, ids from `first` (each feed its own range).
     fn serve(&self, first: usize, per_feed: usize, tag: &str) {
+        self.serve_with(first, per_feed, tag, workload::rss);
+    }
+
+    /// [`Setup::serve`], each feed's body written by `body`.
+    fn serve_with(&self, first: usize, per_feed: usize, tag: &str, body: fn(usize, std::ops::Range<usize>) -> Vec<u8>) {
         for f in 0..self.feeds {
             let start = first + f * per_feed;
             self.bodies.set(
                 &format!("/f/{f}"),
                 &format!("{tag}-{f}"),
-                workload::rss(f, start..start + per_feed),
+                body(f, start..start + per_feed),
             );
         }
     }
@@ -224,8 +230,19 @@ fn mb(v: &[Cost]) -> f64 {
     median(v.iter().map(|c| c.peak_rss as f64 / 1e6).collect())
 }
 
-fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool) {
-    setup.serve(0, per_feed, &format!("cold{per_feed}"));
+/// The items of a cold run: the benchmark's own (a title of seven words, two paragraphs of HTML
+/// with a link, an author), or short ones as a quick comparison often writes them.
+#[derive(Clone, Copy, PartialEq)]
+enum Items {
+    Realistic,
+    Short,
+}
+
+fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool, items: Items) {
+    match items {
+        Items::Realistic => setup.serve(0, per_feed, &format!("cold{per_feed}")),
+        Items::Short => setup.serve_with(0, per_feed, &format!("short{per_feed}"), workload::rss_short),
+    }
     let (mut nb, mut oh, mut fl) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let dir = tempfile::tempdir().unwrap();
@@ -240,7 +257,10 @@ fn cold(setup: &Setup, per_feed: usize, runs: usize, with_newsboat: bool) {
         )));
         fl.push(floor(setup, &dir.path().join("floor.db")));
     }
-    let label = format!("cold ingest, {} feeds × {per_feed}", setup.feeds);
+    let label = match items {
+        Items::Realistic => format!("cold ingest, {} feeds × {per_feed}", setup.feeds),
+        Items::Short => format!("cold ingest, {} feeds × {per_feed} short", setup.feeds),
+    };
     let o = secs(&oh);
     if with_newsboat {
         let n = secs(&nb);
@@ -367,10 +387,13 @@ fn main() {
         );
     }
     if want("cold") || want("cold100") {
-        cold(&setup, 100, runs, with_newsboat);
+        cold(&setup, 100, runs, with_newsboat, Items::Realistic);
     }
     if want("cold") || want("cold1000") {
-        cold(&setup, 1000, runs.min(3), with_newsboat);
+        cold(&setup, 1000, runs.min(3), with_newsboat, Items::Realistic);
+    }
+    if want("cold") || want("short1000") {
+        cold(&setup, 1000, runs.min(3), with_newsboat, Items::Short);
     }
     if want("history") {
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overhear-bench");

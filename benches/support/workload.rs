@@ -99,6 +99,31 @@ pub fn rss(feed: usize, ids: std::ops::Range<usize>) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// RSS 2.0 for feed `feed` with items `ids`, as a quick comparison often writes them: a title
+/// "Feed F item N", one plain sentence, a link, a date, no author.
+pub fn rss_short(feed: usize, ids: std::ops::Range<usize>) -> Vec<u8> {
+    let mut s = String::with_capacity(ids.len() * 330);
+    write!(
+        s,
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Feed {feed}</title>\
+         <link>http://example.com/{feed}</link><description>d</description>"
+    )
+    .unwrap();
+    for (i, _) in ids.enumerate() {
+        write!(
+            s,
+            "<item><title>Feed {feed} item {i}</title><link>http://example.com/{feed}/{i}</link>\
+             <guid>http://example.com/{feed}/{i}</guid><pubDate>Mon, 30 Nov 2026 12:{:02}:00 GMT</pubDate>\
+             <description>This is the description of item {i} in feed {feed}. Lorem ipsum dolor sit amet, \
+             consectetur adipiscing elit.</description></item>",
+            i % 60
+        )
+        .unwrap();
+    }
+    s.push_str("</channel></rss>");
+    s.into_bytes()
+}
+
 /// A database at `path` holding `n` mentions spread over the last year across `feeds` feeds named
 /// `f0`…, written straight through SQL (the schema made by overhear itself), its full-text index
 /// built once.
