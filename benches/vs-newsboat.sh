@@ -2,7 +2,7 @@
 # overhear against newsboat at ingest, side by side, then the console's queries at 10,000, 100,000
 # and 1,000,000 mentions. Installs newsboat from Debian's packages where it is missing.
 #
-#   benches/vs-newsboat.sh            # every figure (about 20 minutes on 2 cores)
+#   benches/vs-newsboat.sh            # every figure (about 25 minutes on 2 cores)
 #   OVERHEAR_BENCH_RUNS=3 benches/vs-newsboat.sh
 #
 # Figures are medians of runs that alternate newsboat, overhear and the floor; ratios are computed
