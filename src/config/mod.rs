@@ -58,6 +58,23 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// At most [`SNIPPET_CHARS`] of a line, around `column` (in characters): a line of a hundred
+/// thousand brackets is shown as the part where the problem is.
+fn around(line: &str, column: usize) -> String {
+    let n = line.chars().count();
+    if n <= SNIPPET_CHARS {
+        return line.to_string();
+    }
+    let start = column.saturating_sub(SNIPPET_CHARS / 3).min(n - SNIPPET_CHARS);
+    let part: String = line.chars().skip(start).take(SNIPPET_CHARS).collect();
+    let before = if start > 0 { "…" } else { "" };
+    let after = if start + SNIPPET_CHARS < n { "…" } else { "" };
+    format!("{before}{part}{after}")
+}
+
+/// How much of a line an error shows.
+const SNIPPET_CHARS: usize = 100;
+
 /// The whole config, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -307,11 +324,15 @@ impl Located<'_> {
         let (line, snippet) = match span {
             Some(span) => {
                 let line = self.line_of(span.start);
+                let starts_at = self.text[..span.start.min(self.text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let column = self.text.get(starts_at..span.start).map_or(0, |s| s.chars().count());
                 let snippet = self
                     .text
                     .lines()
                     .nth(line - 1)
-                    .map(|l| redact_line(&crate::text::sanitize_line(l.trim_end())));
+                    .map(|l| around(&redact_line(&crate::text::sanitize_line(l.trim_end())), column));
                 (Some(line), snippet)
             }
             None => (None, None),
@@ -1243,6 +1264,28 @@ url = "https://example.com/feed.xml"
         let e = parse("[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\n\n[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://y/\"\n").unwrap_err();
         assert_eq!(e.line, Some(7));
         assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    /// A config error shows the part of its line where the problem is, not a whole line of a
+    /// hundred thousand characters.
+    #[test]
+    fn a_long_line_is_shown_around_its_problem() {
+        let deep = format!("a = {}{}\n", "[".repeat(50_000), "]".repeat(50_000));
+        let e = parse(&deep).unwrap_err();
+        let snippet = e.snippet.clone().unwrap();
+        assert!(snippet.chars().count() <= SNIPPET_CHARS + 2, "{snippet}");
+        assert!(e.to_string().lines().count() <= 2, "{e}");
+        let e = parse(&format!(
+            "[[feed]]\nname = \"a\"\nkind = \"rss\"\nurl = \"http://x/\"\nevery = \"{}\"\n",
+            "5".repeat(500)
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(
+            e.snippet.unwrap().starts_with("every = \"555"),
+            "the start of the line, where the key is"
+        );
+        assert_eq!(around("short line", 3), "short line");
     }
 
     #[test]
