@@ -98,7 +98,6 @@ struct Listing {
 
 #[derive(Deserialize)]
 struct ListingData {
-    #[serde(default)]
     children: Each<Child>,
 }
 
