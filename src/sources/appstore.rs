@@ -138,12 +138,12 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .and_then(|s| s.parse().ok());
     let mut reached = false;
     let mut newest = seen;
-    let mut skipped = unread;
+    let mut incomplete = 0;
     let mut mentions = Vec::new();
     for e in entries {
         // An older feed's first entry is the app itself: it has no rating.
         let (Some(id), Some(rating)) = (label(e.id.as_ref()), label(e.rating.as_ref())) else {
-            skipped += usize::from(e.rating.is_some());
+            incomplete += usize::from(e.rating.is_some());
             continue;
         };
         let rating: Option<u8> = rating.parse().ok().filter(|r| (1..=5).contains(r));
@@ -185,10 +185,10 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         rate: None,
         wait: None,
         notes: note
-            .or_else(|| (skipped > 0).then(|| super::skipped_note(skipped, ("review", "reviews"), "without an id")))
             .into_iter()
+            .chain((incomplete > 0).then(|| super::skipped_note(incomplete, ("review", "reviews"), "without an id")))
             .collect(),
-        skipped,
+        skipped: unread + incomplete,
     })
 }
 

@@ -262,15 +262,23 @@ pub fn thread_nodes(reply: &Reply<'_>, photo: &str) -> Result<Vec<super::thread:
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let a = answer(reply)?;
     let mut cursor = serde_json::Map::new();
-    let (mentions, next, skipped, note) = match (a.photos, a.comments) {
+    let (mentions, next, skipped, notes) = match (a.photos, a.comments) {
         (Some(p), _) => {
             let page = int(p.page.as_ref()).unwrap_or(1).max(1) as u32;
             let pages = int(p.pages.as_ref()).unwrap_or(1);
-            let note = p.photo.note(("photo", "photos"));
-            let listed = p.photo.items.len() + p.photo.skipped;
+            let mut notes: Vec<String> = p.photo.note(("photo", "photos")).into_iter().collect();
+            let (read, unread) = (p.photo.items.len(), p.photo.skipped);
             let mentions: Vec<NewMention> = p.photo.into_iter().filter_map(photo).collect();
-            // A photo without an id is one more that could not be read.
-            let skipped = listed - mentions.len();
+            // A photo without an id or owner is one more that could not be read.
+            let incomplete = read - mentions.len();
+            if incomplete > 0 {
+                notes.push(super::skipped_note(
+                    incomplete,
+                    ("photo", "photos"),
+                    "without an id or owner",
+                ));
+            }
+            let skipped = unread + incomplete;
             let newest = mentions.iter().filter_map(|m| m.published_at).max();
             if page == 1
                 && let Some(n) = newest
@@ -284,7 +292,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
             } else {
                 comments_request(ctx, 0)?
             };
-            (mentions, next, skipped, note)
+            (mentions, next, skipped, notes)
         }
         (None, Some(c)) => {
             let i: usize = req
@@ -299,12 +307,13 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .and_then(super::id_text)
                 .or_else(|| ctx.feed.photos.get(i).cloned())
                 .unwrap_or_default();
-            let (skipped, note) = (c.comment.skipped, c.comment.note(("comment", "comments")));
+            let skipped = c.comment.skipped;
+            let notes = c.comment.note(("comment", "comments")).into_iter().collect();
             let mentions: Vec<NewMention> = c.comment.into_iter().filter_map(|x| comment(x, &photo_id)).collect();
             if let Some(n) = mentions.iter().filter_map(|m| m.published_at).max() {
                 cursor.insert(format!("comments_after:{photo_id}"), serde_json::json!(n.timestamp()));
             }
-            (mentions, comments_request(ctx, i + 1)?, skipped, note)
+            (mentions, comments_request(ctx, i + 1)?, skipped, notes)
         }
         (None, None) => {
             return Err(SourceError::Malformed(
@@ -318,10 +327,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         rate: None,
         wait: None,
-        notes: note
-            .or_else(|| (skipped > 0).then(|| super::skipped_note(skipped, ("photo", "photos"), "without an id")))
-            .into_iter()
-            .collect(),
+        notes,
         skipped,
     })
 }

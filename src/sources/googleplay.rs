@@ -204,11 +204,11 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         .and_then(serde_json::Value::as_i64);
     let mut reached = false;
     let mut mentions = Vec::new();
-    let note = list.reviews.note(("review", "reviews"));
-    let mut skipped = list.reviews.skipped;
+    let (note, unread) = (list.reviews.note(("review", "reviews")), list.reviews.skipped);
+    let mut incomplete = 0;
     for r in list.reviews {
         let (Some(id), Some(c)) = (r.review_id, r.comments.into_iter().find_map(|c| c.user_comment)) else {
-            skipped += 1;
+            incomplete += 1;
             continue;
         };
         let at = seconds(c.last_modified.as_ref());
@@ -263,12 +263,13 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
         rate: None,
         wait: None,
         notes: note
-            .or_else(|| {
-                (skipped > 0).then(|| super::skipped_note(skipped, ("review", "reviews"), "without an id or a comment"))
-            })
             .into_iter()
+            .chain(
+                (incomplete > 0)
+                    .then(|| super::skipped_note(incomplete, ("review", "reviews"), "without an id or a comment")),
+            )
             .collect(),
-        skipped,
+        skipped: unread + incomplete,
     })
 }
 

@@ -382,7 +382,7 @@ struct Read {
     mentions: Vec<NewMention>,
     next: Option<Request>,
     skipped: usize,
-    note: Option<String>,
+    notes: Vec<String>,
 }
 
 /// A page of a target's comment threads (`step` is `threads:I:PAGE`).
@@ -407,10 +407,12 @@ fn read_threads(
         .and_then(|v| v.as_str())
         .and_then(|s| super::rfc3339(Some(s)));
     let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
-    let (skipped, note) = (
-        list.items.skipped,
-        list.items.note(("comment thread", "comment threads")),
-    );
+    let skipped = list.items.skipped;
+    let notes = list
+        .items
+        .note(("comment thread", "comment threads"))
+        .into_iter()
+        .collect();
     let mut mentions = Vec::new();
     let mut reached = false;
     for t in list.items {
@@ -447,7 +449,7 @@ fn read_threads(
         mentions,
         next,
         skipped,
-        note,
+        notes,
     })
 }
 
@@ -460,11 +462,23 @@ fn read_search(
     cursor: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Read, SourceError> {
     let list: SearchList = json_body("YouTube search", reply.body)?;
-    let note = list.items.note(("search result", "search results"));
-    let listed = list.items.items.len() + list.items.skipped;
+    let mut notes: Vec<String> = list
+        .items
+        .note(("search result", "search results"))
+        .into_iter()
+        .collect();
+    let (read, unread) = (list.items.items.len(), list.items.skipped);
     let mentions: Vec<NewMention> = list.items.into_iter().filter_map(video).collect();
     // A result without a video's id or snippet is one more that could not be read.
-    let skipped = listed - mentions.len();
+    let incomplete = read - mentions.len();
+    if incomplete > 0 {
+        notes.push(super::skipped_note(
+            incomplete,
+            ("search result", "search results"),
+            "without a video",
+        ));
+    }
+    let skipped = unread + incomplete;
     if step == "search:1"
         && let Some(n) = newest(&mentions)
     {
@@ -482,14 +496,11 @@ fn read_search(
         Some(token) => Some(search_request(ctx, Some(token), page + 1, spent)?),
         None => threads_request(ctx, 0, None, 1, spent)?,
     };
-    let note = note.or_else(|| {
-        (skipped > 0).then(|| super::skipped_note(skipped, ("search result", "search results"), "without a video"))
-    });
     Ok(Read {
         mentions,
         next,
         skipped,
-        note,
+        notes,
     })
 }
 
@@ -505,7 +516,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         mentions,
         next,
         skipped,
-        note,
+        notes,
     } = if threads {
         read_threads(ctx, reply, &step, spent, &mut cursor)?
     } else {
@@ -525,7 +536,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         next,
         rate: Some(quota(ctx.now, spent)),
         wait: None,
-        notes: note.into_iter().collect(),
+        notes,
         skipped,
     })
 }
