@@ -1037,6 +1037,17 @@ mod tests {
 
     #[test]
     fn the_example_shows_every_kind_and_each_parses_when_uncommented() {
+        let c = parse(&uncommented_example()).unwrap_or_else(|e| panic!("{e}"));
+        for kind in FeedKind::ALL {
+            assert!(
+                c.feeds.iter().any(|f| f.kind == *kind),
+                "the example lacks a {kind} feed"
+            );
+        }
+    }
+
+    /// The bundled example with every feed it shows uncommented.
+    fn uncommented_example() -> String {
         let mut text = String::new();
         let mut in_feed = false;
         for line in EXAMPLE.lines() {
@@ -1048,12 +1059,41 @@ mod tests {
             text.push_str(if in_feed { &line[2..] } else { line });
             text.push('\n');
         }
-        let c = parse(&text).unwrap_or_else(|e| panic!("{e}"));
-        for kind in FeedKind::ALL {
-            assert!(
-                c.feeds.iter().any(|f| f.kind == *kind),
-                "the example lacks a {kind} feed"
-            );
+        text
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 768, ..Default::default() })]
+
+        /// No config panics: the example cut, spliced and salted with what breaks TOML and
+        /// values (quotes, brackets, huge numbers, odd durations and URLs), or any text at all,
+        /// parses or says why with a line inside the file.
+        #[test]
+        fn any_config_parses_or_says_where(
+            cut in 0usize..20_000,
+            len in 0usize..200,
+            salt in proptest::sample::select(vec![
+                "", "\"", "[", "]", "[[", "=", "\n", "{", "}", "'''", "\\u0000", "-9223372036854775809",
+                "99999999999999999999", "\"0s\"", "\"1e9d\"", "\"http://[::1\"", "\"ftp://x/\"",
+                "\"\u{202e}\u{1b}[2J\"", "nan", "inf", "-1", "1.5", "true", "# ", "\"e\u{301}\"",
+            ]),
+            value in "\\PC{0,40}",
+            any in "\\PC{0,300}",
+        ) {
+            let text = uncommented_example();
+            let at = text.floor_char_boundary(cut.min(text.len()));
+            let end = text.floor_char_boundary((at + len).min(text.len()));
+            for spliced in [
+                format!("{}{salt}{}", &text[..at], &text[end..]),
+                format!("{}{salt}{value}{}", &text[..at], &text[at..]),
+                any.clone(),
+                format!("[[feed]]\nurl = {salt}{value}\n"),
+            ] {
+                if let Err(e) = parse(&spliced) {
+                    let lines = spliced.lines().count().max(1);
+                    proptest::prop_assert!(e.line.is_none_or(|l| l >= 1 && l <= lines + 1), "{e}");
+                }
+            }
         }
     }
 
