@@ -1031,6 +1031,49 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// No answer makes a JSON source panic: each recorded answer cut, spliced and salted at
+        /// any byte, or any JSON value at all where a post should be, is read or refused in words.
+        #[test]
+        fn any_answer_to_any_json_source_is_read_or_refused(
+            case in 0usize..BAD_ITEM_CASES.len(),
+            cut in 0usize..40_000,
+            len in 0usize..64,
+            salt in proptest::sample::select(vec![
+                "", "\"", "[", "]", "{", "}", ",", ":", "null", "-1", "1e999", "18446744073709551616",
+                "\"\u{1b}[2J\"", "\"\\ud800\"", "[[[[", "{\"a\":", "true",
+            ]),
+            post in proptest::arbitrary::any::<u8>(),
+        ) {
+            let (stanza, file, body_at, items_at, _) = BAD_ITEM_CASES[case];
+            let feed = feed(stanza);
+            let ctx = Ctx { feed: &feed, cursor: None, token: Some("t"), now: Utc::now() };
+            let req = first_request(&ctx).unwrap();
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+            let recorded: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
+            let mut answer = recorded.pointer(body_at).unwrap().clone();
+            let body = serde_json::to_vec(&answer).unwrap();
+            let at = cut.min(body.len());
+            let end = (at + len).min(body.len());
+            let spliced = [&body[..at], salt.as_bytes(), &body[end..]].concat();
+            // A post that is any JSON at all.
+            let odd = [
+                serde_json::json!(null), serde_json::json!([]), serde_json::json!({}), serde_json::json!("x"),
+                serde_json::json!(-1), serde_json::json!({ "id": [], "text": {}, "created_at": 1e300 }),
+            ];
+            *answer.pointer_mut(&format!("{items_at}/0")).unwrap() = odd[usize::from(post) % odd.len()].clone();
+            let headers = vec![("content-type".to_string(), "application/json".to_string())];
+            for body in [spliced, serde_json::to_vec(&answer).unwrap()] {
+                let reply = Reply { status: 200, headers: &headers, body: &body };
+                // Read or refused: either is an answer; only a panic fails.
+                let _ = parse(&ctx, &req, &reply);
+            }
+        }
+    }
+
     /// [`one_item_of_an_unexpected_shape_costs_that_item_only_in_every_json_source`], for one
     /// recorded answer.
     fn one_bad_item(stanza: &str, file: &str, body_at: &str, items_at: &str, count: Option<&str>) {
