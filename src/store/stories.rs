@@ -22,6 +22,15 @@ pub(super) struct Fresh {
 const SHARING: &str =
     "SELECT mention_id FROM story_keys WHERE key = CAST(?1 AS INTEGER) ORDER BY mention_id DESC LIMIT 8";
 
+/// Story keys filed by one statement, at most.
+const KEYS_AT_ONCE: usize = 100;
+
+/// The statement that files `n` story keys.
+fn filing(n: usize) -> String {
+    let values = vec!["(?, ?)"; n].join(", ");
+    format!("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES {values}")
+}
+
 /// A stored mention's lead (itself when it leads), time and title: what the grouping compares.
 const TITLED: &str = "SELECT coalesce(story_id, id), sort_at, title FROM mentions WHERE id = ?1";
 
@@ -265,11 +274,18 @@ impl<'c> Lookup<'c> {
         self.filed.dedup();
         match self.db.dialect() {
             db::Dialect::Sqlite => {
-                let mut file = self
-                    .db
-                    .prepare("INSERT OR IGNORE INTO story_keys (key, mention_id) VALUES (?1, ?2)")?;
-                for (key, id) in &self.filed {
-                    file.execute(params![key, id])?;
+                // A hundred keys a statement: one statement a key cost a third of the grouping.
+                let mut chunks = self.filed.chunks_exact(KEYS_AT_ONCE);
+                let mut file = self.db.prepare(&filing(KEYS_AT_ONCE))?;
+                for chunk in &mut chunks {
+                    let values: Vec<&dyn db::Param> =
+                        chunk.iter().flat_map(|(k, id)| [k as &dyn db::Param, id]).collect();
+                    file.execute(&values)?;
+                }
+                // The rest one by one: a statement for each length would crowd the statement cache.
+                let mut one = self.db.prepare(&filing(1))?;
+                for (key, id) in chunks.remainder() {
+                    one.execute(params![key, id])?;
                 }
             }
             db::Dialect::Postgres => {
@@ -517,6 +533,48 @@ mod tests {
                 assert_eq!(s.shingles.map.len(), 2);
             }
             assert_eq!(grouped(&s), 1, "the second is the first's story");
+        }
+    }
+
+    #[test]
+    fn every_key_of_a_large_write_is_filed() {
+        // 61 titled mentions with links: 305 keys, filed a hundred at a time and the rest one by
+        // one; a later mention finds the first of them and the last.
+        for (_, mut s) in crate::store::each_backend() {
+            let feed = s.ensure_feed("f", FeedKind::Rss).unwrap();
+            let now = Utc::now();
+            let words = ["north", "south", "east", "west", "river", "hill", "lake", "town"];
+            let title = |i: usize| {
+                let w = |k: usize| words[(i / 8usize.pow(k as u32)) % 8];
+                format!("Acme {} {} {} report {i}", w(0), w(1), w(2))
+            };
+            let mentions: Vec<NewMention> = (0..61)
+                .map(|i| NewMention {
+                    url: Some(format!("https://example.com/{i}")),
+                    ..m(&format!("m{i}"), &title(i))
+                })
+                .collect();
+            let keys: usize = mentions
+                .iter()
+                .map(|m| crate::query::facts::story_keys(FeedKind::Rss, m).all().len())
+                .sum();
+            assert_eq!(keys, 305, "five keys each");
+            let poll = PollWrite {
+                mentions,
+                status: 200,
+                next_poll_at: now,
+                ..Default::default()
+            };
+            s.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
+            assert_eq!(number(&s, "SELECT count(*) FROM story_keys"), 305);
+            for i in [0, 60] {
+                let again = NewMention {
+                    url: Some(format!("https://example.com/{i}")),
+                    ..m(&format!("again{i}"), "Elsewhere")
+                };
+                s.write_poll(feed, FeedKind::Rss, &one(again, now), now).unwrap();
+            }
+            assert_eq!(grouped(&s), 2, "each finds the mention its link leads to");
         }
     }
 
