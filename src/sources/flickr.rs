@@ -266,19 +266,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         (Some(p), _) => {
             let page = int(p.page.as_ref()).unwrap_or(1).max(1) as u32;
             let pages = int(p.pages.as_ref()).unwrap_or(1);
-            let mut notes: Vec<String> = p.photo.note(("photo", "photos")).into_iter().collect();
-            let (read, unread) = (p.photo.items.len(), p.photo.skipped);
-            let mentions: Vec<NewMention> = p.photo.into_iter().filter_map(photo).collect();
-            // A photo without an id or owner is one more that could not be read.
-            let incomplete = read - mentions.len();
-            if incomplete > 0 {
-                notes.push(super::skipped_note(
-                    incomplete,
-                    ("photo", "photos"),
-                    "without an id or owner",
-                ));
-            }
-            let skipped = unread + incomplete;
+            let (mentions, skipped, notes) = p.photo.read_each(("photo", "photos"), "without an id or owner", photo);
             let newest = mentions.iter().filter_map(|m| m.published_at).max();
             if page == 1
                 && let Some(n) = newest

@@ -452,6 +452,27 @@ impl<T> Each<T> {
     }
 }
 
+impl<T> Each<T> {
+    /// Each item read by `read`; what could not be read, for its shape or because `read` found
+    /// nothing to store in it (`why`: "without an id"), counted and said: the mentions, how many
+    /// items were skipped, and the health's notes.
+    pub fn read_each<M>(
+        self,
+        what: (&str, &str),
+        why: &str,
+        read: impl FnMut(T) -> Option<M>,
+    ) -> (Vec<M>, usize, Vec<String>) {
+        let mut notes: Vec<String> = self.note(what).into_iter().collect();
+        let (listed, unread) = (self.items.len(), self.skipped);
+        let out: Vec<M> = self.items.into_iter().filter_map(read).collect();
+        let incomplete = listed - out.len();
+        if incomplete > 0 {
+            notes.push(skipped_note(incomplete, what, why));
+        }
+        (out, unread + incomplete, notes)
+    }
+}
+
 impl<T> IntoIterator for Each<T> {
     type Item = T;
     type IntoIter = std::vec::IntoIter<T>;

@@ -462,23 +462,10 @@ fn read_search(
     cursor: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Read, SourceError> {
     let list: SearchList = json_body("YouTube search", reply.body)?;
-    let mut notes: Vec<String> = list
-        .items
-        .note(("search result", "search results"))
-        .into_iter()
-        .collect();
-    let (read, unread) = (list.items.items.len(), list.items.skipped);
-    let mentions: Vec<NewMention> = list.items.into_iter().filter_map(video).collect();
     // A result without a video's id or snippet is one more that could not be read.
-    let incomplete = read - mentions.len();
-    if incomplete > 0 {
-        notes.push(super::skipped_note(
-            incomplete,
-            ("search result", "search results"),
-            "without a video",
-        ));
-    }
-    let skipped = unread + incomplete;
+    let (mentions, skipped, notes) =
+        list.items
+            .read_each(("search result", "search results"), "without a video", video);
     if step == "search:1"
         && let Some(n) = newest(&mentions)
     {

@@ -559,13 +559,7 @@ mod tests {
                 .map(|m| crate::query::facts::story_keys(FeedKind::Rss, m).all().len())
                 .sum();
             assert_eq!(keys, 305, "five keys each");
-            let poll = PollWrite {
-                mentions,
-                status: 200,
-                next_poll_at: now,
-                ..Default::default()
-            };
-            s.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
+            s.write_poll(feed, FeedKind::Rss, &polled(mentions, now), now).unwrap();
             assert_eq!(number(&s, "SELECT count(*) FROM story_keys"), 305);
             for i in [0, 60] {
                 let again = NewMention {
@@ -600,16 +594,14 @@ mod tests {
         drop(first);
         let mut second = open();
         assert!(second.shingles.map.is_empty(), "a new process has kept nothing");
-        let poll = PollWrite {
-            mentions: vec![
+        let poll = polled(
+            vec![
                 m("c", "Acme raises forty million for its routers today"),
                 m("d", "Nimbus opens an office in Lisbon this spring, hiring"),
                 m("e", "Something else entirely happened to the weather"),
             ],
-            status: 200,
-            next_poll_at: now,
-            ..Default::default()
-        };
+            now,
+        );
         second.write_poll(feed, FeedKind::Rss, &poll, now).unwrap();
         let leads: Vec<(String, Option<String>)> = second
             .db()
@@ -724,8 +716,13 @@ mod tests {
 
     /// One mention, as a poll brings it.
     fn one(m: NewMention, now: chrono::DateTime<Utc>) -> PollWrite {
+        polled(vec![m], now)
+    }
+
+    /// Mentions, as a poll brings them.
+    fn polled(mentions: Vec<NewMention>, now: chrono::DateTime<Utc>) -> PollWrite {
         PollWrite {
-            mentions: vec![m],
+            mentions,
             status: 200,
             next_poll_at: now,
             ..Default::default()
