@@ -91,6 +91,16 @@ impl Reply<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
+
+    /// The answer without a UTF-8 byte order mark before its JSON (some servers write one; a
+    /// JSON reader refuses it).
+    pub fn without_bom(&self) -> Reply<'_> {
+        Reply {
+            status: self.status,
+            headers: self.headers,
+            body: self.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(self.body),
+        }
+    }
 }
 
 /// What a source needs to build and read requests.
@@ -260,6 +270,9 @@ fn parse_unsanitized(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<
         )));
     }
     let feed = ctx.feed;
+    // A feed document's own mark says its encoding (`rss` reads it); an API's JSON is UTF-8.
+    let unmarked = reply.without_bom();
+    let reply = if feed.kind == FeedKind::Rss { reply } else { &unmarked };
     let mut page = match feed.kind {
         FeedKind::Rss => rss::parse_fetched(&rss::Fetched {
             body: reply.body,
@@ -1092,6 +1105,36 @@ mod tests {
                 // Read or refused: either is an answer; only a panic fails.
                 let _ = parse(&ctx, &req, &reply);
             }
+        }
+    }
+
+    /// A byte order mark before an API's JSON (some servers write one) is not a reason to refuse
+    /// the answer.
+    #[test]
+    fn a_json_answer_with_a_byte_order_mark_is_read() {
+        for (stanza, file, body_at, _, _) in BAD_ITEM_CASES {
+            let feed = feed(stanza);
+            let ctx = Ctx {
+                feed: &feed,
+                cursor: None,
+                token: Some("t"),
+                now: Utc::now(),
+            };
+            let req = first_request(&ctx).unwrap();
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+            let recorded: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
+            let answer = recorded.pointer(body_at).unwrap();
+            let plain = read_answer(&ctx, &req, answer, file).mentions.len();
+            let body = [b"\xEF\xBB\xBF".as_slice(), &serde_json::to_vec(answer).unwrap()].concat();
+            let headers = vec![("content-type".to_string(), "application/json".to_string())];
+            let reply = Reply {
+                status: 200,
+                headers: &headers,
+                body: &body,
+            };
+            let marked = parse(&ctx, &req, &reply).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(marked.mentions.len(), plain, "{file}");
         }
     }
 

@@ -124,6 +124,7 @@ pub fn parse(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Thre
 /// Every post of a service's answer to [`request`], with its parent, as the service gave them
 /// (not yet made safe: [`arrange`] and [`answers`] do that to what they keep).
 pub fn nodes(ctx: &Ctx<'_>, of: &ThreadOf, reply: &Reply<'_>) -> Result<Vec<Node>, SourceError> {
+    let reply = &reply.without_bom();
     Ok(match of.kind {
         FeedKind::Mastodon => super::mastodon::thread_nodes(reply)?,
         FeedKind::Bluesky => super::bluesky::thread_nodes(reply)?,
