@@ -460,7 +460,7 @@ impl<T> Each<T> {
         Some(format!(
             "{} (the first: {})",
             skipped_note(self.skipped, what, "of a shape overhear does not read"),
-            clip(text::sanitize_line(why), 120)
+            clip(text::sanitize_line(&without_type_names(why)), 120)
         ))
     }
 }
@@ -692,6 +692,21 @@ pub(crate) fn int_of(v: &serde_json::Value) -> Option<i64> {
         serde_json::Value::String(s) => s.trim().parse().ok(),
         n => n.as_i64(),
     }
+}
+
+/// A reader's error in the service's terms: serde names overhear's own types ("expected struct
+/// Status"); a user sees "expected an object".
+fn without_type_names(why: &str) -> String {
+    let mut out = String::with_capacity(why.len());
+    let mut rest = why;
+    while let Some(at) = rest.find("expected struct ") {
+        out.push_str(&rest[..at]);
+        out.push_str("expected an object");
+        rest = &rest[at + "expected struct ".len()..];
+        rest = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Items skipped, in words: "1 photo without an id was skipped", "3 photos … were skipped".
@@ -1106,6 +1121,26 @@ mod tests {
                 let _ = parse(&ctx, &req, &reply);
             }
         }
+    }
+
+    #[test]
+    fn a_skipped_items_note_names_no_type_of_ours() {
+        assert_eq!(
+            without_type_names("invalid type: integer `7`, expected struct Status"),
+            "invalid type: integer `7`, expected an object"
+        );
+        assert_eq!(without_type_names("missing field `id`"), "missing field `id`");
+        #[derive(serde::Deserialize)]
+        struct Status {
+            #[expect(dead_code, reason = "read to be refused")]
+            id: String,
+        }
+        let each: Each<Status> = serde_json::from_str("[7]").unwrap();
+        let note = each.note(("post", "posts")).unwrap();
+        assert!(
+            note.contains("expected an object") && !note.contains("struct"),
+            "{note}"
+        );
     }
 
     /// A byte order mark before an API's JSON (some servers write one) is not a reason to refuse
