@@ -136,8 +136,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         return parse_follow_ups(req, reply);
     }
     let s: Search = json_body("Bluesky search", reply.body)?;
-    let full = s.posts.items.len() + s.posts.skipped >= LIMIT;
-    let (skipped, notes) = (s.posts.skipped, s.posts.note(("post", "posts")).into_iter().collect());
+    let full = s.posts.listed() >= LIMIT;
+    let (skipped, notes) = s.posts.said(("post", "posts"));
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s
         .posts

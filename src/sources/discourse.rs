@@ -105,7 +105,7 @@ fn place(host: &str, topic: Option<i64>, post_number: Option<i64>) -> crate::mod
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Discourse search", reply.body)?;
     let topics: HashMap<i64, &Topic> = s.topics.items.iter().map(|t| (t.id, t)).collect();
-    let (skipped, notes) = (s.posts.skipped, s.posts.note(("post", "posts")).into_iter().collect());
+    let (skipped, notes) = s.posts.said(("post", "posts"));
     let host = host(Some(&req.url));
     let mut newest: Option<DateTime<Utc>> = None;
     let mentions = s

@@ -295,8 +295,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
                 .and_then(super::id_text)
                 .or_else(|| ctx.feed.photos.get(i).cloned())
                 .unwrap_or_default();
-            let skipped = c.comment.skipped;
-            let notes = c.comment.note(("comment", "comments")).into_iter().collect();
+            let (skipped, notes) = c.comment.said(("comment", "comments"));
             let mentions: Vec<NewMention> = c.comment.into_iter().filter_map(|x| comment(x, &photo_id)).collect();
             if let Some(n) = mentions.iter().filter_map(|m| m.published_at).max() {
                 cursor.insert(format!("comments_after:{photo_id}"), serde_json::json!(n.timestamp()));

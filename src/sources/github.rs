@@ -70,7 +70,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         .cursor
         .and_then(|c| c.get("created"))
         .and_then(|v| super::rfc3339(v.as_str()));
-    let (skipped, notes) = (s.items.skipped, s.items.note(("issue", "issues")).into_iter().collect());
+    let (skipped, notes) = s.items.said(("issue", "issues"));
     let mentions = s
         .items
         .into_iter()

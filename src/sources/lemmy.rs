@@ -425,8 +425,7 @@ impl Instance {
 pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, SourceError> {
     let s: Search = json_body("Lemmy search", reply.body)?;
     // The limit is each list's: either one full may have more behind it.
-    let read = |n: usize, skipped: usize| n + skipped >= PER_PAGE as usize;
-    let full = read(s.posts.items.len(), s.posts.skipped) || read(s.comments.items.len(), s.comments.skipped);
+    let full = s.posts.listed() >= PER_PAGE as usize || s.comments.listed() >= PER_PAGE as usize;
     let skipped = s.posts.skipped + s.comments.skipped;
     let notes: Vec<String> = [
         s.posts.note(("post", "posts")),

@@ -102,11 +102,8 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     } else {
         json_body::<Search>("Mastodon search", reply.body)?.statuses
     };
-    let full = statuses.items.len() + statuses.skipped >= LIMIT;
-    let (skipped, notes) = (
-        statuses.skipped,
-        statuses.note(("status", "statuses")).into_iter().collect(),
-    );
+    let full = statuses.listed() >= LIMIT;
+    let (skipped, notes) = statuses.said(("status", "statuses"));
     let mut newest = ctx
         .cursor
         .and_then(|c| c.get("min_id"))
@@ -208,9 +205,10 @@ pub fn thread_nodes(reply: &Reply<'_>) -> Result<Vec<super::thread::Node>, Sourc
 /// The replies in a status's context (its descendants), as mentions.
 fn parse_context(reply: &Reply<'_>) -> Result<Page, SourceError> {
     let c: Context = json_body("Mastodon context", reply.body)?;
+    let (skipped, notes) = c.descendants.said(("reply", "replies"));
     Ok(Page {
-        skipped: c.descendants.skipped,
-        notes: c.descendants.note(("reply", "replies")).into_iter().collect(),
+        skipped,
+        notes,
         mentions: c.descendants.into_iter().map(mention_of).collect(),
         ..Default::default()
     })

@@ -466,6 +466,16 @@ impl<T> Each<T> {
 }
 
 impl<T> Each<T> {
+    /// How many items the list held, read or not.
+    pub fn listed(&self) -> usize {
+        self.items.len() + self.skipped
+    }
+
+    /// How many items were skipped, and the health's notes ([`Each::note`]), for a page.
+    pub fn said(&self, what: (&str, &str)) -> (usize, Vec<String>) {
+        (self.skipped, self.note(what).into_iter().collect())
+    }
+
     /// Each item read by `read`; what could not be read, for its shape or because `read` found
     /// nothing to store in it (`why`: "without an id"), counted and said: the mentions, how many
     /// items were skipped, and the health's notes.
@@ -1098,12 +1108,8 @@ mod tests {
         ) {
             let (stanza, file, body_at, items_at, _) = BAD_ITEM_CASES[case];
             let feed = feed(stanza);
-            let ctx = Ctx { feed: &feed, cursor: None, token: Some("t"), now: Utc::now() };
-            let req = first_request(&ctx).unwrap();
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
-            let recorded: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
-            let mut answer = recorded.pointer(body_at).unwrap().clone();
+            let (ctx, req) = first_of(&feed);
+            let mut answer = recorded(file, body_at);
             let body = serde_json::to_vec(&answer).unwrap();
             let at = cut.min(body.len());
             let end = (at + len).min(body.len());
@@ -1114,11 +1120,9 @@ mod tests {
                 serde_json::json!(-1), serde_json::json!({ "id": [], "text": {}, "created_at": 1e300 }),
             ];
             *answer.pointer_mut(&format!("{items_at}/0")).unwrap() = odd[usize::from(post) % odd.len()].clone();
-            let headers = vec![("content-type".to_string(), "application/json".to_string())];
             for body in [spliced, serde_json::to_vec(&answer).unwrap()] {
-                let reply = Reply { status: 200, headers: &headers, body: &body };
                 // Read or refused: either is an answer; only a panic fails.
-                let _ = parse(&ctx, &req, &reply);
+                let _ = parse_json(&ctx, &req, &body);
             }
         }
     }
@@ -1149,26 +1153,11 @@ mod tests {
     fn a_json_answer_with_a_byte_order_mark_is_read() {
         for (stanza, file, body_at, _, _) in BAD_ITEM_CASES {
             let feed = feed(stanza);
-            let ctx = Ctx {
-                feed: &feed,
-                cursor: None,
-                token: Some("t"),
-                now: Utc::now(),
-            };
-            let req = first_request(&ctx).unwrap();
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
-            let recorded: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
-            let answer = recorded.pointer(body_at).unwrap();
-            let plain = read_answer(&ctx, &req, answer, file).mentions.len();
-            let body = [b"\xEF\xBB\xBF".as_slice(), &serde_json::to_vec(answer).unwrap()].concat();
-            let headers = vec![("content-type".to_string(), "application/json".to_string())];
-            let reply = Reply {
-                status: 200,
-                headers: &headers,
-                body: &body,
-            };
-            let marked = parse(&ctx, &req, &reply).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let (ctx, req) = first_of(&feed);
+            let answer = recorded(file, body_at);
+            let plain = read_answer(&ctx, &req, &answer, file).mentions.len();
+            let body = [b"\xEF\xBB\xBF".as_slice(), &serde_json::to_vec(&answer).unwrap()].concat();
+            let marked = parse_json(&ctx, &req, &body).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(marked.mentions.len(), plain, "{file}");
         }
     }
@@ -1177,18 +1166,9 @@ mod tests {
     /// recorded answer.
     fn one_bad_item(stanza: &str, file: &str, body_at: &str, items_at: &str, count: Option<&str>) {
         let feed = feed(stanza);
-        let ctx = Ctx {
-            feed: &feed,
-            cursor: None,
-            token: Some("t"),
-            now: Utc::now(),
-        };
-        let req = first_request(&ctx).unwrap();
+        let (ctx, req) = first_of(&feed);
         let read = |v: &serde_json::Value| read_answer(&ctx, &req, v, file);
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
-        let recorded: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(format!("{dir}{file}")).unwrap()).unwrap();
-        let answer = recorded.pointer(body_at).unwrap().clone();
+        let answer = recorded(file, body_at);
         let whole = read(&answer);
         let n = whole.mentions.len();
         assert!(
@@ -1256,13 +1236,37 @@ mod tests {
 
     /// A recorded answer as the parser reads it, which must be a page.
     fn read_answer(ctx: &Ctx<'_>, req: &Request, v: &serde_json::Value, file: &str) -> Page {
+        parse_json(ctx, req, &serde_json::to_vec(v).unwrap())
+            .unwrap_or_else(|e| panic!("{file}: one bad item cost the page: {e}"))
+    }
+
+    /// `body` as the JSON answer to `req`, read.
+    fn parse_json(ctx: &Ctx<'_>, req: &Request, body: &[u8]) -> Result<Page, SourceError> {
         let headers = vec![("content-type".to_string(), "application/json".to_string())];
-        let body = serde_json::to_vec(v).unwrap();
         let reply = Reply {
             status: 200,
             headers: &headers,
-            body: &body,
+            body,
         };
-        parse(ctx, req, &reply).unwrap_or_else(|e| panic!("{file}: one bad item cost the page: {e}"))
+        parse(ctx, req, &reply)
+    }
+
+    /// A first poll of `feed` (a token given): its context and first request.
+    fn first_of(feed: &FeedConfig) -> (Ctx<'_>, Request) {
+        let ctx = Ctx {
+            feed,
+            cursor: None,
+            token: Some("t"),
+            now: Utc::now(),
+        };
+        let req = first_request(&ctx).unwrap();
+        (ctx, req)
+    }
+
+    /// A recorded answer under `tests/fixtures/`, the part of its file at `at` (a JSON pointer).
+    fn recorded(file: &str, at: &str) -> serde_json::Value {
+        let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+        let whole: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        whole.pointer(at).unwrap().clone()
     }
 }

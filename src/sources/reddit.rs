@@ -138,7 +138,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
     }
     let listing: Listing = json_body("Reddit search", reply.body)?;
     let children = &listing.data.children;
-    let (skipped, notes) = (children.skipped, children.note(("post", "posts")).into_iter().collect());
+    let (skipped, notes) = children.said(("post", "posts"));
     let mut newest: Option<(f64, String)> = None;
     let mentions = listing
         .data

@@ -89,10 +89,7 @@ pub fn parse(ctx: &Ctx<'_>, req: &Request, reply: &Reply<'_>) -> Result<Page, So
         return Err(SourceError::Refused(format!("Stack Exchange: {e}")));
     }
     let mut newest = ctx.cursor.and_then(|c| c.get("fromdate")).and_then(|v| v.as_i64());
-    let (skipped, notes) = (
-        s.items.skipped,
-        s.items.note(("question", "questions")).into_iter().collect(),
-    );
+    let (skipped, notes) = s.items.said(("question", "questions"));
     let mentions = s
         .items
         .into_iter()

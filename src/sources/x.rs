@@ -169,7 +169,7 @@ pub fn parse(ctx: &Ctx<'_>, reply: &Reply<'_>) -> Result<Page, SourceError> {
     if let Some(n) = s.meta.as_ref().and_then(|m| m.newest_id.as_deref()) {
         newest = newer_id(newest, n);
     }
-    let (skipped, notes) = (s.data.skipped, s.data.note(("post", "posts")).into_iter().collect());
+    let (skipped, notes) = s.data.said(("post", "posts"));
     let mentions = s
         .data
         .into_iter()

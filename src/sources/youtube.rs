@@ -407,12 +407,7 @@ fn read_threads(
         .and_then(|v| v.as_str())
         .and_then(|s| super::rfc3339(Some(s)));
     let list: ThreadList = json_body("YouTube comment threads", reply.body)?;
-    let skipped = list.items.skipped;
-    let notes = list
-        .items
-        .note(("comment thread", "comment threads"))
-        .into_iter()
-        .collect();
+    let (skipped, notes) = list.items.said(("comment thread", "comment threads"));
     let mut mentions = Vec::new();
     let mut reached = false;
     for t in list.items {
